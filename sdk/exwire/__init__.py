@@ -1,0 +1,65 @@
+"""exwire: synchronous, threaded clients for cryptocurrency exchanges' WebSocket APIs.
+
+Blocking requests return typed results or raise; subscriptions deliver typed
+``DataEvent`` objects to callbacks on ordered dispatcher lanes, or to a blocking
+iterator; connections reconnect and resubscribe on their own.
+"""
+
+from exwire._core.dispatch import Overflow
+from exwire._core.subscription import Subscription
+from exwire._core.watcher import OrderBookWatcher
+from exwire.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    ConnectError,
+    ConnectionClosed,
+    DecodeError,
+    ExchangeError,
+    ExchangeUnavailable,
+    ExwireError,
+    InsufficientFunds,
+    InvalidRequest,
+    InvalidState,
+    OrderNotFound,
+    ProtocolError,
+    RateLimited,
+    RequestTimeout,
+    SlowConsumer,
+)
+from exwire.kraken.client import KrakenClient
+from exwire.models import ConnectionEvent, ConnectionState, Credentials, DataEvent, Level, Side, UpdateType
+from exwire.orderbook import BookSnapshot, OrderBook
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "KrakenClient",
+    "Credentials",
+    "DataEvent",
+    "UpdateType",
+    "Side",
+    "Level",
+    "ConnectionEvent",
+    "ConnectionState",
+    "Subscription",
+    "Overflow",
+    "OrderBook",
+    "BookSnapshot",
+    "OrderBookWatcher",
+    "ExwireError",
+    "ConfigurationError",
+    "InvalidState",
+    "ConnectError",
+    "ConnectionClosed",
+    "RequestTimeout",
+    "SlowConsumer",
+    "ProtocolError",
+    "DecodeError",
+    "ExchangeError",
+    "AuthenticationError",
+    "RateLimited",
+    "InvalidRequest",
+    "InsufficientFunds",
+    "OrderNotFound",
+    "ExchangeUnavailable",
+]

@@ -1,0 +1,339 @@
+"""BaseClient: composes connections, the dispatcher and the subscription registry.
+
+Each exchange client subclasses it, declares its connections, and implements the
+wire part of subscribing (``_wire_subscribe`` / ``_wire_unsubscribe``) and of
+logging on (``_authenticate``). Everything else — lazy connect, routing,
+resubscribe after a reconnect, hooks, ``close`` — lives here once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Hashable, Iterable
+from datetime import datetime
+from typing import Any
+
+from exwire._core.backoff import Deadline, backoff
+from exwire._core.connection import Connection
+from exwire._core.dispatch import Dispatcher, Mailbox, Overflow
+from exwire._core.protocol import Protocol, Update
+from exwire._core.subscription import Subscription, SubscriptionRegistry
+from exwire._core.transport import Transport, WebSocketTransport
+from exwire.errors import ConfigurationError, InvalidState
+from exwire.models import ConnectionEvent, ConnectionState, Credentials, DataEvent
+
+__all__ = ["BaseClient"]
+
+
+def _check_callable(value: Any, name: str) -> None:
+    if value is not None and not callable(value):
+        raise ConfigurationError(f"{name} must be callable, got {type(value).__name__}")
+
+
+class BaseClient:
+    """Shared machinery of every exchange client (see the exchange clients' docs).
+
+    Thread-safe: every public method may be called from any thread, including from
+    inside a callback.
+    """
+
+    exchange = "exchange"
+
+    def __init__(
+        self,
+        *,
+        credentials: Credentials | None = None,
+        request_timeout: float = 10.0,
+        dispatch_threads: int = 4,
+        reconnect: bool = True,
+        on_connection_event: Callable[[ConnectionEvent], None] | None = None,
+        on_callback_error: Callable[[BaseException, Any], None] | None = None,
+        callback_executor: Any = None,
+        keep_raw: bool = False,
+        queue_size: int = 10_000,
+        overflow: Overflow | str = Overflow.BLOCK,
+        block_timeout: float | None = 10.0,
+        transport_factory: Callable[[], Transport] | None = None,
+        backoff_factory: Callable[[], Any] = backoff,
+    ) -> None:
+        if credentials is not None and not isinstance(credentials, Credentials):
+            raise ConfigurationError("credentials must be an exwire.Credentials")
+        if request_timeout is not None and request_timeout <= 0:
+            raise ConfigurationError("request_timeout must be positive seconds or None")
+        if not isinstance(dispatch_threads, int) or dispatch_threads < 1:
+            raise ConfigurationError("dispatch_threads must be a positive integer")
+        if not isinstance(queue_size, int) or queue_size < 1:
+            raise ConfigurationError("queue_size must be a positive integer")
+        _check_callable(on_connection_event, "on_connection_event")
+        _check_callable(on_callback_error, "on_callback_error")
+        if callback_executor is not None and not callable(getattr(callback_executor, "submit", None)):
+            raise ConfigurationError("callback_executor must have a submit(fn, *args) method")
+        try:
+            self._overflow = Overflow(overflow)
+        except ValueError:
+            raise ConfigurationError(f"overflow must be one of {[o.value for o in Overflow]}") from None
+        self.credentials = credentials
+        self.request_timeout = request_timeout
+        self._reconnect = reconnect
+        self._on_connection_event = on_connection_event
+        self._on_callback_error = on_callback_error
+        self._callback_executor = callback_executor
+        self._keep_raw = keep_raw
+        self._queue_size = queue_size
+        self._block_timeout = block_timeout
+        self._transport_factory = transport_factory or WebSocketTransport
+        self._backoff_factory = backoff_factory
+        self.log = logging.getLogger(f"exwire.{self.exchange}")
+        self._dispatcher = Dispatcher(self.exchange, dispatch_threads, self._callback_failed)
+        self._registry = SubscriptionRegistry(self._dispatcher, self._report_error)
+        self._connections: dict[str, Connection] = {}
+        self._closed = threading.Event()
+        self._close_lock = threading.Lock()
+        # Hooks (on_connection_event, on_callback_error for reader-side problems) are
+        # user code: they run on a dispatcher lane, never on a reader thread.
+        self._hooks = Mailbox(1000, Overflow.DROP_OLDEST, None)
+        self._hooks_lane: int | None = None
+        self._hooks_lock = threading.Lock()
+
+    # -- construction helpers for subclasses ----------------------------------------
+
+    def _add_connection(
+        self,
+        name: str,
+        url: str,
+        protocol: Protocol,
+        *,
+        ping_interval: float | None = None,
+        stale_timeout: float | None = None,
+        transport_factory: Callable[[], Transport] | None = None,
+    ) -> Connection:
+        secrets = [s for s in (getattr(self.credentials, "secret", None), getattr(self.credentials, "private_key", None)) if s]
+        connection = Connection(
+            name=name,
+            exchange=self.exchange,
+            url=url,
+            protocol=protocol,
+            transport_factory=transport_factory or self._transport_factory,
+            deliver=self._deliver,
+            on_open=self._on_open,
+            on_event=self._connection_event,
+            on_ended=self._subscription_ended,
+            reconnect=self._reconnect,
+            ping_interval=ping_interval,
+            stale_timeout=stale_timeout,
+            backoff_factory=self._backoff_factory,
+            secrets=secrets,
+        )
+        self._connections[name] = connection
+        return connection
+
+    # -- to be provided by exchange clients ---------------------------------------------
+
+    def _authenticate(self, connection: Connection) -> None:
+        """Log on a freshly opened connection (before it is ready). Default: nothing."""
+
+    def _wire_subscribe(self, connection: Connection, keys: list[Hashable], timeout: float | None) -> None:
+        """Subscribe ``keys`` on the wire and wait for the acknowledgement(s)."""
+        raise NotImplementedError
+
+    def _wire_unsubscribe(self, connection: Connection, keys: list[Hashable], timeout: float | None) -> None:
+        """Unsubscribe ``keys`` on the wire and wait for the acknowledgement(s)."""
+        raise NotImplementedError
+
+    # -- public ------------------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        """Whether ``close`` has been called."""
+        return self._closed.is_set()
+
+    def _check_open(self) -> None:
+        if self._closed.is_set():
+            raise InvalidState(f"the {self.exchange} client is closed")
+
+    def _timeout(self, timeout: float | None) -> float | None:
+        if timeout is not None and timeout <= 0:
+            raise ConfigurationError("timeout must be positive seconds or None")
+        return self.request_timeout if timeout is None else timeout
+
+    def _request(
+        self,
+        connection: Connection,
+        key: Hashable,
+        frame: str | bytes,
+        timeout: float | None,
+        *,
+        expected: int = 1,
+    ) -> list[Any]:
+        self._check_open()
+        return connection.request(key, frame, self._timeout(timeout), expected=expected)
+
+    def _subscribe(
+        self,
+        connection: Connection,
+        *,
+        topic: str,
+        keys: Iterable[Hashable],
+        callback: Callable[[DataEvent], None] | None,
+        timeout: float | None,
+        queue_size: int | None = None,
+    ) -> Subscription:
+        """Register a subscription, subscribe its new keys on the wire, return the handle.
+
+        Raises:
+            ConfigurationError: the callback is not callable.
+            InvalidState: the client is closed.
+            ExchangeError: the exchange refused (the subscription is removed again).
+            ConnectionClosed, RequestTimeout: no acknowledgement; the subscription is removed.
+        """
+        _check_callable(callback, "callback")
+        self._check_open()
+        timeout = self._timeout(timeout)
+        deadline = Deadline(timeout)
+        connection.ensure_open(deadline.remaining())
+        subscription = Subscription(
+            topic=topic,
+            keys=tuple(keys),
+            callback=self._wrap_callback(callback) if callback is not None else None,
+            connection_name=connection.name,
+            mailbox=Mailbox(queue_size or self._queue_size, self._overflow, self._block_timeout),
+            unsubscribe=self._unsubscribe,
+        )
+        new_keys = self._registry.add(subscription)
+        try:
+            if new_keys:
+                self._wire_subscribe(connection, new_keys, deadline.remaining())
+        except BaseException:
+            self._registry.remove(subscription)
+            subscription._end()
+            raise
+        return subscription
+
+    def _wrap_callback(self, callback: Callable[[DataEvent], None]) -> Callable[[DataEvent], None]:
+        executor = self._callback_executor
+        if executor is None:
+            return callback
+        return lambda event: executor.submit(callback, event)
+
+    def _unsubscribe(self, subscription: Subscription, timeout: float | None) -> None:
+        freed = self._registry.remove(subscription)
+        if not freed or self._closed.is_set():
+            return
+        connection = self._connections[subscription.connection_name]
+        if not connection.is_ready:
+            return  # nothing to undo on the wire: a reconnect will not resubscribe it
+        try:
+            self._wire_unsubscribe(connection, freed, self._timeout(timeout))
+        except Exception as exc:
+            # The stream is already stopped locally; a stale server-side subscription
+            # only costs bandwidth and its updates are dropped on arrival.
+            self.log.warning("unsubscribing %s failed: %s", subscription.topic, exc)
+
+    def close(self, timeout: float | None = 5.0) -> None:
+        """Close every connection and stop every thread the client started.
+
+        Pending requests fail with ``ConnectionClosed``; pull subscriptions end
+        (their iterators stop). Idempotent; safe to call from a callback (the
+        calling lane is not joined).
+
+        Args:
+            timeout: total seconds to wait for threads to finish; ``None`` waits without limit.
+        """
+        with self._close_lock:
+            if self._closed.is_set():
+                return
+            self._closed.set()
+        deadline = Deadline(timeout)
+        self._registry.end_all()
+        for connection in self._connections.values():
+            connection.close(deadline.remaining())
+        self._hooks.close()
+        self._dispatcher.close(deadline.remaining())
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:  # pragma: no cover - best effort for forgotten clients
+        try:
+            if not self._closed.is_set() and any(c.state.value != "new" for c in self._connections.values()):
+                self.close(1.0)
+        except Exception:
+            pass
+
+    # -- engine callbacks ------------------------------------------------------------
+
+    def _on_open(self, connection: Connection) -> None:
+        """Runs after every (re)connect: log on, then resubscribe what is active."""
+        self._authenticate(connection)
+        keys: dict[Hashable, None] = {}
+        for subscription in self._registry.active():
+            if subscription.connection_name == connection.name:
+                keys.update(dict.fromkeys(subscription.keys))
+        if keys:
+            try:
+                self._wire_subscribe(connection, list(keys), self.request_timeout)
+            except Exception as exc:
+                self.log.error("resubscribing on %s failed: %s", connection.name, exc)
+                self._report_error(exc, None)
+                raise
+
+    def _deliver(self, update: Update, received_at: datetime, frame: str | bytes) -> None:
+        """Reader thread: wrap an Update in a DataEvent per subscription and queue it."""
+        raw = (frame if isinstance(frame, str) else frame.decode("utf-8", "replace")) if self._keep_raw else None
+        for subscription in self._registry.route(update.key):
+            event = DataEvent(update.data, subscription.topic, update.symbol, received_at, update.update_type, raw)
+            self._registry.deliver(subscription, event)
+
+    def _subscription_ended(self, key: Hashable, error: BaseException | None) -> None:
+        for subscription in self._registry.route(key):
+            self.log.warning("the exchange ended %s: %s", subscription.topic, error)
+            self._registry.remove(subscription)
+            subscription._end()
+            if error is not None:
+                self._report_error(error, None)
+
+    def _callback_failed(self, exc: BaseException, event: Any) -> None:
+        """Lane thread: a callback raised. Log it and tell the user's hook."""
+        self.log.error("callback raised %s: %s", type(exc).__name__, exc, exc_info=exc)
+        if self._on_callback_error is not None:
+            try:
+                self._on_callback_error(exc, event)
+            except Exception:
+                self.log.exception("on_callback_error raised")
+
+    def _report_error(self, exc: BaseException, event: Any) -> None:
+        """Any thread: hand a problem to ``on_callback_error`` on a lane."""
+        if self._on_callback_error is not None:
+            self._run_hook(self._on_callback_error, exc, event)
+
+    def _connection_event(self, event: ConnectionEvent) -> None:
+        if self._on_connection_event is None:
+            return
+        if self._closed.is_set():
+            # Closing: we are on the user's thread that called close(); lanes are stopping.
+            try:
+                self._on_connection_event(event)
+            except Exception:
+                self.log.exception("on_connection_event raised")
+            return
+        self._run_hook(self._on_connection_event, event)
+
+    def _run_hook(self, hook: Callable[..., None], *args: Any) -> None:
+        with self._hooks_lock:
+            if self._closed.is_set():
+                return
+            if self._hooks_lane is None:
+                self._hooks_lane = self._dispatcher.assign()
+        if self._hooks.put((hook, args)):
+            self._dispatcher.schedule(self._hooks_lane, self._hooks, self._call_hook)
+
+    def _call_hook(self, item: tuple[Callable[..., None], tuple[Any, ...]]) -> None:
+        hook, args = item
+        try:
+            hook(*args)
+        except Exception:
+            self.log.exception("hook %r raised", hook)

@@ -1,0 +1,233 @@
+"""The Dispatcher: a pool of ordered lanes that runs user callbacks.
+
+Each subscription owns a bounded ``Mailbox`` and is pinned to one lane, so its
+updates run in arrival order while different subscriptions run in parallel. A
+lane thread takes one ready subscription at a time, runs one update, and
+re-queues the subscription if more are waiting — one slow subscription delays
+only the subscriptions sharing its lane, never the reader (pika's model; a plain
+``ThreadPoolExecutor.submit`` per message would reorder book updates).
+"""
+
+from __future__ import annotations
+
+import collections
+import enum
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from exwire._core.backoff import Deadline
+from exwire.errors import SlowConsumer
+
+__all__ = ["Overflow", "Mailbox", "Dispatcher", "CLOSED"]
+
+log = logging.getLogger("exwire")
+
+CLOSED = object()  # sentinel put in a mailbox when its subscription ends
+
+
+class Overflow(enum.Enum):
+    """What a full subscription queue does with a new update.
+
+    ``BLOCK`` (default): the reader waits for room, up to ``block_timeout``; past that
+    the update is dropped, counted, and ``SlowConsumer`` is reported. Slowing the
+    reader applies back-pressure to the socket, so nothing is lost while the
+    consumer catches up within the bound.
+    ``DROP_OLDEST``: the oldest queued update is discarded and counted.
+    ``LATEST``: only the newest update is kept (GUIs, Excel).
+    """
+
+    BLOCK = "block"
+    DROP_OLDEST = "drop_oldest"
+    LATEST = "latest"
+
+
+class Mailbox:
+    """A subscription's bounded queue of pending updates. Thread-safe."""
+
+    __slots__ = ("_items", "_cond", "maxsize", "overflow", "block_timeout", "dropped", "scheduled", "closed")
+
+    def __init__(self, maxsize: int, overflow: Overflow, block_timeout: float | None) -> None:
+        self._items: collections.deque[Any] = collections.deque()
+        self._cond = threading.Condition(threading.Lock())
+        self.maxsize = 1 if overflow is Overflow.LATEST else maxsize
+        self.overflow = overflow
+        self.block_timeout = block_timeout
+        self.dropped = 0
+        self.scheduled = False
+        self.closed = False
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def put(self, item: Any) -> bool:
+        """Queue an item; return True if the caller must schedule the mailbox on its lane.
+
+        Raises:
+            SlowConsumer: under ``BLOCK``, when no room appeared within ``block_timeout``
+                (the item is dropped and counted).
+        """
+        with self._cond:
+            if self.closed:
+                return False
+            if len(self._items) >= self.maxsize:
+                if self.overflow is Overflow.BLOCK:
+                    deadline = Deadline(self.block_timeout)
+                    while len(self._items) >= self.maxsize and not self.closed:
+                        remaining = deadline.remaining()
+                        if remaining == 0.0:
+                            self.dropped += 1
+                            raise SlowConsumer(
+                                f"queue stayed full ({self.maxsize} updates) for {self.block_timeout} s"
+                            )
+                        self._cond.wait(remaining)
+                    if self.closed:
+                        return False
+                else:  # DROP_OLDEST and LATEST both discard the oldest
+                    self._items.popleft()
+                    self.dropped += 1
+            self._items.append(item)
+            self._cond.notify_all()
+            if self.scheduled:
+                return False
+            self.scheduled = True
+            return True
+
+    def pop(self, timeout: float | None) -> Any:
+        """Take the oldest item, waiting up to ``timeout`` seconds; ``CLOSED`` at the end.
+
+        Raises:
+            TimeoutError: nothing arrived in time.
+        """
+        with self._cond:
+            if not self._cond.wait_for(lambda: self._items or self.closed, timeout):
+                raise TimeoutError("no update in time")
+            if self._items:
+                item = self._items.popleft()
+                self._cond.notify_all()
+                return item
+            return CLOSED
+
+    def take_for_lane(self) -> tuple[Any, bool]:
+        """Take one item for a lane; return (item or CLOSED, whether more are waiting).
+
+        When nothing more is waiting the mailbox is marked unscheduled under the same
+        lock as ``put`` checks it, so an update is never stranded.
+        """
+        with self._cond:
+            item = self._items.popleft() if self._items else CLOSED
+            self._cond.notify_all()
+            more = bool(self._items) and not self.closed
+            if not more:
+                self.scheduled = False
+            return item, more
+
+    def close(self) -> None:
+        """End the mailbox: queued items are discarded, waiters wake up."""
+        with self._cond:
+            self.closed = True
+            self._items.clear()
+            self._cond.notify_all()
+
+
+class _Lane:
+    def __init__(self, name: str, on_error: Callable[[BaseException, Any], None]) -> None:
+        self._ready: collections.deque[tuple[Mailbox, Callable[[Any], None]]] = collections.deque()
+        self._cond = threading.Condition(threading.Lock())
+        self._stopping = False
+        self._on_error = on_error
+        self.thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self.assigned = 0
+
+    def schedule(self, mailbox: Mailbox, handler: Callable[[Any], None]) -> None:
+        with self._cond:
+            self._ready.append((mailbox, handler))
+            self._cond.notify()
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+
+    def backlog(self) -> int:
+        return len(self._ready)
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._ready and not self._stopping:
+                    self._cond.wait()
+                if self._stopping:
+                    return
+                mailbox, handler = self._ready.popleft()
+            item, more = mailbox.take_for_lane()
+            if item is not CLOSED:
+                try:
+                    handler(item)
+                except BaseException as exc:  # a callback never kills its lane
+                    self._on_error(exc, item)
+            if more:
+                self.schedule(mailbox, handler)
+
+
+class Dispatcher:
+    """Runs subscription callbacks on ``threads`` ordered lanes.
+
+    Thread-safe. Lanes start lazily with the first subscription and are joined by
+    ``close``. ``on_error(exc, event)`` is called on the lane when a handler raises.
+    """
+
+    def __init__(self, name: str, threads: int, on_error: Callable[[BaseException, Any], None]) -> None:
+        if threads < 1:
+            raise ValueError("dispatch_threads must be at least 1")
+        self._name = name
+        self._count = threads
+        self._on_error = on_error
+        self._lanes: list[_Lane] = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def assign(self) -> int:
+        """Pick the least-loaded lane for a new subscription and return its index."""
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("dispatcher closed")
+            if not self._lanes:
+                for n in range(self._count):
+                    lane = _Lane(f"exwire-{self._name}-dispatch-{n}", self._on_error)
+                    lane.thread.start()
+                    self._lanes.append(lane)
+            lane_index = min(range(self._count), key=lambda i: self._lanes[i].assigned)
+            self._lanes[lane_index].assigned += 1
+            return lane_index
+
+    def release(self, lane_index: int) -> None:
+        """Forget one subscription pinned to ``lane_index``."""
+        with self._lock:
+            if self._lanes:
+                self._lanes[lane_index].assigned -= 1
+
+    def schedule(self, lane_index: int, mailbox: Mailbox, handler: Callable[[Any], None]) -> None:
+        """Queue ``mailbox`` on its lane; the lane calls ``handler(item)`` for one item."""
+        self._lanes[lane_index].schedule(mailbox, handler)
+
+    def threads(self) -> list[threading.Thread]:
+        return [lane.thread for lane in self._lanes]
+
+    def backlog(self) -> int:
+        """Subscriptions waiting for a lane, summed over lanes."""
+        return sum(lane.backlog() for lane in self._lanes)
+
+    def close(self, timeout: float | None) -> None:
+        """Stop every lane and join it (never the calling thread). Idempotent."""
+        with self._lock:
+            self._closed = True
+            lanes = list(self._lanes)
+        for lane in lanes:
+            lane.stop()
+        deadline = Deadline(timeout)
+        current = threading.current_thread()
+        for lane in lanes:
+            if lane.thread is not current:
+                lane.thread.join(deadline.remaining())

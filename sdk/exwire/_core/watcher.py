@@ -1,0 +1,168 @@
+"""OrderBookWatcher: a locally maintained order book fed by a book subscription.
+
+Exchange-neutral: each exchange passes how to apply one update (returning the
+checksum the exchange sent, if any) and how to compute the local checksum. The
+updates are applied on the subscription's dispatcher lane, in order; readers on
+any thread take consistent copies under the book lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from exwire.models import DataEvent, Level, UpdateType
+from exwire.orderbook import BookSnapshot, OrderBook
+
+__all__ = ["OrderBookWatcher"]
+
+
+class OrderBookWatcher:
+    """A local order book kept in sync with the exchange, validated by checksum.
+
+    Built by a client's ``watch_order_book``; updates are applied on one of the
+    client's dispatcher lanes (``exwire-<exchange>-dispatch-<n>``) in arrival order.
+    After every update whose message carries a checksum, the local book's checksum
+    is compared; on a mismatch the watcher logs it, counts it, marks itself not
+    synced and resubscribes this book alone to get a fresh snapshot. Updates that
+    arrive while not synced are skipped. A reconnect also brings a fresh snapshot.
+
+    Thread-safety: every method and property may be called from any thread.
+
+    Attributes:
+        symbol: the symbol as the exchange names it.
+        depth: levels per side kept.
+        checksums_verified: updates whose checksum matched.
+        checksums_mismatched: updates whose checksum did not match.
+        resyncs: resubscriptions made after a mismatch.
+        updates_applied: snapshots and updates applied.
+    """
+
+    def __init__(
+        self,
+        *,
+        exchange: str,
+        symbol: str,
+        depth: int,
+        apply: Callable[[OrderBook, Any], int | None],
+        checksum: Callable[[OrderBook], int] | None,
+        callback: Callable[[BookSnapshot], None] | None = None,
+    ) -> None:
+        self.symbol = symbol
+        self.depth = depth
+        self._apply = apply
+        self._checksum = checksum
+        self._callback = callback
+        self._book = OrderBook(depth)
+        self._book_lock = threading.Lock()  # guards _book and the counters
+        self._synced = threading.Event()
+        self.checksums_verified = 0
+        self.checksums_mismatched = 0
+        self.resyncs = 0
+        self.updates_applied = 0
+        self.updates_skipped = 0
+        self.subscription: Any = None
+        self._resync: Callable[[], None] | None = None
+        self.log = logging.getLogger(f"exwire.{exchange}")
+
+    # -- fed by the client (lane thread) -----------------------------------------------
+
+    def _on_event(self, event: DataEvent) -> None:
+        mismatch = None
+        with self._book_lock:
+            if event.update_type is UpdateType.SNAPSHOT:
+                self._apply(self._book, event.data)
+                self.updates_applied += 1
+                self._synced.set()
+            elif not self._synced.is_set():
+                self.updates_skipped += 1
+                return
+            else:
+                expected = self._apply(self._book, event.data)
+                self.updates_applied += 1
+                if expected is not None and self._checksum is not None:
+                    actual = self._checksum(self._book)
+                    if actual == expected:
+                        self.checksums_verified += 1
+                    else:
+                        self.checksums_mismatched += 1
+                        self._synced.clear()
+                        mismatch = (expected, actual)
+            snapshot = self._book.snapshot() if self._callback is not None and mismatch is None else None
+        if mismatch is not None:
+            self.log.warning(
+                "%s book checksum mismatch (exchange %d, local %d): resubscribing", self.symbol, *mismatch
+            )
+            self.resyncs += 1
+            if self._resync is not None:
+                try:
+                    self._resync()
+                except Exception as exc:
+                    self.log.error("%s book resubscription failed: %s", self.symbol, exc)
+            return
+        if snapshot is not None:
+            self._callback(snapshot)  # type: ignore[misc]
+
+    # -- readers (any thread) -----------------------------------------------------------
+
+    @property
+    def synced(self) -> bool:
+        """Whether the book holds a snapshot and every checksum since has matched."""
+        return self._synced.is_set()
+
+    def wait_synced(self, timeout: float | None = None) -> bool:
+        """Block until the book is synced; return False if ``timeout`` seconds passed first."""
+        return self._synced.wait(timeout)
+
+    def snapshot(self, n: int | None = None) -> BookSnapshot:
+        """A consistent immutable copy of the best ``n`` levels per side (all when ``None``)."""
+        with self._book_lock:
+            return self._book.snapshot(n)
+
+    def bids(self, n: int | None = None) -> list[Level]:
+        """The best ``n`` bids (all when ``None``), highest price first."""
+        with self._book_lock:
+            return self._book.bids(n)
+
+    def asks(self, n: int | None = None) -> list[Level]:
+        """The best ``n`` asks (all when ``None``), lowest price first."""
+        with self._book_lock:
+            return self._book.asks(n)
+
+    @property
+    def best_bid(self) -> Level | None:
+        """The highest bid, or ``None`` while the side is empty."""
+        with self._book_lock:
+            return self._book.best_bid
+
+    @property
+    def best_ask(self) -> Level | None:
+        """The lowest ask, or ``None`` while the side is empty."""
+        with self._book_lock:
+            return self._book.best_ask
+
+    @property
+    def spread(self) -> Decimal | None:
+        """Best ask minus best bid in quote asset, or ``None`` while a side is empty."""
+        with self._book_lock:
+            return self._book.spread
+
+    def close(self, timeout: float | None = None) -> None:
+        """Stop maintaining the book (unsubscribes). Idempotent."""
+        if self.subscription is not None:
+            self.subscription.unsubscribe(timeout)
+
+    def __enter__(self) -> "OrderBookWatcher":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return (
+            f"<OrderBookWatcher {self.symbol} depth={self.depth} synced={self.synced} "
+            f"checksums ok={self.checksums_verified} bad={self.checksums_mismatched}>"
+        )

@@ -1,0 +1,364 @@
+"""KrakenClient: Kraken Spot WebSocket API v1 (``reference/protocols/kraken.md``)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any
+
+from exwire._core.backoff import Deadline
+from exwire._core.client import BaseClient
+from exwire._core.connection import Connection
+from exwire._core.subscription import Subscription
+from exwire._core.watcher import OrderBookWatcher
+from exwire.errors import ConfigurationError
+from exwire.kraken import book as kraken_book
+from exwire.kraken.models import KlineInterval
+from exwire.kraken.protocol import SYSTEM_STATUS_KEY, KrakenProtocol, channel_name
+from exwire.models import DataEvent, UpdateType
+from exwire.orderbook import BookSnapshot
+
+__all__ = ["KrakenClient", "BOOK_DEPTHS"]
+
+#: Book depths Kraken accepts (§4.4).
+BOOK_DEPTHS = (10, 25, 100, 500, 1000)
+
+# Kraken's wsnames use XBT and XDG; the server accepts BTC/DOGE but echoes XBT/XDG (§2),
+# so map on the way in and every routing key matches what comes back.
+_ASSET_ALIASES = {"BTC": "XBT", "DOGE": "XDG"}
+
+Callback = Callable[[DataEvent], None]
+
+
+def normalize_pair(symbol: Any) -> str:
+    """``"btc/usd"`` → ``"XBT/USD"``: upper case, BTC→XBT, DOGE→XDG.
+
+    Raises:
+        ConfigurationError: not a ``BASE/QUOTE`` string.
+    """
+    if not isinstance(symbol, str) or symbol.count("/") != 1:
+        raise ConfigurationError(f"a Kraken pair looks like 'XBT/USD', got {symbol!r}")
+    base, quote = (part.strip().upper() for part in symbol.split("/"))
+    if not base or not quote:
+        raise ConfigurationError(f"a Kraken pair looks like 'XBT/USD', got {symbol!r}")
+    return f"{_ASSET_ALIASES.get(base, base)}/{_ASSET_ALIASES.get(quote, quote)}"
+
+
+def normalize_pairs(symbols: str | Iterable[str]) -> list[str]:
+    """One pair or several → a de-duplicated list of wsnames.
+
+    Raises:
+        ConfigurationError: empty, or any element is not a pair.
+    """
+    items = [symbols] if isinstance(symbols, str) else list(symbols) if symbols is not None else []
+    if not items:
+        raise ConfigurationError("at least one symbol is required")
+    return list(dict.fromkeys(normalize_pair(symbol) for symbol in items))
+
+
+class KrakenClient(BaseClient):
+    """Client of Kraken's Spot WebSocket API v1.
+
+    The constructor does no I/O: the public connection (``url``) opens on the first
+    call that needs it. Updates run on the dispatcher lanes, never on the reader.
+    The client pings an idle connection every ``ping_interval`` seconds so Kraken's
+    one-minute idle timeout never closes it, and treats ``stale_timeout`` seconds
+    without any frame (heartbeats come every second while subscribed) as a stalled
+    connection to re-establish. After a reconnect every active subscription is
+    resubscribed and order books start again from a fresh snapshot.
+
+    Thread-safe: every method may be called from any thread, callbacks included.
+
+    Args:
+        url: public endpoint (default production ``wss://ws.kraken.com``).
+        private_url: private/trading endpoint (default ``wss://ws-auth.kraken.com``).
+        rest_url: REST base used to fetch WebSocket tokens (default ``https://api.kraken.com``).
+        ping_interval: seconds between keep-alive pings on a quiet connection.
+        stale_timeout: seconds without any inbound frame before reconnecting.
+        **options: the common client keywords (``credentials``, ``request_timeout``,
+            ``dispatch_threads``, ``reconnect``, ``on_connection_event``,
+            ``on_callback_error``, ``callback_executor``, ``keep_raw``, ``queue_size``,
+            ``overflow``, ``block_timeout``); see ``exwire`` README.
+    """
+
+    exchange = "kraken"
+
+    def __init__(
+        self,
+        *,
+        url: str = "wss://ws.kraken.com",
+        private_url: str = "wss://ws-auth.kraken.com",
+        rest_url: str = "https://api.kraken.com",
+        ping_interval: float = 10.0,
+        stale_timeout: float | None = 30.0,
+        **options: Any,
+    ) -> None:
+        super().__init__(**options)
+        if ping_interval is None or ping_interval <= 0:
+            raise ConfigurationError("ping_interval must be positive seconds")
+        if stale_timeout is not None and stale_timeout <= ping_interval:
+            raise ConfigurationError("stale_timeout must exceed ping_interval (pongs prove liveness)")
+        self.url = url
+        self.private_url = private_url
+        self.rest_url = rest_url
+        self._public = self._add_connection(
+            "public", url, KrakenProtocol(), ping_interval=ping_interval, stale_timeout=stale_timeout
+        )
+        self._last_status: DataEvent | None = None
+
+    # -- general ---------------------------------------------------------------------
+
+    def ping(self, timeout: float | None = None) -> float:
+        """Send a ``ping`` and wait for its ``pong`` (kraken.md §4.1).
+
+        Returns:
+            The round-trip time in seconds.
+
+        Raises:
+            InvalidState: the client is closed.
+            ConnectError: the connection could not be opened.
+            ConnectionClosed: the connection dropped first.
+            RequestTimeout: no ``pong`` within ``timeout`` seconds (default ``request_timeout``).
+        """
+        self._check_open()
+        timeout = self._timeout(timeout)
+        deadline = Deadline(timeout)
+        self._public.ensure_open(deadline.remaining())
+        request_id, frame = self._public.protocol.ping()
+        started = time.perf_counter()
+        self._public.request(request_id, frame, deadline.remaining())
+        return time.perf_counter() - started
+
+    # -- subscriptions -------------------------------------------------------------------
+
+    def subscribe_to_ticker_updates(
+        self, symbols: str | Iterable[str], callback: Callback | None = None, *, timeout: float | None = None
+    ) -> Subscription:
+        """Stream ticker updates (best bid/ask, last trade, daily stats) of one or more pairs (§5.1).
+
+        Args:
+            symbols: one pair (``"XBT/USD"``; ``BTC`` is accepted for ``XBT``) or several.
+            callback: ``callback(event)`` with ``event.data`` an :class:`exwire.kraken.models.Ticker`,
+                run on a dispatcher lane, in order per subscription; backlog beyond
+                ``queue_size`` follows the client's ``overflow`` policy. ``None`` makes a
+                pull subscription (iterate it or call ``get``).
+            timeout: seconds to wait for Kraken's acknowledgements (``None``: ``request_timeout``).
+
+        Returns:
+            The :class:`exwire.Subscription`.
+
+        Raises:
+            ConfigurationError: no or malformed symbol, non-callable callback.
+            InvalidState: the client is closed.
+            InvalidRequest: Kraken refused (e.g. unknown pair).
+            ConnectionClosed, RequestTimeout: no acknowledgement; the subscription is removed.
+        """
+        return self._subscribe_channel("ticker", symbols, callback, timeout)
+
+    def subscribe_to_trade_updates(
+        self, symbols: str | Iterable[str], callback: Callback | None = None, *, timeout: float | None = None
+    ) -> Subscription:
+        """Stream trades of one or more pairs (§5.3); ``event.data`` is a list of
+        :class:`exwire.kraken.models.Trade` (one frame may carry several trades).
+
+        Arguments, callback thread and errors as :meth:`subscribe_to_ticker_updates`.
+        """
+        return self._subscribe_channel("trade", symbols, callback, timeout)
+
+    def subscribe_to_spread_updates(
+        self, symbols: str | Iterable[str], callback: Callback | None = None, *, timeout: float | None = None
+    ) -> Subscription:
+        """Stream top-of-book (best bid and ask with volumes) of one or more pairs (§5.4);
+        ``event.data`` is a :class:`exwire.kraken.models.Spread`.
+
+        Arguments, callback thread and errors as :meth:`subscribe_to_ticker_updates`.
+        """
+        return self._subscribe_channel("spread", symbols, callback, timeout)
+
+    def subscribe_to_kline_updates(
+        self,
+        symbols: str | Iterable[str],
+        interval: KlineInterval | int,
+        callback: Callback | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> Subscription:
+        """Stream klines (OHLC candles) of one or more pairs (§5.2); ``event.data`` is a
+        :class:`exwire.kraken.models.Kline`. The first update is the last closed or running
+        candle, possibly old (compare ``end_time``); later ones update the running candle.
+
+        Args:
+            interval: candle length in minutes: a :class:`KlineInterval` or one of
+                1, 5, 15, 30, 60, 240, 1440, 10080, 21600.
+
+        Other arguments, callback thread and errors as :meth:`subscribe_to_ticker_updates`.
+
+        Raises:
+            ConfigurationError: an interval Kraken does not offer.
+        """
+        try:
+            interval = KlineInterval(interval)
+        except ValueError:
+            allowed = ", ".join(str(int(i)) for i in KlineInterval)
+            raise ConfigurationError(f"interval must be one of {allowed} minutes, got {interval!r}") from None
+        return self._subscribe_channel(channel_name("ohlc", interval=int(interval)), symbols, callback, timeout)
+
+    def subscribe_to_order_book_updates(
+        self,
+        symbols: str | Iterable[str],
+        depth: int = 10,
+        callback: Callback | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> Subscription:
+        """Stream raw order book snapshots and updates of one or more pairs (§5.5).
+
+        The first event per pair is a snapshot (``event.update_type`` is ``SNAPSHOT``),
+        then updates carrying Kraken's checksum; ``event.data`` is a
+        :class:`exwire.kraken.models.BookUpdate`. For a maintained, checksum-validated
+        book use :meth:`watch_order_book` instead.
+
+        Args:
+            depth: levels per side: 10, 25, 100, 500 or 1000.
+
+        Other arguments, callback thread and errors as :meth:`subscribe_to_ticker_updates`.
+
+        Raises:
+            ConfigurationError: any other depth.
+        """
+        _check_depth(depth)
+        return self._subscribe_channel(channel_name("book", depth=depth), symbols, callback, timeout)
+
+    def subscribe_to_system_status_updates(
+        self, callback: Callback | None = None, *, timeout: float | None = None
+    ) -> Subscription:
+        """Stream Kraken's engine status (§4.3): sent on every connect and on each change.
+
+        ``event.data`` is a :class:`exwire.kraken.models.SystemStatus`. Kraken needs no
+        subscription for it: the client opens the connection if needed and delivers the
+        status last received first (a ``SNAPSHOT``), then every change. Callback thread and
+        errors as :meth:`subscribe_to_ticker_updates`.
+        """
+        subscription = self._subscribe(
+            self._public, topic="systemStatus", keys=[SYSTEM_STATUS_KEY], callback=callback, timeout=timeout
+        )
+        if self._last_status is not None:
+            self._registry.deliver(subscription, self._last_status)
+        return subscription
+
+    def watch_order_book(
+        self,
+        symbol: str,
+        depth: int = 10,
+        callback: Callable[[BookSnapshot], None] | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> OrderBookWatcher:
+        """Maintain a local order book of one pair, validated by Kraken's CRC32 checksum.
+
+        Applies the snapshot and every update in order, truncates each side to ``depth``
+        after every message and checks the checksum after every update (§5.5). On a
+        mismatch it logs, counts (``checksums_mismatched``) and resubscribes this book
+        alone for a fresh snapshot.
+
+        Args:
+            symbol: one pair, e.g. ``"XBT/USD"``.
+            depth: levels per side: 10, 25, 100, 500 or 1000.
+            callback: optional ``callback(snapshot)`` with an immutable
+                :class:`exwire.orderbook.BookSnapshot` after each applied message, run on a
+                dispatcher lane in order; ``None`` to only read the watcher on demand.
+            timeout: seconds to wait for the subscription's acknowledgement.
+
+        Returns:
+            An :class:`exwire.OrderBookWatcher`; ``wait_synced()`` blocks until the
+            first snapshot is applied; ``close()`` unsubscribes.
+
+        Raises:
+            ConfigurationError: bad symbol or depth, non-callable callback.
+            InvalidState: the client is closed.
+            InvalidRequest: Kraken refused the subscription.
+            ConnectionClosed, RequestTimeout: no acknowledgement.
+        """
+        _check_depth(depth)
+        if callback is not None and not callable(callback):
+            raise ConfigurationError("callback must be callable")
+        pair = normalize_pair(symbol)
+        watcher = OrderBookWatcher(
+            exchange=self.exchange,
+            symbol=pair,
+            depth=depth,
+            apply=_apply_book,
+            checksum=kraken_book.checksum,
+            callback=callback,
+        )
+        key = (channel_name("book", depth=depth), pair)
+        watcher._resync = lambda: self._resubscribe_keys(self._public, [key])
+        watcher.subscription = self._subscribe(
+            self._public, topic=f"book:{pair}:{depth}", keys=[key], callback=watcher._on_event, timeout=timeout
+        )
+        return watcher
+
+    # -- wire -------------------------------------------------------------------------
+
+    def _subscribe_channel(
+        self, channel: str, symbols: str | Iterable[str], callback: Callback | None, timeout: float | None
+    ) -> Subscription:
+        pairs = normalize_pairs(symbols)
+        return self._subscribe(
+            self._public,
+            topic=f"{channel}:{','.join(pairs)}",
+            keys=[(channel, pair) for pair in pairs],
+            callback=callback,
+            timeout=timeout,
+        )
+
+    def _wire_subscribe(self, connection: Connection, keys: list[Hashable], timeout: float | None) -> None:
+        self._wire(connection, keys, timeout, unsubscribe=False)
+
+    def _wire_unsubscribe(self, connection: Connection, keys: list[Hashable], timeout: float | None) -> None:
+        self._wire(connection, keys, timeout, unsubscribe=True)
+
+    def _wire(self, connection: Connection, keys: list[Hashable], timeout: float | None, *, unsubscribe: bool) -> None:
+        deadline = Deadline(timeout)
+        protocol: KrakenProtocol = connection.protocol  # type: ignore[assignment]
+        by_channel: dict[str, list[str]] = {}
+        for channel, pair in keys:  # type: ignore[misc]
+            if (channel, pair) != SYSTEM_STATUS_KEY:
+                by_channel.setdefault(channel, []).append(pair)
+        for channel, pairs in by_channel.items():
+            request_id, frame = protocol.subscribe(channel, pairs, unsubscribe=unsubscribe)
+            try:
+                # One subscriptionStatus comes back per pair (§4.4).
+                connection.request(request_id, frame, deadline.remaining(), expected=len(pairs), wait_ready=False)
+            except Exception:
+                if not unsubscribe:
+                    # Undo the pairs that did succeed; their acks match nothing and are ignored.
+                    _, undo = protocol.subscribe(channel, pairs, unsubscribe=True)
+                    try:
+                        connection.send(undo, wait_ready=False)
+                    except Exception:
+                        pass
+                raise
+
+    def _resubscribe_keys(self, connection: Connection, keys: list[Hashable]) -> None:
+        deadline = Deadline(self.request_timeout)
+        try:
+            self._wire_unsubscribe(connection, keys, deadline.remaining())
+        except Exception as exc:
+            self.log.info("unsubscribe before resubscribing failed: %s", exc)
+        self._wire_subscribe(connection, keys, deadline.remaining())
+
+    def _deliver(self, update, received_at, frame) -> None:  # type: ignore[override]
+        if update.key is SYSTEM_STATUS_KEY or update.key == SYSTEM_STATUS_KEY:
+            self._last_status = DataEvent(update.data, "systemStatus", None, received_at, UpdateType.SNAPSHOT)
+        super()._deliver(update, received_at, frame)
+
+
+def _check_depth(depth: Any) -> None:
+    if depth not in BOOK_DEPTHS or isinstance(depth, bool):
+        raise ConfigurationError(f"depth must be one of {', '.join(map(str, BOOK_DEPTHS))}, got {depth!r}")
+
+
+def _apply_book(book, update) -> int | None:
+    kraken_book.apply(book, update)
+    return update.checksum

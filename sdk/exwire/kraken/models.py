@@ -1,0 +1,314 @@
+"""Typed models of Kraken Spot WebSocket API v1 messages.
+
+Field names are Python's and the field's terms; the wire names (``a``, ``vwap``,
+``as``/``bs`` ...) live only in :mod:`exwire.kraken.converter`. Section numbers
+refer to ``reference/protocols/kraken.md``.
+
+Units: prices are in quote asset per unit of base asset, volumes in base asset,
+times are aware UTC ``datetime`` exact to the microsecond. Every model is an
+attrs ``frozen`` class, immutable and safe to share between threads.
+
+Enums derived from :class:`exwire._core.codec.OpenEnum` keep values this
+version does not know: an unknown value becomes a pseudo-member whose ``value``
+is the wire string and whose ``is_known`` is ``False``, so the message is still
+delivered.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from decimal import Decimal
+
+import attrs
+
+from exwire._core.codec import OpenEnum
+from exwire.models import Side
+
+__all__ = [
+    "OrderType",
+    "KlineInterval",
+    "SystemState",
+    "SubscriptionState",
+    "Ticker",
+    "Trade",
+    "Spread",
+    "Kline",
+    "BookLevel",
+    "BookUpdate",
+    "SystemStatus",
+    "SubscriptionStatus",
+]
+
+
+class OrderType(OpenEnum):
+    """Kraken order types (§8.1). Public trades (§5.3) only carry ``MARKET`` or ``LIMIT``."""
+
+    MARKET = "market"
+    LIMIT = "limit"
+    STOP_LOSS = "stop-loss"
+    TAKE_PROFIT = "take-profit"
+    STOP_LOSS_LIMIT = "stop-loss-limit"
+    TAKE_PROFIT_LIMIT = "take-profit-limit"
+    TRAILING_STOP = "trailing-stop"
+    TRAILING_STOP_LIMIT = "trailing-stop-limit"
+    SETTLE_POSITION = "settle-position"
+
+
+class KlineInterval(enum.IntEnum):
+    """The kline (OHLC) intervals Kraken offers, valued in minutes (§4.4).
+
+    A closed ``IntEnum`` on purpose: the interval is chosen by the subscriber, so
+    an unsupported value is a caller error (``ValueError``), not wire data to keep.
+    """
+
+    ONE_MINUTE = 1
+    FIVE_MINUTES = 5
+    FIFTEEN_MINUTES = 15
+    THIRTY_MINUTES = 30
+    ONE_HOUR = 60
+    FOUR_HOURS = 240
+    ONE_DAY = 1440
+    ONE_WEEK = 10080
+    FIFTEEN_DAYS = 21600
+
+
+class SystemState(OpenEnum):
+    """The trading engine's state reported by ``systemStatus`` (§4.3)."""
+
+    ONLINE = "online"
+    """Operating normally."""
+    MAINTENANCE = "maintenance"
+    """No new orders and no cancels."""
+    CANCEL_ONLY = "cancel_only"
+    """Cancels only; no matching."""
+    POST_ONLY = "post_only"
+    """Only post-only limit orders; no matching."""
+    LIMIT_ONLY = "limit_only"
+    """Only limit orders (listed in older schemas)."""
+
+
+class SubscriptionState(OpenEnum):
+    """The ``status`` of a ``subscriptionStatus`` event (§4.6)."""
+
+    SUBSCRIBED = "subscribed"
+    UNSUBSCRIBED = "unsubscribed"
+    ERROR = "error"
+
+
+@attrs.frozen
+class Ticker:
+    """A ticker update of one pair (§5.1, channel ``ticker``).
+
+    "Today" is since 00:00 UTC; "24h" is the rolling last 24 hours.
+
+    Attributes:
+        ask_price: best ask price.
+        ask_whole_lot_volume: volume at the best ask, in whole lots (integer).
+        ask_lot_volume: volume at the best ask, in base asset.
+        bid_price: best bid price.
+        bid_whole_lot_volume: volume at the best bid, in whole lots (integer).
+        bid_lot_volume: volume at the best bid, in base asset.
+        last_trade_price: price of the last trade.
+        last_trade_volume: volume of the last trade, in base asset.
+        volume_today: traded volume today, in base asset.
+        volume_24h: traded volume over the last 24 hours, in base asset.
+        vwap_today: volume-weighted average price today.
+        vwap_24h: volume-weighted average price over the last 24 hours.
+        trade_count_today: number of trades today.
+        trade_count_24h: number of trades over the last 24 hours.
+        low_today: lowest trade price today.
+        low_24h: lowest trade price over the last 24 hours.
+        high_today: highest trade price today.
+        high_24h: highest trade price over the last 24 hours.
+        open_today: opening price today.
+        open_24h: price 24 hours ago.
+    """
+
+    ask_price: Decimal
+    ask_whole_lot_volume: int
+    ask_lot_volume: Decimal
+    bid_price: Decimal
+    bid_whole_lot_volume: int
+    bid_lot_volume: Decimal
+    last_trade_price: Decimal
+    last_trade_volume: Decimal
+    volume_today: Decimal
+    volume_24h: Decimal
+    vwap_today: Decimal
+    vwap_24h: Decimal
+    trade_count_today: int
+    trade_count_24h: int
+    low_today: Decimal
+    low_24h: Decimal
+    high_today: Decimal
+    high_24h: Decimal
+    open_today: Decimal
+    open_24h: Decimal
+
+
+@attrs.frozen
+class Trade:
+    """One public trade (§5.3, channel ``trade``).
+
+    Attributes:
+        price: the trade's price.
+        volume: the traded volume, in base asset.
+        time: when the trade happened (aware UTC, microseconds).
+        side: the taker's side.
+        order_type: the taker order's type, ``MARKET`` or ``LIMIT``.
+        misc: Kraken's miscellaneous info string, usually empty.
+    """
+
+    price: Decimal
+    volume: Decimal
+    time: datetime
+    side: Side
+    order_type: OrderType
+    misc: str
+
+
+@attrs.frozen
+class Spread:
+    """The best bid and ask of one pair (§5.4, channel ``spread``).
+
+    Attributes:
+        bid: best bid price.
+        ask: best ask price.
+        time: when the top of book changed (aware UTC, microseconds).
+        bid_volume: volume at the best bid in base asset, or ``None`` when the
+            message omits it (§5.4 documents five elements; shorter arrays are
+            tolerated).
+        ask_volume: volume at the best ask in base asset, or ``None`` when omitted.
+    """
+
+    bid: Decimal
+    ask: Decimal
+    time: datetime
+    bid_volume: Decimal | None
+    ask_volume: Decimal | None
+
+
+@attrs.frozen
+class Kline:
+    """One kline (OHLC candle) update (§5.2, channel ``ohlc-<interval>``).
+
+    The first message after subscribing is the last valid candle, even an old
+    one; later messages update the running candle.
+
+    Attributes:
+        time: when the candle was last updated (aware UTC).
+        end_time: when the candle's interval ends (aware UTC).
+        open: first trade price of the interval.
+        high: highest trade price of the interval.
+        low: lowest trade price of the interval.
+        close: last trade price of the interval so far.
+        vwap: volume-weighted average price of the interval.
+        volume: traded volume of the interval, in base asset.
+        count: number of trades in the interval.
+        interval: the candle's length (minutes), from the channel name.
+    """
+
+    time: datetime
+    end_time: datetime
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    vwap: Decimal
+    volume: Decimal
+    count: int
+    interval: KlineInterval
+
+
+@attrs.frozen
+class BookLevel:
+    """One price level of a book snapshot or update (§5.5).
+
+    Attributes:
+        price: the level's price; keeps the exponent of the wire string, so
+            ``format(price, "f")`` is that string (the checksum needs it).
+        volume: the level's new total volume in base asset, wire exponent kept;
+            zero means the level is deleted.
+        time: when the level last changed (aware UTC, microseconds).
+        republished: ``True`` for a level re-sent (``"r"``) because a level above
+            it left the subscribed window; it is applied like any other level.
+    """
+
+    price: Decimal
+    volume: Decimal
+    time: datetime
+    republished: bool = False
+
+
+@attrs.frozen
+class BookUpdate:
+    """A book snapshot or update of one pair (§5.5, channel ``book-<depth>``).
+
+    Both forms share this model: a snapshot (the first message after
+    subscribing) replaces the whole book and carries no checksum; an update
+    changes the listed levels, in order, and carries the checksum of the book
+    after applying it and truncating to depth. Apply one with
+    :func:`exwire.kraken.book.apply`.
+
+    Attributes:
+        asks: ask levels in wire order (ascending price in a snapshot; in an
+            update the same price may appear more than once, the last wins).
+        bids: bid levels in wire order (descending price in a snapshot).
+        checksum: the CRC32 (unsigned 32-bit) of the top 10 levels per side after
+            this update, or ``None`` for a snapshot.
+        is_snapshot: ``True`` when this replaces the book, ``False`` for an update.
+    """
+
+    asks: tuple[BookLevel, ...]
+    bids: tuple[BookLevel, ...]
+    checksum: int | None
+    is_snapshot: bool = False
+
+
+@attrs.frozen
+class SystemStatus:
+    """The engine's status, sent on connect and on every change (§4.3).
+
+    Attributes:
+        connection_id: Kraken's id of this connection (unsigned 64-bit), or
+            ``None`` if the message lacks it.
+        status: the engine's state; unknown states are kept.
+        version: the API version string, e.g. ``"1.9.1"``.
+    """
+
+    connection_id: int | None
+    status: SystemState
+    version: str
+
+
+@attrs.frozen
+class SubscriptionStatus:
+    """The reply to a subscribe or unsubscribe request, one per pair (§4.6).
+
+    Attributes:
+        status: ``SUBSCRIBED``, ``UNSUBSCRIBED`` (also sent unsolicited) or ``ERROR``.
+        channel_name: e.g. ``"book-10"``, ``"ohlc-5"``, ``"ticker"``, or ``None``
+            on errors that echo no channel.
+        pair: the pair's wsname (``"XBT/USD"``), or ``None`` for private channels
+            and errors that echo none.
+        request_id: the request's ``reqid`` echoed back, or ``None``.
+        name: the subscription's name (``"book"``, ``"ohlc"`` ...), or ``None``.
+        depth: the book depth in levels, or ``None`` if not a book subscription.
+        interval: the kline interval in minutes, or ``None`` if not an ohlc one.
+        max_rate_count: the trading rate counter's ceiling (``openOrders`` with
+            ``ratecounter``), or ``None``.
+        error_message: Kraken's error text when ``status`` is ``ERROR``, else ``None``.
+        channel_id: the deprecated numeric channel id, or ``None``.
+    """
+
+    status: SubscriptionState
+    channel_name: str | None = None
+    pair: str | None = None
+    request_id: int | None = None
+    name: str | None = None
+    depth: int | None = None
+    interval: int | None = None
+    max_rate_count: int | None = None
+    error_message: str | None = None
+    channel_id: int | None = None

@@ -1,0 +1,270 @@
+"""An exchange-neutral local order book: a pure data structure, no threads, no I/O.
+
+Each side is a dict from price to quantity plus a list of the same prices kept
+sorted with :mod:`bisect`, so one level change costs one dict operation and one
+binary search (plus a list insert or delete), never a re-sort of the side.
+Reading the best ``n`` levels is a slice. This stays fast at depth 1000 with
+thousands of updates per second.
+
+Exchange-specific maintenance rules (which message clears the book, when to
+truncate, how to compute a checksum) live with each exchange, e.g.
+:mod:`exwire.kraken.book`.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, insort
+from decimal import Decimal
+
+import attrs
+
+from exwire.errors import ConfigurationError
+from exwire.models import Level
+
+__all__ = ["OrderBook", "BookSnapshot"]
+
+
+@attrs.frozen
+class BookSnapshot:
+    """An immutable copy of an order book at one moment.
+
+    Attributes:
+        bids: bid levels, best (highest price) first.
+        asks: ask levels, best (lowest price) first.
+        update_count: the book's :attr:`OrderBook.update_count` when the copy was
+            taken; two snapshots with the same count hold the same levels.
+    """
+
+    bids: tuple[Level, ...]
+    asks: tuple[Level, ...]
+    update_count: int
+
+
+class OrderBook:
+    """Bids and asks keyed by price, best first, optionally cut to a depth.
+
+    Prices are ``Decimal`` keys and keep their exponent: the ``Decimal`` of the
+    first insertion of a price is the key stored (a later update with an equal
+    price, e.g. ``Decimal("1.0")`` after ``Decimal("1.00")``, changes the quantity
+    of that same level), so ``format(level.price, "f")`` reproduces the price
+    string as the exchange sent it. Quantities are stored as given, with their
+    exponent too. Checksums built from wire strings (Kraken §5.5) rely on this.
+
+    Thread-safety: **not thread-safe.** An ``OrderBook`` is a plain data
+    structure; callers that share one between threads must hold a lock around
+    every mutation and every read (or hand out :meth:`snapshot` copies, which
+    are immutable and safe to share).
+
+    Args:
+        depth: the number of levels per side kept by :meth:`truncate`; ``None``
+            means unlimited. Mutations never truncate on their own, because
+            exchanges apply a whole message before cutting to depth.
+
+    Raises:
+        ConfigurationError: when ``depth`` is not ``None`` or a positive integer.
+    """
+
+    __slots__ = ("_depth", "_bid_prices", "_bid_quantities", "_ask_prices", "_ask_quantities", "_update_count")
+
+    def __init__(self, depth: int | None = None) -> None:
+        if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int) or depth <= 0):
+            raise ConfigurationError(f"depth must be a positive integer or None, got {depth!r}")
+        self._depth = depth
+        # Both price lists are sorted ascending: the best ask is the first
+        # element, the best bid the last one.
+        self._bid_prices: list[Decimal] = []
+        self._bid_quantities: dict[Decimal, Decimal] = {}
+        self._ask_prices: list[Decimal] = []
+        self._ask_quantities: dict[Decimal, Decimal] = {}
+        self._update_count = 0
+
+    @property
+    def depth(self) -> int | None:
+        """Levels per side kept by :meth:`truncate`, or ``None`` for unlimited."""
+        return self._depth
+
+    @property
+    def update_count(self) -> int:
+        """How many mutations were applied: each ``set_*`` and ``clear`` call,
+        and each ``truncate`` that removed a level. Never decreases."""
+        return self._update_count
+
+    def clear(self) -> None:
+        """Remove every level of both sides (e.g. before applying a new snapshot)."""
+        self._bid_prices.clear()
+        self._bid_quantities.clear()
+        self._ask_prices.clear()
+        self._ask_quantities.clear()
+        self._update_count += 1
+
+    def set_bid(self, price: Decimal, quantity: Decimal) -> None:
+        """Insert, replace or (with a zero ``quantity``) delete one bid level.
+
+        Args:
+            price: the level's price, in quote asset per unit of base asset.
+            quantity: the new total quantity at that price, in base asset; zero
+                (any exponent, e.g. ``Decimal("0.00000000")``) deletes the level,
+                and deleting an absent level does nothing.
+        """
+        self._update_count += 1
+        quantities = self._bid_quantities
+        if quantity:
+            if price not in quantities:
+                insort(self._bid_prices, price)
+            quantities[price] = quantity
+        elif quantities.pop(price, None) is not None:
+            prices = self._bid_prices
+            del prices[bisect_left(prices, price)]
+
+    def set_ask(self, price: Decimal, quantity: Decimal) -> None:
+        """Insert, replace or (with a zero ``quantity``) delete one ask level.
+
+        Args:
+            price: the level's price, in quote asset per unit of base asset.
+            quantity: the new total quantity at that price, in base asset; zero
+                deletes the level, and deleting an absent level does nothing.
+        """
+        self._update_count += 1
+        quantities = self._ask_quantities
+        if quantity:
+            if price not in quantities:
+                insort(self._ask_prices, price)
+            quantities[price] = quantity
+        elif quantities.pop(price, None) is not None:
+            prices = self._ask_prices
+            del prices[bisect_left(prices, price)]
+
+    def truncate(self) -> None:
+        """Cut each side to :attr:`depth` levels, dropping the worst prices.
+
+        Does nothing when ``depth`` is ``None``.
+        """
+        depth = self._depth
+        if depth is None:
+            return
+        removed = False
+        asks = self._ask_prices
+        if len(asks) > depth:
+            quantities = self._ask_quantities
+            for price in asks[depth:]:
+                del quantities[price]
+            del asks[depth:]
+            removed = True
+        bids = self._bid_prices
+        excess = len(bids) - depth
+        if excess > 0:
+            quantities = self._bid_quantities
+            for price in bids[:excess]:
+                del quantities[price]
+            del bids[:excess]
+            removed = True
+        if removed:
+            self._update_count += 1
+
+    def bids(self, n: int | None = None) -> list[Level]:
+        """Return the best ``n`` bid levels, highest price first.
+
+        Args:
+            n: how many levels; ``None`` means all of them.
+        """
+        quantities = self._bid_quantities
+        return [Level(price, quantities[price]) for price in self._best_bid_prices(n)]
+
+    def asks(self, n: int | None = None) -> list[Level]:
+        """Return the best ``n`` ask levels, lowest price first.
+
+        Args:
+            n: how many levels; ``None`` means all of them.
+        """
+        quantities = self._ask_quantities
+        return [Level(price, quantities[price]) for price in self._best_ask_prices(n)]
+
+    def bid_items(self, n: int | None = None) -> list[tuple[Decimal, Decimal]]:
+        """Like :meth:`bids` but as ``(price, quantity)`` tuples, for hot paths (checksums)."""
+        quantities = self._bid_quantities
+        return [(price, quantities[price]) for price in self._best_bid_prices(n)]
+
+    def ask_items(self, n: int | None = None) -> list[tuple[Decimal, Decimal]]:
+        """Like :meth:`asks` but as ``(price, quantity)`` tuples, for hot paths (checksums)."""
+        quantities = self._ask_quantities
+        return [(price, quantities[price]) for price in self._best_ask_prices(n)]
+
+    def _best_bid_prices(self, n: int | None) -> list[Decimal]:
+        prices = self._bid_prices
+        if n is None:
+            return prices[::-1]
+        if n < 0:
+            raise ConfigurationError(f"n must be >= 0 or None, got {n!r}")
+        # Walk the ascending list backwards from its end down to index ``start``.
+        start = len(prices) - n
+        return prices[: start - 1 if start > 0 else None : -1]
+
+    def _best_ask_prices(self, n: int | None) -> list[Decimal]:
+        if n is None:
+            return self._ask_prices[:]
+        if n < 0:
+            raise ConfigurationError(f"n must be >= 0 or None, got {n!r}")
+        return self._ask_prices[:n]
+
+    @property
+    def best_bid(self) -> Level | None:
+        """The highest bid, or ``None`` when the bid side is empty."""
+        prices = self._bid_prices
+        if not prices:
+            return None
+        price = prices[-1]
+        return Level(price, self._bid_quantities[price])
+
+    @property
+    def best_ask(self) -> Level | None:
+        """The lowest ask, or ``None`` when the ask side is empty."""
+        prices = self._ask_prices
+        if not prices:
+            return None
+        price = prices[0]
+        return Level(price, self._ask_quantities[price])
+
+    @property
+    def spread(self) -> Decimal | None:
+        """Best ask price minus best bid price (quote asset), or ``None`` if a side is empty.
+
+        Negative when the book is crossed.
+        """
+        if not self._bid_prices or not self._ask_prices:
+            return None
+        return self._ask_prices[0] - self._bid_prices[-1]
+
+    @property
+    def mid(self) -> Decimal | None:
+        """The mean of the best bid and best ask prices, or ``None`` if a side is empty."""
+        if not self._bid_prices or not self._ask_prices:
+            return None
+        return (self._ask_prices[0] + self._bid_prices[-1]) / 2
+
+    @property
+    def bid_count(self) -> int:
+        """Number of bid levels held."""
+        return len(self._bid_prices)
+
+    @property
+    def ask_count(self) -> int:
+        """Number of ask levels held."""
+        return len(self._ask_prices)
+
+    def __len__(self) -> int:
+        """Number of levels held on both sides together."""
+        return len(self._bid_prices) + len(self._ask_prices)
+
+    def snapshot(self, n: int | None = None) -> BookSnapshot:
+        """Copy the best ``n`` levels of each side into an immutable :class:`BookSnapshot`.
+
+        Args:
+            n: levels per side; ``None`` means all of them.
+        """
+        return BookSnapshot(tuple(self.bids(n)), tuple(self.asks(n)), self._update_count)
+
+    def __repr__(self) -> str:
+        return (
+            f"OrderBook(depth={self._depth!r}, bids={len(self._bid_prices)}, asks={len(self._ask_prices)}, "
+            f"best_bid={self.best_bid!r}, best_ask={self.best_ask!r})"
+        )

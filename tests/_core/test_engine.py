@@ -1,0 +1,327 @@
+"""Engine behaviour over the in-memory transport: ordering, overflow, errors, reconnect, close."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+
+import pytest
+
+from exwire._core.backoff import Deadline, backoff
+from exwire.errors import (
+    ConfigurationError,
+    ConnectionClosed,
+    InvalidRequest,
+    InvalidState,
+    RequestTimeout,
+    SlowConsumer,
+)
+from exwire.models import ConnectionState
+from tests.conftest import timeout
+from tests.helpers import Collector, wait_until
+from tests._core.fake import FakeClient, FakeServer, update
+
+
+@pytest.fixture
+def server():
+    return FakeServer()
+
+
+@pytest.fixture
+def client(server):
+    with FakeClient(server, dispatch_threads=4) as client:
+        yield client
+
+
+def test_request_returns_the_correlated_reply(client):
+    assert client.echo(41) == 41
+    assert client.echo("x") == "x"
+
+
+def test_request_times_out_and_unregisters(server, client):
+    client.echo(1)
+    server.withhold = True
+    with pytest.raises(RequestTimeout):
+        client.echo(2, timeout=0.05)
+    assert client.main.pending_count() == 0
+
+
+def test_updates_of_one_subscription_keep_order_while_another_is_slow(server, client):
+    release = threading.Event()
+    slow_started = threading.Event()
+
+    def slow(event):
+        slow_started.set()
+        release.wait(timeout(10))
+
+    fast = Collector()
+    client.subscribe(["slow"], slow)
+    client.subscribe(["fast"], fast)
+    peer = server.peer()
+    peer.push(update("slow", 0))
+    assert slow_started.wait(timeout(5))
+    for i in range(500):
+        peer.push(update("fast", i))
+    events = fast.wait_for(500)
+    assert [e.data for e in events] == list(range(500))
+    release.set()
+
+
+def test_many_subscriptions_on_four_lanes_each_keep_order(server, client):
+    collectors = {f"k{n}": Collector() for n in range(8)}
+    for key, collector in collectors.items():
+        client.subscribe([key], collector)
+    peer = server.peer()
+    for i in range(200):
+        for key in collectors:
+            peer.push(update(key, i))
+    for collector in collectors.values():
+        assert [e.data for e in collector.wait_for(200)] == list(range(200))
+    assert len({t.name for t in client._dispatcher.threads()}) == 4
+
+
+def test_block_policy_reports_slow_consumer_after_its_bound(server):
+    errors = Collector()
+    release = threading.Event()
+    with FakeClient(server, queue_size=2, block_timeout=0.05, on_callback_error=lambda e, ev: errors(e)) as client:
+        subscription = client.subscribe(["k"], lambda event: release.wait(timeout(10)))
+        peer = server.peer()
+        for i in range(6):
+            peer.push(update("k", i))
+        reported = errors.wait_for(1)
+        assert isinstance(reported[0], SlowConsumer)
+        assert subscription.dropped >= 1
+        release.set()
+
+
+def test_drop_oldest_keeps_the_newest_updates(server):
+    with FakeClient(server, queue_size=3, overflow="drop_oldest") as client:
+        subscription = client.subscribe(["k"])
+        peer = server.peer()
+        for i in range(10):
+            peer.push(update("k", i))
+        wait_until(lambda: client.main.frames_received >= 11)  # the ack + 10 updates
+        assert [subscription.get(timeout(1)).data for _ in range(3)] == [7, 8, 9]
+        assert subscription.dropped == 7
+
+
+def test_latest_keeps_only_the_newest_update(server):
+    with FakeClient(server, overflow="latest") as client:
+        subscription = client.subscribe(["k"])
+        peer = server.peer()
+        for i in range(10):
+            peer.push(update("k", i))
+        wait_until(lambda: client.main.frames_received >= 11)
+        assert subscription.get(timeout(1)).data == 9
+        with pytest.raises(TimeoutError):
+            subscription.get(0.01)
+
+
+def test_raising_callback_does_not_stop_later_deliveries(server):
+    errors = Collector()
+    seen = Collector()
+
+    def callback(event):
+        seen(event)
+        if event.data == 1:
+            raise RuntimeError("boom")
+
+    with FakeClient(server, on_callback_error=lambda exc, ev: errors(exc)) as client:
+        client.subscribe(["k"], callback)
+        peer = server.peer()
+        for i in range(3):
+            peer.push(update("k", i))
+        assert [e.data for e in seen.wait_for(3)] == [0, 1, 2]
+        assert isinstance(errors.wait_for(1)[0], RuntimeError)
+
+
+def test_pending_requests_fail_with_connection_closed_on_a_drop(server, client):
+    client.echo(0)
+    server.withhold = True
+    server.request_seen.clear()
+    outcome = {}
+
+    def call():
+        try:
+            client.echo(1, timeout=timeout(10))
+        except Exception as exc:
+            outcome["error"] = exc
+
+    caller = threading.Thread(target=call)
+    caller.start()
+    assert server.request_seen.wait(timeout(5))
+    server.peer().drop()
+    caller.join(timeout(5))
+    assert isinstance(outcome.get("error"), ConnectionClosed)
+
+
+def test_reconnect_resubscribes_every_active_subscription(server):
+    events = Collector()
+    with FakeClient(server, on_connection_event=events) as client:
+        a, b = Collector(), Collector()
+        client.subscribe(["a", "b"], a)
+        client.subscribe(["c"], b)
+        ended = client.subscribe(["d"])
+        ended.unsubscribe()
+        server.peer(1).drop()
+        peer = server.peer(2)
+        wait_until(lambda: client.main.is_ready)
+        resubscribed = {key for keys in server.subscribed[3:] for key in keys}
+        assert resubscribed == {"a", "b", "c"}
+        peer.push(update("b", "after"))
+        peer.push(update("c", "after"))
+        assert a.wait_for(1)[0].data == "after"
+        assert b.wait_for(1)[0].data == "after"
+        states = [e.state for e in events.wait_for(4)]
+        assert states[:4] == [
+            ConnectionState.CONNECTED,
+            ConnectionState.LOST,
+            ConnectionState.RECONNECTING,
+            ConnectionState.RESTORED,
+        ]
+
+
+def test_connection_events_never_run_on_the_reader_thread(server):
+    names = Collector()
+    with FakeClient(server, on_connection_event=lambda e: names(threading.current_thread().name)) as client:
+        client.echo(1)
+        server.peer().drop()
+        wait_until(lambda: client.main.reconnects == 1 and client.main.is_ready)
+        for name in names.wait_for(3):
+            assert "reader" not in name
+
+
+def test_reconnect_retries_refused_connections_with_backoff(server, client):
+    client.echo(1)
+    server.network.refuse_next(3)
+    server.peer(1).drop()
+    server.peer(2)
+    assert client.echo(2, timeout=timeout(5)) == 2
+
+
+def test_stalled_connection_is_detected_and_replaced(server):
+    with FakeClient(server, ping_interval=0.05, stale_timeout=0.2) as client:
+        client.echo(1)
+        # The fake server does not answer pings: silence is a stall.
+        server.peer(2, seconds=5)
+        wait_until(lambda: client.main.reconnects >= 1)
+
+
+def test_malformed_frame_is_logged_and_skipped(server, client, caplog):
+    collector = Collector()
+    client.subscribe(["k"], collector)
+    peer = server.peer()
+    with caplog.at_level(logging.WARNING, logger="exwire.fake"):
+        peer.push("{not json")
+        peer.push(update("k", 1))
+        assert collector.wait_for(1)[0].data == 1
+    assert client.main.frames_skipped == 1
+    assert any("skipped a frame" in r.getMessage() for r in caplog.records)
+
+
+def test_refused_subscription_raises_and_is_not_kept(client):
+    with pytest.raises(InvalidRequest):
+        client.subscribe(["bad"], lambda e: None)
+    assert client._registry.active() == []
+
+
+def test_exchange_side_unsubscribe_ends_pull_iteration(server, client):
+    subscription = client.subscribe(["k"])
+    peer = server.peer()
+    peer.push(update("k", 1))
+    peer.push(json.dumps({"end": "k"}))
+    assert [e.data for e in subscription] == [1] or not subscription.active
+
+
+def test_pull_subscription_iterates_until_unsubscribed(server, client):
+    with client.subscribe(["k"]) as subscription:
+        peer = server.peer()
+        for i in range(3):
+            peer.push(update("k", i))
+        assert [subscription.get(timeout(2)).data for _ in range(3)] == [0, 1, 2]
+    assert not subscription.active
+    assert list(subscription) == []
+    assert server.received[-1]["op"] == "unsub"
+
+
+def test_callback_may_call_back_into_the_client(server, client):
+    results = Collector()
+    client.subscribe(["k"], lambda event: results(client.echo(event.data * 2)))
+    server.peer().push(update("k", 21))
+    assert results.wait_for(1) == [42]
+
+
+def test_shared_key_is_subscribed_once_and_released_by_the_last(server, client):
+    first = client.subscribe(["k"])
+    second = client.subscribe(["k"])
+    assert server.subscribed == [["k"]]
+    first.unsubscribe()
+    assert not any(m.get("op") == "unsub" for m in server.received)
+    server.peer().push(update("k", 5))
+    assert second.get(timeout(2)).data == 5
+    second.unsubscribe()
+    assert server.received[-1] == {"op": "unsub", "id": server.received[-1]["id"], "keys": ["k"]}
+
+
+def test_close_fails_pending_requests_and_stops_every_thread(server):
+    client = FakeClient(server)
+    client.subscribe(["k"], lambda e: None)
+    pull = client.subscribe(["p"])
+    server.withhold = True
+    outcome = {}
+
+    def call():
+        try:
+            client.echo(1, timeout=timeout(10))
+        except Exception as exc:
+            outcome["error"] = exc
+
+    caller = threading.Thread(target=call)
+    caller.start()
+    assert server.request_seen.wait(timeout(5))
+    client.close()
+    caller.join(timeout(5))
+    assert isinstance(outcome.get("error"), ConnectionClosed)
+    assert list(pull) == []
+    assert not [t for t in threading.enumerate() if t.name.startswith("exwire-fake")]
+    client.close()  # idempotent
+    with pytest.raises(InvalidState):
+        client.echo(1)
+
+
+def test_close_from_inside_a_callback_does_not_deadlock(server):
+    client = FakeClient(server)
+    closed = threading.Event()
+
+    def callback(event):
+        client.close()
+        closed.set()
+
+    client.subscribe(["k"], callback)
+    server.peer().push(update("k", 1))
+    assert closed.wait(timeout(5))
+    client.close()
+
+
+def test_bad_arguments_are_configuration_errors(server, client):
+    with pytest.raises(ConfigurationError):
+        client.subscribe(["k"], "not callable")
+    with pytest.raises(ConfigurationError):
+        FakeClient(server, dispatch_threads=0)
+    with pytest.raises(ConfigurationError):
+        FakeClient(server, overflow="sometimes")
+    assert server.received == []  # nothing was sent
+
+
+def test_backoff_grows_with_jitter_up_to_its_cap():
+    delays = backoff(initial=1.0, maximum=8.0, factor=2.0, jitter=0.5, rng=lambda: 1.0)
+    assert [next(delays) for _ in range(6)] == [0.5, 1.0, 2.0, 4.0, 4.0, 4.0]
+    delays = backoff(initial=1.0, maximum=8.0, rng=lambda: 0.0)
+    assert [next(delays) for _ in range(5)] == [1.0, 2.0, 4.0, 8.0, 8.0]
+
+
+def test_deadline_counts_down():
+    assert Deadline(None).remaining() is None
+    assert 0 < Deadline(10).remaining() <= 10
+    assert Deadline(0).expired

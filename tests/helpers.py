@@ -1,0 +1,42 @@
+"""Waiting helpers shared by the tests: events and predicates, never bare sleeps."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from tests.conftest import timeout as scaled
+
+
+def wait_until(predicate: Callable[[], bool], seconds: float = 5.0, interval: float = 0.005) -> None:
+    """Wait until ``predicate()`` is true, at most ``seconds`` (scaled); assert it became true.
+
+    Polls a condition on a short tick (an ``Event.wait`` so it wakes promptly);
+    it never sleeps for a fixed time hoping an outcome happened.
+    """
+    deadline = time.monotonic() + scaled(seconds)
+    tick = threading.Event()
+    while not predicate():
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"condition not met within {scaled(seconds)} s")
+        tick.wait(interval)
+
+
+class Collector:
+    """A callback that records events and lets a test wait for a count of them."""
+
+    def __init__(self) -> None:
+        self.events: list = []
+        self._cond = threading.Condition()
+
+    def __call__(self, event) -> None:
+        with self._cond:
+            self.events.append(event)
+            self._cond.notify_all()
+
+    def wait_for(self, count: int, seconds: float = 5.0) -> list:
+        with self._cond:
+            ok = self._cond.wait_for(lambda: len(self.events) >= count, scaled(seconds))
+            assert ok, f"got {len(self.events)} events, wanted {count}"
+            return list(self.events)

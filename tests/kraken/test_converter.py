@@ -1,0 +1,531 @@
+"""Kraken v1 payloads → models (§4 and §5 of reference/protocols/kraken.md).
+
+Samples: the spec's inline examples, the Kraken.Net docs-derived samples and the
+cryptofeed live captures, read in place from ``<repository root>/../shared/fixtures``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+
+from exwire._core.codec import (
+    OpenEnum,
+    datetime_to_epoch_ms,
+    datetime_to_epoch_seconds,
+    decimal_from_wire,
+    epoch_ms_to_datetime,
+    epoch_to_datetime,
+    make_converter,
+)
+from exwire.errors import ConfigurationError, DecodeError
+from exwire.kraken.converter import (
+    book_from_wire,
+    kline_from_wire,
+    spread_from_wire,
+    subscription_status_from_wire,
+    system_status_from_wire,
+    ticker_from_wire,
+    trades_from_wire,
+)
+from exwire.kraken.models import (
+    BookLevel,
+    Kline,
+    KlineInterval,
+    OrderType,
+    Spread,
+    SubscriptionState,
+    SystemState,
+    Ticker,
+    Trade,
+)
+from exwire.models import Side
+
+FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "kraken"
+UTC = timezone.utc
+D = Decimal
+
+
+def fixture_path(relative: str) -> Path:
+    path = FIXTURES / relative
+    if not path.is_file():
+        pytest.skip(f"fixture {path} is absent (the shared fixtures folder sits beside the repository)")
+    return path
+
+
+def load_kraken_net(name: str) -> Any:
+    """A Kraken.Net docs sample: pretty-printed JSON, most files start with a UTF-8 BOM."""
+    return json.loads(fixture_path(f"kraken-net/{name}").read_text(encoding="utf-8-sig"))
+
+
+def load_cryptofeed(relative: str) -> list[Any]:
+    messages = []
+    with fixture_path(relative).open(encoding="utf-8") as lines:
+        next(lines)  # "wss://ws.kraken.com <-> <time>"
+        for line in lines:
+            if not line.strip():
+                continue
+            head, _, body = line.partition(": ")
+            if " <- " not in head:  # skip what the client sent
+                messages.append(json.loads(body))
+    return messages
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+# -- ticker (§5.1) ---------------------------------------------------------------
+
+SPEC_TICKER = [
+    0,
+    {
+        "a": ["5525.40000", 1, "1.000"],
+        "b": ["5525.10000", 1, "1.000"],
+        "c": ["5525.10000", "0.00398963"],
+        "v": ["2634.11501494", "3591.17907851"],
+        "p": ["5631.44067", "5653.78939"],
+        "t": [11493, 16267],
+        "l": ["5505.00000", "5505.00000"],
+        "h": ["5783.00000", "5783.00000"],
+        "o": ["5760.70000", "5763.40000"],
+    },
+    "ticker",
+    "XBT/USD",
+]
+
+SPEC_TICKER_MODEL = Ticker(
+    ask_price=D("5525.40000"),
+    ask_whole_lot_volume=1,
+    ask_lot_volume=D("1.000"),
+    bid_price=D("5525.10000"),
+    bid_whole_lot_volume=1,
+    bid_lot_volume=D("1.000"),
+    last_trade_price=D("5525.10000"),
+    last_trade_volume=D("0.00398963"),
+    volume_today=D("2634.11501494"),
+    volume_24h=D("3591.17907851"),
+    vwap_today=D("5631.44067"),
+    vwap_24h=D("5653.78939"),
+    trade_count_today=11493,
+    trade_count_24h=16267,
+    low_today=D("5505.00000"),
+    low_24h=D("5505.00000"),
+    high_today=D("5783.00000"),
+    high_24h=D("5783.00000"),
+    open_today=D("5760.70000"),
+    open_24h=D("5763.40000"),
+)
+
+
+def test_ticker_from_the_spec_example():
+    assert ticker_from_wire(SPEC_TICKER[1]) == SPEC_TICKER_MODEL
+
+
+def test_ticker_from_the_kraken_net_sample():
+    message = load_kraken_net("TickerUpdate.txt")
+    assert message[-2:] == ["ticker", "XBT/USD"]
+    assert ticker_from_wire(message[1]) == SPEC_TICKER_MODEL
+
+
+def test_every_ticker_of_the_cryptofeed_capture_decodes():
+    messages = [m for m in load_cryptofeed("cryptofeed/KRAKEN.ws.49.0") if isinstance(m, list)]
+    assert len(messages) == 18
+    tickers = [ticker_from_wire(m[1]) for m in messages]
+    assert len({m[-1] for m in messages}) == 10
+    first = tickers[0]
+    assert messages[0][-1] == "WAVES/EUR"
+    assert first.ask_price == D("13.253900") and format(first.ask_price, "f") == "13.253900"
+    assert first.ask_whole_lot_volume == 35
+    assert first.ask_lot_volume == D("35.72892241")
+    assert first.bid_price == D("13.232900")
+    assert first.bid_whole_lot_volume == 185
+    assert first.last_trade_volume == D("3.71672000")
+    assert (first.trade_count_today, first.trade_count_24h) == (640, 1353)
+    assert (first.high_today, first.high_24h) == (D("13.942000"), D("14.211200"))
+    for ticker in tickers:
+        assert ticker.ask_price >= ticker.bid_price
+        assert isinstance(ticker.trade_count_24h, int)
+
+
+# -- trade (§5.3) ------------------------------------------------------------------
+
+SPEC_TRADE = [
+    0,
+    [
+        ["5541.20000", "0.15850568", "1534614057.321597", "s", "l", ""],
+        ["6060.00000", "0.02455000", "1534614057.324998", "b", "l", ""],
+    ],
+    "trade",
+    "XBT/USD",
+]
+
+SPEC_TRADE_MODELS = [
+    Trade(D("5541.20000"), D("0.15850568"), utc(2018, 8, 18, 17, 40, 57, 321597), Side.SELL, OrderType.LIMIT, ""),
+    Trade(D("6060.00000"), D("0.02455000"), utc(2018, 8, 18, 17, 40, 57, 324998), Side.BUY, OrderType.LIMIT, ""),
+]
+
+
+def test_trades_from_the_spec_example_keep_the_microseconds():
+    trades = trades_from_wire(SPEC_TRADE[1])
+    assert trades == SPEC_TRADE_MODELS
+    assert trades[0].time.microsecond == 321597
+    assert trades[0].time.tzinfo is UTC
+
+
+def test_trades_from_the_kraken_net_sample():
+    message = load_kraken_net("TradeUpdate.txt")
+    assert trades_from_wire(message[1]) == SPEC_TRADE_MODELS
+
+
+def test_every_trade_of_the_cryptofeed_capture_decodes():
+    messages = [m for m in load_cryptofeed("cryptofeed/KRAKEN.ws.48.0") if isinstance(m, list)]
+    trades = [trade for m in messages for trade in trades_from_wire(m[1])]
+    assert len(messages) == 8
+    assert len(trades) == 10
+    assert trades[0] == Trade(
+        D("354.11000000"), D("0.89594024"), utc(2021, 4, 17, 16, 49, 2, 557535), Side.SELL, OrderType.LIMIT, ""
+    )
+    assert {trade.side for trade in trades} == {Side.BUY, Side.SELL}
+    assert {trade.order_type for trade in trades} == {OrderType.MARKET, OrderType.LIMIT}
+
+
+def test_trade_with_an_unknown_order_type_letter_is_kept():
+    (trade,) = trades_from_wire([["1.0", "2.0", "1534614057.321597", "b", "x", "misc"]])
+    assert isinstance(trade.order_type, OrderType)
+    assert trade.order_type.value == "x"
+    assert not trade.order_type.is_known
+    assert trade.misc == "misc"
+
+
+def test_trade_with_an_unknown_side_is_a_decode_error():
+    with pytest.raises(DecodeError):
+        trades_from_wire([["1.0", "2.0", "1534614057.321597", "?", "l", ""]])
+
+
+# -- spread (§5.4) -----------------------------------------------------------------
+
+SPEC_SPREAD_MODEL = Spread(
+    D("5698.40000"), D("5700.00000"), utc(2018, 11, 12, 21, 14, 59, 545897), D("1.01234567"), D("0.98765432")
+)
+
+
+def test_spread_from_the_spec_example():
+    payload = ["5698.40000", "5700.00000", "1542057299.545897", "1.01234567", "0.98765432"]
+    assert spread_from_wire(payload) == SPEC_SPREAD_MODEL
+
+
+def test_spread_from_the_kraken_net_sample():
+    message = load_kraken_net("SpreadUpdate.txt")
+    assert message[-2:] == ["spread", "XBT/USD"]
+    assert spread_from_wire(message[1]) == SPEC_SPREAD_MODEL
+
+
+def test_spread_without_volumes_has_none_volumes():
+    spread = spread_from_wire(["5698.40000", "5700.00000", "1542057299.545897"])
+    assert spread.bid_volume is None and spread.ask_volume is None
+
+
+# -- ohlc (§5.2) -------------------------------------------------------------------
+
+SPEC_KLINE_MODEL = Kline(
+    time=utc(2018, 11, 12, 21, 15, 14, 748456),
+    end_time=utc(2018, 11, 12, 21, 16, 0, 435743),
+    open=D("3586.70000"),
+    high=D("3586.70000"),
+    low=D("3586.60000"),
+    close=D("3586.60000"),
+    vwap=D("3586.68894"),
+    volume=D("0.03373000"),
+    count=2,
+    interval=KlineInterval.FIVE_MINUTES,
+)
+
+
+def test_kline_from_the_kraken_net_sample():
+    message = load_kraken_net("KlineUpdate.txt")
+    assert message[-2:] == ["ohlc-5", "XBT/USD"]
+    assert kline_from_wire(message[1], 5) == SPEC_KLINE_MODEL
+
+
+def test_kline_from_the_spec_example_takes_the_interval_enum():
+    payload = [
+        "1542057314.748456", "1542057360.435743", "3586.70000", "3586.70000", "3586.60000",
+        "3586.60000", "3586.68894", "0.03373000", 2,
+    ]  # fmt: skip
+    kline = kline_from_wire(payload, KlineInterval.FIVE_MINUTES)
+    assert kline == SPEC_KLINE_MODEL
+    assert kline.interval == 5
+
+
+def test_kline_intervals_are_the_documented_minutes():
+    assert [interval.value for interval in KlineInterval] == [1, 5, 15, 30, 60, 240, 1440, 10080, 21600]
+
+
+def test_kline_with_an_unsupported_interval_is_a_decode_error():
+    with pytest.raises(DecodeError):
+        kline_from_wire(["1", "2", "3", "3", "3", "3", "3", "1", 1], 7)
+
+
+# -- book (§5.5) -------------------------------------------------------------------
+
+
+def test_book_snapshot_with_as_and_bs_has_no_checksum():
+    payload = {
+        "as": [["27120.00000", "4.28732553", "1693415327.935623"], ["27127.30000", "0.13827025", "1693415325.205490"]],
+        "bs": [["27119.90000", "13.54067548", "1693415328.088361"]],
+    }
+    is_snapshot, update = book_from_wire([payload])
+    assert is_snapshot is True and update.is_snapshot is True
+    assert update.checksum is None
+    assert update.asks == (
+        BookLevel(D("27120.00000"), D("4.28732553"), utc(2023, 8, 30, 17, 8, 47, 935623), False),
+        BookLevel(D("27127.30000"), D("0.13827025"), utc(2023, 8, 30, 17, 8, 45, 205490), False),
+    )
+    assert update.bids == (BookLevel(D("27119.90000"), D("13.54067548"), utc(2023, 8, 30, 17, 8, 48, 88361), False),)
+    assert format(update.asks[0].price, "f") == "27120.00000"
+
+
+def test_book_update_of_one_side_carries_the_checksum_and_republish_flag():
+    message = [
+        336,
+        {
+            "b": [
+                ["27117.40000", "0.00000000", "1693415330.886651"],
+                ["27116.80000", "0.14741986", "1693415325.036931", "r"],
+            ],
+            "c": "3139033408",
+        },
+        "book-10",
+        "XBT/USD",
+    ]
+    is_snapshot, update = book_from_wire(message[1:-2])
+    assert is_snapshot is False and update.is_snapshot is False
+    assert update.checksum == 3139033408
+    assert update.asks == ()
+    assert [level.republished for level in update.bids] == [False, True]
+    assert update.bids[0].volume == 0 and format(update.bids[0].volume, "f") == "0.00000000"
+
+
+def test_five_element_book_update_reads_asks_then_bids_and_the_checksum_of_the_last_object():
+    message = [
+        336,
+        {
+            "a": [
+                ["27130.20000", "0.01237956", "1693415479.752899"],
+                ["27130.20000", "0.00000000", "1693415479.753121"],
+                ["27149.00000", "0.73687080", "1693415470.713655", "r"],
+            ]
+        },
+        {"b": [["27136.00000", "4.25513312", "1693415479.752884"]], "c": "2366297588"},
+        "book-10",
+        "XBT/USD",
+    ]
+    is_snapshot, update = book_from_wire(message[1:-2])
+    assert is_snapshot is False
+    assert update.checksum == 2366297588
+    assert [(format(lv.price, "f"), format(lv.volume, "f"), lv.republished) for lv in update.asks] == [
+        ("27130.20000", "0.01237956", False),
+        ("27130.20000", "0.00000000", False),
+        ("27149.00000", "0.73687080", True),
+    ]
+    assert update.bids == (BookLevel(D("27136.00000"), D("4.25513312"), utc(2023, 8, 30, 17, 11, 19, 752884)),)
+
+
+def test_five_element_update_in_the_real_capture_decodes():
+    data = json.loads(fixture_path("python-kraken-sdk/orderbook-v1.json").read_text(encoding="utf-8"))
+    (message,) = [m for m in data["updates"] if isinstance(m, list) and len(m) == 5]
+    _, update = book_from_wire(message[1:-2])
+    assert len(update.asks) == 10 and len(update.bids) == 1
+    assert sum(level.republished for level in update.asks) == 3
+    assert update.checksum == 2366297588
+
+
+@pytest.mark.parametrize(
+    "payloads",
+    [
+        [{}],
+        [{"a": [["1.0"]], "c": "1"}],
+        [{"a": [["x", "1.0", "1.5"]], "c": "1"}],
+        [{"b": [["1.0", "1.0", "1.5"]], "c": "not a number"}],
+        [{"a": [["1.0", "1.0", "yesterday"]], "c": "1"}],
+        ["not an object"],
+    ],
+)
+def test_malformed_book_payloads_are_decode_errors(payloads):
+    with pytest.raises(DecodeError):
+        book_from_wire(payloads)
+
+
+# -- events (§4.3, §4.6) -----------------------------------------------------------
+
+
+def test_system_status_from_the_spec_example_keeps_the_64_bit_connection_id():
+    frame = '{"connectionID":8628615390848610000,"event":"systemStatus","status":"online","version":"1.9.1"}'
+    status = system_status_from_wire(json.loads(frame))
+    assert status.connection_id == 8628615390848610000
+    assert status.status is SystemState.ONLINE and status.status.is_known
+    assert status.version == "1.9.1"
+
+
+def test_system_status_from_the_kraken_net_sample():
+    status = system_status_from_wire(load_kraken_net("SystemStatusUpdate.txt"))
+    assert (status.connection_id, status.status, status.version) == (8628615390848610000, SystemState.ONLINE, "1.0.0")
+
+
+def test_system_status_of_the_captures_above_2_to_the_63():
+    (event,) = [m for m in load_cryptofeed("cryptofeed/KRAKEN.ws.48.0") if isinstance(m, dict) and m["event"] == "systemStatus"]
+    assert system_status_from_wire(event).connection_id == 18239578009413566319
+
+
+@pytest.mark.parametrize("state", ["online", "maintenance", "cancel_only", "post_only", "limit_only"])
+def test_system_status_knows_every_documented_state(state):
+    status = system_status_from_wire({"event": "systemStatus", "status": state, "version": "1.9.1"})
+    assert status.status.value == state and status.status.is_known
+    assert status.connection_id is None
+
+
+def test_system_status_with_an_unknown_state_is_kept():
+    status = system_status_from_wire({"event": "systemStatus", "status": "degraded", "version": "2.0.0"})
+    assert isinstance(status.status, SystemState)
+    assert status.status.value == "degraded"
+    assert status.status.is_known is False
+    assert status.status is SystemState("degraded")  # the same pseudo-member every time
+    assert status.status != SystemState.ONLINE
+    assert "degraded" not in [state.value for state in SystemState]
+
+
+def test_subscription_status_success_error_and_private_forms():
+    subscribed = subscription_status_from_wire(
+        {"channelID": 336, "channelName": "book-10", "event": "subscriptionStatus", "pair": "XBT/USD",
+         "reqid": 7, "status": "subscribed", "subscription": {"depth": 10, "name": "book"}}
+    )  # fmt: skip
+    assert subscribed.status is SubscriptionState.SUBSCRIBED
+    assert (subscribed.channel_name, subscribed.pair, subscribed.request_id) == ("book-10", "XBT/USD", 7)
+    assert (subscribed.name, subscribed.depth, subscribed.interval, subscribed.channel_id) == ("book", 10, None, 336)
+
+    private = subscription_status_from_wire(
+        {"channelName": "openOrders", "event": "subscriptionStatus", "reqid": 1, "status": "subscribed",
+         "subscription": {"maxratecount": 125, "name": "openOrders"}}
+    )  # fmt: skip
+    assert private.pair is None and private.max_rate_count == 125
+
+    unsubscribed = subscription_status_from_wire(
+        {"channelID": 10001, "channelName": "ohlc-5", "event": "subscriptionStatus", "pair": "XBT/EUR",
+         "reqid": 42, "status": "unsubscribed", "subscription": {"interval": 5, "name": "ohlc"}}
+    )  # fmt: skip
+    assert unsubscribed.status is SubscriptionState.UNSUBSCRIBED and unsubscribed.interval == 5
+
+    error = subscription_status_from_wire(
+        {"errorMessage": "Subscription depth not supported", "event": "subscriptionStatus", "pair": "XBT/USD",
+         "status": "error", "subscription": {"depth": 42, "name": "book"}}
+    )  # fmt: skip
+    assert error.status is SubscriptionState.ERROR
+    assert error.error_message == "Subscription depth not supported"
+    assert error.request_id is None
+
+
+def test_events_without_status_are_decode_errors():
+    with pytest.raises(DecodeError):
+        system_status_from_wire({"event": "systemStatus"})
+    with pytest.raises(DecodeError):
+        subscription_status_from_wire({"event": "subscriptionStatus"})
+
+
+def test_malformed_ticker_trade_spread_are_decode_errors():
+    with pytest.raises(DecodeError):
+        ticker_from_wire({"a": ["1.0", 1, "1.0"]})
+    with pytest.raises(DecodeError):
+        trades_from_wire([["1.0", "oops", "1534614057.321597", "b", "l", ""]])
+    with pytest.raises(DecodeError):
+        spread_from_wire(["1.0"])
+
+
+def test_models_are_frozen():
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        SPEC_TRADE_MODELS[0].price = D("1")
+
+
+# -- codec helpers, as the converter relies on them ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("wire", "expected"),
+    [
+        ("1534614057.321597", utc(2018, 8, 18, 17, 40, 57, 321597)),
+        ("1534614057.000001", utc(2018, 8, 18, 17, 40, 57, 1)),
+        ("1534614057.5", utc(2018, 8, 18, 17, 40, 57, 500000)),
+        ("1534614057", utc(2018, 8, 18, 17, 40, 57)),
+        ("1618678132.9348202", utc(2021, 4, 17, 16, 48, 52, 934820)),  # 7 digits: truncated
+        (1534614057, utc(2018, 8, 18, 17, 40, 57)),
+        (1534614057.321597, utc(2018, 8, 18, 17, 40, 57, 321597)),  # via the float's repr
+        (D("1534614057.321597"), utc(2018, 8, 18, 17, 40, 57, 321597)),
+        ("-1.5", utc(1969, 12, 31, 23, 59, 58, 500000)),
+        ("1E9", utc(2001, 9, 9, 1, 46, 40)),
+    ],
+)
+def test_epoch_to_datetime_is_exact_to_the_microsecond(wire, expected):
+    result = epoch_to_datetime(wire)
+    assert result == expected
+    assert result.tzinfo is UTC
+
+
+@pytest.mark.parametrize("wire", ["", "abc", "1.2.3", None, True, "NaN", "1e999999"])
+def test_epoch_to_datetime_refuses_non_times(wire):
+    with pytest.raises(ValueError):
+        epoch_to_datetime(wire)
+
+
+def test_epoch_milliseconds_and_back():
+    assert epoch_ms_to_datetime(1618678132934) == utc(2021, 4, 17, 16, 48, 52, 934000)
+    assert epoch_ms_to_datetime("1618678132934") == utc(2021, 4, 17, 16, 48, 52, 934000)
+    assert epoch_ms_to_datetime("1618678132934.5") == utc(2021, 4, 17, 16, 48, 52, 934500)
+    assert datetime_to_epoch_ms(utc(2021, 4, 17, 16, 48, 52, 934999)) == 1618678132934
+
+
+def test_datetime_to_epoch_seconds_round_trips_the_wire_string():
+    time = epoch_to_datetime("1534614057.321597")
+    assert format(datetime_to_epoch_seconds(time), "f") == "1534614057.321597"
+    with pytest.raises(ConfigurationError):
+        datetime_to_epoch_seconds(datetime(2020, 1, 1))
+
+
+def test_decimal_from_wire_never_uses_the_float_binary_value():
+    assert decimal_from_wire(0.1) == D("0.1")
+    assert decimal_from_wire("0.00000500").as_tuple().exponent == -8
+    assert decimal_from_wire(7) == D(7)
+    for bad in ["x", None, True]:
+        with pytest.raises(ValueError):
+            decimal_from_wire(bad)
+
+
+class Colour(OpenEnum):
+    RED = "red"
+
+
+@attrs.frozen
+class Sample:
+    price: Decimal
+    time: datetime
+    colour: Colour
+    expiry: datetime | None = None
+
+
+def test_make_converter_structures_decimals_datetimes_and_open_enums():
+    converter = make_converter()
+    sample = converter.structure({"price": 0.1, "time": "1534614057.321597", "colour": "blue"}, Sample)
+    assert sample.price == D("0.1")
+    assert sample.time == utc(2018, 8, 18, 17, 40, 57, 321597)
+    assert sample.colour.value == "blue" and not sample.colour.is_known
+    assert sample.expiry is None
+    assert converter.unstructure(D("1E-8")) == "0.00000001"
+    milliseconds = make_converter(epoch_unit="ms")
+    assert milliseconds.structure(1618678132934, datetime) == utc(2021, 4, 17, 16, 48, 52, 934000)
+    with pytest.raises(ConfigurationError):
+        make_converter(epoch_unit="us")  # type: ignore[arg-type]

@@ -1,0 +1,225 @@
+"""OrderBook: ordering, deletes, truncation, exponents and snapshots."""
+
+from __future__ import annotations
+
+import random
+from decimal import Decimal
+
+import attrs
+import pytest
+
+from exwire.errors import ConfigurationError
+from exwire.models import Level
+from exwire.orderbook import BookSnapshot, OrderBook
+
+D = Decimal
+
+
+def prices(levels: list[Level]) -> list[str]:
+    return [format(level.price, "f") for level in levels]
+
+
+def test_empty_book_has_no_best_levels_spread_or_mid():
+    book = OrderBook(10)
+    assert book.best_bid is None
+    assert book.best_ask is None
+    assert book.spread is None
+    assert book.mid is None
+    assert book.bids() == [] and book.asks() == []
+    assert len(book) == 0 and book.bid_count == 0 and book.ask_count == 0
+
+
+def test_levels_are_returned_best_first_whatever_the_insertion_order():
+    book = OrderBook()
+    for price in ["100.5", "99", "101", "100"]:
+        book.set_bid(D(price), D("1"))
+        book.set_ask(D(price) + 10, D("2"))
+    assert prices(book.bids()) == ["101", "100.5", "100", "99"]
+    assert prices(book.asks()) == ["109", "110", "110.5", "111"]
+    assert book.best_bid == Level(D("101"), D("1"))
+    assert book.best_ask == Level(D("109"), D("2"))
+
+
+def test_bids_and_asks_take_a_level_count():
+    book = OrderBook()
+    for price in range(1, 6):
+        book.set_bid(D(price), D("1"))
+        book.set_ask(D(price + 10), D("1"))
+    assert prices(book.bids(2)) == ["5", "4"]
+    assert prices(book.asks(2)) == ["11", "12"]
+    assert prices(book.bids(4)) == ["5", "4", "3", "2"]
+    assert prices(book.bids(5)) == ["5", "4", "3", "2", "1"]
+    assert prices(book.bids(50)) == ["5", "4", "3", "2", "1"]
+    assert book.bids(0) == [] and book.asks(0) == []
+    assert book.bid_items(1) == [(D("5"), D("1"))]
+    assert book.ask_items(1) == [(D("11"), D("1"))]
+    with pytest.raises(ConfigurationError):
+        book.bids(-1)
+
+
+def test_zero_quantity_deletes_the_level():
+    book = OrderBook()
+    book.set_bid(D("10"), D("1"))
+    book.set_bid(D("9"), D("1"))
+    book.set_ask(D("11"), D("1"))
+    book.set_bid(D("10"), D("0.00000000"))
+    book.set_ask(D("11"), D("0"))
+    assert prices(book.bids()) == ["9"]
+    assert book.asks() == []
+    assert len(book) == 1
+
+
+def test_deleting_an_absent_level_does_nothing():
+    book = OrderBook()
+    book.set_ask(D("11"), D("1"))
+    book.set_ask(D("12"), D("0"))
+    book.set_bid(D("5"), D("0"))
+    assert book.asks() == [Level(D("11"), D("1"))]
+    assert book.bids() == []
+
+
+def test_setting_an_existing_price_replaces_its_quantity():
+    book = OrderBook()
+    book.set_ask(D("11"), D("1"))
+    book.set_ask(D("11"), D("3.5"))
+    assert book.asks() == [Level(D("11"), D("3.5"))]
+    assert book.ask_count == 1
+
+
+def test_repeated_price_in_sequence_ends_with_the_last_quantity():
+    # Kraken sends the same price several times in one message (§5.5).
+    book = OrderBook()
+    for quantity in ["0.34306942", "0.33306942", "0.18719050", "0.09728579"]:
+        book.set_ask(D("27120.00000"), D(quantity))
+    assert book.asks() == [Level(D("27120.00000"), D("0.09728579"))]
+    for quantity in ["0.07713494", "0.00419247", "0.00000000"]:
+        book.set_ask(D("27120.00000"), D(quantity))
+    assert book.asks() == []
+
+
+def test_price_and_quantity_keep_their_wire_exponent():
+    book = OrderBook()
+    book.set_bid(D("27120.00000"), D("0.00000500"))
+    level = book.best_bid
+    assert format(level.price, "f") == "27120.00000"
+    assert format(level.quantity, "f") == "0.00000500"
+
+
+def test_an_equal_price_with_another_exponent_updates_the_same_level_and_keeps_the_first_key():
+    book = OrderBook()
+    book.set_ask(D("1.00"), D("1"))
+    book.set_ask(D("1.0"), D("2"))
+    assert book.ask_count == 1
+    assert format(book.best_ask.price, "f") == "1.00"
+    assert book.best_ask.quantity == D("2")
+    book.set_ask(D("1"), D("0"))
+    assert book.ask_count == 0
+
+
+def test_truncate_keeps_the_best_depth_levels_of_each_side():
+    book = OrderBook(2)
+    for price in range(1, 6):
+        book.set_bid(D(price), D("1"))
+        book.set_ask(D(price + 10), D("1"))
+    assert book.bid_count == 5  # mutations never truncate on their own
+    book.truncate()
+    assert prices(book.bids()) == ["5", "4"]
+    assert prices(book.asks()) == ["11", "12"]
+    # The dropped levels are really gone: a delete of one is a no-op,
+    # and the kept levels still delete normally.
+    book.set_bid(D("1"), D("0"))
+    book.set_bid(D("5"), D("0"))
+    assert prices(book.bids()) == ["4"]
+
+
+def test_truncate_without_depth_keeps_everything():
+    book = OrderBook(None)
+    for price in range(1, 2001):
+        book.set_ask(D(price), D("1"))
+    book.truncate()
+    assert book.ask_count == 2000
+    assert book.depth is None
+
+
+def test_spread_and_mid_use_the_best_levels():
+    book = OrderBook()
+    book.set_bid(D("99.5"), D("1"))
+    book.set_bid(D("99"), D("1"))
+    book.set_ask(D("100.5"), D("1"))
+    book.set_ask(D("101"), D("1"))
+    assert book.spread == D("1.0")
+    assert book.mid == D("100")
+    book.set_ask(D("100.5"), D("0"))
+    book.set_ask(D("101"), D("0"))
+    assert book.spread is None and book.mid is None
+
+
+def test_clear_empties_both_sides():
+    book = OrderBook(5)
+    book.set_bid(D("1"), D("1"))
+    book.set_ask(D("2"), D("1"))
+    book.clear()
+    assert len(book) == 0
+    assert book.best_bid is None and book.best_ask is None
+
+
+def test_snapshot_is_an_immutable_copy_with_the_update_count():
+    book = OrderBook()
+    book.set_bid(D("1"), D("1"))
+    book.set_bid(D("2"), D("3"))
+    book.set_ask(D("4"), D("5"))
+    snapshot = book.snapshot()
+    assert isinstance(snapshot, BookSnapshot)
+    assert snapshot.bids == (Level(D("2"), D("3")), Level(D("1"), D("1")))
+    assert snapshot.asks == (Level(D("4"), D("5")),)
+    assert snapshot.update_count == 3 == book.update_count
+    book.set_ask(D("4"), D("0"))
+    assert snapshot.asks == (Level(D("4"), D("5")),)
+    assert book.snapshot().update_count == 4
+    assert book.snapshot(1).bids == (Level(D("2"), D("3")),)
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        snapshot.bids = ()
+
+
+def test_update_count_counts_clears_and_effective_truncations():
+    book = OrderBook(1)
+    book.set_bid(D("1"), D("1"))
+    book.truncate()  # nothing to cut
+    assert book.update_count == 1
+    book.set_bid(D("2"), D("1"))
+    book.truncate()
+    assert book.update_count == 3
+    book.clear()
+    assert book.update_count == 4
+
+
+@pytest.mark.parametrize("depth", [0, -1, 1.5, True, "10"])
+def test_invalid_depth_is_refused(depth):
+    with pytest.raises(ConfigurationError):
+        OrderBook(depth)
+
+
+def test_random_updates_match_a_naive_model():
+    rng = random.Random(20240601)
+    depth = 50
+    book = OrderBook(depth)
+    model_bids: dict[Decimal, Decimal] = {}
+    model_asks: dict[Decimal, Decimal] = {}
+    for _ in range(200):
+        for _ in range(rng.randint(1, 8)):
+            side_is_bid = rng.random() < 0.5
+            price = D(rng.randint(1, 300)).scaleb(-1)
+            quantity = D(rng.choice([0, 0, rng.randint(1, 10**6)])).scaleb(-8)
+            model = model_bids if side_is_bid else model_asks
+            (book.set_bid if side_is_bid else book.set_ask)(price, quantity)
+            if quantity:
+                model[price] = quantity
+            else:
+                model.pop(price, None)
+        book.truncate()
+        for price in sorted(model_bids, reverse=True)[depth:]:
+            del model_bids[price]
+        for price in sorted(model_asks)[depth:]:
+            del model_asks[price]
+        assert book.bids() == [Level(p, model_bids[p]) for p in sorted(model_bids, reverse=True)]
+        assert book.asks() == [Level(p, model_asks[p]) for p in sorted(model_asks)]
