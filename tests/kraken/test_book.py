@@ -111,8 +111,10 @@ def test_checksum_of_krakens_documented_example_1():
 def test_checksum_input_of_example_1_matches_the_documented_string():
     # The concatenation printed in §5.5 (spaces removed) hashes to the same value.
     text = (
-        "50055005010500501550050205005025500" "50305005035500504050050455005050500"
-        "50005004995500499050049805004975500" "49705004965500496050049555004950500"
+        "50055005010500501550050205005025500"
+        "50305005035500504050050455005050500"
+        "50005004995500499050049805004975500"
+        "49705004965500496050049555004950500"
     )
     assert zlib.crc32(text.encode()) == 974947235
 
@@ -213,7 +215,7 @@ def test_checksum_formats_tiny_volumes_without_exponent_notation():
     # str(Decimal("0.00000050")) is "5.0E-7"; the checksum needs "50".
     book = OrderBook(10)
     apply_frame(book, snapshot_frame([["0.05005", "0.00000050", EPOCH_TIME]], [["0.05000", "0.00000050", EPOCH_TIME]]))
-    assert kraken_book.checksum(book) == zlib.crc32(b"5005" b"50" b"5000" b"50")
+    assert kraken_book.checksum(book) == zlib.crc32(b"5005" + b"50" + b"5000" + b"50")
 
 
 def test_checksum_of_an_empty_book_is_the_crc_of_nothing():

@@ -7,7 +7,7 @@ cryptofeed live captures, read in place from ``<repository root>/../shared/fixtu
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,8 @@ from exwire.errors import ConfigurationError, DecodeError
 from exwire.kraken.converter import (
     book_from_wire,
     kline_from_wire,
+    order_updates_from_wire,
+    own_trades_from_wire,
     spread_from_wire,
     subscription_status_from_wire,
     system_status_from_wire,
@@ -38,17 +40,22 @@ from exwire.kraken.models import (
     BookLevel,
     Kline,
     KlineInterval,
+    OrderDescription,
+    OrderFlag,
+    OrderStatus,
     OrderType,
+    OrderUpdate,
+    OwnTrade,
     Spread,
     SubscriptionState,
     SystemState,
     Ticker,
+    TimeInForce,
     Trade,
 )
 from exwire.models import Side
 
 FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "kraken"
-UTC = timezone.utc
 D = Decimal
 
 
@@ -380,7 +387,8 @@ def test_system_status_from_the_kraken_net_sample():
 
 
 def test_system_status_of_the_captures_above_2_to_the_63():
-    (event,) = [m for m in load_cryptofeed("cryptofeed/KRAKEN.ws.48.0") if isinstance(m, dict) and m["event"] == "systemStatus"]
+    messages = load_cryptofeed("cryptofeed/KRAKEN.ws.48.0")
+    (event,) = [m for m in messages if isinstance(m, dict) and m["event"] == "systemStatus"]
     assert system_status_from_wire(event).connection_id == 18239578009413566319
 
 
@@ -450,6 +458,109 @@ def test_malformed_ticker_trade_spread_are_decode_errors():
 def test_models_are_frozen():
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         SPEC_TRADE_MODELS[0].price = D("1")
+
+
+# -- private channels (§7) ----------------------------------------------------------
+
+
+def test_own_trades_from_the_kraken_net_sample():
+    trades = own_trades_from_wire(load_kraken_net("OwnTradeUpdate.txt"))
+    assert len(trades) == 4
+    assert trades[0] == OwnTrade(
+        trade_id="TDLH43-DVQXD-2KHVYY",
+        order_id="TDLH43-DVQXD-2KHVYY",
+        position_id="OGTT3Y-C6I3P-XRI6HX",
+        pair="XBT/EUR",
+        time=utc(2019, 6, 14, 12, 40, 23, 70651),
+        side=Side.SELL,
+        order_type=OrderType.LIMIT,
+        price=D("100000.00000"),
+        cost=D("1000000.00000"),
+        fee=D("1600.00000"),
+        volume=D("1000000000.00000000"),
+        margin=D("0.00000"),
+    )
+    assert [trade.side for trade in trades] == [Side.SELL, Side.BUY, Side.SELL, Side.BUY]
+    assert trades[1].time == utc(2019, 6, 14, 12, 40, 23, 70658)
+
+
+def test_own_trade_optional_fields():
+    fields = {
+        "cost": "1.0", "fee": "0.1", "ordertxid": "O1", "ordertype": "market", "pair": "XBT/USD",
+        "price": "10.0", "time": "1560516023.070651", "type": "buy", "vol": "0.1",
+        "userref": 42, "cl_ord_id": "my-order", "margin_borrow": True, "ext_exec_id": "E1",
+    }  # fmt: skip
+    (trade,) = own_trades_from_wire([{"T1": fields}])
+    assert (trade.position_id, trade.margin) == (None, None)
+    assert (trade.user_reference, trade.client_order_id, trade.margin_borrow) == (42, "my-order", True)
+    assert trade.external_execution_id == "E1"
+    assert trade.order_type is OrderType.MARKET
+
+
+def test_own_trade_without_a_required_field_is_a_decode_error():
+    with pytest.raises(DecodeError):
+        own_trades_from_wire([{"T1": {"pair": "XBT/USD"}}])
+
+
+def test_open_orders_from_the_kraken_net_sample():
+    orders = order_updates_from_wire(load_kraken_net("OpenOrdersUpdate.txt"))
+    assert len(orders) == 4
+    assert orders[0] == OrderUpdate(
+        order_id="OGTT3Y-C6I3P-XRI6HX",
+        status=OrderStatus.OPEN,
+        reference_id="OKIVMP-5GVZN-Z2D2UA",
+        user_reference=0,
+        open_time=None,  # "0.000000": not set
+        start_time=None,
+        expire_time=None,
+        description=OrderDescription(
+            pair="XBT/EUR",
+            side=Side.SELL,
+            order_type=OrderType.LIMIT,
+            price=D("34.50000"),
+            secondary_price=D("0.00000"),
+            leverage="0:1",
+            order="sell 10.00345345 XBT/EUR @ limit 34.50000 with 0:1 leverage",
+            close="",
+        ),
+        volume=D("10.00345345"),
+        volume_executed=D("0.00000000"),
+        cost=D("0.00000"),
+        fee=D("0.00000"),
+        average_price=D("34.50000"),
+        stop_price=D("0.000000"),
+        limit_price=D("34.50000"),
+        misc="",
+        flags=(OrderFlag.FEE_IN_BASE,),
+    )
+    assert [order.volume for order in orders] == [D("10.00345345"), D("0.00000010"), D("0.00001000"), D("0.00001000")]
+
+
+def test_partial_order_update_leaves_absent_fields_none():
+    (update,) = order_updates_from_wire([{"OGTT3Y-C6I3P-XRI6HX": {"status": "closed"}}])
+    assert update == OrderUpdate(order_id="OGTT3Y-C6I3P-XRI6HX", status=OrderStatus.CLOSED)
+
+
+def test_order_update_keeps_unknown_status_flags_and_time_in_force():
+    fields = {
+        "status": "triggered", "oflags": "post,fciq,newflag", "timeinforce": "GTX",
+        "opentm": "1560516023.070651", "lastupdated": "1560516024.000001", "amended": "false", "ratecount": "3.5",
+    }  # fmt: skip
+    (update,) = order_updates_from_wire([{"O1": fields}])
+    assert update.status.value == "triggered" and not update.status.is_known
+    assert update.flags[:2] == (OrderFlag.POST_ONLY, OrderFlag.FEE_IN_QUOTE)
+    assert update.flags[2].value == "newflag" and not update.flags[2].is_known
+    assert update.time_in_force.value == "GTX" and isinstance(update.time_in_force, TimeInForce)
+    assert update.open_time == utc(2019, 6, 14, 12, 40, 23, 70651)
+    assert update.last_updated == utc(2019, 6, 14, 12, 40, 24, 1)
+    assert update.amended is False and update.rate_count == D("3.5")
+
+
+def test_malformed_open_orders_payload_is_a_decode_error():
+    with pytest.raises(DecodeError):
+        order_updates_from_wire(["not an object"])
+    with pytest.raises(DecodeError):
+        order_updates_from_wire([{"O1": {"vol": "lots"}}])
 
 
 # -- codec helpers, as the converter relies on them ---------------------------------

@@ -106,6 +106,7 @@ class BaseClient:
         *,
         ping_interval: float | None = None,
         stale_timeout: float | None = None,
+        pong_timeout: float | None = None,
         transport_factory: Callable[[], Transport] | None = None,
     ) -> Connection:
         secrets = [s for s in (getattr(self.credentials, "secret", None), getattr(self.credentials, "private_key", None)) if s]
@@ -122,6 +123,7 @@ class BaseClient:
             reconnect=self._reconnect,
             ping_interval=ping_interval,
             stale_timeout=stale_timeout,
+            pong_timeout=pong_timeout,
             backoff_factory=self._backoff_factory,
             secrets=secrets,
         )

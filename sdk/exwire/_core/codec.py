@@ -27,7 +27,7 @@ field of every message, so they avoid needless work.
 from __future__ import annotations
 
 import enum
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 from typing import Any, Literal
 
@@ -36,6 +36,7 @@ import cattrs
 from exwire.errors import ConfigurationError
 
 __all__ = [
+    "EPOCH",
     "OpenEnum",
     "decimal_from_wire",
     "epoch_to_datetime",
@@ -45,7 +46,7 @@ __all__ = [
     "make_converter",
 ]
 
-UTC = timezone.utc
+#: The Unix epoch, an aware UTC ``datetime``.
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 #: Bound on the pseudo-members cached per :class:`OpenEnum` class, so a peer that
@@ -61,7 +62,8 @@ class OpenEnum(enum.Enum):
     ``value == "new-value"``, ``name == "UNKNOWN"`` and ``is_known`` false,
     instead of raising ``ValueError``. Known members behave exactly as in
     :class:`enum.Enum`. Subclasses declare members as usual; they must not define
-    a member named ``UNKNOWN``.
+    a member named ``UNKNOWN``. Lookups are safe from any thread (the cache is
+    filled with an atomic ``dict.setdefault``).
     """
 
     @classmethod

@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from exwire._core.backoff import Deadline, backoff
-from exwire._core.protocol import Ended, Failure, Protocol, Reply, Update
+from exwire._core.protocol import Ended, Failure, Pong, Protocol, Reply, Update
 from exwire._core.transport import Transport, TransportClosed
 from exwire.errors import ConnectError, ConnectionClosed, DecodeError, InvalidState, RequestTimeout
 from exwire.models import ConnectionEvent, ConnectionState
@@ -102,6 +102,9 @@ class Connection:
             sent; ``None`` for no application pings.
         stale_timeout: seconds without any inbound frame after which the connection
             is considered stalled and re-established; ``None`` disables the check.
+        pong_timeout: seconds after a keep-alive ping within which the Protocol must
+            report a ``Pong``, else the connection is re-established even if other
+            frames flow (OKEx v1 §7); ``None`` disables the check.
         connect_timeout: seconds allowed to open the socket.
         backoff_factory: makes the reconnect delay generator.
         secrets: strings to blank out of logged frames.
@@ -122,6 +125,7 @@ class Connection:
         reconnect: bool = True,
         ping_interval: float | None = None,
         stale_timeout: float | None = None,
+        pong_timeout: float | None = None,
         connect_timeout: float = 10.0,
         backoff_factory: Callable[[], Iterator[float]] = backoff,
         secrets: list[str] | None = None,
@@ -138,6 +142,8 @@ class Connection:
         self._reconnect = reconnect
         self._ping_interval = ping_interval
         self._stale_timeout = stale_timeout
+        self._pong_timeout = pong_timeout
+        self._ping_outstanding_since: float | None = None
         self._connect_timeout = connect_timeout
         self._backoff_factory = backoff_factory
         self._secrets = secrets or []
@@ -260,6 +266,7 @@ class Connection:
         now = time.monotonic()
         self._last_recv = now
         self._last_send = now
+        self._ping_outstanding_since = None
         return transport
 
     # -- requests --------------------------------------------------------------
@@ -414,13 +421,21 @@ class Connection:
                     self._complete(event)
                 elif kind is Ended:
                     self._on_ended(event.key, event.error)
+                elif kind is Pong:
+                    self._ping_outstanding_since = None
                 elif kind is Failure:
                     return event.error
-            if (self._ping_interval is not None and now - self._last_send >= self._ping_interval):
+            if self._ping_interval is not None and now - self._last_send >= self._ping_interval:
                 self._ping(transport, now)
+            since = self._ping_outstanding_since
+            if self._pong_timeout is not None and since is not None and now - since > self._pong_timeout:
+                return ConnectionClosed(f"no pong within {self._pong_timeout} s")
         return ConnectionClosed("closing")
 
     def _idle(self, transport: Transport, now: float) -> BaseException | None:
+        since = self._ping_outstanding_since
+        if self._pong_timeout is not None and since is not None and now - since > self._pong_timeout:
+            return ConnectionClosed(f"no pong within {self._pong_timeout} s")
         if self._stale_timeout is not None and now - self._last_recv > self._stale_timeout:
             return ConnectionClosed(f"no frame for {now - self._last_recv:.1f} s: connection stalled")
         if self._ping_interval is not None and now - self._last_send >= self._ping_interval:
@@ -434,6 +449,8 @@ class Connection:
         try:
             transport.send(frame)
             self._last_send = now
+            if self._ping_outstanding_since is None:
+                self._ping_outstanding_since = now
         except TransportClosed:
             pass  # the next recv reports the loss
 
@@ -460,7 +477,7 @@ class Connection:
                     target=self._resync, args=(transport,), name=f"exwire-{self.exchange}-resync", daemon=True
                 )
                 self._resync_threads = [t for t in self._resync_threads if t.is_alive()] + [resync]
-            resync.start()
+                resync.start()  # under the lock: close() must never see it unstarted
             return transport
         return None
 

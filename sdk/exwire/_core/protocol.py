@@ -12,7 +12,13 @@ frame on the reader thread and acts on what comes out:
   under ``key``;
 * ``Ended(key, error)``: the exchange ended a subscription on its own;
 * ``Failure(error)``: the connection is unusable (e.g. refused session); the
-  Connection drops it and reconnects.
+  Connection drops it and reconnects;
+* ``Pong()``: the answer to a keep-alive ``ping_frame`` arrived (used with the
+  Connection's ``pong_timeout``).
+
+A frame that parses but answers a pending request with an unexpected shape
+becomes ``Reply(key, error=DecodeError(...))``: that request fails, the reader
+goes on.
 
 Anything else (heartbeats, status frames) is consumed by returning no event:
 every frame already counts as a sign of life.
@@ -25,7 +31,7 @@ from typing import Any, NamedTuple
 
 from exwire.models import UpdateType
 
-__all__ = ["Protocol", "Reply", "Update", "Ended", "Failure", "Event"]
+__all__ = ["Protocol", "Reply", "Update", "Ended", "Failure", "Pong", "Event"]
 
 
 class Reply(NamedTuple):
@@ -58,7 +64,11 @@ class Failure(NamedTuple):
     error: BaseException
 
 
-Event = Reply | Update | Ended | Failure
+class Pong(NamedTuple):
+    """A keep-alive ping was answered."""
+
+
+Event = Reply | Update | Ended | Failure | Pong
 
 
 class Protocol:

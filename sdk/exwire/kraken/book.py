@@ -18,6 +18,7 @@ thread-safe: callers lock around them.
 from __future__ import annotations
 
 import zlib
+
 from exwire.kraken.models import BookUpdate
 from exwire.orderbook import OrderBook
 

@@ -21,23 +21,31 @@ payload does not have the documented shape; it never returns a partial model.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any
 
-from exwire._core.codec import epoch_to_datetime
+from exwire._core.codec import EPOCH, epoch_to_datetime
 from exwire.errors import DecodeError
 from exwire.kraken.models import (
     BookLevel,
     BookUpdate,
     Kline,
     KlineInterval,
+    OrderDescription,
+    OrderFlag,
+    OrderStatus,
     OrderType,
+    OrderUpdate,
+    OwnTrade,
     Spread,
     SubscriptionState,
     SubscriptionStatus,
     SystemState,
     SystemStatus,
     Ticker,
+    TimeInForce,
     Trade,
 )
 from exwire.models import Side
@@ -50,6 +58,8 @@ __all__ = [
     "book_from_wire",
     "system_status_from_wire",
     "subscription_status_from_wire",
+    "order_updates_from_wire",
+    "own_trades_from_wire",
 ]
 
 #: What a payload of the wrong shape raises while being read (decimal's
@@ -296,3 +306,131 @@ def subscription_status_from_wire(obj: dict[str, Any]) -> SubscriptionStatus:
         )
     except _MALFORMED as error:
         raise _malformed("subscriptionStatus", error) from error
+
+
+# -- private channels (§7): one-key objects keyed by Kraken id --------------------
+
+
+def _optional_decimal(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def _optional_time(value: Any) -> datetime | None:
+    # Kraken sends "0" / "0.000000" for an unset start or expiry time (§7.2).
+    if value is None:
+        return None
+    time = epoch_to_datetime(value)
+    return None if time == EPOCH else time
+
+
+def _optional_bool(value: Any) -> bool | None:
+    # Booleans may arrive as JSON booleans or as "true"/"false" strings.
+    if value is None or isinstance(value, bool):
+        return value
+    return str(value).lower() == "true"
+
+
+def _order_description(descr: dict[str, Any] | None) -> OrderDescription | None:
+    if descr is None:
+        return None
+    side = descr.get("type")
+    order_type = descr.get("ordertype")
+    return OrderDescription(
+        pair=descr.get("pair"),
+        side=None if side is None else Side(side),
+        order_type=None if order_type is None else OrderType(order_type),
+        price=_optional_decimal(descr.get("price")),
+        secondary_price=_optional_decimal(descr.get("price2")),
+        leverage=descr.get("leverage"),
+        order=descr.get("order"),
+        close=descr.get("close"),
+    )
+
+
+def _order_update(order_id: str, fields: dict[str, Any]) -> OrderUpdate:
+    get = fields.get
+    status = get("status")
+    flags = get("oflags")
+    time_in_force = get("timeinforce")
+    return OrderUpdate(
+        order_id=order_id,
+        status=None if status is None else OrderStatus(status),
+        reference_id=get("refid"),
+        user_reference=_optional_int(get("userref")),
+        client_order_id=get("cl_ord_id"),
+        open_time=_optional_time(get("opentm")),
+        start_time=_optional_time(get("starttm")),
+        expire_time=_optional_time(get("expiretm")),
+        description=_order_description(get("descr")),
+        volume=_optional_decimal(get("vol")),
+        volume_executed=_optional_decimal(get("vol_exec")),
+        cost=_optional_decimal(get("cost")),
+        fee=_optional_decimal(get("fee")),
+        average_price=_optional_decimal(get("avg_price")),
+        stop_price=_optional_decimal(get("stopprice")),
+        limit_price=_optional_decimal(get("limitprice")),
+        misc=get("misc"),
+        flags=None if flags is None else tuple(OrderFlag(flag) for flag in flags.split(",") if flag),
+        time_in_force=None if time_in_force is None else TimeInForce(time_in_force),
+        cancel_reason=get("cancel_reason"),
+        amended=_optional_bool(get("amended")),
+        rate_count=_optional_decimal(get("ratecount")),
+        last_updated=_optional_time(get("lastupdated")),
+    )
+
+
+def order_updates_from_wire(payload: Iterable[dict[str, dict[str, Any]]]) -> list[OrderUpdate]:
+    """Decode an ``openOrders`` payload (§7.2): a list of ``{order_id: {fields}}`` objects.
+
+    Fields absent from a partial update are ``None`` in the model; unknown
+    status, order type, flag and time-in-force values are kept.
+
+    Args:
+        payload: ``msg[0]`` of the private array ``[payload, "openOrders", {"sequence": n}]``.
+
+    Raises:
+        DecodeError: when an element is not an object or a field is malformed.
+    """
+    try:
+        return [_order_update(order_id, fields) for item in payload for order_id, fields in item.items()]
+    except _MALFORMED as error:
+        raise _malformed("openOrders", error) from error
+
+
+def _own_trade(trade_id: str, fields: dict[str, Any]) -> OwnTrade:
+    get = fields.get
+    return OwnTrade(
+        trade_id=trade_id,
+        order_id=fields["ordertxid"],
+        position_id=get("postxid"),
+        pair=fields["pair"],
+        time=epoch_to_datetime(fields["time"]),
+        side=Side(fields["type"]),
+        order_type=OrderType(fields["ordertype"]),
+        price=Decimal(fields["price"]),
+        cost=Decimal(fields["cost"]),
+        fee=Decimal(fields["fee"]),
+        volume=Decimal(fields["vol"]),
+        margin=_optional_decimal(get("margin")),
+        user_reference=_optional_int(get("userref")),
+        client_order_id=get("cl_ord_id"),
+        margin_borrow=_optional_bool(get("margin_borrow")),
+        external_execution_id=get("ext_exec_id"),
+    )
+
+
+def own_trades_from_wire(payload: Iterable[dict[str, dict[str, Any]]]) -> list[OwnTrade]:
+    """Decode an ``ownTrades`` payload (§7.1): a list of ``{trade_id: {fields}}`` objects.
+
+    Args:
+        payload: ``msg[0]`` of the private array ``[payload, "ownTrades", {"sequence": n}]``.
+
+    Raises:
+        DecodeError: when a required field (``ordertxid``, ``pair``, ``time``,
+            ``type``, ``ordertype``, ``price``, ``cost``, ``fee``, ``vol``) is
+            missing or malformed, or the side is neither buy nor sell.
+    """
+    try:
+        return [_own_trade(trade_id, fields) for item in payload for trade_id, fields in item.items()]
+    except _MALFORMED as error:
+        raise _malformed("ownTrades", error) from error

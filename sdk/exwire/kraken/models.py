@@ -38,6 +38,12 @@ __all__ = [
     "BookUpdate",
     "SystemStatus",
     "SubscriptionStatus",
+    "OrderStatus",
+    "OrderFlag",
+    "TimeInForce",
+    "OrderDescription",
+    "OrderUpdate",
+    "OwnTrade",
 ]
 
 
@@ -86,6 +92,39 @@ class SystemState(OpenEnum):
     """Only post-only limit orders; no matching."""
     LIMIT_ONLY = "limit_only"
     """Only limit orders (listed in older schemas)."""
+
+
+class OrderStatus(OpenEnum):
+    """An order's status in ``openOrders`` updates (§7.2)."""
+
+    PENDING = "pending"
+    OPEN = "open"
+    CLOSED = "closed"
+    CANCELED = "canceled"
+    EXPIRED = "expired"
+
+
+class OrderFlag(OpenEnum):
+    """Order flags (``oflags``, §8.1)."""
+
+    POST_ONLY = "post"
+    """Post-only limit order."""
+    FEE_IN_BASE = "fcib"
+    """Prefer the fee in the base asset."""
+    FEE_IN_QUOTE = "fciq"
+    """Prefer the fee in the quote asset."""
+    NO_MARKET_PRICE_PROTECTION = "nompp"
+    """Deprecated, ignored by Kraken."""
+    VOLUME_IN_QUOTE = "viqc"
+    """Order volume expressed in the quote asset."""
+
+
+class TimeInForce(OpenEnum):
+    """How long an order stays on the book (§8.1)."""
+
+    GOOD_TILL_CANCELED = "GTC"
+    GOOD_TILL_DATE = "GTD"
+    IMMEDIATE_OR_CANCEL = "IOC"
 
 
 class SubscriptionState(OpenEnum):
@@ -312,3 +351,133 @@ class SubscriptionStatus:
     max_rate_count: int | None = None
     error_message: str | None = None
     channel_id: int | None = None
+
+
+@attrs.frozen
+class OrderDescription:
+    """The ``descr`` block of an order (§7.2); ``None`` where the update omits a field.
+
+    Attributes:
+        pair: the pair's wsname, e.g. ``"XBT/EUR"``.
+        side: buy or sell.
+        order_type: the order's type.
+        price: the primary price (limit price, or trigger price for stop/take-profit orders).
+        secondary_price: the secondary price (``price2``) of ``*-limit`` order types.
+        leverage: Kraken's leverage text, e.g. ``"0:1"`` or ``"2:1"``.
+        order: Kraken's human-readable description of the order.
+        close: the human-readable conditional close order, empty if none.
+    """
+
+    pair: str | None = None
+    side: Side | None = None
+    order_type: OrderType | None = None
+    price: Decimal | None = None
+    secondary_price: Decimal | None = None
+    leverage: str | None = None
+    order: str | None = None
+    close: str | None = None
+
+
+@attrs.frozen
+class OrderUpdate:
+    """A new order, or a change to one, from the ``openOrders`` channel (§7.2).
+
+    The first push after subscribing (sequence 1) lists every open order in
+    full; later pushes carry a full order when it is new and only the changed
+    fields otherwise (e.g. just ``status``), so every field but ``order_id`` is
+    ``None`` when the update omits it: merge updates into the cached order by id.
+    Times that Kraken sends as ``0`` ("not set") are ``None`` too.
+
+    Attributes:
+        order_id: Kraken's order id (txid), e.g. ``"OGTT3Y-C6I3P-XRI6HX"``.
+        status: the order's status.
+        reference_id: the id of the order that created this one (``refid``).
+        user_reference: the caller's numeric tag (``userref``).
+        client_order_id: the caller's client order id.
+        open_time: when the order was placed (aware UTC).
+        start_time: the scheduled start time.
+        expire_time: the expiry time.
+        description: pair, side, type and prices of the order.
+        volume: the order's volume, in base asset (quote with ``VOLUME_IN_QUOTE``).
+        volume_executed: the volume executed so far, in base asset.
+        cost: the total cost of the executed part, in quote asset.
+        fee: the total fee, in quote asset.
+        average_price: the average price of the executed part.
+        stop_price: the stop price (for trailing stops, the current trigger).
+        limit_price: the triggered limit price.
+        misc: Kraken's comma-separated miscellaneous info.
+        flags: the order flags, in wire order.
+        time_in_force: how long the order stays on the book.
+        cancel_reason: why the order was cancelled.
+        amended: whether the order was amended.
+        rate_count: the rate counter after this update (``ratecounter`` subscriptions).
+        last_updated: when the order last changed (aware UTC).
+    """
+
+    order_id: str
+    status: OrderStatus | None = None
+    reference_id: str | None = None
+    user_reference: int | None = None
+    client_order_id: str | None = None
+    open_time: datetime | None = None
+    start_time: datetime | None = None
+    expire_time: datetime | None = None
+    description: OrderDescription | None = None
+    volume: Decimal | None = None
+    volume_executed: Decimal | None = None
+    cost: Decimal | None = None
+    fee: Decimal | None = None
+    average_price: Decimal | None = None
+    stop_price: Decimal | None = None
+    limit_price: Decimal | None = None
+    misc: str | None = None
+    flags: tuple[OrderFlag, ...] | None = None
+    time_in_force: TimeInForce | None = None
+    cancel_reason: str | None = None
+    amended: bool | None = None
+    rate_count: Decimal | None = None
+    last_updated: datetime | None = None
+
+
+@attrs.frozen
+class OwnTrade:
+    """One of the account's own trades, from the ``ownTrades`` channel (§7.1).
+
+    The first push after subscribing holds the last 50 trades (unless the
+    subscription asked for no snapshot); later pushes hold new fills.
+
+    Attributes:
+        trade_id: Kraken's trade id.
+        order_id: the id of the order that traded (``ordertxid``).
+        position_id: the id of the position (``postxid``).
+        pair: the pair's wsname.
+        time: when the trade happened (aware UTC, microseconds).
+        side: buy or sell.
+        order_type: the type of the order that traded.
+        price: the average price of the trade.
+        cost: the total cost, in quote asset.
+        fee: the fee, in quote asset.
+        volume: the traded volume, in base asset.
+        margin: the initial margin, in quote asset.
+        user_reference: the order's numeric tag, or ``None`` if absent.
+        client_order_id: the order's client order id, or ``None`` if absent.
+        margin_borrow: whether the trade was funded by borrowing, or ``None`` if absent.
+        external_execution_id: Kraken's external execution id, or ``None`` if absent.
+    """
+
+    trade_id: str
+    order_id: str
+    position_id: str | None
+    pair: str
+    time: datetime
+    side: Side
+    order_type: OrderType
+    price: Decimal
+    cost: Decimal
+    fee: Decimal
+    volume: Decimal
+    margin: Decimal | None = None
+    user_reference: int | None = None
+    client_order_id: str | None = None
+    margin_borrow: bool | None = None
+    external_execution_id: str | None = None

@@ -1,0 +1,41 @@
+"""Exchange emulators: real loopback WebSocket servers for testing code that uses exwire.
+
+::
+
+    from exwire.testing import KrakenEmulator
+
+    with KrakenEmulator(seed=1) as emu:
+        client = exwire.KrakenClient(**emu.client_kwargs())
+
+The emulators need the optional ``websockets`` package (``pip install 'exwire[testing]'``).
+Importing this package does not; the emulator classes are imported on first use, and
+that import fails with an ``ImportError`` naming the extra when ``websockets`` is missing.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from exwire.testing.kraken import KrakenEmulator
+
+__all__ = ["KrakenEmulator"]
+
+# Public name -> module that defines it (imported lazily, see __getattr__).
+_EMULATORS = {
+    "KrakenEmulator": "exwire.testing.kraken",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _EMULATORS.get(name)
+    if module_name is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
