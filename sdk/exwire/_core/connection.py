@@ -389,9 +389,14 @@ class Connection:
         """Read until the transport fails; return the cause."""
         protocol = self.protocol
         deliver = self._deliver
+        # The poll tick bounds how late a keep-alive ping or a stall is noticed.
+        tick = min(
+            [_POLL_TICK]
+            + [limit / 3 for limit in (self._ping_interval, self._stale_timeout, self._pong_timeout) if limit]
+        )
         while not self._closing.is_set():
             try:
-                frame = transport.recv(_POLL_TICK)
+                frame = transport.recv(tick)
             except TransportClosed as exc:
                 return exc
             now = time.monotonic()
