@@ -6,6 +6,7 @@ iterator; connections reconnect and resubscribe on their own.
 """
 
 from exwire._core.dispatch import Overflow
+from exwire._core.latest import LatestValue, LatestValues
 from exwire._core.subscription import Subscription
 from exwire._core.watcher import OrderBookWatcher
 from exwire.errors import (
@@ -27,7 +28,16 @@ from exwire.errors import (
     SlowConsumer,
 )
 from exwire.kraken.client import KrakenClient
-from exwire.models import ConnectionEvent, ConnectionState, Credentials, DataEvent, Level, Side, UpdateType
+from exwire.models import (
+    ConnectionEvent,
+    ConnectionState,
+    Credentials,
+    DataEvent,
+    Level,
+    Side,
+    TopOfBook,
+    UpdateType,
+)
 from exwire.orderbook import BookSnapshot, OrderBook
 
 __version__ = "0.1.0.dev0"
@@ -39,6 +49,9 @@ __all__ = [
     "UpdateType",
     "Side",
     "Level",
+    "TopOfBook",
+    "LatestValue",
+    "LatestValues",
     "ConnectionEvent",
     "ConnectionState",
     "Subscription",

@@ -22,6 +22,7 @@ __all__ = [
     "UpdateType",
     "Side",
     "Level",
+    "TopOfBook",
     "ConnectionEvent",
     "ConnectionState",
     "to_decimal",
@@ -77,6 +78,19 @@ class Level:
 
     price: Decimal
     quantity: Decimal
+
+
+@attrs.frozen
+class TopOfBook:
+    """The best bid and ask of one symbol.
+
+    Attributes:
+        bid: the highest bid, or ``None`` when the exchange reported no bid.
+        ask: the lowest ask, or ``None`` when the exchange reported no ask.
+    """
+
+    bid: Level | None
+    ask: Level | None
 
 
 @attrs.frozen

@@ -325,3 +325,71 @@ def test_deadline_counts_down():
     assert Deadline(None).remaining() is None
     assert 0 < Deadline(10).remaining() <= 10
     assert Deadline(0).expired
+
+
+class _HostExecutor:
+    """A single-threaded host's queue: callbacks run only when the test calls run_pending."""
+
+    def __init__(self):
+        import collections
+
+        self.queue = collections.deque()
+
+    def submit(self, fn, *args):
+        self.queue.append((fn, args))
+
+    def run_pending(self):
+        ran = 0
+        while self.queue:
+            fn, args = self.queue.popleft()
+            fn(*args)
+            ran += 1
+        return ran
+
+
+def test_callback_executor_delivers_in_order_on_the_host_thread(server):
+    host = _HostExecutor()
+    with FakeClient(server, callback_executor=host) as client:
+        seen = []
+        client.subscribe(["k"], lambda event: seen.append((event.data, threading.current_thread().name)))
+        peer = server.peer()
+        for i in range(100):
+            peer.push(update("k", i))
+        wait_until(lambda: client.main.frames_received >= 101)
+        while len(seen) < 100:
+            assert host.run_pending() > 0
+        assert [data for data, _ in seen] == list(range(100))
+        assert {name for _, name in seen} == {threading.current_thread().name}
+
+
+def test_a_host_that_stops_running_callbacks_meets_the_overflow_policy(server):
+    host = _HostExecutor()
+    with FakeClient(server, callback_executor=host, queue_size=5, overflow="drop_oldest") as client:
+        seen = []
+        subscription = client.subscribe(["k"], lambda event: seen.append(event.data))
+        peer = server.peer()
+        for i in range(50):
+            peer.push(update("k", i))
+        wait_until(lambda: client.main.frames_received >= 51)
+        assert len(host.queue) <= 1  # one drain per subscription, never one per update
+        while host.run_pending():
+            pass
+        assert seen == list(range(45, 50))
+        assert subscription.dropped == 45
+
+
+def test_health_is_plain_json(server, client):
+    import json as _json
+
+    client.subscribe(["k"], lambda e: None)
+    pull = client.subscribe(["p"])
+    server.peer().push(update("p", 1))
+    pull.get(timeout(2))
+    health = _json.loads(_json.dumps(client.health()))
+    assert health["exchange"] == "fake"
+    assert health["connections"]["main"]["state"] == "open"
+    assert health["connections"]["main"]["pending_requests"] == 0
+    by_topic = {s["topic"]: s for s in health["subscriptions"]}
+    assert by_topic["k"]["delivery"] == "lane" and by_topic["p"]["delivery"] == "pull"
+    assert by_topic["p"]["seconds_since_last_update"] is not None
+    assert health["dispatcher"]["threads"] == 4

@@ -203,3 +203,18 @@ def test_callbacks_run_on_dispatcher_lanes(client):
     names = Collector()
     client.subscribe_to_ticker_updates("XBT/USD", lambda e: names(threading.current_thread().name))
     assert names.wait_for(1)[0].startswith("exwire-kraken-dispatch-")
+
+
+def test_latest_values_follow_the_streams(client):
+    assert client.latest.ticker("XBT/USD") is None
+    client.subscribe_to_ticker_updates("XBT/USD", lambda e: None)
+    client.subscribe_to_spread_updates("ETH/USD", lambda e: None)
+    book = client.watch_order_book("XBT/EUR")
+    wait_until(lambda: client.latest.ticker("XBT/USD") is not None)
+    assert isinstance(client.latest.ticker("XBT/USD").value, Ticker)
+    assert client.latest.ticker("XBT/USD").age >= 0
+    wait_until(lambda: client.latest.top_of_book("ETH/USD") is not None)
+    assert book.wait_synced(timeout(5))
+    wait_until(lambda: client.latest.top_of_book("XBT/EUR") is not None)
+    top = client.latest.top_of_book("XBT/EUR").value
+    assert top.bid.price < top.ask.price

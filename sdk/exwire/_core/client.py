@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Hashable, Iterable
 from datetime import datetime
 from typing import Any
@@ -17,10 +18,11 @@ from typing import Any
 from exwire._core.backoff import Deadline, backoff
 from exwire._core.connection import Connection
 from exwire._core.dispatch import Dispatcher, Mailbox, Overflow
+from exwire._core.latest import LatestValues
 from exwire._core.protocol import Protocol, Update
 from exwire._core.subscription import Subscription, SubscriptionRegistry
 from exwire._core.transport import Transport, WebSocketTransport
-from exwire.errors import ConfigurationError, InvalidState
+from exwire.errors import ConfigurationError, InvalidState, SlowConsumer
 from exwire.models import ConnectionEvent, ConnectionState, Credentials, DataEvent
 
 __all__ = ["BaseClient"]
@@ -86,7 +88,9 @@ class BaseClient:
         self._backoff_factory = backoff_factory
         self.log = logging.getLogger(f"exwire.{self.exchange}")
         self._dispatcher = Dispatcher(self.exchange, dispatch_threads, self._callback_failed)
-        self._registry = SubscriptionRegistry(self._dispatcher, self._report_error)
+        self._registry = SubscriptionRegistry(self._dispatcher, self._delivery_failed)
+        #: Latest ticker / top of book per symbol, fed by the user's subscriptions.
+        self.latest = LatestValues()
         self._connections: dict[str, Connection] = {}
         self._closed = threading.Event()
         self._close_lock = threading.Lock()
@@ -180,6 +184,7 @@ class BaseClient:
         callback: Callable[[DataEvent], None] | None,
         timeout: float | None,
         queue_size: int | None = None,
+        internal: bool = False,
     ) -> Subscription:
         """Register a subscription, subscribe its new keys on the wire, return the handle.
 
@@ -197,11 +202,13 @@ class BaseClient:
         subscription = Subscription(
             topic=topic,
             keys=tuple(keys),
-            callback=self._wrap_callback(callback) if callback is not None else None,
+            callback=callback,
             connection_name=connection.name,
             mailbox=Mailbox(queue_size or self._queue_size, self._overflow, self._block_timeout),
             unsubscribe=self._unsubscribe,
         )
+        if callback is not None and not internal:
+            subscription.executor = self._callback_executor
         new_keys = self._registry.add(subscription)
         try:
             if new_keys:
@@ -211,12 +218,6 @@ class BaseClient:
             subscription._end()
             raise
         return subscription
-
-    def _wrap_callback(self, callback: Callable[[DataEvent], None]) -> Callable[[DataEvent], None]:
-        executor = self._callback_executor
-        if executor is None:
-            return callback
-        return lambda event: executor.submit(callback, event)
 
     def _unsubscribe(self, subscription: Subscription, timeout: float | None) -> None:
         freed = self._registry.remove(subscription)
@@ -231,6 +232,56 @@ class BaseClient:
             # The stream is already stopped locally; a stale server-side subscription
             # only costs bandwidth and its updates are dropped on arrival.
             self.log.warning("unsubscribing %s failed: %s", subscription.topic, exc)
+
+    def health(self) -> dict[str, Any]:
+        """A JSON-serialisable picture of the client, for health checks and dashboards.
+
+        Keys: ``exchange``; ``closed``; ``connections`` (per name: ``state``, ``ready``,
+        ``url``, ``reconnects``, ``frames_received``, ``frames_skipped``,
+        ``seconds_since_last_frame`` — ``None`` before the first frame —,
+        ``pending_requests``); ``subscriptions`` (each: ``id``, ``topic``, ``active``,
+        ``delivery`` — ``lane``, ``executor`` or ``pull`` —, ``queued``, ``dropped``,
+        ``seconds_since_last_update`` or ``None``); ``dispatcher`` (``threads``,
+        ``backlog``); ``latest`` (ages in seconds per kind and symbol).
+        Safe to call from any thread; takes no network action.
+        """
+        now = time.monotonic()
+        connections = {}
+        for name, connection in self._connections.items():
+            since = connection.seconds_since_last_frame()
+            connections[name] = {
+                "state": connection.state.value,
+                "ready": connection.is_ready,
+                "url": connection.url,
+                "reconnects": connection.reconnects,
+                "frames_received": connection.frames_received,
+                "frames_skipped": connection.frames_skipped,
+                "seconds_since_last_frame": None if since is None else round(since, 3),
+                "pending_requests": connection.pending_count(),
+            }
+        subscriptions = []
+        for subscription in self._registry.active():
+            last = subscription.last_update_at
+            subscriptions.append(
+                {
+                    "id": subscription.id,
+                    "topic": subscription.topic,
+                    "active": subscription.active,
+                    "delivery": "lane" if subscription.lane is not None
+                    else "executor" if subscription.executor is not None else "pull",
+                    "queued": subscription.queued,
+                    "dropped": subscription.dropped,
+                    "seconds_since_last_update": None if last is None else round(now - last, 3),
+                }
+            )
+        return {
+            "exchange": self.exchange,
+            "closed": self.closed,
+            "connections": connections,
+            "subscriptions": subscriptions,
+            "dispatcher": {"threads": len(self._dispatcher.threads()), "backlog": self._dispatcher.backlog()},
+            "latest": self.latest.as_dict(),
+        }
 
     def close(self, timeout: float | None = 5.0) -> None:
         """Close every connection and stop every thread the client started.
@@ -283,8 +334,18 @@ class BaseClient:
                 self._report_error(exc, None)
                 raise
 
+    def _latest(self, update: Update) -> tuple[str, Any] | None:
+        """Which latest-value entry an update feeds: ``(kind, value)`` or ``None``.
+
+        Exchange clients override this for their ticker and top-of-book streams.
+        """
+        return None
+
     def _deliver(self, update: Update, received_at: datetime, frame: str | bytes) -> None:
         """Reader thread: wrap an Update in a DataEvent per subscription and queue it."""
+        latest = self._latest(update)
+        if latest is not None and update.symbol is not None:
+            self.latest._set(latest[0], update.symbol, latest[1], received_at)
         raw = (frame if isinstance(frame, str) else frame.decode("utf-8", "replace")) if self._keep_raw else None
         for subscription in self._registry.route(update.key):
             event = DataEvent(update.data, subscription.topic, update.symbol, received_at, update.update_type, raw)
@@ -306,6 +367,13 @@ class BaseClient:
                 self._on_callback_error(exc, event)
             except Exception:
                 self.log.exception("on_callback_error raised")
+
+    def _delivery_failed(self, exc: BaseException, event: Any) -> None:
+        """A queue overflowed (reader thread) or a host-executor callback raised (host thread)."""
+        if isinstance(exc, SlowConsumer):
+            self._report_error(exc, event)
+        else:
+            self._callback_failed(exc, event)
 
     def _report_error(self, exc: BaseException, event: Any) -> None:
         """Any thread: hand a problem to ``on_callback_error`` on a lane."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
+import time
 from collections.abc import Callable, Hashable, Iterator
 from typing import Any
 
@@ -62,6 +63,7 @@ class Subscription:
         self.callback = callback
         self.connection_name = connection_name
         self.lane: int | None = None
+        self.executor: Any = None  # a host's callback_executor; then no lane is used
         self.error: BaseException | None = None
         self._mailbox = mailbox
         self._unsubscribe = unsubscribe
@@ -167,7 +169,7 @@ class SubscriptionRegistry:
 
     def add(self, subscription: Subscription) -> list[Hashable]:
         """Register; return the keys that no other subscription had (to subscribe on the wire)."""
-        if subscription.callback is not None:
+        if subscription.callback is not None and subscription.executor is None:
             subscription.lane = self._dispatcher.assign()
         with self._lock:
             routes = dict(self._routes)
@@ -214,6 +216,7 @@ class SubscriptionRegistry:
         Never runs user code. Under the ``BLOCK`` policy it may wait for room (that
         is the back-pressure); a ``SlowConsumer`` is recorded and reported, not raised.
         """
+        subscription.last_update_at = time.monotonic()
         try:
             schedule = subscription._mailbox.put(event)
         except SlowConsumer as exc:
@@ -221,8 +224,26 @@ class SubscriptionRegistry:
             log.error("subscription %s: %s; update dropped", subscription.topic, exc)
             self._on_error(exc, event)
             return
-        if schedule and subscription.lane is not None:
-            self._dispatcher.schedule(subscription.lane, subscription._mailbox, subscription.callback)
+        if schedule:
+            if subscription.lane is not None:
+                self._dispatcher.schedule(subscription.lane, subscription._mailbox, subscription.callback)
+            elif subscription.executor is not None:
+                # The host's executor acts as the subscription's lane: at most one drain
+                # is queued there per subscription, the updates wait in the bounded
+                # mailbox, so a host that stops running them meets the overflow policy
+                # instead of growing its own queue without bound.
+                subscription.executor.submit(self._drain, subscription)
+
+    def _drain(self, subscription: Subscription) -> None:
+        """Host thread: run the callback for one queued update, then requeue if more wait."""
+        item, more = subscription._mailbox.take_for_lane()
+        if item is not CLOSED:
+            try:
+                subscription.callback(item)  # type: ignore[misc]
+            except BaseException as exc:
+                self._on_error(exc, item)
+        if more:
+            subscription.executor.submit(self._drain, subscription)
 
     def end_all(self) -> list[Subscription]:
         """End every subscription (client closing) and return them."""

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from exwire.models import DataEvent, Level, UpdateType
+from exwire._core.latest import TOP_OF_BOOK, LatestValues
+from exwire.models import DataEvent, Level, TopOfBook, UpdateType
 from exwire.orderbook import BookSnapshot, OrderBook
 
 __all__ = ["OrderBookWatcher"]
@@ -24,7 +25,10 @@ class OrderBookWatcher:
     """A local order book kept in sync with the exchange, validated by checksum.
 
     Built by a client's ``watch_order_book``; updates are applied on one of the
-    client's dispatcher lanes (``exwire-<exchange>-dispatch-<n>``) in arrival order.
+    client's dispatcher lanes (``exwire-<exchange>-dispatch-<n>``) in arrival order,
+    and the optional callback runs there too (or on the client's
+    ``callback_executor`` when it has one). The client's ``latest.top_of_book``
+    follows the book.
     After every update whose message carries a checksum, the local book's checksum
     is compared; on a mismatch the watcher logs it, counts it, marks itself not
     synced and resubscribes this book alone to get a fresh snapshot. Updates that
@@ -50,12 +54,16 @@ class OrderBookWatcher:
         apply: Callable[[OrderBook, Any], int | None],
         checksum: Callable[[OrderBook], int] | None,
         callback: Callable[[BookSnapshot], None] | None = None,
+        latest: LatestValues | None = None,
+        executor: Any = None,
     ) -> None:
         self.symbol = symbol
         self.depth = depth
         self._apply = apply
         self._checksum = checksum
         self._callback = callback
+        self._latest = latest
+        self._executor = executor
         self._book = OrderBook(depth)
         self._book_lock = threading.Lock()  # guards _book and the counters
         self._synced = threading.Event()
@@ -92,6 +100,10 @@ class OrderBookWatcher:
                         self._synced.clear()
                         mismatch = (expected, actual)
             snapshot = self._book.snapshot() if self._callback is not None and mismatch is None else None
+            if self._latest is not None and mismatch is None:
+                self._latest._set(
+                    TOP_OF_BOOK, self.symbol, TopOfBook(self._book.best_bid, self._book.best_ask), event.received_at
+                )
         if mismatch is not None:
             self.log.warning(
                 "%s book checksum mismatch (exchange %d, local %d): resubscribing", self.symbol, *mismatch
@@ -104,7 +116,10 @@ class OrderBookWatcher:
                     self.log.error("%s book resubscription failed: %s", self.symbol, exc)
             return
         if snapshot is not None:
-            self._callback(snapshot)  # type: ignore[misc]
+            if self._executor is not None:
+                self._executor.submit(self._callback, snapshot)
+            else:
+                self._callback(snapshot)  # type: ignore[misc]
 
     # -- readers (any thread) -----------------------------------------------------------
 

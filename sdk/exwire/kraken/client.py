@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Hashable, Iterable
+from decimal import Decimal
 from typing import Any
 
 from exwire._core.backoff import Deadline
@@ -15,7 +16,8 @@ from exwire.errors import ConfigurationError
 from exwire.kraken import book as kraken_book
 from exwire.kraken.models import KlineInterval
 from exwire.kraken.protocol import SYSTEM_STATUS_KEY, KrakenProtocol, channel_name
-from exwire.models import DataEvent, UpdateType
+from exwire._core.latest import TICKER, TOP_OF_BOOK
+from exwire.models import DataEvent, Level, TopOfBook, UpdateType
 from exwire.orderbook import BookSnapshot
 
 __all__ = ["KrakenClient", "BOOK_DEPTHS"]
@@ -290,11 +292,18 @@ class KrakenClient(BaseClient):
             apply=_apply_book,
             checksum=kraken_book.checksum,
             callback=callback,
+            latest=self.latest,
+            executor=self._callback_executor,
         )
         key = (channel_name("book", depth=depth), pair)
         watcher._resync = lambda: self._resubscribe_keys(self._public, [key])
         watcher.subscription = self._subscribe(
-            self._public, topic=f"book:{pair}:{depth}", keys=[key], callback=watcher._on_event, timeout=timeout
+            self._public,
+            topic=f"book:{pair}:{depth}",
+            keys=[key],
+            callback=watcher._on_event,
+            timeout=timeout,
+            internal=True,
         )
         return watcher
 
@@ -347,6 +356,18 @@ class KrakenClient(BaseClient):
         except Exception as exc:
             self.log.info("unsubscribe before resubscribing failed: %s", exc)
         self._wire_subscribe(connection, keys, deadline.remaining())
+
+    def _latest(self, update):  # type: ignore[override]
+        channel = update.key[0]
+        if channel == "ticker":
+            return TICKER, update.data
+        if channel == "spread":
+            spread = update.data
+            return TOP_OF_BOOK, TopOfBook(
+                Level(spread.bid, spread.bid_volume) if spread.bid_volume is not None else Level(spread.bid, Decimal(0)),
+                Level(spread.ask, spread.ask_volume) if spread.ask_volume is not None else Level(spread.ask, Decimal(0)),
+            )
+        return None
 
     def _deliver(self, update, received_at, frame) -> None:  # type: ignore[override]
         if update.key is SYSTEM_STATUS_KEY or update.key == SYSTEM_STATUS_KEY:
