@@ -7,7 +7,9 @@ import logging
 import os
 import re
 import socket
+import struct
 import threading
+import zlib
 import time
 from contextlib import ExitStack
 from decimal import Decimal
@@ -67,6 +69,7 @@ def start(stack: ExitStack) -> Callable[..., KrakenEmulator]:
 def connect(stack: ExitStack) -> Callable[[str], websocket.WebSocket]:
     def open_socket(url: str) -> websocket.WebSocket:
         ws = websocket.create_connection(url, timeout=TIMEOUT, skip_utf8_validation=True)
+        stack.callback(ws.shutdown)  # runs last: close() leaves a dead socket open
         stack.callback(ws.close, timeout=QUIET)
         return ws
     return open_socket
@@ -109,7 +112,8 @@ def subscribe(ws: websocket.WebSocket, pairs: list[str], subscription: dict[str,
     return [recv_until(ws, is_event("subscriptionStatus", reqid=reqid))[0] for _ in pairs]
 
 
-def connected(emulator: KrakenEmulator, url: str, connect) -> websocket.WebSocket:
+def connected(connect: Callable[[str], websocket.WebSocket], url: str) -> websocket.WebSocket:
+    """Open a socket and read the systemStatus every connection starts with."""
     ws = connect(url)
     assert recv(ws)["event"] == "systemStatus"
     return ws
@@ -143,11 +147,11 @@ class BookVerifier:
         self.bids = {p: self.bids[p] for p in bid_prices}
         if checksum is None:
             return None
-        text = "".join(
-            p.replace(".", "").lstrip("0") + self_side[p].replace(".", "").lstrip("0")
-            for self_side, prices in ((self.asks, ask_prices), (self.bids, bid_prices))
-            for p in prices[:10])
-        import zlib
+        def digits(text: str) -> str:
+            return text.replace(".", "").lstrip("0")
+        text = "".join(digits(price) + digits(side[price])
+                       for side, prices in ((self.asks, ask_prices), (self.bids, bid_prices))
+                       for price in prices[:10])
         return zlib.crc32(text.encode()) == int(checksum)
 
 
@@ -195,9 +199,10 @@ def test_unknown_path_is_refused(start):
         websocket.create_connection(f"{emulator.url}nowhere", timeout=TIMEOUT)
 
 
-def test_ping_is_answered_with_pong_echoing_reqid(start, connect):
+@pytest.mark.parametrize("endpoint", ["url", "private_url"])
+def test_ping_is_answered_with_pong_echoing_reqid(start, connect, endpoint):
     emulator = start()
-    ws = connected(emulator, emulator.url, connect)
+    ws = connected(connect, emulator.client_kwargs()[endpoint])
     send(ws, {"event": "ping", "reqid": 42})
     assert recv(ws) == {"event": "pong", "reqid": 42}
     send(ws, {"event": "ping"})
@@ -208,7 +213,7 @@ def test_ping_is_answered_with_pong_echoing_reqid(start, connect):
 
 def test_heartbeats_arrive_once_subscribed(start, connect):
     emulator = start(push_interval=None, heartbeat_interval=0.05)
-    ws = connected(emulator, emulator.url, connect)
+    ws = connected(connect, emulator.url)
     subscribe(ws, ["XBT/USD"], {"name": "trade"})
     recv_until(ws, is_event("heartbeat"))
 
@@ -218,7 +223,7 @@ def test_heartbeats_arrive_once_subscribed(start, connect):
 
 def test_subscribe_acks_each_pair_with_reqid_and_maps_btc_to_xbt(start, connect):
     emulator = start(push_interval=None)
-    ws = connected(emulator, emulator.url, connect)
+    ws = connected(connect, emulator.url)
     acks = subscribe(ws, ["BTC/USD", "ETH/EUR"], {"name": "ohlc", "interval": 5}, reqid=7)
     assert [a["pair"] for a in acks] == ["XBT/USD", "ETH/EUR"]
     for ack in acks:
@@ -241,7 +246,7 @@ def test_subscribe_acks_each_pair_with_reqid_and_maps_btc_to_xbt(start, connect)
 ])
 def test_bad_subscription_gets_error_ack(start, connect, pairs, subscription, expected):
     emulator = start(push_interval=None)
-    ws = connected(emulator, emulator.url, connect)
+    ws = connected(connect, emulator.url)
     ack, = subscribe(ws, pairs, subscription, reqid=3)
     assert ack["status"] == "error" and ack["errorMessage"] == expected
     assert ack["pair"] == pairs[0] and ack["subscription"] == subscription
@@ -250,7 +255,7 @@ def test_bad_subscription_gets_error_ack(start, connect, pairs, subscription, ex
 
 def test_duplicate_and_missing_subscriptions_get_error_acks(start, connect):
     emulator = start(push_interval=None)
-    ws = connected(emulator, emulator.url, connect)
+    ws = connected(connect, emulator.url)
     subscribe(ws, ["XBT/USD"], {"name": "ticker"}, reqid=1)
     again, = subscribe(ws, ["BTC/USD"], {"name": "ticker"}, reqid=2)
     assert again["errorMessage"] == "Already subscribed"
@@ -269,7 +274,7 @@ def test_duplicate_and_missing_subscriptions_get_error_acks(start, connect):
 
 def test_unsubscribe_acks_and_stops_pushes(start, connect):
     emulator = start(push_interval=0.01)
-    ws = connected(emulator, emulator.url, connect)
+    ws = connected(connect, emulator.url)
     ack, = subscribe(ws, ["XBT/USD"], {"name": "ticker"}, reqid=1)
     recv_until(ws, lambda m: isinstance(m, list) and m[-2] == "ticker")
     send(ws, {"event": "unsubscribe", "reqid": 2, "pair": ["XBT/USD"],
@@ -284,7 +289,7 @@ def test_unsubscribe_acks_and_stops_pushes(start, connect):
 
 def test_refuse_next_subscription_refuses_one_request(start, connect):
     emulator = start(push_interval=None)
-    ws = connected(emulator, emulator.url, connect)
+    ws = connected(connect, emulator.url)
     emulator.refuse_next_subscription("Exceeded msg rate")
     refused = subscribe(ws, ["XBT/USD", "ETH/USD"], {"name": "spread"}, reqid=1)
     assert [(a["status"], a["errorMessage"], a["pair"]) for a in refused] == [
@@ -298,7 +303,7 @@ def test_refuse_next_subscription_refuses_one_request(start, connect):
 
 def test_generated_channels_have_the_documented_shapes(start, connect):
     emulator = start(push_interval=0.01)
-    ws = connected(emulator, emulator.url, connect)
+    ws = connected(connect, emulator.url)
     for reqid, subscription in enumerate(
             [{"name": "ticker"}, {"name": "trade"}, {"name": "spread"},
              {"name": "ohlc", "interval": 1}], start=1):
@@ -330,7 +335,7 @@ def test_generated_channels_have_the_documented_shapes(start, connect):
 
 def test_generated_book_updates_carry_valid_checksums(start, connect):
     emulator = start(push_interval=0.002)
-    ws = connected(emulator, emulator.url, connect)
+    ws = connected(connect, emulator.url)
     # Sent without waiting for the acks, so that no snapshot is skipped.
     send(ws, {"event": "subscribe", "pair": ["XBT/USD"],
               "subscription": {"name": "book", "depth": 10}})
@@ -361,7 +366,7 @@ def test_generated_book_updates_carry_valid_checksums(start, connect):
 
 def test_corrupt_next_checksum_breaks_exactly_one_update(start, connect):
     emulator = start(push_interval=0.002)
-    ws = connected(emulator, emulator.url, connect)
+    ws = connected(connect, emulator.url)
     subscribe(ws, ["ETH/USD"], {"name": "book"})
     book = BookVerifier(10)
     results: list[bool] = []
@@ -410,7 +415,7 @@ def test_replay_of_python_kraken_sdk_capture_delivers_every_book_update(start, c
     assert emulator.replay_pairs == ["XBT/USD"]
     assert emulator.replay_channel == {"name": "book", "depth": 10}
     assert emulator.replay_book_updates == 979
-    ws = connected(emulator, emulator.url, connect)
+    ws = connected(connect, emulator.url)
     assert replay_and_verify(emulator, ws, depth=10) == (979, 0)
 
 
@@ -419,14 +424,14 @@ def test_replay_of_cryptofeed_book_capture_delivers_every_book_update(start, con
     assert len(emulator.replay_pairs) == 10 and "XBT/CHF" in emulator.replay_pairs
     assert emulator.replay_channel == {"name": "book", "depth": 1000}
     assert emulator.replay_book_updates == 4269
-    ws = connected(emulator, emulator.url, connect)
+    ws = connected(connect, emulator.url)
     assert replay_and_verify(emulator, ws, depth=1000) == (4269, 0)
 
 
 def test_replay_of_cryptofeed_trade_capture_uses_acked_channel_ids(start, connect):
     emulator = start(replay=fixture_path(CRYPTOFEED_TRADE), heartbeat_interval=None)
     assert emulator.replay_channel == {"name": "trade"}
-    ws = connected(emulator, emulator.url, connect)
+    ws = connected(connect, emulator.url)
     acks = subscribe(ws, emulator.replay_pairs, {"name": "trade"})
     channel_ids = {ack["pair"]: ack["channelID"] for ack in acks}
     assert emulator.replay_finished.wait(TIMEOUT)
@@ -443,30 +448,31 @@ def test_replay_of_cryptofeed_trade_capture_uses_acked_channel_ids(start, connec
 
 def test_drop_connections_cuts_sockets_without_close_frame(start, connect):
     emulator = start()
-    ws = connected(emulator, emulator.url, connect)
+    ws = connected(connect, emulator.url)
     assert emulator.drop_connections() == 1
     with pytest.raises((websocket.WebSocketConnectionClosedException, ConnectionError)):
         ws.settimeout(TIMEOUT)
         ws.recv_data(control_frame=True)
     assert emulator.wait_for(lambda: not emulator.connections, TIMEOUT)
     # The emulator keeps serving new connections.
-    connected(emulator, emulator.url, connect)
+    connected(connect, emulator.url)
 
 
 def test_close_connections_sends_the_chosen_close_code(start, connect):
     emulator = start()
-    ws = connected(emulator, emulator.url, connect)
+    ws = connected(connect, emulator.url)
     assert emulator.close_connections(4001, "maintenance") == 1
     ws.settimeout(TIMEOUT)
     opcode, data = ws.recv_data(control_frame=True)
     assert opcode == websocket.ABNF.OPCODE_CLOSE
     assert int.from_bytes(data[:2], "big") == 4001 and data[2:] == b"maintenance"
+    ws.shutdown()  # websocket-client answered the close frame; a client then hangs up
     assert emulator.wait_for(lambda: not emulator.connections, TIMEOUT)
 
 
 def test_stall_silences_open_connections_but_not_new_ones(start, connect):
     emulator = start(push_interval=0.01, heartbeat_interval=0.05)
-    ws = connected(emulator, emulator.url, connect)
+    ws = connected(connect, emulator.url)
     subscribe(ws, ["XBT/USD"], {"name": "ticker"})
     recv_until(ws, lambda m: isinstance(m, list))
     assert emulator.stall() == 1
@@ -481,14 +487,14 @@ def test_stall_silences_open_connections_but_not_new_ones(start, connect):
         ws.settimeout(QUIET)
         ws.recv_data(control_frame=True)
     assert ws.connected and len(emulator.connections) == 1
-    fresh = connected(emulator, emulator.url, connect)
+    fresh = connected(connect, emulator.url)
     send(fresh, {"event": "ping", "reqid": 6})
     assert recv(fresh) == {"event": "pong", "reqid": 6}
 
 
 def test_send_raw_reaches_every_connection(start, connect):
     emulator = start()
-    sockets = [connected(emulator, emulator.url, connect) for _ in range(2)]
+    sockets = [connected(connect, emulator.url) for _ in range(2)]
     assert emulator.send_raw('{"event":"mystery"}') == 2
     assert all(recv(ws) == {"event": "mystery"} for ws in sockets)
 
@@ -499,7 +505,7 @@ def test_abrupt_client_disconnect_logs_nothing_above_debug(start, caplog):
     ws = websocket.create_connection(emulator.url, timeout=TIMEOUT)
     subscribe(ws, ["XBT/USD"], {"name": "book", "depth": 100})
     subscribe(ws, ["ETH/USD"], {"name": "trade"}, reqid=2)
-    ws.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    ws.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     ws.sock.close()  # RST, no close frame
     ws.shutdown()
     assert emulator.wait_for(lambda: not emulator.connections, TIMEOUT)
@@ -509,8 +515,8 @@ def test_abrupt_client_disconnect_logs_nothing_above_debug(start, caplog):
 
 
 def test_close_is_idempotent_and_final(start, connect):
-    emulator = start()
-    connected(emulator, emulator.url, connect)
+    emulator = start(close_timeout=0.1)
+    connected(connect, emulator.url)  # never reads: its close is cut short
     emulator.close()
     emulator.close()
     assert emulator.connections == []

@@ -310,13 +310,6 @@ class BaseClient:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def __del__(self) -> None:  # pragma: no cover - best effort for forgotten clients
-        try:
-            if not self._closed.is_set() and any(c.state.value != "new" for c in self._connections.values()):
-                self.close(1.0)
-        except Exception:
-            pass
-
     # -- engine callbacks ------------------------------------------------------------
 
     def _on_open(self, connection: Connection) -> None:

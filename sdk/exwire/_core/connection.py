@@ -369,9 +369,14 @@ class Connection:
     def _run(self, transport: Transport) -> None:
         while True:
             cause = self._read(transport)
-            self._ready.clear()
-            self._fail_pending(ConnectionClosed(f"{self.exchange} {self.name} connection lost: {cause}"))
+            with self._state_lock:
+                # Leave OPEN before failing the pending requests, so no request can
+                # register on the dying transport after the sweep.
+                self._ready.clear()
+                if self._state is State.OPEN:
+                    self._state = State.RECONNECTING
             transport.close()
+            self._fail_pending(ConnectionClosed(f"{self.exchange} {self.name} connection lost: {cause}"))
             if self._closing.is_set() or self._aborting:
                 return
             self.log.warning("%s connection lost: %s", self.name, cause)

@@ -29,7 +29,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Self
 
 try:
     from websockets.exceptions import ConnectionClosed as _WebSocketClosed
@@ -270,13 +270,13 @@ class EmulatorServer:
 
     # -- lifecycle -------------------------------------------------------------------
 
-    def __enter__(self) -> EmulatorServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def start(self) -> EmulatorServer:
+    def start(self) -> Self:
         """Bind the port and start accepting connections; a second call does nothing.
 
         Returns:
@@ -503,7 +503,7 @@ class EmulatorServer:
                                   daemon=True)
         with self._changed:
             self._threads.add(thread)
-        thread.start()
+            thread.start()  # under the lock: _join_threads must never see it unstarted
         return thread
 
     def _join_threads(self, timeout: float) -> bool:

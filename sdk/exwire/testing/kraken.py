@@ -41,6 +41,7 @@ _ALIASES = {"BTC": "XBT", "DOGE": "XDG"}  # §2: BTC/USD is acked and pushed as 
 _PAIR_FORMAT = re.compile(r"[A-Z0-9]{2,10}/[A-Z0-9]{2,10}")
 _REQID_ERROR = "Reqid field must be a positive integer less than 18446744073709551616"
 _HEARTBEAT = '{"event":"heartbeat"}'
+_ABSENT = object()
 _VOLUME_DECIMALS = 8
 
 
@@ -432,6 +433,13 @@ class KrakenEmulator(EmulatorServer):
     gets its own seeded market data: the same seed and the same subscriptions give the
     same prices, volumes and book updates (timestamps come from the clock).
 
+    With ``replay=``, generated data is off for the captured pairs: a subscription to one
+    of them gets its ack and nothing else, and once a connection has subscribed to every
+    captured ``(channelName, pair)`` it receives the captured channel messages and
+    heartbeats in order, as fast as the socket takes them, with each ``channelID``
+    rewritten to the one acked. Captured replies (``systemStatus``, ``pong``,
+    ``subscriptionStatus``) are not replayed; the emulator makes its own.
+
     Threads: besides those of :class:`EmulatorServer`, each connection with a
     subscription has one pusher thread (``exwire-emulator-kraken-push-<id>``) that sends
     generated updates, heartbeats and the replay. Thread-safety: every public method may
@@ -584,11 +592,12 @@ class KrakenEmulator(EmulatorServer):
                    echo: dict[str, Any], unsubscribe: bool) -> None:
         subscription = request.get("subscription")
 
-        def error(message: str, *pair: Any) -> dict[str, Any]:
+        def error(message: str, pair: Any = _ABSENT) -> dict[str, Any]:
+            # §4.6: reqid, pair and subscription are echoed when the request had them.
             reply = {"errorMessage": message, "event": "subscriptionStatus",
                      "status": "error", **echo}
-            if pair:
-                reply["pair"] = pair[0]
+            if pair is not _ABSENT:
+                reply["pair"] = pair
             if subscription is not None:
                 reply["subscription"] = subscription
             return reply
@@ -611,15 +620,17 @@ class KrakenEmulator(EmulatorServer):
         if not pairs:
             self._reply(connection, error("Pair(s) not found"))
             return
-        depth, interval = subscription.get("depth", 10), subscription.get("interval", 1)
+        depth, interval = subscription.get("depth"), subscription.get("interval")
+        depth, interval = 10 if depth is None else depth, 1 if interval is None else interval
         problem = _subscription_problem(subscription, unsubscribe)
-        replies: list[dict[str, Any]] = []
+        replies: list[Any] = []  # event objects and channel arrays, in sending order
         session = self._session(connection)
         with connection.send_lock:  # acks, snapshots and state change stay in order
             for given in pairs:
                 pair, pair_problem = self._normalize_pair(given)
-                if problem or pair_problem or refusal:
-                    replies.append(error(problem or pair_problem or refusal, given))  # type: ignore[arg-type]
+                failure = problem or pair_problem or refusal
+                if failure:
+                    replies.append(error(failure, given))
                     continue
                 if unsubscribe:
                     replies.extend(self._remove(session, name, pair, depth, interval, echo)
@@ -631,7 +642,7 @@ class KrakenEmulator(EmulatorServer):
                     continue
                 replies.extend(self._add(connection, session, name, pair, depth, interval, echo))
             for reply in replies:
-                connection.send(reply if isinstance(reply, str) else _dumps(reply))
+                connection.send(_dumps(reply))
             if not unsubscribe:
                 self._start_pusher_or_replay(connection, session)
         self.notify_changed()
@@ -695,7 +706,8 @@ class KrakenEmulator(EmulatorServer):
         capture = self._capture
         if capture and not session.replay_started and capture.keys <= session.subscriptions.keys():
             session.replay_started = session.replay_due = True
-        if not session.pusher_started and session.subscriptions:
+        idle = self.push_interval is None and self.heartbeat_interval is None and not capture
+        if not session.pusher_started and session.subscriptions and not idle:
             session.pusher_started = True
             connection.start_worker(self._push_loop)
         connection.wake()
