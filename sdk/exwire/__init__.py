@@ -28,6 +28,7 @@ from exwire.errors import (
     SlowConsumer,
 )
 from exwire.kraken.client import KrakenClient
+from exwire.okex.client import OkexClient
 from exwire.models import (
     ConnectionEvent,
     ConnectionState,
@@ -44,6 +45,7 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "KrakenClient",
+    "OkexClient",
     "Credentials",
     "DataEvent",
     "UpdateType",

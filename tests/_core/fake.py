@@ -49,6 +49,7 @@ class FakeServer:
     def __init__(self) -> None:
         self.network = MemoryNetwork(on_send=self.on_send)
         self.withhold = False
+        self.refuse: set[str] = {"bad"}
         self.answer_pings = True
         self.subscribed: list[list[str]] = []  # keys of each sub request, per connection order
         self.received: list[dict] = []
@@ -65,7 +66,7 @@ class FakeServer:
         if op == "sub":
             with self.lock:
                 self.subscribed.append(list(message["keys"]))
-            if "bad" in message["keys"]:
+            if self.refuse & set(message["keys"]):
                 peer.push(json.dumps({"id": message["id"], "error": "unknown topic"}))
                 return
         self.request_seen.set()

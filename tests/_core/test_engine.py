@@ -393,3 +393,44 @@ def test_health_is_plain_json(server, client):
     assert by_topic["k"]["delivery"] == "lane" and by_topic["p"]["delivery"] == "pull"
     assert by_topic["p"]["seconds_since_last_update"] is not None
     assert health["dispatcher"]["threads"] == 4
+
+
+def test_a_refused_resubscription_ends_only_that_subscription(server):
+    errors = Collector()
+    with FakeClient(server, on_callback_error=lambda exc, event: errors(exc)) as client:
+        kept, refused = Collector(), Collector()
+        client.subscribe(["a"], kept)
+        gone = client.subscribe(["x"], refused)
+        server.refuse.add("x")
+        server.peer(1).drop()
+        peer = server.peer(2)
+        wait_until(lambda: client.main.is_ready and not gone.active)
+        peer.push(update("a", "still here"))
+        assert kept.wait_for(1)[0].data == "still here"
+        assert isinstance(errors.wait_for(1)[0], InvalidRequest)
+        assert client.main.reconnects == 1  # no reconnect loop
+
+
+def test_a_watched_book_is_marked_stale_when_its_connection_drops(server):
+    from datetime import datetime, timezone
+    from decimal import Decimal
+
+    from exwire._core.watcher import OrderBookWatcher
+    from exwire.models import DataEvent, UpdateType
+
+    def apply(book, data):
+        for price, quantity in data["bids"]:
+            book.set_bid(Decimal(price), Decimal(quantity))
+        return None
+
+    with FakeClient(server) as client:
+        watcher = OrderBookWatcher(exchange="fake", symbol="S", depth=10, apply=apply, checksum=None)
+        watcher.subscription = client.subscribe(["book"], watcher._on_event)
+        # The fake dialect has no snapshots: hand the watcher one as its lane would.
+        now = datetime.now(timezone.utc)
+        watcher._on_event(DataEvent({"bids": [["1.5", "2"]]}, "book", "S", now, UpdateType.SNAPSHOT))
+        assert watcher.synced and watcher.best_bid.price == Decimal("1.5")
+        server.peer().drop()
+        wait_until(lambda: not watcher.synced)
+        assert watcher.best_bid.price == Decimal("1.5")  # last levels kept, flagged stale
+        wait_until(lambda: client.main.is_ready)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Callable, Hashable, Iterable
 from datetime import datetime
 from typing import Any
@@ -21,8 +22,9 @@ from exwire._core.dispatch import Dispatcher, Mailbox, Overflow
 from exwire._core.latest import LatestValues
 from exwire._core.protocol import Protocol, Update
 from exwire._core.subscription import Subscription, SubscriptionRegistry
+from exwire._core.watcher import OrderBookWatcher
 from exwire._core.transport import Transport, WebSocketTransport
-from exwire.errors import ConfigurationError, InvalidState, SlowConsumer
+from exwire.errors import ConfigurationError, ExchangeError, InvalidState, SlowConsumer
 from exwire.models import ConnectionEvent, ConnectionState, Credentials, DataEvent
 
 __all__ = ["BaseClient"]
@@ -92,6 +94,9 @@ class BaseClient:
         #: Latest ticker / top of book per symbol, fed by the user's subscriptions.
         self.latest = LatestValues()
         self._connections: dict[str, Connection] = {}
+        # Order book watchers, told when their connection drops so they stop serving a
+        # book that is no longer maintained (they resync from the next snapshot).
+        self._watchers: weakref.WeakSet[Any] = weakref.WeakSet()
         self._closed = threading.Event()
         self._close_lock = threading.Lock()
         # Hooks (on_connection_event, on_callback_error for reader-side problems) are
@@ -209,6 +214,10 @@ class BaseClient:
         )
         if callback is not None and not internal:
             subscription.executor = self._callback_executor
+        watcher = getattr(callback, "__self__", None)
+        if isinstance(watcher, OrderBookWatcher):
+            watcher.connection_name = connection.name
+            self._watchers.add(watcher)
         new_keys = self._registry.add(subscription)
         try:
             if new_keys:
@@ -319,13 +328,20 @@ class BaseClient:
         for subscription in self._registry.active():
             if subscription.connection_name == connection.name:
                 keys.update(dict.fromkeys(subscription.keys))
-        if keys:
-            try:
-                self._wire_subscribe(connection, list(keys), self.request_timeout)
-            except Exception as exc:
-                self.log.error("resubscribing on %s failed: %s", connection.name, exc)
-                self._report_error(exc, None)
-                raise
+        if not keys:
+            return
+        try:
+            self._wire_subscribe(connection, list(keys), self.request_timeout)
+        except ExchangeError as exc:
+            # The exchange refused something it accepted before (a delisted symbol, a
+            # revoked permission). Find which key, one at a time, and end only those
+            # subscriptions; dropping the connection would retry the refusal forever.
+            self.log.warning("resubscribing on %s was refused (%s): retrying key by key", connection.name, exc)
+            for key in keys:
+                try:
+                    self._wire_subscribe(connection, [key], self.request_timeout)
+                except ExchangeError as refused:
+                    self._subscription_ended(key, refused)
 
     def _latest(self, update: Update) -> tuple[str, Any] | None:
         """Which latest-value entry an update feeds: ``(kind, value)`` or ``None``.
@@ -374,6 +390,10 @@ class BaseClient:
             self._run_hook(self._on_callback_error, exc, event)
 
     def _connection_event(self, event: ConnectionEvent) -> None:
+        if event.state is ConnectionState.LOST:
+            for watcher in list(self._watchers):
+                if watcher.connection_name == event.connection:
+                    watcher._invalidate()
         if self._on_connection_event is None:
             return
         if self._closed.is_set():

@@ -32,7 +32,9 @@ class OrderBookWatcher:
     After every update whose message carries a checksum, the local book's checksum
     is compared; on a mismatch the watcher logs it, counts it, marks itself not
     synced and resubscribes this book alone to get a fresh snapshot. Updates that
-    arrive while not synced are skipped. A reconnect also brings a fresh snapshot.
+    arrive while not synced are skipped. A dropped connection also marks it not
+    synced (the book keeps its last levels, but ``synced`` says they are stale) until
+    the snapshot that follows the reconnect.
 
     Thread-safety: every method and property may be called from any thread.
 
@@ -73,6 +75,7 @@ class OrderBookWatcher:
         self.updates_applied = 0
         self.updates_skipped = 0
         self.subscription: Any = None
+        self.connection_name: str | None = None
         self._resync: Callable[[], None] | None = None
         self.log = logging.getLogger(f"exwire.{exchange}")
 
@@ -120,6 +123,11 @@ class OrderBookWatcher:
                 self._executor.submit(self._callback, snapshot)
             else:
                 self._callback(snapshot)  # type: ignore[misc]
+
+    def _invalidate(self) -> None:
+        """The connection dropped: the book is stale until the next snapshot (any thread)."""
+        with self._book_lock:
+            self._synced.clear()
 
     # -- readers (any thread) -----------------------------------------------------------
 

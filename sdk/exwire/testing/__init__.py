@@ -19,12 +19,14 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from exwire.testing.kraken import KrakenEmulator
+    from exwire.testing.okex import OkexEmulator
 
-__all__ = ["KrakenEmulator"]
+__all__ = ["KrakenEmulator", "OkexEmulator"]
 
 # Public name -> module that defines it (imported lazily, see __getattr__).
 _EMULATORS = {
     "KrakenEmulator": "exwire.testing.kraken",
+    "OkexEmulator": "exwire.testing.okex",
 }
 
 

@@ -1,0 +1,671 @@
+"""OkexClient: OKEx spot WebSocket API v1 (``reference/protocols/okex.md``)."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any
+
+from exwire._core.backoff import Deadline
+from exwire._core.client import BaseClient
+from exwire._core.connection import Connection
+from exwire._core.subscription import Subscription
+from exwire._core.transport import Transport, TransportClosed
+from exwire._core.watcher import OrderBookWatcher
+from exwire.errors import ConfigurationError, OrderNotFound, RequestTimeout
+from exwire.models import Credentials, DataEvent, Side, decimal_to_wire, to_decimal
+from exwire.okex import book as okex_book
+from exwire.okex import converter
+from exwire.okex.models import Balance, KlineInterval, Order, OrderType, UserInfo
+from exwire.okex.protocol import (
+    CANCEL_ORDER,
+    FULL_DEPTHS,
+    LOGIN,
+    ORDER_INFO,
+    PLACE_ORDER,
+    USER_INFO,
+    OkexProtocol,
+    channel_name,
+    inflate,
+    signed_channels,
+)
+from exwire.okex.signing import signed_parameters
+from exwire.orderbook import BookSnapshot
+
+__all__ = ["OkexClient", "DEFAULT_URL", "normalize_symbol", "normalize_symbols"]
+
+#: The v1 spot endpoint of 2018-11 to 2019-07 (§1); it no longer answers.
+DEFAULT_URL = "wss://real.okex.com:10440/ws/v1"
+
+_SYMBOL = re.compile(r"[a-z0-9]+_[a-z0-9]+")
+
+Callback = Callable[[DataEvent], None]
+
+
+def normalize_symbol(symbol: Any) -> str:
+    """``"BTC/USDT"``, ``"btc-usdt"`` or ``"btc_usdt"`` → ``"btc_usdt"`` (§3.1: lower-case ``base_quote``).
+
+    Raises:
+        ConfigurationError: not a ``base_quote`` pair.
+    """
+    if not isinstance(symbol, str):
+        raise ConfigurationError(f"an OKEx symbol looks like 'btc_usdt', got {symbol!r}")
+    text = symbol.strip().lower().replace("/", "_").replace("-", "_")
+    if not _SYMBOL.fullmatch(text):
+        raise ConfigurationError(f"an OKEx symbol looks like 'btc_usdt', got {symbol!r}")
+    return text
+
+
+def normalize_symbols(symbols: str | Iterable[str]) -> list[str]:
+    """One symbol or several → a de-duplicated list of ``base_quote`` names.
+
+    Raises:
+        ConfigurationError: empty, or any element is not a pair.
+    """
+    items = [symbols] if isinstance(symbols, str) else list(symbols) if symbols is not None else []
+    if not items:
+        raise ConfigurationError("at least one symbol is required")
+    return list(dict.fromkeys(normalize_symbol(symbol) for symbol in items))
+
+
+class _SequencedTransport(Transport):
+    """Writes one frame at a time and tells the protocol which request each frame is.
+
+    The engine registers a request's future, then sends its frame; two threads can
+    register A then B but write B then A. OKEx v1 answers same-channel requests in
+    wire order with nothing to tell them apart, so the protocol's reply FIFO is
+    appended here, under the send lock, right before the write: FIFO order is wire
+    order whatever the threads did in between.
+    """
+
+    def __init__(self, inner: Transport, protocol: OkexProtocol) -> None:
+        self._inner = inner
+        self._protocol = protocol
+        self._send_lock = threading.Lock()  # guards the order of (record, write) pairs
+
+    def open(self, url: str, timeout: float | None) -> None:
+        # A new socket: replies owed on the old one will never come.
+        self._protocol.reset()
+        self._inner.open(url, timeout)
+
+    def send(self, frame: str | bytes) -> None:
+        with self._send_lock:
+            token = self._protocol.on_send(frame)
+            try:
+                self._inner.send(frame)
+            except TransportClosed:
+                if token is not None:
+                    self._protocol.not_sent(token)
+                raise
+
+    def recv(self, timeout: float) -> str | bytes | None:
+        return self._inner.recv(timeout)
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class OkexClient(BaseClient):
+    """Client of the OKEx spot WebSocket API v1 — the exchange is now OKX, and this
+    API (``/ws/v1``) was retired on 2019-07-15.
+
+    It speaks the protocol as documented (``reference/protocols/okex.md``) so that
+    recorded sessions, the emulator (:class:`exwire.testing.okex.OkexEmulator`) and
+    compatible servers can be used. One connection (``url``) carries everything:
+    market data, log-on, trade requests and private pushes. The constructor does no
+    I/O: the connection opens on the first call that needs it, and logs on first
+    when ``credentials`` are given (again after every reconnect, before private
+    channels are resubscribed). A refused log-on fails the connection, public data
+    included (``ConnectError`` with the ``AuthenticationError`` chained).
+
+    Frames arrive raw-deflated (§2) and are inflated one by one. The client sends
+    ``{"event":"ping"}`` after ``ping_interval`` seconds without sending anything and
+    reconnects when no ``pong`` follows within ``pong_timeout`` seconds (§7).
+
+    Replies without ids. v1 replies name only their channel (``ok_spot_order`` ...),
+    so same-channel requests are answered in the order they were written to the
+    socket. The client records that order at the moment of writing, under a lock,
+    so concurrent callers are safe: two threads placing orders at once each get the
+    reply to their own order. Two consequences for callers:
+
+    * replies on one channel come back in request order, so a slow reply holds up
+      the later replies of that channel (other channels are independent);
+    * when a reply does not come within the timeout, the client cannot tell a lost
+      reply from a late one, and a late one would otherwise be taken for the next
+      request's. It therefore re-establishes the connection: the timed-out request
+      raises ``RequestTimeout``, and other requests then in flight fail with
+      ``ConnectionClosed``; for all of them the outcome is unknown (an order may
+      have been placed). Check with :meth:`get_order` or the order pushes.
+
+    Thread-safe: every method may be called from any thread, callbacks included.
+
+    Args:
+        url: the endpoint (default production ``wss://real.okex.com:10440/ws/v1``).
+        ping_interval: seconds without sending anything after which a ping is sent
+            (the document asks for at most 30).
+        pong_timeout: seconds a ping may wait for its pong before the connection is
+            re-established; ``None`` disables the check.
+        stale_timeout: seconds without any inbound frame before reconnecting;
+            ``None`` (default) disables it: market channels are silent while nothing
+            changes (§7), and the pong rule already proves liveness.
+        **options: the common client keywords (``credentials``, ``request_timeout``,
+            ``dispatch_threads``, ``reconnect``, ``on_connection_event``,
+            ``on_callback_error``, ``callback_executor``, ``keep_raw``, ``queue_size``,
+            ``overflow``, ``block_timeout``); see the ``exwire`` README.
+
+    Raises:
+        ConfigurationError: a non-positive interval or timeout.
+    """
+
+    exchange = "okex"
+
+    def __init__(
+        self,
+        *,
+        url: str = DEFAULT_URL,
+        ping_interval: float = 30.0,
+        pong_timeout: float | None = 10.0,
+        stale_timeout: float | None = None,
+        **options: Any,
+    ) -> None:
+        super().__init__(**options)
+        if ping_interval is None or not ping_interval > 0:
+            raise ConfigurationError("ping_interval must be positive seconds")
+        if pong_timeout is not None and not pong_timeout > 0:
+            raise ConfigurationError("pong_timeout must be positive seconds or None")
+        if stale_timeout is not None and not stale_timeout > ping_interval:
+            raise ConfigurationError("stale_timeout must exceed ping_interval (pongs prove liveness)")
+        if not isinstance(url, str) or not url:
+            raise ConfigurationError("url must be a ws:// or wss:// URL")
+        self.url = url
+        protocol = OkexProtocol()
+        make_transport = self._transport_factory
+        self._protocol = protocol
+        self._spot = self._add_connection(
+            "spot",
+            url,
+            protocol,
+            ping_interval=ping_interval,
+            stale_timeout=stale_timeout,
+            pong_timeout=pong_timeout,
+            transport_factory=lambda: _SequencedTransport(make_transport(), protocol),
+        )
+
+    # -- public market data (§5) -------------------------------------------------------
+
+    def subscribe_to_ticker_updates(
+        self, symbols: str | Iterable[str], callback: Callback | None = None, *, timeout: float | None = None
+    ) -> Subscription:
+        """Stream the ticker of one or more symbols (§5.1, ``ok_sub_spot_X_ticker``).
+
+        OKEx pushes a ticker only when it changed.
+
+        Args:
+            symbols: one symbol (``"btc_usdt"``; ``"BTC/USDT"`` is accepted) or several.
+            callback: ``callback(event)`` with ``event.data`` an :class:`exwire.okex.models.Ticker`,
+                run on a dispatcher lane (``exwire-okex-dispatch-<n>``), in order per
+                subscription; backlog beyond ``queue_size`` follows the client's
+                ``overflow`` policy. ``None`` makes a pull subscription (iterate it or
+                call ``get``).
+            timeout: seconds to wait for the acknowledgements (``None``: ``request_timeout``).
+
+        Returns:
+            The :class:`exwire.Subscription`.
+
+        Raises:
+            ConfigurationError: no or malformed symbol, non-callable callback.
+            InvalidState: the client is closed.
+            ConnectError: the connection (or its log-on) could not be opened.
+            ExchangeError: OKEx refused (the subclass from the error table).
+            ConnectionClosed, RequestTimeout: no acknowledgement; the outcome is unknown and
+                the subscription is removed (a ``removeChannel`` is sent).
+        """
+        return self._subscribe_kind("ticker", symbols, callback, timeout)
+
+    def subscribe_to_order_book_updates(
+        self,
+        symbols: str | Iterable[str],
+        depth: int | None = None,
+        callback: Callback | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> Subscription:
+        """Stream raw order book pushes of one or more symbols (§5.2, §5.3).
+
+        With ``depth=None``, the incremental book ``ok_sub_spot_X_depth`` (200 levels):
+        the first event per symbol is the whole book (``event.update_type`` is
+        ``SNAPSHOT``), later ones list changed levels (a zero quantity deletes). If the
+        symbol's book was already subscribed, it is resubscribed so this subscription
+        starts from a whole book too (other subscribers then see a ``SNAPSHOT`` as well).
+        With ``depth`` 5, 10 or 20, ``ok_sub_spot_X_depth_Y``: every event is the whole
+        top of book. ``event.data`` is an :class:`exwire.okex.models.BookUpdate`. For a
+        maintained book use :meth:`watch_order_book`.
+
+        Args:
+            depth: ``None`` for the incremental book, or 5, 10, 20 for full snapshots.
+
+        Other arguments, callback thread and errors as :meth:`subscribe_to_ticker_updates`.
+
+        Raises:
+            ConfigurationError: any other depth.
+        """
+        if depth is None:
+            return self._subscribe_incremental_depth(symbols, callback, timeout)
+        if isinstance(depth, bool) or depth not in FULL_DEPTHS:
+            raise ConfigurationError(f"depth must be None or one of {FULL_DEPTHS}, got {depth!r}")
+        return self._subscribe_kind("depth", symbols, callback, timeout, argument=depth)
+
+    def subscribe_to_trade_updates(
+        self, symbols: str | Iterable[str], callback: Callback | None = None, *, timeout: float | None = None
+    ) -> Subscription:
+        """Stream public trades of one or more symbols (§5.4, ``ok_sub_spot_X_deals``).
+
+        ``event.data`` is a list of :class:`exwire.okex.models.Trade`: the trades since
+        the previous push. Arguments, callback thread and errors as
+        :meth:`subscribe_to_ticker_updates`.
+        """
+        return self._subscribe_kind("deals", symbols, callback, timeout)
+
+    def subscribe_to_kline_updates(
+        self,
+        symbols: str | Iterable[str],
+        interval: KlineInterval | str,
+        callback: Callback | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> Subscription:
+        """Stream candles of one or more symbols (§5.5, ``ok_sub_spot_X_kline_Y``).
+
+        ``event.data`` is a list of :class:`exwire.okex.models.Kline`.
+
+        Args:
+            interval: a :class:`KlineInterval` or its wire value (``"1min"``, ``"1hour"``,
+                ``"day"``, ``"week"`` ...).
+
+        Other arguments, callback thread and errors as :meth:`subscribe_to_ticker_updates`.
+
+        Raises:
+            ConfigurationError: an interval OKEx does not offer.
+        """
+        try:
+            interval = KlineInterval(interval)
+        except ValueError:
+            allowed = ", ".join(i.value for i in KlineInterval)
+            raise ConfigurationError(f"interval must be one of {allowed}, got {interval!r}") from None
+        return self._subscribe_kind("kline", symbols, callback, timeout, argument=interval.value)
+
+    def watch_order_book(
+        self,
+        symbol: str,
+        callback: Callable[[BookSnapshot], None] | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> OrderBookWatcher:
+        """Maintain a local order book of one symbol from ``ok_sub_spot_X_depth`` (§5.2).
+
+        Applies the whole book, then every change set in order, keeping 200 levels per
+        side. v1 has no checksum and no sequence numbers, so nothing can be validated
+        (``checksums_verified`` stays 0); a reconnect brings a fresh whole book.
+
+        Args:
+            symbol: one symbol, e.g. ``"btc_usdt"``.
+            callback: optional ``callback(snapshot)`` with an immutable
+                :class:`exwire.BookSnapshot` after each applied push, run on a
+                dispatcher lane in order; ``None`` to read the watcher on demand.
+            timeout: seconds to wait for the subscription's acknowledgement.
+
+        Returns:
+            An :class:`exwire.OrderBookWatcher`; ``wait_synced()`` blocks until the whole
+            book is applied; ``close()`` unsubscribes.
+
+        Raises:
+            ConfigurationError: bad symbol, non-callable callback.
+            InvalidState: the client is closed.
+            ConnectError: the connection could not be opened.
+            ExchangeError: OKEx refused the subscription.
+            ConnectionClosed, RequestTimeout: no acknowledgement; the outcome is unknown
+                and the watcher is not kept.
+        """
+        if callback is not None and not callable(callback):
+            raise ConfigurationError("callback must be callable")
+        pair = normalize_symbol(symbol)
+        watcher = OrderBookWatcher(
+            exchange=self.exchange,
+            symbol=pair,
+            depth=okex_book.BOOK_DEPTH,
+            apply=okex_book.apply,
+            checksum=None,
+            callback=callback,
+        )
+        watcher.subscription = self._subscribe_incremental_depth(
+            pair, watcher._on_event, timeout, topic=f"book:{pair}"
+        )
+        return watcher
+
+    # -- private pushes (§6.6, §6.7) --------------------------------------------------------
+
+    def subscribe_to_order_updates(
+        self, symbols: str | Iterable[str], callback: Callback | None = None, *, timeout: float | None = None
+    ) -> Subscription:
+        """Stream changes of the account's orders in one or more symbols (§6.6).
+
+        ``event.data`` is an :class:`exwire.okex.models.OrderUpdate`. The connection
+        logs on first (and after every reconnect). Arguments, callback thread and
+        errors as :meth:`subscribe_to_ticker_updates`.
+
+        Raises:
+            ConfigurationError: the client has no credentials (nothing is sent).
+            AuthenticationError: OKEx refused the log-on or the subscription.
+        """
+        self._require_credentials()
+        return self._subscribe_kind("order", symbols, callback, timeout)
+
+    def subscribe_to_balance_updates(
+        self, symbols: str | Iterable[str], callback: Callback | None = None, *, timeout: float | None = None
+    ) -> Subscription:
+        """Stream balance changes of the assets of one or more symbols (§6.7).
+
+        ``event.data`` is an :class:`exwire.okex.models.BalanceUpdate` holding only
+        the assets that changed. Arguments, callback thread and errors as
+        :meth:`subscribe_to_order_updates`.
+        """
+        self._require_credentials()
+        return self._subscribe_kind("balance", symbols, callback, timeout)
+
+    # -- private requests (§6.1-6.5) ---------------------------------------------------------
+
+    def login(self, *, timeout: float | None = None) -> None:
+        """Log on now (§6.1). Not needed: the client logs on whenever it connects.
+
+        OKEx was seen answering ``result: true`` to a log-on with a wrong signature
+        and refusing only later requests (§4), so success is no proof of a valid key.
+
+        Raises:
+            ConfigurationError: the client has no credentials (nothing is sent).
+            InvalidState: the client is closed.
+            ConnectError: the first connection or its log-on failed (cause chained,
+                e.g. an ``AuthenticationError``).
+            AuthenticationError: a repeated log-on was refused.
+            ConnectionClosed, RequestTimeout: no reply; the session's state is unknown.
+        """
+        self._require_credentials()
+        self._check_open()
+        deadline = Deadline(self._timeout(timeout))
+        if not self._spot.is_ready:
+            self._spot.ensure_open(deadline.remaining())  # opening logs on
+            return
+        self._call(LOGIN, {}, deadline.remaining())
+
+    def place_order(
+        self,
+        symbol: str,
+        side: Side | str,
+        quantity: Any = None,
+        price: Any = None,
+        *,
+        market: bool = False,
+        quote_quantity: Any = None,
+        timeout: float | None = None,
+    ) -> int:
+        """Place a limit or market order (§6.2, ``ok_spot_order``).
+
+        * limit (``market=False``): ``price`` and ``quantity`` are required;
+        * market buy: ``quote_quantity``, the quote amount to spend, is required
+          (OKEx sends it as ``price``);
+        * market sell: ``quantity``, in base asset, is required.
+
+        Args:
+            symbol: e.g. ``"btc_usdt"``.
+            side: ``Side.BUY``/``Side.SELL`` or ``"buy"``/``"sell"``.
+            quantity: base quantity (``Decimal``, ``str``, ``int`` or ``float``).
+            price: limit price in quote asset per unit of base asset.
+            market: ``True`` for a market order.
+            quote_quantity: quote amount of a market buy.
+            timeout: seconds to wait for the reply (``None``: ``request_timeout``).
+
+        Returns:
+            The new order's id.
+
+        Raises:
+            ConfigurationError: no credentials, a missing, extra or non-positive amount,
+                a bad symbol or side (nothing is sent).
+            InvalidState: the client is closed.
+            ConnectError: the connection or its log-on failed.
+            InsufficientFunds, InvalidRequest, AuthenticationError, ExchangeError: OKEx refused.
+            ConnectionClosed: the connection dropped first; whether the order was placed
+                is unknown.
+            RequestTimeout: no reply in time; whether the order was placed is unknown
+                (the connection is re-established, see the class notes).
+        """
+        pair = normalize_symbol(symbol)
+        order_side = _side(side)
+        if market and order_side is Side.BUY:
+            _forbid(quantity=quantity, price=price)
+            wire_price, amount = _positive(quote_quantity, "quote_quantity"), None
+        elif market:
+            _forbid(price=price, quote_quantity=quote_quantity)
+            wire_price, amount = None, _positive(quantity, "quantity")
+        else:
+            _forbid(quote_quantity=quote_quantity)
+            wire_price, amount = _positive(price, "price"), _positive(quantity, "quantity")
+        order_type = OrderType.of(order_side, market)
+        return self._call(PLACE_ORDER, converter.place_order_to_wire(pair, order_type, wire_price, amount), timeout)
+
+    def cancel_order(self, symbol: str, order_id: int, *, timeout: float | None = None) -> int:
+        """Cancel an order (§6.3, ``ok_spot_cancel_order``).
+
+        Returns:
+            The cancelled order's id.
+
+        Raises:
+            ConfigurationError: no credentials, a bad symbol or order id (nothing is sent).
+            InvalidState: the client is closed.
+            ConnectError: the connection or its log-on failed.
+            OrderNotFound: no such order, or it is no longer open.
+            AuthenticationError, ExchangeError: OKEx refused.
+            ConnectionClosed, RequestTimeout: no reply; whether it was cancelled is unknown
+                (after a timeout the connection is re-established, see the class notes).
+        """
+        parameters = converter.order_reference_to_wire(normalize_symbol(symbol), _order_id(order_id))
+        return self._call(CANCEL_ORDER, parameters, timeout)
+
+    def get_user_info(self, *, timeout: float | None = None) -> UserInfo:
+        """Fetch the account's free and frozen funds (§6.4, ``ok_spot_userinfo``).
+
+        Raises:
+            ConfigurationError: no credentials (nothing is sent).
+            InvalidState: the client is closed.
+            ConnectError: the connection or its log-on failed.
+            AuthenticationError, ExchangeError: OKEx refused.
+            ConnectionClosed, RequestTimeout: no reply; the outcome is unknown (after a
+                timeout the connection is re-established, see the class notes).
+        """
+        return self._call(USER_INFO, {}, timeout)
+
+    def get_balances(self, *, timeout: float | None = None) -> dict[str, Balance]:
+        """The account's balances per lower-case asset, from :meth:`get_user_info`.
+
+        Errors as :meth:`get_user_info`.
+        """
+        return self.get_user_info(timeout=timeout).balances()
+
+    def get_order(self, symbol: str, order_id: int, *, timeout: float | None = None) -> Order:
+        """Fetch one order (§6.5, ``ok_spot_orderinfo``).
+
+        Raises:
+            ConfigurationError: no credentials, a bad symbol or order id (nothing is sent).
+            InvalidState: the client is closed.
+            ConnectError: the connection or its log-on failed.
+            OrderNotFound: OKEx knows no such order.
+            AuthenticationError, ExchangeError: OKEx refused.
+            ConnectionClosed, RequestTimeout: no reply; the outcome is unknown (after a
+                timeout the connection is re-established, see the class notes).
+        """
+        wanted = _order_id(order_id)
+        parameters = converter.order_reference_to_wire(normalize_symbol(symbol), wanted)
+        orders: list[Order] = self._call(ORDER_INFO, parameters, timeout)
+        for order in orders:
+            if order.order_id == wanted:
+                return order
+        raise OrderNotFound("okex", None, f"order {wanted} not found")
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _require_credentials(self) -> Credentials:
+        credentials = self.credentials
+        if credentials is None or not credentials.key or not credentials.secret:
+            raise ConfigurationError("this OKEx call needs credentials with a key and a secret")
+        return credentials
+
+    def _call(self, channel: str, parameters: dict[str, str], timeout: float | None, *, opening: bool = False) -> Any:
+        """Send a signed request on ``channel`` and return its typed result."""
+        credentials = self._require_credentials()
+        if opening:
+            connection, remaining = self._spot, timeout
+        else:
+            self._check_open()
+            deadline = Deadline(self._timeout(timeout))
+            connection = self._spot
+            connection.ensure_open(deadline.remaining())
+            remaining = deadline.remaining()
+        key, frame = self._protocol.request(
+            channel, signed_parameters(credentials.key, credentials.secret, parameters)  # type: ignore[arg-type]
+        )
+        try:
+            return connection.request(key, frame, remaining, wait_ready=not opening)[0]
+        except RequestTimeout:
+            if not opening:
+                # The reply may be lost or late; a late one would be taken for the next
+                # request's on this channel. Only a new connection clears the doubt.
+                self.log.warning("no reply on %s in time: re-establishing the connection", channel)
+                connection.drop(f"{channel} reply overdue")
+            raise
+        finally:
+            self._protocol.discard(frame)
+
+    def _authenticate(self, connection: Connection) -> None:
+        credentials = self.credentials
+        if credentials is None or not credentials.key or not credentials.secret:
+            return
+        self._call(LOGIN, {}, self.request_timeout, opening=True)
+
+    def _subscribe_kind(
+        self,
+        kind: str,
+        symbols: str | Iterable[str],
+        callback: Callback | None,
+        timeout: float | None,
+        *,
+        argument: Any = None,
+    ) -> Subscription:
+        pairs = normalize_symbols(symbols)
+        name = kind if argument is None else f"{kind}_{argument}"
+        return self._subscribe(
+            self._spot,
+            topic=f"{name}:{','.join(pairs)}",
+            keys=[channel_name(pair, kind, argument) for pair in pairs],
+            callback=callback,
+            timeout=timeout,
+        )
+
+    def _subscribe_incremental_depth(
+        self,
+        symbols: str | Iterable[str],
+        callback: Callback | None,
+        timeout: float | None,
+        *,
+        topic: str | None = None,
+    ) -> Subscription:
+        pairs = normalize_symbols(symbols)
+        channels = [channel_name(pair, "depth") for pair in pairs]
+        deadline = Deadline(self._timeout(timeout))
+        # A channel another subscription already holds will not be subscribed again, so
+        # no whole book would come for this one: resubscribe it afterwards.
+        shared = [channel for channel in channels if self._registry.route(channel)]
+        subscription = self._subscribe(
+            self._spot,
+            topic=topic or f"depth:{','.join(pairs)}",
+            keys=channels,
+            callback=callback,
+            timeout=deadline.remaining(),
+        )
+        if shared:
+            try:
+                self._spot.send(self._protocol.unsubscribe(shared), timeout=deadline.remaining())
+                self._wire_subscribe(self._spot, list(shared), deadline.remaining())
+            except BaseException:
+                subscription.unsubscribe()
+                raise
+        return subscription
+
+    def _deliver(self, update, received_at, frame) -> None:  # type: ignore[override]
+        # keep_raw promises the frame's text: inflate the binary frame again (only then).
+        if self._keep_raw and isinstance(frame, (bytes, bytearray)):
+            frame = inflate(frame)
+        super()._deliver(update, received_at, frame)
+
+    def _wire_subscribe(self, connection: Connection, keys: list[Hashable], timeout: float | None) -> None:
+        channels = [str(key) for key in keys]
+        parameters = None
+        private = signed_channels(channels)
+        if private:
+            credentials = self._require_credentials()
+            # Clients sent api_key and sign with private subscriptions and got acks (§6.1).
+            signed = signed_parameters(credentials.key, credentials.secret)  # type: ignore[arg-type]
+            parameters = {channel: signed for channel in private}
+        key, frame = self._protocol.subscribe(channels, parameters)
+        try:
+            # One ack per channel of the batch (§3.3).
+            connection.request(key, frame, timeout, expected=len(channels), wait_ready=False)
+        except Exception:
+            # Undo the channels that did succeed; their acks match nothing and are ignored.
+            try:
+                connection.send(self._protocol.unsubscribe(channels), wait_ready=False)
+            except Exception:
+                pass
+            raise
+
+    def _wire_unsubscribe(self, connection: Connection, keys: list[Hashable], timeout: float | None) -> None:
+        # v1 documents no acknowledgement of removeChannel: send and go.
+        connection.send(self._protocol.unsubscribe([str(key) for key in keys]), wait_ready=False)
+
+
+def _side(side: Any) -> Side:
+    if isinstance(side, Side):
+        return side
+    if isinstance(side, str):
+        try:
+            return Side(side.strip().lower())
+        except ValueError:
+            pass
+    raise ConfigurationError(f"side must be Side.BUY, Side.SELL, 'buy' or 'sell', got {side!r}")
+
+
+def _positive(value: Any, name: str) -> str:
+    if value is None:
+        raise ConfigurationError(f"{name} is required for this order")
+    if to_decimal(value, name) <= 0:
+        raise ConfigurationError(f"{name} must be positive, got {value!r}")
+    return decimal_to_wire(value, name)
+
+
+def _forbid(**values: Any) -> None:
+    for name, value in values.items():
+        if value is not None:
+            raise ConfigurationError(f"{name} does not apply to this kind of order")
+
+
+def _order_id(order_id: Any) -> int:
+    if isinstance(order_id, (bool, float)):
+        # A float cannot hold every OKEx id exactly (they exceed 2^53 in places).
+        raise ConfigurationError(f"order_id must be an int, got {order_id!r}")
+    if isinstance(order_id, str) and not order_id.strip().isdigit():
+        raise ConfigurationError(f"order_id must be a positive integer, got {order_id!r}")
+    try:
+        value = int(order_id)
+    except (TypeError, ValueError):
+        raise ConfigurationError(f"order_id must be a positive integer, got {order_id!r}") from None
+    if value <= 0:
+        raise ConfigurationError(f"order_id must be a positive integer, got {order_id!r}")
+    return value

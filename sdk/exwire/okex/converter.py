@@ -1,0 +1,295 @@
+"""OKEx spot WebSocket v1 payloads → :mod:`exwire.okex.models`.
+
+The only module that knows OKEx's wire names. Section numbers refer to
+``reference/protocols/okex.md``. Each function takes the ``data`` member of one
+response object (§3.2).
+
+Money arrives as strings (``"0.00001208"``, sometimes ``"1E-8"``) or, in the
+balance push and order info, as JSON numbers; the protocol parses JSON with
+``parse_float=Decimal``, so every value reaches :func:`_decimal` as ``str``,
+``int`` or ``Decimal`` and no digit is lost. Order ids stay Python ``int``
+(they exceed 2^32).
+
+Every function raises :class:`exwire.errors.DecodeError` (cause chained) when the
+payload does not have the documented shape; it never returns a partial model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import time
+from decimal import Decimal
+from typing import Any
+
+from exwire._core.codec import decimal_from_wire, epoch_ms_to_datetime
+from exwire.errors import DecodeError
+from exwire.models import Level
+from exwire.okex.models import (
+    BalanceUpdate,
+    BookUpdate,
+    Kline,
+    KlineInterval,
+    Order,
+    OrderStatus,
+    OrderType,
+    OrderUpdate,
+    Ticker,
+    Trade,
+    TradeSide,
+    UserInfo,
+)
+
+__all__ = [
+    "ticker_from_wire",
+    "book_from_wire",
+    "trades_from_wire",
+    "klines_from_wire",
+    "order_update_from_wire",
+    "balance_update_from_wire",
+    "user_info_from_wire",
+    "orders_from_wire",
+    "order_id_from_wire",
+    "place_order_to_wire",
+    "order_reference_to_wire",
+]
+
+_MALFORMED = (KeyError, IndexError, TypeError, ValueError, AttributeError, ArithmeticError)
+
+_decimal = decimal_from_wire
+
+
+def _malformed(kind: str, error: BaseException) -> DecodeError:
+    return DecodeError(f"malformed okex {kind} payload: {error!r}")
+
+
+def _optional_decimal(value: Any) -> Decimal | None:
+    return None if value is None or value == "" else _decimal(value)
+
+
+def _int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise TypeError(f"not an integer: {value!r}")
+    if isinstance(value, Decimal):
+        if value != value.to_integral_value():
+            raise ValueError(f"not an integer: {value!r}")
+        return int(value)
+    return int(value)
+
+
+def ticker_from_wire(data: Mapping[str, Any]) -> Ticker:
+    """Decode a ticker push (§5.1).
+
+    Raises:
+        DecodeError: a required key is missing or a value is not a number.
+    """
+    try:
+        return Ticker(
+            best_bid=_decimal(data["buy"]),
+            best_ask=_decimal(data["sell"]),
+            last_price=_decimal(data["last"]),
+            high=_decimal(data["high"]),
+            low=_decimal(data["low"]),
+            volume=_decimal(data["vol"]),
+            change=_optional_decimal(data.get("change")),
+            day_high=_optional_decimal(data.get("dayHigh")),
+            day_low=_optional_decimal(data.get("dayLow")),
+            timestamp=epoch_ms_to_datetime(data["timestamp"]),
+        )
+    except _MALFORMED as error:
+        raise _malformed("ticker", error) from error
+
+
+def _levels(levels: Iterable[list[Any]], descending: bool) -> tuple[Level, ...]:
+    parsed = [Level(_decimal(level[0]), _decimal(level[1])) for level in levels]
+    # The wire order is not reliable (the docs' asks are unsorted, §5.2): sort by value,
+    # so "1E-8" and "0.00000001" compare as the same price.
+    parsed.sort(key=lambda level: level.price, reverse=descending)
+    return tuple(parsed)
+
+
+def book_from_wire(data: Mapping[str, Any], is_snapshot: bool) -> BookUpdate:
+    """Decode a depth push (§5.2, §5.3): ``{"asks": [[p, q]...], "bids": [...], "timestamp": ms}``.
+
+    Args:
+        data: the push's ``data``.
+        is_snapshot: whether the push is a whole book (decided by the protocol:
+            the first incremental push after a subscribe, or any ``depth_Y`` push).
+
+    Raises:
+        DecodeError: a level is not a ``[price, quantity]`` pair of numbers.
+    """
+    try:
+        timestamp = data.get("timestamp")
+        return BookUpdate(
+            bids=_levels(data.get("bids") or (), descending=True),
+            asks=_levels(data.get("asks") or (), descending=False),
+            timestamp=epoch_ms_to_datetime(timestamp) if timestamp is not None else None,
+            is_snapshot=is_snapshot,
+        )
+    except _MALFORMED as error:
+        raise _malformed("depth", error) from error
+
+
+def _time_of_day(text: str) -> time:
+    hour, minute, second = (int(part) for part in text.split(":"))
+    return time(hour, minute, second)
+
+
+def trades_from_wire(data: Iterable[list[Any]]) -> list[Trade]:
+    """Decode a deals push (§5.4): a list of ``[tid, price, amount, "HH:MM:SS", "ask"|"bid"]``.
+
+    Raises:
+        DecodeError: an element is missing or malformed.
+    """
+    try:
+        return [
+            Trade(_int(item[0]), _decimal(item[1]), _decimal(item[2]), _time_of_day(item[3]), TradeSide(item[4]))
+            for item in data
+        ]
+    except _MALFORMED as error:
+        raise _malformed("deals", error) from error
+
+
+def klines_from_wire(data: Iterable[list[Any]], interval: KlineInterval) -> list[Kline]:
+    """Decode a kline push (§5.5): a list of ``[open time ms, open, high, low, close, volume]``.
+
+    Raises:
+        DecodeError: an element is missing or malformed.
+    """
+    try:
+        return [
+            Kline(
+                epoch_ms_to_datetime(item[0]),
+                _decimal(item[1]),
+                _decimal(item[2]),
+                _decimal(item[3]),
+                _decimal(item[4]),
+                _decimal(item[5]),
+                interval,
+            )
+            for item in data
+        ]
+    except _MALFORMED as error:
+        raise _malformed("kline", error) from error
+
+
+def order_update_from_wire(data: Mapping[str, Any]) -> OrderUpdate:
+    """Decode an order push (§6.6); an unknown ``tradeType`` or ``status`` is kept.
+
+    Raises:
+        DecodeError: a required field is missing or malformed.
+    """
+    try:
+        get = data.get
+        return OrderUpdate(
+            order_id=_int(data["orderId"]),
+            symbol=str(data["symbol"]),
+            order_type=OrderType(data["tradeType"]),
+            price=_decimal(data["tradeUnitPrice"]),
+            quantity=_decimal(data["tradeAmount"]),
+            filled_quantity=_decimal(data["completedTradeAmount"]),
+            filled_notional=_decimal(get("tradePrice", "0")),
+            average_price=_decimal(get("averagePrice", "0")),
+            created_at=epoch_ms_to_datetime(data["createdDate"]),
+            status=OrderStatus(_int(data["status"])),
+            last_fill_quantity=_optional_decimal(get("sigTradeAmount")),
+            last_fill_price=_optional_decimal(get("sigTradePrice")),
+            unfilled=_optional_decimal(get("unTrade")),
+        )
+    except _MALFORMED as error:
+        raise _malformed("order", error) from error
+
+
+def _funds(side: Mapping[str, Any] | None) -> dict[str, Decimal]:
+    return {str(asset): _decimal(value) for asset, value in (side or {}).items()}
+
+
+def balance_update_from_wire(data: Mapping[str, Any]) -> BalanceUpdate:
+    """Decode a balance push (§6.7): ``{"info": {"free": {...}, "freezed": {...}}}``.
+
+    Raises:
+        DecodeError: ``info`` is missing or a value is not a number.
+    """
+    try:
+        info = data["info"]
+        return BalanceUpdate(_funds(info.get("free")), _funds(info.get("freezed")))
+    except _MALFORMED as error:
+        raise _malformed("balance", error) from error
+
+
+def user_info_from_wire(data: Mapping[str, Any]) -> UserInfo:
+    """Decode an ``ok_spot_userinfo`` reply (§6.4): ``{"info": {"funds": {"free", "freezed"}}}``.
+
+    Raises:
+        DecodeError: ``info.funds`` is missing or a value is not a number.
+    """
+    try:
+        funds = data["info"]["funds"]
+        return UserInfo(_funds(funds.get("free")), _funds(funds.get("freezed")))
+    except _MALFORMED as error:
+        raise _malformed("userinfo", error) from error
+
+
+def _order(item: Mapping[str, Any]) -> Order:
+    order_id = item.get("order_id", item.get("orders_id"))  # orders_id: deprecated duplicate (§6.5)
+    return Order(
+        order_id=_int(order_id),
+        symbol=str(item["symbol"]),
+        order_type=OrderType(item["type"]),
+        price=_decimal(item["price"]),
+        quantity=_decimal(item["amount"]),
+        filled_quantity=_decimal(item.get("deal_amount", 0)),
+        average_price=_decimal(item.get("avg_price", 0)),
+        created_at=epoch_ms_to_datetime(_int(item["create_date"])),
+        status=OrderStatus(_int(item["status"])),
+    )
+
+
+def orders_from_wire(data: Mapping[str, Any]) -> list[Order]:
+    """Decode an ``ok_spot_orderinfo`` reply (§6.5): ``{"orders": [...]}``.
+
+    Raises:
+        DecodeError: ``orders`` is missing or an order is malformed.
+    """
+    try:
+        return [_order(item) for item in data["orders"]]
+    except _MALFORMED as error:
+        raise _malformed("orderinfo", error) from error
+
+
+def order_id_from_wire(data: Mapping[str, Any]) -> int:
+    """The ``order_id`` of a place or cancel reply (§6.2: an int; §6.3: a string).
+
+    Raises:
+        DecodeError: ``order_id`` is missing or not an integer.
+    """
+    try:
+        return _int(data["order_id"])
+    except _MALFORMED as error:
+        raise _malformed("order reply", error) from error
+
+
+# -- requests: Python → wire parameters (values already formatted as sent) -------------
+
+
+def place_order_to_wire(symbol: str, order_type: OrderType, price: str | None, amount: str | None) -> dict[str, str]:
+    """The operation's parameters of ``ok_spot_order`` (§6.2), without ``api_key``/``sign``.
+
+    Args:
+        symbol: ``base_quote``.
+        order_type: side and limit/market.
+        price: the limit price, or the quote amount of a market buy; ``None`` to omit
+            (market sell).
+        amount: the base quantity; ``None`` to omit (market buy).
+    """
+    parameters = {"symbol": symbol, "type": order_type.value}
+    if price is not None:
+        parameters["price"] = price
+    if amount is not None:
+        parameters["amount"] = amount
+    return parameters
+
+
+def order_reference_to_wire(symbol: str, order_id: int) -> dict[str, str]:
+    """The operation's parameters of ``ok_spot_cancel_order`` and ``ok_spot_orderinfo`` (§6.3, §6.5)."""
+    return {"symbol": symbol, "order_id": str(order_id)}

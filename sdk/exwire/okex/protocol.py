@@ -1,0 +1,528 @@
+"""OKEx spot WebSocket API v1: the sans-I/O codec.
+
+Implements ``reference/protocols/okex.md`` (the retired v1 API, ``/ws/v1``):
+raw-deflate frames (§2), the request and response envelopes and batches (§3),
+signed requests (§4, :mod:`exwire.okex.signing`), the public channels (§5), the
+private requests and pushes (§6), ping/pong (§7) and the error codes (§8),
+mapped onto the exwire error tree through ``ERROR_TABLE``.
+
+Correlation. v1 replies carry no request id, only the channel name (§3.2):
+
+* subscription acks (``channel: "addChannel"``) echo the subscribed channel in
+  ``data.channel``; a batch of subscriptions is one request whose key collects
+  one ack per channel;
+* replies to ``login`` and the ``ok_spot_*`` trade channels echo the request's
+  channel only, so same-channel requests are answered in the order they went on
+  the wire. Each such request gets its own key; :meth:`OkexProtocol.on_send`,
+  called by the connection's transport under its send lock at the moment the
+  frame is written, appends that key to the channel's FIFO, and a reply pops the
+  oldest. The FIFO therefore follows the wire order, not the order in which
+  threads registered their requests, and a reply that comes after its request
+  timed out completes nothing instead of completing a newer request. A reply
+  that never comes would leave its key at the head of the FIFO, so the client
+  re-establishes the connection after a timeout; a new socket clears the FIFOs
+  (:meth:`OkexProtocol.reset`).
+
+Routing keys of pushes are the channel names (``"ok_sub_spot_btc_usdt_ticker"``).
+"""
+
+from __future__ import annotations
+
+import collections
+import itertools
+import json
+import logging
+import re
+import threading
+import zlib
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+from exwire._core.protocol import Event, Pong, Protocol, Reply, Update
+from exwire.errors import (
+    AuthenticationError,
+    DecodeError,
+    ExchangeError,
+    ExchangeUnavailable,
+    InsufficientFunds,
+    InvalidRequest,
+    OrderNotFound,
+)
+from exwire.models import UpdateType
+from exwire.okex import converter
+from exwire.okex.models import KlineInterval
+
+__all__ = [
+    "OkexProtocol",
+    "ERROR_TABLE",
+    "map_error",
+    "inflate",
+    "channel_name",
+    "parse_channel",
+    "ChannelInfo",
+    "REQUEST_CHANNELS",
+    "FULL_DEPTHS",
+    "signed_channels",
+]
+
+log = logging.getLogger("exwire.okex")
+
+LOGIN = "login"
+PLACE_ORDER = "ok_spot_order"
+CANCEL_ORDER = "ok_spot_cancel_order"
+USER_INFO = "ok_spot_userinfo"
+ORDER_INFO = "ok_spot_orderinfo"
+#: Channels whose replies complete requests in wire order (§6.1-6.5).
+REQUEST_CHANNELS = (LOGIN, PLACE_ORDER, CANCEL_ORDER, USER_INFO, ORDER_INFO)
+#: Levels of the full-depth channels ``ok_sub_spot_X_depth_Y`` (§5.3).
+FULL_DEPTHS = (5, 10, 20)
+
+_LOG_LIMIT = 300
+
+#: OKEx v1 error codes (§8) → (exwire class, the documented message used when the
+#: frame carries none). Codes not listed become a plain ``ExchangeError``.
+ERROR_TABLE: Mapping[int, tuple[type[ExchangeError], str]] = {
+    10000: (InvalidRequest, "Required parameter is empty"),
+    10001: (InvalidRequest, "Illegal parameters"),
+    10002: (AuthenticationError, "Authentication failure"),
+    10003: (AuthenticationError, "This connection has requested other user data"),
+    10004: (AuthenticationError, "This connection did not request this user data"),
+    10005: (AuthenticationError, "api_key or sign is invalid"),
+    10007: (AuthenticationError, "Signature does not match"),
+    10008: (InvalidRequest, "Parameter error"),
+    10009: (OrderNotFound, "Order does not exist"),
+    10010: (InsufficientFunds, "Insufficient funds"),
+    10011: (InvalidRequest, "Order quantity too low"),
+    10012: (InvalidRequest, "Only support btc_usd ltc_usd"),
+    10014: (InvalidRequest, "Order price must be between 0 and 1,000,000"),
+    10015: (ExchangeUnavailable, "Channel subscription temporarily not available"),
+    10016: (InsufficientFunds, "Insufficient coins"),
+    10017: (AuthenticationError, "WebSocket authorization error"),
+    10049: (InvalidRequest, "More than 50 unfilled small orders"),
+    10100: (AuthenticationError, "User frozen"),
+    10216: (AuthenticationError, "Non-public API"),
+    20024: (AuthenticationError, "Sign does not match"),
+    20100: (ExchangeUnavailable, "Request timed out"),
+    20101: (InvalidRequest, "Data format invalid"),
+    20102: (AuthenticationError, "Invalid login"),
+    20103: (InvalidRequest, "Event type invalid"),
+    20104: (InvalidRequest, "Subscription type invalid"),
+    20107: (InvalidRequest, "JSON format error"),
+    20115: (InvalidRequest, "Quote parameter not matched"),
+    20116: (InvalidRequest, "Param not match"),
+    1002: (InsufficientFunds, "Amount exceeds balance"),
+    1003: (InvalidRequest, "Amount below minimum"),
+    1004: (InvalidRequest, "Amount below zero"),
+    1009: (OrderNotFound, "No order"),
+    1014: (AuthenticationError, "Not logged in"),
+    1018: (ExchangeError, "Order failed"),
+    1019: (ExchangeError, "Cancel failed"),
+    1024: (InvalidRequest, "Currency does not exist"),
+    1050: (OrderNotFound, "Order already cancelled"),
+    1051: (OrderNotFound, "Order already completed"),
+    1216: (ExchangeUnavailable, "Market orders suspended"),
+    1217: (InvalidRequest, "Price outside 5% of the market"),
+    1218: (ExchangeError, "Place order failed"),
+}
+
+#: Errors that arrive without a ``channel`` but answer a log-on (§6.1: failed login).
+_LOGIN_ERROR_CODES = frozenset(code for code, (cls, _) in ERROR_TABLE.items() if cls is AuthenticationError)
+
+
+def map_error(code: Any, message: str | None, raw: str | bytes | None = None) -> ExchangeError:
+    """Turn an OKEx error code (and message, if sent) into the matching exwire error."""
+    try:
+        number: int | None = int(code)
+    except (TypeError, ValueError):
+        number = None
+    cls, default = ERROR_TABLE.get(number, (ExchangeError, "error")) if number is not None else (ExchangeError, "error")
+    return cls("okex", number if number is not None else code, message or default, raw)
+
+
+def inflate(frame: bytes) -> str:
+    """Decompress one binary frame: a complete raw deflate stream, no header (§2).
+
+    Raises:
+        DecodeError: not a complete raw deflate stream, or not UTF-8.
+    """
+    decompressor = zlib.decompressobj(-zlib.MAX_WBITS)
+    try:
+        data = decompressor.decompress(frame) + decompressor.flush()
+    except zlib.error as exc:
+        raise DecodeError(f"not a raw deflate stream: {exc}", frame) from exc
+    if not decompressor.eof:
+        raise DecodeError("truncated deflate stream", frame)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DecodeError(f"inflated frame is not UTF-8: {exc}", frame) from exc
+
+
+class ChannelInfo(NamedTuple):
+    """A push channel name taken apart: ``ok_sub_spot_<symbol>_<kind>[_<argument>]``."""
+
+    symbol: str
+    kind: str  # ticker, depth, deals, kline, order, balance
+    argument: str | None  # depth levels ("5"), kline interval ("1min")
+
+
+_CHANNEL = re.compile(
+    r"ok_sub_spot_(?P<symbol>[a-z0-9]+_[a-z0-9]+)_(?P<kind>ticker|depth|deals|kline|order|balance)"
+    r"(?:_(?P<argument>[a-z0-9]+))?"
+)
+_KINDS_WITH_ARGUMENT = {"depth": False, "kline": True}  # kind → argument required
+
+
+def parse_channel(channel: str) -> ChannelInfo | None:
+    """Take a spot push channel apart (§5, §6.6-6.7); ``None`` if it is not one."""
+    match = _CHANNEL.fullmatch(channel)
+    if match is None:
+        return None
+    kind, argument = match["kind"], match["argument"]
+    required = _KINDS_WITH_ARGUMENT.get(kind)
+    if required is None and argument is not None:
+        return None
+    if required and argument is None:
+        return None
+    if kind == "depth" and argument is not None and int(argument) not in FULL_DEPTHS:
+        return None
+    if kind == "kline":
+        try:
+            KlineInterval(argument)
+        except ValueError:
+            return None
+    return ChannelInfo(match["symbol"], kind, argument)
+
+
+def channel_name(symbol: str, kind: str, argument: str | int | None = None) -> str:
+    """``("btc_usdt", "depth", 5)`` → ``"ok_sub_spot_btc_usdt_depth_5"`` (§5)."""
+    suffix = "" if argument is None else f"_{argument}"
+    return f"ok_sub_spot_{symbol}_{kind}{suffix}"
+
+
+def _dumps(message: Any) -> str:
+    return json.dumps(message, separators=(",", ":"))
+
+
+def _shorten(frame: str | bytes) -> str:
+    text = frame if isinstance(frame, str) else repr(frame)
+    return text if len(text) <= _LOG_LIMIT else text[:_LOG_LIMIT] + "..."
+
+
+class OkexProtocol(Protocol):
+    """OKEx spot v1 codec for one connection.
+
+    Thread-safety: the request builders and :meth:`on_send` may be called from any
+    thread (they share state under ``_correlation_lock``); :meth:`receive` runs on
+    the reader thread only.
+
+    Attributes:
+        frames_ignored: frames (or array elements) that were valid JSON but not
+            spot v1 messages this client handles, e.g. the futures order pushes a
+            logged-in spot connection was seen receiving (§6.7); they are skipped,
+            the first one logged as a warning and the others at debug level.
+    """
+
+    exchange = "okex"
+
+    def __init__(self) -> None:
+        self._numbers = itertools.count(1)
+        # Guards _unsent, _in_flight, _batches, _awaiting_snapshot: written by user
+        # threads (builders, on_send) and read by the reader thread (receive).
+        self._correlation_lock = threading.Lock()
+        self._unsent: dict[int, tuple[str, str, Hashable]] = {}  # id(frame) → (frame, channel, key)
+        self._in_flight: dict[str, collections.deque[Hashable]] = {}  # channel → keys in wire order
+        self._batches: dict[str, Hashable] = {}  # subscribed channel → key of the batch awaiting its ack
+        self._awaiting_snapshot: set[str] = set()  # incremental depth channels before their first push
+        self._channels: dict[str, ChannelInfo | None] = {}  # parse cache (reader thread only)
+        self.frames_ignored = 0
+
+    # -- requests (any thread) -------------------------------------------------------
+
+    def ping_frame(self) -> str:
+        """The keep-alive ``{"event":"ping"}``; the server answers ``{"event":"pong"}`` (§7)."""
+        return '{"event":"ping"}'
+
+    def subscribe(
+        self, channels: Sequence[str], parameters: Mapping[str, Mapping[str, str]] | None = None
+    ) -> tuple[Hashable, str]:
+        """Build one ``addChannel`` request (a batch when several, §3.3); return ``(key, frame)``.
+
+        One ack per channel completes the key: request it with ``expected=len(channels)``.
+
+        Args:
+            channels: push channel names.
+            parameters: signed ``parameters`` objects per channel (private pushes, §6.1).
+        """
+        key = ("addChannel", next(self._numbers))
+        items = []
+        for channel in channels:
+            item: dict[str, Any] = {"event": "addChannel", "channel": channel}
+            if parameters and channel in parameters:
+                item["parameters"] = dict(parameters[channel])
+            items.append(item)
+        with self._correlation_lock:
+            for channel in channels:
+                self._batches[channel] = key
+                info = parse_channel(channel)
+                if info is not None and info.kind == "depth" and info.argument is None:
+                    # §5.2: the first push after a subscribe is the whole book.
+                    self._awaiting_snapshot.add(channel)
+        return key, _dumps(items[0] if len(items) == 1 else items)
+
+    def unsubscribe(self, channels: Sequence[str]) -> str:
+        """Build a ``removeChannel`` frame for ``channels`` (no ack is documented)."""
+        with self._correlation_lock:
+            for channel in channels:
+                self._batches.pop(channel, None)
+                self._awaiting_snapshot.discard(channel)
+        items = [{"event": "removeChannel", "channel": channel} for channel in channels]
+        return _dumps(items[0] if len(items) == 1 else items)
+
+    def request(self, channel: str, parameters: Mapping[str, str]) -> tuple[Hashable, str]:
+        """Build a signed ``login`` or ``ok_spot_*`` request; return ``(key, frame)`` (§6.1-6.5).
+
+        The key is unique; it joins the channel's FIFO when :meth:`on_send` sees the
+        frame being written. Call :meth:`discard` once the request is over.
+
+        Args:
+            channel: one of :data:`REQUEST_CHANNELS`.
+            parameters: the signed parameters (``api_key``, ``sign`` and the operation's).
+        """
+        if channel not in REQUEST_CHANNELS:
+            raise ValueError(f"{channel!r} is not a request channel")
+        if channel == LOGIN:
+            frame = _dumps({"event": "login", "parameters": dict(parameters)})
+        else:
+            frame = _dumps({"event": "addChannel", "channel": channel, "parameters": dict(parameters)})
+        key = (channel, next(self._numbers))
+        with self._correlation_lock:
+            self._unsent[id(frame)] = (frame, channel, key)
+        return key, frame
+
+    def on_send(self, frame: str | bytes) -> tuple[str, Hashable] | None:
+        """Record that ``frame`` is being written; call under the transport's send lock.
+
+        A request frame from :meth:`request` joins its channel's reply FIFO here,
+        so the FIFO order is the wire order. Other frames are ignored.
+
+        Returns:
+            ``(channel, key)`` for a request frame (pass it to :meth:`not_sent` if
+            the write fails), else ``None``.
+        """
+        with self._correlation_lock:
+            # _unsent holds a reference to each frame, so no other object can have its id.
+            entry = self._unsent.pop(id(frame), None)
+            if entry is None:
+                return None
+            _, channel, key = entry
+            self._in_flight.setdefault(channel, collections.deque()).append(key)
+            return channel, key
+
+    def not_sent(self, token: tuple[str, Hashable]) -> None:
+        """Undo :meth:`on_send` for a frame whose write failed (the socket is gone)."""
+        channel, key = token
+        with self._correlation_lock:
+            queue = self._in_flight.get(channel)
+            if queue is not None and key in queue:
+                queue.remove(key)
+
+    def discard(self, frame: str) -> None:
+        """Forget a request frame that was never sent (its request failed before sending)."""
+        with self._correlation_lock:
+            entry = self._unsent.get(id(frame))
+            if entry is not None and entry[0] is frame:
+                del self._unsent[id(frame)]
+
+    def reset(self) -> None:
+        """Forget the reply FIFOs: a new socket is opening and no reply of the old one can come."""
+        with self._correlation_lock:
+            self._in_flight.clear()
+
+    def in_flight(self, channel: str) -> int:
+        """Requests on ``channel`` written to the socket and not answered yet."""
+        with self._correlation_lock:
+            return len(self._in_flight.get(channel, ()))
+
+    # -- inbound (reader thread) ---------------------------------------------------------
+
+    def receive(self, frame: str | bytes) -> Sequence[Event]:
+        text = inflate(frame) if isinstance(frame, (bytes, bytearray)) else frame
+        try:
+            message = json.loads(text, parse_float=Decimal)
+        except ValueError as exc:
+            raise DecodeError(f"not JSON: {exc}", text) from exc
+        if type(message) is dict:
+            if message.get("event") == "pong":
+                return (Pong(),)
+            self._ignore(message, text)
+            return ()
+        if type(message) is not list:
+            raise DecodeError("neither an array of messages nor an event object", text)
+        events: list[Event] = []
+        failures: list[DecodeError] = []
+        for item in message:
+            if type(item) is not dict:
+                failures.append(DecodeError("array element is not an object", text))
+                continue
+            try:
+                events.extend(self._message(item, text))
+            except DecodeError as exc:
+                failures.append(exc)
+        if failures:
+            if not events:
+                error = failures[0]
+                raise DecodeError(str(error), text) from error
+            for failure in failures:
+                log.warning("skipped part of a frame: %s: %s", failure, _shorten(text))
+        return tuple(events)
+
+    def _message(self, item: dict[str, Any], text: str) -> Sequence[Event]:
+        channel = item.get("channel")
+        data = item.get("data")
+        error = self._error(item, data, text)
+        if channel is None:
+            return self._channelless(item, error, text)
+        if channel == "addChannel":
+            return self._ack(data, error, text)
+        if channel in REQUEST_CHANNELS:
+            return self._reply(channel, data, error, text)
+        if channel == "removeChannel":
+            return ()
+        info = self._channel(channel)
+        if info is None:
+            self._ignore(item, text)
+            return ()
+        if error is not None:
+            # A subscription refused under the channel's own name (§3.2).
+            with self._correlation_lock:
+                key = self._batches.pop(channel, None)
+            if key is None:
+                log.warning("okex error on %s with no subscription pending: %s", channel, error)
+                return ()
+            return (Reply(key, error=error),)
+        return (self._push(channel, info, data),)
+
+    def _channel(self, channel: str) -> ChannelInfo | None:
+        try:
+            return self._channels[channel]
+        except KeyError:
+            info = self._channels[channel] = parse_channel(channel)
+            return info
+
+    def _error(self, item: dict[str, Any], data: Any, text: str) -> ExchangeError | None:
+        """The error an object reports, or ``None`` (§3.2: three places to look)."""
+        code = message = None
+        failed = False
+        if type(data) is dict:
+            failed = data.get("result") is False
+            code = data.get("error_code")
+            message = data.get("error_msg")
+        top_code = item.get("errorcode")
+        if top_code not in (None, ""):
+            failed = True
+            code = code if code is not None else top_code
+        if item.get("success") is False:
+            failed = True
+        if code is not None:
+            failed = True
+        if not failed:
+            return None
+        return map_error(code, message, text)
+
+    def _channelless(self, item: dict[str, Any], error: ExchangeError | None, text: str) -> Sequence[Event]:
+        if error is None:
+            self._ignore(item, text)
+            return ()
+        if error.code in _LOGIN_ERROR_CODES:
+            # A refused log-on comes without a channel (§6.1):
+            # [{"data":{"error_code":20102,"error_msg":"Invalid logon.","result":false}}]
+            key = self._pop_in_flight(LOGIN)
+            if key is not None:
+                return (Reply(key, error=error),)
+        # Errors such as 20103 (event type invalid) name no channel and answer a
+        # malformed request, which this client never sends: nothing to complete.
+        log.warning("okex error not tied to a request: %s", error)
+        return ()
+
+    def _ack(self, data: Any, error: ExchangeError | None, text: str) -> Sequence[Event]:
+        channel = data.get("channel") if type(data) is dict else None
+        with self._correlation_lock:
+            key = self._batches.pop(channel, None) if channel is not None else None
+        if key is None:
+            return ()
+        if error is not None:
+            return (Reply(key, error=error),)
+        return (Reply(key, channel),)
+
+    def _pop_in_flight(self, channel: str) -> Hashable | None:
+        with self._correlation_lock:
+            queue = self._in_flight.get(channel)
+            return queue.popleft() if queue else None
+
+    def _reply(self, channel: str, data: Any, error: ExchangeError | None, text: str) -> Sequence[Event]:
+        key = self._pop_in_flight(channel)
+        if key is None:
+            log.debug("okex %s reply for no request in flight", channel)
+            return ()
+        if error is not None:
+            return (Reply(key, error=error),)
+        try:
+            if type(data) is not dict:
+                raise DecodeError(f"{channel} reply has no data object")
+            if channel == LOGIN:
+                result: Any = True
+            elif channel in (PLACE_ORDER, CANCEL_ORDER):
+                result = converter.order_id_from_wire(data)
+            elif channel == USER_INFO:
+                result = converter.user_info_from_wire(data)
+            else:
+                result = converter.orders_from_wire(data)
+        except DecodeError as exc:
+            return (Reply(key, error=DecodeError(str(exc), text)),)
+        return (Reply(key, result),)
+
+    def _push(self, channel: str, info: ChannelInfo, data: Any) -> Event:
+        kind, symbol = info.kind, info.symbol
+        if kind == "ticker":
+            return Update(channel, converter.ticker_from_wire(data), symbol, UpdateType.UPDATE)
+        if kind == "depth":
+            if info.argument is not None:  # §5.3: every push is the whole book
+                return Update(channel, converter.book_from_wire(data, True), symbol, UpdateType.SNAPSHOT)
+            with self._correlation_lock:
+                snapshot = channel in self._awaiting_snapshot
+                self._awaiting_snapshot.discard(channel)
+            return Update(
+                channel,
+                converter.book_from_wire(data, snapshot),
+                symbol,
+                UpdateType.SNAPSHOT if snapshot else UpdateType.UPDATE,
+            )
+        if kind == "deals":
+            return Update(channel, converter.trades_from_wire(data), symbol, UpdateType.UPDATE)
+        if kind == "kline":
+            interval = KlineInterval(info.argument)
+            return Update(channel, converter.klines_from_wire(data, interval), symbol, UpdateType.UPDATE)
+        if kind == "order":
+            return Update(channel, converter.order_update_from_wire(data), symbol, UpdateType.UPDATE)
+        return Update(channel, converter.balance_update_from_wire(data), symbol, UpdateType.UPDATE)
+
+    def _ignore(self, message: Any, text: str) -> None:
+        self.frames_ignored += 1
+        product = message.get("product") if type(message) is dict else None
+        # The first one is worth a warning; a connection that keeps receiving them
+        # (futures pushes after log-on, §6.7) should not flood the log.
+        level = logging.WARNING if self.frames_ignored == 1 else logging.DEBUG
+        log.log(
+            level,
+            "ignored a message that is not a spot v1 message this client handles%s (%d so far): %s",
+            f" (product {product!r})" if product else "",
+            self.frames_ignored,
+            _shorten(text),
+        )
+
+
+def signed_channels(channels: Iterable[str]) -> list[str]:
+    """The private push channels among ``channels`` (they carry signed parameters, §6.1)."""
+    return [c for c in channels if (info := parse_channel(c)) is not None and info.kind in ("order", "balance")]
