@@ -27,6 +27,7 @@ from exwire.errors import (
     RequestTimeout,
     SlowConsumer,
 )
+from exwire.binance.client import BinanceClient
 from exwire.kraken.client import KrakenClient
 from exwire.okex.client import OkexClient
 from exwire.models import (
@@ -45,6 +46,7 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "KrakenClient",
+    "BinanceClient",
     "OkexClient",
     "Credentials",
     "DataEvent",

@@ -82,11 +82,12 @@ class FakeServer:
 class FakeClient(BaseClient):
     exchange = "fake"
 
-    def __init__(self, server: FakeServer, *, ping_interval=None, stale_timeout=None, **options):
+    def __init__(self, server: FakeServer, *, ping_interval=None, stale_timeout=None, max_age=None, **options):
         options.setdefault("backoff_factory", lambda: backoff(initial=0.01, maximum=0.05))
         super().__init__(transport_factory=server.network.transport, **options)
         self.main = self._add_connection(
-            "main", "mem://fake", FakeProtocol(), ping_interval=ping_interval, stale_timeout=stale_timeout
+            "main", "mem://fake", FakeProtocol(), ping_interval=ping_interval, stale_timeout=stale_timeout,
+            max_age=max_age,
         )
 
     def echo(self, value, timeout=None):

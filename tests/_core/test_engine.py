@@ -434,3 +434,14 @@ def test_a_watched_book_is_marked_stale_when_its_connection_drops(server):
         wait_until(lambda: not watcher.synced)
         assert watcher.best_bid.price == Decimal("1.5")  # last levels kept, flagged stale
         wait_until(lambda: client.main.is_ready)
+
+
+def test_a_connection_past_its_max_age_is_replaced_and_resubscribed(server):
+    with FakeClient(server, max_age=0.3) as client:
+        collector = Collector()
+        client.subscribe(["k"], collector)
+        peer = server.peer(2)  # the replacement
+        wait_until(lambda: client.main.is_ready and client.main.reconnects >= 1)
+        assert ["k"] in server.subscribed[1:]
+        peer.push(update("k", 1))
+        assert collector.wait_for(1)[0].data == 1

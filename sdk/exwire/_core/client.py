@@ -116,6 +116,7 @@ class BaseClient:
         ping_interval: float | None = None,
         stale_timeout: float | None = None,
         pong_timeout: float | None = None,
+        max_age: float | None = None,
         transport_factory: Callable[[], Transport] | None = None,
     ) -> Connection:
         secrets = [s for s in (getattr(self.credentials, "secret", None), getattr(self.credentials, "private_key", None)) if s]
@@ -133,6 +134,7 @@ class BaseClient:
             ping_interval=ping_interval,
             stale_timeout=stale_timeout,
             pong_timeout=pong_timeout,
+            max_age=max_age,
             backoff_factory=self._backoff_factory,
             secrets=secrets,
         )

@@ -105,6 +105,8 @@ class Connection:
         pong_timeout: seconds after a keep-alive ping within which the Protocol must
             report a ``Pong``, else the connection is re-established even if other
             frames flow (OKEx v1 §7); ``None`` disables the check.
+        max_age: seconds after which a connection is replaced by a new one even when
+            healthy, before the exchange cuts it (Binance: 24 h); ``None``: never.
         connect_timeout: seconds allowed to open the socket.
         backoff_factory: makes the reconnect delay generator.
         secrets: strings to blank out of logged frames.
@@ -126,6 +128,7 @@ class Connection:
         ping_interval: float | None = None,
         stale_timeout: float | None = None,
         pong_timeout: float | None = None,
+        max_age: float | None = None,
         connect_timeout: float = 10.0,
         backoff_factory: Callable[[], Iterator[float]] = backoff,
         secrets: list[str] | None = None,
@@ -143,6 +146,8 @@ class Connection:
         self._ping_interval = ping_interval
         self._stale_timeout = stale_timeout
         self._pong_timeout = pong_timeout
+        self._max_age = max_age
+        self._opened_at = 0.0
         self._ping_outstanding_since: float | None = None
         self._connect_timeout = connect_timeout
         self._backoff_factory = backoff_factory
@@ -266,6 +271,7 @@ class Connection:
         now = time.monotonic()
         self._last_recv = now
         self._last_send = now
+        self._opened_at = now
         self._ping_outstanding_since = None
         return transport
 
@@ -399,17 +405,23 @@ class Connection:
             [_POLL_TICK]
             + [limit / 3 for limit in (self._ping_interval, self._stale_timeout, self._pong_timeout) if limit]
         )
-        while not self._closing.is_set():
+        closing = self._closing
+        next_check = 0.0
+        while not closing.is_set():
             try:
                 frame = transport.recv(tick)
             except TransportClosed as exc:
                 return exc
             now = time.monotonic()
-            if frame is None:
-                cause = self._idle(transport, now)
+            if frame is None or now >= next_check:
+                # Housekeeping (pings, pong and age limits, stalls) at most once a tick,
+                # so a flood pays one comparison per frame for it.
+                next_check = now + tick
+                cause = self._idle(transport, now, frame is None)
                 if cause is not None:
                     return cause
-                continue
+                if frame is None:
+                    continue
             self._last_recv = now
             self.frames_received += 1
             received_at = datetime.now(timezone.utc)
@@ -435,18 +447,16 @@ class Connection:
                     self._ping_outstanding_since = None
                 elif kind is Failure:
                     return event.error
-            if self._ping_interval is not None and now - self._last_send >= self._ping_interval:
-                self._ping(transport, now)
-            since = self._ping_outstanding_since
-            if self._pong_timeout is not None and since is not None and now - since > self._pong_timeout:
-                return ConnectionClosed(f"no pong within {self._pong_timeout} s")
         return ConnectionClosed("closing")
 
-    def _idle(self, transport: Transport, now: float) -> BaseException | None:
+    def _idle(self, transport: Transport, now: float, quiet: bool) -> BaseException | None:
+        """Keep-alive and liveness checks; ``quiet`` when the last poll brought no frame."""
+        if self._max_age is not None and now - self._opened_at > self._max_age:
+            return ConnectionClosed(f"connection older than {self._max_age} s: replacing it")
         since = self._ping_outstanding_since
         if self._pong_timeout is not None and since is not None and now - since > self._pong_timeout:
             return ConnectionClosed(f"no pong within {self._pong_timeout} s")
-        if self._stale_timeout is not None and now - self._last_recv > self._stale_timeout:
+        if quiet and self._stale_timeout is not None and now - self._last_recv > self._stale_timeout:
             return ConnectionClosed(f"no frame for {now - self._last_recv:.1f} s: connection stalled")
         if self._ping_interval is not None and now - self._last_send >= self._ping_interval:
             self._ping(transport, now)

@@ -18,14 +18,16 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from exwire.testing.binance import BinanceEmulator
     from exwire.testing.kraken import KrakenEmulator
     from exwire.testing.okex import OkexEmulator
 
-__all__ = ["KrakenEmulator", "OkexEmulator"]
+__all__ = ["KrakenEmulator", "OkexEmulator", "BinanceEmulator"]
 
 # Public name -> module that defines it (imported lazily, see __getattr__).
 _EMULATORS = {
     "KrakenEmulator": "exwire.testing.kraken",
+    "BinanceEmulator": "exwire.testing.binance",
     "OkexEmulator": "exwire.testing.okex",
 }
 

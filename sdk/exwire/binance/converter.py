@@ -1,0 +1,380 @@
+"""Binance wire names ↔ :mod:`exwire.binance.models`; request parameters → wire values.
+
+The only module that knows Binance's field names (``reference/protocols/binance.md``
+§8–§11). Results are structured with one cattrs converter (epoch milliseconds →
+aware UTC ``datetime``, decimal strings → ``Decimal``, enums keeping unknown values).
+Most wire names are the camelCase of the Python field; the exceptions are listed in
+``_RENAMES``. Unknown wire fields are ignored, so a field Binance adds never breaks
+decoding.
+
+Request parameters go the other way through ``PARAMETERS``: a Python keyword name →
+(wire name, kind). Money becomes a plain decimal string (never exponent notation),
+times epoch milliseconds, enums their wire value; a bad value raises
+``ConfigurationError`` before anything is sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any, TypeVar
+
+import attrs
+from cattrs.gen import make_dict_structure_fn, override
+
+from exwire._core.codec import OpenEnum, datetime_to_epoch_ms, epoch_ms_to_datetime, make_converter
+from exwire.binance import enums, events, models, order_models
+from exwire.errors import ConfigurationError, DecodeError
+from exwire.models import Level, decimal_to_wire
+
+__all__ = ["structure", "order_or_list", "user_data_event", "encode_params", "PARAMETERS", "rate_limits_from_wire"]
+
+T = TypeVar("T")
+
+converter = make_converter(epoch_unit="ms")
+
+# Field → wire name where the wire name is not the field's camelCase (§8–§11).
+_QTY = {"quantity": "qty", "quote_quantity": "quoteQty"}
+_RENAMES: dict[type, dict[str, str]] = {
+    models.RateLimit: {"interval_number": "intervalNum"},
+    models.SymbolInfo: {"quote_order_quantity_market_allowed": "quoteOrderQtyMarketAllowed"},
+    models.Trade: _QTY,
+    models.AggregateTrade: {
+        "id": "a", "price": "p", "quantity": "q", "first_trade_id": "f", "last_trade_id": "l",
+        "time": "T", "is_buyer_maker": "m", "is_best_match": "M",
+    },
+    models.AveragePrice: {"minutes": "mins"},
+    models.ExecutionRule: {
+        "bid_limit_multiplier_up": "bidLimitMultUp", "bid_limit_multiplier_down": "bidLimitMultDown",
+        "ask_limit_multiplier_up": "askLimitMultUp", "ask_limit_multiplier_down": "askLimitMultDown",
+    },
+    models.Ticker: {
+        "weighted_average_price": "weightedAvgPrice", "previous_close_price": "prevClosePrice",
+        "last_quantity": "lastQty", "bid_quantity": "bidQty", "ask_quantity": "askQty",
+        "first_trade_id": "firstId", "last_trade_id": "lastId", "trade_count": "count",
+    },
+    models.BookTicker: {"bid_quantity": "bidQty", "ask_quantity": "askQty"},
+    models.SessionStatus: {},
+    order_models.Fill: {"quantity": "qty", "allocation_id": "allocId"},
+    order_models.Order: {
+        "original_client_order_id": "origClientOrderId", "original_quantity": "origQty",
+        "executed_quantity": "executedQty", "original_quote_order_quantity": "origQuoteOrderQty",
+        "cumulative_quote_quantity": "cummulativeQuoteQty", "order_type": "type", "iceberg_quantity": "icebergQty",
+    },
+    order_models.AccountTrade: _QTY,
+    order_models.Allocation: _QTY,
+    events.ExecutionReport: {
+        "event_time": "E", "symbol": "s", "client_order_id": "c", "side": "S", "order_type": "o",
+        "time_in_force": "f", "quantity": "q", "price": "p", "stop_price": "P", "iceberg_quantity": "F",
+        "order_list_id": "g", "original_client_order_id": "C", "execution_type": "x", "status": "X",
+        "reject_reason": "r", "order_id": "i", "last_executed_quantity": "l", "cumulative_quantity": "z",
+        "last_executed_price": "L", "commission": "n", "commission_asset": "N", "transaction_time": "T",
+        "trade_id": "t", "execution_id": "I", "is_working": "w", "is_maker": "m", "order_creation_time": "O",
+        "cumulative_quote_quantity": "Z", "last_quote_quantity": "Y", "quote_order_quantity": "Q",
+        "working_time": "W", "self_trade_prevention_mode": "V", "prevented_match_id": "v",
+        "trailing_delta": "d", "trailing_time": "D", "strategy_id": "j", "strategy_type": "J",
+        "used_sor": "uS", "working_floor": "k", "expiry_reason": "eR",
+    },
+    events.PositionBalance: {"asset": "a", "free": "f", "locked": "l"},
+    events.AccountPosition: {"event_time": "E", "last_update_time": "u", "balances": "B"},
+    events.BalanceUpdate: {"event_time": "E", "asset": "a", "delta": "d", "clear_time": "T"},
+    events.ListStatusOrder: {"symbol": "s", "order_id": "i", "client_order_id": "c"},
+    events.ListStatus: {
+        "event_time": "E", "symbol": "s", "order_list_id": "g", "contingency_type": "c", "list_status_type": "l",
+        "list_order_status": "L", "list_reject_reason": "r", "list_client_order_id": "C",
+        "transaction_time": "T", "orders": "O",
+    },
+    events.ExternalLockUpdate: {"event_time": "E", "asset": "a", "delta": "d", "transaction_time": "T"},
+    events.EventStreamTerminated: {"event_time": "E"},
+}
+
+_STRUCTURED = [
+    models.RateLimit, models.SymbolInfo, models.SorInfo, models.ExchangeInfo, models.SessionStatus,
+    models.Trade, models.AggregateTrade, models.AveragePrice, models.ExecutionRule, models.SymbolExecutionRules,
+    models.ExecutionRules, models.ReferencePrice, models.ReferencePriceCalculation, models.Ticker,
+    models.PriceTicker, models.BookTicker, models.Balance, models.CommissionRates, models.CommissionDiscount,
+    models.Account, models.AccountCommission, models.OrderTestResult,
+    order_models.Fill, order_models.OrderListEntry, order_models.OrderList, order_models.CancelReplaceResult,
+    order_models.AmendResult, order_models.AccountTrade, order_models.PreventedMatch, order_models.Allocation,
+    events.ExecutionReport, events.PositionBalance, events.AccountPosition, events.BalanceUpdate,
+    events.ListStatusOrder, events.ListStatus, events.ExternalLockUpdate, events.EventStreamTerminated,
+]
+
+
+def camel_case(name: str) -> str:
+    """``order_list_id`` → ``orderListId``."""
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def _register(cls: type) -> None:
+    renames = _RENAMES.get(cls, {})
+    overrides = {f.name: override(rename=renames.get(f.name, camel_case(f.name))) for f in attrs.fields(cls)}
+    converter.register_structure_hook(cls, make_dict_structure_fn(cls, converter, **overrides))
+
+
+# Order first: AmendResult and OrderList embed it. ``order.amend.keepPriority`` spells the
+# cumulative quote quantity ``cumulativeQuoteQty`` where every other report has the
+# historical ``cummulativeQuoteQty`` (§11).
+_order_fields = {f.name: override(rename=_RENAMES[order_models.Order].get(f.name, camel_case(f.name)))
+                 for f in attrs.fields(order_models.Order)}
+_structure_order = make_dict_structure_fn(order_models.Order, converter, **_order_fields)
+
+
+def _order_hook(value: Mapping[str, Any], _: Any) -> order_models.Order:
+    if "cumulativeQuoteQty" in value and "cummulativeQuoteQty" not in value:
+        value = {**value, "cummulativeQuoteQty": value["cumulativeQuoteQty"]}
+    return _structure_order(value, order_models.Order)
+
+
+converter.register_structure_hook(order_models.Order, _order_hook)
+# Depth levels and klines are positional arrays (§11, §8.1).
+converter.register_structure_hook(Level, lambda value, _: Level(Decimal(value[0]), Decimal(value[1])))
+for _cls in _STRUCTURED:
+    _register(_cls)
+
+
+def _order_book(value: Mapping[str, Any]) -> models.OrderBook:
+    level = converter.get_structure_hook(Level)
+    return models.OrderBook(
+        last_update_id=int(value["lastUpdateId"]),
+        bids=tuple(level(item, Level) for item in value["bids"]),
+        asks=tuple(level(item, Level) for item in value["asks"]),
+    )
+
+
+def _kline(item: list[Any]) -> models.Kline:
+    return models.Kline(
+        open_time=epoch_ms_to_datetime(item[0]), open=Decimal(item[1]), high=Decimal(item[2]),
+        low=Decimal(item[3]), close=Decimal(item[4]), volume=Decimal(item[5]),
+        close_time=epoch_ms_to_datetime(item[6]), quote_volume=Decimal(item[7]), trade_count=int(item[8]),
+        taker_buy_base_volume=Decimal(item[9]), taker_buy_quote_volume=Decimal(item[10]),
+    )
+
+
+converter.register_structure_hook(models.OrderBook, lambda value, _: _order_book(value))
+converter.register_structure_hook(models.Kline, lambda value, _: _kline(value))
+
+
+def structure(value: Any, kind: Any) -> Any:
+    """Decode a raw result into ``kind`` (a model class or e.g. ``list[Trade]``).
+
+    Raises:
+        DecodeError: the result does not have the documented shape.
+    """
+    try:
+        return converter.structure(value, kind)
+    except Exception as exc:  # cattrs raises ExceptionGroups, KeyError, ValueError ...
+        raise DecodeError(f"malformed binance {getattr(kind, '__name__', kind)} result: {exc!r}") from exc
+
+
+def order_or_list(value: Mapping[str, Any]) -> order_models.Order | order_models.OrderList:
+    """Decode one item of an ``openOrders.cancelAll`` result: an order or an order list (§8.3).
+
+    Raises:
+        DecodeError: neither shape.
+    """
+    kind = order_models.OrderList if "contingencyType" in value else order_models.Order
+    return structure(value, kind)
+
+
+def rate_limits_from_wire(items: Iterable[Any]) -> list[models.RateLimit]:
+    """Decode a ``rateLimits`` array (§5.1).
+
+    Raises:
+        DecodeError: an item lacks a documented field.
+    """
+    return structure(list(items), list[models.RateLimit])
+
+
+_EVENTS: dict[str, type] = {
+    "executionReport": events.ExecutionReport,
+    "outboundAccountPosition": events.AccountPosition,
+    "balanceUpdate": events.BalanceUpdate,
+    "listStatus": events.ListStatus,
+    "externalLockUpdate": events.ExternalLockUpdate,
+    "eventStreamTerminated": events.EventStreamTerminated,
+}
+
+
+def user_data_event(value: Mapping[str, Any]) -> events.UserDataEvent:
+    """Decode the ``event`` object of a user-data frame (§9.3); unknown types → ``UnknownEvent``.
+
+    Raises:
+        DecodeError: a known event type without its documented fields.
+    """
+    kind = _EVENTS.get(value.get("e"))  # type: ignore[arg-type]
+    if kind is None:
+        event_time = value.get("E")
+        return events.UnknownEvent(
+            event_type=str(value.get("e")),
+            event_time=epoch_ms_to_datetime(event_time) if isinstance(event_time, int) else None,
+            data=dict(value),
+        )
+    return structure(value, kind)
+
+
+# -- request parameters ------------------------------------------------------------------
+
+Encoder = Callable[[Any, str], Any]
+
+
+def _symbol(value: Any, name: str) -> str:
+    if not isinstance(value, str) or not value.strip() or any(c.isspace() for c in value.strip()):
+        raise ConfigurationError(f"{name} must be a symbol such as 'BTCUSDT', got {value!r}")
+    return value.strip().upper()
+
+
+def _symbols(value: Any, name: str) -> list[str]:
+    items = [value] if isinstance(value, str) else list(value) if isinstance(value, Iterable) else None
+    if not items:
+        raise ConfigurationError(f"{name} must be one symbol or a non-empty iterable of symbols, got {value!r}")
+    return list(dict.fromkeys(_symbol(item, name) for item in items))
+
+
+def _text(value: Any, name: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise ConfigurationError(f"{name} must be a non-empty string, got {value!r}")
+    return value
+
+
+def _text_list(value: Any, name: str) -> list[str]:
+    items = [value] if isinstance(value, str) else list(value)
+    return [_text(item, name) for item in items]
+
+
+def _integer(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigurationError(f"{name} must be an integer, got {value!r}")
+    return value
+
+
+def _boolean(value: Any, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigurationError(f"{name} must be True or False, got {value!r}")
+    return value
+
+
+def _time(value: Any, name: str) -> int:
+    """An aware ``datetime`` or integer epoch milliseconds → epoch milliseconds."""
+    if isinstance(value, datetime):
+        return datetime_to_epoch_ms(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    raise ConfigurationError(f"{name} must be an aware datetime or epoch milliseconds, got {value!r}")
+
+
+def _enum(cls: type[OpenEnum]) -> Encoder:
+    known = {member.value: member.value for member in cls}
+    folded = {value.upper(): value for value in known}
+
+    def encode(value: Any, name: str) -> str:
+        raw = value.value if isinstance(value, Enum) else value
+        if isinstance(raw, str):
+            if raw in known:
+                return raw
+            if raw.upper() in folded:
+                return folded[raw.upper()]
+        raise ConfigurationError(f"{name} must be one of {sorted(known)}, got {value!r}")
+
+    return encode
+
+
+_MONEY: Encoder = decimal_to_wire
+
+# Python keyword → (wire name, encoder). Shared by every method: the same keyword
+# always means the same wire parameter (§8).
+PARAMETERS: dict[str, tuple[str, Encoder]] = {
+    "symbol": ("symbol", _symbol),
+    "symbols": ("symbols", _symbols),
+    "symbol_status": ("symbolStatus", _enum(enums.SymbolStatus)),
+    "permissions": ("permissions", _text_list),
+    "show_permission_sets": ("showPermissionSets", _boolean),
+    "limit": ("limit", _integer),
+    "from_id": ("fromId", _integer),
+    "start_time": ("startTime", _time),
+    "end_time": ("endTime", _time),
+    "interval": ("interval", _enum(enums.KlineInterval)),
+    "time_zone": ("timeZone", _text),
+    "ticker_type": ("type", _enum(enums.TickerType)),
+    "window_size": ("windowSize", _text),
+    "side": ("side", _enum(enums.OrderSide)),
+    "order_type": ("type", _enum(enums.OrderType)),
+    "time_in_force": ("timeInForce", _enum(enums.TimeInForce)),
+    "price": ("price", _MONEY),
+    "quantity": ("quantity", _MONEY),
+    "quote_order_quantity": ("quoteOrderQty", _MONEY),
+    "stop_price": ("stopPrice", _MONEY),
+    "iceberg_quantity": ("icebergQty", _MONEY),
+    "new_client_order_id": ("newClientOrderId", _text),
+    "response_type": ("newOrderRespType", _enum(enums.OrderResponseType)),
+    "trailing_delta": ("trailingDelta", _integer),
+    "strategy_id": ("strategyId", _integer),
+    "strategy_type": ("strategyType", _integer),
+    "self_trade_prevention_mode": ("selfTradePreventionMode", _enum(enums.SelfTradePreventionMode)),
+    "peg_price_type": ("pegPriceType", _enum(enums.PegPriceType)),
+    "peg_offset_type": ("pegOffsetType", _enum(enums.PegOffsetType)),
+    "peg_offset_value": ("pegOffsetValue", _integer),
+    "compute_commission_rates": ("computeCommissionRates", _boolean),
+    "order_id": ("orderId", _integer),
+    "original_client_order_id": ("origClientOrderId", _text),
+    "cancel_restrictions": ("cancelRestrictions", _enum(enums.CancelRestrictions)),
+    "cancel_replace_mode": ("cancelReplaceMode", _enum(enums.CancelReplaceMode)),
+    "cancel_order_id": ("cancelOrderId", _integer),
+    "cancel_original_client_order_id": ("cancelOrigClientOrderId", _text),
+    "cancel_new_client_order_id": ("cancelNewClientOrderId", _text),
+    "order_rate_limit_exceeded_mode": ("orderRateLimitExceededMode", _enum(enums.OrderRateLimitExceededMode)),
+    "new_quantity": ("newQty", _MONEY),
+    "order_list_id": ("orderListId", _integer),
+    "list_client_order_id": ("listClientOrderId", _text),
+    # orderList.status names the list's client id origClientOrderId (§8.5).
+    "original_list_client_order_id": ("origClientOrderId", _text),
+    "omit_zero_balances": ("omitZeroBalances", _boolean),
+    "prevented_match_id": ("preventedMatchId", _integer),
+    "from_prevented_match_id": ("fromPreventedMatchId", _integer),
+    "from_allocation_id": ("fromAllocationId", _integer),
+    "subscription_id": ("subscriptionId", _integer),
+    "return_rate_limits": ("returnRateLimits", _boolean),
+    # deprecated orderList.place (§8.3)
+    "stop_limit_price": ("stopLimitPrice", _MONEY),
+    "stop_limit_time_in_force": ("stopLimitTimeInForce", _enum(enums.TimeInForce)),
+}
+
+# Per-leg parameters of order lists (§8.3): <leg>Type, <leg>Price, <leg>IcebergQty ...
+_LEG_FIELDS: dict[str, tuple[str, Encoder]] = {
+    "type": ("Type", _enum(enums.OrderType)),
+    "side": ("Side", _enum(enums.OrderSide)),
+    "client_order_id": ("ClientOrderId", _text),
+    "price": ("Price", _MONEY),
+    "stop_price": ("StopPrice", _MONEY),
+    "quantity": ("Quantity", _MONEY),
+    "iceberg_quantity": ("IcebergQty", _MONEY),
+    "trailing_delta": ("TrailingDelta", _integer),
+    "time_in_force": ("TimeInForce", _enum(enums.TimeInForce)),
+    "strategy_id": ("StrategyId", _integer),
+    "strategy_type": ("StrategyType", _integer),
+    "peg_price_type": ("PegPriceType", _enum(enums.PegPriceType)),
+    "peg_offset_type": ("PegOffsetType", _enum(enums.PegOffsetType)),
+    "peg_offset_value": ("PegOffsetValue", _integer),
+}
+for _leg in ("limit", "stop", "above", "below", "working", "pending", "pending_above", "pending_below"):
+    for _field, (_suffix, _encoder) in _LEG_FIELDS.items():
+        PARAMETERS.setdefault(f"{_leg}_{_field}", (camel_case(_leg) + _suffix, _encoder))
+
+
+def encode_params(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Turn Python keyword values into a wire ``params`` object; ``None`` values are left out.
+
+    Raises:
+        ConfigurationError: a value of the wrong type or out of its enum.
+        KeyError: a keyword not in ``PARAMETERS`` (a programming error in the client).
+    """
+    params: dict[str, Any] = {}
+    for name, value in values.items():
+        if value is None:
+            continue
+        wire, encode = PARAMETERS[name]
+        params[wire] = encode(value, name)
+    return params

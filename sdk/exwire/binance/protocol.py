@@ -1,0 +1,356 @@
+"""Binance WebSocket API (spot ``ws-api/v3``): the sans-I/O codec.
+
+Implements ``reference/protocols/binance.md``: the request envelope ``{"id", "method",
+"params"}`` correlated by integer ``id`` (§3), the response envelope with ``status``,
+``result``/``error`` and ``rateLimits`` (§4, §5), request signing (§6, through
+:mod:`exwire.binance.signing`), user-data event frames routed by ``subscriptionId``
+(§9) and the unsolicited ``serverShutdown`` event (§2). Error codes (§4.1) map onto the
+exwire error tree through ``ERROR_TABLE`` and ``STATUS_TABLE``.
+
+Routing: every reply is keyed by its request ``id``. User-data events are keyed by a
+stable key chosen by the client (``USER_DATA_KEY``); the server's ``subscriptionId``,
+which changes on every connection, is mapped to it when the subscribe reply arrives.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import re
+import threading
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from typing import Any
+
+from exwire._core.protocol import Ended, Event, Failure, Pong, Protocol, Reply, Update
+from exwire.binance import converter
+from exwire.binance.events import EventStreamTerminated
+from exwire.binance.models import RateLimit
+from exwire.binance.signing import Signer
+from exwire.errors import (
+    AuthenticationError,
+    ConnectionClosed,
+    DecodeError,
+    ExchangeError,
+    ExchangeUnavailable,
+    InsufficientFunds,
+    InvalidRequest,
+    OrderNotFound,
+    RateLimited,
+)
+
+__all__ = ["BinanceProtocol", "ERROR_TABLE", "STATUS_TABLE", "map_error", "USER_DATA_KEY", "SPOT_URL",
+           "SPOT_TESTNET_URL", "SPOT_DEMO_URL"]
+
+#: Production spot endpoint (§1).
+SPOT_URL = "wss://ws-api.binance.com:443/ws-api/v3"
+#: Spot testnet endpoint (§1).
+SPOT_TESTNET_URL = "wss://ws-api.testnet.binance.vision/ws-api/v3"
+#: Spot demo-mode endpoint (§1).
+SPOT_DEMO_URL = "wss://demo-ws-api.binance.com/ws-api/v3"
+
+#: Routing key of the account's user-data stream.
+USER_DATA_KEY: Hashable = ("userData",)
+
+log = logging.getLogger("exwire.binance")
+
+#: Binance error code (§4.1) [+ message substring] → exwire error class; first match wins.
+ERROR_TABLE: tuple[tuple[int | range, str | None, type[ExchangeError]], ...] = (
+    (-1003, None, RateLimited),  # TOO_MANY_REQUESTS / IP banned
+    (-1015, None, RateLimited),  # TOO_MANY_ORDERS
+    (-1034, None, RateLimited),  # TOO_MANY_CONNECTIONS
+    (-1021, None, AuthenticationError),  # INVALID_TIMESTAMP: outside recvWindow
+    (-1022, None, AuthenticationError),  # INVALID_SIGNATURE
+    (-1002, None, AuthenticationError),  # UNAUTHORIZED
+    (-2014, None, AuthenticationError),  # BAD_API_KEY_FMT
+    (-2015, None, AuthenticationError),  # REJECTED_MBX_KEY (key, IP or permissions)
+    (-2010, "insufficient balance", InsufficientFunds),  # NEW_ORDER_REJECTED, by reason
+    (-2010, None, InvalidRequest),
+    (-2011, "unknown order", OrderNotFound),  # CANCEL_REJECTED, by reason
+    (-2011, None, InvalidRequest),
+    (-2013, None, OrderNotFound),  # NO_SUCH_ORDER
+    (-2026, None, OrderNotFound),  # ORDER_ARCHIVED
+    (-1000, None, ExchangeUnavailable),  # UNKNOWN error while processing
+    (-1001, None, ExchangeUnavailable),  # DISCONNECTED internally
+    (-1006, None, ExchangeUnavailable),  # UNEXPECTED_RESP: outcome unknown
+    (-1007, None, ExchangeUnavailable),  # TIMEOUT: outcome unknown
+    (-1008, None, ExchangeUnavailable),  # SERVER_BUSY
+    (-1016, None, ExchangeUnavailable),  # SERVICE_SHUTTING_DOWN
+    (range(-1199, -1099), None, InvalidRequest),  # -1100..-1199 parameter errors
+    (range(-1099, -1009), None, InvalidRequest),  # -1010..-1099: message/filter/unsupported
+    (range(-2099, -2015), None, InvalidRequest),  # -2016..-2099: order/list/amend/subscription rules
+)
+
+#: HTTP-like status (§4) → class, for codes the table does not name.
+STATUS_TABLE: tuple[tuple[range, type[ExchangeError]], ...] = (
+    (range(401, 402), AuthenticationError),
+    (range(418, 419), RateLimited),
+    (range(429, 430), RateLimited),
+    (range(500, 600), ExchangeUnavailable),
+    (range(400, 500), InvalidRequest),
+)
+
+_BANNED_UNTIL = re.compile(r"banned until (\d{10,})")
+
+
+def _error_class(code: Any, message: str, status: int | None) -> type[ExchangeError]:
+    lowered = message.lower()
+    if isinstance(code, int):
+        for codes, needle, cls in ERROR_TABLE:
+            if (code == codes if isinstance(codes, int) else code in codes) and (needle is None or needle in lowered):
+                return cls
+    if isinstance(status, int):
+        for statuses, cls in STATUS_TABLE:
+            if status in statuses:
+                return cls
+    return ExchangeError
+
+
+def map_error(
+    error: Mapping[str, Any] | None,
+    status: int | None = None,
+    raw: str | None = None,
+    now_ms: Callable[[], float] | None = None,
+) -> ExchangeError:
+    """Turn a response's ``error`` object (§4) into the matching exwire error.
+
+    The error carries ``code`` and ``message`` as sent, plus ``status`` (the HTTP-like
+    status) and ``data`` (``error.data`` or ``None``, e.g. the sub-results of a failed
+    cancel-replace, §8.4). A ``RateLimited`` gets ``retry_after`` in seconds from
+    ``error.data.retryAfter`` (epoch ms) relative to ``error.data.serverTime``, or to
+    ``now_ms()`` when the server time is absent, or from an "IP banned until <ms>"
+    message (§5.2); ``None`` when the server gave no time.
+    """
+    error = error if isinstance(error, Mapping) else {}
+    code = error.get("code")
+    message = str(error.get("msg") or f"status {status}")
+    cls = _error_class(code, message, status)
+    data = error.get("data") if isinstance(error.get("data"), Mapping) else None
+    if cls is RateLimited:
+        result: ExchangeError = RateLimited("binance", code, message, raw, _retry_after(data, message, now_ms))
+    else:
+        result = cls("binance", code, message, raw)
+    result.status = status  # type: ignore[attr-defined]
+    result.data = data  # type: ignore[attr-defined]
+    return result
+
+
+def _retry_after(data: Mapping[str, Any] | None, message: str, now_ms: Callable[[], float] | None) -> float | None:
+    retry_at = data.get("retryAfter") if data else None
+    if not isinstance(retry_at, (int, float)):
+        match = _BANNED_UNTIL.search(message)
+        retry_at = int(match.group(1)) if match else None
+    if retry_at is None:
+        return None
+    reference = data.get("serverTime") if data else None
+    if not isinstance(reference, (int, float)):
+        if now_ms is None:
+            return None
+        reference = now_ms()
+    return max(0.0, (retry_at - reference) / 1000.0)
+
+
+def _text(frame: str | bytes) -> str:
+    return frame if isinstance(frame, str) else frame.decode("utf-8", "replace")
+
+
+class BinanceProtocol(Protocol):
+    """Codec of one spot WS API connection.
+
+    Request builders may be called from any thread (ids come from ``itertools.count``);
+    ``receive`` runs on the reader thread only. :attr:`rate_limits` is replaced as a
+    whole (an immutable tuple) on every response that carries ``rateLimits``, so any
+    thread may read it without a lock.
+
+    Args:
+        now_ms: a clock in epoch milliseconds, used only to turn an absolute
+            ``retryAfter`` into seconds when the server sends no ``serverTime``.
+    """
+
+    exchange = "binance"
+
+    def __init__(self, now_ms: Callable[[], float] | None = None) -> None:
+        self._ids = itertools.count(1)
+        self._now_ms = now_ms
+        self._loads = json.loads
+        self._keepalive_ids: set[int] = set()
+        # request id → routing key of a pending user-data subscribe; server subscriptionId → key
+        self._subscribing: dict[int, Hashable] = {}
+        self._subscriptions: dict[int, Hashable] = {}
+        self._state_lock = threading.Lock()  # guards the two maps above (user threads + reader)
+        self._usage: dict[tuple[str, str, int], RateLimit] = {}
+        self.rate_limits: tuple[RateLimit, ...] = ()
+
+    # -- requests (any thread) ----------------------------------------------------------
+
+    def next_id(self) -> int:
+        return next(self._ids)
+
+    def request(
+        self,
+        method: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        signer: Signer | None = None,
+        timestamp_ms: int | None = None,
+        recv_window_ms: int | None = None,
+    ) -> tuple[int, str]:
+        """Build one request frame; return ``(id, frame)`` (§3).
+
+        Args:
+            method: the WS API method, e.g. ``"order.place"``.
+            params: wire parameters (already encoded); empty or ``None`` omits ``params``.
+            signer: sign the request (§6.3): adds ``apiKey`` and ``signature``. ``None``
+                for public requests and on a logged-on session (§7).
+            timestamp_ms: adds ``timestamp`` (required by every SIGNED request, also on
+                a logged-on session); ``None`` for public requests.
+            recv_window_ms: adds ``recvWindow`` when given with a timestamp.
+        """
+        request_id = next(self._ids)
+        body = dict(params or {})
+        if timestamp_ms is not None:
+            body["timestamp"] = timestamp_ms
+            if recv_window_ms is not None:
+                body["recvWindow"] = recv_window_ms
+        if signer is not None:
+            body["apiKey"] = signer.api_key
+            body["signature"] = signer.sign_params(body)
+        message: dict[str, Any] = {"id": request_id, "method": method}
+        if body:
+            message["params"] = body
+        return request_id, json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+
+    def subscribe_user_data(
+        self, key: Hashable, *, signer: Signer | None = None, timestamp_ms: int | None = None,
+        recv_window_ms: int | None = None,
+    ) -> tuple[int, str]:
+        """Build a user-data subscribe (§9.1) whose reply maps the new ``subscriptionId`` to ``key``.
+
+        With a ``signer`` it is ``userDataStream.subscribe.signature`` (any key type, no
+        log-on needed); without, ``userDataStream.subscribe`` on a logged-on session.
+        """
+        if signer is not None:
+            request_id, frame = self.request(
+                "userDataStream.subscribe.signature", signer=signer, timestamp_ms=timestamp_ms,
+                recv_window_ms=recv_window_ms,
+            )
+        else:
+            request_id, frame = self.request("userDataStream.subscribe")
+        with self._state_lock:
+            self._subscribing[request_id] = key
+        return request_id, frame
+
+    def forget_request(self, request_id: int) -> None:
+        """Drop the bookkeeping of a subscribe request that failed or timed out."""
+        with self._state_lock:
+            self._subscribing.pop(request_id, None)
+
+    def unsubscribe_user_data(self, key: Hashable) -> tuple[int, str] | None:
+        """Build ``userDataStream.unsubscribe`` for ``key``; ``None`` when not subscribed here."""
+        with self._state_lock:
+            subscription_id = next((sid for sid, k in self._subscriptions.items() if k == key), None)
+            if subscription_id is None:
+                return None
+            del self._subscriptions[subscription_id]
+        return self.request("userDataStream.unsubscribe", {"subscriptionId": subscription_id})
+
+    def subscription_id(self, key: Hashable) -> int | None:
+        """The server's current ``subscriptionId`` of ``key``, or ``None``."""
+        with self._state_lock:
+            return next((sid for sid, k in self._subscriptions.items() if k == key), None)
+
+    def reset_session(self) -> None:
+        """Forget per-connection state (subscription ids die with the connection, §9.1)."""
+        with self._state_lock:
+            self._subscribing.clear()
+            self._subscriptions.clear()
+        self._keepalive_ids.clear()
+
+    def ping_frame(self) -> str:
+        """A ``ping`` request used as keep-alive; its reply becomes ``Pong`` (§8.1)."""
+        request_id = next(self._ids)
+        if len(self._keepalive_ids) > 64:  # replies lost with a dropped connection
+            self._keepalive_ids.clear()
+        self._keepalive_ids.add(request_id)
+        return '{"id":%d,"method":"ping"}' % request_id
+
+    # -- inbound (reader thread) -----------------------------------------------------------
+
+    def receive(self, frame: str | bytes) -> Sequence[Event]:
+        try:
+            message = self._loads(frame)
+        except ValueError as exc:
+            raise DecodeError(f"not JSON: {exc}", frame) from exc
+        if type(message) is not dict:
+            raise DecodeError("not a JSON object", frame)
+        if "status" in message:
+            return self._response(message, frame)
+        event = message.get("event")
+        if type(event) is dict:
+            return self._event(message, event, frame)
+        raise DecodeError("neither a response nor an event", frame)
+
+    def _response(self, message: dict[str, Any], frame: str | bytes) -> Sequence[Event]:
+        limits = message.get("rateLimits")
+        if limits:
+            self._record_usage(limits)
+        request_id = message.get("id")
+        status = message.get("status")
+        result = message.get("result")
+        error = message.get("error")
+        # referencePrice documents an error object inside a 200 result (§8.1).
+        if error is None and type(result) is dict and isinstance(result.get("code"), int) and result["code"] < 0 \
+                and "msg" in result and len(result) == 2:
+            error = result
+        if request_id is not None and request_id in self._keepalive_ids:
+            self._keepalive_ids.discard(request_id)
+            return (Pong(),)
+        if status == 200 and error is None:
+            if request_id in self._subscribing:
+                self._subscribed(request_id, result, frame)
+            return (Reply(request_id, result),)
+        with self._state_lock:
+            self._subscribing.pop(request_id, None)
+        exception = map_error(error, status, _text(frame), self._now_ms)
+        if request_id is None:
+            # Not attributable (§4, §7): a revoked session. Drop the connection so it logs on again.
+            if isinstance(exception, AuthenticationError):
+                return (Failure(exception),)
+            log.warning("binance error not tied to a request: %s", exception)
+            return ()
+        return (Reply(request_id, error=exception),)
+
+    def _subscribed(self, request_id: int, result: Any, frame: str | bytes) -> None:
+        with self._state_lock:
+            key = self._subscribing.pop(request_id)
+            subscription_id = result.get("subscriptionId") if type(result) is dict else None
+            if isinstance(subscription_id, int):
+                self._subscriptions[subscription_id] = key
+
+    def _event(self, message: dict[str, Any], event: dict[str, Any], frame: str | bytes) -> Sequence[Event]:
+        kind = event.get("e")
+        if kind == "serverShutdown":
+            # Maintenance is coming (§2): reconnect now rather than be cut off later.
+            return (Failure(ConnectionClosed("binance announced serverShutdown; reconnecting")),)
+        subscription_id = message.get("subscriptionId")
+        with self._state_lock:
+            key = self._subscriptions.get(subscription_id)  # type: ignore[arg-type]
+        if key is None:
+            return ()  # an event of a subscription we no longer hold
+        data = converter.user_data_event(event)
+        update = Update(key, data, getattr(data, "symbol", None))
+        if type(data) is EventStreamTerminated:
+            with self._state_lock:
+                self._subscriptions.pop(subscription_id, None)  # type: ignore[arg-type]
+            return (update, Ended(key, None))
+        return (update,)
+
+    def _record_usage(self, items: Any) -> None:
+        try:
+            limits = converter.rate_limits_from_wire(items)
+        except DecodeError as exc:
+            log.debug("ignoring malformed rateLimits: %s", exc)
+            return
+        for limit in limits:
+            self._usage[(limit.rate_limit_type.value, limit.interval.value, limit.interval_number)] = limit
+        self.rate_limits = tuple(self._usage.values())  # one reference swap: readers need no lock
