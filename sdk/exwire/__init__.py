@@ -28,6 +28,7 @@ from exwire.errors import (
     SlowConsumer,
 )
 from exwire.binance.client import BinanceClient
+from exwire.coinsuper.client import CoinsuperClient
 from exwire.kraken.client import KrakenClient
 from exwire.okex.client import OkexClient
 from exwire.models import (
@@ -47,6 +48,7 @@ __version__ = "0.1.0.dev0"
 __all__ = [
     "KrakenClient",
     "BinanceClient",
+    "CoinsuperClient",
     "OkexClient",
     "Credentials",
     "DataEvent",

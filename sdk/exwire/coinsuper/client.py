@@ -1,0 +1,476 @@
+"""CoinsuperClient: Coinsuper's MQTT "WebSocket API" (``reference/protocols/coinsuper.md``)."""
+
+from __future__ import annotations
+
+import ssl
+import threading
+import time
+from collections.abc import Callable, Hashable
+from typing import Any, Literal
+
+from exwire._core.backoff import Deadline
+from exwire._core.client import BaseClient
+from exwire._core.connection import Connection
+from exwire._core.subscription import Subscription
+from exwire.coinsuper import signing
+from exwire.coinsuper.models import KlineInterval, OrderBookStep
+from exwire.coinsuper.protocol import ENVIRONMENT, CoinsuperProtocol, Topics, topic_symbol
+from exwire.coinsuper.signing import Login
+from exwire.coinsuper.transport import MqttTransport, parse_endpoint
+from exwire.errors import ConfigurationError, ConnectionClosed, InvalidRequest, InvalidState
+from exwire.models import DataEvent, to_decimal
+
+__all__ = ["CoinsuperClient", "DEFAULT_URL", "TCP_URL"]
+
+#: MQTT over WebSocket + TLS, the browser endpoint of §1 (path and sub-protocol inferred: ``/mqtt``, ``mqtt``).
+DEFAULT_URL = "wss://api-mqtt-premium.coinsuper.com:443/mqtt"
+#: MQTT over plain TCP (no TLS), the native-client endpoint of §1.
+TCP_URL = "mqtt://mqtt.coinsuper.com:1883"
+_PRIVATE = "private"
+
+Callback = Callable[[DataEvent], None]
+
+
+class CoinsuperClient(BaseClient):
+    """Client of Coinsuper's MQTT 3.1.1 publish/subscribe API (coinsuper.md).
+
+    Coinsuper derives each market-data connection's MQTT client id from the access
+    key, the e-mail and the topic (§2.1), so every public topic gets its own MQTT
+    connection: it opens on the first subscription to that topic and closes when the
+    last subscription to it ends. The three private topics share one connection logged
+    on with a signed, timestamped password (§2.2), also opened on demand and closed with
+    its last subscription. Even market data needs ``credentials`` with ``key`` and
+    ``email``; private data also needs ``secret``.
+
+    The constructor does no I/O. Updates run on the dispatcher lanes, never on a reader
+    thread. Liveness is MQTT's keep-alive (§2.4): a connection that stays silent for
+    about ``2 * keepalive_interval`` seconds is dropped. After any loss the connection
+    reconnects with backoff, logs on afresh and resubscribes; ``on_connection_event``
+    hears of it with the connection's name (the subscription's topic label, or
+    ``"private"``). A topic the broker refuses on a resubscribe ends alone (its
+    subscriptions stop and ``on_callback_error`` receives the ``InvalidRequest``).
+
+    Thread-safe: every method may be called from any thread, callbacks included.
+
+    Args:
+        url: the broker: ``wss://host[:port]/path`` (default :data:`DEFAULT_URL`),
+            ``ws://...``, or ``mqtt://host:port`` / ``mqtts://...`` for MQTT over TCP
+            (:data:`TCP_URL` is production's).
+        environment: the prefix of every topic (§1), ``exchange_ha_prod_hk`` in production.
+        keepalive_interval: the MQTT keep-alive, whole seconds (1-65535); the demos use 60.
+        client_id_topic: which topic string a public client id hashes: ``"full"``
+            (``$env`` + sub-topic, as the doc defines it and the Java and C# demos do) or
+            ``"sub"`` (the sub-topic alone, as the Python demo does) (§2.1).
+        ssl_context: TLS settings for ``wss://``/``mqtts://``; ``None`` for the system defaults.
+        tls_insecure: skip the certificate host-name check (the Python demo does).
+        **options: the common client keywords (``credentials``, ``request_timeout``,
+            ``dispatch_threads``, ``reconnect``, ``on_connection_event``,
+            ``on_callback_error``, ``callback_executor``, ``keep_raw`` (``raw`` is then the
+            PUBLISH payload's JSON text), ``queue_size``, ``overflow``, ``block_timeout``).
+
+    Raises:
+        ConfigurationError: a malformed ``url``, ``keepalive_interval`` or ``client_id_topic``.
+    """
+
+    exchange = "coinsuper"
+
+    def __init__(
+        self,
+        *,
+        url: str = DEFAULT_URL,
+        environment: str = ENVIRONMENT,
+        keepalive_interval: int = 60,
+        client_id_topic: Literal["full", "sub"] = "full",
+        ssl_context: ssl.SSLContext | None = None,
+        tls_insecure: bool = False,
+        **options: Any,
+    ) -> None:
+        custom_transport = options.get("transport_factory")
+        parse_endpoint(url)
+        if (isinstance(keepalive_interval, bool) or not isinstance(keepalive_interval, int)
+                or not 1 <= keepalive_interval <= 65535):
+            raise ConfigurationError(
+                f"keepalive_interval must be whole seconds in 1..65535, got {keepalive_interval!r}"
+            )
+        if client_id_topic not in ("full", "sub"):
+            raise ConfigurationError(f"client_id_topic must be 'full' or 'sub', got {client_id_topic!r}")
+        if not isinstance(environment, str) or not environment or "/" in environment:
+            raise ConfigurationError(f"environment must be a topic prefix without '/', got {environment!r}")
+        super().__init__(**options)
+        self.url = url
+        self.environment = environment
+        self.keepalive_interval = keepalive_interval
+        self._client_id_topic = client_id_topic
+        self._ssl_context = ssl_context
+        self._tls_insecure = tls_insecure
+        self._custom_transport = custom_transport
+        self._topics = Topics(environment)
+        # Guards adding and removing connections; once close() starts, the set is frozen
+        # (BaseClient.close iterates it without a lock).
+        self._connections_lock = threading.Lock()
+        self._connections_frozen = False
+        self._retiring: set[Connection] = set()  # removed, still closing: close() joins them too
+
+    # -- market data (§3.1-§3.4) -----------------------------------------------------------
+
+    def subscribe_to_market_depth_updates(
+        self, symbol: str, callback: Callback | None = None, *, timeout: float | None = None
+    ) -> Subscription:
+        """Stream depth-chart data of one pair, about once a second (§3.1).
+
+        Each update is a full replacement (``event.update_type`` is ``SNAPSHOT``) whose
+        ``event.data`` is a :class:`exwire.coinsuper.models.MarketDepth`: 50 buckets per
+        side with cumulative quantities, the best bid and the best ask. For the order
+        book itself use :meth:`subscribe_to_order_book_updates`.
+
+        Args:
+            symbol: the pair, e.g. ``"BTC/USD"``.
+            callback: ``callback(event)``, run on a dispatcher lane (never the reader), in
+                order per subscription; backlog beyond ``queue_size`` follows the client's
+                ``overflow`` policy. ``None`` makes a pull subscription (iterate it or
+                call ``get``).
+            timeout: seconds to wait for the connection and the SUBACK (``None``: ``request_timeout``).
+
+        Returns:
+            The :class:`exwire.Subscription`; unsubscribing the last one of this topic
+            closes its MQTT connection.
+
+        Raises:
+            ConfigurationError: a malformed symbol, a non-callable callback, or credentials
+                without ``key`` and ``email`` (nothing is sent).
+            InvalidState: the client is closed.
+            ConnectError: the connection could not be opened; a CONNACK refusal is chained
+                as the cause (``AuthenticationError`` for unknown credentials).
+            InvalidRequest: the broker refused the topic (SUBACK 0x80).
+            ConnectionClosed, RequestTimeout: no SUBACK; the subscription is removed.
+        """
+        sub_topic, topic = self._topics.market_depth(symbol)
+        return self._subscribe_public(f"market_depth:{_slash(symbol)}", sub_topic, topic, callback, timeout)
+
+    def subscribe_to_order_book_updates(
+        self,
+        symbol: str,
+        step: OrderBookStep | str,
+        callback: Callback | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> Subscription:
+        """Stream the top 15 levels per side of one pair's order book, every 1-2 s (§3.2).
+
+        Each update replaces the book (``SNAPSHOT``); ``event.data`` is a
+        :class:`exwire.coinsuper.models.OrderBookSnapshot`.
+
+        Args:
+            step: the price aggregation: an :class:`~exwire.coinsuper.models.OrderBookStep`
+                or its number (``"0.01"``, ``Decimal("0.1")``); ``1.0``/``0.1``/``0.01`` suit
+                fiat-quoted pairs, ``0.0001``/``0.000001``/``0.00000001`` crypto-quoted ones.
+
+        Other arguments, callback thread and errors as :meth:`subscribe_to_market_depth_updates`.
+
+        Raises:
+            ConfigurationError: a step Coinsuper does not offer.
+        """
+        book_step = _order_book_step(step)
+        sub_topic, topic = self._topics.order_book(symbol, book_step)
+        label = f"order_book:{_slash(symbol)}:{book_step.value}"
+        return self._subscribe_public(label, sub_topic, topic, callback, timeout)
+
+    def subscribe_to_kline_updates(
+        self,
+        symbol: str,
+        interval: KlineInterval | int,
+        callback: Callback | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> Subscription:
+        """Stream the running candle of one pair, every 1-2 s (§3.3).
+
+        ``event.data`` is a :class:`exwire.coinsuper.models.Kline`; successive updates of
+        one candle share ``open_time`` (upsert by it).
+
+        Args:
+            interval: the candle length in **milliseconds**: a
+                :class:`~exwire.coinsuper.models.KlineInterval` or one of 60000, 300000,
+                900000, 1800000, 3600000, 7200000, 14400000, 21600000, 43200000, 86400000,
+                604800000.
+
+        Other arguments, callback thread and errors as :meth:`subscribe_to_market_depth_updates`.
+
+        Raises:
+            ConfigurationError: an interval Coinsuper does not offer.
+        """
+        kline_interval = _kline_interval(interval)
+        sub_topic, topic = self._topics.kline(symbol, kline_interval)
+        label = f"kline:{_slash(symbol)}:{int(kline_interval)}"
+        return self._subscribe_public(label, sub_topic, topic, callback, timeout)
+
+    def subscribe_to_trade_updates(
+        self, symbol: str, callback: Callback | None = None, *, timeout: float | None = None
+    ) -> Subscription:
+        """Stream one pair's public trades (§3.4 real-time transactions).
+
+        Coinsuper re-publishes its last 50 trades every 1-2 s without trade ids; the client
+        de-duplicates them by (time, price, quantity, side) and delivers only new trades,
+        oldest first: ``event.data`` is a non-empty ``list`` of
+        :class:`exwire.coinsuper.models.Trade`. The first event holds the current window
+        (``SNAPSHOT``), later ones only trades newer than those seen (``UPDATE``).
+
+        Arguments, callback thread and errors as :meth:`subscribe_to_market_depth_updates`.
+        """
+        sub_topic, topic = self._topics.trades(symbol)
+        return self._subscribe_public(f"trades:{_slash(symbol)}", sub_topic, topic, callback, timeout)
+
+    # -- private data (§3.5-§3.7) -----------------------------------------------------------
+
+    def subscribe_to_balance_updates(
+        self, callback: Callback | None = None, *, timeout: float | None = None
+    ) -> Subscription:
+        """Stream the account's balance changes (§3.5, topic ``asset/change``).
+
+        ``event.data`` is a :class:`exwire.coinsuper.models.BalanceUpdate` listing the
+        changed currencies with exact ``Decimal`` balances (the wire sends numbers with up
+        to 30 decimals). Coinsuper's API team must enable this topic for the account;
+        otherwise the broker refuses it (``InvalidRequest``).
+
+        Args:
+            callback: ``callback(event)``, run on a dispatcher lane (never the reader), in
+                order per subscription; backlog beyond ``queue_size`` follows the client's
+                ``overflow`` policy. ``None`` makes a pull subscription.
+            timeout: seconds to wait for the connection and the SUBACK (``None``: ``request_timeout``).
+
+        Raises:
+            ConfigurationError: credentials without ``key``, ``secret`` and ``email``, or a
+                non-callable callback (nothing is sent).
+            InvalidState: the client is closed.
+            ConnectError: the private connection could not be opened; a CONNACK refusal is
+                chained as the cause (``AuthenticationError`` for a wrong key, secret or e-mail).
+            InvalidRequest: the broker refused the topic (SUBACK 0x80).
+            ConnectionClosed, RequestTimeout: no SUBACK; the subscription is removed.
+        """
+        return self._subscribe_private("balances", self._topics.balances, callback, timeout)
+
+    def subscribe_to_order_updates(
+        self, callback: Callback | None = None, *, timeout: float | None = None
+    ) -> Subscription:
+        """Stream the account's order creations and cancellations (§3.6, topic ``order/change``).
+
+        ``event.data`` is an :class:`exwire.coinsuper.models.OrderUpdate` (one event per
+        order, also when a publish carries several). Fills come from
+        :meth:`subscribe_to_user_trade_updates`. Coinsuper says events may be omitted or
+        duplicated.
+
+        Arguments, callback thread and errors as :meth:`subscribe_to_balance_updates`.
+        """
+        return self._subscribe_private("orders", self._topics.orders, callback, timeout)
+
+    def subscribe_to_user_trade_updates(
+        self, callback: Callback | None = None, *, timeout: float | None = None
+    ) -> Subscription:
+        """Stream the fills of the account's orders (§3.7, topic ``trade/change``).
+
+        ``event.data`` is an :class:`exwire.coinsuper.models.UserTrade` (one event per
+        fill). Coinsuper sends no fee. Events may be omitted or duplicated.
+
+        Arguments, callback thread and errors as :meth:`subscribe_to_balance_updates`.
+        """
+        return self._subscribe_private("user_trades", self._topics.user_trades, callback, timeout)
+
+    def close(self, timeout: float | None = 5.0) -> None:
+        """Close every MQTT connection (sending DISCONNECT) and stop every thread the client started.
+
+        Pending subscribe calls fail with ``ConnectionClosed``; pull subscriptions end.
+        Idempotent; safe to call from a callback (the calling lane is not joined).
+
+        Args:
+            timeout: total seconds to wait for threads to finish; ``None`` waits without limit.
+        """
+        with self._connections_lock:
+            self._connections_frozen = True
+            retiring = list(self._retiring)
+        deadline = Deadline(timeout)
+        super().close(deadline.remaining())
+        for connection in retiring:  # being closed by a concurrent unsubscribe: wait for its threads
+            connection.close(deadline.remaining())
+
+    # -- connections ----------------------------------------------------------------------
+
+    def _subscribe_public(
+        self, label: str, sub_topic: str, topic: str, callback: Callback | None, timeout: float | None
+    ) -> Subscription:
+        signing.check_credentials(self.credentials, private=False)
+        hashed = topic if self._client_id_topic == "full" else sub_topic
+        credentials = self.credentials
+
+        def login() -> Login:
+            return signing.public_login(credentials, hashed)
+
+        return self._subscribe_on(label, login, topic, label, callback, timeout)
+
+    def _subscribe_private(
+        self, label: str, topics: Callable[[str], tuple[str, str]], callback: Callback | None, timeout: float | None
+    ) -> Subscription:
+        signing.check_credentials(self.credentials, private=True)
+        credentials = self.credentials
+        _, topic = topics(credentials.email)  # type: ignore[union-attr, arg-type]
+
+        def login() -> Login:  # the password signs the time of each connect (§2.2)
+            return signing.private_login(credentials, time.time_ns() // 1_000_000)
+
+        return self._subscribe_on(_PRIVATE, login, topic, label, callback, timeout)
+
+    def _subscribe_on(
+        self,
+        name: str,
+        login: Callable[[], Login],
+        topic: str,
+        label: str,
+        callback: Callback | None,
+        timeout: float | None,
+    ) -> Subscription:
+        if callback is not None and not callable(callback):
+            raise ConfigurationError(f"callback must be callable, got {type(callback).__name__}")
+        self._check_open()
+        timeout = self._timeout(timeout)
+        for _ in range(3):
+            connection = self._connection(name, login)
+            try:
+                return self._subscribe(connection, topic=label, keys=[topic], callback=callback, timeout=timeout)
+            except BaseException as exc:
+                replaced = self._connections.get(name) is not connection
+                self._release(connection)
+                # A concurrent unsubscribe closed this connection with its last subscription
+                # between our lookup and our use of it: start again on a new one.
+                if not (replaced and isinstance(exc, (InvalidState, ConnectionClosed)) and not self.closed):
+                    raise
+                self.log.debug("%s closed under a new subscription; retrying on a new connection", name)
+        raise ConnectionClosed(f"coinsuper {name}: the connection kept closing under the subscription")
+
+    def _connection(self, name: str, login: Callable[[], Login]) -> Connection:
+        with self._connections_lock:
+            if self._connections_frozen:
+                raise InvalidState("the coinsuper client is closed")
+            connection = self._connections.get(name)
+            if connection is None:
+                protocol = CoinsuperProtocol(self.environment)
+                factory = self._transport_factory_for(login)
+                connection = self._add_connection(name, self.url, protocol, transport_factory=factory)
+            return connection
+
+    def _transport_factory_for(self, login: Callable[[], Login]) -> Callable[[], Any]:
+        if self._custom_transport is not None:
+            return self._custom_transport
+        keepalive, ssl_context, tls_insecure = self.keepalive_interval, self._ssl_context, self._tls_insecure
+        return lambda: MqttTransport(
+            login, keepalive_interval=keepalive, ssl_context=ssl_context, tls_insecure=tls_insecure
+        )
+
+    def _release(self, connection: Connection) -> bool:
+        """Close ``connection`` if no active subscription uses it; return whether it is gone."""
+        with self._connections_lock:
+            if self._connections_frozen or self._connections.get(connection.name) is not connection:
+                return True
+            if any(s.connection_name == connection.name for s in self._registry.active()):
+                return False
+            del self._connections[connection.name]
+            self._retiring.add(connection)
+        try:
+            connection.close(self._timeout(None))
+        finally:
+            with self._connections_lock:
+                self._retiring.discard(connection)
+        return True
+
+    # -- wire (§4) ------------------------------------------------------------------------
+
+    def _unsubscribe(self, subscription: Subscription, timeout: float | None) -> None:
+        freed = self._registry.remove(subscription)
+        if not freed or self._closed.is_set():
+            return
+        connection = self._connections.get(subscription.connection_name)
+        if connection is None or self._release(connection):
+            return  # closed with its last subscription: DISCONNECT ends the broker's session
+        if not connection.is_ready:
+            return  # a reconnect will not resubscribe it
+        try:
+            self._wire_unsubscribe(connection, freed, self._timeout(timeout))
+        except Exception as exc:
+            # The stream is already stopped locally; late publishes match no route.
+            self.log.warning("unsubscribing %s failed: %s", subscription.topic, exc)
+
+    def _on_open(self, connection: Connection) -> None:
+        """Runs after every (re)connect: resubscribe the connection's active topics.
+
+        All topics go in one SUBSCRIBE. When the broker now refuses some of them (SUBACK
+        0x80, e.g. the asset topic's approval was withdrawn), each topic is retried alone
+        and only the refused ones end (their subscriptions stop, ``on_callback_error``
+        hears why) instead of failing the whole session and reconnecting for ever. Other
+        failures propagate: the connection drops and backs off again.
+        """
+        keys = list(dict.fromkeys(
+            key for subscription in self._registry.active()
+            if subscription.connection_name == connection.name for key in subscription.keys
+        ))
+        if not keys:
+            return
+        deadline = Deadline(self.request_timeout)
+        try:
+            self._wire_subscribe(connection, keys, deadline.remaining())
+            return
+        except InvalidRequest as exc:
+            if len(keys) == 1:
+                self._subscription_ended(keys[0], exc)
+            else:
+                self.log.warning("resubscribing on %s: %s; retrying topic by topic", connection.name, exc)
+                for key in keys:
+                    try:
+                        self._wire_subscribe(connection, [key], deadline.remaining())
+                    except InvalidRequest as refused:
+                        self._subscription_ended(key, refused)
+        if not any(s.connection_name == connection.name for s in self._registry.active()):
+            self._release(connection)  # nothing left to stream here (we are on its resync thread)
+
+    def _wire_subscribe(self, connection: Connection, keys: list[Hashable], timeout: float | None) -> None:
+        protocol: CoinsuperProtocol = connection.protocol  # type: ignore[assignment]
+        key, frame = protocol.subscribe([str(k) for k in keys])
+        try:
+            connection.request(key, frame, timeout, wait_ready=False)
+        except BaseException:
+            protocol.forget(key)
+            raise
+
+    def _wire_unsubscribe(self, connection: Connection, keys: list[Hashable], timeout: float | None) -> None:
+        protocol: CoinsuperProtocol = connection.protocol  # type: ignore[assignment]
+        key, frame = protocol.unsubscribe([str(k) for k in keys])
+        try:
+            connection.request(key, frame, timeout, wait_ready=False)
+        except BaseException:
+            protocol.forget(key)
+            raise
+
+
+def _slash(symbol: str) -> str:
+    return topic_symbol(symbol).replace("_", "/", 1)
+
+
+def _order_book_step(step: Any) -> OrderBookStep:
+    if isinstance(step, OrderBookStep):
+        return step
+    allowed = ", ".join(member.value for member in OrderBookStep)
+    try:
+        value = to_decimal(step, "step")
+    except ConfigurationError:
+        raise ConfigurationError(f"step must be one of {allowed}, got {step!r}") from None
+    for member in OrderBookStep:
+        if member.size == value:
+            return member
+    raise ConfigurationError(f"step must be one of {allowed}, got {step!r}")
+
+
+def _kline_interval(interval: Any) -> KlineInterval:
+    if isinstance(interval, bool):
+        interval = None
+    try:
+        return KlineInterval(interval)
+    except ValueError:
+        allowed = ", ".join(str(int(member)) for member in KlineInterval)
+        raise ConfigurationError(f"interval must be one of {allowed} milliseconds, got {interval!r}") from None

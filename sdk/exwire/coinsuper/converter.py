@@ -1,0 +1,320 @@
+"""Coinsuper MQTT payloads → :mod:`exwire.coinsuper.models`.
+
+The only module that knows Coinsuper's JSON field names. Section numbers refer to
+``reference/protocols/coinsuper.md`` §3.
+
+Payloads are parsed by :func:`loads`, which turns every JSON number with a fraction
+into ``Decimal`` straight from its text (``parse_float=Decimal``): the asset payload
+carries numbers such as ``0.738763122563248000000000000000`` that a float would round.
+Market data sends money as strings; private payloads may send strings or numbers, so
+every money field goes through :func:`exwire._core.codec.decimal_from_wire`, which is
+exact for ``str``, ``int`` and ``Decimal``. Times are epoch milliseconds (an ``int`` or,
+in the fill payload, a string). Ids are kept as strings whatever their JSON type.
+
+Every function raises :class:`exwire.errors.DecodeError` (cause chained) when the
+payload does not have the documented shape; it never returns a partial model. Fields the
+doc marks optional or unsure become ``None`` when absent.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from exwire._core.codec import decimal_from_wire, epoch_ms_to_datetime
+from exwire.coinsuper.models import (
+    Balance,
+    BalanceUpdate,
+    DepthLevel,
+    Kline,
+    KlineInterval,
+    MarketDepth,
+    MatchType,
+    OrderBookSnapshot,
+    OrderBookStep,
+    OrderState,
+    OrderType,
+    OrderUpdate,
+    Trade,
+    UserTrade,
+)
+from exwire.errors import DecodeError
+from exwire.models import Level, Side
+
+__all__ = [
+    "loads",
+    "market_depth_from_wire",
+    "order_book_from_wire",
+    "kline_from_wire",
+    "trades_from_wire",
+    "balance_update_from_wire",
+    "order_updates_from_wire",
+    "user_trades_from_wire",
+]
+
+_MALFORMED = (KeyError, IndexError, TypeError, ValueError, AttributeError, ArithmeticError)
+_SIDES = {"BUY": Side.BUY, "SELL": Side.SELL}
+
+T = TypeVar("T")
+
+
+def loads(payload: str | bytes) -> Any:
+    """Parse a JSON payload, keeping every fractional number exact as ``Decimal``.
+
+    Raises:
+        DecodeError: the payload is not UTF-8 JSON.
+    """
+    try:
+        return json.loads(payload, parse_float=Decimal)
+    except (ValueError, TypeError) as error:  # UnicodeDecodeError is a ValueError
+        raise DecodeError(f"coinsuper payload is not JSON: {error}", payload) from error
+
+
+def _malformed(kind: str, error: BaseException) -> DecodeError:
+    return DecodeError(f"malformed coinsuper {kind} payload: {error!r}")
+
+
+def _decode(kind: str, build: Callable[[], T]) -> T:
+    try:
+        return build()
+    except DecodeError:
+        raise
+    except _MALFORMED as error:
+        raise _malformed(kind, error) from error
+
+
+def _decimal(value: Any) -> Decimal:
+    if value is None:
+        raise ValueError("missing number")
+    return decimal_from_wire(value)
+
+
+def _optional_decimal(value: Any) -> Decimal | None:
+    return None if value is None or value == "" else decimal_from_wire(value)
+
+
+def _time(value: Any) -> datetime:
+    if value is None:
+        raise ValueError("missing time")
+    return epoch_ms_to_datetime(value)
+
+
+def _optional_time(value: Any) -> datetime | None:
+    return None if value is None or value == "" else epoch_ms_to_datetime(value)
+
+
+def _id(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or value == "":
+        raise ValueError(f"not an id: {value!r}")
+    return str(value)
+
+
+def _side(value: Any) -> Side:
+    # A side cannot be "unknown": a value other than BUY/SELL makes the payload undecodable.
+    return _SIDES[value.upper()]
+
+
+def _symbol(payload: dict[str, Any], fallback: str) -> str:
+    symbol = payload.get("symbol")
+    return symbol if isinstance(symbol, str) and symbol else fallback
+
+
+def market_depth_from_wire(payload: dict[str, Any], symbol: str) -> MarketDepth:
+    """Decode a depth-chart payload (§3.1). ``stepValue`` (deprecated) is ignored.
+
+    Args:
+        payload: the parsed JSON object.
+        symbol: the pair of the topic, used when the payload carries none.
+    """
+
+    def build() -> MarketDepth:
+        def levels(side: str) -> tuple[DepthLevel, ...]:
+            return tuple(DepthLevel(_decimal(level["price"]), _decimal(level["quantity"])) for level in payload[side])
+
+        return MarketDepth(
+            _symbol(payload, symbol),
+            levels("asks"),
+            levels("bids"),
+            _optional_decimal(payload.get("depthPercent")),
+            _optional_decimal(payload.get("asksMinPrice")),
+            _optional_decimal(payload.get("bidsMaxPrice")),
+        )
+
+    return _decode("depth", build)
+
+
+def order_book_from_wire(payload: dict[str, Any], symbol: str, step: OrderBookStep | str) -> OrderBookSnapshot:
+    """Decode an order book payload (§3.2). ``amount`` (deprecated) is ignored.
+
+    Args:
+        payload: the parsed JSON object.
+        symbol: the pair of the topic, used when the payload carries none.
+        step: the step of the topic, used when the payload carries none.
+    """
+
+    def build() -> OrderBookSnapshot:
+        def levels(side: str) -> tuple[Level, ...]:
+            return tuple(Level(_decimal(level["limitPrice"]), _decimal(level["quantity"])) for level in payload[side])
+
+        wire_step = payload.get("step", step)
+        try:
+            book_step: OrderBookStep | str = OrderBookStep(str(wire_step))
+        except ValueError:
+            book_step = str(wire_step)
+        limit_size = payload.get("limitSize")
+        return OrderBookSnapshot(
+            _symbol(payload, symbol),
+            book_step,
+            levels("asks"),
+            levels("bids"),
+            None if limit_size is None else int(limit_size),
+            _optional_time(payload.get("timestamp")),
+        )
+
+    return _decode("orderBook", build)
+
+
+def kline_from_wire(payload: dict[str, Any], symbol: str, interval: KlineInterval | int) -> Kline:
+    """Decode a kline payload (§3.3): ``first``/``max``/``min``/``last``/``quantity``/``timestamp``.
+
+    Args:
+        payload: the parsed JSON object.
+        symbol: the pair of the topic, used when the payload carries none.
+        interval: the candle length in milliseconds, from the topic.
+    """
+
+    def build() -> Kline:
+        try:
+            kline_interval: KlineInterval | int = KlineInterval(int(interval))
+        except ValueError:
+            kline_interval = int(interval)
+        return Kline(
+            _symbol(payload, symbol),
+            kline_interval,
+            _time(payload["timestamp"]),
+            _decimal(payload["first"]),
+            _decimal(payload["max"]),
+            _decimal(payload["min"]),
+            _decimal(payload["last"]),
+            _decimal(payload["quantity"]),
+        )
+
+    return _decode("kline", build)
+
+
+def trades_from_wire(payload: list[dict[str, Any]], symbol: str) -> list[Trade]:
+    """Decode a real-time transactions payload (§3.4): an array of trades, newest first.
+
+    The list keeps the wire order; de-duplication across publishes is the protocol's job.
+
+    Raises:
+        DecodeError: not an array, a missing field, or an ``action`` other than BUY/SELL.
+    """
+
+    def build() -> list[Trade]:
+        if not isinstance(payload, list):
+            raise TypeError(f"expected an array, got {type(payload).__name__}")
+        return [
+            Trade(
+                _symbol(item, symbol),
+                _decimal(item["price"]),
+                _decimal(item["quantity"]),
+                _side(item["action"]),
+                _time(item["timestamp"]),
+            )
+            for item in payload
+        ]
+
+    return _decode("tickers", build)
+
+
+def balance_update_from_wire(payload: dict[str, Any]) -> BalanceUpdate:
+    """Decode an asset-change payload (§3.5); ``total``/``available`` are JSON numbers of up to 30 decimals."""
+
+    def build() -> BalanceUpdate:
+        balances = tuple(
+            Balance(
+                str(item["currency"]),
+                _decimal(item["total"]),
+                _decimal(item["available"]),
+                _optional_time(item.get("utcUpdate")),
+            )
+            for item in payload["asset"]
+        )
+        user_no = payload.get("userNo")
+        email = payload.get("email")
+        return BalanceUpdate(
+            balances,
+            None if user_no is None else _id(user_no),
+            None if email is None else str(email),
+            _optional_time(payload.get("timestamp")),
+        )
+
+    return _decode("asset", build)
+
+
+def _objects(payload: Any) -> list[dict[str, Any]]:
+    # §3.6/§3.7: whether a private payload is one object or an array is not documented.
+    if isinstance(payload, dict):
+        return [payload]
+    if isinstance(payload, list) and all(isinstance(item, dict) for item in payload):
+        return payload
+    raise TypeError(f"expected an object or an array of objects, got {type(payload).__name__}")
+
+
+def _order_update(item: dict[str, Any]) -> OrderUpdate:
+    state = item.get("state")
+    action = item.get("action")
+    symbol = item.get("symbol")
+    return OrderUpdate(
+        _id(item["orderNo"]),
+        None if symbol is None else str(symbol),
+        None if state is None else OrderState(str(state)),
+        None if action is None else _side(action),
+        _optional_decimal(item.get("quantity")),
+        _optional_decimal(item.get("quantityRemaining")),
+        _optional_decimal(item.get("priceLimit")),
+        _optional_decimal(item.get("priceAverage")),
+        _optional_decimal(item.get("amount")),
+        _optional_decimal(item.get("amountRemaining")),
+        _optional_decimal(item.get("fee")),
+        _optional_time(item.get("utcCreate")),
+        _optional_time(item.get("utcUpdate")),
+    )
+
+
+def order_updates_from_wire(payload: Any) -> list[OrderUpdate]:
+    """Decode an order-status payload (§3.6): one object or an array of them (the doc has no sample).
+
+    Raises:
+        DecodeError: no ``orderNo``, a number or time that is not one, or an unknown side.
+    """
+    return _decode("order change", lambda: [_order_update(item) for item in _objects(payload)])
+
+
+def _user_trade(item: dict[str, Any]) -> UserTrade:
+    order_type = item.get("orderType")
+    match_type = item.get("matchType")
+    return UserTrade(
+        _id(item["dealNo"]),
+        _id(item["orderNo"]),
+        str(item["symbol"]),
+        _side(item["action"]),
+        None if order_type is None else OrderType(str(order_type)),
+        None if match_type is None else MatchType(str(match_type)),
+        _decimal(item["price"]),
+        _decimal(item["quantity"]),
+        _time(item["utcDeal"]),
+    )
+
+
+def user_trades_from_wire(payload: Any) -> list[UserTrade]:
+    """Decode an order-transaction (fill) payload (§3.7): one object or an array of them.
+
+    Raises:
+        DecodeError: a missing field or an unknown side.
+    """
+    return _decode("trade change", lambda: [_user_trade(item) for item in _objects(payload)])

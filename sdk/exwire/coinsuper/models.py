@@ -1,0 +1,309 @@
+"""Typed models of Coinsuper's MQTT payloads (``reference/protocols/coinsuper.md`` §3).
+
+Field names are Python's; the wire names (``limitPrice``, ``utcDeal`` ...) live only
+in :mod:`exwire.coinsuper.converter`. Prices are in quote currency per unit of base
+currency, quantities in base currency, times are aware UTC ``datetime`` (the wire
+sends epoch milliseconds). Ids (``orderNo``, ``dealNo``, ``userNo``) stay strings:
+they are 19-digit numbers. Symbols use the slash form ``"BTC/USD"``.
+
+Every model is an attrs ``frozen`` class, immutable and safe to share between threads.
+Enums derived from :class:`exwire._core.codec.OpenEnum` keep values this version
+does not know (``is_known`` is then ``False``).
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from decimal import Decimal, localcontext
+
+import attrs
+
+from exwire._core.codec import OpenEnum
+from exwire.models import Level, Side
+
+__all__ = [
+    "OrderBookStep",
+    "KlineInterval",
+    "OrderState",
+    "OrderType",
+    "MatchType",
+    "DepthLevel",
+    "MarketDepth",
+    "OrderBookSnapshot",
+    "Kline",
+    "Trade",
+    "Balance",
+    "BalanceUpdate",
+    "OrderUpdate",
+    "UserTrade",
+]
+
+_EXACT_PRECISION = 200  # digits: plenty for any balance difference Coinsuper can send
+
+
+class OrderBookStep(enum.Enum):
+    """Price aggregation steps of the order book topic (§3.2), valued as the topic spells them.
+
+    ``ONE``, ``TENTH`` and ``HUNDREDTH`` apply to fiat-quoted pairs (``BTC/USD``); the
+    others to crypto-quoted pairs (``ETC/BTC``). Closed on purpose: the step is chosen by
+    the subscriber, so an unsupported one is a caller error.
+    """
+
+    ONE = "1.0"
+    TENTH = "0.1"
+    HUNDREDTH = "0.01"
+    TEN_THOUSANDTH = "0.0001"
+    MILLIONTH = "0.000001"
+    HUNDRED_MILLIONTH = "0.00000001"
+
+    @property
+    def size(self) -> Decimal:
+        """The step as a number, e.g. ``Decimal("0.01")``."""
+        return Decimal(self.value)
+
+
+class KlineInterval(enum.IntEnum):
+    """Kline (candle) lengths of the kline topic, valued in milliseconds as the topic carries them (§3.3).
+
+    The doc labels 604800000 "1 Month" but it is 7 days: it is ``ONE_WEEK`` here.
+    """
+
+    ONE_MINUTE = 60_000
+    FIVE_MINUTES = 300_000
+    FIFTEEN_MINUTES = 900_000
+    THIRTY_MINUTES = 1_800_000
+    ONE_HOUR = 3_600_000
+    TWO_HOURS = 7_200_000
+    FOUR_HOURS = 14_400_000
+    SIX_HOURS = 21_600_000
+    TWELVE_HOURS = 43_200_000
+    ONE_DAY = 86_400_000
+    ONE_WEEK = 604_800_000
+
+    @property
+    def seconds(self) -> float:
+        """The candle length in seconds."""
+        return self.value / 1000
+
+
+class OrderState(OpenEnum):
+    """An order's state in order-status updates (§3.6): only creation and cancellation are pushed."""
+
+    NEW = "NEW"
+    CANCEL = "CANCEL"
+
+
+class OrderType(OpenEnum):
+    """The order type of a fill (§3.7)."""
+
+    MARKET = "MKT"
+    LIMIT = "LMT"
+
+
+class MatchType(OpenEnum):
+    """Whether a fill was passive (``MAKER``) or active (``TAKER``) (§3.7)."""
+
+    MAKER = "MAKER"
+    TAKER = "TAKER"
+
+
+@attrs.frozen
+class DepthLevel:
+    """One bucket of the depth chart (§3.1).
+
+    Attributes:
+        price: the bucket's price.
+        quantity: the **cumulative** quantity from the best price up to this bucket, in
+            base currency (inferred from the doc's sample: it rises away from the mid).
+    """
+
+    price: Decimal
+    quantity: Decimal
+
+
+@attrs.frozen
+class MarketDepth:
+    """Depth-chart data of one pair, a full replacement on each update (§3.1).
+
+    Attributes:
+        symbol: the pair, e.g. ``"BTC/USD"``.
+        asks: buckets above the mid, nearest first (50 in production).
+        bids: buckets below the mid, nearest first.
+        depth_percent: the depth percentage parameter (``0.01`` in the doc's sample).
+        best_ask: the lowest ask price (``asksMinPrice``), or ``None`` if absent.
+        best_bid: the highest bid price (``bidsMaxPrice``), or ``None`` if absent.
+    """
+
+    symbol: str
+    asks: tuple[DepthLevel, ...]
+    bids: tuple[DepthLevel, ...]
+    depth_percent: Decimal | None
+    best_ask: Decimal | None
+    best_bid: Decimal | None
+
+
+@attrs.frozen
+class OrderBookSnapshot:
+    """The top of one pair's order book at one aggregation step; each update replaces the book (§3.2).
+
+    Attributes:
+        symbol: the pair, e.g. ``"BTC/USD"``.
+        step: the aggregation step.
+        asks: levels by ascending price (``limitPrice``, ``quantity``).
+        bids: levels by descending price.
+        limit_size: the number of levels pushed per side (15 in production), or ``None``.
+        timestamp: when the exchange built the snapshot.
+    """
+
+    symbol: str
+    step: OrderBookStep | str
+    asks: tuple[Level, ...]
+    bids: tuple[Level, ...]
+    limit_size: int | None
+    timestamp: datetime | None
+
+
+@attrs.frozen
+class Kline:
+    """The running candle of one pair and interval (§3.3); upsert by ``open_time``.
+
+    Attributes:
+        symbol: the pair.
+        interval: the candle length (from the topic).
+        open_time: the candle's start (``timestamp``).
+        open, high, low, close: prices (``first``, ``max``, ``min``, ``last``).
+        volume: traded quantity in base currency (``quantity``).
+    """
+
+    symbol: str
+    interval: KlineInterval | int
+    open_time: datetime
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: Decimal
+
+
+@attrs.frozen
+class Trade:
+    """One public trade (§3.4). Coinsuper sends no trade id.
+
+    Attributes:
+        symbol: the pair.
+        price: trade price.
+        quantity: trade quantity in base currency.
+        side: the taker's side (``action``).
+        timestamp: when the trade happened.
+    """
+
+    symbol: str
+    price: Decimal
+    quantity: Decimal
+    side: Side
+    timestamp: datetime
+
+
+@attrs.frozen
+class Balance:
+    """One currency's balance after a change (§3.5).
+
+    Attributes:
+        currency: e.g. ``"BTC"``.
+        total: total balance.
+        available: the part free to trade.
+        updated_at: when the balance last changed (``utcUpdate``), or ``None``.
+    """
+
+    currency: str
+    total: Decimal
+    available: Decimal
+    updated_at: datetime | None
+
+    @property
+    def frozen(self) -> Decimal:
+        """The part held by open orders: ``total - available`` (not sent by Coinsuper), exact.
+
+        Computed with enough precision for the 30-decimal balances of §3.5 (the default
+        decimal context keeps only 28 digits).
+        """
+        with localcontext() as context:
+            context.prec = _EXACT_PRECISION
+            return self.total - self.available
+
+
+@attrs.frozen
+class BalanceUpdate:
+    """The changed balances of the account (§3.5).
+
+    Attributes:
+        balances: the changed currencies only.
+        user_no: Coinsuper's user number (a string of digits), or ``None``.
+        email: the account e-mail, or ``None``.
+        timestamp: when the exchange queried the balances, or ``None``.
+    """
+
+    balances: tuple[Balance, ...]
+    user_no: str | None
+    email: str | None
+    timestamp: datetime | None
+
+
+@attrs.frozen
+class OrderUpdate:
+    """An order was created or cancelled (§3.6). The doc gives no sample: absent fields are ``None``.
+
+    Attributes:
+        order_no: the order number (a string of digits).
+        symbol: the pair, or ``None``.
+        state: ``NEW`` or ``CANCEL`` (unknown values are kept).
+        side: buy or sell, or ``None``.
+        quantity: order quantity in base currency; ``quantity_remaining`` what is left.
+        limit_price: the limit price (``priceLimit``).
+        average_price: average fill price (``priceAverage``).
+        amount: order value in quote currency; ``amount_remaining`` what is left.
+        fee: fee charged so far.
+        created_at, updated_at: ``utcCreate`` / ``utcUpdate``.
+    """
+
+    order_no: str
+    symbol: str | None
+    state: OrderState | None
+    side: Side | None
+    quantity: Decimal | None
+    quantity_remaining: Decimal | None
+    limit_price: Decimal | None
+    average_price: Decimal | None
+    amount: Decimal | None
+    amount_remaining: Decimal | None
+    fee: Decimal | None
+    created_at: datetime | None
+    updated_at: datetime | None
+
+
+@attrs.frozen
+class UserTrade:
+    """One fill of the account's order (§3.7). The fee is not sent.
+
+    Attributes:
+        deal_no: the trade id (a string of digits).
+        order_no: the order id.
+        symbol: the pair.
+        side: the order's side.
+        order_type: market or limit.
+        match_type: maker or taker.
+        price: fill price.
+        quantity: fill quantity in base currency.
+        timestamp: when the fill happened (``utcDeal``).
+    """
+
+    deal_no: str
+    order_no: str
+    symbol: str
+    side: Side
+    order_type: OrderType | None
+    match_type: MatchType | None
+    price: Decimal
+    quantity: Decimal
+    timestamp: datetime

@@ -1,0 +1,431 @@
+"""Coinsuper "WebSocket API" (MQTT 3.1.1): the sans-I/O codec.
+
+Implements ``reference/protocols/coinsuper.md`` (doc versions v1.0.0β-R1.0.2): topics
+(§3), payload decoding (§3.1-§3.7, through :mod:`exwire.coinsuper.converter`), the
+subscribe/unsubscribe acknowledgements (§4) and the MQTT-level refusals (§2.3) mapped
+onto the exwire error tree through ``ERROR_TABLE``.
+
+Coinsuper is MQTT publish/subscribe, so the frames crossing the Transport seam are not
+JSON messages of the exchange but small MQTT events:
+
+* inbound, :class:`MqttFrame` objects made by :class:`exwire.coinsuper.transport.MqttTransport`
+  (a ``bytes`` subclass: the bytes are a PUBLISH payload, empty for acks; ``kind``,
+  ``topic``, ``ref``, ``packet_id`` and ``codes`` describe the packet);
+* outbound, JSON commands (``{"op": "subscribe", "ref": 7, "topics": [...], "qos": 0}``)
+  that the transport executes as MQTT SUBSCRIBE/UNSUBSCRIBE packets.
+
+The transport correlates SUBACK/UNSUBACK by MQTT packet id and reports the command's
+``ref``; requests are keyed ``("suback", ref)`` / ``("unsuback", ref)``. The MQTT log-on
+(CONNECT/CONNACK) happens inside the transport's ``open`` (see :mod:`~exwire.coinsuper.signing`).
+
+Routing keys are full MQTT topic strings (``exchange_ha_prod_hk/api/ws/v1/market/depth/BTC_USD``).
+"""
+
+from __future__ import annotations
+
+import collections
+import itertools
+import json
+from collections.abc import Hashable, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+from exwire._core.protocol import Event, Protocol, Reply, Update
+from exwire.coinsuper import converter
+from exwire.coinsuper.models import KlineInterval, OrderBookStep, Trade
+from exwire.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    DecodeError,
+    ExchangeError,
+    ExchangeUnavailable,
+    InvalidRequest,
+)
+from exwire.models import UpdateType
+
+__all__ = [
+    "ENVIRONMENT",
+    "ERROR_TABLE",
+    "map_error",
+    "MqttFrame",
+    "Command",
+    "decode_command",
+    "Topics",
+    "Route",
+    "parse_topic",
+    "topic_symbol",
+    "CoinsuperProtocol",
+]
+
+#: The production environment prefix of every topic (§1).
+ENVIRONMENT = "exchange_ha_prod_hk"
+
+#: MQTT-level refusals (§2.3; MQTT 3.1.1 §3.2.2.3 and §3.9.3) → exwire errors.
+#: Keys are (packet, code): CONNACK return codes and the SUBACK failure code 0x80.
+ERROR_TABLE: dict[tuple[str, int], tuple[type[ExchangeError], str]] = {
+    ("connack", 1): (InvalidRequest, "connection refused: unacceptable protocol version"),
+    ("connack", 2): (AuthenticationError, "connection refused: client identifier rejected"),
+    ("connack", 3): (ExchangeUnavailable, "connection refused: server unavailable"),
+    ("connack", 4): (AuthenticationError, "connection refused: bad user name or password"),
+    ("connack", 5): (AuthenticationError, "connection refused: not authorised"),
+    ("suback", 0x80): (InvalidRequest, "subscription refused"),
+}
+
+
+def map_error(packet: str, code: int, detail: str | None = None) -> ExchangeError:
+    """The exwire error for an MQTT refusal (``code`` is kept as the error's ``code``)."""
+    cls, message = ERROR_TABLE.get((packet, code), (ExchangeError, f"{packet} refused with code {code}"))
+    return cls("coinsuper", code, f"{message}: {detail}" if detail else message)
+
+
+# -- frames crossing the Transport seam ---------------------------------------------------
+
+
+class MqttFrame(bytes):
+    """An inbound MQTT event. The bytes are the PUBLISH payload (empty for acks), so logs
+    and ``keep_raw`` see the exchange's JSON text.
+
+    Attributes:
+        kind: ``"publish"``, ``"suback"`` or ``"unsuback"``.
+        topic: the PUBLISH topic, else ``None``.
+        ref: for acks, the ``ref`` of the command that caused them (``None`` if unknown).
+        packet_id: the MQTT packet identifier, when there is one.
+        codes: SUBACK return codes, one per topic (0-2 granted QoS, 0x80 failure).
+    """
+
+    kind: str
+    topic: str | None
+    ref: int | None
+    packet_id: int | None
+    codes: tuple[int, ...]
+
+    def __new__(
+        cls,
+        kind: str,
+        payload: bytes | str = b"",
+        *,
+        topic: str | None = None,
+        ref: int | None = None,
+        packet_id: int | None = None,
+        codes: Sequence[int] = (),
+    ) -> MqttFrame:
+        frame = super().__new__(cls, payload.encode("utf-8") if isinstance(payload, str) else payload)
+        frame.kind = kind
+        frame.topic = topic
+        frame.ref = ref
+        frame.packet_id = packet_id
+        frame.codes = tuple(codes)
+        return frame
+
+    @classmethod
+    def publish(cls, topic: str, payload: bytes | str, packet_id: int | None = None) -> MqttFrame:
+        """A PUBLISH received on ``topic``; a ``str`` payload is encoded as UTF-8."""
+        return cls("publish", payload, topic=topic, packet_id=packet_id)
+
+    @classmethod
+    def suback(cls, ref: int | None, codes: Sequence[int], packet_id: int | None = None) -> MqttFrame:
+        """A SUBACK answering the command ``ref``, with one return code per topic."""
+        return cls("suback", ref=ref, packet_id=packet_id, codes=codes)
+
+    @classmethod
+    def unsuback(cls, ref: int | None, packet_id: int | None = None) -> MqttFrame:
+        """An UNSUBACK answering the command ``ref``."""
+        return cls("unsuback", ref=ref, packet_id=packet_id)
+
+    def __repr__(self) -> str:
+        if self.kind == "publish":
+            return f"MqttFrame('publish', topic={self.topic!r}, {len(self)} bytes)"
+        return f"MqttFrame({self.kind!r}, ref={self.ref}, codes={self.codes})"
+
+    def __reduce__(self) -> Any:  # bytes subclasses with attributes need this to pickle/copy
+        return (_rebuild_frame, (self.kind, bytes(self), self.topic, self.ref, self.packet_id, self.codes))
+
+
+def _rebuild_frame(kind, payload, topic, ref, packet_id, codes) -> MqttFrame:  # type: ignore[no-untyped-def]
+    return MqttFrame(kind, payload, topic=topic, ref=ref, packet_id=packet_id, codes=codes)
+
+
+class Command(NamedTuple):
+    """An outbound command, decoded by the transport from the protocol's frame."""
+
+    op: str  # "subscribe" | "unsubscribe"
+    ref: int
+    topics: tuple[str, ...]
+    qos: int = 0
+
+
+def decode_command(frame: str | bytes) -> Command:
+    """Read a command frame built by :class:`CoinsuperProtocol`.
+
+    Raises:
+        ValueError: not a command frame.
+    """
+    message = json.loads(frame)
+    if message.get("op") not in ("subscribe", "unsubscribe") or not message.get("topics"):
+        raise ValueError(f"not a coinsuper transport command: {frame!r}")
+    return Command(message["op"], int(message["ref"]), tuple(message["topics"]), int(message.get("qos", 0)))
+
+
+# -- topics (§3) ---------------------------------------------------------------------------
+
+
+def topic_symbol(symbol: Any) -> str:
+    """``"btc/usd"`` → ``"BTC_USD"``, the topic form of a pair (§3).
+
+    Raises:
+        ConfigurationError: not a ``BASE/QUOTE`` string.
+    """
+    if not isinstance(symbol, str) or symbol.count("/") != 1:
+        raise ConfigurationError(f"a Coinsuper symbol looks like 'BTC/USD', got {symbol!r}")
+    base, quote = (part.strip().upper() for part in symbol.split("/"))
+    if not base or not quote or not (base + quote).isalnum():
+        raise ConfigurationError(f"a Coinsuper symbol looks like 'BTC/USD', got {symbol!r}")
+    return f"{base}_{quote}"
+
+
+class Topics:
+    """Builds the topic strings of one environment (§3). Pure; safe from any thread.
+
+    Each method returns ``(sub_topic, full_topic)``: the full topic is subscribed; which
+    of the two is hashed into a public client id is the client's ``client_id_topic`` choice.
+    """
+
+    def __init__(self, environment: str = ENVIRONMENT) -> None:
+        self.environment = environment
+
+    def _pair(self, sub_topic: str) -> tuple[str, str]:
+        return sub_topic, self.environment + sub_topic
+
+    def market_depth(self, symbol: str) -> tuple[str, str]:
+        """§3.1 ``/api/ws/v1/market/depth/{SYMBOL}``."""
+        return self._pair(f"/api/ws/v1/market/depth/{topic_symbol(symbol)}")
+
+    def order_book(self, symbol: str, step: OrderBookStep) -> tuple[str, str]:
+        """§3.2 ``/api/ws/v1/market/orderBook/{SYMBOL}/{step}``."""
+        return self._pair(f"/api/ws/v1/market/orderBook/{topic_symbol(symbol)}/{step.value}")
+
+    def kline(self, symbol: str, interval: KlineInterval) -> tuple[str, str]:
+        """§3.3 ``/api/ws/v1/market/kline/{SYMBOL}/{range_ms}``."""
+        return self._pair(f"/api/ws/v1/market/kline/{topic_symbol(symbol)}/{int(interval)}")
+
+    def trades(self, symbol: str) -> tuple[str, str]:
+        """§3.4 ``/api/ws/v1/market/tickers/{SYMBOL}``."""
+        return self._pair(f"/api/ws/v1/market/tickers/{topic_symbol(symbol)}")
+
+    def balances(self, email: str) -> tuple[str, str]:
+        """§3.5 ``/api/ws/personal/v1/asset/change/{email}``."""
+        return self._pair(f"/api/ws/personal/v1/asset/change/{email}")
+
+    def orders(self, email: str) -> tuple[str, str]:
+        """§3.6 ``/ws/personal/v1/order/change/{email}`` (no ``/api`` segment, as the doc prints it)."""
+        return self._pair(f"/ws/personal/v1/order/change/{email}")
+
+    def user_trades(self, email: str) -> tuple[str, str]:
+        """§3.7 ``/ws/personal/v1/trade/change/{email}`` (the doc's heading says order/change: a copy error)."""
+        return self._pair(f"/ws/personal/v1/trade/change/{email}")
+
+
+class Route(NamedTuple):
+    """What a topic carries: ``kind`` is depth, orderBook, kline, tickers, asset, order or trade."""
+
+    kind: str
+    symbol: str | None  # slash form
+    parameter: str | None  # step, range (ms) or e-mail
+
+
+_PUBLIC_PATTERNS = {  # sub-topic segments after /api/ws/v1/market/ → (kind, extra segment count)
+    "depth": 0,
+    "orderBook": 1,
+    "kline": 1,
+    "tickers": 0,
+}
+
+
+def parse_topic(topic: str, environment: str = ENVIRONMENT) -> Route:
+    """Recover the channel, pair and parameter of a full topic (§4: route by topic name).
+
+    Raises:
+        DecodeError: the topic is not one of §3's.
+    """
+    if not topic.startswith(environment + "/"):
+        raise DecodeError(f"topic outside environment {environment!r}: {topic!r}")
+    parts = topic[len(environment) + 1 :].split("/")
+    if parts[:4] == ["api", "ws", "v1", "market"] and len(parts) >= 6:
+        kind = parts[4]
+        extra = _PUBLIC_PATTERNS.get(kind)
+        if extra is not None and len(parts) == 6 + extra:
+            symbol = parts[5].replace("_", "/", 1)
+            return Route(kind, symbol, parts[6] if extra else None)
+    if parts[:5] == ["api", "ws", "personal", "v1", "asset"] and len(parts) >= 7 and parts[5] == "change":
+        return Route("asset", None, "/".join(parts[6:]))
+    private = parts[:3] == ["ws", "personal", "v1"] and len(parts) >= 6
+    if private and parts[3] in ("order", "trade") and parts[4] == "change":
+        return Route(parts[3], None, "/".join(parts[5:]))
+    raise DecodeError(f"unknown coinsuper topic {topic!r}")
+
+
+# -- the codec -------------------------------------------------------------------------------
+
+
+class _TradeWindow:
+    """De-duplicates the repeated last-N trades window of §3.4 (trades carry no id).
+
+    Trades are compared by (timestamp, price, quantity, side); only trades newer than the
+    newest seen (or, at that same millisecond, beyond the count already seen) are new.
+    """
+
+    __slots__ = ("last", "at_last")
+
+    def __init__(self) -> None:
+        self.last: datetime | None = None
+        self.at_last: collections.Counter[tuple[Decimal, Decimal, Any]] = collections.Counter()
+
+    def fresh(self, window: list[Trade]) -> list[Trade]:
+        """Return the trades not delivered yet, oldest first, and remember the window."""
+        ordered = sorted(reversed(window), key=lambda trade: trade.timestamp)  # the wire is newest first
+        last, seen = self.last, collections.Counter(self.at_last)
+        fresh: list[Trade] = []
+        for trade in ordered:
+            if last is None or trade.timestamp > last:
+                fresh.append(trade)
+            elif trade.timestamp == last:
+                key = (trade.price, trade.quantity, trade.side)
+                if seen[key] > 0:
+                    seen[key] -= 1
+                else:
+                    fresh.append(trade)
+        if ordered:
+            newest = ordered[-1].timestamp
+            at_newest = collections.Counter(
+                (t.price, t.quantity, t.side) for t in ordered if t.timestamp == newest
+            )
+            if last is None or newest > last:
+                self.last, self.at_last = newest, at_newest
+            elif newest == last:
+                self.at_last = self.at_last | at_newest
+        return fresh
+
+
+class CoinsuperProtocol(Protocol):
+    """Codec of one Coinsuper MQTT connection (one public topic, or the private topics).
+
+    Not thread-safe by itself, as the contract says: ``receive`` runs on the connection's
+    reader thread only; ``subscribe``/``unsubscribe`` may be called from any thread.
+
+    Args:
+        environment: the topic prefix (§1), ``exchange_ha_prod_hk`` in production.
+    """
+
+    exchange = "coinsuper"
+
+    def __init__(self, environment: str = ENVIRONMENT) -> None:
+        self.environment = environment
+        self._refs = itertools.count(1)
+        self._requested: dict[int, tuple[str, ...]] = {}
+        self._routes: dict[str, Route] = {}
+        self._trade_windows: dict[str, _TradeWindow] = {}
+
+    # -- requests (any thread) ---------------------------------------------------------
+
+    def subscribe(self, topics: Sequence[str], qos: int = 0) -> tuple[Hashable, str]:
+        """Build a SUBSCRIBE command; return ``(request key, frame)`` (§4)."""
+        return self._command("subscribe", topics, qos)
+
+    def unsubscribe(self, topics: Sequence[str]) -> tuple[Hashable, str]:
+        """Build an UNSUBSCRIBE command; return ``(request key, frame)`` (§4)."""
+        return self._command("unsubscribe", topics, None)
+
+    def _command(self, op: str, topics: Sequence[str], qos: int | None) -> tuple[Hashable, str]:
+        ref = next(self._refs)
+        topics = tuple(topics)
+        self._requested[ref] = topics
+        message: dict[str, Any] = {"op": op, "ref": ref, "topics": list(topics)}
+        if qos is not None:
+            message["qos"] = qos
+        key = ("suback" if op == "subscribe" else "unsuback", ref)
+        return key, json.dumps(message, separators=(",", ":"))
+
+    def forget(self, key: Hashable) -> None:
+        """Drop the bookkeeping of a request that will not be answered (timed out, connection lost)."""
+        self._requested.pop(key[1], None)  # type: ignore[index]
+
+    # -- inbound (reader thread) ---------------------------------------------------------
+
+    def receive(self, frame: str | bytes) -> Sequence[Event]:
+        """Turn one :class:`MqttFrame` into events: ``Update`` for a PUBLISH, ``Reply`` for an ack.
+
+        Raises:
+            DecodeError: not an MQTT event, an unknown topic, or a payload of the wrong shape.
+        """
+        kind = getattr(frame, "kind", None)
+        if kind == "publish":
+            return self._publish(frame)  # type: ignore[arg-type]
+        if kind == "suback":
+            return self._suback(frame)  # type: ignore[arg-type]
+        if kind == "unsuback":
+            if frame.ref is None:  # type: ignore[attr-defined]
+                return ()
+            self._requested.pop(frame.ref, None)  # type: ignore[attr-defined]
+            return (Reply(("unsuback", frame.ref), None),)  # type: ignore[attr-defined]
+        raise DecodeError("not an MQTT event of the coinsuper transport", frame)
+
+    def _suback(self, frame: MqttFrame) -> Sequence[Event]:
+        if frame.ref is None:
+            return ()
+        topics = self._requested.pop(frame.ref, ())
+        key = ("suback", frame.ref)
+        refused = [topics[i] if i < len(topics) else f"#{i}" for i, code in enumerate(frame.codes) if code >= 0x80]
+        if refused:
+            detail = "not permitted for this account or unknown topic: " + ", ".join(refused)
+            return (Reply(key, error=map_error("suback", 0x80, detail)),)
+        return (Reply(key, frame.codes),)
+
+    def _route(self, topic: str) -> Route:
+        route = self._routes.get(topic)
+        if route is None:
+            route = parse_topic(topic, self.environment)
+            self._routes[topic] = route
+        return route
+
+    def _publish(self, frame: MqttFrame) -> Sequence[Event]:
+        topic = frame.topic or ""
+        route = self._route(topic)
+        payload = converter.loads(frame)
+        kind = route.kind
+        symbol = route.symbol
+        if kind == "depth":
+            depth = converter.market_depth_from_wire(payload, symbol)  # type: ignore[arg-type]
+            return (Update(topic, depth, symbol, UpdateType.SNAPSHOT),)
+        if kind == "orderBook":
+            book = converter.order_book_from_wire(payload, symbol, route.parameter)  # type: ignore[arg-type]
+            return (Update(topic, book, symbol, UpdateType.SNAPSHOT),)
+        if kind == "kline":
+            interval = _int(route.parameter, topic)
+            kline = converter.kline_from_wire(payload, symbol, interval)  # type: ignore[arg-type]
+            return (Update(topic, kline, symbol),)
+        if kind == "tickers":
+            return self._trades(topic, symbol, payload)  # type: ignore[arg-type]
+        if kind == "asset":
+            return (Update(topic, converter.balance_update_from_wire(payload), None),)
+        if kind == "order":
+            return tuple(Update(topic, order, order.symbol) for order in converter.order_updates_from_wire(payload))
+        return tuple(Update(topic, fill, fill.symbol) for fill in converter.user_trades_from_wire(payload))
+
+    def _trades(self, topic: str, symbol: str, payload: Any) -> Sequence[Event]:
+        trades = converter.trades_from_wire(payload, symbol)
+        window = self._trade_windows.get(topic)
+        first = window is None
+        if window is None:
+            window = self._trade_windows[topic] = _TradeWindow()
+        fresh = window.fresh(trades)
+        if not fresh:
+            return ()
+        return (Update(topic, fresh, symbol, UpdateType.SNAPSHOT if first else UpdateType.UPDATE),)
+
+
+def _int(text: str | None, topic: str) -> int:
+    try:
+        return int(text)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise DecodeError(f"no kline range in topic {topic!r}") from None

@@ -1,0 +1,377 @@
+"""paho-mqtt behind exwire's Transport seam (``reference/protocols/coinsuper.md`` §1-§2).
+
+:class:`MqttTransport` is one MQTT 3.1.1 session over WebSocket (``ws://``/``wss://``,
+sub-protocol ``mqtt``, binary frames) or plain TCP (``mqtt://``/``mqtts://``). It is the
+only module of exwire that imports ``paho``.
+
+How paho is driven. paho's network loop is the Connection's reader: ``recv`` waits in
+``select`` on paho's socket (plus a wake-up socket pair) and then runs paho's
+external-loop calls (``loop_read``/``loop_write``/``loop_misc``) on the reader thread.
+paho therefore starts no thread of its own (no ``loop_start``), and never reconnects
+by itself (no ``loop_forever``; ``reconnect_on_failure=False``): after a loss
+``recv`` raises ``TransportClosed`` and exwire's Connection backs off, opens a new
+transport (a fresh paho client with a fresh log-on, e.g. a new private timestamp) and
+resubscribes. paho's callbacks are this module's own functions: they only turn MQTT
+packets into :class:`~exwire.coinsuper.protocol.MqttFrame` objects on a queue that
+``recv`` returns, so no user code ever runs on the reader thread.
+
+Thread-safety: paho is not safe to drive from several threads by hand, so every paho
+call (the reader's loop calls, ``send`` from user threads, ``close`` from any thread)
+runs under ``_lock``; only the ``select`` runs outside it. ``send`` records the MQTT
+packet id of each SUBSCRIBE/UNSUBSCRIBE under the same lock, before the reader can see
+its acknowledgement, so acks are always matched to the command's ``ref``.
+
+Liveness is MQTT's keep-alive (§2.4): paho sends PINGREQ when the session has been
+quiet for ``keepalive_interval`` seconds and drops the connection when no byte
+arrived for another ``keepalive_interval`` seconds after it (a stalled broker is
+noticed within about twice the interval).
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import select
+import socket
+import ssl
+import threading
+from collections.abc import Callable
+from typing import Any, NamedTuple
+from urllib.parse import urlsplit
+
+from exwire._core.backoff import Deadline
+from exwire._core.transport import Transport, TransportClosed
+from exwire.coinsuper.protocol import MqttFrame, decode_command, map_error
+from exwire.coinsuper.signing import Login
+from exwire.errors import ConfigurationError
+
+__all__ = ["MqttTransport", "Endpoint", "parse_endpoint"]
+
+log = logging.getLogger("exwire.coinsuper")
+
+# paho 2 reports an MQTT 3.1.1 CONNACK return code as an MQTT 5 reason code; map back by name.
+_CONNACK_CODES = {
+    "Success": 0,
+    "Unsupported protocol version": 1,
+    "Client identifier not valid": 2,
+    "Server unavailable": 3,
+    "Bad user name or password": 4,
+    "Not authorized": 5,
+}
+_DEFAULT_CONNECT_TIMEOUT = 10.0
+# paho's reason for a loss it detected itself → what the log and ConnectionEvent.error say.
+_LOSS_REASONS = {
+    "Unspecified error": "connection lost (socket closed or failed)",
+    "Keep alive timeout": "connection lost: keep-alive timeout (no PINGRESP, the broker stalled)",
+    "Success": "disconnected",
+    "Normal disconnection": "disconnected",
+}
+
+
+class Endpoint(NamedTuple):
+    """Where and how to connect, read from a URL."""
+
+    host: str
+    port: int
+    websocket: bool
+    tls: bool
+    path: str
+
+
+_SCHEMES = {  # scheme → (websocket, tls, default port)
+    "ws": (True, False, 80),
+    "wss": (True, True, 443),
+    "mqtt": (False, False, 1883),
+    "tcp": (False, False, 1883),
+    "mqtts": (False, True, 8883),
+    "ssl": (False, True, 8883),
+}
+
+
+def parse_endpoint(url: str) -> Endpoint:
+    """Read ``wss://host[:port][/path]``, ``ws://...``, ``mqtt://host[:port]`` or ``mqtts://...``.
+
+    A WebSocket URL without a path uses ``/mqtt``, the path of every Paho client the
+    Coinsuper demos use (§1).
+
+    Raises:
+        ConfigurationError: an unknown scheme or no host.
+    """
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in _SCHEMES or not parts.hostname:
+        raise ConfigurationError(
+            f"a Coinsuper url looks like wss://host[:port]/mqtt, ws://..., mqtt://host:port or mqtts://..., got {url!r}"
+        )
+    websocket, tls, default_port = _SCHEMES[scheme]
+    try:
+        port = parts.port or default_port
+    except ValueError:
+        raise ConfigurationError(f"bad port in {url!r}") from None
+    path = parts.path or "/mqtt"
+    if parts.query:
+        path += "?" + parts.query
+    return Endpoint(parts.hostname, port, websocket, tls, path)
+
+
+class MqttTransport(Transport):
+    """One MQTT session driven through paho-mqtt (see the module docstring).
+
+    Frames out (``send``) are the protocol's JSON commands; frames in (``recv``) are
+    :class:`~exwire.coinsuper.protocol.MqttFrame` objects (PUBLISH, SUBACK, UNSUBACK).
+    ``open`` performs the whole log-on: CONNECT, then the CONNACK, refused with the
+    matching exwire error (``AuthenticationError`` for codes 2, 4 and 5).
+
+    Args:
+        login: called at each ``open`` for the CONNECT fields (the private password
+            signs the current time, so it is made afresh per connect).
+        keepalive_interval: the MQTT keep-alive in whole seconds (0 disables it).
+        ssl_context: TLS settings for ``wss://``/``mqtts://``; ``None`` uses the system defaults.
+        tls_insecure: skip the certificate host-name check (the Python demo does, §1).
+    """
+
+    def __init__(
+        self,
+        login: Callable[[], Login],
+        *,
+        keepalive_interval: int = 60,
+        ssl_context: ssl.SSLContext | None = None,
+        tls_insecure: bool = False,
+    ) -> None:
+        self._login = login
+        self._keepalive_interval = keepalive_interval
+        self._ssl_context = ssl_context
+        self._tls_insecure = tls_insecure
+        # Guards every paho call and the fields below (paho driven by hand is not thread-safe).
+        self._lock = threading.Lock()
+        self._client: Any = None
+        self._inbox: collections.deque[MqttFrame] = collections.deque()  # reader thread only
+        self._refs: dict[int, int] = {}  # MQTT packet id → command ref
+        self._connack: int | None = None
+        self._lost: str | None = None
+        self._closed = False
+        self._polling = False  # a reader is in select(): it closes the wake-up pair itself
+        self._wake_r: socket.socket | None = None
+        self._wake_w: socket.socket | None = None
+
+    # -- Transport ------------------------------------------------------------------------
+
+    def open(self, url: str, timeout: float | None) -> None:
+        """Connect, send CONNECT and wait for the CONNACK.
+
+        Raises:
+            ConfigurationError: a malformed URL.
+            OSError: the socket, TLS or WebSocket handshake failed.
+            TransportClosed: the broker closed the connection or sent no CONNACK in time.
+            ExchangeError: the CONNACK refused the session (``AuthenticationError`` for a
+                rejected client id, bad user name or password, or not authorised).
+        """
+        import paho.mqtt.client as mqtt  # the only import of paho in exwire
+
+        endpoint = parse_endpoint(url)
+        login = self._login()
+        client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2,
+            client_id=login.client_id,
+            clean_session=True,  # subscriptions are re-sent after every connect (§2)
+            protocol=mqtt.MQTTv311,
+            transport="websockets" if endpoint.websocket else "tcp",
+            reconnect_on_failure=False,
+        )
+        client.suppress_exceptions = True
+        client.username_pw_set(login.user_name, login.password)
+        if endpoint.websocket:
+            client.ws_set_options(path=endpoint.path)
+        if endpoint.tls:
+            client.tls_set_context(self._ssl_context or ssl.create_default_context())
+            if self._tls_insecure:
+                client.tls_insecure_set(True)
+        client.connect_timeout = timeout or _DEFAULT_CONNECT_TIMEOUT
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
+        client.on_unsubscribe = self._on_unsubscribe
+        deadline = Deadline(timeout)
+        try:
+            with self._lock:
+                if self._closed:
+                    raise TransportClosed("closed")
+                self._client = client
+                self._wake_r, self._wake_w = socket.socketpair()
+                self._wake_r.setblocking(False)
+                self._wake_w.setblocking(False)
+                # Blocking: TCP connect, TLS and WebSocket handshakes (each within connect_timeout).
+                rc = client.connect(endpoint.host, endpoint.port, keepalive=self._keepalive_interval)
+            if rc != mqtt.MQTT_ERR_SUCCESS:
+                raise TransportClosed(f"sending CONNECT failed: {mqtt.error_string(rc)}")
+            while self._connack is None:
+                remaining = deadline.remaining()
+                if remaining == 0.0:
+                    raise TransportClosed(f"no CONNACK within {timeout} s")
+                self._poll(0.5 if remaining is None else min(remaining, 0.5))
+            if self._connack != 0:
+                raise map_error("connack", self._connack)
+        except BaseException:
+            self._teardown()
+            raise
+
+    def send(self, frame: str | bytes) -> None:
+        """Execute a protocol command (SUBSCRIBE or UNSUBSCRIBE) from any thread.
+
+        Raises:
+            TransportClosed: not connected, or the write failed.
+            ValueError: ``frame`` is not a command of :class:`~exwire.coinsuper.protocol.CoinsuperProtocol`.
+        """
+        command = decode_command(frame)
+        with self._lock:
+            client = self._client
+            if self._closed or client is None or client.socket() is None:
+                raise TransportClosed(self._lost or "not open")
+            if command.op == "subscribe":
+                rc, mid = client.subscribe([(topic, command.qos) for topic in command.topics])
+            else:
+                rc, mid = client.unsubscribe(list(command.topics))
+            if mid is not None:
+                self._refs[mid] = command.ref
+            if rc or client.want_write():
+                self._wake()  # the reader must see the loss, or finish a partial write
+        if rc:
+            raise TransportClosed(f"{command.op} failed: error {int(rc)}")
+
+    def recv(self, timeout: float) -> MqttFrame | None:
+        """Return the next MQTT event, or ``None`` after ``timeout`` seconds; reader thread only.
+
+        Raises:
+            TransportClosed: the connection was lost, timed out (keep-alive) or closed.
+        """
+        if self._inbox and not self._closed:
+            return self._inbox.popleft()
+        deadline = Deadline(timeout)
+        while True:
+            self._poll(deadline.remaining())
+            if self._inbox:
+                return self._inbox.popleft()
+            if deadline.expired:
+                return None
+
+    def close(self) -> None:
+        """Send DISCONNECT if possible, close the socket and wake a reader; idempotent, any thread."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            client = self._client
+            if client is not None and client.socket() is not None:
+                try:
+                    client.disconnect()  # paho writes DISCONNECT now and closes its socket
+                except Exception:  # the socket may already be failing; closing is best effort
+                    pass
+                sock = client.socket()
+                if sock is not None:  # DISCONNECT could not be written (a stalled broker): cut
+                    try:
+                        sock.close()
+                    except OSError:
+                        pass
+            if self._polling:
+                self._wake()  # the reader returns from select, sees _closed, closes the pair
+            else:
+                self._close_wake()
+
+    # -- the network loop (reader thread, or the opening thread before the reader exists) --
+
+    def _poll(self, timeout: float | None) -> None:
+        with self._lock:
+            client = self._client
+            if self._closed:
+                raise TransportClosed("closed")
+            sock = client.socket()
+            if sock is None:
+                raise TransportClosed(self._lost or "connection lost")
+            pending = getattr(sock, "pending", None)
+            buffered = bool(pending is not None and pending())
+            if buffered:
+                timeout = 0.0  # TLS holds decrypted bytes that select() cannot see
+            read_list = [sock, self._wake_r]
+            write_list = [sock] if client.want_write() else []
+            self._polling = True
+        failure: BaseException | None = None
+        readable: Any = ()
+        try:
+            readable, _, _ = select.select(read_list, write_list, [], timeout)
+        except (OSError, ValueError) as exc:  # the socket was closed under us
+            failure = exc
+        with self._lock:
+            self._polling = False
+            if self._closed:
+                self._close_wake()
+                raise TransportClosed("closed")
+            if failure is not None:
+                raise TransportClosed(f"select failed: {failure}") from failure
+            if self._wake_r in readable:
+                try:
+                    self._wake_r.recv(4096)  # type: ignore[union-attr]
+                except OSError:
+                    pass
+            if client.socket() is not sock:
+                return
+            if sock in readable or buffered:
+                client.loop_read()
+            if client.socket() is not None and client.want_write():
+                client.loop_write()
+            if client.socket() is not None:
+                client.loop_misc()  # keep-alive: PINGREQ, and the drop when PINGRESP is missing
+
+    def _wake(self) -> None:
+        # Called with _lock held; the pair is non-blocking, so this never blocks.
+        if self._wake_w is not None:
+            try:
+                self._wake_w.send(b"x")
+            except OSError:  # full (a wake-up is already pending) or closed
+                pass
+
+    def _close_wake(self) -> None:
+        for sock in (self._wake_r, self._wake_w):
+            if sock is not None:
+                sock.close()
+        self._wake_r = self._wake_w = None
+
+    def _teardown(self) -> None:
+        with self._lock:
+            self._closed = True
+            client = self._client
+            sock = client.socket() if client is not None else None
+            if sock is not None:
+                try:
+                    sock.close()
+                except OSError:
+                    pass
+            self._close_wake()
+
+    # -- paho callbacks: run inside paho calls made under _lock; they only queue frames ------
+
+    def _on_connect(self, client: Any, userdata: Any, flags: Any, reason_code: Any, properties: Any) -> None:
+        name = reason_code.getName()
+        self._connack = _CONNACK_CODES.get(name, int(reason_code.value) if reason_code.is_failure else 0)
+
+    def _on_disconnect(self, client: Any, userdata: Any, flags: Any, reason_code: Any, properties: Any) -> None:
+        if self._lost is None:
+            if flags.is_disconnect_packet_from_server:
+                self._lost = f"the broker sent DISCONNECT ({reason_code.getName()})"
+            else:
+                self._lost = _LOSS_REASONS.get(reason_code.getName(), f"connection lost ({reason_code.getName()})")
+
+    def _on_message(self, client: Any, userdata: Any, message: Any) -> None:
+        try:
+            topic = message.topic
+        except UnicodeDecodeError:
+            log.warning("skipped a PUBLISH whose topic is not UTF-8: %r", message._topic[:200])
+            return
+        self._inbox.append(MqttFrame.publish(topic, message.payload, message.mid or None))
+
+    def _on_subscribe(self, client: Any, userdata: Any, mid: int, reason_codes: Any, properties: Any) -> None:
+        codes = tuple(int(code.value) for code in reason_codes)
+        self._inbox.append(MqttFrame.suback(self._refs.pop(mid, None), codes, mid))
+
+    def _on_unsubscribe(self, client: Any, userdata: Any, mid: int, reason_codes: Any, properties: Any) -> None:
+        self._inbox.append(MqttFrame.unsuback(self._refs.pop(mid, None), mid))

@@ -1,0 +1,135 @@
+"""MqttTransport: paho-mqtt behind the Transport seam, against the emulator over loopback."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from exwire import AuthenticationError, ConfigurationError, Credentials
+from exwire._core.transport import TransportClosed
+from exwire.coinsuper.protocol import CoinsuperProtocol, MqttFrame
+from exwire.coinsuper.signing import private_login, public_login
+from exwire.coinsuper.transport import Endpoint, MqttTransport, parse_endpoint
+from exwire.testing.coinsuper import DEMO_CREDENTIALS, CoinsuperEmulator
+from tests.conftest import timeout
+from tests.helpers import wait_until
+
+ORDERS = "exchange_ha_prod_hk/ws/personal/v1/order/change/demouser@demo.domain"
+
+
+@pytest.mark.parametrize(
+    "url, endpoint",
+    [
+        ("wss://api-mqtt-premium.coinsuper.com:443/mqtt",
+         Endpoint("api-mqtt-premium.coinsuper.com", 443, True, True, "/mqtt")),
+        ("wss://example.com", Endpoint("example.com", 443, True, True, "/mqtt")),
+        ("ws://127.0.0.1:8080/", Endpoint("127.0.0.1", 8080, True, False, "/")),
+        ("ws://h/ws?x=1", Endpoint("h", 80, True, False, "/ws?x=1")),
+        ("mqtt://mqtt.coinsuper.com:1883", Endpoint("mqtt.coinsuper.com", 1883, False, False, "/mqtt")),
+        ("tcp://h", Endpoint("h", 1883, False, False, "/mqtt")),
+        ("mqtts://h", Endpoint("h", 8883, False, True, "/mqtt")),
+    ],
+)
+def test_parse_endpoint(url, endpoint):
+    assert parse_endpoint(url) == endpoint
+
+
+@pytest.mark.parametrize("url", ["http://h/mqtt", "wss://", "mqtt://h:notaport", "h:1883"])
+def test_parse_endpoint_refuses_other_urls(url):
+    with pytest.raises(ConfigurationError):
+        parse_endpoint(url)
+
+
+@pytest.fixture
+def emu():
+    with CoinsuperEmulator(push_interval=0.05) as emulator:
+        yield emulator
+
+
+def private_transport(credentials: Credentials = DEMO_CREDENTIALS, **options) -> MqttTransport:
+    return MqttTransport(lambda: private_login(credentials, time.time_ns() // 1_000_000), **options)
+
+
+def test_open_refused_by_connack_raises_the_mapped_error(emu):
+    transport = private_transport(Credentials(key="zhangsan", secret="bad", email="demouser@demo.domain"))
+    with pytest.raises(AuthenticationError) as caught:
+        transport.open(emu.url, timeout(5))
+    assert caught.value.code == 4
+    with pytest.raises(TransportClosed):
+        transport.recv(0.01)
+
+
+def test_open_fails_with_oserror_when_nothing_listens():
+    with CoinsuperEmulator() as emulator:
+        url = emulator.url
+    with pytest.raises(OSError):
+        private_transport().open(url, timeout(2))
+
+
+def test_subscribe_from_another_thread_wakes_the_reader(emu):
+    transport = private_transport()
+    transport.open(emu.url, timeout(5))
+    frames: list[MqttFrame] = []
+    stop = threading.Event()
+
+    def read() -> None:
+        try:
+            while not stop.is_set():
+                frame = transport.recv(30.0)  # long: only a wake-up gets it out early
+                if frame is not None:
+                    frames.append(frame)
+        except TransportClosed:
+            pass
+
+    reader = threading.Thread(target=read, name="test-mqtt-reader", daemon=True)
+    reader.start()
+    try:
+        key, frame = CoinsuperProtocol().subscribe([ORDERS])
+        transport.send(frame)
+        wait_until(lambda: len(frames) >= 2)
+        suback, publish = frames[:2]
+        assert (suback.kind, suback.ref, suback.codes) == ("suback", key[1], (0,))
+        assert publish.kind == "publish" and publish.topic == ORDERS and b'"orderNo"' in publish
+    finally:
+        stop.set()
+        started = time.monotonic()
+        transport.close()
+        reader.join(timeout(5))
+    assert not reader.is_alive() and time.monotonic() - started < timeout(2)
+    assert emu.wait_for(lambda: not emu.sessions(), timeout(5))  # DISCONNECT reached the broker
+
+
+def test_recv_returns_none_when_quiet_and_raises_after_a_drop(emu):
+    topic = "exchange_ha_prod_hk/api/ws/v1/market/depth/BTC_USD"
+    transport = MqttTransport(lambda: public_login(DEMO_CREDENTIALS, topic))
+    transport.open(emu.url, timeout(5))
+    try:
+        assert transport.recv(0.05) is None
+        emu.drop_connections()
+        with pytest.raises(TransportClosed, match="connection lost"):
+            deadline = time.monotonic() + timeout(5)
+            while time.monotonic() < deadline:
+                transport.recv(0.1)
+        with pytest.raises(TransportClosed):
+            transport.send(CoinsuperProtocol().subscribe([topic])[1])
+    finally:
+        transport.close()
+        transport.close()
+
+
+def client_side_threads() -> set[threading.Thread]:
+    # The emulator's own threads (and websockets' unnamed readers) are the server side.
+    return {t for t in threading.enumerate()
+            if not t.name.startswith("exwire-emulator") and not t.name.endswith("(recv_events)")}
+
+
+def test_no_paho_thread_is_ever_started(emu):
+    before = client_side_threads()
+    transport = private_transport()
+    transport.open(emu.url, timeout(5))
+    transport.send(CoinsuperProtocol().subscribe([ORDERS])[1])
+    assert transport.recv(timeout(5)) is not None
+    assert client_side_threads() == before  # paho's loop runs only inside recv, on the caller
+    transport.close()
