@@ -28,6 +28,7 @@ from exwire.errors import (
     SlowConsumer,
 )
 from exwire.binance.client import BinanceClient
+from exwire.coinex.client import CoinexClient
 from exwire.coinsuper.client import CoinsuperClient
 from exwire.kraken.client import KrakenClient
 from exwire.okex.client import OkexClient
@@ -49,6 +50,7 @@ __all__ = [
     "KrakenClient",
     "BinanceClient",
     "CoinsuperClient",
+    "CoinexClient",
     "OkexClient",
     "Credentials",
     "DataEvent",

@@ -19,17 +19,19 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from exwire.testing.binance import BinanceEmulator
+    from exwire.testing.coinex import CoinexEmulator
     from exwire.testing.coinsuper import CoinsuperEmulator
     from exwire.testing.kraken import KrakenEmulator
     from exwire.testing.okex import OkexEmulator
 
-__all__ = ["KrakenEmulator", "OkexEmulator", "BinanceEmulator", "CoinsuperEmulator"]
+__all__ = ["KrakenEmulator", "OkexEmulator", "BinanceEmulator", "CoinsuperEmulator", "CoinexEmulator"]
 
 # Public name -> module that defines it (imported lazily, see __getattr__).
 _EMULATORS = {
     "KrakenEmulator": "exwire.testing.kraken",
     "BinanceEmulator": "exwire.testing.binance",
     "CoinsuperEmulator": "exwire.testing.coinsuper",
+    "CoinexEmulator": "exwire.testing.coinex",
     "OkexEmulator": "exwire.testing.okex",
 }
 

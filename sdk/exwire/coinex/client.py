@@ -1,0 +1,680 @@
+"""CoinexClient: CoinEx WebSocket API v1, legacy spot (``reference/protocols/coinex.md``).
+
+Subscriptions and the wire (§2.5). CoinEx keeps **one subscription per kind**
+(``state``, ``deals``, ``depth``, ``kline``, ``order``, ``asset``) per connection:
+every ``<kind>.subscribe`` replaces the previous one, and ``<kind>.unsubscribe``
+removes them all. Each user subscription owns routing keys (one per market, see
+:mod:`exwire.coinex.protocol`); whenever the set of keys of a kind changes, the
+client sends **one** ``<kind>.subscribe`` listing every market still wanted by
+any subscription (``depth.subscribe_multi`` for several books), or
+``<kind>.unsubscribe`` when none is left. So two subscriptions to BTCUSDT and
+ETHUSDT tickers share ``state.subscribe ["BTCUSDT", "ETHUSDT"]``, and ending one
+re-sends ``state.subscribe ["ETHUSDT"]``. Consequences users can see:
+
+* re-sending ``deals.subscribe`` makes CoinEx push the recent trade history of
+  every listed market again (delivered as a ``SNAPSHOT`` event);
+* re-sending the depth subscription makes CoinEx push a full (``is_full``) book of
+  every listed market again;
+* ``kline.subscribe`` holds one (market, interval) per connection, and a market's
+  book one (limit, merge) pair: a second, different one raises ``InvalidState``;
+* a refused ``subscribe`` may have dropped the kind's other markets on CoinEx's
+  side, so the client re-sends the remaining set before raising.
+
+Wire changes are serialised by ``_wire_lock`` so that two threads subscribing at
+once cannot send stale market lists.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Hashable, Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from exwire._core.backoff import Deadline
+from exwire._core.client import BaseClient
+from exwire._core.codec import datetime_to_epoch_seconds, epoch_to_datetime
+from exwire._core.connection import Connection
+from exwire._core.latest import TICKER
+from exwire._core.protocol import Update
+from exwire._core.subscription import Subscription
+from exwire._core.watcher import OrderBookWatcher
+from exwire.coinex import book as coinex_book
+from exwire.coinex import converter
+from exwire.coinex.arguments import (
+    DEPTH_LIMITS,
+    MAX_TRADES,
+    asset_code,
+    depth_limit,
+    kline_interval,
+    normalize_market,
+    normalize_markets,
+    positive_int,
+)
+from exwire.coinex.arguments import merge_depth as merge_depth_of
+from exwire.coinex.models import Balance, Depth, Kline, KlineInterval, MergeDepth, OrdersPage, Ticker, Trade
+from exwire.coinex.protocol import ALL, KINDS, PRIVATE_KINDS, CoinexProtocol
+from exwire.errors import ConfigurationError, DecodeError, InvalidState
+from exwire.models import DataEvent, Side
+from exwire.orderbook import BookSnapshot
+
+__all__ = ["CoinexClient", "DEPTH_LIMITS", "normalize_market", "normalize_markets"]
+
+#: Candles fetched by ``get_klines`` when no ``start`` is given.
+DEFAULT_KLINES = 100
+
+_ORDER_SIDES = {None: 0, Side.SELL: 1, Side.BUY: 2}
+
+Callback = Callable[[DataEvent], None]
+
+
+def _apply_book(book, depth: Depth) -> int | None:
+    return coinex_book.apply(book, depth)
+
+
+class CoinexClient(BaseClient):
+    """Client of CoinEx's WebSocket API v1 (legacy spot): market data and account streams.
+
+    The constructor does no I/O: the connection (``url``) opens on the first call
+    that needs it. Public and private calls share that one connection; the first
+    private call signs it in with ``server.sign`` (§4), and after every reconnect
+    the client signs in again before resubscribing. Updates run on the dispatcher
+    lanes, never on the reader. On a connection quiet for ``ping_interval``
+    seconds the client sends ``server.ping`` (§3) and re-establishes the
+    connection if no answer comes within ``pong_timeout`` seconds.
+
+    Thread-safe: every method may be called from any thread, callbacks included.
+
+    Args:
+        url: endpoint (default production ``wss://socket.coinex.com/``).
+        ping_interval: seconds of send-silence before a keep-alive ``server.ping``
+            (CoinEx advises 20-30 s).
+        pong_timeout: seconds a keep-alive ping may stay unanswered before the
+            connection counts as dead; ``None`` disables the check.
+        stale_timeout: seconds without any inbound frame before reconnecting;
+            ``None`` (default) leaves liveness to the pings.
+        **options: the common client keywords (``credentials`` — an
+            :class:`exwire.Credentials` with ``key`` = access id and ``secret`` —,
+            ``request_timeout``, ``dispatch_threads``, ``reconnect``,
+            ``on_connection_event``, ``on_callback_error``, ``callback_executor``,
+            ``keep_raw``, ``queue_size``, ``overflow``, ``block_timeout``).
+
+    Raises:
+        ConfigurationError: a bad keyword value.
+    """
+
+    exchange = "coinex"
+
+    def __init__(
+        self,
+        *,
+        url: str = "wss://socket.coinex.com/",
+        ping_interval: float = 20.0,
+        pong_timeout: float | None = 10.0,
+        stale_timeout: float | None = None,
+        **options: Any,
+    ) -> None:
+        super().__init__(**options)
+        if ping_interval is None or not ping_interval > 0:
+            raise ConfigurationError("ping_interval must be positive seconds")
+        if pong_timeout is not None and not pong_timeout > 0:
+            raise ConfigurationError("pong_timeout must be positive seconds or None")
+        if stale_timeout is not None and not stale_timeout > ping_interval:
+            raise ConfigurationError("stale_timeout must exceed ping_interval (pongs prove liveness)")
+        self.url = url
+        self._connection = self._add_connection(
+            "spot", url, CoinexProtocol(),
+            ping_interval=ping_interval, stale_timeout=stale_timeout, pong_timeout=pong_timeout,
+        )
+        self._wire_lock = threading.RLock()  # serialises computing and sending a kind's market list
+        self._guard_lock = threading.RLock()  # one kline / one book per market: check + subscribe
+        self._auth_lock = threading.Lock()  # guards _signed and _auth_wanted
+        self._signed = False  # the current socket is signed in
+        self._auth_wanted = False  # a sign-in succeeded once: repeat it after each reconnect
+
+    # -- general -----------------------------------------------------------------------
+
+    def ping(self, timeout: float | None = None) -> float:
+        """Send ``server.ping`` and wait for ``"pong"`` (§5.1).
+
+        Returns:
+            The round-trip time in seconds.
+
+        Raises:
+            InvalidState: the client is closed.
+            ConnectError: the connection could not be opened.
+            ConnectionClosed: the connection dropped first.
+            RequestTimeout: no answer within ``timeout`` seconds (``None``: ``request_timeout``).
+        """
+        started = time.perf_counter()
+        self._query(self._protocol.ping, timeout)
+        return time.perf_counter() - started
+
+    def get_server_time(self, timeout: float | None = None) -> datetime:
+        """CoinEx's clock (§5.2), whole seconds, aware UTC.
+
+        Raises:
+            InvalidState, ConnectError: as :meth:`ping`.
+            ConnectionClosed, RequestTimeout: no answer; as :meth:`ping`.
+            DecodeError: the result is not a number.
+        """
+        result = self._query(self._protocol.server_time, timeout)
+        try:
+            return epoch_to_datetime(result)
+        except ValueError as exc:
+            raise DecodeError(f"server.time result is not epoch seconds: {result!r}") from exc
+
+    # -- market data queries ---------------------------------------------------------------
+
+    def get_ticker(self, symbol: str, cycle_period: int = 86400, *, timeout: float | None = None) -> Ticker:
+        """A market's state over the last ``cycle_period`` seconds (``state.query``, §5.3).
+
+        Args:
+            symbol: the market, e.g. ``"BTCUSDT"``.
+            cycle_period: the period in seconds (60 for a minute, 86400 for a day).
+            timeout: seconds to wait for the answer (``None``: ``request_timeout``).
+
+        Raises:
+            ConfigurationError: a bad symbol or period (nothing is sent).
+            InvalidState: the client is closed.
+            ConnectError: the connection could not be opened.
+            InvalidRequest: CoinEx refused (e.g. unknown market).
+            ConnectionClosed: the connection dropped first (outcome unknown).
+            RequestTimeout: no answer in time (outcome unknown).
+        """
+        market = normalize_market(symbol)
+        period = positive_int(cycle_period, "cycle_period")
+        result = self._query(lambda: self._protocol.state_query(market, period), timeout)
+        if not isinstance(result, dict):
+            raise DecodeError(f"state.query result is not an object: {result!r}")
+        return converter.ticker_from_wire(market, result)
+
+    def get_order_book(
+        self,
+        symbol: str,
+        limit: int = 20,
+        merge_depth: MergeDepth | str = MergeDepth.NONE,
+        *,
+        timeout: float | None = None,
+    ) -> Depth:
+        """A snapshot of a market's order book (``depth.query``, §5.5).
+
+        Args:
+            symbol: the market.
+            limit: levels per side: 1, 5, 10, 20, 30 or 50.
+            merge_depth: price aggregation step: a :class:`MergeDepth` or its value
+                (``"0"`` none, ``"0.01"`` ...); a number equal to one is accepted too.
+            timeout: seconds to wait for the answer.
+
+        Returns:
+            A :class:`~exwire.coinex.models.Depth` with ``is_full`` true.
+
+        Raises:
+            ConfigurationError: a bad symbol, limit or merge depth (nothing is sent).
+            InvalidRequest: CoinEx refused (unknown market, a merge step the market
+                does not offer).
+            InvalidState, ConnectError, ConnectionClosed, RequestTimeout: as :meth:`get_ticker`.
+        """
+        market, limit, merge = normalize_market(symbol), depth_limit(limit), merge_depth_of(merge_depth)
+        result = self._query(lambda: self._protocol.depth_query(market, limit, merge.value), timeout)
+        if not isinstance(result, dict):
+            raise DecodeError(f"depth.query result is not an object: {result!r}")
+        return converter.depth_from_wire(market, result, True)
+
+    def get_trade_history(
+        self, symbol: str, limit: int = 100, from_id: int | None = None, *, timeout: float | None = None
+    ) -> list[Trade]:
+        """Recent trades of a market, newest first (``deals.query``, §5.9).
+
+        Args:
+            symbol: the market.
+            limit: most trades to return, 1-1000.
+            from_id: only trades with an id greater than this; ``None`` for the latest.
+            timeout: seconds to wait for the answer.
+
+        Raises:
+            ConfigurationError: a bad symbol, limit or id (nothing is sent).
+            InvalidRequest: CoinEx refused.
+            InvalidState, ConnectError, ConnectionClosed, RequestTimeout: as :meth:`get_ticker`.
+        """
+        market, limit = normalize_market(symbol), positive_int(limit, "limit", MAX_TRADES)
+        last_id = 0 if from_id is None else positive_int(from_id, "from_id")
+        result = self._query(lambda: self._protocol.deals_query(market, limit, last_id), timeout)
+        return converter.trades_from_wire(result)
+
+    def get_klines(
+        self,
+        symbol: str,
+        interval: KlineInterval | int,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        timeout: float | None = None,
+    ) -> list[Kline]:
+        """Candles of a market (``kline.query``, §5.11), oldest first.
+
+        Args:
+            symbol: the market.
+            interval: candle length: a :class:`KlineInterval` or its value in seconds.
+            start: the earliest candle start (aware); ``None``: 100 candles before ``end``.
+            end: the latest time covered (aware); ``None``: now. CoinEx clamps it to now.
+            timeout: seconds to wait for the answer.
+
+        Raises:
+            ConfigurationError: a bad symbol or interval, naive datetimes, or
+                ``start`` after ``end`` (nothing is sent).
+            InvalidRequest: CoinEx refused.
+            RateLimited: more than CoinEx's ``kline.query`` quota (it then closes the connection).
+            InvalidState, ConnectError, ConnectionClosed, RequestTimeout: as :meth:`get_ticker`.
+        """
+        market, interval = normalize_market(symbol), kline_interval(interval)
+        for name, value in (("start", start), ("end", end)):
+            if value is not None and not isinstance(value, datetime):
+                raise ConfigurationError(f"{name} must be an aware datetime or None, got {value!r}")
+        end_time = end if end is not None else datetime.now(UTC)
+        start_time = start if start is not None else end_time - timedelta(seconds=int(interval) * DEFAULT_KLINES)
+        end_s, start_s = int(datetime_to_epoch_seconds(end_time)), int(datetime_to_epoch_seconds(start_time))
+        if start_s > end_s:
+            raise ConfigurationError("start must not be after end")
+        result = self._query(lambda: self._protocol.kline_query(market, start_s, end_s, int(interval)), timeout)
+        return converter.klines_from_wire(result, market)
+
+    # -- account queries (need credentials) --------------------------------------------------
+
+    def get_balances(self, assets: str | Iterable[str] = (), *, timeout: float | None = None) -> dict[str, Balance]:
+        """Spot balances (``asset.query``, §5.13); signs the connection in first if needed.
+
+        Args:
+            assets: asset codes (``"BTC"`` or ``["BTC", "USDT"]``); empty for all.
+            timeout: seconds to wait for the answers (sign-in included).
+
+        Returns:
+            Balances keyed by asset code.
+
+        Raises:
+            ConfigurationError: no credentials, or a bad asset code (nothing is sent).
+            AuthenticationError: CoinEx refused the signature or the key.
+            InvalidState, ConnectError, ConnectionClosed, RequestTimeout: as :meth:`get_ticker`.
+        """
+        self._require_credentials()
+        items = [assets] if isinstance(assets, str) else list(assets or ())
+        codes = list(dict.fromkeys(asset_code(code) for code in items))
+        result = self._query(lambda: self._protocol.asset_query(codes), timeout, private=True)
+        if not isinstance(result, dict):
+            raise DecodeError(f"asset.query result is not an object: {result!r}")
+        return {balance.asset: balance for balance in converter.balances_from_wire(result)}
+
+    def get_open_orders(
+        self,
+        symbol: str,
+        side: Side | str | None = None,
+        offset: int = 0,
+        limit: int = 100,
+        *,
+        timeout: float | None = None,
+    ) -> OrdersPage:
+        """One page of the account's open orders in a market (``order.query``, §5.15).
+
+        Args:
+            symbol: the market.
+            side: ``Side.BUY``, ``Side.SELL`` (or ``"buy"``/``"sell"``); ``None`` for both.
+            offset: index of the first order to return, from 0.
+            limit: page size, 1-100 (CoinEx caps it).
+            timeout: seconds to wait for the answers (sign-in included).
+
+        Raises:
+            ConfigurationError: no credentials, or a bad argument (nothing is sent).
+            AuthenticationError: CoinEx refused the signature or the key.
+            InvalidState, ConnectError, ConnectionClosed, RequestTimeout: as :meth:`get_ticker`.
+        """
+        self._require_credentials()
+        market = normalize_market(symbol)
+        try:
+            wire_side = _ORDER_SIDES[None if side is None else Side(side)]
+        except (ValueError, KeyError):
+            raise ConfigurationError(f"side must be Side.BUY, Side.SELL or None, got {side!r}") from None
+        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+            raise ConfigurationError(f"offset must be a non-negative integer, got {offset!r}")
+        limit = positive_int(limit, "limit", 100)
+        result = self._query(lambda: self._protocol.order_query(market, wire_side, offset, limit), timeout,
+                             private=True)
+        if not isinstance(result, dict):
+            raise DecodeError(f"order.query result is not an object: {result!r}")
+        return converter.orders_page_from_wire(result)
+
+    # -- subscriptions -------------------------------------------------------------------------
+
+    def subscribe_to_ticker_updates(
+        self, symbols: str | Iterable[str], callback: Callback | None = None, *, timeout: float | None = None
+    ) -> Subscription:
+        """Stream the 24 h state of one or more markets (``state.subscribe``, §5.4).
+
+        CoinEx pushes about once a second, only markets that changed.
+
+        Args:
+            symbols: one market (``"BTCUSDT"``) or several.
+            callback: ``callback(event)`` with ``event.data`` a
+                :class:`~exwire.coinex.models.Ticker`, run on a dispatcher lane (or
+                handed to the client's ``callback_executor``), in order per
+                subscription; backlog beyond ``queue_size`` follows the client's
+                ``overflow`` policy. ``None`` makes a pull subscription. Either way
+                ``client.latest.ticker(market)`` holds the newest ticker.
+            timeout: seconds to wait for CoinEx's acknowledgement.
+
+        Returns:
+            The :class:`exwire.Subscription`.
+
+        Raises:
+            ConfigurationError: no or malformed symbol, non-callable callback.
+            InvalidState: the client is closed.
+            InvalidRequest: CoinEx refused (e.g. unknown market).
+            ConnectionClosed, RequestTimeout: no acknowledgement; the subscription is removed.
+        """
+        markets = normalize_markets(symbols)
+        return self._subscribe(self._connection, topic=f"ticker:{','.join(markets)}",
+                               keys=[("state", m) for m in markets], callback=callback, timeout=timeout)
+
+    def subscribe_to_all_ticker_updates(
+        self, callback: Callback | None = None, *, timeout: float | None = None
+    ) -> Subscription:
+        """Stream the state of every market (``state.subscribe []``, §5.4).
+
+        ``event.data`` is a list of :class:`~exwire.coinex.models.Ticker` (the markets
+        that changed since the previous push). While it is active the wire
+        subscription covers all markets, which also feeds single-market ticker
+        subscriptions. Callback thread and errors as :meth:`subscribe_to_ticker_updates`.
+        """
+        return self._subscribe(self._connection, topic="ticker:*", keys=[("state", ALL)],
+                               callback=callback, timeout=timeout)
+
+    def subscribe_to_trade_updates(
+        self, symbols: str | Iterable[str], callback: Callback | None = None, *, timeout: float | None = None
+    ) -> Subscription:
+        """Stream public trades of one or more markets (``deals.subscribe``, §5.10).
+
+        ``event.data`` is a list of :class:`~exwire.coinex.models.Trade`, newest first.
+        The first event per market is the recent history (``update_type`` ``SNAPSHOT``,
+        up to 100 trades); CoinEx sends it again whenever the trade subscription of
+        the connection is re-sent (another market added or removed, reconnect), so
+        skip trades whose id you have seen. Callback thread and errors as
+        :meth:`subscribe_to_ticker_updates`.
+        """
+        markets = normalize_markets(symbols)
+        return self._subscribe(self._connection, topic=f"trades:{','.join(markets)}",
+                               keys=[("deals", m) for m in markets], callback=callback, timeout=timeout)
+
+    def subscribe_to_kline_updates(
+        self,
+        symbol: str,
+        interval: KlineInterval | int,
+        callback: Callback | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> Subscription:
+        """Stream candles of one market (``kline.subscribe``, §5.12).
+
+        ``event.data`` is a list of :class:`~exwire.coinex.models.Kline` of the recent
+        window (usually 1-2, the last one still open): upsert by ``open_time``. CoinEx
+        sends nothing on subscribing, only when a candle changes.
+
+        Args:
+            interval: a :class:`KlineInterval` or its value in seconds.
+
+        Other arguments, callback thread and errors as :meth:`subscribe_to_ticker_updates`.
+
+        Raises:
+            ConfigurationError: an interval CoinEx does not offer.
+            InvalidState: another kline subscription (different market or interval) is
+                active: CoinEx holds one per connection.
+        """
+        market, interval = normalize_market(symbol), kline_interval(interval)
+        key = ("kline", market, int(interval))
+        with self._guard_lock:
+            for other in self._active_keys("kline"):
+                if other != key:
+                    raise InvalidState(
+                        f"CoinEx keeps one kline subscription per connection; {other[1]} "
+                        f"{other[2]} s is active (unsubscribe it first)")
+            return self._subscribe(self._connection, topic=f"kline:{market}:{int(interval)}", keys=[key],
+                                   callback=callback, timeout=timeout)
+
+    def subscribe_to_order_book_updates(
+        self,
+        symbol: str,
+        limit: int = 20,
+        merge_depth: MergeDepth | str = MergeDepth.NONE,
+        callback: Callback | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> Subscription:
+        """Stream raw order book pushes of one market (``depth.subscribe``, §5.6).
+
+        ``event.data`` is a :class:`~exwire.coinex.models.Depth`: a full book
+        (``is_full``, ``update_type`` ``SNAPSHOT``) first and about once a minute, else
+        the changed levels (a zero quantity deletes). For a maintained,
+        checksum-validated book use :meth:`watch_order_book`.
+
+        Args:
+            limit: levels per side: 1, 5, 10, 20, 30 or 50.
+            merge_depth: price aggregation step (see :meth:`get_order_book`).
+
+        Other arguments, callback thread and errors as :meth:`subscribe_to_ticker_updates`.
+
+        Raises:
+            ConfigurationError: a bad limit or merge depth.
+            InvalidState: the market's book is already streamed with another limit or
+                merge depth (CoinEx keeps one per market and connection).
+        """
+        key = self._depth_key(symbol, limit, merge_depth)
+        with self._guard_lock:
+            self._check_depth_key(key)
+            return self._subscribe(self._connection, topic=f"book:{key[1]}:{key[2]}:{key[3]}", keys=[key],
+                                   callback=callback, timeout=timeout)
+
+    def subscribe_to_order_updates(
+        self, symbols: str | Iterable[str] | None = None, callback: Callback | None = None, *,
+        timeout: float | None = None,
+    ) -> Subscription:
+        """Stream the account's order events (``order.subscribe``, §5.16); needs credentials.
+
+        ``event.data`` is an :class:`~exwire.coinex.models.OrderUpdate`: the event
+        (``NEW``, ``UPDATE``, ``FINISH``) and the order after it (``.status`` derives
+        filled / cancelled). Signs the connection in first if needed.
+
+        Args:
+            symbols: one market or several; ``None`` for every market.
+
+        Other arguments and callback thread as :meth:`subscribe_to_ticker_updates`.
+
+        Raises:
+            ConfigurationError: no credentials, a bad symbol, non-callable callback.
+            AuthenticationError: CoinEx refused the signature or the key.
+            InvalidState, InvalidRequest, ConnectionClosed, RequestTimeout: as
+                :meth:`subscribe_to_ticker_updates`.
+        """
+        self._require_credentials()
+        markets = [ALL] if symbols is None else normalize_markets(symbols)
+        topic = "orders:" + ("*" if symbols is None else ",".join(markets))  # type: ignore[arg-type]
+        return self._subscribe(self._connection, topic=topic, keys=[("order", m) for m in markets],
+                               callback=callback, timeout=timeout)
+
+    def subscribe_to_balance_updates(
+        self, callback: Callback | None = None, *, timeout: float | None = None
+    ) -> Subscription:
+        """Stream the account's balance changes (``asset.subscribe``, §5.14); needs credentials.
+
+        ``event.data`` is a list of :class:`~exwire.coinex.models.Balance` (the assets
+        that changed). CoinEx sends no snapshot: call :meth:`get_balances` first.
+        Signs the connection in first if needed. Callback thread and errors as
+        :meth:`subscribe_to_order_updates`.
+        """
+        self._require_credentials()
+        return self._subscribe(self._connection, topic="balances", keys=[("asset", ALL)],
+                               callback=callback, timeout=timeout)
+
+    def watch_order_book(
+        self,
+        symbol: str,
+        limit: int = 20,
+        merge_depth: MergeDepth | str = MergeDepth.NONE,
+        callback: Callable[[BookSnapshot], None] | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> OrderBookWatcher:
+        """Maintain a local order book of one market, validated by CoinEx's CRC-32 (§5.6, §5.7).
+
+        Applies the full pushes and the incremental ones in order, truncates each side
+        to ``limit`` after every push and compares the checksum whenever CoinEx sends
+        one. On a mismatch it logs, counts (``checksums_mismatched``) and re-sends the
+        connection's depth subscription, which brings a full book.
+
+        Args:
+            symbol: the market.
+            limit: levels per side: 1, 5, 10, 20, 30 or 50.
+            merge_depth: price aggregation step (see :meth:`get_order_book`).
+            callback: optional ``callback(snapshot)`` with an immutable
+                :class:`exwire.orderbook.BookSnapshot` after each applied push, run on a
+                dispatcher lane (or the client's ``callback_executor``) in order;
+                ``None`` to only read the watcher on demand. ``client.latest.top_of_book``
+                follows the book either way.
+            timeout: seconds to wait for the subscription's acknowledgement.
+
+        Returns:
+            An :class:`exwire.OrderBookWatcher`; ``wait_synced()`` blocks until the first
+            full book is applied; ``close()`` unsubscribes.
+
+        Raises:
+            ConfigurationError: bad symbol, limit or merge depth, non-callable callback.
+            InvalidState: the client is closed, or the market's book is already streamed
+                with another limit or merge depth.
+            InvalidRequest: CoinEx refused the subscription.
+            ConnectionClosed, RequestTimeout: no acknowledgement.
+        """
+        key = self._depth_key(symbol, limit, merge_depth)
+        if callback is not None and not callable(callback):
+            raise ConfigurationError("callback must be callable")
+        watcher = OrderBookWatcher(exchange=self.exchange, symbol=key[1], depth=key[2], apply=_apply_book,
+                                   checksum=coinex_book.checksum, callback=callback, latest=self.latest,
+                                   executor=self._callback_executor)
+        watcher._resync = lambda: self._sync(self._connection, [key], self.request_timeout, adding=False)
+        with self._guard_lock:
+            self._check_depth_key(key)
+            watcher.subscription = self._subscribe(
+                self._connection, topic=f"book:{key[1]}:{key[2]}:{key[3]}", keys=[key],
+                callback=watcher._on_event, timeout=timeout, internal=True)
+        return watcher
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    @property
+    def _protocol(self) -> CoinexProtocol:
+        return self._connection.protocol  # type: ignore[return-value]
+
+    def _latest(self, update: Update) -> tuple[str, Any] | None:
+        # Ticker pushes feed ``client.latest.ticker(market)``; watched books feed
+        # ``latest.top_of_book`` themselves (CoinEx v1 has no best bid/offer channel).
+        if update.key[0] == "state" and update.symbol is not None:  # type: ignore[index]
+            return TICKER, update.data
+        return None
+
+    def _require_credentials(self) -> None:
+        credentials = self.credentials
+        if credentials is None or not credentials.key or not credentials.secret:
+            raise ConfigurationError(
+                "this CoinEx call needs credentials: CoinexClient(credentials=Credentials(key=access_id, "
+                "secret=secret_key))")
+
+    def _query(self, build: Callable[[], tuple[int, str]], timeout: float | None, *, private: bool = False) -> Any:
+        """Open (and sign in) if needed, send one request, return its ``result``."""
+        self._check_open()
+        deadline = Deadline(self._timeout(timeout))
+        connection = self._connection
+        connection.ensure_open(deadline.remaining())
+        if private:
+            self._ensure_signed(connection, deadline)
+        request_id, frame = build()
+        return connection.request(request_id, frame, deadline.remaining())[0]
+
+    def _depth_key(self, symbol: str, limit: int, merge_depth: Any) -> tuple[str, str, int, str]:
+        return ("depth", normalize_market(symbol), depth_limit(limit), merge_depth_of(merge_depth).value)
+
+    def _check_depth_key(self, key: tuple[str, str, int, str]) -> None:
+        for other in self._active_keys("depth"):
+            if other[1] == key[1] and other != key:
+                raise InvalidState(
+                    f"the {key[1]} book is already streamed with limit {other[2]} and merge depth "
+                    f"{other[3]}; CoinEx keeps one per market and connection")
+
+    def _active_keys(self, kind: str, connection: Connection | None = None) -> list[Hashable]:
+        """Routing keys of ``kind`` that active subscriptions (of ``connection``) need, in order."""
+        keys: dict[Hashable, None] = {}
+        for subscription in self._registry.active():
+            if connection is None or subscription.connection_name == connection.name:
+                keys.update((key, None) for key in subscription.keys if key[0] == kind)  # type: ignore[index]
+        return list(keys)
+
+    # -- authentication (§4) -------------------------------------------------------------------
+
+    def _sign(self, connection: Connection, timeout: float | None) -> None:
+        credentials = self.credentials
+        assert credentials is not None and credentials.secret is not None
+        tonce = int(time.time() * 1000)
+        request_id, frame = self._protocol.sign(credentials.key, credentials.secret, tonce)
+        connection.request(request_id, frame, timeout, wait_ready=False)
+
+    def _ensure_signed(self, connection: Connection, deadline: Deadline) -> None:
+        with self._auth_lock:
+            if self._signed:
+                return
+            self._sign(connection, deadline.remaining())
+            self._signed = True
+            self._auth_wanted = True
+
+    def _authenticate(self, connection: Connection) -> None:
+        """Engine hook, after every (re)connect: sign in again if a sign-in happened before."""
+        with self._auth_lock:
+            self._signed = False
+            if not self._auth_wanted or self.credentials is None:
+                return
+            try:
+                self._sign(connection, self.request_timeout)
+            except Exception as exc:
+                self.log.error("signing in again after a reconnect failed: %s", exc)
+                self._report_error(exc, None)
+                raise
+            self._signed = True
+
+    # -- wire subscriptions (§2.5) ---------------------------------------------------------------
+
+    def _wire_subscribe(self, connection: Connection, keys: list[Hashable], timeout: float | None) -> None:
+        self._sync(connection, keys, timeout, adding=True)
+
+    def _wire_unsubscribe(self, connection: Connection, keys: list[Hashable], timeout: float | None) -> None:
+        self._sync(connection, keys, timeout, adding=False)
+
+    def _sync(self, connection: Connection, keys: list[Hashable], timeout: float | None, *, adding: bool) -> None:
+        """Send, for each kind among ``keys``, the one subscription listing every key still wanted."""
+        deadline = Deadline(timeout)
+        protocol = self._protocol
+        touched = {key[0] for key in keys}  # type: ignore[index]
+        with self._wire_lock:
+            for kind in KINDS:
+                if kind not in touched:
+                    continue
+                wanted = self._active_keys(kind, connection)
+                if kind in PRIVATE_KINDS and wanted:
+                    self._ensure_signed(connection, deadline)
+                request_id, frame = protocol.subscribe(kind, wanted)
+                try:
+                    connection.request(request_id, frame, deadline.remaining(), wait_ready=False)
+                except Exception:
+                    if adding:
+                        # CoinEx dropped this kind's previous markets before refusing: put them back.
+                        added = set(keys)
+                        _, restore = protocol.subscribe(kind, [key for key in wanted if key not in added])
+                        try:
+                            connection.send(restore, wait_ready=False)
+                        except Exception as exc:
+                            self.log.info("restoring the %s subscription failed: %s", kind, exc)
+                    raise
