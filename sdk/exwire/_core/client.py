@@ -211,7 +211,10 @@ class BaseClient:
             keys=tuple(keys),
             callback=callback,
             connection_name=connection.name,
-            mailbox=Mailbox(queue_size or self._queue_size, self._overflow, self._block_timeout),
+            # Internal consumers (order book watchers) need every update: always back-pressure.
+            mailbox=Mailbox(
+                queue_size or self._queue_size, Overflow.BLOCK if internal else self._overflow, self._block_timeout
+            ),
             unsubscribe=self._unsubscribe,
         )
         if callback is not None and not internal:

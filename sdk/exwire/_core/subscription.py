@@ -240,7 +240,7 @@ class SubscriptionRegistry:
         if item is not CLOSED:
             try:
                 subscription.callback(item)  # type: ignore[misc]
-            except BaseException as exc:
+            except Exception as exc:  # Ctrl-C on a host's own thread must reach the host
                 self._on_error(exc, item)
         if more:
             subscription.executor.submit(self._drain, subscription)

@@ -66,6 +66,8 @@ class OrderBookWatcher:
         self._callback = callback
         self._latest = latest
         self._executor = executor
+        self._pending_snapshot: BookSnapshot | None = None
+        self._host_call_queued = False
         self._book = OrderBook(depth)
         self._book_lock = threading.Lock()  # guards _book and the counters
         self._synced = threading.Event()
@@ -119,10 +121,24 @@ class OrderBookWatcher:
                     self.log.error("%s book resubscription failed: %s", self.symbol, exc)
             return
         if snapshot is not None:
-            if self._executor is not None:
-                self._executor.submit(self._callback, snapshot)
-            else:
+            if self._executor is None:
                 self._callback(snapshot)  # type: ignore[misc]
+                return
+            # A host thread runs the callback: keep only the newest snapshot (each is the
+            # whole book) and at most one call queued in the host's executor.
+            with self._book_lock:
+                self._pending_snapshot = snapshot
+                schedule = not self._host_call_queued
+                self._host_call_queued = True
+            if schedule:
+                self._executor.submit(self._run_host_callback)
+
+    def _run_host_callback(self) -> None:
+        with self._book_lock:
+            snapshot, self._pending_snapshot = self._pending_snapshot, None
+            self._host_call_queued = False
+        if snapshot is not None:
+            self._callback(snapshot)  # type: ignore[misc]
 
     def _invalidate(self) -> None:
         """The connection dropped: the book is stale until the next snapshot (any thread)."""

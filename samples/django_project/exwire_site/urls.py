@@ -1,0 +1,3 @@
+"""No views: the sample is about the ``record_trades`` management command."""
+
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""Records exchange trades streamed by exwire into the database."""

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class TradeRecorderConfig(AppConfig):
+    name = "trade_recorder"
+    verbose_name = "exwire trade recorder"

@@ -1,0 +1,133 @@
+"""``python manage.py record_trades``: stream an exchange's trades into the ``Trade`` table.
+
+    python manage.py record_trades --exchange kraken --symbol XBT/USD --seconds 5   # emulator
+    python manage.py record_trades --exchange kraken --symbol XBT/USD --live        # until Ctrl-C
+
+Threads and database connections. Django keeps one database connection per thread
+and a connection may only be used and closed by the thread that opened it. exwire
+runs callbacks on its own lane threads (``exwire-<exchange>-dispatch-<n>``), which
+Django knows nothing about: an ORM write there opens a connection on that lane that
+nobody closes when the lane stops (and that ``close_old_connections`` on the main
+thread cannot reach). Calling ``close_old_connections()`` / ``connection.close()``
+inside every callback would work but reconnects per update on a server database.
+
+So this command marshals the callbacks to its own (main) thread with a
+:class:`exwire.hosts.PollingExecutor`: the callback only turns the update into
+unsaved ``Trade`` objects; the main loop writes each batch with one
+``bulk_create`` in one transaction, on the main thread's connection, which Django
+manages as usual (``close_old_connections`` before each batch honours
+``CONN_MAX_AGE`` and drops a broken connection; ``connection.close()`` at the end).
+The subscription's bounded queue sits between the socket and this loop: when the
+database is slower than the market, the client's overflow policy applies instead
+of memory growing. Ctrl-C (``KeyboardInterrupt``) and the deadline both end the
+loop; the client is closed, the trades already received are stored, and the
+command returns normally.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import close_old_connections, connection, transaction
+
+from exwire import ExwireError
+from exwire.hosts import PollingExecutor, get_exchange
+from trade_recorder.models import Trade
+
+
+class Command(BaseCommand):
+    help = "Stream trades of one symbol from an exchange (its emulator by default) into the Trade table."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--exchange", default="kraken", help="exchange name (default kraken)")
+        parser.add_argument("--symbol", help="symbol as the exchange writes it (default: the exchange's example)")
+        parser.add_argument("--seconds", type=float, help="stop after this many seconds (default: at Ctrl-C)")
+        parser.add_argument("--count", type=int, help="stop after storing this many trades")
+        parser.add_argument("--batch", type=int, default=500, help="most trades written per transaction")
+        source = parser.add_mutually_exclusive_group()
+        source.add_argument("--emulator", action="store_true",
+                            help="run the exchange's emulator in this process (the default)")
+        source.add_argument("--live", action="store_true", help="connect to the production exchange")
+        source.add_argument("--url", help="connect to this endpoint (e.g. an `exwire emulate` server)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        seconds, count, batch = options["seconds"], options["count"], options["batch"]
+        if seconds is not None and seconds <= 0:
+            raise CommandError("--seconds must be positive")
+        if count is not None and count < 1:
+            raise CommandError("--count must be at least 1")
+        if batch < 1:
+            raise CommandError("--batch must be at least 1")
+        try:
+            exchange = get_exchange(options["exchange"])
+            if "trades" not in exchange.channels:
+                raise CommandError(f"{exchange.name} has no trade stream")
+            symbol = exchange.normalize(options["symbol"] or exchange.example_symbol)
+        except ExwireError as exc:
+            raise CommandError(str(exc)) from exc
+
+        received: list[Trade] = []  # filled by on_trades, emptied by _store: main thread only
+
+        def on_trades(event: Any) -> None:
+            # Runs on this command's thread, inside host.run_pending(): no database here,
+            # only objects to save with the next batch.
+            for row in exchange.trades(event.data):
+                received.append(Trade(
+                    exchange=exchange.name,
+                    symbol=event.symbol or symbol,
+                    price=row["price"],
+                    quantity=row["quantity"],
+                    side=getattr(row["side"], "value", row["side"]) or "",
+                    traded_at=row["time"] if isinstance(row["time"], datetime) else None,
+                    received_at=event.received_at,
+                ))
+
+        def on_callback_error(exc: BaseException, event: Any) -> None:
+            # Callbacks run on this (main) thread, where Ctrl-C lands; exwire reports what
+            # a callback raised here instead of propagating it, so hand Ctrl-C back.
+            if isinstance(exc, KeyboardInterrupt):
+                raise exc
+
+        deadline = None if seconds is None else time.monotonic() + seconds
+        stored = 0
+        host = PollingExecutor()
+        try:
+            with host, exchange.open(live=options["live"], url=options["url"], callback_executor=host,
+                                     on_callback_error=on_callback_error) as client:
+                exchange.subscribe(client, "trades", symbol, on_trades)
+                self.stdout.write(f"recording {exchange.name} {symbol} trades into {connection.settings_dict['NAME']}")
+                self.stdout.flush()
+                while count is None or stored < count:
+                    remaining = None if deadline is None else deadline - time.monotonic()
+                    if remaining is not None and remaining <= 0:
+                        break
+                    if host.wait(remaining):
+                        host.run_pending(max_items=batch)
+                        stored += self._store(received, batch, None if count is None else count - stored)
+        except KeyboardInterrupt:
+            self.stdout.write("interrupted")
+        except ExwireError as exc:
+            raise CommandError(f"{type(exc).__name__}: {exc}") from exc
+        finally:
+            # The client is closed; what already arrived is kept (up to --count).
+            stored += self._store(received, len(received), None if count is None else count - stored)
+            connection.close()
+        self.stdout.write(f"stored {stored} trades")
+
+    @staticmethod
+    def _store(received: list[Trade], batch: int, limit: int | None) -> int:
+        """Write up to ``limit`` received trades in transactions of ``batch``; return how many."""
+        if limit is not None:
+            del received[max(limit, 0):]
+        written = 0
+        while received:
+            chunk = received[:batch]
+            close_old_connections()
+            with transaction.atomic():
+                Trade.objects.bulk_create(chunk)
+            del received[:len(chunk)]
+            written += len(chunk)
+        return written

@@ -1,0 +1,50 @@
+"""Fixtures for the host adapters and samples: an X display for Tk."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from tests.conftest import timeout
+from tests.hosts.support import start_xvfb
+
+
+@pytest.fixture(scope="session")
+def display():
+    """An X display for Tk: ``$DISPLAY`` if set, else a private Xvfb; skip when there is neither."""
+    if os.environ.get("DISPLAY"):
+        yield os.environ["DISPLAY"]
+        return
+    if shutil.which("Xvfb") is None:
+        pytest.skip("no DISPLAY and no Xvfb (apt-get install xvfb)")
+    try:
+        process, name = start_xvfb()
+    except (OSError, RuntimeError) as exc:
+        pytest.skip(f"Xvfb did not start: {exc}")
+    os.environ["DISPLAY"] = name
+    try:
+        yield name
+    finally:
+        del os.environ["DISPLAY"]
+        process.terminate()
+        try:
+            process.wait(timeout(10))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture
+def tk_root(display):
+    """A hidden ``tkinter.Tk`` on the test's (main) thread, destroyed afterwards."""
+    tkinter = pytest.importorskip("tkinter")
+    try:
+        root = tkinter.Tk()
+    except tkinter.TclError as exc:
+        pytest.skip(f"Tk cannot open display {display}: {exc}")
+    root.withdraw()
+    yield root
+    root.destroy()

@@ -1,0 +1,91 @@
+"""samples/excel_xlwings.py: the UDFs are None-safe before data and live after, with or without xlwings."""
+
+from __future__ import annotations
+
+import builtins
+import threading
+
+import pytest
+
+from tests.helpers import wait_until
+from tests.hosts.support import load_sample
+
+
+@pytest.fixture
+def excel(monkeypatch):
+    monkeypatch.delenv("EXWIRE_EXCEL_LIVE", raising=False)  # the emulator, never production
+    module = load_sample("excel_xlwings")
+    yield module
+    module.shutdown()
+
+
+def test_ticker_is_not_available_before_the_first_update_then_live(excel):
+    assert excel.EXWIRE_TICKER("kraken", "XBT/USD", "last") == "#N/A"  # returns at once, subscribes behind
+    wait_until(lambda: isinstance(excel.EXWIRE_TICKER("kraken", "XBT/USD", "last"), float), 10)
+    bid = excel.EXWIRE_TICKER("kraken", "btc/usd", "bid")
+    ask = excel.EXWIRE_TICKER("kraken", "XBT/USD", "ask")
+    assert isinstance(bid, float) and isinstance(ask, float) and bid <= ask
+    assert 0 <= excel.EXWIRE_TICKER("kraken", "XBT/USD", "age") < 60
+    assert excel.EXWIRE_TICKER("kraken", "XBT/USD", "time").tzinfo is None  # Excel has no time zones
+    assert isinstance(excel.EXWIRE_TICKER("kraken", "XBT/USD", "trade_count_24h"), int)
+    assert excel.EXWIRE_TICKER("kraken", "XBT/USD", "colour").startswith("#N/A")
+    assert excel.EXWIRE_STATUS("kraken") == "ok"
+
+
+def test_book_keeps_its_shape_before_and_after_the_first_snapshot(excel):
+    before = excel.EXWIRE_BOOK("kraken", "XBT/USD", 5)
+    assert before == [["#N/A", "", "", ""]] + [["", "", "", ""]] * 4
+
+    def filled():
+        rows = excel.EXWIRE_BOOK("kraken", "XBT/USD", 5)
+        return all(isinstance(cell, float) for row in rows for cell in row)
+
+    wait_until(filled, 10)
+    rows = excel.EXWIRE_BOOK("kraken", "XBT/USD", 5)
+    assert len(rows) == 5 and all(len(row) == 4 for row in rows)
+    bids = [row[1] for row in rows]
+    asks = [row[2] for row in rows]
+    assert bids == sorted(bids, reverse=True) and asks == sorted(asks)
+    assert bids[0] < asks[0]
+
+
+def test_one_shared_client_per_exchange_and_shutdown_stops_its_threads(excel):
+    excel.EXWIRE_TICKER("kraken", "XBT/USD")
+    excel.EXWIRE_TICKER("kraken", "ETH/USD")
+    wait_until(lambda: isinstance(excel.EXWIRE_TICKER("kraken", "ETH/USD"), float), 10)
+    assert list(excel._feeds) == ["kraken"]
+    excel.shutdown()
+    assert not [t for t in threading.enumerate() if t.name.startswith("exwire-excel-")]
+    assert excel.EXWIRE_TICKER("kraken", "XBT/USD") == "#N/A"  # starts afresh on next use
+
+
+def test_bad_input_becomes_cell_text_not_an_exception(excel):
+    assert excel.EXWIRE_TICKER("mtgox", "BTC/USD").startswith("#N/A unknown exchange")
+    assert excel.EXWIRE_TICKER("kraken", "XBTUSD").startswith("#N/A")
+    assert excel.EXWIRE_BOOK("kraken", "XBT/USD", 0)[0][0].startswith("#N/A")
+    assert excel.EXWIRE_STATUS("mtgox").startswith("#N/A")
+
+
+def test_a_refused_subscription_is_shown_in_the_cell(excel):
+    assert excel.EXWIRE_TICKER("kraken", "ABC/XYZ") == "#N/A"  # the emulator refuses unknown pairs
+    wait_until(lambda: excel.EXWIRE_TICKER("kraken", "ABC/XYZ") != "#N/A", 10)
+    assert "InvalidRequest" in excel.EXWIRE_TICKER("kraken", "ABC/XYZ")
+
+
+def test_without_xlwings_the_decorators_are_no_ops(monkeypatch):
+    monkeypatch.delenv("EXWIRE_EXCEL_LIVE", raising=False)
+    real_import = builtins.__import__
+
+    def no_xlwings(name, *args, **kwargs):
+        if name == "xlwings" or name.startswith("xlwings."):
+            raise ImportError("No module named 'xlwings'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_xlwings)
+    module = load_sample("excel_xlwings")
+    try:
+        assert module.xw is None
+        assert module.EXWIRE_TICKER.__name__ == "EXWIRE_TICKER"
+        assert module.EXWIRE_TICKER("kraken", "XBT/USD") == "#N/A"
+    finally:
+        module.shutdown()
