@@ -190,7 +190,8 @@ def test_system_status_is_sent_on_connect(start, connect, path):
     assert status["status"] == "online" and status["version"] == "1.9.1"
     assert isinstance(status["connectionID"], int) and 0 <= status["connectionID"] < 2**64
     assert emulator.client_kwargs() == {"url": f"ws://127.0.0.1:{emulator.port}/",
-                                        "private_url": f"ws://127.0.0.1:{emulator.port}/auth"}
+                                        "private_url": f"ws://127.0.0.1:{emulator.port}/auth",
+                                        "rest_url": f"http://127.0.0.1:{emulator.port}"}
 
 
 def test_unknown_path_is_refused(start):
@@ -522,3 +523,183 @@ def test_close_is_idempotent_and_final(start, connect):
     assert emulator.connections == []
     with pytest.raises(RuntimeError):
         emulator.start()
+
+
+# -- private side: the REST token endpoint (§6) ---------------------------------------------
+
+TOKEN_PATH = "/0/private/GetWebSocketsToken"
+
+
+def post_token(emulator: KrakenEmulator, *, key: str | None = None, secret: str | None = None,
+               nonce: int | None = None, path: str = TOKEN_PATH, sign_nonce: int | None = None) -> dict[str, Any]:
+    """POST a signed token request by hand (independent of the client)."""
+    import base64
+    import hashlib
+    import hmac
+
+    import requests
+
+    credentials = emulator.credentials
+    key, secret = key or credentials.key, secret or credentials.secret
+    nonce = nonce if nonce is not None else time.time_ns() // 1000
+    body = f"nonce={nonce}"
+    digest = hashlib.sha256((str(sign_nonce or nonce) + body).encode()).digest()
+    signature = base64.b64encode(hmac.new(base64.b64decode(secret), path.encode() + digest,
+                                          hashlib.sha512).digest()).decode()
+    response = requests.post(f"{emulator.client_kwargs()['rest_url']}{path}", data=body, timeout=TIMEOUT,
+                             headers={"API-Key": key, "API-Sign": signature,
+                                      "Content-Type": "application/x-www-form-urlencoded"})
+    return response.json()
+
+
+def test_emulator_signature_check_accepts_kraken_published_vector():
+    from exwire.testing.kraken_rest import Form, signature_matches
+
+    secret = "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg=="
+    form = Form(b"nonce=1616492376594&ordertype=limit&pair=XBTUSD&price=37500&type=buy&volume=1.25")
+    sign = "4/dpxb3iT4tp/ZCVEwSnEsLxx0bqyhLpdfOpc6fn7OR8+UClSV5n9E6aSS8MPtnRfp32bAb0nmbRn6H8ndwLUQ=="
+    assert signature_matches("/0/private/AddOrder", form, sign, secret)
+    assert not signature_matches("/0/private/AddOrder", form, sign.replace("4", "5", 1), secret)
+    assert not signature_matches("/0/private/CancelOrder", form, sign, secret)
+
+
+def test_token_endpoint_issues_tokens_and_checks_key_signature_and_nonce(start):
+    emulator = start(push_interval=None)
+    nonce = time.time_ns() // 1000
+    issued = post_token(emulator, nonce=nonce)
+    assert issued["error"] == [] and issued["result"]["expires"] == 900
+    assert issued["result"]["token"] == emulator.tokens_issued[-1]
+    assert post_token(emulator, nonce=nonce) == {"error": ["EAPI:Invalid nonce"]}  # reused
+    assert post_token(emulator, nonce=nonce - 5) == {"error": ["EAPI:Invalid nonce"]}  # lower
+    assert post_token(emulator, nonce=nonce + 1, sign_nonce=nonce + 2) == {"error": ["EAPI:Invalid signature"]}
+    other = "c29tZWJvZHkgZWxzZSdzIHNlY3JldA=="
+    assert post_token(emulator, nonce=nonce + 3, secret=other) == {"error": ["EAPI:Invalid signature"]}
+    assert post_token(emulator, key="nobody") == {"error": ["EAPI:Invalid key"]}
+    assert post_token(emulator, path="/0/private/Balance") == {"error": ["EGeneral:Unknown method"]}
+    assert post_token(emulator, nonce=nonce + 4)["error"] == []  # a refused signature used up no nonce
+    assert len(emulator.tokens_issued) == 2
+    emulator.refuse_next_token("EAPI:Rate limit exceeded")
+    assert post_token(emulator) == {"error": ["EAPI:Rate limit exceeded"]}
+    assert emulator.connections_accepted == 0  # plain HTTP never reaches the WebSocket side
+
+
+# -- private side: channels and trading on /auth (§7, §8) ----------------------------------
+
+
+def private_socket(emulator: KrakenEmulator, connect: Callable[[str], websocket.WebSocket]) -> tuple[websocket.WebSocket, str]:
+    token = post_token(emulator)["result"]["token"]
+    return connected(connect, emulator.client_kwargs()["private_url"]), token
+
+
+def trade(ws: websocket.WebSocket, token: str, event: str, reqid: int, **fields: Any) -> None:
+    send(ws, {"event": event, "token": token, "reqid": reqid, **fields})
+
+
+def test_private_subscriptions_ack_then_snapshot_with_sequence(start, connect):
+    emulator = start(push_interval=None, heartbeat_interval=0.05)
+    ws, token = private_socket(emulator, connect)
+    send(ws, {"event": "subscribe", "reqid": 1, "subscription": {"name": "openOrders", "token": token,
+                                                                  "ratecounter": True}})
+    ack, _ = recv_until(ws, is_event("subscriptionStatus", reqid=1))
+    assert ack == {"channelName": "openOrders", "event": "subscriptionStatus", "reqid": 1, "status": "subscribed",
+                   "subscription": {"maxratecount": 125, "name": "openOrders"}}
+    assert recv(ws) == [[], "openOrders", {"sequence": 1}]
+    recv_until(ws, is_event("heartbeat"))  # a private subscription gets heartbeats too (§4.2)
+    send(ws, {"event": "subscribe", "reqid": 2, "subscription": {"name": "ownTrades", "token": token,
+                                                                  "snapshot": False}})
+    recv_until(ws, is_event("subscriptionStatus", reqid=2, status="subscribed"))
+    bid, _ = emulator.best_prices("XBT/USD")
+    trade(ws, token, "addOrder", 3, ordertype="market", type="sell", pair="BTC/USD", volume="0.01")
+    reply, _ = recv_until(ws, is_event("addOrderStatus", reqid=3))
+    assert reply["status"] == "ok" and reply["descr"] == "sell 0.01000000 XBTUSD @ market"
+    own, _ = recv_until(ws, lambda m: isinstance(m, list) and m[1] == "ownTrades")
+    (trade_id, fields), = own[0][0].items()
+    assert own[2] == {"sequence": 1} and fields["ordertxid"] == reply["txid"] and fields["price"] == str(bid)
+    closed, _ = recv_until(ws, lambda m: isinstance(m, list) and m[1] == "openOrders"
+                           and m[0][0][reply["txid"]].get("status") == "closed")
+    assert closed[0][0][reply["txid"]]["ratecount"] >= 1
+
+
+def test_private_subscription_refusals(start, connect):
+    emulator = start(push_interval=None)
+    ws, token = private_socket(emulator, connect)
+    cases = [
+        ({"name": "ownTrades"}, None, "EAPI:Invalid token"),
+        ({"name": "ownTrades", "token": "forged"}, None, "EAPI:Invalid token"),
+        ({"name": "ownTrades", "token": token}, ["XBT/USD"], "Pair field unsupported for this subscription type"),
+        ({"name": "ownTrades", "token": token, "depth": 10}, None, "Subscription object unsupported field"),
+    ]
+    for reqid, (subscription, pairs, expected) in enumerate(cases, 1):
+        request = {"event": "subscribe", "reqid": reqid, "subscription": subscription}
+        if pairs:
+            request["pair"] = pairs
+        send(ws, request)
+        reply, _ = recv_until(ws, is_event("subscriptionStatus", reqid=reqid))
+        assert reply["status"] == "error" and reply["errorMessage"] == expected
+        assert "token" not in reply["subscription"]
+    send(ws, {"event": "unsubscribe", "reqid": 9, "subscription": {"name": "openOrders", "token": token}})
+    assert recv_until(ws, is_event("subscriptionStatus", reqid=9))[0]["errorMessage"] == "Subscription Not Found"
+    public = connected(connect, emulator.url)
+    trade(public, token, "cancelAll", 10)
+    reply = recv_until(public, is_event("cancelAllStatus", reqid=10))[0]
+    assert reply["errorMessage"].startswith("Private data and trading are unavailable on this endpoint")
+
+
+def test_a_multi_id_cancel_gets_one_status_per_id_in_order(start, connect):
+    emulator = start(push_interval=None)
+    ws, token = private_socket(emulator, connect)
+    bid, _ = emulator.best_prices("XBT/USD")
+    txids = []
+    for reqid in (1, 2):
+        trade(ws, token, "addOrder", reqid, ordertype="limit", type="buy", pair="XBT/USD", volume="0.01",
+              price=str(bid - 50))
+        txids.append(recv_until(ws, is_event("addOrderStatus", reqid=reqid))[0]["txid"])
+    trade(ws, token, "cancelOrder", 3, txid=[txids[0], "OUNKNO-WN000-000000", txids[1]])
+    replies = [recv_until(ws, is_event("cancelOrderStatus", reqid=3))[0] for _ in range(3)]
+    assert [r["status"] for r in replies] == ["ok", "error", "ok"]
+    assert replies[1]["errorMessage"] == "EOrder:Unknown order"
+    assert emulator.open_orders() == [] and emulator.requests_received("cancelOrder") == 1
+
+
+def test_order_checks_answer_with_kraken_errors(start, connect):
+    emulator = start(push_interval=None, balances={"USD": "10", "XBT": "0"})
+    ws, token = private_socket(emulator, connect)
+    cases = [
+        ({"ordertype": "limit", "type": "buy", "pair": "XBT/USD", "volume": "0.01"}, "EGeneral:Invalid arguments:price"),
+        ({"ordertype": "limit", "type": "buy", "pair": "XBT/USD", "volume": "-1", "price": "1"},
+         "EGeneral:Invalid arguments:volume"),
+        ({"ordertype": "market", "type": "buy", "pair": "XBT/USD", "volume": "0.01"}, "EOrder:Insufficient funds"),
+        ({"ordertype": "market", "type": "sell", "pair": "XBT/USD", "volume": "0.01"}, "EOrder:Insufficient funds"),
+        ({"ordertype": "market", "type": "buy", "pair": "XBT/USD", "volume": "0.01", "oflags": "moon"},
+         "EGeneral:Invalid arguments:oflags"),
+        ({"ordertype": "iceberg", "type": "buy", "pair": "XBT/USD", "volume": "0.01"},
+         "EGeneral:Invalid arguments:ordertype"),
+        ({"ordertype": "market", "type": "buy", "pair": "XBT/USD", "volume": "0.01", "validate": True},
+         "EOrder:Insufficient funds"),
+    ]
+    for reqid, (fields, expected) in enumerate(cases, 1):
+        trade(ws, token, "addOrder", reqid, **fields)
+        reply = recv_until(ws, is_event("addOrderStatus", reqid=reqid))[0]
+        assert reply == {"errorMessage": expected, "event": "addOrderStatus", "reqid": reqid, "status": "error"}
+    trade(ws, token, "cancelAllOrdersAfter", 20, timeout="60")
+    assert recv_until(ws, is_event("cancelAllOrdersAfterStatus", reqid=20))[0]["status"] == "error"
+    trade(ws, "forged", "cancelAll", 21)
+    assert recv_until(ws, is_event("cancelAllStatus", reqid=21))[0]["errorMessage"] == "EAPI:Invalid token"
+    assert emulator.requests_received("addOrder") == len(cases) and emulator.open_orders() == []
+
+
+def test_the_dead_mans_switch_fires_once_and_can_be_refreshed(start, connect):
+    emulator = start(push_interval=None)
+    ws, token = private_socket(emulator, connect)
+    bid, _ = emulator.best_prices("ETH/USD")
+    trade(ws, token, "addOrder", 1, ordertype="limit", type="buy", pair="ETH/USD", volume="1", price=str(bid - 10))
+    recv_until(ws, is_event("addOrderStatus", reqid=1))
+    trade(ws, token, "cancelAllOrdersAfter", 2, timeout=60)
+    armed = recv_until(ws, is_event("cancelAllOrdersAfterStatus", reqid=2))[0]
+    current = time.strptime(armed["currentTime"], "%Y-%m-%dT%H:%M:%SZ")
+    trigger = time.strptime(armed["triggerTime"], "%Y-%m-%dT%H:%M:%SZ")
+    assert time.mktime(trigger) - time.mktime(current) == 60
+    trade(ws, token, "cancelAllOrdersAfter", 3, timeout=1)  # refreshed with a short countdown
+    recv_until(ws, is_event("cancelAllOrdersAfterStatus", reqid=3))
+    assert emulator.wait_for(lambda: emulator.open_orders() == [], 5 * TIMEOUT)
+    assert len(emulator.open_orders()) == 0

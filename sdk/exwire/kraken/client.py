@@ -15,58 +15,36 @@ from exwire._core.watcher import OrderBookWatcher
 from exwire.errors import ConfigurationError
 from exwire.kraken import book as kraken_book
 from exwire.kraken.models import KlineInterval
-from exwire.kraken.protocol import SYSTEM_STATUS_KEY, KrakenProtocol, channel_name
+from exwire.kraken.pairs import normalize_pair, normalize_pairs
+from exwire.kraken.private import PrivateMethods
+from exwire.kraken.protocol import PRIVATE_CHANNELS, SYSTEM_STATUS_KEY, KrakenProtocol, channel_name
 from exwire._core.latest import TICKER, TOP_OF_BOOK
 from exwire.models import DataEvent, Level, TopOfBook, UpdateType
 from exwire.orderbook import BookSnapshot
 
-__all__ = ["KrakenClient", "BOOK_DEPTHS"]
+__all__ = ["KrakenClient", "BOOK_DEPTHS", "normalize_pair", "normalize_pairs"]
 
 #: Book depths Kraken accepts (§4.4).
 BOOK_DEPTHS = (10, 25, 100, 500, 1000)
 
-# Kraken's wsnames use XBT and XDG; the server accepts BTC/DOGE but echoes XBT/XDG (§2),
-# so map on the way in and every routing key matches what comes back.
-_ASSET_ALIASES = {"BTC": "XBT", "DOGE": "XDG"}
-
 Callback = Callable[[DataEvent], None]
 
 
-def normalize_pair(symbol: Any) -> str:
-    """``"btc/usd"`` → ``"XBT/USD"``: upper case, BTC→XBT, DOGE→XDG.
-
-    Raises:
-        ConfigurationError: not a ``BASE/QUOTE`` string.
-    """
-    if not isinstance(symbol, str) or symbol.count("/") != 1:
-        raise ConfigurationError(f"a Kraken pair looks like 'XBT/USD', got {symbol!r}")
-    base, quote = (part.strip().upper() for part in symbol.split("/"))
-    if not base or not quote:
-        raise ConfigurationError(f"a Kraken pair looks like 'XBT/USD', got {symbol!r}")
-    return f"{_ASSET_ALIASES.get(base, base)}/{_ASSET_ALIASES.get(quote, quote)}"
-
-
-def normalize_pairs(symbols: str | Iterable[str]) -> list[str]:
-    """One pair or several → a de-duplicated list of wsnames.
-
-    Raises:
-        ConfigurationError: empty, or any element is not a pair.
-    """
-    items = [symbols] if isinstance(symbols, str) else list(symbols) if symbols is not None else []
-    if not items:
-        raise ConfigurationError("at least one symbol is required")
-    return list(dict.fromkeys(normalize_pair(symbol) for symbol in items))
-
-
-class KrakenClient(BaseClient):
+class KrakenClient(PrivateMethods, BaseClient):
     """Client of Kraken's Spot WebSocket API v1.
 
     The constructor does no I/O: the public connection (``url``) opens on the first
-    call that needs it. Updates run on the dispatcher lanes, never on the reader.
-    The client pings an idle connection every ``ping_interval`` seconds so Kraken's
-    one-minute idle timeout never closes it, and treats ``stale_timeout`` seconds
-    without any frame (heartbeats come every second while subscribed) as a stalled
-    connection to re-establish. After a reconnect every active subscription is
+    call that needs it, the private one (``private_url``, ``ws-auth``) on the first
+    private stream or trading call, which also fetches a WebSocket token over REST
+    (``rest_url``) with the ``credentials``. Private methods: ``get_websocket_token``,
+    ``place_order``, ``cancel_order``, ``cancel_orders``, ``cancel_all_orders``,
+    ``cancel_all_orders_after``, ``subscribe_to_order_updates`` and
+    ``subscribe_to_user_trade_updates`` (see :mod:`exwire.kraken.private`).
+    Updates run on the dispatcher lanes, never on the reader. The client pings an
+    idle connection every ``ping_interval`` seconds so Kraken's one-minute idle
+    timeout never closes it, and treats ``stale_timeout`` seconds without any frame
+    (heartbeats come every second while subscribed) as a stalled connection to
+    re-establish. After a reconnect every active subscription is
     resubscribed and order books start again from a fresh snapshot.
 
     Thread-safe: every method may be called from any thread, callbacks included.
@@ -74,10 +52,13 @@ class KrakenClient(BaseClient):
     Args:
         url: public endpoint (default production ``wss://ws.kraken.com``).
         private_url: private/trading endpoint (default ``wss://ws-auth.kraken.com``).
-        rest_url: REST base used to fetch WebSocket tokens (default ``https://api.kraken.com``).
+        rest_url: REST base used to fetch WebSocket tokens (default ``https://api.kraken.com``);
+            the client owns one ``requests`` session for it, closed by ``close``.
         ping_interval: seconds between keep-alive pings on a quiet connection.
         stale_timeout: seconds without any inbound frame before reconnecting.
-        **options: the common client keywords (``credentials``, ``request_timeout``,
+        **options: the common client keywords (``credentials`` — an
+            ``exwire.Credentials`` with the API key and its base64 secret, needed for
+            private calls unless each passes ``websocket_token=`` —, ``request_timeout``,
             ``dispatch_threads``, ``reconnect``, ``on_connection_event``,
             ``on_callback_error``, ``callback_executor``, ``keep_raw``, ``queue_size``,
             ``overflow``, ``block_timeout``); see ``exwire`` README.
@@ -106,7 +87,20 @@ class KrakenClient(BaseClient):
         self._public = self._add_connection(
             "public", url, KrakenProtocol(), ping_interval=ping_interval, stale_timeout=stale_timeout
         )
+        self._init_private(private_url, rest_url, ping_interval, stale_timeout)
         self._last_status: DataEvent | None = None
+
+    def close(self, timeout: float | None = 5.0) -> None:
+        """Close both connections, stop every thread and close the REST session.
+
+        Pending requests fail with ``ConnectionClosed``; pull subscriptions end.
+        Idempotent; safe to call from a callback.
+
+        Args:
+            timeout: total seconds to wait for threads to finish; ``None`` waits without limit.
+        """
+        super().close(timeout)
+        self._token_fetcher.close()
 
     # -- general ---------------------------------------------------------------------
 
@@ -332,7 +326,9 @@ class KrakenClient(BaseClient):
         protocol: KrakenProtocol = connection.protocol  # type: ignore[assignment]
         by_channel: dict[str, list[str]] = {}
         for channel, pair in keys:  # type: ignore[misc]
-            if (channel, pair) != SYSTEM_STATUS_KEY:
+            if channel in PRIVATE_CHANNELS:
+                self._wire_private(connection, (channel, pair), deadline, unsubscribe=unsubscribe)
+            elif (channel, pair) != SYSTEM_STATUS_KEY:
                 by_channel.setdefault(channel, []).append(pair)
         for channel, pairs in by_channel.items():
             request_id, frame = protocol.subscribe(channel, pairs, unsubscribe=unsubscribe)

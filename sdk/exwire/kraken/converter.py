@@ -22,7 +22,7 @@ payload does not have the documented shape; it never returns a partial model.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -31,6 +31,7 @@ from exwire.errors import DecodeError
 from exwire.kraken.models import (
     BookLevel,
     BookUpdate,
+    CancelAfterResult,
     Kline,
     KlineInterval,
     OrderDescription,
@@ -39,6 +40,7 @@ from exwire.kraken.models import (
     OrderType,
     OrderUpdate,
     OwnTrade,
+    PlacedOrder,
     Spread,
     SubscriptionState,
     SubscriptionStatus,
@@ -47,6 +49,7 @@ from exwire.kraken.models import (
     Ticker,
     TimeInForce,
     Trade,
+    WebSocketToken,
 )
 from exwire.models import Side
 
@@ -60,6 +63,10 @@ __all__ = [
     "subscription_status_from_wire",
     "order_updates_from_wire",
     "own_trades_from_wire",
+    "placed_order_from_wire",
+    "cancel_count_from_wire",
+    "cancel_after_from_wire",
+    "websocket_token_from_wire",
 ]
 
 #: What a payload of the wrong shape raises while being read (decimal's
@@ -434,3 +441,93 @@ def own_trades_from_wire(payload: Iterable[dict[str, dict[str, Any]]]) -> list[O
         return [_own_trade(trade_id, fields) for item in payload for trade_id, fields in item.items()]
     except _MALFORMED as error:
         raise _malformed("ownTrades", error) from error
+
+
+# -- trading replies (§8) and the REST token (§6.1) ---------------------------------
+
+
+def placed_order_from_wire(obj: dict[str, Any], user_reference: int | None = None) -> PlacedOrder:
+    """Decode an ``addOrderStatus`` with ``status: ok`` (§8.1).
+
+    ``txid`` is one string on the WebSocket API (a one-element list is tolerated);
+    it is absent for a validate-only order.
+
+    Args:
+        user_reference: the ``userref`` the request carried (Kraken does not echo it).
+
+    Raises:
+        DecodeError: ``txid`` or ``descr`` has an unexpected type.
+    """
+    try:
+        txid = obj.get("txid")
+        if isinstance(txid, list):
+            txid = txid[0] if txid else None
+        if txid is not None and not isinstance(txid, str):
+            raise TypeError(f"txid is {type(txid).__name__}")
+        description = obj.get("descr")
+        if isinstance(description, dict):  # REST's shape: {"order": "...", "close": "..."}
+            description = description.get("order")
+        if description is not None and not isinstance(description, str):
+            raise TypeError(f"descr is {type(description).__name__}")
+        client_order_id = obj.get("cl_ord_id")
+        return PlacedOrder(txid, description, None if client_order_id is None else str(client_order_id),
+                           user_reference)
+    except _MALFORMED as error:
+        raise _malformed("addOrderStatus", error) from error
+
+
+def cancel_count_from_wire(obj: dict[str, Any]) -> int:
+    """The number of orders a ``cancelAllStatus`` reports cancelled (§8.4).
+
+    ``count`` is a JSON integer on the wire although the schema says string; both are read.
+
+    Raises:
+        DecodeError: ``count`` is missing or not an integer.
+    """
+    try:
+        return int(obj["count"])
+    except _MALFORMED as error:
+        raise _malformed("cancelAllStatus", error) from error
+
+
+def _rfc3339(value: Any) -> datetime:
+    time = datetime.fromisoformat(value)
+    if time.tzinfo is None:
+        raise ValueError(f"time without offset: {value!r}")
+    return time.astimezone(UTC)
+
+
+def cancel_after_from_wire(obj: dict[str, Any]) -> CancelAfterResult:
+    """Decode a ``cancelAllOrdersAfterStatus`` (§8.5): RFC 3339 times, ``"0"`` = disabled.
+
+    Raises:
+        DecodeError: a time is missing or not RFC 3339 with an offset.
+    """
+    try:
+        trigger = obj["triggerTime"]
+        return CancelAfterResult(
+            _rfc3339(obj["currentTime"]),
+            None if trigger in ("0", 0) else _rfc3339(trigger),
+        )
+    except _MALFORMED as error:
+        raise _malformed("cancelAllOrdersAfterStatus", error) from error
+
+
+def websocket_token_from_wire(result: dict[str, Any], received_at: datetime) -> WebSocketToken:
+    """Decode the ``result`` of ``GetWebSocketsToken`` (§6.1): ``{"token", "expires"}``.
+
+    Args:
+        received_at: when the reply arrived (aware UTC); ``expires`` counts from it.
+
+    Raises:
+        DecodeError: ``token`` is missing or empty, or ``expires`` is not a number.
+            The message never contains the token.
+    """
+    try:
+        token = result["token"]
+        if not isinstance(token, str) or not token:
+            raise ValueError("token is not a non-empty string")
+        lifetime = float(result.get("expires", 900))
+        return WebSocketToken(token, lifetime, received_at + timedelta(seconds=lifetime))
+    except _MALFORMED as error:
+        raise DecodeError(f"malformed kraken GetWebSocketsToken result: {type(error).__name__}") from None

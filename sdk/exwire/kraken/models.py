@@ -44,6 +44,9 @@ __all__ = [
     "OrderDescription",
     "OrderUpdate",
     "OwnTrade",
+    "WebSocketToken",
+    "PlacedOrder",
+    "CancelAfterResult",
 ]
 
 
@@ -481,3 +484,56 @@ class OwnTrade:
     client_order_id: str | None = None
     margin_borrow: bool | None = None
     external_execution_id: str | None = None
+
+
+@attrs.frozen
+class WebSocketToken:
+    """A token for Kraken's private WebSocket endpoint, from ``GetWebSocketsToken`` (§6.1).
+
+    Use it within ``lifetime`` seconds; once a private subscription used it, it stays
+    valid as long as that connection lives. The token is a credential: it never
+    appears in ``repr``.
+
+    Attributes:
+        token: the token text (sent in ``subscription.token`` and in trading requests).
+        lifetime: seconds it may wait before its first use (Kraken says 900).
+        expires_at: when it expires if still unused (aware UTC, from the local clock
+            when the reply arrived).
+    """
+
+    token: str = attrs.field(repr=lambda value: "'***'")
+    lifetime: float
+    expires_at: datetime
+
+
+@attrs.frozen
+class PlacedOrder:
+    """The reply to ``addOrder`` (§8.1).
+
+    Attributes:
+        order_id: Kraken's order id (txid), or ``None`` for a validate-only order,
+            which Kraken checks but does not place.
+        description: Kraken's human-readable description, e.g.
+            ``"buy 0.01770000 XBTUSD @ limit 4000"``; ``None`` if absent.
+        client_order_id: the ``cl_ord_id`` Kraken echoed, or ``None``.
+        user_reference: the ``userref`` the order was placed with, or ``None``.
+    """
+
+    order_id: str | None
+    description: str | None
+    client_order_id: str | None = None
+    user_reference: int | None = None
+
+
+@attrs.frozen
+class CancelAfterResult:
+    """The reply to ``cancelAllOrdersAfter``, the dead man's switch (§8.5).
+
+    Attributes:
+        current_time: Kraken's clock when it took the request (aware UTC, whole seconds).
+        trigger_time: when every open order will be cancelled unless the timer is
+            refreshed (aware UTC, whole seconds), or ``None`` when the request disabled it.
+    """
+
+    current_time: datetime
+    trigger_time: datetime | None

@@ -3,17 +3,21 @@
 Implements ``reference/protocols/kraken.md``: framing (§3), ping/pong,
 heartbeat and systemStatus (§4.1–4.3), subscribe/unsubscribe and their
 ``subscriptionStatus`` acks correlated by ``reqid`` (§4.4–4.6), the public
-channels (§5) and the error strings (§9), mapped onto the exwire error tree
-through ``ERROR_TABLE``.
+channels (§5), the private channels ``openOrders``/``ownTrades`` (§7), the
+trading requests and their ``<name>Status`` replies (§8) and the error strings
+(§6.1, §9), mapped onto the exwire error tree through ``ERROR_TABLE``.
 
 Routing keys are ``(channelName, pair)`` exactly as the wire echoes them
-(``("book-10", "XBT/USD")``); the system status stream is ``("systemStatus", None)``.
+(``("book-10", "XBT/USD")``); the system status stream is ``("systemStatus", None)``
+and the private channels, which carry no pair, are ``("openOrders", None)`` and
+``("ownTrades", None)``.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import re
 from collections.abc import Hashable, Sequence
 from typing import Any
 
@@ -31,14 +35,37 @@ from exwire.errors import (
 from exwire.kraken import converter
 from exwire.models import UpdateType
 
-__all__ = ["KrakenProtocol", "ERROR_TABLE", "map_error", "SYSTEM_STATUS_KEY", "channel_name"]
+__all__ = [
+    "KrakenProtocol",
+    "ERROR_TABLE",
+    "map_error",
+    "is_token_error",
+    "SYSTEM_STATUS_KEY",
+    "ORDER_UPDATES_KEY",
+    "OWN_TRADES_KEY",
+    "PRIVATE_CHANNELS",
+    "channel_name",
+]
 
 SYSTEM_STATUS_KEY: Hashable = ("systemStatus", None)
+ORDER_UPDATES_KEY: Hashable = ("openOrders", None)
+OWN_TRADES_KEY: Hashable = ("ownTrades", None)
+#: The private channels of ``ws-auth`` (§7); their pushes carry no pair.
+PRIVATE_CHANNELS = ("openOrders", "ownTrades")
+
+#: Errors that mean "this WebSocket token is no longer good" (§6.1, §9): fetch a new one.
+TOKEN_ERRORS = ("EAPI:Invalid token", "ESession:Invalid session")
+
+# A token echoed inside an error reply's ``subscription`` must not reach an exception.
+_TOKEN_FIELD = re.compile(r'("token"\s*:\s*")[^"]*(")')
 
 #: Kraken error strings (§9) → exwire error classes, matched by prefix, first match wins.
 ERROR_TABLE: tuple[tuple[str, type[ExchangeError]], ...] = (
     ("EOrder:Insufficient funds", InsufficientFunds),
+    ("EOrder:Insufficient margin", InsufficientFunds),
+    ("EOrder:Margin allowance exceeded", InsufficientFunds),
     ("EOrder:Unknown order", OrderNotFound),
+    ("EOrder:Unknown position", OrderNotFound),
     ("EOrder:Rate limit exceeded", RateLimited),
     ("EAuth:Rate limit exceeded", RateLimited),
     ("EAPI:Rate limit exceeded", RateLimited),
@@ -55,7 +82,14 @@ ERROR_TABLE: tuple[tuple[str, type[ExchangeError]], ...] = (
     ("EGeneral:Invalid arguments", InvalidRequest),
     ("EOrder:Invalid", InvalidRequest),
     ("EOrder:Order minimum not met", InvalidRequest),
+    ("EOrder:Orders limit exceeded", InvalidRequest),
+    ("EOrder:Positions limit exceeded", InvalidRequest),
+    ("EOrder:Reduce only", InvalidRequest),
+    ("EOrder:Post only", InvalidRequest),
     ("ETrade:Invalid request", InvalidRequest),
+    ("EGeneral:Unknown method", InvalidRequest),
+    ("EQuery:", InvalidRequest),
+    ("EAPI:Bad request", InvalidRequest),
     # subscription errors (§9): all are argument errors
     ("Already subscribed", InvalidRequest),
     ("Currency pair not", InvalidRequest),
@@ -65,6 +99,7 @@ ERROR_TABLE: tuple[tuple[str, type[ExchangeError]], ...] = (
     ("Unsupported", InvalidRequest),
     ("Event(s) not found", InvalidRequest),
     ("Reqid field", InvalidRequest),
+    ("Private data and trading are unavailable", InvalidRequest),  # private request on ws
 )
 
 
@@ -74,6 +109,12 @@ def map_error(message: str, raw: str | None = None) -> ExchangeError:
         if message.startswith(prefix):
             return cls("kraken", message, message, raw)
     return ExchangeError("kraken", message, message, raw)
+
+
+def is_token_error(error: BaseException) -> bool:
+    """Whether ``error`` says the WebSocket token is invalid or expired (§6.1, §9)."""
+    code = getattr(error, "code", None)
+    return isinstance(code, str) and code.startswith(TOKEN_ERRORS)
 
 
 def channel_name(name: str, depth: int | None = None, interval: int | None = None) -> str:
@@ -108,6 +149,13 @@ class KrakenProtocol(Protocol):
         self._spread = converter.spread_from_wire
         self._kline = converter.kline_from_wire
         self._book = converter.book_from_wire
+        self._order_updates = converter.order_updates_from_wire
+        self._own_trades = converter.own_trades_from_wire
+        # Whether the first push after a private subscription is its snapshot:
+        # recorded per reqid when the request is built (user thread), moved per channel
+        # when the ack arrives (reader thread; the ack precedes the snapshot, §7).
+        self._snapshot_by_request: dict[int, bool] = {}
+        self._awaiting_snapshot: dict[str, bool] = {}
 
     # -- requests (any thread) ---------------------------------------------------
 
@@ -130,6 +178,21 @@ class KrakenProtocol(Protocol):
         }
         if pairs is not None:
             message["pair"] = list(pairs)
+        if channel in PRIVATE_CHANNELS and not unsubscribe:
+            # openOrders always starts with the open orders; ownTrades unless snapshot=false (§7).
+            self._snapshot_by_request[request_id] = channel == "openOrders" or bool(subscription.get("snapshot", True))
+        return request_id, json.dumps(message, separators=(",", ":"))
+
+    def trading_request(self, event: str, token: str, fields: dict[str, Any]) -> tuple[int, str]:
+        """Build a trading request (§8) with the token and a fresh ``reqid``; return ``(reqid, frame)``.
+
+        Args:
+            event: ``addOrder``, ``cancelOrder``, ``cancelAll`` or ``cancelAllOrdersAfter``.
+            token: the WebSocket token (§6.1).
+            fields: the request's own fields, already in wire form.
+        """
+        request_id = self.next_request_id()
+        message = {"event": event, "token": token, "reqid": request_id, **fields}
         return request_id, json.dumps(message, separators=(",", ":"))
 
     def ping(self) -> tuple[int, str]:
@@ -176,7 +239,19 @@ class KrakenProtocol(Protocol):
         raise DecodeError(f"unknown channel {channel!r}", frame)
 
     def _private_message(self, message: list[Any], frame: str | bytes) -> Sequence[Event]:
-        raise DecodeError(f"private channel {message[-2]!r} is not handled on this connection", frame)
+        # [payload, channelName, {"sequence": n}] (§3, §7). The first push after the
+        # ack is the snapshot (all open orders; the last trades unless snapshot=false).
+        if len(message) != 3:
+            raise DecodeError("private channel array must have 3 elements", frame)
+        payload, channel = message[0], message[1]
+        if channel == "openOrders":
+            data = self._order_updates(payload)
+        elif channel == "ownTrades":
+            data = self._own_trades(payload)
+        else:
+            raise DecodeError(f"unknown private channel {channel!r}", frame)
+        is_snapshot = self._awaiting_snapshot.pop(channel, False)
+        return (Update((channel, None), data, None, UpdateType.SNAPSHOT if is_snapshot else UpdateType.UPDATE),)
 
     def _event(self, message: dict[str, Any], frame: str | bytes) -> Sequence[Event]:
         event = message.get("event")
@@ -192,7 +267,7 @@ class KrakenProtocol(Protocol):
             return self._subscription_status(message, frame)
         request_id = message.get("reqid")
         if message.get("status") == "error" or event == "error":
-            error = map_error(str(message.get("errorMessage", "unknown error")), _text(frame))
+            error = map_error(str(message.get("errorMessage", "unknown error")), _redacted(frame))
             return (Reply(request_id, error=error),) if request_id is not None else ()
         if request_id is not None:
             return (Reply(request_id, message),)
@@ -201,13 +276,16 @@ class KrakenProtocol(Protocol):
     def _subscription_status(self, message: dict[str, Any], frame: str | bytes) -> Sequence[Event]:
         status = converter.subscription_status_from_wire(message)
         request_id = status.request_id
+        expects_snapshot = self._snapshot_by_request.pop(request_id, None) if request_id is not None else None
         if status.status.value == "error":
-            error = map_error(status.error_message or "subscription refused", _text(frame))
+            error = map_error(status.error_message or "subscription refused", _redacted(frame))
             if request_id is not None:
                 return (Reply(request_id, error=error),)
             if status.channel_name and status.pair:
                 return (Ended((status.channel_name, status.pair), error),)
             return ()
+        if expects_snapshot is not None and status.status.value == "subscribed" and status.channel_name:
+            self._awaiting_snapshot[status.channel_name] = expects_snapshot
         if request_id is not None:
             return (Reply(request_id, status),)
         if status.status.value == "unsubscribed" and status.channel_name:
@@ -218,3 +296,8 @@ class KrakenProtocol(Protocol):
 
 def _text(frame: str | bytes) -> str:
     return frame if isinstance(frame, str) else frame.decode("utf-8", "replace")
+
+
+def _redacted(frame: str | bytes) -> str:
+    """The frame for an exception's ``raw``, with any echoed token blanked out."""
+    return _TOKEN_FIELD.sub(r"\1***\2", _text(frame))

@@ -4,14 +4,17 @@ Speaks the public side of v1 as the spec documents it: ``systemStatus`` on conne
 (§4.3), ``ping``/``pong`` (§4.1), ``heartbeat`` (§4.2), subscribe/unsubscribe with one
 ``subscriptionStatus`` per pair (§4.4-4.6) and the error strings of §9, and the channel
 arrays of §5 (ticker, ohlc, trade, spread, and book with the CRC32 checksum of §5.5).
-Market data comes from a seeded random walk or from a real capture (``replay=``). The
-private endpoint ``/auth`` answers ``ping`` and sends ``systemStatus``; private channels
-and trading are not emulated yet and are answered with an explicit error.
+Market data comes from a seeded random walk or from a real capture (``replay=``).
+
+The private side (§6-§8) lives in :mod:`exwire.testing.kraken_trading`: the REST token
+endpoint ``POST /0/private/GetWebSocketsToken`` on the same port (signature and nonce
+checked), the ``openOrders``/``ownTrades`` channels on ``/auth`` and trading against a
+matching engine with balances; the controls (credentials, balances, fills, faults) are
+in :mod:`exwire.testing.kraken_private`.
 """
 
 from __future__ import annotations
 
-import heapq
 import itertools
 import json
 import math
@@ -19,15 +22,29 @@ import random
 import re
 import threading
 import time
-import zlib
-from collections import deque
-from collections.abc import Iterable, Sequence
-from decimal import Decimal
+from collections import Counter, deque
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from exwire.errors import ConfigurationError
 from exwire.testing._server import EmulatorConnection, EmulatorServer, logger
+from exwire.testing.kraken_private import PrivateSide
+from exwire.testing.kraken_market import (
+    _HEARTBEAT,
+    _OTHER_PAIR,
+    _PAIRS,
+    _Book,
+    _Candle,
+    _Capture,
+    _channel_name,
+    _dumps,
+    _Market,
+    _subscription_echo,
+    _units,
+    book_checksum,
+)
+from exwire.testing.kraken_trading import PRIVATE_CHANNELS, TRADING_EVENTS, TradingEngine
 
 __all__ = ["KrakenEmulator", "book_checksum"]
 
@@ -35,366 +52,11 @@ VERSION = "1.9.1"
 BOOK_DEPTHS = (10, 25, 100, 500, 1000)
 OHLC_INTERVALS = (1, 5, 15, 30, 60, 240, 1440, 10080, 21600)  # minutes
 PUBLIC_CHANNELS = ("ticker", "ohlc", "trade", "spread", "book")
-PRIVATE_CHANNELS = ("ownTrades", "openOrders")
-TRADING_EVENTS = ("addOrder", "editOrder", "cancelOrder", "cancelAll", "cancelAllOrdersAfter")
 _ALIASES = {"BTC": "XBT", "DOGE": "XDG"}  # §2: BTC/USD is acked and pushed as XBT/USD
 _PAIR_FORMAT = re.compile(r"[A-Z0-9]{2,10}/[A-Z0-9]{2,10}")
 _REQID_ERROR = "Reqid field must be a positive integer less than 18446744073709551616"
-_HEARTBEAT = '{"event":"heartbeat"}'
 _ABSENT = object()
-_VOLUME_DECIMALS = 8
-
-
-class _PairSpec(NamedTuple):
-    start: str  # first price
-    tick: str  # price step
-    decimals: int  # decimals of every price string
-
-
-_PAIRS = {
-    "XBT/USD": _PairSpec("27000", "0.1", 5),
-    "XBT/EUR": _PairSpec("25000", "0.1", 5),
-    "ETH/USD": _PairSpec("1700", "0.01", 5),
-    "ETH/EUR": _PairSpec("1550", "0.01", 5),
-    "XDG/USD": _PairSpec("0.07", "0.000001", 7),
-}
-_OTHER_PAIR = _PairSpec("100", "0.01", 5)
-
-
-def book_checksum(asks: Iterable[Sequence[str]], bids: Iterable[Sequence[str]]) -> int:
-    """Compute the Kraken v1 book checksum (§5.5) as an unsigned 32-bit integer.
-
-    Args:
-        asks: Levels best first (price ascending); only the first 10 are used. Each
-            level starts with the price and volume strings exactly as sent.
-        bids: Levels best first (price descending); only the first 10 are used.
-    """
-    parts: list[str] = []
-    for levels in (asks, bids):
-        for level in itertools.islice(levels, 10):
-            parts.append(level[0].replace(".", "").lstrip("0"))
-            parts.append(level[1].replace(".", "").lstrip("0"))
-    return zlib.crc32("".join(parts).encode("ascii"))
-
-
-def _format(units: int, decimals: int) -> str:
-    whole, fraction = divmod(units, 10**decimals)
-    return f"{whole}.{fraction:0{decimals}d}"
-
-
-def _units(text: str, decimals: int) -> int:
-    return int(Decimal(text).scaleb(decimals))
-
-
-def _timestamp() -> str:
-    return f"{time.time():.6f}"
-
-
-def _dumps(message: Any) -> str:
-    # Kraken's own frames list object keys alphabetically.
-    return json.dumps(message, separators=(",", ":"), sort_keys=True)
-
-
-def _channel_name(name: str, depth: int, interval: int) -> str:
-    if name == "book":
-        return f"book-{depth}"
-    if name == "ohlc":
-        return f"ohlc-{interval}"
-    return name
-
-
-def _subscription_echo(name: str, depth: int, interval: int) -> dict[str, Any]:
-    if name == "book":
-        return {"depth": depth, "name": name}
-    if name == "ohlc":
-        return {"interval": interval, "name": name}
-    return {"name": name}
-
-
-# -- generated market data ----------------------------------------------------------
-
-
-class _Market:
-    """Random walk of one pair on one connection: best bid/ask, last trade, daily stats."""
-
-    def __init__(self, spec: _PairSpec, rng: random.Random) -> None:
-        self.decimals = spec.decimals
-        self.tick = _units(spec.tick, spec.decimals)
-        self.rng = rng
-        self.bid = _units(spec.start, spec.decimals)
-        self.ask = self.bid + self.tick
-        self.last = self.open = self.high = self.low = self.bid
-        self.last_volume = 0
-        self.volume = self.notional = self.count = 0
-        self.trades: list[tuple[int, int, str, str, str]] = []
-
-    def price(self, units: int) -> str:
-        return _format(units, self.decimals)
-
-    def step(self) -> None:
-        """Move the prices and make 1-3 trades (kept in :attr:`trades`)."""
-        rng = self.rng
-        move = rng.choice((-2, -1, -1, 0, 0, 1, 1, 2)) * self.tick
-        self.bid = max(self.tick * 100, self.bid + move)
-        self.ask = self.bid + self.tick * rng.choice((1, 1, 2))
-        self.trades = []
-        for _ in range(rng.choice((1, 1, 2, 3))):
-            side = rng.choice("bs")
-            price = self.ask if side == "b" else self.bid
-            volume = rng.randint(100_000, 200_000_000)
-            self.trades.append((price, volume, _timestamp(), side, rng.choice("ml")))
-            self.last, self.last_volume = price, volume
-            self.high, self.low = max(self.high, price), min(self.low, price)
-            self.volume += volume
-            self.notional += price * volume
-            self.count += 1
-
-    def ticker(self) -> dict[str, Any]:
-        rng = self.rng
-        ask_lots, bid_lots = rng.randint(1, 9), rng.randint(1, 9)
-        volume = _format(self.volume, _VOLUME_DECIMALS)
-        vwap = self.price(self.notional // self.volume if self.volume else self.last)
-        return {
-            "a": [self.price(self.ask), ask_lots, f"{ask_lots}.000"],
-            "b": [self.price(self.bid), bid_lots, f"{bid_lots}.000"],
-            "c": [self.price(self.last), _format(self.last_volume, _VOLUME_DECIMALS)],
-            "v": [volume, volume], "p": [vwap, vwap], "t": [self.count, self.count],
-            "l": [self.price(self.low)] * 2, "h": [self.price(self.high)] * 2,
-            "o": [self.price(self.open)] * 2,
-        }
-
-    def spread(self) -> list[str]:
-        return [self.price(self.bid), self.price(self.ask), _timestamp(),
-                _format(self.rng.randint(1_000_000, 500_000_000), _VOLUME_DECIMALS),
-                _format(self.rng.randint(1_000_000, 500_000_000), _VOLUME_DECIMALS)]
-
-    def trade_list(self) -> list[list[str]]:
-        return [[self.price(price), _format(volume, _VOLUME_DECIMALS), ts, side, kind, ""]
-                for price, volume, ts, side, kind in self.trades]
-
-
-class _Candle:
-    """The running OHLC candle of one ``ohlc-<interval>`` subscription (§5.2)."""
-
-    def __init__(self, interval: int) -> None:
-        self.seconds = interval * 60
-        self.end = 0
-        self.open = self.high = self.low = self.close = 0
-        self.volume = self.notional = self.count = 0
-
-    def update(self, market: _Market, trades: Iterable[tuple[int, int, str, str, str]]) -> list[Any]:
-        now = time.time()
-        end = (int(now) // self.seconds + 1) * self.seconds
-        if end != self.end:
-            self.end = end
-            self.open = self.high = self.low = self.close = market.last
-            self.volume = self.notional = self.count = 0
-        for price, volume, *_ in trades:
-            self.high, self.low, self.close = max(self.high, price), min(self.low, price), price
-            self.volume += volume
-            self.notional += price * volume
-            self.count += 1
-        vwap = self.notional // self.volume if self.volume else self.close
-        return [f"{now:.6f}", f"{self.end:.6f}", market.price(self.open), market.price(self.high),
-                market.price(self.low), market.price(self.close), market.price(vwap),
-                _format(self.volume, _VOLUME_DECIMALS), self.count]
-
-
-class _Book:
-    """The emulator's full order book behind one ``book-<depth>`` subscription.
-
-    It keeps a few more levels than the subscribed depth so that a deleted level is
-    followed by a republished (``"r"``) one, as Kraken does (§5.5). Updates are derived
-    by comparing what the client holds (the previous top ``depth`` levels plus what was
-    sent, truncated) with the new top ``depth`` levels.
-    """
-
-    def __init__(self, spec: _PairSpec, depth: int, mid: int, rng: random.Random) -> None:
-        self.depth = depth
-        self.rng = rng
-        self.decimals = spec.decimals
-        self.tick = _units(spec.tick, spec.decimals)
-        self.sides: dict[str, dict[int, tuple[int, str]]] = {"a": {}, "b": {}}
-        timestamp = _timestamp()
-        ask, bid = mid + self.tick, mid
-        for _ in range(depth + 10):
-            self.sides["a"][ask] = (self._volume(), timestamp)
-            self.sides["b"][bid] = (self._volume(), timestamp)
-            ask += self.tick * rng.randint(1, 3)
-            bid = max(self.tick, bid - self.tick * rng.randint(1, 3))
-
-    def _volume(self) -> int:
-        return self.rng.randint(1_000_000, 500_000_000)
-
-    def _top(self, side: str, count: int) -> list[int]:
-        levels = self.sides[side]
-        return heapq.nsmallest(count, levels) if side == "a" else heapq.nlargest(count, levels)
-
-    def _level(self, side: str, price: int, volume: int, timestamp: str,
-               republish: bool = False) -> list[str]:
-        level = [_format(price, self.decimals), _format(volume, _VOLUME_DECIMALS), timestamp]
-        return level + ["r"] if republish else level
-
-    def snapshot(self) -> dict[str, list[list[str]]]:
-        return {f"{side}s": [self._level(side, price, *self.sides[side][price])
-                             for price in self._top(side, self.depth)]
-                for side in ("a", "b")}
-
-    def checksum(self) -> int:
-        levels = [[self._level(side, price, *self.sides[side][price])
-                   for price in self._top(side, 10)] for side in ("a", "b")]
-        return book_checksum(levels[0], levels[1])
-
-    def update(self) -> list[dict[str, Any]]:
-        """Change the book and return the update objects, the last one carrying ``c``."""
-        draw = self.rng.random()
-        sides = ("a",) if draw < 0.42 else ("b",) if draw < 0.84 else ("a", "b")
-        payloads: list[dict[str, Any]] = [{side: self._update_side(side)} for side in sides]
-        payloads[-1]["c"] = str(self.checksum())
-        return payloads
-
-    def _update_side(self, side: str) -> list[list[str]]:
-        rng, levels = self.rng, self.sides[side]
-        before = {price: levels[price][0] for price in self._top(side, self.depth)}
-        sent: list[tuple[int, int]] = []
-        timestamp = _timestamp()
-        for _ in range(rng.choice((1, 1, 1, 2, 3))):
-            window = self._top(side, self.depth)
-            draw = rng.random()
-            if draw < 0.75:  # change a level, or add one inside the window
-                price = rng.choice(window) if draw < 0.45 else self._new_price(side, window)
-                if price is None:
-                    continue
-                levels[price] = (self._volume(), timestamp)
-                sent.append((price, levels[price][0]))
-            elif len(window) > 2:  # delete a level
-                price = rng.choice(window)
-                del levels[price]
-                sent.append((price, 0))
-            else:
-                continue
-            if price in levels and rng.random() < 0.15:
-                # The same price again in one frame, possibly ending deleted (§5.5).
-                if rng.random() < 0.5:
-                    del levels[price]
-                    sent.append((price, 0))
-                else:
-                    levels[price] = (self._volume(), timestamp)
-                    sent.append((price, levels[price][0]))
-        self._replenish(side)
-        client = dict(before)
-        for price, volume in sent:
-            if volume:
-                client[price] = volume
-            else:
-                client.pop(price, None)
-        updates = [self._level(side, price, volume, timestamp) for price, volume in sent]
-        for price in self._top(side, self.depth):  # levels that entered the window
-            volume, level_timestamp = levels[price]
-            if client.get(price) != volume:
-                updates.append(self._level(side, price, volume, level_timestamp, True))
-        return updates
-
-    def _new_price(self, side: str, window: list[int]) -> int | None:
-        if side == "a":
-            low, high = max(self.sides["b"]) + self.tick, window[-1]
-        else:
-            low, high = window[-1], min(self.sides["a"]) - self.tick
-        low_ticks, high_ticks = -(-low // self.tick), high // self.tick
-        if low_ticks > high_ticks or low_ticks <= 0:
-            return None
-        return self.rng.randint(low_ticks, high_ticks) * self.tick
-
-    def _replenish(self, side: str) -> None:
-        levels = self.sides[side]
-        while len(levels) < self.depth + 5:
-            step = self.tick * self.rng.randint(1, 3)
-            price = max(levels) + step if side == "a" else min(levels) - step
-            if price <= 0:
-                return
-            levels[price] = (self._volume(), _timestamp())
-
-
-# -- replay ---------------------------------------------------------------------------
-
-
-class _Frame(NamedTuple):
-    message: Any  # parsed JSON (a channel array or a heartbeat event)
-    text: str  # what to send when the channelID needs no rewrite
-    key: tuple[str, str] | None  # (channelName, pair) of a channel array
-    checksummed: bool  # a book update carrying "c"
-
-
-class _Capture:
-    """A recorded Kraken v1 session: python-kraken-sdk JSON or a cryptofeed log."""
-
-    def __init__(self, path: str | Path) -> None:
-        text = Path(path).read_text(encoding="utf-8-sig")
-        received: list[tuple[Any, str | None]] = []
-        sent: list[Any] = []
-        if text.lstrip().startswith("{"):
-            document = json.loads(text)
-            if not isinstance(document, dict) or "updates" not in document:
-                raise ConfigurationError(f"{path}: expected {{'init': [...], 'updates': [...]}}")
-            received = [(m, None) for m in [*document.get("init", []), *document["updates"]]]
-        else:  # cryptofeed: "<url> <-> t" header, "<url> <- t: json" sent, "t: json" received
-            for line in text.splitlines():
-                if not line.strip() or " <-> " in line:
-                    continue
-                _, _, raw = line.partition(": ")
-                if " <- " in line.partition(": ")[0]:
-                    sent.append(json.loads(raw))
-                else:
-                    received.append((json.loads(raw), raw))
-        self.pairs: list[str] = []
-        self.channel_ids: dict[tuple[str, str], int] = {}
-        self.channel: dict[str, Any] | None = None
-        self.frames: list[_Frame] = []
-        for message, raw in received:
-            self._add(message, raw)
-        for request in sent:
-            if self.channel is None and isinstance(request, dict) \
-                    and request.get("event") == "subscribe":
-                self.channel = dict(request.get("subscription", {}))
-        if not any(frame.key for frame in self.frames):
-            raise ConfigurationError(f"{path}: no channel messages to replay")
-        if self.channel is None:
-            self.channel = _parse_channel_name(next(f.key for f in self.frames if f.key)[0])
-        self.channel.pop("token", None)
-        self.keys = {frame.key for frame in self.frames if frame.key} | set(self.channel_ids)
-        self.book_updates = sum(frame.checksummed for frame in self.frames)
-
-    def _add(self, message: Any, raw: str | None) -> None:
-        if isinstance(message, dict):
-            if message.get("event") == "heartbeat":
-                self.frames.append(_Frame(message, raw or _HEARTBEAT, None, False))
-            elif message.get("event") == "subscriptionStatus" \
-                    and message.get("status") == "subscribed" and "pair" in message:
-                self._add_pair(message["pair"])
-                key = (message["channelName"], message["pair"])
-                self.channel_ids[key] = message["channelID"]
-                if self.channel is None:
-                    self.channel = dict(message["subscription"])
-            return  # other events are replies the emulator makes itself
-        if isinstance(message, list) and len(message) >= 4:
-            key = (message[-2], message[-1])
-            self._add_pair(key[1])
-            checksummed = key[0].startswith("book-") and isinstance(message[-3], dict) \
-                and "c" in message[-3]
-            self.frames.append(_Frame(message, raw or _dumps(message), key, checksummed))
-
-    def _add_pair(self, pair: str) -> None:
-        if pair not in self.pairs:
-            self.pairs.append(pair)
-
-
-def _parse_channel_name(channel_name: str) -> dict[str, Any]:
-    name, _, parameter = channel_name.partition("-")
-    if name == "book":
-        return {"name": name, "depth": int(parameter)}
-    if name == "ohlc":
-        return {"name": name, "interval": int(parameter)}
-    return {"name": name}
+_PRIVATE_ONLY = "Private data and trading are unavailable on this endpoint. Try ws-auth.kraken.com"
 
 
 # -- per-connection state -------------------------------------------------------------
@@ -425,11 +87,13 @@ class _Session:
 # -- the emulator ---------------------------------------------------------------------
 
 
-class KrakenEmulator(EmulatorServer):
+class KrakenEmulator(PrivateSide, EmulatorServer):
     """A local Kraken WebSocket v1 server for tests and samples.
 
-    ``with KrakenEmulator() as emu: client = KrakenClient(**emu.client_kwargs())``.
-    Connections to ``/`` (public) and ``/auth`` (private) are accepted. Each connection
+    ``with KrakenEmulator() as emu: client = KrakenClient(**emu.client_kwargs(),
+    credentials=emu.credentials)``. Connections to ``/`` (public) and ``/auth``
+    (private) are accepted, and plain HTTP ``POST`` requests to the REST token endpoint
+    on the same port. Each connection
     gets its own seeded market data: the same seed and the same subscriptions give the
     same prices, volumes and book updates (timestamps come from the clock).
 
@@ -440,10 +104,18 @@ class KrakenEmulator(EmulatorServer):
     rewritten to the one acked. Captured replies (``systemStatus``, ``pong``,
     ``subscriptionStatus``) are not replayed; the emulator makes its own.
 
+    Private side: ``credentials`` are accepted by the token endpoint; each token gives
+    ``/auth`` access to that account's ``openOrders``/``ownTrades`` and trading. Orders
+    trade against one seeded book per pair (:meth:`best_prices`); balances are checked
+    and settled; ``cancelAllOrdersAfter`` cancels everything when it runs out. See
+    :mod:`exwire.testing.kraken_trading` for the behaviour where Kraken's documents are
+    uncertain (one ``cancelOrderStatus`` per id of a multi-id ``cancelOrder``).
+
     Threads: besides those of :class:`EmulatorServer`, each connection with a
     subscription has one pusher thread (``exwire-emulator-kraken-push-<id>``) that sends
-    generated updates, heartbeats and the replay. Thread-safety: every public method may
-    be called from any thread.
+    generated updates, heartbeats and the replay, and the dead man's switch and order
+    expiry run on ``exwire-emulator-kraken-timers`` once used. Thread-safety: every
+    public method may be called from any thread.
 
     Args:
         seed: Seed of the generated market data.
@@ -455,7 +127,13 @@ class KrakenEmulator(EmulatorServer):
             least one subscription; ``None`` sends none.
         pairs: Extra pairs to accept beyond XBT/USD, XBT/EUR, ETH/USD, ETH/EUR, XDG/USD
             and the replayed ones; ``None`` adds none.
-        system_status: ``status`` of the ``systemStatus`` event sent on connect.
+        system_status: ``status`` of the ``systemStatus`` event sent on connect; it also
+            gates trading (``maintenance`` refuses everything with ``EService:Unavailable``,
+            ``cancel_only``/``post_only``/``limit_only`` refuse the orders they exclude).
+            May be changed while running.
+        token_lifetime: Seconds an issued token may wait for its first use.
+        rate_limit: The trading rate counter's ceiling per pair (§10), ``None`` for no limit.
+        balances: Balances of the default account (asset → amount); ``None`` for the defaults.
         host: Interface to bind.
         port: TCP port, 0 for a free one.
         send_timeout: Seconds a send may block on a client that stopped reading.
@@ -469,6 +147,8 @@ class KrakenEmulator(EmulatorServer):
     def __init__(self, seed: int = 0, replay: str | Path | None = None,
                  push_interval: float | None = 0.05, heartbeat_interval: float | None = 1.0,
                  *, pairs: Iterable[str] | None = None, system_status: str = "online",
+                 token_lifetime: float = 900.0, rate_limit: int | None = 125,
+                 balances: dict[str, Any] | None = None,
                  host: str = "127.0.0.1", port: int = 0, send_timeout: float | None = 10.0,
                  close_timeout: float = 2.0) -> None:
         super().__init__("kraken", host=host, port=port, send_timeout=send_timeout,
@@ -492,12 +172,29 @@ class KrakenEmulator(EmulatorServer):
         self._corruptions = 0
         self._channel_ids = dict(self._capture.channel_ids) if self._capture else {}
         self._next_channel_id = itertools.count(max(self._channel_ids.values(), default=0) + 1)
+        self._received: Counter[str] = Counter()  # requests by event, under the engine's lock
+        self._engine = TradingEngine(
+            self, seed=seed, pair_specs=self._pair_specs, system_status=lambda: self.system_status,
+            token_lifetime=token_lifetime, rate_limit=rate_limit, balances=balances,
+        )
 
     # -- public API --------------------------------------------------------------------
 
     def client_kwargs(self) -> dict[str, str]:
-        """Keyword arguments pointing a ``KrakenClient`` at this emulator."""
-        return {"url": self.url, "private_url": f"{self.url}auth"}
+        """Keyword arguments pointing a ``KrakenClient`` at this emulator: ``url``,
+        ``private_url`` and ``rest_url`` (add ``credentials=emu.credentials`` to trade)."""
+        return {"url": self.url, "private_url": f"{self.url}auth", "rest_url": f"http://{self.host}:{self.port}"}
+
+    def start(self) -> KrakenEmulator:
+        """Bind the port and start accepting connections (see :meth:`EmulatorServer.start`)."""
+        started = super().start()
+        self._hide_tokens_in_logs()
+        return started
+
+    def close(self) -> None:
+        """Stop the timers, then close as :meth:`EmulatorServer.close` does; idempotent."""
+        self._engine.stop()
+        super().close()
 
     @property
     def pairs(self) -> list[str]:
@@ -557,6 +254,9 @@ class KrakenEmulator(EmulatorServer):
         self._reply(connection, {"connectionID": connection_id, "event": "systemStatus",
                                  "status": self.system_status, "version": VERSION})
 
+    def on_close(self, connection: EmulatorConnection) -> None:
+        self._engine.connection_closed(connection)
+
     def on_message(self, connection: EmulatorConnection, message: str | bytes) -> None:
         try:
             request = json.loads(message)
@@ -566,6 +266,9 @@ class KrakenEmulator(EmulatorServer):
             self._reply(connection, {"errorMessage": "Malformed request", "event": "error"})
             return
         event = request.get("event")
+        if isinstance(event, str):
+            with self._engine.lock:
+                self._received[event] += 1
         status_event = "pingStatus" if event == "ping" else \
             f"{event}Status" if event in TRADING_EVENTS else "subscriptionStatus"
         echo = {"reqid": request["reqid"]} if "reqid" in request else {}
@@ -579,9 +282,12 @@ class KrakenEmulator(EmulatorServer):
             self._reply(connection, {"event": "pong", **echo})
         elif event in ("subscribe", "unsubscribe"):
             self._subscribe(connection, request, echo, event == "unsubscribe")
-        elif event in TRADING_EVENTS:  # not faked: a later issue brings the matching engine
-            self._reply(connection, {"errorMessage": "Trading is not emulated yet",
-                                     "event": status_event, "status": "error", **echo})
+        elif event in TRADING_EVENTS:
+            if connection.path == "/auth":
+                self._engine.trade(connection, event, request, echo)
+            else:
+                self._reply(connection, {"errorMessage": _PRIVATE_ONLY, "event": status_event,
+                                         "status": "error", **echo})
         else:
             self._reply(connection, {"errorMessage": "Unsupported event",
                                      "event": status_event, "status": "error", **echo})
@@ -608,10 +314,11 @@ class KrakenEmulator(EmulatorServer):
             return
         name = subscription.get("name")
         if name in PRIVATE_CHANNELS:
-            message = ("Private channels are not emulated yet" if connection.path == "/auth"
-                       else "Private data and trading are unavailable on this endpoint. "
-                            "Try ws-auth.kraken.com")
-            self._reply(connection, error(message))
+            if connection.path == "/auth":
+                self._engine.subscribe(connection, request, echo, unsubscribe, refusal)
+                self._start_pusher_or_replay(connection, self._session(connection))  # heartbeats
+            else:
+                self._reply(connection, error(_PRIVATE_ONLY))
             return
         pairs = request.get("pair")
         if not isinstance(pairs, list):
@@ -707,7 +414,8 @@ class KrakenEmulator(EmulatorServer):
         if capture and not session.replay_started and capture.keys <= session.subscriptions.keys():
             session.replay_started = session.replay_due = True
         idle = self.push_interval is None and self.heartbeat_interval is None and not capture
-        if not session.pusher_started and session.subscriptions and not idle:
+        subscribed = session.subscriptions or self._engine.subscribed(connection)
+        if not session.pusher_started and subscribed and not idle:
             session.pusher_started = True
             connection.start_worker(self._push_loop)
         connection.wake()
@@ -730,7 +438,7 @@ class KrakenEmulator(EmulatorServer):
                 self._push_generated(connection, session)
                 next_push = now + push  # type: ignore[operator]
             if now >= next_heartbeat:
-                if session.subscriptions:
+                if session.subscriptions or self._engine.subscribed(connection):
                     connection.send(_HEARTBEAT)
                 next_heartbeat = now + heartbeat  # type: ignore[operator]
             wake_at = min(next_push, next_heartbeat)
