@@ -140,6 +140,8 @@ def test_ticker_trades_klines_and_full_depth_stream(emulator, client):
     ticks.wait_for(4)
     assert {e.symbol for e in ticks.events} == {"btc_usdt", "eth_btc"}
     assert all(isinstance(e.data, Ticker) and e.topic == "ticker:btc_usdt,eth_btc" for e in ticks.events)
+    wait_until(lambda: client.latest.ticker("eth_btc") is not None)
+    assert isinstance(client.latest.ticker("btc_usdt").value, Ticker)
     with client.subscribe_to_trade_updates("btc_usdt") as trades:
         trade = _next(trades).data[0]
         assert trade.trade_id > 0 and trade.price > 0 and trade.side in (Side.BUY, Side.SELL)

@@ -17,7 +17,8 @@ from exwire.errors import ConfigurationError, OrderNotFound, RequestTimeout
 from exwire.models import Credentials, DataEvent, Side, decimal_to_wire, to_decimal
 from exwire.okex import book as okex_book
 from exwire.okex import converter
-from exwire.okex.models import Balance, KlineInterval, Order, OrderType, UserInfo
+from exwire._core.latest import TICKER
+from exwire.okex.models import Balance, KlineInterval, Order, OrderType, Ticker, UserInfo
 from exwire.okex.protocol import (
     CANCEL_ORDER,
     FULL_DEPTHS,
@@ -598,6 +599,10 @@ class OkexClient(BaseClient):
                 subscription.unsubscribe()
                 raise
         return subscription
+
+    def _latest(self, update):  # type: ignore[override]
+        # Ticker pushes feed ``client.latest.ticker(symbol)``; watched books feed top_of_book.
+        return (TICKER, update.data) if type(update.data) is Ticker else None
 
     def _deliver(self, update, received_at, frame) -> None:  # type: ignore[override]
         # keep_raw promises the frame's text: inflate the binary frame again (only then).
