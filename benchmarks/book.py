@@ -1,0 +1,161 @@
+"""Order book: Kraken book updates applied and checksummed per second, on a real capture.
+
+The capture ``kraken/cryptofeed/KRAKEN.ws.50.0`` (ten pairs at depth 1000, 4,269
+checksummed updates) is read in place from ``<repository root>/../shared/fixtures``.
+
+Offline, in a loop over the capture's channel arrays (no sockets, no threads):
+
+* ``parse``: ``json.loads`` only — the floor;
+* ``decode``: + ``exwire.kraken.converter.book_from_wire`` (typed levels);
+* ``maintain``: + ``exwire.kraken.book.apply`` on an ``exwire.orderbook.OrderBook``
+  per pair and ``exwire.kraken.book.checksum`` compared with every update's ``c``.
+
+Through the full client (``replay`` pair), when ``exwire.testing.KrakenEmulator``
+is there: the emulator replays the capture to a ``KrakenClient`` with one
+``watch_order_book`` per pair (every checksum verified), against a bare
+websocket-client that subscribes the same books and ``json.loads`` every frame.
+The emulator shares the process, so its CPU is in both variants' figures.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.measure import Window, blocking
+
+__all__ = ["CAPTURE", "capture_path", "load_capture", "offline", "bare_replay", "exwire_replay"]
+
+CAPTURE = ("kraken", "cryptofeed", "KRAKEN.ws.50.0")
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def capture_path() -> tuple[Path | None, str | None]:
+    """The capture's path, or ``(None, reason)`` when ../shared/fixtures is not beside the repository."""
+    path = REPO_ROOT.parent.joinpath("shared", "fixtures", *CAPTURE)
+    if not path.is_file():
+        return None, f"capture {path} is absent (shared/fixtures is not beside the repository)"
+    return path, None
+
+
+def load_capture(path: Path) -> list[str]:
+    """The received channel arrays of a cryptofeed log, as their raw JSON texts."""
+    frames = []
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            head, _, body = line.partition(": ")
+            if " <-> " in line or " <- " in head or not body.startswith("["):
+                continue
+            frames.append(body.rstrip("\n"))
+    return frames
+
+
+def offline(variant: str, frames: list[str], passes: int) -> dict[str, Any]:
+    """Run ``variant`` over ``frames`` ``passes`` times (each pass starts with the snapshots)."""
+    from exwire.kraken import book as kraken_book
+    from exwire.kraken.converter import book_from_wire
+    from exwire.orderbook import OrderBook
+
+    loads = json.loads
+    apply, checksum = kraken_book.apply, kraken_book.checksum
+    verified = mismatched = 0
+    window = Window().start()
+    if variant == "parse":
+        for _ in range(passes):
+            for text in frames:
+                loads(text)
+    elif variant == "decode":
+        for _ in range(passes):
+            for text in frames:
+                book_from_wire(loads(text)[1:-2])
+    else:
+        for _ in range(passes):
+            books: dict[str, OrderBook] = {}
+            for text in frames:
+                message = loads(text)
+                _, update = book_from_wire(message[1:-2])
+                pair = message[-1]
+                book = books.get(pair)
+                if book is None:
+                    book = books[pair] = OrderBook(int(message[-2].partition("-")[2]))
+                apply(book, update)
+                if update.checksum is not None:
+                    if checksum(book) == update.checksum:
+                        verified += 1
+                    else:
+                        mismatched += 1
+    window.stop()
+    messages = len(frames) * passes
+    result = {
+        "variant": variant,
+        "messages": messages,
+        "seconds": round(window.wall, 6),
+        "rate": round(messages / window.wall, 1),
+        "cpu_us_per_msg": round(window.cpu / messages * 1e6, 2),
+    }
+    if variant == "maintain":
+        result.update(checksums_verified=verified, checksums_mismatched=mismatched,
+                      checksums_per_second=round(verified / window.wall, 1))
+    return result
+
+
+def _wait(predicate: Any, timeout: float, tick: float = 0.001) -> bool:
+    deadline = time.monotonic() + timeout
+    pause = threading.Event()
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        pause.wait(tick)
+    return True
+
+
+def bare_replay(emulator: Any, expected_frames: int, timeout: float) -> dict[str, Any]:
+    """A bare websocket-client subscribes every captured book and parses every frame."""
+    import websocket
+
+    channel = emulator.replay_channel
+    ws = websocket.create_connection(emulator.url, timeout=timeout, skip_utf8_validation=True)
+    try:
+        ws.recv()  # systemStatus
+        request = {"event": "subscribe", "reqid": 1, "pair": emulator.replay_pairs, "subscription": channel}
+        loads, recv = json.loads, ws.recv
+        seen = 0
+        with blocking(ws, timeout):
+            window = Window().start()
+            ws.send(json.dumps(request))
+            while seen < expected_frames:
+                if type(loads(recv())) is list:
+                    seen += 1
+            window.stop()
+    finally:
+        ws.close(timeout=1)
+    return {"variant": "bare", "messages": seen, "seconds": round(window.wall, 6),
+            "rate": round(seen / window.wall, 1), "cpu_us_per_msg": round(window.cpu / seen * 1e6, 2)}
+
+
+def exwire_replay(emulator: Any, expected_frames: int, timeout: float) -> dict[str, Any]:
+    """A KrakenClient maintains every captured book; done when every checksum was checked."""
+    from exwire import KrakenClient
+
+    depth = int(emulator.replay_channel.get("depth", 10))
+    expected = emulator.replay_book_updates
+    client = KrakenClient(**emulator.client_kwargs())
+    try:
+        client.ping()  # open the connection outside the clock
+        window = Window().start()
+        watchers = [client.watch_order_book(pair, depth) for pair in emulator.replay_pairs]
+        checked = lambda: sum(w.checksums_verified + w.checksums_mismatched for w in watchers)  # noqa: E731
+        finished = _wait(lambda: checked() >= expected, timeout)
+        window.stop()
+        verified = sum(w.checksums_verified for w in watchers)
+        mismatched = sum(w.checksums_mismatched for w in watchers)
+    finally:
+        client.close()
+    return {"variant": "exwire", "messages": expected_frames, "seconds": round(window.wall, 6),
+            "rate": round(expected_frames / window.wall, 1),
+            "cpu_us_per_msg": round(window.cpu / expected_frames * 1e6, 2),
+            "checksums_verified": verified, "checksums_mismatched": mismatched,
+            "checksums_expected": expected, "timed_out": not finished}
