@@ -27,6 +27,7 @@ field of every message, so they avoid needless work.
 from __future__ import annotations
 
 import enum
+import json as _json
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 from typing import Any, Literal
@@ -36,6 +37,7 @@ import cattrs
 from exwire.errors import ConfigurationError
 
 __all__ = [
+    "loads",
     "EPOCH",
     "OpenEnum",
     "decimal_from_wire",
@@ -47,6 +49,37 @@ __all__ = [
 ]
 
 #: The Unix epoch, an aware UTC ``datetime``.
+def _stdlib_loads(data: str | bytes) -> Any:
+    return _json.loads(data)
+
+
+try:  # orjson parses 3-5x faster than json; DESIGN.md: worth it where no digit can be lost
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - orjson is a declared dependency
+    _orjson = None
+
+
+def loads(data: str | bytes) -> Any:
+    """Parse a JSON frame quickly (orjson when installed, else :func:`json.loads`).
+
+    Only for dialects that send money as strings and whose integers fit in 64 bits
+    (Kraken: its ``connectionID`` is an unsigned 64-bit integer; Binance): orjson
+    turns JSON numbers with a fraction into ``float`` and integers past 64 bits into
+    ``float`` as well. A frame orjson rejects (e.g. ``NaN`` literals) is parsed again
+    by :mod:`json`. Dialects that send money as JSON numbers use
+    ``json.loads(..., parse_float=Decimal)`` instead.
+
+    Raises:
+        ValueError: not JSON.
+    """
+    if _orjson is None:
+        return _json.loads(data)
+    try:
+        return _orjson.loads(data)
+    except _orjson.JSONDecodeError:
+        return _json.loads(data)
+
+
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 #: Bound on the pseudo-members cached per :class:`OpenEnum` class, so a peer that

@@ -412,6 +412,9 @@ class Connection:
                 frame = transport.recv(tick)
             except TransportClosed as exc:
                 return exc
+            except Exception as exc:  # a transport bug must not kill the reader: treat as a loss
+                self.log.exception("%s: transport failed", self.name)
+                return exc
             now = time.monotonic()
             if frame is None or now >= next_check:
                 # Housekeeping (pings, pong and age limits, stalls) at most once a tick,

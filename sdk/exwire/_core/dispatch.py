@@ -2,8 +2,8 @@
 
 Each subscription owns a bounded ``Mailbox`` and is pinned to one lane, so its
 updates run in arrival order while different subscriptions run in parallel. A
-lane thread takes one ready subscription at a time, runs one update, and
-re-queues the subscription if more are waiting — one slow subscription delays
+lane thread takes one ready subscription at a time, runs the updates queued for
+it as one batch, and re-queues the subscription if more arrived meanwhile — one slow subscription delays
 only the subscriptions sharing its lane, never the reader (pika's model; a plain
 ``ThreadPoolExecutor.submit`` per message would reorder book updates).
 """
@@ -44,13 +44,21 @@ class Overflow(enum.Enum):
 
 
 class Mailbox:
-    """A subscription's bounded queue of pending updates. Thread-safe."""
+    """A subscription's bounded queue of pending updates. Thread-safe.
 
-    __slots__ = ("_items", "_cond", "maxsize", "overflow", "block_timeout", "dropped", "scheduled", "closed")
+    ``scheduled`` is true while the mailbox sits in its lane's ready queue or the lane
+    is running a batch from it, so a busy subscription costs one lane wake-up per
+    batch, not one per update.
+    """
+
+    __slots__ = (
+        "_items", "_cond", "_waiters", "maxsize", "overflow", "block_timeout", "dropped", "scheduled", "closed",
+    )
 
     def __init__(self, maxsize: int, overflow: Overflow, block_timeout: float | None) -> None:
         self._items: collections.deque[Any] = collections.deque()
         self._cond = threading.Condition(threading.Lock())
+        self._waiters = 0  # threads waiting in put (room) or pop (items): notify only then
         self.maxsize = 1 if overflow is Overflow.LATEST else maxsize
         self.overflow = overflow
         self.block_timeout = block_timeout
@@ -74,21 +82,26 @@ class Mailbox:
             if len(self._items) >= self.maxsize:
                 if self.overflow is Overflow.BLOCK:
                     deadline = Deadline(self.block_timeout)
-                    while len(self._items) >= self.maxsize and not self.closed:
-                        remaining = deadline.remaining()
-                        if remaining == 0.0:
-                            self.dropped += 1
-                            raise SlowConsumer(
-                                f"queue stayed full ({self.maxsize} updates) for {self.block_timeout} s"
-                            )
-                        self._cond.wait(remaining)
+                    self._waiters += 1
+                    try:
+                        while len(self._items) >= self.maxsize and not self.closed:
+                            remaining = deadline.remaining()
+                            if remaining == 0.0:
+                                self.dropped += 1
+                                raise SlowConsumer(
+                                    f"queue stayed full ({self.maxsize} updates) for {self.block_timeout} s"
+                                )
+                            self._cond.wait(remaining)
+                    finally:
+                        self._waiters -= 1
                     if self.closed:
                         return False
                 else:  # DROP_OLDEST and LATEST both discard the oldest
                     self._items.popleft()
                     self.dropped += 1
             self._items.append(item)
-            self._cond.notify_all()
+            if self._waiters:
+                self._cond.notify_all()
             if self.scheduled:
                 return False
             self.scheduled = True
@@ -101,23 +114,47 @@ class Mailbox:
             TimeoutError: nothing arrived in time.
         """
         with self._cond:
-            if not self._cond.wait_for(lambda: self._items or self.closed, timeout):
-                raise TimeoutError("no update in time")
+            if not self._items and not self.closed:
+                self._waiters += 1
+                try:
+                    if not self._cond.wait_for(lambda: self._items or self.closed, timeout):
+                        raise TimeoutError("no update in time")
+                finally:
+                    self._waiters -= 1
             if self._items:
                 item = self._items.popleft()
-                self._cond.notify_all()
+                if self._waiters:
+                    self._cond.notify_all()
                 return item
             return CLOSED
 
-    def take_for_lane(self) -> tuple[Any, bool]:
-        """Take one item for a lane; return (item or CLOSED, whether more are waiting).
+    def take_batch(self) -> list[Any]:
+        """Take every queued item for a lane; the mailbox stays scheduled until ``finish_batch``."""
+        with self._cond:
+            items = list(self._items)
+            self._items.clear()
+            if self._waiters:
+                self._cond.notify_all()
+            return items
 
-        When nothing more is waiting the mailbox is marked unscheduled under the same
-        lock as ``put`` checks it, so an update is never stranded.
+    def finish_batch(self) -> bool:
+        """After a batch: True if more items arrived meanwhile (stay scheduled), else unschedule.
+
+        Decided under the same lock as ``put`` checks ``scheduled``, so an update is
+        never stranded.
         """
         with self._cond:
+            if self._items and not self.closed:
+                return True
+            self.scheduled = False
+            return False
+
+    def take_for_lane(self) -> tuple[Any, bool]:
+        """Take one item (host executors); return (item or CLOSED, whether more are waiting)."""
+        with self._cond:
             item = self._items.popleft() if self._items else CLOSED
-            self._cond.notify_all()
+            if self._waiters:
+                self._cond.notify_all()
             more = bool(self._items) and not self.closed
             if not more:
                 self.scheduled = False
@@ -161,14 +198,15 @@ class _Lane:
                 if self._stopping:
                     return
                 mailbox, handler = self._ready.popleft()
-            item, more = mailbox.take_for_lane()
-            if item is not CLOSED:
+            for item in mailbox.take_batch():
+                if mailbox.closed:  # unsubscribed meanwhile: deliver nothing more
+                    break
                 try:
                     handler(item)
                 except BaseException as exc:  # a callback never kills its lane
                     self._on_error(exc, item)
-            if more:
-                self.schedule(mailbox, handler)
+            if mailbox.finish_batch():
+                self.schedule(mailbox, handler)  # behind the lane's other subscriptions
 
 
 class Dispatcher:

@@ -9,8 +9,7 @@ a half-written value.
 
 from __future__ import annotations
 
-import time
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 import attrs
@@ -28,17 +27,15 @@ class LatestValue:
     Attributes:
         value: the typed model (a ticker model, or :class:`exwire.models.TopOfBook`).
         received_at: when its frame was read (aware UTC).
-        monotonic: ``time.monotonic()`` at that moment (for ``age``).
     """
 
     value: Any
     received_at: datetime
-    monotonic: float = attrs.field(repr=False)
 
     @property
     def age(self) -> float:
-        """Seconds since the value arrived."""
-        return time.monotonic() - self.monotonic
+        """Seconds since the value arrived (by the wall clock)."""
+        return (datetime.now(timezone.utc) - self.received_at).total_seconds()
 
 
 class LatestValues:
@@ -47,26 +44,29 @@ class LatestValues:
     Values appear only for symbols with an active subscription that carries them
     (a ticker subscription feeds ``ticker``; a spread/book-ticker subscription or a
     watched order book feeds ``top_of_book``); before the first update a read
-    returns ``None``.
+    returns ``None``. The reader thread stores a plain tuple per update (the
+    :class:`LatestValue` is built on read, so a flood pays for no object it never
+    shows).
     """
 
     def __init__(self) -> None:
-        self._values: dict[tuple[str, str], LatestValue] = {}
+        self._values: dict[tuple[str, str], tuple[Any, datetime]] = {}
 
     def _set(self, kind: str, symbol: str, value: Any, received_at: datetime) -> None:
-        self._values[(kind, symbol)] = LatestValue(value, received_at, time.monotonic())
+        self._values[(kind, symbol)] = (value, received_at)
 
     def get(self, kind: str, symbol: str) -> LatestValue | None:
         """The newest value of ``kind`` for ``symbol``, or ``None`` before the first update."""
-        return self._values.get((kind, symbol))
+        entry = self._values.get((kind, symbol))
+        return None if entry is None else LatestValue(*entry)
 
     def ticker(self, symbol: str) -> LatestValue | None:
         """The newest ticker of ``symbol`` (as the exchange names it), or ``None``."""
-        return self._values.get((TICKER, symbol))
+        return self.get(TICKER, symbol)
 
     def top_of_book(self, symbol: str) -> LatestValue | None:
         """The newest best bid and ask (:class:`exwire.models.TopOfBook`) of ``symbol``, or ``None``."""
-        return self._values.get((TOP_OF_BOOK, symbol))
+        return self.get(TOP_OF_BOOK, symbol)
 
     def symbols(self, kind: str | None = None) -> list[str]:
         """Symbols that have a value (of ``kind``, or of any kind when ``None``)."""
@@ -74,7 +74,8 @@ class LatestValues:
 
     def as_dict(self) -> dict[str, dict[str, float]]:
         """Ages in seconds per kind and symbol (for ``health()``)."""
+        now = datetime.now(timezone.utc)
         result: dict[str, dict[str, float]] = {}
-        for (kind, symbol), latest in list(self._values.items()):
-            result.setdefault(kind, {})[symbol] = round(latest.age, 3)
+        for (kind, symbol), (_, received_at) in list(self._values.items()):
+            result.setdefault(kind, {})[symbol] = round((now - received_at).total_seconds(), 3)
         return result

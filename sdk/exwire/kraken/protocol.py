@@ -21,6 +21,7 @@ import re
 from collections.abc import Hashable, Sequence
 from typing import Any
 
+from exwire._core.codec import loads
 from exwire._core.protocol import Ended, Event, Protocol, Reply, Update
 from exwire.errors import (
     AuthenticationError,
@@ -143,7 +144,7 @@ class KrakenProtocol(Protocol):
 
     def __init__(self) -> None:
         self._request_ids = itertools.count(1)
-        self._loads = json.loads
+        self._loads = loads
         self._ticker = converter.ticker_from_wire
         self._trades = converter.trades_from_wire
         self._spread = converter.spread_from_wire

@@ -1,0 +1,109 @@
+"""The read-ahead WebSocket frame reader, fed raw server frames over a socket pair."""
+
+from __future__ import annotations
+
+import socket
+import struct
+
+import pytest
+
+from exwire._core.transport import TransportClosed, WebSocketTransport
+
+
+class _StubWebSocket:
+    def __init__(self):
+        self.pongs = []
+        self.closes = 0
+
+    def pong(self, payload):
+        self.pongs.append(payload)
+
+    def send_close(self):
+        self.closes += 1
+
+    def abort(self):
+        pass
+
+    def shutdown(self):
+        pass
+
+
+def frame(opcode: int, payload: bytes, *, final: bool = True, mask: bytes | None = None) -> bytes:
+    first = (0x80 if final else 0) | opcode
+    length = len(payload)
+    if length < 126:
+        header = struct.pack("!BB", first, (0x80 if mask else 0) | length)
+    elif length < 65536:
+        header = struct.pack("!BBH", first, (0x80 if mask else 0) | 126, length)
+    else:
+        header = struct.pack("!BBQ", first, (0x80 if mask else 0) | 127, length)
+    if mask:
+        payload = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        return header + mask + payload
+    return header + payload
+
+
+@pytest.fixture
+def pair():
+    server, client = socket.socketpair()
+    transport = WebSocketTransport()
+    transport._ws = _StubWebSocket()
+    transport._sock = client
+    yield transport, server
+    server.close()
+    client.close()
+
+
+def test_many_frames_in_one_chunk_come_out_one_by_one(pair):
+    transport, server = pair
+    server.sendall(b"".join(frame(1, f'{{"n":{i}}}'.encode()) for i in range(100)))
+    assert [transport.recv(1.0) for _ in range(100)] == [f'{{"n":{i}}}' for i in range(100)]
+
+
+def test_frames_split_across_reads_and_all_length_forms(pair):
+    transport, server = pair
+    payloads = [b"a" * 10, b"b" * 300, b"c" * 70000]
+    data = b"".join(frame(2, p) for p in payloads)
+    for start in range(0, len(data), 7777):  # arbitrary cut points, header bytes included
+        server.sendall(data[start : start + 7777])
+    assert [transport.recv(1.0) for _ in payloads] == payloads
+
+
+def test_fragments_are_joined_around_a_ping(pair):
+    transport, server = pair
+    server.sendall(frame(1, b'{"par', final=False) + frame(9, b"hi") + frame(0, b't":1}'))
+    assert transport.recv(1.0) == '{"part":1}'
+    assert transport._ws.pongs == [b"hi"]
+
+
+def test_masked_frames_are_unmasked(pair):
+    transport, server = pair
+    server.sendall(frame(1, b"hello", mask=b"\x01\x02\x03\x04"))
+    assert transport.recv(1.0) == "hello"
+
+
+def test_quiet_socket_returns_none_after_the_tick(pair):
+    transport, _ = pair
+    assert transport.recv(0.01) is None
+
+
+def test_close_frame_is_answered_and_reports_its_code(pair):
+    transport, server = pair
+    server.sendall(frame(8, struct.pack("!H", 4001) + b"bye"))
+    with pytest.raises(TransportClosed) as raised:
+        transport.recv(1.0)
+    assert raised.value.code == 4001 and raised.value.reason == "bye"
+    assert transport._ws.closes == 1
+
+
+def test_end_of_stream_is_a_closed_transport(pair):
+    transport, server = pair
+    server.shutdown(socket.SHUT_WR)
+    with pytest.raises(TransportClosed):
+        transport.recv(1.0)
+
+
+def test_invalid_utf8_text_is_handed_on_as_bytes(pair):
+    transport, server = pair
+    server.sendall(frame(1, b"\xff\xfe"))
+    assert transport.recv(1.0) == b"\xff\xfe"
