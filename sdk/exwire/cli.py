@@ -270,23 +270,24 @@ def _emulate(exchange: Exchange, args: argparse.Namespace) -> int:
     stop = threading.Event()
 
     def terminate(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
+        # Only set a flag: a signal landing anywhere (even while the emulator starts or
+        # prints its URL) then ends the wait below instead of escaping as an exception.
+        stop.set()
 
-    previous = None
+    previous: dict[int, Any] = {}
     if threading.current_thread() is threading.main_thread():
-        previous = signal.signal(signal.SIGTERM, terminate)
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            previous[signum] = signal.signal(signum, terminate)
     try:
         with exchange.emulator_class(host=args.host, port=args.port) as emulator:
             _print(emulator.url)
             print(f"{exchange.name} emulator at {emulator.url}; client keywords: "
                   f"{json.dumps(emulator.client_kwargs())}; Ctrl-C stops it", file=sys.stderr, flush=True)
-            try:
-                stop.wait()  # until a signal raises KeyboardInterrupt here
-            except KeyboardInterrupt:
+            while not stop.wait(0.5):  # the tick lets the main thread run signal handlers
                 pass
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     print("emulator stopped", file=sys.stderr, flush=True)
     return 0
 
