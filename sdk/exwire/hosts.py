@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import urllib.parse
 import importlib
 import inspect
 import logging
@@ -389,6 +390,9 @@ class ExchangeSpec:
         top_of_book_channel: the channel that feeds ``client.latest.top_of_book``, or ``None``.
         book: how to watch an order book, or ``None``.
         ticker_fields / trade_fields: field name → model attributes to try first.
+        url_paths: for exchanges with several endpoints on one host (Binance spot, USD-M,
+            COIN-M): client keyword → path. With ``--url`` each keyword gets the given
+            host with its path, so no endpoint silently stays on production.
     """
 
     name: str
@@ -402,6 +406,7 @@ class ExchangeSpec:
     book: BookSpec | None = None
     ticker_fields: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict)
     trade_fields: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict)
+    url_paths: Mapping[str, str] = attrs.field(factory=dict)
 
 
 #: Every exchange exwire knows. One entry each; an entry whose client has not landed
@@ -468,6 +473,7 @@ SPECS: tuple[ExchangeSpec, ...] = (
             "get_futures_order_book", "get_futures_symbol_price_ticker",
             "get_futures_symbol_order_book_ticker",
         ),
+        url_paths={"usdm_futures_url": "/ws-fapi/v1", "coinm_futures_url": "/ws-dapi/v1"},
     ),
     ExchangeSpec(
         name="coinsuper",
@@ -560,6 +566,10 @@ class Exchange:
             options = dict(client_options)
             if url:
                 options["url"] = url
+                if self.spec.url_paths:
+                    parts = urllib.parse.urlsplit(url)
+                    for keyword, path in self.spec.url_paths.items():
+                        options.setdefault(keyword, urllib.parse.urlunsplit(parts._replace(path=path, query="")))
             elif not live:
                 if self.emulator_class is None:
                     raise ConfigurationError(

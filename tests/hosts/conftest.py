@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import subprocess
@@ -35,6 +36,19 @@ def display():
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(autouse=True)
+def collect_tk_objects_on_this_thread():
+    """Collect cycles on the main thread after each host test.
+
+    Tk objects (roots, variables, widgets) left in reference cycles must be freed by
+    the thread that created their Tcl interpreter: freed later by a collection that
+    happens to run on some other thread (an emulator's, a reader's), Tcl aborts the
+    whole process ("Tcl_AsyncDelete: async handler deleted by the wrong thread").
+    """
+    yield
+    gc.collect()
 
 
 @pytest.fixture

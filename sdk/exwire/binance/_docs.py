@@ -40,6 +40,32 @@ InvalidRequest: Binance refused the arguments (filters -1013, -2010 other reason
 """ + _COMMON + """ The outcome is then unknown.
 ConnectionClosed, RequestTimeout: no reply came; the outcome is unknown: the order may or may
     not exist, so query it (e.g. by client order id) before retrying.""",
+    "futures_read": """\
+ConfigurationError: bad arguments, or a USDⓈ-M-only method called for COIN-M (nothing was sent).
+InvalidRequest: Binance refused the arguments (e.g. unknown symbol, -1121).
+""" + _COMMON + """
+ConnectionClosed, RequestTimeout: no reply came; the outcome is unknown (a read changes nothing).""",
+    "futures_account": """\
+ConfigurationError: bad arguments, a USDⓈ-M-only method called for COIN-M, or the client has no
+    credentials (nothing was sent).
+AuthenticationError: Binance refused the key, signature (-1022) or timestamp (-1021, even after
+    one clock resynchronisation).
+InvalidRequest: Binance refused the arguments.
+""" + _COMMON + """
+ConnectionClosed, RequestTimeout: no reply came; the outcome is unknown (a read changes nothing).""",
+    "futures_trade": """\
+ConfigurationError: bad arguments, a parameter the order type requires is missing, a type or
+    parameter the market does not take (USDⓈ-M conditional orders go through the algo service),
+    or the client has no credentials (nothing was sent).
+AuthenticationError: Binance refused the key, signature (-1022) or timestamp (-1021, even after
+    one clock resynchronisation).
+InsufficientFunds: the margin or balance does not cover the order (-2019, -2018).
+OrderNotFound: the order does not exist (-2013, -2011 "Unknown order").
+InvalidRequest: Binance refused the arguments (filters -1013, reduce-only -2022, would trigger
+    immediately -2021, futures rules -4xxx, post-only or FOK -5021/-5022 ...).
+""" + _COMMON + """ The outcome is then unknown.
+ConnectionClosed, RequestTimeout: no reply came; the outcome is unknown: the order may or may
+    not exist, so query it (e.g. by client order id) before retrying.""",
 }
 
 

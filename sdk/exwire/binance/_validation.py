@@ -9,10 +9,12 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+from exwire.binance.enums import FuturesMarket
 from exwire.errors import ConfigurationError
 from exwire.models import to_decimal
 
-__all__ = ["symbol_or_symbols", "one_or_list", "require_one_of", "exclusive", "check_order", "check_window_size"]
+__all__ = ["symbol_or_symbols", "one_or_list", "require_one_of", "exclusive", "check_order", "check_window_size",
+           "futures_market", "usdm_only", "check_futures_order", "check_algo_order"]
 
 _WINDOW_SIZE = re.compile(r"([1-9]|[1-5][0-9])m|([1-9]|1[0-9]|2[0-3])h|[1-7]d")
 
@@ -113,3 +115,157 @@ def check_order(
         raise ConfigurationError("an iceberg order needs time_in_force GTC")
     if quantity is not None and quote_order_quantity is not None:
         raise ConfigurationError("quantity and quote_order_quantity cannot be combined")
+
+
+# -- futures (§10) ----------------------------------------------------------------------------------
+
+
+def futures_market(market: Any) -> FuturesMarket:
+    """A :class:`FuturesMarket` (or its value ``"usdm"``/``"coinm"``) → the enum member."""
+    if isinstance(market, FuturesMarket):
+        return market
+    if isinstance(market, str):
+        try:
+            return FuturesMarket(market.lower())
+        except ValueError:
+            pass
+    raise ConfigurationError(f"market must be FuturesMarket.USDM or FuturesMarket.COINM, got {market!r}")
+
+
+def usdm_only(market: Any, method: str) -> FuturesMarket:
+    """Refuse COIN-M for a method only the USDⓈ-M WS API has (§10.3: COIN-M has no market
+    data, no algo orders and no v2 account methods)."""
+    member = futures_market(market)
+    if member is not FuturesMarket.USDM:
+        raise ConfigurationError(f"{method} exists on USD-M futures only (the COIN-M WS API has no such method)")
+    return member
+
+
+_CONDITIONAL = ("STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET", "TRAILING_STOP_MARKET")
+# Parameters USDⓈ-M order.place lost when conditional orders moved to algoOrder.place (§10.2).
+_ALGO_ONLY = ("stop_price", "close_position", "activation_price", "callback_rate", "working_type",
+              "price_protect")
+
+
+def _check_time_in_force(time_in_force: Any, good_till_date: Any) -> None:
+    gtd = _name(time_in_force) == "GTD"
+    if gtd and good_till_date is None:
+        raise ConfigurationError("time_in_force GTD needs good_till_date")
+    if good_till_date is not None and not gtd:
+        raise ConfigurationError("good_till_date needs time_in_force GTD")
+
+
+def _check_conditional(kind: str | None, *, quantity: Any, price: Any, trigger: Any, trigger_name: str,
+                       close_position: Any, callback_rate: Any, activation_price: Any, price_match: Any,
+                       reduce_only: Any) -> list[str]:
+    missing: list[str] = []
+    if kind in ("STOP", "TAKE_PROFIT"):
+        if price is None and price_match is None:
+            missing.append("price")
+        if quantity is None:
+            missing.append("quantity")
+    if kind in ("STOP", "TAKE_PROFIT", "STOP_MARKET", "TAKE_PROFIT_MARKET") and trigger is None:
+        missing.append(trigger_name)
+    if kind in ("STOP_MARKET", "TAKE_PROFIT_MARKET") and quantity is None and not close_position:
+        missing.append("quantity or close_position=True")
+    if kind == "TRAILING_STOP_MARKET":
+        if callback_rate is None:
+            missing.append("callback_rate")
+        if quantity is None:
+            missing.append("quantity")
+    if close_position:
+        if kind not in ("STOP_MARKET", "TAKE_PROFIT_MARKET"):
+            raise ConfigurationError("close_position is for STOP_MARKET and TAKE_PROFIT_MARKET orders only")
+        if quantity is not None or reduce_only is not None:
+            raise ConfigurationError("close_position=True takes no quantity and no reduce_only")
+    if activation_price is not None and kind != "TRAILING_STOP_MARKET":
+        raise ConfigurationError("activation_price is for TRAILING_STOP_MARKET orders only")
+    if callback_rate is not None and kind != "TRAILING_STOP_MARKET":
+        raise ConfigurationError("callback_rate is for TRAILING_STOP_MARKET orders only")
+    return missing
+
+
+def check_futures_order(
+    market: FuturesMarket, order_type: Any, *, price: Any = None, quantity: Any = None,
+    time_in_force: Any = None, price_match: Any = None, good_till_date: Any = None, position_side: Any = None,
+    reduce_only: Any = None, **conditional: Any,
+) -> None:
+    """The rules of futures ``order.place`` (§10.2, §10.3), checked before sending.
+
+    ``conditional`` holds ``stop_price``, ``close_position``, ``activation_price``,
+    ``callback_rate``, ``working_type`` and ``price_protect``: COIN-M only, since USDⓈ-M
+    moved its conditional orders to ``algoOrder.place``.
+
+    Raises:
+        ConfigurationError: a type or parameter the market does not take, a parameter the
+            type requires is missing, or an amount is not positive.
+    """
+    kind = _name(order_type)
+    if market is FuturesMarket.USDM:
+        if kind in _CONDITIONAL:
+            raise ConfigurationError(f"USD-M {kind} orders go through submit_new_futures_algo_order "
+                                     "(algoOrder.place) since 2026; order.place takes LIMIT and MARKET")
+        given = [name for name in _ALGO_ONLY if conditional.get(name) is not None]
+        if given:
+            raise ConfigurationError(f"USD-M order.place no longer takes {', '.join(given)}: use "
+                                     "submit_new_futures_algo_order")
+    for name, value in (("price", price), ("quantity", quantity), ("stop_price", conditional.get("stop_price")),
+                        ("activation_price", conditional.get("activation_price"))):
+        _positive(value, name)
+    _check_time_in_force(time_in_force, good_till_date)
+    if price is not None and price_match is not None and _name(price_match) != "NONE":
+        raise ConfigurationError("price and price_match cannot be combined")
+    if reduce_only is not None and _name(position_side) in ("LONG", "SHORT"):
+        raise ConfigurationError("reduce_only is not used in hedge mode (position_side LONG/SHORT)")
+    missing: list[str] = []
+    if kind == "LIMIT":
+        if price is None and (price_match is None or _name(price_match) == "NONE"):
+            missing.append("price (or price_match)")
+        if quantity is None:
+            missing.append("quantity")
+        if time_in_force is None:
+            missing.append("time_in_force")
+    elif kind == "MARKET":
+        if quantity is None:
+            missing.append("quantity")
+        if price is not None:
+            raise ConfigurationError("a MARKET order takes no price")
+    missing += _check_conditional(
+        kind, quantity=quantity, price=price, trigger=conditional.get("stop_price"), trigger_name="stop_price",
+        close_position=conditional.get("close_position"), callback_rate=conditional.get("callback_rate"),
+        activation_price=conditional.get("activation_price"), price_match=price_match, reduce_only=reduce_only)
+    if missing:
+        raise ConfigurationError(f"a {kind} order needs {', '.join(missing)}")
+
+
+def check_algo_order(
+    order_type: Any, *, price: Any = None, quantity: Any = None, trigger_price: Any = None,
+    time_in_force: Any = None, price_match: Any = None, good_till_date: Any = None, close_position: Any = None,
+    reduce_only: Any = None, position_side: Any = None, activation_price: Any = None, callback_rate: Any = None,
+) -> None:
+    """The rules of USDⓈ-M ``algoOrder.place`` (§10.3), checked before sending.
+
+    Raises:
+        ConfigurationError: not a conditional type, a parameter the type requires is
+            missing, or an amount is not positive.
+    """
+    kind = _name(order_type)
+    if kind not in _CONDITIONAL:
+        raise ConfigurationError(f"algo orders are {', '.join(_CONDITIONAL)}; got {order_type!r} "
+                                 "(LIMIT and MARKET go through submit_new_futures_order)")
+    for name, value in (("price", price), ("quantity", quantity), ("trigger_price", trigger_price),
+                        ("activation_price", activation_price)):
+        _positive(value, name)
+    _check_time_in_force(time_in_force, good_till_date)
+    if price is not None and price_match is not None and _name(price_match) != "NONE":
+        raise ConfigurationError("price and price_match cannot be combined")
+    if price is not None and kind not in ("STOP", "TAKE_PROFIT"):
+        raise ConfigurationError(f"a {kind} algo order takes no price (it places a market order)")
+    if reduce_only is not None and _name(position_side) in ("LONG", "SHORT"):
+        raise ConfigurationError("reduce_only is not used in hedge mode (position_side LONG/SHORT)")
+    missing = _check_conditional(
+        kind, quantity=quantity, price=price, trigger=trigger_price, trigger_name="trigger_price",
+        close_position=close_position, callback_rate=callback_rate, activation_price=activation_price,
+        price_match=price_match, reduce_only=reduce_only)
+    if missing:
+        raise ConfigurationError(f"a {kind} algo order needs {', '.join(missing)}")

@@ -1,11 +1,16 @@
-"""BinanceClient: the Binance WebSocket API, spot (``reference/protocols/binance.md``).
+"""BinanceClient: the Binance WebSocket API, spot and futures (``reference/protocols/binance.md``).
 
-The request methods live in mixins by seed section — market data
+The request methods live in mixins by seed section — spot market data
 (:mod:`~exwire.binance.client_market`), order management and SOR
-(:mod:`~exwire.binance.client_trading`), order lists (:mod:`~exwire.binance.client_lists`)
-and account (:mod:`~exwire.binance.client_account`);
-this module holds the client itself: connection, signing, clock, session log-on, the
-general methods and the user-data stream.
+(:mod:`~exwire.binance.client_trading`), order lists (:mod:`~exwire.binance.client_lists`),
+account (:mod:`~exwire.binance.client_account`), futures market data and orders
+(:mod:`~exwire.binance.client_futures`) and futures account
+(:mod:`~exwire.binance.client_futures_account`); this module holds the client itself:
+connections, signing, clock, session log-on, the general methods and the user-data stream.
+
+Connections: ``spot`` (``ws-api/v3``), ``usdm`` (``ws-fapi/v1``) and ``coinm``
+(``ws-dapi/v1``), each opened on its first use, with its own reader thread, protocol
+instance (request ids, rate limits) and log-on state (:class:`_Session`).
 """
 
 from __future__ import annotations
@@ -22,40 +27,86 @@ from exwire._core.connection import Connection
 from exwire._core.subscription import Subscription
 from exwire._core.codec import epoch_ms_to_datetime
 from exwire.binance import converter
-from exwire.binance._validation import symbol_or_symbols
+from exwire.binance._validation import futures_market, symbol_or_symbols
 from exwire.binance.client_account import AccountMethods
+from exwire.binance.client_futures import FuturesMethods
+from exwire.binance.client_futures_account import FuturesAccountMethods
 from exwire.binance.client_lists import OrderListMethods
 from exwire.binance.client_market import MarketDataMethods
 from exwire.binance.client_trading import TradingMethods
+from exwire.binance.enums import FuturesMarket
+from exwire.binance.futures_converter import FUTURES_PARAMETERS
 from exwire.binance.models import ExchangeInfo, RateLimit, SessionStatus
-from exwire.binance.protocol import SPOT_TESTNET_URL, SPOT_URL, USER_DATA_KEY, BinanceProtocol
+from exwire.binance.protocol import (
+    COINM_FUTURES_TESTNET_URL,
+    COINM_FUTURES_URL,
+    SPOT_TESTNET_URL,
+    SPOT_URL,
+    USDM_FUTURES_TESTNET_URL,
+    USDM_FUTURES_URL,
+    USER_DATA_KEY,
+    BinanceProtocol,
+)
 from exwire.binance.signing import Signer, signer_for
 from exwire.errors import AuthenticationError, ConfigurationError, DecodeError
 from exwire.models import DataEvent
 
 __all__ = ["BinanceClient", "SPOT_URL", "SPOT_TESTNET_URL"]
 
+
 Callback = Callable[[DataEvent], None]
 _MAX_RECV_WINDOW = 60.0  # seconds (§6.2)
 _TIMESTAMP_REFUSED = -1021
 
 
-#: Binance closes a WebSocket API connection after 24 h (binance.md): replace it first.
+#: Binance closes a WebSocket API connection after 24 h (binance.md §2, §10.2): replace it first.
 _MAX_CONNECTION_AGE = 23.5 * 3600
+#: Futures cadence (§10.2): the server pings every 3 minutes and wants a pong within 10.
+_FUTURES_PING_INTERVAL = 180.0
+_FUTURES_PONG_TIMEOUT = 600.0
 
 
-class BinanceClient(MarketDataMethods, TradingMethods, OrderListMethods, AccountMethods, BaseClient):
-    """Client of the Binance spot WebSocket API (``ws-api/v3``).
+class _Session:
+    """What one WS API connection keeps: its codec, its connection and its log-on state.
 
-    The constructor does no I/O: the connection opens on the first call. With
-    credentials, every (re)connect first synchronises the clock with ``time`` (so a
-    skewed machine does not get ``-1021``), then, for an Ed25519 key, logs the session
-    on with ``session.logon`` (§7) so later requests need no signature; HMAC and RSA
-    keys sign every SIGNED request instead. After a reconnect the client logs on again
-    and resubscribes the user-data stream. Binance's 20-second ping frames are answered
-    by the transport; the client also sends a ``ping`` request after ``ping_interval``
-    seconds without traffic and reconnects if it is not answered within ``pong_timeout``.
-    A ``serverShutdown`` event makes it reconnect at once (§2).
+    ``logged_on`` is written by the connection's ``on_open`` hook (first connect: the
+    caller's thread; reconnect: the resync thread) and read by request builders; a
+    plain attribute suffices (one writer at a time, atomic reads).
+
+    Attributes:
+        name: the connection name (``"spot"``, ``"usdm"``, ``"coinm"``).
+        clock_method: the public method whose result carries ``serverTime``
+            (``time`` on spot; futures have none, ``session.status`` carries it).
+        parameters: keyword → wire table of this product's methods.
+    """
+
+    __slots__ = ("name", "protocol", "connection", "logged_on", "clock_method", "parameters")
+
+    def __init__(self, name: str, protocol: BinanceProtocol, connection: Connection, clock_method: str,
+                 parameters: Any) -> None:
+        self.name, self.protocol, self.connection = name, protocol, connection
+        self.clock_method, self.parameters = clock_method, parameters
+        self.logged_on = False
+
+
+class BinanceClient(MarketDataMethods, TradingMethods, OrderListMethods, AccountMethods, FuturesMethods,
+                    FuturesAccountMethods, BaseClient):
+    """Client of the Binance WebSocket API: spot (``ws-api/v3``), USDⓈ-M futures (``ws-fapi/v1``)
+    and COIN-M futures (``ws-dapi/v1``).
+
+    The constructor does no I/O: each product's connection opens on its first call (a
+    spot call never opens a futures connection). With credentials, every (re)connect of
+    each connection first synchronises the clock (spot ``time``; futures
+    ``session.status``, whose reply carries ``serverTime``) so a skewed machine does not
+    get ``-1021``, then, for an Ed25519 key, logs that connection on with
+    ``session.logon`` (§7, §10.1) so later requests on it need no signature; HMAC and RSA
+    keys sign every SIGNED request instead. After a reconnect the client logs that
+    connection on again (and, on spot, resubscribes the user-data stream); the other
+    connections are not touched. Binance's ping frames (spot every 20 s, futures every
+    3 min) are answered by the transport; the client also sends a keep-alive request
+    after ``ping_interval`` (futures: ``futures_ping_interval``) seconds without traffic
+    and reconnects if it is not answered within ``pong_timeout`` (``futures_pong_timeout``).
+    A ``serverShutdown`` event makes that connection reconnect at once (§2).
 
     Requests are never replayed after a reconnect. The one exception is a request
     refused with ``-1021`` (timestamp outside ``recvWindow``): the server did not act,
@@ -64,15 +115,23 @@ class BinanceClient(MarketDataMethods, TradingMethods, OrderListMethods, Account
     Thread-safe: every method may be called from any thread, callbacks included.
 
     Args:
-        url: endpoint (default production ``wss://ws-api.binance.com:443/ws-api/v3``).
-        testnet: use the spot testnet (``SPOT_TESTNET_URL``) instead; do not combine with ``url``.
+        url: spot endpoint (default production ``wss://ws-api.binance.com:443/ws-api/v3``).
+        usdm_futures_url: USDⓈ-M endpoint (default ``wss://ws-fapi.binance.com/ws-fapi/v1``).
+        coinm_futures_url: COIN-M endpoint (default ``wss://ws-dapi.binance.com/ws-dapi/v1``).
+        testnet: use the testnets (``SPOT_TESTNET_URL``, ``USDM_FUTURES_TESTNET_URL``,
+            ``COINM_FUTURES_TESTNET_URL``) instead; do not combine with an explicit URL.
         recv_window: default ``recvWindow`` of SIGNED requests in seconds (rounded to whole
             milliseconds, at most 60); ``None`` leaves Binance's default of 5 s.
-        sync_time: synchronise the clock offset from ``time`` on connect and after a
-            ``-1021``; ``False`` uses only :meth:`set_time_offset_ms`.
+        sync_time: synchronise the clock offset on every connect (spot ``time``, futures
+            ``session.status``) and after a ``-1021``; ``False`` uses only
+            :meth:`set_time_offset_ms`. The offset is one for the client (one Binance clock).
         session_logon: log Ed25519 sessions on (§7); ``False`` signs every request.
-        ping_interval: seconds without sending after which a keep-alive ``ping`` goes out.
-        pong_timeout: seconds within which that ping must be answered.
+        ping_interval: seconds without sending after which a keep-alive ``ping`` goes out (spot).
+        pong_timeout: seconds within which that ping must be answered (spot).
+        futures_ping_interval: the same for each futures connection, whose keep-alive is a
+            ``session.status`` request; default 180 s, the futures server's own ping cadence (§10.2).
+        futures_pong_timeout: seconds within which a futures keep-alive must be answered;
+            default 600 s, the futures server's pong deadline (§10.2).
         **options: the common client keywords (``credentials``, ``request_timeout``,
             ``dispatch_threads``, ``reconnect``, ``on_connection_event``,
             ``on_callback_error``, ``callback_executor``, ``keep_raw``, ``queue_size``,
@@ -89,27 +148,34 @@ class BinanceClient(MarketDataMethods, TradingMethods, OrderListMethods, Account
         self,
         *,
         url: str | None = None,
+        usdm_futures_url: str | None = None,
+        coinm_futures_url: str | None = None,
         testnet: bool = False,
         recv_window: float | None = None,
         sync_time: bool = True,
         session_logon: bool = True,
         ping_interval: float = 30.0,
         pong_timeout: float = 30.0,
+        futures_ping_interval: float = _FUTURES_PING_INTERVAL,
+        futures_pong_timeout: float = _FUTURES_PONG_TIMEOUT,
         **options: Any,
     ) -> None:
         super().__init__(**options)
-        if testnet and url is not None:
-            raise ConfigurationError("pass either url or testnet=True, not both")
-        if ping_interval is None or ping_interval <= 0 or pong_timeout is None or pong_timeout <= 0:
-            raise ConfigurationError("ping_interval and pong_timeout must be positive seconds")
+        if testnet and (url is not None or usdm_futures_url is not None or coinm_futures_url is not None):
+            raise ConfigurationError("pass either endpoint URLs or testnet=True, not both")
+        for value in (ping_interval, pong_timeout, futures_ping_interval, futures_pong_timeout):
+            if value is None or isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                raise ConfigurationError("ping_interval, pong_timeout and their futures_ twins must be positive "
+                                         "seconds")
         self.url = url or (SPOT_TESTNET_URL if testnet else SPOT_URL)
+        self.usdm_futures_url = usdm_futures_url or (USDM_FUTURES_TESTNET_URL if testnet else USDM_FUTURES_URL)
+        self.coinm_futures_url = coinm_futures_url or (COINM_FUTURES_TESTNET_URL if testnet else COINM_FUTURES_URL)
         self._default_recv_window = _recv_window_ms(recv_window)
         self._signer: Signer | None = signer_for(self.credentials) if self.credentials is not None else None
         self._sync_time_enabled = sync_time
         self._session_logon = session_logon
         self._clock_lock = threading.Lock()  # guards _time_offset_ms
         self._time_offset_ms = 0
-        self._logged_on = False
         self._protocol = BinanceProtocol(now_ms=self._now_ms)
         self._connection = self._add_connection(
             "spot",
@@ -119,6 +185,18 @@ class BinanceClient(MarketDataMethods, TradingMethods, OrderListMethods, Account
             pong_timeout=pong_timeout,
             max_age=_MAX_CONNECTION_AGE,
         )
+        self._spot = _Session("spot", self._protocol, self._connection, "time", converter.PARAMETERS)
+        self._sessions: dict[str, _Session] = {"spot": self._spot}
+        self._futures: dict[FuturesMarket, _Session] = {}
+        for market, market_url in ((FuturesMarket.USDM, self.usdm_futures_url),
+                                   (FuturesMarket.COINM, self.coinm_futures_url)):
+            protocol = BinanceProtocol(now_ms=self._now_ms, product=market.value)
+            connection = self._add_connection(market.value, market_url, protocol,
+                                              ping_interval=futures_ping_interval, pong_timeout=futures_pong_timeout,
+                                              max_age=_MAX_CONNECTION_AGE)
+            session = _Session(market.value, protocol, connection, "session.status", FUTURES_PARAMETERS)
+            self._futures[market] = session
+            self._sessions[market.value] = session
 
     # -- clock and limits ----------------------------------------------------------------
 
@@ -130,6 +208,18 @@ class BinanceClient(MarketDataMethods, TradingMethods, OrderListMethods, Account
         Readable from any thread.
         """
         return self._protocol.rate_limits
+
+    def futures_rate_limits(self, market: FuturesMarket) -> tuple[RateLimit, ...]:
+        """The latest known usage of every rate-limit window of one futures market (§5.4).
+
+        Futures limits are separate from spot's and shared with the futures REST API
+        (REQUEST_WEIGHT 2400/min, ORDERS 300/10 s and 1200/min). Empty before the first
+        response on that market's connection. Readable from any thread.
+
+        Raises:
+            ConfigurationError: ``market`` is not a :class:`~exwire.binance.enums.FuturesMarket`.
+        """
+        return self._futures[futures_market(market)].protocol.rate_limits
 
     @property
     def time_offset_ms(self) -> int:
@@ -157,10 +247,16 @@ class BinanceClient(MarketDataMethods, TradingMethods, OrderListMethods, Account
         return int(time.time() * 1000) + offset
 
     def _sync_time(self, connection: Connection, timeout: float | None, *, wait_ready: bool) -> int:
-        request_id, frame = self._protocol.request("time")
+        session = self._sessions[connection.name]
+        request_id, frame = session.protocol.request(session.clock_method)
         sent = time.time()
         (result,) = connection.request(request_id, frame, timeout, wait_ready=wait_ready)
         received = time.time()
+        if session.clock_method != "time" and not (isinstance(result, dict) and "serverTime" in result):
+            # session.status documents serverTime (§7); should a futures server leave it out,
+            # keep the current offset rather than refuse to connect.
+            self.log.warning("binance %s session.status carries no serverTime: clock not synchronised", session.name)
+            return self.time_offset_ms
         try:
             offset = int(result["serverTime"] - (sent + received) * 500)  # server minus the midpoint, ms
         except (KeyError, TypeError, ValueError) as exc:
@@ -180,29 +276,33 @@ class BinanceClient(MarketDataMethods, TradingMethods, OrderListMethods, Account
         timeout: float | None,
         signed: bool = False,
         recv_window: float | None = None,
+        market: FuturesMarket | None = None,
         **values: Any,
     ) -> Any:
         """Validate, encode, send one request and decode its result.
 
         ``decode`` is a model type (or ``list[Model]``) for the converter, a callable
-        taking the raw result, or ``None`` for the raw result.
+        taking the raw result, or ``None`` for the raw result. ``market`` sends it on
+        that futures connection (with the futures parameter table); ``None`` on spot.
         """
         self._check_open()
-        params = converter.encode_params(values)
+        session = self._spot if market is None else self._futures[market]
+        params = converter.encode_params(values, session.parameters)
         window = _recv_window_ms(recv_window) if recv_window is not None else self._default_recv_window
         if signed and self._signer is None:
             raise ConfigurationError(f"{method} is a SIGNED request: the client needs credentials")
         deadline = Deadline(self._timeout(timeout))
-        self._connection.ensure_open(deadline.remaining())
+        session.connection.ensure_open(deadline.remaining())
+        protocol = session.protocol
 
         def build() -> tuple[int, str]:
             if not signed:
-                return self._protocol.request(method, params)
-            signer = None if self._logged_on else self._signer
-            return self._protocol.request(method, params, signer=signer, timestamp_ms=self._now_ms(),
-                                          recv_window_ms=window)
+                return protocol.request(method, params)
+            signer = None if session.logged_on else self._signer
+            return protocol.request(method, params, signer=signer, timestamp_ms=self._now_ms(),
+                                    recv_window_ms=window)
 
-        result = self._send(self._connection, build, signed, deadline, wait_ready=True)
+        result = self._send(session.connection, build, signed, deadline, wait_ready=True)
         if decode is None:
             return result
         if isinstance(decode, type) or hasattr(decode, "__origin__"):
@@ -231,24 +331,26 @@ class BinanceClient(MarketDataMethods, TradingMethods, OrderListMethods, Account
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _authenticate(self, connection: Connection) -> None:
-        """After every (re)connect: forget old subscription ids, sync the clock, log on (§7)."""
-        self._protocol.reset_session()
-        self._logged_on = False
+        """After every (re)connect of one connection: forget its old subscription ids, sync
+        the clock, log it on (§7, §10.1). The other connections are not touched."""
+        session = self._sessions[connection.name]
+        session.protocol.reset_session()
+        session.logged_on = False
         if self._signer is None:
             return
         deadline = Deadline(self.request_timeout)
         if self._sync_time_enabled:
             self._sync_time(connection, deadline.remaining(), wait_ready=False)
         if self._signer.can_log_on and self._session_logon:
-            signer = self._signer
+            signer, protocol = self._signer, session.protocol
 
             def build() -> tuple[int, str]:
-                return self._protocol.request("session.logon", signer=signer, timestamp_ms=self._now_ms(),
-                                              recv_window_ms=self._default_recv_window)
+                return protocol.request("session.logon", signer=signer, timestamp_ms=self._now_ms(),
+                                        recv_window_ms=self._default_recv_window)
 
             self._send(connection, build, True, deadline, wait_ready=False)
-            self._logged_on = True
-            self.log.info("binance session logged on with an Ed25519 key")
+            session.logged_on = True
+            self.log.info("binance %s session logged on with an Ed25519 key", session.name)
 
     # -- general (§8.1, §8.2) ------------------------------------------------------------------
 
@@ -362,7 +464,7 @@ class BinanceClient(MarketDataMethods, TradingMethods, OrderListMethods, Account
         deadline = Deadline(timeout)
         for key in keys:
             def build(key: Hashable = key) -> tuple[int, str]:
-                if self._logged_on:
+                if self._spot.logged_on:
                     return self._protocol.subscribe_user_data(key)
                 return self._protocol.subscribe_user_data(
                     key, signer=self._signer, timestamp_ms=self._now_ms(), recv_window_ms=self._default_recv_window)

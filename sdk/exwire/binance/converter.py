@@ -1,5 +1,7 @@
 """Binance wire names ↔ :mod:`exwire.binance.models`; request parameters → wire values.
 
+(Futures models and parameters: :mod:`exwire.binance.futures_converter`, on the same converter.)
+
 The only module that knows Binance's field names (``reference/protocols/binance.md``
 §8–§11). Results are structured with one cattrs converter (epoch milliseconds →
 aware UTC ``datetime``, decimal strings → ``Decimal``, enums keeping unknown values).
@@ -364,17 +366,29 @@ for _leg in ("limit", "stop", "above", "below", "working", "pending", "pending_a
         PARAMETERS.setdefault(f"{_leg}_{_field}", (camel_case(_leg) + _suffix, _encoder))
 
 
-def encode_params(values: Mapping[str, Any]) -> dict[str, Any]:
+def encode_params(values: Mapping[str, Any],
+                  table: Mapping[str, tuple[str, Encoder]] | None = None) -> dict[str, Any]:
     """Turn Python keyword values into a wire ``params`` object; ``None`` values are left out.
+
+    Args:
+        values: keyword → value.
+        table: keyword → (wire name, encoder); ``None``: the spot ``PARAMETERS``
+            (the futures methods pass ``futures_converter.FUTURES_PARAMETERS``).
 
     Raises:
         ConfigurationError: a value of the wrong type or out of its enum.
-        KeyError: a keyword not in ``PARAMETERS`` (a programming error in the client).
+        KeyError: a keyword not in the table (a programming error in the client).
     """
+    table = PARAMETERS if table is None else table
     params: dict[str, Any] = {}
     for name, value in values.items():
         if value is None:
             continue
-        wire, encode = PARAMETERS[name]
+        wire, encode = table[name]
         params[wire] = encode(value, name)
     return params
+
+
+# The futures models share this converter (one Binance dialect): register their hooks now,
+# so ``structure`` knows them whichever module is imported first.
+from exwire.binance import futures_converter as _futures_converter  # noqa: E402,F401

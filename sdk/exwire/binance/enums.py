@@ -1,13 +1,19 @@
-"""Enumerations of the Binance spot WebSocket API (``reference/protocols/binance.md`` §8, §9).
+"""Enumerations of the Binance WebSocket API: spot (``reference/protocols/binance.md`` §8, §9)
+and USDⓈ-M / COIN-M futures (§10).
 
 Values are the wire strings. Every enum is an :class:`exwire._core.codec.OpenEnum`: a
 value this version does not know (Binance adds some every year) decodes to a kept
 pseudo-member (``is_known`` false) instead of failing the message. As *input*
 parameters the client only accepts known values, so a typo is a ``ConfigurationError``
 before anything is sent.
+
+:class:`FuturesMarket` is the one plain :class:`enum.Enum`: it only selects which futures
+product (and connection) a call goes to and is never decoded from the wire.
 """
 
 from __future__ import annotations
+
+import enum
 
 from exwire._core.codec import OpenEnum
 
@@ -33,6 +39,16 @@ __all__ = [
     "RateLimitType",
     "RateLimitInterval",
     "AccountType",
+    "FuturesMarket",
+    "FuturesOrderType",
+    "FuturesTimeInForce",
+    "FuturesOrderResponseType",
+    "PositionSide",
+    "WorkingType",
+    "PriceMatch",
+    "AlgoType",
+    "AlgoStatus",
+    "MarginType",
 ]
 
 
@@ -226,3 +242,111 @@ class AccountType(OpenEnum):
 
     SPOT = "SPOT"
     MARGIN = "MARGIN"
+
+
+# -- futures (§10) ------------------------------------------------------------------------------
+
+
+class FuturesMarket(enum.Enum):
+    """Which futures product a call targets; each has its own connection (§1, §10).
+
+    ``USDM``: USDⓈ-M futures, ``ws-fapi`` (linear contracts margined in USDT/USDC);
+    ``COINM``: COIN-M futures, ``ws-dapi`` (inverse contracts margined in the coin).
+    """
+
+    USDM = "usdm"
+    COINM = "coinm"
+
+
+class FuturesOrderType(OpenEnum):
+    """Futures order types (§10.2, §10.3).
+
+    USDⓈ-M ``order.place`` takes only ``LIMIT`` and ``MARKET`` since the 2026 move of the
+    conditional types to the algo service (``algoOrder.place``); COIN-M ``order.place``
+    still takes them all.
+    """
+
+    LIMIT = "LIMIT"
+    MARKET = "MARKET"
+    STOP = "STOP"
+    STOP_MARKET = "STOP_MARKET"
+    TAKE_PROFIT = "TAKE_PROFIT"
+    TAKE_PROFIT_MARKET = "TAKE_PROFIT_MARKET"
+    TRAILING_STOP_MARKET = "TRAILING_STOP_MARKET"
+
+
+class FuturesTimeInForce(OpenEnum):
+    """How long a futures order stays working (§10.3 ``timeInForce``)."""
+
+    GTC = "GTC"  # good till cancelled
+    IOC = "IOC"  # immediate or cancel
+    FOK = "FOK"  # fill or kill
+    GTX = "GTX"  # good till crossing: post-only, rejected if it would take
+    GTD = "GTD"  # good till date: needs ``good_till_date``
+    RPI = "RPI"  # retail price improvement: post-only, hidden from the public book
+
+
+class FuturesOrderResponseType(OpenEnum):
+    """What a futures order placement reply reflects (§10.2): ``ACK`` (as accepted, the default)
+    or ``RESULT`` (after matching)."""
+
+    ACK = "ACK"
+    RESULT = "RESULT"
+
+
+class PositionSide(OpenEnum):
+    """Which position an order belongs to: ``BOTH`` in one-way mode, ``LONG``/``SHORT`` in hedge mode."""
+
+    BOTH = "BOTH"
+    LONG = "LONG"
+    SHORT = "SHORT"
+
+
+class WorkingType(OpenEnum):
+    """Which price triggers a conditional order: the mark price or the last contract price."""
+
+    MARK_PRICE = "MARK_PRICE"
+    CONTRACT_PRICE = "CONTRACT_PRICE"
+
+
+class PriceMatch(OpenEnum):
+    """Price a LIMIT order from the book instead of ``price`` (§10.3 ``priceMatch``):
+    ``OPPONENT*`` the best opposite price (or the 5th/10th/20th level), ``QUEUE*`` the best
+    price on the order's own side."""
+
+    NONE = "NONE"
+    OPPONENT = "OPPONENT"
+    OPPONENT_5 = "OPPONENT_5"
+    OPPONENT_10 = "OPPONENT_10"
+    OPPONENT_20 = "OPPONENT_20"
+    QUEUE = "QUEUE"
+    QUEUE_5 = "QUEUE_5"
+    QUEUE_10 = "QUEUE_10"
+    QUEUE_20 = "QUEUE_20"
+
+
+class AlgoType(OpenEnum):
+    """Kind of USDⓈ-M algo order (§10.3 ``algoOrder.place``): ``CONDITIONAL`` carries the stop,
+    take-profit and trailing-stop orders moved off ``order.place``."""
+
+    CONDITIONAL = "CONDITIONAL"
+
+
+class AlgoStatus(OpenEnum):
+    """Life of an algo order: ``NEW`` until triggered, ``TRIGGERING`` → ``TRIGGERED`` (the real
+    order is placed) → ``FINISHED``; or ``CANCELED``, ``REJECTED``, ``EXPIRED``."""
+
+    NEW = "NEW"
+    TRIGGERING = "TRIGGERING"
+    TRIGGERED = "TRIGGERED"
+    FINISHED = "FINISHED"
+    CANCELED = "CANCELED"
+    REJECTED = "REJECTED"
+    EXPIRED = "EXPIRED"
+
+
+class MarginType(OpenEnum):
+    """Margin mode of a position (``account.position``; the wire spells it in lowercase)."""
+
+    CROSS = "cross"
+    ISOLATED = "isolated"

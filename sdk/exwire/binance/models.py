@@ -9,7 +9,8 @@ and every time an aware UTC ``datetime``. A field the server may leave out is
 immutable and safe to share between threads.
 
 Order, order-list and trade results are in :mod:`exwire.binance.order_models`, the
-user-data events in :mod:`exwire.binance.events`; both are re-exported here.
+user-data events in :mod:`exwire.binance.events`, the futures results in
+:mod:`exwire.binance.futures_models`; all are re-exported here.
 """
 
 from __future__ import annotations
@@ -419,5 +420,7 @@ from exwire.binance.order_models import *  # noqa: E402,F401,F403  (re-export)
 from exwire.binance.order_models import __all__ as _order_all  # noqa: E402
 from exwire.binance.events import *  # noqa: E402,F401,F403  (re-export)
 from exwire.binance.events import __all__ as _events_all  # noqa: E402
+from exwire.binance.futures_models import *  # noqa: E402,F401,F403  (re-export)
+from exwire.binance.futures_models import __all__ as _futures_all  # noqa: E402
 
-__all__ += _order_all + _events_all
+__all__ += _order_all + _events_all + _futures_all

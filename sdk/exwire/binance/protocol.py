@@ -1,11 +1,15 @@
-"""Binance WebSocket API (spot ``ws-api/v3``): the sans-I/O codec.
+"""Binance WebSocket API (spot ``ws-api/v3``, USDⓈ-M ``ws-fapi/v1``, COIN-M ``ws-dapi/v1``):
+the sans-I/O codec.
 
 Implements ``reference/protocols/binance.md``: the request envelope ``{"id", "method",
 "params"}`` correlated by integer ``id`` (§3), the response envelope with ``status``,
 ``result``/``error`` and ``rateLimits`` (§4, §5), request signing (§6, through
 :mod:`exwire.binance.signing`), user-data event frames routed by ``subscriptionId``
-(§9) and the unsolicited ``serverShutdown`` event (§2). Error codes (§4.1) map onto the
-exwire error tree through ``ERROR_TABLE`` and ``STATUS_TABLE``.
+(§9) and the unsolicited ``serverShutdown`` event (§2). The futures APIs share all of it
+(§10.1); one :class:`BinanceProtocol` instance serves one connection, and its ``product``
+selects the futures differences: the keep-alive request (futures have no ``ping``
+method) and the error codes whose meaning differs (§10.2). Error codes (§4.1) map onto
+the exwire error tree through the one ``ERROR_TABLE`` (and ``STATUS_TABLE``).
 
 Routing: every reply is keyed by its request ``id``. User-data events are keyed by a
 stable key chosen by the client (``USER_DATA_KEY``); the server's ``subscriptionId``,
@@ -40,7 +44,8 @@ from exwire.errors import (
 )
 
 __all__ = ["BinanceProtocol", "ERROR_TABLE", "STATUS_TABLE", "map_error", "USER_DATA_KEY", "SPOT_URL",
-           "SPOT_TESTNET_URL", "SPOT_DEMO_URL"]
+           "SPOT_TESTNET_URL", "SPOT_DEMO_URL", "USDM_FUTURES_URL", "USDM_FUTURES_TESTNET_URL", "COINM_FUTURES_URL",
+           "COINM_FUTURES_TESTNET_URL", "PRODUCTS"]
 
 #: Production spot endpoint (§1).
 SPOT_URL = "wss://ws-api.binance.com:443/ws-api/v3"
@@ -48,37 +53,64 @@ SPOT_URL = "wss://ws-api.binance.com:443/ws-api/v3"
 SPOT_TESTNET_URL = "wss://ws-api.testnet.binance.vision/ws-api/v3"
 #: Spot demo-mode endpoint (§1).
 SPOT_DEMO_URL = "wss://demo-ws-api.binance.com/ws-api/v3"
+#: USDⓈ-M futures production endpoint (§1).
+USDM_FUTURES_URL = "wss://ws-fapi.binance.com/ws-fapi/v1"
+#: USDⓈ-M futures testnet endpoint (§1).
+USDM_FUTURES_TESTNET_URL = "wss://testnet.binancefuture.com/ws-fapi/v1"
+#: COIN-M futures production endpoint (§1).
+COINM_FUTURES_URL = "wss://ws-dapi.binance.com/ws-dapi/v1"
+#: COIN-M futures testnet endpoint (§1; from the official Python SDK's constants).
+COINM_FUTURES_TESTNET_URL = "wss://testnet.binancefuture.com/ws-dapi/v1"
+
+#: The products a protocol instance may speak: spot, USDⓈ-M futures, COIN-M futures.
+PRODUCTS = ("spot", "usdm", "coinm")
+_FUTURES = ("usdm", "coinm")
 
 #: Routing key of the account's user-data stream.
 USER_DATA_KEY: Hashable = ("userData",)
 
 log = logging.getLogger("exwire.binance")
 
-#: Binance error code (§4.1) [+ message substring] → exwire error class; first match wins.
-ERROR_TABLE: tuple[tuple[int | range, str | None, type[ExchangeError]], ...] = (
-    (-1003, None, RateLimited),  # TOO_MANY_REQUESTS / IP banned
-    (-1015, None, RateLimited),  # TOO_MANY_ORDERS
-    (-1034, None, RateLimited),  # TOO_MANY_CONNECTIONS
-    (-1021, None, AuthenticationError),  # INVALID_TIMESTAMP: outside recvWindow
-    (-1022, None, AuthenticationError),  # INVALID_SIGNATURE
-    (-1002, None, AuthenticationError),  # UNAUTHORIZED
-    (-2014, None, AuthenticationError),  # BAD_API_KEY_FMT
-    (-2015, None, AuthenticationError),  # REJECTED_MBX_KEY (key, IP or permissions)
-    (-2010, "insufficient balance", InsufficientFunds),  # NEW_ORDER_REJECTED, by reason
-    (-2010, None, InvalidRequest),
-    (-2011, "unknown order", OrderNotFound),  # CANCEL_REJECTED, by reason
-    (-2011, None, InvalidRequest),
-    (-2013, None, OrderNotFound),  # NO_SUCH_ORDER
-    (-2026, None, OrderNotFound),  # ORDER_ARCHIVED
-    (-1000, None, ExchangeUnavailable),  # UNKNOWN error while processing
-    (-1001, None, ExchangeUnavailable),  # DISCONNECTED internally
-    (-1006, None, ExchangeUnavailable),  # UNEXPECTED_RESP: outcome unknown
-    (-1007, None, ExchangeUnavailable),  # TIMEOUT: outcome unknown
-    (-1008, None, ExchangeUnavailable),  # SERVER_BUSY
-    (-1016, None, ExchangeUnavailable),  # SERVICE_SHUTTING_DOWN
-    (range(-1199, -1099), None, InvalidRequest),  # -1100..-1199 parameter errors
-    (range(-1099, -1009), None, InvalidRequest),  # -1010..-1099: message/filter/unsupported
-    (range(-2099, -2015), None, InvalidRequest),  # -2016..-2099: order/list/amend/subscription rules
+#: Binance error code (§4.1, §10.2) [+ message substring] → exwire error class, and where the
+#: entry applies: ``None`` for every product, ``"spot"`` or ``"futures"`` where the two APIs
+#: give a code different meanings (-2026: spot ORDER_ARCHIVED, futures
+#: REDUCE_ONLY_ORDER_TYPE_NOT_SUPPORTED). First match wins.
+ERROR_TABLE: tuple[tuple[int | range, str | None, type[ExchangeError], str | None], ...] = (
+    (-1003, None, RateLimited, None),  # TOO_MANY_REQUESTS / IP banned
+    (-1015, None, RateLimited, None),  # TOO_MANY_ORDERS
+    (-1034, None, RateLimited, None),  # TOO_MANY_CONNECTIONS
+    (-1021, None, AuthenticationError, None),  # INVALID_TIMESTAMP: outside recvWindow
+    (-1022, None, AuthenticationError, None),  # INVALID_SIGNATURE
+    (-1002, None, AuthenticationError, None),  # UNAUTHORIZED
+    (-2014, None, AuthenticationError, None),  # BAD_API_KEY_FMT
+    (-2015, None, AuthenticationError, None),  # REJECTED_MBX_KEY (key, IP or permissions)
+    (-2017, None, AuthenticationError, "futures"),  # API_KEYS_LOCKED
+    (-2010, "insufficient", InsufficientFunds, None),  # NEW_ORDER_REJECTED, by reason
+    (-2010, None, InvalidRequest, None),
+    (-2011, "unknown order", OrderNotFound, None),  # CANCEL_REJECTED, by reason
+    (-2011, None, InvalidRequest, None),
+    (-2013, None, OrderNotFound, None),  # NO_SUCH_ORDER
+    (-2026, None, OrderNotFound, "spot"),  # ORDER_ARCHIVED
+    (-2018, None, InsufficientFunds, "futures"),  # BALANCE_NOT_SUFFICIENT
+    (-2019, None, InsufficientFunds, "futures"),  # MARGIN_NOT_SUFFICIEN[T]
+    (-1000, None, ExchangeUnavailable, None),  # UNKNOWN error while processing
+    (-1001, None, ExchangeUnavailable, None),  # DISCONNECTED internally
+    (-1006, None, ExchangeUnavailable, None),  # UNEXPECTED_RESP: outcome unknown
+    (-1007, None, ExchangeUnavailable, None),  # TIMEOUT: outcome unknown
+    (-1008, None, ExchangeUnavailable, None),  # SERVER_BUSY
+    (-1016, None, ExchangeUnavailable, None),  # SERVICE_SHUTTING_DOWN
+    (range(-1199, -1099), None, InvalidRequest, None),  # -1100..-1199 parameter errors
+    (range(-1099, -1009), None, InvalidRequest, None),  # -1010..-1099: message/filter/unsupported
+    # -2016..-2099: spot order/list/amend/subscription rules; futures -2020 UNABLE_TO_FILL,
+    # -2021 ORDER_WOULD_IMMEDIATELY_TRIGGER, -2022 REDUCE_ONLY_REJECT, -2024 POSITION_NOT_SUFFICIENT,
+    # -2025 MAX_OPEN_ORDER_EXCEEDED, -2026 REDUCE_ONLY_ORDER_TYPE_NOT_SUPPORTED, -2027/-2028 leverage ...
+    (range(-2099, -2015), None, InvalidRequest, None),
+    (-5028, None, AuthenticationError, "futures"),  # timestamp outside the matching engine's recvWindow
+    # futures -4000..-4999: order, position and margin rules (-4120 STOP_ORDER_SWITCH_ALGO: a
+    # conditional type sent to USDⓈ-M order.place, §10.2); -5000..-5999: time in force, BBO,
+    # modify rejections (-5021 FOK, -5022 GTX would take, -5041 BBO ...)
+    (range(-4999, -3999), None, InvalidRequest, "futures"),
+    (range(-5999, -4999), None, InvalidRequest, "futures"),
 )
 
 #: HTTP-like status (§4) → class, for codes the table does not name.
@@ -93,10 +125,13 @@ STATUS_TABLE: tuple[tuple[range, type[ExchangeError]], ...] = (
 _BANNED_UNTIL = re.compile(r"banned until (\d{10,})")
 
 
-def _error_class(code: Any, message: str, status: int | None) -> type[ExchangeError]:
+def _error_class(code: Any, message: str, status: int | None, product: str) -> type[ExchangeError]:
     lowered = message.lower()
+    family = "futures" if product in _FUTURES else "spot"
     if isinstance(code, int):
-        for codes, needle, cls in ERROR_TABLE:
+        for codes, needle, cls, scope in ERROR_TABLE:
+            if scope is not None and scope != family:
+                continue
             if (code == codes if isinstance(codes, int) else code in codes) and (needle is None or needle in lowered):
                 return cls
     if isinstance(status, int):
@@ -111,8 +146,12 @@ def map_error(
     status: int | None = None,
     raw: str | None = None,
     now_ms: Callable[[], float] | None = None,
+    product: str = "spot",
 ) -> ExchangeError:
     """Turn a response's ``error`` object (§4) into the matching exwire error.
+
+    ``product`` (``"spot"``, ``"usdm"`` or ``"coinm"``) picks the meaning of the codes the
+    spot and futures APIs use differently (``ERROR_TABLE``).
 
     The error carries ``code`` and ``message`` as sent, plus ``status`` (the HTTP-like
     status) and ``data`` (``error.data`` or ``None``, e.g. the sub-results of a failed
@@ -124,7 +163,7 @@ def map_error(
     error = error if isinstance(error, Mapping) else {}
     code = error.get("code")
     message = str(error.get("msg") or f"status {status}")
-    cls = _error_class(code, message, status)
+    cls = _error_class(code, message, status, product)
     data = error.get("data") if isinstance(error.get("data"), Mapping) else None
     if cls is RateLimited:
         result: ExchangeError = RateLimited("binance", code, message, raw, _retry_after(data, message, now_ms))
@@ -155,7 +194,7 @@ def _text(frame: str | bytes) -> str:
 
 
 class BinanceProtocol(Protocol):
-    """Codec of one spot WS API connection.
+    """Codec of one WS API connection: spot, USDⓈ-M or COIN-M futures.
 
     Request builders may be called from any thread (ids come from ``itertools.count``);
     ``receive`` runs on the reader thread only. :attr:`rate_limits` is replaced as a
@@ -165,11 +204,19 @@ class BinanceProtocol(Protocol):
     Args:
         now_ms: a clock in epoch milliseconds, used only to turn an absolute
             ``retryAfter`` into seconds when the server sends no ``serverTime``.
+        product: ``"spot"`` (default), ``"usdm"`` or ``"coinm"``: the API this connection
+            speaks. Futures have no ``ping`` method, so their keep-alive request is
+            ``session.status`` (§10.1, weight 2); their error codes map with the futures
+            meanings (§10.2).
     """
 
     exchange = "binance"
 
-    def __init__(self, now_ms: Callable[[], float] | None = None) -> None:
+    def __init__(self, now_ms: Callable[[], float] | None = None, *, product: str = "spot") -> None:
+        if product not in PRODUCTS:
+            raise ValueError(f"product must be one of {PRODUCTS}, got {product!r}")
+        self.product = product
+        self._keepalive_method = "ping" if product == "spot" else "session.status"
         self._ids = itertools.count(1)
         self._now_ms = now_ms
         self._loads = json.loads
@@ -267,12 +314,13 @@ class BinanceProtocol(Protocol):
         self._keepalive_ids.clear()
 
     def ping_frame(self) -> str:
-        """A ``ping`` request used as keep-alive; its reply becomes ``Pong`` (§8.1)."""
+        """A keep-alive request whose reply becomes ``Pong``: ``ping`` on spot (§8.1),
+        ``session.status`` on futures, which have no ``ping`` method (§10.1)."""
         request_id = next(self._ids)
         if len(self._keepalive_ids) > 64:  # replies lost with a dropped connection
             self._keepalive_ids.clear()
         self._keepalive_ids.add(request_id)
-        return '{"id":%d,"method":"ping"}' % request_id
+        return '{"id":%d,"method":"%s"}' % (request_id, self._keepalive_method)
 
     # -- inbound (reader thread) -----------------------------------------------------------
 
@@ -311,7 +359,7 @@ class BinanceProtocol(Protocol):
             return (Reply(request_id, result),)
         with self._state_lock:
             self._subscribing.pop(request_id, None)
-        exception = map_error(error, status, _text(frame), self._now_ms)
+        exception = map_error(error, status, _text(frame), self._now_ms, self.product)
         if request_id is None:
             # Not attributable (§4, §7): a revoked session. Drop the connection so it logs on again.
             if isinstance(exception, AuthenticationError):

@@ -1,0 +1,398 @@
+"""The Binance emulator server: one loopback WebSocket server for spot, USDⓈ-M and COIN-M."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import threading
+import time
+from collections import deque
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from exwire.errors import ConfigurationError
+from exwire.models import Credentials
+from exwire.testing._binance.api import _Api, _Limits, _Session
+from exwire.testing._binance.common import _ZERO, _Account, _ApiError, _dumps, _make_account, _text
+from exwire.testing._binance.controls import FuturesControls
+from exwire.testing._binance.futures_api import COINM_PATH, USDM_PATH, _CoinmApi, _UsdmApi
+from exwire.testing._binance.futures_engine import _Futures
+from exwire.testing._binance.spot_api import SPOT_PATH, _SpotApi
+from exwire.testing._binance.spot_engine import _Events, _Exchange
+from exwire.testing._binance.spot_market import _DEFAULT_BALANCES, _SYMBOLS, _SymbolSpec
+from exwire.testing._server import EmulatorConnection, EmulatorServer, logger
+
+__all__ = ["BinanceEmulator", "SPOT_PATH", "USDM_PATH", "COINM_PATH"]
+
+_PRODUCTS = {"spot": SPOT_PATH, "usdm": USDM_PATH, "coinm": COINM_PATH}
+_POLICY_VIOLATION = 1008
+
+
+class BinanceEmulator(FuturesControls, EmulatorServer):
+    """A local Binance WebSocket API server for tests and samples: spot (``/ws-api/v3``),
+    USDⓈ-M futures (``/ws-fapi/v1``) and COIN-M futures (``/ws-dapi/v1``).
+
+    ``with BinanceEmulator() as emu: creds = emu.add_account("ed25519");
+    client = BinanceClient(credentials=creds, **emu.client_kwargs())``.
+
+    Spot market data is seeded (the same seed gives the same books, trades and klines;
+    times come from the clock) and moves only when :meth:`set_price` moves it. Spot orders
+    go through a small matching engine: a marketable order fills at once against the
+    emulated best bid/ask (unlimited size, as taker); a resting limit order fills as maker
+    when :meth:`set_price` crosses it, and stops trigger the same way. Balances are totals
+    per asset; what is locked is derived from open orders. Commissions are zero; orders of
+    different accounts never match each other. Unfilled-order counts only grow (Binance
+    decrements them on fills).
+
+    Futures (``BTCUSDT``/``ETHUSDT`` USDⓈ-M, ``BTCUSD_PERP``/``ETHUSD_PERP`` COIN-M) have
+    their own engine (see :mod:`exwire.testing._binance.futures_engine`): one cross-margin
+    wallet per account and market, one-way positions, leverage per symbol
+    (:meth:`set_leverage`, default 20), a last price (:meth:`set_futures_price`) and a mark
+    price (:meth:`set_mark_price`) on which positions are valued and ``MARK_PRICE``
+    conditional and algo orders trigger.
+
+    Like Binance, the server pings every connection (spot every 20 s, dropping it without
+    a pong within 1 min; futures every 3 min and 10 min, §2, §10.2), scaled by ``ping_scale``.
+
+    Threads: those of :class:`~exwire.testing._server.EmulatorServer`, plus one
+    ``exwire-emulator-binance-ping-<id>`` per connection when ``ping_scale`` is set;
+    requests run on their connection's thread under one exchange lock. Thread-safety:
+    every public method may be called from any thread.
+
+    Args:
+        seed: Seed of the generated market data.
+        symbols: Extra spot symbols as ``{"XRPUSDT": ("XRP", "USDT", "0.5000", "0.0001", "1")}``
+            (base, quote, first price, tick size, step size) besides BTCUSDT, ETHUSDT,
+            BNBBTC and ETHBTC; ``None`` adds none.
+        time_offset_ms: The server clock minus the local clock, in milliseconds (a skew
+            to test ``-1021`` handling); changeable later through :attr:`time_offset_ms`.
+        request_weight_limit: spot REQUEST_WEIGHT per minute before ``429``/``-1003``.
+        orders_per_10s, orders_per_day: spot ORDERS limits per account before ``-1015``.
+        futures_request_weight_limit: REQUEST_WEIGHT per minute of each futures market (§5.4).
+        futures_orders_per_10s, futures_orders_per_minute: futures ORDERS limits per account.
+        ping_scale: multiplies the ping interval and pong deadline (0.01 pings spot every
+            0.2 s); ``None`` sends no automatic pings (:meth:`ping_clients` still works).
+        host, port, send_timeout, close_timeout: as :class:`EmulatorServer`.
+    """
+
+    def __init__(self, seed: int = 0, *, symbols: Mapping[str, tuple[str, str, str, str, str]] | None = None,
+                 time_offset_ms: int = 0, request_weight_limit: int = 6000, orders_per_10s: int = 50,
+                 orders_per_day: int = 160_000, futures_request_weight_limit: int = 2400,
+                 futures_orders_per_10s: int = 300, futures_orders_per_minute: int = 1200,
+                 ping_scale: float | None = 1.0, host: str = "127.0.0.1", port: int = 0,
+                 send_timeout: float | None = 10.0, close_timeout: float = 2.0) -> None:
+        super().__init__("binance", host=host, port=port, send_timeout=send_timeout, close_timeout=close_timeout)
+        specs = dict(_SYMBOLS)
+        for symbol, spec in (symbols or {}).items():
+            try:
+                specs[symbol] = _SymbolSpec(*spec)
+                Decimal(specs[symbol].start), Decimal(specs[symbol].tick), Decimal(specs[symbol].step)
+            except (TypeError, InvalidOperation):
+                raise ConfigurationError(f"symbol {symbol}: expected (base, quote, price, tick, step)") from None
+        if ping_scale is not None and not ping_scale > 0:
+            raise ConfigurationError(f"ping_scale must be positive or None, got {ping_scale!r}")
+        self.exchange = _Exchange(seed, specs, time_offset_ms)
+        self.futures = _Futures(seed, self.exchange.now)
+        self.limits = _Limits(request_weight_limit, [("SECOND", 10, 10_000, orders_per_10s),
+                                                     ("DAY", 1, 86_400_000, orders_per_day)])
+        """The spot rate limits."""
+        self.ping_scale = ping_scale
+        self.logons = 0
+        """``session.logon`` requests accepted so far, all products."""
+        self.logons_by_product = dict.fromkeys(_PRODUCTS, 0)
+        """``session.logon`` requests accepted so far per product (``spot``, ``usdm``, ``coinm``)."""
+        self.requests: deque[tuple[str, dict[str, Any]]] = deque(maxlen=10_000)
+        """``(method, params)`` of every request answered with status 200, oldest first, all products."""
+        self.requests_by_product: dict[str, deque[tuple[str, dict[str, Any]]]] = {
+            product: deque(maxlen=10_000) for product in _PRODUCTS}
+        """The same per product."""
+        self.pings_sent = dict.fromkeys(_PRODUCTS, 0)
+        """Automatic ping frames sent so far per product."""
+        self._faults_lock = threading.Lock()  # guards the fault queues
+        self._withheld: deque[tuple[str | None, str | None]] = deque()  # (method, product)
+        self._failures: dict[tuple[str | None, str], deque[_ApiError]] = {}  # (product, method) → errors
+        self._accounts = itertools.count(1)
+        futures_limits = [("SECOND", 10, 10_000, futures_orders_per_10s),
+                          ("MINUTE", 1, 60_000, futures_orders_per_minute)]
+        self._apis: dict[str, _Api] = {
+            SPOT_PATH: _SpotApi(self, self.limits),
+            USDM_PATH: _UsdmApi(self, _Limits(futures_request_weight_limit, futures_limits)),
+            COINM_PATH: _CoinmApi(self, _Limits(futures_request_weight_limit, futures_limits)),
+        }
+
+    # -- addresses and accounts -------------------------------------------------------------------------
+
+    @property
+    def spot_url(self) -> str:
+        """``ws://<host>:<port>/ws-api/v3``."""
+        return f"ws://{self.host}:{self.port}{SPOT_PATH}"
+
+    @property
+    def usdm_futures_url(self) -> str:
+        """``ws://<host>:<port>/ws-fapi/v1``."""
+        return f"ws://{self.host}:{self.port}{USDM_PATH}"
+
+    @property
+    def coinm_futures_url(self) -> str:
+        """``ws://<host>:<port>/ws-dapi/v1``."""
+        return f"ws://{self.host}:{self.port}{COINM_PATH}"
+
+    def client_kwargs(self) -> dict[str, str]:
+        """Keyword arguments pointing a ``BinanceClient`` at this emulator (all three products)."""
+        return {"url": self.spot_url, "usdm_futures_url": self.usdm_futures_url,
+                "coinm_futures_url": self.coinm_futures_url}
+
+    def add_account(self, key_type: str = "hmac", balances: Mapping[str, Any] | None = None, *,
+                    usdm_balances: Mapping[str, Any] | None = None,
+                    coinm_balances: Mapping[str, Any] | None = None) -> Credentials:
+        """Create an account and return credentials the emulator accepts.
+
+        Args:
+            key_type: ``"hmac"`` (secret), ``"rsa"`` or ``"ed25519"`` (PEM private key).
+            balances: spot ``{"USDT": "1000"}``; ``None`` gives 10 BTC, 100 ETH, 1000 BNB and
+                1 000 000 USDT.
+            usdm_balances: USDⓈ-M wallet; ``None`` gives 100 000 USDT.
+            coinm_balances: COIN-M wallet; ``None`` gives 10 BTC and 100 ETH.
+
+        Raises:
+            ConfigurationError: an unknown key type or a balance that is not a number.
+        """
+        if key_type not in ("hmac", "rsa", "ed25519"):
+            raise ConfigurationError(f"key_type must be 'hmac', 'rsa' or 'ed25519', got {key_type!r}")
+        amounts = _amounts(balances or _DEFAULT_BALANCES)
+        futures = {"usdm": None if usdm_balances is None else _amounts(usdm_balances),
+                   "coinm": None if coinm_balances is None else _amounts(coinm_balances)}
+        api_key = hashlib.sha256(f"{self.exchange.seed}:{key_type}:{next(self._accounts)}".encode()).hexdigest()
+        account, credentials = _make_account(key_type, api_key, amounts)
+        with self.exchange.lock:
+            self.exchange.accounts[api_key] = account
+            for market, wallet_balances in futures.items():
+                self.futures.open_wallet(api_key, market, wallet_balances)
+        return credentials
+
+    def _account(self, credentials: Credentials | str) -> _Account:
+        key = credentials if isinstance(credentials, str) else credentials.key
+        try:
+            return self.exchange.accounts[key]
+        except KeyError:
+            raise ConfigurationError("no such account in this emulator") from None
+
+    def balances(self, credentials: Credentials | str) -> dict[str, tuple[Decimal, Decimal]]:
+        """The account's spot ``{asset: (free, locked)}``."""
+        with self.exchange.lock:
+            account = self._account(credentials)
+            return {asset: account.balance(asset) for asset in sorted(account.totals)}
+
+    def deposit(self, credentials: Credentials | str, asset: str, amount: Any) -> None:
+        """Credit (or, negative, debit) ``amount`` of spot ``asset``; pushes ``balanceUpdate`` and
+        ``outboundAccountPosition`` to the account's user-data subscriptions."""
+        delta = Decimal(str(amount))
+        with self.exchange.lock:
+            account = self._account(credentials)
+            account.totals[asset] = account.totals.get(asset, _ZERO) + delta
+            now = self.exchange.now()
+            events = _Events()
+            events.add(account, {"e": "balanceUpdate", "E": now, "a": asset, "d": _text(delta), "T": now})
+            events.balances(account, asset)
+            events.flush_balances(now)
+            self._push(events)
+
+    # -- spot market ----------------------------------------------------------------------------------
+
+    def price(self, symbol: str) -> Decimal:
+        """The spot symbol's best bid (the ask is one tick above)."""
+        with self.exchange.lock:
+            return self.exchange.market(symbol).bid
+
+    def set_price(self, symbol: str, price: Any) -> None:
+        """Move the spot best bid to ``price`` (rounded down to the tick; the ask is one tick above).
+
+        Resting limit orders the new price crosses fill at their own price (as maker);
+        stop and take-profit orders whose stop price it crosses trigger. The resulting
+        user-data events are pushed before this returns. (Futures: :meth:`set_futures_price`.)
+        """
+        with self.exchange.lock:
+            events = _Events()
+            self.exchange.set_price(self.exchange.market(symbol), Decimal(str(price)), events)
+            events.flush_balances(self.exchange.now())
+            self._push(events)
+        self.notify_changed()
+
+    @property
+    def time_offset_ms(self) -> int:
+        """The server clock minus the local clock, in milliseconds."""
+        return self.exchange.time_offset_ms
+
+    @time_offset_ms.setter
+    def time_offset_ms(self, value: int) -> None:
+        self.exchange.time_offset_ms = int(value)
+
+    # -- faults ------------------------------------------------------------------------------------------
+
+    def withhold_replies(self, count: int = 1, method: str | None = None, *, product: str | None = None) -> None:
+        """Read but never answer the next ``count`` requests (of ``method`` only, if given; on
+        ``product`` — ``"spot"``, ``"usdm"``, ``"coinm"`` — only, if given)."""
+        _check_product(product)
+        with self._faults_lock:
+            self._withheld.extend([(method, product)] * count)
+
+    def fail_next(self, method: str, code: int, message: str, status: int = 400, data: Any = None, *,
+                  product: str | None = None) -> None:
+        """Answer the next ``method`` request (on ``product`` only, if given) with this error
+        instead of processing it."""
+        _check_product(product)
+        with self._faults_lock:
+            self._failures.setdefault((product, method), deque()).append(_ApiError(code, message, status, data))
+
+    def connections_of(self, product: str) -> list[EmulatorConnection]:
+        """The live connections of one product (``"spot"``, ``"usdm"``, ``"coinm"``)."""
+        _check_product(product)
+        return [c for c in self.connections if c.path == _PRODUCTS[product]]
+
+    def drop_connections(self, product: str | None = None) -> int:
+        """Cut every live TCP connection (of ``product`` only, if given) without a closing
+        handshake; return how many."""
+        if product is None:
+            return super().drop_connections()
+        connections = self.connections_of(product)
+        for connection in connections:
+            connection.abort()
+        return len(connections)
+
+    def stall(self, product: str | None = None) -> int:
+        """Silence every live connection (of ``product`` only, if given); see
+        :meth:`EmulatorServer.stall`."""
+        if product is None:
+            return super().stall()
+        connections = self.connections_of(product)
+        for connection in connections:
+            connection.stall()
+        return len(connections)
+
+    def send_server_shutdown(self, product: str | None = None) -> int:
+        """Send the ``serverShutdown`` event (§2) to every live connection (of ``product`` only,
+        if given); return how many."""
+        frame = _dumps({"event": {"e": "serverShutdown", "E": self.exchange.now()}})
+        targets = self.connections if product is None else self.connections_of(product)
+        return sum(connection.send(frame) for connection in targets)
+
+    def ping_clients(self, timeout: float | None = 5.0, product: str | None = None) -> int:
+        """Send a WebSocket ping frame to every live connection (of ``product`` only, if given),
+        as Binance does (§2), and wait for the pongs.
+
+        Returns:
+            How many connections answered with a pong within ``timeout`` seconds in total.
+        """
+        waiters = []
+        for connection in self.connections if product is None else self.connections_of(product):
+            websocket = getattr(connection, "_websocket", None)
+            if websocket is None or connection.stalled:
+                continue
+            try:
+                waiters.append(websocket.ping(f"binance-{connection.id}".encode()))
+            except Exception:  # the connection is closing
+                continue
+        deadline = None if timeout is None else time.monotonic() + timeout
+        answered = 0
+        for waiter in waiters:
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            answered += bool(waiter.wait(remaining))
+        return answered
+
+    def _take_withheld(self, method: Any, product: str) -> bool:
+        with self._faults_lock:
+            for index, (wanted, wanted_product) in enumerate(self._withheld):
+                if (wanted is None or wanted == method) and (wanted_product is None or wanted_product == product):
+                    del self._withheld[index]
+                    return True
+        return False
+
+    def _take_failure(self, method: str, product: str) -> _ApiError | None:
+        with self._faults_lock:
+            for key in ((product, method), (None, method)):
+                queue = self._failures.get(key)
+                if queue:
+                    return queue.popleft()
+        return None
+
+    # -- bookkeeping called by the APIs (exchange lock held) -------------------------------------------
+
+    def _record(self, product: str, method: str, params: dict[str, Any]) -> None:
+        self.requests.append((method, params))
+        self.requests_by_product[product].append((method, params))
+
+    def _logged_on(self, product: str) -> None:
+        self.logons += 1
+        self.logons_by_product[product] += 1
+
+    # -- hooks ---------------------------------------------------------------------------------------------
+
+    def accepts_path(self, path: str) -> bool:
+        return path in self._apis
+
+    def on_open(self, connection: EmulatorConnection) -> None:
+        request = getattr(getattr(connection, "_websocket", None), "request", None)
+        query = request.path.partition("?")[2] if request is not None else ""
+        return_rate_limits = "returnratelimits=false" not in query.lower()
+        connection.session = _Session(self.exchange.now(), return_rate_limits)
+        if self.ping_scale is not None:
+            connection.start_worker(self._keep_pinging, "ping")
+
+    def on_message(self, connection: EmulatorConnection, message: str | bytes) -> None:
+        self._apis[connection.path].handle(connection, message)
+
+    def _keep_pinging(self, connection: EmulatorConnection) -> None:
+        """Ping every ``ping_interval`` and drop a connection whose pong is later than
+        ``pong_timeout`` (§2; both scaled by ``ping_scale``)."""
+        api = self._apis[connection.path]
+        scale = self.ping_scale or 1.0
+        interval, deadline = api.ping_interval * scale, api.pong_timeout * scale
+        websocket = connection._websocket
+        outstanding: deque[tuple[float, threading.Event]] = deque()
+        next_ping = time.monotonic() + interval
+        for number in itertools.count(1):
+            while outstanding and outstanding[0][1].is_set():
+                outstanding.popleft()
+            now = time.monotonic()
+            if outstanding and now - outstanding[0][0] > deadline:
+                logger.info("%r: no pong within %.1f s: closing", connection, deadline)
+                connection.close(_POLICY_VIOLATION, "Pong timeout")
+                return
+            if now >= next_ping:
+                next_ping = now + interval
+                if not connection.stalled:  # a stalled server says nothing, pings included
+                    try:
+                        outstanding.append((now, websocket.ping(f"binance-{connection.id}-{number}".encode())))
+                    except Exception:  # the connection is closing
+                        return
+                    with self.exchange.lock:
+                        self.pings_sent[api.product] += 1
+            wake = next_ping if not outstanding else min(next_ping, outstanding[0][0] + deadline + 0.001)
+            if not connection.tick(max(0.0, wake - time.monotonic())):
+                return
+
+    def _push(self, events: _Events) -> None:
+        """Send spot user-data events to every subscription of their account (exchange lock held)."""
+        if not events.items:
+            return
+        for connection in self.connections:
+            session = connection.session
+            if session is None:
+                continue
+            for subscription_id, (account, _) in list(session.streams.items()):
+                for owner, event in events.items:
+                    if owner is account:
+                        connection.send(_dumps({"subscriptionId": subscription_id, "event": event}))
+
+
+def _amounts(balances: Mapping[str, Any]) -> dict[str, Decimal]:
+    try:
+        return {asset: Decimal(str(v)) for asset, v in balances.items()}
+    except InvalidOperation:
+        raise ConfigurationError(f"balances must be numbers: {balances!r}") from None
+
+
+def _check_product(product: str | None) -> None:
+    if product is not None and product not in _PRODUCTS:
+        raise ConfigurationError(f"product must be one of {sorted(_PRODUCTS)}, got {product!r}")
