@@ -107,3 +107,10 @@ def test_invalid_utf8_text_is_handed_on_as_bytes(pair):
     transport, server = pair
     server.sendall(frame(1, b"\xff\xfe"))
     assert transport.recv(1.0) == b"\xff\xfe"
+
+
+def test_control_frames_count_as_activity(pair):
+    transport, server = pair
+    server.sendall(frame(9, b""))
+    assert transport.recv(0.05) is None  # the ping is answered, nothing to deliver
+    assert transport.last_activity > 0 and transport._ws.pongs == [b""]

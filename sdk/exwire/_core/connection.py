@@ -459,8 +459,10 @@ class Connection:
         since = self._ping_outstanding_since
         if self._pong_timeout is not None and since is not None and now - since > self._pong_timeout:
             return ConnectionClosed(f"no pong within {self._pong_timeout} s")
-        if quiet and self._stale_timeout is not None and now - self._last_recv > self._stale_timeout:
-            return ConnectionClosed(f"no frame for {now - self._last_recv:.1f} s: connection stalled")
+        # A server's protocol-level pings prove life too (Binance pings every 20 s / 3 min).
+        last = max(self._last_recv, getattr(transport, "last_activity", 0.0))
+        if quiet and self._stale_timeout is not None and now - last > self._stale_timeout:
+            return ConnectionClosed(f"no frame for {now - last:.1f} s: connection stalled")
         if self._ping_interval is not None and now - self._last_send >= self._ping_interval:
             self._ping(transport, now)
         return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import collections
 import socket
 import threading
+import time
 from collections.abc import Callable, Mapping
 
 __all__ = [
@@ -92,6 +93,8 @@ class WebSocketTransport(Transport):
         self._position = 0
         self._fragments: list[bytes] = []
         self._fragment_opcode = 0
+        #: ``time.monotonic()`` of the last bytes read, whatever they carried.
+        self.last_activity = 0.0
 
     def open(self, url: str, timeout: float | None) -> None:
         import websocket  # the only import of websocket-client in exwire
@@ -141,6 +144,7 @@ class WebSocketTransport(Transport):
                 raise TransportClosed(f"recv failed: {exc}") from exc
             if not chunk:
                 raise TransportClosed("connection closed by peer")
+            self.last_activity = time.monotonic()  # control frames (server pings) count too
             if self._position:
                 del self._buffer[: self._position]
                 self._position = 0
