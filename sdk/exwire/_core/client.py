@@ -170,18 +170,6 @@ class BaseClient:
             raise ConfigurationError("timeout must be positive seconds or None")
         return self.request_timeout if timeout is None else timeout
 
-    def _request(
-        self,
-        connection: Connection,
-        key: Hashable,
-        frame: str | bytes,
-        timeout: float | None,
-        *,
-        expected: int = 1,
-    ) -> list[Any]:
-        self._check_open()
-        return connection.request(key, frame, self._timeout(timeout), expected=expected)
-
     def _subscribe(
         self,
         connection: Connection,
