@@ -95,7 +95,7 @@ class FakeClient(BaseClient):
         self.main.ensure_open(self._timeout(timeout))
         request_id = next(self.main.protocol.ids)
         frame = json.dumps({"op": "req", "id": request_id, "value": value})
-        return self._request(self.main, request_id, frame, timeout)[0]
+        return self.main.request(request_id, frame, self._timeout(timeout))[0]
 
     def subscribe(self, keys, callback=None, timeout=None):
         return self._subscribe(self.main, topic=",".join(keys), keys=keys, callback=callback, timeout=timeout)
