@@ -6,6 +6,7 @@
     ├── ConfigurationError (ValueError)   bad arguments, missing credentials
     ├── InvalidState (RuntimeError)       closed client, forbidden call
     ├── ConnectError                      could not open or log in; cause chained
+    │   └── LogOnRefused                  the exchange refused the credentials (also an AuthenticationError)
     ├── ConnectionClosed                  went away; pending requests fail with it (outcome unknown)
     ├── RequestTimeout (TimeoutError)     no reply in time (outcome unknown)
     ├── SlowConsumer                      a lane stayed full past its bound
@@ -25,6 +26,7 @@ __all__ = [
     "ConfigurationError",
     "InvalidState",
     "ConnectError",
+    "LogOnRefused",
     "ConnectionClosed",
     "RequestTimeout",
     "SlowConsumer",
@@ -157,3 +159,20 @@ class OrderNotFound(ExchangeError):
 
 class ExchangeUnavailable(ExchangeError):
     """The exchange is down, in maintenance or timed out internally."""
+
+
+class LogOnRefused(ConnectError, AuthenticationError):
+    """Opening a connection failed because the exchange refused the credentials.
+
+    Both a :class:`ConnectError` (the connection could not be opened) and an
+    :class:`AuthenticationError` (so ``except AuthenticationError`` catches a wrong
+    key or secret however early it is noticed); ``__cause__`` is the exchange's own
+    refusal, whose ``code``/``message``/``raw`` this error repeats.
+    """
+
+    def __init__(self, message: str, refusal: AuthenticationError) -> None:
+        ExchangeError.__init__(self, refusal.exchange, refusal.code, refusal.message, refusal.raw)
+        self.args = (message,)
+
+    def __str__(self) -> str:
+        return str(self.args[0])

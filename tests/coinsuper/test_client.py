@@ -475,3 +475,14 @@ def test_a_public_topic_refused_on_resubscribe_closes_its_connection(emu):
         wait_until(lambda: not depth.active)
         assert emu.wait_for(lambda: not emu.sessions(), timeout(5))
         wait_until(lambda: client._connections == {} and not client_threads())
+
+
+def test_wrong_credentials_are_an_authentication_error_too(emu):
+    import exwire
+
+    credentials = Credentials(key="zhangsan", secret="wrong", email="demouser@demo.domain")
+    with make_client(emu, credentials=credentials) as client:
+        with pytest.raises(AuthenticationError) as caught:
+            client.subscribe_to_order_updates()
+        assert isinstance(caught.value, exwire.LogOnRefused) and isinstance(caught.value, ConnectError)
+        assert caught.value.code == 4 and "wrong" not in str(caught.value)

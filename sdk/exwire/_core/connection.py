@@ -21,7 +21,15 @@ from typing import Any
 from exwire._core.backoff import Deadline, backoff
 from exwire._core.protocol import Ended, Failure, Pong, Protocol, Reply, Update
 from exwire._core.transport import Transport, TransportClosed
-from exwire.errors import ConnectError, ConnectionClosed, DecodeError, InvalidState, RequestTimeout
+from exwire.errors import (
+    AuthenticationError,
+    ConnectError,
+    ConnectionClosed,
+    DecodeError,
+    InvalidState,
+    LogOnRefused,
+    RequestTimeout,
+)
 from exwire.models import ConnectionEvent, ConnectionState
 
 __all__ = ["Connection", "Pending", "State"]
@@ -68,6 +76,13 @@ class Pending:
 
     def wait(self, timeout: float | None) -> bool:
         return self._done.wait(timeout)
+
+
+def _connect_error(message: str, cause: BaseException) -> ConnectError:
+    """A ConnectError; a ``LogOnRefused`` (also an AuthenticationError) when credentials were refused."""
+    if isinstance(cause, AuthenticationError):
+        return LogOnRefused(message, cause)
+    return ConnectError(message)
 
 
 def redact(frame: str | bytes, secrets: Iterator[str] | list[str] = ()) -> str:
@@ -223,7 +238,7 @@ class Connection:
         try:
             transport = self._open_transport(deadline.remaining())
         except Exception as exc:
-            raise ConnectError(f"could not connect to {self.url}: {exc}") from exc
+            raise _connect_error(f"could not connect to {self.url}: {exc}", exc) from exc
         with self._state_lock:
             if self._closing.is_set():
                 transport.close()
@@ -242,7 +257,7 @@ class Connection:
             self._reset()
             if isinstance(exc, ConnectError):
                 raise
-            raise ConnectError(f"{self.exchange} {self.name}: opening the session failed: {exc}") from exc
+            raise _connect_error(f"{self.exchange} {self.name}: opening the session failed: {exc}", exc) from exc
         self.connected_at = time.monotonic()
         self._ready.set()
         self._emit(ConnectionEvent(ConnectionState.CONNECTED, self.name))
