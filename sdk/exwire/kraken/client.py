@@ -31,7 +31,8 @@ Callback = Callable[[DataEvent], None]
 
 
 class KrakenClient(PrivateMethods, BaseClient):
-    """Client of Kraken's Spot WebSocket API v1.
+    """Client of Kraken's Spot WebSocket API v1 (``reference/protocols/kraken.md``: public
+    channels §4–§5 on ``url``, token §6, private channels §7 and trading §8 on ``private_url``).
 
     The constructor does no I/O: the public connection (``url``) opens on the first
     call that needs it, the private one (``private_url``, ``ws-auth``) on the first
@@ -48,20 +49,47 @@ class KrakenClient(PrivateMethods, BaseClient):
     resubscribed and order books start again from a fresh snapshot.
 
     Thread-safe: every method may be called from any thread, callbacks included.
+    Every blocking method takes ``timeout=`` (seconds; ``None``: ``request_timeout``).
 
     Args:
         url: public endpoint (default production ``wss://ws.kraken.com``).
         private_url: private/trading endpoint (default ``wss://ws-auth.kraken.com``).
         rest_url: REST base used to fetch WebSocket tokens (default ``https://api.kraken.com``);
             the client owns one ``requests`` session for it, closed by ``close``.
-        ping_interval: seconds between keep-alive pings on a quiet connection.
-        stale_timeout: seconds without any inbound frame before reconnecting.
-        **options: the common client keywords (``credentials`` — an
-            ``exwire.Credentials`` with the API key and its base64 secret, needed for
-            private calls unless each passes ``websocket_token=`` —, ``request_timeout``,
-            ``dispatch_threads``, ``reconnect``, ``on_connection_event``,
-            ``on_callback_error``, ``callback_executor``, ``keep_raw``, ``queue_size``,
-            ``overflow``, ``block_timeout``); see ``exwire`` README.
+        ping_interval: seconds between keep-alive pings on a quiet connection (default 10).
+        stale_timeout: seconds without any inbound frame before reconnecting (default 30;
+            must exceed ``ping_interval``); ``None`` disables the check.
+        **options: the common client keywords:
+
+            * ``credentials``: an :class:`exwire.Credentials` with the API key and its
+              base64 secret, needed for private calls unless each passes
+              ``websocket_token=``; ``None`` (default): public data only.
+            * ``request_timeout``: seconds a blocking call waits when its ``timeout`` is
+              ``None`` (default 10); ``None``: no limit.
+            * ``dispatch_threads``: number of dispatcher lanes, the threads
+              ``exwire-kraken-dispatch-<n>`` that run callbacks (default 4).
+            * ``reconnect``: re-establish a lost connection with backoff, then
+              resubscribe (default ``True``).
+            * ``on_connection_event``: ``hook(ConnectionEvent)`` on every connection
+              state change, run on a dispatcher lane; ``None``: logged only.
+            * ``on_callback_error``: ``hook(exception, event)`` when a callback raises or
+              a subscription's queue overflows (``SlowConsumer``), run on a dispatcher
+              lane (or on the ``callback_executor`` thread for a callback it ran);
+              ``None``: logged only.
+            * ``callback_executor``: an object with ``submit(fn, *args)`` (e.g. a GUI's
+              executor) that runs subscription callbacks instead of the lanes, still
+              one at a time and in order per subscription; ``None``: the lanes.
+            * ``keep_raw``: put the original frame text in each event's ``raw``
+              (default ``False``: ``raw`` is ``None``).
+            * ``queue_size``: updates buffered per subscription (default 10 000).
+            * ``overflow``: what a full queue does: ``"block"`` (default: the reader
+              waits up to ``block_timeout``, then drops the update and reports
+              ``SlowConsumer``), ``"drop_oldest"`` or ``"latest"`` (keep only the newest).
+            * ``block_timeout``: seconds the reader waits for room under ``"block"``
+              (default 10); ``None``: wait without limit.
+
+    Raises:
+        ConfigurationError: a bad keyword value (checked here, before any I/O).
     """
 
     exchange = "kraken"
@@ -105,16 +133,23 @@ class KrakenClient(PrivateMethods, BaseClient):
     # -- general ---------------------------------------------------------------------
 
     def ping(self, timeout: float | None = None) -> float:
-        """Send a ``ping`` and wait for its ``pong`` (kraken.md §4.1).
+        """Send a ``ping`` on the public connection and wait for its ``pong`` (kraken.md §4.1).
+
+        Args:
+            timeout: seconds to wait, the connection's opening included (``None``:
+                ``request_timeout``).
 
         Returns:
             The round-trip time in seconds.
 
         Raises:
+            ConfigurationError: a non-positive ``timeout``.
             InvalidState: the client is closed.
             ConnectError: the connection could not be opened.
-            ConnectionClosed: the connection dropped first.
-            RequestTimeout: no ``pong`` within ``timeout`` seconds (default ``request_timeout``).
+            ConnectionClosed: the connection dropped first; the outcome is unknown (a ping
+                changes nothing).
+            RequestTimeout: no ``pong`` within ``timeout``; the outcome is unknown (a ping
+                changes nothing).
         """
         self._check_open()
         timeout = self._timeout(timeout)
@@ -132,22 +167,38 @@ class KrakenClient(PrivateMethods, BaseClient):
     ) -> Subscription:
         """Stream ticker updates (best bid/ask, last trade, daily stats) of one or more pairs (§5.1).
 
+        ``event.data`` is an :class:`exwire.kraken.models.Ticker`: ``Decimal`` prices in
+        the quote asset, volumes in the base asset, trade counts as ``int``;
+        ``event.symbol`` is the pair. Every event is an ``UPDATE``.
+
         Args:
             symbols: one pair (``"XBT/USD"``; ``BTC`` is accepted for ``XBT``) or several.
-            callback: ``callback(event)`` with ``event.data`` an :class:`exwire.kraken.models.Ticker`,
-                run on a dispatcher lane, in order per subscription; backlog beyond
-                ``queue_size`` follows the client's ``overflow`` policy. ``None`` makes a
-                pull subscription (iterate it or call ``get``).
-            timeout: seconds to wait for Kraken's acknowledgements (``None``: ``request_timeout``).
+            callback: ``callback(event)``, run on a dispatcher lane (a thread
+                ``exwire-kraken-dispatch-<n>``) or, when the client has a
+                ``callback_executor``, by that executor; never on the reader thread.
+                Updates of one subscription run one at a time, in arrival order;
+                different subscriptions run in parallel. Up to ``queue_size`` updates
+                wait per subscription; beyond that the client's ``overflow`` policy
+                applies (``block``: the reader waits up to ``block_timeout`` seconds, then
+                drops the update and reports ``SlowConsumer`` to ``on_callback_error``;
+                ``drop_oldest``; ``latest``). ``None`` makes a pull subscription (iterate
+                it or call ``get(timeout)``) with the same bounded queue and policy.
+            timeout: seconds to wait for the connection and Kraken's acknowledgements
+                (``None``: ``request_timeout``).
 
         Returns:
             The :class:`exwire.Subscription`.
 
         Raises:
-            ConfigurationError: no or malformed symbol, non-callable callback.
+            ConfigurationError: no or malformed symbol, non-callable callback, non-positive
+                ``timeout`` (nothing is sent).
             InvalidState: the client is closed.
+            ConnectError: the public connection could not be opened.
             InvalidRequest: Kraken refused (e.g. unknown pair).
-            ConnectionClosed, RequestTimeout: no acknowledgement; the subscription is removed.
+            RateLimited: Kraken refused for the message rate (``Exceeded msg rate``).
+            ConnectionClosed, RequestTimeout: no acknowledgement; the outcome on Kraken's
+                side is unknown (an unsubscribe is sent for the pairs already acknowledged)
+                and the subscription is removed.
         """
         return self._subscribe_channel("ticker", symbols, callback, timeout)
 
@@ -155,9 +206,11 @@ class KrakenClient(PrivateMethods, BaseClient):
         self, symbols: str | Iterable[str], callback: Callback | None = None, *, timeout: float | None = None
     ) -> Subscription:
         """Stream trades of one or more pairs (§5.3); ``event.data`` is a list of
-        :class:`exwire.kraken.models.Trade` (one frame may carry several trades).
+        :class:`exwire.kraken.models.Trade` (one frame may carry several trades): ``Decimal``
+        price in the quote asset, volume in the base asset, aware UTC ``time``.
 
-        Arguments, callback thread and errors as :meth:`subscribe_to_ticker_updates`.
+        Arguments, callback thread, ordering, backlog policy and errors as
+        :meth:`subscribe_to_ticker_updates`.
         """
         return self._subscribe_channel("trade", symbols, callback, timeout)
 
@@ -165,9 +218,11 @@ class KrakenClient(PrivateMethods, BaseClient):
         self, symbols: str | Iterable[str], callback: Callback | None = None, *, timeout: float | None = None
     ) -> Subscription:
         """Stream top-of-book (best bid and ask with volumes) of one or more pairs (§5.4);
-        ``event.data`` is a :class:`exwire.kraken.models.Spread`.
+        ``event.data`` is a :class:`exwire.kraken.models.Spread`: ``Decimal`` prices in the
+        quote asset, volumes in the base asset, aware UTC ``time``.
 
-        Arguments, callback thread and errors as :meth:`subscribe_to_ticker_updates`.
+        Arguments, callback thread, ordering, backlog policy and errors as
+        :meth:`subscribe_to_ticker_updates`.
         """
         return self._subscribe_channel("spread", symbols, callback, timeout)
 
@@ -180,14 +235,16 @@ class KrakenClient(PrivateMethods, BaseClient):
         timeout: float | None = None,
     ) -> Subscription:
         """Stream klines (OHLC candles) of one or more pairs (§5.2); ``event.data`` is a
-        :class:`exwire.kraken.models.Kline`. The first update is the last closed or running
+        :class:`exwire.kraken.models.Kline` (``Decimal`` prices in the quote asset, volume in
+        the base asset, aware UTC times). The first update is the last closed or running
         candle, possibly old (compare ``end_time``); later ones update the running candle.
 
         Args:
             interval: candle length in minutes: a :class:`KlineInterval` or one of
                 1, 5, 15, 30, 60, 240, 1440, 10080, 21600.
 
-        Other arguments, callback thread and errors as :meth:`subscribe_to_ticker_updates`.
+        Other arguments, callback thread, ordering, backlog policy and errors as
+        :meth:`subscribe_to_ticker_updates`.
 
         Raises:
             ConfigurationError: an interval Kraken does not offer.
@@ -211,13 +268,17 @@ class KrakenClient(PrivateMethods, BaseClient):
 
         The first event per pair is a snapshot (``event.update_type`` is ``SNAPSHOT``),
         then updates carrying Kraken's checksum; ``event.data`` is a
-        :class:`exwire.kraken.models.BookUpdate`. For a maintained, checksum-validated
-        book use :meth:`watch_order_book` instead.
+        :class:`exwire.kraken.models.BookUpdate` (levels with ``Decimal`` prices in the quote
+        asset and volumes in the base asset; a zero volume deletes the level). For a
+        maintained, checksum-validated book use :meth:`watch_order_book` instead. Under the
+        ``drop_oldest`` or ``latest`` overflow policies updates can be dropped, which breaks
+        a book rebuilt from this stream; :meth:`watch_order_book` always back-pressures.
 
         Args:
-            depth: levels per side: 10, 25, 100, 500 or 1000.
+            depth: levels per side: 10, 25, 100, 500 or 1000 (default 10).
 
-        Other arguments, callback thread and errors as :meth:`subscribe_to_ticker_updates`.
+        Other arguments, callback thread, ordering, backlog policy and errors as
+        :meth:`subscribe_to_ticker_updates`.
 
         Raises:
             ConfigurationError: any other depth.
@@ -230,10 +291,12 @@ class KrakenClient(PrivateMethods, BaseClient):
     ) -> Subscription:
         """Stream Kraken's engine status (§4.3): sent on every connect and on each change.
 
-        ``event.data`` is a :class:`exwire.kraken.models.SystemStatus`. Kraken needs no
-        subscription for it: the client opens the connection if needed and delivers the
-        status last received first (a ``SNAPSHOT``), then every change. Callback thread and
-        errors as :meth:`subscribe_to_ticker_updates`.
+        ``event.data`` is a :class:`exwire.kraken.models.SystemStatus`; ``event.symbol`` is
+        ``None``. Kraken needs no subscription for it: the client opens the connection if
+        needed and delivers the status last received first (a ``SNAPSHOT``), then every
+        change. Nothing is sent, so ``timeout`` bounds only the connection's opening.
+        Callback thread, ordering, backlog policy and errors as
+        :meth:`subscribe_to_ticker_updates`.
         """
         subscription = self._subscribe(
             self._public, topic="systemStatus", keys=[SYSTEM_STATUS_KEY], callback=callback, timeout=timeout
@@ -257,23 +320,34 @@ class KrakenClient(PrivateMethods, BaseClient):
         mismatch it logs, counts (``checksums_mismatched``) and resubscribes this book
         alone for a fresh snapshot.
 
+        The book's own subscription always back-pressures (the ``block`` policy,
+        whatever the client's ``overflow``), so no update is ever skipped.
+
         Args:
             symbol: one pair, e.g. ``"XBT/USD"``.
-            depth: levels per side: 10, 25, 100, 500 or 1000.
+            depth: levels per side: 10, 25, 100, 500 or 1000 (default 10).
             callback: optional ``callback(snapshot)`` with an immutable
-                :class:`exwire.orderbook.BookSnapshot` after each applied message, run on a
-                dispatcher lane in order; ``None`` to only read the watcher on demand.
-            timeout: seconds to wait for the subscription's acknowledgement.
+                :class:`exwire.orderbook.BookSnapshot` (``Decimal`` prices in the quote
+                asset, volumes in the base asset) after each applied message, run on the
+                book's dispatcher lane (``exwire-kraken-dispatch-<n>``) or, with a
+                ``callback_executor``, by that executor, in order; ``None`` to only read
+                the watcher on demand. ``client.latest.top_of_book`` follows the book either way.
+            timeout: seconds to wait for the connection and the subscription's
+                acknowledgement (``None``: ``request_timeout``).
 
         Returns:
             An :class:`exwire.OrderBookWatcher`; ``wait_synced()`` blocks until the
             first snapshot is applied; ``close()`` unsubscribes.
 
         Raises:
-            ConfigurationError: bad symbol or depth, non-callable callback.
+            ConfigurationError: bad symbol or depth, non-callable callback, non-positive
+                ``timeout``.
             InvalidState: the client is closed.
+            ConnectError: the public connection could not be opened.
             InvalidRequest: Kraken refused the subscription.
-            ConnectionClosed, RequestTimeout: no acknowledgement.
+            RateLimited: Kraken refused for the message rate.
+            ConnectionClosed, RequestTimeout: no acknowledgement; the outcome on Kraken's
+                side is unknown (an unsubscribe is sent) and the watcher is not kept.
         """
         _check_depth(depth)
         if callback is not None and not callable(callback):

@@ -1,7 +1,9 @@
 """The private half of :class:`~exwire.kraken.client.KrakenClient`: the WebSocket token,
 the private streams and trading on ``ws-auth`` (``reference/protocols/kraken.md`` §6–§8).
 
-Every method here is thread-safe and, except the subscriptions' callbacks, blocking.
+Every method here is thread-safe and blocking (the subscriptions return once Kraken
+acknowledges them; their callbacks run later on the dispatcher lanes), and takes
+``timeout=`` (seconds; ``None``: the client's ``request_timeout``), a token fetch included.
 
 The token (§6.1). Kraken's private endpoint takes a token instead of signatures. The
 client fetches one over REST (:meth:`PrivateMethods.get_websocket_token`) the first
@@ -98,13 +100,16 @@ class PrivateMethods:
             The token; its ``repr`` hides the token text.
 
         Raises:
-            ConfigurationError: the client has no credentials (key and secret).
+            ConfigurationError: the client has no credentials (key and secret), or a
+                non-positive ``timeout``.
             InvalidState: the client is closed.
             AuthenticationError: Kraken refused the key, the signature
                 (``EAPI:Invalid signature``), the nonce or the key's permissions.
             RateLimited, ExchangeUnavailable: Kraken's REST limits or an outage.
             ConnectError: the REST endpoint could not be reached.
-            RequestTimeout: no reply in time.
+            RequestTimeout: no reply in time; the outcome is unknown (Kraken may have
+                issued a token, which is harmless: the client keeps its current one).
+            DecodeError: Kraken answered something that is not a token reply.
         """
         self._check_open()
         token = self._token_fetcher.fetch(self._timeout(timeout))
@@ -224,28 +229,32 @@ class PrivateMethods:
                 ``TRAILING_STOP_LIMIT`` or ``SETTLE_POSITION``.
             side: buy or sell.
             quantity: the volume in base asset (in quote asset with ``VOLUME_IN_QUOTE``).
-            price: the limit price (``LIMIT``), the trigger price (stop-loss and
-                take-profit types) or the trailing offset (trailing types, sent as
-                ``+offset``); required by all but ``MARKET`` and ``SETTLE_POSITION``,
-                refused for ``MARKET``.
+            price: in the quote asset per unit of base asset: the limit price
+                (``LIMIT``), the trigger price (stop-loss and take-profit types) or the
+                trailing offset (trailing types, sent as ``+offset``); required by all but
+                ``MARKET`` and ``SETTLE_POSITION``, refused for ``MARKET``; ``None``: not sent.
             secondary_price: the triggered limit price (limit offset for
-                ``TRAILING_STOP_LIMIT``); required by the ``*_LIMIT`` stop types.
+                ``TRAILING_STOP_LIMIT``), quote asset; required by the ``*_LIMIT`` stop
+                types; ``None``: not sent.
             user_reference: your 32-bit numeric tag (``userref``, the reference's
                 ``clientOrderId``); not unique. ``None``: none.
             client_order_id: your id for the order (``cl_ord_id``: a UUID or up to 18
                 characters); exclusive with ``user_reference``. ``None``: none.
-            leverage: the leverage of a margin order (e.g. ``2``); ``None``: spot.
+            leverage: the leverage of a margin order (e.g. ``2``, a multiple of the
+                margin); ``None``: spot.
             start_time: when the order becomes active: an aware datetime or a delay
                 (``timedelta``, whole seconds); ``None``: now.
             expire_time: when it expires, same forms; ``None``: never (good till cancelled).
             validate_only: have Kraken check the order without placing it; the result
                 then has no ``order_id``.
             close_order_type, close_price, close_secondary_price: a conditional close
-                order Kraken places once this one fills (``close[...]``).
+                order Kraken places once this one fills (``close[...]``; prices in the
+                quote asset, same forms as ``price``); ``None``: no close order.
             flags: order flags, e.g. ``[OrderFlag.POST_ONLY]``; ``None``: none.
             reduce_only: only reduce an open margin position; ``None``: not sent.
             time_in_force: ``GTC`` (Kraken's default), ``GTD`` or ``IOC``; ``None``: not sent.
-            websocket_token: a token to use instead of the client's own.
+            websocket_token: a token to use instead of the client's own; ``None``: the
+                client's (fetched with ``credentials`` when needed).
             timeout: seconds to wait for the reply (``None``: ``request_timeout``),
                 a token fetch included.
 
@@ -256,7 +265,7 @@ class PrivateMethods:
             ConfigurationError: before anything is sent: an unknown order type, side or
                 flag; a quantity, price or leverage that is not a positive finite number
                 (NaN included); a price the type needs is missing; no credentials and no
-                ``websocket_token``.
+                ``websocket_token``; a non-positive ``timeout``.
             InvalidState: the client is closed.
             InsufficientFunds: ``EOrder:Insufficient funds``.
             InvalidRequest: ``EGeneral:Invalid arguments``, ``EOrder:Order minimum not
@@ -291,11 +300,14 @@ class PrivateMethods:
             websocket_token, timeout: as :meth:`place_order`.
 
         Raises:
-            ConfigurationError: an empty or malformed id; no credentials and no token.
+            ConfigurationError: an empty or malformed id; no credentials and no token; a
+                non-positive ``timeout`` (nothing is sent).
             OrderNotFound: ``EOrder:Unknown order`` (unknown, or no longer open).
+            InvalidRequest: Kraken refused the arguments.
             AuthenticationError, RateLimited, ExchangeUnavailable, InvalidState,
                 ConnectError: as :meth:`place_order`.
-            ConnectionClosed, RequestTimeout: no reply; **the outcome is unknown**.
+            ConnectionClosed, RequestTimeout: no reply; **the outcome is unknown** (the
+                order may or may not be cancelled).
         """
         self._check_open()
         ids = _order_ids(order_id)
@@ -318,14 +330,16 @@ class PrivateMethods:
         Args:
             order_ids: the txids (or user references); duplicates are sent once.
             websocket_token: as :meth:`place_order`.
-            timeout: seconds for the whole batch (``None``: ``request_timeout``).
+            timeout: seconds for the whole batch, token fetch included (``None``:
+                ``request_timeout``).
 
         Returns:
             For each id in order: ``None`` when Kraken confirmed the cancel, else the
             :class:`~exwire.errors.ExchangeError` it answered (usually ``OrderNotFound``).
 
         Raises:
-            ConfigurationError: no ids or a malformed one; no credentials and no token.
+            ConfigurationError: no ids or a malformed one; no credentials and no token; a
+                non-positive ``timeout`` (nothing is sent).
             AuthenticationError: the token or key was refused (nothing more is sent).
             InvalidState, ConnectError: as :meth:`place_order`.
             ConnectionClosed, RequestTimeout: a reply is missing: the ids before it were
@@ -350,11 +364,14 @@ class PrivateMethods:
     def cancel_all_orders(self, *, websocket_token: str | None = None, timeout: float | None = None) -> int:
         """Cancel every open order of the account (``cancelAll``, §8.4).
 
+        Args:
+            websocket_token, timeout: as :meth:`place_order`.
+
         Returns:
             How many orders Kraken cancelled (partially filled ones included).
 
         Raises:
-            ConfigurationError: no credentials and no token.
+            ConfigurationError: no credentials and no token; a non-positive ``timeout``.
             AuthenticationError, RateLimited, ExchangeUnavailable, InvalidState,
                 ConnectError: as :meth:`place_order`.
             ConnectionClosed, RequestTimeout: no reply; **the outcome is unknown**.
@@ -382,7 +399,8 @@ class PrivateMethods:
             Kraken's current time and the trigger time (``None`` when disarmed).
 
         Raises:
-            ConfigurationError: a negative or fractional countdown; no credentials and no token.
+            ConfigurationError: a negative or fractional countdown; no credentials and no
+                token; a non-positive ``timeout``.
             AuthenticationError, RateLimited, ExchangeUnavailable, InvalidState,
                 ConnectError: as :meth:`place_order`.
             ConnectionClosed, RequestTimeout: no reply; **whether the timer is armed is unknown**.
@@ -405,25 +423,38 @@ class PrivateMethods:
         events (``UPDATE``) carry new orders in full and changes as partial
         :class:`~exwire.kraken.models.OrderUpdate` objects whose absent fields are
         ``None`` (merge them by ``order_id``). ``event.data`` is a list (one frame may
-        carry several orders); ``event.symbol`` is ``None``. After a reconnect the
-        stream is resubscribed with a fresh token and starts again with a snapshot.
+        carry several orders); ``event.symbol`` is ``None``. Volumes are ``Decimal`` in
+        the base asset (quote with ``VOLUME_IN_QUOTE``), cost and fee in the quote asset,
+        times aware UTC. After a reconnect the stream is resubscribed with a fresh token
+        and starts again with a snapshot.
 
         Args:
-            callback: ``callback(event)``, run on a dispatcher lane, in order; backlog
-                beyond ``queue_size`` follows the client's ``overflow`` policy. ``None``
-                makes a pull subscription (iterate it or call ``get``).
+            callback: ``callback(event)``, run on a dispatcher lane (a thread
+                ``exwire-kraken-dispatch-<n>``) or, when the client has a
+                ``callback_executor``, by that executor; never on the reader thread.
+                Updates of one subscription run one at a time, in arrival order. Up to
+                ``queue_size`` updates wait per subscription; beyond that the client's
+                ``overflow`` policy applies (``block``, the default: the reader waits up to
+                ``block_timeout`` seconds, then drops the update and reports
+                ``SlowConsumer``; ``drop_oldest``; ``latest``). ``None`` makes a pull
+                subscription (iterate it or call ``get(timeout)``), same queue and policy.
             rate_counter: add Kraken's trading rate counter (``rate_count``) to the
                 updates. Only the first of several concurrent order subscriptions puts
                 its options on the wire.
-            websocket_token: a token to use instead of the client's own.
-            timeout: seconds to wait for the acknowledgement (``None``: ``request_timeout``).
+            websocket_token: a token to use instead of the client's own; ``None``: the
+                client's (fetched with ``credentials`` when needed).
+            timeout: seconds to wait for the connection, a token fetch and the
+                acknowledgement (``None``: ``request_timeout``).
 
         Raises:
-            ConfigurationError: a non-callable callback; no credentials and no token.
+            ConfigurationError: a non-callable callback; no credentials and no token; a
+                non-positive ``timeout`` (nothing is sent).
             InvalidState: the client is closed.
             AuthenticationError: the token was refused (after one fresh token).
+            InvalidRequest, RateLimited: Kraken refused the subscription.
             ConnectError: ``ws-auth`` or the token endpoint could not be reached.
-            ConnectionClosed, RequestTimeout: no acknowledgement; the subscription is removed.
+            ConnectionClosed, RequestTimeout: no acknowledgement; the outcome on Kraken's
+                side is unknown and the subscription is removed.
         """
         if not isinstance(rate_counter, bool):
             raise ConfigurationError(f"rate_counter must be True or False, got {rate_counter!r}")
@@ -438,14 +469,17 @@ class PrivateMethods:
 
         With ``snapshot`` the first event (``SNAPSHOT``) holds the last 50 trades;
         then every new fill arrives as an ``UPDATE``. ``event.data`` is a list of
-        :class:`~exwire.kraken.models.OwnTrade`; ``event.symbol`` is ``None``.
+        :class:`~exwire.kraken.models.OwnTrade` (``Decimal`` price in the quote asset,
+        volume in the base asset, cost and fee in the quote asset, aware UTC ``time``);
+        ``event.symbol`` is ``None``.
 
         Args:
             snapshot: start with the last 50 trades (Kraken's default); ``False``
                 starts with the next fill. Only the first of several concurrent trade
                 subscriptions puts its options on the wire.
 
-        Other arguments, callback thread and errors as :meth:`subscribe_to_order_updates`.
+        Other arguments, callback thread, ordering, backlog policy and errors as
+        :meth:`subscribe_to_order_updates`.
         """
         if not isinstance(snapshot, bool):
             raise ConfigurationError(f"snapshot must be True or False, got {snapshot!r}")
