@@ -114,3 +114,13 @@ def test_control_frames_count_as_activity(pair):
     server.sendall(frame(9, b""))
     assert transport.recv(0.05) is None  # the ping is answered, nothing to deliver
     assert transport.last_activity > 0 and transport._ws.pongs == [b""]
+
+
+def test_take_buffered_hands_out_frames_already_read_without_io(pair):
+    transport, server = pair
+    server.sendall(frame(1, b"one") + frame(9, b"") + frame(1, b"two") + frame(1, b"thr"))
+    assert transport.recv(1.0) == "one"
+    assert transport.take_buffered() == "two"  # the ping between them is answered on the way
+    assert transport.take_buffered() == "thr"
+    assert transport.take_buffered() is None  # nothing more read: no socket I/O either
+    assert transport._ws.pongs == [b""]

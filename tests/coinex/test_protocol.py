@@ -363,3 +363,22 @@ def test_documented_order_push_of_section_5_16(protocol):
     o = update.data.order
     assert o.client_order_id is None and o.option == OrderOption.FEE_IN_QUOTE and o.source == "web"
     assert o.taker_fee_rate == Decimal("0.0020") and o.quote_fee == 0 and o.stop_id == 0
+
+
+# -- JSON parsing: one prebuilt decoder, same results as json.loads(parse_float=Decimal) ----------
+
+
+@pytest.mark.parametrize("frame", [
+    '{"method":"server.time","params":[],"id":1.5}', ' {"a": [1, 2.50]} ', '\n[1]\n', '{"t":1550732256.371231}',
+    b'{"t":1550732256.371231}', '{"n":-0.0}',
+])
+def test_frames_parse_as_json_loads_with_decimal_floats(frame):
+    from exwire.coinex.protocol import _loads
+
+    assert repr(_loads(frame)) == repr(json.loads(frame, parse_float=Decimal))
+
+
+@pytest.mark.parametrize("frame", ["", "[1] x", "[1,", "nul", "  ", b"\xff{}"])
+def test_frames_that_are_not_json_are_decode_errors(frame):
+    with pytest.raises(DecodeError):
+        CoinexProtocol().receive(frame)

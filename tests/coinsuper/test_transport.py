@@ -133,3 +133,74 @@ def test_no_paho_thread_is_ever_started(emu):
     assert transport.recv(timeout(5)) is not None
     assert client_side_threads() == before  # paho's loop runs only inside recv, on the caller
     transport.close()
+
+
+# -- read-ahead: paho's small reads served from one buffer ----------------------------------
+
+
+class _CountingSocket:
+    """A socket stand-in for _ReadAhead: hands out queued chunks and counts the reads."""
+
+    def __init__(self, *chunks) -> None:
+        self.chunks = list(chunks)
+        self.reads = 0
+
+    def recv(self, size: int) -> bytes:
+        self.reads += 1
+        item = self.chunks.pop(0)
+        if isinstance(item, BaseException):
+            raise item
+        return item[:size]
+
+    def fileno(self) -> int:
+        return 42
+
+
+def test_read_ahead_serves_small_reads_from_one_socket_read():
+    from exwire.coinsuper.transport import _ReadAhead
+
+    sock = _CountingSocket(b"\x30\x05abcde\x30\x02xy", BlockingIOError(), b"z", b"")
+    reader = _ReadAhead(sock)  # type: ignore[arg-type]
+    assert reader.recv(1) == b"\x30" and reader.buffered == 10 and reader.pending() == 10
+    assert [reader.recv(1), reader.recv(5), reader.recv(1), reader.recv(1)] == [b"\x05", b"abcde", b"\x30", b"\x02"]
+    assert reader.recv(5) == b"xy"  # fewer than asked, like a socket: what is buffered
+    assert sock.reads == 1
+    with pytest.raises(BlockingIOError):  # the socket's own would-block reaches paho
+        reader.recv(1)
+    assert reader.recv(4) == b"z" and reader.recv(1) == b""  # end of stream passes through
+    assert reader.fileno() == 42  # everything else is the socket's
+
+
+def _burst(emu, url: str, count: int) -> tuple[list[MqttFrame], MqttTransport]:
+    topic = ORDERS
+    transport = private_transport()
+    transport.open(url, timeout(5))
+    transport.send(CoinsuperProtocol().subscribe([topic])[1])
+    frames: list[MqttFrame] = []
+    while not any(f.kind == "suback" for f in frames):
+        frame = transport.recv(timeout(5))
+        assert frame is not None
+        frames.append(frame)
+    for number in range(count):
+        emu.publish_raw(topic, b'{"n":%d}' % number)
+    received = []
+    deadline = time.monotonic() + timeout(10)
+    while len(received) < count and time.monotonic() < deadline:
+        frame = transport.recv(0.5)
+        if frame is not None and frame.topic == topic and frame.startswith(b'{"n":'):
+            received.append(frame)
+    return received, transport
+
+
+@pytest.mark.parametrize("scheme", ["ws", "tcp"])
+def test_a_burst_of_publishes_is_read_ahead_and_arrives_in_order(scheme):
+    from exwire.coinsuper.transport import _ReadAhead
+
+    with CoinsuperEmulator(push_interval=60.0, tcp=True) as emu:
+        received, transport = _burst(emu, emu.url if scheme == "ws" else emu.tcp_url, 500)
+        try:
+            # This paho's socket layout was recognised (else the session reads unbuffered).
+            assert isinstance(transport._reader, _ReadAhead)
+            assert [bytes(frame) for frame in received] == [b'{"n":%d}' % n for n in range(500)]
+        finally:
+            transport.close()

@@ -150,6 +150,23 @@ class WebSocketTransport(Transport):
                 self._position = 0
             self._buffer += chunk
 
+    def take_buffered(self) -> str | bytes | None:
+        """The next data frame already read from the socket, or ``None`` (never does I/O).
+
+        Lets a wrapping transport batch work over frames that arrived together (OKEx
+        inflates a batch at once, so the lanes wake once per batch). Control frames
+        met on the way are handled as in :meth:`recv`. Reader thread only.
+
+        Raises:
+            TransportClosed: a close frame was next.
+        """
+        while True:
+            frame = self._next_frame()
+            if frame is _NEED_MORE:
+                return None
+            if frame is not None:
+                return frame  # type: ignore[return-value]
+
     def _next_frame(self) -> object:
         """Slice one frame out of the buffer: data, ``None`` (control), or ``_NEED_MORE``."""
         buffer = self._buffer

@@ -92,7 +92,8 @@ class _Session:
 class BinanceClient(MarketDataMethods, TradingMethods, OrderListMethods, AccountMethods, FuturesMethods,
                     FuturesAccountMethods, BaseClient):
     """Client of the Binance WebSocket API: spot (``ws-api/v3``), USDⓈ-M futures (``ws-fapi/v1``)
-    and COIN-M futures (``ws-dapi/v1``).
+    and COIN-M futures (``ws-dapi/v1``), as specified in ``reference/protocols/binance.md``
+    (spot §2–§9, futures §10).
 
     The constructor does no I/O: each product's connection opens on its first call (a
     spot call never opens a futures connection). With credentials, every (re)connect of
@@ -114,10 +115,22 @@ class BinanceClient(MarketDataMethods, TradingMethods, OrderListMethods, Account
 
     Thread-safe: every method may be called from any thread, callbacks included.
 
+    Conventions of every request method: it blocks until the reply and takes ``timeout=``
+    (seconds; ``None``: ``request_timeout``), SIGNED ones also ``recv_window=`` (seconds;
+    ``None``: the client's ``recv_window``). An optional argument left at ``None`` is not
+    sent, so Binance applies its own default. Times given as ``int`` are epoch
+    milliseconds; returned times are aware UTC datetimes; prices and quantities are
+    ``Decimal`` (price in the quote asset, quantity in the base asset, COIN-M quantities
+    in contracts). Each method's ``Raises:`` lists ``ConnectionClosed`` and
+    ``RequestTimeout`` (outcome unknown) with the ``ExchangeError`` subclasses it can raise.
+
     Args:
-        url: spot endpoint (default production ``wss://ws-api.binance.com:443/ws-api/v3``).
-        usdm_futures_url: USDⓈ-M endpoint (default ``wss://ws-fapi.binance.com/ws-fapi/v1``).
-        coinm_futures_url: COIN-M endpoint (default ``wss://ws-dapi.binance.com/ws-dapi/v1``).
+        url: spot endpoint; ``None`` (default): production
+            ``wss://ws-api.binance.com:443/ws-api/v3`` (the testnet with ``testnet=True``).
+        usdm_futures_url: USDⓈ-M endpoint; ``None``: ``wss://ws-fapi.binance.com/ws-fapi/v1``
+            (or its testnet).
+        coinm_futures_url: COIN-M endpoint; ``None``: ``wss://ws-dapi.binance.com/ws-dapi/v1``
+            (or its testnet).
         testnet: use the testnets (``SPOT_TESTNET_URL``, ``USDM_FUTURES_TESTNET_URL``,
             ``COINM_FUTURES_TESTNET_URL``) instead; do not combine with an explicit URL.
         recv_window: default ``recvWindow`` of SIGNED requests in seconds (rounded to whole
@@ -126,16 +139,41 @@ class BinanceClient(MarketDataMethods, TradingMethods, OrderListMethods, Account
             ``session.status``) and after a ``-1021``; ``False`` uses only
             :meth:`set_time_offset_ms`. The offset is one for the client (one Binance clock).
         session_logon: log Ed25519 sessions on (§7); ``False`` signs every request.
-        ping_interval: seconds without sending after which a keep-alive ``ping`` goes out (spot).
-        pong_timeout: seconds within which that ping must be answered (spot).
+        ping_interval: seconds without sending after which a keep-alive ``ping`` goes out
+            (spot; default 30).
+        pong_timeout: seconds within which that ping must be answered (spot; default 30).
         futures_ping_interval: the same for each futures connection, whose keep-alive is a
             ``session.status`` request; default 180 s, the futures server's own ping cadence (§10.2).
         futures_pong_timeout: seconds within which a futures keep-alive must be answered;
             default 600 s, the futures server's pong deadline (§10.2).
-        **options: the common client keywords (``credentials``, ``request_timeout``,
-            ``dispatch_threads``, ``reconnect``, ``on_connection_event``,
-            ``on_callback_error``, ``callback_executor``, ``keep_raw``, ``queue_size``,
-            ``overflow``, ``block_timeout``).
+        **options: the common client keywords:
+
+            * ``credentials``: an :class:`exwire.Credentials` (``key`` with ``secret`` for
+              HMAC, or ``private_key`` PEM for Ed25519/RSA); ``None`` (default): public
+              methods only.
+            * ``request_timeout``: seconds a blocking call waits when its ``timeout`` is
+              ``None`` (default 10); ``None``: no limit.
+            * ``dispatch_threads``: number of dispatcher lanes, the threads
+              ``exwire-binance-dispatch-<n>`` that run callbacks (default 4).
+            * ``reconnect``: re-establish a lost connection with backoff, log it on again
+              and resubscribe (default ``True``).
+            * ``on_connection_event``: ``hook(ConnectionEvent)`` on every connection
+              state change, run on a dispatcher lane; ``None``: logged only.
+            * ``on_callback_error``: ``hook(exception, event)`` when a callback raises or
+              a subscription's queue overflows (``SlowConsumer``), run on a dispatcher
+              lane (or on the ``callback_executor`` thread for a callback it ran);
+              ``None``: logged only.
+            * ``callback_executor``: an object with ``submit(fn, *args)`` (e.g. a GUI's
+              executor) that runs subscription callbacks instead of the lanes, still
+              one at a time and in order per subscription; ``None``: the lanes.
+            * ``keep_raw``: put the original frame text in each event's ``raw``
+              (default ``False``: ``raw`` is ``None``).
+            * ``queue_size``: updates buffered per subscription (default 10 000).
+            * ``overflow``: what a full queue does: ``"block"`` (default: the reader
+              waits up to ``block_timeout``, then drops the update and reports
+              ``SlowConsumer``), ``"drop_oldest"`` or ``"latest"`` (keep only the newest).
+            * ``block_timeout``: seconds the reader waits for room under ``"block"``
+              (default 10); ``None``: wait without limit.
 
     Raises:
         ConfigurationError: bad keyword values, or credentials without a usable secret
@@ -357,14 +395,23 @@ class BinanceClient(MarketDataMethods, TradingMethods, OrderListMethods, Account
     def test_spot_connectivity(self, *, timeout: float | None = None) -> float:
         """Send a ``ping`` request and wait for its reply (§8.1, weight 1).
 
+        Args:
+            timeout: seconds to wait, the connection's opening included (``None``:
+                ``request_timeout``).
+
         Returns:
-            The round-trip time in seconds.
+            The round-trip time in seconds (the reply alone, not the opening).
 
         Raises:
+            ConfigurationError: a non-positive ``timeout``.
             InvalidState: the client is closed.
             ConnectError: the connection could not be opened or logged on.
-            ConnectionClosed: the connection dropped first.
-            RequestTimeout: no reply within ``timeout`` seconds (default ``request_timeout``).
+            RateLimited: the request-weight limit was hit; ``retry_after`` says how long to wait.
+            ExchangeUnavailable: a Binance-side failure or timeout (-1007, 5xx).
+            ConnectionClosed: the connection dropped first; the outcome is unknown (a ping
+                changes nothing).
+            RequestTimeout: no reply within ``timeout``; the outcome is unknown (a ping
+                changes nothing).
         """
         self._check_open()
         deadline = Deadline(self._timeout(timeout))
@@ -374,12 +421,19 @@ class BinanceClient(MarketDataMethods, TradingMethods, OrderListMethods, Account
         return time.perf_counter() - started
 
     def get_spot_server_time(self, *, timeout: float | None = None) -> datetime:
-        """Return Binance's clock (``time``, §8.1, weight 1) as an aware UTC datetime.
+        """Return Binance's clock (``time``, §8.1, weight 1) as an aware UTC datetime (milliseconds).
+
+        Args:
+            timeout: seconds to wait (``None``: ``request_timeout``).
 
         Raises:
+            ConfigurationError: a non-positive ``timeout``.
             InvalidState: the client is closed.
             ConnectError: the connection could not be opened.
-            ConnectionClosed, RequestTimeout: no reply (the request has no effect anyway).
+            RateLimited: the request-weight limit was hit; ``retry_after`` says how long to wait.
+            ExchangeUnavailable: a Binance-side failure or timeout (-1007, 5xx).
+            ConnectionClosed, RequestTimeout: no reply; the outcome is unknown (a read
+                changes nothing).
         """
         return self._call("time", lambda result: epoch_ms_to_datetime(result["serverTime"]), timeout=timeout)
 
@@ -399,15 +453,20 @@ class BinanceClient(MarketDataMethods, TradingMethods, OrderListMethods, Account
                 ``permissions`` and ``symbol_status`` may be given).
             permissions: e.g. ``"SPOT"`` or ``["MARGIN", "LEVERAGED"]``; ``None``: Binance's default.
             show_permission_sets: ``False`` omits ``permission_sets``; ``None``: default (shown).
-            symbol_status: only symbols in this :class:`~exwire.binance.enums.SymbolStatus`.
+            symbol_status: only symbols in this :class:`~exwire.binance.enums.SymbolStatus`;
+                ``None``: any status.
             timeout: seconds to wait (``None``: ``request_timeout``).
 
         Raises:
-            ConfigurationError: more than one filter, or a bad value (nothing sent).
+            ConfigurationError: more than one filter, a bad value or a non-positive
+                ``timeout`` (nothing sent).
             InvalidRequest: Binance refused (e.g. unknown symbol).
             InvalidState: the client is closed.
             ConnectError: the connection could not be opened.
-            ConnectionClosed, RequestTimeout: no reply.
+            RateLimited: the request-weight limit was hit; ``retry_after`` says how long to wait.
+            ExchangeUnavailable: a Binance-side failure or timeout (-1007, 5xx).
+            ConnectionClosed, RequestTimeout: no reply; the outcome is unknown (a read
+                changes nothing).
         """
         if sum(value is not None for value in (symbols, permissions, symbol_status)) > 1:
             raise ConfigurationError("pass at most one of symbols, permissions and symbol_status")
@@ -416,12 +475,19 @@ class BinanceClient(MarketDataMethods, TradingMethods, OrderListMethods, Account
                           symbol_status=symbol_status)
 
     def get_spot_session_status(self, *, timeout: float | None = None) -> SessionStatus:
-        """Return the authentication status of this connection (``session.status``, §7).
+        """Return the authentication status of the spot connection (``session.status``, §7, weight 2).
+
+        Args:
+            timeout: seconds to wait (``None``: ``request_timeout``).
 
         Raises:
+            ConfigurationError: a non-positive ``timeout``.
             InvalidState: the client is closed.
             ConnectError: the connection could not be opened or logged on.
-            ConnectionClosed, RequestTimeout: no reply.
+            RateLimited: the request-weight limit was hit; ``retry_after`` says how long to wait.
+            ExchangeUnavailable: a Binance-side failure or timeout (-1007, 5xx).
+            ConnectionClosed, RequestTimeout: no reply; the outcome is unknown (a read
+                changes nothing).
         """
         return self._call("session.status", SessionStatus, timeout=timeout)
 
@@ -439,21 +505,35 @@ class BinanceClient(MarketDataMethods, TradingMethods, OrderListMethods, Account
         :class:`~exwire.binance.events.ExecutionReport`, ``AccountPosition``,
         ``BalanceUpdate``, ``ListStatus``, ``ExternalLockUpdate``,
         ``EventStreamTerminated`` (the subscription then ends) or ``UnknownEvent``;
-        ``event.symbol`` is the order's symbol or ``None``.
+        prices and quantities are ``Decimal`` (price in the quote asset, quantity in the
+        base asset), times aware UTC datetimes. ``event.symbol`` is the order's symbol or
+        ``None``. Spot only: the futures user data (listen-key flow, §10.4) is not offered.
 
         Args:
-            callback: ``callback(event)`` run on a dispatcher lane, in arrival order;
-                backlog beyond ``queue_size`` follows the client's ``overflow`` policy.
-                ``None`` makes a pull subscription (iterate it or call ``get``).
-            timeout: seconds to wait for the subscription's reply.
+            callback: ``callback(event)``, run on a dispatcher lane (a thread
+                ``exwire-binance-dispatch-<n>``) or, when the client has a
+                ``callback_executor``, by that executor; never on the reader thread.
+                Events run one at a time, in arrival order. Up to ``queue_size`` events
+                wait; beyond that the client's ``overflow`` policy applies (``block``,
+                the default: the reader waits up to ``block_timeout`` seconds, then drops
+                the event and reports ``SlowConsumer`` to ``on_callback_error``;
+                ``drop_oldest``; ``latest``). ``None`` makes a pull subscription (iterate
+                it or call ``get(timeout)``), same queue and policy.
+            timeout: seconds to wait for the connection, its log-on and the subscription's
+                reply (``None``: ``request_timeout``).
 
         Raises:
-            ConfigurationError: the client has no credentials, or the callback is not callable.
+            ConfigurationError: the client has no credentials, the callback is not
+                callable, or a non-positive ``timeout`` (nothing sent).
             InvalidState: the client is closed.
-            AuthenticationError: Binance refused the key or signature.
+            AuthenticationError: Binance refused the key, signature (-1022) or timestamp
+                (-1021, even after one clock resynchronisation).
             InvalidRequest: e.g. already subscribed on this connection (-2035).
+            RateLimited: the request-weight limit was hit; ``retry_after`` says how long to wait.
             ConnectError: the connection could not be opened or logged on.
-            ConnectionClosed, RequestTimeout: no reply; the subscription is removed.
+            ConnectionClosed, RequestTimeout: no reply; the outcome on Binance's side is
+                unknown (events of a subscription made anyway match no route and are
+                dropped) and the subscription is removed.
         """
         if self._signer is None:
             raise ConfigurationError("the user data stream needs credentials")

@@ -9,9 +9,12 @@ default), and raises:
   even after one clock resync), ``InvalidRequest`` (bad parameters), ``RateLimited``
   (``retry_after``), ``ExchangeUnavailable`` (Binance-side failure);
 * ``InvalidState`` on a closed client, ``ConnectError`` when no connection opens;
-* ``ConnectionClosed`` / ``RequestTimeout`` when no reply came (reads have no side effect).
+* ``ConnectionClosed`` / ``RequestTimeout`` when no reply came: the outcome is unknown,
+  which for a read only means the answer is lost (reads have no side effect).
 
-Time ranges take aware datetimes or epoch milliseconds and may span at most 24 hours.
+Time ranges take aware datetimes or epoch milliseconds and may span at most 24 hours. An
+optional argument left at ``None`` is not sent: Binance applies its default (an open
+range, the most recent records).
 """
 
 from __future__ import annotations
@@ -42,7 +45,8 @@ class AccountMethods:
         """Return the account: permissions, commission rates and balances (``account.status``, weight 20).
 
         Args:
-            omit_zero_balances: ``True`` leaves out assets with zero free and locked balance.
+            omit_zero_balances: ``True`` leaves out assets with zero free and locked balance;
+                ``None``: all assets.
         """
         return self._call("account.status", Account, timeout=timeout, signed=True, recv_window=recv_window,
                           omit_zero_balances=omit_zero_balances)

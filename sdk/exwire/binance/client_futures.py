@@ -9,10 +9,11 @@ anything is sent (the COIN-M WS API has no market data and no algo orders, §10.
 
 Every method is blocking and thread-safe, takes ``timeout=`` (seconds; ``None``:
 ``request_timeout``) and, when SIGNED, ``recv_window=`` (seconds; ``None``: the
-client's default). Money is ``Decimal``, ``str``, ``int`` or ``float`` (through its
+client's default); an optional argument left at ``None`` is not sent, so Binance applies
+its default. Money is ``Decimal``, ``str``, ``int`` or ``float`` (through its
 shortest repr) and goes on the wire as a plain decimal string; times are aware
 datetimes or epoch milliseconds. On USDⓈ-M quantities are in the base asset, on COIN-M
-in contracts.
+in contracts; prices are in the quote asset per unit (USDⓈ-M: USDT/USDC, COIN-M: USD).
 
 Since the 2026 move of conditional orders to the algo service (§10.2), USDⓈ-M
 ``order.place`` takes only ``LIMIT`` and ``MARKET``: stop, take-profit and trailing-stop
@@ -151,12 +152,13 @@ class FuturesMethods:
             time_in_force: ``GTC``, ``IOC``, ``FOK``, ``GTX`` (post-only), ``GTD`` (needs
                 ``good_till_date``, more than 600 s ahead) or ``RPI``.
             quantity: base asset (USDⓈ-M) or contracts (COIN-M).
-            reduce_only: only reduce the position (not in hedge mode).
+            price: limit price, quote asset per unit; ``None``: not sent.
+            reduce_only: only reduce the position (not in hedge mode); ``None``: not sent.
             new_client_order_id: your id, ``^[.A-Z:/a-z0-9_-]{1,36}$``; ``None``: Binance makes one.
             response_type: ``ACK`` (default: the order as accepted) or ``RESULT`` (after matching).
-            price_match: price a LIMIT order from the book (not with ``price``).
+            price_match: price a LIMIT order from the book (not with ``price``); ``None``: not sent.
             self_trade_prevention_mode: ``NONE``, ``EXPIRE_TAKER``, ``EXPIRE_MAKER``, ``EXPIRE_BOTH``.
-            good_till_date: expiry of a ``GTD`` order (aware datetime or epoch ms).
+            good_till_date: expiry of a ``GTD`` order (aware datetime or epoch ms); ``None``: none.
             stop_price, close_position, activation_price, callback_rate, working_type,
                 price_protect: COIN-M conditional orders only (``callback_rate`` in percent,
                 0.1–10; ``working_type`` ``MARK_PRICE`` or ``CONTRACT_PRICE`` triggers).
@@ -194,7 +196,7 @@ class FuturesMethods:
         Args:
             side: the order's side (must match it).
             quantity: the new total quantity (above what has filled).
-            price: the new price, or ``None`` with ``price_match``.
+            price: the new price, quote asset per unit, or ``None`` with ``price_match``.
             order_id, original_client_order_id: which order (at least one).
         """
         market = futures_market(market)
@@ -271,7 +273,8 @@ class FuturesMethods:
                 ``close_position``), ``TRAILING_STOP_MARKET`` (``quantity``, ``callback_rate``,
                 optionally ``activation_price``).
             algo_type: ``CONDITIONAL`` (the only type the WS API documents).
-            working_type: ``CONTRACT_PRICE`` (Binance's default) or ``MARK_PRICE``.
+            trigger_price: the trigger price, quote asset per unit.
+            working_type: ``CONTRACT_PRICE`` or ``MARK_PRICE``; ``None``: ``CONTRACT_PRICE``.
             close_position: close the whole position when triggered (no ``quantity``).
             price_protect: refuse to trigger when mark and last price diverge too much.
             callback_rate: trailing distance in percent (0.1–10).

@@ -6,6 +6,7 @@ Every method here is SIGNED (USER_DATA, weight 5), blocking and thread-safe, tak
 ``None``: the client's default). Methods taking ``market`` first exist on both futures
 markets; the ``_v2`` methods exist on USDⓈ-M only and take ``market=`` as a keyword
 (default ``USDM``), refusing COIN-M with ``ConfigurationError`` before anything is sent.
+An optional argument left at ``None`` is not sent (no filter).
 USDⓈ-M amounts are in the margin asset (USDT/USDC), COIN-M amounts in the coin.
 """
 
@@ -44,7 +45,7 @@ class FuturesAccountMethods:
         Args:
             market: ``FuturesMarket.USDM`` or ``FuturesMarket.COINM``.
             symbol: USDⓈ-M only: one contract; ``None``: all.
-            margin_asset, pair: COIN-M only filters.
+            margin_asset, pair: COIN-M only filters; ``None``: no filter.
         """
         market = futures_market(market)
         if market is _USDM and (margin_asset is not None or pair is not None):
@@ -64,6 +65,7 @@ class FuturesAccountMethods:
         position or open orders, unless ``symbol`` names one.
 
         Args:
+            symbol: one contract; ``None``: all with a position or open orders.
             market: must be ``USDM``.
         """
         usdm_only(market, "get_futures_position_v2")

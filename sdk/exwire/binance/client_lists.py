@@ -1,7 +1,9 @@
 """Order-list requests of :class:`~exwire.binance.client.BinanceClient` (binance.md §8.3,
 §8.5): OCO, OTO, OTOCO, OPO, OPOCO, their status and cancels. All SIGNED.
 
-Conventions, threading and errors as in :mod:`exwire.binance.client_trading`. Legs are
+Conventions (``timeout``/``recv_window`` in seconds, ``None`` arguments not sent, money
+as ``Decimal``, ``str``, ``int`` or ``float``, prices in the quote asset and quantities in
+the base asset), threading and errors as in :mod:`exwire.binance.client_trading`. Legs are
 given as :class:`~exwire.binance.order_models.OrderLeg` objects; each is checked against
 its type's mandatory parameters before anything is sent.
 """
@@ -45,6 +47,21 @@ class OrderListMethods:
         A LIMIT_MAKER at ``price`` and a STOP_LOSS(_LIMIT) at ``stop_price`` /
         ``trailing_delta`` (with ``stop_limit_price`` it is STOP_LOSS_LIMIT and needs
         ``stop_limit_time_in_force``). Not available on the testnet.
+
+        Args:
+            quantity: base-asset quantity of both legs.
+            price: the LIMIT_MAKER leg's price, quote asset.
+            stop_price: the stop leg's trigger price; ``None``: use ``trailing_delta``.
+            trailing_delta: trailing distance in basis points; ``None``: use ``stop_price``.
+            stop_limit_price: makes the stop leg STOP_LOSS_LIMIT at this price; ``None``: STOP_LOSS.
+            stop_limit_time_in_force: ``GTC``, ``IOC`` or ``FOK``; needed with ``stop_limit_price``.
+            list_client_order_id, limit_client_order_id, stop_client_order_id: your ids;
+                ``None``: Binance makes them.
+            limit_iceberg_quantity, stop_iceberg_quantity: visible base-asset quantity of an
+                iceberg leg; ``None``: not an iceberg.
+            response_type: ``ACK``, ``RESULT`` or ``FULL``; ``None``: Binance's default.
+            self_trade_prevention_mode: ``None``: the symbol's default.
+            recv_window, timeout: seconds, as in :meth:`submit_new_spot_order`.
         """
         require_one_of(stop_price=stop_price, trailing_delta=trailing_delta)
         check_order(None, price=price, quantity=quantity, stop_price=stop_price)
@@ -74,6 +91,9 @@ class OrderListMethods:
             above: the leg priced above the market: ``LIMIT_MAKER``, ``TAKE_PROFIT(_LIMIT)``
                 for a sell, ``STOP_LOSS(_LIMIT)`` for a buy. No ``side``/``quantity``.
             below: the leg priced below (the mirror image).
+            list_client_order_id: your id for the list; ``None``: Binance makes one.
+            response_type: ``ACK``, ``RESULT`` or ``FULL``; ``None``: Binance's default.
+            self_trade_prevention_mode: ``None``: the symbol's default.
         """
         check_order(None, quantity=quantity)
         legs = _legs(above=above, below=below, shared=("side", "quantity"))
@@ -115,7 +135,8 @@ class OrderListMethods:
         Args:
             working: as in :meth:`place_spot_oto_order_list`.
             pending_side, pending_quantity: shared by the pending legs.
-            pending_above, pending_below: the pending OCO legs (no ``side``/``quantity``).
+            pending_above, pending_below: the pending OCO legs (no ``side``/``quantity``);
+                ``pending_below`` ``None``: a single pending leg.
         """
         _need(working, "working", "side", "price", "quantity")
         check_order(None, quantity=pending_quantity)
@@ -191,7 +212,7 @@ class OrderListMethods:
 
         Args:
             order_list_id, list_client_order_id: which list (at least one).
-            new_client_order_id: id of the cancel itself.
+            new_client_order_id: id of the cancel itself; ``None``: Binance makes one.
         """
         require_one_of(order_list_id=order_list_id, list_client_order_id=list_client_order_id)
         return self._call("orderList.cancel", OrderList, timeout=timeout, signed=True, recv_window=recv_window,

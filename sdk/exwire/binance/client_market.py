@@ -7,7 +7,12 @@ Every method here is public (security type NONE), blocking and thread-safe, take
 * ``InvalidRequest`` when Binance refuses them (unknown symbol ...), ``RateLimited``
   (with ``retry_after``) past the request-weight limit;
 * ``InvalidState`` on a closed client, ``ConnectError`` when no connection opens;
-* ``ConnectionClosed`` / ``RequestTimeout`` when no reply came (reads have no side effect).
+* ``ConnectionClosed`` / ``RequestTimeout`` when no reply came: the outcome is unknown,
+  which for a read only means the answer is lost (reads have no side effect).
+
+An optional argument left at ``None`` is not sent: Binance applies its default. Prices are
+``Decimal`` in the quote asset, quantities ``Decimal`` in the base asset, times aware UTC
+datetimes (arguments also accept epoch milliseconds).
 
 Where a method accepts one symbol or several, a ``str`` returns one model and an
 iterable (or ``None`` for all symbols) returns a list.
@@ -57,7 +62,7 @@ class MarketDataMethods:
         Args:
             symbol: e.g. ``"BTCUSDT"``.
             limit: levels per side, 1–5000; ``None``: 100.
-            symbol_status: refuse unless the symbol is in this status (-1220).
+            symbol_status: refuse unless the symbol is in this status (-1220); ``None``: any status.
         """
         return self._call("depth", OrderBook, timeout=timeout, symbol=symbol, limit=limit,
                           symbol_status=symbol_status)
@@ -105,7 +110,7 @@ class MarketDataMethods:
         """Return aggregate trades (``trades.aggregate``, weight 4).
 
         Args:
-            from_id: first aggregate trade id (not with the times).
+            from_id: first aggregate trade id (not with the times); ``None``: the most recent.
             start_time, end_time: time range (aware datetimes or epoch ms); ``None``: open.
             limit: how many, 1–1000; ``None``: 500.
         """
@@ -155,7 +160,7 @@ class MarketDataMethods:
 
         Args:
             symbols: one or several symbols; ``None`` for all (not with ``symbol_status``).
-            symbol_status: all symbols in this status.
+            symbol_status: all symbols in this status; ``None``: any status.
         """
         exclusive(symbols=symbols, symbol_status=symbol_status)
         return self._call("executionRules", ExecutionRules, timeout=timeout, **symbol_or_symbols(symbols),
@@ -176,6 +181,9 @@ class MarketDataMethods:
     ) -> ReferencePriceCalculation:
         """Return how the reference price is computed (``referencePrice.calculation``, weight 2).
 
+        Args:
+            symbol_status: refuse unless the symbol is in this status (-1220); ``None``: any status.
+
         Raises:
             InvalidRequest: the symbol has no reference price (-2043).
         """
@@ -191,8 +199,8 @@ class MarketDataMethods:
 
         Args:
             symbols: one symbol (returns a :class:`Ticker`), several or ``None`` for all (a list).
-            ticker_type: ``FULL`` (default) or ``MINI``.
-            symbol_status: only symbols in this status.
+            ticker_type: ``FULL`` or ``MINI``; ``None``: ``FULL``.
+            symbol_status: only symbols in this status; ``None``: any status.
         """
         return self._call("ticker.24hr", one_or_list(Ticker, isinstance(symbols, str)), timeout=timeout,
                           **symbol_or_symbols(symbols), ticker_type=ticker_type, symbol_status=symbol_status)
@@ -207,8 +215,10 @@ class MarketDataMethods:
 
         Args:
             symbols: one symbol (returns a :class:`Ticker`) or several (a list).
-            time_zone: the day's zone, e.g. ``"-1:00"``; ``None``: UTC.
-            ticker_type: ``FULL`` (default) or ``MINI``.
+            time_zone: the day's zone, e.g. ``"-1:00"`` (hours[:minutes] from UTC); ``None``: UTC.
+            ticker_type: ``FULL`` or ``MINI``; ``None``: ``FULL``.
+            symbol_status: only symbols in this status (``TRADING``, ``HALT``, ``BREAK``; a
+                named symbol in another status is refused, -1220); ``None``: any status.
         """
         return self._call("ticker.tradingDay", one_or_list(Ticker, isinstance(symbols, str)), timeout=timeout,
                           **symbol_or_symbols(symbols), time_zone=time_zone, ticker_type=ticker_type,
@@ -225,7 +235,9 @@ class MarketDataMethods:
         Args:
             symbols: one symbol (returns a :class:`Ticker`) or up to 200 (a list).
             window_size: ``"1m"``–``"59m"``, ``"1h"``–``"23h"`` or ``"1d"``–``"7d"``; ``None``: ``1d``.
-            ticker_type: ``FULL`` (default) or ``MINI``.
+            ticker_type: ``FULL`` or ``MINI``; ``None``: ``FULL``.
+            symbol_status: only symbols in this status (``TRADING``, ``HALT``, ``BREAK``; a
+                named symbol in another status is refused, -1220); ``None``: any status.
         """
         check_window_size(window_size)
         return self._call("ticker", one_or_list(Ticker, isinstance(symbols, str)), timeout=timeout,
@@ -241,6 +253,8 @@ class MarketDataMethods:
 
         Args:
             symbols: one symbol (returns a :class:`PriceTicker`), several or ``None`` for all (a list).
+            symbol_status: only symbols in this status (``TRADING``, ``HALT``, ``BREAK``; a
+                named symbol in another status is refused, -1220); ``None``: any status.
         """
         return self._call("ticker.price", one_or_list(PriceTicker, isinstance(symbols, str)), timeout=timeout,
                           **symbol_or_symbols(symbols), symbol_status=symbol_status)
@@ -254,6 +268,8 @@ class MarketDataMethods:
 
         Args:
             symbols: one symbol (returns a :class:`BookTicker`), several or ``None`` for all (a list).
+            symbol_status: only symbols in this status (``TRADING``, ``HALT``, ``BREAK``; a
+                named symbol in another status is refused, -1220); ``None``: any status.
         """
         return self._call("ticker.book", one_or_list(BookTicker, isinstance(symbols, str)), timeout=timeout,
                           **symbol_or_symbols(symbols), symbol_status=symbol_status)

@@ -17,7 +17,9 @@ and raises:
   (the order may or may not exist); query it with :meth:`get_spot_order_status`.
 
 Money (prices, quantities) is ``Decimal``, ``str``, ``int`` or ``float`` (through its
-shortest repr) and goes on the wire as a plain decimal string. ``side`` accepts
+shortest repr) and goes on the wire as a plain decimal string; prices are in the quote
+asset per unit of base asset, quantities in the base asset. An optional argument left at
+``None`` is not sent: Binance applies its default (given per argument where it matters). ``side`` accepts
 :class:`~exwire.binance.enums.OrderSide`, ``exwire.Side`` or ``"BUY"``/``"SELL"``.
 """
 
@@ -86,14 +88,23 @@ class TradingMethods:
                 ``quote_order_quantity`` (quote); ``STOP_LOSS``/``TAKE_PROFIT`` ``quantity`` and
                 ``stop_price`` or ``trailing_delta``; their ``_LIMIT`` forms also
                 ``time_in_force`` and ``price``. With ``peg_price_type`` the price is optional.
-            trailing_delta: trailing stop distance in basis points.
-            iceberg_quantity: visible quantity of an iceberg order (needs ``GTC``).
+            time_in_force: ``GTC``, ``IOC`` or ``FOK``; ``None``: not sent (LIMIT types need it).
+            price: limit price, quote asset per unit of base asset; ``None``: not sent.
+            quantity: base-asset quantity; ``None``: not sent.
+            quote_order_quantity: quote-asset amount of a MARKET order; ``None``: not sent.
+            stop_price: trigger price, quote asset; ``None``: not sent.
+            trailing_delta: trailing stop distance in basis points; ``None``: not a trailing order.
+            iceberg_quantity: visible base-asset quantity of an iceberg order (needs ``GTC``);
+                ``None``: not an iceberg.
             new_client_order_id: your id for the order; ``None``: Binance makes one.
             response_type: ``ACK``, ``RESULT`` or ``FULL`` (with ``fills``); ``None``: FULL
                 for MARKET and LIMIT, ACK otherwise.
-            strategy_id, strategy_type: your tags (``strategy_type`` ≥ 1000000).
-            self_trade_prevention_mode: as allowed by the symbol.
-            peg_price_type, peg_offset_value, peg_offset_type: pegged orders.
+            strategy_id, strategy_type: your tags (``strategy_type`` ≥ 1000000); ``None``: none.
+            self_trade_prevention_mode: as allowed by the symbol; ``None``: the symbol's default.
+            peg_price_type, peg_offset_value, peg_offset_type: pegged orders (the offset
+                counts ``PRICE_LEVEL`` price levels, at most 100); ``None``: not pegged.
+            recv_window: seconds the request stays valid; ``None``: the client's default.
+            timeout: seconds to wait for the reply (``None``: ``request_timeout``).
 
         Returns:
             The order report; how complete depends on ``response_type``.
@@ -126,7 +137,7 @@ class TradingMethods:
         """Validate an order and its signature without placing it (``order.test``, weight 1 or 20).
 
         Arguments as :meth:`submit_new_spot_order`, plus ``compute_commission_rates``
-        (``True`` returns the rates that would apply; weight 20). Nothing reaches the
+        (``True`` returns the rates that would apply, weight 20; ``None``: not). Nothing reaches the
         matching engine, so a lost reply has no consequence.
         """
         check_order(order_type, price=price, quantity=quantity, quote_order_quantity=quote_order_quantity,
@@ -173,7 +184,8 @@ class TradingMethods:
         Args:
             order_id, original_client_order_id: which order (at least one; ``order_id`` is fastest).
             new_client_order_id: id of the cancel itself; ``None``: Binance makes one.
-            cancel_restrictions: cancel only if ``ONLY_NEW`` / ``ONLY_PARTIALLY_FILLED``.
+            cancel_restrictions: cancel only if ``ONLY_NEW`` / ``ONLY_PARTIALLY_FILLED``;
+                ``None``: whatever the status.
 
         Raises:
             OrderNotFound: unknown order (-2011 "Unknown order sent.").
@@ -204,8 +216,10 @@ class TradingMethods:
             cancel_replace_mode: ``STOP_ON_FAILURE`` (no new order if the cancel fails) or
                 ``ALLOW_FAILURE``.
             cancel_order_id, cancel_original_client_order_id: the order to cancel (at least one).
-            cancel_new_client_order_id: id of the cancel itself.
-            order_rate_limit_exceeded_mode: ``DO_NOTHING`` (default) or ``CANCEL_ONLY``.
+            cancel_new_client_order_id: id of the cancel itself; ``None``: Binance makes one.
+            cancel_restrictions: as :meth:`cancel_spot_order`.
+            order_rate_limit_exceeded_mode: ``DO_NOTHING`` or ``CANCEL_ONLY``; ``None``:
+                ``DO_NOTHING``.
             Other arguments: the new order, as :meth:`submit_new_spot_order`.
 
         Raises:
@@ -238,7 +252,7 @@ class TradingMethods:
         """Reduce an open order's quantity keeping its queue priority (``order.amend.keepPriority``, weight 4).
 
         Args:
-            new_quantity: the new total quantity, above 0 and below the current one.
+            new_quantity: the new total base-asset quantity, above 0 and below the current one.
             order_id, original_client_order_id: which order (at least one).
             new_client_order_id: the order's new client id; ``None``: Binance makes one.
         """
@@ -279,7 +293,8 @@ class TradingMethods:
     ) -> list[Order]:
         """Place an order through smart order routing (``sor.order.place``, weight 1).
 
-        Only ``LIMIT`` (with ``time_in_force`` and ``price``) and ``MARKET``; no quote quantity.
+        Only ``LIMIT`` (with ``time_in_force`` and ``price``) and ``MARKET``; no quote
+        quantity. Arguments as :meth:`submit_new_spot_order`.
 
         Returns:
             The order reports (``used_sor`` true, ``fills`` carry ``allocation_id``).

@@ -28,6 +28,7 @@ from cattrs.gen import make_dict_structure_fn, override
 
 from exwire._core.codec import OpenEnum, datetime_to_epoch_ms, epoch_ms_to_datetime, make_converter
 from exwire.binance import enums, events, models, order_models
+from exwire.binance import event_converter as _event_converter
 from exwire.errors import ConfigurationError, DecodeError
 from exwire.models import Level, decimal_to_wire
 
@@ -191,31 +192,9 @@ def rate_limits_from_wire(items: Iterable[Any]) -> list[models.RateLimit]:
     return structure(list(items), list[models.RateLimit])
 
 
-_EVENTS: dict[str, type] = {
-    "executionReport": events.ExecutionReport,
-    "outboundAccountPosition": events.AccountPosition,
-    "balanceUpdate": events.BalanceUpdate,
-    "listStatus": events.ListStatus,
-    "externalLockUpdate": events.ExternalLockUpdate,
-    "eventStreamTerminated": events.EventStreamTerminated,
-}
-
-
-def user_data_event(value: Mapping[str, Any]) -> events.UserDataEvent:
-    """Decode the ``event`` object of a user-data frame (§9.3); unknown types → ``UnknownEvent``.
-
-    Raises:
-        DecodeError: a known event type without its documented fields.
-    """
-    kind = _EVENTS.get(value.get("e"))  # type: ignore[arg-type]
-    if kind is None:
-        event_time = value.get("E")
-        return events.UnknownEvent(
-            event_type=str(value.get("e")),
-            event_time=epoch_ms_to_datetime(event_time) if isinstance(event_time, int) else None,
-            data=dict(value),
-        )
-    return structure(value, kind)
+# User-data events run once per pushed message: decoded by hand, not through cattrs
+# (the cattrs hooks of the event models stay registered above, for tests and results).
+user_data_event = _event_converter.user_data_event
 
 
 # -- request parameters ------------------------------------------------------------------

@@ -26,6 +26,7 @@ import threading
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
+from exwire._core.codec import loads
 from exwire._core.protocol import Ended, Event, Failure, Pong, Protocol, Reply, Update
 from exwire.binance import converter
 from exwire.binance.events import EventStreamTerminated
@@ -219,7 +220,9 @@ class BinanceProtocol(Protocol):
         self._keepalive_method = "ping" if product == "spot" else "session.status"
         self._ids = itertools.count(1)
         self._now_ms = now_ms
-        self._loads = json.loads
+        # orjson (codec.loads): Binance sends money as strings and ids within 64 bits; a JSON
+        # number with a fraction becomes a float, as json.loads made it.
+        self._loads = loads
         self._keepalive_ids: set[int] = set()
         # request id → routing key of a pending user-data subscribe; server subscriptionId → key
         self._subscribing: dict[int, Hashable] = {}

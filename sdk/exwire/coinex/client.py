@@ -74,7 +74,9 @@ def _apply_book(book, depth: Depth) -> int | None:
 
 
 class CoinexClient(BaseClient):
-    """Client of CoinEx's WebSocket API v1 (legacy spot): market data and account streams.
+    """Client of CoinEx's WebSocket API v1 (legacy spot): market data and account streams
+    (``reference/protocols/coinex.md``: envelope §2, keep-alive §3, ``server.sign`` §4, the
+    methods and pushes of §5).
 
     The constructor does no I/O: the connection (``url``) opens on the first call
     that needs it. Public and private calls share that one connection; the first
@@ -85,23 +87,49 @@ class CoinexClient(BaseClient):
     connection if no answer comes within ``pong_timeout`` seconds.
 
     Thread-safe: every method may be called from any thread, callbacks included.
+    Every blocking method takes ``timeout=`` (seconds; ``None``: ``request_timeout``).
+    Prices are ``Decimal`` in the quote asset, quantities ``Decimal`` in the base asset,
+    times aware UTC datetimes.
 
     Args:
         url: endpoint (default production ``wss://socket.coinex.com/``).
         ping_interval: seconds of send-silence before a keep-alive ``server.ping``
-            (CoinEx advises 20-30 s).
+            (default 20; CoinEx advises 20-30 s).
         pong_timeout: seconds a keep-alive ping may stay unanswered before the
-            connection counts as dead; ``None`` disables the check.
+            connection counts as dead (default 10); ``None`` disables the check.
         stale_timeout: seconds without any inbound frame before reconnecting;
             ``None`` (default) leaves liveness to the pings.
-        **options: the common client keywords (``credentials`` — an
-            :class:`exwire.Credentials` with ``key`` = access id and ``secret`` —,
-            ``request_timeout``, ``dispatch_threads``, ``reconnect``,
-            ``on_connection_event``, ``on_callback_error``, ``callback_executor``,
-            ``keep_raw``, ``queue_size``, ``overflow``, ``block_timeout``).
+        **options: the common client keywords:
+
+            * ``credentials``: an :class:`exwire.Credentials` with ``key`` = access id
+              and ``secret``, needed for the account calls; ``None`` (default): public
+              data only.
+            * ``request_timeout``: seconds a blocking call waits when its ``timeout`` is
+              ``None`` (default 10); ``None``: no limit.
+            * ``dispatch_threads``: number of dispatcher lanes, the threads
+              ``exwire-coinex-dispatch-<n>`` that run callbacks (default 4).
+            * ``reconnect``: re-establish a lost connection with backoff, sign in again
+              and resubscribe (default ``True``).
+            * ``on_connection_event``: ``hook(ConnectionEvent)`` on every connection
+              state change, run on a dispatcher lane; ``None``: logged only.
+            * ``on_callback_error``: ``hook(exception, event)`` when a callback raises or
+              a subscription's queue overflows (``SlowConsumer``), run on a dispatcher
+              lane (or on the ``callback_executor`` thread for a callback it ran);
+              ``None``: logged only.
+            * ``callback_executor``: an object with ``submit(fn, *args)`` (e.g. a GUI's
+              executor) that runs subscription callbacks instead of the lanes, still
+              one at a time and in order per subscription; ``None``: the lanes.
+            * ``keep_raw``: put the original frame text in each event's ``raw``
+              (default ``False``: ``raw`` is ``None``).
+            * ``queue_size``: updates buffered per subscription (default 10 000).
+            * ``overflow``: what a full queue does: ``"block"`` (default: the reader
+              waits up to ``block_timeout``, then drops the update and reports
+              ``SlowConsumer``), ``"drop_oldest"`` or ``"latest"`` (keep only the newest).
+            * ``block_timeout``: seconds the reader waits for room under ``"block"``
+              (default 10); ``None``: wait without limit.
 
     Raises:
-        ConfigurationError: a bad keyword value.
+        ConfigurationError: a bad keyword value (checked here, before any I/O).
     """
 
     exchange = "coinex"
@@ -138,25 +166,40 @@ class CoinexClient(BaseClient):
     def ping(self, timeout: float | None = None) -> float:
         """Send ``server.ping`` and wait for ``"pong"`` (§5.1).
 
+        Args:
+            timeout: seconds to wait, the connection's opening included (``None``:
+                ``request_timeout``).
+
         Returns:
-            The round-trip time in seconds.
+            The round-trip time in seconds, the connection's opening included.
 
         Raises:
+            ConfigurationError: a non-positive ``timeout``.
             InvalidState: the client is closed.
             ConnectError: the connection could not be opened.
-            ConnectionClosed: the connection dropped first.
-            RequestTimeout: no answer within ``timeout`` seconds (``None``: ``request_timeout``).
+            RateLimited: CoinEx refused for the request rate (code 7; it then closes the
+                connection).
+            ExchangeUnavailable: CoinEx's service is unavailable or timed out (codes 3, 5).
+            ConnectionClosed: the connection dropped first; the outcome is unknown (a ping
+                changes nothing).
+            RequestTimeout: no answer within ``timeout``; the outcome is unknown (a ping
+                changes nothing).
         """
         started = time.perf_counter()
         self._query(self._protocol.ping, timeout)
         return time.perf_counter() - started
 
     def get_server_time(self, timeout: float | None = None) -> datetime:
-        """CoinEx's clock (§5.2), whole seconds, aware UTC.
+        """Return CoinEx's clock (``server.time``, §5.2): an aware UTC datetime in whole seconds.
+
+        Args:
+            timeout: seconds to wait for the answer (``None``: ``request_timeout``).
 
         Raises:
-            InvalidState, ConnectError: as :meth:`ping`.
-            ConnectionClosed, RequestTimeout: no answer; as :meth:`ping`.
+            ConfigurationError, InvalidState, ConnectError, RateLimited,
+                ExchangeUnavailable: as :meth:`ping`.
+            ConnectionClosed, RequestTimeout: no answer; the outcome is unknown (a read
+                changes nothing).
             DecodeError: the result is not a number.
         """
         result = self._query(self._protocol.server_time, timeout)
@@ -168,20 +211,29 @@ class CoinexClient(BaseClient):
     # -- market data queries ---------------------------------------------------------------
 
     def get_ticker(self, symbol: str, cycle_period: int = 86400, *, timeout: float | None = None) -> Ticker:
-        """A market's state over the last ``cycle_period`` seconds (``state.query``, §5.3).
+        """Return a market's state over the last ``cycle_period`` seconds (``state.query``, §5.3).
 
         Args:
             symbol: the market, e.g. ``"BTCUSDT"``.
-            cycle_period: the period in seconds (60 for a minute, 86400 for a day).
+            cycle_period: the period in seconds (default 86400, a day; 60 for a minute).
             timeout: seconds to wait for the answer (``None``: ``request_timeout``).
 
+        Returns:
+            A :class:`~exwire.coinex.models.Ticker`: ``Decimal`` prices in the quote asset,
+            volume in the base asset, value in the quote asset.
+
         Raises:
-            ConfigurationError: a bad symbol or period (nothing is sent).
+            ConfigurationError: a bad symbol or period, or a non-positive ``timeout``
+                (nothing is sent).
             InvalidState: the client is closed.
             ConnectError: the connection could not be opened.
             InvalidRequest: CoinEx refused (e.g. unknown market).
-            ConnectionClosed: the connection dropped first (outcome unknown).
-            RequestTimeout: no answer in time (outcome unknown).
+            RateLimited: CoinEx refused for the request rate (code 7; it then closes the
+                connection).
+            ExchangeUnavailable: CoinEx's service is unavailable or timed out (codes 3, 5).
+            ConnectionClosed: the connection dropped first (outcome unknown; a read
+                changes nothing).
+            RequestTimeout: no answer in time (outcome unknown; a read changes nothing).
         """
         market = normalize_market(symbol)
         period = positive_int(cycle_period, "cycle_period")
@@ -202,19 +254,22 @@ class CoinexClient(BaseClient):
 
         Args:
             symbol: the market.
-            limit: levels per side: 1, 5, 10, 20, 30 or 50.
-            merge_depth: price aggregation step: a :class:`MergeDepth` or its value
-                (``"0"`` none, ``"0.01"`` ...); a number equal to one is accepted too.
-            timeout: seconds to wait for the answer.
+            limit: levels per side: 1, 5, 10, 20, 30 or 50 (default 20).
+            merge_depth: price aggregation step in the quote asset: a :class:`MergeDepth`
+                or its value (``"0"`` none, the default; ``"0.01"`` ...); a number equal
+                to one is accepted too.
+            timeout: seconds to wait for the answer (``None``: ``request_timeout``).
 
         Returns:
-            A :class:`~exwire.coinex.models.Depth` with ``is_full`` true.
+            A :class:`~exwire.coinex.models.Depth` with ``is_full`` true (``Decimal``
+            prices in the quote asset, quantities in the base asset).
 
         Raises:
-            ConfigurationError: a bad symbol, limit or merge depth (nothing is sent).
+            ConfigurationError: a bad symbol, limit, merge depth or ``timeout`` (nothing is sent).
             InvalidRequest: CoinEx refused (unknown market, a merge step the market
                 does not offer).
-            InvalidState, ConnectError, ConnectionClosed, RequestTimeout: as :meth:`get_ticker`.
+            InvalidState, ConnectError, RateLimited, ExchangeUnavailable, ConnectionClosed,
+                RequestTimeout: as :meth:`get_ticker` (no reply: outcome unknown).
         """
         market, limit, merge = normalize_market(symbol), depth_limit(limit), merge_depth_of(merge_depth)
         result = self._query(lambda: self._protocol.depth_query(market, limit, merge.value), timeout)
@@ -229,14 +284,19 @@ class CoinexClient(BaseClient):
 
         Args:
             symbol: the market.
-            limit: most trades to return, 1-1000.
+            limit: most trades to return, 1-1000 (default 100).
             from_id: only trades with an id greater than this; ``None`` for the latest.
-            timeout: seconds to wait for the answer.
+            timeout: seconds to wait for the answer (``None``: ``request_timeout``).
+
+        Returns:
+            :class:`~exwire.coinex.models.Trade` objects: ``Decimal`` price in the quote
+            asset, quantity in the base asset, aware UTC ``time``.
 
         Raises:
-            ConfigurationError: a bad symbol, limit or id (nothing is sent).
+            ConfigurationError: a bad symbol, limit, id or ``timeout`` (nothing is sent).
             InvalidRequest: CoinEx refused.
-            InvalidState, ConnectError, ConnectionClosed, RequestTimeout: as :meth:`get_ticker`.
+            InvalidState, ConnectError, RateLimited, ExchangeUnavailable, ConnectionClosed,
+                RequestTimeout: as :meth:`get_ticker` (no reply: outcome unknown).
         """
         market, limit = normalize_market(symbol), positive_int(limit, "limit", MAX_TRADES)
         last_id = 0 if from_id is None else positive_int(from_id, "from_id")
@@ -259,14 +319,19 @@ class CoinexClient(BaseClient):
             interval: candle length: a :class:`KlineInterval` or its value in seconds.
             start: the earliest candle start (aware); ``None``: 100 candles before ``end``.
             end: the latest time covered (aware); ``None``: now. CoinEx clamps it to now.
-            timeout: seconds to wait for the answer.
+            timeout: seconds to wait for the answer (``None``: ``request_timeout``).
+
+        Returns:
+            :class:`~exwire.coinex.models.Kline` objects: ``Decimal`` prices in the quote
+            asset, volume in the base asset, value in the quote asset, aware UTC ``open_time``.
 
         Raises:
-            ConfigurationError: a bad symbol or interval, naive datetimes, or
-                ``start`` after ``end`` (nothing is sent).
+            ConfigurationError: a bad symbol or interval, naive datetimes, ``start`` after
+                ``end``, or a non-positive ``timeout`` (nothing is sent).
             InvalidRequest: CoinEx refused.
             RateLimited: more than CoinEx's ``kline.query`` quota (it then closes the connection).
-            InvalidState, ConnectError, ConnectionClosed, RequestTimeout: as :meth:`get_ticker`.
+            InvalidState, ConnectError, ExchangeUnavailable, ConnectionClosed,
+                RequestTimeout: as :meth:`get_ticker` (no reply: outcome unknown).
         """
         market, interval = normalize_market(symbol), kline_interval(interval)
         for name, value in (("start", start), ("end", end)):
@@ -286,16 +351,20 @@ class CoinexClient(BaseClient):
         """Spot balances (``asset.query``, §5.13); signs the connection in first if needed.
 
         Args:
-            assets: asset codes (``"BTC"`` or ``["BTC", "USDT"]``); empty for all.
-            timeout: seconds to wait for the answers (sign-in included).
+            assets: asset codes (``"BTC"`` or ``["BTC", "USDT"]``); empty (the default)
+                or ``None`` for all.
+            timeout: seconds to wait for the answers, sign-in included (``None``:
+                ``request_timeout``).
 
         Returns:
-            Balances keyed by asset code.
+            Balances keyed by asset code (``Decimal`` amounts in that asset).
 
         Raises:
-            ConfigurationError: no credentials, or a bad asset code (nothing is sent).
+            ConfigurationError: no credentials, a bad asset code or ``timeout`` (nothing is sent).
             AuthenticationError: CoinEx refused the signature or the key.
-            InvalidState, ConnectError, ConnectionClosed, RequestTimeout: as :meth:`get_ticker`.
+            InvalidState, ConnectError, InvalidRequest, RateLimited, ExchangeUnavailable,
+                ConnectionClosed, RequestTimeout: as :meth:`get_ticker` (no reply: outcome
+                unknown; a read changes nothing).
         """
         self._require_credentials()
         items = [assets] if isinstance(assets, str) else list(assets or ())
@@ -319,14 +388,21 @@ class CoinexClient(BaseClient):
         Args:
             symbol: the market.
             side: ``Side.BUY``, ``Side.SELL`` (or ``"buy"``/``"sell"``); ``None`` for both.
-            offset: index of the first order to return, from 0.
-            limit: page size, 1-100 (CoinEx caps it).
-            timeout: seconds to wait for the answers (sign-in included).
+            offset: index of the first order to return, from 0 (default 0).
+            limit: page size in orders, 1-100 (default 100; CoinEx caps it).
+            timeout: seconds to wait for the answers, sign-in included (``None``:
+                ``request_timeout``).
+
+        Returns:
+            An :class:`~exwire.coinex.models.OrdersPage` (``Decimal`` prices in the quote
+            asset, amounts in the base asset).
 
         Raises:
-            ConfigurationError: no credentials, or a bad argument (nothing is sent).
+            ConfigurationError: no credentials, or a bad argument or ``timeout`` (nothing is sent).
             AuthenticationError: CoinEx refused the signature or the key.
-            InvalidState, ConnectError, ConnectionClosed, RequestTimeout: as :meth:`get_ticker`.
+            InvalidState, ConnectError, InvalidRequest, RateLimited, ExchangeUnavailable,
+                ConnectionClosed, RequestTimeout: as :meth:`get_ticker` (no reply: outcome
+                unknown; a read changes nothing).
         """
         self._require_credentials()
         market = normalize_market(symbol)
@@ -350,26 +426,39 @@ class CoinexClient(BaseClient):
     ) -> Subscription:
         """Stream the 24 h state of one or more markets (``state.subscribe``, §5.4).
 
-        CoinEx pushes about once a second, only markets that changed.
+        CoinEx pushes about once a second, only markets that changed. ``event.data`` is a
+        :class:`~exwire.coinex.models.Ticker` (``Decimal`` prices in the quote asset,
+        volume in the base asset, value in the quote asset, ``period`` in seconds);
+        ``event.symbol`` is the market.
 
         Args:
             symbols: one market (``"BTCUSDT"``) or several.
-            callback: ``callback(event)`` with ``event.data`` a
-                :class:`~exwire.coinex.models.Ticker`, run on a dispatcher lane (or
-                handed to the client's ``callback_executor``), in order per
-                subscription; backlog beyond ``queue_size`` follows the client's
-                ``overflow`` policy. ``None`` makes a pull subscription. Either way
-                ``client.latest.ticker(market)`` holds the newest ticker.
-            timeout: seconds to wait for CoinEx's acknowledgement.
+            callback: ``callback(event)``, run on a dispatcher lane (a thread
+                ``exwire-coinex-dispatch-<n>``) or, when the client has a
+                ``callback_executor``, by that executor; never on the reader thread.
+                Updates of one subscription run one at a time, in arrival order;
+                different subscriptions run in parallel. Up to ``queue_size`` updates
+                wait per subscription; beyond that the client's ``overflow`` policy
+                applies (``block``, the default: the reader waits up to ``block_timeout``
+                seconds, then drops the update and reports ``SlowConsumer`` to
+                ``on_callback_error``; ``drop_oldest``; ``latest``). ``None`` makes a pull
+                subscription (iterate it or call ``get(timeout)``), same queue and policy.
+                Either way ``client.latest.ticker(market)`` holds the newest ticker.
+            timeout: seconds to wait for the connection and CoinEx's acknowledgement
+                (``None``: ``request_timeout``).
 
         Returns:
             The :class:`exwire.Subscription`.
 
         Raises:
-            ConfigurationError: no or malformed symbol, non-callable callback.
+            ConfigurationError: no or malformed symbol, non-callable callback, non-positive
+                ``timeout`` (nothing is sent).
             InvalidState: the client is closed.
+            ConnectError: the connection could not be opened.
             InvalidRequest: CoinEx refused (e.g. unknown market).
-            ConnectionClosed, RequestTimeout: no acknowledgement; the subscription is removed.
+            RateLimited: CoinEx refused for the request rate (code 7).
+            ConnectionClosed, RequestTimeout: no acknowledgement; the outcome on CoinEx's
+                side is unknown and the subscription is removed.
         """
         markets = normalize_markets(symbols)
         return self._subscribe(self._connection, topic=f"ticker:{','.join(markets)}",
@@ -381,9 +470,10 @@ class CoinexClient(BaseClient):
         """Stream the state of every market (``state.subscribe []``, §5.4).
 
         ``event.data`` is a list of :class:`~exwire.coinex.models.Ticker` (the markets
-        that changed since the previous push). While it is active the wire
-        subscription covers all markets, which also feeds single-market ticker
-        subscriptions. Callback thread and errors as :meth:`subscribe_to_ticker_updates`.
+        that changed since the previous push; units as :meth:`subscribe_to_ticker_updates`);
+        ``event.symbol`` is ``None``. While it is active the wire subscription covers all
+        markets, which also feeds single-market ticker subscriptions. Arguments, callback
+        thread, ordering, backlog policy and errors as :meth:`subscribe_to_ticker_updates`.
         """
         return self._subscribe(self._connection, topic="ticker:*", keys=[("state", ALL)],
                                callback=callback, timeout=timeout)
@@ -393,12 +483,13 @@ class CoinexClient(BaseClient):
     ) -> Subscription:
         """Stream public trades of one or more markets (``deals.subscribe``, §5.10).
 
-        ``event.data`` is a list of :class:`~exwire.coinex.models.Trade`, newest first.
-        The first event per market is the recent history (``update_type`` ``SNAPSHOT``,
-        up to 100 trades); CoinEx sends it again whenever the trade subscription of
-        the connection is re-sent (another market added or removed, reconnect), so
-        skip trades whose id you have seen. Callback thread and errors as
-        :meth:`subscribe_to_ticker_updates`.
+        ``event.data`` is a list of :class:`~exwire.coinex.models.Trade`, newest first
+        (``Decimal`` price in the quote asset, quantity in the base asset, aware UTC
+        ``time``). The first event per market is the recent history (``update_type``
+        ``SNAPSHOT``, up to 100 trades); CoinEx sends it again whenever the trade
+        subscription of the connection is re-sent (another market added or removed,
+        reconnect), so skip trades whose id you have seen. Arguments, callback thread,
+        ordering, backlog policy and errors as :meth:`subscribe_to_ticker_updates`.
         """
         markets = normalize_markets(symbols)
         return self._subscribe(self._connection, topic=f"trades:{','.join(markets)}",
@@ -415,13 +506,16 @@ class CoinexClient(BaseClient):
         """Stream candles of one market (``kline.subscribe``, §5.12).
 
         ``event.data`` is a list of :class:`~exwire.coinex.models.Kline` of the recent
-        window (usually 1-2, the last one still open): upsert by ``open_time``. CoinEx
-        sends nothing on subscribing, only when a candle changes.
+        window (usually 1-2, the last one still open): upsert by ``open_time``
+        (``Decimal`` prices in the quote asset, volume in the base asset, value in the
+        quote asset). CoinEx sends nothing on subscribing, only when a candle changes.
 
         Args:
-            interval: a :class:`KlineInterval` or its value in seconds.
+            symbol: one market.
+            interval: candle length: a :class:`KlineInterval` or its value in seconds.
 
-        Other arguments, callback thread and errors as :meth:`subscribe_to_ticker_updates`.
+        Other arguments, callback thread, ordering, backlog policy and errors as
+        :meth:`subscribe_to_ticker_updates`.
 
         Raises:
             ConfigurationError: an interval CoinEx does not offer.
@@ -452,14 +546,18 @@ class CoinexClient(BaseClient):
 
         ``event.data`` is a :class:`~exwire.coinex.models.Depth`: a full book
         (``is_full``, ``update_type`` ``SNAPSHOT``) first and about once a minute, else
-        the changed levels (a zero quantity deletes). For a maintained,
-        checksum-validated book use :meth:`watch_order_book`.
+        the changed levels (a zero quantity deletes); ``Decimal`` prices in the quote
+        asset, quantities in the base asset. For a maintained, checksum-validated book
+        use :meth:`watch_order_book` (under the ``drop_oldest`` or ``latest`` overflow
+        policies this raw stream may skip updates; a watcher always back-pressures).
 
         Args:
-            limit: levels per side: 1, 5, 10, 20, 30 or 50.
+            symbol: one market.
+            limit: levels per side: 1, 5, 10, 20, 30 or 50 (default 20).
             merge_depth: price aggregation step (see :meth:`get_order_book`).
 
-        Other arguments, callback thread and errors as :meth:`subscribe_to_ticker_updates`.
+        Other arguments, callback thread, ordering, backlog policy and errors as
+        :meth:`subscribe_to_ticker_updates`.
 
         Raises:
             ConfigurationError: a bad limit or merge depth.
@@ -480,18 +578,24 @@ class CoinexClient(BaseClient):
 
         ``event.data`` is an :class:`~exwire.coinex.models.OrderUpdate`: the event
         (``NEW``, ``UPDATE``, ``FINISH``) and the order after it (``.status`` derives
-        filled / cancelled). Signs the connection in first if needed.
+        filled / cancelled; ``Decimal`` price in the quote asset, quantities in the base
+        asset, ``filled_value`` in the quote asset, each fee field in the asset its name
+        says, aware UTC times). Signs the connection in first if
+        needed.
 
         Args:
             symbols: one market or several; ``None`` for every market.
 
-        Other arguments and callback thread as :meth:`subscribe_to_ticker_updates`.
+        Other arguments, callback thread, ordering and backlog policy as
+        :meth:`subscribe_to_ticker_updates`.
 
         Raises:
-            ConfigurationError: no credentials, a bad symbol, non-callable callback.
+            ConfigurationError: no credentials, a bad symbol, non-callable callback,
+                non-positive ``timeout``.
             AuthenticationError: CoinEx refused the signature or the key.
-            InvalidState, InvalidRequest, ConnectionClosed, RequestTimeout: as
-                :meth:`subscribe_to_ticker_updates`.
+            InvalidState, ConnectError, InvalidRequest, RateLimited, ConnectionClosed,
+                RequestTimeout: as :meth:`subscribe_to_ticker_updates` (no acknowledgement:
+                outcome unknown).
         """
         self._require_credentials()
         markets = [ALL] if symbols is None else normalize_markets(symbols)
@@ -505,9 +609,10 @@ class CoinexClient(BaseClient):
         """Stream the account's balance changes (``asset.subscribe``, §5.14); needs credentials.
 
         ``event.data`` is a list of :class:`~exwire.coinex.models.Balance` (the assets
-        that changed). CoinEx sends no snapshot: call :meth:`get_balances` first.
-        Signs the connection in first if needed. Callback thread and errors as
-        :meth:`subscribe_to_order_updates`.
+        that changed; ``Decimal`` amounts in each asset); ``event.symbol`` is ``None``.
+        CoinEx sends no snapshot: call :meth:`get_balances` first. Signs the connection
+        in first if needed. Arguments, callback thread, ordering, backlog policy and
+        errors as :meth:`subscribe_to_order_updates`.
         """
         self._require_credentials()
         return self._subscribe(self._connection, topic="balances", keys=[("asset", ALL)],
@@ -527,29 +632,36 @@ class CoinexClient(BaseClient):
         Applies the full pushes and the incremental ones in order, truncates each side
         to ``limit`` after every push and compares the checksum whenever CoinEx sends
         one. On a mismatch it logs, counts (``checksums_mismatched``) and re-sends the
-        connection's depth subscription, which brings a full book.
+        connection's depth subscription, which brings a full book. The book's own
+        subscription always back-pressures (the ``block`` policy, whatever the client's
+        ``overflow``), so no push is ever skipped.
 
         Args:
             symbol: the market.
-            limit: levels per side: 1, 5, 10, 20, 30 or 50.
+            limit: levels per side: 1, 5, 10, 20, 30 or 50 (default 20).
             merge_depth: price aggregation step (see :meth:`get_order_book`).
             callback: optional ``callback(snapshot)`` with an immutable
-                :class:`exwire.orderbook.BookSnapshot` after each applied push, run on a
-                dispatcher lane (or the client's ``callback_executor``) in order;
-                ``None`` to only read the watcher on demand. ``client.latest.top_of_book``
-                follows the book either way.
-            timeout: seconds to wait for the subscription's acknowledgement.
+                :class:`exwire.orderbook.BookSnapshot` (``Decimal`` prices in the quote
+                asset, quantities in the base asset) after each applied push, run on the
+                book's dispatcher lane (``exwire-coinex-dispatch-<n>``) or by the client's
+                ``callback_executor``, in order; ``None`` to only read the watcher on
+                demand. ``client.latest.top_of_book`` follows the book either way.
+            timeout: seconds to wait for the connection and the subscription's
+                acknowledgement (``None``: ``request_timeout``).
 
         Returns:
             An :class:`exwire.OrderBookWatcher`; ``wait_synced()`` blocks until the first
             full book is applied; ``close()`` unsubscribes.
 
         Raises:
-            ConfigurationError: bad symbol, limit or merge depth, non-callable callback.
+            ConfigurationError: bad symbol, limit or merge depth, non-callable callback,
+                non-positive ``timeout``.
             InvalidState: the client is closed, or the market's book is already streamed
                 with another limit or merge depth.
-            InvalidRequest: CoinEx refused the subscription.
-            ConnectionClosed, RequestTimeout: no acknowledgement.
+            ConnectError: the connection could not be opened.
+            InvalidRequest, RateLimited: CoinEx refused the subscription.
+            ConnectionClosed, RequestTimeout: no acknowledgement; the outcome on CoinEx's
+                side is unknown and the watcher is not kept.
         """
         key = self._depth_key(symbol, limit, merge_depth)
         if callback is not None and not callable(callback):

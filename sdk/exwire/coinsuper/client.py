@@ -32,7 +32,9 @@ Callback = Callable[[DataEvent], None]
 
 
 class CoinsuperClient(BaseClient):
-    """Client of Coinsuper's MQTT 3.1.1 publish/subscribe API (coinsuper.md).
+    """Client of Coinsuper's MQTT 3.1.1 publish/subscribe API (``reference/protocols/coinsuper.md``;
+    document versions v1.0.0β–R1.0.2, market topics ``…/api/ws/v1/market/…``: sessions §2,
+    topics §3, subscribe/unsubscribe §4).
 
     Coinsuper derives each market-data connection's MQTT client id from the access
     key, the e-mail and the topic (§2.1), so every public topic gets its own MQTT
@@ -51,25 +53,56 @@ class CoinsuperClient(BaseClient):
     subscriptions stop and ``on_callback_error`` receives the ``InvalidRequest``).
 
     Thread-safe: every method may be called from any thread, callbacks included.
+    Every blocking method takes ``timeout=`` (seconds; ``None``: ``request_timeout``).
+    Prices are ``Decimal`` in the quote currency per unit of base currency, quantities
+    ``Decimal`` in the base currency, times aware UTC datetimes.
 
     Args:
         url: the broker: ``wss://host[:port]/path`` (default :data:`DEFAULT_URL`),
             ``ws://...``, or ``mqtt://host:port`` / ``mqtts://...`` for MQTT over TCP
             (:data:`TCP_URL` is production's).
-        environment: the prefix of every topic (§1), ``exchange_ha_prod_hk`` in production.
-        keepalive_interval: the MQTT keep-alive, whole seconds (1-65535); the demos use 60.
+        environment: the prefix of every topic (§1); default ``exchange_ha_prod_hk``,
+            production's.
+        keepalive_interval: the MQTT keep-alive, whole seconds (1-65535; default 60, as
+            the demos).
         client_id_topic: which topic string a public client id hashes: ``"full"``
             (``$env`` + sub-topic, as the doc defines it and the Java and C# demos do) or
             ``"sub"`` (the sub-topic alone, as the Python demo does) (§2.1).
         ssl_context: TLS settings for ``wss://``/``mqtts://``; ``None`` for the system defaults.
-        tls_insecure: skip the certificate host-name check (the Python demo does).
-        **options: the common client keywords (``credentials``, ``request_timeout``,
-            ``dispatch_threads``, ``reconnect``, ``on_connection_event``,
-            ``on_callback_error``, ``callback_executor``, ``keep_raw`` (``raw`` is then the
-            PUBLISH payload's JSON text), ``queue_size``, ``overflow``, ``block_timeout``).
+        tls_insecure: skip the certificate host-name check (the Python demo does; default
+            ``False``).
+        **options: the common client keywords:
+
+            * ``credentials``: an :class:`exwire.Credentials` with ``key`` and ``email``
+              (market data) and ``secret`` (private data); ``None`` (default): no
+              subscription can be made (Coinsuper needs credentials even for market data).
+            * ``request_timeout``: seconds a blocking call waits when its ``timeout`` is
+              ``None`` (default 10); ``None``: no limit.
+            * ``dispatch_threads``: number of dispatcher lanes, the threads
+              ``exwire-coinsuper-dispatch-<n>`` that run callbacks (default 4).
+            * ``reconnect``: re-establish a lost connection with backoff, log on again
+              and resubscribe (default ``True``).
+            * ``on_connection_event``: ``hook(ConnectionEvent)`` on every connection
+              state change, run on a dispatcher lane; ``None``: logged only.
+            * ``on_callback_error``: ``hook(exception, event)`` when a callback raises, a
+              subscription's queue overflows (``SlowConsumer``) or the broker ends a topic,
+              run on a dispatcher lane (or on the ``callback_executor`` thread for a
+              callback it ran); ``None``: logged only.
+            * ``callback_executor``: an object with ``submit(fn, *args)`` (e.g. a GUI's
+              executor) that runs subscription callbacks instead of the lanes, still
+              one at a time and in order per subscription; ``None``: the lanes.
+            * ``keep_raw``: put the PUBLISH payload's JSON text in each event's ``raw``
+              (default ``False``: ``raw`` is ``None``).
+            * ``queue_size``: updates buffered per subscription (default 10 000).
+            * ``overflow``: what a full queue does: ``"block"`` (default: the reader
+              waits up to ``block_timeout``, then drops the update and reports
+              ``SlowConsumer``), ``"drop_oldest"`` or ``"latest"`` (keep only the newest).
+            * ``block_timeout``: seconds the reader waits for room under ``"block"``
+              (default 10); ``None``: wait without limit.
 
     Raises:
-        ConfigurationError: a malformed ``url``, ``keepalive_interval`` or ``client_id_topic``.
+        ConfigurationError: a malformed ``url``, ``environment``, ``keepalive_interval`` or
+            ``client_id_topic``, or another bad keyword value (checked here, before any I/O).
     """
 
     exchange = "coinsuper"
@@ -120,15 +153,23 @@ class CoinsuperClient(BaseClient):
 
         Each update is a full replacement (``event.update_type`` is ``SNAPSHOT``) whose
         ``event.data`` is a :class:`exwire.coinsuper.models.MarketDepth`: 50 buckets per
-        side with cumulative quantities, the best bid and the best ask. For the order
-        book itself use :meth:`subscribe_to_order_book_updates`.
+        side with cumulative quantities in the base currency, ``Decimal`` prices in the
+        quote currency, the best bid and the best ask; ``event.symbol`` is the pair. For
+        the order book itself use :meth:`subscribe_to_order_book_updates`.
 
         Args:
             symbol: the pair, e.g. ``"BTC/USD"``.
-            callback: ``callback(event)``, run on a dispatcher lane (never the reader), in
-                order per subscription; backlog beyond ``queue_size`` follows the client's
-                ``overflow`` policy. ``None`` makes a pull subscription (iterate it or
-                call ``get``).
+            callback: ``callback(event)``, run on a dispatcher lane (a thread
+                ``exwire-coinsuper-dispatch-<n>``) or, when the client has a
+                ``callback_executor``, by that executor; never on a reader thread.
+                Updates of one subscription run one at a time, in arrival order;
+                different subscriptions run in parallel. Up to ``queue_size`` updates
+                wait per subscription; beyond that the client's ``overflow`` policy
+                applies (``block``, the default: the reader waits up to ``block_timeout``
+                seconds, then drops the update and reports ``SlowConsumer`` to
+                ``on_callback_error``; ``drop_oldest``; ``latest``, which suits these
+                full-replacement snapshots). ``None`` makes a pull subscription (iterate
+                it or call ``get(timeout)``), same queue and policy.
             timeout: seconds to wait for the connection and the SUBACK (``None``: ``request_timeout``).
 
         Returns:
@@ -136,13 +177,15 @@ class CoinsuperClient(BaseClient):
             closes its MQTT connection.
 
         Raises:
-            ConfigurationError: a malformed symbol, a non-callable callback, or credentials
-                without ``key`` and ``email`` (nothing is sent).
+            ConfigurationError: a malformed symbol, a non-callable callback, a non-positive
+                ``timeout``, or credentials without ``key`` and ``email`` (nothing is sent).
             InvalidState: the client is closed.
             ConnectError: the connection could not be opened; a CONNACK refusal is chained
                 as the cause (``AuthenticationError`` for unknown credentials).
             InvalidRequest: the broker refused the topic (SUBACK 0x80).
-            ConnectionClosed, RequestTimeout: no SUBACK; the subscription is removed.
+            ConnectionClosed, RequestTimeout: no SUBACK; the outcome on the broker's side is
+                unknown and the subscription is removed (its MQTT connection closes when no
+                other subscription uses it).
         """
         sub_topic, topic = self._topics.market_depth(symbol)
         return self._subscribe_public(f"market_depth:{_slash(symbol)}", sub_topic, topic, callback, timeout)
@@ -158,14 +201,17 @@ class CoinsuperClient(BaseClient):
         """Stream the top 15 levels per side of one pair's order book, every 1-2 s (§3.2).
 
         Each update replaces the book (``SNAPSHOT``); ``event.data`` is a
-        :class:`exwire.coinsuper.models.OrderBookSnapshot`.
+        :class:`exwire.coinsuper.models.OrderBookSnapshot` (``Decimal`` prices in the
+        quote currency, quantities in the base currency, aware UTC ``timestamp``).
 
         Args:
-            step: the price aggregation: an :class:`~exwire.coinsuper.models.OrderBookStep`
+            symbol: the pair, e.g. ``"BTC/USD"``.
+            step: the price aggregation in the quote currency: an :class:`~exwire.coinsuper.models.OrderBookStep`
                 or its number (``"0.01"``, ``Decimal("0.1")``); ``1.0``/``0.1``/``0.01`` suit
                 fiat-quoted pairs, ``0.0001``/``0.000001``/``0.00000001`` crypto-quoted ones.
 
-        Other arguments, callback thread and errors as :meth:`subscribe_to_market_depth_updates`.
+        Other arguments, callback thread, ordering, backlog policy and errors as
+        :meth:`subscribe_to_market_depth_updates`.
 
         Raises:
             ConfigurationError: a step Coinsuper does not offer.
@@ -185,16 +231,19 @@ class CoinsuperClient(BaseClient):
     ) -> Subscription:
         """Stream the running candle of one pair, every 1-2 s (§3.3).
 
-        ``event.data`` is a :class:`exwire.coinsuper.models.Kline`; successive updates of
-        one candle share ``open_time`` (upsert by it).
+        ``event.data`` is a :class:`exwire.coinsuper.models.Kline` (``Decimal`` prices in
+        the quote currency, volume in the base currency, aware UTC ``open_time``);
+        successive updates of one candle share ``open_time`` (upsert by it).
 
         Args:
+            symbol: the pair, e.g. ``"BTC/USD"``.
             interval: the candle length in **milliseconds**: a
                 :class:`~exwire.coinsuper.models.KlineInterval` or one of 60000, 300000,
                 900000, 1800000, 3600000, 7200000, 14400000, 21600000, 43200000, 86400000,
                 604800000.
 
-        Other arguments, callback thread and errors as :meth:`subscribe_to_market_depth_updates`.
+        Other arguments, callback thread, ordering, backlog policy and errors as
+        :meth:`subscribe_to_market_depth_updates`.
 
         Raises:
             ConfigurationError: an interval Coinsuper does not offer.
@@ -212,10 +261,14 @@ class CoinsuperClient(BaseClient):
         Coinsuper re-publishes its last 50 trades every 1-2 s without trade ids; the client
         de-duplicates them by (time, price, quantity, side) and delivers only new trades,
         oldest first: ``event.data`` is a non-empty ``list`` of
-        :class:`exwire.coinsuper.models.Trade`. The first event holds the current window
-        (``SNAPSHOT``), later ones only trades newer than those seen (``UPDATE``).
+        :class:`exwire.coinsuper.models.Trade` (``Decimal`` price in the quote currency,
+        quantity in the base currency, aware UTC ``timestamp``). The first event holds the
+        current window (``SNAPSHOT``), later ones only trades newer than those seen
+        (``UPDATE``). Under the ``drop_oldest`` or ``latest`` overflow policies dropped
+        events lose those trades for good (the de-duplication has already passed them).
 
-        Arguments, callback thread and errors as :meth:`subscribe_to_market_depth_updates`.
+        Arguments, callback thread, ordering, backlog policy and errors as
+        :meth:`subscribe_to_market_depth_updates`.
         """
         sub_topic, topic = self._topics.trades(symbol)
         return self._subscribe_public(f"trades:{_slash(symbol)}", sub_topic, topic, callback, timeout)
@@ -228,24 +281,32 @@ class CoinsuperClient(BaseClient):
         """Stream the account's balance changes (§3.5, topic ``asset/change``).
 
         ``event.data`` is a :class:`exwire.coinsuper.models.BalanceUpdate` listing the
-        changed currencies with exact ``Decimal`` balances (the wire sends numbers with up
-        to 30 decimals). Coinsuper's API team must enable this topic for the account;
-        otherwise the broker refuses it (``InvalidRequest``).
+        changed currencies with exact ``Decimal`` balances, each in its own currency (the
+        wire sends numbers with up to 30 decimals); ``event.symbol`` is ``None``.
+        Coinsuper's API team must enable this topic for the account; otherwise the broker
+        refuses it (``InvalidRequest``).
 
         Args:
-            callback: ``callback(event)``, run on a dispatcher lane (never the reader), in
-                order per subscription; backlog beyond ``queue_size`` follows the client's
-                ``overflow`` policy. ``None`` makes a pull subscription.
+            callback: ``callback(event)``, run on a dispatcher lane (a thread
+                ``exwire-coinsuper-dispatch-<n>``) or, when the client has a
+                ``callback_executor``, by that executor; never on a reader thread.
+                Updates of one subscription run one at a time, in arrival order. Up to
+                ``queue_size`` updates wait per subscription; beyond that the client's
+                ``overflow`` policy applies (``block``, the default: the reader waits up to
+                ``block_timeout`` seconds, then drops the update and reports
+                ``SlowConsumer``; ``drop_oldest``; ``latest``). ``None`` makes a pull
+                subscription (iterate it or call ``get(timeout)``), same queue and policy.
             timeout: seconds to wait for the connection and the SUBACK (``None``: ``request_timeout``).
 
         Raises:
-            ConfigurationError: credentials without ``key``, ``secret`` and ``email``, or a
-                non-callable callback (nothing is sent).
+            ConfigurationError: credentials without ``key``, ``secret`` and ``email``, a
+                non-callable callback, or a non-positive ``timeout`` (nothing is sent).
             InvalidState: the client is closed.
             ConnectError: the private connection could not be opened; a CONNACK refusal is
                 chained as the cause (``AuthenticationError`` for a wrong key, secret or e-mail).
             InvalidRequest: the broker refused the topic (SUBACK 0x80).
-            ConnectionClosed, RequestTimeout: no SUBACK; the subscription is removed.
+            ConnectionClosed, RequestTimeout: no SUBACK; the outcome on the broker's side is
+                unknown and the subscription is removed.
         """
         return self._subscribe_private("balances", self._topics.balances, callback, timeout)
 
@@ -255,11 +316,13 @@ class CoinsuperClient(BaseClient):
         """Stream the account's order creations and cancellations (§3.6, topic ``order/change``).
 
         ``event.data`` is an :class:`exwire.coinsuper.models.OrderUpdate` (one event per
-        order, also when a publish carries several). Fills come from
+        order, also when a publish carries several; ``Decimal`` quantities in the base
+        currency, prices and amounts in the quote currency). Fills come from
         :meth:`subscribe_to_user_trade_updates`. Coinsuper says events may be omitted or
         duplicated.
 
-        Arguments, callback thread and errors as :meth:`subscribe_to_balance_updates`.
+        Arguments, callback thread, ordering, backlog policy and errors as
+        :meth:`subscribe_to_balance_updates`.
         """
         return self._subscribe_private("orders", self._topics.orders, callback, timeout)
 
@@ -269,9 +332,11 @@ class CoinsuperClient(BaseClient):
         """Stream the fills of the account's orders (§3.7, topic ``trade/change``).
 
         ``event.data`` is an :class:`exwire.coinsuper.models.UserTrade` (one event per
-        fill). Coinsuper sends no fee. Events may be omitted or duplicated.
+        fill; ``Decimal`` price in the quote currency, quantity in the base currency, aware
+        UTC ``timestamp``). Coinsuper sends no fee. Events may be omitted or duplicated.
 
-        Arguments, callback thread and errors as :meth:`subscribe_to_balance_updates`.
+        Arguments, callback thread, ordering, backlog policy and errors as
+        :meth:`subscribe_to_balance_updates`.
         """
         return self._subscribe_private("user_trades", self._topics.user_trades, callback, timeout)
 

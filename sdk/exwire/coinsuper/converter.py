@@ -61,6 +61,30 @@ _SIDES = {"BUY": Side.BUY, "SELL": Side.SELL}
 T = TypeVar("T")
 
 
+# One decoder for every payload: ``json.loads(..., parse_float=Decimal)`` builds a new
+# one per call.
+_DECODER = json.JSONDecoder(parse_float=Decimal)
+_scan = _DECODER.scan_once
+_detect_encoding = json.detect_encoding
+
+
+def _json(payload: str | bytes) -> Any:
+    # What json.loads(payload, parse_float=Decimal) does, the scanner called directly.
+    if isinstance(payload, (bytes, bytearray)):
+        text = payload.decode(_detect_encoding(payload), "surrogatepass")
+    elif isinstance(payload, str) and not payload.startswith("\ufeff"):
+        text = payload
+    else:
+        return json.loads(payload, parse_float=Decimal)  # its TypeError or "Unexpected UTF-8 BOM"
+    try:
+        value, end = _scan(text, 0)
+    except StopIteration:  # nothing parsable at 0 (e.g. leading blanks): the full decoder decides
+        return _DECODER.decode(text)
+    if end != len(text):  # trailing blanks, or extra data: the full decoder decides
+        return _DECODER.decode(text)
+    return value
+
+
 def loads(payload: str | bytes) -> Any:
     """Parse a JSON payload, keeping every fractional number exact as ``Decimal``.
 
@@ -68,7 +92,7 @@ def loads(payload: str | bytes) -> Any:
         DecodeError: the payload is not UTF-8 JSON.
     """
     try:
-        return json.loads(payload, parse_float=Decimal)
+        return _json(payload)
     except (ValueError, TypeError) as error:  # UnicodeDecodeError is a ValueError
         raise DecodeError(f"coinsuper payload is not JSON: {error}", payload) from error
 
@@ -132,7 +156,13 @@ def market_depth_from_wire(payload: dict[str, Any], symbol: str) -> MarketDepth:
 
     def build() -> MarketDepth:
         def levels(side: str) -> tuple[DepthLevel, ...]:
-            return tuple(DepthLevel(_decimal(level["price"]), _decimal(level["quantity"])) for level in payload[side])
+            return tuple([
+                DepthLevel(
+                    Decimal(price) if type(price := level["price"]) is str else _decimal(price),
+                    Decimal(quantity) if type(quantity := level["quantity"]) is str else _decimal(quantity),
+                )
+                for level in payload[side]
+            ])
 
         return MarketDepth(
             _symbol(payload, symbol),
@@ -157,7 +187,14 @@ def order_book_from_wire(payload: dict[str, Any], symbol: str, step: OrderBookSt
 
     def build() -> OrderBookSnapshot:
         def levels(side: str) -> tuple[Level, ...]:
-            return tuple(Level(_decimal(level["limitPrice"]), _decimal(level["quantity"])) for level in payload[side])
+            # 30 levels a publish: string money (the documented form) goes straight to Decimal.
+            return tuple([
+                Level(
+                    Decimal(price) if type(price := level["limitPrice"]) is str else _decimal(price),
+                    Decimal(quantity) if type(quantity := level["quantity"]) is str else _decimal(quantity),
+                )
+                for level in payload[side]
+            ])
 
         wire_step = payload.get("step", step)
         try:

@@ -21,6 +21,17 @@ runs under ``_lock``; only the ``select`` runs outside it. ``send`` records the 
 packet id of each SUBSCRIBE/UNSUBSCRIBE under the same lock, before the reader can see
 its acknowledgement, so acks are always matched to the command's ``ref``.
 
+Reading ahead. paho reads each packet in small pieces (the command byte, each
+remaining-length byte, then the rest), and its WebSocket wrapper reads each frame's
+header a byte or two at a time: about seven ``recv`` system calls per PUBLISH, each
+releasing the GIL. Once connected, the socket paho reads from (under the WebSocket
+wrapper, or paho's own for ``mqtt(s)://``) is put behind :class:`_ReadAhead`, which
+reads up to 256 KiB at a time and serves paho's small reads from memory. paho sees the
+same bytes in the same order, with the same short-read and would-block semantics, so
+its state machine is untouched; ``recv`` then runs ``loop_read`` for every packet
+already buffered instead of one ``select`` per packet. Should paho lay its sockets out
+differently, the session simply reads unbuffered as before.
+
 Liveness is MQTT's keep-alive (§2.4): paho sends PINGREQ when the session has been
 quiet for ``keepalive_interval`` seconds and drops the connection when no byte
 arrived for another ``keepalive_interval`` seconds after it (a stalled broker is
@@ -66,6 +77,73 @@ _LOSS_REASONS = {
     "Success": "disconnected",
     "Normal disconnection": "disconnected",
 }
+
+
+_READ_SIZE = 256 * 1024  # bytes per socket read once connected
+_PACKETS_PER_POLL = 256  # loop_read calls on buffered bytes before select runs again
+
+
+class _ReadAhead:
+    """A connected socket (plain or TLS) read through one buffer; everything else is the socket's.
+
+    ``recv(n)`` returns up to ``n`` bytes: from the buffer while it holds any (possibly
+    fewer than ``n``, like a socket), else from one ``recv`` of up to :data:`_READ_SIZE`
+    bytes whose surplus is kept. A would-block, TLS want-read, error or end of stream of
+    that read reaches the caller exactly as the socket raised or returned it. Reader
+    thread only (paho's reads all run under the transport's lock).
+    """
+
+    __slots__ = ("_sock", "_data", "_position")
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self._data = b""
+        self._position = 0
+
+    @property
+    def buffered(self) -> int:
+        """Bytes read from the socket and not yet handed to paho."""
+        return len(self._data) - self._position
+
+    def recv(self, size: int) -> bytes:
+        data = self._data
+        position = self._position
+        if position == len(data):
+            data = self._sock.recv(_READ_SIZE)
+            if len(data) <= size:
+                return data  # all of it (b"" at the end of the stream)
+            self._data = data
+            position = 0
+        end = position + size
+        self._position = min(end, len(data))
+        return data[position:end]
+
+    def pending(self) -> int:
+        # TLS may hold decrypted bytes that select() cannot see; so does this buffer.
+        pending = getattr(self._sock, "pending", None)
+        return self.buffered + (pending() if pending is not None else 0)
+
+    def __getattr__(self, name: str) -> Any:  # send, close, fileno, setblocking ...
+        return getattr(self._sock, name)
+
+
+def _read_ahead(client: Any) -> _ReadAhead | None:
+    """Put the socket a connected paho client reads from behind a :class:`_ReadAhead`.
+
+    paho keeps the socket in ``client._sock``; over WebSocket that is its wrapper, which
+    keeps the TCP/TLS socket in ``_socket``. Nothing has been read from it yet (the
+    WebSocket handshake reads its response byte by byte). Returns ``None``, leaving paho
+    as it was, for any other layout.
+    """
+    sock = client.socket()
+    inner = getattr(sock, "_socket", None)
+    if isinstance(inner, socket.socket):  # paho's _WebsocketWrapper
+        reader = sock._socket = _ReadAhead(inner)
+        return reader
+    if isinstance(sock, socket.socket) and getattr(client, "_sock", None) is sock:  # mqtt:// or mqtts://
+        reader = client._sock = _ReadAhead(sock)
+        return reader
+    return None
 
 
 class Endpoint(NamedTuple):
@@ -153,6 +231,7 @@ class MqttTransport(Transport):
         self._polling = False  # a reader is in select(): it closes the wake-up pair itself
         self._wake_r: socket.socket | None = None
         self._wake_w: socket.socket | None = None
+        self._reader: _ReadAhead | None = None  # what paho reads through, once connected
 
     # -- Transport ------------------------------------------------------------------------
 
@@ -203,6 +282,8 @@ class MqttTransport(Transport):
                 self._wake_w.setblocking(False)
                 # Blocking: TCP connect, TLS and WebSocket handshakes (each within connect_timeout).
                 rc = client.connect(endpoint.host, endpoint.port, keepalive=self._keepalive_interval)
+                if rc == mqtt.MQTT_ERR_SUCCESS:
+                    self._reader = _read_ahead(client)
             if rc != mqtt.MQTT_ERR_SUCCESS:
                 raise TransportClosed(f"sending CONNECT failed: {mqtt.error_string(rc)}")
             while self._connack is None:
@@ -288,10 +369,11 @@ class MqttTransport(Transport):
             sock = client.socket()
             if sock is None:
                 raise TransportClosed(self._lost or "connection lost")
+            reader = self._reader
             pending = getattr(sock, "pending", None)
-            buffered = bool(pending is not None and pending())
+            buffered = bool(pending is not None and pending()) or (reader is not None and reader.buffered > 0)
             if buffered:
-                timeout = 0.0  # TLS holds decrypted bytes that select() cannot see
+                timeout = 0.0  # TLS or the read-ahead holds bytes that select() cannot see
             read_list = [sock, self._wake_r]
             write_list = [sock] if client.want_write() else []
             self._polling = True
@@ -317,6 +399,14 @@ class MqttTransport(Transport):
                 return
             if sock in readable or buffered:
                 client.loop_read()
+                # Every packet already read ahead, without a select() per packet. Each call
+                # consumes buffered bytes (or finds the socket gone), so this ends.
+                count = 1
+                while reader is not None and reader.buffered and count < _PACKETS_PER_POLL:
+                    if client.socket() is not sock:
+                        return
+                    client.loop_read()
+                    count += 1
             if client.socket() is not None and client.want_write():
                 client.loop_write()
             if client.socket() is not None:

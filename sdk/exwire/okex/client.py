@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
@@ -11,7 +10,6 @@ from exwire._core.backoff import Deadline
 from exwire._core.client import BaseClient
 from exwire._core.connection import Connection
 from exwire._core.subscription import Subscription
-from exwire._core.transport import Transport, TransportClosed
 from exwire._core.watcher import OrderBookWatcher
 from exwire.errors import ConfigurationError, OrderNotFound, RequestTimeout
 from exwire.models import Credentials, DataEvent, Side, decimal_to_wire, to_decimal
@@ -32,6 +30,7 @@ from exwire.okex.protocol import (
     signed_channels,
 )
 from exwire.okex.signing import signed_parameters
+from exwire.okex.transport import SequencedTransport
 from exwire.orderbook import BookSnapshot
 
 __all__ = ["OkexClient", "DEFAULT_URL", "normalize_symbol", "normalize_symbols"]
@@ -70,43 +69,6 @@ def normalize_symbols(symbols: str | Iterable[str]) -> list[str]:
     return list(dict.fromkeys(normalize_symbol(symbol) for symbol in items))
 
 
-class _SequencedTransport(Transport):
-    """Writes one frame at a time and tells the protocol which request each frame is.
-
-    The engine registers a request's future, then sends its frame; two threads can
-    register A then B but write B then A. OKEx v1 answers same-channel requests in
-    wire order with nothing to tell them apart, so the protocol's reply FIFO is
-    appended here, under the send lock, right before the write: FIFO order is wire
-    order whatever the threads did in between.
-    """
-
-    def __init__(self, inner: Transport, protocol: OkexProtocol) -> None:
-        self._inner = inner
-        self._protocol = protocol
-        self._send_lock = threading.Lock()  # guards the order of (record, write) pairs
-
-    def open(self, url: str, timeout: float | None) -> None:
-        # A new socket: replies owed on the old one will never come.
-        self._protocol.reset()
-        self._inner.open(url, timeout)
-
-    def send(self, frame: str | bytes) -> None:
-        with self._send_lock:
-            token = self._protocol.on_send(frame)
-            try:
-                self._inner.send(frame)
-            except TransportClosed:
-                if token is not None:
-                    self._protocol.not_sent(token)
-                raise
-
-    def recv(self, timeout: float) -> str | bytes | None:
-        return self._inner.recv(timeout)
-
-    def close(self) -> None:
-        self._inner.close()
-
-
 class OkexClient(BaseClient):
     """Client of the OKEx spot WebSocket API v1 — the exchange is now OKX, and this
     API (``/ws/v1``) was retired on 2019-07-15.
@@ -120,7 +82,8 @@ class OkexClient(BaseClient):
     channels are resubscribed). A refused log-on fails the connection, public data
     included (``ConnectError`` with the ``AuthenticationError`` chained).
 
-    Frames arrive raw-deflated (§2) and are inflated one by one. The client sends
+    Frames arrive raw-deflated (§2); the frames already read are inflated together
+    (:class:`exwire.okex.transport.SequencedTransport`). The client sends
     ``{"event":"ping"}`` after ``ping_interval`` seconds without sending anything and
     reconnects when no ``pong`` follows within ``pong_timeout`` seconds (§7).
 
@@ -140,23 +103,51 @@ class OkexClient(BaseClient):
       have been placed). Check with :meth:`get_order` or the order pushes.
 
     Thread-safe: every method may be called from any thread, callbacks included.
+    Every blocking method takes ``timeout=`` (seconds; ``None``: ``request_timeout``).
+    Prices are ``Decimal`` in the quote asset per unit of base asset, quantities
+    ``Decimal`` in the base asset.
 
     Args:
         url: the endpoint (default production ``wss://real.okex.com:10440/ws/v1``).
         ping_interval: seconds without sending anything after which a ping is sent
-            (the document asks for at most 30).
+            (default 30, the most the document allows).
         pong_timeout: seconds a ping may wait for its pong before the connection is
-            re-established; ``None`` disables the check.
+            re-established (default 10); ``None`` disables the check.
         stale_timeout: seconds without any inbound frame before reconnecting;
             ``None`` (default) disables it: market channels are silent while nothing
             changes (§7), and the pong rule already proves liveness.
-        **options: the common client keywords (``credentials``, ``request_timeout``,
-            ``dispatch_threads``, ``reconnect``, ``on_connection_event``,
-            ``on_callback_error``, ``callback_executor``, ``keep_raw``, ``queue_size``,
-            ``overflow``, ``block_timeout``); see the ``exwire`` README.
+        **options: the common client keywords:
+
+            * ``credentials``: an :class:`exwire.Credentials` with the API key and secret,
+              needed for log-on, trading and the private pushes; ``None`` (default):
+              public data only.
+            * ``request_timeout``: seconds a blocking call waits when its ``timeout`` is
+              ``None`` (default 10); ``None``: no limit.
+            * ``dispatch_threads``: number of dispatcher lanes, the threads
+              ``exwire-okex-dispatch-<n>`` that run callbacks (default 4).
+            * ``reconnect``: re-establish a lost connection with backoff, log on again
+              and resubscribe (default ``True``).
+            * ``on_connection_event``: ``hook(ConnectionEvent)`` on every connection
+              state change, run on a dispatcher lane; ``None``: logged only.
+            * ``on_callback_error``: ``hook(exception, event)`` when a callback raises or
+              a subscription's queue overflows (``SlowConsumer``), run on a dispatcher
+              lane (or on the ``callback_executor`` thread for a callback it ran);
+              ``None``: logged only.
+            * ``callback_executor``: an object with ``submit(fn, *args)`` (e.g. a GUI's
+              executor) that runs subscription callbacks instead of the lanes, still
+              one at a time and in order per subscription; ``None``: the lanes.
+            * ``keep_raw``: put the original (inflated) frame text in each event's
+              ``raw`` (default ``False``: ``raw`` is ``None``).
+            * ``queue_size``: updates buffered per subscription (default 10 000).
+            * ``overflow``: what a full queue does: ``"block"`` (default: the reader
+              waits up to ``block_timeout``, then drops the update and reports
+              ``SlowConsumer``), ``"drop_oldest"`` or ``"latest"`` (keep only the newest).
+            * ``block_timeout``: seconds the reader waits for room under ``"block"``
+              (default 10); ``None``: wait without limit.
 
     Raises:
-        ConfigurationError: a non-positive interval or timeout.
+        ConfigurationError: a non-positive interval or timeout, an empty ``url``, or
+            another bad keyword value (checked here, before any I/O).
     """
 
     exchange = "okex"
@@ -190,7 +181,7 @@ class OkexClient(BaseClient):
             ping_interval=ping_interval,
             stale_timeout=stale_timeout,
             pong_timeout=pong_timeout,
-            transport_factory=lambda: _SequencedTransport(make_transport(), protocol),
+            transport_factory=lambda: SequencedTransport(make_transport(), protocol),
         )
 
     # -- public market data (§5) -------------------------------------------------------
@@ -200,22 +191,31 @@ class OkexClient(BaseClient):
     ) -> Subscription:
         """Stream the ticker of one or more symbols (§5.1, ``ok_sub_spot_X_ticker``).
 
-        OKEx pushes a ticker only when it changed.
+        OKEx pushes a ticker only when it changed. ``event.data`` is an
+        :class:`exwire.okex.models.Ticker` (``Decimal`` prices in the quote asset, 24 h
+        volume in the base asset, aware UTC ``timestamp``); ``event.symbol`` is the symbol.
 
         Args:
             symbols: one symbol (``"btc_usdt"``; ``"BTC/USDT"`` is accepted) or several.
-            callback: ``callback(event)`` with ``event.data`` an :class:`exwire.okex.models.Ticker`,
-                run on a dispatcher lane (``exwire-okex-dispatch-<n>``), in order per
-                subscription; backlog beyond ``queue_size`` follows the client's
-                ``overflow`` policy. ``None`` makes a pull subscription (iterate it or
-                call ``get``).
-            timeout: seconds to wait for the acknowledgements (``None``: ``request_timeout``).
+            callback: ``callback(event)``, run on a dispatcher lane (a thread
+                ``exwire-okex-dispatch-<n>``) or, when the client has a
+                ``callback_executor``, by that executor; never on the reader thread.
+                Updates of one subscription run one at a time, in arrival order;
+                different subscriptions run in parallel. Up to ``queue_size`` updates
+                wait per subscription; beyond that the client's ``overflow`` policy
+                applies (``block``, the default: the reader waits up to ``block_timeout``
+                seconds, then drops the update and reports ``SlowConsumer`` to
+                ``on_callback_error``; ``drop_oldest``; ``latest``). ``None`` makes a pull
+                subscription (iterate it or call ``get(timeout)``), same queue and policy.
+            timeout: seconds to wait for the connection and the acknowledgements
+                (``None``: ``request_timeout``).
 
         Returns:
             The :class:`exwire.Subscription`.
 
         Raises:
-            ConfigurationError: no or malformed symbol, non-callable callback.
+            ConfigurationError: no or malformed symbol, non-callable callback, non-positive
+                ``timeout`` (nothing is sent).
             InvalidState: the client is closed.
             ConnectError: the connection (or its log-on) could not be opened.
             ExchangeError: OKEx refused (the subclass from the error table).
@@ -240,13 +240,17 @@ class OkexClient(BaseClient):
         symbol's book was already subscribed, it is resubscribed so this subscription
         starts from a whole book too (other subscribers then see a ``SNAPSHOT`` as well).
         With ``depth`` 5, 10 or 20, ``ok_sub_spot_X_depth_Y``: every event is the whole
-        top of book. ``event.data`` is an :class:`exwire.okex.models.BookUpdate`. For a
-        maintained book use :meth:`watch_order_book`.
+        top of book. ``event.data`` is an :class:`exwire.okex.models.BookUpdate` (levels
+        with ``Decimal`` prices in the quote asset and quantities in the base asset). For
+        a maintained book use :meth:`watch_order_book`; under the ``drop_oldest`` or
+        ``latest`` overflow policies the incremental stream may skip updates.
 
         Args:
-            depth: ``None`` for the incremental book, or 5, 10, 20 for full snapshots.
+            depth: ``None`` (default) for the incremental book, or 5, 10, 20 levels per
+                side for full snapshots.
 
-        Other arguments, callback thread and errors as :meth:`subscribe_to_ticker_updates`.
+        Other arguments, callback thread, ordering, backlog policy and errors as
+        :meth:`subscribe_to_ticker_updates`.
 
         Raises:
             ConfigurationError: any other depth.
@@ -263,7 +267,9 @@ class OkexClient(BaseClient):
         """Stream public trades of one or more symbols (§5.4, ``ok_sub_spot_X_deals``).
 
         ``event.data`` is a list of :class:`exwire.okex.models.Trade`: the trades since
-        the previous push. Arguments, callback thread and errors as
+        the previous push (``Decimal`` price in the quote asset, quantity in the base
+        asset; ``time_of_day`` is the server's naive wall-clock ``time``, believed UTC+8).
+        Arguments, callback thread, ordering, backlog policy and errors as
         :meth:`subscribe_to_ticker_updates`.
         """
         return self._subscribe_kind("deals", symbols, callback, timeout)
@@ -278,13 +284,15 @@ class OkexClient(BaseClient):
     ) -> Subscription:
         """Stream candles of one or more symbols (§5.5, ``ok_sub_spot_X_kline_Y``).
 
-        ``event.data`` is a list of :class:`exwire.okex.models.Kline`.
+        ``event.data`` is a list of :class:`exwire.okex.models.Kline` (``Decimal`` prices
+        in the quote asset, volume in the base asset, aware UTC ``open_time``).
 
         Args:
-            interval: a :class:`KlineInterval` or its wire value (``"1min"``, ``"1hour"``,
-                ``"day"``, ``"week"`` ...).
+            interval: candle length: a :class:`KlineInterval` or its wire value
+                (``"1min"``, ``"1hour"``, ``"day"``, ``"week"`` ...).
 
-        Other arguments, callback thread and errors as :meth:`subscribe_to_ticker_updates`.
+        Other arguments, callback thread, ordering, backlog policy and errors as
+        :meth:`subscribe_to_ticker_updates`.
 
         Raises:
             ConfigurationError: an interval OKEx does not offer.
@@ -309,22 +317,30 @@ class OkexClient(BaseClient):
         side. v1 has no checksum and no sequence numbers, so nothing can be validated
         (``checksums_verified`` stays 0); a reconnect brings a fresh whole book.
 
+        The book is applied on a dispatcher lane with back-pressure whatever the client's
+        ``overflow`` policy (a dropped change would corrupt it silently), and it feeds
+        ``client.latest.top_of_book``.
+
         Args:
             symbol: one symbol, e.g. ``"btc_usdt"``.
             callback: optional ``callback(snapshot)`` with an immutable
-                :class:`exwire.BookSnapshot` after each applied push, run on a
-                dispatcher lane in order; ``None`` to read the watcher on demand.
-            timeout: seconds to wait for the subscription's acknowledgement.
+                :class:`exwire.BookSnapshot` (``Decimal`` prices in the quote asset,
+                quantities in the base asset) after each applied push, run in order on
+                the book's dispatcher lane (``exwire-okex-dispatch-<n>``), or on the
+                client's ``callback_executor`` (which then gets only the newest snapshot);
+                ``None`` to read the watcher on demand.
+            timeout: seconds to wait for the connection and the subscription's
+                acknowledgement (``None``: ``request_timeout``).
 
         Returns:
             An :class:`exwire.OrderBookWatcher`; ``wait_synced()`` blocks until the whole
             book is applied; ``close()`` unsubscribes.
 
         Raises:
-            ConfigurationError: bad symbol, non-callable callback.
+            ConfigurationError: bad symbol, non-callable callback, non-positive ``timeout``.
             InvalidState: the client is closed.
             ConnectError: the connection could not be opened.
-            ExchangeError: OKEx refused the subscription.
+            ExchangeError: OKEx refused the subscription (the subclass from the error table).
             ConnectionClosed, RequestTimeout: no acknowledgement; the outcome is unknown
                 and the watcher is not kept.
         """
@@ -338,9 +354,13 @@ class OkexClient(BaseClient):
             apply=okex_book.apply,
             checksum=None,
             callback=callback,
+            latest=self.latest,
+            executor=self._callback_executor,
         )
+        # internal: the book is applied on a lane with back-pressure whatever the client's
+        # overflow policy — v1 has no checksum to notice a dropped change.
         watcher.subscription = self._subscribe_incremental_depth(
-            pair, watcher._on_event, timeout, topic=f"book:{pair}"
+            pair, watcher._on_event, timeout, topic=f"book:{pair}", internal=True
         )
         return watcher
 
@@ -351,9 +371,11 @@ class OkexClient(BaseClient):
     ) -> Subscription:
         """Stream changes of the account's orders in one or more symbols (§6.6).
 
-        ``event.data`` is an :class:`exwire.okex.models.OrderUpdate`. The connection
-        logs on first (and after every reconnect). Arguments, callback thread and
-        errors as :meth:`subscribe_to_ticker_updates`.
+        ``event.data`` is an :class:`exwire.okex.models.OrderUpdate` (``Decimal`` price
+        in the quote asset, quantities in the base asset; for a market buy ``price`` is
+        the quote amount). The connection logs on first (and after every reconnect).
+        Arguments, callback thread, ordering, backlog policy and errors as
+        :meth:`subscribe_to_ticker_updates`.
 
         Raises:
             ConfigurationError: the client has no credentials (nothing is sent).
@@ -368,7 +390,8 @@ class OkexClient(BaseClient):
         """Stream balance changes of the assets of one or more symbols (§6.7).
 
         ``event.data`` is an :class:`exwire.okex.models.BalanceUpdate` holding only
-        the assets that changed. Arguments, callback thread and errors as
+        the assets that changed (``Decimal`` quantities of each lower-case asset).
+        Arguments, callback thread, ordering, backlog policy and errors as
         :meth:`subscribe_to_order_updates`.
         """
         self._require_credentials()
@@ -382,13 +405,19 @@ class OkexClient(BaseClient):
         OKEx was seen answering ``result: true`` to a log-on with a wrong signature
         and refusing only later requests (§4), so success is no proof of a valid key.
 
+        Args:
+            timeout: seconds to wait for the connection and the reply (``None``:
+                ``request_timeout``).
+
         Raises:
-            ConfigurationError: the client has no credentials (nothing is sent).
+            ConfigurationError: the client has no credentials, or a non-positive
+                ``timeout`` (nothing is sent).
             InvalidState: the client is closed.
             ConnectError: the first connection or its log-on failed (cause chained,
                 e.g. an ``AuthenticationError``).
             AuthenticationError: a repeated log-on was refused.
-            ConnectionClosed, RequestTimeout: no reply; the session's state is unknown.
+            ConnectionClosed, RequestTimeout: no reply; the outcome (the session's
+                log-on state) is unknown; after a timeout the connection is re-established.
         """
         self._require_credentials()
         self._check_open()
@@ -430,7 +459,7 @@ class OkexClient(BaseClient):
 
         Raises:
             ConfigurationError: no credentials, a missing, extra or non-positive amount,
-                a bad symbol or side (nothing is sent).
+                a bad symbol or side, a non-positive ``timeout`` (nothing is sent).
             InvalidState: the client is closed.
             ConnectError: the connection or its log-on failed.
             InsufficientFunds, InvalidRequest, AuthenticationError, ExchangeError: OKEx refused.
@@ -456,11 +485,17 @@ class OkexClient(BaseClient):
     def cancel_order(self, symbol: str, order_id: int, *, timeout: float | None = None) -> int:
         """Cancel an order (§6.3, ``ok_spot_cancel_order``).
 
+        Args:
+            symbol: the order's symbol, e.g. ``"btc_usdt"``.
+            order_id: the id :meth:`place_order` returned.
+            timeout: seconds to wait for the reply (``None``: ``request_timeout``).
+
         Returns:
             The cancelled order's id.
 
         Raises:
-            ConfigurationError: no credentials, a bad symbol or order id (nothing is sent).
+            ConfigurationError: no credentials, a bad symbol, order id or ``timeout``
+                (nothing is sent).
             InvalidState: the client is closed.
             ConnectError: the connection or its log-on failed.
             OrderNotFound: no such order, or it is no longer open.
@@ -474,34 +509,53 @@ class OkexClient(BaseClient):
     def get_user_info(self, *, timeout: float | None = None) -> UserInfo:
         """Fetch the account's free and frozen funds (§6.4, ``ok_spot_userinfo``).
 
+        Args:
+            timeout: seconds to wait for the reply (``None``: ``request_timeout``).
+
+        Returns:
+            ``Decimal`` quantities per lower-case asset.
+
         Raises:
-            ConfigurationError: no credentials (nothing is sent).
+            ConfigurationError: no credentials, or a non-positive ``timeout`` (nothing is sent).
             InvalidState: the client is closed.
             ConnectError: the connection or its log-on failed.
             AuthenticationError, ExchangeError: OKEx refused.
-            ConnectionClosed, RequestTimeout: no reply; the outcome is unknown (after a
-                timeout the connection is re-established, see the class notes).
+            ConnectionClosed, RequestTimeout: no reply; the outcome is unknown (a read
+                changes nothing; after a timeout the connection is re-established, see
+                the class notes).
         """
         return self._call(USER_INFO, {}, timeout)
 
     def get_balances(self, *, timeout: float | None = None) -> dict[str, Balance]:
-        """The account's balances per lower-case asset, from :meth:`get_user_info`.
+        """Return the account's balances per lower-case asset, from :meth:`get_user_info`.
 
-        Errors as :meth:`get_user_info`.
+        ``Decimal`` available and frozen quantities of each asset. Arguments and errors as
+        :meth:`get_user_info`.
         """
         return self.get_user_info(timeout=timeout).balances()
 
     def get_order(self, symbol: str, order_id: int, *, timeout: float | None = None) -> Order:
         """Fetch one order (§6.5, ``ok_spot_orderinfo``).
 
+        Args:
+            symbol: the order's symbol, e.g. ``"btc_usdt"``.
+            order_id: the order's id.
+            timeout: seconds to wait for the reply (``None``: ``request_timeout``).
+
+        Returns:
+            The :class:`exwire.okex.models.Order` (``Decimal`` price in the quote asset,
+            quantities in the base asset).
+
         Raises:
-            ConfigurationError: no credentials, a bad symbol or order id (nothing is sent).
+            ConfigurationError: no credentials, a bad symbol, order id or ``timeout``
+                (nothing is sent).
             InvalidState: the client is closed.
             ConnectError: the connection or its log-on failed.
             OrderNotFound: OKEx knows no such order.
             AuthenticationError, ExchangeError: OKEx refused.
-            ConnectionClosed, RequestTimeout: no reply; the outcome is unknown (after a
-                timeout the connection is re-established, see the class notes).
+            ConnectionClosed, RequestTimeout: no reply; the outcome is unknown (a read
+                changes nothing; after a timeout the connection is re-established, see
+                the class notes).
         """
         wanted = _order_id(order_id)
         parameters = converter.order_reference_to_wire(normalize_symbol(symbol), wanted)
@@ -577,6 +631,7 @@ class OkexClient(BaseClient):
         timeout: float | None,
         *,
         topic: str | None = None,
+        internal: bool = False,
     ) -> Subscription:
         pairs = normalize_symbols(symbols)
         channels = [channel_name(pair, "depth") for pair in pairs]
@@ -590,6 +645,7 @@ class OkexClient(BaseClient):
             keys=channels,
             callback=callback,
             timeout=deadline.remaining(),
+            internal=internal,
         )
         if shared:
             try:
@@ -605,7 +661,8 @@ class OkexClient(BaseClient):
         return (TICKER, update.data) if type(update.data) is Ticker else None
 
     def _deliver(self, update, received_at, frame) -> None:  # type: ignore[override]
-        # keep_raw promises the frame's text: inflate the binary frame again (only then).
+        # keep_raw promises the frame's text. SequencedTransport hands frames on inflated; one
+        # still binary here (it could not be inflated there) is inflated again, only then.
         if self._keep_raw and isinstance(frame, (bytes, bytearray)):
             frame = inflate(frame)
         super()._deliver(update, received_at, frame)

@@ -79,28 +79,38 @@ def _int(value: Any) -> int:
 def ticker_from_wire(data: Mapping[str, Any]) -> Ticker:
     """Decode a ticker push (§5.1).
 
+    Runs for every push: string money (the documented form) goes straight to
+    ``Decimal``, anything else through :func:`_decimal`.
+
     Raises:
         DecodeError: a required key is missing or a value is not a number.
     """
     try:
-        return Ticker(
-            best_bid=_decimal(data["buy"]),
-            best_ask=_decimal(data["sell"]),
-            last_price=_decimal(data["last"]),
-            high=_decimal(data["high"]),
-            low=_decimal(data["low"]),
-            volume=_decimal(data["vol"]),
-            change=_optional_decimal(data.get("change")),
-            day_high=_optional_decimal(data.get("dayHigh")),
-            day_low=_optional_decimal(data.get("dayLow")),
-            timestamp=epoch_ms_to_datetime(data["timestamp"]),
+        get = data.get
+        return Ticker(  # positional (cheaper than keywords), in the model's field order
+            Decimal(v) if type(v := data["buy"]) is str else _decimal(v),  # best_bid
+            Decimal(v) if type(v := data["sell"]) is str else _decimal(v),  # best_ask
+            Decimal(v) if type(v := data["last"]) is str else _decimal(v),  # last_price
+            Decimal(v) if type(v := data["high"]) is str else _decimal(v),  # high
+            Decimal(v) if type(v := data["low"]) is str else _decimal(v),  # low
+            Decimal(v) if type(v := data["vol"]) is str else _decimal(v),  # volume
+            Decimal(v) if type(v := get("change")) is str and v else _optional_decimal(v),  # change
+            Decimal(v) if type(v := get("dayHigh")) is str and v else _optional_decimal(v),  # day_high
+            Decimal(v) if type(v := get("dayLow")) is str and v else _optional_decimal(v),  # day_low
+            epoch_ms_to_datetime(data["timestamp"]),  # timestamp
         )
     except _MALFORMED as error:
         raise _malformed("ticker", error) from error
 
 
 def _levels(levels: Iterable[list[Any]], descending: bool) -> tuple[Level, ...]:
-    parsed = [Level(_decimal(level[0]), _decimal(level[1])) for level in levels]
+    parsed = [
+        Level(
+            Decimal(price) if type(price := level[0]) is str else _decimal(price),
+            Decimal(quantity) if type(quantity := level[1]) is str else _decimal(quantity),
+        )
+        for level in levels
+    ]
     # The wire order is not reliable (the docs' asks are unsorted, §5.2): sort by value,
     # so "1E-8" and "0.00000001" compare as the same price.
     parsed.sort(key=lambda level: level.price, reverse=descending)
