@@ -31,6 +31,7 @@ from collections.abc import Hashable, Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
+from exwire._core.codec import loads_exact
 from exwire._core.protocol import Event, Pong, Protocol, Reply, Update
 from exwire.coinex import converter
 from exwire.coinex.signing import sign
@@ -82,28 +83,8 @@ def _dumps(message: dict[str, Any]) -> str:
     return json.dumps(message, separators=(",", ":"))
 
 
-# Floats (times with microseconds) become exact Decimals; money is sent as strings. One
-# decoder for every frame: ``json.loads(..., parse_float=Decimal)`` builds a new one per
-# call, which cost about as much as the parse itself.
-_DECODER = json.JSONDecoder(parse_float=Decimal)
-_scan = _DECODER.scan_once
-
-
-def _loads(frame: str | bytes) -> Any:
-    """``json.loads(frame, parse_float=Decimal)``, cheaper for a text frame without surrounding blanks.
-
-    Raises:
-        ValueError: not JSON.
-    """
-    if type(frame) is not str:  # bytes: json.loads detects the encoding
-        return json.loads(frame, parse_float=Decimal)
-    try:
-        value, end = _scan(frame, 0)
-    except StopIteration:  # nothing parsable at 0 (e.g. leading blanks): the full decoder decides
-        return _DECODER.decode(frame)
-    if end != len(frame):  # trailing blanks, or extra data: the full decoder decides
-        return _DECODER.decode(frame)
-    return value
+# Floats (times with microseconds) become exact Decimals; money is sent as strings.
+_loads = loads_exact
 
 
 class CoinexProtocol(Protocol):

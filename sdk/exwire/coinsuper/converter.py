@@ -24,7 +24,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from exwire._core.codec import decimal_from_wire, epoch_ms_to_datetime
+from exwire._core.codec import decimal_from_wire, epoch_ms_to_datetime, loads_exact
 from exwire.coinsuper.models import (
     Balance,
     BalanceUpdate,
@@ -61,28 +61,11 @@ _SIDES = {"BUY": Side.BUY, "SELL": Side.SELL}
 T = TypeVar("T")
 
 
-# One decoder for every payload: ``json.loads(..., parse_float=Decimal)`` builds a new
-# one per call.
-_DECODER = json.JSONDecoder(parse_float=Decimal)
-_scan = _DECODER.scan_once
-_detect_encoding = json.detect_encoding
-
-
 def _json(payload: str | bytes) -> Any:
-    # What json.loads(payload, parse_float=Decimal) does, the scanner called directly.
     if isinstance(payload, (bytes, bytearray)):
-        text = payload.decode(_detect_encoding(payload), "surrogatepass")
-    elif isinstance(payload, str) and not payload.startswith("\ufeff"):
-        text = payload
-    else:
-        return json.loads(payload, parse_float=Decimal)  # its TypeError or "Unexpected UTF-8 BOM"
-    try:
-        value, end = _scan(text, 0)
-    except StopIteration:  # nothing parsable at 0 (e.g. leading blanks): the full decoder decides
-        return _DECODER.decode(text)
-    if end != len(text):  # trailing blanks, or extra data: the full decoder decides
-        return _DECODER.decode(text)
-    return value
+        # MQTT payloads are UTF-8 bytes; json.loads would detect the encoding the same way.
+        payload = bytes(payload).decode(json.detect_encoding(payload), "surrogatepass")
+    return loads_exact(payload)
 
 
 def loads(payload: str | bytes) -> Any:

@@ -39,6 +39,7 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+from exwire._core.codec import loads_exact
 from exwire._core.protocol import Event, Pong, Protocol, Reply, Update
 from exwire.errors import (
     AuthenticationError,
@@ -213,25 +214,8 @@ def channel_name(symbol: str, kind: str, argument: str | int | None = None) -> s
 
 
 # JSON numbers become ``Decimal`` from their text (the balance push and order info send
-# money as numbers, §6.5-6.7). One decoder for every frame: ``json.loads(...,
-# parse_float=Decimal)`` would build a new one per call, which cost more than the parse.
-_DECODER = json.JSONDecoder(parse_float=Decimal)
-_scan = _DECODER.scan_once
-
-
-def _loads(text: str) -> Any:
-    """``json.loads(text, parse_float=Decimal)``, cheaper for a frame without surrounding blanks.
-
-    Raises:
-        ValueError: not JSON (``json.JSONDecodeError``).
-    """
-    try:
-        value, end = _scan(text, 0)
-    except StopIteration:  # nothing parsable at 0 (e.g. leading blanks): the full decoder decides
-        return _DECODER.decode(text)
-    if end != len(text):  # trailing blanks, or extra data: the full decoder decides
-        return _DECODER.decode(text)
-    return value
+# money as numbers, §6.5-6.7).
+_loads = loads_exact
 
 
 def _dumps(message: Any) -> str:
