@@ -163,7 +163,7 @@ class CoinexClient(BaseClient):
 
     # -- general -----------------------------------------------------------------------
 
-    def ping(self, timeout: float | None = None) -> float:
+    def ping(self, *, timeout: float | None = None) -> float:
         """Send ``server.ping`` and wait for ``"pong"`` (§5.1).
 
         Args:
@@ -189,7 +189,7 @@ class CoinexClient(BaseClient):
         self._query(self._protocol.ping, timeout)
         return time.perf_counter() - started
 
-    def get_server_time(self, timeout: float | None = None) -> datetime:
+    def get_server_time(self, *, timeout: float | None = None) -> datetime:
         """Return CoinEx's clock (``server.time``, §5.2): an aware UTC datetime in whole seconds.
 
         Args:

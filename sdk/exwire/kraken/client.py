@@ -132,7 +132,7 @@ class KrakenClient(PrivateMethods, BaseClient):
 
     # -- general ---------------------------------------------------------------------
 
-    def ping(self, timeout: float | None = None) -> float:
+    def ping(self, *, timeout: float | None = None) -> float:
         """Send a ``ping`` on the public connection and wait for its ``pong`` (kraken.md §4.1).
 
         Args:
