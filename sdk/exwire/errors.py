@@ -95,7 +95,14 @@ class ProtocolError(ExwireError):
 
 
 class DecodeError(ProtocolError):
-    """A frame could not be decoded into the expected shape."""
+    """A frame could not be decoded into the expected shape.
+
+    Attributes:
+        key: the correlation key of the request the frame answers, when the protocol
+            could tell (that request then fails with this error), else ``None``.
+    """
+
+    key: object = None
 
 
 class ExchangeError(ExwireError):

@@ -29,6 +29,10 @@ class FakeProtocol(Protocol):
             message = json.loads(frame)
         except ValueError as exc:
             raise DecodeError("not JSON", frame) from exc
+        if "garbled" in message:  # a reply of the wrong shape to request ``garbled``
+            error = DecodeError("reply of an unexpected shape", frame)
+            error.key = message["garbled"]
+            raise error
         if "t" in message:
             return (Update(message["t"], message["d"], None),)
         if "end" in message:

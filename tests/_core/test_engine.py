@@ -445,3 +445,28 @@ def test_a_connection_past_its_max_age_is_replaced_and_resubscribed(server):
         assert ["k"] in server.subscribed[1:]
         peer.push(update("k", 1))
         assert collector.wait_for(1)[0].data == 1
+
+
+def test_a_malformed_reply_fails_its_request_at_once(server, client, caplog):
+    from exwire.errors import DecodeError
+
+    client.echo(0)
+    server.withhold = True
+    server.request_seen.clear()
+    outcome = {}
+
+    def call():
+        try:
+            client.echo(1, timeout=timeout(30))
+        except Exception as exc:
+            outcome["error"] = exc
+
+    caller = threading.Thread(target=call)
+    caller.start()
+    assert server.request_seen.wait(timeout(5))
+    request_id = server.received[-1]["id"]
+    with caplog.at_level(logging.WARNING, logger="exwire.fake"):
+        server.peer().push(json.dumps({"garbled": request_id}))
+        caller.join(timeout(5))
+    assert isinstance(outcome.get("error"), DecodeError)  # not a 30 s RequestTimeout
+    assert client.main.frames_skipped == 1 and client.main.pending_count() == 0

@@ -160,3 +160,10 @@ def test_error_table(message, cls):
     error = map_error(message)
     assert type(error) is cls
     assert error.code == message and error.exchange == "kraken"
+
+
+def test_a_malformed_reply_names_its_request(protocol):
+    frame = '{"event":"subscriptionStatus","reqid":12,"status":"subscribed","channelID":"not a number"}'
+    with pytest.raises(DecodeError) as raised:
+        protocol.receive(frame)
+    assert raised.value.key == 12

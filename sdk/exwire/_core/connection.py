@@ -448,6 +448,9 @@ class Connection:
             except DecodeError as exc:
                 self.frames_skipped += 1
                 self.log.warning("%s: skipped a frame: %s: %s", self.name, exc, redact(frame, self._secrets))
+                key = getattr(exc, "key", None)
+                if key is not None:  # it answers a pending request: that request fails with it
+                    self._complete(Reply(key, error=exc))
                 continue
             except Exception as exc:  # a parser bug must not kill the reader
                 self.frames_skipped += 1

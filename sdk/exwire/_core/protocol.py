@@ -16,9 +16,9 @@ frame on the reader thread and acts on what comes out:
 * ``Pong()``: the answer to a keep-alive ``ping_frame`` arrived (used with the
   Connection's ``pong_timeout``).
 
-A frame that parses but answers a pending request with an unexpected shape
-becomes ``Reply(key, error=DecodeError(...))``: that request fails, the reader
-goes on.
+A frame that cannot be interpreted raises ``DecodeError``: the Connection logs
+and skips it, and when the error's ``key`` attribute names the request the frame
+answers, that request fails with it (instead of waiting for its timeout).
 
 Anything else (heartbeats, status frames) is consumed by returning no event:
 every frame already counts as a sign of life.

@@ -255,6 +255,13 @@ class KrakenProtocol(Protocol):
         return (Update((channel, None), data, None, UpdateType.SNAPSHOT if is_snapshot else UpdateType.UPDATE),)
 
     def _event(self, message: dict[str, Any], frame: str | bytes) -> Sequence[Event]:
+        try:
+            return self._event_of(message, frame)
+        except DecodeError as exc:
+            exc.key = message.get("reqid")  # a malformed reply fails its request at once
+            raise
+
+    def _event_of(self, message: dict[str, Any], frame: str | bytes) -> Sequence[Event]:
         event = message.get("event")
         if event == "heartbeat":
             return ()
