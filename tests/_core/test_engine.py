@@ -470,3 +470,31 @@ def test_a_malformed_reply_fails_its_request_at_once(server, client, caplog):
         caller.join(timeout(5))
     assert isinstance(outcome.get("error"), DecodeError)  # not a 30 s RequestTimeout
     assert client.main.frames_skipped == 1 and client.main.pending_count() == 0
+
+
+def test_failed_log_ons_keep_backing_off_instead_of_starting_over():
+    from exwire._core.backoff import backoff
+
+    delays = []
+
+    def recorded_backoff():
+        for delay in backoff(initial=0.001, maximum=0.016, factor=2.0, jitter=0.0):
+            delays.append(delay)
+            yield delay
+
+    server = FakeServer()
+    with FakeClient(server, backoff_factory=recorded_backoff) as client:
+        client.subscribe(["k"], lambda e: None)
+        server.refuse.add("k")  # every resubscription is now refused ...
+
+        def refuse_session(peer, frame):
+            message = json.loads(frame)
+            if message.get("op") == "sub":
+                peer.drop("session refused")  # ... by dropping the session right away
+            else:
+                FakeServer.on_send(server, peer, frame)
+
+        server.network.on_send = refuse_session
+        server.peer(1).drop()
+        server.peer(6, seconds=10)  # five failed sessions later
+        assert delays[:5] == [0.001, 0.002, 0.004, 0.008, 0.016]  # one sequence, not restarts

@@ -35,6 +35,7 @@ from exwire.models import ConnectionEvent, ConnectionState
 __all__ = ["Connection", "Pending", "State"]
 
 _POLL_TICK = 0.5  # seconds: how often an idle reader checks keep-alive and liveness
+_STABLE_SESSION = 30.0  # seconds a session must last before the reconnect backoff starts afresh
 _LOG_FRAME_LIMIT = 300
 
 
@@ -185,6 +186,8 @@ class Connection:
         self.frames_received = 0
         self.frames_skipped = 0
         self.connected_at: float | None = None
+        self._backoff: Iterator[float] | None = None  # the reconnect delays, across failures
+        self._attempt = 0
 
     # -- state -----------------------------------------------------------------
 
@@ -407,7 +410,9 @@ class Connection:
                     self._state = State.CLOSED
                 self._emit(ConnectionEvent(ConnectionState.CLOSED, self.name, error=cause))
                 return
-            transport = self._reopen()
+            up_for = None if self.connected_at is None else time.monotonic() - self.connected_at
+            self.connected_at = None  # until a session is restored
+            transport = self._reopen(stable=up_for is not None and up_for >= _STABLE_SESSION)
             if transport is None:
                 return
 
@@ -497,10 +502,20 @@ class Connection:
         except TransportClosed:
             pass  # the next recv reports the loss
 
-    def _reopen(self) -> Transport | None:
+    def _reopen(self, *, stable: bool) -> Transport | None:
+        """Reconnect with backoff; ``stable`` when the lost session had stayed up a while."""
         with self._state_lock:
             self._state = State.RECONNECTING
-        for attempt, delay in enumerate(self._backoff_factory(), 1):
+        # One backoff sequence spans consecutive failures, including sessions that open
+        # but fail to log on or drop at once: only a session that stayed up resets it.
+        # Otherwise a refused log-on would reconnect every half second for ever (Kraken
+        # bans an IP after ~150 reconnects in 10 minutes, kraken.md §2).
+        if self._backoff is None or stable:
+            self._backoff = self._backoff_factory()
+            self._attempt = 0
+        for delay in self._backoff:
+            self._attempt += 1
+            attempt = self._attempt
             self._emit(ConnectionEvent(ConnectionState.RECONNECTING, self.name, attempt=attempt))
             if self._closing.wait(delay):
                 return None
