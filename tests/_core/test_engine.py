@@ -498,3 +498,15 @@ def test_failed_log_ons_keep_backing_off_instead_of_starting_over():
         server.peer(1).drop()
         server.peer(6, seconds=10)  # five failed sessions later
         assert delays[:5] == [0.001, 0.002, 0.004, 0.008, 0.016]  # one sequence, not restarts
+
+
+def test_a_burst_read_at_once_reaches_a_small_blocking_queue_without_loss(server):
+    errors = Collector()
+    with FakeClient(server, queue_size=2, block_timeout=5.0, on_callback_error=lambda e, ev: errors(e)) as client:
+        seen = Collector()
+        client.subscribe(["k"], seen)
+        peer = server.peer()
+        for i in range(300):  # all buffered before the reader looks: one batch of wake-ups
+            peer.push(update("k", i))
+        assert [e.data for e in seen.wait_for(300)] == list(range(300))
+        assert errors.events == []

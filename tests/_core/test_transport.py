@@ -124,3 +124,17 @@ def test_take_buffered_hands_out_frames_already_read_without_io(pair):
     assert transport.take_buffered() == "thr"
     assert transport.take_buffered() is None  # nothing more read: no socket I/O either
     assert transport._ws.pongs == [b""]
+
+
+def test_frame_ready_tells_whether_recv_would_block(pair):
+    transport, server = pair
+    assert not transport.frame_ready()
+    data = frame(1, b"x" * 300) + frame(1, b"y")
+    server.sendall(data[:100])  # a partial frame only
+    assert transport.recv(0.05) is None
+    assert not transport.frame_ready()
+    server.sendall(data[100:])
+    assert transport.recv(1.0) == "x" * 300
+    assert transport.frame_ready()
+    assert transport.recv(1.0) == "y"
+    assert not transport.frame_ready()

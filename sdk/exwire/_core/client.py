@@ -137,6 +137,8 @@ class BaseClient:
             max_age=max_age,
             backoff_factory=self._backoff_factory,
             secrets=secrets,
+            batching=self._registry.batching,
+            flush=self._registry.flush,
         )
         self._connections[name] = connection
         return connection

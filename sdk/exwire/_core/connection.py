@@ -35,6 +35,7 @@ from exwire.models import ConnectionEvent, ConnectionState
 __all__ = ["Connection", "Pending", "State"]
 
 _POLL_TICK = 0.5  # seconds: how often an idle reader checks keep-alive and liveness
+_BATCH_LIMIT = 32  # frames read ahead whose lane wake-ups may wait for one flush
 _STABLE_SESSION = 30.0  # seconds a session must last before the reconnect backoff starts afresh
 _LOG_FRAME_LIMIT = 300
 
@@ -126,6 +127,9 @@ class Connection:
         connect_timeout: seconds allowed to open the socket.
         backoff_factory: makes the reconnect delay generator.
         secrets: strings to blank out of logged frames.
+        batching, flush: let ``deliver`` defer lane wake-ups while more frames are
+            already buffered (``batching(True)`` on the reader, ``flush()`` before it
+            could block, ``batching(False)`` when it stops).
     """
 
     def __init__(
@@ -148,6 +152,8 @@ class Connection:
         connect_timeout: float = 10.0,
         backoff_factory: Callable[[], Iterator[float]] = backoff,
         secrets: list[str] | None = None,
+        batching: Callable[[bool], None] | None = None,
+        flush: Callable[[], None] | None = None,
     ) -> None:
         self.name = name
         self.exchange = exchange
@@ -168,6 +174,8 @@ class Connection:
         self._connect_timeout = connect_timeout
         self._backoff_factory = backoff_factory
         self._secrets = secrets or []
+        self._batching = batching
+        self._flush = flush
         self.log = logging.getLogger(f"exwire.{exchange}")
 
         self._state = State.NEW
@@ -426,8 +434,26 @@ class Connection:
             + [limit / 3 for limit in (self._ping_interval, self._stale_timeout, self._pong_timeout) if limit]
         )
         closing = self._closing
+        flush = self._flush
+        frame_ready = getattr(transport, "frame_ready", None) if flush is not None else None
+        if frame_ready is not None:
+            self._batching(True)  # type: ignore[misc]
+        try:
+            return self._read_frames(transport, tick, protocol, deliver, closing, flush, frame_ready)
+        finally:
+            if frame_ready is not None:
+                self._batching(False)  # type: ignore[misc]
+
+    def _read_frames(self, transport, tick, protocol, deliver, closing, flush, frame_ready) -> BaseException:
+        """The reader's loop (see ``_read``); ``frame_ready`` is ``None`` when wake-ups are not deferred."""
         next_check = 0.0
+        unflushed = 0
         while not closing.is_set():
+            if unflushed and (unflushed >= _BATCH_LIMIT or not frame_ready()):
+                # Wake the lanes before recv could block (and at least every few frames,
+                # so the first update of a long burst is not held back).
+                flush()
+                unflushed = 0
             try:
                 frame = transport.recv(tick)
             except TransportClosed as exc:
@@ -461,6 +487,8 @@ class Connection:
                 self.frames_skipped += 1
                 self.log.exception("%s: could not parse a frame (%s): %s", self.name, exc, redact(frame, self._secrets))
                 continue
+            if frame_ready is not None:
+                unflushed += 1
             for event in events:
                 kind = type(event)
                 if kind is Update:

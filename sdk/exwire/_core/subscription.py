@@ -165,6 +165,7 @@ class SubscriptionRegistry:
         self._on_error = on_error
         self._lock = threading.Lock()
         self._routes: dict[Hashable, tuple[Subscription, ...]] = {}  # copied on write
+        self._local = threading.local()  # per reader thread: subscriptions to wake at flush
         self._subscriptions: dict[int, Subscription] = {}
 
     def add(self, subscription: Subscription) -> list[Hashable]:
@@ -217,22 +218,55 @@ class SubscriptionRegistry:
         is the back-pressure); a ``SlowConsumer`` is recorded and reported, not raised.
         """
         subscription.last_update_at = time.monotonic()
+        mailbox = subscription._mailbox
+        pending = getattr(self._local, "pending", None)
+        if pending and len(mailbox) >= mailbox.maxsize:
+            # About to meet a full queue: let the lanes see what is waiting first, or a
+            # BLOCK put would wait for a lane that was never told.
+            self.flush()
+            pending = self._local.pending
         try:
-            schedule = subscription._mailbox.put(event)
+            schedule = mailbox.put(event)
         except SlowConsumer as exc:
             subscription.error = exc
             log.error("subscription %s: %s; update dropped", subscription.topic, exc)
             self._on_error(exc, event)
             return
         if schedule:
-            if subscription.lane is not None:
-                self._dispatcher.schedule(subscription.lane, subscription._mailbox, subscription.callback)
-            elif subscription.executor is not None:
-                # The host's executor acts as the subscription's lane: at most one drain
-                # is queued there per subscription, the updates wait in the bounded
-                # mailbox, so a host that stops running them meets the overflow policy
-                # instead of growing its own queue without bound.
-                subscription.executor.submit(self._drain, subscription)
+            if pending is not None:
+                pending.append(subscription)  # woken together at the end of the read batch
+            else:
+                self._schedule(subscription)
+
+    def batching(self, enabled: bool) -> None:
+        """Reader thread: defer lane wake-ups until :meth:`flush` (``True``), or stop (``False``, flushes).
+
+        A reader that read several frames in one go wakes each lane once for all of
+        them instead of once per frame; it must flush before it can block.
+        """
+        if enabled:
+            self._local.pending = []
+        else:
+            self.flush()
+            self._local.pending = None
+
+    def flush(self) -> None:
+        """Reader thread: wake the lanes (or host executors) of the updates deferred so far."""
+        pending = getattr(self._local, "pending", None)
+        if pending:
+            self._local.pending = []
+            for subscription in pending:
+                self._schedule(subscription)
+
+    def _schedule(self, subscription: Subscription) -> None:
+        if subscription.lane is not None:
+            self._dispatcher.schedule(subscription.lane, subscription._mailbox, subscription.callback)
+        elif subscription.executor is not None:
+            # The host's executor acts as the subscription's lane: at most one drain
+            # is queued there per subscription, the updates wait in the bounded
+            # mailbox, so a host that stops running them meets the overflow policy
+            # instead of growing its own queue without bound.
+            subscription.executor.submit(self._drain, subscription)
 
     def _drain(self, subscription: Subscription) -> None:
         """Host thread: run the callback for one queued update, then requeue if more wait."""

@@ -150,6 +150,30 @@ class WebSocketTransport(Transport):
                 self._position = 0
             self._buffer += chunk
 
+    def frame_ready(self) -> bool:
+        """Whether a whole frame is already buffered, so ``recv`` will not block. Reader thread only."""
+        buffer = self._buffer
+        position = self._position
+        available = len(buffer) - position
+        if available < 2:
+            return False
+        second = buffer[position + 1]
+        length = second & 0x7F
+        header = 2
+        if length == 126:
+            header = 4
+            if available < header:
+                return False
+            length = int.from_bytes(buffer[position + 2 : position + 4], "big")
+        elif length == 127:
+            header = 10
+            if available < header:
+                return False
+            length = int.from_bytes(buffer[position + 2 : position + 10], "big")
+        if second & 0x80:
+            header += 4
+        return available >= header + length
+
     def take_buffered(self) -> str | bytes | None:
         """The next data frame already read from the socket, or ``None`` (never does I/O).
 
@@ -324,6 +348,10 @@ class _MemoryTransport(Transport):
         if isinstance(item, TransportClosed):
             raise item
         return item
+
+    def frame_ready(self) -> bool:
+        peer = self._peer
+        return peer is not None and bool(peer._inbox)
 
     def close(self) -> None:
         self._closed = True

@@ -100,6 +100,13 @@ class SequencedTransport(Transport):
             ready.append(_inflated(item) if isinstance(item, (bytes, bytearray)) else item)
         return ready.popleft()
 
+    def frame_ready(self) -> bool:
+        """Whether ``recv`` has a frame without blocking (lets the engine batch lane wake-ups)."""
+        if self._ready or self._deferred is not None:
+            return True
+        inner = getattr(self._inner, "frame_ready", None)
+        return bool(inner is not None and inner())
+
     def close(self) -> None:
         self._ready.clear()  # nothing more after a close: the next recv reports it
         self._inner.close()
