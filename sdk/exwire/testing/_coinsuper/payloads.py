@@ -1,0 +1,194 @@
+"""Seeded generated payloads of the Coinsuper topics, in the documented JSON (§3)."""
+
+from __future__ import annotations
+
+import collections
+import itertools
+import random
+import time
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from exwire.models import Credentials
+from exwire.testing._coinsuper.common import _FIAT
+
+if TYPE_CHECKING:
+    from exwire.testing._coinsuper.emulator import CoinsuperEmulator
+
+
+# -- generated payloads (§3) ---------------------------------------------------------------
+
+
+class _Number(str):
+    """Number text written into JSON as is (a bare number with all its digits, §3.5)."""
+
+
+def _json(value: Any) -> str:
+    """JSON text; :class:`_Number` values become bare JSON numbers, exactly as written."""
+    if isinstance(value, _Number):
+        return str(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{_json(str(k))}:{_json(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(_json(v) for v in value) + "]"
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def _fixed(units: int, decimals: int) -> str:
+    """``units`` × 10^-decimals as plain decimal text, exact at any length (no Decimal context)."""
+    sign, units = ("-" if units < 0 else ""), abs(units)
+    whole, fraction = divmod(units, 10**decimals)
+    return f"{sign}{whole}.{fraction:0{decimals}d}" if decimals else f"{sign}{whole}"
+
+
+class _Market:
+    """A seeded random walk of one pair, in integer price units of ``decimals`` places."""
+
+    def __init__(self, symbol: str, rng: random.Random) -> None:
+        base, quote = symbol.split("/")
+        self.symbol = symbol
+        self.rng = rng
+        self.decimals = 2 if quote in _FIAT else 8
+        self.mid = 667456 if self.decimals == 2 else 312345  # 6674.56 or 0.00312345
+        self.mid = self.mid + rng.randint(-1000, 1000)
+
+    def price(self, units: int) -> str:
+        return _fixed(units, self.decimals)
+
+    def step(self) -> None:
+        self.mid = max(1000, self.mid + self.rng.choice((-3, -1, 0, 1, 3)) * max(1, self.mid // 20000))
+
+    def quantity(self) -> int:  # 4 decimals
+        return self.rng.randint(10, 900_000)
+
+
+class _Feed:
+    """The next payload of one topic for one session."""
+
+    def __init__(self, kind: str, market: _Market | None, parameter: str | None,
+                 account: Credentials | None, emulator: CoinsuperEmulator) -> None:
+        self.kind = kind
+        self.market = market
+        self.parameter = parameter
+        self.account = account
+        self.emulator = emulator
+        self.rng = market.rng if market else random.Random(f"{emulator.seed}:{kind}")
+        self.trades: collections.deque[dict[str, Any]] = collections.deque(maxlen=emulator.trade_window)
+        self.candle: dict[str, Any] | None = None
+        self.orders: collections.deque[dict[str, Any]] = collections.deque()  # open orders
+        self.order_numbers = itertools.count(1616392747273428993 + self.rng.randint(0, 10**6))
+
+    def next(self) -> bytes:
+        if self.market is not None:
+            self.market.step()
+        return _json(getattr(self, "_" + self.kind)()).encode("utf-8")
+
+    def _depth(self) -> dict[str, Any]:
+        market, levels = self.market, self.emulator.depth_levels
+        assert market is not None
+        spacing = max(1, market.mid // 1000)  # buckets about 0.1 % apart (§3.1)
+        best_ask, best_bid = market.mid + 1, market.mid - 1
+
+        def side(start: int, direction: int) -> list[dict[str, Any]]:
+            total, buckets = 0, []
+            for i in range(levels):
+                total += market.quantity()
+                buckets.append({"price": market.price(start + direction * i * spacing),
+                                "quantity": _fixed(total, 4), "stepValue": None})
+            return buckets
+
+        return {"symbol": market.symbol, "asks": side(best_ask, 1), "bids": side(best_bid, -1),
+                "depthPercent": "0.01", "asksMinPrice": market.price(best_ask),
+                "bidsMaxPrice": market.price(best_bid)}
+
+    def _orderBook(self) -> dict[str, Any]:  # noqa: N802 - named after the topic
+        market, levels = self.market, self.emulator.book_levels
+        assert market is not None and self.parameter is not None
+        step = max(1, int(Decimal(self.parameter).scaleb(market.decimals)))
+        best_ask = (market.mid // step + 1) * step
+        best_bid = best_ask - step
+
+        def side(start: int, direction: int) -> list[dict[str, Any]]:
+            rows = []
+            for i in range(levels):
+                price, quantity = start + direction * i * step, market.quantity()
+                amount = Decimal(price).scaleb(-market.decimals) * Decimal(quantity).scaleb(-4)
+                rows.append({"amount": format(amount.quantize(Decimal("0.01")), "f"),
+                             "limitPrice": market.price(price), "quantity": _fixed(quantity, 4)})
+            return rows
+
+        return {"asks": side(best_ask, 1), "bids": side(best_bid, -1), "limitSize": levels,
+                "step": self.parameter, "symbol": market.symbol, "timestamp": _now_ms()}
+
+    def _kline(self) -> dict[str, Any]:
+        market = self.market
+        assert market is not None and self.parameter is not None
+        span = int(self.parameter)
+        start = _now_ms() // span * span
+        price = market.mid
+        if self.candle is None or self.candle["timestamp"] != start:
+            self.candle = {"timestamp": start, "first": price, "max": price, "min": price, "quantity": 0}
+        candle = self.candle
+        candle["max"], candle["min"] = max(candle["max"], price), min(candle["min"], price)
+        candle["quantity"] += self.rng.randint(1, 10**8)
+        return {"symbol": market.symbol, "first": market.price(candle["first"]), "last": market.price(price),
+                "max": market.price(candle["max"]), "min": market.price(candle["min"]),
+                "quantity": _fixed(candle["quantity"], 8), "timestamp": start}
+
+    def _tickers(self) -> list[dict[str, Any]]:
+        market = self.market
+        assert market is not None
+        now = _now_ms()
+        for _ in range(self.rng.choice((1, 1, 2, 3))):  # several trades may share a millisecond
+            self.trades.appendleft({"symbol": market.symbol, "price": market.price(market.mid),
+                                    "quantity": _fixed(market.quantity(), 4),
+                                    "action": self.rng.choice(("BUY", "SELL")), "timestamp": now})
+        return list(self.trades)  # newest first (§3.4)
+
+    def _asset(self) -> dict[str, Any]:
+        assert self.account is not None
+        now = _now_ms()
+        rows = []
+        for currency, scale in (("BTC", 1), ("USD", 4000)):
+            # 30 decimals with significant digits far beyond a float's 17 (§3.5).
+            total = self.rng.randint(10**29, 3 * 10**30) * scale
+            available = total * self.rng.randint(40, 100) // 100
+            rows.append({"available": _Number(_fixed(available, 30)), "currency": currency,
+                         "total": _Number(_fixed(total, 30)), "utcUpdate": now - 700})
+        return {"asset": rows, "email": self.account.email, "timestamp": now, "userNo": "1600000000000000000"}
+
+    def _order(self) -> dict[str, Any]:
+        now = _now_ms()
+        if self.orders:  # cancel the order created by the previous publish
+            order = {**self.orders.popleft(), "state": "CANCEL", "utcUpdate": now}
+            return order
+        quantity = Decimal(self.rng.randint(1, 9999)).scaleb(-4)
+        price = Decimal(self.rng.randint(600000, 700000)).scaleb(-2)
+        amount = (quantity * price).quantize(Decimal("0.01"))
+        order = {"symbol": "BTC/USD", "orderNo": str(next(self.order_numbers)), "quantity": format(quantity, "f"),
+                 "quantityRemaining": format(quantity, "f"), "priceLimit": format(price, "f"),
+                 "action": self.rng.choice(("BUY", "SELL")), "priceAverage": "0", "amount": format(amount, "f"),
+                 "amountRemaining": format(amount, "f"), "fee": "0", "state": "NEW",
+                 "utcCreate": now, "utcUpdate": now}
+        self.orders.append(order)
+        return order
+
+    def _trade(self) -> dict[str, Any]:
+        return {"action": self.rng.choice(("BUY", "SELL")), "dealNo": str(next(self.order_numbers) + 10**17),
+                "matchType": self.rng.choice(("MAKER", "TAKER")), "orderNo": str(next(self.order_numbers)),
+                "orderType": self.rng.choice(("MKT", "LMT")),
+                "price": _fixed(self.rng.randint(10**10, 10**12), 8),
+                "quantity": _fixed(self.rng.randint(10**4, 10**8), 8), "symbol": "ETC/BTC",
+                "utcDeal": str(_now_ms())}  # a string in the doc's sample (§3.7)
