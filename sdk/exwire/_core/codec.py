@@ -34,9 +34,11 @@ from typing import Any, Literal
 
 import cattrs
 
-from exwire.errors import ConfigurationError
+from exwire.errors import ConfigurationError, DecodeError
 
 __all__ = [
+    "MALFORMED",
+    "malformed",
     "loads",
     "loads_exact",
     "EPOCH",
@@ -50,6 +52,16 @@ __all__ = [
 ]
 
 #: The Unix epoch, an aware UTC ``datetime``.
+#: What reading a payload of the wrong shape raises (decimal's InvalidOperation is an
+#: ArithmeticError): converters catch these and raise :func:`malformed` instead.
+MALFORMED = (KeyError, IndexError, TypeError, ValueError, AttributeError, ArithmeticError)
+
+
+def malformed(exchange: str, kind: str, error: BaseException) -> DecodeError:
+    """The ``DecodeError`` for a ``kind`` payload of ``exchange`` that does not have its documented shape."""
+    return DecodeError(f"malformed {exchange} {kind} payload: {error!r}")
+
+
 def _stdlib_loads(data: str | bytes) -> Any:
     return _json.loads(data)
 

@@ -21,7 +21,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from exwire._core.codec import decimal_from_wire, epoch_ms_to_datetime, epoch_to_datetime
+from exwire._core.codec import MALFORMED, decimal_from_wire, epoch_ms_to_datetime, epoch_to_datetime, malformed
 from exwire.coinex.models import (
     Balance,
     Depth,
@@ -54,9 +54,7 @@ __all__ = [
     "SIDES",
 ]
 
-#: What a payload of the wrong shape raises while being read (decimal's
-#: InvalidOperation is an ArithmeticError).
-_MALFORMED = (KeyError, IndexError, TypeError, ValueError, AttributeError, ArithmeticError)
+_MALFORMED = MALFORMED
 
 #: Trade sides travel as words (§5.9), order sides as integers (§5.16).
 _TRADE_SIDES = {"buy": Side.BUY, "sell": Side.SELL}
@@ -64,7 +62,7 @@ SIDES = {1: Side.SELL, 2: Side.BUY}
 
 
 def _malformed(kind: str, error: BaseException) -> DecodeError:
-    return DecodeError(f"malformed coinex {kind} payload: {error!r}")
+    return malformed("coinex", kind, error)
 
 
 def _decimal(value: Any) -> Decimal:

@@ -24,7 +24,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from exwire._core.codec import decimal_from_wire, epoch_ms_to_datetime, loads_exact
+from exwire._core.codec import MALFORMED, decimal_from_wire, epoch_ms_to_datetime, loads_exact, malformed
 from exwire.coinsuper.models import (
     Balance,
     BalanceUpdate,
@@ -55,7 +55,7 @@ __all__ = [
     "user_trades_from_wire",
 ]
 
-_MALFORMED = (KeyError, IndexError, TypeError, ValueError, AttributeError, ArithmeticError)
+_MALFORMED = MALFORMED
 _SIDES = {"BUY": Side.BUY, "SELL": Side.SELL}
 
 T = TypeVar("T")
@@ -81,7 +81,7 @@ def loads(payload: str | bytes) -> Any:
 
 
 def _malformed(kind: str, error: BaseException) -> DecodeError:
-    return DecodeError(f"malformed coinsuper {kind} payload: {error!r}")
+    return malformed("coinsuper", kind, error)
 
 
 def _decode(kind: str, build: Callable[[], T]) -> T:

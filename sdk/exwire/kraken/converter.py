@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from exwire._core.codec import EPOCH, epoch_to_datetime
+from exwire._core.codec import EPOCH, MALFORMED, epoch_to_datetime, malformed
 from exwire.errors import DecodeError
 from exwire.kraken.models import (
     BookLevel,
@@ -69,9 +69,7 @@ __all__ = [
     "websocket_token_from_wire",
 ]
 
-#: What a payload of the wrong shape raises while being read (decimal's
-#: InvalidOperation is an ArithmeticError).
-_MALFORMED = (KeyError, IndexError, TypeError, ValueError, AttributeError, ArithmeticError)
+_MALFORMED = MALFORMED
 
 # §5.3: the trade side and order type travel as single letters.
 _TRADE_SIDES = {"b": Side.BUY, "s": Side.SELL}
@@ -82,7 +80,7 @@ _REPUBLISH_FLAG = "r"
 
 
 def _malformed(kind: str, error: BaseException) -> DecodeError:
-    return DecodeError(f"malformed kraken {kind} payload: {error!r}")
+    return malformed("kraken", kind, error)
 
 
 def ticker_from_wire(payload: dict[str, Any]) -> Ticker:

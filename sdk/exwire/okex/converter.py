@@ -21,7 +21,7 @@ from datetime import time
 from decimal import Decimal
 from typing import Any
 
-from exwire._core.codec import decimal_from_wire, epoch_ms_to_datetime
+from exwire._core.codec import MALFORMED, decimal_from_wire, epoch_ms_to_datetime, malformed
 from exwire.errors import DecodeError
 from exwire.models import Level
 from exwire.okex.models import (
@@ -53,13 +53,13 @@ __all__ = [
     "order_reference_to_wire",
 ]
 
-_MALFORMED = (KeyError, IndexError, TypeError, ValueError, AttributeError, ArithmeticError)
+_MALFORMED = MALFORMED
 
 _decimal = decimal_from_wire
 
 
 def _malformed(kind: str, error: BaseException) -> DecodeError:
-    return DecodeError(f"malformed okex {kind} payload: {error!r}")
+    return malformed("okex", kind, error)
 
 
 def _optional_decimal(value: Any) -> Decimal | None:
