@@ -27,12 +27,53 @@ from exwire._core.transport import Transport, WebSocketTransport
 from exwire.errors import ConfigurationError, ExchangeError, InvalidState, SlowConsumer
 from exwire.models import ConnectionEvent, ConnectionState, Credentials, DataEvent
 
-__all__ = ["BaseClient"]
+__all__ = ["BaseClient", "COMMON_OPTIONS_DOC", "documented_options"]
 
 
 def _check_callable(value: Any, name: str) -> None:
     if value is not None and not callable(value):
         raise ConfigurationError(f"{name} must be callable, got {type(value).__name__}")
+
+
+COMMON_OPTIONS_DOC = """\
+            * ``request_timeout``: seconds a blocking call waits when its ``timeout`` is
+              ``None`` (default 10); ``None``: no limit.
+            * ``dispatch_threads``: number of dispatcher lanes, the threads
+              ``exwire-{exchange}-dispatch-<n>`` that run callbacks (default 4).
+            * ``reconnect``: re-establish a lost connection with backoff, log on again
+              where the exchange needs it, and resubscribe (default ``True``).
+            * ``on_connection_event``: ``hook(ConnectionEvent)`` on every connection
+              state change, run on a dispatcher lane; ``None``: logged only.
+            * ``on_callback_error``: ``hook(exception, event)`` when a callback raises or
+              a subscription's queue overflows (``SlowConsumer``), run on a dispatcher
+              lane (or on the ``callback_executor`` thread for a callback it ran);
+              ``None``: logged only.
+            * ``callback_executor``: an object with ``submit(fn, *args)`` (e.g. a GUI's
+              executor) that runs subscription callbacks instead of the lanes, still
+              one at a time and in order per subscription; ``None``: the lanes.
+            * ``keep_raw``: put the original frame text in each event's ``raw``
+              (default ``False``: ``raw`` is ``None``).
+            * ``queue_size``: updates buffered per subscription (default 10 000).
+            * ``overflow``: what a full queue does: ``"block"`` (default: the reader
+              waits up to ``block_timeout``, then drops the update and reports
+              ``SlowConsumer``), ``"drop_oldest"`` or ``"latest"`` (keep only the newest).
+            * ``block_timeout``: seconds the reader waits for room under ``"block"``
+              (default 10); ``None``: wait without limit."""
+
+_COMMON_OPTIONS_MARKER = "            {common_options}"
+
+
+def documented_options(cls: type) -> type:
+    """Class decorator: put the common keywords' documentation in the client's docstring.
+
+    The keywords every client shares (``BaseClient.__init__``) are described once, in
+    :data:`COMMON_OPTIONS_DOC`; each client's docstring holds the line
+    ``{common_options}`` where they belong.
+    """
+    if cls.__doc__ and _COMMON_OPTIONS_MARKER in cls.__doc__:
+        text = COMMON_OPTIONS_DOC.replace("{exchange}", getattr(cls, "exchange", "<exchange>"))
+        cls.__doc__ = cls.__doc__.replace(_COMMON_OPTIONS_MARKER, text)
+    return cls
 
 
 class BaseClient:
@@ -331,6 +372,9 @@ class BaseClient:
             # The exchange refused something it accepted before (a delisted symbol, a
             # revoked permission). Find which key, one at a time, and end only those
             # subscriptions; dropping the connection would retry the refusal forever.
+            if len(keys) == 1:
+                self._subscription_ended(next(iter(keys)), exc)  # the refusal names it
+                return
             self.log.warning("resubscribing on %s was refused (%s): retrying key by key", connection.name, exc)
             for key in keys:
                 try:

@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from exwire._core.backoff import Deadline
-from exwire._core.client import BaseClient
+from exwire._core.client import BaseClient, documented_options
 from exwire._core.connection import Connection
 from exwire._core.subscription import Subscription
 from exwire._core.codec import epoch_ms_to_datetime
@@ -89,6 +89,7 @@ class _Session:
         self.logged_on = False
 
 
+@documented_options
 class BinanceClient(MarketDataMethods, TradingMethods, OrderListMethods, AccountMethods, FuturesMethods,
                     FuturesAccountMethods, BaseClient):
     """Client of the Binance WebSocket API: spot (``ws-api/v3``), USDⓈ-M futures (``ws-fapi/v1``)
@@ -151,29 +152,7 @@ class BinanceClient(MarketDataMethods, TradingMethods, OrderListMethods, Account
             * ``credentials``: an :class:`exwire.Credentials` (``key`` with ``secret`` for
               HMAC, or ``private_key`` PEM for Ed25519/RSA); ``None`` (default): public
               methods only.
-            * ``request_timeout``: seconds a blocking call waits when its ``timeout`` is
-              ``None`` (default 10); ``None``: no limit.
-            * ``dispatch_threads``: number of dispatcher lanes, the threads
-              ``exwire-binance-dispatch-<n>`` that run callbacks (default 4).
-            * ``reconnect``: re-establish a lost connection with backoff, log it on again
-              and resubscribe (default ``True``).
-            * ``on_connection_event``: ``hook(ConnectionEvent)`` on every connection
-              state change, run on a dispatcher lane; ``None``: logged only.
-            * ``on_callback_error``: ``hook(exception, event)`` when a callback raises or
-              a subscription's queue overflows (``SlowConsumer``), run on a dispatcher
-              lane (or on the ``callback_executor`` thread for a callback it ran);
-              ``None``: logged only.
-            * ``callback_executor``: an object with ``submit(fn, *args)`` (e.g. a GUI's
-              executor) that runs subscription callbacks instead of the lanes, still
-              one at a time and in order per subscription; ``None``: the lanes.
-            * ``keep_raw``: put the original frame text in each event's ``raw``
-              (default ``False``: ``raw`` is ``None``).
-            * ``queue_size``: updates buffered per subscription (default 10 000).
-            * ``overflow``: what a full queue does: ``"block"`` (default: the reader
-              waits up to ``block_timeout``, then drops the update and reports
-              ``SlowConsumer``), ``"drop_oldest"`` or ``"latest"`` (keep only the newest).
-            * ``block_timeout``: seconds the reader waits for room under ``"block"``
-              (default 10); ``None``: wait without limit.
+            {common_options}
 
     Raises:
         ConfigurationError: bad keyword values, or credentials without a usable secret

@@ -33,7 +33,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from exwire._core.backoff import Deadline
-from exwire._core.client import BaseClient
+from exwire._core.client import BaseClient, documented_options
 from exwire._core.codec import datetime_to_epoch_seconds, epoch_to_datetime
 from exwire._core.connection import Connection
 from exwire._core.latest import TICKER
@@ -73,6 +73,7 @@ def _apply_book(book, depth: Depth) -> int | None:
     return coinex_book.apply(book, depth)
 
 
+@documented_options
 class CoinexClient(BaseClient):
     """Client of CoinEx's WebSocket API v1 (legacy spot): market data and account streams
     (``reference/protocols/coinex.md``: envelope §2, keep-alive §3, ``server.sign`` §4, the
@@ -104,29 +105,7 @@ class CoinexClient(BaseClient):
             * ``credentials``: an :class:`exwire.Credentials` with ``key`` = access id
               and ``secret``, needed for the account calls; ``None`` (default): public
               data only.
-            * ``request_timeout``: seconds a blocking call waits when its ``timeout`` is
-              ``None`` (default 10); ``None``: no limit.
-            * ``dispatch_threads``: number of dispatcher lanes, the threads
-              ``exwire-coinex-dispatch-<n>`` that run callbacks (default 4).
-            * ``reconnect``: re-establish a lost connection with backoff, sign in again
-              and resubscribe (default ``True``).
-            * ``on_connection_event``: ``hook(ConnectionEvent)`` on every connection
-              state change, run on a dispatcher lane; ``None``: logged only.
-            * ``on_callback_error``: ``hook(exception, event)`` when a callback raises or
-              a subscription's queue overflows (``SlowConsumer``), run on a dispatcher
-              lane (or on the ``callback_executor`` thread for a callback it ran);
-              ``None``: logged only.
-            * ``callback_executor``: an object with ``submit(fn, *args)`` (e.g. a GUI's
-              executor) that runs subscription callbacks instead of the lanes, still
-              one at a time and in order per subscription; ``None``: the lanes.
-            * ``keep_raw``: put the original frame text in each event's ``raw``
-              (default ``False``: ``raw`` is ``None``).
-            * ``queue_size``: updates buffered per subscription (default 10 000).
-            * ``overflow``: what a full queue does: ``"block"`` (default: the reader
-              waits up to ``block_timeout``, then drops the update and reports
-              ``SlowConsumer``), ``"drop_oldest"`` or ``"latest"`` (keep only the newest).
-            * ``block_timeout``: seconds the reader waits for room under ``"block"``
-              (default 10); ``None``: wait without limit.
+            {common_options}
 
     Raises:
         ConfigurationError: a bad keyword value (checked here, before any I/O).

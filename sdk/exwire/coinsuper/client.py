@@ -9,7 +9,7 @@ from collections.abc import Callable, Hashable
 from typing import Any, Literal
 
 from exwire._core.backoff import Deadline
-from exwire._core.client import BaseClient
+from exwire._core.client import BaseClient, documented_options
 from exwire._core.connection import Connection
 from exwire._core.subscription import Subscription
 from exwire.coinsuper import signing
@@ -17,7 +17,7 @@ from exwire.coinsuper.models import KlineInterval, OrderBookStep
 from exwire.coinsuper.protocol import ENVIRONMENT, CoinsuperProtocol, Topics, topic_symbol
 from exwire.coinsuper.signing import Login
 from exwire.coinsuper.transport import MqttTransport, parse_endpoint
-from exwire.errors import ConfigurationError, ConnectionClosed, InvalidRequest, InvalidState
+from exwire.errors import ConfigurationError, ConnectionClosed, InvalidState
 from exwire.models import DataEvent, to_decimal
 
 __all__ = ["CoinsuperClient", "DEFAULT_URL", "TCP_URL"]
@@ -31,6 +31,7 @@ _PRIVATE = "private"
 Callback = Callable[[DataEvent], None]
 
 
+@documented_options
 class CoinsuperClient(BaseClient):
     """Client of Coinsuper's MQTT 3.1.1 publish/subscribe API (``reference/protocols/coinsuper.md``;
     document versions v1.0.0β–R1.0.2, market topics ``…/api/ws/v1/market/…``: sessions §2,
@@ -76,29 +77,7 @@ class CoinsuperClient(BaseClient):
             * ``credentials``: an :class:`exwire.Credentials` with ``key`` and ``email``
               (market data) and ``secret`` (private data); ``None`` (default): no
               subscription can be made (Coinsuper needs credentials even for market data).
-            * ``request_timeout``: seconds a blocking call waits when its ``timeout`` is
-              ``None`` (default 10); ``None``: no limit.
-            * ``dispatch_threads``: number of dispatcher lanes, the threads
-              ``exwire-coinsuper-dispatch-<n>`` that run callbacks (default 4).
-            * ``reconnect``: re-establish a lost connection with backoff, log on again
-              and resubscribe (default ``True``).
-            * ``on_connection_event``: ``hook(ConnectionEvent)`` on every connection
-              state change, run on a dispatcher lane; ``None``: logged only.
-            * ``on_callback_error``: ``hook(exception, event)`` when a callback raises, a
-              subscription's queue overflows (``SlowConsumer``) or the broker ends a topic,
-              run on a dispatcher lane (or on the ``callback_executor`` thread for a
-              callback it ran); ``None``: logged only.
-            * ``callback_executor``: an object with ``submit(fn, *args)`` (e.g. a GUI's
-              executor) that runs subscription callbacks instead of the lanes, still
-              one at a time and in order per subscription; ``None``: the lanes.
-            * ``keep_raw``: put the PUBLISH payload's JSON text in each event's ``raw``
-              (default ``False``: ``raw`` is ``None``).
-            * ``queue_size``: updates buffered per subscription (default 10 000).
-            * ``overflow``: what a full queue does: ``"block"`` (default: the reader
-              waits up to ``block_timeout``, then drops the update and reports
-              ``SlowConsumer``), ``"drop_oldest"`` or ``"latest"`` (keep only the newest).
-            * ``block_timeout``: seconds the reader waits for room under ``"block"``
-              (default 10); ``None``: wait without limit.
+            {common_options}
 
     Raises:
         ConfigurationError: a malformed ``url``, ``environment``, ``keepalive_interval`` or
@@ -465,34 +444,18 @@ class CoinsuperClient(BaseClient):
     def _on_open(self, connection: Connection) -> None:
         """Runs after every (re)connect: resubscribe the connection's active topics.
 
-        All topics go in one SUBSCRIBE. When the broker now refuses some of them (SUBACK
-        0x80, e.g. the asset topic's approval was withdrawn), each topic is retried alone
-        and only the refused ones end (their subscriptions stop, ``on_callback_error``
-        hears why) instead of failing the whole session and reconnecting for ever. Other
-        failures propagate: the connection drops and backs off again.
+        The engine resubscribes every topic in one SUBSCRIBE and, when the broker now
+        refuses some of them (SUBACK 0x80, e.g. the asset topic's approval was
+        withdrawn), ends only those. A per-topic connection left with nothing to
+        stream is then released (we are on its resync thread).
         """
-        keys = list(dict.fromkeys(
-            key for subscription in self._registry.active()
-            if subscription.connection_name == connection.name for key in subscription.keys
-        ))
-        if not keys:
-            return
-        deadline = Deadline(self.request_timeout)
-        try:
-            self._wire_subscribe(connection, keys, deadline.remaining())
-            return
-        except InvalidRequest as exc:
-            if len(keys) == 1:
-                self._subscription_ended(keys[0], exc)
-            else:
-                self.log.warning("resubscribing on %s: %s; retrying topic by topic", connection.name, exc)
-                for key in keys:
-                    try:
-                        self._wire_subscribe(connection, [key], deadline.remaining())
-                    except InvalidRequest as refused:
-                        self._subscription_ended(key, refused)
-        if not any(s.connection_name == connection.name for s in self._registry.active()):
-            self._release(connection)  # nothing left to stream here (we are on its resync thread)
+        def streaming() -> bool:
+            return any(s.connection_name == connection.name for s in self._registry.active())
+
+        had_topics = streaming()  # False on a first connect: the subscription registers after it
+        super()._on_open(connection)
+        if had_topics and not streaming():
+            self._release(connection)
 
     def _wire_subscribe(self, connection: Connection, keys: list[Hashable], timeout: float | None) -> None:
         protocol: CoinsuperProtocol = connection.protocol  # type: ignore[assignment]

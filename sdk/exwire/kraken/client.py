@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from exwire._core.backoff import Deadline
-from exwire._core.client import BaseClient
+from exwire._core.client import BaseClient, documented_options
 from exwire._core.connection import Connection
 from exwire._core.subscription import Subscription
 from exwire._core.watcher import OrderBookWatcher
@@ -30,6 +30,7 @@ BOOK_DEPTHS = (10, 25, 100, 500, 1000)
 Callback = Callable[[DataEvent], None]
 
 
+@documented_options
 class KrakenClient(PrivateMethods, BaseClient):
     """Client of Kraken's Spot WebSocket API v1 (``reference/protocols/kraken.md``: public
     channels §4–§5 on ``url``, token §6, private channels §7 and trading §8 on ``private_url``).
@@ -64,29 +65,7 @@ class KrakenClient(PrivateMethods, BaseClient):
             * ``credentials``: an :class:`exwire.Credentials` with the API key and its
               base64 secret, needed for private calls unless each passes
               ``websocket_token=``; ``None`` (default): public data only.
-            * ``request_timeout``: seconds a blocking call waits when its ``timeout`` is
-              ``None`` (default 10); ``None``: no limit.
-            * ``dispatch_threads``: number of dispatcher lanes, the threads
-              ``exwire-kraken-dispatch-<n>`` that run callbacks (default 4).
-            * ``reconnect``: re-establish a lost connection with backoff, then
-              resubscribe (default ``True``).
-            * ``on_connection_event``: ``hook(ConnectionEvent)`` on every connection
-              state change, run on a dispatcher lane; ``None``: logged only.
-            * ``on_callback_error``: ``hook(exception, event)`` when a callback raises or
-              a subscription's queue overflows (``SlowConsumer``), run on a dispatcher
-              lane (or on the ``callback_executor`` thread for a callback it ran);
-              ``None``: logged only.
-            * ``callback_executor``: an object with ``submit(fn, *args)`` (e.g. a GUI's
-              executor) that runs subscription callbacks instead of the lanes, still
-              one at a time and in order per subscription; ``None``: the lanes.
-            * ``keep_raw``: put the original frame text in each event's ``raw``
-              (default ``False``: ``raw`` is ``None``).
-            * ``queue_size``: updates buffered per subscription (default 10 000).
-            * ``overflow``: what a full queue does: ``"block"`` (default: the reader
-              waits up to ``block_timeout``, then drops the update and reports
-              ``SlowConsumer``), ``"drop_oldest"`` or ``"latest"`` (keep only the newest).
-            * ``block_timeout``: seconds the reader waits for room under ``"block"``
-              (default 10); ``None``: wait without limit.
+            {common_options}
 
     Raises:
         ConfigurationError: a bad keyword value (checked here, before any I/O).

@@ -7,7 +7,7 @@ from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
 from exwire._core.backoff import Deadline
-from exwire._core.client import BaseClient
+from exwire._core.client import BaseClient, documented_options
 from exwire._core.connection import Connection
 from exwire._core.subscription import Subscription
 from exwire._core.watcher import OrderBookWatcher
@@ -69,6 +69,7 @@ def normalize_symbols(symbols: str | Iterable[str]) -> list[str]:
     return list(dict.fromkeys(normalize_symbol(symbol) for symbol in items))
 
 
+@documented_options
 class OkexClient(BaseClient):
     """Client of the OKEx spot WebSocket API v1 — the exchange is now OKX, and this
     API (``/ws/v1``) was retired on 2019-07-15.
@@ -121,29 +122,7 @@ class OkexClient(BaseClient):
             * ``credentials``: an :class:`exwire.Credentials` with the API key and secret,
               needed for log-on, trading and the private pushes; ``None`` (default):
               public data only.
-            * ``request_timeout``: seconds a blocking call waits when its ``timeout`` is
-              ``None`` (default 10); ``None``: no limit.
-            * ``dispatch_threads``: number of dispatcher lanes, the threads
-              ``exwire-okex-dispatch-<n>`` that run callbacks (default 4).
-            * ``reconnect``: re-establish a lost connection with backoff, log on again
-              and resubscribe (default ``True``).
-            * ``on_connection_event``: ``hook(ConnectionEvent)`` on every connection
-              state change, run on a dispatcher lane; ``None``: logged only.
-            * ``on_callback_error``: ``hook(exception, event)`` when a callback raises or
-              a subscription's queue overflows (``SlowConsumer``), run on a dispatcher
-              lane (or on the ``callback_executor`` thread for a callback it ran);
-              ``None``: logged only.
-            * ``callback_executor``: an object with ``submit(fn, *args)`` (e.g. a GUI's
-              executor) that runs subscription callbacks instead of the lanes, still
-              one at a time and in order per subscription; ``None``: the lanes.
-            * ``keep_raw``: put the original (inflated) frame text in each event's
-              ``raw`` (default ``False``: ``raw`` is ``None``).
-            * ``queue_size``: updates buffered per subscription (default 10 000).
-            * ``overflow``: what a full queue does: ``"block"`` (default: the reader
-              waits up to ``block_timeout``, then drops the update and reports
-              ``SlowConsumer``), ``"drop_oldest"`` or ``"latest"`` (keep only the newest).
-            * ``block_timeout``: seconds the reader waits for room under ``"block"``
-              (default 10); ``None``: wait without limit.
+            {common_options}
 
     Raises:
         ConfigurationError: a non-positive interval or timeout, an empty ``url``, or
