@@ -9,6 +9,7 @@ resubscribe after a reconnect, hooks, ``close`` — lives here once.
 from __future__ import annotations
 
 import logging
+import ssl
 import threading
 import time
 import weakref
@@ -20,6 +21,7 @@ from exwire._core.backoff import Deadline, backoff
 from exwire._core.connection import Connection
 from exwire._core.dispatch import Dispatcher, Mailbox, Overflow
 from exwire._core.latest import LatestValues
+from exwire._core.netopts import DEFAULT_MAX_MESSAGE_SIZE, NetworkOptions
 from exwire._core.protocol import Protocol, Update
 from exwire._core.subscription import Subscription, SubscriptionRegistry
 from exwire._core.watcher import OrderBookWatcher
@@ -101,6 +103,9 @@ class BaseClient:
         block_timeout: float | None = 10.0,
         transport_factory: Callable[[], Transport] | None = None,
         backoff_factory: Callable[[], Any] = backoff,
+        ssl_context: ssl.SSLContext | None = None,
+        proxy: str | None = None,
+        max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
     ) -> None:
         if credentials is not None and not isinstance(credentials, Credentials):
             raise ConfigurationError("credentials must be an exwire.Credentials")
@@ -127,7 +132,16 @@ class BaseClient:
         self._keep_raw = keep_raw
         self._queue_size = queue_size
         self._block_timeout = block_timeout
-        self._transport_factory = transport_factory or WebSocketTransport
+        if ssl_context is not None and not isinstance(ssl_context, ssl.SSLContext):
+            raise ConfigurationError("ssl_context must be an ssl.SSLContext")
+        if proxy is not None and not isinstance(proxy, str):
+            raise ConfigurationError("proxy must be a string like 'http://host:port'")
+        if isinstance(max_message_size, bool) or not isinstance(max_message_size, int) or max_message_size < 1:
+            raise ConfigurationError("max_message_size must be a positive integer of bytes")
+        #: The TLS, proxy and size options every connection of this client honours.
+        self.network = NetworkOptions(ssl_context=ssl_context, proxy=proxy, max_message_size=max_message_size)
+        network = self.network
+        self._transport_factory = transport_factory or (lambda: WebSocketTransport(network=network))
         self._backoff_factory = backoff_factory
         self.log = logging.getLogger(f"exwire.{self.exchange}")
         self._dispatcher = Dispatcher(self.exchange, dispatch_threads, self._callback_failed)

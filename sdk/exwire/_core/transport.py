@@ -13,6 +13,8 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 
+from exwire._core.netopts import NetworkOptions, websocket_options
+
 __all__ = [
     "Transport",
     "TransportClosed",
@@ -35,7 +37,36 @@ class TransportClosed(Exception):
 class Transport:
     """One message-oriented connection. Implementations are thread-safe for one
     reader (``recv``) and any number of writers (``send``) and closers (``close``).
+
+    The engine calls only the methods declared here; the optional ones have
+    defaults, so a minimal transport implements ``open``/``send``/``recv``/``close``.
     """
+
+    #: ``time.monotonic()`` of the last bytes read, whatever they carried (control
+    #: frames, MQTT PINGRESP); 0.0 when the transport does not track it.
+    last_activity: float = 0.0
+
+    def frame_ready(self) -> bool:
+        """Whether a whole frame is already buffered, so ``recv`` will not block.
+
+        The reader defers lane wake-ups while this is true. Reader thread only.
+        """
+        return False
+
+    def take_buffered(self) -> str | bytes | None:
+        """The next data frame already read (never does I/O), or ``None``. Reader thread only."""
+        return None
+
+    def ping(self) -> bool:
+        """Send a transport-level keep-alive (a WebSocket ping frame, an MQTT PINGREQ).
+
+        Its answer shows up as ``last_activity``. Returns ``False`` when the transport
+        has no such frame (the connection then relies on the protocol's pings).
+
+        Raises:
+            TransportClosed: the transport is closed.
+        """
+        return False
 
     def open(self, url: str, timeout: float | None) -> None:
         """Connect; raises ``OSError`` or ``TransportClosed`` on failure."""
@@ -83,8 +114,9 @@ class WebSocketTransport(Transport):
     rejects, logs and skips it, as any malformed frame.
     """
 
-    def __init__(self, headers: Mapping[str, str] | None = None) -> None:
+    def __init__(self, headers: Mapping[str, str] | None = None, *, network: NetworkOptions | None = None) -> None:
         self._headers = dict(headers or {})
+        self._network = network or NetworkOptions()
         self._ws = None
         self._sock = None
         self._closed = threading.Event()
@@ -105,6 +137,7 @@ class WebSocketTransport(Transport):
             skip_utf8_validation=True,
             enable_multithread=True,
             header=[f"{k}: {v}" for k, v in self._headers.items()],
+            **websocket_options(self._network, url),
         )
         self._sock = self._ws.sock
         self._timeout = timeout
