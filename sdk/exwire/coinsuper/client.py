@@ -69,9 +69,14 @@ class CoinsuperClient(BaseClient):
         client_id_topic: which topic string a public client id hashes: ``"full"``
             (``$env`` + sub-topic, as the doc defines it and the Java and C# demos do) or
             ``"sub"`` (the sub-topic alone, as the Python demo does) (§2.1).
-        ssl_context: TLS settings for ``wss://``/``mqtts://``; ``None`` for the system defaults.
+        ssl_context: TLS settings for ``wss://``/``mqtts://`` (the client's
+            ``network.ssl_context``, as on every client); ``None`` for the system defaults.
         tls_insecure: skip the certificate host-name check (the Python demo does; default
-            ``False``).
+            ``False``). With an ``ssl_context``, set its ``check_hostname = False``
+            instead: a context whose ``check_hostname`` is on is refused with
+            ``tls_insecure=True`` (it would be changed for everything that shares it).
+        proxy: ``"http://[user:password@]host[:port]"``: every MQTT connection tunnels
+            through this HTTP CONNECT proxy (PySocks under paho-mqtt); ``None``: direct.
         **options: the common client keywords:
 
             * ``credentials``: an :class:`exwire.Credentials` with ``key`` and ``email``
@@ -80,8 +85,9 @@ class CoinsuperClient(BaseClient):
             {common_options}
 
     Raises:
-        ConfigurationError: a malformed ``url``, ``environment``, ``keepalive_interval`` or
-            ``client_id_topic``, or another bad keyword value (checked here, before any I/O).
+        ConfigurationError: a malformed ``url``, ``environment``, ``keepalive_interval``,
+            ``client_id_topic`` or ``proxy``, ``tls_insecure=True`` with an ``ssl_context``
+            that checks host names, or another bad keyword value (checked here, before any I/O).
     """
 
     exchange = "coinsuper"
@@ -108,12 +114,17 @@ class CoinsuperClient(BaseClient):
             raise ConfigurationError(f"client_id_topic must be 'full' or 'sub', got {client_id_topic!r}")
         if not isinstance(environment, str) or not environment or "/" in environment:
             raise ConfigurationError(f"environment must be a topic prefix without '/', got {environment!r}")
-        super().__init__(**options)
+        if tls_insecure and isinstance(ssl_context, ssl.SSLContext) and ssl_context.check_hostname:
+            # paho's tls_insecure_set would switch check_hostname off on the caller's
+            # context, for every connection (of any client) that shares it.
+            raise ConfigurationError(
+                "tls_insecure=True with an ssl_context: set ssl_context.check_hostname = False instead"
+            )
+        super().__init__(ssl_context=ssl_context, **options)
         self.url = url
         self.environment = environment
         self.keepalive_interval = keepalive_interval
         self._client_id_topic = client_id_topic
-        self._ssl_context = ssl_context
         self._tls_insecure = tls_insecure
         self._custom_transport = custom_transport
         self._topics = Topics(environment)
@@ -403,10 +414,8 @@ class CoinsuperClient(BaseClient):
     def _transport_factory_for(self, login: Callable[[], Login]) -> Callable[[], Any]:
         if self._custom_transport is not None:
             return self._custom_transport
-        keepalive, ssl_context, tls_insecure = self.keepalive_interval, self._ssl_context, self._tls_insecure
-        return lambda: MqttTransport(
-            login, keepalive_interval=keepalive, ssl_context=ssl_context, tls_insecure=tls_insecure
-        )
+        keepalive, network, tls_insecure = self.keepalive_interval, self.network, self._tls_insecure
+        return lambda: MqttTransport(login, keepalive_interval=keepalive, network=network, tls_insecure=tls_insecure)
 
     def _release(self, connection: Connection) -> bool:
         """Close ``connection`` if no active subscription uses it; return whether it is gone."""

@@ -32,6 +32,12 @@ its state machine is untouched; ``recv`` then runs ``loop_read`` for every packe
 already buffered instead of one ``select`` per packet. Should paho lay its sockets out
 differently, the session simply reads unbuffered as before.
 
+Network options. The client's :class:`~exwire._core.netopts.NetworkOptions` apply as
+on every exwire connection: its ``ssl_context`` wraps ``wss://``/``mqtts://`` (paho's
+``tls_set_context``), and its ``proxy`` is an HTTP CONNECT tunnel that paho opens
+through PySocks (paho's ``proxy_set``, the ``paho-mqtt[proxy]`` route) before TLS,
+the WebSocket handshake and CONNECT.
+
 Liveness is MQTT's keep-alive (§2.4): paho sends PINGREQ when the session has been
 quiet for ``keepalive_interval`` seconds and drops the connection when no byte
 arrived for another ``keepalive_interval`` seconds after it (a stalled broker is
@@ -51,6 +57,7 @@ from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from exwire._core.backoff import Deadline
+from exwire._core.netopts import NetworkOptions
 from exwire._core.transport import Transport, TransportClosed
 from exwire.coinsuper.protocol import MqttFrame, decode_command, map_error
 from exwire.coinsuper.signing import Login
@@ -146,6 +153,32 @@ def _read_ahead(client: Any) -> _ReadAhead | None:
     return None
 
 
+def _paho_proxy(host: str, port: int, username: str | None, password: str | None) -> dict[str, Any]:
+    """paho's ``proxy_set`` arguments for an HTTP CONNECT proxy (PySocks' ``HTTP`` type).
+
+    ``proxy_rdns``: the proxy resolves the broker's name (``CONNECT host:port``), as
+    websocket-client's tunnel does. PySocks sends Basic authentication only when both a
+    user name and a password are given.
+
+    Raises:
+        ConfigurationError: PySocks is not installed.
+    """
+    try:
+        import socks  # type: ignore[import-untyped]  # PySocks, paho's proxy dependency
+    except ImportError:
+        raise ConfigurationError(
+            "a Coinsuper connection through proxy= needs PySocks: pip install 'PySocks>=1.7.1'"
+        ) from None
+    return {
+        "proxy_type": socks.HTTP,
+        "proxy_addr": host,
+        "proxy_port": port,
+        "proxy_rdns": True,
+        "proxy_username": username,
+        "proxy_password": password,
+    }
+
+
 class Endpoint(NamedTuple):
     """Where and how to connect, read from a URL."""
 
@@ -204,8 +237,14 @@ class MqttTransport(Transport):
         login: called at each ``open`` for the CONNECT fields (the private password
             signs the current time, so it is made afresh per connect).
         keepalive_interval: the MQTT keep-alive in whole seconds (0 disables it).
-        ssl_context: TLS settings for ``wss://``/``mqtts://``; ``None`` uses the system defaults.
+        network: the TLS context (for ``wss://``/``mqtts://``; ``None`` in it: a fresh
+            ``ssl.create_default_context()`` per connection) and the HTTP CONNECT proxy
+            (``None`` in it: direct, or paho's ``mqtt_proxy`` environment variable);
+            ``None``: the defaults of both.
         tls_insecure: skip the certificate host-name check (the Python demo does, §1).
+            With a given ``ssl_context`` this sets its ``check_hostname`` to ``False``
+            (paho's ``tls_insecure_set``); ``CoinsuperClient`` only allows that on a
+            context whose ``check_hostname`` is already ``False``.
     """
 
     def __init__(
@@ -213,12 +252,12 @@ class MqttTransport(Transport):
         login: Callable[[], Login],
         *,
         keepalive_interval: int = 60,
-        ssl_context: ssl.SSLContext | None = None,
+        network: NetworkOptions | None = None,
         tls_insecure: bool = False,
     ) -> None:
         self._login = login
         self._keepalive_interval = keepalive_interval
-        self._ssl_context = ssl_context
+        self._network = network or NetworkOptions()
         self._tls_insecure = tls_insecure
         # Guards every paho call and the fields below (paho driven by hand is not thread-safe).
         self._lock = threading.Lock()
@@ -239,8 +278,9 @@ class MqttTransport(Transport):
         """Connect, send CONNECT and wait for the CONNACK.
 
         Raises:
-            ConfigurationError: a malformed URL.
-            OSError: the socket, TLS or WebSocket handshake failed.
+            ConfigurationError: a malformed URL, or a proxy without PySocks installed.
+            OSError: the socket, the proxy's tunnel (``socks.ProxyError``), TLS or the
+                WebSocket handshake failed.
             TransportClosed: the broker closed the connection or sent no CONNACK in time.
             ExchangeError: the CONNACK refused the session (``AuthenticationError`` for a
                 rejected client id, bad user name or password, or not authorised).
@@ -262,9 +302,12 @@ class MqttTransport(Transport):
         if endpoint.websocket:
             client.ws_set_options(path=endpoint.path)
         if endpoint.tls:
-            client.tls_set_context(self._ssl_context or ssl.create_default_context())
+            client.tls_set_context(self._network.ssl_context or ssl.create_default_context())
             if self._tls_insecure:
                 client.tls_insecure_set(True)
+        proxy = self._network.proxy_address
+        if proxy is not None:
+            client.proxy_set(**_paho_proxy(proxy.host, proxy.port, proxy.username, proxy.password))
         client.connect_timeout = timeout or _DEFAULT_CONNECT_TIMEOUT
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect

@@ -58,6 +58,7 @@ class PrivateMethods:
 
     # provided by BaseClient / KrakenClient
     credentials: Any
+    network: Any  # NetworkOptions
     request_timeout: float | None
     log: Any
     _registry: Any
@@ -72,7 +73,7 @@ class PrivateMethods:
         self._private = self._add_connection(
             "private", private_url, KrakenProtocol(), ping_interval=ping_interval, stale_timeout=stale_timeout
         )
-        self._token_fetcher = TokenFetcher(rest_url, self.credentials)
+        self._token_fetcher = TokenFetcher(rest_url, self.credentials, self.network)
         self._token: WebSocketToken | None = None
         # Held while fetching, so concurrent callers wait for one fetch instead of each
         # spending a nonce and a REST call (the fetch itself never waits for a lock of ours).

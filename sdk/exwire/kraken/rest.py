@@ -9,6 +9,11 @@ Secrets stay out of every message: the secret only feeds the HMAC, the token is
 returned inside a :class:`~exwire.kraken.models.WebSocketToken` whose ``repr``
 hides it, and no exception carries a response body that could hold it.
 
+The session honours the client's :class:`~exwire._core.netopts.NetworkOptions`: its
+``proxy`` (an HTTP CONNECT tunnel for ``https://``, given on every request so that
+environment proxies cannot override it) and its ``ssl_context`` (mounted for
+``https://`` through :class:`_ContextAdapter`).
+
 Thread-safe: calls with one API key are serialised by its nonce source (so
 nonces reach Kraken in order).
 """
@@ -16,9 +21,14 @@ nonces reach Kraken in order).
 from __future__ import annotations
 
 import logging
+import ssl
 from datetime import UTC, datetime
+from typing import Any
 
 import requests
+from requests.adapters import HTTPAdapter
+
+from exwire._core.netopts import NetworkOptions
 
 from exwire.errors import (
     ConfigurationError,
@@ -41,6 +51,37 @@ TOKEN_PATH = "/0/private/GetWebSocketsToken"
 log = logging.getLogger("exwire.kraken")
 
 
+class _ContextAdapter(HTTPAdapter):
+    """An ``HTTPAdapter`` whose TLS connections, direct or tunnelled through a proxy,
+    use one ``ssl.SSLContext`` as it is.
+
+    requests has no ``SSLContext`` parameter; urllib3 has ``ssl_context=``, passed here
+    to the pool manager and to every proxy manager. requests would also point the
+    connections at its certifi bundle (urllib3 then loads it into the context, adding
+    trust the caller did not give) and force ``CERT_REQUIRED`` on the context;
+    :meth:`cert_verify` leaves both to the context instead.
+    """
+
+    def __init__(self, ssl_context: ssl.SSLContext) -> None:
+        self._ssl_context = ssl_context
+        super().__init__()  # calls init_poolmanager, which needs the context
+
+    def init_poolmanager(self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any) -> None:
+        pool_kwargs["ssl_context"] = self._ssl_context
+        super().init_poolmanager(connections, maxsize, block=block, **pool_kwargs)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        proxy_kwargs["ssl_context"] = self._ssl_context
+        return super().proxy_manager_for(proxy, **proxy_kwargs)
+
+    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
+        super().cert_verify(conn, url, verify, cert)  # type: ignore[no-untyped-call]
+        if url.lower().startswith("https"):
+            conn.cert_reqs = self._ssl_context.verify_mode  # urllib3 sets it on the context
+            conn.ca_certs = None
+            conn.ca_cert_dir = None
+
+
 class TokenFetcher:
     """Fetches WebSocket tokens over REST for one set of credentials.
 
@@ -48,12 +89,20 @@ class TokenFetcher:
         rest_url: the REST base, e.g. ``https://api.kraken.com``.
         credentials: the API key and its base64 secret; ``None`` makes every fetch
             raise ``ConfigurationError``.
+        network: the client's TLS context and proxy (see the module docstring);
+            ``None``: requests' defaults (certifi, environment proxies).
     """
 
-    def __init__(self, rest_url: str, credentials: Credentials | None) -> None:
+    def __init__(self, rest_url: str, credentials: Credentials | None,
+                 network: NetworkOptions | None = None) -> None:
         self.rest_url = rest_url.rstrip("/")
         self._credentials = credentials
         self._session = requests.Session()  # no I/O until the first request
+        network = network or NetworkOptions()
+        self._proxies = network.requests_proxies
+        self._session.proxies.update(self._proxies)
+        if network.ssl_context is not None:
+            self._session.mount("https://", _ContextAdapter(network.ssl_context))
         self._closed = False
         self.fetches = 0
 
@@ -98,7 +147,9 @@ class TokenFetcher:
                 "User-Agent": "exwire",
             }
             try:
-                response = self._session.post(url, data=body, headers=headers, timeout=timeout)
+                # proxies= per request: requests lets environment proxies override session.proxies.
+                response = self._session.post(url, data=body, headers=headers, timeout=timeout,
+                                              proxies=self._proxies or None)
             except requests.Timeout as exc:
                 raise RequestTimeout(f"kraken: no reply from {TOKEN_PATH} within {timeout} s") from exc
             except requests.RequestException as exc:
