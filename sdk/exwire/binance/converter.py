@@ -32,7 +32,8 @@ from exwire.binance import event_converter as _event_converter
 from exwire.errors import ConfigurationError, DecodeError
 from exwire.models import Level, decimal_to_wire
 
-__all__ = ["structure", "order_or_list", "user_data_event", "encode_params", "PARAMETERS", "rate_limits_from_wire"]
+__all__ = ["structure", "order_or_list", "user_data_event", "encode_params", "PARAMETERS", "rate_limits_from_wire",
+           "server_time_from_wire"]
 
 T = TypeVar("T")
 
@@ -187,9 +188,31 @@ def rate_limits_from_wire(items: Iterable[Any]) -> list[models.RateLimit]:
     """Decode a ``rateLimits`` array (§5.1).
 
     Raises:
-        DecodeError: an item lacks a documented field.
+        DecodeError: not an array of objects, an item lacks a documented field, or its
+            ``rateLimitType``/``interval`` is not a string.
     """
-    return structure(list(items), list[models.RateLimit])
+    if type(items) is not list or not all(type(item) is dict for item in items):
+        raise DecodeError(f"malformed binance rateLimits: not an array of objects: {items!r}"[:300])
+    limits: list[models.RateLimit] = structure(items, list[models.RateLimit])
+    for limit in limits:
+        if type(limit.rate_limit_type.value) is not str or type(limit.interval.value) is not str:
+            raise DecodeError(f"malformed binance rateLimits: {limit!r}"[:300])
+    return limits
+
+
+def server_time_from_wire(result: Any) -> datetime:
+    """Decode the result of ``time`` (§8.1): ``{"serverTime": <epoch ms>}``.
+
+    Raises:
+        DecodeError: not an object, or ``serverTime`` is not an integer time in range.
+    """
+    server_time = result.get("serverTime") if type(result) is dict else None
+    if type(server_time) is not int:
+        raise DecodeError(f"malformed binance time result: {result!r}"[:300])
+    try:
+        return epoch_ms_to_datetime(server_time)
+    except ValueError as exc:
+        raise DecodeError(f"malformed binance time result: {result!r}"[:300]) from exc
 
 
 # User-data events run once per pushed message: decoded by hand, not through cattrs

@@ -206,14 +206,15 @@ def user_data_event(value: Mapping[str, Any]) -> events.UserDataEvent:
     Raises:
         DecodeError: a known event type without its documented fields.
     """
-    entry = DECODERS.get(value.get("e"))  # type: ignore[arg-type]
+    kind = value.get("e")
+    entry = DECODERS.get(kind) if type(kind) is str else None
     if entry is None:
         event_time = value.get("E")
-        return events.UnknownEvent(
-            event_type=str(value.get("e")),
-            event_time=epoch_ms_to_datetime(event_time) if isinstance(event_time, int) else None,
-            data=dict(value),
-        )
+        try:
+            time = epoch_ms_to_datetime(event_time) if type(event_time) is int else None
+        except ValueError:  # out of datetime's range
+            time = None
+        return events.UnknownEvent(event_type=str(kind), event_time=time, data=dict(value))
     try:
         return entry[1](value)
     except Exception as exc:  # KeyError, TypeError, ValueError, ArithmeticError ...

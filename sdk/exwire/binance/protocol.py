@@ -41,6 +41,7 @@ from exwire.errors import (
     InsufficientFunds,
     InvalidRequest,
     OrderNotFound,
+    ProtocolError,
     RateLimited,
 )
 
@@ -122,6 +123,13 @@ STATUS_TABLE: tuple[tuple[range, type[ExchangeError]], ...] = (
     (range(500, 600), ExchangeUnavailable),
     (range(400, 500), InvalidRequest),
 )
+
+#: Methods whose result the protocol checks before completing the request, so a malformed
+#: result fails the request with a ``DecodeError`` (its ``key`` the request id) instead of
+#: breaking the client's decoding later.
+_RESULT_CHECKS: dict[str, Callable[[Any], object]] = {"time": converter.server_time_from_wire}
+#: Bound on remembered result checks whose replies never came (a connection lost them).
+_CHECK_MEMORY = 256
 
 _BANNED_UNTIL = re.compile(r"banned until (\d{10,})")
 
@@ -228,6 +236,9 @@ class BinanceProtocol(Protocol):
         self._subscribing: dict[int, Hashable] = {}
         self._subscriptions: dict[int, Hashable] = {}
         self._state_lock = threading.Lock()  # guards the two maps above (user threads + reader)
+        # request id → check of its result (``_RESULT_CHECKS``); written by user threads
+        # (one atomic dict store), popped by the reader.
+        self._checks: dict[int, Callable[[Any], object]] = {}
         self._usage: dict[tuple[str, str, int], RateLimit] = {}
         self.rate_limits: tuple[RateLimit, ...] = ()
 
@@ -265,6 +276,12 @@ class BinanceProtocol(Protocol):
         if signer is not None:
             body["apiKey"] = signer.api_key
             body["signature"] = signer.sign_params(body)
+        check = _RESULT_CHECKS.get(method)
+        if check is not None:
+            checks = self._checks
+            if len(checks) >= _CHECK_MEMORY:  # replies a dropped connection lost
+                checks.clear()
+            checks[request_id] = check
         message: dict[str, Any] = {"id": request_id, "method": method}
         if body:
             message["params"] = body
@@ -315,6 +332,7 @@ class BinanceProtocol(Protocol):
             self._subscribing.clear()
             self._subscriptions.clear()
         self._keepalive_ids.clear()
+        self._checks.clear()
 
     def ping_frame(self) -> str:
         """A keep-alive request whose reply becomes ``Pong``: ``ping`` on spot (§8.1),
@@ -328,41 +346,74 @@ class BinanceProtocol(Protocol):
     # -- inbound (reader thread) -----------------------------------------------------------
 
     def receive(self, frame: str | bytes) -> Sequence[Event]:
+        """Parse one frame into events.
+
+        Raises:
+            DecodeError: not JSON, or neither a response nor an event of the documented
+                shape; ``key`` names the request a malformed response answers (its id).
+        """
         try:
             message = self._loads(frame)
-        except ValueError as exc:
-            raise DecodeError(f"not JSON: {exc}", frame) from exc
+        except (ValueError, RecursionError) as exc:  # RecursionError: absurdly nested arrays
+            raise DecodeError(f"not JSON: {exc!r}"[:200], frame) from exc
         if type(message) is not dict:
             raise DecodeError("not a JSON object", frame)
-        if "status" in message:
-            return self._response(message, frame)
-        event = message.get("event")
-        if type(event) is dict:
-            return self._event(message, event, frame)
+        try:
+            if "status" in message:
+                return self._response(message, frame)
+            event = message.get("event")
+            if type(event) is dict:
+                return self._event(message, event, frame)
+        except ProtocolError:
+            raise
+        except Exception as exc:  # a shape the checks missed: still only a bad frame
+            error = DecodeError(f"malformed binance message: {exc!r}"[:300], frame)
+            request_id = message.get("id")
+            error.key = request_id if type(request_id) is int or type(request_id) is str else None
+            raise error from exc
         raise DecodeError("neither a response nor an event", frame)
 
     def _response(self, message: dict[str, Any], frame: str | bytes) -> Sequence[Event]:
+        request_id = message.get("id")
+        if request_id is not None and type(request_id) is not int and type(request_id) is not str:
+            # Ids are integers or strings (§3): a reply with any other id answers no request.
+            log.debug("binance response with an id that is neither integer nor string: %.200r", frame)
+            return ()
         limits = message.get("rateLimits")
         if limits:
-            self._record_usage(limits)
-        request_id = message.get("id")
+            try:
+                self._record_usage(limits)
+            except DecodeError as exc:
+                exc.key = request_id  # the reply is malformed: its request fails at once
+                exc.raw = exc.raw or _text(frame)[:500]
+                self._forget_reply(request_id)
+                raise
         status = message.get("status")
         result = message.get("result")
         error = message.get("error")
         # referencePrice documents an error object inside a 200 result (§8.1).
-        if error is None and type(result) is dict and isinstance(result.get("code"), int) and result["code"] < 0 \
+        if error is None and type(result) is dict and type(result.get("code")) is int and result["code"] < 0 \
                 and "msg" in result and len(result) == 2:
             error = result
         if request_id is not None and request_id in self._keepalive_ids:
             self._keepalive_ids.discard(request_id)
             return (Pong(),)
+        check = self._checks.pop(request_id, None) if self._checks and request_id is not None else None
         if status == 200 and error is None:
+            if check is not None:
+                try:
+                    check(result)
+                except DecodeError as exc:
+                    exc.key = request_id
+                    exc.raw = exc.raw or _text(frame)[:500]
+                    raise
             if request_id in self._subscribing:
                 self._subscribed(request_id, result, frame)
             return (Reply(request_id, result),)
         with self._state_lock:
             self._subscribing.pop(request_id, None)
-        exception = map_error(error, status, _text(frame), self._now_ms, self.product)
+        exception = map_error(error, status if type(status) is int else None, _text(frame), self._now_ms,
+                              self.product)
         if request_id is None:
             # Not attributable (§4, §7): a revoked session. Drop the connection so it logs on again.
             if isinstance(exception, AuthenticationError):
@@ -371,11 +422,20 @@ class BinanceProtocol(Protocol):
             return ()
         return (Reply(request_id, error=exception),)
 
+    def _forget_reply(self, request_id: int | str | None) -> None:
+        """Drop what was kept for a request whose reply turned out malformed."""
+        if request_id is None:
+            return
+        self._keepalive_ids.discard(request_id)
+        self._checks.pop(request_id, None)
+        with self._state_lock:
+            self._subscribing.pop(request_id, None)
+
     def _subscribed(self, request_id: int, result: Any, frame: str | bytes) -> None:
         with self._state_lock:
             key = self._subscribing.pop(request_id)
             subscription_id = result.get("subscriptionId") if type(result) is dict else None
-            if isinstance(subscription_id, int):
+            if type(subscription_id) is int:
                 self._subscriptions[subscription_id] = key
 
     def _event(self, message: dict[str, Any], event: dict[str, Any], frame: str | bytes) -> Sequence[Event]:
@@ -384,24 +444,27 @@ class BinanceProtocol(Protocol):
             # Maintenance is coming (§2): reconnect now rather than be cut off later.
             return (Failure(ConnectionClosed("binance announced serverShutdown; reconnecting")),)
         subscription_id = message.get("subscriptionId")
+        if type(subscription_id) is not int:
+            return ()  # not one of the server's integer subscription ids: no subscription of ours
         with self._state_lock:
-            key = self._subscriptions.get(subscription_id)  # type: ignore[arg-type]
+            key = self._subscriptions.get(subscription_id)
         if key is None:
             return ()  # an event of a subscription we no longer hold
         data = converter.user_data_event(event)
         update = Update(key, data, getattr(data, "symbol", None))
         if type(data) is EventStreamTerminated:
             with self._state_lock:
-                self._subscriptions.pop(subscription_id, None)  # type: ignore[arg-type]
+                self._subscriptions.pop(subscription_id, None)
             return (update, Ended(key, None))
         return (update,)
 
     def _record_usage(self, items: Any) -> None:
-        try:
-            limits = converter.rate_limits_from_wire(items)
-        except DecodeError as exc:
-            log.debug("ignoring malformed rateLimits: %s", exc)
-            return
+        """Merge a response's ``rateLimits`` into :attr:`rate_limits`.
+
+        Raises:
+            DecodeError: ``rateLimits`` is not an array of documented rate-limit objects.
+        """
+        limits = converter.rate_limits_from_wire(items)
         for limit in limits:
             self._usage[(limit.rate_limit_type.value, limit.interval.value, limit.interval_number)] = limit
         self.rate_limits = tuple(self._usage.values())  # one reference swap: readers need no lock

@@ -289,24 +289,36 @@ def _optional_int(value: Any) -> int | None:
     return None if value is None else int(value)
 
 
+def _optional_str(value: Any, name: str) -> str | None:
+    # Names and pairs become routing keys: anything but a string is a malformed payload.
+    if value is None or type(value) is str:
+        return value
+    raise TypeError(f"{name} is {type(value).__name__}, not a string")
+
+
 def subscription_status_from_wire(obj: dict[str, Any]) -> SubscriptionStatus:
     """Decode a ``subscriptionStatus`` event (§4.6); an unknown ``status`` is kept.
 
     Raises:
-        DecodeError: when ``status`` is missing or a numeric field is not an integer.
+        DecodeError: when ``status`` is missing, a numeric field (``reqid`` included)
+            is not an integer, or ``channelName``/``pair`` is not a string.
     """
     try:
         subscription = obj.get("subscription") or {}
+        request_id = obj.get("reqid")
+        if request_id is not None and type(request_id) is not int:
+            raise TypeError(f"reqid is {type(request_id).__name__}, not an integer")
+        error_message = obj.get("errorMessage")
         return SubscriptionStatus(
             SubscriptionState(obj["status"]),
-            channel_name=obj.get("channelName"),
-            pair=obj.get("pair"),
-            request_id=_optional_int(obj.get("reqid")),
-            name=subscription.get("name"),
+            channel_name=_optional_str(obj.get("channelName"), "channelName"),
+            pair=_optional_str(obj.get("pair"), "pair"),
+            request_id=request_id,
+            name=_optional_str(subscription.get("name"), "subscription.name"),
             depth=_optional_int(subscription.get("depth")),
             interval=_optional_int(subscription.get("interval")),
             max_rate_count=_optional_int(subscription.get("maxratecount")),
-            error_message=obj.get("errorMessage"),
+            error_message=None if error_message is None else str(error_message),
             channel_id=_optional_int(obj.get("channelID")),
         )
     except _MALFORMED as error:

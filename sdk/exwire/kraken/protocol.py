@@ -26,6 +26,7 @@ from exwire._core.protocol import Ended, Event, Protocol, Reply, Update
 from exwire.errors import (
     AuthenticationError,
     DecodeError,
+    ProtocolError,
     ExchangeError,
     ExchangeUnavailable,
     InsufficientFunds,
@@ -208,14 +209,28 @@ class KrakenProtocol(Protocol):
     # -- inbound (reader thread) ---------------------------------------------------
 
     def receive(self, frame: str | bytes) -> Sequence[Event]:
+        """Parse one frame into events.
+
+        Raises:
+            DecodeError: not JSON, or not a Kraken v1 message of the documented shape;
+                ``key`` names the request a malformed reply answers (its integer ``reqid``).
+        """
         try:
             message = self._loads(frame)
-        except ValueError as exc:
-            raise DecodeError(f"not JSON: {exc}", frame) from exc
-        if type(message) is list:
-            return self._channel_message(message, frame)
-        if type(message) is dict:
-            return self._event(message, frame)
+        except (ValueError, RecursionError) as exc:  # RecursionError: absurdly nested arrays
+            raise DecodeError(f"not JSON: {exc!r}"[:200], frame) from exc
+        try:
+            if type(message) is list:
+                return self._channel_message(message, frame)
+            if type(message) is dict:
+                return self._event(message, frame)
+        except ProtocolError:
+            raise
+        except Exception as exc:  # a shape the checks below missed: still only a bad frame
+            error = DecodeError(f"malformed kraken message: {exc!r}", frame)
+            if type(message) is dict:
+                error.key = _request_id(message)
+            raise error from exc
         raise DecodeError("neither an event object nor a channel array", frame)
 
     def _channel_message(self, message: list[Any], frame: str | bytes) -> Sequence[Event]:
@@ -225,6 +240,8 @@ class KrakenProtocol(Protocol):
         if type(last) is dict:  # private channels: [payload, channelName, {"sequence": n}]
             return self._private_message(message, frame)
         channel, pair = message[-2], last
+        if type(channel) is not str or type(pair) is not str or len(message) < 4:
+            raise DecodeError("channel array does not end with channelName and pair strings", frame)
         key = (channel, pair)
         if channel == "ticker":
             return (Update(key, self._ticker(message[1]), pair),)
@@ -236,7 +253,11 @@ class KrakenProtocol(Protocol):
             is_snapshot, book = self._book(message[1:-2])
             return (Update(key, book, pair, UpdateType.SNAPSHOT if is_snapshot else UpdateType.UPDATE),)
         if channel.startswith("ohlc-"):
-            return (Update(key, self._kline(message[1], int(channel[5:])), pair),)
+            try:
+                interval = int(channel[5:])
+            except ValueError:
+                raise DecodeError(f"no interval in channel {channel!r}", frame) from None
+            return (Update(key, self._kline(message[1], interval), pair),)
         raise DecodeError(f"unknown channel {channel!r}", frame)
 
     def _private_message(self, message: list[Any], frame: str | bytes) -> Sequence[Event]:
@@ -258,7 +279,7 @@ class KrakenProtocol(Protocol):
         try:
             return self._event_of(message, frame)
         except DecodeError as exc:
-            exc.key = message.get("reqid")  # a malformed reply fails its request at once
+            exc.key = _request_id(message)  # a malformed reply fails its request at once
             raise
 
     def _event_of(self, message: dict[str, Any], frame: str | bytes) -> Sequence[Event]:
@@ -266,14 +287,15 @@ class KrakenProtocol(Protocol):
         if event == "heartbeat":
             return ()
         if event == "pong":
-            request_id = message.get("reqid")
+            request_id = _request_id(message)
             return () if request_id is None else (Reply(request_id, message),)
         if event == "systemStatus":
             status = converter.system_status_from_wire(message)
             return (Update(SYSTEM_STATUS_KEY, status, None, UpdateType.SNAPSHOT),)
         if event == "subscriptionStatus":
             return self._subscription_status(message, frame)
-        request_id = message.get("reqid")
+        # Only an integer reqid can answer a request (this client sends no other kind).
+        request_id = _request_id(message)
         if message.get("status") == "error" or event == "error":
             error = map_error(str(message.get("errorMessage", "unknown error")), _redacted(frame))
             return (Reply(request_id, error=error),) if request_id is not None else ()
@@ -300,6 +322,12 @@ class KrakenProtocol(Protocol):
             # exchange-initiated unsubscribe (§4.6)
             return (Ended((status.channel_name, status.pair), None),)
         return ()
+
+
+def _request_id(message: dict[str, Any]) -> int | None:
+    """The message's ``reqid`` when it is an integer (bool excluded), else ``None``."""
+    request_id = message.get("reqid")
+    return request_id if type(request_id) is int else None
 
 
 def _text(frame: str | bytes) -> str:
