@@ -84,6 +84,13 @@ def _optional_int(value: Any) -> int | None:
     return None if value is None else int(value)
 
 
+def _market(value: Any) -> str:
+    # A market name routes updates: anything but a string is a malformed payload.
+    if type(value) is not str:
+        raise TypeError(f"market is {type(value).__name__}, not a string")
+    return value
+
+
 # -- market data -----------------------------------------------------------------------
 
 
@@ -282,7 +289,7 @@ def order_from_wire(order: Mapping[str, Any]) -> Order:
         last_role = get("last_role")
         return Order(
             id=int(order["id"]),
-            symbol=order["market"],
+            symbol=_market(order["market"]),
             type=OrderType(order["type"]),
             side=SIDES[order["side"]],
             price=_decimal(order["price"]),

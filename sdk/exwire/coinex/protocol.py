@@ -41,6 +41,7 @@ from exwire.errors import (
     ExchangeError,
     ExchangeUnavailable,
     InvalidRequest,
+    ProtocolError,
     RateLimited,
 )
 from exwire.models import UpdateType
@@ -207,34 +208,48 @@ class CoinexProtocol(Protocol):
     # -- inbound (reader thread) ---------------------------------------------------------
 
     def receive(self, frame: str | bytes) -> Sequence[Event]:
+        """Parse one frame into events.
+
+        Raises:
+            DecodeError: not JSON, or neither a push nor a reply of the documented shape;
+                ``key`` names the request a malformed reply answers (its integer id).
+        """
         try:
             message = _loads(frame)
-        except ValueError as exc:
-            raise DecodeError(f"not JSON: {exc}", frame) from exc
+        except (ValueError, RecursionError) as exc:  # RecursionError: absurdly nested arrays
+            raise DecodeError(f"not JSON: {exc!r}"[:200], frame) from exc
         if type(message) is not dict:
             raise DecodeError("not a JSON object", frame)
-        method = message.get("method")
-        if method is not None and message.get("id") is None:
-            try:
-                return self._push(method, message.get("params"), frame)
-            except DecodeError as exc:
-                exc.raw = exc.raw or _text(frame)[:500]
-                raise
-        request_id = message.get("id")
-        if type(request_id) is not int:
-            raise DecodeError("neither a push nor a reply with an integer id", frame)
-        if request_id in self._keepalive_ids:
-            # Any answer to a keep-alive ping, even an error, proves the link is alive.
-            self._keepalive_ids.pop(request_id, None)
-            return (Pong(),)
-        error = message.get("error")
-        if error is not None:
-            if isinstance(error, dict):
-                code, text = error.get("code"), str(error.get("message", ""))
-            else:
-                code, text = None, str(error)
-            return (Reply(request_id, error=map_error(code, text, _text(frame))),)
-        return (Reply(request_id, message.get("result")),)
+        try:
+            method = message.get("method")
+            if method is not None and message.get("id") is None:
+                try:
+                    return self._push(method, message.get("params"), frame)
+                except DecodeError as exc:
+                    exc.raw = exc.raw or _text(frame)[:500]
+                    raise
+            request_id = message.get("id")
+            if type(request_id) is not int:
+                raise DecodeError("neither a push nor a reply with an integer id", frame)
+            if request_id in self._keepalive_ids:
+                # Any answer to a keep-alive ping, even an error, proves the link is alive.
+                self._keepalive_ids.pop(request_id, None)
+                return (Pong(),)
+            error = message.get("error")
+            if error is not None:
+                if isinstance(error, dict):
+                    code, text = error.get("code"), str(error.get("message", ""))
+                else:
+                    code, text = None, str(error)
+                return (Reply(request_id, error=map_error(code, text, _text(frame))),)
+            return (Reply(request_id, message.get("result")),)
+        except ProtocolError:
+            raise
+        except Exception as exc:  # a shape the checks missed: still only a bad frame
+            failure = DecodeError(f"malformed coinex message: {exc!r}"[:300], frame)
+            request_id = message.get("id")
+            failure.key = request_id if type(request_id) is int else None
+            raise failure from exc
 
     def _push(self, method: str, params: Any, frame: str | bytes) -> Sequence[Event]:
         if type(params) is not list:
@@ -265,6 +280,8 @@ class CoinexProtocol(Protocol):
         if len(params) < 3 or type(params[0]) is not bool or not isinstance(params[1], dict):
             raise DecodeError("depth.update params are not [clean, depth, market]", frame)
         clean, market = params[0], params[2]
+        if type(market) is not str:
+            raise DecodeError("depth.update names no market string", frame)
         subscribed = self._depth_params.get(market)
         if subscribed is None:
             return ()  # no longer subscribed: a push that crossed the unsubscribe

@@ -76,7 +76,7 @@ def loads(payload: str | bytes) -> Any:
     """
     try:
         return _json(payload)
-    except (ValueError, TypeError) as error:  # UnicodeDecodeError is a ValueError
+    except (ValueError, TypeError, RecursionError) as error:  # UnicodeDecodeError is a ValueError
         raise DecodeError(f"coinsuper payload is not JSON: {error}", payload) from error
 
 

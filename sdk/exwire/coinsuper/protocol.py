@@ -41,6 +41,7 @@ from exwire.errors import (
     ExchangeError,
     ExchangeUnavailable,
     InvalidRequest,
+    ProtocolError,
 )
 from exwire.models import UpdateType
 
@@ -359,22 +360,32 @@ class CoinsuperProtocol(Protocol):
             DecodeError: not an MQTT event, an unknown topic, or a payload of the wrong shape.
         """
         kind = getattr(frame, "kind", None)
-        if kind == "publish":
-            return self._publish(frame)  # type: ignore[arg-type]
-        if kind == "suback":
-            return self._suback(frame)  # type: ignore[arg-type]
-        if kind == "unsuback":
-            if frame.ref is None:  # type: ignore[attr-defined]
-                return ()
-            self._requested.pop(frame.ref, None)  # type: ignore[attr-defined]
-            return (Reply(("unsuback", frame.ref), None),)  # type: ignore[attr-defined]
+        try:
+            if kind == "publish":
+                return self._publish(frame)  # type: ignore[arg-type]
+            if kind == "suback":
+                return self._suback(frame)  # type: ignore[arg-type]
+            if kind == "unsuback":
+                ref = frame.ref  # type: ignore[attr-defined]
+                if type(ref) is not int:
+                    return ()  # answers no command of ours (their refs are integers)
+                self._requested.pop(ref, None)
+                return (Reply(("unsuback", ref), None),)
+        except ProtocolError:
+            raise
+        except Exception as exc:  # a shape the checks missed: still only a bad frame
+            raise DecodeError(f"malformed coinsuper {kind} event: {exc!r}"[:300], frame) from exc
         raise DecodeError("not an MQTT event of the coinsuper transport", frame)
 
     def _suback(self, frame: MqttFrame) -> Sequence[Event]:
-        if frame.ref is None:
-            return ()
+        if type(frame.ref) is not int:
+            return ()  # answers no command of ours (their refs are integers)
         topics = self._requested.pop(frame.ref, ())
         key = ("suback", frame.ref)
+        if not all(type(code) is int for code in frame.codes):
+            error = DecodeError(f"SUBACK return codes are not integers: {frame.codes!r}"[:200], frame)
+            error.key = key
+            raise error
         refused = [topics[i] if i < len(topics) else f"#{i}" for i, code in enumerate(frame.codes) if code >= 0x80]
         if refused:
             detail = "not permitted for this account or unknown topic: " + ", ".join(refused)
@@ -389,7 +400,9 @@ class CoinsuperProtocol(Protocol):
         return route
 
     def _publish(self, frame: MqttFrame) -> Sequence[Event]:
-        topic = frame.topic or ""
+        topic = frame.topic
+        if type(topic) is not str:
+            raise DecodeError(f"PUBLISH without a topic string: {topic!r}"[:200], frame)
         route = self._route(topic)
         payload = converter.loads(frame)
         kind = route.kind

@@ -49,6 +49,7 @@ from exwire.errors import (
     InsufficientFunds,
     InvalidRequest,
     OrderNotFound,
+    ProtocolError,
 )
 from exwire.models import UpdateType
 from exwire.okex import converter
@@ -80,6 +81,8 @@ REQUEST_CHANNELS = (LOGIN, PLACE_ORDER, CANCEL_ORDER, USER_INFO, ORDER_INFO)
 FULL_DEPTHS = (5, 10, 20)
 
 _LOG_LIMIT = 300
+#: Bound on the parsed channel names cached per connection.
+_CHANNEL_MEMORY = 1024
 
 #: OKEx v1 error codes (§8) → (exwire class, the documented message used when the
 #: frame carries none). Codes not listed become a plain ``ExchangeError``.
@@ -135,7 +138,7 @@ def map_error(code: Any, message: str | None, raw: str | bytes | None = None) ->
     """Turn an OKEx error code (and message, if sent) into the matching exwire error."""
     try:
         number: int | None = int(code)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an infinite float
         number = None
     cls, default = ERROR_TABLE.get(number, (ExchangeError, "error")) if number is not None else (ExchangeError, "error")
     return cls("okex", number if number is not None else code, message or default, raw)
@@ -365,11 +368,17 @@ class OkexProtocol(Protocol):
     # -- inbound (reader thread) ---------------------------------------------------------
 
     def receive(self, frame: str | bytes) -> Sequence[Event]:
+        """Parse one frame (text, or a raw-deflate binary frame) into events.
+
+        Raises:
+            DecodeError: not a raw deflate stream, not JSON, or no element of the frame
+                is a message of the documented shape.
+        """
         text = inflate(frame) if isinstance(frame, (bytes, bytearray)) else frame
         try:
             message = _loads(text)
-        except ValueError as exc:
-            raise DecodeError(f"not JSON: {exc}", text) from exc
+        except (ValueError, RecursionError) as exc:  # RecursionError: absurdly nested arrays
+            raise DecodeError(f"not JSON: {exc!r}"[:200], text) from exc
         if type(message) is dict:
             if message.get("event") == "pong":
                 return (Pong(),)
@@ -387,6 +396,12 @@ class OkexProtocol(Protocol):
                 events.extend(self._message(item, text))
             except DecodeError as exc:
                 failures.append(exc)
+            except ProtocolError:
+                raise
+            except Exception as exc:  # a shape the checks missed: still only a bad element
+                failure = DecodeError(f"malformed okex message: {exc!r}"[:300], text)
+                failure.__cause__ = exc
+                failures.append(failure)
         if failures:
             if not events:
                 error = failures[0]
@@ -401,6 +416,8 @@ class OkexProtocol(Protocol):
         error = self._error(item, data, text)
         if channel is None:
             return self._channelless(item, error, text)
+        if type(channel) is not str:
+            raise DecodeError(f"channel is not a string: {channel!r}"[:200], text)
         if channel == "addChannel":
             return self._ack(data, error, text)
         if channel in REQUEST_CHANNELS:
@@ -425,6 +442,8 @@ class OkexProtocol(Protocol):
         try:
             return self._channels[channel]
         except KeyError:
+            if len(self._channels) >= _CHANNEL_MEMORY:  # a peer inventing channel names
+                self._channels.clear()
             info = self._channels[channel] = parse_channel(channel)
             return info
 
@@ -452,7 +471,7 @@ class OkexProtocol(Protocol):
         if error is None:
             self._ignore(item, text)
             return ()
-        if error.code in _LOGIN_ERROR_CODES:
+        if type(error.code) is int and error.code in _LOGIN_ERROR_CODES:
             # A refused log-on comes without a channel (§6.1):
             # [{"data":{"error_code":20102,"error_msg":"Invalid logon.","result":false}}]
             key = self._pop_in_flight(LOGIN)
@@ -465,8 +484,10 @@ class OkexProtocol(Protocol):
 
     def _ack(self, data: Any, error: ExchangeError | None, text: str) -> Sequence[Event]:
         channel = data.get("channel") if type(data) is dict else None
+        if type(channel) is not str:
+            return ()  # an ack that names no channel answers no subscription of ours
         with self._correlation_lock:
-            key = self._batches.pop(channel, None) if channel is not None else None
+            key = self._batches.pop(channel, None)
         if key is None:
             return ()
         if error is not None:
@@ -496,8 +517,11 @@ class OkexProtocol(Protocol):
                 result = converter.user_info_from_wire(data)
             else:
                 result = converter.orders_from_wire(data)
-        except DecodeError as exc:
-            return (Reply(key, error=DecodeError(str(exc), text)),)
+        except Exception as exc:  # DecodeError, or a shape the converter missed
+            failure = DecodeError(str(exc) if isinstance(exc, DecodeError) else f"malformed {channel} reply: {exc!r}",
+                                  text)
+            failure.__cause__ = exc
+            return (Reply(key, error=failure),)
         return (Reply(key, result),)
 
     def _push(self, channel: str, info: ChannelInfo, data: Any) -> Event:
