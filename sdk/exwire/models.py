@@ -104,6 +104,8 @@ class DataEvent(Generic[T]):
         received_at: when the frame was read from the socket (aware UTC).
         update_type: ``SNAPSHOT`` or ``UPDATE``.
         raw: the original frame text when the client was built with ``keep_raw=True``, else ``None``.
+        dropped_before: how many of this subscription's updates were dropped just
+            before this one because its queue was full (the overflow policy); 0 normally.
     """
 
     data: T
@@ -112,6 +114,7 @@ class DataEvent(Generic[T]):
     received_at: datetime
     update_type: UpdateType = UpdateType.UPDATE
     raw: str | None = attrs.field(default=None, repr=False)
+    dropped_before: int = 0
 
 
 class ConnectionState(enum.Enum):

@@ -415,7 +415,6 @@ def test_a_watched_book_is_marked_stale_when_its_connection_drops(server):
     from datetime import datetime, timezone
     from decimal import Decimal
 
-    from exwire._core.watcher import OrderBookWatcher
     from exwire.models import DataEvent, UpdateType
 
     def apply(book, data):
@@ -424,8 +423,10 @@ def test_a_watched_book_is_marked_stale_when_its_connection_drops(server):
         return None
 
     with FakeClient(server) as client:
-        watcher = OrderBookWatcher(exchange="fake", symbol="S", depth=10, apply=apply, checksum=None)
-        watcher.subscription = client.subscribe(["book"], watcher._on_event)
+        watcher = client._watch(
+            client.main, symbol="S", depth=10, keys=["book"], topic="book", apply=apply, checksum=None,
+            callback=None, timeout=None,
+        )
         # The fake dialect has no snapshots: hand the watcher one as its lane would.
         now = datetime.now(timezone.utc)
         watcher._on_event(DataEvent({"bids": [["1.5", "2"]]}, "book", "S", now, UpdateType.SNAPSHOT))
@@ -502,7 +503,8 @@ def test_failed_log_ons_keep_backing_off_instead_of_starting_over():
 
 def test_a_burst_read_at_once_reaches_a_small_blocking_queue_without_loss(server):
     errors = Collector()
-    with FakeClient(server, queue_size=2, block_timeout=5.0, on_callback_error=lambda e, ev: errors(e)) as client:
+    with FakeClient(server, queue_size=2, overflow="block", block_timeout=5.0,
+                    on_callback_error=lambda e, ev: errors(e)) as client:
         seen = Collector()
         client.subscribe(["k"], seen)
         peer = server.peer()

@@ -12,24 +12,28 @@ import logging
 import ssl
 import threading
 import time
+import warnings
 import weakref
 from collections.abc import Callable, Hashable, Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, Self
 
 from exwire._core.backoff import Deadline, backoff
-from exwire._core.connection import Connection
-from exwire._core.dispatch import Dispatcher, Mailbox, Overflow
+from exwire._core.connection import Burst, Connection, ConnectionListener, ConnectionPolicy
+from exwire._core.dispatch import SCHEDULE, Dispatcher, Mailbox, Overflow
 from exwire._core.latest import LatestValues
 from exwire._core.netopts import DEFAULT_MAX_MESSAGE_SIZE, NetworkOptions
 from exwire._core.protocol import Protocol, Update
-from exwire._core.subscription import Subscription, SubscriptionRegistry
+from exwire._core.subscription import Subscription, SubscriptionRegistry, new_mailbox
 from exwire._core.watcher import OrderBookWatcher
 from exwire._core.transport import Transport, WebSocketTransport
 from exwire.errors import ConfigurationError, ExchangeError, InvalidState, SlowConsumer
 from exwire.models import ConnectionEvent, ConnectionState, Credentials, DataEvent
 
-__all__ = ["BaseClient", "COMMON_OPTIONS_DOC", "documented_options"]
+__all__ = ["BaseClient", "COMMON_OPTIONS_DOC", "Deliveries", "documented_options"]
+
+#: What ``BaseClient._deliver`` appends to: the events to queue, per subscription.
+Deliveries = list[tuple[Subscription, DataEvent[Any]]]
 
 
 def _check_callable(value: Any, name: str) -> None:
@@ -56,11 +60,26 @@ COMMON_OPTIONS_DOC = """\
             * ``keep_raw``: put the original frame text in each event's ``raw``
               (default ``False``: ``raw`` is ``None``).
             * ``queue_size``: updates buffered per subscription (default 10 000).
-            * ``overflow``: what a full queue does: ``"block"`` (default: the reader
-              waits up to ``block_timeout``, then drops the update and reports
-              ``SlowConsumer``), ``"drop_oldest"`` or ``"latest"`` (keep only the newest).
+            * ``overflow``: what a full queue does: ``"drop_oldest"`` (default: the
+              oldest queued update is dropped; the reader never waits, so a slow
+              callback delays nothing else), ``"latest"`` (keep only the newest) or
+              ``"block"`` (opt-in back-pressure on the whole connection: the reader
+              waits up to ``block_timeout`` for room and reads nothing else
+              meanwhile, replies included; liveness deadlines are paused). Every drop
+              is counted (``Subscription.dropped``), reported once per episode to
+              ``on_callback_error`` as ``SlowConsumer`` and announced on the next
+              event (``DataEvent.dropped_before``); a watched order book that loses
+              an update resynchronises itself.
             * ``block_timeout``: seconds the reader waits for room under ``"block"``
-              (default 10); ``None``: wait without limit."""
+              before dropping (default 10); ``None``: wait without limit.
+            * ``ssl_context``: an ``ssl.SSLContext`` for every TLS connection the client
+              opens (WebSocket, REST, MQTT), e.g. one trusting a corporate CA;
+              ``None``: the platform's defaults.
+            * ``proxy``: ``"http://[user:pass@]host:port"``, an HTTP CONNECT proxy for
+              every connection; ``None``: direct.
+            * ``max_message_size``: the largest inbound message in bytes (default
+              16 MiB, also the cap on inflated size); a larger one fails the
+              connection, which reconnects."""
 
 _COMMON_OPTIONS_MARKER = "            {common_options}"
 
@@ -99,7 +118,7 @@ class BaseClient:
         callback_executor: Any = None,
         keep_raw: bool = False,
         queue_size: int = 10_000,
-        overflow: Overflow | str = Overflow.BLOCK,
+        overflow: Overflow | str = Overflow.DROP_OLDEST,
         block_timeout: float | None = 10.0,
         transport_factory: Callable[[], Transport] | None = None,
         backoff_factory: Callable[[], Any] = backoff,
@@ -144,8 +163,12 @@ class BaseClient:
         self._transport_factory = transport_factory or (lambda: WebSocketTransport(network=network))
         self._backoff_factory = backoff_factory
         self.log = logging.getLogger(f"exwire.{self.exchange}")
-        self._dispatcher = Dispatcher(self.exchange, dispatch_threads, self._callback_failed)
-        self._registry = SubscriptionRegistry(self._dispatcher, self._delivery_failed)
+        # Threads hold the client weakly (a client dropped without close() is collected,
+        # stops its threads and warns): every hook they run goes through a weak reference.
+        ref = weakref.ref(self)
+        self._dispatcher = Dispatcher(self.exchange, dispatch_threads, _weak_hook(ref, "_callback_failed"))
+        self._registry = SubscriptionRegistry(self._dispatcher, _weak_hook(ref, "_delivery_failed"))
+        self._listener = _ClientListener(ref)
         #: Latest ticker / top of book per symbol, fed by the user's subscriptions.
         self.latest = LatestValues()
         self._connections: dict[str, Connection] = {}
@@ -159,6 +182,10 @@ class BaseClient:
         self._hooks = Mailbox(1000, Overflow.DROP_OLDEST, None)
         self._hooks_lane: int | None = None
         self._hooks_lock = threading.Lock()
+        self._finalizer = weakref.finalize(
+            self, _collected, type(self).__name__, self._connections, self._dispatcher, self._hooks
+        )
+        self._finalizer.atexit = False
 
     # -- construction helpers for subclasses ----------------------------------------
 
@@ -174,26 +201,25 @@ class BaseClient:
         max_age: float | None = None,
         transport_factory: Callable[[], Transport] | None = None,
     ) -> Connection:
-        secrets = [s for s in (getattr(self.credentials, "secret", None), getattr(self.credentials, "private_key", None)) if s]
+        credentials = self.credentials
+        secrets = [] if credentials is None else [s for s in (credentials.secret, credentials.private_key) if s]
+        policy = ConnectionPolicy(
+            reconnect=self._reconnect,
+            ping_interval=ping_interval,
+            pong_timeout=pong_timeout,
+            stale_timeout=stale_timeout,
+            max_age=max_age,
+            backoff=self._backoff_factory,
+        )
         connection = Connection(
             name=name,
             exchange=self.exchange,
             url=url,
             protocol=protocol,
             transport_factory=transport_factory or self._transport_factory,
-            deliver=self._deliver,
-            on_open=self._on_open,
-            on_event=self._connection_event,
-            on_ended=self._subscription_ended,
-            reconnect=self._reconnect,
-            ping_interval=ping_interval,
-            stale_timeout=stale_timeout,
-            pong_timeout=pong_timeout,
-            max_age=max_age,
-            backoff_factory=self._backoff_factory,
+            listener=self._listener,
+            policy=policy,
             secrets=secrets,
-            batching=self._registry.batching,
-            flush=self._registry.flush,
         )
         self._connections[name] = connection
         return connection
@@ -256,18 +282,17 @@ class BaseClient:
             keys=tuple(keys),
             callback=callback,
             connection_name=connection.name,
-            # Internal consumers (order book watchers) need every update: always back-pressure.
-            mailbox=Mailbox(
-                queue_size or self._queue_size, Overflow.BLOCK if internal else self._overflow, self._block_timeout
+            # Internal consumers (order book watchers) resynchronise after a drop, so they
+            # drop the oldest too, never keeping only the latest; BLOCK stays connection-wide.
+            mailbox=new_mailbox(
+                queue_size or self._queue_size,
+                Overflow.DROP_OLDEST if internal and self._overflow is Overflow.LATEST else self._overflow,
+                self._block_timeout,
             ),
             unsubscribe=self._unsubscribe,
         )
         if callback is not None and not internal:
             subscription.executor = self._callback_executor
-        watcher = getattr(callback, "__self__", None)
-        if isinstance(watcher, OrderBookWatcher):
-            watcher.connection_name = connection.name
-            self._watchers.add(watcher)
         new_keys = self._registry.add(subscription)
         try:
             if new_keys:
@@ -356,6 +381,7 @@ class BaseClient:
             if self._closed.is_set():
                 return
             self._closed.set()
+        self._finalizer.detach()
         deadline = Deadline(timeout)
         self._registry.end_all()
         for connection in self._connections.values():
@@ -363,7 +389,7 @@ class BaseClient:
         self._hooks.close()
         self._dispatcher.close(deadline.remaining())
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -403,15 +429,79 @@ class BaseClient:
         """
         return None
 
-    def _deliver(self, update: Update, received_at: datetime, frame: str | bytes) -> None:
-        """Reader thread: wrap an Update in a DataEvent per subscription and queue it."""
+    def _updates(self, burst: Burst) -> float:
+        """Reader thread: queue a burst of updates; return seconds spent blocked (BLOCK policy)."""
+        out: Deliveries = []
+        deliver = self._deliver
+        for update, received_at, frame in burst:
+            deliver(update, received_at, frame, out)
+        return self._registry.deliver(out) if out else 0.0
+
+    def _deliver(self, update: Update, received_at: datetime, frame: str | bytes, out: Deliveries) -> None:
+        """Reader thread: wrap an Update in a DataEvent per subscription and append it to ``out``."""
         latest = self._latest(update)
         if latest is not None and update.symbol is not None:
             self.latest._set(latest[0], update.symbol, latest[1], received_at)
         raw = (frame if isinstance(frame, str) else frame.decode("utf-8", "replace")) if self._keep_raw else None
         for subscription in self._registry.route(update.key):
-            event = DataEvent(update.data, subscription.topic, update.symbol, received_at, update.update_type, raw)
-            self._registry.deliver(subscription, event)
+            out.append(
+                (subscription, DataEvent(update.data, subscription.topic, update.symbol, received_at, update.update_type, raw))
+            )
+
+    def _watch(
+        self,
+        connection: Connection,
+        *,
+        symbol: str,
+        depth: int,
+        keys: list[Hashable],
+        topic: str,
+        apply: Callable[[Any, Any], int | None],
+        checksum: Callable[[Any], int] | None,
+        callback: Callable[[Any], None] | None,
+        timeout: float | None,
+        resync: Callable[[], None] | None = None,
+        subscribe: Callable[..., Subscription] | None = None,
+    ) -> OrderBookWatcher:
+        """Build and start an order book watcher: the one body of every ``watch_order_book``.
+
+        ``apply(book, data)`` applies one update and returns the checksum it carries (or
+        ``None``); ``checksum(book)`` computes the local one. ``resync`` fetches a fresh
+        snapshot after a checksum mismatch or a dropped update (default: unsubscribe and
+        subscribe ``keys`` again); ``subscribe`` replaces :meth:`_subscribe` for exchanges
+        with their own subscribe path (it takes the same keywords).
+
+        Raises:
+            ConfigurationError: the callback is not callable.
+            and whatever :meth:`_subscribe` raises.
+        """
+        _check_callable(callback, "callback")
+        watcher = OrderBookWatcher(
+            exchange=self.exchange,
+            symbol=symbol,
+            depth=depth,
+            apply=apply,
+            checksum=checksum,
+            callback=callback,
+            latest=self.latest,
+            executor=self._callback_executor,
+        )
+        watcher._resync = resync or (lambda: self._resubscribe(connection, keys))
+        watcher.connection_name = connection.name
+        self._watchers.add(watcher)
+        watcher.subscription = (subscribe or self._subscribe)(
+            connection, topic=topic, keys=keys, callback=watcher._on_event, timeout=timeout, internal=True
+        )
+        return watcher
+
+    def _resubscribe(self, connection: Connection, keys: list[Hashable]) -> None:
+        """Unsubscribe and subscribe ``keys`` again on the wire (a fresh snapshot follows)."""
+        deadline = Deadline(self.request_timeout)
+        try:
+            self._wire_unsubscribe(connection, keys, deadline.remaining())
+        except Exception as exc:
+            self.log.info("unsubscribe before resubscribing failed: %s", exc)
+        self._wire_subscribe(connection, keys, deadline.remaining())
 
     def _subscription_ended(self, key: Hashable, error: BaseException | None) -> None:
         for subscription in self._registry.route(key):
@@ -473,3 +563,59 @@ class BaseClient:
             hook(*args)
         except Exception:
             self.log.exception("hook %r raised", hook)
+
+
+def _weak_hook(ref: "weakref.ref[BaseClient]", name: str) -> Callable[[BaseException, Any], None]:
+    """A hook for a thread that must not keep the client alive: calls ``client.<name>`` if it still exists."""
+
+    def hook(exc: BaseException, event: Any) -> None:
+        client = ref()
+        if client is not None:
+            getattr(client, name)(exc, event)
+
+    return hook
+
+
+class _ClientListener(ConnectionListener):
+    """The client's side of its connections, through a weak reference (see ``BaseClient``)."""
+
+    __slots__ = ("_client",)
+
+    def __init__(self, ref: "weakref.ref[BaseClient]") -> None:
+        self._client = ref
+
+    def _get(self) -> "BaseClient":
+        client = self._client()
+        if client is None:
+            raise InvalidState("the client was garbage-collected")
+        return client
+
+    def opened(self, connection: Connection) -> None:
+        self._get()._on_open(connection)
+
+    def updates(self, burst: Burst) -> float:
+        client = self._client()
+        return 0.0 if client is None else client._updates(burst)
+
+    def ended(self, key: Hashable, error: BaseException | None) -> None:
+        client = self._client()
+        if client is not None:
+            client._subscription_ended(key, error)
+
+    def event(self, event: ConnectionEvent) -> None:
+        client = self._client()
+        if client is not None:
+            client._connection_event(event)
+
+
+def _collected(name: str, connections: dict[str, Connection], dispatcher: Dispatcher, hooks: Mailbox) -> None:
+    """A client was garbage-collected without ``close()``: stop its threads and say so."""
+    warnings.warn(
+        f"unclosed {name}: call close() or use it in a with block; its threads are being stopped",
+        ResourceWarning,
+        stacklevel=2,
+    )
+    for connection in list(connections.values()):
+        connection.close(timeout=1.0)
+    hooks.close()
+    dispatcher.close(timeout=1.0)

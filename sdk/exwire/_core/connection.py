@@ -1,10 +1,17 @@
 """Connection: one transport, one reader thread, the pending requests, reconnect.
 
-Threads: the reader (``exwire-<exchange>-reader[-<name>]``) reads frames, feeds the
-Protocol, completes futures and queues updates; it never runs user code. After a
-reconnect a short-lived ``exwire-<exchange>-resync`` thread runs the client's
-``on_open`` hook (log on, resubscribe), because that hook makes blocking requests
+Threads: the reader (``exwire-<exchange>-reader-<name>``) reads frames, feeds the
+Protocol, completes futures, hands bursts of updates to its listener and runs the
+keep-alive and liveness checks on its poll tick; it never runs user code. After a
+reconnect a short-lived ``exwire-<exchange>-resync`` thread runs the listener's
+``opened`` hook (log on, resubscribe), because that hook makes blocking requests
 whose replies the reader must be free to read.
+
+The contract with the layers around it is declared, not probed: the Connection
+calls only the methods of :class:`~exwire._core.transport.Transport`,
+:class:`~exwire._core.protocol.Protocol` (including its lifecycle) and
+:class:`ConnectionListener`, each with a default. Its settings travel as one frozen
+:class:`ConnectionPolicy`.
 """
 
 from __future__ import annotations
@@ -14,9 +21,12 @@ import enum
 import logging
 import threading
 import time
-from collections.abc import Callable, Hashable, Iterator
+import weakref
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from datetime import datetime, timezone
 from typing import Any
+
+import attrs
 
 from exwire._core.backoff import Deadline, backoff
 from exwire._core.protocol import Ended, Failure, Pong, Protocol, Reply, Update
@@ -28,16 +38,21 @@ from exwire.errors import (
     DecodeError,
     InvalidState,
     LogOnRefused,
+    ProtocolError,
     RequestTimeout,
 )
 from exwire.models import ConnectionEvent, ConnectionState
 
-__all__ = ["Connection", "Pending", "State"]
+__all__ = ["Connection", "ConnectionListener", "ConnectionPolicy", "Burst", "Pending", "State"]
 
 _POLL_TICK = 0.5  # seconds: how often an idle reader checks keep-alive and liveness
-_BATCH_LIMIT = 32  # frames read ahead whose lane wake-ups may wait for one flush
+_BURST_LIMIT = 32  # updates read ahead that may wait for one hand-over to the listener
 _STABLE_SESSION = 30.0  # seconds a session must last before the reconnect backoff starts afresh
 _LOG_FRAME_LIMIT = 300
+_CLOSE_GRACE = 1.0  # seconds close() waits for a connect in progress to give up
+
+#: What the reader hands its listener: (update, when its frame was read, the frame).
+Burst = list[tuple[Update, datetime, "str | bytes"]]
 
 
 class State(enum.Enum):
@@ -45,6 +60,91 @@ class State(enum.Enum):
     OPEN = "open"
     RECONNECTING = "reconnecting"
     CLOSED = "closed"
+
+
+def _positive_or_none(name: str) -> Callable[[Any, Any, float | None], None]:
+    def check(instance: Any, attribute: Any, value: float | None) -> None:
+        if value is not None and not value > 0:
+            raise ValueError(f"{name} must be positive seconds or None, got {value!r}")
+
+    return check
+
+
+@attrs.frozen(kw_only=True)
+class ConnectionPolicy:
+    """How one connection is kept alive, judged alive and replaced. Immutable.
+
+    Attributes:
+        reconnect: re-establish the connection after a drop (with backoff).
+        ping_interval: seconds after which a keep-alive goes out when nothing was sent
+            or nothing was received for that long: the protocol's ``ping_frame()`` where
+            the exchange has an application ping, else the transport's ``ping()``
+            (WebSocket ping frame, MQTT PINGREQ). ``None``: no keep-alive.
+        pong_timeout: seconds within which the protocol must report a ``Pong`` after an
+            application ping, even while other frames flow; ``None``: not checked.
+        stale_timeout: seconds without any inbound bytes (control frames included)
+            after which the connection is judged half-open and replaced; ``None``: not checked.
+        max_age: seconds after which a healthy connection is replaced before the
+            exchange cuts it (Binance: 24 h); ``None``: never.
+        connect_timeout: seconds allowed to open the socket and handshake.
+        backoff: makes the reconnect delay generator.
+    """
+
+    reconnect: bool = True
+    ping_interval: float | None = attrs.field(default=None, validator=_positive_or_none("ping_interval"))
+    pong_timeout: float | None = attrs.field(default=None, validator=_positive_or_none("pong_timeout"))
+    stale_timeout: float | None = attrs.field(default=None, validator=_positive_or_none("stale_timeout"))
+    max_age: float | None = attrs.field(default=None, validator=_positive_or_none("max_age"))
+    connect_timeout: float = 10.0
+    backoff: Callable[[], Iterator[float]] = backoff
+
+    @property
+    def tick(self) -> float:
+        """The reader's poll tick: it bounds how late a ping or a dead peer is noticed."""
+        limits = [limit / 3 for limit in (self.ping_interval, self.stale_timeout, self.pong_timeout) if limit]
+        return min([_POLL_TICK, *limits])
+
+    def detection_bound(self, application_ping: bool) -> float | None:
+        """Worst-case seconds until a connection that stopped delivering bytes is noticed.
+
+        ``application_ping``: whether the protocol has a ping frame (its pong is checked
+        with ``pong_timeout``). ``None`` when nothing would notice.
+        """
+        bounds = []
+        if self.stale_timeout is not None:
+            bounds.append(self.stale_timeout + self.tick)
+        if application_ping and self.ping_interval is not None and self.pong_timeout is not None:
+            bounds.append(self.ping_interval + self.pong_timeout + 2 * self.tick)
+        return min(bounds) if bounds else None
+
+
+class ConnectionListener:
+    """What a Connection tells the layer above it (the client). Every method has a default.
+
+    ``updates`` runs on the reader thread and must not run user code; ``opened`` runs
+    on the thread that made the first connect and on the resync thread after a
+    reconnect; ``event`` and ``ended`` must hand user hooks to another thread.
+    """
+
+    def opened(self, connection: "Connection") -> None:
+        """The transport is open: log on and resubscribe before it counts as ready.
+
+        Raising fails the (re)connect.
+        """
+
+    def updates(self, burst: Burst) -> float:
+        """A burst of updates read together, in wire order. Reader thread.
+
+        Returns the seconds the reader spent waiting for room in a full queue (the
+        ``block`` policy's back-pressure), which the liveness deadlines do not count.
+        """
+        return 0.0
+
+    def ended(self, key: Hashable, error: BaseException | None) -> None:
+        """The exchange ended the subscriptions routed under ``key``."""
+
+    def event(self, event: ConnectionEvent) -> None:
+        """The connection changed state."""
 
 
 class Pending:
@@ -87,7 +187,7 @@ def _connect_error(message: str, cause: BaseException) -> ConnectError:
     return ConnectError(message)
 
 
-def redact(frame: str | bytes, secrets: Iterator[str] | list[str] = ()) -> str:
+def redact(frame: str | bytes, secrets: Iterable[str] = ()) -> str:
     """A frame shortened for a log line, with known secrets blanked out."""
     text = frame if isinstance(frame, str) else repr(frame[:_LOG_FRAME_LIMIT])
     for secret in secrets:
@@ -96,11 +196,28 @@ def redact(frame: str | bytes, secrets: Iterator[str] | list[str] = ()) -> str:
     return text if len(text) <= _LOG_FRAME_LIMIT else text[:_LOG_FRAME_LIMIT] + "..."
 
 
+def _hashable(key: object) -> bool:
+    try:
+        hash(key)
+    except TypeError:
+        return False
+    return True
+
+
+class _DeadListener(ConnectionListener):
+    """Stands in for a listener (client) that was garbage-collected."""
+
+
 class Connection:
     """One logical connection to one endpoint, kept alive across drops.
 
     Thread-safe: ``request``/``send`` may be called from any thread, including
     dispatcher lanes.
+
+    Locks: ``_state_lock`` guards the state, the transport and the pending requests;
+    ``_protocol_lock`` serialises every call into the protocol (``receive`` and the
+    lifecycle); ``_send_lock`` keeps ``protocol.sent`` and the write together so their
+    order is wire order. None is held while user code or a blocking wait runs.
 
     Args:
         name: ``"public"``, ``"private"``, ``"usdm"`` ...; appears in events and thread names.
@@ -108,28 +225,10 @@ class Connection:
         url: the endpoint.
         protocol: the exchange's sans-I/O Protocol for this connection.
         transport_factory: makes a new Transport for each (re)connect.
-        deliver: ``deliver(update, received_at, frame)`` queues an Update (reader thread).
-        on_open: hook run after every (re)connect before the connection is ready:
-            log on, resubscribe. On the first connect it runs in the caller's thread,
-            after a reconnect on the resync thread. Raising fails the connect.
-        on_event: receives every ConnectionEvent (must not run user code inline).
-        on_ended: ``on_ended(key, error)`` when the exchange ends a subscription.
-        reconnect: whether to reconnect after a drop.
-        ping_interval: seconds of send-silence after which ``protocol.ping_frame()`` is
-            sent; ``None`` for no application pings.
-        stale_timeout: seconds without any inbound frame after which the connection
-            is considered stalled and re-established; ``None`` disables the check.
-        pong_timeout: seconds after a keep-alive ping within which the Protocol must
-            report a ``Pong``, else the connection is re-established even if other
-            frames flow (OKEx v1 §7); ``None`` disables the check.
-        max_age: seconds after which a connection is replaced by a new one even when
-            healthy, before the exchange cuts it (Binance: 24 h); ``None``: never.
-        connect_timeout: seconds allowed to open the socket.
-        backoff_factory: makes the reconnect delay generator.
+        listener: told of updates, openings, ended subscriptions and state changes. It
+            is held weakly: a client that is collected stops its connections.
+        policy: keep-alive, liveness, age and reconnect settings.
         secrets: strings to blank out of logged frames.
-        batching, flush: let ``deliver`` defer lane wake-ups while more frames are
-            already buffered (``batching(True)`` on the reader, ``flush()`` before it
-            could block, ``batching(False)`` when it stops).
     """
 
     def __init__(
@@ -140,59 +239,45 @@ class Connection:
         url: str,
         protocol: Protocol,
         transport_factory: Callable[[], Transport],
-        deliver: Callable[[Update, datetime, str | bytes], None],
-        on_open: Callable[["Connection"], None] | None = None,
-        on_event: Callable[[ConnectionEvent], None] | None = None,
-        on_ended: Callable[[Hashable, BaseException | None], None] | None = None,
-        reconnect: bool = True,
-        ping_interval: float | None = None,
-        stale_timeout: float | None = None,
-        pong_timeout: float | None = None,
-        max_age: float | None = None,
-        connect_timeout: float = 10.0,
-        backoff_factory: Callable[[], Iterator[float]] = backoff,
-        secrets: list[str] | None = None,
-        batching: Callable[[bool], None] | None = None,
-        flush: Callable[[], None] | None = None,
+        listener: ConnectionListener | None = None,
+        policy: ConnectionPolicy | None = None,
+        secrets: Sequence[str] = (),
     ) -> None:
         self.name = name
         self.exchange = exchange
         self.url = url
         self.protocol = protocol
+        self.policy = policy or ConnectionPolicy()
         self._transport_factory = transport_factory
-        self._deliver = deliver
-        self._on_open = on_open
-        self._on_event = on_event or (lambda event: None)
-        self._on_ended = on_ended or (lambda key, error: None)
-        self._reconnect = reconnect
-        self._ping_interval = ping_interval
-        self._stale_timeout = stale_timeout
-        self._pong_timeout = pong_timeout
-        self._max_age = max_age
-        self._opened_at = 0.0
-        self._ping_outstanding_since: float | None = None
-        self._connect_timeout = connect_timeout
-        self._backoff_factory = backoff_factory
-        self._secrets = secrets or []
-        self._batching = batching
-        self._flush = flush
+        listener = listener or ConnectionListener()
+        self._listener_ref: Callable[[], ConnectionListener | None] = weakref.ref(listener)
+        self._secrets = [s for s in secrets if s]
         self.log = logging.getLogger(f"exwire.{exchange}")
 
         self._state = State.NEW
         self._state_lock = threading.Lock()  # guards _state, _transport, _pending, threads
+        self._protocol_lock = threading.Lock()  # serialises receive and the protocol lifecycle
+        self._send_lock = threading.Lock()  # protocol.sent + write, in wire order
         self._connect_lock = threading.Lock()  # serialises the first connect
-        self._ready = threading.Event()  # set while open and past on_open
+        self._ready = threading.Event()  # set while open and past the listener's opened()
+        self._changed = threading.Condition()  # notified when ready is set or closing starts
         self._closing = threading.Event()
         self._aborting = False  # a failed first log-on is being undone: the reader must not reconnect
+        self._opening: Transport | None = None  # a transport whose open() is in progress
         self._transport: Transport | None = None
+        self._drop_reason: str | None = None
         self._pending: dict[Hashable, collections.deque[Pending]] = {}
         self._reader: threading.Thread | None = None
         self._resync_threads: list[threading.Thread] = []
         self._last_recv = 0.0
         self._last_send = 0.0
+        self._last_ping = 0.0
+        self._opened_at = 0.0
+        self._ping_outstanding_since: float | None = None
         self.reconnects = 0
         self.frames_received = 0
         self.frames_skipped = 0
+        self.readers_replaced = 0
         self.connected_at: float | None = None
         self._backoff: Iterator[float] | None = None  # the reconnect delays, across failures
         self._attempt = 0
@@ -207,6 +292,10 @@ class Connection:
     def is_ready(self) -> bool:
         return self._ready.is_set()
 
+    @property
+    def _listener(self) -> ConnectionListener:
+        return self._listener_ref() or _DeadListener()
+
     def pending_count(self) -> int:
         with self._state_lock:
             return sum(len(queue) for queue in self._pending.values())
@@ -214,12 +303,24 @@ class Connection:
     def threads(self) -> list[threading.Thread]:
         with self._state_lock:
             threads = list(self._resync_threads)
-        if self._reader is not None:
-            threads.append(self._reader)
+            if self._reader is not None:
+                threads.append(self._reader)
         return threads
 
     def seconds_since_last_frame(self) -> float | None:
         return None if not self._last_recv else time.monotonic() - self._last_recv
+
+    def _set_ready(self) -> None:
+        with self._changed:
+            self._ready.set()
+            self._changed.notify_all()
+
+    def _wait_ready(self, timeout: float | None) -> bool:
+        """Wait until ready or closing; True when ready."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self._ready.is_set() or self._closing.is_set(), timeout) and (
+                self._ready.is_set()
+            )
 
     # -- opening ---------------------------------------------------------------
 
@@ -229,7 +330,8 @@ class Connection:
         Raises:
             InvalidState: the connection is closed.
             ConnectError: the first connect or its log-on failed (cause chained).
-            ConnectionClosed: a reconnect did not complete within ``timeout``.
+            ConnectionClosed: a reconnect did not complete within ``timeout``, or
+                ``close()`` was called while waiting.
         """
         if self._ready.is_set():
             return
@@ -240,37 +342,43 @@ class Connection:
             if self._state is State.NEW:
                 self._first_connect(deadline)
                 return
-        if not self._ready.wait(deadline.remaining()):
-            if self._state is State.CLOSED:
-                raise InvalidState(f"{self.exchange} {self.name} connection is closed")
+        if not self._wait_ready(deadline.remaining()):
+            if self._closing.is_set():
+                raise ConnectionClosed(f"{self.exchange} {self.name} connection was closed")
             raise ConnectionClosed(f"{self.exchange} {self.name} connection is not restored yet")
 
     def _first_connect(self, deadline: Deadline) -> None:
         try:
             transport = self._open_transport(deadline.remaining())
         except Exception as exc:
+            if self._closing.is_set():
+                raise ConnectionClosed(f"{self.exchange} {self.name} connection was closed while connecting") from exc
             raise _connect_error(f"could not connect to {self.url}: {exc}", exc) from exc
         with self._state_lock:
             if self._closing.is_set():
                 transport.close()
-                raise InvalidState(f"{self.exchange} {self.name} connection is closed")
+                raise ConnectionClosed(f"{self.exchange} {self.name} connection was closed while connecting")
             self._transport = transport
             self._state = State.OPEN
             self._reader = threading.Thread(
-                target=self._run, args=(transport,), name=f"exwire-{self.exchange}-reader-{self.name}", daemon=True
+                target=_reader_main,
+                args=(weakref.ref(self), transport),
+                name=f"exwire-{self.exchange}-reader-{self.name}",
+                daemon=True,
             )
             self._reader.start()
         try:
-            if self._on_open is not None:
-                self._on_open(self)
+            self._listener.opened(self)
         except BaseException as exc:
             # The socket is up but log-on failed: take it down; a later call starts afresh.
             self._reset()
+            if self._closing.is_set():
+                raise ConnectionClosed(f"{self.exchange} {self.name} connection was closed while logging on") from exc
             if isinstance(exc, ConnectError):
                 raise
             raise _connect_error(f"{self.exchange} {self.name}: opening the session failed: {exc}", exc) from exc
         self.connected_at = time.monotonic()
-        self._ready.set()
+        self._set_ready()
         self._emit(ConnectionEvent(ConnectionState.CONNECTED, self.name))
 
     def _reset(self) -> None:
@@ -281,7 +389,7 @@ class Connection:
         if transport is not None:
             transport.close()
         if reader is not None and reader is not threading.current_thread():
-            reader.join(self._connect_timeout)
+            reader.join(self.policy.connect_timeout)
         self._fail_pending(ConnectionClosed(f"{self.exchange} {self.name}: log-on failed"))
         with self._state_lock:
             self._aborting = False
@@ -292,16 +400,39 @@ class Connection:
 
     def _open_transport(self, timeout: float | None) -> Transport:
         transport = self._transport_factory()
-        limit = self._connect_timeout if timeout is None else min(timeout, self._connect_timeout)
-        transport.open(self.url, limit)
+        limit = self.policy.connect_timeout if timeout is None else min(timeout, self.policy.connect_timeout)
+        with self._state_lock:
+            if self._closing.is_set():
+                raise ConnectionClosed("closing")
+            self._opening = transport  # close() closes it: a hanging handshake ends at once
+        try:
+            transport.open(self.url, limit)
+        except BaseException:
+            transport.close()
+            raise
+        finally:
+            with self._state_lock:
+                self._opening = None
         now = time.monotonic()
         self._last_recv = now
         self._last_send = now
+        self._last_ping = now
         self._opened_at = now
         self._ping_outstanding_since = None
+        self._drop_reason = None
+        with self._protocol_lock:
+            self.protocol.connection_made()
         return transport
 
     # -- requests --------------------------------------------------------------
+
+    def _write(self, transport: Transport, key: Hashable | None, frame: str | bytes) -> None:
+        """Write one frame, telling the protocol first (in wire order). Raises TransportClosed."""
+        with self._send_lock:
+            with self._protocol_lock:
+                self.protocol.sent(key, frame)
+            transport.send(frame)
+        self._last_send = time.monotonic()
 
     def send(self, frame: str | bytes, *, wait_ready: bool = True, timeout: float | None = None) -> None:
         """Send a frame that expects no reply.
@@ -316,10 +447,9 @@ class Connection:
         if transport is None or self._state is not State.OPEN:
             raise ConnectionClosed(f"{self.exchange} {self.name} connection is not open")
         try:
-            transport.send(frame)
+            self._write(transport, None, frame)
         except TransportClosed as exc:
             raise ConnectionClosed(f"{self.exchange} {self.name}: send failed: {exc}") from exc
-        self._last_send = time.monotonic()
 
     def request(
         self,
@@ -333,7 +463,10 @@ class Connection:
         """Send ``frame`` and wait for ``expected`` replies keyed ``key``; return their results.
 
         The future is registered before the frame is sent, so a fast reply is never
-        missed. Requests are never replayed after a reconnect.
+        missed. Requests are never replayed after a reconnect. On a timeout or a
+        failed send the protocol is told (``abandoned``); when it says the connection
+        can no longer be trusted, the connection is replaced and the next request
+        waits for the new one.
 
         Raises:
             RequestTimeout: no (complete) reply within ``timeout`` seconds; outcome unknown.
@@ -346,23 +479,30 @@ class Connection:
             self.ensure_open(deadline.remaining())
         pending = Pending(key, expected)
         with self._state_lock:
-            if self._state is not State.OPEN:
+            if self._state is not State.OPEN or self._transport is None:
                 raise ConnectionClosed(f"{self.exchange} {self.name} connection is not open")
             self._pending.setdefault(key, collections.deque()).append(pending)
             transport = self._transport
         try:
-            transport.send(frame)  # type: ignore[union-attr]
-            self._last_send = time.monotonic()
+            self._write(transport, key, frame)
         except TransportClosed as exc:
             self._unregister(pending)
+            self._abandon(key, transport)
             raise ConnectionClosed(f"{self.exchange} {self.name}: send failed: {exc}") from exc
         if not pending.wait(deadline.remaining()):
             self._unregister(pending)
             if not pending.wait(0):  # a reply may have raced the timeout
+                self._abandon(key, transport)
                 raise RequestTimeout(f"{self.exchange}: no reply to request {key!r} within {timeout} s")
         if pending.error is not None:
             raise pending.error
         return pending.results
+
+    def _abandon(self, key: Hashable, transport: Transport) -> None:
+        with self._protocol_lock:
+            replace = self.protocol.abandoned(key)
+        if replace and self._transport is transport:
+            self.drop(f"reply to {key!r} overdue: replacing the connection")
 
     def _unregister(self, pending: Pending) -> None:
         with self._state_lock:
@@ -376,6 +516,9 @@ class Connection:
                     del self._pending[pending.key]
 
     def _complete(self, reply: Reply) -> None:
+        if not _hashable(reply.key):
+            self.log.warning("%s: a reply with an unusable key was skipped: %r", self.name, reply.key)
+            return
         with self._state_lock:
             queue = self._pending.get(reply.key)
             if not queue:
@@ -399,8 +542,16 @@ class Connection:
     # -- reader ------------------------------------------------------------------
 
     def _run(self, transport: Transport) -> None:
+        """The reader thread's life: read, and after each loss reconnect (or stop)."""
         while True:
-            cause = self._read(transport)
+            try:
+                cause = self._read(transport)
+            except BaseException as exc:  # an engine bug: report it, replace the session
+                self.readers_replaced += 1
+                self.log.exception("%s: the reader failed; replacing the connection", self.name)
+                cause = exc
+            if self._drop_reason is not None and not isinstance(cause, ProtocolError):
+                cause = ConnectionClosed(self._drop_reason)
             with self._state_lock:
                 # Leave OPEN before failing the pending requests, so no request can
                 # register on the dying transport after the sweep.
@@ -409,122 +560,151 @@ class Connection:
                     self._state = State.RECONNECTING
             transport.close()
             self._fail_pending(ConnectionClosed(f"{self.exchange} {self.name} connection lost: {cause}"))
+            with self._protocol_lock:
+                try:
+                    self.protocol.connection_lost(cause)
+                except Exception:
+                    self.log.exception("%s: protocol.connection_lost failed", self.name)
             if self._closing.is_set() or self._aborting:
+                return
+            if self._listener_ref() is None:
+                self.log.debug("%s: the client was collected; the reader stops", self.name)
                 return
             self.log.warning("%s connection lost: %s", self.name, cause)
             self._emit(ConnectionEvent(ConnectionState.LOST, self.name, error=cause))
-            if not self._reconnect:
+            if not self.policy.reconnect:
                 with self._state_lock:
                     self._state = State.CLOSED
                 self._emit(ConnectionEvent(ConnectionState.CLOSED, self.name, error=cause))
+                with self._changed:
+                    self._changed.notify_all()
                 return
             up_for = None if self.connected_at is None else time.monotonic() - self.connected_at
             self.connected_at = None  # until a session is restored
-            transport = self._reopen(stable=up_for is not None and up_for >= _STABLE_SESSION)
-            if transport is None:
+            reopened = self._reopen(stable=up_for is not None and up_for >= _STABLE_SESSION)
+            if reopened is None:
                 return
+            transport = reopened
 
     def _read(self, transport: Transport) -> BaseException:
-        """Read until the transport fails; return the cause."""
+        """Read until the transport fails or the connection must be replaced; return the cause."""
         protocol = self.protocol
-        deliver = self._deliver
-        # The poll tick bounds how late a keep-alive ping or a stall is noticed.
-        tick = min(
-            [_POLL_TICK]
-            + [limit / 3 for limit in (self._ping_interval, self._stale_timeout, self._pong_timeout) if limit]
-        )
+        protocol_lock = self._protocol_lock
         closing = self._closing
-        flush = self._flush
-        frame_ready = getattr(transport, "frame_ready", None) if flush is not None else None
-        if frame_ready is not None:
-            self._batching(True)  # type: ignore[misc]
-        try:
-            return self._read_frames(transport, tick, protocol, deliver, closing, flush, frame_ready)
-        finally:
-            if frame_ready is not None:
-                self._batching(False)  # type: ignore[misc]
-
-    def _read_frames(self, transport, tick, protocol, deliver, closing, flush, frame_ready) -> BaseException:
-        """The reader's loop (see ``_read``); ``frame_ready`` is ``None`` when wake-ups are not deferred."""
+        tick = self.policy.tick
         next_check = 0.0
-        unflushed = 0
-        while not closing.is_set():
-            if unflushed and (unflushed >= _BATCH_LIMIT or not frame_ready()):
-                # Wake the lanes before recv could block (and at least every few frames,
-                # so the first update of a long burst is not held back).
-                flush()
-                unflushed = 0
-            try:
-                frame = transport.recv(tick)
-            except TransportClosed as exc:
-                return exc
-            except Exception as exc:  # a transport bug must not kill the reader: treat as a loss
-                self.log.exception("%s: transport failed", self.name)
-                return exc
-            now = time.monotonic()
-            if frame is None or now >= next_check:
-                # Housekeeping (pings, pong and age limits, stalls) at most once a tick,
-                # so a flood pays one comparison per frame for it.
-                next_check = now + tick
-                cause = self._idle(transport, now, frame is None)
-                if cause is not None:
-                    return cause
-                if frame is None:
+        burst: Burst = []
+        listener = self._listener_ref()
+        if listener is None:
+            return ConnectionClosed("the client was collected")
+        try:
+            while not closing.is_set():
+                if burst and (len(burst) >= _BURST_LIMIT or not transport.frame_ready()):
+                    # Hand the burst over before recv could block (and at least every few
+                    # frames, so the first update of a long burst is not held back).
+                    self._hand_over(listener, burst)
+                    burst = []
+                try:
+                    frame = transport.recv(tick)
+                except TransportClosed as exc:
+                    return exc
+                except Exception as exc:  # a transport bug must not kill the reader: treat as a loss
+                    self.log.exception("%s: transport failed", self.name)
+                    return exc
+                now = time.monotonic()
+                if frame is None or now >= next_check:
+                    # Housekeeping (pings, pong and age limits, stalls) at most once a tick,
+                    # so a flood pays one comparison per frame for it.
+                    next_check = now + tick
+                    cause = self._idle(transport, now, frame is None)
+                    if cause is not None:
+                        return cause
+                    if frame is None:
+                        continue
+                self._last_recv = now
+                self.frames_received += 1
+                try:
+                    with protocol_lock:
+                        events = protocol.receive(frame)
+                except ProtocolError as exc:
+                    self._skipped(frame, exc)
                     continue
-            self._last_recv = now
-            self.frames_received += 1
-            received_at = datetime.now(timezone.utc)
-            try:
-                events = protocol.receive(frame)
-            except DecodeError as exc:
-                self.frames_skipped += 1
-                self.log.warning("%s: skipped a frame: %s: %s", self.name, exc, redact(frame, self._secrets))
-                key = getattr(exc, "key", None)
-                if key is not None:  # it answers a pending request: that request fails with it
-                    self._complete(Reply(key, error=exc))
-                continue
-            except Exception as exc:  # a parser bug must not kill the reader
-                self.frames_skipped += 1
-                self.log.exception("%s: could not parse a frame (%s): %s", self.name, exc, redact(frame, self._secrets))
-                continue
-            if frame_ready is not None:
-                unflushed += 1
-            for event in events:
-                kind = type(event)
-                if kind is Update:
-                    deliver(event, received_at, frame)
-                elif kind is Reply:
-                    self._complete(event)
-                elif kind is Ended:
-                    self._on_ended(event.key, event.error)
-                elif kind is Pong:
-                    self._ping_outstanding_since = None
-                elif kind is Failure:
-                    return event.error
-        return ConnectionClosed("closing")
+                except Exception as exc:  # a parser bug must not kill the reader
+                    self.frames_skipped += 1
+                    self.log.exception(
+                        "%s: could not parse a frame (%s): %s", self.name, exc, redact(frame, self._secrets)
+                    )
+                    continue
+                if not events:
+                    continue
+                received_at = datetime.now(timezone.utc)
+                for event in events:
+                    kind = type(event)
+                    if kind is Update:
+                        burst.append((event, received_at, frame))  # type: ignore[arg-type]
+                    elif kind is Reply:
+                        self._complete(event)  # type: ignore[arg-type]
+                    elif kind is Ended:
+                        if burst:  # the updates before the end still reach the subscription
+                            self._hand_over(listener, burst)
+                            burst = []
+                        listener.ended(event.key, event.error)  # type: ignore[union-attr]
+                    elif kind is Pong:
+                        self._ping_outstanding_since = None
+                    elif kind is Failure:
+                        return event.error  # type: ignore[union-attr]
+            return ConnectionClosed("closing")
+        finally:
+            if burst:
+                self._hand_over(listener, burst)
+
+    def _skipped(self, frame: str | bytes, exc: ProtocolError) -> None:
+        self.frames_skipped += 1
+        self.log.warning("%s: skipped a frame: %s: %s", self.name, exc, redact(frame, self._secrets))
+        key = exc.key if isinstance(exc, DecodeError) else None  # the request the frame answers
+        if key is not None:
+            self._complete(Reply(key, error=exc))
+
+    def _hand_over(self, listener: ConnectionListener, burst: Burst) -> None:
+        try:
+            blocked = listener.updates(burst)
+        except Exception:
+            self.log.exception("%s: delivering updates failed", self.name)
+            return
+        if blocked:
+            # The reader waited for a consumer (the block policy): that time proves
+            # nothing about the peer, so no liveness deadline counts it.
+            self._last_recv += blocked
+            if self._ping_outstanding_since is not None:
+                self._ping_outstanding_since += blocked
+            self._last_ping += blocked
 
     def _idle(self, transport: Transport, now: float, quiet: bool) -> BaseException | None:
         """Keep-alive and liveness checks; ``quiet`` when the last poll brought no frame."""
-        if self._max_age is not None and now - self._opened_at > self._max_age:
-            return ConnectionClosed(f"connection older than {self._max_age} s: replacing it")
+        policy = self.policy
+        if policy.max_age is not None and now - self._opened_at > policy.max_age:
+            return ConnectionClosed(f"connection older than {policy.max_age} s: replacing it")
         since = self._ping_outstanding_since
-        if self._pong_timeout is not None and since is not None and now - since > self._pong_timeout:
-            return ConnectionClosed(f"no pong within {self._pong_timeout} s")
-        # A server's protocol-level pings prove life too (Binance pings every 20 s / 3 min).
-        last = max(self._last_recv, getattr(transport, "last_activity", 0.0))
-        if quiet and self._stale_timeout is not None and now - last > self._stale_timeout:
-            return ConnectionClosed(f"no frame for {now - last:.1f} s: connection stalled")
-        if self._ping_interval is not None and now - self._last_send >= self._ping_interval:
-            self._ping(transport, now)
+        if policy.pong_timeout is not None and since is not None and now - since > policy.pong_timeout:
+            return ConnectionClosed(f"no pong within {policy.pong_timeout} s")
+        # A server's protocol-level pings and our pings' pongs prove life too.
+        last = max(self._last_recv, transport.last_activity)
+        if policy.stale_timeout is not None and now - last > policy.stale_timeout:
+            return ConnectionClosed(f"nothing received for {now - last:.1f} s: connection stalled")
+        interval = policy.ping_interval
+        if interval is not None and now - self._last_ping >= interval:
+            if now - self._last_send >= interval or now - last >= interval:
+                self._ping(transport, now)
         return None
 
     def _ping(self, transport: Transport, now: float) -> None:
+        self._last_ping = now
         frame = self.protocol.ping_frame()
-        if frame is None:
-            return
         try:
-            transport.send(frame)
-            self._last_send = now
+            if frame is None:
+                transport.ping()
+                return
+            self._write(transport, None, frame)
             if self._ping_outstanding_since is None:
                 self._ping_outstanding_since = now
         except TransportClosed:
@@ -533,23 +713,26 @@ class Connection:
     def _reopen(self, *, stable: bool) -> Transport | None:
         """Reconnect with backoff; ``stable`` when the lost session had stayed up a while."""
         with self._state_lock:
-            self._state = State.RECONNECTING
+            if self._state is not State.CLOSED:
+                self._state = State.RECONNECTING
         # One backoff sequence spans consecutive failures, including sessions that open
         # but fail to log on or drop at once: only a session that stayed up resets it.
         # Otherwise a refused log-on would reconnect every half second for ever (Kraken
-        # bans an IP after ~150 reconnects in 10 minutes, kraken.md §2).
+        # bans an IP after ~150 reconnects in 10 minutes).
         if self._backoff is None or stable:
-            self._backoff = self._backoff_factory()
+            self._backoff = self.policy.backoff()
             self._attempt = 0
         for delay in self._backoff:
             self._attempt += 1
             attempt = self._attempt
             self._emit(ConnectionEvent(ConnectionState.RECONNECTING, self.name, attempt=attempt))
-            if self._closing.wait(delay):
+            if self._closing.wait(delay) or self._listener_ref() is None:
                 return None
             try:
-                transport = self._open_transport(self._connect_timeout)
+                transport = self._open_transport(self.policy.connect_timeout)
             except Exception as exc:
+                if self._closing.is_set():
+                    return None
                 self.log.info("%s reconnect attempt %d failed: %s", self.name, attempt, exc)
                 continue
             with self._state_lock:
@@ -569,8 +752,7 @@ class Connection:
 
     def _resync(self, transport: Transport) -> None:
         try:
-            if self._on_open is not None:
-                self._on_open(self)
+            self._listener.opened(self)
         except Exception as exc:
             if self._closing.is_set():
                 return
@@ -579,26 +761,36 @@ class Connection:
             return
         if self._transport is transport and not self._closing.is_set():
             self.connected_at = time.monotonic()
-            self._ready.set()
+            self._set_ready()
             self.log.info("%s connection restored", self.name)
             self._emit(ConnectionEvent(ConnectionState.RESTORED, self.name))
 
     def drop(self, reason: str = "dropped") -> None:
-        """Force a reconnect (used on checksum storms, refused sessions, tests)."""
-        transport = self._transport
-        if transport is not None:
-            transport.close()
+        """Force a reconnect (checksum storms, refused sessions, a lost reply FIFO, tests).
+
+        The connection stops being ready at once, so a request made right after this
+        returns waits for the new connection instead of failing on the old one.
+        """
+        with self._state_lock:
+            transport = self._transport
+            if transport is None or self._state is not State.OPEN:
+                return
+            self._drop_reason = reason
+            self._ready.clear()
+            self._state = State.RECONNECTING
+        transport.close()
 
     def _emit(self, event: ConnectionEvent) -> None:
         try:
-            self._on_event(event)
+            self._listener.event(event)
         except Exception:
             self.log.exception("connection event handler failed")
 
     # -- closing -----------------------------------------------------------------
 
     def close(self, timeout: float | None = 5.0) -> None:
-        """Close for good: fail pending requests, stop the reader, join it. Idempotent.
+        """Close for good: stop a connect in progress, fail pending requests, stop and join
+        the reader. Idempotent.
 
         Never joins the calling thread (a callback or the resync hook may close).
         """
@@ -607,10 +799,13 @@ class Connection:
             self._closing.set()
             was_open = self._state is not State.NEW
             self._state = State.CLOSED
-            transport = self._transport
-        self._ready.clear()
-        if transport is not None:
-            transport.close()
+            transport, opening = self._transport, self._opening
+        with self._changed:
+            self._ready.clear()
+            self._changed.notify_all()  # waiters for a reconnect raise ConnectionClosed
+        for current_transport in (opening, transport):
+            if current_transport is not None:
+                current_transport.close()
         self._fail_pending(ConnectionClosed(f"{self.exchange} {self.name} connection closed"))
         deadline = Deadline(timeout)
         current = threading.current_thread()
@@ -619,3 +814,9 @@ class Connection:
                 thread.join(deadline.remaining())
         if was_open and not already:
             self._emit(ConnectionEvent(ConnectionState.CLOSED, self.name))
+
+
+def _reader_main(ref: "weakref.ref[Connection]", transport: Transport) -> None:
+    connection = ref()
+    if connection is not None:
+        connection._run(transport)

@@ -14,13 +14,13 @@ import collections
 import enum
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 from exwire._core.backoff import Deadline
-from exwire.errors import SlowConsumer
 
-__all__ = ["Overflow", "Mailbox", "Dispatcher", "CLOSED"]
+__all__ = ["Overflow", "Mailbox", "Dispatcher", "CLOSED", "SCHEDULE", "OVERFLOWED"]
 
 log = logging.getLogger("exwire")
 
@@ -30,17 +30,28 @@ CLOSED = object()  # sentinel put in a mailbox when its subscription ends
 class Overflow(enum.Enum):
     """What a full subscription queue does with a new update.
 
-    ``BLOCK`` (default): the reader waits for room, up to ``block_timeout``; past that
-    the update is dropped, counted, and ``SlowConsumer`` is reported. Slowing the
-    reader applies back-pressure to the socket, so nothing is lost while the
-    consumer catches up within the bound.
-    ``DROP_OLDEST``: the oldest queued update is discarded and counted.
+    ``DROP_OLDEST`` (default): the oldest queued update is discarded to make room. The
+    reader never waits, so a slow callback never delays a reply, another
+    subscription or the connection's liveness checks.
     ``LATEST``: only the newest update is kept (GUIs, Excel).
+    ``BLOCK`` (opt-in): back-pressure on the whole connection. The reader waits for
+    room, up to ``block_timeout``, and reads nothing else meanwhile (replies and
+    other subscriptions wait too; the liveness deadlines are paused, not run down);
+    past the bound the update is dropped.
+
+    Under every policy a drop is counted (``Subscription.dropped``), reported once per
+    episode (until the queue drains) to ``on_callback_error`` as ``SlowConsumer``, and
+    announced on the next delivered event (``DataEvent.dropped_before``).
     """
 
-    BLOCK = "block"
     DROP_OLDEST = "drop_oldest"
     LATEST = "latest"
+    BLOCK = "block"
+
+
+#: ``Mailbox.put`` result bits.
+SCHEDULE = 1  # the caller must schedule the mailbox on its lane
+OVERFLOWED = 2  # this put began an overflow episode: report SlowConsumer once
 
 
 class Mailbox:
@@ -48,14 +59,23 @@ class Mailbox:
 
     ``scheduled`` is true while the mailbox sits in its lane's ready queue or the lane
     is running a batch from it, so a busy subscription costs one lane wake-up per
-    batch, not one per update.
+    batch, not one per update. ``announce(item, lost)``, when given, returns the item
+    to hand out after ``lost`` updates were dropped just before it (it stamps
+    ``DataEvent.dropped_before``).
     """
 
     __slots__ = (
         "_items", "_cond", "_waiters", "maxsize", "overflow", "block_timeout", "dropped", "scheduled", "closed",
+        "_lost", "_overflowing", "_announce", "blocked_seconds",
     )
 
-    def __init__(self, maxsize: int, overflow: Overflow, block_timeout: float | None) -> None:
+    def __init__(
+        self,
+        maxsize: int,
+        overflow: Overflow,
+        block_timeout: float | None,
+        announce: Callable[[Any, int], Any] | None = None,
+    ) -> None:
         self._items: collections.deque[Any] = collections.deque()
         self._cond = threading.Condition(threading.Lock())
         self._waiters = 0  # threads waiting in put (room) or pop (items): notify only then
@@ -65,47 +85,71 @@ class Mailbox:
         self.dropped = 0
         self.scheduled = False
         self.closed = False
+        self._lost = 0  # dropped since the last item handed out
+        self._overflowing = False  # inside an overflow episode (until the queue drains)
+        self._announce = announce
+        self.blocked_seconds = 0.0  # total time put() waited under BLOCK
 
     def __len__(self) -> int:
         return len(self._items)
 
-    def put(self, item: Any) -> bool:
-        """Queue an item; return True if the caller must schedule the mailbox on its lane.
+    def _drop(self) -> int:
+        """Count one dropped update (lock held); return OVERFLOWED when an episode begins."""
+        self.dropped += 1
+        self._lost += 1
+        if self._overflowing:
+            return 0
+        self._overflowing = True
+        return OVERFLOWED
 
-        Raises:
-            SlowConsumer: under ``BLOCK``, when no room appeared within ``block_timeout``
-                (the item is dropped and counted).
+    def put(self, item: Any) -> int:
+        """Queue an item; return ``SCHEDULE``/``OVERFLOWED`` bits for the caller to act on.
+
+        Never raises for a full queue: under ``BLOCK`` it waits up to ``block_timeout``
+        and then drops the item itself (``OVERFLOWED`` tells the caller to report it).
         """
         with self._cond:
             if self.closed:
-                return False
+                return 0
+            flags = 0
             if len(self._items) >= self.maxsize:
                 if self.overflow is Overflow.BLOCK:
                     deadline = Deadline(self.block_timeout)
+                    started = time.monotonic()
                     self._waiters += 1
                     try:
                         while len(self._items) >= self.maxsize and not self.closed:
                             remaining = deadline.remaining()
                             if remaining == 0.0:
-                                self.dropped += 1
-                                raise SlowConsumer(
-                                    f"queue stayed full ({self.maxsize} updates) for {self.block_timeout} s"
-                                )
+                                break
                             self._cond.wait(remaining)
                     finally:
                         self._waiters -= 1
+                        self.blocked_seconds += time.monotonic() - started
                     if self.closed:
-                        return False
+                        return 0
+                    if len(self._items) >= self.maxsize:  # still full past the bound: drop this one
+                        return self._drop()
                 else:  # DROP_OLDEST and LATEST both discard the oldest
                     self._items.popleft()
-                    self.dropped += 1
+                    flags = self._drop()
             self._items.append(item)
             if self._waiters:
                 self._cond.notify_all()
             if self.scheduled:
-                return False
+                return flags
             self.scheduled = True
-            return True
+            return flags | SCHEDULE
+
+    def _handed_out(self, item: Any) -> Any:
+        """Lock held: stamp the number of updates lost before ``item``; end an episode when drained."""
+        if self._lost:
+            if self._announce is not None:
+                item = self._announce(item, self._lost)
+            self._lost = 0
+        if not self._items:
+            self._overflowing = False
+        return item
 
     def pop(self, timeout: float | None) -> Any:
         """Take the oldest item, waiting up to ``timeout`` seconds; ``CLOSED`` at the end.
@@ -122,7 +166,7 @@ class Mailbox:
                 finally:
                     self._waiters -= 1
             if self._items:
-                item = self._items.popleft()
+                item = self._handed_out(self._items.popleft())
                 if self._waiters:
                     self._cond.notify_all()
                 return item
@@ -133,6 +177,8 @@ class Mailbox:
         with self._cond:
             items = list(self._items)
             self._items.clear()
+            if items:
+                items[0] = self._handed_out(items[0])
             if self._waiters:
                 self._cond.notify_all()
             return items
@@ -152,7 +198,7 @@ class Mailbox:
     def take_for_lane(self) -> tuple[Any, bool]:
         """Take one item (host executors); return (item or CLOSED, whether more are waiting)."""
         with self._cond:
-            item = self._items.popleft() if self._items else CLOSED
+            item = self._handed_out(self._items.popleft()) if self._items else CLOSED
             if self._waiters:
                 self._cond.notify_all()
             more = bool(self._items) and not self.closed
@@ -207,6 +253,9 @@ class _Lane:
                     self._on_error(exc, item)
             if mailbox.finish_batch():
                 self.schedule(mailbox, handler)  # behind the lane's other subscriptions
+            # Hold nothing between batches: a client dropped without close() must be collectable.
+            del mailbox, handler
+            item = None
 
 
 class Dispatcher:

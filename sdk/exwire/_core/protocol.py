@@ -90,5 +90,38 @@ class Protocol:
         raise NotImplementedError
 
     def ping_frame(self) -> str | bytes | None:
-        """An application-level keep-alive frame, or ``None`` if the exchange needs none."""
+        """An application-level keep-alive frame, or ``None`` if the exchange has none
+        (the Connection then sends transport-level pings: WebSocket ping frames, MQTT
+        PINGREQ)."""
         return None
+
+    # -- lifecycle: called by the Connection, under its protocol lock --------------------
+    #
+    # The Connection serialises these calls with ``receive`` (one lock), so a protocol
+    # never needs a lock of its own for the state they touch.
+
+    def connection_made(self) -> None:
+        """A new transport is open; whatever was owed on the previous one never comes.
+
+        Called before the first frame is sent or read on it. Default: nothing.
+        """
+
+    def connection_lost(self, error: BaseException) -> None:
+        """The transport is gone (the pending requests have already failed). Default: nothing."""
+
+    def sent(self, key: Hashable | None, frame: str | bytes) -> None:
+        """``frame`` is being written now, for the request keyed ``key`` (``None``: no reply expected).
+
+        Called under the Connection's send lock immediately before the write, so the
+        calls come in wire order whatever the calling threads did: a protocol whose
+        replies carry no id (OKEx v1) keeps its reply FIFO here. Default: nothing.
+        """
+
+    def abandoned(self, key: Hashable) -> bool:
+        """The request keyed ``key`` will get no reply: its send failed or it timed out.
+
+        Return ``True`` when the connection can no longer be trusted and must be
+        replaced (e.g. a FIFO of unkeyed replies lost its alignment); the Connection
+        then reconnects. Default: forget nothing, keep the connection.
+        """
+        return False

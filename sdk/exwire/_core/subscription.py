@@ -13,11 +13,14 @@ import itertools
 import logging
 import threading
 import time
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from typing import Any
 
-from exwire._core.dispatch import CLOSED, Dispatcher, Mailbox, Overflow
+import attrs
+
+from exwire._core.dispatch import CLOSED, OVERFLOWED, SCHEDULE, Dispatcher, Mailbox, Overflow
 from exwire.errors import InvalidState, SlowConsumer
+from exwire.models import DataEvent
 
 __all__ = ["Subscription", "SubscriptionRegistry"]
 
@@ -42,8 +45,9 @@ class Subscription:
         id: a process-unique integer.
         topic: what the subscription is to, e.g. ``"ticker:XBT/USD,ETH/USD"``.
         keys: the routing keys it receives (one per symbol).
-        dropped: updates discarded by the overflow policy so far.
-        error: the last ``SlowConsumer`` raised for it, or ``None``.
+        dropped: updates discarded by the overflow policy so far (each drop is also
+            announced on the next delivered event, ``DataEvent.dropped_before``).
+        error: the ``SlowConsumer`` of the last overflow episode, or ``None``.
     """
 
     def __init__(
@@ -119,14 +123,11 @@ class Subscription:
         Raises:
             InvalidState: the subscription has a callback, or it has ended.
             TimeoutError: no update arrived within ``timeout``.
-            SlowConsumer: updates were dropped because the queue stayed full
-                (raised once; the following call continues with newer updates).
+
+        An event that follows dropped updates says how many in ``dropped_before``.
         """
         if self.callback is not None:
             raise InvalidState("this subscription delivers to its callback; get() is for pull subscriptions")
-        if self.error is not None:
-            error, self.error = self.error, None
-            raise error
         item = self._mailbox.pop(timeout)
         if item is CLOSED:
             raise InvalidState(f"subscription {self.topic!r} has ended")
@@ -138,9 +139,6 @@ class Subscription:
         return self
 
     def __next__(self) -> Any:
-        if self.error is not None:
-            error, self.error = self.error, None
-            raise error
         item = self._mailbox.pop(None)
         if item is CLOSED:
             raise StopIteration
@@ -165,7 +163,6 @@ class SubscriptionRegistry:
         self._on_error = on_error
         self._lock = threading.Lock()
         self._routes: dict[Hashable, tuple[Subscription, ...]] = {}  # copied on write
-        self._local = threading.local()  # per reader thread: subscriptions to wake at flush
         self._subscriptions: dict[int, Subscription] = {}
 
     def add(self, subscription: Subscription) -> list[Hashable]:
@@ -211,52 +208,49 @@ class SubscriptionRegistry:
         with self._lock:
             return [s for s in self._subscriptions.values() if s.active]
 
-    def deliver(self, subscription: Subscription, event: Any) -> None:
-        """Queue ``event`` for ``subscription``; called on the reader thread only.
+    def deliver(self, items: Iterable[tuple[Subscription, Any]]) -> float:
+        """Queue each ``(subscription, event)`` and wake each lane once; reader thread only.
 
-        Never runs user code. Under the ``BLOCK`` policy it may wait for room (that
-        is the back-pressure); a ``SlowConsumer`` is recorded and reported, not raised.
+        Never runs user code and never raises for a full queue: the subscription's
+        overflow policy applies, and the first drop of an episode is recorded on the
+        subscription and reported (``SlowConsumer``). Returns the seconds spent waiting
+        for room under the ``BLOCK`` policy (0.0 otherwise).
         """
-        subscription.last_update_at = time.monotonic()
-        mailbox = subscription._mailbox
-        pending = getattr(self._local, "pending", None)
-        if pending and len(mailbox) >= mailbox.maxsize:
-            # About to meet a full queue: let the lanes see what is waiting first, or a
-            # BLOCK put would wait for a lane that was never told.
-            self.flush()
-            pending = self._local.pending
-        try:
-            schedule = mailbox.put(event)
-        except SlowConsumer as exc:
-            subscription.error = exc
-            log.error("subscription %s: %s; update dropped", subscription.topic, exc)
-            self._on_error(exc, event)
-            return
-        if schedule:
-            if pending is not None:
-                pending.append(subscription)  # woken together at the end of the read batch
+        now = time.monotonic()
+        wake: dict[int, Subscription] = {}
+        blocked = 0.0
+        for subscription, event in items:
+            subscription.last_update_at = now
+            mailbox = subscription._mailbox
+            if mailbox.overflow is Overflow.BLOCK and len(mailbox) >= mailbox.maxsize and wake:
+                # About to wait for room: let the lanes see what is already queued, or
+                # the reader would wait for a lane that was never told.
+                for waiting in wake.values():
+                    self._schedule(waiting)
+                wake = {}
+            if mailbox.overflow is Overflow.BLOCK:
+                before = mailbox.blocked_seconds
+                flags = mailbox.put(event)
+                blocked += mailbox.blocked_seconds - before
             else:
-                self._schedule(subscription)
+                flags = mailbox.put(event)
+            if flags & SCHEDULE:
+                wake[subscription.id] = subscription
+            if flags & OVERFLOWED:
+                self._overflowed(subscription, event)
+        for subscription in wake.values():
+            self._schedule(subscription)
+        return blocked
 
-    def batching(self, enabled: bool) -> None:
-        """Reader thread: defer lane wake-ups until :meth:`flush` (``True``), or stop (``False``, flushes).
-
-        A reader that read several frames in one go wakes each lane once for all of
-        them instead of once per frame; it must flush before it can block.
-        """
-        if enabled:
-            self._local.pending = []
-        else:
-            self.flush()
-            self._local.pending = None
-
-    def flush(self) -> None:
-        """Reader thread: wake the lanes (or host executors) of the updates deferred so far."""
-        pending = getattr(self._local, "pending", None)
-        if pending:
-            self._local.pending = []
-            for subscription in pending:
-                self._schedule(subscription)
+    def _overflowed(self, subscription: Subscription, event: Any) -> None:
+        mailbox = subscription._mailbox
+        exc = SlowConsumer(
+            f"subscription {subscription.topic!r}: its queue of {mailbox.maxsize} updates is full; "
+            f"updates are being dropped ({mailbox.overflow.value}), {mailbox.dropped} so far"
+        )
+        subscription.error = exc
+        log.warning("%s", exc)
+        self._on_error(exc, event)
 
     def _schedule(self, subscription: Subscription) -> None:
         if subscription.lane is not None:
@@ -291,4 +285,11 @@ class SubscriptionRegistry:
 
 
 def new_mailbox(queue_size: int, overflow: Overflow, block_timeout: float | None) -> Mailbox:
-    return Mailbox(queue_size, overflow, block_timeout)
+    return Mailbox(queue_size, overflow, block_timeout, _announce)
+
+
+def _announce(event: Any, lost: int) -> Any:
+    """Stamp how many updates were dropped just before ``event`` (a DataEvent)."""
+    if isinstance(event, DataEvent):
+        return attrs.evolve(event, dropped_before=event.dropped_before + lost)
+    return event

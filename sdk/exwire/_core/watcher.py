@@ -31,7 +31,9 @@ class OrderBookWatcher:
     follows the book.
     After every update whose message carries a checksum, the local book's checksum
     is compared; on a mismatch the watcher logs it, counts it, marks itself not
-    synced and resubscribes this book alone to get a fresh snapshot. Updates that
+    synced and resubscribes this book alone to get a fresh snapshot. The same
+    happens when updates were dropped before reaching the book (its queue was full:
+    ``DataEvent.dropped_before``), because a gap may not show in any checksum. Updates that
     arrive while not synced are skipped. A dropped connection also marks it not
     synced (the book keeps its last levels, but ``synced`` says they are stale) until
     the snapshot that follows the reconnect.
@@ -43,8 +45,11 @@ class OrderBookWatcher:
         depth: levels per side kept.
         checksums_verified: updates whose checksum matched.
         checksums_mismatched: updates whose checksum did not match.
-        resyncs: resubscriptions made after a mismatch.
+        resyncs: resubscriptions made after a mismatch or after updates were lost.
         updates_applied: snapshots and updates applied.
+        updates_skipped: updates skipped while not synced (waiting for a snapshot).
+        updates_lost: updates dropped before reaching the book because its queue was
+            full; each such gap resynchronises the book.
     """
 
     def __init__(
@@ -76,6 +81,7 @@ class OrderBookWatcher:
         self.resyncs = 0
         self.updates_applied = 0
         self.updates_skipped = 0
+        self.updates_lost = 0
         self.subscription: Any = None
         self.connection_name: str | None = None
         self._resync: Callable[[], None] | None = None
@@ -83,10 +89,19 @@ class OrderBookWatcher:
 
     # -- fed by the client (lane thread) -----------------------------------------------
 
-    def _on_event(self, event: DataEvent) -> None:
+    def _on_event(self, event: DataEvent[Any]) -> None:
         mismatch = None
         with self._book_lock:
-            if event.update_type is UpdateType.SNAPSHOT:
+            if event.dropped_before:
+                self.updates_lost += event.dropped_before
+                if event.update_type is not UpdateType.SNAPSHOT and self._synced.is_set():
+                    # Updates were dropped before this one (the consumer fell behind):
+                    # the book has a gap that no checksum may reveal. Start afresh.
+                    self._synced.clear()
+                    mismatch = "lost"
+            if mismatch is not None:
+                pass
+            elif event.update_type is UpdateType.SNAPSHOT:
                 self._apply(self._book, event.data)
                 self.updates_applied += 1
                 self._synced.set()
@@ -110,9 +125,14 @@ class OrderBookWatcher:
                     TOP_OF_BOOK, self.symbol, TopOfBook(self._book.best_bid, self._book.best_ask), event.received_at
                 )
         if mismatch is not None:
-            self.log.warning(
-                "%s book checksum mismatch (exchange %d, local %d): resubscribing", self.symbol, *mismatch
-            )
+            if mismatch == "lost":
+                self.log.warning(
+                    "%s book: %d updates were dropped (slow consumer): resubscribing", self.symbol, event.dropped_before
+                )
+            else:
+                self.log.warning(
+                    "%s book checksum mismatch (exchange %d, local %d): resubscribing", self.symbol, *mismatch
+                )
             self.resyncs += 1
             if self._resync is not None:
                 try:

@@ -645,16 +645,12 @@ class CoinexClient(BaseClient):
         key = self._depth_key(symbol, limit, merge_depth)
         if callback is not None and not callable(callback):
             raise ConfigurationError("callback must be callable")
-        watcher = OrderBookWatcher(exchange=self.exchange, symbol=key[1], depth=key[2], apply=_apply_book,
-                                   checksum=coinex_book.checksum, callback=callback, latest=self.latest,
-                                   executor=self._callback_executor)
-        watcher._resync = lambda: self._sync(self._connection, [key], self.request_timeout, adding=False)
         with self._guard_lock:
             self._check_depth_key(key)
-            watcher.subscription = self._subscribe(
-                self._connection, topic=f"book:{key[1]}:{key[2]}:{key[3]}", keys=[key],
-                callback=watcher._on_event, timeout=timeout, internal=True)
-        return watcher
+            return self._watch(
+                self._connection, symbol=key[1], depth=key[2], keys=[key], topic=f"book:{key[1]}:{key[2]}:{key[3]}",
+                apply=_apply_book, checksum=coinex_book.checksum, callback=callback, timeout=timeout,
+                resync=lambda: self._sync(self._connection, [key], self.request_timeout, adding=False))
 
     # -- helpers ------------------------------------------------------------------------------
 

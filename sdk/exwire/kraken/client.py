@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Hashable, Iterable
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from exwire._core import validate
 from exwire._core.backoff import Deadline
-from exwire._core.client import BaseClient, documented_options
+from exwire._core.client import BaseClient, Deliveries, documented_options
+from exwire._core.protocol import Update
 from exwire._core.connection import Connection
 from exwire._core.subscription import Subscription
 from exwire._core.watcher import OrderBookWatcher
@@ -131,7 +134,7 @@ class KrakenClient(PrivateMethods, BaseClient):
                 changes nothing).
         """
         self._check_open()
-        timeout = self._timeout(timeout)
+        timeout = self._timeout(validate.positive_timeout(timeout))
         deadline = Deadline(timeout)
         self._public.ensure_open(deadline.remaining())
         request_id, frame = self._public.protocol.ping()
@@ -277,11 +280,12 @@ class KrakenClient(PrivateMethods, BaseClient):
         Callback thread, ordering, backlog policy and errors as
         :meth:`subscribe_to_ticker_updates`.
         """
+        timeout = validate.positive_timeout(timeout)
         subscription = self._subscribe(
             self._public, topic="systemStatus", keys=[SYSTEM_STATUS_KEY], callback=callback, timeout=timeout
         )
         if self._last_status is not None:
-            self._registry.deliver(subscription, self._last_status)
+            self._registry.deliver([(subscription, self._last_status)])
         return subscription
 
     def watch_order_book(
@@ -329,30 +333,22 @@ class KrakenClient(PrivateMethods, BaseClient):
                 side is unknown (an unsubscribe is sent) and the watcher is not kept.
         """
         _check_depth(depth)
+        timeout = validate.positive_timeout(timeout)
         if callback is not None and not callable(callback):
             raise ConfigurationError("callback must be callable")
         pair = normalize_pair(symbol)
-        watcher = OrderBookWatcher(
-            exchange=self.exchange,
+        key = (channel_name("book", depth=depth), pair)
+        return self._watch(
+            self._public,
             symbol=pair,
             depth=depth,
+            keys=[key],
+            topic=f"book:{pair}:{depth}",
             apply=_apply_book,
             checksum=kraken_book.checksum,
             callback=callback,
-            latest=self.latest,
-            executor=self._callback_executor,
-        )
-        key = (channel_name("book", depth=depth), pair)
-        watcher._resync = lambda: self._resubscribe_keys(self._public, [key])
-        watcher.subscription = self._subscribe(
-            self._public,
-            topic=f"book:{pair}:{depth}",
-            keys=[key],
-            callback=watcher._on_event,
             timeout=timeout,
-            internal=True,
         )
-        return watcher
 
     # -- wire -------------------------------------------------------------------------
 
@@ -360,6 +356,7 @@ class KrakenClient(PrivateMethods, BaseClient):
         self, channel: str, symbols: str | Iterable[str], callback: Callback | None, timeout: float | None
     ) -> Subscription:
         pairs = normalize_pairs(symbols)
+        timeout = validate.positive_timeout(timeout)
         return self._subscribe(
             self._public,
             topic=f"{channel}:{','.join(pairs)}",
@@ -418,10 +415,10 @@ class KrakenClient(PrivateMethods, BaseClient):
             )
         return None
 
-    def _deliver(self, update, received_at, frame) -> None:  # type: ignore[override]
+    def _deliver(self, update: Update, received_at: datetime, frame: str | bytes, out: Deliveries) -> None:
         if update.key is SYSTEM_STATUS_KEY or update.key == SYSTEM_STATUS_KEY:
             self._last_status = DataEvent(update.data, "systemStatus", None, received_at, UpdateType.SNAPSHOT)
-        super()._deliver(update, received_at, frame)
+        super()._deliver(update, received_at, frame, out)
 
 
 def _check_depth(depth: Any) -> None:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Hashable, Iterable
+from datetime import datetime
 from typing import Any
 
 from exwire._core.backoff import Deadline
-from exwire._core.client import BaseClient, documented_options
+from exwire._core.client import BaseClient, Deliveries, documented_options
+from exwire._core.protocol import Update
 from exwire._core.connection import Connection
 from exwire._core.subscription import Subscription
 from exwire._core.watcher import OrderBookWatcher
@@ -326,22 +328,18 @@ class OkexClient(BaseClient):
         if callback is not None and not callable(callback):
             raise ConfigurationError("callback must be callable")
         pair = normalize_symbol(symbol)
-        watcher = OrderBookWatcher(
-            exchange=self.exchange,
-            symbol=pair,
-            depth=okex_book.BOOK_DEPTH,
-            apply=okex_book.apply,
-            checksum=None,
-            callback=callback,
-            latest=self.latest,
-            executor=self._callback_executor,
+        channel = channel_name(pair, "depth")
+
+        def subscribe(connection: Connection, *, topic: str, keys: list[Hashable], callback: Callback,
+                      timeout: float | None, internal: bool) -> Subscription:
+            return self._subscribe_incremental_depth(pair, callback, timeout, topic=topic, internal=internal)
+
+        # v1 sends no checksum: a dropped change is noticed through DataEvent.dropped_before,
+        # and the watcher then resubscribes for a fresh whole book.
+        return self._watch(
+            self._spot, symbol=pair, depth=okex_book.BOOK_DEPTH, keys=[channel], topic=f"book:{pair}",
+            apply=okex_book.apply, checksum=None, callback=callback, timeout=timeout, subscribe=subscribe,
         )
-        # internal: the book is applied on a lane with back-pressure whatever the client's
-        # overflow policy — v1 has no checksum to notice a dropped change.
-        watcher.subscription = self._subscribe_incremental_depth(
-            pair, watcher._on_event, timeout, topic=f"book:{pair}", internal=True
-        )
-        return watcher
 
     # -- private pushes (§6.6, §6.7) --------------------------------------------------------
 
@@ -639,12 +637,12 @@ class OkexClient(BaseClient):
         # Ticker pushes feed ``client.latest.ticker(symbol)``; watched books feed top_of_book.
         return (TICKER, update.data) if type(update.data) is Ticker else None
 
-    def _deliver(self, update, received_at, frame) -> None:  # type: ignore[override]
+    def _deliver(self, update: Update, received_at: datetime, frame: str | bytes, out: Deliveries) -> None:
         # keep_raw promises the frame's text. SequencedTransport hands frames on inflated; one
         # still binary here (it could not be inflated there) is inflated again, only then.
         if self._keep_raw and isinstance(frame, (bytes, bytearray)):
             frame = inflate(frame)
-        super()._deliver(update, received_at, frame)
+        super()._deliver(update, received_at, frame, out)
 
     def _wire_subscribe(self, connection: Connection, keys: list[Hashable], timeout: float | None) -> None:
         channels = [str(key) for key in keys]
