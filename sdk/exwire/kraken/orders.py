@@ -14,12 +14,20 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from exwire._core import validate
 from exwire._core.codec import datetime_to_epoch_seconds
 from exwire.errors import ConfigurationError
 from exwire.kraken.models import OrderFlag, OrderType, TimeInForce
-from exwire.models import Side, to_decimal
+from exwire.models import Side
 
-__all__ = ["order_fields", "order_ids", "cancel_after_seconds", "check_token"]
+__all__ = ["order_fields", "order_ids", "cancel_after_seconds", "check_token", "MAX_CANCEL_ORDERS",
+           "MAX_COUNTDOWN"]
+
+#: Most ids one ``cancel_orders`` call takes: Kraken's own batch bound (``CancelOrderBatch``
+#: takes at most 50), which also keeps one call within a few seconds of sequential requests.
+MAX_CANCEL_ORDERS = 50
+#: Longest dead man's switch countdown Kraken accepts, seconds (§8.5: at most 86400).
+MAX_COUNTDOWN = 86_400
 
 # Order types whose ``price`` is required (§8.1: limit price or trigger price).
 _NEEDS_PRICE = {
@@ -51,10 +59,8 @@ def _enum(enum_type: Any, value: Any, name: str) -> Any:
 
 
 def _amount(value: Any, name: str) -> str:
-    amount = to_decimal(value, name)
-    if amount <= 0:
-        raise ConfigurationError(f"{name} must be positive, got {value!r}")
-    return format(amount, "f")
+    # Kraken keeps amounts as decimals of at most 18 places below 10**18 (validate's bounds).
+    return format(validate.money(value, name), "f")
 
 
 def _price(value: Any, name: str, *, trailing: bool) -> str:
@@ -188,20 +194,30 @@ def _close_fields(fields: dict[str, Any], order_type: Any, price: Any, secondary
         fields["close[price2]"] = _price(secondary_price, "close_secondary_price", trailing=False)
 
 
-def order_ids(order_ids: Any) -> list[str]:
+def order_ids(order_ids: Any, limit: int = MAX_CANCEL_ORDERS) -> list[str]:
     """One id or several → a de-duplicated list of Kraken order ids (txid) or userrefs (§8.3).
 
+    Args:
+        order_ids: a txid string, a userref integer (32-bit), or an iterable of them.
+        limit: most ids accepted (the iterable is read no further).
+
     Raises:
-        ConfigurationError: none given, or an id that is neither a non-empty string
-            nor an integer (a userref).
+        ConfigurationError: none given, more than ``limit``, or an id that is neither a
+            non-empty string nor a 32-bit integer (a userref).
     """
-    items = [order_ids] if isinstance(order_ids, (str, int)) else list(order_ids) if order_ids is not None else []
+    if isinstance(order_ids, (str, int)):
+        items = [order_ids]
+    elif order_ids is None:
+        items = []
+    else:
+        items = validate.bounded(order_ids, "order_ids", limit)
     if not items:
         raise ConfigurationError("at least one order id is required")
     result = []
     for item in items:
-        if isinstance(item, bool) or not isinstance(item, (str, int)) or (isinstance(item, str) and not item.strip()):
-            raise ConfigurationError(f"an order id is a txid string or a userref integer, got {item!r}")
+        if isinstance(item, bool) or not isinstance(item, (str, int)) or (isinstance(item, str) and not item.strip()) \
+                or (isinstance(item, int) and not -_INT32 <= item < _INT32):
+            raise ConfigurationError(f"an order id is a txid string or a 32-bit userref integer, got {item!r}")
         result.append(str(item).strip())
     return list(dict.fromkeys(result))
 
@@ -210,15 +226,20 @@ def cancel_after_seconds(value: Any) -> int:
     """The dead man's switch countdown as Kraken's whole seconds (§8.5); 0 disables it.
 
     Raises:
-        ConfigurationError: negative, not whole seconds, or not a number/timedelta.
+        ConfigurationError: negative, not whole seconds, more than :data:`MAX_COUNTDOWN`,
+            or not a number/timedelta.
     """
     seconds = value.total_seconds() if isinstance(value, timedelta) else value
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float, Decimal)):
         raise ConfigurationError(f"the countdown must be seconds or a timedelta, got {value!r}")
     if isinstance(seconds, float) and not math.isfinite(seconds):
         raise ConfigurationError(f"the countdown must be finite, got {value!r}")
+    if isinstance(seconds, Decimal) and not seconds.is_finite():
+        raise ConfigurationError(f"the countdown must be finite, got {value!r}")
     if seconds < 0 or seconds != int(seconds):
         raise ConfigurationError(f"the countdown must be whole non-negative seconds, got {value!r}")
+    if seconds > MAX_COUNTDOWN:
+        raise ConfigurationError(f"the countdown must be at most {MAX_COUNTDOWN} seconds, got {value!r}")
     return int(seconds)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from exwire._core import validate
 from exwire.errors import ConfigurationError
 
 __all__ = ["normalize_pair", "normalize_pairs"]
@@ -32,9 +33,7 @@ def normalize_pairs(symbols: str | Iterable[str]) -> list[str]:
     """One pair or several → a de-duplicated list of wsnames.
 
     Raises:
-        ConfigurationError: empty, or any element is not a pair.
+        ConfigurationError: empty, not a str or an iterable of str (an int, bytes, a
+            mapping), or any element is not a pair.
     """
-    items = [symbols] if isinstance(symbols, str) else list(symbols) if symbols is not None else []
-    if not items:
-        raise ConfigurationError("at least one symbol is required")
-    return list(dict.fromkeys(normalize_pair(symbol) for symbol in items))
+    return list(dict.fromkeys(normalize_pair(symbol) for symbol in validate.symbols(symbols)))

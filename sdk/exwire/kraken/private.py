@@ -31,13 +31,14 @@ from collections.abc import Callable, Hashable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
+from exwire._core import validate
 from exwire._core.backoff import Deadline
 from exwire._core.connection import Connection
 from exwire._core.subscription import Subscription
 from exwire.errors import AuthenticationError, ConfigurationError, ExchangeError
 from exwire.kraken import converter
 from exwire.kraken.models import CancelAfterResult, OrderFlag, OrderType, PlacedOrder, TimeInForce, WebSocketToken
-from exwire.kraken.orders import cancel_after_seconds, check_token, order_fields
+from exwire.kraken.orders import MAX_CANCEL_ORDERS, cancel_after_seconds, check_token, order_fields
 from exwire.kraken.orders import order_ids as _order_ids
 from exwire.kraken.pairs import normalize_pair
 from exwire.kraken.protocol import ORDER_UPDATES_KEY, OWN_TRADES_KEY, KrakenProtocol, is_token_error
@@ -113,6 +114,7 @@ class PrivateMethods:
             DecodeError: Kraken answered something that is not a token reply.
         """
         self._check_open()
+        timeout = validate.positive_timeout(timeout)
         token = self._token_fetcher.fetch(self._timeout(timeout))
         self._hide(token.token)
         with self._token_lock:
@@ -279,6 +281,7 @@ class PrivateMethods:
                 order may exist: look for it in :meth:`subscribe_to_order_updates`).
         """
         self._check_open()
+        timeout = validate.positive_timeout(timeout)
         fields = order_fields(
             symbol=normalize_pair(symbol), order_type=order_type, side=side, quantity=quantity, price=price,
             secondary_price=secondary_price, user_reference=user_reference, client_order_id=client_order_id,
@@ -311,6 +314,7 @@ class PrivateMethods:
                 order may or may not be cancelled).
         """
         self._check_open()
+        timeout = validate.positive_timeout(timeout)
         ids = _order_ids(order_id)
         if len(ids) != 1 or not isinstance(order_id, (str, int)):
             raise ConfigurationError("cancel_order takes one id; use cancel_orders for several")
@@ -319,7 +323,7 @@ class PrivateMethods:
 
     def cancel_orders(self, order_ids: Iterable[str | int], *, websocket_token: str | None = None,
                       timeout: float | None = None) -> dict[str, ExchangeError | None]:
-        """Cancel several orders, one ``cancelOrder`` request per id, in order (§8.3).
+        """Cancel up to 50 orders, one ``cancelOrder`` request per id, in order (§8.3).
 
         Kraken's documents disagree on how many ``cancelOrderStatus`` replies a request
         listing several ids gets (one per id, or one in all: §8.3 is uncertain), so a
@@ -328,8 +332,15 @@ class PrivateMethods:
         that request's single reply before sending the next: every id gets exactly its
         own answer. Per-id refusals do not stop the others; they are returned.
 
+        At most :data:`~exwire.kraken.orders.MAX_CANCEL_ORDERS` (50, Kraken's own
+        ``CancelOrderBatch`` bound) distinct ids per call: more are refused before
+        anything is sent, so one call never runs into its ``timeout`` half-way through a
+        long list. To cancel more, call again with the next 50 (or use
+        :meth:`cancel_all_orders`).
+
         Args:
-            order_ids: the txids (or user references); duplicates are sent once.
+            order_ids: the txids (or 32-bit user references), at most 50; duplicates are
+                sent once.
             websocket_token: as :meth:`place_order`.
             timeout: seconds for the whole batch, token fetch included (``None``:
                 ``request_timeout``).
@@ -339,16 +350,19 @@ class PrivateMethods:
             :class:`~exwire.errors.ExchangeError` it answered (usually ``OrderNotFound``).
 
         Raises:
-            ConfigurationError: no ids or a malformed one; no credentials and no token; a
-                non-positive ``timeout`` (nothing is sent).
+            ConfigurationError: no ids, more than 50, or a malformed one; no credentials and
+                no token; a ``timeout`` that is not positive finite seconds (nothing is sent).
             AuthenticationError: the token or key was refused (nothing more is sent).
             InvalidState, ConnectError: as :meth:`place_order`.
-            ConnectionClosed, RequestTimeout: a reply is missing: the ids before it were
-                answered, the one in flight has an **unknown outcome** and the ones after
-                it were not sent.
+            ConnectionClosed, RequestTimeout: a reply is missing. What a partial failure
+                leaves behind: the ids before it were answered (cancelled, unless Kraken
+                refused them), the one in flight has an **unknown outcome** and the ones
+                after it were not sent. The exception carries a note (``__notes__``)
+                listing the ids confirmed cancelled and the one in flight.
         """
         self._check_open()
-        ids = _order_ids(order_ids)
+        timeout = validate.positive_timeout(timeout)
+        ids = _order_ids(order_ids, MAX_CANCEL_ORDERS)
         explicit = self._token_argument(websocket_token)
         deadline = Deadline(self._timeout(timeout))
         results: dict[str, ExchangeError | None] = {}
@@ -360,6 +374,11 @@ class PrivateMethods:
                 raise
             except ExchangeError as exc:
                 results[order_id] = exc
+            except Exception as exc:
+                cancelled = [i for i, error in results.items() if error is None]
+                exc.add_note(f"kraken cancel_orders: confirmed cancelled {cancelled}; outcome unknown for "
+                             f"{order_id!r}; not sent: {ids[len(results) + 1:]}")
+                raise
         return results
 
     def cancel_all_orders(self, *, websocket_token: str | None = None, timeout: float | None = None) -> int:
@@ -378,6 +397,7 @@ class PrivateMethods:
             ConnectionClosed, RequestTimeout: no reply; **the outcome is unknown**.
         """
         self._check_open()
+        timeout = validate.positive_timeout(timeout)
         explicit = self._token_argument(websocket_token)
         result = self._trade("cancelAll", {}, explicit, Deadline(self._timeout(timeout)))
         return converter.cancel_count_from_wire(result)
@@ -407,6 +427,7 @@ class PrivateMethods:
             ConnectionClosed, RequestTimeout: no reply; **whether the timer is armed is unknown**.
         """
         self._check_open()
+        timeout = validate.positive_timeout(timeout)
         seconds = cancel_after_seconds(countdown)
         explicit = self._token_argument(websocket_token)
         result = self._trade("cancelAllOrdersAfter", {"timeout": seconds}, explicit, Deadline(self._timeout(timeout)))
@@ -490,6 +511,7 @@ class PrivateMethods:
     def _subscribe_private(self, key: Hashable, options: dict[str, Any], callback: Callback | None,
                            websocket_token: str | None, timeout: float | None) -> Subscription:
         self._check_open()
+        timeout = validate.positive_timeout(timeout)
         if callback is not None and not callable(callback):
             raise ConfigurationError("callback must be callable")
         explicit = self._token_argument(websocket_token)
