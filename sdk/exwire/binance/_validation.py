@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+from exwire._core import validate
 from exwire.binance.enums import FuturesMarket
 from exwire.errors import ConfigurationError
-from exwire.models import to_decimal
 
 __all__ = ["symbol_or_symbols", "one_or_list", "require_one_of", "exclusive", "check_order", "check_window_size",
            "futures_market", "usdm_only", "check_futures_order", "check_algo_order"]
@@ -20,12 +19,16 @@ _WINDOW_SIZE = re.compile(r"([1-9]|[1-5][0-9])m|([1-9]|1[0-9]|2[0-3])h|[1-7]d")
 
 
 def symbol_or_symbols(symbols: str | Iterable[str] | None) -> dict[str, Any]:
-    """``"BTCUSDT"`` → ``symbol``; an iterable → ``symbols``; ``None`` → neither."""
+    """``"BTCUSDT"`` → ``symbol``; an iterable → ``symbols``; ``None`` → neither.
+
+    Raises:
+        ConfigurationError: neither a str nor a non-empty iterable of str (an int, bytes, a mapping).
+    """
     if symbols is None:
         return {}
     if isinstance(symbols, str):
         return {"symbol": symbols}
-    return {"symbols": symbols}
+    return {"symbols": list(validate.symbols(symbols))}
 
 
 def one_or_list(kind: type, single: bool) -> Callable[[Any], Any]:
@@ -69,8 +72,8 @@ def _name(value: Any) -> str | None:
 
 
 def _positive(value: Any, name: str) -> None:
-    if value is not None and to_decimal(value, name) <= Decimal(0):
-        raise ConfigurationError(f"{name} must be positive, got {value!r}")
+    if value is not None:
+        validate.money(value, name)  # finite, positive, within Binance's decimal fields
 
 
 def check_order(

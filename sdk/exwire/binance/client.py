@@ -21,6 +21,7 @@ from collections.abc import Callable, Hashable, Iterable
 from datetime import datetime
 from typing import Any
 
+from exwire._core import validate
 from exwire._core.backoff import Deadline
 from exwire._core.client import BaseClient, documented_options
 from exwire._core.connection import Connection
@@ -49,7 +50,7 @@ from exwire.binance.protocol import (
 )
 from exwire.binance.signing import Signer, signer_for
 from exwire.errors import AuthenticationError, ConfigurationError, DecodeError
-from exwire.models import DataEvent
+from exwire.models import DataEvent, decimal_to_wire
 
 __all__ = ["BinanceClient", "SPOT_URL", "SPOT_TESTNET_URL"]
 
@@ -294,6 +295,7 @@ class BinanceClient(MarketDataMethods, TradingMethods, OrderListMethods, Account
         signed: bool = False,
         recv_window: float | None = None,
         market: FuturesMarket | None = None,
+        symbol_optional: bool = False,
         **values: Any,
     ) -> Any:
         """Validate, encode, send one request and decode its result.
@@ -301,9 +303,12 @@ class BinanceClient(MarketDataMethods, TradingMethods, OrderListMethods, Account
         ``decode`` is a model type (or ``list[Model]``) for the converter, a callable
         taking the raw result, or ``None`` for the raw result. ``market`` sends it on
         that futures connection (with the futures parameter table); ``None`` on spot.
+        A ``symbol`` keyword given as ``None`` is refused unless ``symbol_optional``.
         """
         self._check_open()
+        timeout = validate.positive_timeout(timeout)
         session = self._spot if market is None else self._futures[market]
+        _check_values(values, session.parameters, symbol_optional)
         params = converter.encode_params(values, session.parameters)
         window = _recv_window_ms(recv_window) if recv_window is not None else self._default_recv_window
         if signed and self._signer is None:
@@ -393,7 +398,7 @@ class BinanceClient(MarketDataMethods, TradingMethods, OrderListMethods, Account
                 changes nothing).
         """
         self._check_open()
-        deadline = Deadline(self._timeout(timeout))
+        deadline = Deadline(self._timeout(validate.positive_timeout(timeout)))
         self._connection.ensure_open(deadline.remaining())
         started = time.perf_counter()
         self._call("ping", timeout=deadline.remaining())
@@ -516,6 +521,7 @@ class BinanceClient(MarketDataMethods, TradingMethods, OrderListMethods, Account
         """
         if self._signer is None:
             raise ConfigurationError("the user data stream needs credentials")
+        timeout = validate.positive_timeout(timeout)
         return self._subscribe(self._connection, topic="userData", keys=[USER_DATA_KEY], callback=callback,
                                timeout=timeout)
 
@@ -536,6 +542,27 @@ class BinanceClient(MarketDataMethods, TradingMethods, OrderListMethods, Account
             built = self._protocol.unsubscribe_user_data(key)
             if built is not None:
                 connection.request(built[0], built[1], deadline.remaining(), wait_ready=False)
+
+
+# Keywords every method that passes them requires (no method takes them as optional).
+_REQUIRED_WHEN_GIVEN = ("side", "order_type", "interval", "cancel_replace_mode", "pending_side")
+
+
+def _check_values(values: dict[str, Any], table: Any, symbol_optional: bool) -> None:
+    """What the encoders do not bound: a required symbol left at ``None``, integers past
+    Binance's 64-bit LONG, amounts past its decimal fields (validate's 18+18 digits)."""
+    if not symbol_optional and "symbol" in values and values["symbol"] is None:
+        raise ConfigurationError("symbol is required, e.g. 'BTCUSDT'")
+    for name in _REQUIRED_WHEN_GIVEN:
+        if name in values and values[name] is None:
+            raise ConfigurationError(f"{name} is required")
+    for name, value in values.items():
+        if value is None:
+            continue
+        if type(value) is int:
+            validate.integer(value, name)
+        elif table.get(name, (None, None))[1] is decimal_to_wire:
+            validate.money(value, name, positive=False)
 
 
 def _recv_window_ms(seconds: float | None) -> int | None:

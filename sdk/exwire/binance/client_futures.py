@@ -105,7 +105,7 @@ class FuturesMethods:
         usdm_only(market, "get_futures_symbol_price_ticker")
         _one_symbol(symbol)
         return self._call("ticker.price", one_or_list(FuturesPriceTicker, symbol is not None), timeout=timeout,
-                          market=_USDM, symbol=symbol)
+                          market=_USDM, symbol=symbol, symbol_optional=True)
 
     @raises("futures_read")
     def get_futures_symbol_order_book_ticker(
@@ -120,7 +120,7 @@ class FuturesMethods:
         usdm_only(market, "get_futures_symbol_order_book_ticker")
         _one_symbol(symbol)
         return self._call("ticker.book", one_or_list(FuturesBookTicker, symbol is not None), timeout=timeout,
-                          market=_USDM, symbol=symbol)
+                          market=_USDM, symbol=symbol, symbol_optional=True)
 
     # -- orders (both markets, §10.3) ------------------------------------------------------------------
 

@@ -54,7 +54,7 @@ class FuturesAccountMethods:
             raise ConfigurationError("COIN-M account.position takes margin_asset or pair, not symbol")
         return self._call("account.position", list[FuturesPosition], timeout=timeout, signed=True,
                           recv_window=recv_window, market=market, symbol=symbol, margin_asset=margin_asset,
-                          pair=pair)
+                          pair=pair, symbol_optional=True)
 
     @raises("futures_account")
     def get_futures_position_v2(
@@ -70,7 +70,7 @@ class FuturesAccountMethods:
         """
         usdm_only(market, "get_futures_position_v2")
         return self._call("v2/account.position", list[FuturesPosition], timeout=timeout, signed=True,
-                          recv_window=recv_window, market=_USDM, symbol=symbol)
+                          recv_window=recv_window, market=_USDM, symbol=symbol, symbol_optional=True)
 
     @raises("futures_account")
     def get_futures_account_balance_v2(

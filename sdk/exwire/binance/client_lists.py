@@ -64,6 +64,8 @@ class OrderListMethods:
             recv_window, timeout: seconds, as in :meth:`submit_new_spot_order`.
         """
         require_one_of(stop_price=stop_price, trailing_delta=trailing_delta)
+        if price is None or quantity is None:
+            raise ConfigurationError("an OCO order list needs quantity and price")
         check_order(None, price=price, quantity=quantity, stop_price=stop_price)
         if stop_limit_price is not None and stop_limit_time_in_force is None:
             raise ConfigurationError("stop_limit_price needs stop_limit_time_in_force")

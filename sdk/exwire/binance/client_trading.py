@@ -267,7 +267,7 @@ class TradingMethods:
                              timeout: float | None = None) -> list[Order]:
         """Return open orders of one symbol or, with ``None``, all (``openOrders.status``; weight 6 or 80)."""
         return self._call("openOrders.status", list[Order], timeout=timeout, signed=True, recv_window=recv_window,
-                          symbol=symbol)
+                          symbol=symbol, symbol_optional=True)
 
     @raises("trade")
     def cancel_all_spot_open_orders(self, symbol: str, *, recv_window: float | None = None,
