@@ -7,11 +7,15 @@ tests use ``MemoryNetwork``'s in-memory pairs.
 
 from __future__ import annotations
 
+import codecs
 import collections
+import enum
 import socket
+import struct
 import threading
 import time
 from collections.abc import Callable, Mapping
+from typing import Any, Final, NoReturn, Protocol
 
 from exwire._core.netopts import NetworkOptions, websocket_options
 
@@ -94,7 +98,47 @@ TransportFactory = Callable[[], Transport]
 
 _READ_SIZE = 256 * 1024  # bytes per socket read: a flood is sliced out of one buffer
 _OP_CONTINUATION, _OP_TEXT, _OP_BINARY, _OP_CLOSE, _OP_PING, _OP_PONG = 0, 1, 2, 8, 9, 10
-_NEED_MORE = object()
+# First header bytes of the hot path: FIN set, RSV bits clear, text or binary (RFC 6455 §5.2).
+_FINAL_TEXT, _FINAL_BINARY = 0x80 | _OP_TEXT, 0x80 | _OP_BINARY
+_MAX_CONTROL_PAYLOAD = 125  # bytes (RFC 6455 §5.5)
+
+
+class _Signal(enum.Enum):
+    NEED_MORE = "need more"  # the buffer holds no whole frame
+
+
+_NEED_MORE: Final = _Signal.NEED_MORE
+_Frame = str | bytes | None | _Signal  # what the frame slicer returns
+
+
+# Status codes the client sends when it fails the connection (RFC 6455 §7.4.1).
+CLOSE_NORMAL, CLOSE_PROTOCOL_ERROR, CLOSE_INVALID_PAYLOAD, CLOSE_TOO_BIG = 1000, 1002, 1007, 1009
+
+
+def valid_close_code(code: int) -> bool:
+    """Whether a peer may send ``code`` in a Close frame (RFC 6455 §7.4.1, §7.4.2).
+
+    1000-1003 and 1007-1011 are defined by §7.4.1; 1012-1014 are registered in the
+    IANA WebSocket Close Code Number Registry (§11.7) and sent by common servers;
+    3000-4999 belong to libraries, frameworks and applications. 1004-1006 and 1015
+    are reserved and must never be sent; everything else is unassigned.
+    """
+    return 1000 <= code <= 1003 or 1007 <= code <= 1014 or 3000 <= code <= 4999
+
+
+class _WebSocket(Protocol):
+    """The part of ``websocket.WebSocket`` this module uses (websocket-client is untyped)."""
+
+    connected: bool
+    sock: socket.socket | None
+
+    def settimeout(self, timeout: float | None) -> None: ...
+    def connect(self, url: str, **options: Any) -> None: ...
+    def send(self, payload: str | bytes, opcode: int = ...) -> int: ...
+    def ping(self, payload: str | bytes = ...) -> None: ...
+    def pong(self, payload: str | bytes = ...) -> None: ...
+    def abort(self) -> None: ...
+    def shutdown(self) -> None: ...
 
 
 class WebSocketTransport(Transport):
@@ -105,42 +149,88 @@ class WebSocketTransport(Transport):
     is read in large chunks and frames are sliced out of one buffer, so a flood costs
     one system call per chunk instead of three per frame, and the reader thread does
     not release the GIL (and wake the dispatcher lanes' competition for it) between
-    frames. Server frames are unmasked and uncompressed (exwire offers no extension).
-    Pings are answered with pongs; a close frame is answered and ends the transport.
+    frames. Pings are answered with a pong echoing their payload; pongs are ignored.
+
+    The reader is as strict as RFC 6455 requires of a client. It *fails the
+    connection* (§7.1.7: sends a Close frame with the status code, closes the socket,
+    and raises ``TransportClosed(reason, code)`` from ``recv``/``take_buffered``) on:
+
+    * 1002 (protocol error): RSV bits set (exwire negotiates no extension, §5.2); a
+      reserved opcode (§5.2); a masked frame (§5.1: a client MUST close the connection
+      when it sees one); a fragmented control frame or one with more than 125 bytes of
+      payload (§5.5); a continuation frame with no message to continue, or a new text
+      or binary frame inside a fragmented message (§5.4); a Close frame with a 1-byte
+      payload (§5.5.1) or a status code not allowed on the wire (§7.4).
+    * 1007 (invalid payload): a text message that is not UTF-8 (§5.6, §8.1), checked
+      per fragment so a bad fragment fails at once; a Close reason that is not UTF-8
+      (§5.5.1).
+    * 1009 (too big): a frame, or the fragments of a message so far, longer than
+      ``network.max_message_size`` bytes (§10.4). It fails as soon as the frame header
+      is read: nothing of such a frame is buffered or waited for.
+
+    A server Close is answered exactly once, echoing its status code (§5.5.1; an
+    empty Close for one without a code), then the socket is closed: :meth:`close`
+    afterwards sends nothing more. Nothing read after a Close is delivered (§1.4).
 
     The socket timeout is only the reader's poll tick: a quiet, healthy connection
-    is never closed for being quiet (liveness is the Connection's job). A text frame
-    that is not valid UTF-8 is handed on as ``bytes`` so the protocol's decoder
-    rejects, logs and skips it, as any malformed frame.
+    is never closed for being quiet (liveness is the Connection's job).
+
+    Thread-safety: one reader thread (``recv``, ``frame_ready``, ``take_buffered``),
+    any number of threads calling ``send``, ``ping`` and ``close``.
     """
 
     def __init__(self, headers: Mapping[str, str] | None = None, *, network: NetworkOptions | None = None) -> None:
         self._headers = dict(headers or {})
         self._network = network or NetworkOptions()
-        self._ws = None
-        self._sock = None
+        self._ws: _WebSocket | None = None
+        self._sock: socket.socket | None = None
         self._closed = threading.Event()
         self._timeout: float | None = None
+        self._max_message_size = self._network.max_message_size
         self._buffer = bytearray()
         self._position = 0
-        self._fragments: list[bytes] = []
-        self._fragment_opcode = 0
+        # The fragmented message being reassembled (reader thread only): its opcode
+        # (0: none), the size of its fragments so far in bytes, its parts (text parts
+        # are already decoded, by ``_decoder``, which validates UTF-8 across fragments).
+        self._message_opcode = 0
+        self._message_size = 0
+        self._message_parts: list[Any] = []
+        self._decoder: codecs.IncrementalDecoder | None = None
+        self._close_lock = threading.Lock()  # guards _close_sent: one Close frame per connection
+        self._close_sent = False
         #: ``time.monotonic()`` of the last bytes read, whatever they carried.
         self.last_activity = 0.0
 
     def open(self, url: str, timeout: float | None) -> None:
         import websocket  # the only import of websocket-client in exwire
 
-        self._ws = websocket.create_connection(
-            url,
-            timeout=timeout,
+        options = websocket_options(self._network, url)
+        ws: _WebSocket = websocket.WebSocket(
+            sslopt=options.pop("sslopt", {}),
             skip_utf8_validation=True,
             enable_multithread=True,
-            header=[f"{k}: {v}" for k, v in self._headers.items()],
-            **websocket_options(self._network, url),
         )
-        self._sock = self._ws.sock
+        ws.settimeout(timeout)
+        self._ws = ws  # before connecting: close() can abort a handshake in progress
+        if self._closed.is_set():
+            raise TransportClosed("closed before opening")
+        ws.connect(url, header=[f"{k}: {v}" for k, v in self._headers.items()], **options)
+        if self._closed.is_set():  # close() raced the handshake's last step
+            ws.shutdown()
+            raise TransportClosed("closed while opening")
+        self._sock = ws.sock
         self._timeout = timeout
+
+    def ping(self) -> bool:
+        """Send a WebSocket ping frame (RFC 6455 §5.5.2); its pong counts in ``last_activity``."""
+        ws = self._ws
+        if ws is None or self._closed.is_set():
+            raise TransportClosed("not open")
+        try:
+            ws.ping()
+        except Exception as exc:  # OSError, websocket.WebSocketException
+            raise TransportClosed(f"ping failed: {exc}") from exc
+        return True
 
     def send(self, frame: str | bytes) -> None:
         import websocket
@@ -191,7 +281,9 @@ class WebSocketTransport(Transport):
         if available < 2:
             return False
         second = buffer[position + 1]
-        length = second & 0x7F
+        if second & 0x80:
+            return True  # a masked frame: recv fails the connection at once
+        length = second
         header = 2
         if length == 126:
             header = 4
@@ -203,9 +295,8 @@ class WebSocketTransport(Transport):
             if available < header:
                 return False
             length = int.from_bytes(buffer[position + 2 : position + 10], "big")
-        if second & 0x80:
-            header += 4
-        return available >= header + length
+        # A frame over the size limit makes recv fail at once, without its payload.
+        return available >= header + length or length > self._max_message_size
 
     def take_buffered(self) -> str | bytes | None:
         """The next data frame already read from the socket, or ``None`` (never does I/O).
@@ -215,84 +306,208 @@ class WebSocketTransport(Transport):
         met on the way are handled as in :meth:`recv`. Reader thread only.
 
         Raises:
-            TransportClosed: a close frame was next.
+            TransportClosed: a close frame was next, or a frame that fails the connection
+                (see the class docs: code 1002, 1007 or 1009).
         """
         while True:
             frame = self._next_frame()
             if frame is _NEED_MORE:
                 return None
             if frame is not None:
-                return frame  # type: ignore[return-value]
+                return frame
 
-    def _next_frame(self) -> object:
-        """Slice one frame out of the buffer: data, ``None`` (control), or ``_NEED_MORE``."""
+    def _next_frame(self) -> _Frame:
+        """Slice one frame out of the buffer: data, ``None`` (a control frame), or ``_NEED_MORE``.
+
+        The hot path is a final, unextended text or binary frame outside a fragmented
+        message; every other frame goes through :meth:`_rare_frame`.
+
+        Raises:
+            TransportClosed: the peer's Close, or the connection failed (1002, 1007, 1009).
+        """
         buffer = self._buffer
         position = self._position
         available = len(buffer) - position
         if available < 2:
             return _NEED_MORE
-        first, second = buffer[position], buffer[position + 1]
-        length = second & 0x7F
-        header = 2
-        if length == 126:
-            header = 4
-            if available < header:
+        first = buffer[position]
+        length = buffer[position + 1]
+        if length < 126:
+            header = 2
+        elif length == 126:
+            if available < 4:
                 return _NEED_MORE
             length = int.from_bytes(buffer[position + 2 : position + 4], "big")
+            header = 4
         elif length == 127:
-            header = 10
-            if available < header:
+            if available < 10:
                 return _NEED_MORE
             length = int.from_bytes(buffer[position + 2 : position + 10], "big")
-        mask = None
-        if second & 0x80:  # servers must not mask (RFC 6455 §5.1); tolerate it anyway
-            if available < header + 4:
-                return _NEED_MORE
-            mask = bytes(buffer[position + header : position + header + 4])
-            header += 4
-        end = position + header + length
+            header = 10
+        else:  # the MASK bit (length byte >= 0x80)
+            self._fail(CLOSE_PROTOCOL_ERROR, "masked frame from the server")  # RFC 6455 §5.1
+        if length > self._max_message_size:  # also every 64-bit length with its top bit set
+            self._fail(CLOSE_TOO_BIG, f"frame of {length} bytes exceeds max_message_size")
+        start = position + header
+        if (first != _FINAL_TEXT and first != _FINAL_BINARY) or self._message_opcode:
+            return self._rare_frame(first, length, start)
+        end = start + length
         if len(buffer) < end:
             return _NEED_MORE
-        payload = bytes(buffer[position + header : end])
         self._position = end
-        if mask is not None:
-            payload = bytes(b ^ mask[i & 3] for i, b in enumerate(payload))
+        if first == _FINAL_BINARY:
+            return bytes(buffer[start:end])
+        try:
+            return buffer[start:end].decode("utf-8")
+        except UnicodeDecodeError:
+            self._fail(CLOSE_INVALID_PAYLOAD, "text frame is not UTF-8")  # RFC 6455 §8.1
+
+    def _rare_frame(self, first: int, length: int, start: int) -> _Frame:
+        """A control frame, a fragment, or a frame that fails the connection.
+
+        Header checks come before the payload is waited for, so a bad header fails at
+        once. Returns as :meth:`_next_frame`.
+
+        Raises:
+            TransportClosed: as :meth:`_next_frame`.
+        """
+        if first & 0x70:
+            self._fail(CLOSE_PROTOCOL_ERROR, "RSV bits set without a negotiated extension")  # RFC 6455 §5.2
         opcode = first & 0x0F
         final = first & 0x80
-        if opcode == _OP_TEXT or opcode == _OP_BINARY:
-            if final:
-                return self._data(opcode, payload)
-            self._fragment_opcode, self._fragments = opcode, [payload]
-            return None
-        if opcode == _OP_CONTINUATION:
-            self._fragments.append(payload)
+        if opcode >= _OP_CLOSE:
+            if opcode > _OP_PONG:
+                self._fail(CLOSE_PROTOCOL_ERROR, f"reserved control opcode {opcode:#x}")  # RFC 6455 §5.2
             if not final:
-                return None
-            data, self._fragments = b"".join(self._fragments), []
-            return self._data(self._fragment_opcode, data)
+                self._fail(CLOSE_PROTOCOL_ERROR, "fragmented control frame")  # RFC 6455 §5.4, §5.5
+            if length > _MAX_CONTROL_PAYLOAD:
+                self._fail(CLOSE_PROTOCOL_ERROR, f"control frame of {length} bytes")  # RFC 6455 §5.5
+        elif opcode == _OP_CONTINUATION:
+            if not self._message_opcode:
+                self._fail(CLOSE_PROTOCOL_ERROR, "continuation frame without a message to continue")  # §5.4
+            if self._message_size + length > self._max_message_size:
+                self._fail(CLOSE_TOO_BIG, "fragmented message exceeds max_message_size")  # RFC 6455 §10.4
+        elif opcode == _OP_TEXT or opcode == _OP_BINARY:
+            if self._message_opcode:
+                self._fail(CLOSE_PROTOCOL_ERROR, "new message inside a fragmented message")  # RFC 6455 §5.4
+        else:
+            self._fail(CLOSE_PROTOCOL_ERROR, f"reserved data opcode {opcode}")  # RFC 6455 §5.2
+        buffer = self._buffer
+        end = start + length
+        if len(buffer) < end:
+            return _NEED_MORE
+        payload = bytes(buffer[start:end])
+        self._position = end
         if opcode == _OP_PING:
-            try:
-                self._ws.pong(payload)  # type: ignore[union-attr]
-            except Exception:
-                pass  # the next read reports a dead socket
+            ws = self._ws
+            if ws is not None:
+                try:
+                    ws.pong(payload)  # echoes the payload (RFC 6455 §5.5.3)
+                except Exception:
+                    pass  # the next read reports a dead socket
+            return None
+        if opcode == _OP_PONG:
             return None
         if opcode == _OP_CLOSE:
-            code = int.from_bytes(payload[:2], "big") if len(payload) >= 2 else None
-            try:
-                self._ws.send_close()  # type: ignore[union-attr]
-            except Exception:
-                pass
-            raise TransportClosed(payload[2:].decode("utf-8", "replace") or "closed by peer", code)
-        return None  # pong or a reserved opcode: nothing to deliver
+            self._peer_closed(payload)
+        return self._fragment(opcode, payload, bool(final))
 
-    @staticmethod
-    def _data(opcode: int, payload: bytes) -> str | bytes:
-        if opcode == _OP_BINARY:
-            return payload
+    def _fragment(self, opcode: int, payload: bytes, final: bool) -> str | bytes | None:
+        """Add a fragment to the message; the whole message once ``final`` (RFC 6455 §5.4).
+
+        Raises:
+            TransportClosed: a text fragment that cannot be part of UTF-8 text (1007).
+        """
+        if opcode != _OP_CONTINUATION:  # the first fragment (a final one takes the hot path)
+            self._message_opcode = opcode
+            self._message_size = 0
+            self._message_parts = []
+            self._decoder = codecs.getincrementaldecoder("utf-8")() if opcode == _OP_TEXT else None
+        self._message_size += len(payload)
+        decoder = self._decoder
+        if decoder is None:
+            self._message_parts.append(payload)
+        else:
+            try:
+                self._message_parts.append(decoder.decode(payload, final))
+            except UnicodeDecodeError:
+                self._fail(CLOSE_INVALID_PAYLOAD, "text message is not UTF-8")  # RFC 6455 §8.1
+        if not final:
+            return None
+        parts = self._message_parts
+        self._reset_message()
+        return "".join(parts) if decoder is not None else b"".join(parts)
+
+    def _reset_message(self) -> None:
+        self._message_opcode = 0
+        self._message_size = 0
+        self._message_parts = []
+        self._decoder = None
+
+    def _peer_closed(self, payload: bytes) -> NoReturn:
+        """Answer the server's Close once, echoing its status code (RFC 6455 §5.5.1), and end.
+
+        Raises:
+            TransportClosed: always: the server's code and reason, or the failure (1002
+                for a 1-byte payload or a code not allowed by §7.4, 1007 for a reason
+                that is not UTF-8).
+        """
+        code: int | None = None
+        reason = "closed by peer"
+        if payload:
+            if len(payload) < 2:
+                self._fail(CLOSE_PROTOCOL_ERROR, "close frame with a 1-byte payload")  # RFC 6455 §5.5.1
+            code = int.from_bytes(payload[:2], "big")
+            if not valid_close_code(code):
+                self._fail(CLOSE_PROTOCOL_ERROR, f"close code {code} is not allowed")  # RFC 6455 §7.4
+            try:
+                reason = payload[2:].decode("utf-8") or reason
+            except UnicodeDecodeError:
+                self._fail(CLOSE_INVALID_PAYLOAD, "close reason is not UTF-8")  # RFC 6455 §5.5.1
+        self._end(payload[:2])
+        raise TransportClosed(reason, code)
+
+    def _fail(self, code: int, reason: str) -> NoReturn:
+        """Fail the WebSocket connection (RFC 6455 §7.1.7): a Close with ``code``, then the socket.
+
+        Raises:
+            TransportClosed: always, with ``reason`` and ``code``.
+        """
+        self._end(struct.pack("!H", code) + reason.encode("utf-8")[:123])
+        raise TransportClosed(reason, code)
+
+    def _end(self, close_payload: bytes) -> None:
+        """Send the one Close frame (unless one was sent), drop the socket and what was read."""
+        self._closed.set()
+        self._buffer.clear()  # nothing after a Close or a failure is delivered
+        self._position = 0
+        self._reset_message()
+        self._send_close(close_payload)
+        ws = self._ws
+        if ws is None:
+            return
         try:
-            return payload.decode("utf-8")
-        except UnicodeDecodeError:
-            return payload  # the protocol's decoder rejects and logs it
+            ws.abort()  # shuts the socket down: the server sees the end of the stream
+        except Exception:
+            pass
+        try:
+            ws.shutdown()
+        except Exception:
+            pass
+
+    def _send_close(self, payload: bytes) -> None:
+        """Send a Close frame with ``payload``, unless one was sent already (RFC 6455 §5.5.1)."""
+        with self._close_lock:
+            if self._close_sent:
+                return
+            self._close_sent = True
+        ws = self._ws
+        if ws is None:
+            return
+        try:
+            ws.send(payload, _OP_CLOSE)
+        except Exception:  # the socket may already be gone; closing is best effort
+            pass
 
     def close(self) -> None:
         if self._closed.is_set():
@@ -301,10 +516,15 @@ class WebSocketTransport(Transport):
         ws = self._ws
         if ws is None:
             return
-        try:
-            ws.send_close()
-        except Exception:  # the socket may already be gone; closing is best effort
-            pass
+        if not ws.connected:  # still connecting: end the handshake (its socket exists from TCP connect on)
+            sock = ws.sock
+            if sock is not None:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            return
+        self._send_close(struct.pack("!H", CLOSE_NORMAL))  # never a second Close (RFC 6455 §5.5.1)
         try:
             ws.abort()  # shuts the socket down: wakes a reader blocked in recv
         except Exception:
