@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from exwire._core import validate
 from exwire.coinex.models import KlineInterval, MergeDepth
 from exwire.errors import ConfigurationError
 from exwire.models import to_decimal
@@ -51,14 +52,12 @@ def normalize_markets(symbols: str | Iterable[str]) -> list[str]:
     """One market or several → a de-duplicated list.
 
     Raises:
-        ConfigurationError: none given, or any is not a market.
+        ConfigurationError: none given, not a str or an iterable of str (an int, bytes,
+            a mapping), or any is not a market.
     """
     if callable(symbols):
         raise ConfigurationError("symbols must be a market or markets; pass the callback as callback=")
-    items = [symbols] if isinstance(symbols, str) else list(symbols) if symbols is not None else []
-    if not items:
-        raise ConfigurationError("at least one symbol is required")
-    return list(dict.fromkeys(normalize_market(symbol) for symbol in items))
+    return list(dict.fromkeys(normalize_market(symbol) for symbol in validate.symbols(symbols)))
 
 
 def asset_code(code: Any) -> str:
@@ -74,15 +73,13 @@ def asset_code(code: Any) -> str:
 
 
 def positive_int(value: Any, name: str, maximum: int | None = None) -> int:
-    """Check a positive integer (not a bool), at most ``maximum`` when given.
+    """Check a positive integer (not a bool), at most ``maximum`` (default: signed 64-bit,
+    what the CoinEx server parses integers into).
 
     Raises:
         ConfigurationError: anything else; the message names ``name``.
     """
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0 or (maximum and value > maximum):
-        bound = f" up to {maximum}" if maximum else ""
-        raise ConfigurationError(f"{name} must be a positive integer{bound}, got {value!r}")
-    return value
+    return validate.positive_int(value, name, maximum)
 
 
 def depth_limit(limit: Any) -> int:

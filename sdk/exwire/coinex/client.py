@@ -32,6 +32,7 @@ from collections.abc import Callable, Hashable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from exwire._core import validate
 from exwire._core.backoff import Deadline
 from exwire._core.client import BaseClient, documented_options
 from exwire._core.codec import datetime_to_epoch_seconds, epoch_to_datetime
@@ -346,7 +347,7 @@ class CoinexClient(BaseClient):
                 unknown; a read changes nothing).
         """
         self._require_credentials()
-        items = [assets] if isinstance(assets, str) else list(assets or ())
+        items = validate.symbols(assets, "assets") if assets or isinstance(assets, str) else ()
         codes = list(dict.fromkeys(asset_code(code) for code in items))
         result = self._query(lambda: self._protocol.asset_query(codes), timeout, private=True)
         if not isinstance(result, dict):
@@ -389,8 +390,7 @@ class CoinexClient(BaseClient):
             wire_side = _ORDER_SIDES[None if side is None else Side(side)]
         except (ValueError, KeyError):
             raise ConfigurationError(f"side must be Side.BUY, Side.SELL or None, got {side!r}") from None
-        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-            raise ConfigurationError(f"offset must be a non-negative integer, got {offset!r}")
+        validate.integer(offset, "offset", minimum=0)
         limit = positive_int(limit, "limit", 100)
         result = self._query(lambda: self._protocol.order_query(market, wire_side, offset, limit), timeout,
                              private=True)
@@ -441,7 +441,7 @@ class CoinexClient(BaseClient):
         """
         markets = normalize_markets(symbols)
         return self._subscribe(self._connection, topic=f"ticker:{','.join(markets)}",
-                               keys=[("state", m) for m in markets], callback=callback, timeout=timeout)
+                               keys=[("state", m) for m in markets], callback=callback, timeout=validate.positive_timeout(timeout))
 
     def subscribe_to_all_ticker_updates(
         self, callback: Callback | None = None, *, timeout: float | None = None
@@ -455,7 +455,7 @@ class CoinexClient(BaseClient):
         thread, ordering, backlog policy and errors as :meth:`subscribe_to_ticker_updates`.
         """
         return self._subscribe(self._connection, topic="ticker:*", keys=[("state", ALL)],
-                               callback=callback, timeout=timeout)
+                               callback=callback, timeout=validate.positive_timeout(timeout))
 
     def subscribe_to_trade_updates(
         self, symbols: str | Iterable[str], callback: Callback | None = None, *, timeout: float | None = None
@@ -472,7 +472,7 @@ class CoinexClient(BaseClient):
         """
         markets = normalize_markets(symbols)
         return self._subscribe(self._connection, topic=f"trades:{','.join(markets)}",
-                               keys=[("deals", m) for m in markets], callback=callback, timeout=timeout)
+                               keys=[("deals", m) for m in markets], callback=callback, timeout=validate.positive_timeout(timeout))
 
     def subscribe_to_kline_updates(
         self,
@@ -510,7 +510,7 @@ class CoinexClient(BaseClient):
                         f"CoinEx keeps one kline subscription per connection; {other[1]} "
                         f"{other[2]} s is active (unsubscribe it first)")
             return self._subscribe(self._connection, topic=f"kline:{market}:{int(interval)}", keys=[key],
-                                   callback=callback, timeout=timeout)
+                                   callback=callback, timeout=validate.positive_timeout(timeout))
 
     def subscribe_to_order_book_updates(
         self,
@@ -547,7 +547,7 @@ class CoinexClient(BaseClient):
         with self._guard_lock:
             self._check_depth_key(key)
             return self._subscribe(self._connection, topic=f"book:{key[1]}:{key[2]}:{key[3]}", keys=[key],
-                                   callback=callback, timeout=timeout)
+                                   callback=callback, timeout=validate.positive_timeout(timeout))
 
     def subscribe_to_order_updates(
         self, symbols: str | Iterable[str] | None = None, callback: Callback | None = None, *,
@@ -580,7 +580,7 @@ class CoinexClient(BaseClient):
         markets = [ALL] if symbols is None else normalize_markets(symbols)
         topic = "orders:" + ("*" if symbols is None else ",".join(markets))  # type: ignore[arg-type]
         return self._subscribe(self._connection, topic=topic, keys=[("order", m) for m in markets],
-                               callback=callback, timeout=timeout)
+                               callback=callback, timeout=validate.positive_timeout(timeout))
 
     def subscribe_to_balance_updates(
         self, callback: Callback | None = None, *, timeout: float | None = None
@@ -595,7 +595,7 @@ class CoinexClient(BaseClient):
         """
         self._require_credentials()
         return self._subscribe(self._connection, topic="balances", keys=[("asset", ALL)],
-                               callback=callback, timeout=timeout)
+                               callback=callback, timeout=validate.positive_timeout(timeout))
 
     def watch_order_book(
         self,
@@ -649,7 +649,7 @@ class CoinexClient(BaseClient):
             self._check_depth_key(key)
             return self._watch(
                 self._connection, symbol=key[1], depth=key[2], keys=[key], topic=f"book:{key[1]}:{key[2]}:{key[3]}",
-                apply=_apply_book, checksum=coinex_book.checksum, callback=callback, timeout=timeout,
+                apply=_apply_book, checksum=coinex_book.checksum, callback=callback, timeout=validate.positive_timeout(timeout),
                 resync=lambda: self._sync(self._connection, [key], self.request_timeout, adding=False))
 
     # -- helpers ------------------------------------------------------------------------------
@@ -675,7 +675,7 @@ class CoinexClient(BaseClient):
     def _query(self, build: Callable[[], tuple[int, str]], timeout: float | None, *, private: bool = False) -> Any:
         """Open (and sign in) if needed, send one request, return its ``result``."""
         self._check_open()
-        deadline = Deadline(self._timeout(timeout))
+        deadline = Deadline(self._timeout(validate.positive_timeout(timeout)))
         connection = self._connection
         connection.ensure_open(deadline.remaining())
         if private:

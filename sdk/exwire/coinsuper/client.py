@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Hashable
 from typing import Any, Literal
 
+from exwire._core import validate
 from exwire._core.backoff import Deadline
 from exwire._core.client import BaseClient, documented_options
 from exwire._core.connection import Connection
@@ -385,7 +386,7 @@ class CoinsuperClient(BaseClient):
         if callback is not None and not callable(callback):
             raise ConfigurationError(f"callback must be callable, got {type(callback).__name__}")
         self._check_open()
-        timeout = self._timeout(timeout)
+        timeout = self._timeout(validate.positive_timeout(timeout))
         for _ in range(3):
             connection = self._connection(name, login)
             try:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Hashable, Iterable
 from datetime import datetime
 from typing import Any
 
+from exwire._core import validate
 from exwire._core.backoff import Deadline
 from exwire._core.client import BaseClient, Deliveries, documented_options
 from exwire._core.protocol import Update
@@ -14,7 +15,7 @@ from exwire._core.connection import Connection
 from exwire._core.subscription import Subscription
 from exwire._core.watcher import OrderBookWatcher
 from exwire.errors import ConfigurationError, OrderNotFound, RequestTimeout
-from exwire.models import Credentials, DataEvent, Side, decimal_to_wire, to_decimal
+from exwire.models import Credentials, DataEvent, Side
 from exwire.okex import book as okex_book
 from exwire.okex import converter
 from exwire._core.latest import TICKER
@@ -63,12 +64,10 @@ def normalize_symbols(symbols: str | Iterable[str]) -> list[str]:
     """One symbol or several → a de-duplicated list of ``base_quote`` names.
 
     Raises:
-        ConfigurationError: empty, or any element is not a pair.
+        ConfigurationError: empty, not a str or an iterable of str (an int, bytes, a
+            mapping), or any element is not a pair.
     """
-    items = [symbols] if isinstance(symbols, str) else list(symbols) if symbols is not None else []
-    if not items:
-        raise ConfigurationError("at least one symbol is required")
-    return list(dict.fromkeys(normalize_symbol(symbol) for symbol in items))
+    return list(dict.fromkeys(normalize_symbol(symbol) for symbol in validate.symbols(symbols)))
 
 
 @documented_options
@@ -338,7 +337,8 @@ class OkexClient(BaseClient):
         # and the watcher then resubscribes for a fresh whole book.
         return self._watch(
             self._spot, symbol=pair, depth=okex_book.BOOK_DEPTH, keys=[channel], topic=f"book:{pair}",
-            apply=okex_book.apply, checksum=None, callback=callback, timeout=timeout, subscribe=subscribe,
+            apply=okex_book.apply, checksum=None, callback=callback,
+            timeout=validate.positive_timeout(timeout), subscribe=subscribe,
         )
 
     # -- private pushes (§6.6, §6.7) --------------------------------------------------------
@@ -398,7 +398,7 @@ class OkexClient(BaseClient):
         """
         self._require_credentials()
         self._check_open()
-        deadline = Deadline(self._timeout(timeout))
+        deadline = Deadline(self._timeout(validate.positive_timeout(timeout)))
         if not self._spot.is_ready:
             self._spot.ensure_open(deadline.remaining())  # opening logs on
             return
@@ -557,7 +557,7 @@ class OkexClient(BaseClient):
             connection, remaining = self._spot, timeout
         else:
             self._check_open()
-            deadline = Deadline(self._timeout(timeout))
+            deadline = Deadline(self._timeout(validate.positive_timeout(timeout)))
             connection = self._spot
             connection.ensure_open(deadline.remaining())
             remaining = deadline.remaining()
@@ -592,6 +592,7 @@ class OkexClient(BaseClient):
         argument: Any = None,
     ) -> Subscription:
         pairs = normalize_symbols(symbols)
+        timeout = validate.positive_timeout(timeout)
         name = kind if argument is None else f"{kind}_{argument}"
         return self._subscribe(
             self._spot,
@@ -612,7 +613,7 @@ class OkexClient(BaseClient):
     ) -> Subscription:
         pairs = normalize_symbols(symbols)
         channels = [channel_name(pair, "depth") for pair in pairs]
-        deadline = Deadline(self._timeout(timeout))
+        deadline = Deadline(self._timeout(validate.positive_timeout(timeout)))
         # A channel another subscription already holds will not be subscribed again, so
         # no whole book would come for this one: resubscribe it afterwards.
         shared = [channel for channel in channels if self._registry.route(channel)]
@@ -684,9 +685,7 @@ def _side(side: Any) -> Side:
 def _positive(value: Any, name: str) -> str:
     if value is None:
         raise ConfigurationError(f"{name} is required for this order")
-    if to_decimal(value, name) <= 0:
-        raise ConfigurationError(f"{name} must be positive, got {value!r}")
-    return decimal_to_wire(value, name)
+    return format(validate.money(value, name), "f")  # finite, positive, within 18+18 digits
 
 
 def _forbid(**values: Any) -> None:
@@ -705,6 +704,6 @@ def _order_id(order_id: Any) -> int:
         value = int(order_id)
     except (TypeError, ValueError):
         raise ConfigurationError(f"order_id must be a positive integer, got {order_id!r}") from None
-    if value <= 0:
-        raise ConfigurationError(f"order_id must be a positive integer, got {order_id!r}")
+    if not 0 < value <= validate.INT64_MAX:
+        raise ConfigurationError(f"order_id must be a positive 64-bit integer, got {order_id!r}")
     return value
