@@ -11,7 +11,7 @@
     ├── RequestTimeout (TimeoutError)     no reply in time (outcome unknown)
     ├── SlowConsumer                      a lane stayed full past its bound
     ├── ProtocolError → DecodeError       a frame we could not interpret; raw frame attached
-    └── ExchangeError                     the exchange said no: .exchange .code .message .raw
+    └── ExchangeError                     the exchange said no: .exchange .code .message .raw .status .data
         ├── AuthenticationError  ├── RateLimited (.retry_after)  ├── InvalidRequest
         ├── InsufficientFunds    ├── OrderNotFound               └── ExchangeUnavailable
 
@@ -20,6 +20,8 @@ Each exchange maps its own error codes onto these classes with one table in its
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 __all__ = [
     "ExwireError",
@@ -113,6 +115,10 @@ class ExchangeError(ExwireError):
         code: the exchange's own error code or string, kept verbatim (``None`` if it gave none).
         message: the exchange's human-readable message.
         raw: the reply frame (truncated), or ``None``.
+        status: the HTTP-like or exchange status the reply carried (Binance's ``status``),
+            or ``None`` where the exchange sends none.
+        data: extra payload the exchange attached to the error (Binance's ``error.data``),
+            or ``None``.
     """
 
     def __init__(
@@ -121,12 +127,17 @@ class ExchangeError(ExwireError):
         code: str | int | None,
         message: str,
         raw: str | bytes | None = None,
+        *,
+        status: int | None = None,
+        data: Any = None,
     ) -> None:
         super().__init__(f"{exchange}: {message}" + (f" (code {code})" if code is not None and str(code) != message else ""))
         self.exchange = exchange
         self.code = code
         self.message = message
         self.raw = _truncate(raw)
+        self.status = status
+        self.data = data
 
 
 class AuthenticationError(ExchangeError):
@@ -147,8 +158,11 @@ class RateLimited(ExchangeError):
         message: str,
         raw: str | bytes | None = None,
         retry_after: float | None = None,
+        *,
+        status: int | None = None,
+        data: Any = None,
     ) -> None:
-        super().__init__(exchange, code, message, raw)
+        super().__init__(exchange, code, message, raw, status=status, data=data)
         self.retry_after = retry_after
 
 
@@ -178,7 +192,8 @@ class LogOnRefused(ConnectError, AuthenticationError):
     """
 
     def __init__(self, message: str, refusal: AuthenticationError) -> None:
-        ExchangeError.__init__(self, refusal.exchange, refusal.code, refusal.message, refusal.raw)
+        ExchangeError.__init__(self, refusal.exchange, refusal.code, refusal.message, refusal.raw,
+                               status=refusal.status, data=refusal.data)
         self.args = (message,)
 
     def __str__(self) -> str:

@@ -9,7 +9,7 @@ Implements ``reference/protocols/binance.md``: the request envelope ``{"id", "me
 (§10.1); one :class:`BinanceProtocol` instance serves one connection, and its ``product``
 selects the futures differences: the keep-alive request (futures have no ``ping``
 method) and the error codes whose meaning differs (§10.2). Error codes (§4.1) map onto
-the exwire error tree through the one ``ERROR_TABLE`` (and ``STATUS_TABLE``).
+the exwire error tree through the one table ``ERRORS``.
 
 Routing: every reply is keyed by its request ``id``. User-data events are keyed by a
 stable key chosen by the client (``USER_DATA_KEY``); the server's ``subscriptionId``,
@@ -27,6 +27,7 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
 from exwire._core.codec import loads
+from exwire._core.errortable import ErrorRule, ErrorTable
 from exwire._core.protocol import Ended, Event, Failure, Pong, Protocol, Reply, Update
 from exwire.binance import converter
 from exwire.binance.events import EventStreamTerminated
@@ -45,7 +46,7 @@ from exwire.errors import (
     RateLimited,
 )
 
-__all__ = ["BinanceProtocol", "ERROR_TABLE", "STATUS_TABLE", "map_error", "USER_DATA_KEY", "SPOT_URL",
+__all__ = ["BinanceProtocol", "ERRORS", "map_error", "USER_DATA_KEY", "SPOT_URL",
            "SPOT_TESTNET_URL", "SPOT_DEMO_URL", "USDM_FUTURES_URL", "USDM_FUTURES_TESTNET_URL", "COINM_FUTURES_URL",
            "COINM_FUTURES_TESTNET_URL", "PRODUCTS"]
 
@@ -73,56 +74,53 @@ USER_DATA_KEY: Hashable = ("userData",)
 
 log = logging.getLogger("exwire.binance")
 
-#: Binance error code (§4.1, §10.2) [+ message substring] → exwire error class, and where the
-#: entry applies: ``None`` for every product, ``"spot"`` or ``"futures"`` where the two APIs
-#: give a code different meanings (-2026: spot ORDER_ARCHIVED, futures
-#: REDUCE_ONLY_ORDER_TYPE_NOT_SUPPORTED). First match wins.
-ERROR_TABLE: tuple[tuple[int | range, str | None, type[ExchangeError], str | None], ...] = (
-    (-1003, None, RateLimited, None),  # TOO_MANY_REQUESTS / IP banned
-    (-1015, None, RateLimited, None),  # TOO_MANY_ORDERS
-    (-1034, None, RateLimited, None),  # TOO_MANY_CONNECTIONS
-    (-1021, None, AuthenticationError, None),  # INVALID_TIMESTAMP: outside recvWindow
-    (-1022, None, AuthenticationError, None),  # INVALID_SIGNATURE
-    (-1002, None, AuthenticationError, None),  # UNAUTHORIZED
-    (-2014, None, AuthenticationError, None),  # BAD_API_KEY_FMT
-    (-2015, None, AuthenticationError, None),  # REJECTED_MBX_KEY (key, IP or permissions)
-    (-2017, None, AuthenticationError, "futures"),  # API_KEYS_LOCKED
-    (-2010, "insufficient", InsufficientFunds, None),  # NEW_ORDER_REJECTED, by reason
-    (-2010, None, InvalidRequest, None),
-    (-2011, "unknown order", OrderNotFound, None),  # CANCEL_REJECTED, by reason
-    (-2011, None, InvalidRequest, None),
-    (-2013, None, OrderNotFound, None),  # NO_SUCH_ORDER
-    (-2026, None, OrderNotFound, "spot"),  # ORDER_ARCHIVED
-    (-2018, None, InsufficientFunds, "futures"),  # BALANCE_NOT_SUFFICIENT
-    (-2019, None, InsufficientFunds, "futures"),  # MARGIN_NOT_SUFFICIEN[T]
-    (-1000, None, ExchangeUnavailable, None),  # UNKNOWN error while processing
-    (-1001, None, ExchangeUnavailable, None),  # DISCONNECTED internally
-    (-1006, None, ExchangeUnavailable, None),  # UNEXPECTED_RESP: outcome unknown
-    (-1007, None, ExchangeUnavailable, None),  # TIMEOUT: outcome unknown
-    (-1008, None, ExchangeUnavailable, None),  # SERVER_BUSY
-    (-1016, None, ExchangeUnavailable, None),  # SERVICE_SHUTTING_DOWN
-    (range(-1199, -1099), None, InvalidRequest, None),  # -1100..-1199 parameter errors
-    (range(-1099, -1009), None, InvalidRequest, None),  # -1010..-1099: message/filter/unsupported
+#: Binance error codes (§4.1, §10.2) [+ message text] → exwire error classes; a rule with a
+#: ``scope`` applies to that product family only (``"spot"`` or ``"futures"``) where the two
+#: APIs give a code different meanings (-2026: spot ORDER_ARCHIVED, futures
+#: REDUCE_ONLY_ORDER_TYPE_NOT_SUPPORTED). First match wins; codes no rule names are
+#: classified by the HTTP-like status (§4).
+ERRORS = ErrorTable("binance", [
+    ErrorRule(-1003, RateLimited),  # TOO_MANY_REQUESTS / IP banned
+    ErrorRule(-1015, RateLimited),  # TOO_MANY_ORDERS
+    ErrorRule(-1034, RateLimited),  # TOO_MANY_CONNECTIONS
+    ErrorRule(-1021, AuthenticationError),  # INVALID_TIMESTAMP: outside recvWindow
+    ErrorRule(-1022, AuthenticationError),  # INVALID_SIGNATURE
+    ErrorRule(-1002, AuthenticationError),  # UNAUTHORIZED
+    ErrorRule(-2014, AuthenticationError),  # BAD_API_KEY_FMT
+    ErrorRule(-2015, AuthenticationError),  # REJECTED_MBX_KEY (key, IP or permissions)
+    ErrorRule(-2017, AuthenticationError, scope="futures"),  # API_KEYS_LOCKED
+    ErrorRule(-2010, InsufficientFunds, message_contains="insufficient"),  # NEW_ORDER_REJECTED, by reason
+    ErrorRule(-2010, InvalidRequest),
+    ErrorRule(-2011, OrderNotFound, message_contains="unknown order"),  # CANCEL_REJECTED, by reason
+    ErrorRule(-2011, InvalidRequest),
+    ErrorRule(-2013, OrderNotFound),  # NO_SUCH_ORDER
+    ErrorRule(-2026, OrderNotFound, scope="spot"),  # ORDER_ARCHIVED
+    ErrorRule(-2018, InsufficientFunds, scope="futures"),  # BALANCE_NOT_SUFFICIENT
+    ErrorRule(-2019, InsufficientFunds, scope="futures"),  # MARGIN_NOT_SUFFICIEN[T]
+    ErrorRule(-1000, ExchangeUnavailable),  # UNKNOWN error while processing
+    ErrorRule(-1001, ExchangeUnavailable),  # DISCONNECTED internally
+    ErrorRule(-1006, ExchangeUnavailable),  # UNEXPECTED_RESP: outcome unknown
+    ErrorRule(-1007, ExchangeUnavailable),  # TIMEOUT: outcome unknown
+    ErrorRule(-1008, ExchangeUnavailable),  # SERVER_BUSY
+    ErrorRule(-1016, ExchangeUnavailable),  # SERVICE_SHUTTING_DOWN
+    ErrorRule(range(-1199, -1099), InvalidRequest),  # -1100..-1199 parameter errors
+    ErrorRule(range(-1099, -1009), InvalidRequest),  # -1010..-1099: message/filter/unsupported
     # -2016..-2099: spot order/list/amend/subscription rules; futures -2020 UNABLE_TO_FILL,
     # -2021 ORDER_WOULD_IMMEDIATELY_TRIGGER, -2022 REDUCE_ONLY_REJECT, -2024 POSITION_NOT_SUFFICIENT,
     # -2025 MAX_OPEN_ORDER_EXCEEDED, -2026 REDUCE_ONLY_ORDER_TYPE_NOT_SUPPORTED, -2027/-2028 leverage ...
-    (range(-2099, -2015), None, InvalidRequest, None),
-    (-5028, None, AuthenticationError, "futures"),  # timestamp outside the matching engine's recvWindow
+    ErrorRule(range(-2099, -2015), InvalidRequest),
+    ErrorRule(-5028, AuthenticationError, scope="futures"),  # timestamp outside the matching engine's recvWindow
     # futures -4000..-4999: order, position and margin rules (-4120 STOP_ORDER_SWITCH_ALGO: a
     # conditional type sent to USDⓈ-M order.place, §10.2); -5000..-5999: time in force, BBO,
     # modify rejections (-5021 FOK, -5022 GTX would take, -5041 BBO ...)
-    (range(-4999, -3999), None, InvalidRequest, "futures"),
-    (range(-5999, -4999), None, InvalidRequest, "futures"),
-)
-
-#: HTTP-like status (§4) → class, for codes the table does not name.
-STATUS_TABLE: tuple[tuple[range, type[ExchangeError]], ...] = (
-    (range(401, 402), AuthenticationError),
-    (range(418, 419), RateLimited),
-    (range(429, 430), RateLimited),
-    (range(500, 600), ExchangeUnavailable),
-    (range(400, 500), InvalidRequest),
-)
+    ErrorRule(range(-4999, -3999), InvalidRequest, scope="futures"),
+    ErrorRule(range(-5999, -4999), InvalidRequest, scope="futures"),
+], status_rules=[  # HTTP-like status (§4), for codes no rule names
+    ErrorRule(401, AuthenticationError),
+    ErrorRule((418, 429), RateLimited),
+    ErrorRule(range(500, 600), ExchangeUnavailable),
+    ErrorRule(range(400, 500), InvalidRequest),
+])
 
 #: Methods whose result the protocol checks before completing the request, so a malformed
 #: result fails the request with a ``DecodeError`` (its ``key`` the request id) instead of
@@ -134,22 +132,6 @@ _CHECK_MEMORY = 256
 _BANNED_UNTIL = re.compile(r"banned until (\d{10,})")
 
 
-def _error_class(code: Any, message: str, status: int | None, product: str) -> type[ExchangeError]:
-    lowered = message.lower()
-    family = "futures" if product in _FUTURES else "spot"
-    if isinstance(code, int):
-        for codes, needle, cls, scope in ERROR_TABLE:
-            if scope is not None and scope != family:
-                continue
-            if (code == codes if isinstance(codes, int) else code in codes) and (needle is None or needle in lowered):
-                return cls
-    if isinstance(status, int):
-        for statuses, cls in STATUS_TABLE:
-            if status in statuses:
-                return cls
-    return ExchangeError
-
-
 def map_error(
     error: Mapping[str, Any] | None,
     status: int | None = None,
@@ -157,10 +139,10 @@ def map_error(
     now_ms: Callable[[], float] | None = None,
     product: str = "spot",
 ) -> ExchangeError:
-    """Turn a response's ``error`` object (§4) into the matching exwire error.
+    """Turn a response's ``error`` object (§4) into the matching exwire error (through ``ERRORS``).
 
     ``product`` (``"spot"``, ``"usdm"`` or ``"coinm"``) picks the meaning of the codes the
-    spot and futures APIs use differently (``ERROR_TABLE``).
+    spot and futures APIs use differently.
 
     The error carries ``code`` and ``message`` as sent, plus ``status`` (the HTTP-like
     status) and ``data`` (``error.data`` or ``None``, e.g. the sub-results of a failed
@@ -172,15 +154,12 @@ def map_error(
     error = error if isinstance(error, Mapping) else {}
     code = error.get("code")
     message = str(error.get("msg") or f"status {status}")
-    cls = _error_class(code, message, status, product)
+    scope = "futures" if product in _FUTURES else "spot"
     data = error.get("data") if isinstance(error.get("data"), Mapping) else None
-    if cls is RateLimited:
-        result: ExchangeError = RateLimited("binance", code, message, raw, _retry_after(data, message, now_ms))
-    else:
-        result = cls("binance", code, message, raw)
-    result.status = status  # type: ignore[attr-defined]
-    result.data = data  # type: ignore[attr-defined]
-    return result
+    retry_after = None
+    if issubclass(ERRORS.class_for(code, message, scope=scope, status=status), RateLimited):
+        retry_after = _retry_after(data, message, now_ms)
+    return ERRORS.error(code, message, scope=scope, raw=raw, status=status, data=data, retry_after=retry_after)
 
 
 def _retry_after(data: Mapping[str, Any] | None, message: str, now_ms: Callable[[], float] | None) -> float | None:
@@ -233,12 +212,12 @@ class BinanceProtocol(Protocol):
         self._loads = loads
         self._keepalive_ids: set[int] = set()
         # request id → routing key of a pending user-data subscribe; server subscriptionId → key
-        self._subscribing: dict[int, Hashable] = {}
+        self._subscribing: dict[Hashable, Hashable] = {}
         self._subscriptions: dict[int, Hashable] = {}
         self._state_lock = threading.Lock()  # guards the two maps above (user threads + reader)
         # request id → check of its result (``_RESULT_CHECKS``); written by user threads
         # (one atomic dict store), popped by the reader.
-        self._checks: dict[int, Callable[[Any], object]] = {}
+        self._checks: dict[Hashable, Callable[[Any], object]] = {}
         self._usage: dict[tuple[str, str, int], RateLimit] = {}
         self.rate_limits: tuple[RateLimit, ...] = ()
 
@@ -431,7 +410,7 @@ class BinanceProtocol(Protocol):
         with self._state_lock:
             self._subscribing.pop(request_id, None)
 
-    def _subscribed(self, request_id: int, result: Any, frame: str | bytes) -> None:
+    def _subscribed(self, request_id: Hashable, result: Any, frame: str | bytes) -> None:
         with self._state_lock:
             key = self._subscribing.pop(request_id)
             subscription_id = result.get("subscriptionId") if type(result) is dict else None

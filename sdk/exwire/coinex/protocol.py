@@ -2,7 +2,7 @@
 
 Implements ``reference/protocols/coinex.md``: the JSON-RPC-like envelope (§2.1–2.3)
 correlated by integer ``id``, the error codes (§2.4) mapped onto the exwire error
-tree through ``ERROR_TABLE``, ``server.ping``/``server.time``/``server.sign``
+tree through the table ``ERRORS``, ``server.ping``/``server.time``/``server.sign``
 (§3, §4, §5.1, §5.2), every query and subscription of §5.3–§5.16 and their pushes.
 
 Routing keys (one wire subscription per *kind* per connection, §2.5):
@@ -32,6 +32,7 @@ from decimal import Decimal
 from typing import Any
 
 from exwire._core.codec import loads_exact
+from exwire._core.errortable import ErrorRule, ErrorTable
 from exwire._core.protocol import Event, Pong, Protocol, Reply, Update
 from exwire.coinex import converter
 from exwire.coinex.signing import sign
@@ -48,7 +49,7 @@ from exwire.models import UpdateType
 
 __all__ = [
     "CoinexProtocol",
-    "ERROR_TABLE",
+    "ERRORS",
     "map_error",
     "ALL",
     "KINDS",
@@ -64,20 +65,19 @@ KINDS = ("state", "deals", "depth", "kline", "order", "asset")
 PRIVATE_KINDS = frozenset({"order", "asset"})
 
 #: CoinEx error codes (§2.4) → exwire error classes; codes not listed are ``ExchangeError``.
-ERROR_TABLE: dict[int, type[ExchangeError]] = {
-    1: InvalidRequest,  # invalid argument
-    3: ExchangeUnavailable,  # service unavailable
-    5: ExchangeUnavailable,  # service timeout
-    6: AuthenticationError,  # require authentication
-    7: RateLimited,  # too quick (the server then closes the connection)
-    11: AuthenticationError,  # server.sign refused by the auth backend
-}
+ERRORS = ErrorTable("coinex", [
+    ErrorRule(1, InvalidRequest),  # invalid argument
+    ErrorRule(3, ExchangeUnavailable),  # service unavailable
+    ErrorRule(5, ExchangeUnavailable),  # service timeout
+    ErrorRule(6, AuthenticationError),  # require authentication
+    ErrorRule(7, RateLimited),  # too quick (the server then closes the connection)
+    ErrorRule(11, AuthenticationError),  # server.sign refused by the auth backend
+])
 
 
 def map_error(code: Any, message: str, raw: str | None = None) -> ExchangeError:
     """Turn a CoinEx ``error`` object's code and message into the matching exwire error."""
-    cls = ERROR_TABLE.get(code, ExchangeError) if isinstance(code, int) else ExchangeError
-    return cls("coinex", code, message or "unknown error", raw)
+    return ERRORS.error(code, message or "unknown error", raw=raw)
 
 
 def _dumps(message: dict[str, Any]) -> str:

@@ -3,7 +3,7 @@
 Implements ``reference/protocols/coinsuper.md`` (doc versions v1.0.0β-R1.0.2): topics
 (§3), payload decoding (§3.1-§3.7, through :mod:`exwire.coinsuper.converter`), the
 subscribe/unsubscribe acknowledgements (§4) and the MQTT-level refusals (§2.3) mapped
-onto the exwire error tree through ``ERROR_TABLE``.
+onto the exwire error tree through the table ``ERRORS``.
 
 Coinsuper is MQTT publish/subscribe, so the frames crossing the Transport seam are not
 JSON messages of the exchange but small MQTT events:
@@ -31,6 +31,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+from exwire._core.errortable import ErrorRule, ErrorTable
 from exwire._core.protocol import Event, Protocol, Reply, Update
 from exwire.coinsuper import converter
 from exwire.coinsuper.models import KlineInterval, OrderBookStep, Trade
@@ -47,7 +48,7 @@ from exwire.models import UpdateType
 
 __all__ = [
     "ENVIRONMENT",
-    "ERROR_TABLE",
+    "ERRORS",
     "map_error",
     "MqttFrame",
     "Command",
@@ -62,22 +63,23 @@ __all__ = [
 #: The production environment prefix of every topic (§1).
 ENVIRONMENT = "exchange_ha_prod_hk"
 
-#: MQTT-level refusals (§2.3; MQTT 3.1.1 §3.2.2.3 and §3.9.3) → exwire errors.
-#: Keys are (packet, code): CONNACK return codes and the SUBACK failure code 0x80.
-ERROR_TABLE: dict[tuple[str, int], tuple[type[ExchangeError], str]] = {
-    ("connack", 1): (InvalidRequest, "connection refused: unacceptable protocol version"),
-    ("connack", 2): (AuthenticationError, "connection refused: client identifier rejected"),
-    ("connack", 3): (ExchangeUnavailable, "connection refused: server unavailable"),
-    ("connack", 4): (AuthenticationError, "connection refused: bad user name or password"),
-    ("connack", 5): (AuthenticationError, "connection refused: not authorised"),
-    ("suback", 0x80): (InvalidRequest, "subscription refused"),
-}
+#: MQTT-level refusals (§2.3; MQTT 3.1.1 §3.2.2.3 and §3.9.3) → exwire errors. The scope
+#: is the packet: CONNACK return codes and the SUBACK failure code 0x80.
+ERRORS = ErrorTable("coinsuper", [
+    ErrorRule(1, InvalidRequest, scope="connack", default_message="connection refused: unacceptable protocol version"),
+    ErrorRule(2, AuthenticationError, scope="connack", default_message="connection refused: client identifier rejected"),
+    ErrorRule(3, ExchangeUnavailable, scope="connack", default_message="connection refused: server unavailable"),
+    ErrorRule(4, AuthenticationError, scope="connack", default_message="connection refused: bad user name or password"),
+    ErrorRule(5, AuthenticationError, scope="connack", default_message="connection refused: not authorised"),
+    ErrorRule(0x80, InvalidRequest, scope="suback", default_message="subscription refused"),
+])
 
 
 def map_error(packet: str, code: int, detail: str | None = None) -> ExchangeError:
     """The exwire error for an MQTT refusal (``code`` is kept as the error's ``code``)."""
-    cls, message = ERROR_TABLE.get((packet, code), (ExchangeError, f"{packet} refused with code {code}"))
-    return cls("coinsuper", code, f"{message}: {detail}" if detail else message)
+    rule = ERRORS.rule_for(code, scope=packet)
+    message = rule.default_message if rule is not None and rule.default_message else f"{packet} refused with code {code}"
+    return ERRORS.error(code, f"{message}: {detail}" if detail else message, scope=packet)
 
 
 # -- frames crossing the Transport seam ---------------------------------------------------
@@ -366,7 +368,7 @@ class CoinsuperProtocol(Protocol):
             if kind == "suback":
                 return self._suback(frame)  # type: ignore[arg-type]
             if kind == "unsuback":
-                ref = frame.ref  # type: ignore[attr-defined]
+                ref = getattr(frame, "ref", None)
                 if type(ref) is not int:
                     return ()  # answers no command of ours (their refs are integers)
                 self._requested.pop(ref, None)

@@ -5,7 +5,7 @@ heartbeat and systemStatus (§4.1–4.3), subscribe/unsubscribe and their
 ``subscriptionStatus`` acks correlated by ``reqid`` (§4.4–4.6), the public
 channels (§5), the private channels ``openOrders``/``ownTrades`` (§7), the
 trading requests and their ``<name>Status`` replies (§8) and the error strings
-(§6.1, §9), mapped onto the exwire error tree through ``ERROR_TABLE``.
+(§6.1, §9), mapped onto the exwire error tree through the table ``ERRORS``.
 
 Routing keys are ``(channelName, pair)`` exactly as the wire echoes them
 (``("book-10", "XBT/USD")``); the system status stream is ``("systemStatus", None)``
@@ -22,6 +22,7 @@ from collections.abc import Hashable, Sequence
 from typing import Any
 
 from exwire._core.codec import loads
+from exwire._core.errortable import ErrorRule, ErrorTable
 from exwire._core.protocol import Ended, Event, Protocol, Reply, Update
 from exwire.errors import (
     AuthenticationError,
@@ -39,6 +40,7 @@ from exwire.models import UpdateType
 
 __all__ = [
     "KrakenProtocol",
+    "ERRORS",
     "ERROR_TABLE",
     "map_error",
     "is_token_error",
@@ -61,56 +63,64 @@ TOKEN_ERRORS = ("EAPI:Invalid token", "ESession:Invalid session")
 # A token echoed inside an error reply's ``subscription`` must not reach an exception.
 _TOKEN_FIELD = re.compile(r'("token"\s*:\s*")[^"]*(")')
 
+
+def _prefix(code: str, cls: type[ExchangeError]) -> ErrorRule:
+    return ErrorRule(code, cls, prefix=True)
+
+
 #: Kraken error strings (§9) → exwire error classes, matched by prefix, first match wins.
-ERROR_TABLE: tuple[tuple[str, type[ExchangeError]], ...] = (
-    ("EOrder:Insufficient funds", InsufficientFunds),
-    ("EOrder:Insufficient margin", InsufficientFunds),
-    ("EOrder:Margin allowance exceeded", InsufficientFunds),
-    ("EOrder:Unknown order", OrderNotFound),
-    ("EOrder:Unknown position", OrderNotFound),
-    ("EOrder:Rate limit exceeded", RateLimited),
-    ("EAuth:Rate limit exceeded", RateLimited),
-    ("EAPI:Rate limit exceeded", RateLimited),
-    ("EGeneral:Too many requests", RateLimited),
-    ("Exceeded msg rate", RateLimited),
-    ("EAPI:Invalid key", AuthenticationError),
-    ("EAPI:Invalid signature", AuthenticationError),
-    ("EAPI:Invalid nonce", AuthenticationError),
-    ("EAPI:Invalid token", AuthenticationError),
-    ("ESession:Invalid session", AuthenticationError),
-    ("EGeneral:Permission denied", AuthenticationError),
-    ("EService:", ExchangeUnavailable),
-    ("EGeneral:Internal error", ExchangeUnavailable),
-    ("EGeneral:Invalid arguments", InvalidRequest),
-    ("EOrder:Invalid", InvalidRequest),
-    ("EOrder:Order minimum not met", InvalidRequest),
-    ("EOrder:Orders limit exceeded", InvalidRequest),
-    ("EOrder:Positions limit exceeded", InvalidRequest),
-    ("EOrder:Reduce only", InvalidRequest),
-    ("EOrder:Post only", InvalidRequest),
-    ("ETrade:Invalid request", InvalidRequest),
-    ("EGeneral:Unknown method", InvalidRequest),
-    ("EQuery:", InvalidRequest),
-    ("EAPI:Bad request", InvalidRequest),
+#: The error's ``code`` and ``message`` are both the string.
+ERRORS = ErrorTable("kraken", [
+    _prefix("EOrder:Insufficient funds", InsufficientFunds),
+    _prefix("EOrder:Insufficient margin", InsufficientFunds),
+    _prefix("EOrder:Margin allowance exceeded", InsufficientFunds),
+    _prefix("EOrder:Unknown order", OrderNotFound),
+    _prefix("EOrder:Unknown position", OrderNotFound),
+    _prefix("EOrder:Rate limit exceeded", RateLimited),
+    _prefix("EAuth:Rate limit exceeded", RateLimited),
+    _prefix("EAPI:Rate limit exceeded", RateLimited),
+    _prefix("EGeneral:Too many requests", RateLimited),
+    _prefix("Exceeded msg rate", RateLimited),
+    _prefix("EAPI:Invalid key", AuthenticationError),
+    _prefix("EAPI:Invalid signature", AuthenticationError),
+    _prefix("EAPI:Invalid nonce", AuthenticationError),
+    _prefix("EAPI:Invalid token", AuthenticationError),
+    _prefix("ESession:Invalid session", AuthenticationError),
+    _prefix("EGeneral:Permission denied", AuthenticationError),
+    _prefix("EService:", ExchangeUnavailable),
+    _prefix("EGeneral:Internal error", ExchangeUnavailable),
+    _prefix("EGeneral:Invalid arguments", InvalidRequest),
+    _prefix("EOrder:Invalid", InvalidRequest),
+    _prefix("EOrder:Order minimum not met", InvalidRequest),
+    _prefix("EOrder:Orders limit exceeded", InvalidRequest),
+    _prefix("EOrder:Positions limit exceeded", InvalidRequest),
+    _prefix("EOrder:Reduce only", InvalidRequest),
+    _prefix("EOrder:Post only", InvalidRequest),
+    _prefix("ETrade:Invalid request", InvalidRequest),
+    _prefix("EGeneral:Unknown method", InvalidRequest),
+    _prefix("EQuery:", InvalidRequest),
+    _prefix("EAPI:Bad request", InvalidRequest),
     # subscription errors (§9): all are argument errors
-    ("Already subscribed", InvalidRequest),
-    ("Currency pair not", InvalidRequest),
-    ("Malformed request", InvalidRequest),
-    ("Pair", InvalidRequest),
-    ("Subscription", InvalidRequest),
-    ("Unsupported", InvalidRequest),
-    ("Event(s) not found", InvalidRequest),
-    ("Reqid field", InvalidRequest),
-    ("Private data and trading are unavailable", InvalidRequest),  # private request on ws
+    _prefix("Already subscribed", InvalidRequest),
+    _prefix("Currency pair not", InvalidRequest),
+    _prefix("Malformed request", InvalidRequest),
+    _prefix("Pair", InvalidRequest),
+    _prefix("Subscription", InvalidRequest),
+    _prefix("Unsupported", InvalidRequest),
+    _prefix("Event(s) not found", InvalidRequest),
+    _prefix("Reqid field", InvalidRequest),
+    _prefix("Private data and trading are unavailable", InvalidRequest),  # private request on ws
+])
+
+#: ``(prefix, class)`` pairs of :data:`ERRORS`, in order.
+ERROR_TABLE: tuple[tuple[str, type[ExchangeError]], ...] = tuple(
+    (str(rule.code), rule.cls) for rule in ERRORS.rules
 )
 
 
 def map_error(message: str, raw: str | None = None) -> ExchangeError:
     """Turn a Kraken error string into the matching exwire error (code = the string)."""
-    for prefix, cls in ERROR_TABLE:
-        if message.startswith(prefix):
-            return cls("kraken", message, message, raw)
-    return ExchangeError("kraken", message, message, raw)
+    return ERRORS.error(message, message, raw=raw)
 
 
 def is_token_error(error: BaseException) -> bool:

@@ -4,7 +4,7 @@ Implements ``reference/protocols/okex.md`` (the retired v1 API, ``/ws/v1``):
 raw-deflate frames (§2), the request and response envelopes and batches (§3),
 signed requests (§4, :mod:`exwire.okex.signing`), the public channels (§5), the
 private requests and pushes (§6), ping/pong (§7) and the error codes (§8),
-mapped onto the exwire error tree through ``ERROR_TABLE``.
+mapped onto the exwire error tree through the table ``ERRORS``.
 
 Correlation. v1 replies carry no request id, only the channel name (§3.2):
 
@@ -37,9 +37,12 @@ import threading
 import zlib
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from exwire._core.codec import loads_exact
+from exwire._core.errortable import ErrorRule, ErrorTable
+from exwire._core.netopts import DEFAULT_MAX_MESSAGE_SIZE
 from exwire._core.protocol import Event, Pong, Protocol, Reply, Update
 from exwire.errors import (
     AuthenticationError,
@@ -57,6 +60,7 @@ from exwire.okex.models import KlineInterval
 
 __all__ = [
     "OkexProtocol",
+    "ERRORS",
     "ERROR_TABLE",
     "map_error",
     "inflate",
@@ -84,51 +88,56 @@ _LOG_LIMIT = 300
 #: Bound on the parsed channel names cached per connection.
 _CHANNEL_MEMORY = 1024
 
-#: OKEx v1 error codes (§8) → (exwire class, the documented message used when the
-#: frame carries none). Codes not listed become a plain ``ExchangeError``.
-ERROR_TABLE: Mapping[int, tuple[type[ExchangeError], str]] = {
-    10000: (InvalidRequest, "Required parameter is empty"),
-    10001: (InvalidRequest, "Illegal parameters"),
-    10002: (AuthenticationError, "Authentication failure"),
-    10003: (AuthenticationError, "This connection has requested other user data"),
-    10004: (AuthenticationError, "This connection did not request this user data"),
-    10005: (AuthenticationError, "api_key or sign is invalid"),
-    10007: (AuthenticationError, "Signature does not match"),
-    10008: (InvalidRequest, "Parameter error"),
-    10009: (OrderNotFound, "Order does not exist"),
-    10010: (InsufficientFunds, "Insufficient funds"),
-    10011: (InvalidRequest, "Order quantity too low"),
-    10012: (InvalidRequest, "Only support btc_usd ltc_usd"),
-    10014: (InvalidRequest, "Order price must be between 0 and 1,000,000"),
-    10015: (ExchangeUnavailable, "Channel subscription temporarily not available"),
-    10016: (InsufficientFunds, "Insufficient coins"),
-    10017: (AuthenticationError, "WebSocket authorization error"),
-    10049: (InvalidRequest, "More than 50 unfilled small orders"),
-    10100: (AuthenticationError, "User frozen"),
-    10216: (AuthenticationError, "Non-public API"),
-    20024: (AuthenticationError, "Sign does not match"),
-    20100: (ExchangeUnavailable, "Request timed out"),
-    20101: (InvalidRequest, "Data format invalid"),
-    20102: (AuthenticationError, "Invalid login"),
-    20103: (InvalidRequest, "Event type invalid"),
-    20104: (InvalidRequest, "Subscription type invalid"),
-    20107: (InvalidRequest, "JSON format error"),
-    20115: (InvalidRequest, "Quote parameter not matched"),
-    20116: (InvalidRequest, "Param not match"),
-    1002: (InsufficientFunds, "Amount exceeds balance"),
-    1003: (InvalidRequest, "Amount below minimum"),
-    1004: (InvalidRequest, "Amount below zero"),
-    1009: (OrderNotFound, "No order"),
-    1014: (AuthenticationError, "Not logged in"),
-    1018: (ExchangeError, "Order failed"),
-    1019: (ExchangeError, "Cancel failed"),
-    1024: (InvalidRequest, "Currency does not exist"),
-    1050: (OrderNotFound, "Order already cancelled"),
-    1051: (OrderNotFound, "Order already completed"),
-    1216: (ExchangeUnavailable, "Market orders suspended"),
-    1217: (InvalidRequest, "Price outside 5% of the market"),
-    1218: (ExchangeError, "Place order failed"),
-}
+#: OKEx v1 error codes (§8) → exwire classes, each with the documented message used when
+#: the frame carries none. Codes not listed become a plain ``ExchangeError``.
+ERRORS = ErrorTable("okex", [
+    ErrorRule(10000, InvalidRequest, default_message="Required parameter is empty"),
+    ErrorRule(10001, InvalidRequest, default_message="Illegal parameters"),
+    ErrorRule(10002, AuthenticationError, default_message="Authentication failure"),
+    ErrorRule(10003, AuthenticationError, default_message="This connection has requested other user data"),
+    ErrorRule(10004, AuthenticationError, default_message="This connection did not request this user data"),
+    ErrorRule(10005, AuthenticationError, default_message="api_key or sign is invalid"),
+    ErrorRule(10007, AuthenticationError, default_message="Signature does not match"),
+    ErrorRule(10008, InvalidRequest, default_message="Parameter error"),
+    ErrorRule(10009, OrderNotFound, default_message="Order does not exist"),
+    ErrorRule(10010, InsufficientFunds, default_message="Insufficient funds"),
+    ErrorRule(10011, InvalidRequest, default_message="Order quantity too low"),
+    ErrorRule(10012, InvalidRequest, default_message="Only support btc_usd ltc_usd"),
+    ErrorRule(10014, InvalidRequest, default_message="Order price must be between 0 and 1,000,000"),
+    ErrorRule(10015, ExchangeUnavailable, default_message="Channel subscription temporarily not available"),
+    ErrorRule(10016, InsufficientFunds, default_message="Insufficient coins"),
+    ErrorRule(10017, AuthenticationError, default_message="WebSocket authorization error"),
+    ErrorRule(10049, InvalidRequest, default_message="More than 50 unfilled small orders"),
+    ErrorRule(10100, AuthenticationError, default_message="User frozen"),
+    ErrorRule(10216, AuthenticationError, default_message="Non-public API"),
+    ErrorRule(20024, AuthenticationError, default_message="Sign does not match"),
+    ErrorRule(20100, ExchangeUnavailable, default_message="Request timed out"),
+    ErrorRule(20101, InvalidRequest, default_message="Data format invalid"),
+    ErrorRule(20102, AuthenticationError, default_message="Invalid login"),
+    ErrorRule(20103, InvalidRequest, default_message="Event type invalid"),
+    ErrorRule(20104, InvalidRequest, default_message="Subscription type invalid"),
+    ErrorRule(20107, InvalidRequest, default_message="JSON format error"),
+    ErrorRule(20115, InvalidRequest, default_message="Quote parameter not matched"),
+    ErrorRule(20116, InvalidRequest, default_message="Param not match"),
+    ErrorRule(1002, InsufficientFunds, default_message="Amount exceeds balance"),
+    ErrorRule(1003, InvalidRequest, default_message="Amount below minimum"),
+    ErrorRule(1004, InvalidRequest, default_message="Amount below zero"),
+    ErrorRule(1009, OrderNotFound, default_message="No order"),
+    ErrorRule(1014, AuthenticationError, default_message="Not logged in"),
+    ErrorRule(1018, ExchangeError, default_message="Order failed"),
+    ErrorRule(1019, ExchangeError, default_message="Cancel failed"),
+    ErrorRule(1024, InvalidRequest, default_message="Currency does not exist"),
+    ErrorRule(1050, OrderNotFound, default_message="Order already cancelled"),
+    ErrorRule(1051, OrderNotFound, default_message="Order already completed"),
+    ErrorRule(1216, ExchangeUnavailable, default_message="Market orders suspended"),
+    ErrorRule(1217, InvalidRequest, default_message="Price outside 5% of the market"),
+    ErrorRule(1218, ExchangeError, default_message="Place order failed"),
+])
+
+#: :data:`ERRORS` as ``code → (class, documented message)``.
+ERROR_TABLE: Mapping[int, tuple[type[ExchangeError], str]] = MappingProxyType(
+    {rule.code: (rule.cls, rule.default_message or "") for rule in ERRORS.rules if type(rule.code) is int}
+)
 
 #: Errors that arrive without a ``channel`` but answer a log-on (§6.1: failed login).
 _LOGIN_ERROR_CODES = frozenset(code for code, (cls, _) in ERROR_TABLE.items() if cls is AuthenticationError)
@@ -140,30 +149,33 @@ def map_error(code: Any, message: str | None, raw: str | bytes | None = None) ->
         number: int | None = int(code)
     except (TypeError, ValueError, OverflowError):  # OverflowError: an infinite float
         number = None
-    cls, default = ERROR_TABLE.get(number, (ExchangeError, "error")) if number is not None else (ExchangeError, "error")
-    return cls("okex", number if number is not None else code, message or default, raw)
+    text = message if type(message) is str else None if message is None else str(message)
+    return ERRORS.error(number if number is not None else code, text or None, raw=raw)
 
 
-def inflate(frame: bytes) -> str:
+def inflate(frame: bytes, max_size: int = DEFAULT_MAX_MESSAGE_SIZE) -> str:
     """Decompress one binary frame: a complete raw deflate stream, no header (§2).
 
+    Inflating stops after ``max_size`` bytes of output, so a small frame that would
+    inflate to gigabytes (a deflate bomb) costs no more than a frame of that size.
+
+    Args:
+        frame: the frame's bytes.
+        max_size: the most bytes (at least 1) the inflated text may have (the client's
+            ``max_message_size``; 16 MiB by default).
+
     Raises:
-        DecodeError: not a complete raw deflate stream, or not UTF-8.
+        DecodeError: not a complete raw deflate stream, inflates to more than
+            ``max_size`` bytes, or not UTF-8.
     """
-    try:
-        # One call for the common case; it fails on a truncated stream as on a corrupt one,
-        # so any failure is diagnosed again below.
-        data = zlib.decompress(frame, -zlib.MAX_WBITS)
-    except zlib.error:
-        pass
-    else:
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise DecodeError(f"inflated frame is not UTF-8: {exc}", frame) from exc
     decompressor = zlib.decompressobj(-zlib.MAX_WBITS)
     try:
-        data = decompressor.decompress(frame) + decompressor.flush()
+        data = decompressor.decompress(frame, max_size)
+        if not decompressor.eof and len(data) == max_size:
+            # Stopped at the cap: one more byte of output means the frame exceeds it (the
+            # rest of the input may also just end the stream: exactly max_size bytes).
+            if decompressor.decompress(decompressor.unconsumed_tail, 1):
+                raise DecodeError(f"inflates to more than {max_size} bytes (max_message_size)", frame)
     except zlib.error as exc:
         raise DecodeError(f"not a raw deflate stream: {exc}", frame) from exc
     if not decompressor.eof:
