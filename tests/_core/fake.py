@@ -13,7 +13,7 @@ import threading
 
 from exwire._core.backoff import backoff
 from exwire._core.client import BaseClient
-from exwire._core.protocol import Ended, Protocol, Reply, Update
+from exwire._core.protocol import Ended, Pong, Protocol, Reply, Update
 from exwire._core.transport import MemoryNetwork, MemoryPeer
 from exwire.errors import DecodeError, InvalidRequest
 
@@ -35,6 +35,8 @@ class FakeProtocol(Protocol):
             raise error
         if "t" in message:
             return (Update(message["t"], message["d"], None),)
+        if "pong" in message:
+            return (Pong(),)
         if "end" in message:
             return (Ended(message["end"], None),)
         if "error" in message:
@@ -54,7 +56,7 @@ class FakeServer:
         self.network = MemoryNetwork(on_send=self.on_send)
         self.withhold = False
         self.refuse: set[str] = {"bad"}
-        self.answer_pings = True
+        self.answer_pings = False  # a stall test relies on silence; pong tests turn it on
         self.subscribed: list[list[str]] = []  # keys of each sub request, per connection order
         self.received: list[dict] = []
         self.lock = threading.Lock()
@@ -66,6 +68,8 @@ class FakeServer:
             self.received.append(message)
         op = message.get("op")
         if op == "ping":
+            if self.answer_pings:
+                peer.push('{"pong": 1}')
             return
         if op == "sub":
             with self.lock:
@@ -86,12 +90,14 @@ class FakeServer:
 class FakeClient(BaseClient):
     exchange = "fake"
 
-    def __init__(self, server: FakeServer, *, ping_interval=None, stale_timeout=None, max_age=None, **options):
+    def __init__(
+        self, server: FakeServer, *, ping_interval=None, stale_timeout=None, pong_timeout=None, max_age=None, **options
+    ):
         options.setdefault("backoff_factory", lambda: backoff(initial=0.01, maximum=0.05))
         super().__init__(transport_factory=server.network.transport, **options)
         self.main = self._add_connection(
             "main", "mem://fake", FakeProtocol(), ping_interval=ping_interval, stale_timeout=stale_timeout,
-            max_age=max_age,
+            pong_timeout=pong_timeout, max_age=max_age,
         )
 
     def echo(self, value, timeout=None):
