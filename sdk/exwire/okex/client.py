@@ -153,6 +153,7 @@ class OkexClient(BaseClient):
         self.url = url
         protocol = OkexProtocol()
         make_transport = self._transport_factory
+        max_message_size = self.network.max_message_size  # also caps inflated frames
         self._protocol = protocol
         self._spot = self._add_connection(
             "spot",
@@ -161,7 +162,9 @@ class OkexClient(BaseClient):
             ping_interval=ping_interval,
             stale_timeout=stale_timeout,
             pong_timeout=pong_timeout,
-            transport_factory=lambda: SequencedTransport(make_transport(), protocol),
+            transport_factory=lambda: SequencedTransport(
+                make_transport(), protocol, max_message_size=max_message_size
+            ),
         )
 
     # -- public market data (§5) -------------------------------------------------------

@@ -42,6 +42,7 @@ from typing import Any, NamedTuple
 
 from exwire._core.codec import loads_exact
 from exwire._core.errortable import ErrorRule, ErrorTable
+from exwire._core.netopts import DEFAULT_MAX_MESSAGE_SIZE
 from exwire._core.protocol import Event, Pong, Protocol, Reply, Update
 from exwire.errors import (
     AuthenticationError,
@@ -152,26 +153,43 @@ def map_error(code: Any, message: str | None, raw: str | bytes | None = None) ->
     return ERRORS.error(number if number is not None else code, text or None, raw=raw)
 
 
-def inflate(frame: bytes) -> str:
+def inflate(frame: bytes, max_size: int = DEFAULT_MAX_MESSAGE_SIZE) -> str:
     """Decompress one binary frame: a complete raw deflate stream, no header (§2).
 
+    Inflating stops after ``max_size`` bytes of output, so a small frame that would
+    inflate to gigabytes (a deflate bomb) costs no more than a frame of that size.
+
+    Args:
+        frame: the frame's bytes.
+        max_size: the most bytes (at least 1) the inflated text may have (the client's
+            ``max_message_size``; 16 MiB by default).
+
     Raises:
-        DecodeError: not a complete raw deflate stream, or not UTF-8.
+        DecodeError: not a complete raw deflate stream, inflates to more than
+            ``max_size`` bytes, or not UTF-8.
     """
-    try:
-        # One call for the common case; it fails on a truncated stream as on a corrupt one,
-        # so any failure is diagnosed again below.
-        data = zlib.decompress(frame, -zlib.MAX_WBITS)
-    except zlib.error:
-        pass
-    else:
+    if len(frame) * 1032 <= max_size:
+        # Deflate inflates at most about 1032:1 (a 258-byte match in as few as 2 bits), so
+        # this frame cannot exceed max_size: one call for the common case. It fails on a
+        # truncated stream as on a corrupt one, so any failure is diagnosed below.
         try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise DecodeError(f"inflated frame is not UTF-8: {exc}", frame) from exc
+            data = zlib.decompress(frame, -zlib.MAX_WBITS)
+        except zlib.error:
+            pass
+        else:
+            if len(data) <= max_size:  # always, by the ratio; checked all the same
+                try:
+                    return data.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise DecodeError(f"inflated frame is not UTF-8: {exc}", frame) from exc
     decompressor = zlib.decompressobj(-zlib.MAX_WBITS)
     try:
-        data = decompressor.decompress(frame) + decompressor.flush()
+        data = decompressor.decompress(frame, max_size)
+        if not decompressor.eof and len(data) == max_size:
+            # Stopped at the cap: one more byte of output means the frame exceeds it (the
+            # rest of the input may also just end the stream: exactly max_size bytes).
+            if decompressor.decompress(decompressor.unconsumed_tail, 1):
+                raise DecodeError(f"inflates to more than {max_size} bytes (max_message_size)", frame)
     except zlib.error as exc:
         raise DecodeError(f"not a raw deflate stream: {exc}", frame) from exc
     if not decompressor.eof:

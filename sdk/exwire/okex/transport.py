@@ -9,6 +9,7 @@ from __future__ import annotations
 import collections
 import threading
 
+from exwire._core.netopts import DEFAULT_MAX_MESSAGE_SIZE
 from exwire._core.transport import Transport, TransportClosed
 from exwire.errors import DecodeError
 from exwire.okex.protocol import OkexProtocol, inflate
@@ -44,12 +45,17 @@ class SequencedTransport(Transport):
     returns them one per call as text: the lanes wake once per batch. A frame that
     does not inflate is returned as it came (``bytes``), for the protocol to reject
     and log; a close read behind buffered frames is raised after they are returned.
+    Inflating a frame stops at ``max_message_size`` bytes of output: a frame that
+    would inflate to more does not inflate (a deflate bomb costs at most that much).
     Thread-safety: ``recv`` is for the one reader thread, ``send``/``close`` any thread.
     """
 
-    def __init__(self, inner: Transport, protocol: OkexProtocol) -> None:
+    def __init__(
+        self, inner: Transport, protocol: OkexProtocol, *, max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE
+    ) -> None:
         self._inner = inner
         self._protocol = protocol
+        self._max_message_size = max_message_size  # bytes of inflated text per frame
         self._send_lock = threading.Lock()  # guards the order of (record, write) pairs
         self._ready: collections.deque[str | bytes] = collections.deque()  # reader thread only
         self._deferred: TransportClosed | None = None  # reader thread only
@@ -85,7 +91,7 @@ class SequencedTransport(Transport):
             return frame
         buffered = self._buffered
         if buffered is None:
-            return _inflated(frame)
+            return _inflated(frame, self._max_message_size)
         batch = [frame]
         while len(batch) < LOOKAHEAD:
             try:
@@ -96,8 +102,9 @@ class SequencedTransport(Transport):
             if following is None:  # nothing more already read
                 break
             batch.append(following)
+        max_size = self._max_message_size
         for item in batch:
-            ready.append(_inflated(item) if isinstance(item, (bytes, bytearray)) else item)
+            ready.append(_inflated(item, max_size) if isinstance(item, (bytes, bytearray)) else item)
         return ready.popleft()
 
     def frame_ready(self) -> bool:
@@ -112,9 +119,11 @@ class SequencedTransport(Transport):
         self._inner.close()
 
 
-def _inflated(frame: bytes | bytearray) -> str | bytes | bytearray:
-    """The frame's text, or the frame itself when it is not a raw-deflate stream of UTF-8."""
+def _inflated(frame: bytes | bytearray, max_size: int) -> str | bytes:
+    """The frame's text, or the frame itself (as ``bytes``) when it is not a raw-deflate
+    stream of UTF-8 of at most ``max_size`` bytes."""
+    frame = bytes(frame)  # no copy when it is bytes already
     try:
-        return inflate(frame)
+        return inflate(frame, max_size)
     except DecodeError:
         return frame
