@@ -14,9 +14,16 @@ class _StubWebSocket:
     def __init__(self):
         self.pongs = []
         self.closes = 0
+        self.close_payloads = []
+        self.connected = True
 
     def pong(self, payload):
         self.pongs.append(payload)
+
+    def send(self, payload, opcode=1):
+        if opcode == 8:  # a Close frame
+            self.closes += 1
+            self.close_payloads.append(payload)
 
     def send_close(self):
         self.closes += 1
@@ -76,10 +83,13 @@ def test_fragments_are_joined_around_a_ping(pair):
     assert transport._ws.pongs == [b"hi"]
 
 
-def test_masked_frames_are_unmasked(pair):
+def test_masked_frames_fail_the_connection(pair):
+    # RFC 6455 §5.1: a client MUST close the connection on a masked server frame.
     transport, server = pair
     server.sendall(frame(1, b"hello", mask=b"\x01\x02\x03\x04"))
-    assert transport.recv(1.0) == "hello"
+    with pytest.raises(TransportClosed) as raised:
+        transport.recv(1.0)
+    assert raised.value.code == 1002
 
 
 def test_quiet_socket_returns_none_after_the_tick(pair):
@@ -93,7 +103,8 @@ def test_close_frame_is_answered_and_reports_its_code(pair):
     with pytest.raises(TransportClosed) as raised:
         transport.recv(1.0)
     assert raised.value.code == 4001 and raised.value.reason == "bye"
-    assert transport._ws.closes == 1
+    assert transport._ws.closes == 1  # answered once, echoing the code (RFC 6455 §5.5.1)
+    assert transport._ws.close_payloads[0][:2] == struct.pack("!H", 4001)
 
 
 def test_end_of_stream_is_a_closed_transport(pair):
@@ -103,10 +114,12 @@ def test_end_of_stream_is_a_closed_transport(pair):
         transport.recv(1.0)
 
 
-def test_invalid_utf8_text_is_handed_on_as_bytes(pair):
+def test_invalid_utf8_text_fails_the_connection_with_1007(pair):
     transport, server = pair
     server.sendall(frame(1, b"\xff\xfe"))
-    assert transport.recv(1.0) == b"\xff\xfe"
+    with pytest.raises(TransportClosed) as raised:
+        transport.recv(1.0)
+    assert raised.value.code == 1007
 
 
 def test_control_frames_count_as_activity(pair):

@@ -18,6 +18,7 @@ from collections.abc import Callable, Hashable, Iterable
 from datetime import datetime
 from typing import Any, Self
 
+from exwire._core import validate
 from exwire._core.backoff import Deadline, backoff
 from exwire._core.connection import Burst, Connection, ConnectionListener, ConnectionPolicy
 from exwire._core.dispatch import SCHEDULE, Dispatcher, Mailbox, Overflow
@@ -30,7 +31,7 @@ from exwire._core.transport import Transport, WebSocketTransport
 from exwire.errors import ConfigurationError, ExchangeError, InvalidState, SlowConsumer
 from exwire.models import ConnectionEvent, ConnectionState, Credentials, DataEvent
 
-__all__ = ["BaseClient", "COMMON_OPTIONS_DOC", "Deliveries", "documented_options"]
+__all__ = ["BaseClient", "COMMON_OPTIONS_DOC", "Deliveries", "documented_options", "require_credentials"]
 
 #: What ``BaseClient._deliver`` appends to: the events to queue, per subscription.
 Deliveries = list[tuple[Subscription, DataEvent[Any]]]
@@ -128,8 +129,7 @@ class BaseClient:
     ) -> None:
         if credentials is not None and not isinstance(credentials, Credentials):
             raise ConfigurationError("credentials must be an exwire.Credentials")
-        if request_timeout is not None and request_timeout <= 0:
-            raise ConfigurationError("request_timeout must be positive seconds or None")
+        request_timeout = validate.positive_timeout(request_timeout, "request_timeout")
         if not isinstance(dispatch_threads, int) or dispatch_threads < 1:
             raise ConfigurationError("dispatch_threads must be a positive integer")
         if not isinstance(queue_size, int) or queue_size < 1:
@@ -172,6 +172,9 @@ class BaseClient:
         #: Latest ticker / top of book per symbol, fed by the user's subscriptions.
         self.latest = LatestValues()
         self._connections: dict[str, Connection] = {}
+        # Guards adding and retiring connections; once close() starts, the set is frozen.
+        self._connections_lock = threading.Lock()
+        self._retiring: set[Connection] = set()  # retired, still closing: close() joins them too
         # Order book watchers, told when their connection drops so they stop serving a
         # book that is no longer maintained (they resync from the next snapshot).
         self._watchers: weakref.WeakSet[Any] = weakref.WeakSet()
@@ -221,8 +224,47 @@ class BaseClient:
             policy=policy,
             secrets=secrets,
         )
-        self._connections[name] = connection
+        with self._connections_lock:
+            if self._closed.is_set():
+                raise InvalidState(f"the {self.exchange} client is closed")
+            self._connections[name] = connection
         return connection
+
+    def _connection_named(self, name: str, make: Callable[[], Connection]) -> Connection:
+        """The open connection called ``name``, or a new one from ``make()`` (which calls
+        :meth:`_add_connection`): for exchanges that open connections on demand.
+
+        Raises:
+            InvalidState: the client is closed.
+        """
+        with self._connections_lock:
+            if self._closed.is_set():
+                raise InvalidState(f"the {self.exchange} client is closed")
+            connection = self._connections.get(name)
+        if connection is not None:
+            return connection
+        created = make()
+        return created
+
+    def _retire_connection(self, connection: Connection, *, unless_used: bool = True) -> bool:
+        """Remove and close ``connection`` (for connections opened on demand); return whether it is gone.
+
+        With ``unless_used``, a connection an active subscription still uses is kept
+        (returns ``False``). A connection already retired, replaced or closed counts as gone.
+        """
+        with self._connections_lock:
+            if self._closed.is_set() or self._connections.get(connection.name) is not connection:
+                return True
+            if unless_used and any(s.connection_name == connection.name for s in self._registry.active()):
+                return False
+            del self._connections[connection.name]
+            self._retiring.add(connection)
+        try:
+            connection.close(self._timeout(None))
+        finally:
+            with self._connections_lock:
+                self._retiring.discard(connection)
+        return True
 
     # -- to be provided by exchange clients ---------------------------------------------
 
@@ -244,13 +286,25 @@ class BaseClient:
         """Whether ``close`` has been called."""
         return self._closed.is_set()
 
+    def _require_credentials(self, *fields: str, purpose: str = "this call") -> Credentials:
+        """The client's credentials, checked to have ``fields`` (default ``key`` and ``secret``).
+
+        Raises:
+            ConfigurationError: no credentials, or one of ``fields`` is empty; nothing is sent.
+        """
+        return require_credentials(self.credentials, self.exchange, *fields, purpose=purpose)
+
     def _check_open(self) -> None:
         if self._closed.is_set():
             raise InvalidState(f"the {self.exchange} client is closed")
 
     def _timeout(self, timeout: float | None) -> float | None:
-        if timeout is not None and timeout <= 0:
-            raise ConfigurationError("timeout must be positive seconds or None")
+        """The seconds a blocking call waits: ``timeout``, or the client's default for ``None``.
+
+        Raises:
+            ConfigurationError: not ``None`` nor positive finite seconds (at most a day).
+        """
+        timeout = validate.positive_timeout(timeout)
         return self.request_timeout if timeout is None else timeout
 
     def _subscribe(
@@ -380,11 +434,13 @@ class BaseClient:
         with self._close_lock:
             if self._closed.is_set():
                 return
-            self._closed.set()
+            with self._connections_lock:
+                self._closed.set()  # no connection is added or retired from here on
+                connections = list(self._connections.values()) + list(self._retiring)
         self._finalizer.detach()
         deadline = Deadline(timeout)
         self._registry.end_all()
-        for connection in self._connections.values():
+        for connection in connections:
             connection.close(deadline.remaining())
         self._hooks.close()
         self._dispatcher.close(deadline.remaining())
@@ -563,6 +619,25 @@ class BaseClient:
             hook(*args)
         except Exception:
             self.log.exception("hook %r raised", hook)
+
+
+def require_credentials(
+    credentials: Credentials | None, exchange: str, *fields: str, purpose: str = "this call"
+) -> Credentials:
+    """Return ``credentials`` when every one of ``fields`` (default ``key``, ``secret``) is set.
+
+    Raises:
+        ConfigurationError: naming the missing fields, before anything is sent.
+    """
+    wanted = fields or ("key", "secret")
+    missing = [name for name in wanted if credentials is None or not getattr(credentials, name)]
+    if credentials is None or missing:
+        listed = ", ".join(f"{name}=..." for name in wanted)
+        raise ConfigurationError(
+            f"{exchange}: {purpose} needs credentials=exwire.Credentials({listed})"
+            + (f"; missing: {', '.join(missing)}" if credentials is not None else "")
+        )
+    return credentials
 
 
 def _weak_hook(ref: "weakref.ref[BaseClient]", name: str) -> Callable[[BaseException, Any], None]:

@@ -95,6 +95,47 @@ class Transport:
 
 TransportFactory = Callable[[], Transport]
 
+_ABORTABLE: dict[type, type] = {}
+
+
+def _abortable_websocket_class(base: type) -> type:
+    """websocket-client's ``WebSocket`` whose connect another thread can abort at any point.
+
+    ``WebSocket.connect`` assigns ``self.sock`` once the TCP connection exists and then
+    runs the HTTP upgrade on it; a ``close()`` racing that assignment would find no
+    socket to shut down and the handshake would run its full timeout. Here ``sock`` is
+    a property: once :meth:`abort_connect` was called, a socket assigned later is shut
+    down on assignment, so the handshake fails at once.
+    """
+    cls = _ABORTABLE.get(base)
+    if cls is not None:
+        return cls
+
+    def get_sock(self: Any) -> Any:
+        return self.__dict__.get("_exwire_sock")
+
+    def set_sock(self: Any, value: Any) -> None:
+        self.__dict__["_exwire_sock"] = value
+        if value is not None and self.__dict__.get("_exwire_aborted"):
+            _shutdown(value)
+
+    def abort_connect(self: Any) -> None:
+        self.__dict__["_exwire_aborted"] = True
+        sock = self.__dict__.get("_exwire_sock")
+        if sock is not None:
+            _shutdown(sock)
+
+    cls = type("_AbortableWebSocket", (base,), {"sock": property(get_sock, set_sock), "abort_connect": abort_connect})
+    _ABORTABLE[base] = cls
+    return cls
+
+
+def _shutdown(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
 
 _READ_SIZE = 256 * 1024  # bytes per socket read: a flood is sliced out of one buffer
 _OP_CONTINUATION, _OP_TEXT, _OP_BINARY, _OP_CLOSE, _OP_PING, _OP_PONG = 0, 1, 2, 8, 9, 10
@@ -205,7 +246,7 @@ class WebSocketTransport(Transport):
         import websocket  # the only import of websocket-client in exwire
 
         options = websocket_options(self._network, url)
-        ws: _WebSocket = websocket.WebSocket(
+        ws: _WebSocket = _abortable_websocket_class(websocket.WebSocket)(
             sslopt=options.pop("sslopt", {}),
             skip_utf8_validation=True,
             enable_multithread=True,
@@ -516,13 +557,8 @@ class WebSocketTransport(Transport):
         ws = self._ws
         if ws is None:
             return
-        if not ws.connected:  # still connecting: end the handshake (its socket exists from TCP connect on)
-            sock = ws.sock
-            if sock is not None:
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+        if not ws.connected:  # still connecting: end the handshake now, or as soon as its socket exists
+            ws.abort_connect()  # type: ignore[attr-defined]
             return
         self._send_close(struct.pack("!H", CLOSE_NORMAL))  # never a second Close (RFC 6455 §5.5.1)
         try:
