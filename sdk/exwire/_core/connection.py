@@ -644,15 +644,15 @@ class Connection:
                         burst.append((event, received_at, frame))  # type: ignore[arg-type]
                     elif kind is Reply:
                         self._complete(event)  # type: ignore[arg-type]
-                    elif kind is Ended:
+                    elif isinstance(event, Ended):
                         if burst:  # the updates before the end still reach the subscription
                             self._hand_over(listener, burst)
                             burst = []
-                        listener.ended(event.key, event.error)  # type: ignore[union-attr]
+                        listener.ended(event.key, event.error)
                     elif kind is Pong:
                         self._ping_outstanding_since = None
-                    elif kind is Failure:
-                        return event.error  # type: ignore[union-attr]
+                    elif isinstance(event, Failure):
+                        return event.error
             return ConnectionClosed("closing")
         finally:
             if burst:

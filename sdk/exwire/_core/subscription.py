@@ -253,7 +253,7 @@ class SubscriptionRegistry:
         self._on_error(exc, event)
 
     def _schedule(self, subscription: Subscription) -> None:
-        if subscription.lane is not None:
+        if subscription.lane is not None and subscription.callback is not None:
             self._dispatcher.schedule(subscription.lane, subscription._mailbox, subscription.callback)
         elif subscription.executor is not None:
             # The host's executor acts as the subscription's lane: at most one drain

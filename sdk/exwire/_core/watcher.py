@@ -90,7 +90,7 @@ class OrderBookWatcher:
     # -- fed by the client (lane thread) -----------------------------------------------
 
     def _on_event(self, event: DataEvent[Any]) -> None:
-        mismatch = None
+        mismatch: tuple[int, int] | str | None = None
         with self._book_lock:
             if event.dropped_before:
                 self.updates_lost += event.dropped_before
