@@ -62,9 +62,16 @@ _TIMESTAMP_REFUSED = -1021
 
 #: Binance closes a WebSocket API connection after 24 h (binance.md §2, §10.2): replace it first.
 _MAX_CONNECTION_AGE = 23.5 * 3600
-#: Futures cadence (§10.2): the server pings every 3 minutes and wants a pong within 10.
-_FUTURES_PING_INTERVAL = 180.0
-_FUTURES_PONG_TIMEOUT = 600.0
+#: Keep-alive defaults, seconds. Spot: a ``ping`` request after 10 s without traffic,
+#: answered within 10 s. Futures have no ``ping`` method, and the server's own ping
+#: frames (every 3 minutes, a pong wanted within 10, §10.2) would notice a dead link
+#: only after minutes: the client sends WebSocket ping frames after 10 s without traffic
+#: (one per interval, far under the 5 per second limit) and wants bytes back within
+#: another 10 s. Either way a half-open connection is noticed within about 21 s.
+_PING_INTERVAL = 10.0
+_PONG_TIMEOUT = 10.0
+_FUTURES_PING_INTERVAL = 10.0
+_FUTURES_PONG_TIMEOUT = 10.0
 
 
 class _Session:
@@ -106,10 +113,15 @@ class BinanceClient(MarketDataMethods, TradingMethods, OrderListMethods, Account
     keys sign every SIGNED request instead. After a reconnect the client logs that
     connection on again (and, on spot, resubscribes the user-data stream); the other
     connections are not touched. Binance's ping frames (spot every 20 s, futures every
-    3 min) are answered by the transport; the client also sends a keep-alive request
-    after ``ping_interval`` (futures: ``futures_ping_interval``) seconds without traffic
-    and reconnects if it is not answered within ``pong_timeout`` (``futures_pong_timeout``).
-    A ``serverShutdown`` event makes that connection reconnect at once (§2).
+    3 min) are answered by the transport. The client also keeps each connection alive
+    itself: on spot it sends a ``ping`` request after ``ping_interval`` seconds without
+    traffic and reconnects if it is not answered within ``pong_timeout``; on futures,
+    which have no ``ping`` method, it sends a WebSocket ping frame after
+    ``futures_ping_interval`` seconds without traffic and reconnects when nothing at all
+    (the pong included) arrived within ``futures_pong_timeout`` seconds after that. With
+    the defaults a half-open connection (one that stopped delivering without closing)
+    is noticed within about 21 s, at most 30 s. A ``serverShutdown`` event makes that
+    connection reconnect at once (§2).
 
     Requests are never replayed after a reconnect. The one exception is a request
     refused with ``-1021`` (timestamp outside ``recvWindow``): the server did not act,
@@ -141,13 +153,15 @@ class BinanceClient(MarketDataMethods, TradingMethods, OrderListMethods, Account
             ``session.status``) and after a ``-1021``; ``False`` uses only
             :meth:`set_time_offset_ms`. The offset is one for the client (one Binance clock).
         session_logon: log Ed25519 sessions on (§7); ``False`` signs every request.
-        ping_interval: seconds without sending after which a keep-alive ``ping`` goes out
-            (spot; default 30).
-        pong_timeout: seconds within which that ping must be answered (spot; default 30).
-        futures_ping_interval: the same for each futures connection, whose keep-alive is a
-            ``session.status`` request; default 180 s, the futures server's own ping cadence (§10.2).
-        futures_pong_timeout: seconds within which a futures keep-alive must be answered;
-            default 600 s, the futures server's pong deadline (§10.2).
+        ping_interval: seconds without sending or receiving after which a keep-alive
+            ``ping`` request goes out (spot; default 10; at most one per interval).
+        pong_timeout: seconds within which that ping must be answered (spot; default 10).
+        futures_ping_interval: seconds without sending or receiving after which each
+            futures connection sends a WebSocket ping frame (default 10).
+        futures_pong_timeout: seconds within which the pong (or any other frame) must
+            follow that ping frame: a futures connection silent for
+            ``futures_ping_interval + futures_pong_timeout`` seconds is re-established
+            (default 10).
         **options: the common client keywords:
 
             * ``credentials``: an :class:`exwire.Credentials` (``key`` with ``secret`` for
@@ -172,8 +186,8 @@ class BinanceClient(MarketDataMethods, TradingMethods, OrderListMethods, Account
         recv_window: float | None = None,
         sync_time: bool = True,
         session_logon: bool = True,
-        ping_interval: float = 30.0,
-        pong_timeout: float = 30.0,
+        ping_interval: float = _PING_INTERVAL,
+        pong_timeout: float = _PONG_TIMEOUT,
         futures_ping_interval: float = _FUTURES_PING_INTERVAL,
         futures_pong_timeout: float = _FUTURES_PONG_TIMEOUT,
         **options: Any,
@@ -209,8 +223,11 @@ class BinanceClient(MarketDataMethods, TradingMethods, OrderListMethods, Account
         for market, market_url in ((FuturesMarket.USDM, self.usdm_futures_url),
                                    (FuturesMarket.COINM, self.coinm_futures_url)):
             protocol = BinanceProtocol(now_ms=self._now_ms, product=market.value)
+            # No application ping on futures (protocol.ping_frame() is None): the pong to
+            # the transport's ping frame is judged by the no-inbound-bytes deadline.
             connection = self._add_connection(market.value, market_url, protocol,
-                                              ping_interval=futures_ping_interval, pong_timeout=futures_pong_timeout,
+                                              ping_interval=futures_ping_interval,
+                                              stale_timeout=futures_ping_interval + futures_pong_timeout,
                                               max_age=_MAX_CONNECTION_AGE)
             session = _Session(market.value, protocol, connection, "session.status", FUTURES_PARAMETERS)
             self._futures[market] = session

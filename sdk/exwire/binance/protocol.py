@@ -313,9 +313,15 @@ class BinanceProtocol(Protocol):
         self._keepalive_ids.clear()
         self._checks.clear()
 
-    def ping_frame(self) -> str:
-        """A keep-alive request whose reply becomes ``Pong``: ``ping`` on spot (§8.1),
-        ``session.status`` on futures, which have no ``ping`` method (§10.1)."""
+    def ping_frame(self) -> str | None:
+        """A keep-alive request whose reply becomes ``Pong``: ``ping`` on spot (§8.1).
+
+        ``None`` on futures, which have no ``ping`` method (§10.1): the Connection then
+        sends WebSocket ping frames, which the futures server answers with pongs (§10.2)
+        at no request weight.
+        """
+        if self.product != "spot":
+            return None
         request_id = next(self._ids)
         if len(self._keepalive_ids) > 64:  # replies lost with a dropped connection
             self._keepalive_ids.clear()

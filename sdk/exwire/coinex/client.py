@@ -84,9 +84,11 @@ class CoinexClient(BaseClient):
     that needs it. Public and private calls share that one connection; the first
     private call signs it in with ``server.sign`` (§4), and after every reconnect
     the client signs in again before resubscribing. Updates run on the dispatcher
-    lanes, never on the reader. On a connection quiet for ``ping_interval``
-    seconds the client sends ``server.ping`` (§3) and re-establishes the
-    connection if no answer comes within ``pong_timeout`` seconds.
+    lanes, never on the reader. On a connection that sent or received nothing for
+    ``ping_interval`` seconds the client sends ``server.ping`` (§3) and
+    re-establishes the connection if no answer comes within ``pong_timeout``
+    seconds. With the defaults a half-open connection (one that stopped delivering
+    without closing) is noticed within about 21 s, at most 30 s.
 
     Thread-safe: every method may be called from any thread, callbacks included.
     Every blocking method takes ``timeout=`` (seconds; ``None``: ``request_timeout``).
@@ -95,8 +97,9 @@ class CoinexClient(BaseClient):
 
     Args:
         url: endpoint (default production ``wss://socket.coinex.com/``).
-        ping_interval: seconds of send-silence before a keep-alive ``server.ping``
-            (default 20; CoinEx advises 20-30 s).
+        ping_interval: seconds without sending or receiving after which a keep-alive
+            ``server.ping`` goes out (default 10; at most one per interval; CoinEx's
+            idle timeout is far longer, its own demo pings every 3 s).
         pong_timeout: seconds a keep-alive ping may stay unanswered before the
             connection counts as dead (default 10); ``None`` disables the check.
         stale_timeout: seconds without any inbound frame before reconnecting;
@@ -118,7 +121,7 @@ class CoinexClient(BaseClient):
         self,
         *,
         url: str = "wss://socket.coinex.com/",
-        ping_interval: float = 20.0,
+        ping_interval: float = 10.0,
         pong_timeout: float | None = 10.0,
         stale_timeout: float | None = None,
         **options: Any,

@@ -28,6 +28,9 @@ DEFAULT_URL = "wss://api-mqtt-premium.coinsuper.com:443/mqtt"
 #: MQTT over plain TCP (no TLS), the native-client endpoint of §1.
 TCP_URL = "mqtt://mqtt.coinsuper.com:1883"
 _PRIVATE = "private"
+#: Seconds a PINGRESP (or any other packet) may take after the keep-alive's PINGREQ: a
+#: connection that read nothing for ``keepalive_interval`` plus this is re-established.
+_PINGRESP_ALLOWANCE = 10.0
 
 Callback = Callable[[DataEvent], None]
 
@@ -47,8 +50,13 @@ class CoinsuperClient(BaseClient):
     ``email``; private data also needs ``secret``.
 
     The constructor does no I/O. Updates run on the dispatcher lanes, never on a reader
-    thread. Liveness is MQTT's keep-alive (§2.4): a connection that stays silent for
-    about ``2 * keepalive_interval`` seconds is dropped. After any loss the connection
+    thread. Liveness is MQTT's keep-alive (§2.4): paho-mqtt sends PINGREQ when a
+    session sent or read nothing for ``keepalive_interval`` seconds and drops it when
+    the PINGRESP is not back within another ``keepalive_interval``; besides, a
+    connection that read no packet at all (PINGRESP included) for
+    ``keepalive_interval + 10`` seconds is re-established. With the default 10 s a
+    half-open connection (one that stopped delivering without closing) is noticed
+    within about 20 s, at most 30 s. After any loss the connection
     reconnects with backoff, logs on afresh and resubscribes; ``on_connection_event``
     hears of it with the connection's name (the subscription's topic label, or
     ``"private"``). A topic the broker refuses on a resubscribe ends alone (its
@@ -65,8 +73,8 @@ class CoinsuperClient(BaseClient):
             (:data:`TCP_URL` is production's).
         environment: the prefix of every topic (§1); default ``exchange_ha_prod_hk``,
             production's.
-        keepalive_interval: the MQTT keep-alive, whole seconds (1-65535; default 60, as
-            the demos).
+        keepalive_interval: the MQTT keep-alive, whole seconds (1-65535; default 10, so
+            a stalled broker is noticed within 30 s; the demos use 60).
         client_id_topic: which topic string a public client id hashes: ``"full"``
             (``$env`` + sub-topic, as the doc defines it and the Java and C# demos do) or
             ``"sub"`` (the sub-topic alone, as the Python demo does) (§2.1).
@@ -98,7 +106,7 @@ class CoinsuperClient(BaseClient):
         *,
         url: str = DEFAULT_URL,
         environment: str = ENVIRONMENT,
-        keepalive_interval: int = 60,
+        keepalive_interval: int = 10,
         client_id_topic: Literal["full", "sub"] = "full",
         ssl_context: ssl.SSLContext | None = None,
         tls_insecure: bool = False,
@@ -125,6 +133,7 @@ class CoinsuperClient(BaseClient):
         self.url = url
         self.environment = environment
         self.keepalive_interval = keepalive_interval
+        self._stale_timeout = keepalive_interval + _PINGRESP_ALLOWANCE
         self._client_id_topic = client_id_topic
         self._tls_insecure = tls_insecure
         self._custom_transport = custom_transport
@@ -409,7 +418,11 @@ class CoinsuperClient(BaseClient):
             if connection is None:
                 protocol = CoinsuperProtocol(self.environment)
                 factory = self._transport_factory_for(login)
-                connection = self._add_connection(name, self.url, protocol, transport_factory=factory)
+                connection = self._add_connection(
+                    name, self.url, protocol,
+                    stale_timeout=self._stale_timeout,  # PINGREQ comes from paho's keep-alive
+                    transport_factory=factory,
+                )
             return connection
 
     def _transport_factory_for(self, login: Callable[[], Login]) -> Callable[[], Any]:

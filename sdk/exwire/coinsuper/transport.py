@@ -38,10 +38,14 @@ on every exwire connection: its ``ssl_context`` wraps ``wss://``/``mqtts://`` (p
 through PySocks (paho's ``proxy_set``, the ``paho-mqtt[proxy]`` route) before TLS,
 the WebSocket handshake and CONNECT.
 
-Liveness is MQTT's keep-alive (§2.4): paho sends PINGREQ when the session has been
-quiet for ``keepalive_interval`` seconds and drops the connection when no byte
-arrived for another ``keepalive_interval`` seconds after it (a stalled broker is
-noticed within about twice the interval).
+Liveness is MQTT's keep-alive (§2.4): paho sends PINGREQ when the session sent or
+read nothing for ``keepalive_interval`` seconds (its ``loop_misc``, run on every poll)
+and drops the connection when the PINGRESP is not back within another
+``keepalive_interval`` (a stalled broker is noticed within about twice the interval).
+paho offers no public call to send a PINGREQ on demand, so :meth:`MqttTransport.ping`
+sends nothing and the keep-alive timer stays paho's; instead every packet read,
+PINGRESP included, stamps :attr:`MqttTransport.last_activity`, so the Connection's
+``stale_timeout`` (no inbound bytes for that long) bounds the liveness too.
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ import select
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
@@ -236,7 +241,9 @@ class MqttTransport(Transport):
     Args:
         login: called at each ``open`` for the CONNECT fields (the private password
             signs the current time, so it is made afresh per connect).
-        keepalive_interval: the MQTT keep-alive in whole seconds (0 disables it).
+        keepalive_interval: the MQTT keep-alive in whole seconds (default 10; 0 disables
+            it): paho sends PINGREQ after that long without traffic and drops the
+            session when the PINGRESP is that late.
         network: the TLS context (for ``wss://``/``mqtts://``; ``None`` in it: a fresh
             ``ssl.create_default_context()`` per connection) and the HTTP CONNECT proxy
             (``None`` in it: direct, or paho's ``mqtt_proxy`` environment variable);
@@ -251,7 +258,7 @@ class MqttTransport(Transport):
         self,
         login: Callable[[], Login],
         *,
-        keepalive_interval: int = 60,
+        keepalive_interval: int = 10,
         network: NetworkOptions | None = None,
         tls_insecure: bool = False,
     ) -> None:
@@ -271,6 +278,9 @@ class MqttTransport(Transport):
         self._wake_r: socket.socket | None = None
         self._wake_w: socket.socket | None = None
         self._reader: _ReadAhead | None = None  # what paho reads through, once connected
+        #: ``time.monotonic()`` of the last poll that read bytes (any packet: PUBLISH,
+        #: SUBACK, PINGRESP ...); written by the reading thread only.
+        self.last_activity = 0.0
 
     # -- Transport ------------------------------------------------------------------------
 
@@ -339,6 +349,14 @@ class MqttTransport(Transport):
         except BaseException:
             self._teardown()
             raise
+
+    def ping(self) -> bool:
+        """Send nothing: paho's keep-alive timer sends PINGREQ itself (see the module docstring).
+
+        Returns:
+            ``False``: liveness is judged from ``last_activity``, which every PINGRESP updates.
+        """
+        return False
 
     def send(self, frame: str | bytes) -> None:
         """Execute a protocol command (SUBSCRIBE or UNSUBSCRIBE) from any thread.
@@ -441,6 +459,10 @@ class MqttTransport(Transport):
             if client.socket() is not sock:
                 return
             if sock in readable or buffered:
+                # Bytes arrived (or an end of stream, which loop_read turns into a loss).
+                # Read-ahead bytes were stamped when the select that found them returned.
+                if sock in readable:
+                    self.last_activity = time.monotonic()
                 client.loop_read()
                 # Every packet already read ahead, without a select() per packet. Each call
                 # consumes buffered bytes (or finds the socket gone), so this ends.

@@ -45,12 +45,15 @@ class KrakenClient(PrivateMethods, BaseClient):
     ``place_order``, ``cancel_order``, ``cancel_orders``, ``cancel_all_orders``,
     ``cancel_all_orders_after``, ``subscribe_to_order_updates`` and
     ``subscribe_to_user_trade_updates`` (see :mod:`exwire.kraken.private`).
-    Updates run on the dispatcher lanes, never on the reader. The client pings an
-    idle connection every ``ping_interval`` seconds so Kraken's one-minute idle
-    timeout never closes it, and treats ``stale_timeout`` seconds without any frame
-    (heartbeats come every second while subscribed) as a stalled connection to
-    re-establish. After a reconnect every active subscription is
-    resubscribed and order books start again from a fresh snapshot.
+    Updates run on the dispatcher lanes, never on the reader. The client sends
+    ``ping`` (§4.1) on a connection that sent or received nothing for ``ping_interval``
+    seconds, so Kraken's one-minute idle timeout never closes it, and re-establishes
+    the connection when the ``pong`` is not back within ``pong_timeout`` seconds or
+    nothing at all arrived for ``stale_timeout`` seconds (heartbeats come every second
+    while subscribed). With the defaults a half-open connection (one that stopped
+    delivering without closing) is noticed within about 21 s, at most 30 s. After a
+    reconnect every active subscription is resubscribed and order books start again
+    from a fresh snapshot.
 
     Thread-safe: every method may be called from any thread, callbacks included.
     Every blocking method takes ``timeout=`` (seconds; ``None``: ``request_timeout``).
@@ -60,7 +63,10 @@ class KrakenClient(PrivateMethods, BaseClient):
         private_url: private/trading endpoint (default ``wss://ws-auth.kraken.com``).
         rest_url: REST base used to fetch WebSocket tokens (default ``https://api.kraken.com``);
             the client owns one ``requests`` session for it, closed by ``close``.
-        ping_interval: seconds between keep-alive pings on a quiet connection (default 10).
+        ping_interval: seconds without sending or receiving after which a keep-alive
+            ``ping`` goes out (default 10; at most one per interval).
+        pong_timeout: seconds within which that ping's ``pong`` must arrive before the
+            connection is re-established (default 10); ``None`` disables the check.
         stale_timeout: seconds without any inbound frame before reconnecting (default 30;
             must exceed ``ping_interval``); ``None`` disables the check.
         **options: the common client keywords:
@@ -83,21 +89,25 @@ class KrakenClient(PrivateMethods, BaseClient):
         private_url: str = "wss://ws-auth.kraken.com",
         rest_url: str = "https://api.kraken.com",
         ping_interval: float = 10.0,
+        pong_timeout: float | None = 10.0,
         stale_timeout: float | None = 30.0,
         **options: Any,
     ) -> None:
         super().__init__(**options)
         if ping_interval is None or ping_interval <= 0:
             raise ConfigurationError("ping_interval must be positive seconds")
+        if pong_timeout is not None and not pong_timeout > 0:
+            raise ConfigurationError("pong_timeout must be positive seconds or None")
         if stale_timeout is not None and stale_timeout <= ping_interval:
             raise ConfigurationError("stale_timeout must exceed ping_interval (pongs prove liveness)")
         self.url = url
         self.private_url = private_url
         self.rest_url = rest_url
         self._public = self._add_connection(
-            "public", url, KrakenProtocol(), ping_interval=ping_interval, stale_timeout=stale_timeout
+            "public", url, KrakenProtocol(),
+            ping_interval=ping_interval, pong_timeout=pong_timeout, stale_timeout=stale_timeout,
         )
-        self._init_private(private_url, rest_url, ping_interval, stale_timeout)
+        self._init_private(private_url, rest_url, ping_interval, stale_timeout, pong_timeout=pong_timeout)
         self._last_status: DataEvent | None = None
 
     def close(self, timeout: float | None = 5.0) -> None:

@@ -70,9 +70,10 @@ class PrivateMethods:
     _subscription_ended: Callable[[Hashable, BaseException | None], None]
 
     def _init_private(self, private_url: str, rest_url: str, ping_interval: float,
-                      stale_timeout: float | None) -> None:
+                      stale_timeout: float | None, *, pong_timeout: float | None) -> None:
         self._private = self._add_connection(
-            "private", private_url, KrakenProtocol(), ping_interval=ping_interval, stale_timeout=stale_timeout
+            "private", private_url, KrakenProtocol(),
+            ping_interval=ping_interval, pong_timeout=pong_timeout, stale_timeout=stale_timeout,
         )
         self._token_fetcher = TokenFetcher(rest_url, self.credentials, self.network)
         self._token: WebSocketToken | None = None
