@@ -353,8 +353,6 @@ def test_futures_keepalive_detects_a_stalled_connection():
                            **emulator.client_kwargs()) as client:
             client.get_futures_symbol_price_ticker("BTCUSDT")
             client.get_spot_server_time()
-            wait_until(lambda: any(m == "session.status" for m, _ in emulator.requests_by_product["usdm"]))
-            assert not any(m == "session.status" for m, _ in emulator.requests_by_product["spot"])
             restored = events.seen.count(("restored", "usdm"))
             emulator.stall("usdm")
             wait_until(lambda: events.seen.count(("restored", "usdm")) > restored, 10)

@@ -264,14 +264,14 @@ def test_futures_signing_is_the_spot_signing():
     assert json.loads(frame)["params"]["signature"] == HMAC_VECTORS[3][1]
 
 
-def test_futures_keepalive_is_session_status_and_its_reply_a_pong():
+def test_spot_keepalive_is_an_application_ping_and_futures_use_websocket_pings():
     spot, futures = BinanceProtocol(), BinanceProtocol(product="coinm")
     assert json.loads(spot.ping_frame())["method"] == "ping"
-    frame = json.loads(futures.ping_frame())
-    assert frame["method"] == "session.status" and "params" not in frame
-    reply = {"id": frame["id"], "status": 200, "result": {"apiKey": None, "serverTime": 1}}
-    assert futures.receive(json.dumps(reply)) == (Pong(),)
-    assert futures.receive(json.dumps({**reply, "id": 99})) == (Reply(99, reply["result"]),)
+    # Futures: no application ping (WebSocket ping frames cost no request weight); a
+    # session.status reply is an ordinary reply.
+    assert futures.ping_frame() is None
+    reply = {"id": 99, "status": 200, "result": {"apiKey": None, "serverTime": 1}}
+    assert futures.receive(json.dumps(reply)) == (Reply(99, reply["result"]),)
 
 
 def test_unknown_product_is_refused():

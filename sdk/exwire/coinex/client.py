@@ -668,13 +668,6 @@ class CoinexClient(BaseClient):
             return TICKER, update.data
         return None
 
-    def _require_credentials(self) -> None:
-        credentials = self.credentials
-        if credentials is None or not credentials.key or not credentials.secret:
-            raise ConfigurationError(
-                "this CoinEx call needs credentials: CoinexClient(credentials=Credentials(key=access_id, "
-                "secret=secret_key))")
-
     def _query(self, build: Callable[[], tuple[int, str]], timeout: float | None, *, private: bool = False) -> Any:
         """Open (and sign in) if needed, send one request, return its ``result``."""
         self._check_open()

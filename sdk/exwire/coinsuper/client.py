@@ -138,11 +138,7 @@ class CoinsuperClient(BaseClient):
         self._tls_insecure = tls_insecure
         self._custom_transport = custom_transport
         self._topics = Topics(environment)
-        # Guards adding and removing connections; once close() starts, the set is frozen
-        # (BaseClient.close iterates it without a lock).
-        self._connections_lock = threading.Lock()
-        self._connections_frozen = False
-        self._retiring: set[Connection] = set()  # removed, still closing: close() joins them too
+        self._opening_lock = threading.Lock()
 
     # -- market data (§3.1-§3.4) -----------------------------------------------------------
 
@@ -349,13 +345,7 @@ class CoinsuperClient(BaseClient):
         Args:
             timeout: total seconds to wait for threads to finish; ``None`` waits without limit.
         """
-        with self._connections_lock:
-            self._connections_frozen = True
-            retiring = list(self._retiring)
-        deadline = Deadline(timeout)
-        super().close(deadline.remaining())
-        for connection in retiring:  # being closed by a concurrent unsubscribe: wait for its threads
-            connection.close(deadline.remaining())
+        super().close(timeout)
 
     # -- connections ----------------------------------------------------------------------
 
@@ -411,19 +401,15 @@ class CoinsuperClient(BaseClient):
         raise ConnectionClosed(f"coinsuper {name}: the connection kept closing under the subscription")
 
     def _connection(self, name: str, login: Callable[[], Login]) -> Connection:
-        with self._connections_lock:
-            if self._connections_frozen:
-                raise InvalidState("the coinsuper client is closed")
-            connection = self._connections.get(name)
-            if connection is None:
-                protocol = CoinsuperProtocol(self.environment)
-                factory = self._transport_factory_for(login)
-                connection = self._add_connection(
-                    name, self.url, protocol,
+        with self._opening_lock:  # one connection per name, even when two threads subscribe at once
+            return self._connection_named(
+                name,
+                lambda: self._add_connection(
+                    name, self.url, CoinsuperProtocol(self.environment),
                     stale_timeout=self._stale_timeout,  # PINGREQ comes from paho's keep-alive
-                    transport_factory=factory,
-                )
-            return connection
+                    transport_factory=self._transport_factory_for(login),
+                ),
+            )
 
     def _transport_factory_for(self, login: Callable[[], Login]) -> Callable[[], Any]:
         if self._custom_transport is not None:
@@ -433,19 +419,7 @@ class CoinsuperClient(BaseClient):
 
     def _release(self, connection: Connection) -> bool:
         """Close ``connection`` if no active subscription uses it; return whether it is gone."""
-        with self._connections_lock:
-            if self._connections_frozen or self._connections.get(connection.name) is not connection:
-                return True
-            if any(s.connection_name == connection.name for s in self._registry.active()):
-                return False
-            del self._connections[connection.name]
-            self._retiring.add(connection)
-        try:
-            connection.close(self._timeout(None))
-        finally:
-            with self._connections_lock:
-                self._retiring.discard(connection)
-        return True
+        return self._retire_connection(connection)
 
     # -- wire (§4) ------------------------------------------------------------------------
 

@@ -550,12 +550,6 @@ class OkexClient(BaseClient):
 
     # -- internals --------------------------------------------------------------------------
 
-    def _require_credentials(self) -> Credentials:
-        credentials = self.credentials
-        if credentials is None or not credentials.key or not credentials.secret:
-            raise ConfigurationError("this OKEx call needs credentials with a key and a secret")
-        return credentials
-
     def _call(self, channel: str, parameters: dict[str, str], timeout: float | None, *, opening: bool = False) -> Any:
         """Send a signed request on ``channel`` and return its typed result."""
         credentials = self._require_credentials()
