@@ -96,7 +96,7 @@ def test_a_listener_that_raises_never_stops_the_reader(server):
 
 
 @pytest.fixture
-def silent_endpoint() -> Iterator[str]:
+def silent_endpoint() -> Iterator[tuple[str, list[socket.socket]]]:
     """A TCP endpoint that accepts connections and never answers the WebSocket handshake."""
     listener = socket.create_server(("127.0.0.1", 0))
     accepted: list[socket.socket] = []
@@ -114,7 +114,7 @@ def silent_endpoint() -> Iterator[str]:
     thread = threading.Thread(target=accept, name="silent-endpoint", daemon=True)
     thread.start()
     try:
-        yield f"ws://127.0.0.1:{listener.getsockname()[1]}/"
+        yield f"ws://127.0.0.1:{listener.getsockname()[1]}/", accepted
     finally:
         stop.set()
         thread.join(timeout(5))
@@ -124,7 +124,8 @@ def silent_endpoint() -> Iterator[str]:
 
 
 def test_close_stops_a_connect_in_progress(silent_endpoint):
-    client = KrakenClient(url=silent_endpoint, request_timeout=timeout(20))
+    url, accepted = silent_endpoint
+    client = KrakenClient(url=url, request_timeout=timeout(20))
     errors: list[BaseException] = []
     finished = threading.Event()
 
@@ -138,7 +139,7 @@ def test_close_stops_a_connect_in_progress(silent_endpoint):
 
     caller = threading.Thread(target=call, name="test-caller")
     caller.start()
-    wait_until(lambda: client._public._opening is not None)  # the handshake is under way
+    wait_until(lambda: accepted)  # the handshake is under way
     started = time.monotonic()
     client.close()
     assert time.monotonic() - started < 1.5  # was: the full connect timeout (10 s)

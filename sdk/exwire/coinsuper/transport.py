@@ -184,6 +184,67 @@ def _paho_proxy(host: str, port: int, username: str | None, password: str | None
     }
 
 
+_ABORTABLE: dict[type, type] = {}
+
+
+def _abortable_client_class(base: type) -> type:
+    """paho's ``Client`` whose blocking ``connect`` another thread can abort.
+
+    ``Client.connect`` opens the TCP socket, then runs the TLS and WebSocket handshakes
+    on it before paho exposes it (``socket()`` is ``None`` until then), so ``close()``
+    could not end a handshake a silent broker never answers: it ran its full
+    ``connect_timeout`` and left the socket for the garbage collector. This subclass
+    keeps the raw socket as soon as paho creates it (``_create_socket_connection``, the
+    one paho hook between TCP connect and the handshakes; a test checks it exists), so
+    ``exwire_abort`` can shut it down at any point and ``exwire_close_raw`` closes it.
+    """
+    cls = _ABORTABLE.get(base)
+    if cls is not None:
+        return cls
+
+    def create_socket_connection(self: Any) -> socket.socket:
+        sock: socket.socket = base._create_socket_connection(self)  # type: ignore[attr-defined]
+        self._exwire_raw = sock
+        if self._exwire_aborted:
+            _shutdown(sock)
+        return sock
+
+    def exwire_abort(self: Any) -> None:
+        self._exwire_aborted = True
+        raw = self._exwire_raw
+        if raw is not None:
+            _shutdown(raw)
+
+    def exwire_close_raw(self: Any) -> None:
+        raw = self._exwire_raw
+        if raw is not None:
+            try:
+                raw.close()
+            except OSError:
+                pass
+
+    cls = type(
+        "_AbortableMqttClient",
+        (base,),
+        {
+            "_exwire_aborted": False,
+            "_exwire_raw": None,
+            "_create_socket_connection": create_socket_connection,
+            "exwire_abort": exwire_abort,
+            "exwire_close_raw": exwire_close_raw,
+        },
+    )
+    _ABORTABLE[base] = cls
+    return cls
+
+
+def _shutdown(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
 class Endpoint(NamedTuple):
     """Where and how to connect, read from a URL."""
 
@@ -299,7 +360,7 @@ class MqttTransport(Transport):
 
         endpoint = parse_endpoint(url)
         login = self._login()
-        client = mqtt.Client(
+        client = _abortable_client_class(mqtt.Client)(
             mqtt.CallbackAPIVersion.VERSION2,
             client_id=login.client_id,
             clean_session=True,  # subscriptions are re-sent after every connect (§2)
@@ -333,8 +394,13 @@ class MqttTransport(Transport):
                 self._wake_r, self._wake_w = socket.socketpair()
                 self._wake_r.setblocking(False)
                 self._wake_w.setblocking(False)
-                # Blocking: TCP connect, TLS and WebSocket handshakes (each within connect_timeout).
-                rc = client.connect(endpoint.host, endpoint.port, keepalive=self._keepalive_interval)
+            # Blocking: TCP connect, TLS and WebSocket handshakes (each within connect_timeout).
+            # Not under the lock, so close() can abort it at once (see _abortable_client_class);
+            # until it returns no other thread uses the paho client (send() finds no socket).
+            rc = client.connect(endpoint.host, endpoint.port, keepalive=self._keepalive_interval)
+            with self._lock:
+                if self._closed:
+                    raise TransportClosed("closed while connecting")
                 if rc == mqtt.MQTT_ERR_SUCCESS:
                     self._reader = _read_ahead(client)
             if rc != mqtt.MQTT_ERR_SUCCESS:
@@ -404,6 +470,8 @@ class MqttTransport(Transport):
                 return
             self._closed = True
             client = self._client
+            if client is not None and client.socket() is None:
+                client.exwire_abort()  # still connecting: end the TCP/TLS/WebSocket handshake now
             if client is not None and client.socket() is not None:
                 try:
                     client.disconnect()  # paho writes DISCONNECT now and closes its socket
@@ -501,6 +569,8 @@ class MqttTransport(Transport):
                     sock.close()
                 except OSError:
                     pass
+            if client is not None:
+                client.exwire_close_raw()  # a socket a failed handshake left behind
             self._close_wake()
 
     # -- paho callbacks: run inside paho calls made under _lock; they only queue frames ------
