@@ -89,3 +89,18 @@ def test_without_xlwings_the_decorators_are_no_ops(monkeypatch):
         assert module.EXWIRE_TICKER("kraken", "XBT/USD") == "#N/A"
     finally:
         module.shutdown()
+
+
+def test_shutdown_is_prompt_even_while_subscriptions_are_opening(excel):
+    import time
+
+    from tests.conftest import timeout
+
+    for symbol in ("XBT/USD", "ETH/USD", "XBT/EUR", "ETH/EUR"):
+        excel.EXWIRE_TICKER("kraken", symbol)  # each subscribes behind the cell, in the background
+    excel.EXWIRE_BOOK("kraken", "XBT/USD", 5)
+    started = time.monotonic()
+    excel.shutdown()
+    assert time.monotonic() - started < timeout(2)  # was 16-40 s: close() waited for each connect
+    assert not [t for t in threading.enumerate() if t.name.startswith("exwire-")
+                and "emulator" not in t.name]
