@@ -515,10 +515,12 @@ class BinanceClient(MarketDataMethods, TradingMethods, OrderListMethods, Account
                 ``exwire-binance-dispatch-<n>``) or, when the client has a
                 ``callback_executor``, by that executor; never on the reader thread.
                 Events run one at a time, in arrival order. Up to ``queue_size`` events
-                wait; beyond that the client's ``overflow`` policy applies (``block``,
-                the default: the reader waits up to ``block_timeout`` seconds, then drops
-                the event and reports ``SlowConsumer`` to ``on_callback_error``;
-                ``drop_oldest``; ``latest``). ``None`` makes a pull subscription (iterate
+                wait; beyond that the client's ``overflow`` policy applies (``drop_oldest``, the
+                default: the oldest queued update is dropped, counted in
+                ``Subscription.dropped``, reported once per episode as ``SlowConsumer`` and
+                announced on the next event's ``dropped_before``; ``latest``; or the opt-in
+                connection-wide back-pressure ``block``). ``None`` makes a pull subscription
+                (iterate
                 it or call ``get(timeout)``), same queue and policy.
             timeout: seconds to wait for the connection, its log-on and the subscription's
                 reply (``None``: ``request_timeout``).

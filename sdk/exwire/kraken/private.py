@@ -457,9 +457,11 @@ class PrivateMethods:
                 ``callback_executor``, by that executor; never on the reader thread.
                 Updates of one subscription run one at a time, in arrival order. Up to
                 ``queue_size`` updates wait per subscription; beyond that the client's
-                ``overflow`` policy applies (``block``, the default: the reader waits up to
-                ``block_timeout`` seconds, then drops the update and reports
-                ``SlowConsumer``; ``drop_oldest``; ``latest``). ``None`` makes a pull
+                ``overflow`` policy applies (``drop_oldest``, the default: the oldest queued
+                update is dropped, counted in ``Subscription.dropped``, reported once per
+                episode as ``SlowConsumer`` and announced on the next event's
+                ``dropped_before``; ``latest``; or the opt-in connection-wide back-pressure
+                ``block``). ``None`` makes a pull
                 subscription (iterate it or call ``get(timeout)``), same queue and policy.
             rate_counter: add Kraken's trading rate counter (``rate_count``) to the
                 updates. Only the first of several concurrent order subscriptions puts

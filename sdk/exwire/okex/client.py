@@ -189,9 +189,11 @@ class OkexClient(BaseClient):
                 Updates of one subscription run one at a time, in arrival order;
                 different subscriptions run in parallel. Up to ``queue_size`` updates
                 wait per subscription; beyond that the client's ``overflow`` policy
-                applies (``block``, the default: the reader waits up to ``block_timeout``
-                seconds, then drops the update and reports ``SlowConsumer`` to
-                ``on_callback_error``; ``drop_oldest``; ``latest``). ``None`` makes a pull
+                applies (``drop_oldest``, the default: the oldest queued update is dropped,
+                counted in ``Subscription.dropped``, reported once per episode as
+                ``SlowConsumer`` and announced on the next event's ``dropped_before``;
+                ``latest``; or the opt-in connection-wide back-pressure ``block``). ``None``
+                makes a pull
                 subscription (iterate it or call ``get(timeout)``), same queue and policy.
             timeout: seconds to wait for the connection and the acknowledgements
                 (``None``: ``request_timeout``).
