@@ -166,8 +166,8 @@ class BaseClient:
         # Threads hold the client weakly (a client dropped without close() is collected,
         # stops its threads and warns): every hook they run goes through a weak reference.
         ref = weakref.ref(self)
-        self._dispatcher = Dispatcher(self.exchange, dispatch_threads, _weak_hook(ref, "_callback_failed"))
-        self._registry = SubscriptionRegistry(self._dispatcher, _weak_hook(ref, "_delivery_failed"))
+        self._dispatcher = Dispatcher(self.exchange, dispatch_threads, _weak_hook(ref, BaseClient._callback_failed))
+        self._registry = SubscriptionRegistry(self._dispatcher, _weak_hook(ref, BaseClient._delivery_failed))
         self._listener = _ClientListener(ref)
         #: Latest ticker / top of book per symbol, fed by the user's subscriptions.
         self.latest = LatestValues()
@@ -640,13 +640,15 @@ def require_credentials(
     return credentials
 
 
-def _weak_hook(ref: "weakref.ref[BaseClient]", name: str) -> Callable[[BaseException, Any], None]:
-    """A hook for a thread that must not keep the client alive: calls ``client.<name>`` if it still exists."""
+def _weak_hook(
+    ref: "weakref.ref[BaseClient]", method: Callable[["BaseClient", BaseException, Any], None]
+) -> Callable[[BaseException, Any], None]:
+    """A hook for a thread that must not keep the client alive: ``method(client, ...)`` while it exists."""
 
     def hook(exc: BaseException, event: Any) -> None:
         client = ref()
         if client is not None:
-            getattr(client, name)(exc, event)
+            method(client, exc, event)
 
     return hook
 
