@@ -391,8 +391,8 @@ def okex_protocol() -> OkexProtocol:
     protocol = OkexProtocol()
     protocol.subscribe(["ok_sub_spot_btc_usdt_depth", "ok_sub_spot_btc_usdt_ticker"])
     for channel in ("login", "ok_spot_order", "ok_spot_userinfo", "ok_spot_orderinfo"):
-        _, frame = protocol.request(channel, {"api_key": "k", "sign": "S"})
-        protocol.on_send(frame)
+        key, frame = protocol.request(channel, {"api_key": "k", "sign": "S"})
+        protocol.sent(key, frame)
     return protocol
 
 

@@ -29,7 +29,7 @@ class Replay:
         self.sent: list[tuple[str, dict]] = []
         self.response: str | None = None
 
-    def _send(self, connection, build, signed, deadline, *, wait_ready, on_failure=None):
+    def _send(self, connection, build, signed, deadline, *, wait_ready):
         request_id, frame = build()
         self.sent.append((connection.name, json.loads(frame)))
         text = self.response or '{"id": 1, "status": 200, "result": {}}'

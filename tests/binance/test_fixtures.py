@@ -48,7 +48,7 @@ class _Replay:
         self.sent: list[dict] = []
         self.response = ""
 
-    def _send(self, connection, build, signed, deadline, *, wait_ready, on_failure=None):
+    def _send(self, connection, build, signed, deadline, *, wait_ready):
         request_id, frame = build()
         self.sent.append(json.loads(frame))
         (reply,) = self.client._protocol.receive(self.response.replace('"id": 1', f'"id": {request_id}', 1))

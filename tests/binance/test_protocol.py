@@ -181,11 +181,46 @@ def test_refused_subscribe_maps_nothing(protocol):
     assert isinstance(reply.error, InvalidRequest) and protocol.subscription_id(USER_DATA_KEY) is None
 
 
-def test_reset_session_forgets_subscription_ids(protocol):
+def test_connection_lost_forgets_subscription_ids(protocol):
     request_id, _ = protocol.subscribe_user_data(USER_DATA_KEY)
     protocol.receive(json.dumps({"id": request_id, "status": 200, "result": {"subscriptionId": 0}}))
-    protocol.reset_session()
+    protocol.connection_lost(ConnectionClosed("gone"))
     assert protocol.subscription_id(USER_DATA_KEY) is None
+    assert protocol.unsubscribe_user_data(USER_DATA_KEY) is None  # nothing left to unsubscribe
+    assert protocol.receive('{"subscriptionId":0,"event":{"e":"balanceUpdate","E":1}}') == ()
+
+
+def test_lifecycle_abandoned_subscribe_maps_nothing_and_keeps_the_connection(protocol):
+    protocol.connection_made()
+    request_id, frame = protocol.subscribe_user_data(USER_DATA_KEY)
+    protocol.sent(request_id, frame)
+    assert protocol.abandoned(request_id) is False  # replies carry their id: still trusted
+    (late,) = protocol.receive(json.dumps({"id": request_id, "status": 200, "result": {"subscriptionId": 7}}))
+    assert late == Reply(request_id, {"subscriptionId": 7})  # completes nothing in the Connection
+    assert protocol.subscription_id(USER_DATA_KEY) is None  # and maps no subscription
+    again, frame = protocol.subscribe_user_data(USER_DATA_KEY)
+    protocol.sent(again, frame)
+    protocol.receive(json.dumps({"id": again, "status": 200, "result": {"subscriptionId": 8}}))
+    assert protocol.subscription_id(USER_DATA_KEY) == 8
+
+
+def test_lifecycle_abandoned_time_request_drops_its_result_check(protocol):
+    request_id, _ = protocol.request("time")
+    assert protocol.abandoned(request_id) is False
+    # The late reply is not checked any more (a malformed one raises no DecodeError).
+    (late,) = protocol.receive(json.dumps({"id": request_id, "status": 200, "result": {}}))
+    assert late == Reply(request_id, {})
+
+
+def test_lifecycle_connection_lost_forgets_pending_subscribes_and_keepalives(protocol):
+    ping = json.loads(protocol.ping_frame())["id"]
+    request_id, _ = protocol.subscribe_user_data(USER_DATA_KEY)
+    protocol.connection_lost(ConnectionClosed("gone"))
+    protocol.connection_made()
+    (reply,) = protocol.receive(json.dumps({"id": request_id, "status": 200, "result": {"subscriptionId": 3}}))
+    assert protocol.subscription_id(USER_DATA_KEY) is None
+    (reply,) = protocol.receive(json.dumps({"id": ping, "status": 200, "result": {}}))
+    assert reply == Reply(ping, {})  # an old ping's reply is no pong of this connection
 
 
 def test_unknown_event_is_kept(protocol):

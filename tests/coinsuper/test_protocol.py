@@ -320,6 +320,32 @@ def test_unsuback_completes_the_unsubscribe():
     assert protocol.receive(MqttFrame.unsuback(key[1], 3)) == (Reply(key, None),)
 
 
+def test_lifecycle_an_abandoned_command_is_forgotten_and_keeps_the_connection():
+    protocol = CoinsuperProtocol()
+    protocol.connection_made()
+    key, frame = protocol.subscribe([samples.ORDER_TOPIC])
+    protocol.sent(key, frame)
+    assert protocol._requested == {key[1]: (samples.ORDER_TOPIC,)}
+    assert protocol.abandoned(key) is False  # acks name their command: still trusted
+    assert protocol._requested == {}
+    (late,) = protocol.receive(MqttFrame.suback(key[1], (0x80,)))  # completes nothing in the Connection
+    assert late.key == key and "order/change" not in str(late.error)  # its topics are forgotten
+    unsubscribe, frame = protocol.unsubscribe([samples.ORDER_TOPIC])
+    protocol.sent(unsubscribe, frame)
+    assert protocol.abandoned(unsubscribe) is False and protocol._requested == {}
+
+
+def test_lifecycle_connection_made_forgets_the_commands_of_the_old_session():
+    protocol = CoinsuperProtocol()
+    protocol.connection_made()
+    old, _ = protocol.subscribe([samples.ASSET_TOPIC])
+    protocol.connection_made()
+    assert protocol._requested == {}
+    new, _ = protocol.subscribe([samples.ASSET_TOPIC])
+    (reply,) = protocol.receive(MqttFrame.suback(new[1], (0x80,)))
+    assert reply.key == new and "asset/change" in str(reply.error)
+
+
 @pytest.mark.parametrize(
     "code, cls",
     [(1, InvalidRequest), (2, AuthenticationError), (3, ExchangeUnavailable), (4, AuthenticationError),

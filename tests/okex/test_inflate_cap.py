@@ -12,7 +12,7 @@ from exwire._core.netopts import DEFAULT_MAX_MESSAGE_SIZE
 from exwire._core.transport import Transport
 from exwire.errors import DecodeError
 from exwire.okex.protocol import OkexProtocol, inflate
-from exwire.okex.transport import SequencedTransport
+from exwire.okex.transport import InflatingTransport
 
 
 def _deflate(data: bytes) -> bytes:
@@ -63,10 +63,17 @@ def test_truncated_and_corrupt_streams_are_still_decode_errors() -> None:
         inflate(b"\xff" * 10)
 
 
-def test_the_sequenced_transport_applies_its_cap_and_passes_over_cap_frames_on() -> None:
+def test_the_inflating_transport_applies_its_cap_and_passes_over_cap_frames_on() -> None:
     small, big = _deflate(b"[1]"), _deflate(b"[" + b"1" * 2000 + b"]")
-    transport = SequencedTransport(_Frames(small, big), OkexProtocol(), max_message_size=1000)
+    transport = InflatingTransport(_Frames(small, big), max_message_size=1000)
     assert transport.recv(0.1) == "[1]"
     assert transport.recv(0.1) == big  # as it came: the protocol rejects and logs it
     with pytest.raises(DecodeError):
         OkexProtocol().receive(big[:-2])
+
+
+def test_the_protocol_re_inflates_a_frame_still_binary_under_the_clients_cap() -> None:
+    big = _deflate(b"[" + b"1" * 2000 + b"]")
+    with pytest.raises(DecodeError, match="max_message_size"):
+        OkexProtocol(max_message_size=1000).receive(big)
+    assert OkexProtocol(max_message_size=1000).receive(_deflate(b'{"event":"pong"}'))  # under the cap: parsed

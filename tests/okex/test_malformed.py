@@ -23,7 +23,7 @@ def protocol():
     protocol = OkexProtocol()
     protocol.subscribe(["ok_sub_spot_btc_usdt_depth"])
     key, frame = protocol.request("login", {"api_key": "k", "sign": "S"})
-    protocol.on_send(frame)
+    protocol.sent(key, frame)
     return protocol
 
 

@@ -54,9 +54,9 @@ def _real(name: str) -> list[dict]:
 
 
 def _sent(protocol: OkexProtocol, channel: str, parameters=SIGNED):
-    """Build a request and pretend the transport wrote it."""
+    """Build a request and pretend the Connection wrote it."""
     key, frame = protocol.request(channel, parameters)
-    protocol.on_send(frame)
+    protocol.sent(key, frame)
     return key, frame
 
 
@@ -295,8 +295,8 @@ def test_replies_complete_same_channel_requests_in_wire_order_not_build_order():
     key_a, frame_a = protocol.request("ok_spot_order", SIGNED)  # registered first ...
     key_b, frame_b = protocol.request("ok_spot_order", SIGNED)
     assert key_a != key_b and frame_a == frame_b  # same text: only the wire order tells them apart
-    protocol.on_send(frame_b)  # ... but written second
-    protocol.on_send(frame_a)
+    protocol.sent(key_b, frame_b)  # ... but written second
+    protocol.sent(key_a, frame_a)
     assert protocol.receive(ORDER_REPLY % 1) == (Reply(key_b, 1),)
     assert protocol.receive(ORDER_REPLY % 2) == (Reply(key_a, 2),)
     assert protocol.receive(ORDER_REPLY % 3) == ()  # nothing in flight
@@ -312,31 +312,70 @@ def test_channels_have_separate_fifos():
     assert protocol.receive(ORDER_REPLY % 6189) == (Reply(order_key, 6189),)
 
 
-def test_a_frame_that_failed_to_send_leaves_the_fifo():
+def test_two_sent_on_one_channel_then_a_reply_completes_the_first():
     protocol = OkexProtocol()
-    key_a, frame_a = protocol.request("ok_spot_order", SIGNED)
-    token = protocol.on_send(frame_a)
-    protocol.not_sent(token)
-    key_b, _ = _sent(protocol, "ok_spot_order")
-    assert protocol.receive(ORDER_REPLY % 1) == (Reply(key_b, 1),)
-
-
-def test_reset_forgets_replies_owed_by_an_old_socket():
-    protocol = OkexProtocol()
-    _sent(protocol, "ok_spot_order")
+    protocol.connection_made()
+    first, second = _sent(protocol, "ok_spot_order")[0], _sent(protocol, "ok_spot_order")[0]
+    assert protocol.in_flight("ok_spot_order") == 2
+    assert protocol.receive(ORDER_REPLY % 1) == (Reply(first, 1),)
     assert protocol.in_flight("ok_spot_order") == 1
-    protocol.reset()
-    assert protocol.in_flight("ok_spot_order") == 0
+    assert protocol.receive(ORDER_REPLY % 2) == (Reply(second, 2),)
+
+
+def test_an_abandoned_request_asks_for_a_new_connection_and_its_late_reply_completes_nothing():
+    protocol = OkexProtocol()
+    protocol.connection_made()
+    lost, _ = _sent(protocol, "ok_spot_order")
+    later, _ = _sent(protocol, "ok_spot_order")
+    assert protocol.abandoned(lost) is True  # an id-less FIFO that lost a reply is misaligned
+    # Until the connection is replaced, a late reply pops the abandoned key, not the next one.
+    assert protocol.receive(ORDER_REPLY % 1) == (Reply(lost, 1),)
+    assert protocol.receive(ORDER_REPLY % 2) == (Reply(later, 2),)
+
+
+def test_abandoning_an_answered_request_or_a_subscription_keeps_the_connection():
+    protocol = OkexProtocol()
+    protocol.connection_made()
+    key, _ = _sent(protocol, "ok_spot_userinfo")
+    protocol.receive('[{"channel":"ok_spot_userinfo","data":{"result":true,"info":{"funds":{}}}}]')
+    assert protocol.abandoned(key) is False  # its reply raced the timeout: the FIFO is aligned
+    batch, frame = protocol.subscribe(["ok_sub_spot_btc_usdt_ticker"])
+    protocol.sent(batch, frame)
+    assert protocol.in_flight("addChannel") == 0  # acks name their channel: no FIFO
+    assert protocol.abandoned(batch) is False
+
+
+def test_an_abandoned_opening_log_on_leaves_the_connection_to_the_failed_opening():
+    protocol = OkexProtocol()
+    protocol.connection_made()
+    opening, _ = _sent(protocol, "login")
+    assert protocol.abandoned(opening) is False  # the opening fails and takes the socket down
+    protocol.connection_made()
+    first, _ = _sent(protocol, "login")
+    assert protocol.receive('[{"channel":"login","data":{"result":true}}]') == (Reply(first, True),)
+    again, _ = _sent(protocol, "login")
+    assert protocol.abandoned(again) is True  # a repeated log-on on a logged-on socket
+
+
+def test_connection_made_forgets_replies_owed_by_an_old_socket():
+    protocol = OkexProtocol()
+    protocol.connection_made()
+    _sent(protocol, "ok_spot_order")
+    _sent(protocol, "login")
+    assert protocol.in_flight("ok_spot_order") == 1
+    protocol.connection_made()
+    assert protocol.in_flight("ok_spot_order") == 0 and protocol.in_flight("login") == 0
     key, _ = _sent(protocol, "ok_spot_order")
     assert protocol.receive(ORDER_REPLY % 9) == (Reply(key, 9),)
 
 
 def test_frames_that_are_not_requests_do_not_enter_a_fifo():
     protocol = OkexProtocol()
-    assert protocol.on_send(protocol.ping_frame()) is None
-    _, frame = protocol.request("ok_spot_order", SIGNED)
-    protocol.discard(frame)  # the request failed before sending
-    assert protocol.on_send(frame) is None
+    protocol.sent(None, protocol.ping_frame())
+    protocol.sent(None, protocol.unsubscribe(["ok_sub_spot_btc_usdt_ticker"]))
+    protocol.request("ok_spot_order", SIGNED)  # built, never written
+    assert protocol.in_flight("ok_spot_order") == 0
+    assert protocol.receive(ORDER_REPLY % 1) == ()
 
 
 def test_trade_replies_become_typed_results():

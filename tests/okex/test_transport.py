@@ -1,4 +1,4 @@
-"""SequencedTransport's read-ahead inflation, sans-I/O, against an inner transport that
+"""InflatingTransport's read-ahead inflation, sans-I/O, against an inner transport that
 slices frames out of chunks the way ``WebSocketTransport`` does."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 from exwire._core.transport import _NEED_MORE, Transport, TransportClosed
 from exwire.errors import DecodeError
 from exwire.okex.protocol import OkexProtocol
-from exwire.okex.transport import LOOKAHEAD, SequencedTransport
+from exwire.okex.transport import LOOKAHEAD, InflatingTransport
 
 
 def _deflate(text: str) -> bytes:
@@ -86,7 +86,7 @@ def _frames(transport: Transport, count: int) -> list:
 def test_buffered_frames_are_inflated_together_and_returned_in_order():
     texts = [f'[{{"n":{n}}}]' for n in range(5)]
     inner = _Chunked([_deflate(t) for t in texts], [_deflate('{"event":"pong"}')])
-    transport = SequencedTransport(inner, OkexProtocol())
+    transport = InflatingTransport(inner)
     assert _frames(transport, 5) == texts
     assert inner.reads == 1  # the first recv took the whole chunk
     assert transport.recv(0.1) == '{"event":"pong"}' and inner.reads == 2
@@ -96,7 +96,7 @@ def test_buffered_frames_are_inflated_together_and_returned_in_order():
 def test_a_batch_is_at_most_lookahead_frames():
     texts = [f"[{n}]" for n in range(LOOKAHEAD + 3)]
     inner = _Chunked([_deflate(t) for t in texts])
-    transport = SequencedTransport(inner, OkexProtocol())
+    transport = InflatingTransport(inner)
     assert _frames(transport, LOOKAHEAD) == texts[:LOOKAHEAD]
     assert len(inner.current) == 3  # not taken yet
     assert _frames(transport, 3) == texts[LOOKAHEAD:]
@@ -105,7 +105,7 @@ def test_a_batch_is_at_most_lookahead_frames():
 def test_text_control_and_bad_frames_pass_through():
     bad = zlib.compress(b'{"event":"pong"}')  # zlib-wrapped: not raw deflate (§2)
     inner = _Chunked([_deflate("[1]"), None, "[2]", bad, _deflate("[3]")])
-    transport = SequencedTransport(inner, OkexProtocol())
+    transport = InflatingTransport(inner)
     assert _frames(transport, 4) == ["[1]", "[2]", bad, "[3]"]
     with pytest.raises(DecodeError):  # the protocol rejects it as before
         OkexProtocol().receive(bad)
@@ -113,7 +113,7 @@ def test_text_control_and_bad_frames_pass_through():
 
 def test_a_close_behind_buffered_frames_is_raised_after_them():
     inner = _Chunked([_deflate("[1]"), _deflate("[2]"), TransportClosed("bye", 1000)])
-    transport = SequencedTransport(inner, OkexProtocol())
+    transport = InflatingTransport(inner)
     assert _frames(transport, 2) == ["[1]", "[2]"]
     with pytest.raises(TransportClosed) as raised:
         transport.recv(0.1)
@@ -122,7 +122,7 @@ def test_a_close_behind_buffered_frames_is_raised_after_them():
 
 def test_close_drops_frames_not_yet_returned_and_open_starts_clean():
     inner = _Chunked([_deflate("[1]"), _deflate("[2]"), _deflate("[3]")], [_deflate("[4]")])
-    transport = SequencedTransport(inner, OkexProtocol())
+    transport = InflatingTransport(inner)
     assert transport.recv(0.1) == "[1]"
     transport.close()
     assert inner.closed and transport.recv(0.1) == "[4]"  # the inner transport decides what follows
@@ -132,5 +132,5 @@ def test_close_drops_frames_not_yet_returned_and_open_starts_clean():
 
 def test_a_transport_without_read_ahead_gets_each_frame_inflated():
     inner = _Unbuffered(_deflate("[1]"), "[2]", b"\x00garbage")
-    transport = SequencedTransport(inner, OkexProtocol())
+    transport = InflatingTransport(inner)
     assert _frames(transport, 3) == ["[1]", "[2]", b"\x00garbage"]

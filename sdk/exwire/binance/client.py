@@ -349,31 +349,27 @@ class BinanceClient(MarketDataMethods, TradingMethods, OrderListMethods, Account
         return decode(result)
 
     def _send(self, connection: Connection, build: Callable[[], tuple[int, str]], signed: bool,
-              deadline: Deadline, *, wait_ready: bool, on_failure: Callable[[int], None] | None = None) -> Any:
+              deadline: Deadline, *, wait_ready: bool) -> Any:
+        # A request that gets no reply is the protocol's to forget (BinanceProtocol.abandoned).
         for attempt in (1, 2):
             request_id, frame = build()
             try:
                 (result,) = connection.request(request_id, frame, deadline.remaining(), wait_ready=wait_ready)
                 return result
             except AuthenticationError as exc:
-                if on_failure is not None:
-                    on_failure(request_id)
                 if not (signed and exc.code == _TIMESTAMP_REFUSED and attempt == 1 and self._sync_time_enabled):
                     raise
                 # -1021: refused before reaching the matching engine, so a retry cannot duplicate it.
                 self.log.warning("binance refused the timestamp (%s); resynchronising the clock", exc.message)
                 self._sync_time(connection, deadline.remaining(), wait_ready=wait_ready)
-            except BaseException:
-                if on_failure is not None:
-                    on_failure(request_id)
-                raise
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _authenticate(self, connection: Connection) -> None:
-        """After every (re)connect of one connection: forget its old subscription ids, sync
-        the clock, log it on (§7, §10.1). The other connections are not touched."""
+        """After every (re)connect of one connection: sync the clock, log it on (§7, §10.1).
+
+        Its protocol forgot the old subscription ids when the connection was lost
+        (``BinanceProtocol.connection_lost``). The other connections are not touched."""
         session = self._sessions[connection.name]
-        session.protocol.reset_session()
         session.logged_on = False
         if self._signer is None:
             return
@@ -553,7 +549,7 @@ class BinanceClient(MarketDataMethods, TradingMethods, OrderListMethods, Account
                 return self._protocol.subscribe_user_data(
                     key, signer=self._signer, timestamp_ms=self._now_ms(), recv_window_ms=self._default_recv_window)
 
-            self._send(connection, build, True, deadline, wait_ready=False, on_failure=self._protocol.forget_request)
+            self._send(connection, build, True, deadline, wait_ready=False)
 
     def _wire_unsubscribe(self, connection: Connection, keys: list[Hashable], timeout: float | None) -> None:
         deadline = Deadline(timeout)

@@ -7,8 +7,9 @@ Implements ``reference/protocols/binance.md``: the request envelope ``{"id", "me
 :mod:`exwire.binance.signing`), user-data event frames routed by ``subscriptionId``
 (§9) and the unsolicited ``serverShutdown`` event (§2). The futures APIs share all of it
 (§10.1); one :class:`BinanceProtocol` instance serves one connection, and its ``product``
-selects the futures differences: the keep-alive request (futures have no ``ping``
-method) and the error codes whose meaning differs (§10.2). Error codes (§4.1) map onto
+selects the futures differences: the keep-alive (futures have no ``ping`` method, so
+the connection sends WebSocket ping frames there) and the error codes whose meaning
+differs (§10.2). Error codes (§4.1) map onto
 the exwire error tree through the one table ``ERRORS``.
 
 Routing: every reply is keyed by its request ``id``. User-data events are keyed by a
@@ -185,17 +186,19 @@ class BinanceProtocol(Protocol):
     """Codec of one WS API connection: spot, USDⓈ-M or COIN-M futures.
 
     Request builders may be called from any thread (ids come from ``itertools.count``);
-    ``receive`` runs on the reader thread only. :attr:`rate_limits` is replaced as a
-    whole (an immutable tuple) on every response that carries ``rateLimits``, so any
-    thread may read it without a lock.
+    ``receive`` runs on the reader thread, serialised with the lifecycle
+    (:meth:`abandoned`, :meth:`connection_lost`) by the Connection's protocol lock.
+    :attr:`rate_limits` is replaced as a whole (an immutable tuple) on every response
+    that carries ``rateLimits``, so any thread may read it without a lock.
 
     Args:
         now_ms: a clock in epoch milliseconds, used only to turn an absolute
             ``retryAfter`` into seconds when the server sends no ``serverTime``.
         product: ``"spot"`` (default), ``"usdm"`` or ``"coinm"``: the API this connection
-            speaks. Futures have no ``ping`` method, so their keep-alive request is
-            ``session.status`` (§10.1, weight 2); their error codes map with the futures
-            meanings (§10.2).
+            speaks. Spot's keep-alive is the ``ping`` request (:meth:`ping_frame`); futures
+            have no ``ping`` method, so :meth:`ping_frame` returns ``None`` there and the
+            Connection sends WebSocket ping frames, which cost no request weight (§10.1,
+            §10.2). Futures error codes map with the futures meanings (§10.2).
     """
 
     exchange = "binance"
@@ -204,7 +207,6 @@ class BinanceProtocol(Protocol):
         if product not in PRODUCTS:
             raise ValueError(f"product must be one of {PRODUCTS}, got {product!r}")
         self.product = product
-        self._keepalive_method = "ping" if product == "spot" else "session.status"
         self._ids = itertools.count(1)
         self._now_ms = now_ms
         # orjson (codec.loads): Binance sends money as strings and ids within 64 bits; a JSON
@@ -214,7 +216,9 @@ class BinanceProtocol(Protocol):
         # request id → routing key of a pending user-data subscribe; server subscriptionId → key
         self._subscribing: dict[Hashable, Hashable] = {}
         self._subscriptions: dict[int, Hashable] = {}
-        self._state_lock = threading.Lock()  # guards the two maps above (user threads + reader)
+        # This lock stays: the two maps above are also touched outside receive and the
+        # lifecycle, by the subscribe/unsubscribe builders and subscription_id on user threads.
+        self._state_lock = threading.Lock()
         # request id → check of its result (``_RESULT_CHECKS``); written by user threads
         # (one atomic dict store), popped by the reader.
         self._checks: dict[Hashable, Callable[[Any], object]] = {}
@@ -286,11 +290,6 @@ class BinanceProtocol(Protocol):
             self._subscribing[request_id] = key
         return request_id, frame
 
-    def forget_request(self, request_id: int) -> None:
-        """Drop the bookkeeping of a subscribe request that failed or timed out."""
-        with self._state_lock:
-            self._subscribing.pop(request_id, None)
-
     def unsubscribe_user_data(self, key: Hashable) -> tuple[int, str] | None:
         """Build ``userDataStream.unsubscribe`` for ``key``; ``None`` when not subscribed here."""
         with self._state_lock:
@@ -305,14 +304,6 @@ class BinanceProtocol(Protocol):
         with self._state_lock:
             return next((sid for sid, k in self._subscriptions.items() if k == key), None)
 
-    def reset_session(self) -> None:
-        """Forget per-connection state (subscription ids die with the connection, §9.1)."""
-        with self._state_lock:
-            self._subscribing.clear()
-            self._subscriptions.clear()
-        self._keepalive_ids.clear()
-        self._checks.clear()
-
     def ping_frame(self) -> str | None:
         """A keep-alive request whose reply becomes ``Pong``: ``ping`` on spot (§8.1).
 
@@ -326,7 +317,31 @@ class BinanceProtocol(Protocol):
         if len(self._keepalive_ids) > 64:  # replies lost with a dropped connection
             self._keepalive_ids.clear()
         self._keepalive_ids.add(request_id)
-        return '{"id":%d,"method":"%s"}' % (request_id, self._keepalive_method)
+        return '{"id":%d,"method":"ping"}' % request_id
+
+    # -- lifecycle (called by the Connection under its protocol lock) --------------------
+
+    def connection_lost(self, error: BaseException) -> None:
+        """Forget the per-connection state: the session, its user-data subscription ids
+        (§9.1) and the replies still owed die with the transport. Until the next
+        connection logs on and resubscribes, :meth:`subscription_id` is ``None`` and
+        :meth:`unsubscribe_user_data` has nothing to unsubscribe."""
+        with self._state_lock:
+            self._subscribing.clear()
+            self._subscriptions.clear()
+        self._keepalive_ids.clear()
+        self._checks.clear()
+
+    def abandoned(self, key: Hashable) -> bool:
+        """A request got no reply (timed out or not sent): forget what was kept for it.
+
+        A late reply then completes nothing and maps no subscription. Replies carry their
+        request's id, so the connection stays trusted: returns ``False``.
+        """
+        self._checks.pop(key, None)
+        with self._state_lock:
+            self._subscribing.pop(key, None)
+        return False
 
     # -- inbound (reader thread) -----------------------------------------------------------
 

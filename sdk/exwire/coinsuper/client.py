@@ -461,20 +461,12 @@ class CoinsuperClient(BaseClient):
     def _wire_subscribe(self, connection: Connection, keys: list[Hashable], timeout: float | None) -> None:
         protocol: CoinsuperProtocol = connection.protocol  # type: ignore[assignment]
         key, frame = protocol.subscribe([str(k) for k in keys])
-        try:
-            connection.request(key, frame, timeout, wait_ready=False)
-        except BaseException:
-            protocol.forget(key)
-            raise
+        connection.request(key, frame, timeout, wait_ready=False)  # no ack: CoinsuperProtocol.abandoned
 
     def _wire_unsubscribe(self, connection: Connection, keys: list[Hashable], timeout: float | None) -> None:
         protocol: CoinsuperProtocol = connection.protocol  # type: ignore[assignment]
         key, frame = protocol.unsubscribe([str(k) for k in keys])
-        try:
-            connection.request(key, frame, timeout, wait_ready=False)
-        except BaseException:
-            protocol.forget(key)
-            raise
+        connection.request(key, frame, timeout, wait_ready=False)
 
 
 def _slash(symbol: str) -> str:

@@ -314,7 +314,10 @@ class CoinsuperProtocol(Protocol):
     """Codec of one Coinsuper MQTT connection (one public topic, or the private topics).
 
     Not thread-safe by itself, as the contract says: ``receive`` runs on the connection's
-    reader thread only; ``subscribe``/``unsubscribe`` may be called from any thread.
+    reader thread, serialised with the lifecycle (:meth:`connection_made`,
+    :meth:`abandoned`) by the Connection's protocol lock; ``subscribe``/``unsubscribe``
+    may be called from any thread (refs come from ``itertools.count``; each builds
+    and stores one command, an atomic dict store).
 
     Args:
         environment: the topic prefix (§1), ``exchange_ha_prod_hk`` in production.
@@ -349,9 +352,21 @@ class CoinsuperProtocol(Protocol):
         key = ("suback" if op == "subscribe" else "unsuback", ref)
         return key, json.dumps(message, separators=(",", ":"))
 
-    def forget(self, key: Hashable) -> None:
-        """Drop the bookkeeping of a request that will not be answered (timed out, connection lost)."""
-        self._requested.pop(key[1], None)  # type: ignore[index]
+    # -- lifecycle (called by the Connection under its protocol lock) --------------------
+
+    def connection_made(self) -> None:
+        """A new MQTT session: no ack owed on the old one can come; forget those commands."""
+        self._requested.clear()
+
+    def abandoned(self, key: Hashable) -> bool:
+        """A command got no ack (timed out or not sent): forget its topics.
+
+        Acks name their command's ``ref``, so a late one completes nothing and the
+        connection stays trusted: returns ``False``.
+        """
+        if type(key) is tuple and len(key) == 2 and type(key[1]) is int:
+            self._requested.pop(key[1], None)
+        return False
 
     # -- inbound (reader thread) ---------------------------------------------------------
 
@@ -361,14 +376,16 @@ class CoinsuperProtocol(Protocol):
         Raises:
             DecodeError: not an MQTT event, an unknown topic, or a payload of the wrong shape.
         """
-        kind = getattr(frame, "kind", None)
+        if not isinstance(frame, MqttFrame):  # the transport's declared frame type
+            raise DecodeError("not an MQTT event of the coinsuper transport", frame)
+        kind = frame.kind
         try:
             if kind == "publish":
-                return self._publish(frame)  # type: ignore[arg-type]
+                return self._publish(frame)
             if kind == "suback":
-                return self._suback(frame)  # type: ignore[arg-type]
+                return self._suback(frame)
             if kind == "unsuback":
-                ref = getattr(frame, "ref", None)
+                ref = frame.ref
                 if type(ref) is not int:
                     return ()  # answers no command of ours (their refs are integers)
                 self._requested.pop(ref, None)

@@ -14,7 +14,7 @@ from exwire._core.protocol import Update
 from exwire._core.connection import Connection
 from exwire._core.subscription import Subscription
 from exwire._core.watcher import OrderBookWatcher
-from exwire.errors import ConfigurationError, OrderNotFound, RequestTimeout
+from exwire.errors import ConfigurationError, OrderNotFound
 from exwire.models import Credentials, DataEvent, Side
 from exwire.okex import book as okex_book
 from exwire.okex import converter
@@ -33,7 +33,7 @@ from exwire.okex.protocol import (
     signed_channels,
 )
 from exwire.okex.signing import signed_parameters
-from exwire.okex.transport import SequencedTransport
+from exwire.okex.transport import InflatingTransport
 from exwire.orderbook import BookSnapshot
 
 __all__ = ["OkexClient", "DEFAULT_URL", "normalize_symbol", "normalize_symbols"]
@@ -85,7 +85,7 @@ class OkexClient(BaseClient):
     included (``ConnectError`` with the ``AuthenticationError`` chained).
 
     Frames arrive raw-deflated (§2); the frames already read are inflated together
-    (:class:`exwire.okex.transport.SequencedTransport`). The client sends
+    (:class:`exwire.okex.transport.InflatingTransport`). The client sends
     ``{"event":"ping"}`` after ``ping_interval`` seconds without sending or receiving
     anything and reconnects when no ``pong`` follows within ``pong_timeout`` seconds
     (§7). With the defaults a half-open connection (one that stopped delivering
@@ -154,9 +154,9 @@ class OkexClient(BaseClient):
         if not isinstance(url, str) or not url:
             raise ConfigurationError("url must be a ws:// or wss:// URL")
         self.url = url
-        protocol = OkexProtocol()
-        make_transport = self._transport_factory
         max_message_size = self.network.max_message_size  # also caps inflated frames
+        protocol = OkexProtocol(max_message_size=max_message_size)
+        make_transport = self._transport_factory
         self._protocol = protocol
         self._spot = self._add_connection(
             "spot",
@@ -165,9 +165,7 @@ class OkexClient(BaseClient):
             ping_interval=ping_interval,
             stale_timeout=stale_timeout,
             pong_timeout=pong_timeout,
-            transport_factory=lambda: SequencedTransport(
-                make_transport(), protocol, max_message_size=max_message_size
-            ),
+            transport_factory=lambda: InflatingTransport(make_transport(), max_message_size=max_message_size),
         )
 
     # -- public market data (§5) -------------------------------------------------------
@@ -566,17 +564,9 @@ class OkexClient(BaseClient):
         key, frame = self._protocol.request(
             channel, signed_parameters(credentials.key, credentials.secret, parameters)  # type: ignore[arg-type]
         )
-        try:
-            return connection.request(key, frame, remaining, wait_ready=not opening)[0]
-        except RequestTimeout:
-            if not opening:
-                # The reply may be lost or late; a late one would be taken for the next
-                # request's on this channel. Only a new connection clears the doubt.
-                self.log.warning("no reply on %s in time: re-establishing the connection", channel)
-                connection.drop(f"{channel} reply overdue")
-            raise
-        finally:
-            self._protocol.discard(frame)
+        # On a timeout the protocol (OkexProtocol.abandoned) has the Connection replace
+        # the connection: a late reply would otherwise be taken for the next request's.
+        return connection.request(key, frame, remaining, wait_ready=not opening)[0]
 
     def _authenticate(self, connection: Connection) -> None:
         credentials = self.credentials
@@ -641,10 +631,10 @@ class OkexClient(BaseClient):
         return (TICKER, update.data) if type(update.data) is Ticker else None
 
     def _deliver(self, update: Update, received_at: datetime, frame: str | bytes, out: Deliveries) -> None:
-        # keep_raw promises the frame's text. SequencedTransport hands frames on inflated; one
+        # keep_raw promises the frame's text. InflatingTransport hands frames on inflated; one
         # still binary here (it could not be inflated there) is inflated again, only then.
         if self._keep_raw and isinstance(frame, (bytes, bytearray)):
-            frame = inflate(frame)
+            frame = inflate(frame, self.network.max_message_size)
         super()._deliver(update, received_at, frame, out)
 
     def _wire_subscribe(self, connection: Connection, keys: list[Hashable], timeout: float | None) -> None:

@@ -13,15 +13,16 @@ Correlation. v1 replies carry no request id, only the channel name (§3.2):
   one ack per channel;
 * replies to ``login`` and the ``ok_spot_*`` trade channels echo the request's
   channel only, so same-channel requests are answered in the order they went on
-  the wire. Each such request gets its own key; :meth:`OkexProtocol.on_send`,
-  called by the connection's transport under its send lock at the moment the
-  frame is written, appends that key to the channel's FIFO, and a reply pops the
-  oldest. The FIFO therefore follows the wire order, not the order in which
-  threads registered their requests, and a reply that comes after its request
-  timed out completes nothing instead of completing a newer request. A reply
-  that never comes would leave its key at the head of the FIFO, so the client
-  re-establishes the connection after a timeout; a new socket clears the FIFOs
-  (:meth:`OkexProtocol.reset`).
+  the wire. Each such request gets its own key. The engine registers a request's
+  future and then writes its frame, so two threads can register A then B but
+  write B then A: the FIFO must follow the wire order, not the registration
+  order. :meth:`OkexProtocol.sent`, which the Connection calls under its send
+  lock immediately before each write, appends the key to the channel's FIFO, and
+  a reply pops the oldest. A reply that comes after its request timed out pops
+  that request's key and completes nothing instead of completing a newer
+  request. A reply that never comes would leave its key at the head of the FIFO
+  for ever, so :meth:`OkexProtocol.abandoned` tells the Connection to replace the
+  connection; a new socket clears the FIFOs (:meth:`OkexProtocol.connection_made`).
 
 Routing keys of pushes are the channel names (``"ok_sub_spot_btc_usdt_ticker"``).
 """
@@ -251,6 +252,13 @@ def _dumps(message: Any) -> str:
     return json.dumps(message, separators=(",", ":"))
 
 
+def _request_channel(key: Hashable | None) -> str | None:
+    """The FIFO channel of a key made by :meth:`OkexProtocol.request`, else ``None``."""
+    if type(key) is tuple and len(key) == 2 and key[0] in REQUEST_CHANNELS:
+        return key[0]  # type: ignore[no-any-return]
+    return None
+
+
 def _shorten(frame: str | bytes) -> str:
     text = frame if isinstance(frame, str) else repr(frame)
     return text if len(text) <= _LOG_LIMIT else text[:_LOG_LIMIT] + "..."
@@ -259,9 +267,14 @@ def _shorten(frame: str | bytes) -> str:
 class OkexProtocol(Protocol):
     """OKEx spot v1 codec for one connection.
 
-    Thread-safety: the request builders and :meth:`on_send` may be called from any
-    thread (they share state under ``_correlation_lock``); :meth:`receive` runs on
-    the reader thread only.
+    Thread-safety: the request builders may be called from any thread; :meth:`receive`
+    runs on the reader thread, and the Connection serialises it with the lifecycle
+    (:meth:`connection_made`, :meth:`sent`, :meth:`abandoned`) under its protocol lock,
+    so the reply FIFOs need no lock of their own.
+
+    Args:
+        max_message_size: most bytes a binary frame may inflate to in :meth:`receive`
+            (the client passes its ``network.max_message_size``).
 
     Attributes:
         frames_ignored: frames (or array elements) that were valid JSON but not
@@ -272,13 +285,18 @@ class OkexProtocol(Protocol):
 
     exchange = "okex"
 
-    def __init__(self) -> None:
+    def __init__(self, *, max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE) -> None:
         self._numbers = itertools.count(1)
-        # Guards _unsent, _in_flight, _batches, _awaiting_snapshot: written by user
-        # threads (builders, on_send) and read by the reader thread (receive).
-        self._correlation_lock = threading.Lock()
-        self._unsent: dict[int, tuple[str, str, Hashable]] = {}  # id(frame) → (frame, channel, key)
-        self._in_flight: dict[str, collections.deque[Hashable]] = {}  # channel → keys in wire order
+        self._max_message_size = max_message_size
+        # channel → keys in wire order. Touched only by receive and the lifecycle
+        # (sent, abandoned, connection_made), which the Connection serialises: no lock.
+        self._in_flight: dict[str, collections.deque[Hashable]] = {}
+        # Whether a log-on succeeded on the current socket (receive and lifecycle only).
+        self._logged_on = False
+        # This lock stays: _batches and _awaiting_snapshot are written by the subscribe
+        # and unsubscribe builders on user (and resync) threads, outside the lifecycle,
+        # and read and written by receive on the reader thread.
+        self._subscription_lock = threading.Lock()
         self._batches: dict[str, Hashable] = {}  # subscribed channel → key of the batch awaiting its ack
         self._awaiting_snapshot: set[str] = set()  # incremental depth channels before their first push
         self._channels: dict[str, ChannelInfo | None] = {}  # parse cache (reader thread only)
@@ -308,7 +326,7 @@ class OkexProtocol(Protocol):
             if parameters and channel in parameters:
                 item["parameters"] = dict(parameters[channel])
             items.append(item)
-        with self._correlation_lock:
+        with self._subscription_lock:
             for channel in channels:
                 self._batches[channel] = key
                 info = parse_channel(channel)
@@ -319,7 +337,7 @@ class OkexProtocol(Protocol):
 
     def unsubscribe(self, channels: Sequence[str]) -> str:
         """Build a ``removeChannel`` frame for ``channels`` (no ack is documented)."""
-        with self._correlation_lock:
+        with self._subscription_lock:
             for channel in channels:
                 self._batches.pop(channel, None)
                 self._awaiting_snapshot.discard(channel)
@@ -329,8 +347,8 @@ class OkexProtocol(Protocol):
     def request(self, channel: str, parameters: Mapping[str, str]) -> tuple[Hashable, str]:
         """Build a signed ``login`` or ``ok_spot_*`` request; return ``(key, frame)`` (§6.1-6.5).
 
-        The key is unique; it joins the channel's FIFO when :meth:`on_send` sees the
-        frame being written. Call :meth:`discard` once the request is over.
+        The key is unique; it joins the channel's reply FIFO when :meth:`sent` sees
+        its frame being written.
 
         Args:
             channel: one of :data:`REQUEST_CHANNELS`.
@@ -342,54 +360,51 @@ class OkexProtocol(Protocol):
             frame = _dumps({"event": "login", "parameters": dict(parameters)})
         else:
             frame = _dumps({"event": "addChannel", "channel": channel, "parameters": dict(parameters)})
-        key = (channel, next(self._numbers))
-        with self._correlation_lock:
-            self._unsent[id(frame)] = (frame, channel, key)
-        return key, frame
-
-    def on_send(self, frame: str | bytes) -> tuple[str, Hashable] | None:
-        """Record that ``frame`` is being written; call under the transport's send lock.
-
-        A request frame from :meth:`request` joins its channel's reply FIFO here,
-        so the FIFO order is the wire order. Other frames are ignored.
-
-        Returns:
-            ``(channel, key)`` for a request frame (pass it to :meth:`not_sent` if
-            the write fails), else ``None``.
-        """
-        with self._correlation_lock:
-            # _unsent holds a reference to each frame, so no other object can have its id.
-            entry = self._unsent.pop(id(frame), None)
-            if entry is None:
-                return None
-            _, channel, key = entry
-            self._in_flight.setdefault(channel, collections.deque()).append(key)
-            return channel, key
-
-    def not_sent(self, token: tuple[str, Hashable]) -> None:
-        """Undo :meth:`on_send` for a frame whose write failed (the socket is gone)."""
-        channel, key = token
-        with self._correlation_lock:
-            queue = self._in_flight.get(channel)
-            if queue is not None and key in queue:
-                queue.remove(key)
-
-    def discard(self, frame: str) -> None:
-        """Forget a request frame that was never sent (its request failed before sending)."""
-        with self._correlation_lock:
-            entry = self._unsent.get(id(frame))
-            if entry is not None and entry[0] is frame:
-                del self._unsent[id(frame)]
-
-    def reset(self) -> None:
-        """Forget the reply FIFOs: a new socket is opening and no reply of the old one can come."""
-        with self._correlation_lock:
-            self._in_flight.clear()
+        return (channel, next(self._numbers)), frame
 
     def in_flight(self, channel: str) -> int:
-        """Requests on ``channel`` written to the socket and not answered yet."""
-        with self._correlation_lock:
-            return len(self._in_flight.get(channel, ()))
+        """Requests on ``channel`` written to the socket and not answered yet (a snapshot)."""
+        return len(self._in_flight.get(channel, ()))
+
+    # -- lifecycle (called by the Connection under its protocol lock) -------------------
+
+    def connection_made(self) -> None:
+        """A new socket: no reply owed on the old one can come, so the FIFOs start empty."""
+        self._in_flight.clear()
+        self._logged_on = False
+
+    def sent(self, key: Hashable | None, frame: str | bytes) -> None:
+        """A request from :meth:`request` joins its channel's reply FIFO as it is written.
+
+        Called under the Connection's send lock right before the write, so the FIFO
+        order is the wire order whatever the calling threads did. Subscriptions (their
+        acks name the channel) and frames expecting no reply do not enter a FIFO.
+        """
+        channel = _request_channel(key)
+        if channel is not None:
+            self._in_flight.setdefault(channel, collections.deque()).append(key)
+
+    def abandoned(self, key: Hashable) -> bool:
+        """A request got no reply: return ``True`` (replace the connection) for a FIFO request.
+
+        Its key stays in the FIFO, so a reply that is only late pops it and completes
+        nothing; but a reply that never comes would leave every later same-channel
+        reply matched to the wrong request, and nothing tells the two apart: the FIFO
+        is no longer to be trusted, nor the connection. Two exceptions keep it:
+
+        * the key's reply was already taken (it raced the timeout): the FIFO is aligned;
+        * the opening log-on (no log-on has succeeded on this socket yet): the failed
+          opening takes the connection down itself.
+        """
+        channel = _request_channel(key)
+        if channel is None:
+            return False  # a subscription: its acks name their channel
+        queue = self._in_flight.get(channel)
+        if not queue or key not in queue:
+            return False
+        if channel == LOGIN and not self._logged_on:
+            return False
+        return True
 
     # -- inbound (reader thread) ---------------------------------------------------------
 
@@ -400,7 +415,7 @@ class OkexProtocol(Protocol):
             DecodeError: not a raw deflate stream, not JSON, or no element of the frame
                 is a message of the documented shape.
         """
-        text = inflate(frame) if isinstance(frame, (bytes, bytearray)) else frame
+        text = inflate(frame, self._max_message_size) if isinstance(frame, (bytes, bytearray)) else frame
         try:
             message = _loads(text)
         except (ValueError, RecursionError) as exc:  # RecursionError: absurdly nested arrays
@@ -456,7 +471,7 @@ class OkexProtocol(Protocol):
             return ()
         if error is not None:
             # A subscription refused under the channel's own name (§3.2).
-            with self._correlation_lock:
+            with self._subscription_lock:
                 key = self._batches.pop(channel, None)
             if key is None:
                 log.warning("okex error on %s with no subscription pending: %s", channel, error)
@@ -512,7 +527,7 @@ class OkexProtocol(Protocol):
         channel = data.get("channel") if type(data) is dict else None
         if type(channel) is not str:
             return ()  # an ack that names no channel answers no subscription of ours
-        with self._correlation_lock:
+        with self._subscription_lock:
             key = self._batches.pop(channel, None)
         if key is None:
             return ()
@@ -521,9 +536,8 @@ class OkexProtocol(Protocol):
         return (Reply(key, channel),)
 
     def _pop_in_flight(self, channel: str) -> Hashable | None:
-        with self._correlation_lock:
-            queue = self._in_flight.get(channel)
-            return queue.popleft() if queue else None
+        queue = self._in_flight.get(channel)
+        return queue.popleft() if queue else None
 
     def _reply(self, channel: str, data: Any, error: ExchangeError | None, text: str) -> Sequence[Event]:
         key = self._pop_in_flight(channel)
@@ -537,6 +551,7 @@ class OkexProtocol(Protocol):
                 raise DecodeError(f"{channel} reply has no data object")
             if channel == LOGIN:
                 result: Any = True
+                self._logged_on = True
             elif channel in (PLACE_ORDER, CANCEL_ORDER):
                 result = converter.order_id_from_wire(data)
             elif channel == USER_INFO:
@@ -557,7 +572,7 @@ class OkexProtocol(Protocol):
         if kind == "depth":
             if info.argument is not None:  # §5.3: every push is the whole book
                 return Update(channel, converter.book_from_wire(data, True), symbol, UpdateType.SNAPSHOT)
-            with self._correlation_lock:
+            with self._subscription_lock:
                 snapshot = channel in self._awaiting_snapshot
                 self._awaiting_snapshot.discard(channel)
             return Update(
