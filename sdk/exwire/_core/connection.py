@@ -501,7 +501,10 @@ class Connection:
     def _abandon(self, key: Hashable, transport: Transport) -> None:
         with self._protocol_lock:
             replace = self.protocol.abandoned(key)
-        if replace and self._transport is transport:
+        # While the listener's opened() hook runs (log-on, resubscribe) the connection is
+        # not ready: a request of the hook that fails fails the hook, which takes this
+        # transport down itself; dropping it here too would race that undo.
+        if replace and self._transport is transport and self._ready.is_set():
             self.drop(f"reply to {key!r} overdue: replacing the connection")
 
     def _unregister(self, pending: Pending) -> None:

@@ -87,6 +87,14 @@ class InflatingTransport(Transport):
             return True
         return self._inner.frame_ready()
 
+    @property
+    def last_activity(self) -> float:  # type: ignore[override]  # read-only: the inner transport owns it
+        """The inner transport's: control frames (pongs, server pings) count as signs of life."""
+        return self._inner.last_activity
+
+    def ping(self) -> bool:
+        return self._inner.ping()
+
     def close(self) -> None:
         self._ready.clear()  # nothing more after a close: the next recv reports it
         self._inner.close()
