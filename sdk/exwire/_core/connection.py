@@ -196,14 +196,6 @@ def redact(frame: str | bytes, secrets: Iterable[str] = ()) -> str:
     return text if len(text) <= _LOG_FRAME_LIMIT else text[:_LOG_FRAME_LIMIT] + "..."
 
 
-def _hashable(key: object) -> bool:
-    try:
-        hash(key)
-    except TypeError:
-        return False
-    return True
-
-
 class _DeadListener(ConnectionListener):
     """Stands in for a listener (client) that was garbage-collected."""
 
@@ -519,11 +511,12 @@ class Connection:
                     del self._pending[pending.key]
 
     def _complete(self, reply: Reply) -> None:
-        if not _hashable(reply.key):
-            self.log.warning("%s: a reply with an unusable key was skipped: %r", self.name, reply.key)
-            return
         with self._state_lock:
-            queue = self._pending.get(reply.key)
+            try:
+                queue = self._pending.get(reply.key)
+            except TypeError:  # an unhashable key (a protocol bug): it can answer nothing
+                queue = None
+                self.log.warning("%s: a reply with an unusable key was skipped: %r", self.name, reply.key)
             if not queue:
                 pending = None
             else:
