@@ -169,14 +169,20 @@ class AutobahnServer:
                 connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 reader = _Reader(connection)
                 self._handshake(connection, reader)
-                for data in self._script:
-                    if self._chop:
-                        for start in range(0, len(data), self._chop):
-                            connection.sendall(data[start : start + self._chop])
-                    else:
-                        connection.sendall(data)
+                try:
+                    for data in self._script:
+                        if self._chop:
+                            for start in range(0, len(data), self._chop):
+                                connection.sendall(data[start : start + self._chop])
+                        else:
+                            connection.sendall(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client failed the connection mid-script, as an invalid case should
                 while True:
-                    client_frame = reader.frame()
+                    try:
+                        client_frame = reader.frame()
+                    except ConnectionResetError:
+                        break  # the client's socket closed with our unread script bytes pending
                     if client_frame is None:
                         break
                     with self._cond:
