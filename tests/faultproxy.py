@@ -1,7 +1,7 @@
 """A TCP relay on 127.0.0.1 that injects network faults between a client and an emulator.
 
 :class:`FaultProxy` forwards bytes both ways between each accepted client socket and
-a new socket to the target (an emulator), like :class:`tests.blackhole.Blackhole`, and
+a new socket to the target (an emulator), and
 can, on demand:
 
 * :meth:`~FaultProxy.reset` every open connection: both ends get a TCP RST

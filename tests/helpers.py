@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from tests.conftest import timeout as scaled
 
@@ -40,3 +42,36 @@ class Collector:
             ok = self._cond.wait_for(lambda: len(self.events) >= count, scaled(seconds))
             assert ok, f"got {len(self.events)} events, wanted {count}"
             return list(self.events)
+
+
+@contextlib.contextmanager
+def silent_endpoint(path: str = "/") -> Iterator[tuple[str, list[socket.socket]]]:
+    """A loopback TCP endpoint that accepts connections and never answers (a handshake hangs).
+
+    Yields ``(url, accepted)``: a ``ws://`` URL with ``path`` and the list of accepted
+    sockets (non-empty once a client connected). Every socket and the accepting thread
+    are closed and joined on exit.
+    """
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.05)
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except (TimeoutError, OSError):
+                continue
+            accepted.append(connection)
+
+    thread = threading.Thread(target=accept, name="silent-endpoint", daemon=True)
+    thread.start()
+    try:
+        yield f"ws://127.0.0.1:{listener.getsockname()[1]}{path}", accepted
+    finally:
+        stop.set()
+        thread.join(scaled(5))
+        listener.close()
+        for connection in accepted:
+            connection.close()

@@ -4,7 +4,7 @@ and reconnects.
 Two halves. With default settings every connection of every client is bounded: its
 ``ConnectionPolicy.detection_bound`` is at most 30 s. Then the same mechanisms, with
 their intervals scaled down, are run for real: each client talks to its emulator
-through a :class:`~tests.blackhole.Blackhole` relay, the relay stalls (both sockets
+through a :class:`~tests.faultproxy.FaultProxy` relay, the relay stalls (both sockets
 stay open, nothing more crosses), and the connection must report ``LOST`` and
 ``RESTORED`` (through the relay again) and carry traffic once more. Binance futures
 are kept alive by WebSocket ping frames (no application ping) and Coinsuper by MQTT
@@ -32,7 +32,7 @@ from exwire.testing.binance import BinanceEmulator
 from exwire.testing.coinex import CoinexEmulator
 from exwire.testing.coinsuper import CoinsuperEmulator
 from exwire.testing.okex import OkexEmulator
-from tests.blackhole import Blackhole
+from tests.faultproxy import FaultProxy
 from tests.conftest import timeout
 from tests.helpers import Collector, wait_until
 
@@ -76,7 +76,7 @@ class Events:
             return found()[0]
 
 
-def _stall_and_recover(relay: Blackhole, events: Events, names: list[str], reason: str | None = None) -> None:
+def _stall_and_recover(relay: FaultProxy, events: Events, names: list[str], reason: str | None = None) -> None:
     """Stall the relay; every connection in ``names`` must be LOST (with ``reason`` in
     its error, if given) and RESTORED through the relay again."""
     lost = {name: events.count(ConnectionState.LOST, name) for name in names}
@@ -158,7 +158,7 @@ def test_kraken_notices_a_stall_by_its_pong_deadline() -> None:
     events = Events()
     with KrakenEmulator(seed=7, push_interval=0.02, heartbeat_interval=0.2) as emulator:
         urls = emulator.client_kwargs()
-        with Blackhole.before(urls["url"]) as relay, KrakenClient(
+        with FaultProxy.before(urls["url"]) as relay, KrakenClient(
             url=relay.url(urls["url"]), private_url=relay.url(urls["private_url"]), rest_url=urls["rest_url"],
             credentials=emulator.credentials, ping_interval=PING, pong_timeout=PONG, stale_timeout=None,
             backoff_factory=_fast_backoff, request_timeout=timeout(5), on_connection_event=events,
@@ -177,7 +177,7 @@ def test_binance_spot_notices_a_stall_by_its_ping_request() -> None:
     events = Events()
     with BinanceEmulator(seed=5, ping_scale=None) as emulator:
         url = emulator.client_kwargs()["url"]
-        with Blackhole.before(url) as relay, BinanceClient(
+        with FaultProxy.before(url) as relay, BinanceClient(
             url=relay.url(url), ping_interval=PING, pong_timeout=PONG, backoff_factory=_fast_backoff,
             request_timeout=timeout(5), on_connection_event=events,
         ) as client:
@@ -194,7 +194,7 @@ def test_binance_futures_notice_a_stall_by_websocket_ping_frames(market: Futures
     with BinanceEmulator(seed=5, ping_scale=None) as emulator:  # no server pings: only ours
         credentials = emulator.add_account("hmac")  # COIN-M has no public method
         urls = emulator.client_kwargs()  # both futures endpoints share the emulator's port
-        with Blackhole.before(urls["usdm_futures_url"]) as relay, BinanceClient(
+        with FaultProxy.before(urls["usdm_futures_url"]) as relay, BinanceClient(
             usdm_futures_url=relay.url(urls["usdm_futures_url"]),
             coinm_futures_url=relay.url(urls["coinm_futures_url"]), credentials=credentials, futures_ping_interval=PING,
             futures_pong_timeout=PONG - PING, backoff_factory=_fast_backoff, request_timeout=timeout(5),
@@ -216,7 +216,7 @@ def test_coinex_notices_a_stall_by_its_server_ping() -> None:
     events = Events()
     with CoinexEmulator(seed=7, push_interval=0.05) as emulator:
         url = emulator.client_kwargs()["url"]
-        with Blackhole.before(url) as relay, CoinexClient(
+        with FaultProxy.before(url) as relay, CoinexClient(
             url=relay.url(url), ping_interval=PING, pong_timeout=PONG, backoff_factory=_fast_backoff,
             request_timeout=timeout(5), on_connection_event=events,
         ) as client:
@@ -231,7 +231,7 @@ def test_okex_notices_a_stall_by_its_ping_event() -> None:
     events = Events()
     with OkexEmulator(push_interval=0.02) as emulator:
         url = emulator.client_kwargs()["url"]
-        with Blackhole.before(url) as relay, OkexClient(
+        with FaultProxy.before(url) as relay, OkexClient(
             url=relay.url(url), ping_interval=PING, pong_timeout=PONG, backoff_factory=_fast_backoff,
             request_timeout=timeout(5), on_connection_event=events,
         ) as client:
@@ -246,7 +246,7 @@ def test_coinsuper_notices_a_stall_by_its_pingresp_deadline() -> None:
     events = Events()
     with CoinsuperEmulator(push_interval=0.05) as emulator:
         url = emulator.client_kwargs()["url"]
-        with Blackhole.before(url) as relay, CoinsuperClient(
+        with FaultProxy.before(url) as relay, CoinsuperClient(
             url=relay.url(url), credentials=emulator.credentials, keepalive_interval=1,  # the least MQTT allows
             backoff_factory=_fast_backoff, request_timeout=timeout(5), on_connection_event=events,
         ) as client:

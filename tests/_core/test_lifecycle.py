@@ -23,7 +23,7 @@ from exwire.errors import ConnectionClosed, InvalidState, RequestTimeout
 from exwire.models import ConnectionState
 from tests._core.fake import FakeClient, FakeServer, update
 from tests.conftest import timeout
-from tests.helpers import Collector, wait_until
+from tests.helpers import Collector, silent_endpoint, wait_until
 
 
 @pytest.fixture
@@ -96,35 +96,14 @@ def test_a_listener_that_raises_never_stops_the_reader(server):
 
 
 @pytest.fixture
-def silent_endpoint() -> Iterator[tuple[str, list[socket.socket]]]:
-    """A TCP endpoint that accepts connections and never answers the WebSocket handshake."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    accepted: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        listener.settimeout(0.05)
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except (TimeoutError, OSError):
-                continue
-            accepted.append(conn)
-
-    thread = threading.Thread(target=accept, name="silent-endpoint", daemon=True)
-    thread.start()
-    try:
-        yield f"ws://127.0.0.1:{listener.getsockname()[1]}/", accepted
-    finally:
-        stop.set()
-        thread.join(timeout(5))
-        listener.close()
-        for conn in accepted:
-            conn.close()
+def endpoint() -> Iterator[tuple[str, list[socket.socket]]]:
+    """A TCP endpoint that accepts connections and never answers the handshake."""
+    with silent_endpoint("/") as opened:
+        yield opened
 
 
-def test_close_stops_a_connect_in_progress(silent_endpoint):
-    url, accepted = silent_endpoint
+def test_close_stops_a_connect_in_progress(endpoint):
+    url, accepted = endpoint
     client = KrakenClient(url=url, request_timeout=timeout(20))
     errors: list[BaseException] = []
     finished = threading.Event()

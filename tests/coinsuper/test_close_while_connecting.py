@@ -14,35 +14,14 @@ import pytest
 from exwire import CoinsuperClient, Credentials
 from exwire.errors import ConnectionClosed
 from tests.conftest import timeout
-from tests.helpers import wait_until
+from tests.helpers import silent_endpoint, wait_until
 
 
 @pytest.fixture
 def silent_broker() -> Iterator[tuple[str, list[socket.socket]]]:
-    """Accepts TCP connections and never answers: the handshake hangs."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    accepted: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        listener.settimeout(0.05)
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except (TimeoutError, OSError):
-                continue
-            accepted.append(conn)
-
-    thread = threading.Thread(target=accept, name="silent-broker", daemon=True)
-    thread.start()
-    try:
-        yield f"ws://127.0.0.1:{listener.getsockname()[1]}/mqtt", accepted
-    finally:
-        stop.set()
-        thread.join(timeout(5))
-        listener.close()
-        for conn in accepted:
-            conn.close()
+    """A TCP endpoint that accepts connections and never answers the handshake."""
+    with silent_endpoint("/mqtt") as opened:
+        yield opened
 
 
 def test_paho_still_has_the_hook_the_abort_relies_on():

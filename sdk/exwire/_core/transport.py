@@ -117,20 +117,21 @@ def _abortable_websocket_class(base: type) -> type:
     def set_sock(self: Any, value: Any) -> None:
         self.__dict__["_exwire_sock"] = value
         if value is not None and self.__dict__.get("_exwire_aborted"):
-            _shutdown(value)
+            shutdown_socket(value)
 
     def abort_connect(self: Any) -> None:
         self.__dict__["_exwire_aborted"] = True
         sock = self.__dict__.get("_exwire_sock")
         if sock is not None:
-            _shutdown(sock)
+            shutdown_socket(sock)
 
     cls = type("_AbortableWebSocket", (base,), {"sock": property(get_sock, set_sock), "abort_connect": abort_connect})
     _ABORTABLE[base] = cls
     return cls
 
 
-def _shutdown(sock: socket.socket) -> None:
+def shutdown_socket(sock: socket.socket) -> None:
+    """Shut ``sock`` down both ways (wakes a thread blocked on it); a closed socket is ignored."""
     try:
         sock.shutdown(socket.SHUT_RDWR)
     except OSError:

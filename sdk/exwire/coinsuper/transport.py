@@ -63,7 +63,7 @@ from urllib.parse import urlsplit
 
 from exwire._core.backoff import Deadline
 from exwire._core.netopts import NetworkOptions
-from exwire._core.transport import Transport, TransportClosed
+from exwire._core.transport import Transport, TransportClosed, shutdown_socket
 from exwire.coinsuper.protocol import MqttFrame, decode_command, map_error
 from exwire.coinsuper.signing import Login
 from exwire.errors import ConfigurationError
@@ -206,14 +206,14 @@ def _abortable_client_class(base: type) -> type:
         sock: socket.socket = base._create_socket_connection(self)  # type: ignore[attr-defined]
         self._exwire_raw = sock
         if self._exwire_aborted:
-            _shutdown(sock)
+            shutdown_socket(sock)
         return sock
 
     def exwire_abort(self: Any) -> None:
         self._exwire_aborted = True
         raw = self._exwire_raw
         if raw is not None:
-            _shutdown(raw)
+            shutdown_socket(raw)
 
     def exwire_close_raw(self: Any) -> None:
         raw = self._exwire_raw
@@ -236,13 +236,6 @@ def _abortable_client_class(base: type) -> type:
     )
     _ABORTABLE[base] = cls
     return cls
-
-
-def _shutdown(sock: socket.socket) -> None:
-    try:
-        sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
 
 
 class Endpoint(NamedTuple):

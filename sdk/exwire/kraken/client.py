@@ -405,14 +405,6 @@ class KrakenClient(PrivateMethods, BaseClient):
                         pass
                 raise
 
-    def _resubscribe_keys(self, connection: Connection, keys: list[Hashable]) -> None:
-        deadline = Deadline(self.request_timeout)
-        try:
-            self._wire_unsubscribe(connection, keys, deadline.remaining())
-        except Exception as exc:
-            self.log.info("unsubscribe before resubscribing failed: %s", exc)
-        self._wire_subscribe(connection, keys, deadline.remaining())
-
     def _latest(self, update):  # type: ignore[override]
         channel = update.key[0]
         if channel == "ticker":

@@ -48,14 +48,7 @@ def _enum(enum_type: Any, value: Any, name: str) -> Any:
         value = value.value
     if isinstance(value, str):  # wire values are lower case, except time in force
         value = value.strip().upper() if enum_type is TimeInForce else value.strip().lower()
-    try:
-        member = enum_type(value)
-    except (ValueError, TypeError):
-        member = None
-    if member is None or not getattr(member, "is_known", True):
-        allowed = ", ".join(repr(m.value) for m in enum_type)
-        raise ConfigurationError(f"{name} must be one of {allowed}, got {value!r}")
-    return member
+    return validate.choice(enum_type, value, name)
 
 
 def _amount(value: Any, name: str) -> str:
