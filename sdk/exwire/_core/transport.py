@@ -130,6 +130,18 @@ def _abortable_websocket_class(base: type) -> type:
     return cls
 
 
+def _abort(ws: Any) -> None:
+    """Shut websocket-client's socket down (waking a blocked reader), then close it; best effort."""
+    try:
+        ws.abort()
+    except Exception:  # the socket may already be gone
+        pass
+    try:
+        ws.shutdown()
+    except Exception:
+        pass
+
+
 def shutdown_socket(sock: socket.socket) -> None:
     """Shut ``sock`` down both ways (wakes a thread blocked on it); a closed socket is ignored."""
     try:
@@ -528,14 +540,7 @@ class WebSocketTransport(Transport):
         ws = self._ws
         if ws is None:
             return
-        try:
-            ws.abort()  # shuts the socket down: the server sees the end of the stream
-        except Exception:
-            pass
-        try:
-            ws.shutdown()
-        except Exception:
-            pass
+        _abort(ws)  # the server sees the end of the stream
 
     def _send_close(self, payload: bytes) -> None:
         """Send a Close frame with ``payload``, unless one was sent already (RFC 6455 §5.5.1)."""
@@ -562,14 +567,7 @@ class WebSocketTransport(Transport):
             ws.abort_connect()  # type: ignore[attr-defined]
             return
         self._send_close(struct.pack("!H", CLOSE_NORMAL))  # never a second Close (RFC 6455 §5.5.1)
-        try:
-            ws.abort()  # shuts the socket down: wakes a reader blocked in recv
-        except Exception:
-            pass
-        try:
-            ws.shutdown()
-        except Exception:
-            pass
+        _abort(ws)  # wakes a reader blocked in recv
 
 
 class MemoryPeer:
