@@ -120,11 +120,12 @@ class Subscription:
     def get(self, timeout: float | None = None) -> Any:
         """Return the next update (an ``exwire.DataEvent``), blocking up to ``timeout`` seconds.
 
+        Drops never raise here: an event that follows dropped updates says how many in
+        its ``dropped_before`` (and ``dropped`` counts them all).
+
         Raises:
             InvalidState: the subscription has a callback, or it has ended.
             TimeoutError: no update arrived within ``timeout``.
-
-        An event that follows dropped updates says how many in ``dropped_before``.
         """
         if self.callback is not None:
             raise InvalidState("this subscription delivers to its callback; get() is for pull subscriptions")
