@@ -9,7 +9,7 @@
     │   └── LogOnRefused                  the exchange refused the credentials (also an AuthenticationError)
     ├── ConnectionClosed                  went away; pending requests fail with it (outcome unknown)
     ├── RequestTimeout (TimeoutError)     no reply in time (outcome unknown)
-    ├── SlowConsumer                      a lane stayed full past its bound
+    ├── SlowConsumer                      a subscription's queue overflowed: updates were dropped
     ├── ProtocolError → DecodeError       a frame we could not interpret; raw frame attached
     └── ExchangeError                     the exchange said no: .exchange .code .message .raw .status .data
         ├── AuthenticationError  ├── RateLimited (.retry_after)  ├── InvalidRequest
@@ -81,7 +81,12 @@ class RequestTimeout(ExwireError, TimeoutError):
 
 
 class SlowConsumer(ExwireError):
-    """A subscription's delivery queue stayed full past its bound."""
+    """A subscription's queue was full and updates were dropped (its overflow policy).
+
+    Reported once per overflow episode to ``on_callback_error`` (never raised into the
+    reader or at the consumer); the drops are counted in ``Subscription.dropped`` and
+    announced on the next delivered event (``DataEvent.dropped_before``).
+    """
 
 
 class ProtocolError(ExwireError):
