@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from exwire._core.protocol import Failure, Pong, Reply
+from exwire._core.protocol import Failure, Reply
 from exwire.binance import FuturesMarket
 from exwire.binance.protocol import BinanceProtocol, map_error
 from exwire.binance.signing import HmacSigner

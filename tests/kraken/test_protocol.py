@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from exwire._core.protocol import Ended, Reply, Update
+from exwire._core.protocol import Ended, Reply
 from exwire.errors import (
     AuthenticationError,
     DecodeError,

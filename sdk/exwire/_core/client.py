@@ -21,7 +21,7 @@ from typing import Any, Self
 from exwire._core import validate
 from exwire._core.backoff import Deadline, backoff
 from exwire._core.connection import Burst, Connection, ConnectionListener, ConnectionPolicy
-from exwire._core.dispatch import SCHEDULE, Dispatcher, Mailbox, Overflow
+from exwire._core.dispatch import Dispatcher, Mailbox, Overflow
 from exwire._core.latest import LatestValues
 from exwire._core.netopts import DEFAULT_MAX_MESSAGE_SIZE, NetworkOptions
 from exwire._core.protocol import Protocol, Update

@@ -28,7 +28,6 @@ import itertools
 import json
 import threading
 from collections.abc import Hashable, Iterable, Sequence
-from decimal import Decimal
 from typing import Any
 
 from exwire._core.codec import loads_exact

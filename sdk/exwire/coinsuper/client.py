@@ -9,7 +9,6 @@ from collections.abc import Callable, Hashable
 from typing import Any, Literal
 
 from exwire._core import validate
-from exwire._core.backoff import Deadline
 from exwire._core.client import BaseClient, documented_options
 from exwire._core.connection import Connection
 from exwire._core.subscription import Subscription

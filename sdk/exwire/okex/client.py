@@ -15,7 +15,7 @@ from exwire._core.connection import Connection
 from exwire._core.subscription import Subscription
 from exwire._core.watcher import OrderBookWatcher
 from exwire.errors import ConfigurationError, OrderNotFound
-from exwire.models import Credentials, DataEvent, Side
+from exwire.models import DataEvent, Side
 from exwire.okex import book as okex_book
 from exwire.okex import converter
 from exwire._core.latest import TICKER

@@ -37,7 +37,6 @@ import re
 import threading
 import zlib
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
