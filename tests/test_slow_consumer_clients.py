@@ -21,7 +21,10 @@ from tests.helpers import Collector, wait_until
 
 
 class Gate:
-    """A callback held on its first call until released (a consumer far slower than the feed)."""
+    """A callback held on its first call until released (a consumer far slower than the feed).
+
+    A context manager: leaving it releases the callback, so a failing test leaves no lane waiting.
+    """
 
     def __init__(self) -> None:
         self.entered = threading.Event()
@@ -32,6 +35,12 @@ class Gate:
         self.entered.set()
         self.release.wait(timeout(20))
         self.collector(event)
+
+    def __enter__(self) -> Gate:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.release.set()
 
 
 def _deal(number: int) -> str:
@@ -45,8 +54,7 @@ def test_coinex_answers_a_request_while_a_slow_trade_callback_overflows_its_queu
     with CoinexEmulator(push_interval=None) as emu, CoinexClient(
         **emu.client_kwargs(), queue_size=100, request_timeout=timeout(5), on_connection_event=events,
         on_callback_error=lambda exc, event: errors(exc), backoff_factory=lambda: backoff(initial=0.05),
-    ) as coinex:
-        gate = Gate()
+    ) as coinex, Gate() as gate:
         subscription = coinex.subscribe_to_trade_updates("BTCUSDT", gate)
         emu.send_raw(_deal(-1))
         assert gate.entered.wait(timeout(5))
@@ -80,8 +88,9 @@ _TICKER = {
 
 
 def test_kraken_ticker_keeps_flowing_while_a_slow_trade_callback_falls_behind():
-    with KrakenEmulator() as emu, KrakenClient(**emu.client_kwargs(), queue_size=50, dispatch_threads=1) as kraken:
-        gate = Gate()
+    with KrakenEmulator() as emu, KrakenClient(
+        **emu.client_kwargs(), queue_size=50, dispatch_threads=1
+    ) as kraken, Gate() as gate:
         tickers = Collector()
         trades = kraken.subscribe_to_trade_updates("XBT/USD", gate)
         kraken.subscribe_to_ticker_updates("ETH/USD", tickers)  # one lane: they even share it
