@@ -44,6 +44,31 @@ class Collector:
             return list(self.events)
 
 
+class Gate:
+    """A callback held on each call until released (a consumer far slower than its feed),
+    recording every event it got in ``collector``.
+
+    ``entered`` is set once a call is waiting. Leaving the ``with`` block releases it,
+    so a failing test leaves no lane waiting.
+    """
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self.collector = Collector()
+
+    def __call__(self, event: object) -> None:
+        self.entered.set()
+        self.release.wait(scaled(20))
+        self.collector(event)
+
+    def __enter__(self) -> Gate:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.release.set()
+
+
 @contextlib.contextmanager
 def silent_endpoint(path: str = "/") -> Iterator[tuple[str, list[socket.socket]]]:
     """A loopback TCP endpoint that accepts connections and never answers (a handshake hangs).

@@ -8,39 +8,15 @@ behind a slow trade callback on the same connection.
 from __future__ import annotations
 
 import json
-import threading
 
 from exwire import CoinexClient, KrakenClient
 from exwire._core.backoff import backoff
 from exwire.errors import SlowConsumer
-from exwire.models import ConnectionState, DataEvent
+from exwire.models import ConnectionState
 from exwire.testing import KrakenEmulator
 from exwire.testing.coinex import CoinexEmulator
 from tests.conftest import timeout
-from tests.helpers import Collector, wait_until
-
-
-class Gate:
-    """A callback held on its first call until released (a consumer far slower than the feed).
-
-    A context manager: leaving it releases the callback, so a failing test leaves no lane waiting.
-    """
-
-    def __init__(self) -> None:
-        self.entered = threading.Event()
-        self.release = threading.Event()
-        self.collector = Collector()
-
-    def __call__(self, event: DataEvent) -> None:
-        self.entered.set()
-        self.release.wait(timeout(20))
-        self.collector(event)
-
-    def __enter__(self) -> Gate:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.release.set()
+from tests.helpers import Collector, Gate, wait_until
 
 
 def _deal(number: int) -> str:

@@ -19,26 +19,12 @@ from exwire.errors import SlowConsumer
 from exwire.models import ConnectionState, DataEvent, UpdateType
 from tests._core.fake import FakeClient, FakeServer, update
 from tests.conftest import timeout
-from tests.helpers import Collector, wait_until
+from tests.helpers import Collector, Gate, wait_until
 
 
 @pytest.fixture
 def server() -> FakeServer:
     return FakeServer()
-
-
-class Gate:
-    """A callback that blocks on its first call until released, then records every event."""
-
-    def __init__(self) -> None:
-        self.entered = threading.Event()
-        self.release = threading.Event()
-        self.collector = Collector()
-
-    def __call__(self, event: DataEvent) -> None:
-        self.entered.set()
-        self.release.wait(timeout(20))
-        self.collector(event)
 
 
 def test_the_default_policy_is_drop_oldest(server):

@@ -639,6 +639,9 @@ class Connection:
                     if kind is Update:
                         burst.append((event, received_at, frame))  # type: ignore[arg-type]
                     elif kind is Reply:
+                        if burst:  # updates read before a reply are queued before its caller wakes
+                            self._hand_over(listener, burst)
+                            burst = []
                         self._complete(event)  # type: ignore[arg-type]
                     elif isinstance(event, Ended):
                         if burst:  # the updates before the end still reach the subscription

@@ -14,7 +14,6 @@ import collections
 import enum
 import logging
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -66,7 +65,7 @@ class Mailbox:
 
     __slots__ = (
         "_items", "_cond", "_waiters", "maxsize", "overflow", "block_timeout", "dropped", "scheduled", "closed",
-        "_lost", "_overflowing", "_announce", "blocked_seconds",
+        "_lost", "_overflowing", "_announce",
     )
 
     def __init__(
@@ -88,7 +87,6 @@ class Mailbox:
         self._lost = 0  # dropped since the last item handed out
         self._overflowing = False  # inside an overflow episode (until the queue drains)
         self._announce = announce
-        self.blocked_seconds = 0.0  # total time put() waited under BLOCK
 
     def __len__(self) -> int:
         return len(self._items)
@@ -115,7 +113,6 @@ class Mailbox:
             if len(self._items) >= self.maxsize:
                 if self.overflow is Overflow.BLOCK:
                     deadline = Deadline(self.block_timeout)
-                    started = time.monotonic()
                     self._waiters += 1
                     try:
                         while len(self._items) >= self.maxsize and not self.closed:
@@ -125,7 +122,6 @@ class Mailbox:
                             self._cond.wait(remaining)
                     finally:
                         self._waiters -= 1
-                        self.blocked_seconds += time.monotonic() - started
                     if self.closed:
                         return 0
                     if len(self._items) >= self.maxsize:  # still full past the bound: drop this one

@@ -223,16 +223,15 @@ class SubscriptionRegistry:
         for subscription, event in items:
             subscription.last_update_at = now
             mailbox = subscription._mailbox
-            if mailbox.overflow is Overflow.BLOCK and len(mailbox) >= mailbox.maxsize and wake:
+            if mailbox.overflow is Overflow.BLOCK and len(mailbox) >= mailbox.maxsize:
                 # About to wait for room: let the lanes see what is already queued, or
                 # the reader would wait for a lane that was never told.
                 for waiting in wake.values():
                     self._schedule(waiting)
                 wake = {}
-            if mailbox.overflow is Overflow.BLOCK:
-                before = mailbox.blocked_seconds
+                started = time.monotonic()
                 flags = mailbox.put(event)
-                blocked += mailbox.blocked_seconds - before
+                blocked += time.monotonic() - started
             else:
                 flags = mailbox.put(event)
             if flags & SCHEDULE:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import collections
 import enum
+import functools
 import socket
 import struct
 import threading
@@ -95,9 +96,7 @@ class Transport:
 
 TransportFactory = Callable[[], Transport]
 
-_ABORTABLE: dict[type, type] = {}
-
-
+@functools.cache  # one subclass per base class
 def _abortable_websocket_class(base: type) -> type:
     """websocket-client's ``WebSocket`` whose connect another thread can abort at any point.
 
@@ -107,10 +106,6 @@ def _abortable_websocket_class(base: type) -> type:
     a property: once :meth:`abort_connect` was called, a socket assigned later is shut
     down on assignment, so the handshake fails at once.
     """
-    cls = _ABORTABLE.get(base)
-    if cls is not None:
-        return cls
-
     def get_sock(self: Any) -> Any:
         return self.__dict__.get("_exwire_sock")
 
@@ -126,7 +121,6 @@ def _abortable_websocket_class(base: type) -> type:
             shutdown_socket(sock)
 
     cls = type("_AbortableWebSocket", (base,), {"sock": property(get_sock, set_sock), "abort_connect": abort_connect})
-    _ABORTABLE[base] = cls
     return cls
 
 

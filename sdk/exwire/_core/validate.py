@@ -24,11 +24,12 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Iterable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import Enum
 from typing import Any, TypeVar
 
 from exwire.errors import ConfigurationError
+from exwire.models import to_decimal
 
 __all__ = [
     "MAX_TIMEOUT",
@@ -154,38 +155,22 @@ def money(
     """
     if isinstance(value, bool) or value is None:
         raise ConfigurationError(f"{name} must be a number, got {value!r}")
-    if isinstance(value, Decimal):
-        amount = value
-    elif isinstance(value, int):
-        if value.bit_length() > 4 * max_integer_digits:  # far too large: skip the decimal conversion
-            raise ConfigurationError(f"{name} is too large: at most {max_integer_digits} integer digits")
-        amount = Decimal(value)
-    elif isinstance(value, float):
-        if not math.isfinite(value):
-            raise ConfigurationError(f"{name} must be finite, got {value!r}")
-        amount = Decimal(repr(value))
-    elif isinstance(value, str):
-        if len(value) > 100:
-            raise ConfigurationError(f"{name} is not a number of a sane length: {value[:20]!r}...")
-        try:
-            amount = Decimal(value.strip())
-        except InvalidOperation:
-            raise ConfigurationError(f"{name} is not a number: {value!r}") from None
-    else:
-        raise ConfigurationError(f"{name} must be Decimal, str, int or float, got {type(value).__name__}")
-    if not amount.is_finite():
-        raise ConfigurationError(f"{name} must be finite, got {value!r}")
+    # Refuse absurd sizes before converting (a 10**100000 int or a megabyte of digits).
+    if isinstance(value, int) and value.bit_length() > 4 * max_integer_digits:
+        raise ConfigurationError(f"{name} is too large: at most {max_integer_digits} integer digits")
+    if isinstance(value, str) and len(value) > 100:
+        raise ConfigurationError(f"{name} is not a number of a sane length: {value[:20]!r}...")
+    amount = to_decimal(value, name)  # the one money-in conversion (floats through their repr)
     if positive and amount <= 0:
         raise ConfigurationError(f"{name} must be positive, got {value!r}")
-    if amount:
-        exponent = amount.as_tuple().exponent
+    if amount:  # finite here, so the exponents are ints
         digits = amount.adjusted() + 1  # digits before the point (<= 0 for 0.0x)
         if digits > max_integer_digits:
             raise ConfigurationError(f"{name} is too large: at most {max_integer_digits} integer digits, "
                                      f"got {value!r}")
         # Significant places after the point, trailing zeros aside ("1.500" has 1).
-        fraction = amount.normalize().as_tuple().exponent if isinstance(exponent, int) else 0
-        if isinstance(fraction, int) and -fraction > max_fraction_digits:
+        fraction = int(amount.normalize().as_tuple().exponent)
+        if -fraction > max_fraction_digits:
             raise ConfigurationError(f"{name} has too many decimals: at most {max_fraction_digits}, got {value!r}")
     return amount
 

@@ -51,6 +51,7 @@ PINGRESP included, stamps :attr:`MqttTransport.last_activity`, so the Connection
 from __future__ import annotations
 
 import collections
+import functools
 import logging
 import select
 import socket
@@ -184,9 +185,7 @@ def _paho_proxy(host: str, port: int, username: str | None, password: str | None
     }
 
 
-_ABORTABLE: dict[type, type] = {}
-
-
+@functools.cache  # one subclass per base class
 def _abortable_client_class(base: type) -> type:
     """paho's ``Client`` whose blocking ``connect`` another thread can abort.
 
@@ -198,10 +197,6 @@ def _abortable_client_class(base: type) -> type:
     one paho hook between TCP connect and the handshakes; a test checks it exists), so
     ``exwire_abort`` can shut it down at any point and ``exwire_close_raw`` closes it.
     """
-    cls = _ABORTABLE.get(base)
-    if cls is not None:
-        return cls
-
     def create_socket_connection(self: Any) -> socket.socket:
         sock: socket.socket = base._create_socket_connection(self)  # type: ignore[attr-defined]
         self._exwire_raw = sock
@@ -234,7 +229,6 @@ def _abortable_client_class(base: type) -> type:
             "exwire_close_raw": exwire_close_raw,
         },
     )
-    _ABORTABLE[base] = cls
     return cls
 
 
