@@ -35,11 +35,12 @@ def _per_call(statement: Any, number: int) -> float:
 
 def _socket_costs(case: Any, count: int) -> dict[str, float]:
     """CPU µs per frame of reading alone: websocket-client ``recv()`` vs exwire's transport."""
+    import websocket
+
     from benchmarks.exchanges import kraken
     from benchmarks.measure import Window
     from benchmarks.wsserver import FloodServer, encode_flood
     from exwire._core.transport import WebSocketTransport
-    import websocket
 
     blob = encode_flood(case.frames(count, case.symbols, None))
     out = {}
@@ -72,10 +73,10 @@ def stage_costs(count: int = 20_000) -> list[tuple[str, float]]:
 
     from benchmarks.exchanges import kraken
     from exwire._core.dispatch import Mailbox, Overflow
-    from exwire._core.latest import TICKER, LatestValues
     from exwire._core.protocol import Update
     from exwire.kraken import converter
     from exwire.kraken.protocol import KrakenProtocol
+    from exwire.latest import TICKER, LatestValues
     from exwire.models import DataEvent, UpdateType
 
     case = kraken.ENTRY.streams[0]

@@ -22,8 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from exwire import Credentials
-from exwire.binance import BinanceClient, OrderLeg
-from exwire.binance import models
+from exwire.binance import BinanceClient, OrderLeg, models
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,7 +27,6 @@ from exwire.coinsuper import CoinsuperClient
 from exwire.coinsuper.client import DEFAULT_URL, TCP_URL
 from exwire.coinsuper.models import KlineInterval, OrderBookStep
 
-
 _print_lock = threading.Lock()
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
+
 import pytest
 
 from exwire import CoinexClient, KrakenClient, OkexClient
@@ -32,8 +33,8 @@ from exwire.testing.binance import BinanceEmulator
 from exwire.testing.coinex import CoinexEmulator
 from exwire.testing.coinsuper import CoinsuperEmulator
 from exwire.testing.okex import OkexEmulator
-from tests.faultproxy import FaultProxy
 from tests.conftest import timeout
+from tests.faultproxy import FaultProxy
 from tests.helpers import Collector, wait_until
 
 #: The target: a half-open connection is noticed within this many seconds by default.

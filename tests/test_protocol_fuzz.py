@@ -24,9 +24,9 @@ from hypothesis import strategies as st
 from exwire._core.protocol import Ended, Failure, Pong, Protocol, Reply, Update
 from exwire.binance.protocol import USER_DATA_KEY, BinanceProtocol
 from exwire.coinex.protocol import CoinexProtocol
-from exwire.coinsuper.protocol import CoinsuperProtocol, MqttFrame, Topics
 from exwire.coinsuper.models import KlineInterval as CoinsuperInterval
 from exwire.coinsuper.models import OrderBookStep
+from exwire.coinsuper.protocol import CoinsuperProtocol, MqttFrame, Topics
 from exwire.errors import DecodeError, ProtocolError
 from exwire.kraken.protocol import KrakenProtocol
 from exwire.okex.protocol import OkexProtocol

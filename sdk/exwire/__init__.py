@@ -5,10 +5,11 @@ Blocking requests return typed results or raise; subscriptions deliver typed
 iterator; connections reconnect and resubscribe on their own.
 """
 
-from exwire._core.dispatch import Overflow
-from exwire._core.latest import LatestValue, LatestValues
-from exwire._core.subscription import Subscription
-from exwire._core.watcher import OrderBookWatcher
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from exwire.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -27,23 +28,62 @@ from exwire.errors import (
     RateLimited,
     RequestTimeout,
     SlowConsumer,
+    UnsupportedFeature,
 )
-from exwire.binance.client import BinanceClient
-from exwire.coinex.client import CoinexClient
-from exwire.coinsuper.client import CoinsuperClient
-from exwire.kraken.client import KrakenClient
-from exwire.okex.client import OkexClient
+from exwire.latest import LatestValue, LatestValues
 from exwire.models import (
+    Balance,
     ConnectionEvent,
     ConnectionState,
     Credentials,
     DataEvent,
+    Fill,
+    Kline,
     Level,
+    Order,
+    OrderStatus,
+    OrderType,
+    Overflow,
     Side,
+    Ticker,
+    TimeInForce,
     TopOfBook,
+    Trade,
     UpdateType,
 )
 from exwire.orderbook import BookSnapshot, OrderBook
+from exwire.shared import Feature, SharedClient
+from exwire.subscription import Subscription
+from exwire.watcher import OrderBookWatcher
+
+if TYPE_CHECKING:
+    from exwire.binance import BinanceClient
+    from exwire.coinex import CoinexClient
+    from exwire.coinsuper import CoinsuperClient
+    from exwire.kraken import KrakenClient
+    from exwire.okex import OkexClient
+
+#: Clients load on first use: ``import exwire`` imports no exchange package.
+_CLIENTS = {
+    "KrakenClient": "exwire.kraken",
+    "BinanceClient": "exwire.binance",
+    "CoinexClient": "exwire.coinex",
+    "OkexClient": "exwire.okex",
+    "CoinsuperClient": "exwire.coinsuper",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _CLIENTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'exwire' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_CLIENTS))
 
 __version__ = "0.1.0.dev0"
 
@@ -53,12 +93,23 @@ __all__ = [
     "CoinsuperClient",
     "CoinexClient",
     "OkexClient",
+    "SharedClient",
+    "Feature",
     "Credentials",
     "DataEvent",
     "UpdateType",
     "Side",
     "Level",
     "TopOfBook",
+    "Ticker",
+    "Trade",
+    "Kline",
+    "Balance",
+    "Order",
+    "Fill",
+    "OrderType",
+    "OrderStatus",
+    "TimeInForce",
     "LatestValue",
     "LatestValues",
     "ConnectionEvent",
@@ -70,6 +121,7 @@ __all__ = [
     "OrderBookWatcher",
     "ExwireError",
     "ConfigurationError",
+    "UnsupportedFeature",
     "InvalidState",
     "ConnectError",
     "LogOnRefused",

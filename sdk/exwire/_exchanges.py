@@ -13,11 +13,11 @@ The public import path is :mod:`exwire.hosts`, which re-exports every name here.
 from __future__ import annotations
 
 import contextlib
-import urllib.parse
 import importlib
 import inspect
 import logging
 import threading
+import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 

@@ -4,6 +4,7 @@
 
     ExwireError
     ├── ConfigurationError (ValueError)   bad arguments, missing credentials
+    │   └── UnsupportedFeature            a ``client.shared`` call the exchange does not offer
     ├── InvalidState (RuntimeError)       closed client, forbidden call
     ├── ConnectError                      could not open or log in; cause chained
     │   └── LogOnRefused                  the exchange refused the credentials (also an AuthenticationError)
@@ -26,6 +27,7 @@ from typing import Any
 __all__ = [
     "ExwireError",
     "ConfigurationError",
+    "UnsupportedFeature",
     "InvalidState",
     "ConnectError",
     "LogOnRefused",
@@ -58,6 +60,19 @@ class ExwireError(Exception):
 
 class ConfigurationError(ExwireError, ValueError):
     """Bad arguments or missing credentials; raised before anything is sent."""
+
+
+class UnsupportedFeature(ConfigurationError):
+    """A ``client.shared`` method the exchange does not offer (see ``shared.features``).
+
+    Raised before anything is sent. Attributes: ``exchange`` (e.g. ``"kraken"``) and
+    ``feature`` (the :class:`exwire.Feature`, or ``None`` for an unsupported argument).
+    """
+
+    def __init__(self, message: str, *, exchange: str = "", feature: object = None) -> None:
+        super().__init__(message)
+        self.exchange = exchange
+        self.feature = feature
 
 
 class InvalidState(ExwireError, RuntimeError):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 import math
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, Generic, TypeVar
 
@@ -25,6 +25,16 @@ __all__ = [
     "TopOfBook",
     "ConnectionEvent",
     "ConnectionState",
+    "Overflow",
+    "OrderType",
+    "OrderStatus",
+    "TimeInForce",
+    "Ticker",
+    "Trade",
+    "Kline",
+    "Balance",
+    "Order",
+    "Fill",
     "to_decimal",
     "decimal_to_wire",
 ]
@@ -53,6 +63,28 @@ class Credentials:
     email: str | None = None
 
 
+class Overflow(enum.Enum):
+    """What a full subscription queue does with a new update.
+
+    ``DROP_OLDEST`` (default): the oldest queued update is discarded to make room. The
+    reader never waits, so a slow callback never delays a reply, another
+    subscription or the connection's liveness checks.
+    ``LATEST``: only the newest update is kept (GUIs, Excel).
+    ``BLOCK`` (opt-in): back-pressure on the whole connection. The reader waits for
+    room, up to ``block_timeout``, and reads nothing else meanwhile (replies and
+    other subscriptions wait too; the liveness deadlines are paused, not run down);
+    past the bound the update is dropped.
+
+    Under every policy a drop is counted (``Subscription.dropped``), reported once per
+    episode (until the queue drains) to ``on_callback_error`` as ``SlowConsumer``, and
+    announced on the next delivered event (``DataEvent.dropped_before``).
+    """
+
+    DROP_OLDEST = "drop_oldest"
+    LATEST = "latest"
+    BLOCK = "block"
+
+
 class UpdateType(enum.Enum):
     """Whether an event replaces the state (``SNAPSHOT``) or changes it (``UPDATE``)."""
 
@@ -65,6 +97,41 @@ class Side(enum.Enum):
 
     BUY = "buy"
     SELL = "sell"
+
+
+class OrderType(enum.Enum):
+    """An order's type, exchange-neutral (``client.shared``). ``OTHER``: see ``native``."""
+
+    LIMIT = "limit"
+    MARKET = "market"
+    LIMIT_MAKER = "limit_maker"
+    STOP_LOSS = "stop_loss"
+    STOP_LOSS_LIMIT = "stop_loss_limit"
+    TAKE_PROFIT = "take_profit"
+    TAKE_PROFIT_LIMIT = "take_profit_limit"
+    OTHER = "other"
+
+
+class OrderStatus(enum.Enum):
+    """An order's state, exchange-neutral. ``UNKNOWN``: the exchange's own value is in ``native``."""
+
+    NEW = "new"
+    PARTIALLY_FILLED = "partially_filled"
+    FILLED = "filled"
+    CANCELED = "canceled"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+    UNKNOWN = "unknown"
+
+
+class TimeInForce(enum.Enum):
+    """How long an order stays on the book: good till canceled, immediate or cancel,
+    fill or kill, or post only (maker only: refused rather than taking liquidity)."""
+
+    GTC = "gtc"
+    IOC = "ioc"
+    FOK = "fok"
+    POST_ONLY = "post_only"
 
 
 @attrs.frozen
@@ -182,3 +249,171 @@ def decimal_to_wire(value: Any, name: str = "value") -> str:
         ConfigurationError: as :func:`to_decimal`.
     """
     return format(to_decimal(value, name), "f")
+
+
+# -- the neutral models of ``client.shared`` ----------------------------------------------
+#
+# Field names are DESIGN's vocabulary; ``native`` is the exchange's own model (or the list
+# of them) the value was made from, so nothing the exchange sent is lost. Every symbol is
+# written ``BASE/QUOTE`` (``"BTC/USDT"``).
+
+
+@attrs.frozen(kw_only=True)
+class Ticker:
+    """A ticker: best bid and ask, last trade and the window's statistics.
+
+    Attributes:
+        symbol: ``BASE/QUOTE``.
+        bid_price, ask_price, last_price, open_price, high_price, low_price: prices in the
+            quote asset, or ``None`` where the exchange does not send them.
+        bid_quantity, ask_quantity, last_quantity: quantities in the base asset, or ``None``.
+        volume: traded base asset over the ticker's window (usually 24 h), or ``None``.
+        quote_volume: traded quote asset over the window, or ``None``.
+        time: the exchange's time of the ticker (aware UTC), or ``None`` when it sends none.
+        native: the exchange's own ticker model.
+    """
+
+    symbol: str
+    bid_price: Decimal | None = None
+    bid_quantity: Decimal | None = None
+    ask_price: Decimal | None = None
+    ask_quantity: Decimal | None = None
+    last_price: Decimal | None = None
+    last_quantity: Decimal | None = None
+    open_price: Decimal | None = None
+    high_price: Decimal | None = None
+    low_price: Decimal | None = None
+    volume: Decimal | None = None
+    quote_volume: Decimal | None = None
+    time: datetime | None = None
+    native: object = attrs.field(default=None, repr=False, eq=False)
+
+
+@attrs.frozen(kw_only=True)
+class Trade:
+    """One public trade.
+
+    Attributes:
+        symbol: ``BASE/QUOTE``.
+        trade_id: the exchange's trade id as text, or ``None`` where it sends none (Kraken v1).
+        price: in the quote asset. quantity: in the base asset.
+        side: the taker's side, or ``None`` where the exchange does not say.
+        time: when it traded (aware UTC).
+        native: the exchange's own trade model.
+    """
+
+    symbol: str
+    trade_id: str | None
+    price: Decimal
+    quantity: Decimal
+    side: Side | None
+    time: datetime
+    native: object = attrs.field(default=None, repr=False, eq=False)
+
+
+@attrs.frozen(kw_only=True)
+class Kline:
+    """One candle.
+
+    Attributes:
+        symbol: ``BASE/QUOTE``. interval: the candle's length.
+        open_time: start of the candle (aware UTC). close_time: its end, or ``None``.
+        open, high, low, close: prices in the quote asset.
+        volume: base asset traded in the candle. quote_volume: quote asset, or ``None``.
+        trade_count: trades in the candle, or ``None``.
+        closed: whether the candle is final, or ``None`` where the exchange does not say.
+        native: the exchange's own kline model.
+    """
+
+    symbol: str
+    interval: timedelta
+    open_time: datetime
+    close_time: datetime | None
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: Decimal
+    quote_volume: Decimal | None = None
+    trade_count: int | None = None
+    closed: bool | None = None
+    native: object = attrs.field(default=None, repr=False, eq=False)
+
+
+@attrs.frozen(kw_only=True)
+class Balance:
+    """One asset's balance.
+
+    Attributes:
+        asset: the asset as the exchange names it, upper case (``"BTC"``).
+        free: available. locked: held by open orders (or frozen), or ``None`` when unknown.
+        total: ``free + locked`` where both are known, else what the exchange reports.
+        native: the exchange's own balance model.
+    """
+
+    asset: str
+    free: Decimal
+    locked: Decimal | None
+    total: Decimal | None
+    native: object = attrs.field(default=None, repr=False, eq=False)
+
+
+@attrs.frozen(kw_only=True)
+class Order:
+    """An order, as placed, listed or updated.
+
+    Attributes:
+        order_id: the exchange's order id as text.
+        client_order_id: the caller's id, or ``None``.
+        symbol: ``BASE/QUOTE``, or ``None`` where an update does not say.
+        side, order_type, status: neutral enums (the exchange's own values are in ``native``).
+        price: limit price in the quote asset, or ``None`` (market orders).
+        quantity: ordered base quantity, or ``None`` where unknown.
+        filled_quantity: executed base quantity, or ``None``.
+        average_price: average fill price, or ``None`` before any fill.
+        time_in_force: or ``None`` where the exchange does not say.
+        created_at, updated_at: aware UTC, or ``None``.
+        native: the exchange's own order model.
+    """
+
+    order_id: str
+    client_order_id: str | None = None
+    symbol: str | None = None
+    side: Side | None = None
+    order_type: OrderType = OrderType.OTHER
+    status: OrderStatus = OrderStatus.UNKNOWN
+    price: Decimal | None = None
+    quantity: Decimal | None = None
+    filled_quantity: Decimal | None = None
+    average_price: Decimal | None = None
+    time_in_force: TimeInForce | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    native: object = attrs.field(default=None, repr=False, eq=False)
+
+
+@attrs.frozen(kw_only=True)
+class Fill:
+    """One execution of one of the user's orders (an own trade).
+
+    Attributes:
+        trade_id: the exchange's trade id as text. order_id: the order it filled.
+        symbol: ``BASE/QUOTE``, or ``None`` where the exchange does not say.
+        side: the order's side. price: quote asset. quantity: base asset.
+        fee: the fee charged, or ``None``. fee_asset: its asset, or ``None``.
+        is_maker: whether the order was the maker, or ``None`` where not said.
+        time: when it executed (aware UTC), or ``None``.
+        native: the exchange's own model.
+    """
+
+    trade_id: str
+    order_id: str
+    symbol: str | None
+    side: Side | None
+    price: Decimal
+    quantity: Decimal
+    fee: Decimal | None = None
+    fee_asset: str | None = None
+    is_maker: bool | None = None
+    time: datetime | None = None
+    native: object = attrs.field(default=None, repr=False, eq=False)

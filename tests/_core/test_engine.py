@@ -18,9 +18,9 @@ from exwire.errors import (
     SlowConsumer,
 )
 from exwire.models import ConnectionState
+from tests._core.fake import FakeClient, FakeServer, update
 from tests.conftest import timeout
 from tests.helpers import Collector, wait_until
-from tests._core.fake import FakeClient, FakeServer, update
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from exwire._core.protocol import Ended, Failure, Pong, Reply, Update
-from exwire.binance.events import BalanceUpdate, EventStreamTerminated, UnknownEvent
 from exwire.binance.enums import RateLimitType
+from exwire.binance.events import BalanceUpdate, EventStreamTerminated, UnknownEvent
 from exwire.binance.protocol import USER_DATA_KEY, BinanceProtocol, map_error
 from exwire.binance.signing import HmacSigner
 from exwire.errors import (

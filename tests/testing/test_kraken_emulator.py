@@ -9,8 +9,8 @@ import re
 import socket
 import struct
 import threading
-import zlib
 import time
+import zlib
 from contextlib import ExitStack
 from decimal import Decimal
 from pathlib import Path

@@ -8,6 +8,8 @@ resubscribe after a reconnect, hooks, ``close`` — lives here once.
 
 from __future__ import annotations
 
+import functools
+import importlib
 import logging
 import ssl
 import threading
@@ -16,25 +18,32 @@ import warnings
 import weakref
 from collections.abc import Callable, Hashable, Iterable
 from datetime import datetime
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 
 from exwire._core import validate
 from exwire._core.backoff import Deadline, backoff
 from exwire._core.connection import Burst, Connection, ConnectionListener, ConnectionPolicy
 from exwire._core.dispatch import Dispatcher, Mailbox, Overflow
-from exwire._core.latest import LatestValues
 from exwire._core.netopts import DEFAULT_MAX_MESSAGE_SIZE, NetworkOptions
 from exwire._core.protocol import Protocol, Update
-from exwire._core.subscription import Subscription, SubscriptionRegistry, new_mailbox
-from exwire._core.watcher import OrderBookWatcher
+from exwire._core.subscription import SubscriptionRegistry, new_mailbox
 from exwire._core.transport import Transport, WebSocketTransport
 from exwire.errors import ConfigurationError, ExchangeError, InvalidState, SlowConsumer
+from exwire.latest import LatestValues
 from exwire.models import ConnectionEvent, ConnectionState, Credentials, DataEvent
+from exwire.subscription import Subscription
+from exwire.watcher import OrderBookWatcher
 
 __all__ = ["BaseClient", "COMMON_OPTIONS_DOC", "Deliveries", "documented_options", "require_credentials"]
 
 #: What ``BaseClient._deliver`` appends to: the events to queue, per subscription.
-Deliveries = list[tuple[Subscription, DataEvent[Any]]]
+Deliveries = list[tuple[Subscription[Any], DataEvent[Any]]]
+
+if TYPE_CHECKING:
+    from exwire.models import Ticker
+    from exwire.shared import SharedClient
+
+C = TypeVar("C", bound=type)
 
 
 def _check_callable(value: Any, name: str) -> None:
@@ -85,7 +94,7 @@ COMMON_OPTIONS_DOC = """\
 _COMMON_OPTIONS_MARKER = "            {common_options}"
 
 
-def documented_options(cls: type) -> type:
+def documented_options(cls: C) -> C:
     """Class decorator: put the common keywords' documentation in the client's docstring.
 
     The keywords every client shares (``BaseClient.__init__``) are described once, in
@@ -106,6 +115,8 @@ class BaseClient:
     """
 
     exchange = "exchange"
+    #: The exchange's ``SharedClient`` subclass, as ``"module:Class"`` (imported on first use).
+    _shared_class: ClassVar[str] = "exwire.shared:SharedClient"
 
     def __init__(
         self,
@@ -170,7 +181,7 @@ class BaseClient:
         self._registry = SubscriptionRegistry(self._dispatcher, _weak_hook(ref, BaseClient._delivery_failed))
         self._listener = _ClientListener(ref)
         #: Latest ticker / top of book per symbol, fed by the user's subscriptions.
-        self.latest = LatestValues()
+        self.latest = LatestValues(ticker=_weak_ticker(ref), resolve=_weak_resolve(ref))
         self._connections: dict[str, Connection] = {}
         # Guards adding and retiring connections; once close() starts, the set is frozen.
         self._connections_lock = threading.Lock()
@@ -189,6 +200,13 @@ class BaseClient:
             self, _collected, type(self).__name__, self._connections, self._dispatcher, self._hooks
         )
         self._finalizer.atexit = False
+
+    @property
+    def shared(self) -> SharedClient:
+        """The exchange-neutral interface (:class:`exwire.SharedClient`): ``BASE/QUOTE``
+        symbols, neutral models, ``features``. A light view holding the client: keep it as
+        long as you like (the client is not kept alive by anything else of its own)."""
+        return _shared_class(type(self))(self)
 
     # -- construction helpers for subclasses ----------------------------------------
 
@@ -638,6 +656,33 @@ def require_credentials(
             + (f"; missing: {', '.join(missing)}" if credentials is not None else "")
         )
     return credentials
+
+
+@functools.cache
+def _shared_class(client_class: type[BaseClient]) -> type[SharedClient]:
+    module, _, name = client_class._shared_class.partition(":")
+    cls: type[SharedClient] = getattr(importlib.import_module(module), name)
+    return cls
+
+
+def _weak_ticker(ref: "weakref.ref[BaseClient]") -> Callable[[Any, str], "Ticker"]:
+    def ticker(value: Any, symbol: str) -> "Ticker":
+        client = ref()
+        if client is None:
+            raise InvalidState("the client is gone")
+        return client.shared.ticker_from(value, symbol)
+
+    return ticker
+
+
+def _weak_resolve(ref: "weakref.ref[BaseClient]") -> Callable[[str], str]:
+    def resolve(symbol: str) -> str:
+        client = ref()
+        if client is None:
+            raise InvalidState("the client is gone")
+        return client.shared.native_symbol(symbol)
+
+    return resolve
 
 
 def _weak_hook(

@@ -11,41 +11,19 @@ only the subscriptions sharing its lane, never the reader (pika's model; a plain
 from __future__ import annotations
 
 import collections
-import enum
 import logging
 import threading
 from collections.abc import Callable
 from typing import Any
 
 from exwire._core.backoff import Deadline
+from exwire.models import Overflow
 
 __all__ = ["Overflow", "Mailbox", "Dispatcher", "CLOSED", "SCHEDULE", "OVERFLOWED"]
 
 log = logging.getLogger("exwire")
 
 CLOSED = object()  # sentinel put in a mailbox when its subscription ends
-
-
-class Overflow(enum.Enum):
-    """What a full subscription queue does with a new update.
-
-    ``DROP_OLDEST`` (default): the oldest queued update is discarded to make room. The
-    reader never waits, so a slow callback never delays a reply, another
-    subscription or the connection's liveness checks.
-    ``LATEST``: only the newest update is kept (GUIs, Excel).
-    ``BLOCK`` (opt-in): back-pressure on the whole connection. The reader waits for
-    room, up to ``block_timeout``, and reads nothing else meanwhile (replies and
-    other subscriptions wait too; the liveness deadlines are paused, not run down);
-    past the bound the update is dropped.
-
-    Under every policy a drop is counted (``Subscription.dropped``), reported once per
-    episode (until the queue drains) to ``on_callback_error`` as ``SlowConsumer``, and
-    announced on the next delivered event (``DataEvent.dropped_before``).
-    """
-
-    DROP_OLDEST = "drop_oldest"
-    LATEST = "latest"
-    BLOCK = "block"
 
 
 #: ``Mailbox.put`` result bits.

@@ -9,147 +9,22 @@ every active subscription from ``active()``.
 
 from __future__ import annotations
 
-import itertools
 import logging
 import threading
 import time
-from collections.abc import Callable, Hashable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
 import attrs
 
 from exwire._core.dispatch import CLOSED, OVERFLOWED, SCHEDULE, Dispatcher, Mailbox, Overflow
-from exwire.errors import InvalidState, SlowConsumer
+from exwire.errors import SlowConsumer
 from exwire.models import DataEvent
+from exwire.subscription import Subscription
 
-__all__ = ["Subscription", "SubscriptionRegistry"]
+__all__ = ["SubscriptionRegistry", "new_mailbox"]
 
 log = logging.getLogger("exwire")
-_ids = itertools.count(1)
-
-
-class Subscription:
-    """A live stream of updates from one subscribe call.
-
-    With a callback, each update runs ``callback(event)`` on one of the client's
-    dispatcher lanes (``exwire-<exchange>-dispatch-<n>``), in arrival order for this
-    subscription. Without one, the subscription is an iterator: ``get(timeout)`` or
-    ``for event in sub`` blocks until the next update and ends after ``unsubscribe``
-    or the client's ``close``. Either way updates wait in a bounded queue
-    (``queue_size``) governed by the client's overflow policy.
-
-    Thread-safe: ``unsubscribe`` may be called from any thread, including from
-    inside the callback.
-
-    Attributes:
-        id: a process-unique integer.
-        topic: what the subscription is to, e.g. ``"ticker:XBT/USD,ETH/USD"``.
-        keys: the routing keys it receives (one per symbol).
-        dropped: updates discarded by the overflow policy so far (each drop is also
-            announced on the next delivered event, ``DataEvent.dropped_before``).
-        error: the ``SlowConsumer`` of the last overflow episode, or ``None``.
-    """
-
-    def __init__(
-        self,
-        *,
-        topic: str,
-        keys: tuple[Hashable, ...],
-        callback: Callable[[Any], None] | None,
-        connection_name: str,
-        mailbox: Mailbox,
-        unsubscribe: Callable[["Subscription", float | None], None],
-        resubscribe: Callable[[], None] | None = None,
-    ) -> None:
-        self.id = next(_ids)
-        self.topic = topic
-        self.keys = keys
-        self.callback = callback
-        self.connection_name = connection_name
-        self.lane: int | None = None
-        self.executor: Any = None  # a host's callback_executor; then no lane is used
-        self.error: BaseException | None = None
-        self._mailbox = mailbox
-        self._unsubscribe = unsubscribe
-        self.resubscribe = resubscribe
-        self._active = True
-        self._state_lock = threading.Lock()
-        self.last_update_at: float | None = None
-
-    def __repr__(self) -> str:
-        kind = "callback" if self.callback else "pull"
-        return f"<Subscription {self.id} {self.topic!r} {kind} active={self._active}>"
-
-    @property
-    def active(self) -> bool:
-        """Whether updates are still being delivered."""
-        return self._active
-
-    @property
-    def dropped(self) -> int:
-        return self._mailbox.dropped
-
-    @property
-    def queued(self) -> int:
-        """Updates waiting for the callback or for ``get``."""
-        return len(self._mailbox)
-
-    def unsubscribe(self, timeout: float | None = None) -> None:
-        """Stop the stream and tell the exchange (when no other subscription needs it).
-
-        Idempotent. After it returns no further update is delivered, except one
-        whose callback was already running.
-
-        Args:
-            timeout: seconds to wait for the exchange's acknowledgement; ``None`` uses
-                the client's ``request_timeout``.
-        """
-        with self._state_lock:
-            if not self._active:
-                return
-            self._active = False
-        self._mailbox.close()
-        self._unsubscribe(self, timeout)
-
-    def _end(self) -> None:
-        """End without telling the exchange (client closing, exchange-side unsubscribe)."""
-        with self._state_lock:
-            self._active = False
-        self._mailbox.close()
-
-    def get(self, timeout: float | None = None) -> Any:
-        """Return the next update (an ``exwire.DataEvent``), blocking up to ``timeout`` seconds.
-
-        Drops never raise here: an event that follows dropped updates says how many in
-        its ``dropped_before`` (and ``dropped`` counts them all).
-
-        Raises:
-            InvalidState: the subscription has a callback, or it has ended.
-            TimeoutError: no update arrived within ``timeout``.
-        """
-        if self.callback is not None:
-            raise InvalidState("this subscription delivers to its callback; get() is for pull subscriptions")
-        item = self._mailbox.pop(timeout)
-        if item is CLOSED:
-            raise InvalidState(f"subscription {self.topic!r} has ended")
-        return item
-
-    def __iter__(self) -> Iterator[Any]:
-        if self.callback is not None:
-            raise InvalidState("this subscription delivers to its callback; iterate pull subscriptions only")
-        return self
-
-    def __next__(self) -> Any:
-        item = self._mailbox.pop(None)
-        if item is CLOSED:
-            raise StopIteration
-        return item
-
-    def __enter__(self) -> "Subscription":
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.unsubscribe()
 
 
 class SubscriptionRegistry:

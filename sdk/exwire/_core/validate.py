@@ -235,3 +235,24 @@ def bounded(items: Any, name: str, limit: int) -> list[Any]:
         if len(result) > limit:
             raise ConfigurationError(f"{name}: at most {limit} per call")
     return result
+
+
+def url(value: Any, name: str = "url", *, schemes: tuple[str, ...] = ("ws", "wss")) -> str:
+    """Check an endpoint URL at construction: a ``str`` with one of ``schemes`` and a host.
+
+    Raises:
+        ConfigurationError: not a ``str``, another scheme, no host, or a bad port.
+    """
+    if not isinstance(value, str):
+        raise ConfigurationError(f"{name} must be a str URL, got {type(value).__name__}")
+    import urllib.parse
+
+    allowed = " or ".join(f"{scheme}://" for scheme in schemes)
+    try:
+        parts = urllib.parse.urlsplit(value.strip())
+        parts.port  # noqa: B018 - raises ValueError for a malformed port
+    except ValueError as exc:
+        raise ConfigurationError(f"{name} is not a valid URL ({exc}): {value!r}") from None
+    if parts.scheme.lower() not in schemes or not parts.hostname:
+        raise ConfigurationError(f"{name} must be a {allowed} URL with a host, got {value!r}")
+    return value.strip()

@@ -24,9 +24,9 @@ from typing import Any
 from exwire._core import validate
 from exwire._core.backoff import Deadline
 from exwire._core.client import BaseClient, documented_options
+from exwire._core.codec import epoch_ms_to_datetime
 from exwire._core.connection import Connection
 from exwire._core.subscription import Subscription
-from exwire._core.codec import epoch_ms_to_datetime
 from exwire.binance import converter
 from exwire.binance._validation import futures_market, symbol_or_symbols
 from exwire.binance.client_account import AccountMethods

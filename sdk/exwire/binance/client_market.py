@@ -27,7 +27,6 @@ from typing import Any
 from exwire.binance._docs import raises
 from exwire.binance._validation import check_window_size, exclusive, one_or_list, symbol_or_symbols
 from exwire.binance.enums import KlineInterval, SymbolStatus, TickerType
-from exwire.errors import ConfigurationError
 from exwire.binance.models import (
     AggregateTrade,
     AveragePrice,
@@ -41,6 +40,7 @@ from exwire.binance.models import (
     Ticker,
     Trade,
 )
+from exwire.errors import ConfigurationError
 
 __all__ = ["MarketDataMethods"]
 

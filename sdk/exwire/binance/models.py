@@ -416,11 +416,11 @@ class OrderTestResult:
     discount: CommissionDiscount | None = None
 
 
-from exwire.binance.order_models import *  # noqa: E402,F401,F403  (re-export)
-from exwire.binance.order_models import __all__ as _order_all  # noqa: E402
 from exwire.binance.events import *  # noqa: E402,F401,F403  (re-export)
 from exwire.binance.events import __all__ as _events_all  # noqa: E402
 from exwire.binance.futures_models import *  # noqa: E402,F401,F403  (re-export)
 from exwire.binance.futures_models import __all__ as _futures_all  # noqa: E402
+from exwire.binance.order_models import *  # noqa: E402,F401,F403  (re-export)
+from exwire.binance.order_models import __all__ as _order_all  # noqa: E402
 
 __all__ += _order_all + _events_all + _futures_all

@@ -37,10 +37,8 @@ from exwire._core.backoff import Deadline
 from exwire._core.client import BaseClient, documented_options
 from exwire._core.codec import datetime_to_epoch_seconds, epoch_to_datetime
 from exwire._core.connection import Connection
-from exwire._core.latest import TICKER
 from exwire._core.protocol import Update
 from exwire._core.subscription import Subscription
-from exwire._core.watcher import OrderBookWatcher
 from exwire.coinex import book as coinex_book
 from exwire.coinex import converter
 from exwire.coinex.arguments import (
@@ -57,8 +55,10 @@ from exwire.coinex.arguments import merge_depth as merge_depth_of
 from exwire.coinex.models import Balance, Depth, Kline, KlineInterval, MergeDepth, OrdersPage, Ticker, Trade
 from exwire.coinex.protocol import ALL, KINDS, PRIVATE_KINDS, CoinexProtocol
 from exwire.errors import ConfigurationError, DecodeError, InvalidState
+from exwire.latest import TICKER
 from exwire.models import DataEvent, Side
 from exwire.orderbook import BookSnapshot
+from exwire.watcher import OrderBookWatcher
 
 __all__ = ["CoinexClient", "DEPTH_LIMITS", "normalize_market", "normalize_markets"]
 

@@ -8,3 +8,7 @@ trading). Models are in :mod:`exwire.kraken.models`; wire decoding in
 signing in :mod:`exwire.kraken.signing` and the token call in :mod:`exwire.kraken.rest`;
 order book maintenance and checksum in :mod:`exwire.kraken.book`.
 """
+
+from exwire.kraken.client import KrakenClient
+
+__all__ = ["KrakenClient"]

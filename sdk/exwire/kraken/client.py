@@ -11,19 +11,19 @@ from typing import Any
 from exwire._core import validate
 from exwire._core.backoff import Deadline
 from exwire._core.client import BaseClient, Deliveries, documented_options
-from exwire._core.protocol import Update
 from exwire._core.connection import Connection
+from exwire._core.protocol import Update
 from exwire._core.subscription import Subscription
-from exwire._core.watcher import OrderBookWatcher
 from exwire.errors import ConfigurationError
 from exwire.kraken import book as kraken_book
 from exwire.kraken.models import KlineInterval
 from exwire.kraken.pairs import normalize_pair, normalize_pairs
 from exwire.kraken.private import PrivateMethods
 from exwire.kraken.protocol import PRIVATE_CHANNELS, SYSTEM_STATUS_KEY, KrakenProtocol, channel_name
-from exwire._core.latest import TICKER, TOP_OF_BOOK
+from exwire.latest import TICKER, TOP_OF_BOOK
 from exwire.models import DataEvent, Level, TopOfBook, UpdateType
 from exwire.orderbook import BookSnapshot
+from exwire.watcher import OrderBookWatcher
 
 __all__ = ["KrakenClient", "BOOK_DEPTHS", "normalize_pair", "normalize_pairs"]
 

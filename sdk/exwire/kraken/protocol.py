@@ -27,12 +27,12 @@ from exwire._core.protocol import Ended, Event, Protocol, Reply, Update
 from exwire.errors import (
     AuthenticationError,
     DecodeError,
-    ProtocolError,
     ExchangeError,
     ExchangeUnavailable,
     InsufficientFunds,
     InvalidRequest,
     OrderNotFound,
+    ProtocolError,
     RateLimited,
 )
 from exwire.kraken import converter

@@ -29,7 +29,6 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from exwire._core.netopts import NetworkOptions
-
 from exwire.errors import (
     ConfigurationError,
     ConnectError,

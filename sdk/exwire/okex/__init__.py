@@ -8,3 +8,7 @@ Wire specification: ``reference/protocols/okex.md``. The client is
 wire decoding in :mod:`exwire.okex.converter`; signatures in
 :mod:`exwire.okex.signing`; order book maintenance in :mod:`exwire.okex.book`.
 """
+
+from exwire.okex.client import OkexClient
+
+__all__ = ["OkexClient"]

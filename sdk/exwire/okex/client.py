@@ -10,15 +10,14 @@ from typing import Any
 from exwire._core import validate
 from exwire._core.backoff import Deadline
 from exwire._core.client import BaseClient, Deliveries, documented_options
-from exwire._core.protocol import Update
 from exwire._core.connection import Connection
+from exwire._core.protocol import Update
 from exwire._core.subscription import Subscription
-from exwire._core.watcher import OrderBookWatcher
 from exwire.errors import ConfigurationError, OrderNotFound
+from exwire.latest import TICKER
 from exwire.models import DataEvent, Side
 from exwire.okex import book as okex_book
 from exwire.okex import converter
-from exwire._core.latest import TICKER
 from exwire.okex.models import Balance, KlineInterval, Order, OrderType, Ticker, UserInfo
 from exwire.okex.protocol import (
     CANCEL_ORDER,
@@ -35,6 +34,7 @@ from exwire.okex.protocol import (
 from exwire.okex.signing import signed_parameters
 from exwire.okex.transport import InflatingTransport
 from exwire.orderbook import BookSnapshot
+from exwire.watcher import OrderBookWatcher
 
 __all__ = ["OkexClient", "DEFAULT_URL", "normalize_symbol", "normalize_symbols"]
 

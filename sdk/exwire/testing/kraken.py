@@ -29,7 +29,6 @@ from typing import Any
 
 from exwire.errors import ConfigurationError
 from exwire.testing._server import EmulatorConnection, EmulatorServer, logger
-from exwire.testing.kraken_private import PrivateSide
 from exwire.testing.kraken_market import (
     _HEARTBEAT,
     _OTHER_PAIR,
@@ -44,6 +43,7 @@ from exwire.testing.kraken_market import (
     _units,
     book_checksum,
 )
+from exwire.testing.kraken_private import PrivateSide
 from exwire.testing.kraken_trading import PRIVATE_CHANNELS, TRADING_EVENTS, TradingEngine
 
 __all__ = ["KrakenEmulator", "book_checksum"]

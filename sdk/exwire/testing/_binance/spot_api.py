@@ -17,7 +17,7 @@ from exwire.testing._binance.common import (
     _symbols_param,
     _text,
 )
-from exwire.testing._binance.spot_engine import _Events, _Order, _OrderList, _execution_ids
+from exwire.testing._binance.spot_engine import _Events, _execution_ids, _Order, _OrderList
 from exwire.testing._binance.spot_market import _INTERVAL_MS, _Market
 from exwire.testing._server import EmulatorConnection
 

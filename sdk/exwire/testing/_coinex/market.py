@@ -14,7 +14,6 @@ from typing import Any
 
 from exwire.testing._coinex.common import _BOOK_LEVELS, _HISTORY, MERGE_STEPS, _format, _Spec, _units
 
-
 # -- generated market data ------------------------------------------------------------------
 
 

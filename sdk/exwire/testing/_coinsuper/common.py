@@ -7,7 +7,6 @@ import re
 
 from exwire.models import Credentials
 
-
 ENVIRONMENT = "exchange_ha_prod_hk"
 PUBLIC_USER = "api_subscriber"
 PUBLIC_PASSWORD = "da65be18f44b33b69603c39fd03ddf49"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-
 # MQTT 3.1.1 control packet types (§2.2.1 of the MQTT standard).
 CONNECT, CONNACK, PUBLISH, SUBSCRIBE, SUBACK, UNSUBSCRIBE, UNSUBACK = 1, 2, 3, 8, 9, 10, 11
 PINGREQ, PINGRESP, DISCONNECT = 12, 13, 14

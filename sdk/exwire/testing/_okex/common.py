@@ -16,7 +16,6 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-
 TRADE_CHANNELS = ("ok_spot_order", "ok_spot_cancel_order", "ok_spot_userinfo", "ok_spot_orderinfo")
 KLINE_SECONDS = {
     "1min": 60, "3min": 180, "5min": 300, "15min": 900, "30min": 1800, "1hour": 3600,

@@ -10,7 +10,6 @@ from typing import Any
 
 from exwire.testing._okex.common import _BOOK_LEVELS, _SYMBOLS, KLINE_SECONDS, _now_ms
 
-
 # -- generated market data (one feed per symbol per connection) ------------------------
 
 

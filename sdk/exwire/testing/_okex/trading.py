@@ -22,7 +22,6 @@ from exwire.testing._okex.common import (
 )
 from exwire.testing._server import EmulatorConnection
 
-
 # -- the matching engine ------------------------------------------------------------------
 
 

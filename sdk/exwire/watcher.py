@@ -14,7 +14,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from exwire._core.latest import TOP_OF_BOOK, LatestValues
+from exwire.latest import TOP_OF_BOOK, LatestValues
 from exwire.models import DataEvent, Level, TopOfBook, UpdateType
 from exwire.orderbook import BookSnapshot, OrderBook
 

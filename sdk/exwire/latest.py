@@ -9,27 +9,33 @@ a half-written value.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import attrs
+
+from exwire.models import Ticker, TopOfBook
 
 __all__ = ["LatestValue", "LatestValues", "TICKER", "TOP_OF_BOOK"]
 
 TICKER = "ticker"
 TOP_OF_BOOK = "top_of_book"
 
+T = TypeVar("T")
+
 
 @attrs.frozen
-class LatestValue:
+class LatestValue(Generic[T]):
     """The newest value of one stream.
 
     Attributes:
-        value: the typed model (a ticker model, or :class:`exwire.models.TopOfBook`).
+        value: the neutral model: an :class:`exwire.models.Ticker` (its ``native`` is the
+            exchange's own ticker) or an :class:`exwire.models.TopOfBook`.
         received_at: when its frame was read (aware UTC).
     """
 
-    value: Any
+    value: T
     received_at: datetime
 
     @property
@@ -41,35 +47,59 @@ class LatestValue:
 class LatestValues:
     """Latest ticker and top of book per symbol. Thread-safe; reads never block.
 
+    Built on ``client.shared``: values are the neutral models, and a symbol may be given
+    as ``BASE/QUOTE`` (``"BTC/USD"``) or as the exchange names it (``"XBT/USD"``).
     Values appear only for symbols with an active subscription that carries them
     (a ticker subscription feeds ``ticker``; a spread/book-ticker subscription or a
     watched order book feeds ``top_of_book``); before the first update a read
-    returns ``None``. The reader thread stores a plain tuple per update (the
-    :class:`LatestValue` is built on read, so a flood pays for no object it never
-    shows).
+    returns ``None``. The reader thread stores a plain tuple per update; the neutral
+    model is built on read, so a flood pays for no object it never shows.
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        *,
+        ticker: Callable[[Any, str], Ticker] | None = None,
+        resolve: Callable[[str], str] | None = None,
+    ) -> None:
         self._values: dict[tuple[str, str], tuple[Any, datetime]] = {}
+        self._to_ticker = ticker
+        self._resolve = resolve
 
     def _set(self, kind: str, symbol: str, value: Any, received_at: datetime) -> None:
         self._values[(kind, symbol)] = (value, received_at)
 
-    def get(self, kind: str, symbol: str) -> LatestValue | None:
-        """The newest value of ``kind`` for ``symbol``, or ``None`` before the first update."""
+    def _entry(self, kind: str, symbol: str) -> tuple[str, tuple[Any, datetime]] | None:
         entry = self._values.get((kind, symbol))
-        return None if entry is None else LatestValue(*entry)
+        if entry is not None:
+            return symbol, entry
+        if self._resolve is not None and "/" in symbol:
+            try:
+                native = self._resolve(symbol)
+            except ValueError:
+                return None
+            entry = self._values.get((kind, native))
+            if entry is not None:
+                return native, entry
+        return None
 
-    def ticker(self, symbol: str) -> LatestValue | None:
-        """The newest ticker of ``symbol`` (as the exchange names it), or ``None``."""
-        return self.get(TICKER, symbol)
+    def ticker(self, symbol: str) -> LatestValue[Ticker] | None:
+        """The newest ticker of ``symbol`` (``BASE/QUOTE`` or the exchange's form), or ``None``."""
+        found = self._entry(TICKER, symbol)
+        if found is None:
+            return None
+        native, (value, received_at) = found
+        if self._to_ticker is not None and not isinstance(value, Ticker):
+            value = self._to_ticker(value, native)
+        return LatestValue(value, received_at)
 
-    def top_of_book(self, symbol: str) -> LatestValue | None:
+    def top_of_book(self, symbol: str) -> LatestValue[TopOfBook] | None:
         """The newest best bid and ask (:class:`exwire.models.TopOfBook`) of ``symbol``, or ``None``."""
-        return self.get(TOP_OF_BOOK, symbol)
+        found = self._entry(TOP_OF_BOOK, symbol)
+        return None if found is None else LatestValue(*found[1])
 
     def symbols(self, kind: str | None = None) -> list[str]:
-        """Symbols that have a value (of ``kind``, or of any kind when ``None``)."""
+        """Symbols (as the exchange names them) that have a value (of ``kind``, or any when ``None``)."""
         return sorted({s for k, s in list(self._values) if kind is None or k == kind})
 
     def as_dict(self) -> dict[str, dict[str, float]]:
