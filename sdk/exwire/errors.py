@@ -51,7 +51,9 @@ _RAW_LIMIT = 500
 def _truncate(raw: str | bytes | None) -> str | bytes | None:
     if raw is None or len(raw) <= _RAW_LIMIT:
         return raw
-    return raw[:_RAW_LIMIT] + (b"..." if isinstance(raw, bytes) else "...")
+    if isinstance(raw, bytes):
+        return raw[:_RAW_LIMIT] + b"..."
+    return raw[:_RAW_LIMIT] + "..."
 
 
 class ExwireError(Exception):

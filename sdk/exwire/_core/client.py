@@ -206,7 +206,7 @@ class BaseClient:
         """The exchange-neutral interface (:class:`exwire.SharedClient`): ``BASE/QUOTE``
         symbols, neutral models, ``features``. A light view holding the client: keep it as
         long as you like (the client is not kept alive by anything else of its own)."""
-        return _shared_class(type(self))(self)
+        return _shared_class(self._shared_class)(self)
 
     # -- construction helpers for subclasses ----------------------------------------
 
@@ -335,7 +335,7 @@ class BaseClient:
         timeout: float | None,
         queue_size: int | None = None,
         internal: bool = False,
-    ) -> Subscription:
+    ) -> Subscription[Any]:
         """Register a subscription, subscribe its new keys on the wire, return the handle.
 
         Raises:
@@ -375,7 +375,7 @@ class BaseClient:
             raise
         return subscription
 
-    def _unsubscribe(self, subscription: Subscription, timeout: float | None) -> None:
+    def _unsubscribe(self, subscription: Subscription[Any], timeout: float | None) -> None:
         freed = self._registry.remove(subscription)
         if not freed or self._closed.is_set():
             return
@@ -535,7 +535,7 @@ class BaseClient:
         callback: Callable[[Any], None] | None,
         timeout: float | None,
         resync: Callable[[], None] | None = None,
-        subscribe: Callable[..., Subscription] | None = None,
+        subscribe: Callable[..., Subscription[Any]] | None = None,
     ) -> OrderBookWatcher:
         """Build and start an order book watcher: the one body of every ``watch_order_book``.
 
@@ -659,8 +659,8 @@ def require_credentials(
 
 
 @functools.cache
-def _shared_class(client_class: type[BaseClient]) -> type[SharedClient]:
-    module, _, name = client_class._shared_class.partition(":")
+def _shared_class(path: str) -> type[SharedClient]:
+    module, _, name = path.partition(":")
     cls: type[SharedClient] = getattr(importlib.import_module(module), name)
     return cls
 

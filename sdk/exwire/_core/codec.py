@@ -28,9 +28,10 @@ from __future__ import annotations
 
 import enum
 import json as _json
+import types
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal, InvalidOperation
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import cattrs
 
@@ -66,7 +67,8 @@ def _stdlib_loads(data: str | bytes) -> Any:
     return _json.loads(data)
 
 
-try:  # orjson parses 3-5x faster than json; DESIGN.md: worth it where no digit can be lost
+_orjson: types.ModuleType | None
+try:  # orjson parses 3-5x faster than json; worth it where no digit can be lost
     import orjson as _orjson
 except ImportError:  # pragma: no cover - orjson is a declared dependency
     _orjson = None
@@ -96,7 +98,7 @@ def loads(data: str | bytes) -> Any:
 # One decoder for every frame: ``json.loads(..., parse_float=Decimal)`` builds a new one
 # per call, which costs about as much as the parse itself.
 _EXACT_DECODER = _json.JSONDecoder(parse_float=Decimal)
-_scan_exact = _EXACT_DECODER.scan_once
+_scan_exact = _EXACT_DECODER.scan_once  # type: ignore[attr-defined]  # set by JSONDecoder.__init__
 
 
 def loads_exact(data: str | bytes) -> Any:
@@ -145,7 +147,7 @@ class OpenEnum(enum.Enum):
     def _missing_(cls, value: object) -> OpenEnum | None:
         if value is None:
             return None  # ``None`` is absence, not an unknown value: let Enum raise
-        member_type = cls._member_type_
+        member_type: Any = getattr(cls, "_member_type_", object)
         if member_type is object:
             pseudo = object.__new__(cls)
         else:  # a mixin enum (``class E(str, OpenEnum)``): build the mixin's value too
@@ -155,7 +157,7 @@ class OpenEnum(enum.Enum):
                 return None  # not even a valid mixin value: let Enum raise ValueError
         pseudo._name_ = "UNKNOWN"
         pseudo._value_ = value
-        pseudo._sort_order_ = len(cls._member_names_)
+        pseudo._sort_order_ = len(cls._member_names_)  # type: ignore[attr-defined]  # Enum internals
         try:
             cache = cls._value2member_map_
         except AttributeError:  # pragma: no cover - enum internals always have it
@@ -164,7 +166,7 @@ class OpenEnum(enum.Enum):
             return pseudo
         try:
             # setdefault keeps the first pseudo-member when two threads race here.
-            return cache.setdefault(value, pseudo)
+            return cast(OpenEnum, cache.setdefault(value, pseudo))
         except TypeError:  # unhashable value: still decode it, just do not cache it
             return pseudo
 
@@ -195,7 +197,7 @@ def decimal_from_wire(value: Any) -> Decimal:
     if kind is float:
         return Decimal(repr(value))
     if kind is Decimal:
-        return value
+        return cast(Decimal, value)
     if isinstance(value, (bool, type(None))):
         raise ValueError(f"not a decimal number: {value!r}")
     if isinstance(value, int):

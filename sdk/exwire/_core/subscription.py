@@ -38,10 +38,10 @@ class SubscriptionRegistry:
         self._dispatcher = dispatcher
         self._on_error = on_error
         self._lock = threading.Lock()
-        self._routes: dict[Hashable, tuple[Subscription, ...]] = {}  # copied on write
-        self._subscriptions: dict[int, Subscription] = {}
+        self._routes: dict[Hashable, tuple[Subscription[Any], ...]] = {}  # copied on write
+        self._subscriptions: dict[int, Subscription[Any]] = {}
 
-    def add(self, subscription: Subscription) -> list[Hashable]:
+    def add(self, subscription: Subscription[Any]) -> list[Hashable]:
         """Register; return the keys that no other subscription had (to subscribe on the wire)."""
         if subscription.callback is not None and subscription.executor is None:
             subscription.lane = self._dispatcher.assign()
@@ -57,7 +57,7 @@ class SubscriptionRegistry:
             self._subscriptions[subscription.id] = subscription
         return new_keys
 
-    def remove(self, subscription: Subscription) -> list[Hashable]:
+    def remove(self, subscription: Subscription[Any]) -> list[Hashable]:
         """Unregister; return the keys that no subscription needs any more."""
         with self._lock:
             if self._subscriptions.pop(subscription.id, None) is None:
@@ -76,15 +76,15 @@ class SubscriptionRegistry:
             self._dispatcher.release(subscription.lane)
         return freed
 
-    def route(self, key: Hashable) -> tuple[Subscription, ...]:
+    def route(self, key: Hashable) -> tuple[Subscription[Any], ...]:
         """Subscriptions receiving ``key`` (lock-free read of the current table)."""
         return self._routes.get(key, ())
 
-    def active(self) -> list[Subscription]:
+    def active(self) -> list[Subscription[Any]]:
         with self._lock:
             return [s for s in self._subscriptions.values() if s.active]
 
-    def deliver(self, items: Iterable[tuple[Subscription, Any]]) -> float:
+    def deliver(self, items: Iterable[tuple[Subscription[Any], Any]]) -> float:
         """Queue each ``(subscription, event)`` and wake each lane once; reader thread only.
 
         Never runs user code and never raises for a full queue: the subscription's
@@ -93,7 +93,7 @@ class SubscriptionRegistry:
         for room under the ``BLOCK`` policy (0.0 otherwise).
         """
         now = time.monotonic()
-        wake: dict[int, Subscription] = {}
+        wake: dict[int, Subscription[Any]] = {}
         blocked = 0.0
         for subscription, event in items:
             subscription.last_update_at = now
@@ -117,7 +117,7 @@ class SubscriptionRegistry:
             self._schedule(subscription)
         return blocked
 
-    def _overflowed(self, subscription: Subscription, event: Any) -> None:
+    def _overflowed(self, subscription: Subscription[Any], event: Any) -> None:
         mailbox = subscription._mailbox
         exc = SlowConsumer(
             f"subscription {subscription.topic!r}: its queue of {mailbox.maxsize} updates is full; "
@@ -127,7 +127,7 @@ class SubscriptionRegistry:
         log.warning("%s", exc)
         self._on_error(exc, event)
 
-    def _schedule(self, subscription: Subscription) -> None:
+    def _schedule(self, subscription: Subscription[Any]) -> None:
         if subscription.lane is not None and subscription.callback is not None:
             self._dispatcher.schedule(subscription.lane, subscription._mailbox, subscription.callback)
         elif subscription.executor is not None:
@@ -137,7 +137,7 @@ class SubscriptionRegistry:
             # instead of growing its own queue without bound.
             subscription.executor.submit(self._drain, subscription)
 
-    def _drain(self, subscription: Subscription) -> None:
+    def _drain(self, subscription: Subscription[Any]) -> None:
         """Host thread: run the callback for one queued update, then requeue if more wait."""
         item, more = subscription._mailbox.take_for_lane()
         if item is not CLOSED:
@@ -148,7 +148,7 @@ class SubscriptionRegistry:
         if more:
             subscription.executor.submit(self._drain, subscription)
 
-    def end_all(self) -> list[Subscription]:
+    def end_all(self) -> list[Subscription[Any]]:
         """End every subscription (client closing) and return them."""
         with self._lock:
             subscriptions = list(self._subscriptions.values())

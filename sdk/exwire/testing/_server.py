@@ -412,7 +412,7 @@ class EmulatorServer:
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:
                     return False
-                self._changed.wait_for(lambda: self._generation != generation, remaining)
+                self._changed.wait_for(lambda seen=generation: self._generation != seen, remaining)
 
     def notify_changed(self) -> None:
         """Wake every :meth:`wait_for` so it re-checks its predicate."""
