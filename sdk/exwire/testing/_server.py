@@ -412,7 +412,10 @@ class EmulatorServer:
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:
                     return False
-                self._changed.wait_for(lambda seen=generation: self._generation != seen, remaining)
+                self._changed.wait_for(functools.partial(self._moved_on, generation), remaining)
+
+    def _moved_on(self, generation: int) -> bool:
+        return self._generation != generation
 
     def notify_changed(self) -> None:
         """Wake every :meth:`wait_for` so it re-checks its predicate."""
