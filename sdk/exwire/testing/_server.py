@@ -22,6 +22,7 @@ websockets adds one unnamed reader thread per connection; it ends with the socke
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import selectors
