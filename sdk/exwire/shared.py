@@ -70,6 +70,7 @@ class Feature(enum.Enum):
     OPEN_ORDERS = "open_orders"
     ORDER_STREAM = "order_stream"
     FILL_STREAM = "fill_stream"
+    BALANCE_STREAM = "balance_stream"
 
 
 _CANONICAL = re.compile(r"^([A-Z0-9]{1,20})/([A-Z0-9]{1,20})$")
@@ -280,6 +281,23 @@ class SharedClient:
         self._require(Feature.FILL_STREAM)
         return self._stream(lambda cb: self._fill_stream(cb, timeout), self._fills, callback)
 
+    def subscribe_to_balance_updates(
+        self,
+        callback: Callable[[DataEvent[list[Balance]]], None] | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> Subscription[list[Balance]]:
+        """Stream the account's balance changes; ``event.data`` is a ``list`` of
+        :class:`~exwire.models.Balance` (the assets that changed, or all of them where the
+        exchange sends the whole account).
+
+        Raises:
+            UnsupportedFeature: no balance stream.
+            ConfigurationError: the client has no credentials.
+        """
+        self._require(Feature.BALANCE_STREAM)
+        return self._stream(lambda cb: self._balance_stream(cb, timeout), self._balances, callback)
+
     # -- requests --------------------------------------------------------------------------
 
     def get_balances(self, *, timeout: float | None = None) -> dict[str, Balance]:
@@ -480,6 +498,12 @@ class SharedClient:
 
     def _fills(self, data: Any, symbol: str) -> list[Fill]:
         raise self._unsupported("fill updates")
+
+    def _balance_stream(self, callback: NativeCallback | None, timeout: float | None) -> Subscription[Any]:
+        raise self._unsupported("balance updates")
+
+    def _balances(self, data: Any, symbol: str) -> list[Balance]:
+        raise self._unsupported("balance updates")
 
     def _get_balances(self, timeout: float | None) -> dict[str, Balance]:
         raise self._unsupported("balances")
