@@ -553,7 +553,7 @@ def post_token(emulator: KrakenEmulator, *, key: str | None = None, secret: str 
 
 
 def test_emulator_signature_check_accepts_kraken_published_vector():
-    from exwire.testing.kraken_rest import Form, signature_matches
+    from exwire.testing._kraken.rest import Form, signature_matches
 
     secret = "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg=="
     form = Form(b"nonce=1616492376594&ordertype=limit&pair=XBTUSD&price=37500&type=buy&volume=1.25")

@@ -6,7 +6,7 @@ shapes of §7.2. :class:`Liquidity` is the book a pair's orders trade against: a
 seeded ladder of levels around the pair's start price that refills itself, so a
 marketable order always fills.
 
-Not thread-safe by itself: :class:`~exwire.testing.kraken_trading.TradingEngine`
+Not thread-safe by itself: :class:`~exwire.testing._kraken.trading.TradingEngine`
 changes everything under its one lock.
 """
 
@@ -17,7 +17,7 @@ import time
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from exwire.testing.kraken_market import _PairSpec
+from exwire.testing._kraken.market import _PairSpec
 
 __all__ = ["Account", "Order", "Liquidity", "Fill", "money", "volume_text", "epoch_text"]
 

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from exwire.testing.kraken_account import DEFAULT_MINIMUM, ORDER_MINIMUMS
-from exwire.testing.kraken_market import _PairSpec
+from exwire.testing._kraken.account import DEFAULT_MINIMUM, ORDER_MINIMUMS
+from exwire.testing._kraken.market import _PairSpec
 
 __all__ = ["Refusal", "parse_order", "ORDER_TYPES"]
 

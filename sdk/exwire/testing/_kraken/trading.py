@@ -5,7 +5,7 @@
 ``API-Sign`` and the nonce as Kraken does), the ``openOrders``/``ownTrades``
 subscriptions of ``/auth`` and the trading requests ``addOrder``, ``cancelOrder``,
 ``cancelAll`` and ``cancelAllOrdersAfter``. Orders trade against a per-pair
-:class:`~exwire.testing.kraken_account.Liquidity` ladder; every state change pushes
+:class:`~exwire.testing._kraken.account.Liquidity` ladder; every state change pushes
 the ``openOrders`` and ``ownTrades`` updates Kraken would push, to every connection
 subscribed for that account. Replies come before the pushes they cause.
 
@@ -43,7 +43,7 @@ from typing import Any
 
 from exwire.models import Credentials
 from exwire.testing._server import EmulatorConnection, EmulatorServer
-from exwire.testing.kraken_account import (
+from exwire.testing._kraken.account import (
     DEFAULT_BALANCES,
     MAKER_FEE,
     TAKER_FEE,
@@ -56,9 +56,9 @@ from exwire.testing.kraken_account import (
     money,
     volume_text,
 )
-from exwire.testing.kraken_market import _dumps, _PairSpec
-from exwire.testing.kraken_orders import Refusal, parse_order
-from exwire.testing.kraken_rest import TOKEN_PATH, Form, signature_matches
+from exwire.testing._kraken.market import _dumps, _PairSpec
+from exwire.testing._kraken.orders import Refusal, parse_order
+from exwire.testing._kraken.rest import TOKEN_PATH, Form, signature_matches
 
 __all__ = ["TradingEngine", "PRIVATE_CHANNELS", "TRADING_EVENTS"]
 

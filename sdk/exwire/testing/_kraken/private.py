@@ -1,10 +1,10 @@
 """The account and trading controls of :class:`~exwire.testing.kraken.KrakenEmulator`.
 
-A mixin: the emulator builds its :class:`~exwire.testing.kraken_trading.TradingEngine`
+A mixin: the emulator builds its :class:`~exwire.testing._kraken.trading.TradingEngine`
 in ``__init__`` and inherits these methods, which tests and samples use to get
 credentials, inspect balances and orders, fill resting orders and inject faults.
 It also routes plain HTTP ``POST`` requests arriving on the emulator's port to the
-REST token endpoint (:mod:`exwire.testing.kraken_rest`). Every method is thread-safe.
+REST token endpoint (:mod:`exwire.testing._kraken.rest`). Every method is thread-safe.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from decimal import Decimal
 from typing import Any
 
 from exwire.models import Credentials, to_decimal
-from exwire.testing.kraken_rest import is_http_post, serve_http
-from exwire.testing.kraken_trading import TRADING_EVENTS, TradingEngine
+from exwire.testing._kraken.rest import is_http_post, serve_http
+from exwire.testing._kraken.trading import TRADING_EVENTS, TradingEngine
 
 __all__ = ["PrivateSide"]
 
