@@ -72,7 +72,7 @@ def market_data(client: BinanceClient, symbol: str) -> None:
     book = client.get_futures_order_book(symbol, 5)
     print(f"{symbol} book: best bid {book.bids[0].price} x {book.bids[0].quantity}, "
           f"best ask {book.asks[0].price} x {book.asks[0].quantity}")
-    print(f"{symbol} last price: {client.get_futures_symbol_price_ticker(symbol).price}")
+    print(f"{symbol} last price: {client.get_futures_symbol_price_ticker(symbol).last_price}")
 
 
 def trade(client: BinanceClient, symbol: str, quantity: Decimal, emulator) -> None:
@@ -80,7 +80,7 @@ def trade(client: BinanceClient, symbol: str, quantity: Decimal, emulator) -> No
     ask = client.get_futures_symbol_order_book_ticker(symbol).ask_price
     opened = client.submit_new_futures_order(USDM, symbol, "BUY", "LIMIT", time_in_force="GTC", price=ask,
                                              quantity=quantity, response_type="RESULT")
-    print(f"opened: order {opened.order_id} {opened.status.value}, {opened.executed_quantity} at "
+    print(f"opened: order {opened.order_id} {opened.status.value}, {opened.filled_quantity} at "
           f"{opened.average_price}")
 
     (position,) = client.get_futures_position_v2(symbol)

@@ -81,7 +81,7 @@ def trade(client: BinanceClient, symbol: str, emulator) -> None:
         data = event.data
         if isinstance(data, models.ExecutionReport):
             print(f"  [stream] order {data.order_id} {data.execution_type.value} -> {data.status.value}"
-                  f" ({data.cumulative_quantity:f} filled)")
+                  f" ({data.filled_quantity:f} filled)")
         elif isinstance(data, models.ListStatus):
             print(f"  [stream] order list {data.order_list_id} {data.list_status_type.value}")
         elif isinstance(data, models.AccountPosition):

@@ -74,8 +74,8 @@ def test_market_data_methods(client):
     assert len(book.bids) == len(book.asks) == 5 and book.bids[0].price < book.asks[0].price
     recent = client.get_spot_recent_trades("BTCUSDT", 10)
     assert len(recent) == 10 and all(isinstance(t, m.Trade) for t in recent)
-    history = client.get_spot_historical_trades("BTCUSDT", from_id=recent[0].id, limit=3)
-    assert [t.id for t in history] == [recent[0].id, recent[0].id + 1, recent[0].id + 2]
+    history = client.get_spot_historical_trades("BTCUSDT", from_id=recent[0].trade_id, limit=3)
+    assert [t.trade_id for t in history] == [recent[0].trade_id, recent[0].trade_id + 1, recent[0].trade_id + 2]
     assert client.get_spot_historical_block_trades("BTCUSDT", from_id=1) == []
     aggregate = client.get_spot_aggregate_trades("BTCUSDT", limit=5)
     assert len(aggregate) == 5 and isinstance(aggregate[0].price, Decimal)
@@ -93,7 +93,7 @@ def test_market_data_methods(client):
     mini = client.get_spot_trading_day_ticker("ETHUSDT", ticker_type="MINI")
     assert mini.price_change is None and mini.last_price is not None
     assert client.get_spot_ticker(["BTCUSDT"], window_size="2h")[0].symbol == "BTCUSDT"
-    assert client.get_spot_symbol_price_ticker("BTCUSDT").price > 0
+    assert client.get_spot_symbol_price_ticker("BTCUSDT").last_price > 0
     assert len(client.get_spot_symbol_price_ticker()) >= 4
     best = client.get_spot_symbol_order_book_ticker("BTCUSDT")
     assert best.bid_price == book.bids[0].price and best.ask_price == book.asks[0].price
@@ -141,16 +141,16 @@ def test_market_order_fills_and_the_user_data_stream_reports_it(client):
     with client.subscribe_to_user_data_updates() as events:
         order = client.submit_new_spot_order("BTCUSDT", "BUY", "MARKET", quote_order_quantity="3000.03")
         assert order.status is OrderStatus.FILLED and order.fills
-        assert order.executed_quantity == sum(f.quantity for f in order.fills)
+        assert order.filled_quantity == sum(f.quantity for f in order.fills)
         report = next_event(events, m.ExecutionReport)
         assert report.execution_type is ExecutionType.NEW and report.order_id == order.order_id
         trade = next_event(events, m.ExecutionReport)
         assert trade.execution_type is ExecutionType.TRADE and trade.status is OrderStatus.FILLED
-        assert trade.last_executed_quantity == order.executed_quantity
+        assert trade.last_executed_quantity == order.filled_quantity
         position = next_event(events, m.AccountPosition)
         assert {b.asset for b in position.balances} == {"BTC", "USDT"}
     trades = client.get_spot_my_trades("BTCUSDT", order_id=order.order_id)
-    assert [t.id for t in trades] == [f.trade_id for f in order.fills] and trades[0].is_buyer
+    assert [t.trade_id for t in trades] == [f.trade_id for f in order.fills] and trades[0].is_buyer
 
 
 def test_resting_order_fills_when_the_market_crosses_it(client, emulator):
@@ -198,7 +198,7 @@ def test_test_order_cancel_replace_amend_and_cancel_all(client, emulator):
                                          time_in_force="GTC", price="41000", quantity="0.02")
     assert error.value.code == -2022 and error.value.data["newOrderResult"] == "NOT_ATTEMPTED"
     amended = client.amend_spot_order_keep_priority("BTCUSDT", "0.015", order_id=second.order_id)
-    assert amended.amended_order.original_quantity == Decimal("0.015")
+    assert amended.amended_order.quantity == Decimal("0.015")
     client.submit_new_spot_order("BTCUSDT", "BUY", "LIMIT", time_in_force="GTC", price="100", quantity="0.01")
     cancelled = client.cancel_all_spot_open_orders("BTCUSDT")
     assert len(cancelled) == 2 and all(o.status is OrderStatus.CANCELED for o in cancelled)

@@ -106,12 +106,12 @@ def test_nested_items_match_cattrs():
 
 def test_execution_report_fields_keep_their_digits():
     report = event_converter.user_data_event(EXECUTION_REPORT)
-    assert str(report.quantity) == "1.00000000" and str(report.commission) == "0.00050000"
+    assert str(report.quantity) == "1.00000000" and str(report.fee) == "0.00050000"
     assert report.execution_type is ExecutionType.TRADE and report.trade_id == 12
     # Equal epoch milliseconds share one datetime; a different one gets its own.
-    assert report.order_creation_time == report.transaction_time == report.working_time
+    assert report.created_at == report.transaction_time == report.working_time
     later = event_converter.user_data_event({**EXECUTION_REPORT, "W": 1499405658700})
-    assert (later.working_time - later.order_creation_time).total_seconds() == 0.043
+    assert (later.working_time - later.created_at).total_seconds() == 0.043
 
 
 def test_json_number_money_is_read_through_its_text():

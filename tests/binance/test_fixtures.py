@@ -127,7 +127,7 @@ def test_place_order_full_response_values(replay):
     assert order.order_id == 12569099453 and order.status.value == "FILLED"
     assert order.cumulative_quote_quantity == Decimal("198.33521500")
     assert [f.trade_id for f in order.fills] == [1650422481, 1650422482]
-    assert sum(f.quantity for f in order.fills) == order.executed_quantity
+    assert sum(f.quantity for f in order.fills) == order.filled_quantity
     params = replay.sent[-1]["params"]
     assert params["price"] == "23416.1" and params["quantity"] == "0.00847" and params["timeInForce"] == "GTC"
     assert params["apiKey"] == "123" and len(params["signature"]) == 64
@@ -186,7 +186,7 @@ def test_execution_report_fields():
     report = user_data_event(json.loads(event)["event"])
     assert report.symbol == "ETHBTC" and report.order_id == 4293153 and report.trade_id == -1
     assert report.execution_type.value == "NEW" and report.price == Decimal("0.10264410")
-    assert report.commission_asset is None and report.is_working is True
+    assert report.fee_asset is None and report.is_working is True
 
 
 @pytest.mark.parametrize(("name", "model"), [

@@ -58,7 +58,7 @@ def test_usdm_market_data(client, emulator):
     assert len(book.bids) == len(book.asks) == 10 and book.bids[0].price < book.asks[0].price
     assert book.event_time is not None
     price = client.get_futures_symbol_price_ticker("BTCUSDT")
-    assert isinstance(price, m.FuturesPriceTicker) and price.price == emulator.futures_price("BTCUSDT")
+    assert isinstance(price, m.FuturesPriceTicker) and price.last_price == emulator.futures_price("BTCUSDT")
     assert {t.symbol for t in client.get_futures_symbol_price_ticker()} == {"BTCUSDT", "ETHUSDT"}
     best = client.get_futures_symbol_order_book_ticker("BTCUSDT")
     assert best.bid_price == book.bids[0].price and best.ask_price == book.asks[0].price
@@ -74,7 +74,7 @@ def test_limit_order_that_fills_opens_a_position_consistent_with_the_account(cli
     ask = client.get_futures_symbol_order_book_ticker("BTCUSDT").ask_price
     order = client.submit_new_futures_order(U, "BTCUSDT", "BUY", "LIMIT", time_in_force="GTC", price=ask,
                                             quantity="0.5", response_type="RESULT", new_client_order_id="open-1")
-    assert order.status is OrderStatus.FILLED and order.executed_quantity == Decimal("0.5")
+    assert order.status is OrderStatus.FILLED and order.filled_quantity == Decimal("0.5")
     assert order.average_price == ask and order.cumulative_quote == ask * Decimal("0.5")
 
     (position,) = client.get_futures_position_v2()
@@ -119,11 +119,11 @@ def test_resting_order_holds_margin_can_be_modified_and_fills_when_crossed(clien
     bid = emulator.futures_price("ETHUSDT")
     resting = client.submit_new_futures_order(U, "ETHUSDT", "BUY", "LIMIT", time_in_force="GTC",
                                               price=bid - 100, quantity="2")
-    assert resting.status is OrderStatus.NEW and resting.executed_quantity == 0  # ACK: as accepted
+    assert resting.status is OrderStatus.NEW and resting.filled_quantity == 0  # ACK: as accepted
     usdt = _usdt(client.get_futures_account_status_v2())
     assert usdt.open_order_initial_margin == (bid - 100) * 2 / 20  # default leverage 20
     modified = client.modify_futures_order(U, "ETHUSDT", "BUY", "3", bid - 50, order_id=resting.order_id)
-    assert modified.original_quantity == 3 and modified.price == bid - 50 and modified.status is OrderStatus.NEW
+    assert modified.quantity == 3 and modified.price == bid - 50 and modified.status is OrderStatus.NEW
     with pytest.raises(InvalidRequest):
         client.modify_futures_order(U, "ETHUSDT", "SELL", "3", bid - 50, order_id=resting.order_id)
 
@@ -357,7 +357,7 @@ def test_futures_keepalive_detects_a_stalled_connection():
             emulator.stall("usdm")
             wait_until(lambda: events.seen.count(("restored", "usdm")) > restored, 10)
             assert ("lost", "spot") not in events.seen
-            assert client.get_futures_symbol_price_ticker("BTCUSDT").price > 0
+            assert client.get_futures_symbol_price_ticker("BTCUSDT").last_price > 0
 
 
 def test_emulator_pings_on_the_futures_cadence_and_drops_a_silent_peer():

@@ -81,11 +81,11 @@ def test_fixture_request_and_response(replay, path):
 def test_place_order_values(replay):
     order = run(replay, "Trading/PlaceOrder.txt", CASES["Trading/PlaceOrder.txt"][0])
     assert order.order_id == 325078477 and order.status is OrderStatus.NEW
-    assert order.price == Decimal("43187.00") and order.original_quantity == Decimal("0.100")
+    assert order.price == Decimal("43187.00") and order.quantity == Decimal("0.100")
     assert order.cumulative_quote == Decimal("0") and order.average_price == Decimal("0")
     assert order.position_side is PositionSide.BOTH and order.working_type is WorkingType.CONTRACT_PRICE
     assert order.price_match is PriceMatch.NONE and order.good_till_date is None
-    assert order.reduce_only is False and order.update_time == datetime(2023, 12, 14, 12, 5, 34, 435000,
+    assert order.reduce_only is False and order.updated_at == datetime(2023, 12, 14, 12, 5, 34, 435000,
                                                                         tzinfo=timezone.utc)
     limits = {(r.rate_limit_type.value, r.interval.value): r.limit for r in replay.client.futures_rate_limits(U)}
     assert limits == {("ORDERS", "SECOND"): 300, ("ORDERS", "MINUTE"): 1200, ("REQUEST_WEIGHT", "MINUTE"): 2400}
@@ -97,7 +97,7 @@ def test_trailing_stop_order_values(replay):
     assert cancelled.activate_price == Decimal("9020") and cancelled.price_rate == Decimal("0.3")
     assert cancelled.stop_price == Decimal("9300") and cancelled.average_price is None  # dropped from cancels
     status = run(replay, "Trading/GetOrder.txt", CASES["Trading/GetOrder.txt"][0])
-    assert status.time == datetime(2020, 1, 17, 15, 59, 16, 75000, tzinfo=timezone.utc)
+    assert status.created_at == datetime(2020, 1, 17, 15, 59, 16, 75000, tzinfo=timezone.utc)
     assert status.cumulative_quantity is None and status.client_order_id == "abc"
 
 
@@ -136,4 +136,4 @@ def test_market_data_values(replay):
     best = run(replay, "ExchangeData/GetBookPrice.txt", CASES["ExchangeData/GetBookPrice.txt"][0])
     assert best.ask_price == Decimal("4.00000200") and best.last_update_id == 1027024
     (price,) = run(replay, "ExchangeData/GetPrices.txt", CASES["ExchangeData/GetPrices.txt"][0])
-    assert price.price == Decimal("6000.01") and price.time.year == 2020
+    assert price.last_price == Decimal("6000.01") and price.time.year == 2020

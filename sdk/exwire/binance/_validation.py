@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 from exwire._core import validate
 from exwire.binance.enums import FuturesMarket
@@ -14,6 +14,8 @@ from exwire.errors import ConfigurationError
 
 __all__ = ["symbol_or_symbols", "one_or_list", "require_one_of", "exclusive", "check_order", "check_window_size",
            "futures_market", "usdm_only", "check_futures_order", "check_algo_order"]
+
+T = TypeVar("T")
 
 _WINDOW_SIZE = re.compile(r"([1-9]|[1-5][0-9])m|([1-9]|1[0-9]|2[0-3])h|[1-7]d")
 
@@ -31,18 +33,18 @@ def symbol_or_symbols(symbols: str | Iterable[str] | None) -> dict[str, Any]:
     return {"symbols": list(validate.symbols(symbols))}
 
 
-def one_or_list(kind: type, single: bool) -> Callable[[Any], Any]:
+def one_or_list(kind: type[T], single: bool) -> Callable[[Any], T | list[T]]:
     """Decoder of results that are one object for ``symbol`` and an array otherwise."""
     from exwire.binance.converter import structure
 
-    def decode(result: Any) -> Any:
+    def decode(result: Any) -> T | list[T]:
         if single:
             if isinstance(result, list) and len(result) == 1:
                 result = result[0]
             return structure(result, kind)
         if isinstance(result, dict):
             result = [result]
-        return structure(result, list[kind])  # type: ignore[valid-type]
+        return structure(result, list[kind])  # type: ignore[valid-type]  # kind is a class at run time
 
     return decode
 

@@ -19,14 +19,13 @@ import threading
 import time
 from collections.abc import Callable, Hashable, Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar, TypeVar, cast, overload
 
 from exwire._core import validate
 from exwire._core.backoff import Deadline
 from exwire._core.client import BaseClient, documented_options
 from exwire._core.codec import epoch_ms_to_datetime
 from exwire._core.connection import Connection
-from exwire._core.subscription import Subscription
 from exwire.binance import converter
 from exwire.binance._validation import futures_market, symbol_or_symbols
 from exwire.binance.client_account import AccountMethods
@@ -35,7 +34,8 @@ from exwire.binance.client_futures_account import FuturesAccountMethods
 from exwire.binance.client_lists import OrderListMethods
 from exwire.binance.client_market import MarketDataMethods
 from exwire.binance.client_trading import TradingMethods
-from exwire.binance.enums import FuturesMarket
+from exwire.binance.enums import FuturesMarket, SymbolStatus
+from exwire.binance.events import UserDataEvent
 from exwire.binance.futures_converter import FUTURES_PARAMETERS
 from exwire.binance.models import ExchangeInfo, RateLimit, SessionStatus
 from exwire.binance.protocol import (
@@ -51,11 +51,13 @@ from exwire.binance.protocol import (
 from exwire.binance.signing import Signer, signer_for
 from exwire.errors import AuthenticationError, ConfigurationError, DecodeError
 from exwire.models import DataEvent, decimal_to_wire
+from exwire.subscription import Subscription
 
 __all__ = ["BinanceClient", "SPOT_URL", "SPOT_TESTNET_URL"]
 
 
-Callback = Callable[[DataEvent], None]
+T = TypeVar("T")
+UserDataCallback = Callable[[DataEvent[UserDataEvent]], None]
 _MAX_RECV_WINDOW = 60.0  # seconds (§6.2)
 _TIMESTAMP_REFUSED = -1021
 
@@ -175,6 +177,7 @@ class BinanceClient(MarketDataMethods, TradingMethods, OrderListMethods, Account
     """
 
     exchange = "binance"
+    _shared_class: ClassVar[str] = "exwire.binance.shared:BinanceShared"
 
     def __init__(
         self,
@@ -192,6 +195,10 @@ class BinanceClient(MarketDataMethods, TradingMethods, OrderListMethods, Account
         futures_pong_timeout: float = _FUTURES_PONG_TIMEOUT,
         **options: Any,
     ) -> None:
+        for name, endpoint in (("url", url), ("usdm_futures_url", usdm_futures_url),
+                               ("coinm_futures_url", coinm_futures_url)):
+            if endpoint is not None:
+                validate.url(endpoint, name)
         super().__init__(**options)
         if testnet and (url is not None or usdm_futures_url is not None or coinm_futures_url is not None):
             raise ConfigurationError("pass either endpoint URLs or testnet=True, not both")
@@ -303,10 +310,25 @@ class BinanceClient(MarketDataMethods, TradingMethods, OrderListMethods, Account
 
     # -- the request path ------------------------------------------------------------------
 
+    @overload
+    def _call(self, method: str, decode: type[T], *, timeout: float | None, signed: bool = ...,
+              recv_window: float | None = ..., market: FuturesMarket | None = ..., symbol_optional: bool = ...,
+              **values: Any) -> T: ...
+
+    @overload
+    def _call(self, method: str, decode: Callable[[Any], T], *, timeout: float | None, signed: bool = ...,
+              recv_window: float | None = ..., market: FuturesMarket | None = ..., symbol_optional: bool = ...,
+              **values: Any) -> T: ...
+
+    @overload
+    def _call(self, method: str, decode: None = ..., *, timeout: float | None, signed: bool = ...,
+              recv_window: float | None = ..., market: FuturesMarket | None = ..., symbol_optional: bool = ...,
+              **values: Any) -> object: ...
+
     def _call(
         self,
         method: str,
-        decode: Any = None,
+        decode: type[Any] | Callable[[Any], Any] | None = None,
         *,
         timeout: float | None,
         signed: bool = False,
@@ -345,7 +367,7 @@ class BinanceClient(MarketDataMethods, TradingMethods, OrderListMethods, Account
         if decode is None:
             return result
         if isinstance(decode, type) or hasattr(decode, "__origin__"):
-            return converter.structure(result, decode)
+            return converter.structure(result, cast("type[Any]", decode))  # a class or list[Model]
         return decode(result)
 
     def _send(self, connection: Connection, build: Callable[[], tuple[int, str]], signed: bool,
@@ -440,7 +462,7 @@ class BinanceClient(MarketDataMethods, TradingMethods, OrderListMethods, Account
         *,
         permissions: str | Iterable[str] | None = None,
         show_permission_sets: bool | None = None,
-        symbol_status: Any = None,
+        symbol_status: SymbolStatus | str | None = None,
         timeout: float | None = None,
     ) -> ExchangeInfo:
         """Return trading rules, rate limits and symbol information (``exchangeInfo``, §8.1, weight 20).
@@ -491,8 +513,8 @@ class BinanceClient(MarketDataMethods, TradingMethods, OrderListMethods, Account
     # -- user data stream (§9) ---------------------------------------------------------------------
 
     def subscribe_to_user_data_updates(
-        self, callback: Callback | None = None, *, timeout: float | None = None
-    ) -> Subscription:
+        self, callback: UserDataCallback | None = None, *, timeout: float | None = None
+    ) -> Subscription[UserDataEvent]:
         """Stream the account's order, balance and order-list events (§9).
 
         Subscribes with ``userDataStream.subscribe`` on an Ed25519 logged-on session, or
@@ -507,17 +529,8 @@ class BinanceClient(MarketDataMethods, TradingMethods, OrderListMethods, Account
         ``None``. Spot only: the futures user data (listen-key flow, §10.4) is not offered.
 
         Args:
-            callback: ``callback(event)``, run on a dispatcher lane (a thread
-                ``exwire-binance-dispatch-<n>``) or, when the client has a
-                ``callback_executor``, by that executor; never on the reader thread.
-                Events run one at a time, in arrival order. Up to ``queue_size`` events
-                wait; beyond that the client's ``overflow`` policy applies (``drop_oldest``, the
-                default: the oldest queued update is dropped, counted in
-                ``Subscription.dropped``, reported once per episode as ``SlowConsumer`` and
-                announced on the next event's ``dropped_before``; ``latest``; or the opt-in
-                connection-wide back-pressure ``block``). ``None`` makes a pull subscription
-                (iterate
-                it or call ``get(timeout)``), same queue and policy.
+            callback: ``callback(event)``; runs as the callback threading model in
+                :mod:`exwire.subscription` says. ``None`` makes a pull subscription.
             timeout: seconds to wait for the connection, its log-on and the subscription's
                 reply (``None``: ``request_timeout``).
 
@@ -537,8 +550,9 @@ class BinanceClient(MarketDataMethods, TradingMethods, OrderListMethods, Account
         if self._signer is None:
             raise ConfigurationError("the user data stream needs credentials")
         timeout = validate.positive_timeout(timeout)
-        return self._subscribe(self._connection, topic="userData", keys=[USER_DATA_KEY], callback=callback,
-                               timeout=timeout)
+        subscription: Subscription[UserDataEvent] = self._subscribe(
+            self._connection, topic="userData", keys=[USER_DATA_KEY], callback=callback, timeout=timeout)
+        return subscription
 
     def _wire_subscribe(self, connection: Connection, keys: list[Hashable], timeout: float | None) -> None:
         deadline = Deadline(timeout)

@@ -20,8 +20,8 @@ range, the most recent records).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
+from exwire.binance._caller import Caller
 from exwire.binance._docs import raises
 from exwire.binance._validation import exclusive, require_one_of
 from exwire.binance.models import Account, AccountCommission, RateLimit
@@ -32,10 +32,8 @@ __all__ = ["AccountMethods"]
 Time = datetime | int
 
 
-class AccountMethods:
+class AccountMethods(Caller):
     """Mixin: needs ``_call`` from the client."""
-
-    _call: Any
 
     @raises("account")
     def get_spot_account_information(

@@ -24,8 +24,10 @@ orders go through :meth:`FuturesMethods.submit_new_futures_algo_order`. COIN-M
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
+from exwire.binance._caller import Caller
 from exwire.binance._docs import raises
 from exwire.binance._validation import (
     check_algo_order,
@@ -41,6 +43,7 @@ from exwire.binance.enums import (
     FuturesOrderResponseType,
     FuturesOrderType,
     FuturesTimeInForce,
+    OrderSide,
     PositionSide,
     PriceMatch,
     SelfTradePreventionMode,
@@ -54,11 +57,12 @@ from exwire.binance.futures_models import (
     FuturesPriceTicker,
 )
 from exwire.errors import ConfigurationError
+from exwire.models import Side as SharedSide
 
 __all__ = ["FuturesMethods"]
 
-Money = Any  # Decimal | str | int | float
-Enum = Any  # the enum or its wire value
+Money = Decimal | str | int | float
+Side = OrderSide | SharedSide | str  # the enum, exwire.Side, or the wire value
 Time = datetime | int  # an aware datetime, or epoch milliseconds
 
 _DEPTH_LIMITS = (5, 10, 20, 50, 100, 500, 1000)
@@ -71,10 +75,8 @@ def _one_symbol(symbol: Any) -> None:
                                  f"got {symbol!r}")
 
 
-class FuturesMethods:
+class FuturesMethods(Caller):
     """Mixin: needs ``_call`` from the client."""
-
-    _call: Any
 
     # -- market data (USDⓈ-M only, §10.3) ------------------------------------------------------------
 
@@ -126,14 +128,14 @@ class FuturesMethods:
 
     @raises("futures_trade")
     def submit_new_futures_order(
-        self, market: FuturesMarket, symbol: str, side: Enum, order_type: FuturesOrderType | str, *,
+        self, market: FuturesMarket, symbol: str, side: Side, order_type: FuturesOrderType | str, *,
         position_side: PositionSide | str | None = None, time_in_force: FuturesTimeInForce | str | None = None,
-        quantity: Money = None, price: Money = None, reduce_only: bool | None = None,
+        quantity: Money | None = None, price: Money | None = None, reduce_only: bool | None = None,
         new_client_order_id: str | None = None, response_type: FuturesOrderResponseType | str | None = None,
         price_match: PriceMatch | str | None = None,
         self_trade_prevention_mode: SelfTradePreventionMode | str | None = None, good_till_date: Time | None = None,
-        stop_price: Money = None, close_position: bool | None = None, activation_price: Money = None,
-        callback_rate: Money = None, working_type: WorkingType | str | None = None,
+        stop_price: Money | None = None, close_position: bool | None = None, activation_price: Money | None = None,
+        callback_rate: Money | None = None, working_type: WorkingType | str | None = None,
         price_protect: bool | None = None, recv_window: float | None = None, timeout: float | None = None,
     ) -> FuturesOrder:
         """Place a futures order (``order.place``, TRADE; counts on the order limits).
@@ -184,7 +186,7 @@ class FuturesMethods:
 
     @raises("futures_trade")
     def modify_futures_order(
-        self, market: FuturesMarket, symbol: str, side: Enum, quantity: Money, price: Money = None, *,
+        self, market: FuturesMarket, symbol: str, side: Side, quantity: Money, price: Money | None = None, *,
         order_id: int | None = None, original_client_order_id: str | None = None,
         price_match: PriceMatch | str | None = None, recv_window: float | None = None, timeout: float | None = None,
     ) -> FuturesOrder:
@@ -249,13 +251,13 @@ class FuturesMethods:
 
     @raises("futures_trade")
     def submit_new_futures_algo_order(
-        self, symbol: str, side: Enum, order_type: FuturesOrderType | str, *,
+        self, symbol: str, side: Side, order_type: FuturesOrderType | str, *,
         algo_type: AlgoType | str = AlgoType.CONDITIONAL, position_side: PositionSide | str | None = None,
-        time_in_force: FuturesTimeInForce | str | None = None, quantity: Money = None, price: Money = None,
-        trigger_price: Money = None, working_type: WorkingType | str | None = None,
+        time_in_force: FuturesTimeInForce | str | None = None, quantity: Money | None = None, price: Money | None = None,
+        trigger_price: Money | None = None, working_type: WorkingType | str | None = None,
         price_match: PriceMatch | str | None = None, close_position: bool | None = None,
-        price_protect: bool | None = None, reduce_only: bool | None = None, activation_price: Money = None,
-        callback_rate: Money = None, client_algo_id: str | None = None,
+        price_protect: bool | None = None, reduce_only: bool | None = None, activation_price: Money | None = None,
+        callback_rate: Money | None = None, client_algo_id: str | None = None,
         self_trade_prevention_mode: SelfTradePreventionMode | str | None = None, good_till_date: Time | None = None,
         market: FuturesMarket = _USDM, recv_window: float | None = None, timeout: float | None = None,
     ) -> AlgoOrder:

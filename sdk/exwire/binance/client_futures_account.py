@@ -12,8 +12,7 @@ USDⓈ-M amounts are in the margin asset (USDT/USDC), COIN-M amounts in the coin
 
 from __future__ import annotations
 
-from typing import Any
-
+from exwire.binance._caller import Caller
 from exwire.binance._docs import raises
 from exwire.binance._validation import futures_market, usdm_only
 from exwire.binance.enums import FuturesMarket
@@ -25,10 +24,8 @@ __all__ = ["FuturesAccountMethods"]
 _USDM = FuturesMarket.USDM
 
 
-class FuturesAccountMethods:
+class FuturesAccountMethods(Caller):
     """Mixin: needs ``_call`` from the client."""
-
-    _call: Any
 
     @raises("futures_account")
     def get_futures_position(

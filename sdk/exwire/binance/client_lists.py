@@ -10,34 +10,35 @@ its type's mandatory parameters before anything is sent.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
+from exwire.binance._caller import Caller
 from exwire.binance._docs import raises
 from exwire.binance._validation import check_order, require_one_of
-from exwire.binance.enums import OrderResponseType, SelfTradePreventionMode, TimeInForce
+from exwire.binance.enums import OrderResponseType, OrderSide, SelfTradePreventionMode, TimeInForce
 from exwire.binance.order_models import OrderLeg, OrderList
 from exwire.errors import ConfigurationError
+from exwire.models import Side as SharedSide
 
 __all__ = ["OrderListMethods"]
 
-Money = Any  # Decimal | str | int | float
-Enum = Any  # the enum or its wire value
+Money = Decimal | str | int | float
+Side = OrderSide | SharedSide | str  # the enum, exwire.Side, or the wire value
 
 
-class OrderListMethods:
+class OrderListMethods(Caller):
     """Mixin: needs ``_call`` from the client."""
-
-    _call: Any
 
     # -- order lists (§8.3) --------------------------------------------------------------------
 
     @raises("trade")
     def place_spot_order_list(
-        self, symbol: str, side: Enum, quantity: Money, price: Money, *, stop_price: Money = None,
-        trailing_delta: int | None = None, stop_limit_price: Money = None,
+        self, symbol: str, side: Side, quantity: Money, price: Money, *, stop_price: Money | None = None,
+        trailing_delta: int | None = None, stop_limit_price: Money | None = None,
         stop_limit_time_in_force: TimeInForce | str | None = None, list_client_order_id: str | None = None,
-        limit_client_order_id: str | None = None, limit_iceberg_quantity: Money = None,
-        stop_client_order_id: str | None = None, stop_iceberg_quantity: Money = None,
+        limit_client_order_id: str | None = None, limit_iceberg_quantity: Money | None = None,
+        stop_client_order_id: str | None = None, stop_iceberg_quantity: Money | None = None,
         response_type: OrderResponseType | str | None = None,
         self_trade_prevention_mode: SelfTradePreventionMode | str | None = None,
         recv_window: float | None = None, timeout: float | None = None,
@@ -81,7 +82,7 @@ class OrderListMethods:
 
     @raises("trade")
     def place_spot_oco_order_list(
-        self, symbol: str, side: Enum, quantity: Money, above: OrderLeg, below: OrderLeg, *,
+        self, symbol: str, side: Side, quantity: Money, above: OrderLeg, below: OrderLeg, *,
         list_client_order_id: str | None = None, response_type: OrderResponseType | str | None = None,
         self_trade_prevention_mode: SelfTradePreventionMode | str | None = None,
         recv_window: float | None = None, timeout: float | None = None,
@@ -126,7 +127,7 @@ class OrderListMethods:
 
     @raises("trade")
     def place_spot_otoco_order_list(
-        self, symbol: str, working: OrderLeg, pending_side: Enum, pending_quantity: Money,
+        self, symbol: str, working: OrderLeg, pending_side: Side, pending_quantity: Money,
         pending_above: OrderLeg, pending_below: OrderLeg | None = None, *, list_client_order_id: str | None = None,
         response_type: OrderResponseType | str | None = None,
         self_trade_prevention_mode: SelfTradePreventionMode | str | None = None,
@@ -174,7 +175,7 @@ class OrderListMethods:
 
     @raises("trade")
     def place_spot_opoco_order_list(
-        self, symbol: str, working: OrderLeg, pending_side: Enum, pending_above: OrderLeg,
+        self, symbol: str, working: OrderLeg, pending_side: Side, pending_above: OrderLeg,
         pending_below: OrderLeg | None = None, *, list_client_order_id: str | None = None,
         response_type: OrderResponseType | str | None = None,
         self_trade_prevention_mode: SelfTradePreventionMode | str | None = None,

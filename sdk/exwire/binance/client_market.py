@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
+from exwire.binance._caller import Caller
 from exwire.binance._docs import raises
 from exwire.binance._validation import check_window_size, exclusive, one_or_list, symbol_or_symbols
 from exwire.binance.enums import KlineInterval, SymbolStatus, TickerType
@@ -47,10 +47,8 @@ __all__ = ["MarketDataMethods"]
 Time = datetime | int  # an aware datetime, or epoch milliseconds
 
 
-class MarketDataMethods:
+class MarketDataMethods(Caller):
     """Mixin: needs ``_call`` from the client."""
-
-    _call: Any
 
     @raises("read")
     def get_spot_order_book(

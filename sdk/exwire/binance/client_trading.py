@@ -25,8 +25,10 @@ asset per unit of base asset, quantities in the base asset. An optional argument
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
+from exwire.binance._caller import Caller
 from exwire.binance._docs import raises
 from exwire.binance._validation import check_order, require_one_of
 from exwire.binance.converter import order_or_list
@@ -35,6 +37,7 @@ from exwire.binance.enums import (
     CancelRestrictions,
     OrderRateLimitExceededMode,
     OrderResponseType,
+    OrderSide,
     OrderType,
     PegOffsetType,
     PegPriceType,
@@ -44,11 +47,12 @@ from exwire.binance.enums import (
 from exwire.binance.models import OrderTestResult
 from exwire.binance.order_models import AmendResult, CancelReplaceResult, Order, OrderList
 from exwire.errors import ConfigurationError
+from exwire.models import Side as SharedSide
 
 __all__ = ["TradingMethods"]
 
-Money = Any  # Decimal | str | int | float
-Enum = Any  # the enum or its wire value
+Money = Decimal | str | int | float
+Side = OrderSide | SharedSide | str  # the enum, exwire.Side, or the wire value
 
 
 def _cancel_result(result: Any) -> Order | OrderList:
@@ -59,19 +63,17 @@ def _cancel_all_result(result: Any) -> list[Order | OrderList]:
     return [order_or_list(item) for item in result]
 
 
-class TradingMethods:
+class TradingMethods(Caller):
     """Mixin: needs ``_call`` from the client."""
-
-    _call: Any
 
     # -- order management (§8.3) ------------------------------------------------------------
 
     @raises("trade")
     def submit_new_spot_order(
-        self, symbol: str, side: Enum, order_type: OrderType | str, *,
-        time_in_force: TimeInForce | str | None = None, price: Money = None, quantity: Money = None,
-        quote_order_quantity: Money = None, stop_price: Money = None, trailing_delta: int | None = None,
-        iceberg_quantity: Money = None, new_client_order_id: str | None = None,
+        self, symbol: str, side: Side, order_type: OrderType | str, *,
+        time_in_force: TimeInForce | str | None = None, price: Money | None = None, quantity: Money | None = None,
+        quote_order_quantity: Money | None = None, stop_price: Money | None = None, trailing_delta: int | None = None,
+        iceberg_quantity: Money | None = None, new_client_order_id: str | None = None,
         response_type: OrderResponseType | str | None = None, strategy_id: int | None = None,
         strategy_type: int | None = None, self_trade_prevention_mode: SelfTradePreventionMode | str | None = None,
         peg_price_type: PegPriceType | str | None = None, peg_offset_value: int | None = None,
@@ -124,10 +126,10 @@ class TradingMethods:
 
     @raises("trade")
     def test_spot_order(
-        self, symbol: str, side: Enum, order_type: OrderType | str, *, compute_commission_rates: bool | None = None,
-        time_in_force: TimeInForce | str | None = None, price: Money = None, quantity: Money = None,
-        quote_order_quantity: Money = None, stop_price: Money = None, trailing_delta: int | None = None,
-        iceberg_quantity: Money = None, new_client_order_id: str | None = None,
+        self, symbol: str, side: Side, order_type: OrderType | str, *, compute_commission_rates: bool | None = None,
+        time_in_force: TimeInForce | str | None = None, price: Money | None = None, quantity: Money | None = None,
+        quote_order_quantity: Money | None = None, stop_price: Money | None = None, trailing_delta: int | None = None,
+        iceberg_quantity: Money | None = None, new_client_order_id: str | None = None,
         response_type: OrderResponseType | str | None = None, strategy_id: int | None = None,
         strategy_type: int | None = None, self_trade_prevention_mode: SelfTradePreventionMode | str | None = None,
         peg_price_type: PegPriceType | str | None = None, peg_offset_value: int | None = None,
@@ -197,13 +199,13 @@ class TradingMethods:
 
     @raises("trade")
     def cancel_replace_spot_order(
-        self, symbol: str, side: Enum, order_type: OrderType | str, cancel_replace_mode: CancelReplaceMode | str, *,
+        self, symbol: str, side: Side, order_type: OrderType | str, cancel_replace_mode: CancelReplaceMode | str, *,
         cancel_order_id: int | None = None, cancel_original_client_order_id: str | None = None,
         cancel_new_client_order_id: str | None = None, cancel_restrictions: CancelRestrictions | str | None = None,
         order_rate_limit_exceeded_mode: OrderRateLimitExceededMode | str | None = None,
-        time_in_force: TimeInForce | str | None = None, price: Money = None, quantity: Money = None,
-        quote_order_quantity: Money = None, stop_price: Money = None, trailing_delta: int | None = None,
-        iceberg_quantity: Money = None, new_client_order_id: str | None = None,
+        time_in_force: TimeInForce | str | None = None, price: Money | None = None, quantity: Money | None = None,
+        quote_order_quantity: Money | None = None, stop_price: Money | None = None, trailing_delta: int | None = None,
+        iceberg_quantity: Money | None = None, new_client_order_id: str | None = None,
         response_type: OrderResponseType | str | None = None, strategy_id: int | None = None,
         strategy_type: int | None = None, self_trade_prevention_mode: SelfTradePreventionMode | str | None = None,
         peg_price_type: PegPriceType | str | None = None, peg_offset_value: int | None = None,
@@ -284,9 +286,9 @@ class TradingMethods:
 
     @raises("trade")
     def place_spot_sor_order(
-        self, symbol: str, side: Enum, order_type: OrderType | str, quantity: Money, *,
-        time_in_force: TimeInForce | str | None = None, price: Money = None, new_client_order_id: str | None = None,
-        response_type: OrderResponseType | str | None = None, iceberg_quantity: Money = None,
+        self, symbol: str, side: Side, order_type: OrderType | str, quantity: Money, *,
+        time_in_force: TimeInForce | str | None = None, price: Money | None = None, new_client_order_id: str | None = None,
+        response_type: OrderResponseType | str | None = None, iceberg_quantity: Money | None = None,
         strategy_id: int | None = None, strategy_type: int | None = None,
         self_trade_prevention_mode: SelfTradePreventionMode | str | None = None,
         recv_window: float | None = None, timeout: float | None = None,
@@ -311,10 +313,10 @@ class TradingMethods:
 
     @raises("trade")
     def test_spot_sor_order(
-        self, symbol: str, side: Enum, order_type: OrderType | str, quantity: Money, *,
+        self, symbol: str, side: Side, order_type: OrderType | str, quantity: Money, *,
         compute_commission_rates: bool | None = None, time_in_force: TimeInForce | str | None = None,
-        price: Money = None, new_client_order_id: str | None = None,
-        response_type: OrderResponseType | str | None = None, iceberg_quantity: Money = None,
+        price: Money | None = None, new_client_order_id: str | None = None,
+        response_type: OrderResponseType | str | None = None, iceberg_quantity: Money | None = None,
         strategy_id: int | None = None, strategy_type: int | None = None,
         self_trade_prevention_mode: SelfTradePreventionMode | str | None = None,
         recv_window: float | None = None, timeout: float | None = None,

@@ -29,6 +29,7 @@ from cattrs.gen import make_dict_structure_fn, override
 from exwire._core.codec import OpenEnum, datetime_to_epoch_ms, epoch_ms_to_datetime, make_converter
 from exwire.binance import enums, events, models, order_models
 from exwire.binance import event_converter as _event_converter
+from exwire.binance.symbols import normalize_symbol, normalize_symbols
 from exwire.errors import ConfigurationError, DecodeError
 from exwire.models import Level, decimal_to_wire
 
@@ -41,12 +42,13 @@ converter = make_converter(epoch_unit="ms")
 
 # Field → wire name where the wire name is not the field's camelCase (§8–§11).
 _QTY = {"quantity": "qty", "quote_quantity": "quoteQty"}
+_FEE = {"fee": "commission", "fee_asset": "commissionAsset"}
 _RENAMES: dict[type, dict[str, str]] = {
     models.RateLimit: {"interval_number": "intervalNum"},
     models.SymbolInfo: {"quote_order_quantity_market_allowed": "quoteOrderQtyMarketAllowed"},
-    models.Trade: _QTY,
+    models.Trade: {**_QTY, "trade_id": "id"},
     models.AggregateTrade: {
-        "id": "a", "price": "p", "quantity": "q", "first_trade_id": "f", "last_trade_id": "l",
+        "trade_id": "a", "price": "p", "quantity": "q", "first_trade_id": "f", "last_trade_id": "l",
         "time": "T", "is_buyer_maker": "m", "is_best_match": "M",
     },
     models.AveragePrice: {"minutes": "mins"},
@@ -58,24 +60,26 @@ _RENAMES: dict[type, dict[str, str]] = {
         "weighted_average_price": "weightedAvgPrice", "previous_close_price": "prevClosePrice",
         "last_quantity": "lastQty", "bid_quantity": "bidQty", "ask_quantity": "askQty",
         "first_trade_id": "firstId", "last_trade_id": "lastId", "trade_count": "count",
+        "time": "closeTime",
     },
+    models.PriceTicker: {"last_price": "price"},
     models.BookTicker: {"bid_quantity": "bidQty", "ask_quantity": "askQty"},
     models.SessionStatus: {},
-    order_models.Fill: {"quantity": "qty", "allocation_id": "allocId"},
+    order_models.Fill: {"quantity": "qty", "allocation_id": "allocId", **_FEE},
     order_models.Order: {
-        "original_client_order_id": "origClientOrderId", "original_quantity": "origQty",
-        "executed_quantity": "executedQty", "original_quote_order_quantity": "origQuoteOrderQty",
+        "original_client_order_id": "origClientOrderId", "quantity": "origQty",
+        "filled_quantity": "executedQty", "created_at": "time", "updated_at": "updateTime", "original_quote_order_quantity": "origQuoteOrderQty",
         "cumulative_quote_quantity": "cummulativeQuoteQty", "order_type": "type", "iceberg_quantity": "icebergQty",
     },
-    order_models.AccountTrade: _QTY,
-    order_models.Allocation: _QTY,
+    order_models.AccountTrade: {**_QTY, **_FEE, "trade_id": "id"},
+    order_models.Allocation: {**_QTY, **_FEE},
     events.ExecutionReport: {
         "event_time": "E", "symbol": "s", "client_order_id": "c", "side": "S", "order_type": "o",
         "time_in_force": "f", "quantity": "q", "price": "p", "stop_price": "P", "iceberg_quantity": "F",
         "order_list_id": "g", "original_client_order_id": "C", "execution_type": "x", "status": "X",
-        "reject_reason": "r", "order_id": "i", "last_executed_quantity": "l", "cumulative_quantity": "z",
-        "last_executed_price": "L", "commission": "n", "commission_asset": "N", "transaction_time": "T",
-        "trade_id": "t", "execution_id": "I", "is_working": "w", "is_maker": "m", "order_creation_time": "O",
+        "reject_reason": "r", "order_id": "i", "last_executed_quantity": "l", "filled_quantity": "z",
+        "last_executed_price": "L", "fee": "n", "fee_asset": "N", "transaction_time": "T",
+        "trade_id": "t", "execution_id": "I", "is_working": "w", "is_maker": "m", "created_at": "O",
         "cumulative_quote_quantity": "Z", "last_quote_quantity": "Y", "quote_order_quantity": "Q",
         "working_time": "W", "self_trade_prevention_mode": "V", "prevented_match_id": "v",
         "trailing_delta": "d", "trailing_time": "D", "strategy_id": "j", "strategy_type": "J",
@@ -113,10 +117,21 @@ def camel_case(name: str) -> str:
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
+StructureFn = Callable[[Mapping[str, Any], Any], Any]
+
+
+def structure_fn(cls: type, overrides: Mapping[str, Any]) -> StructureFn:
+    """cattrs' dict structure function of ``cls`` with per-field ``overrides``."""
+    # cattrs declares the per-field overrides as ``**kwargs: AttributeOverride`` beside its
+    # boolean flags, which type checkers read as the flags' types.
+    function: StructureFn = make_dict_structure_fn(cls, converter, **overrides)  # pyright: ignore[reportArgumentType]
+    return function
+
+
 def _register(cls: type) -> None:
     renames = _RENAMES.get(cls, {})
     overrides = {f.name: override(rename=renames.get(f.name, camel_case(f.name))) for f in attrs.fields(cls)}
-    converter.register_structure_hook(cls, make_dict_structure_fn(cls, converter, **overrides))
+    converter.register_structure_hook(cls, structure_fn(cls, overrides))
 
 
 # Order first: AmendResult and OrderList embed it. ``order.amend.keepPriority`` spells the
@@ -124,13 +139,14 @@ def _register(cls: type) -> None:
 # historical ``cummulativeQuoteQty`` (§11).
 _order_fields = {f.name: override(rename=_RENAMES[order_models.Order].get(f.name, camel_case(f.name)))
                  for f in attrs.fields(order_models.Order)}
-_structure_order = make_dict_structure_fn(order_models.Order, converter, **_order_fields)
+_structure_order = structure_fn(order_models.Order, _order_fields)
 
 
 def _order_hook(value: Mapping[str, Any], _: Any) -> order_models.Order:
     if "cumulativeQuoteQty" in value and "cummulativeQuoteQty" not in value:
         value = {**value, "cummulativeQuoteQty": value["cumulativeQuoteQty"]}
-    return _structure_order(value, order_models.Order)
+    order: order_models.Order = _structure_order(value, order_models.Order)
+    return order
 
 
 converter.register_structure_hook(order_models.Order, _order_hook)
@@ -162,16 +178,17 @@ converter.register_structure_hook(models.OrderBook, lambda value, _: _order_book
 converter.register_structure_hook(models.Kline, lambda value, _: _kline(value))
 
 
-def structure(value: Any, kind: Any) -> Any:
+def structure(value: object, kind: type[T]) -> T:
     """Decode a raw result into ``kind`` (a model class or e.g. ``list[Trade]``).
 
     Raises:
         DecodeError: the result does not have the documented shape.
     """
     try:
-        return converter.structure(value, kind)
+        result: T = converter.structure(value, kind)
     except Exception as exc:  # cattrs raises ExceptionGroups, KeyError, ValueError ...
         raise DecodeError(f"malformed binance {getattr(kind, '__name__', kind)} result: {exc!r}") from exc
+    return result
 
 
 def order_or_list(value: Mapping[str, Any]) -> order_models.Order | order_models.OrderList:
@@ -180,8 +197,9 @@ def order_or_list(value: Mapping[str, Any]) -> order_models.Order | order_models
     Raises:
         DecodeError: neither shape.
     """
-    kind = order_models.OrderList if "contingencyType" in value else order_models.Order
-    return structure(value, kind)
+    if "contingencyType" in value:
+        return structure(value, order_models.OrderList)
+    return structure(value, order_models.Order)
 
 
 def rate_limits_from_wire(items: Iterable[Any]) -> list[models.RateLimit]:
@@ -223,19 +241,6 @@ user_data_event = _event_converter.user_data_event
 # -- request parameters ------------------------------------------------------------------
 
 Encoder = Callable[[Any, str], Any]
-
-
-def _symbol(value: Any, name: str) -> str:
-    if not isinstance(value, str) or not value.strip() or any(c.isspace() for c in value.strip()):
-        raise ConfigurationError(f"{name} must be a symbol such as 'BTCUSDT', got {value!r}")
-    return value.strip().upper()
-
-
-def _symbols(value: Any, name: str) -> list[str]:
-    items = [value] if isinstance(value, str) else list(value) if isinstance(value, Iterable) else None
-    if not items:
-        raise ConfigurationError(f"{name} must be one symbol or a non-empty iterable of symbols, got {value!r}")
-    return list(dict.fromkeys(_symbol(item, name) for item in items))
 
 
 def _text(value: Any, name: str) -> str:
@@ -280,7 +285,7 @@ def _enum(cls: type[OpenEnum]) -> Encoder:
             if raw in known:
                 return raw
             if raw.upper() in folded:
-                return folded[raw.upper()]
+                return str(folded[raw.upper()])
         raise ConfigurationError(f"{name} must be one of {sorted(known)}, got {value!r}")
 
     return encode
@@ -291,8 +296,8 @@ _MONEY: Encoder = decimal_to_wire
 # Python keyword → (wire name, encoder). Shared by every method: the same keyword
 # always means the same wire parameter (§8).
 PARAMETERS: dict[str, tuple[str, Encoder]] = {
-    "symbol": ("symbol", _symbol),
-    "symbols": ("symbols", _symbols),
+    "symbol": ("symbol", normalize_symbol),
+    "symbols": ("symbols", normalize_symbols),
     "symbol_status": ("symbolStatus", _enum(enums.SymbolStatus)),
     "permissions": ("permissions", _text_list),
     "show_permission_sets": ("showPermissionSets", _boolean),

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from exwire._core.codec import OpenEnum, decimal_from_wire, epoch_ms_to_datetime
 from exwire.binance import events
@@ -42,17 +42,19 @@ from exwire.errors import DecodeError
 
 __all__ = ["DECODERS", "user_data_event"]
 
+E = TypeVar("E", bound=OpenEnum)
+
 
 def _money_or_none(value: Any) -> Decimal | None:
     """Money that is not a string: ``None`` kept, a JSON number exact through its text."""
     return None if value is None else decimal_from_wire(value)
 
 
-def _member(cls: type[OpenEnum]) -> Callable[[Any], OpenEnum]:
+def _member(cls: type[E]) -> Callable[[Any], E]:
     """``cls(value)`` with the known values (and cached unknown ones) looked up directly."""
-    members = cls._value2member_map_
+    members = cast("dict[object, E]", cls._value2member_map_)  # the map holds cls's members only
 
-    def member(value: Any) -> OpenEnum:
+    def member(value: Any) -> E:
         try:
             return members[value]
         except (KeyError, TypeError):  # new or unhashable: OpenEnum keeps it
@@ -98,16 +100,16 @@ def execution_report(o: Mapping[str, Any]) -> events.ExecutionReport:
         reject_reason=None if (v := get("r")) is None else str(v),
         order_id=int(o["i"]),
         last_executed_quantity=Decimal(v) if type(v := o["l"]) is str else decimal_from_wire(v),
-        cumulative_quantity=Decimal(v) if type(v := o["z"]) is str else decimal_from_wire(v),
+        filled_quantity=Decimal(v) if type(v := o["z"]) is str else decimal_from_wire(v),
         last_executed_price=Decimal(v) if type(v := o["L"]) is str else decimal_from_wire(v),
-        commission=Decimal(v) if type(v := get("n")) is str else _money_or_none(v),
-        commission_asset=None if (v := get("N")) is None else str(v),
+        fee=Decimal(v) if type(v := get("n")) is str else _money_or_none(v),
+        fee_asset=None if (v := get("N")) is None else str(v),
         transaction_time=transaction_time,
         trade_id=int(o["t"]) if "t" in o else -1,
         execution_id=None if (v := get("I")) is None else int(v),
         is_working=None if (v := get("w")) is None else bool(v),
         is_maker=None if (v := get("m")) is None else bool(v),
-        order_creation_time=created,
+        created_at=created,
         cumulative_quote_quantity=Decimal(v) if type(v := get("Z")) is str else _money_or_none(v),
         last_quote_quantity=Decimal(v) if type(v := get("Y")) is str else _money_or_none(v),
         quote_order_quantity=Decimal(v) if type(v := get("Q")) is str else _money_or_none(v),

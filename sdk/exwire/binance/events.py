@@ -53,10 +53,10 @@ class ExecutionReport:
         status: the order's status after it.
         reject_reason: ``"NONE"`` unless rejected.
         last_executed_quantity, last_executed_price: of this fill (0 if none).
-        cumulative_quantity: filled so far; ``cumulative_quote_quantity``: quote so far.
+        filled_quantity: filled so far (``z``); ``cumulative_quote_quantity``: quote so far.
         last_quote_quantity: quote amount of this fill.
-        commission: commission of this fill, in ``commission_asset`` (``None`` if none).
-        transaction_time: when it happened; ``order_creation_time``: when the order was made.
+        fee: commission of this fill, in ``fee_asset`` (``None`` if none).
+        transaction_time: when it happened; ``created_at``: when the order was made.
         trade_id: ``-1`` unless this is a fill.
         execution_id: unique id of this execution.
         is_working: whether the order is on the book; ``is_maker``: whether this fill was maker.
@@ -81,16 +81,16 @@ class ExecutionReport:
     reject_reason: str | None = None
     order_id: int
     last_executed_quantity: Decimal
-    cumulative_quantity: Decimal
+    filled_quantity: Decimal
     last_executed_price: Decimal
-    commission: Decimal | None = None
-    commission_asset: str | None = None
+    fee: Decimal | None = None
+    fee_asset: str | None = None
     transaction_time: datetime
     trade_id: int = -1
     execution_id: int | None = None
     is_working: bool | None = None
     is_maker: bool | None = None
-    order_creation_time: datetime | None = None
+    created_at: datetime | None = None
     cumulative_quote_quantity: Decimal | None = None
     last_quote_quantity: Decimal | None = None
     quote_order_quantity: Decimal | None = None
@@ -108,11 +108,17 @@ class ExecutionReport:
 
 @attrs.frozen(kw_only=True)
 class PositionBalance:
-    """One changed asset in an :class:`AccountPosition`: ``free`` and ``locked`` after the change."""
+    """One changed asset in an :class:`AccountPosition`: ``free`` and ``locked`` after the
+    change, ``total`` both."""
 
     asset: str
     free: Decimal
     locked: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        """``free + locked``."""
+        return self.free + self.locked
 
 
 @attrs.frozen(kw_only=True)

@@ -22,11 +22,22 @@ from decimal import Decimal
 from typing import Any
 
 import attrs
-from cattrs.gen import make_dict_structure_fn, override
+from cattrs.gen import override
 
 from exwire.binance import enums
 from exwire.binance import futures_models as fm
-from exwire.binance.converter import PARAMETERS, Encoder, _enum, _integer, _symbol, _text, _time, camel_case, converter
+from exwire.binance.converter import (
+    PARAMETERS,
+    Encoder,
+    _enum,
+    _integer,
+    _text,
+    _time,
+    camel_case,
+    converter,
+    structure_fn,
+)
+from exwire.binance.symbols import normalize_symbol
 from exwire.errors import ConfigurationError
 from exwire.models import Level, decimal_to_wire
 
@@ -35,13 +46,14 @@ __all__ = ["FUTURES_PARAMETERS"]
 # Field → wire name where it is not the field's camelCase.
 _RENAMES: dict[type, dict[str, str]] = {
     fm.FuturesOrderBook: {"event_time": "E", "transaction_time": "T"},
+    fm.FuturesPriceTicker: {"last_price": "price"},
     fm.FuturesBookTicker: {"bid_quantity": "bidQty", "ask_quantity": "askQty"},
     fm.FuturesOrder: {
-        "average_price": "avgPrice", "original_quantity": "origQty", "executed_quantity": "executedQty",
+        "average_price": "avgPrice", "quantity": "origQty", "filled_quantity": "executedQty",
         "cumulative_quantity": "cumQty", "cumulative_quote": "cumQuote", "cumulative_base": "cumBase",
-        "order_type": "type", "original_type": "origType",
+        "order_type": "type", "original_type": "origType", "created_at": "time", "updated_at": "updateTime",
     },
-    fm.AlgoOrder: {},
+    fm.AlgoOrder: {"created_at": "createTime", "updated_at": "updateTime"},
     fm.FuturesPosition: {
         "position_amount": "positionAmt", "max_quantity": "maxQty", "maint_margin": "maintMargin",
     },
@@ -78,11 +90,12 @@ def _bool(value: Any, _: Any) -> bool | None:
 
 def _register(cls: type) -> None:
     renames = _RENAMES.get(cls, {})
-    overrides = {}
+    overrides: dict[str, Any] = {}
     for field in attrs.fields(cls):
-        hook = _bool if field.type in ("bool | None", "bool", bool, bool | None) else None
-        overrides[field.name] = override(rename=renames.get(field.name, camel_case(field.name)), struct_hook=hook)
-    structure = make_dict_structure_fn(cls, converter, **overrides)
+        boolean = field.type in ("bool | None", "bool", bool, bool | None)
+        overrides[field.name] = override(rename=renames.get(field.name, camel_case(field.name)),
+                                         struct_hook=_bool if boolean else None)
+    structure = structure_fn(cls, overrides)
     aliases = _ALIASES.get(cls, {})
     zeros = _ZERO_IS_NONE.get(cls, ())
 
@@ -137,7 +150,7 @@ def _rate(value: Any, name: str) -> str:
 
 
 def _asset(value: Any, name: str) -> str:
-    return _symbol(value, name)
+    return normalize_symbol(value, name)
 
 
 _MONEY: Encoder = decimal_to_wire
@@ -167,5 +180,5 @@ FUTURES_PARAMETERS: dict[str, tuple[str, Encoder]] = {
     "client_algo_id": ("clientAlgoId", _text),
     "algo_id": ("algoId", _integer),
     "margin_asset": ("marginAsset", _asset),
-    "pair": ("pair", _symbol),
+    "pair": ("pair", normalize_symbol),
 }

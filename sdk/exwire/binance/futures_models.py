@@ -67,10 +67,10 @@ class FuturesOrderBook:
 
 @attrs.frozen(kw_only=True)
 class FuturesPriceTicker:
-    """Latest price of a USDⓈ-M contract (``ticker.price``)."""
+    """Latest price of a USDⓈ-M contract (``ticker.price``): ``last_price`` in the quote asset."""
 
     symbol: str
-    price: Decimal
+    last_price: Decimal
     time: datetime | None = None
 
 
@@ -96,7 +96,7 @@ class FuturesOrder:
     ``avg_price``/``cumulative_quote`` from some replies in 2026 (§10.5): they are then ``None``.
 
     Attributes:
-        original_quantity: ordered quantity; ``executed_quantity``: filled so far
+        quantity: ordered quantity (``origQty``); ``filled_quantity``: filled so far (``executedQty``)
             (``cumulative_quantity`` repeats it on placement replies).
         average_price: average fill price, 0 before any fill.
         cumulative_quote: USDⓈ-M: quote filled so far (price × quantity, in the margin asset).
@@ -106,7 +106,7 @@ class FuturesOrder:
         activate_price, price_rate: COIN-M trailing stops (activation price; callback rate in %).
         good_till_date: expiry of a ``GTD`` order, else ``None``.
         pair: COIN-M: the underlying pair (``BTCUSD``).
-        time: creation (``order.status`` only); ``update_time``: last change.
+        created_at: creation (``time``, ``order.status`` only); ``updated_at``: last change.
     """
 
     symbol: str
@@ -115,8 +115,8 @@ class FuturesOrder:
     status: OrderStatus | None = None
     price: Decimal | None = None
     average_price: Decimal | None = None
-    original_quantity: Decimal | None = None
-    executed_quantity: Decimal | None = None
+    quantity: Decimal | None = None
+    filled_quantity: Decimal | None = None
     cumulative_quantity: Decimal | None = None
     cumulative_quote: Decimal | None = None
     cumulative_base: Decimal | None = None
@@ -136,8 +136,8 @@ class FuturesOrder:
     activate_price: Decimal | None = None
     price_rate: Decimal | None = None
     pair: str | None = None
-    time: datetime | None = None
-    update_time: datetime | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -177,8 +177,8 @@ class AlgoOrder:
     reduce_only: bool | None = None
     activate_price: Decimal | None = None
     callback_rate: Decimal | None = None
-    create_time: datetime | None = None
-    update_time: datetime | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
     trigger_time: datetime | None = None
     good_till_date: datetime | None = None
     actual_order_id: int | None = None

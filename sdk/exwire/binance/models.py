@@ -23,11 +23,47 @@ import attrs
 
 from exwire.binance.enums import (
     AccountType,
+    OrderSide,
     OrderType,
     RateLimitInterval,
     RateLimitType,
     SelfTradePreventionMode,
     SymbolStatus,
+)
+from exwire.binance.events import (
+    AccountPosition,
+    BalanceUpdate,
+    EventStreamTerminated,
+    ExecutionReport,
+    ExternalLockUpdate,
+    ListStatus,
+    ListStatusOrder,
+    PositionBalance,
+    UnknownEvent,
+    UserDataEvent,
+)
+from exwire.binance.futures_models import (
+    AlgoOrder,
+    FuturesAccount,
+    FuturesAsset,
+    FuturesBalance,
+    FuturesBookTicker,
+    FuturesOrder,
+    FuturesOrderBook,
+    FuturesPosition,
+    FuturesPriceTicker,
+)
+from exwire.binance.order_models import (
+    AccountTrade,
+    Allocation,
+    AmendResult,
+    CancelReplaceResult,
+    Fill,
+    Order,
+    OrderLeg,
+    OrderList,
+    OrderListEntry,
+    PreventedMatch,
 )
 from exwire.models import Level
 
@@ -56,6 +92,36 @@ __all__ = [
     "Account",
     "AccountCommission",
     "OrderTestResult",
+    # re-exported from exwire.binance.order_models, .events and .futures_models
+    "Fill",
+    "Order",
+    "OrderListEntry",
+    "OrderList",
+    "CancelReplaceResult",
+    "AmendResult",
+    "AccountTrade",
+    "PreventedMatch",
+    "Allocation",
+    "OrderLeg",
+    "ExecutionReport",
+    "AccountPosition",
+    "PositionBalance",
+    "BalanceUpdate",
+    "ListStatus",
+    "ListStatusOrder",
+    "ExternalLockUpdate",
+    "EventStreamTerminated",
+    "UnknownEvent",
+    "UserDataEvent",
+    "FuturesOrderBook",
+    "FuturesPriceTicker",
+    "FuturesBookTicker",
+    "FuturesOrder",
+    "AlgoOrder",
+    "FuturesPosition",
+    "FuturesBalance",
+    "FuturesAsset",
+    "FuturesAccount",
 ]
 
 
@@ -169,12 +235,14 @@ class Trade:
     """A public trade (``trades.recent``, ``trades.historical``, ``blockTrades.historical``).
 
     Attributes:
+        trade_id: the trade's id.
         quote_quantity: price × quantity, in quote asset.
         is_buyer_maker: whether the buyer's order was resting (so the seller took).
+        side: the taker's side, derived from ``is_buyer_maker`` (``True``: the taker sold).
         is_best_match: ``None`` for block trades, which omit it.
     """
 
-    id: int
+    trade_id: int
     price: Decimal
     quantity: Decimal
     quote_quantity: Decimal | None
@@ -182,12 +250,23 @@ class Trade:
     is_buyer_maker: bool
     is_best_match: bool | None = None
 
+    @property
+    def side(self) -> OrderSide:
+        """The taker's side: ``SELL`` when the buyer was the maker, else ``BUY``."""
+        return OrderSide.SELL if self.is_buyer_maker else OrderSide.BUY
+
 
 @attrs.frozen(kw_only=True)
 class AggregateTrade:
-    """Trades of one taker order at one price, aggregated (``trades.aggregate``, §8.1)."""
+    """Trades of one taker order at one price, aggregated (``trades.aggregate``, §8.1).
 
-    id: int
+    Attributes:
+        trade_id: the aggregate trade's id; ``first_trade_id``/``last_trade_id``: the
+            trades it aggregates.
+        side: the taker's side, derived from ``is_buyer_maker`` (``True``: the taker sold).
+    """
+
+    trade_id: int
     price: Decimal
     quantity: Decimal
     first_trade_id: int
@@ -195,6 +274,11 @@ class AggregateTrade:
     time: datetime
     is_buyer_maker: bool
     is_best_match: bool | None = None
+
+    @property
+    def side(self) -> OrderSide:
+        """The taker's side: ``SELL`` when the buyer was the maker, else ``BUY``."""
+        return OrderSide.SELL if self.is_buyer_maker else OrderSide.BUY
 
 
 @attrs.frozen(kw_only=True)
@@ -286,6 +370,7 @@ class Ticker:
     Attributes:
         price_change_percent: percent (``"4.735"`` means 4.735 %).
         volume: base asset volume; ``quote_volume``: quote asset volume.
+        open_time, time: the window's start and end (``time`` is Binance's ``closeTime``).
         first_trade_id, last_trade_id: trade id range of the window (``-1`` if no trade).
         trade_count: trades in the window.
     """
@@ -298,7 +383,7 @@ class Ticker:
     volume: Decimal | None = None
     quote_volume: Decimal | None = None
     open_time: datetime | None = None
-    close_time: datetime | None = None
+    time: datetime | None = None
     first_trade_id: int | None = None
     last_trade_id: int | None = None
     trade_count: int | None = None
@@ -315,10 +400,10 @@ class Ticker:
 
 @attrs.frozen(kw_only=True)
 class PriceTicker:
-    """Latest price of a symbol (``ticker.price``)."""
+    """Latest price of a symbol (``ticker.price``): ``last_price`` in the quote asset."""
 
     symbol: str
-    price: Decimal
+    last_price: Decimal
 
 
 @attrs.frozen(kw_only=True)
@@ -334,11 +419,16 @@ class BookTicker:
 
 @attrs.frozen(kw_only=True)
 class Balance:
-    """One asset of the account: ``free`` to trade, ``locked`` in open orders."""
+    """One asset of the account: ``free`` to trade, ``locked`` in open orders, ``total`` both."""
 
     asset: str
     free: Decimal
     locked: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        """``free + locked``."""
+        return self.free + self.locked
 
 
 @attrs.frozen(kw_only=True)
@@ -414,13 +504,3 @@ class OrderTestResult:
     tax_commission_for_order: CommissionRates | None = None
     special_commission_for_order: CommissionRates | None = None
     discount: CommissionDiscount | None = None
-
-
-from exwire.binance.events import *  # noqa: E402,F401,F403  (re-export)
-from exwire.binance.events import __all__ as _events_all  # noqa: E402
-from exwire.binance.futures_models import *  # noqa: E402,F401,F403  (re-export)
-from exwire.binance.futures_models import __all__ as _futures_all  # noqa: E402
-from exwire.binance.order_models import *  # noqa: E402,F401,F403  (re-export)
-from exwire.binance.order_models import __all__ as _order_all  # noqa: E402
-
-__all__ += _order_all + _events_all + _futures_all

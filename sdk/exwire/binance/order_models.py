@@ -43,15 +43,15 @@ class Fill:
     """One fill of a newly placed order (``FULL`` response, §11).
 
     Attributes:
-        commission: commission charged, in ``commission_asset``.
+        fee: commission charged, in ``fee_asset`` (Binance's ``commission``/``commissionAsset``).
         trade_id: the trade's id (``-1`` for SOR allocations).
         match_type, allocation_id: SOR only, else ``None``.
     """
 
     price: Decimal
     quantity: Decimal
-    commission: Decimal
-    commission_asset: str | None
+    fee: Decimal
+    fee_asset: str | None
     trade_id: int
     match_type: str | None = None
     allocation_id: int | None = None
@@ -70,11 +70,12 @@ class Order:
         order_list_id: the order list it belongs to, ``-1`` for none.
         original_client_order_id: on a cancel, the client id of the cancelled order
             (``client_order_id`` is then the cancel's own id).
-        original_quantity: ordered quantity; ``executed_quantity``: filled so far.
+        quantity: ordered quantity (``origQty``); ``filled_quantity``: filled so far
+            (``executedQty``).
         original_quote_order_quantity: the ``quoteOrderQty`` of a market order, else 0.
         cumulative_quote_quantity: quote asset spent or received so far.
-        transact_time: when the request was processed; ``time``: when the order was
-            created; ``update_time``: its last change; ``working_time``: when it
+        transact_time: when the request was processed; ``created_at``: when the order was
+            created (``time``); ``updated_at``: its last change (``updateTime``); ``working_time``: when it
             started working on the book.
         trailing_delta: in basis points (BIPS); ``trailing_time``: when the trailing stop
             was activated, ``None`` or -1 if not.
@@ -88,8 +89,8 @@ class Order:
     original_client_order_id: str | None = None
     transact_time: datetime | None = None
     price: Decimal | None = None
-    original_quantity: Decimal | None = None
-    executed_quantity: Decimal | None = None
+    quantity: Decimal | None = None
+    filled_quantity: Decimal | None = None
     original_quote_order_quantity: Decimal | None = None
     cumulative_quote_quantity: Decimal | None = None
     status: OrderStatus | None = None
@@ -100,8 +101,8 @@ class Order:
     trailing_delta: int | None = None
     trailing_time: int | None = None
     iceberg_quantity: Decimal | None = None
-    time: datetime | None = None
-    update_time: datetime | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
     is_working: bool | None = None
     working_time: datetime | None = None
     strategy_id: int | None = None
@@ -181,21 +182,32 @@ class AmendResult:
 
 @attrs.frozen(kw_only=True)
 class AccountTrade:
-    """One of the account's trades (``myTrades``, §8.5); ``commission`` in ``commission_asset``."""
+    """One of the account's trades (``myTrades``, §8.5): a fill of one of its orders.
+
+    Attributes:
+        trade_id: the trade's id.
+        fee: the commission, in ``fee_asset`` (Binance's ``commission``/``commissionAsset``).
+        side: the order's side, derived from ``is_buyer``.
+    """
 
     symbol: str
-    id: int
+    trade_id: int
     order_id: int
     order_list_id: int | None
     price: Decimal
     quantity: Decimal
     quote_quantity: Decimal
-    commission: Decimal
-    commission_asset: str | None
+    fee: Decimal
+    fee_asset: str | None
     time: datetime
     is_buyer: bool
     is_maker: bool
     is_best_match: bool | None = None
+
+    @property
+    def side(self) -> OrderSide:
+        """The order's side: ``BUY`` when the account was the buyer, else ``SELL``."""
+        return OrderSide.BUY if self.is_buyer else OrderSide.SELL
 
 
 @attrs.frozen(kw_only=True)
@@ -216,7 +228,7 @@ class PreventedMatch:
 
 @attrs.frozen(kw_only=True)
 class Allocation:
-    """An allocation from an SOR order (``myAllocations``, §8.5)."""
+    """An allocation from an SOR order (``myAllocations``, §8.5); ``fee`` in ``fee_asset``."""
 
     symbol: str
     allocation_id: int
@@ -226,8 +238,8 @@ class Allocation:
     price: Decimal
     quantity: Decimal
     quote_quantity: Decimal
-    commission: Decimal
-    commission_asset: str | None
+    fee: Decimal
+    fee_asset: str | None
     time: datetime
     is_buyer: bool
     is_maker: bool
