@@ -1,9 +1,13 @@
 """A Tk window with a live ticker and the top of the order book of one symbol.
 
-    python samples/desktop_ticker.py                          # Kraken XBT/USD from a local emulator
-    python samples/desktop_ticker.py --exchange coinex --symbol BTCUSDT
+    python samples/desktop_ticker.py                          # Kraken BTC/USD from a local emulator
+    python samples/desktop_ticker.py --exchange coinex --symbol BTC/USDT
     python samples/desktop_ticker.py --live                   # Kraken production
     python samples/desktop_ticker.py --seconds 5              # closes itself after 5 s
+
+Every exchange through ``client.shared``: the symbol is ``BASE/QUOTE``, the ticker is the
+neutral :class:`exwire.Ticker` and the top of the book an :class:`exwire.TopOfBook`
+(from the exchange's top-of-book stream, or from a watched order book where it has none).
 
 Threads: the client reads the socket on its own threads, but every callback runs on
 the Tk thread, because the client is built with ``callback_executor=TkExecutor(root)``:
@@ -23,7 +27,9 @@ from collections.abc import Callable
 from typing import Any
 
 import exwire
+from exwire import Feature
 from exwire.hosts import Exchange, TkExecutor, get_exchange
+from exwire.shared import split_symbol
 
 WAITING = "waiting for the first update…"
 
@@ -64,28 +70,33 @@ class TickerWindow:
 
     # -- callbacks: Tk thread (through the TkExecutor) -----------------------------------
 
-    def on_ticker(self, event: exwire.DataEvent) -> None:
+    def on_ticker(self, event: exwire.DataEvent[exwire.Ticker]) -> None:
         self.callback_threads.add(threading.get_ident())
         self.ticker_updates += 1
-        fields = []
-        for name in ("last", "bid", "ask"):
-            try:
-                fields.append(f"{name} {_number(self.exchange.ticker_field(event.data, name))}")
-            except AttributeError:
-                pass
-        text = "   ".join(fields) or repr(event.data)
+        ticker = event.data
+        text = (f"last {_number(ticker.last_price)}   bid {_number(ticker.bid_price)}   "
+                f"ask {_number(ticker.ask_price)}")
         if text != self.ticker_text.get():
             self.ticker_changes += 1
             self.ticker_text.set(text)
 
-    def on_book(self, event: Any) -> None:
-        """A top-of-book update: reads the exchange-neutral ``client.latest.top_of_book``."""
+    def on_top_of_book(self, event: exwire.DataEvent[exwire.TopOfBook]) -> None:
+        """A top-of-book update (``client.shared.subscribe_to_top_of_book_updates``)."""
         self.callback_threads.add(threading.get_ident())
         self.book_updates += 1
+        self._show_book(event.data)
+
+    def on_book(self) -> None:
+        """A repaint from ``client.latest.top_of_book``, which a watched order book keeps current."""
+        self.callback_threads.add(threading.get_ident())
         latest = self.client.latest.top_of_book(self.symbol) if self.client is not None else None
         if latest is None:
             return
-        bid, ask = latest.value.bid, latest.value.ask
+        self.book_updates += 1
+        self._show_book(latest.value)
+
+    def _show_book(self, top: exwire.TopOfBook) -> None:
+        bid, ask = top.bid, top.ask
         self.book_text.set(
             f"bid {_number(bid and bid.quantity)} @ {_number(bid and bid.price)}   "
             f"ask {_number(ask and ask.price)} x {_number(ask and ask.quantity)}")
@@ -108,9 +119,10 @@ def run(exchange_name: str = "kraken", symbol: str | None = None, *, seconds: fl
         exwire.ExwireError: the exchange could not be reached or refused the subscription.
     """
     exchange = get_exchange(exchange_name)
-    if "ticker" not in exchange.channels:
+    if Feature.TICKER_STREAM not in exchange.features:
         raise exwire.ConfigurationError(f"{exchange.name} has no ticker stream")
-    symbol = exchange.normalize(symbol or exchange.example_symbol)
+    base, quote = split_symbol(symbol or exchange.example_symbol)
+    symbol = f"{base}/{quote}"
     root = tk.Tk()
     executor = TkExecutor(root)
     window = TickerWindow(root, exchange, symbol)
@@ -122,13 +134,14 @@ def run(exchange_name: str = "kraken", symbol: str | None = None, *, seconds: fl
             live=live, url=url, callback_executor=executor,
             on_connection_event=lambda event: executor.submit(window.on_connection_event, event)))
         window.client = client
-        exchange.subscribe(client, "ticker", symbol, window.on_ticker)
-        if exchange.spec.top_of_book_channel in exchange.channels:
-            exchange.subscribe(client, exchange.spec.top_of_book_channel, symbol, window.on_book)
-        elif exchange.book is not None:
+        shared = client.shared
+        shared.subscribe_to_ticker_updates(symbol, window.on_ticker)
+        if Feature.TOP_OF_BOOK_STREAM in shared.features:
+            shared.subscribe_to_top_of_book_updates(symbol, window.on_top_of_book)
+        elif Feature.ORDER_BOOK in shared.features:
             # No top-of-book stream: a watched book feeds client.latest.top_of_book, which
             # a Tk timer reads (the latest-value view suits a GUI refreshing at its pace).
-            exchange.watch_book(client, symbol, 1)
+            shared.watch_order_book(symbol)
             _repaint_book_every(window, 0.25)
         window.status_text.set("subscribed")
         root.protocol("WM_DELETE_WINDOW", root.quit)  # leave mainloop; the stack closes the rest
@@ -154,7 +167,7 @@ def _repaint_book_every(window: TickerWindow, interval: float) -> None:
     """Tk thread: call ``window.on_book`` every ``interval`` seconds until the root goes."""
 
     def tick() -> None:
-        window.on_book(None)
+        window.on_book()
         window.root.after(round(interval * 1000), tick)
 
     window.root.after(round(interval * 1000), tick)
@@ -163,7 +176,7 @@ def _repaint_book_every(window: TickerWindow, interval: float) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--exchange", default="kraken", help="exchange name (default kraken)")
-    parser.add_argument("--symbol", help="symbol (default: the exchange's example, XBT/USD for Kraken)")
+    parser.add_argument("--symbol", help="BASE/QUOTE symbol (default: the exchange's example, BTC/USD for Kraken)")
     parser.add_argument("--seconds", type=float, help="close the window after this many seconds")
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--live", action="store_true", help="connect to the production exchange")

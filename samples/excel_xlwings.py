@@ -2,11 +2,15 @@
 
 In a cell::
 
-    =EXWIRE_TICKER("kraken", "XBT/USD", "last")     last price (also "bid", "ask", "volume",
+    =EXWIRE_TICKER("kraken", "BTC/USD", "last")     last price (also "bid", "ask", "volume",
                                                      "high", "low", "open", "age", "time", or
-                                                     any field of the exchange's ticker model)
-    =EXWIRE_BOOK("kraken", "XBT/USD", 5)             5 rows: bid quantity, bid, ask, ask quantity
+                                                     any field of exwire.Ticker: "bid_quantity" ...)
+    =EXWIRE_BOOK("okex", "BTC/USDT", 5)              5 rows: bid quantity, bid, ask, ask quantity
     =EXWIRE_STATUS("kraken")                         "ok", "connecting" ... for a status cell
+
+Every exchange through ``client.shared``: symbols are ``BASE/QUOTE`` and the ticker's
+fields are those of the neutral :class:`exwire.Ticker`, the same on every exchange (an
+empty cell where the exchange does not send one).
 
 Setup (Windows or macOS with Excel): ``pip install xlwings exwire``, ``xlwings addin install``,
 then in the xlwings ribbon set "UDF Modules" to ``excel_xlwings`` (this file on the
@@ -18,10 +22,10 @@ function call that names it and closed when the module unloads (``atexit``, i.e.
 Excel quits and the xlwings server exits) or when :func:`shutdown` is called. The
 functions never wait for the network: the first call for a symbol queues its
 subscription on a small worker thread (``exwire-excel-<exchange>``) and returns
-``"#N/A"`` at once; later calls read ``client.latest`` (ticker) or the order-book
-watcher, which the client's reader and lanes keep current (for a client whose
-``latest`` view is not fed by its ticker stream, the newest ticker its callback saw). So a recalculation is a
-few dictionary reads, and a slow or absent network never freezes Excel.
+``"#N/A"`` at once; later calls read ``client.latest.ticker`` (the neutral ticker) or the order-book
+watcher, which the client's reader and lanes keep current (or, should ``latest`` not
+have the symbol, the newest ticker the subscription's callback saw). So a
+recalculation is a few dictionary reads, and a slow or absent network never freezes Excel.
 
 Data source: the exchange's emulator (in this process) by default, as with every
 exwire sample; set the environment variable ``EXWIRE_EXCEL_LIVE=1`` before Excel starts,
@@ -43,7 +47,11 @@ import time
 from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
+import attrs
+
+import exwire
 from exwire.hosts import Exchange, get_exchange
+from exwire.shared import split_symbol
 
 try:  # xlwings installs on Windows and macOS (and as a manylinux wheel), but needs Excel to be useful
     import xlwings as xw
@@ -53,6 +61,11 @@ except ImportError:  # pragma: no cover - depends on the environment
 __all__ = ["EXWIRE_TICKER", "EXWIRE_BOOK", "EXWIRE_STATUS", "configure", "shutdown"]
 
 NOT_AVAILABLE = "#N/A"
+
+#: Short names of the neutral ticker's fields (any field of exwire.Ticker works too).
+SHORT_FIELDS = {"last": "last_price", "bid": "bid_price", "ask": "ask_price", "volume": "volume",
+                "high": "high_price", "low": "low_price", "open": "open_price"}
+TICKER_FIELDS = frozenset(field.name for field in attrs.fields(exwire.Ticker) if field.name != "native")
 
 
 class _NoXlwings:
@@ -114,11 +127,11 @@ class _Feed:
             return self._books.get((symbol, depth))
 
     def ticker(self, symbol: str) -> Any:
-        """The newest ticker of ``symbol`` (``client.latest``, else what the callback saw), or ``None``."""
+        """The newest neutral ticker of ``symbol`` (``client.latest``, else what the callback saw), or ``None``."""
         return self.client.latest.ticker(symbol) or self._tickers.get(symbol)
 
     def _ticker_callback(self, symbol: str) -> Any:
-        def record(event: Any) -> None:  # a dispatcher lane; one dict write, never blocks
+        def record(event: exwire.DataEvent[exwire.Ticker]) -> None:  # a lane; one dict write, never blocks
             self._tickers[symbol] = _Seen(event.data, event.received_at, time.monotonic())
 
         return record
@@ -134,7 +147,7 @@ class _Feed:
         while (key := self._tasks.get()) is not None:
             try:
                 if key[0] == "ticker":
-                    self.exchange.subscribe(self.client, "ticker", key[1], self._ticker_callback(key[1]))
+                    self.client.shared.subscribe_to_ticker_updates(key[1], self._ticker_callback(key[1]))
                 else:
                     watcher = self.exchange.watch_book(self.client, key[1], key[2])
                     with self._state_lock:
@@ -215,15 +228,22 @@ def _cell(value: Any) -> Any:
 
 
 @_xl.func(volatile=True)
-@_xl.arg("field", doc='"last", "bid", "ask", "volume", "high", "low", "open", "age", "time" or a ticker field')
+@_xl.arg("field", doc='"last", "bid", "ask", "volume", "high", "low", "open", "age", "time" or a field of exwire.Ticker')
 def EXWIRE_TICKER(exchange: str, symbol: str, field: str = "last") -> Any:
-    """The latest ticker value of ``symbol`` on ``exchange``; ``"#N/A"`` until the first update.
+    """The latest ticker value of ``symbol`` (``BASE/QUOTE``) on ``exchange``; ``"#N/A"``
+    until the first update.
 
-    ``"age"`` is seconds since the update arrived; ``"time"`` is when (UTC).
+    ``field`` is a field of :class:`exwire.Ticker` (``"last_price"``, ``"bid_quantity"``
+    ...) or its short name (``"last"``, ``"bid"``, ``"ask"``, ``"volume"``, ``"high"``,
+    ``"low"``, ``"open"``); an empty cell where the exchange does not send it. ``"age"`` is
+    seconds since the update arrived; ``"time"`` is when (UTC).
     """
+    name = SHORT_FIELDS.get(field, field)
+    if field not in ("age", "time") and name not in TICKER_FIELDS:
+        return f"{NOT_AVAILABLE} no field {field!r}"
     try:
         feed = _feed(exchange)
-        symbol = feed.exchange.normalize(symbol)
+        symbol = _symbol(symbol)
     except Exception as exc:
         return f"{NOT_AVAILABLE} {exc}"
     waiting = feed.want(("ticker", symbol))
@@ -236,17 +256,20 @@ def EXWIRE_TICKER(exchange: str, symbol: str, field: str = "last") -> Any:
         return round(latest.age, 3)
     if field == "time":
         return _cell(latest.received_at)
-    try:
-        return _cell(feed.exchange.ticker_field(latest.value, field))
-    except AttributeError:
-        return f"{NOT_AVAILABLE} no field {field!r}"
+    return _cell(getattr(latest.value, name))
+
+
+def _symbol(symbol: str) -> str:
+    """``"btc/usdt"`` → ``"BTC/USDT"``; raises ``ConfigurationError`` unless ``BASE/QUOTE``."""
+    base, quote = split_symbol(symbol)
+    return f"{base}/{quote}"
 
 
 @_xl.func(volatile=True)
 @_xl.arg("depth", numbers=int, doc="levels per side (rows)")
 @_xl.ret(expand="table")
 def EXWIRE_BOOK(exchange: str, symbol: str, depth: int = 5) -> list[list[Any]]:
-    """The best ``depth`` levels of ``symbol``'s order book as rows of
+    """The best ``depth`` levels of ``symbol``'s (``BASE/QUOTE``) order book as rows of
     ``[bid quantity, bid price, ask price, ask quantity]``.
 
     Always ``depth`` rows of 4 cells, so a spilled range keeps its shape: before the
@@ -259,7 +282,7 @@ def EXWIRE_BOOK(exchange: str, symbol: str, depth: int = 5) -> list[list[Any]]:
     empty = [["", "", "", ""] for _ in range(depth)]
     try:
         feed = _feed(exchange)
-        symbol = feed.exchange.normalize(symbol)
+        symbol = _symbol(symbol)
     except Exception as exc:
         empty[0][0] = f"{NOT_AVAILABLE} {exc}"
         return empty

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 import signal
 import subprocess
 import sys
+import threading
 from datetime import datetime, timezone
 from decimal import Decimal
 
@@ -14,11 +16,13 @@ import attrs
 import pytest
 
 import exwire
+from exwire import cli
 from exwire.cli import _call_arguments, main, to_jsonable
 from exwire.errors import ConfigurationError
+from exwire.hosts import CHANNELS, exchanges, get_exchange
 from exwire.testing import KrakenEmulator
 from tests.conftest import REPO_ROOT, timeout
-from tests.hosts.support import python_env, read_line
+from tests.hosts.support import each_exchange, python_env, read_line
 
 
 def exwire_command(*args: str, seconds: float = 60) -> subprocess.CompletedProcess:
@@ -30,38 +34,129 @@ def exwire_command(*args: str, seconds: float = 60) -> subprocess.CompletedProce
 
 # -- stream -------------------------------------------------------------------------------
 
+_LINE = re.compile(r"^\d\d:\d\d:\d\d\.\d{3} (?P<symbol>[A-Z0-9]+/[A-Z0-9]+) (?P<fields>\S.*)$")
 
-def test_stream_prints_one_json_object_per_update():
-    result = exwire_command("stream", "kraken", "ticker", "XBT/USD", "--json", "--count", "3")
+
+def test_stream_prints_one_json_object_per_update_with_the_neutral_fields():
+    result = exwire_command("stream", "kraken", "ticker", "BTC/USD", "--json", "--count", "3")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert len(lines) == 3
     update = json.loads(lines[0])
-    assert update["topic"] == "ticker:XBT/USD" and update["symbol"] == "XBT/USD"
+    assert update["symbol"] == "BTC/USD"
     assert update["update_type"] in ("snapshot", "update")
     assert datetime.fromisoformat(update["received_at"]).tzinfo is not None
-    assert Decimal(update["data"]["last_trade_price"]) > 0
-    assert "E" not in update["data"]["volume_24h"]  # plain decimal strings
+    data = update["data"]
+    assert set(data) == {field.name for field in attrs.fields(exwire.Ticker)} - {"native"}
+    assert data["symbol"] == "BTC/USD"
+    assert Decimal(data["last_price"]) > 0
+    assert "E" not in data["last_price"]  # plain decimal strings
 
 
-def test_stream_ends_at_the_deadline_and_prints_text():
-    result = exwire_command("stream", "kraken", "trades", "XBT/USD", "--seconds", "1")
+def test_stream_prints_each_trade_on_its_own_line_and_ends_at_the_deadline():
+    result = exwire_command("stream", "kraken", "trades", "BTC/USD", "--seconds", "1.5")
     assert result.returncode == 0, result.stderr
-    assert "XBT/USD" in result.stdout and "price=" in result.stdout
+    lines = result.stdout.splitlines()
+    assert lines and result.stdout.endswith("\n")
+    for line in lines:  # none runs into the next
+        match = _LINE.match(line)
+        assert match is not None, line
+        assert match["symbol"] == "BTC/USD"
+        assert re.fullmatch(r"price=[0-9.]+ quantity=[0-9.]+ side=(buy|sell|-) time=\S+ trade_id=\S+",
+                            match["fields"]), line
+
+
+def test_count_counts_lines_not_frames():
+    result = exwire_command("stream", "kraken", "trades", "--count", "5", "--json")
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(lines) == 5
+    assert all(line["symbol"] == "BTC/USD" and line["data"]["side"] in ("buy", "sell") for line in lines)
+    assert all(datetime.fromisoformat(line["data"]["time"]).tzinfo is not None for line in lines)
+
+
+def test_stream_watches_a_book():
+    result = exwire_command("stream", "kraken", "book", "BTC/USD", "--count", "2", "--depth", "5")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2
+    for line in lines:
+        assert re.fullmatch(r"bid=[0-9.]+@[0-9.]+ ask=[0-9.]+@[0-9.]+ levels=\d+/\d+", _LINE.match(line)["fields"])
+    assert lines[0] != lines[1]  # printed when the book changed
 
 
 def test_stream_connects_to_a_given_url():
     with KrakenEmulator(seed=3) as emulator:
-        result = exwire_command("stream", "kraken", "spread", "XBT/USD", "--url", emulator.url, "--count", "1")
-        assert emulator.connections_accepted == 1
+        result = exwire_command("stream", "kraken", "ticker", "BTC/USD", "--url", emulator.url, "--count", "1")
+        assert emulator.connections_accepted >= 1
     assert result.returncode == 0, result.stderr
-    assert "bid=" in result.stdout
+    assert "bid_price=" in result.stdout and "last_price=" in result.stdout
 
 
-def test_stream_refuses_an_unknown_channel_with_usage_status():
-    result = exwire_command("stream", "kraken", "weather", "XBT/USD", "--count", "1")
+def test_stream_refuses_an_unknown_channel_and_a_symbol_not_base_quote_with_usage_status():
+    result = exwire_command("stream", "kraken", "weather", "BTC/USD", "--count", "1")
     assert result.returncode == 2
     assert "no channel 'weather'" in result.stderr and "ticker" in result.stderr
+    result = exwire_command("stream", "kraken", "ticker", "XBTUSD", "--count", "1")
+    assert result.returncode == 2
+    assert "BASE/QUOTE" in result.stderr
+
+
+@pytest.mark.parametrize("name", each_exchange())
+def test_every_exchange_streams_its_first_channel_with_base_quote_symbols(name):
+    exchange = get_exchange(name)
+    channel = exchange.channels[0]
+    result = exwire_command("stream", name, channel, "--count", "2")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2
+    for line in lines:
+        match = _LINE.match(line)
+        assert match is not None and match["symbol"] == exchange.example_symbol, line
+    missing = [c for c in CHANNELS if c not in exchange.channels]
+    if missing:
+        result = exwire_command("stream", name, missing[0], "--count", "1")
+        assert result.returncode == 2 and f"no channel '{missing[0]}'" in result.stderr
+
+
+def test_print_writes_whole_lines_under_a_lock(monkeypatch):
+    writes: list[str] = []
+
+    class Recorder:
+        def write(self, text: str) -> int:
+            writes.append(text)
+            return len(text)
+
+        def flush(self) -> None:
+            pass
+
+    monkeypatch.setattr(sys, "stdout", Recorder())
+    start = threading.Barrier(8)
+
+    def printer(n: int) -> None:
+        start.wait()
+        for i in range(200):
+            cli._print(f"thread {n} line {i}")
+
+    threads = [threading.Thread(target=printer, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(writes) == 1600
+    assert all(re.fullmatch(r"thread \d line \d+\n", text) for text in writes)
+
+
+def test_lines_show_the_neutral_fields_only():
+    when = datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    trade = exwire.Trade(symbol="BTC/USD", trade_id="7", price=Decimal("5.10"), quantity=Decimal("0.5"),
+                         side=exwire.Side.SELL, time=when, native=object())
+    assert cli._line(trade) == "price=5.10 quantity=0.5 side=sell time=2024-01-02T03:04:05+00:00 trade_id=7"
+    ticker = exwire.Ticker(symbol="BTC/USD", last_price=Decimal("1"), bid_price=None, ask_price=Decimal("2"))
+    assert cli._line(ticker) == "last_price=1 bid_price=- ask_price=2 volume=-"
+    top = exwire.TopOfBook(bid=exwire.Level(Decimal("1"), Decimal("3")), ask=None)
+    assert cli._line(top) == "bid=3@1 ask=-"
+    assert "native" not in cli._neutral_json([trade])[0]
 
 
 # -- call -----------------------------------------------------------------------------------
@@ -73,7 +168,7 @@ def test_call_runs_one_request_and_prints_the_result():
     assert 0 < json.loads(result.stdout) < timeout(10)
 
 
-def test_call_refuses_what_the_table_does_not_list():
+def test_call_refuses_what_is_not_a_request_of_the_client():
     result = exwire_command("call", "kraken", "close")
     assert result.returncode == 2
     assert "no request 'close'" in result.stderr and "ping" in result.stderr
@@ -95,8 +190,8 @@ def test_emulate_serves_clients_until_signalled(stop):
         url = read_line(process, 30).strip()
         assert url.startswith("ws://127.0.0.1:")
         with exwire.KrakenClient(url=url) as client:
-            with client.subscribe_to_ticker_updates("XBT/USD") as ticker:
-                assert ticker.get(timeout(10)).symbol == "XBT/USD"
+            with client.shared.subscribe_to_ticker_updates("BTC/USD") as ticker:
+                assert ticker.get(timeout(10)).symbol == "BTC/USD"
         process.send_signal(stop)
         out, err = process.communicate(timeout=timeout(30))
     finally:
@@ -131,7 +226,9 @@ def test_every_subcommand_has_help(command, capsys):
     assert exit_info.value.code == 0
     text = capsys.readouterr().out
     assert "usage: exwire" in text
-    assert "kraken" in text  # the epilog lists the exchanges, channels and requests
+    for name, exchange in exchanges().items():  # the epilog lists the exchanges, channels and requests
+        assert f"  {name}, e.g. symbol {exchange.example_symbol}" in text
+        assert f"    channels: {', '.join(exchange.channels) or '-'}\n" in text
 
 
 class Colour(enum.Enum):

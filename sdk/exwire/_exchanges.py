@@ -1,11 +1,12 @@
-"""The exchange table: how hosts reach each exchange by name.
+"""The exchange registry: how hosts reach each exchange by name.
 
-The exchange table (:func:`exchanges`, :func:`get_exchange`) tells hosts — the
-``exwire`` command and the samples — how to reach each exchange by name: its
-client and emulator classes, which channels map to which ``subscribe_to_*``
-method, which blocking requests may be called, and where the ticker and trade
-fields are. An exchange appears only when its modules import and its client has
-what the entry names, so entries can be declared before their client lands.
+Hosts (the ``exwire`` command and the samples) build on ``client.shared`` alone: the
+symbols are ``BASE/QUOTE``, the events carry the neutral models of :mod:`exwire.models`,
+and what an exchange offers is its adapter's ``features``. So what remains per exchange
+is small: the import paths of its client and emulator, a symbol the emulator serves,
+the other URL keywords ``--url`` implies, and how to log on to the emulator's demo
+account. Channels are the :class:`~exwire.shared.Feature` members of the streams
+(:data:`CHANNELS`).
 
 The public import path is :mod:`exwire.hosts`, which re-exports every name here.
 """
@@ -16,180 +17,125 @@ import contextlib
 import importlib
 import inspect
 import logging
+import re
 import threading
 import urllib.parse
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import timedelta
 from typing import Any
 
 import attrs
 
+from exwire._core.client import BaseClient
 from exwire.errors import ConfigurationError
-from exwire.models import Credentials
+from exwire.models import Credentials, DataEvent
+from exwire.shared import Feature, SharedClient
+from exwire.subscription import Subscription
+from exwire.watcher import OrderBookWatcher
 
 __all__ = [
-    "Channel",
-    "BookSpec",
-    "ExchangeSpec",
-    "Exchange",
+    "ALIASES",
+    "CHANNELS",
     "SPECS",
+    "Exchange",
+    "ExchangeSpec",
     "exchanges",
     "get_exchange",
+    "parse_interval",
     "unavailable",
 ]
 
 # The logger keeps the name of the public module, exwire.hosts.
 log = logging.getLogger("exwire.hosts")
 
-
-#: Where hosts look for a field in a ticker model, when an entry names none: the
-#: first attribute that exists wins.
-TICKER_FIELDS: dict[str, tuple[str, ...]] = {
-    "last": ("last", "last_price", "last_trade_price", "close"),
-    "bid": ("bid", "bid_price", "best_bid", "buy"),
-    "ask": ("ask", "ask_price", "best_ask", "sell"),
-    "volume": ("volume_24h", "volume"),
-    "high": ("high_24h", "high"),
-    "low": ("low_24h", "low"),
-    "open": ("open_24h", "open"),
+#: The channels hosts offer, each the :class:`Feature` of ``client.shared`` it needs.
+CHANNELS: Mapping[str, Feature] = {
+    "ticker": Feature.TICKER_STREAM,
+    "trades": Feature.TRADE_STREAM,
+    "klines": Feature.KLINE_STREAM,
+    "top_of_book": Feature.TOP_OF_BOOK_STREAM,
+    "book": Feature.ORDER_BOOK,
+    "orders": Feature.ORDER_STREAM,
+    "fills": Feature.FILL_STREAM,
+    "balances": Feature.BALANCE_STREAM,
 }
-#: The same for a trade model: the neutral fields hosts store.
-TRADE_FIELDS: dict[str, tuple[str, ...]] = {
-    "price": ("price",),
-    "quantity": ("quantity", "volume", "amount", "size"),
-    "side": ("side",),
-    "time": ("time", "timestamp"),
+#: Other names accepted for a channel.
+ALIASES: Mapping[str, str] = {
+    "trade": "trades",
+    "kline": "klines",
+    "candles": "klines",
+    "spread": "top_of_book",
+    "order_book": "book",
+    "order": "orders",
+    "fill": "fills",
+    "balance": "balances",
 }
 
 
-@attrs.frozen
-class Channel:
-    """How a channel name maps to a ``subscribe_to_*`` method.
+def _property(name: str) -> Callable[[Any], Credentials]:
+    def read(emulator: Any) -> Credentials:
+        value = getattr(emulator, name)
+        credentials = value() if callable(value) else value
+        if not isinstance(credentials, Credentials):
+            raise ConfigurationError(f"the emulator's {name} is not an exwire.Credentials")
+        return credentials
 
-    Attributes:
-        method: the client method, called as ``method(symbol, callback=..., **options)``.
-        options: keyword arguments offered to the method (each passed only when the
-            method has a parameter of that name), e.g. ``{"depth": 10}``.
-    """
-
-    method: str
-    options: Mapping[str, Any] = attrs.field(factory=dict)
+    return read
 
 
-@attrs.frozen
-class BookSpec:
-    """How to watch a maintained order book: ``method(symbol, **{depth_parameter: depth})``.
-
-    Attributes:
-        method: usually ``"watch_order_book"``.
-        depth_parameter: the name of its depth argument (``depth``, ``limit`` ...), or
-            ``None`` when the exchange keeps one fixed depth.
-        depths: the depths the exchange accepts, ascending.
-    """
-
-    method: str = "watch_order_book"
-    depth_parameter: str | None = "depth"
-    depths: tuple[int, ...] = (10,)
-
-
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class ExchangeSpec:
-    """One exchange, declared by import paths (``"module:attribute"``) so nothing imports early.
+    """One exchange as hosts reach it.
 
     Attributes:
-        name: the exchange's name on the command line, e.g. ``"kraken"``.
-        client: the client class.
-        emulator: the ``exwire.testing`` emulator class, or ``None``.
-        example_symbol: a symbol the emulator serves, for help texts and defaults.
-        channels: channel name → :class:`Channel`.
-        requests: blocking methods ``exwire call`` may run.
-        normalize: a function giving a symbol as the exchange names it (the keys of
-            ``client.latest``), or ``None`` for the symbol as given.
-        top_of_book_channel: the channel that feeds ``client.latest.top_of_book``, or ``None``.
-        book: how to watch an order book, or ``None``.
-        ticker_fields / trade_fields: field name → model attributes to try first.
-        url_paths: for exchanges with several endpoints on one host (Binance spot, USD-M,
-            COIN-M): client keyword → path. With ``--url`` each keyword gets the given
-            host with its path, so no endpoint silently stays on production.
+        name: the exchange's name (lower case), e.g. ``"kraken"``.
+        client: ``"module:Class"`` of the client.
+        emulator: ``"module:Class"`` of the emulator, or ``None``.
+        example_symbol: a ``BASE/QUOTE`` symbol the emulator serves.
+        demo_credentials: the emulator's demo account (``emulator -> Credentials``), with
+            which hosts log on to it, or ``None`` to connect without credentials.
+        url_paths: with ``--url``, the other URL keywords of the client and the path each
+            takes on the same host (``{"usdm_futures_url": "/ws-fapi/v1"}``).
     """
 
     name: str
     client: str
     emulator: str | None
     example_symbol: str
-    channels: Mapping[str, Channel] = attrs.field(factory=dict)
-    requests: tuple[str, ...] = ()
-    normalize: str | None = None
-    top_of_book_channel: str | None = None
-    book: BookSpec | None = None
-    ticker_fields: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict)
-    trade_fields: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict)
+    demo_credentials: Callable[[Any], Credentials] | None = None
     url_paths: Mapping[str, str] = attrs.field(factory=dict)
 
 
-#: Every exchange exwire knows. One entry each; an entry whose client has not landed
-#: (or lacks a method) is left out of :func:`exchanges` with the reason in :func:`unavailable`.
+#: Every exchange exwire knows. An entry whose client does not import is left out of
+#: :func:`exchanges`, with the reason in :func:`unavailable`.
 SPECS: tuple[ExchangeSpec, ...] = (
     ExchangeSpec(
         name="kraken",
         client="exwire.kraken.client:KrakenClient",
         emulator="exwire.testing.kraken:KrakenEmulator",
-        example_symbol="XBT/USD",
-        channels={
-            "ticker": Channel("subscribe_to_ticker_updates"),
-            "trades": Channel("subscribe_to_trade_updates"),
-            "spread": Channel("subscribe_to_spread_updates"),
-            "book": Channel("subscribe_to_order_book_updates", {"depth": 10}),
-            "klines": Channel("subscribe_to_kline_updates", {"interval": 1}),
-        },
-        requests=("ping",),
-        normalize="exwire.kraken.client:normalize_pair",
-        top_of_book_channel="spread",
-        book=BookSpec("watch_order_book", "depth", (10, 25, 100, 500, 1000)),
+        example_symbol="BTC/USD",  # XBT/USD on Kraken
+        demo_credentials=_property("credentials"),
     ),
     ExchangeSpec(
         name="coinex",
         client="exwire.coinex.client:CoinexClient",
         emulator="exwire.testing.coinex:CoinexEmulator",
-        example_symbol="BTCUSDT",
-        channels={
-            "ticker": Channel("subscribe_to_ticker_updates"),
-            "trades": Channel("subscribe_to_trade_updates"),
-            "book": Channel("subscribe_to_order_book_updates", {"limit": 20}),
-            "klines": Channel("subscribe_to_kline_updates", {"interval": 60}),
-        },
-        requests=("ping", "get_server_time", "get_ticker", "get_order_book", "get_trade_history", "get_klines"),
-        normalize="exwire.coinex.client:normalize_market",
-        book=BookSpec("watch_order_book", "limit", (1, 5, 10, 20, 30, 50)),
+        example_symbol="BTC/USDT",  # BTCUSDT on CoinEx
+        demo_credentials=_property("credentials"),
     ),
     ExchangeSpec(
         name="okex",
         client="exwire.okex.client:OkexClient",
         emulator="exwire.testing.okex:OkexEmulator",
-        example_symbol="btc_usdt",
-        channels={
-            "ticker": Channel("subscribe_to_ticker_updates"),
-            "trades": Channel("subscribe_to_trade_updates"),
-            "book": Channel("subscribe_to_order_book_updates", {"depth": 20}),
-            "klines": Channel("subscribe_to_kline_updates", {"interval": "1min"}),
-        },
-        normalize="exwire.okex.client:normalize_symbol",
-        book=BookSpec("watch_order_book", None, (200,)),  # the incremental book: 200 levels (okex §5.2)
-        trade_fields={"side": ("taker_side",)},
+        example_symbol="BTC/USDT",  # btc_usdt on OKEx
+        demo_credentials=_property("credentials"),
     ),
     ExchangeSpec(
         name="binance",
         client="exwire.binance.client:BinanceClient",
         emulator="exwire.testing.binance:BinanceEmulator",
-        example_symbol="BTCUSDT",
-        # The WebSocket API is request/response: no market-data streams (binance.md).
-        requests=(
-            "test_spot_connectivity", "get_spot_server_time", "get_spot_exchange_info",
-            "get_spot_order_book", "get_spot_recent_trades", "get_spot_aggregate_trades",
-            "get_spot_klines", "get_spot_average_price", "get_spot_ticker",
-            "get_spot_symbol_price_ticker", "get_spot_symbol_order_book_ticker",
-            "get_futures_order_book", "get_futures_symbol_price_ticker",
-            "get_futures_symbol_order_book_ticker",
-        ),
+        example_symbol="BTC/USDT",  # BTCUSDT on Binance
+        demo_credentials=_property("add_account"),
         url_paths={"usdm_futures_url": "/ws-fapi/v1", "coinm_futures_url": "/ws-dapi/v1"},
     ),
     ExchangeSpec(
@@ -197,12 +143,8 @@ SPECS: tuple[ExchangeSpec, ...] = (
         client="exwire.coinsuper.client:CoinsuperClient",
         emulator="exwire.testing.coinsuper:CoinsuperEmulator",
         example_symbol="BTC/USD",
-        channels={
-            "depth": Channel("subscribe_to_market_depth_updates"),
-            "trades": Channel("subscribe_to_trade_updates"),
-            "book": Channel("subscribe_to_order_book_updates"),
-            "klines": Channel("subscribe_to_kline_updates", {"interval": 60000}),
-        },
+        # Coinsuper needs a log-on even for market data.
+        demo_credentials=_property("credentials"),
     ),
 )
 
@@ -212,70 +154,115 @@ def _load(path: str) -> Any:
     return getattr(importlib.import_module(module_name), attribute)
 
 
-def _first_attribute(model: Any, names: tuple[str, ...]) -> Any:
-    for name in names:
-        if hasattr(model, name):
-            return getattr(model, name)
-    raise AttributeError(names[0] if names else "")
+_INTERVAL = re.compile(r"^\s*(\d+)\s*([smhdw]?)\s*$", re.IGNORECASE)
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_interval(text: str | timedelta) -> timedelta:
+    """``"60"`` (seconds), ``"1m"``, ``"4h"``, ``"1d"``, ``"1w"`` → ``timedelta``.
+
+    Raises:
+        ConfigurationError: not a whole number with an optional unit ``s m h d w``.
+    """
+    if isinstance(text, timedelta):
+        return text
+    match = _INTERVAL.match(text) if isinstance(text, str) else None
+    if match is None:
+        raise ConfigurationError(f"an interval is seconds or a number with s, m, h, d or w, not {text!r}")
+    return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2).lower()])
+
+
+def _requests(client_class: type[BaseClient]) -> tuple[str, ...]:
+    """The client's own public blocking requests: methods with a ``timeout`` parameter
+    that are neither streams nor the lifecycle every client shares."""
+    shared = set(dir(BaseClient))
+    names = []
+    for name in sorted(dir(client_class)):
+        if name.startswith("_") or name in shared or name.startswith(("subscribe_", "unsubscribe", "watch_")):
+            continue
+        member = inspect.getattr_static(client_class, name, None)
+        if not inspect.isfunction(member):
+            continue
+        try:
+            parameters = inspect.signature(member).parameters
+        except (TypeError, ValueError):
+            continue
+        if "timeout" in parameters:
+            names.append(name)
+    return tuple(names)
 
 
 class Exchange:
-    """An exchange from :data:`SPECS` whose client imported, with what it really offers.
+    """An exchange of :data:`SPECS` whose client imported.
 
     Attributes:
         name: e.g. ``"kraken"``.
         spec: the declaration.
         client_class: the client class.
-        emulator_class: the emulator class, or ``None`` when it has not landed.
-        channels: the declared channels whose methods accept the call.
-        requests: the declared requests the client has.
-        book: the :class:`BookSpec` when the client can watch a book, else ``None``.
+        emulator_class: the emulator class, or ``None`` when it did not import.
+        shared_class: the client's :class:`SharedClient` subclass (``client.shared``).
+        requests: the client's public blocking requests (``exwire call``).
     """
 
-    def __init__(self, spec: ExchangeSpec, client_class: type, emulator_class: type | None,
-                 channels: dict[str, Channel], requests: tuple[str, ...], book: BookSpec | None,
-                 normalize: Callable[[str], str] | None) -> None:
+    def __init__(self, spec: ExchangeSpec, client_class: type[BaseClient], emulator_class: type[Any] | None,
+                 shared_class: type[SharedClient]) -> None:
         self.name = spec.name
         self.spec = spec
         self.client_class = client_class
         self.emulator_class = emulator_class
-        self.channels = channels
-        self.requests = requests
-        self.book = book
-        self._normalize = normalize
+        self.shared_class = shared_class
+        self.requests = _requests(client_class)
 
     def __repr__(self) -> str:
-        return f"<Exchange {self.name} channels={sorted(self.channels)} requests={list(self.requests)}>"
+        return f"<Exchange {self.name} channels={list(self.channels)}>"
 
     @property
     def example_symbol(self) -> str:
+        """A ``BASE/QUOTE`` symbol the emulator serves."""
         return self.spec.example_symbol
 
-    def normalize(self, symbol: str) -> str:
-        """The symbol as the exchange names it (the key of ``client.latest``).
+    @property
+    def features(self) -> frozenset[Feature]:
+        """What ``client.shared`` offers (its ``features``)."""
+        return self.shared_class.features
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        """The channels of :data:`CHANNELS` whose feature the exchange offers."""
+        return tuple(name for name, feature in CHANNELS.items() if feature in self.features)
+
+    def channel(self, name: str) -> str:
+        """The channel called ``name`` (or an alias of it).
 
         Raises:
-            ConfigurationError: not a symbol of this exchange.
+            ConfigurationError: the exchange offers no such channel (the message lists those it offers).
         """
-        return self._normalize(symbol) if self._normalize is not None else symbol
+        key = name.strip().lower() if isinstance(name, str) else name
+        key = ALIASES.get(key, key)
+        if key not in self.channels:
+            raise ConfigurationError(
+                f"{self.name} has no channel {name!r}; channels: {', '.join(self.channels) or 'none'}")
+        return key
 
     @contextlib.contextmanager
-    def open(self, *, live: bool = False, url: str | None = None,
-             emulator_options: Mapping[str, Any] | None = None, **client_options: Any) -> Iterator[Any]:
+    def open(self, *, live: bool = False, url: str | None = None, log_on: bool = True,
+             emulator_options: Mapping[str, Any] | None = None, **client_options: Any) -> Iterator[BaseClient]:
         """Yield a client of this exchange; close it (and the emulator it started) on exit.
 
         Without ``live`` or ``url`` an emulator is started in this process (its threads
-        are ``exwire-emulator-*``) and the client points at it, logged on with the
-        emulator's demo ``credentials`` where it has some and none are given.
+        are ``exwire-emulator-*``) and the client points at it (the emulator's
+        ``client_kwargs()``), logged on with the emulator's demo account when ``log_on``
+        and no ``credentials`` are given.
 
         Args:
             live: use the client's production endpoints.
             url: connect to this endpoint instead (e.g. an ``exwire emulate`` server).
+            log_on: log on to the emulator's demo account.
             emulator_options: keyword arguments for the emulator.
             **client_options: keyword arguments for the client (``callback_executor`` ...).
 
         Raises:
-            ConfigurationError: both ``live`` and ``url``; or no emulator for this exchange yet.
+            ConfigurationError: both ``live`` and ``url``; or no emulator for this exchange.
         """
         if live and url:
             raise ConfigurationError("give live or url, not both")
@@ -283,95 +270,82 @@ class Exchange:
             options = dict(client_options)
             if url:
                 options["url"] = url
-                if self.spec.url_paths:
-                    parts = urllib.parse.urlsplit(url)
-                    for keyword, path in self.spec.url_paths.items():
-                        options.setdefault(keyword, urllib.parse.urlunsplit(parts._replace(path=path, query="")))
+                parts = urllib.parse.urlsplit(url)
+                for keyword, path in self.spec.url_paths.items():
+                    options.setdefault(keyword, urllib.parse.urlunsplit(parts._replace(path=path, query="")))
             elif not live:
                 if self.emulator_class is None:
                     raise ConfigurationError(
-                        f"exwire has no {self.name} emulator yet: use the live exchange or give a url")
+                        f"exwire has no {self.name} emulator here: use the live exchange or give a url")
                 emulator = stack.enter_context(self.emulator_class(**dict(emulator_options or {})))
                 options.update(emulator.client_kwargs())
-                # Emulators that need a log-on even for market data offer a demo account.
-                if isinstance(getattr(emulator, "credentials", None), Credentials):
-                    options.setdefault("credentials", emulator.credentials)
+                if log_on and self.spec.demo_credentials is not None and options.get("credentials") is None:
+                    options["credentials"] = self.spec.demo_credentials(emulator)
             yield stack.enter_context(self.client_class(**options))
 
-    def subscribe(self, client: Any, channel: str, symbol: str,
-                  callback: Callable[[Any], None] | None = None, *, timeout: float | None = None) -> Any:
-        """Subscribe ``symbol`` on ``channel``; return the ``exwire.Subscription``.
+    def subscribe(self, client: BaseClient, channel: str, symbols: str | Iterable[str] = (),
+                  callback: Callable[[DataEvent[Any]], None] | None = None, *,
+                  interval: timedelta | str | None = None, timeout: float | None = None) -> Subscription[Any]:
+        """Subscribe ``channel`` through ``client.shared``; return the subscription.
 
-        ``callback`` runs as the client's method documents (a lane, or the client's
-        ``callback_executor``); ``None`` makes a pull subscription.
+        Events carry the neutral models (``event.data``: a ``Ticker``, a ``list`` of
+        ``Trade``, a ``Kline``, a ``TopOfBook``, a ``list`` of ``Order``, ``Fill`` or ``Balance``) and
+        ``BASE/QUOTE`` symbols. ``callback`` runs as the callback threading model in
+        :mod:`exwire.subscription` says; ``None`` makes a pull subscription.
 
-        Raises:
-            ConfigurationError: an unknown channel, or what the client method raises.
-        """
-        spec = self.channels.get(channel)
-        if spec is None:
-            raise ConfigurationError(
-                f"{self.name} has no channel {channel!r}; channels: {', '.join(sorted(self.channels)) or 'none'}")
-        method = getattr(client, spec.method)
-        options = _offered(method, spec.options)
-        if timeout is not None:
-            options["timeout"] = timeout
-        return method(symbol, callback=callback, **options)
-
-    def watch_book(self, client: Any, symbol: str, depth: int, *, timeout: float | None = None) -> Any:
-        """Watch a maintained order book of at least ``depth`` levels; return the watcher.
+        Args:
+            channel: a name of :attr:`channels` other than ``book`` (see :meth:`watch_book`).
+            symbols: ``BASE/QUOTE`` symbols (ignored by ``orders``, ``fills`` and ``balances``).
+            interval: the kline interval (``timedelta`` or text for :func:`parse_interval`);
+                ``None``: the shortest the exchange streams.
 
         Raises:
-            ConfigurationError: the client cannot watch books, or ``depth`` exceeds
-                the deepest book it offers.
+            ConfigurationError: an unknown channel, or what ``client.shared`` raises.
         """
-        if self.book is None:
+        key = self.channel(channel)
+        shared = client.shared
+        if key == "ticker":
+            return shared.subscribe_to_ticker_updates(symbols, callback, timeout=timeout)
+        if key == "trades":
+            return shared.subscribe_to_trade_updates(symbols, callback, timeout=timeout)
+        if key == "klines":
+            period = shared.kline_intervals[0] if interval is None else parse_interval(interval)
+            return shared.subscribe_to_kline_updates(symbols, period, callback, timeout=timeout)
+        if key == "top_of_book":
+            return shared.subscribe_to_top_of_book_updates(symbols, callback, timeout=timeout)
+        if key == "orders":
+            return shared.subscribe_to_order_updates(callback, timeout=timeout)
+        if key == "fills":
+            return shared.subscribe_to_fill_updates(callback, timeout=timeout)
+        if key == "balances":
+            return shared.subscribe_to_balance_updates(callback, timeout=timeout)
+        raise ConfigurationError(f"the {key} channel is watched (watch_book), not subscribed")
+
+    def book_depth(self, depth: int | None = None) -> int:
+        """The smallest book depth the exchange keeps that holds ``depth`` levels
+        (``None``: the smallest it keeps).
+
+        Raises:
+            ConfigurationError: no maintained book, or none that deep.
+        """
+        depths = self.shared_class.book_depths
+        if Feature.ORDER_BOOK not in self.features or not depths:
             raise ConfigurationError(f"{self.name} cannot watch an order book")
-        fitting = [d for d in self.book.depths if d >= depth]
+        if depth is None:
+            return depths[0]
+        fitting = [d for d in depths if d >= depth]
         if not fitting:
-            raise ConfigurationError(f"{self.name} books go to {self.book.depths[-1]} levels, not {depth}")
-        options: dict[str, Any] = {}
-        if self.book.depth_parameter is not None:
-            options[self.book.depth_parameter] = fitting[0]
-        if timeout is not None:
-            options["timeout"] = timeout
-        return getattr(client, self.book.method)(symbol, **options)
+            raise ConfigurationError(f"{self.name} books go to {depths[-1]} levels, not {depth}")
+        return fitting[0]
 
-    def ticker_field(self, ticker: Any, field: str) -> Any:
-        """The value of ``field`` (``last``, ``bid``, ``ask``, ``volume``, ``high``, ``low``,
-        ``open``, or any attribute name of the ticker model) in ``ticker``.
+    def watch_book(self, client: BaseClient, symbol: str, depth: int | None = None, *,
+                   timeout: float | None = None) -> OrderBookWatcher:
+        """Watch a maintained order book of at least ``depth`` levels (``client.shared.watch_order_book``).
 
         Raises:
-            AttributeError: the model has no such field.
+            ConfigurationError: no maintained book, or none that deep; a bad symbol.
         """
-        names = (*self.spec.ticker_fields.get(field, ()), *TICKER_FIELDS.get(field, ()), field)
-        return _first_attribute(ticker, names)
-
-    def trades(self, data: Any) -> list[dict[str, Any]]:
-        """The trades of one trade event's ``data`` as dicts of ``price``, ``quantity``, ``side``, ``time``.
-
-        ``data`` may be one trade model or a list of them. A neutral field the model
-        lacks is ``None``.
-        """
-        items = data if isinstance(data, (list, tuple)) else [data]
-        rows = []
-        for trade in items:
-            row = {}
-            for field, names in TRADE_FIELDS.items():
-                try:
-                    row[field] = _first_attribute(trade, (*self.spec.trade_fields.get(field, ()), *names))
-                except AttributeError:
-                    row[field] = None
-            rows.append(row)
-        return rows
-
-
-def _offered(method: Callable[..., Any], options: Mapping[str, Any]) -> dict[str, Any]:
-    try:
-        parameters = inspect.signature(method).parameters
-    except (TypeError, ValueError):
-        return dict(options)
-    return {name: value for name, value in options.items() if name in parameters}
+        return client.shared.watch_order_book(symbol, self.book_depth(depth), timeout=timeout)
 
 
 def _resolve(spec: ExchangeSpec) -> tuple[Exchange | None, str | None]:
@@ -379,35 +353,21 @@ def _resolve(spec: ExchangeSpec) -> tuple[Exchange | None, str | None]:
         client_class = _load(spec.client)
     except (ImportError, AttributeError) as exc:
         return None, f"client not available ({exc})"
+    if not (isinstance(client_class, type) and issubclass(client_class, BaseClient)):
+        return None, f"{spec.client} is not an exwire client"
     emulator_class = None
     if spec.emulator is not None:
         try:
             emulator_class = _load(spec.emulator)
         except (ImportError, AttributeError) as exc:
             log.debug("%s: no emulator (%s)", spec.name, exc)
-    channels: dict[str, Channel] = {}
-    for name, channel in spec.channels.items():
-        method = getattr(client_class, channel.method, None)
-        if not callable(method):
-            log.debug("%s: channel %s left out: no %s", spec.name, name, channel.method)
-            continue
-        try:
-            inspect.signature(method).bind(None, "SYMBOL", callback=None, **_offered(method, channel.options))
-        except TypeError as exc:
-            log.debug("%s: channel %s left out: %s", spec.name, name, exc)
-            continue
-        channels[name] = channel
-    requests = tuple(name for name in spec.requests if callable(getattr(client_class, name, None)))
-    book = spec.book if spec.book is not None and callable(getattr(client_class, spec.book.method, None)) else None
-    if not channels and not requests:
-        return None, "client has none of the declared channels or requests"
-    normalize = None
-    if spec.normalize is not None:
-        try:
-            normalize = _load(spec.normalize)
-        except (ImportError, AttributeError) as exc:
-            log.debug("%s: symbols not normalised (%s)", spec.name, exc)
-    return Exchange(spec, client_class, emulator_class, channels, requests, book, normalize), None
+    try:
+        shared_class = _load(client_class._shared_class)
+    except (ImportError, AttributeError) as exc:
+        return None, f"client.shared not available ({exc})"
+    if not (isinstance(shared_class, type) and issubclass(shared_class, SharedClient)):
+        return None, f"{client_class._shared_class} is not a SharedClient"
+    return Exchange(spec, client_class, emulator_class, shared_class), None
 
 
 # name -> (Exchange, None) or (None, reason); each spec is resolved (imported) on first need.
@@ -442,7 +402,7 @@ def get_exchange(name: str) -> Exchange:
     spec = next((spec for spec in SPECS if spec.name == key), None)
     if spec is None:
         raise ConfigurationError(
-            f"unknown exchange {name!r}; available: {', '.join(sorted(exchanges())) or 'none'}")
+            f"unknown exchange {name!r}; known: {', '.join(spec.name for spec in SPECS)}")
     exchange, reason = _lookup(spec)
     if exchange is None:
         raise ConfigurationError(f"exchange {key!r} is not available: {reason}")

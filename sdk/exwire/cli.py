@@ -2,15 +2,21 @@
 
 ::
 
-    exwire stream kraken ticker XBT/USD --count 5          # in-process emulator
-    exwire stream kraken trades XBT/USD --json --seconds 10 --live
+    exwire stream kraken ticker BTC/USD --count 5          # in-process emulator
+    exwire stream binance trades BTC/USDT ETH/USDT --json --seconds 10 --live
+    exwire stream okex klines BTC/USDT --interval 1m
+    exwire stream coinex book BTC/USDT --depth 5
     exwire call kraken ping
     exwire emulate kraken --port 8765                       # prints ws://127.0.0.1:8765/
-    exwire stream kraken ticker XBT/USD --url ws://127.0.0.1:8765/
+    exwire stream kraken ticker BTC/USD --url ws://127.0.0.1:8765/
 
 Without ``--live`` or ``--url`` the command starts the exchange's emulator in its own
-process. Which exchanges, channels and requests exist comes from
-:mod:`exwire.hosts` (``exwire stream --help`` lists them).
+process. ``stream`` goes through ``client.shared``: the same channels, ``BASE/QUOTE``
+symbols and neutral models (:mod:`exwire.models`) on every exchange, and the channels
+an exchange offers are its ``client.shared.features``; each update is one line
+(a frame of several trades, orders or fills prints one line each). ``call`` runs one of
+the client's own blocking requests by name. ``exwire stream --help`` lists the
+exchanges with their channels and requests.
 
 Exit status: 0 on success (also when Ctrl-C ends ``stream`` or ``emulate``), 1 when
 exwire raised an error, 2 for a usage error, 130 when Ctrl-C interrupted ``call``.
@@ -29,14 +35,18 @@ import signal
 import sys
 import threading
 import types
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from types import FrameType
 from typing import Any
 
 import attrs
 
 from exwire._core.backoff import Deadline
+from exwire._core.client import BaseClient
 from exwire.errors import ConfigurationError, ExwireError, InvalidState, SlowConsumer
-from exwire.hosts import Exchange, exchanges, get_exchange, unavailable
+from exwire.hosts import Exchange, exchanges, get_exchange, parse_interval, unavailable
+from exwire.models import Balance, DataEvent, Fill, Kline, Level, Order, Ticker, TopOfBook, Trade
+from exwire.orderbook import BookSnapshot
 
 __all__ = ["main", "to_jsonable"]
 
@@ -65,14 +75,64 @@ def to_jsonable(value: Any) -> Any:
     return str(value)
 
 
-def _event_json(event: Any) -> dict[str, Any]:
+_NATIVE = "native"
+
+#: The neutral fields each model's line shows, in order (``exwire.models``).
+_LINE_FIELDS: dict[type, tuple[str, ...]] = {
+    Ticker: ("last_price", "bid_price", "ask_price", "volume"),
+    Trade: ("price", "quantity", "side", "time", "trade_id"),
+    Kline: ("open_time", "open", "high", "low", "close", "volume", "closed"),
+    Order: ("order_id", "side", "order_type", "status", "price", "quantity", "filled_quantity"),
+    Fill: ("trade_id", "order_id", "side", "price", "quantity", "fee", "fee_asset", "time"),
+    Balance: ("asset", "free", "locked", "total"),
+}
+
+
+def _neutral_json(value: Any) -> Any:
+    """A neutral model (or a list of them) as JSON, without its ``native`` model."""
+    if isinstance(value, list):
+        return [_neutral_json(item) for item in value]
+    if attrs.has(type(value)) and type(value).__module__ == "exwire.models":
+        return {field.name: to_jsonable(getattr(value, field.name))
+                for field in attrs.fields(type(value)) if field.name != _NATIVE}
+    return to_jsonable(value)
+
+
+def _event_json(event: DataEvent[Any], data: Any) -> dict[str, Any]:
     return {
         "topic": event.topic,
         "symbol": event.symbol,
         "received_at": to_jsonable(event.received_at),
         "update_type": to_jsonable(event.update_type),
-        "data": to_jsonable(event.data),
+        "data": _neutral_json(data),
     }
+
+
+def _scalar(value: Any) -> str:
+    plain = to_jsonable(value)
+    if plain is None:
+        return "-"
+    if isinstance(plain, (dict, list)):
+        return json.dumps(plain, separators=(",", ":"))
+    return str(plain)
+
+
+def _level(level: Level | None) -> str:
+    return "-" if level is None else f"{_scalar(level.quantity)}@{_scalar(level.price)}"
+
+
+def _line(value: Any) -> str:
+    """One neutral model as ``field=value`` pairs (its neutral fields only)."""
+    if isinstance(value, TopOfBook):
+        return f"bid={_level(value.bid)} ask={_level(value.ask)}"
+    if isinstance(value, BookSnapshot):
+        best_bid = value.bids[0] if value.bids else None
+        best_ask = value.asks[0] if value.asks else None
+        return f"bid={_level(best_bid)} ask={_level(best_ask)} levels={len(value.bids)}/{len(value.asks)}"
+    names = _LINE_FIELDS.get(type(value))
+    if names is None:
+        return _text(value)
+    return " ".join(f"{name}={_scalar(getattr(value, name))}" for name in names)
 
 
 def _text(value: Any) -> str:
@@ -91,19 +151,27 @@ def _text_scalar(value: Any) -> str:
     return str(value)
 
 
-def _print(line: str) -> None:
-    print(line, flush=True)
+_output_lock = threading.Lock()
+
+
+def _print(line: str, *, error: bool = False) -> None:
+    """Write ``line`` and its newline in one call, under a lock: lines printed from
+    several threads never run together."""
+    stream = sys.stderr if error else sys.stdout
+    with _output_lock:
+        stream.write(line + "\n")
+        stream.flush()
 
 
 # -- argument parsing ---------------------------------------------------------------------
 
 
 def _availability() -> str:
-    lines = ["exchanges:"]
+    lines = ["exchanges (symbols are BASE/QUOTE):"]
     for name, exchange in sorted(exchanges().items()):
-        emulator = "" if exchange.emulator_class is not None else " (no emulator yet: use --live or --url)"
+        emulator = "" if exchange.emulator_class is not None else " (no emulator: use --live or --url)"
         lines.append(f"  {name}{emulator}, e.g. symbol {exchange.example_symbol}")
-        lines.append(f"    channels: {', '.join(sorted(exchange.channels)) or '-'}")
+        lines.append(f"    channels: {', '.join(exchange.channels) or '-'}")
         lines.append(f"    requests: {', '.join(exchange.requests) or '-'}")
     for name, reason in sorted(unavailable().items()):
         lines.append(f"  {name}: not available ({reason})")
@@ -131,19 +199,25 @@ def _parser(with_epilog: bool = True) -> argparse.ArgumentParser:
 
     stream = commands.add_parser(
         "stream", help="print the updates of one channel", epilog=epilog, formatter_class=formatter,
-        description="Subscribe to CHANNEL for SYMBOL and print each typed update until Ctrl-C, "
-                    "--seconds or --count. Uses an in-process emulator unless --live or --url.")
+        description="Subscribe to CHANNEL for SYMBOLs (BASE/QUOTE, e.g. BTC/USDT; default: the "
+                    "exchange's example) through client.shared and print each update on its own line "
+                    "until Ctrl-C, --seconds or --count. Channels: ticker, trades, klines, top_of_book "
+                    "(alias spread), book, orders, fills, balances, as the exchange offers them. Uses an "
+                    "in-process emulator unless --live or --url.")
     stream.add_argument("exchange", metavar="EXCHANGE")
     stream.add_argument("channel", metavar="CHANNEL")
-    stream.add_argument("symbol", metavar="SYMBOL")
+    stream.add_argument("symbols", metavar="SYMBOL", nargs="*")
     _add_source(stream)
     stream.add_argument("--seconds", type=float, metavar="N", help="stop after N seconds")
-    stream.add_argument("--count", type=int, metavar="N", help="stop after N updates")
+    stream.add_argument("--count", type=int, metavar="N", help="stop after N lines")
+    stream.add_argument("--interval", metavar="I", help="klines: 60, 1m, 1h, 1d ... (default: the shortest)")
+    stream.add_argument("--depth", type=int, metavar="N", default=None,
+                        help="book: levels per side (default: the smallest book the exchange keeps)")
 
     call = commands.add_parser(
         "call", help="run one blocking request and print its result", epilog=epilog, formatter_class=formatter,
-        description="Call METHOD with ARGS and print the result. ARGS are positional values or "
-                    "name=value keywords; numbers are converted where the method expects them. "
+        description="Call the client's METHOD with ARGS and print the result. ARGS are positional values "
+                    "or name=value keywords; numbers are converted where the method expects them. "
                     "Uses an in-process emulator unless --live or --url.")
     call.add_argument("exchange", metavar="EXCHANGE")
     call.add_argument("method", metavar="METHOD")
@@ -152,8 +226,8 @@ def _parser(with_epilog: bool = True) -> argparse.ArgumentParser:
 
     emulate = commands.add_parser(
         "emulate", help="run an exchange emulator in the foreground", epilog=epilog, formatter_class=formatter,
-        description="Start EXCHANGE's emulator, print its URL on the first line of standard output, "
-                    "and serve until Ctrl-C or SIGTERM.")
+        description="Start EXCHANGE's emulator, print the URL to give --url on the first line of "
+                    "standard output, and serve until Ctrl-C or SIGTERM.")
     emulate.add_argument("exchange", metavar="EXCHANGE")
     emulate.add_argument("--port", type=int, default=0, metavar="N", help="TCP port (default: a free one)")
     emulate.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
@@ -163,20 +237,32 @@ def _parser(with_epilog: bool = True) -> argparse.ArgumentParser:
 # -- commands -----------------------------------------------------------------------------
 
 
+def _show(event: DataEvent[Any], data: Any, as_json: bool) -> None:
+    if as_json:
+        _print(json.dumps(_event_json(event, data), separators=(",", ":")))
+    else:
+        stamp = event.received_at.strftime("%H:%M:%S.%f")[:-3]
+        _print(f"{stamp} {event.symbol or '-'} {_line(data)}")
+
+
 def _stream(exchange: Exchange, args: argparse.Namespace) -> int:
     if args.count is not None and args.count < 1:
         raise ConfigurationError("--count must be at least 1")
     if args.seconds is not None and args.seconds <= 0:
         raise ConfigurationError("--seconds must be positive")
-    if args.channel not in exchange.channels:
-        raise ConfigurationError(f"{exchange.name} has no channel {args.channel!r}; "
-                                 f"channels: {', '.join(sorted(exchange.channels)) or 'none'}")
+    channel = exchange.channel(args.channel)
+    symbols = list(args.symbols) or [exchange.example_symbol]
+    interval = parse_interval(args.interval) if args.interval is not None else None
+    if channel == "book":
+        depth = exchange.book_depth(args.depth)
     deadline = Deadline(args.seconds)
-    received = 0
+    printed = 0
     with exchange.open(live=args.live, url=args.url) as client:
-        subscription = exchange.subscribe(client, args.channel, args.symbol, timeout=args.timeout)
+        if channel == "book":
+            return _stream_book(exchange, client, symbols, depth, deadline, args)
+        subscription = exchange.subscribe(client, channel, symbols, interval=interval, timeout=args.timeout)
         try:
-            while args.count is None or received < args.count:
+            while args.count is None or printed < args.count:
                 if deadline.expired:
                     break
                 try:
@@ -184,20 +270,61 @@ def _stream(exchange: Exchange, args: argparse.Namespace) -> int:
                 except TimeoutError:
                     break
                 except SlowConsumer as exc:
-                    print(f"warning: {exc}", file=sys.stderr)
+                    _print(f"warning: {exc}", error=True)
                     continue
                 except InvalidState:  # the subscription ended (the exchange dropped it)
-                    print("the subscription ended", file=sys.stderr)
+                    _print("the subscription ended", error=True)
                     return 1
-                received += 1
-                if args.json:
-                    _print(json.dumps(_event_json(event), separators=(",", ":")))
-                else:
-                    stamp = event.received_at.strftime("%H:%M:%S.%f")[:-3]
-                    _print(f"{stamp} {event.symbol or ''} {_text(event.data)}")
+                items = event.data if isinstance(event.data, list) else [event.data]
+                for item in items:
+                    if args.count is not None and printed >= args.count:
+                        break
+                    _show(event, item, args.json)
+                    printed += 1
         except KeyboardInterrupt:
             pass
     return 0
+
+
+def _stream_book(exchange: Exchange, client: BaseClient, symbols: list[str], depth: int,
+                 deadline: Deadline, args: argparse.Namespace) -> int:
+    """Watch one maintained book; print its best levels (``--json``: all ``depth``) when they change."""
+    if len(symbols) != 1:
+        raise ConfigurationError("the book channel watches one symbol")
+    symbol = client.shared.shared_symbol(client.shared.native_symbol(symbols[0]))
+    printed = 0
+    shown = ""
+    try:
+        with exchange.watch_book(client, symbols[0], depth, timeout=args.timeout) as watcher:
+            while (args.count is None or printed < args.count) and not deadline.expired:
+                if not watcher.synced:
+                    watcher.wait_synced(_tick(deadline))
+                    continue
+                snapshot = watcher.snapshot(depth)
+                data = {"bids": to_jsonable(snapshot.bids), "asks": to_jsonable(snapshot.asks)}
+                line = json.dumps(data, separators=(",", ":")) if args.json else _line(snapshot)
+                if line == shown:
+                    _idle.wait(_tick(deadline))  # the watcher notifies nobody: look again shortly
+                    continue
+                shown = line
+                now = _datetime.datetime.now(_datetime.timezone.utc)
+                if args.json:
+                    _print(json.dumps({"topic": f"book:{symbol}", "symbol": symbol,
+                                       "received_at": now.isoformat(), "data": data}, separators=(",", ":")))
+                else:
+                    _print(f"{now.strftime('%H:%M:%S.%f')[:-3]} {symbol} {line}")
+                printed += 1
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+_idle = threading.Event()  # never set: a wait on it is an interruptible pause
+
+
+def _tick(deadline: Deadline) -> float:
+    remaining = deadline.remaining()
+    return 0.05 if remaining is None else max(0.0, min(0.05, remaining))
 
 
 def _annotation_kinds(annotation: Any) -> set[str]:
@@ -227,7 +354,7 @@ def _convert(text: str, parameter: inspect.Parameter | None) -> Any:
     return text
 
 
-def _call_arguments(method: Any, words: Sequence[str]) -> tuple[list[Any], dict[str, Any]]:
+def _call_arguments(method: Callable[..., Any], words: Sequence[str]) -> tuple[list[Any], dict[str, Any]]:
     parameters = inspect.signature(method).parameters
     positional_parameters = [p for p in parameters.values()
                              if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
@@ -266,33 +393,34 @@ def _call(exchange: Exchange, args: argparse.Namespace) -> int:
 
 def _emulate(exchange: Exchange, args: argparse.Namespace) -> int:
     if exchange.emulator_class is None:
-        raise ConfigurationError(f"exwire has no {exchange.name} emulator yet")
+        raise ConfigurationError(f"exwire has no {exchange.name} emulator here")
     stop = threading.Event()
 
-    def terminate(signum: int, frame: Any) -> None:
+    def terminate(signum: int, frame: FrameType | None) -> None:
         # Only set a flag: a signal landing anywhere (even while the emulator starts or
         # prints its URL) then ends the wait below instead of escaping as an exception.
         stop.set()
 
-    previous: dict[int, Any] = {}
+    previous: dict[signal.Signals, Any] = {}
     if threading.current_thread() is threading.main_thread():
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            previous[signum] = signal.signal(signum, terminate)
+        for number in (signal.SIGTERM, signal.SIGINT):
+            previous[number] = signal.signal(number, terminate)
     try:
         with exchange.emulator_class(host=args.host, port=args.port) as emulator:
-            _print(emulator.url)
-            print(f"{exchange.name} emulator at {emulator.url}; client keywords: "
-                  f"{json.dumps(emulator.client_kwargs())}; Ctrl-C stops it", file=sys.stderr, flush=True)
+            keywords = dict(emulator.client_kwargs())
+            _print(str(keywords.get("url", emulator.url)))  # what --url takes
+            _print(f"{exchange.name} emulator at {emulator.url}; client keywords: "
+                   f"{json.dumps(keywords)}; Ctrl-C stops it", error=True)
             while not stop.wait(0.5):  # the tick lets the main thread run signal handlers
                 pass
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-    print("emulator stopped", file=sys.stderr, flush=True)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    _print("emulator stopped", error=True)
     return 0
 
 
-_COMMANDS = {"stream": _stream, "call": _call, "emulate": _emulate}
+_COMMANDS: dict[str, Callable[[Exchange, argparse.Namespace], int]] = {"stream": _stream, "call": _call, "emulate": _emulate}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -309,10 +437,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigurationError as exc:
         parser.exit(2, f"exwire {args.command}: error: {exc}\n")
     except ExwireError as exc:
-        print(f"exwire {args.command}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        _print(f"exwire {args.command}: {type(exc).__name__}: {exc}", error=True)
         return 1
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        _print("interrupted", error=True)
         return 130
     return 0  # pragma: no cover - parser.exit raises
 

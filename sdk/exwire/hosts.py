@@ -18,14 +18,14 @@ run in arrival order. (An ``OrderBookWatcher``'s callback is the exception today
 the watcher submits one call per applied book message, outside that bound; in a
 GUI, read the watcher or ``client.latest.top_of_book`` on a timer instead.)
 
-The exchange table (:func:`exchanges`, :func:`get_exchange`) tells hosts — the
-``exwire`` command and the samples — how to reach each exchange by name: its
-client and emulator classes, which channels map to which ``subscribe_to_*``
-method, which blocking requests may be called, and where the ticker and trade
-fields are. An exchange appears only when its modules import and its client has
-what the entry names, so entries can be declared before their client lands.
+The exchange registry (:func:`exchanges`, :func:`get_exchange`) tells hosts — the
+``exwire`` command and the samples — how to reach each exchange by name: its client
+and emulator classes and a ``BASE/QUOTE`` symbol its emulator serves. Everything else
+comes from ``client.shared``: the channels are its ``features``
+(:data:`CHANNELS`), the symbols are ``BASE/QUOTE``, the events carry the neutral models
+of :mod:`exwire.models`. No table guesses the attribute names of a model.
 
-The table lives in :mod:`exwire._exchanges`; this module re-exports it, so
+The registry lives in :mod:`exwire._exchanges`; this module re-exports it, so
 ``exwire.hosts`` stays the import path for both halves.
 """
 
@@ -38,23 +38,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from exwire._exchanges import (  # noqa: F401 -- re-exported: exwire.hosts is the public path
+from exwire._exchanges import (
+    ALIASES,
+    CHANNELS,
     SPECS,
-    TICKER_FIELDS,
-    TRADE_FIELDS,
-    BookSpec,
-    Channel,
     Exchange,
     ExchangeSpec,
-    _first_attribute,
-    _load,
-    _lookup,
-    _offered,
-    _resolve,
-    _resolve_lock,
-    _resolved,
     exchanges,
     get_exchange,
+    parse_interval,
     unavailable,
 )
 from exwire.errors import ConfigurationError
@@ -63,13 +55,14 @@ __all__ = [
     "PollingExecutor",
     "TkExecutor",
     "QtExecutor",
-    "Channel",
-    "BookSpec",
-    "ExchangeSpec",
-    "Exchange",
+    "ALIASES",
+    "CHANNELS",
     "SPECS",
+    "Exchange",
+    "ExchangeSpec",
     "exchanges",
     "get_exchange",
+    "parse_interval",
     "unavailable",
 ]
 
@@ -93,7 +86,7 @@ class PollingExecutor:
 
         host = PollingExecutor()
         with exwire.KrakenClient(callback_executor=host) as client:
-            client.subscribe_to_trade_updates("XBT/USD", on_trades)
+            client.shared.subscribe_to_trade_updates("BTC/USD", on_trades)
             while running:
                 host.wait(1.0)          # until something is pending, at most 1 s
                 host.run_pending(100)   # callbacks run here, on this thread
@@ -286,7 +279,7 @@ def _qt_receiver_class() -> Any:
                 if event.type() == QEvent.Type.User:
                     self._run_one()
                     return True
-                return super().event(event)
+                return bool(super().event(event))
 
         _qt_receiver = _Receiver
     return _qt_receiver

@@ -8,6 +8,7 @@ import selectors
 import subprocess
 import sys
 import time
+from pathlib import Path
 from types import ModuleType
 
 from tests.conftest import REPO_ROOT, timeout
@@ -92,3 +93,28 @@ def python_env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONUNBUFFERED"] = "1"
     return env
+
+
+EXCHANGES = ("kraken", "coinex", "okex", "binance", "coinsuper")
+
+
+def adapter_missing(name: str) -> str | None:
+    """Why ``name``'s tests through ``client.shared`` cannot run: its adapter file
+    (``exwire/<name>/shared.py``) is absent; ``None`` when it is there."""
+    import exwire
+
+    path = Path(exwire.__file__).parent / name / "shared.py"
+    return None if path.exists() else f"{name}'s client.shared adapter ({path.name}) has not landed"
+
+
+def each_exchange(*names: str) -> list:
+    """``pytest.param`` per exchange (all of :data:`EXCHANGES` by default), skipped only
+    when its adapter file is absent."""
+    import pytest
+
+    params = []
+    for name in names or EXCHANGES:
+        reason = adapter_missing(name)
+        marks = [pytest.mark.skip(reason=reason)] if reason else []
+        params.append(pytest.param(name, id=name, marks=marks))
+    return params

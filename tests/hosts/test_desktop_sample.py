@@ -8,8 +8,11 @@ import threading
 
 import pytest
 
+import exwire
+from exwire import Feature
+from exwire.hosts import get_exchange
 from tests.conftest import timeout
-from tests.hosts.support import SAMPLES, load_sample, python_env
+from tests.hosts.support import SAMPLES, each_exchange, load_sample, python_env
 
 pytest.importorskip("tkinter", reason="this Python has no Tk (python3-tk)")
 
@@ -17,7 +20,7 @@ pytest.importorskip("tkinter", reason="this Python has no Tk (python3-tk)")
 def test_the_ticker_and_book_labels_change_and_callbacks_run_on_the_tk_thread(display):
     desktop = load_sample("desktop_ticker")
     window = desktop.run(
-        "kraken", "XBT/USD", seconds=timeout(20),
+        "kraken", "BTC/USD", seconds=timeout(20),
         until=lambda w: w.ticker_changes >= 3 and w.book_updates >= 3,
     )
     assert window.ticker_changes >= 3, "the ticker label did not change"
@@ -25,6 +28,25 @@ def test_the_ticker_and_book_labels_change_and_callbacks_run_on_the_tk_thread(di
     assert window.book_text.get().startswith("bid ") and " ask " in window.book_text.get()
     assert window.callback_threads == {threading.get_ident()}
     assert window.client.closed  # leaving the window closed the client (and the emulator)
+
+
+@pytest.mark.parametrize("name", each_exchange())
+def test_every_exchange_with_a_ticker_stream_shows_the_same_window(display, name):
+    exchange = get_exchange(name)
+    desktop = load_sample("desktop_ticker")
+    if Feature.TICKER_STREAM not in exchange.features:
+        with pytest.raises(exwire.ConfigurationError, match="no ticker stream"):
+            desktop.run(name, seconds=timeout(5))
+        return
+    book = bool({Feature.TOP_OF_BOOK_STREAM, Feature.ORDER_BOOK} & exchange.features)
+    window = desktop.run(name, seconds=timeout(20),
+                         until=lambda w: w.ticker_updates >= 1 and (w.book_updates >= 1 or not book))
+    assert window.symbol == exchange.example_symbol
+    assert window.ticker_text.get().startswith("last ") and " bid " in window.ticker_text.get()
+    if book:
+        assert window.book_text.get().startswith("bid ") and " ask " in window.book_text.get()
+    assert window.callback_threads == {threading.get_ident()}
+    assert window.client.closed
 
 
 def test_the_script_closes_itself_after_seconds(display):

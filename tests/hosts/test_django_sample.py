@@ -1,4 +1,5 @@
-"""samples/django_project: record_trades stores trades through the ORM and leaves nothing behind."""
+"""samples/django_project: record_trades stores trades through the ORM and leaves nothing behind,
+the same columns with the same meaning for every exchange (through ``client.shared``)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ import threading
 
 import pytest
 
+from exwire import Feature
+from exwire.hosts import get_exchange
 from tests.conftest import timeout
-from tests.hosts.support import SAMPLES, python_env, read_line
+from tests.hosts.support import SAMPLES, each_exchange, python_env, read_line
 
 django = pytest.importorskip("django", reason="Django is a test dependency of the samples")
 
@@ -74,12 +77,12 @@ def test_record_trades_stores_rows_from_the_emulator_on_the_main_thread(trades, 
     connection.close()  # so that the command's first write opens one, on its thread
 
     out = io.StringIO()
-    call_command("record_trades", exchange="kraken", symbol="XBT/USD", seconds=timeout(30), count=12, stdout=out)
+    call_command("record_trades", exchange="kraken", symbol="BTC/USD", seconds=timeout(30), count=12, stdout=out)
     assert "stored 12 trades" in out.getvalue()
     rows = list(trades.order_by("id"))
     assert len(rows) == 12
     first = rows[0]
-    assert first.exchange == "kraken" and first.symbol == "XBT/USD"
+    assert first.exchange == "kraken" and first.symbol == "BTC/USD"
     assert first.price > 0 and first.quantity > 0
     assert first.side in ("buy", "sell")
     assert first.traded_at is not None and first.received_at >= first.traded_at
@@ -94,7 +97,31 @@ def test_record_trades_ends_at_the_deadline(trades):
     call_command("record_trades", "--symbol", "btc/usd", "--seconds", "0.5", stdout=out)
     stored = int(out.getvalue().split("stored ")[1].split()[0])
     assert trades.count() == stored
-    assert trades.filter(symbol="XBT/USD").count() == stored
+    assert trades.filter(symbol="BTC/USD").count() == stored
+
+
+@pytest.mark.parametrize("name", each_exchange())
+def test_every_exchange_stores_the_same_columns_with_the_same_meaning(trades, name):
+    """side "buy"/"sell" and an aware trade time, BASE/QUOTE symbols, on every exchange
+    (OKEx rows used to store side "bid"/"ask" and no time)."""
+    from django.core.management import CommandError, call_command
+
+    exchange = get_exchange(name)
+    if Feature.TRADE_STREAM not in exchange.features:
+        with pytest.raises(CommandError, match=f"{name} has no trade stream"):
+            call_command("record_trades", exchange=name, seconds=1)
+        return
+    out = io.StringIO()
+    call_command("record_trades", exchange=name, seconds=timeout(30), count=8, stdout=out)
+    assert "stored 8 trades" in out.getvalue()
+    rows = list(trades.order_by("id"))
+    assert len(rows) == 8
+    for row in rows:
+        assert row.exchange == name and row.symbol == exchange.example_symbol
+        assert row.side in ("buy", "sell"), row.side
+        assert row.price > 0 and row.quantity > 0
+        assert row.traded_at is not None and row.traded_at.utcoffset() is not None
+        assert abs((row.received_at - row.traded_at).total_seconds()) < 3600
 
 
 def test_ctrl_c_stops_the_command_cleanly(trades, monkeypatch):
@@ -129,18 +156,20 @@ def test_ctrl_c_stops_the_command_cleanly(trades, monkeypatch):
     assert trades.count() > 0
 
 
-def test_unknown_exchange_is_a_command_error(database):
+def test_unknown_exchange_and_a_symbol_not_base_quote_are_command_errors(database):
     from django.core.management import CommandError, call_command
 
     with pytest.raises(CommandError, match="unknown exchange"):
         call_command("record_trades", exchange="mtgox", seconds=1)
+    with pytest.raises(CommandError, match="BASE/QUOTE"):
+        call_command("record_trades", exchange="kraken", symbol="XBTUSD", seconds=1)
 
 
 def test_manage_py_runs_as_a_script(database, trades):
     env = python_env()
     env["EXWIRE_SAMPLE_DB"] = str(database)
     process = subprocess.run(
-        [sys.executable, "manage.py", "record_trades", "--exchange", "kraken", "--symbol", "XBT/USD",
+        [sys.executable, "manage.py", "record_trades", "--exchange", "kraken", "--symbol", "BTC/USD",
          "--count", "3", "--seconds", str(timeout(30))],
         cwd=PROJECT, env=env, capture_output=True, text=True, timeout=timeout(60),
     )
@@ -158,7 +187,7 @@ def test_manage_py_stops_on_sigint(database, trades):
     process = subprocess.Popen([sys.executable, "-c", launcher], cwd=PROJECT, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        assert read_line(process, 30).startswith("recording kraken XBT/USD")
+        assert read_line(process, 30).startswith("recording kraken BTC/USD")
         from tests.helpers import wait_until
 
         wait_until(lambda: trades.count() > 0, 30)
@@ -174,13 +203,12 @@ def test_manage_py_stops_on_sigint(database, trades):
 
 def test_ctrl_c_inside_a_callback_also_stops_the_command(trades, monkeypatch):
     from django.core.management import call_command
+    from trade_recorder.management.commands import record_trades
 
-    from exwire.hosts import Exchange
-
-    def interrupted(self, data):
+    def interrupted(exchange, trade, received_at):
         raise KeyboardInterrupt  # as if Ctrl-C arrived while the callback ran on the main thread
 
-    monkeypatch.setattr(Exchange, "trades", interrupted)
+    monkeypatch.setattr(record_trades.Command, "_row", staticmethod(interrupted))
     out = io.StringIO()
     call_command("record_trades", seconds=timeout(60), stdout=out)
     assert "interrupted" in out.getvalue()

@@ -7,8 +7,10 @@ import threading
 
 import pytest
 
+from exwire import Feature
+from exwire.hosts import get_exchange
 from tests.helpers import wait_until
-from tests.hosts.support import load_sample
+from tests.hosts.support import each_exchange, load_sample
 
 
 @pytest.fixture
@@ -20,28 +22,49 @@ def excel(monkeypatch):
 
 
 def test_ticker_is_not_available_before_the_first_update_then_live(excel):
-    assert excel.EXWIRE_TICKER("kraken", "XBT/USD", "last") == "#N/A"  # returns at once, subscribes behind
-    wait_until(lambda: isinstance(excel.EXWIRE_TICKER("kraken", "XBT/USD", "last"), float), 10)
+    assert excel.EXWIRE_TICKER("kraken", "BTC/USD", "last") == "#N/A"  # returns at once, subscribes behind
+    wait_until(lambda: isinstance(excel.EXWIRE_TICKER("kraken", "BTC/USD", "last"), float), 10)
     bid = excel.EXWIRE_TICKER("kraken", "btc/usd", "bid")
-    ask = excel.EXWIRE_TICKER("kraken", "XBT/USD", "ask")
+    ask = excel.EXWIRE_TICKER("kraken", "BTC/USD", "ask")
     assert isinstance(bid, float) and isinstance(ask, float) and bid <= ask
-    assert 0 <= excel.EXWIRE_TICKER("kraken", "XBT/USD", "age") < 60
-    assert excel.EXWIRE_TICKER("kraken", "XBT/USD", "time").tzinfo is None  # Excel has no time zones
-    assert isinstance(excel.EXWIRE_TICKER("kraken", "XBT/USD", "trade_count_24h"), int)
-    assert excel.EXWIRE_TICKER("kraken", "XBT/USD", "colour").startswith("#N/A")
+    assert 0 <= excel.EXWIRE_TICKER("kraken", "BTC/USD", "age") < 60
+    assert excel.EXWIRE_TICKER("kraken", "BTC/USD", "time").tzinfo is None  # Excel has no time zones
+    assert isinstance(excel.EXWIRE_TICKER("kraken", "BTC/USD", "last_price"), float)  # a neutral field by name
+    assert excel.EXWIRE_TICKER("kraken", "BTC/USD", "colour") == "#N/A no field 'colour'"
+    assert excel.EXWIRE_TICKER("kraken", "BTC/USD", "native").startswith("#N/A no field")
     assert excel.EXWIRE_STATUS("kraken") == "ok"
 
 
+@pytest.mark.parametrize("name", each_exchange())
+def test_every_exchange_fills_the_same_cells(excel, name):
+    """The same formulas and fields on every exchange: BASE/QUOTE symbols, neutral tickers."""
+    exchange = get_exchange(name)
+    symbol = exchange.example_symbol
+    if Feature.TICKER_STREAM in exchange.features:
+        wait_until(lambda: isinstance(excel.EXWIRE_TICKER(name, symbol, "last"), float), 15)
+        for field in ("last", "bid", "ask", "volume", "high", "low", "open", "bid_quantity", "time"):
+            assert excel.EXWIRE_TICKER(name, symbol, field) is not None  # a value, or "" where not sent
+            assert not str(excel.EXWIRE_TICKER(name, symbol, field)).startswith("#N/A"), field
+    else:
+        wait_until(lambda: excel.EXWIRE_TICKER(name, symbol) != "#N/A", 15)
+        assert "UnsupportedFeature" in excel.EXWIRE_TICKER(name, symbol)
+    if Feature.ORDER_BOOK in exchange.features:
+        wait_until(lambda: all(isinstance(cell, float) for cell in excel.EXWIRE_BOOK(name, symbol, 1)[0]), 15)
+        bid_quantity, bid, ask, ask_quantity = excel.EXWIRE_BOOK(name, symbol, 1)[0]
+        assert 0 < bid < ask and bid_quantity > 0 and ask_quantity > 0
+    assert excel.EXWIRE_STATUS(name) in ("ok", "idle")
+
+
 def test_book_keeps_its_shape_before_and_after_the_first_snapshot(excel):
-    before = excel.EXWIRE_BOOK("kraken", "XBT/USD", 5)
+    before = excel.EXWIRE_BOOK("kraken", "BTC/USD", 5)
     assert before == [["#N/A", "", "", ""]] + [["", "", "", ""]] * 4
 
     def filled():
-        rows = excel.EXWIRE_BOOK("kraken", "XBT/USD", 5)
+        rows = excel.EXWIRE_BOOK("kraken", "BTC/USD", 5)
         return all(isinstance(cell, float) for row in rows for cell in row)
 
     wait_until(filled, 10)
-    rows = excel.EXWIRE_BOOK("kraken", "XBT/USD", 5)
+    rows = excel.EXWIRE_BOOK("kraken", "BTC/USD", 5)
     assert len(rows) == 5 and all(len(row) == 4 for row in rows)
     bids = [row[1] for row in rows]
     asks = [row[2] for row in rows]
@@ -50,19 +73,19 @@ def test_book_keeps_its_shape_before_and_after_the_first_snapshot(excel):
 
 
 def test_one_shared_client_per_exchange_and_shutdown_stops_its_threads(excel):
-    excel.EXWIRE_TICKER("kraken", "XBT/USD")
+    excel.EXWIRE_TICKER("kraken", "BTC/USD")
     excel.EXWIRE_TICKER("kraken", "ETH/USD")
     wait_until(lambda: isinstance(excel.EXWIRE_TICKER("kraken", "ETH/USD"), float), 10)
     assert list(excel._feeds) == ["kraken"]
     excel.shutdown()
     assert not [t for t in threading.enumerate() if t.name.startswith("exwire-excel-")]
-    assert excel.EXWIRE_TICKER("kraken", "XBT/USD") == "#N/A"  # starts afresh on next use
+    assert excel.EXWIRE_TICKER("kraken", "BTC/USD") == "#N/A"  # starts afresh on next use
 
 
 def test_bad_input_becomes_cell_text_not_an_exception(excel):
     assert excel.EXWIRE_TICKER("mtgox", "BTC/USD").startswith("#N/A unknown exchange")
-    assert excel.EXWIRE_TICKER("kraken", "XBTUSD").startswith("#N/A")
-    assert excel.EXWIRE_BOOK("kraken", "XBT/USD", 0)[0][0].startswith("#N/A")
+    assert excel.EXWIRE_TICKER("kraken", "XBTUSD").startswith("#N/A symbol must be written BASE/QUOTE")
+    assert excel.EXWIRE_BOOK("kraken", "BTC/USD", 0)[0][0].startswith("#N/A")
     assert excel.EXWIRE_STATUS("mtgox").startswith("#N/A")
 
 
@@ -86,7 +109,7 @@ def test_without_xlwings_the_decorators_are_no_ops(monkeypatch):
     try:
         assert module.xw is None
         assert module.EXWIRE_TICKER.__name__ == "EXWIRE_TICKER"
-        assert module.EXWIRE_TICKER("kraken", "XBT/USD") == "#N/A"
+        assert module.EXWIRE_TICKER("kraken", "BTC/USD") == "#N/A"
     finally:
         module.shutdown()
 
@@ -96,9 +119,9 @@ def test_shutdown_is_prompt_even_while_subscriptions_are_opening(excel):
 
     from tests.conftest import timeout
 
-    for symbol in ("XBT/USD", "ETH/USD", "XBT/EUR", "ETH/EUR"):
+    for symbol in ("BTC/USD", "ETH/USD", "BTC/EUR", "ETH/EUR"):
         excel.EXWIRE_TICKER("kraken", symbol)  # each subscribes behind the cell, in the background
-    excel.EXWIRE_BOOK("kraken", "XBT/USD", 5)
+    excel.EXWIRE_BOOK("kraken", "BTC/USD", 5)
     started = time.monotonic()
     excel.shutdown()
     assert time.monotonic() - started < timeout(2)  # was 16-40 s: close() waited for each connect

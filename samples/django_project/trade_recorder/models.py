@@ -4,7 +4,10 @@ from django.db import models
 
 
 class Trade(models.Model):
-    """A public trade as exwire delivered it (prices in quote asset, quantities in base asset)."""
+    """A public trade as ``client.shared`` delivered it (an :class:`exwire.Trade`), the same
+    columns with the same meaning for every exchange: ``symbol`` ``BASE/QUOTE``, price in
+    the quote asset, quantity in the base asset, ``side`` the taker's ``"buy"`` / ``"sell"``
+    (``""`` where the exchange does not say), ``traded_at`` aware UTC."""
 
     exchange = models.CharField(max_length=32)
     symbol = models.CharField(max_length=32)

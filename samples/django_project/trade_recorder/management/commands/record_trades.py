@@ -1,7 +1,13 @@
 """``python manage.py record_trades``: stream an exchange's trades into the ``Trade`` table.
 
-    python manage.py record_trades --exchange kraken --symbol XBT/USD --seconds 5   # emulator
-    python manage.py record_trades --exchange kraken --symbol XBT/USD --live        # until Ctrl-C
+    python manage.py record_trades --exchange kraken --symbol BTC/USD --seconds 5   # emulator
+    python manage.py record_trades --exchange okex --symbol BTC/USDT --live         # until Ctrl-C
+
+Every exchange through ``client.shared``: the symbol is ``BASE/QUOTE`` and each row holds
+the neutral :class:`exwire.Trade`'s fields, so the columns mean the same whatever the
+exchange: ``symbol`` ``BASE/QUOTE``, ``side`` the taker's side ``"buy"`` / ``"sell"``
+(``""`` where the exchange does not say), ``traded_at`` the exchange's (aware, UTC) trade
+time, ``received_at`` when exwire read the frame.
 
 Threads and database connections. Django keeps one database connection per thread
 and a connection may only be used and closed by the thread that opened it. exwire
@@ -33,8 +39,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections, connection, transaction
 
-from exwire import ExwireError
+import exwire
+from exwire import ExwireError, Feature
 from exwire.hosts import PollingExecutor, get_exchange
+from exwire.shared import split_symbol
 from trade_recorder.models import Trade
 
 
@@ -43,7 +51,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--exchange", default="kraken", help="exchange name (default kraken)")
-        parser.add_argument("--symbol", help="symbol as the exchange writes it (default: the exchange's example)")
+        parser.add_argument("--symbol", help="BASE/QUOTE symbol, e.g. BTC/USDT (default: the exchange's example)")
         parser.add_argument("--seconds", type=float, help="stop after this many seconds (default: at Ctrl-C)")
         parser.add_argument("--count", type=int, help="stop after storing this many trades")
         parser.add_argument("--batch", type=int, default=500, help="most trades written per transaction")
@@ -63,27 +71,19 @@ class Command(BaseCommand):
             raise CommandError("--batch must be at least 1")
         try:
             exchange = get_exchange(options["exchange"])
-            if "trades" not in exchange.channels:
+            if Feature.TRADE_STREAM not in exchange.features:
                 raise CommandError(f"{exchange.name} has no trade stream")
-            symbol = exchange.normalize(options["symbol"] or exchange.example_symbol)
+            base, quote = split_symbol(options["symbol"] or exchange.example_symbol)
         except ExwireError as exc:
             raise CommandError(str(exc)) from exc
+        symbol = f"{base}/{quote}"
 
         received: list[Trade] = []  # filled by on_trades, emptied by _store: main thread only
 
-        def on_trades(event: Any) -> None:
+        def on_trades(event: exwire.DataEvent[list[exwire.Trade]]) -> None:
             # Runs on this command's thread, inside host.run_pending(): no database here,
             # only objects to save with the next batch.
-            for row in exchange.trades(event.data):
-                received.append(Trade(
-                    exchange=exchange.name,
-                    symbol=event.symbol or symbol,
-                    price=row["price"],
-                    quantity=row["quantity"],
-                    side=getattr(row["side"], "value", row["side"]) or "",
-                    traded_at=row["time"] if isinstance(row["time"], datetime) else None,
-                    received_at=event.received_at,
-                ))
+            received.extend(self._row(exchange.name, trade, event.received_at) for trade in event.data)
 
         def on_callback_error(exc: BaseException, event: Any) -> None:
             # Callbacks run on this (main) thread, where Ctrl-C lands; exwire reports what
@@ -97,7 +97,7 @@ class Command(BaseCommand):
         try:
             with host, exchange.open(live=options["live"], url=options["url"], callback_executor=host,
                                      on_callback_error=on_callback_error) as client:
-                exchange.subscribe(client, "trades", symbol, on_trades)
+                client.shared.subscribe_to_trade_updates(symbol, on_trades)
                 self.stdout.write(f"recording {exchange.name} {symbol} trades into {connection.settings_dict['NAME']}")
                 self.stdout.flush()
                 while count is None or stored < count:
@@ -116,6 +116,19 @@ class Command(BaseCommand):
             stored += self._store(received, len(received), None if count is None else count - stored)
             connection.close()
         self.stdout.write(f"stored {stored} trades")
+
+    @staticmethod
+    def _row(exchange: str, trade: exwire.Trade, received_at: datetime) -> Trade:
+        """An unsaved row of one neutral trade: the same columns for every exchange."""
+        return Trade(
+            exchange=exchange,
+            symbol=trade.symbol,
+            price=trade.price,
+            quantity=trade.quantity,
+            side="" if trade.side is None else trade.side.value,
+            traded_at=trade.time,
+            received_at=received_at,
+        )
 
     @staticmethod
     def _store(received: list[Trade], batch: int, limit: int | None) -> int:
