@@ -18,7 +18,7 @@ import sys
 import threading
 
 import exwire
-from exwire.coinex import CoinexClient
+from exwire.coinex import CoinexClient, Ticker, Trade
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,16 +31,16 @@ def main(argv: list[str] | None = None) -> int:
 
     with contextlib.ExitStack() as stack:
         if args.live:
-            client_kwargs: dict = {}
+            client = stack.enter_context(CoinexClient())
         else:
             from exwire.testing.coinex import CoinexEmulator
 
             emulator = stack.enter_context(CoinexEmulator(push_interval=0.5))
-            client_kwargs = emulator.client_kwargs()
-        client = stack.enter_context(CoinexClient(**client_kwargs))
+            client = stack.enter_context(CoinexClient(**emulator.client_kwargs()))
         print(f"ping: {client.ping() * 1000:.1f} ms, server time {client.get_server_time():%Y-%m-%d %H:%M:%S} UTC")
         ticker = client.get_ticker(args.symbol)
-        print(f"24h    {ticker.symbol:9} last {ticker.last} high {ticker.high} low {ticker.low} volume {ticker.volume}")
+        print(f"24h    {ticker.symbol:9} last {ticker.last_price} high {ticker.high_price} "
+              f"low {ticker.low_price} volume {ticker.volume}")
         watcher = stream(client, args.symbol, args.limit, args.seconds)
         ok, bad = watcher.checksums_verified, watcher.checksums_mismatched
     print(f"book checksums: {ok} ok, {bad} mismatched")
@@ -59,18 +59,18 @@ def say(line: str) -> None:
 def stream(client: CoinexClient, symbol: str, limit: int, seconds: float) -> exwire.OrderBookWatcher:
     """Subscribe to the three streams, let them run ``seconds``, return the book watcher."""
 
-    def on_ticker(event: exwire.DataEvent) -> None:
+    def on_ticker(event: exwire.DataEvent[Ticker]) -> None:
         t = event.data
-        say(f"ticker {t.symbol:9} last {t.last} open {t.open} volume {t.volume}")
+        say(f"ticker {t.symbol:9} last {t.last_price} open {t.open_price} volume {t.volume}")
 
-    def on_trades(event: exwire.DataEvent) -> None:
+    def on_trades(event: exwire.DataEvent[list[Trade]]) -> None:
         if event.update_type is exwire.UpdateType.SNAPSHOT:
             say(f"trades {event.symbol:9} {len(event.data)} recent, newest {event.data[0].price}")
             return
         for trade in reversed(event.data):  # CoinEx lists the newest first
             say(f"trade  {event.symbol:9} {trade.side.value:4} {trade.quantity} @ {trade.price}")
 
-    last_top: list = [None]
+    last_top: list[tuple[exwire.Level | None, exwire.Level | None] | None] = [None]
 
     def on_book(snapshot: exwire.BookSnapshot) -> None:
         top = (snapshot.bids[0] if snapshot.bids else None, snapshot.asks[0] if snapshot.asks else None)

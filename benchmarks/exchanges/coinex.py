@@ -109,7 +109,7 @@ def depth_frames(count: int, symbols: Sequence[str], connection: ServerConnectio
 
 def _subscribe(client: Any, symbols: Sequence[str], callback: Any) -> Any:
     return call_with_defaults(client.subscribe_to_order_book_updates, symbols[0], callback=callback,
-                              defaults={"limit": _LIMIT, "merge_depth": 0, "interval": "0", "depth": _LIMIT})
+                              defaults={"limit": _LIMIT, "merge_depth": "0", "interval": "0", "depth": _LIMIT})
 
 
 def _bare_prepare(ws: Any, symbols: Sequence[str] = ()) -> None:

@@ -22,7 +22,16 @@ from exwire import (
 )
 from exwire._core.backoff import backoff
 from exwire.coinex import CoinexClient, KlineInterval, MergeDepth
-from exwire.coinex.models import Balance, Depth, OrderEvent, OrderStatus, OrderUpdate, Ticker, Trade
+from exwire.coinex.models import (
+    Balance,
+    Depth,
+    OrderEvent,
+    OrderStatus,
+    OrderUpdate,
+    Ticker,
+    Trade,
+    UserTrade,
+)
 from exwire.testing.coinex import CoinexEmulator
 from tests.conftest import timeout
 from tests.helpers import Collector, wait_until
@@ -70,7 +79,7 @@ def test_ping_and_server_time(client):
 def test_get_ticker(client):
     ticker = client.get_ticker("btcusdt", 3600)
     assert isinstance(ticker, Ticker) and ticker.symbol == "BTCUSDT" and ticker.period == 3600
-    assert ticker.low <= ticker.last <= ticker.high and isinstance(ticker.volume, Decimal)
+    assert ticker.low_price <= ticker.last_price <= ticker.high_price and isinstance(ticker.volume, Decimal)
 
 
 def test_get_order_book_with_and_without_merging(client):
@@ -81,8 +90,27 @@ def test_get_order_book_with_and_without_merging(client):
     assert depth.time is not None and depth.checksum is not None
     merged = client.get_order_book("BTCUSDT", 5, MergeDepth.STEP_10)
     assert all(level.price % 10 == 0 for level in merged.bids + merged.asks)
-    by_text, by_number = client.get_order_book("BTCUSDT", 5, "1"), client.get_order_book("BTCUSDT", 5, 1)
-    assert by_text.asks[0].price == by_number.asks[0].price
+    by_text, by_step = client.get_order_book("BTCUSDT", 5, "1"), client.get_order_book("BTCUSDT", 5, Decimal(1))
+    assert by_text.asks[0].price == by_step.asks[0].price
+
+
+@pytest.mark.parametrize(("decimals", "wire"), [(8, "0"), (6, "0.01"), (7, "0.1"), (0, "0.00000001")])
+def test_an_int_merge_depth_counts_decimals_as_coinex_net_does(client, emu, decimals, wire):
+    # CoinEx.Net's MergeDepthIntToString: 8 is no merge, n < 8 the step 10**(n - 8).
+    try:
+        client.get_order_book("ETHBTC", 5, decimals)
+    except InvalidRequest:
+        pass  # a step finer than the market's tick: CoinEx refuses it, but the wire value is what counts
+    assert emu.requests("depth.query")[-1][2] == ["ETHBTC", 5, wire]
+    with client.subscribe_to_order_book_updates("BTCUSDT", 5, 6):
+        assert emu.requests("depth.subscribe")[-1][2] == ["BTCUSDT", 5, "0.01"]
+
+
+@pytest.mark.parametrize("value", [9, -1, True])
+def test_an_int_merge_depth_outside_0_to_8_is_refused(client, emu, value):
+    with pytest.raises(ConfigurationError):
+        client.get_order_book("BTCUSDT", 5, value)
+    assert emu.connections_accepted == 0
 
 
 def test_merge_depth_finer_than_the_tick_is_refused(client):
@@ -94,9 +122,16 @@ def test_merge_depth_finer_than_the_tick_is_refused(client):
 def test_get_trade_history(client):
     trades = client.get_trade_history("BTCUSDT", 10)
     assert len(trades) == 10 and all(isinstance(t, Trade) for t in trades)
-    assert trades[0].id > trades[-1].id
-    newer = client.get_trade_history("BTCUSDT", 50, from_id=trades[3].id)
-    assert [t.id for t in newer] == [t.id for t in trades[:3]]
+    assert trades[0].trade_id > trades[-1].trade_id and all(t.symbol == "BTCUSDT" for t in trades)
+    newer = client.get_trade_history("BTCUSDT", 50, from_id=trades[3].trade_id)
+    assert [t.trade_id for t in newer] == [t.trade_id for t in trades[:3]]
+
+
+def test_trade_history_from_id_zero_is_the_latest(client, emu):
+    # 0 is CoinEx's "latest" (and CoinEx.Net's default): allowed, sent as it is.
+    latest = client.get_trade_history("BTCUSDT", 10, from_id=0)
+    assert emu.requests("deals.query")[-1][2] == ["BTCUSDT", 10, 0]
+    assert [t.trade_id for t in latest] == [t.trade_id for t in client.get_trade_history("BTCUSDT", 10)]
 
 
 def test_get_klines(client):
@@ -105,6 +140,8 @@ def test_get_klines(client):
     assert 12 <= len(klines) <= 13 and all(k.symbol == "ETHUSDT" for k in klines)
     assert all(b.open_time - a.open_time == timedelta(minutes=5) for a, b in zip(klines, klines[1:], strict=False))
     assert all(k.low <= min(k.open, k.close) and k.high >= max(k.open, k.close) for k in klines)
+    assert all(k.interval is KlineInterval.FIVE_MINUTES and k.close_time - k.open_time == timedelta(minutes=5)
+               for k in klines)
     assert len(client.get_klines("ETHUSDT", 60)) in (100, 101)
 
 
@@ -207,7 +244,7 @@ def test_trade_updates_start_with_history(client):
     first, *rest = events.wait_for(3)
     assert first.update_type is UpdateType.SNAPSHOT and len(first.data) == 100
     assert all(e.update_type is UpdateType.UPDATE for e in rest)
-    assert rest[0].data[-1].id > first.data[0].id
+    assert rest[0].data[-1].trade_id > first.data[0].trade_id
 
 
 def test_trade_history_replays_the_capture():
@@ -216,7 +253,7 @@ def test_trade_history_replays_the_capture():
     capture = fixture_path("coinex", "coinex-net", "TradeUpdate.txt")
     with CoinexEmulator(push_interval=None, trade_history=capture) as emu, make_client(emu) as coinex:
         trades = coinex.get_trade_history("BTCUSDT", 1000)
-        assert len(trades) == 101 and trades[0].id == 2677391975 and trades[0].price == Decimal("39121.21")
+        assert len(trades) == 101 and trades[0].trade_id == 2677391975 and trades[0].price == Decimal("39121.21")
 
 
 def test_kline_updates_and_the_one_kline_rule(client):
@@ -262,8 +299,8 @@ def test_watch_order_book_validates_checksums_and_resyncs(client, emu):
 
 def test_private_flow_balances_and_order_updates(private, emu):
     balances = private.get_balances()
-    assert balances["USDT"] == Balance("USDT", Decimal("10000"), Decimal("0"))
-    assert private.get_balances("btc") == {"BTC": Balance("BTC", Decimal("1"), Decimal("0"))}
+    assert balances["USDT"] == Balance(asset="USDT", free=Decimal("10000"), locked=Decimal("0"))
+    assert private.get_balances("btc") == {"BTC": Balance(asset="BTC", free=Decimal("1"), locked=Decimal("0"))}
     orders, assets = Collector(), Collector()
     private.subscribe_to_order_updates(["BTCUSDT"], orders)
     private.subscribe_to_balance_updates(assets)
@@ -271,7 +308,7 @@ def test_private_flow_balances_and_order_updates(private, emu):
 
     order_id = emu.place_order("BTCUSDT", "buy", "0.1", "30000", client_id="mine")
     page = private.get_open_orders("BTCUSDT", Side.BUY)
-    assert page.total == 1 and page.records[0].id == order_id and page.records[0].client_order_id == "mine"
+    assert page.total == 1 and page.records[0].order_id == order_id and page.records[0].client_order_id == "mine"
     assert private.get_open_orders("BTCUSDT", "sell").total == 0
     emu.fill(order_id, "0.04")
     emu.fill(order_id, price="29000")
@@ -285,9 +322,9 @@ def test_private_flow_balances_and_order_updates(private, emu):
     events = assets.wait_for(3)
     latest = {b.asset: b for e in events for b in e.data}
     # 3000 frozen, 1200 + 1740 paid, 60 refunded for the better price; 0.2 % fee in BTC
-    assert latest["USDT"].available == Decimal("7060") and latest["USDT"].frozen == 0
-    assert latest["BTC"].available == Decimal("1.0998") and latest["BTC"].account == 0
-    assert private.get_balances("USDT")["USDT"].available == Decimal("7060")
+    assert latest["USDT"].free == Decimal("7060") and latest["USDT"].locked == 0
+    assert latest["BTC"].free == Decimal("1.0998") and latest["BTC"].account == 0
+    assert private.get_balances("USDT")["USDT"].free == Decimal("7060")
 
     cancelled = emu.place_order("BTCUSDT", Side.SELL, "0.5", "50000")
     emu.cancel_order(cancelled)
@@ -303,7 +340,47 @@ def test_own_fills_do_not_reach_the_public_trade_stream(private, emu):
     order_id = emu.place_order("BTCUSDT", "sell", "0.1", "40000")
     emu.fill(order_id)
     trades.wait_for(3)
-    assert all(t.order_id is None for e in trades.events for t in e.data)
+    assert all(isinstance(t, Trade) for e in trades.events for t in e.data)
+
+
+def test_own_fills_reach_the_user_trade_stream(private, emu):
+    # deals.update ending in ``true`` (own fills): a typed stream of UserTrade, signed in first.
+    fills, everywhere = Collector(), Collector()
+    private.subscribe_to_user_trade_updates("BTCUSDT", fills)
+    assert emu.sign_count == 1 and emu.requests("deals.subscribe")[-1][2] == ["BTCUSDT"]
+    private.subscribe_to_user_trade_updates(callback=everywhere)
+    assert emu.requests("deals.subscribe")[-1][2] == []  # every market
+    order_id = emu.place_order("BTCUSDT", "sell", "0.1", "40000", client_id="mine")
+    sent = emu.fill(order_id, "0.04")
+    (event,) = fills.wait_for(1)
+    (fill,) = event.data
+    assert isinstance(fill, UserTrade) and event.symbol == "BTCUSDT" and event.topic == "user_trades:BTCUSDT"
+    assert (fill.trade_id, fill.order_id, fill.client_order_id) == (sent["id"], order_id, "mine")
+    assert (fill.symbol, fill.side, fill.price, fill.quantity) == ("BTCUSDT", Side.SELL, Decimal(40000),
+                                                                  Decimal("0.04"))
+    assert fill.time.tzinfo is not None and fill.fee is None
+    other = emu.place_order("ETHUSDT", "buy", "1", "100")
+    emu.fill(other)
+    events = everywhere.wait_for(2)
+    assert [e.symbol for e in events] == ["BTCUSDT", "ETHUSDT"] and events[1].data[0].order_id == other
+    assert len(fills.events) == 1
+
+
+def test_user_trade_updates_need_credentials(client, emu):
+    with pytest.raises(ConfigurationError):
+        client.subscribe_to_user_trade_updates("BTCUSDT")
+    assert emu.connections_accepted == 0
+
+
+@pytest.mark.parametrize("url", ["not a url", "https://socket.coinex.com/", "wss://", "wss://host:99999/", 42, None])
+def test_construction_validates_the_url(url):
+    with pytest.raises(ConfigurationError):
+        CoinexClient(url=url)
+
+
+def test_a_ws_url_is_accepted(emu):
+    with CoinexClient(url=emu.url.replace("ws://", "WS://")) as coinex:
+        assert coinex.url.lower() == emu.url
 
 
 def test_private_subscriptions_are_signed_in_again_after_a_reconnect(emu):
@@ -326,7 +403,7 @@ def test_refused_sign_is_an_authentication_error(private, emu):
     with pytest.raises(AuthenticationError) as info:
         private.get_balances()
     assert info.value.code == 11 and info.value.message == "invalid signature"
-    assert private.get_balances()["BTC"].available == 1  # the next call signs in again
+    assert private.get_balances()["BTC"].free == 1  # the next call signs in again
 
 
 def test_wrong_secret_is_refused(emu):
@@ -408,7 +485,8 @@ def test_a_refused_sign_in_after_a_reconnect_is_reported_and_retried(emu):
         assert emu.sign_count == 2 and emu.connections_accepted >= 3
         emu.set_balance("ETH", "3")
         (event,) = balances.wait_for(1)
-        assert event.data == [Balance("ETH", Decimal(3), Decimal(0), event.data[0].updated_at, 0)]
+        assert event.data == [Balance(asset="ETH", free=Decimal(3), locked=Decimal(0),
+                                      updated_at=event.data[0].updated_at, account=0)]
 
 
 def test_quickstart_runs_against_the_emulator(capsys):
@@ -433,7 +511,11 @@ def test_latest_values_follow_tickers_and_watched_books(client):
     events.wait_for(1)
     assert watcher.wait_synced(timeout(5))
     wait_until(lambda: client.latest.top_of_book("ETHUSDT") is not None)
-    assert client.latest.ticker("ETHUSDT").value.symbol == "ETHUSDT"
+    latest = client.latest.ticker("ETHUSDT")
+    assert latest is not None and latest.value.symbol == "ETH/USDT"  # the neutral ticker
+    assert isinstance(latest.value.native, Ticker) and latest.value.last_price == latest.value.native.last_price
+    by_pair = client.latest.ticker("ETH/USDT")
+    assert by_pair is not None and by_pair.value.symbol == "ETH/USDT"
     top = client.latest.top_of_book("ETHUSDT").value
     assert top.bid.price < top.ask.price
     assert client.health()["latest"]["ticker"].keys() == {"ETHUSDT"}

@@ -15,6 +15,7 @@ import pytest
 from exwire._core.protocol import Pong, Reply
 from exwire.coinex.models import (
     Depth,
+    KlineInterval,
     OrderEvent,
     OrderOption,
     OrderStatus,
@@ -22,6 +23,7 @@ from exwire.coinex.models import (
     OrderUpdate,
     Role,
     Ticker,
+    UserTrade,
 )
 from exwire.coinex.protocol import ALL, CoinexProtocol, map_error
 from exwire.errors import (
@@ -177,10 +179,11 @@ def test_state_update_routes_per_market_and_to_all(protocol):
         "deal": "19457487.84611409070000000000"}}])
     one, everything = protocol.receive(frame)
     assert one.key == ("state", "BTCUSDT") and one.symbol == "BTCUSDT"
-    assert one.data == Ticker("BTCUSDT", 86400, Decimal("31577.89"), Decimal("29318.36"), Decimal("31577.89"),
-                              Decimal("32222.19"), Decimal("29317.21"), Decimal("630.43024965"),
-                              Decimal("19457487.84611409070000000000"), Decimal("13.66143951"),
-                              Decimal("2.76410939"))
+    assert one.data == Ticker(
+        symbol="BTCUSDT", period=86400, last_price=Decimal("31577.89"), open_price=Decimal("29318.36"),
+        close_price=Decimal("31577.89"), high_price=Decimal("32222.19"), low_price=Decimal("29317.21"),
+        volume=Decimal("630.43024965"), quote_volume=Decimal("19457487.84611409070000000000"),
+        sell_total=Decimal("13.66143951"), buy_total=Decimal("2.76410939"))
     assert everything.key == ("state", ALL) and everything.data == [one.data] and everything.symbol is None
 
 
@@ -196,9 +199,9 @@ def test_ticker_fixture(protocol):
     one, everything = protocol.receive(push("state.update", [markets]))
     assert one.key == ("state", "ETHUSDT")
     ticker = one.data
-    assert (ticker.last, ticker.open, ticker.high, ticker.low) == (
+    assert (ticker.last_price, ticker.open_price, ticker.high_price, ticker.low_price) == (
         Decimal("430.33"), Decimal("434.11"), Decimal("445.68"), Decimal("420.32"))
-    assert ticker.volume == Decimal("3624.85992531") and ticker.value == Decimal("1574489.5181782117")
+    assert ticker.volume == Decimal("3624.85992531") and ticker.quote_volume == Decimal("1574489.5181782117")
     assert ticker.period == 86400 and ticker.sell_total is None
 
 
@@ -210,12 +213,12 @@ def test_trade_fixture_snapshot_then_updates(protocol):
     assert first.key == ("deals", "BTCUSDT") and first.update_type is UpdateType.SNAPSHOT
     assert len(first.data) == 101
     newest = first.data[0]
-    assert newest.id == 2677391975 and newest.side is Side.SELL
+    assert newest.trade_id == 2677391975 and newest.side is Side.SELL and newest.symbol == "BTCUSDT"
     assert newest.price == Decimal("39121.21") and newest.quantity == Decimal("0.00079812")
     # 1642755727.8401761: the float's digits are kept exactly, to the microsecond
     assert newest.time == datetime(2022, 1, 21, 9, 2, 7, 840176, tzinfo=UTC)
     assert {t.side for t in first.data} == {Side.BUY, Side.SELL}
-    assert all(a.id > b.id for a, b in zip(first.data, first.data[1:], strict=False))
+    assert all(a.trade_id > b.trade_id for a, b in zip(first.data, first.data[1:], strict=False))
     (second,) = protocol.receive(push("deals.update", ["BTCUSDT", trades[:1]]))
     assert second.update_type is UpdateType.UPDATE
 
@@ -223,9 +226,14 @@ def test_trade_fixture_snapshot_then_updates(protocol):
 def test_own_trades_stay_out_of_the_public_stream(protocol):
     trade = {"id": 123, "order_id": 456, "client_id": "mine", "time": 1642755727.84, "type": "buy",
              "amount": "0.01", "price": "39121.21"}
-    (update,) = protocol.receive(push("deals.update", ["BTCUSDT", [trade], True]))
-    assert update.key == ("own_deals", "BTCUSDT")
-    assert update.data[0].order_id == 456 and update.data[0].client_order_id == "mine"
+    update, everywhere = protocol.receive(push("deals.update", ["BTCUSDT", [trade], True]))
+    assert update.key == ("own_deals", "BTCUSDT") and everywhere.key == ("own_deals", ALL)
+    assert everywhere.data is update.data and everywhere.symbol == "BTCUSDT"
+    (fill,) = update.data
+    assert isinstance(fill, UserTrade)
+    assert (fill.trade_id, fill.order_id, fill.client_order_id, fill.symbol) == (123, 456, "mine", "BTCUSDT")
+    assert (fill.side, fill.price, fill.quantity) == (Side.BUY, Decimal("39121.21"), Decimal("0.01"))
+    assert fill.fee is None and fill.fee_asset is None and fill.is_maker is None
 
 
 def test_depth_full_then_incremental(protocol):
@@ -234,9 +242,10 @@ def test_depth_full_then_incremental(protocol):
                                         "last": "12.50", "time": 1639987469166, "checksum": 2022502848}, "BTCUSDT"])
     (snapshot,) = protocol.receive(full)
     assert snapshot.key == ("depth", "BTCUSDT", 20, "0") and snapshot.update_type is UpdateType.SNAPSHOT
-    assert snapshot.data == Depth("BTCUSDT", True, (Level(Decimal("12.94"), Decimal("0.1524")),),
-                                  (Level(Decimal("12.25"), Decimal("0.0588")),), Decimal("12.50"),
-                                  datetime(2021, 12, 20, 8, 4, 29, 166000, tzinfo=UTC), 2022502848)
+    assert snapshot.data == Depth(
+        symbol="BTCUSDT", is_full=True, asks=(Level(price=Decimal("12.94"), quantity=Decimal("0.1524")),),
+        bids=(Level(price=Decimal("12.25"), quantity=Decimal("0.0588")),), last_price=Decimal("12.50"),
+        time=datetime(2021, 12, 20, 8, 4, 29, 166000, tzinfo=UTC), checksum=2022502848)
     incremental = push("depth.update", [False, {"bids": [["46349.61", "0.04000000"], ["46300.00", "0"]],
                                                 "checksum": 1533284725}, "BTCUSDT"])
     (update,) = protocol.receive(incremental)
@@ -264,7 +273,9 @@ def test_kline_update_with_eight_and_seven_elements(protocol):
     assert (first.open, first.close, first.high, first.low) == (
         Decimal("16.65"), Decimal("11.57"), Decimal("17.65"), Decimal("10.57"))
     assert first.open_time == datetime(2017, 6, 3, 2, 55, tzinfo=UTC)
-    assert second.symbol == "BTCUSDT" and second.value == Decimal("35")
+    assert second.symbol == "BTCUSDT" and second.quote_volume == Decimal("35")
+    assert first.interval is KlineInterval.ONE_MINUTE
+    assert first.close_time == datetime(2017, 6, 3, 2, 56, tzinfo=UTC)
 
 
 def test_balance_fixture_with_and_without_account(protocol):
@@ -272,7 +283,8 @@ def test_balance_fixture_with_and_without_account(protocol):
     (update,) = protocol.receive(push("asset.update", [balances, 0]))
     assert update.key == ("asset", ALL)
     (bch,) = update.data
-    assert (bch.asset, bch.available, bch.frozen, bch.account) == ("BCH", Decimal("1.100000"), Decimal("0.1"), 0)
+    assert (bch.asset, bch.free, bch.locked, bch.account) == ("BCH", Decimal("1.100000"), Decimal("0.1"), 0)
+    assert bch.total == Decimal("1.200000")
     assert bch.updated_at == datetime(2020, 12, 16, 8, 48, 17, 359855, tzinfo=UTC)
     (older,) = protocol.receive(push("asset.update", [balances]))
     assert older.data[0].account is None
@@ -285,7 +297,7 @@ def test_order_fixture(protocol):
     update: OrderUpdate = routed[0].data
     assert update.event is OrderEvent.NEW and update.status is OrderStatus.OPEN
     o = update.order
-    assert (o.id, o.symbol, o.type, o.side) == (48239, "BCHBTC", OrderType.LIMIT, Side.BUY)
+    assert (o.order_id, o.symbol, o.order_type, o.side) == (48239, "BCHBTC", OrderType.LIMIT, Side.BUY)
     assert (o.price, o.quantity, o.remaining) == (Decimal("0.01900000"), Decimal("2.00000000"), Decimal("2.00000000"))
     assert o.client_order_id == "abc" and o.option == OrderOption.HIDDEN and o.last_role is Role.NONE
     assert o.deal_fee == Decimal(0) and o.quote_fee is None and o.last_fill_time is None
@@ -305,7 +317,7 @@ def test_unknown_order_event_and_type_are_kept(protocol):
     order = {**load_fixture("OrderUpdate.txt"), "type": 9}
     (update, _) = protocol.receive(push("order.update", [7, order]))
     assert update.data.event.value == 7 and not update.data.event.is_known
-    assert update.data.order.type.value == 9
+    assert update.data.order.order_type.value == 9
 
 
 @pytest.mark.parametrize("frame", [
@@ -331,16 +343,17 @@ def test_documented_query_results_decode():
     ticker = converter.ticker_from_wire("BTCBCH", {
         "close": "430.33", "deal": "1574489.5181782117", "high": "445.68", "last": "430.33", "low": "420.32",
         "open": "434.11", "period": 86400, "volume": "3624.85992531"})
-    assert ticker.close == Decimal("430.33") and ticker.period == 86400
+    assert ticker.close_price == Decimal("430.33") and ticker.period == 86400
     depth = converter.depth_from_wire("BTCBCH", {
         "asks": [["12.94", "0.1524"]], "bids": [["12.25", "0.0588"]], "last": "12.50", "time": 1639987469166,
         "checksum": 21658179}, True)
-    assert depth.is_full and depth.asks == (Level(Decimal("12.94"), Decimal("0.1524")),)
-    (trade,) = converter.trades_from_wire([
+    assert depth.is_full and depth.asks == (Level(price=Decimal("12.94"), quantity=Decimal("0.1524")),)
+    (trade,) = converter.trades_from_wire("BTCUSDT", [
         {"type": "sell", "time": Decimal("1496458040.059284"), "price": "17868.41", "id": 29433, "amount": "10"}])
     assert trade.time == datetime(2017, 6, 3, 2, 47, 20, 59284, tzinfo=UTC) and trade.quantity == 10
     (kline,) = converter.klines_from_wire([[1673846940, "21148.74", "21148.38", "21148.75", "21138.66",
-                                           "1.57060173", "33214.9138778914", "BTCUSDT"]])
+                                           "1.57060173", "33214.9138778914", "BTCUSDT"]], None,
+                                          KlineInterval.ONE_MINUTE)
     assert (kline.open, kline.close, kline.high, kline.low) == (
         Decimal("21148.74"), Decimal("21148.38"), Decimal("21148.75"), Decimal("21138.66"))
     balances = converter.balances_from_wire({"BTC": {"available": "250", "frozen": "10"},
@@ -348,7 +361,7 @@ def test_documented_query_results_decode():
     assert [(b.asset, b.total, b.updated_at) for b in balances] == [("BTC", 260, None), ("ETH", Decimal("1.5"), None)]
     order = load_fixture("OrderUpdate.txt")
     page = converter.orders_page_from_wire({"limit": 10, "offset": 0, "total": 1, "records": [order]})
-    assert page.total == 1 and page.records[0].id == 48239
+    assert page.total == 1 and page.records[0].order_id == 48239
 
 
 def test_documented_order_push_of_section_5_16(protocol):

@@ -1,13 +1,14 @@
 """Argument checks of :class:`exwire.coinex.client.CoinexClient`: user input → wire values.
 
 Every function raises :class:`exwire.errors.ConfigurationError` before anything is
-sent. Section numbers refer to ``reference/protocols/coinex.md``.
+sent. Section numbers refer to ``reference/protocols/coinex.md``. Market names are
+checked by :mod:`exwire.coinex.symbols`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from exwire._core import validate
@@ -18,8 +19,6 @@ from exwire.models import to_decimal
 __all__ = [
     "DEPTH_LIMITS",
     "MAX_TRADES",
-    "normalize_market",
-    "normalize_markets",
     "asset_code",
     "positive_int",
     "depth_limit",
@@ -32,32 +31,7 @@ DEPTH_LIMITS = (1, 5, 10, 20, 30, 50)
 #: Most trades ``deals.query`` returns (§5.9, server ``deal_max``).
 MAX_TRADES = 1000
 
-_MARKET = re.compile(r"[A-Z0-9]{2,32}")
 _ASSET = re.compile(r"[A-Z0-9]{1,32}")
-
-
-def normalize_market(symbol: Any) -> str:
-    """``"btcusdt"`` → ``"BTCUSDT"``: CoinEx markets are upper case, base+quote, no separator (§1).
-
-    Raises:
-        ConfigurationError: not a string of 2-32 letters and digits.
-    """
-    market = symbol.strip().upper() if isinstance(symbol, str) else None
-    if market is None or not _MARKET.fullmatch(market):
-        raise ConfigurationError(f"a CoinEx market looks like 'BTCUSDT' (no separator), got {symbol!r}")
-    return market
-
-
-def normalize_markets(symbols: str | Iterable[str]) -> list[str]:
-    """One market or several → a de-duplicated list.
-
-    Raises:
-        ConfigurationError: none given, not a str or an iterable of str (an int, bytes,
-            a mapping), or any is not a market.
-    """
-    if callable(symbols):
-        raise ConfigurationError("symbols must be a market or markets; pass the callback as callback=")
-    return list(dict.fromkeys(normalize_market(symbol) for symbol in validate.symbols(symbols)))
 
 
 def asset_code(code: Any) -> str:
@@ -93,22 +67,31 @@ def depth_limit(limit: Any) -> int:
     return int(limit)
 
 
-def merge_depth(value: Any) -> MergeDepth:
-    """A :class:`MergeDepth` from itself, its wire string (``"0.01"``) or an equal number.
+def merge_depth(value: object) -> MergeDepth:
+    """A :class:`MergeDepth` from itself, its wire string (``"0.01"``), a ``Decimal`` step,
+    or an ``int`` count of decimals as CoinEx.Net counts them.
 
-    Note that a number is the merge *step*: ``1`` is ``MergeDepth.STEP_1``, not the
-    C# reference's "merge 1 decimal".
+    An ``int`` ``n`` (0-8) means what CoinEx.Net's ``MergeDepthIntToString`` makes of
+    it: ``8`` is no merge (``"0"``), any other ``n`` the step ``10**(n - 8)``: ``0`` →
+    ``"0.00000001"``, ``4`` → ``"0.0001"``, ``7`` → ``"0.1"``. A step of one or more is
+    given as a ``Decimal``, a ``str`` or the enum (``MergeDepth.STEP_1``).
 
     Raises:
-        ConfigurationError: no member has that step.
+        ConfigurationError: an ``int`` outside 0-8, a bool, or no member has that step.
     """
     if isinstance(value, MergeDepth):
         return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not 0 <= value <= 8:
+            raise ConfigurationError(
+                f"an int merge_depth counts decimals as CoinEx.Net does (0-8; 8: no merge), got {value!r}")
+        return MergeDepth.NONE if value == 8 else MergeDepth("0." + "0" * (7 - value) + "1")
     if isinstance(value, str):
         try:
             return MergeDepth(value.strip())
         except ValueError:
             pass
+    step: Decimal | None
     try:
         step = to_decimal(value, "merge_depth")
     except ConfigurationError:
@@ -117,7 +100,8 @@ def merge_depth(value: Any) -> MergeDepth:
         if step is not None and member.step == step:
             return member
     allowed = ", ".join(member.value for member in MergeDepth)
-    raise ConfigurationError(f"merge_depth must be a MergeDepth or one of {allowed}, got {value!r}")
+    raise ConfigurationError(
+        f"merge_depth must be a MergeDepth, one of {allowed}, a Decimal step or an int 0-8, got {value!r}")
 
 
 def kline_interval(value: Any) -> KlineInterval:

@@ -1,4 +1,4 @@
-"""CoinexClient: CoinEx WebSocket API v1, legacy spot (``reference/protocols/coinex.md``).
+"""CoinexClient: CoinEx WebSocket API v1, legacy spot (``wss://socket.coinex.com/``).
 
 Subscriptions and the wire (§2.5). CoinEx keeps **one subscription per kind**
 (``state``, ``deals``, ``depth``, ``kline``, ``order``, ``asset``) per connection:
@@ -30,7 +30,8 @@ import threading
 import time
 from collections.abc import Callable, Hashable, Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from decimal import Decimal
+from typing import Any, ClassVar, cast
 
 from exwire._core import validate
 from exwire._core.backoff import Deadline
@@ -38,7 +39,6 @@ from exwire._core.client import BaseClient, documented_options
 from exwire._core.codec import datetime_to_epoch_seconds, epoch_to_datetime
 from exwire._core.connection import Connection
 from exwire._core.protocol import Update
-from exwire._core.subscription import Subscription
 from exwire.coinex import book as coinex_book
 from exwire.coinex import converter
 from exwire.coinex.arguments import (
@@ -47,38 +47,64 @@ from exwire.coinex.arguments import (
     asset_code,
     depth_limit,
     kline_interval,
-    normalize_market,
-    normalize_markets,
     positive_int,
 )
 from exwire.coinex.arguments import merge_depth as merge_depth_of
-from exwire.coinex.models import Balance, Depth, Kline, KlineInterval, MergeDepth, OrdersPage, Ticker, Trade
+from exwire.coinex.models import (
+    Balance,
+    Depth,
+    Kline,
+    KlineInterval,
+    MergeDepth,
+    OrdersPage,
+    OrderUpdate,
+    Ticker,
+    Trade,
+    UserTrade,
+)
 from exwire.coinex.protocol import ALL, KINDS, PRIVATE_KINDS, CoinexProtocol
+from exwire.coinex.symbols import normalize_symbol, normalize_symbols
 from exwire.errors import ConfigurationError, DecodeError, InvalidState
 from exwire.latest import TICKER
 from exwire.models import DataEvent, Side
-from exwire.orderbook import BookSnapshot
+from exwire.orderbook import BookSnapshot, OrderBook
+from exwire.subscription import Subscription
 from exwire.watcher import OrderBookWatcher
 
-__all__ = ["CoinexClient", "DEPTH_LIMITS", "normalize_market", "normalize_markets"]
+__all__ = ["CoinexClient", "DEFAULT_URL", "DEPTH_LIMITS"]
+
+#: CoinEx's production endpoint of WebSocket API v1 (spot).
+DEFAULT_URL = "wss://socket.coinex.com/"
 
 #: Candles fetched by ``get_klines`` when no ``start`` is given.
 DEFAULT_KLINES = 100
 
 _ORDER_SIDES = {None: 0, Side.SELL: 1, Side.BUY: 2}
 
-Callback = Callable[[DataEvent], None]
+#: What ``merge_depth=`` accepts: the enum, its wire string, a ``Decimal`` step, or an
+#: ``int`` 0-8 counting decimals as CoinEx.Net does (8: no merge).
+MergeDepthArg = MergeDepth | str | Decimal | int
+
+# Routing keys are tuples whose first element is the kind (see exwire.coinex.protocol).
+_Key = tuple[Any, ...]
+#: Key kinds sent on another kind's wire subscription: own fills come with ``deals.subscribe``.
+_WIRE_KIND = {"own_deals": "deals"}
 
 
-def _apply_book(book, depth: Depth) -> int | None:
+def _apply_book(book: OrderBook, depth: Depth) -> int | None:
     return coinex_book.apply(book, depth)
+
+
+def _kind(key: Hashable) -> str:
+    kind: str = cast(_Key, key)[0]
+    return _WIRE_KIND.get(kind, kind)
 
 
 @documented_options
 class CoinexClient(BaseClient):
     """Client of CoinEx's WebSocket API v1 (legacy spot): market data and account streams
-    (``reference/protocols/coinex.md``: envelope §2, keep-alive §3, ``server.sign`` §4, the
-    methods and pushes of §5).
+    (CoinEx's v1 WebSocket documentation, the ``coinexcom/coinex_exchange_api`` wiki:
+    envelope, keep-alive, ``server.sign`` and the methods and pushes of each channel).
 
     The constructor does no I/O: the connection (``url``) opens on the first call
     that needs it. Public and private calls share that one connection; the first
@@ -92,11 +118,14 @@ class CoinexClient(BaseClient):
 
     Thread-safe: every method may be called from any thread, callbacks included.
     Every blocking method takes ``timeout=`` (seconds; ``None``: ``request_timeout``).
+    ``client.shared`` is the exchange-neutral view (:class:`exwire.coinex.shared.CoinexShared`:
+    ``BTC/USDT`` symbols, neutral models).
     Prices are ``Decimal`` in the quote asset, quantities ``Decimal`` in the base asset,
     times aware UTC datetimes.
 
     Args:
-        url: endpoint (default production ``wss://socket.coinex.com/``).
+        url: endpoint, a ``ws://`` or ``wss://`` URL (default production
+            ``wss://socket.coinex.com/``).
         ping_interval: seconds without sending or receiving after which a keep-alive
             ``server.ping`` goes out (default 10; at most one per interval; CoinEx's
             idle timeout is far longer, its own demo pings every 3 s).
@@ -112,20 +141,23 @@ class CoinexClient(BaseClient):
             {common_options}
 
     Raises:
-        ConfigurationError: a bad keyword value (checked here, before any I/O).
+        ConfigurationError: a bad keyword value (``url`` not a ``ws``/``wss`` URL with a
+            host, ...; checked here, before any I/O).
     """
 
     exchange = "coinex"
+    _shared_class: ClassVar[str] = "exwire.coinex.shared:CoinexShared"
 
     def __init__(
         self,
         *,
-        url: str = "wss://socket.coinex.com/",
+        url: str = DEFAULT_URL,
         ping_interval: float = 10.0,
         pong_timeout: float | None = 10.0,
         stale_timeout: float | None = None,
         **options: Any,
     ) -> None:
+        url = validate.url(url, "url")
         super().__init__(**options)
         if ping_interval is None or not ping_interval > 0:
             raise ConfigurationError("ping_interval must be positive seconds")
@@ -218,7 +250,7 @@ class CoinexClient(BaseClient):
                 changes nothing).
             RequestTimeout: no answer in time (outcome unknown; a read changes nothing).
         """
-        market = normalize_market(symbol)
+        market = normalize_symbol(symbol)
         period = positive_int(cycle_period, "cycle_period")
         result = self._query(lambda: self._protocol.state_query(market, period), timeout)
         if not isinstance(result, dict):
@@ -229,7 +261,7 @@ class CoinexClient(BaseClient):
         self,
         symbol: str,
         limit: int = 20,
-        merge_depth: MergeDepth | str = MergeDepth.NONE,
+        merge_depth: MergeDepthArg = MergeDepth.NONE,
         *,
         timeout: float | None = None,
     ) -> Depth:
@@ -238,9 +270,10 @@ class CoinexClient(BaseClient):
         Args:
             symbol: the market.
             limit: levels per side: 1, 5, 10, 20, 30 or 50 (default 20).
-            merge_depth: price aggregation step in the quote asset: a :class:`MergeDepth`
-                or its value (``"0"`` none, the default; ``"0.01"`` ...); a number equal
-                to one is accepted too.
+            merge_depth: price aggregation in the quote asset: a :class:`MergeDepth`, its
+                value or an equal ``Decimal`` step (``"0"`` none, the default; ``"0.01"``
+                ...), or an ``int`` 0-8 counting decimals as CoinEx.Net does (``8`` no
+                merge, ``n`` the step ``10**(n - 8)``: ``6`` is ``"0.01"``).
             timeout: seconds to wait for the answer (``None``: ``request_timeout``).
 
         Returns:
@@ -254,21 +287,22 @@ class CoinexClient(BaseClient):
             InvalidState, ConnectError, RateLimited, ExchangeUnavailable, ConnectionClosed,
                 RequestTimeout: as :meth:`get_ticker` (no reply: outcome unknown).
         """
-        market, limit, merge = normalize_market(symbol), depth_limit(limit), merge_depth_of(merge_depth)
+        market, limit, merge = normalize_symbol(symbol), depth_limit(limit), merge_depth_of(merge_depth)
         result = self._query(lambda: self._protocol.depth_query(market, limit, merge.value), timeout)
         if not isinstance(result, dict):
             raise DecodeError(f"depth.query result is not an object: {result!r}")
         return converter.depth_from_wire(market, result, True)
 
     def get_trade_history(
-        self, symbol: str, limit: int = 100, from_id: int | None = None, *, timeout: float | None = None
+        self, symbol: str, limit: int = 100, from_id: int | None = 0, *, timeout: float | None = None
     ) -> list[Trade]:
         """Recent trades of a market, newest first (``deals.query``, §5.9).
 
         Args:
             symbol: the market.
             limit: most trades to return, 1-1000 (default 100).
-            from_id: only trades with an id greater than this; ``None`` for the latest.
+            from_id: only trades with an id greater than this; ``0`` (the default) or
+                ``None`` for the latest.
             timeout: seconds to wait for the answer (``None``: ``request_timeout``).
 
         Returns:
@@ -281,10 +315,10 @@ class CoinexClient(BaseClient):
             InvalidState, ConnectError, RateLimited, ExchangeUnavailable, ConnectionClosed,
                 RequestTimeout: as :meth:`get_ticker` (no reply: outcome unknown).
         """
-        market, limit = normalize_market(symbol), positive_int(limit, "limit", MAX_TRADES)
-        last_id = 0 if from_id is None else positive_int(from_id, "from_id")
+        market, limit = normalize_symbol(symbol), positive_int(limit, "limit", MAX_TRADES)
+        last_id = 0 if from_id is None else validate.integer(from_id, "from_id", minimum=0)
         result = self._query(lambda: self._protocol.deals_query(market, limit, last_id), timeout)
-        return converter.trades_from_wire(result)
+        return converter.trades_from_wire(market, result)
 
     def get_klines(
         self,
@@ -316,7 +350,7 @@ class CoinexClient(BaseClient):
             InvalidState, ConnectError, ExchangeUnavailable, ConnectionClosed,
                 RequestTimeout: as :meth:`get_ticker` (no reply: outcome unknown).
         """
-        market, interval = normalize_market(symbol), kline_interval(interval)
+        market, interval = normalize_symbol(symbol), kline_interval(interval)
         for name, value in (("start", start), ("end", end)):
             if value is not None and not isinstance(value, datetime):
                 raise ConfigurationError(f"{name} must be an aware datetime or None, got {value!r}")
@@ -326,7 +360,7 @@ class CoinexClient(BaseClient):
         if start_s > end_s:
             raise ConfigurationError("start must not be after end")
         result = self._query(lambda: self._protocol.kline_query(market, start_s, end_s, int(interval)), timeout)
-        return converter.klines_from_wire(result, market)
+        return converter.klines_from_wire(result, market, interval)
 
     # -- account queries (need credentials) --------------------------------------------------
 
@@ -388,7 +422,7 @@ class CoinexClient(BaseClient):
                 unknown; a read changes nothing).
         """
         self._require_credentials()
-        market = normalize_market(symbol)
+        market = normalize_symbol(symbol)
         try:
             wire_side = _ORDER_SIDES[None if side is None else Side(side)]
         except (ValueError, KeyError):
@@ -404,8 +438,12 @@ class CoinexClient(BaseClient):
     # -- subscriptions -------------------------------------------------------------------------
 
     def subscribe_to_ticker_updates(
-        self, symbols: str | Iterable[str], callback: Callback | None = None, *, timeout: float | None = None
-    ) -> Subscription:
+        self,
+        symbols: str | Iterable[str],
+        callback: Callable[[DataEvent[Ticker]], None] | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> Subscription[Ticker]:
         """Stream the 24 h state of one or more markets (``state.subscribe``, §5.4).
 
         CoinEx pushes about once a second, only markets that changed. ``event.data`` is a
@@ -415,18 +453,9 @@ class CoinexClient(BaseClient):
 
         Args:
             symbols: one market (``"BTCUSDT"``) or several.
-            callback: ``callback(event)``, run on a dispatcher lane (a thread
-                ``exwire-coinex-dispatch-<n>``) or, when the client has a
-                ``callback_executor``, by that executor; never on the reader thread.
-                Updates of one subscription run one at a time, in arrival order;
-                different subscriptions run in parallel. Up to ``queue_size`` updates
-                wait per subscription; beyond that the client's ``overflow`` policy
-                applies (``drop_oldest``, the default: the oldest queued update is dropped,
-                counted in ``Subscription.dropped``, reported once per episode as
-                ``SlowConsumer`` and announced on the next event's ``dropped_before``;
-                ``latest``; or the opt-in connection-wide back-pressure ``block``). ``None``
-                makes a pull
-                subscription (iterate it or call ``get(timeout)``), same queue and policy.
+            callback: ``callback(event)``; runs as the callback threading model in
+                :mod:`exwire.subscription` says. ``None`` makes a pull subscription
+                (iterate it or call ``get(timeout)``).
                 Either way ``client.latest.ticker(market)`` holds the newest ticker.
             timeout: seconds to wait for the connection and CoinEx's acknowledgement
                 (``None``: ``request_timeout``).
@@ -444,13 +473,13 @@ class CoinexClient(BaseClient):
             ConnectionClosed, RequestTimeout: no acknowledgement; the outcome on CoinEx's
                 side is unknown and the subscription is removed.
         """
-        markets = normalize_markets(symbols)
+        markets = normalize_symbols(symbols)
         return self._subscribe(self._connection, topic=f"ticker:{','.join(markets)}",
                                keys=[("state", m) for m in markets], callback=callback, timeout=validate.positive_timeout(timeout))
 
     def subscribe_to_all_ticker_updates(
-        self, callback: Callback | None = None, *, timeout: float | None = None
-    ) -> Subscription:
+        self, callback: Callable[[DataEvent[list[Ticker]]], None] | None = None, *, timeout: float | None = None
+    ) -> Subscription[list[Ticker]]:
         """Stream the state of every market (``state.subscribe []``, §5.4).
 
         ``event.data`` is a list of :class:`~exwire.coinex.models.Ticker` (the markets
@@ -463,8 +492,12 @@ class CoinexClient(BaseClient):
                                callback=callback, timeout=validate.positive_timeout(timeout))
 
     def subscribe_to_trade_updates(
-        self, symbols: str | Iterable[str], callback: Callback | None = None, *, timeout: float | None = None
-    ) -> Subscription:
+        self,
+        symbols: str | Iterable[str],
+        callback: Callable[[DataEvent[list[Trade]]], None] | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> Subscription[list[Trade]]:
         """Stream public trades of one or more markets (``deals.subscribe``, §5.10).
 
         ``event.data`` is a list of :class:`~exwire.coinex.models.Trade`, newest first
@@ -475,7 +508,7 @@ class CoinexClient(BaseClient):
         reconnect), so skip trades whose id you have seen. Arguments, callback thread,
         ordering, backlog policy and errors as :meth:`subscribe_to_ticker_updates`.
         """
-        markets = normalize_markets(symbols)
+        markets = normalize_symbols(symbols)
         return self._subscribe(self._connection, topic=f"trades:{','.join(markets)}",
                                keys=[("deals", m) for m in markets], callback=callback, timeout=validate.positive_timeout(timeout))
 
@@ -483,10 +516,10 @@ class CoinexClient(BaseClient):
         self,
         symbol: str,
         interval: KlineInterval | int,
-        callback: Callback | None = None,
+        callback: Callable[[DataEvent[list[Kline]]], None] | None = None,
         *,
         timeout: float | None = None,
-    ) -> Subscription:
+    ) -> Subscription[list[Kline]]:
         """Stream candles of one market (``kline.subscribe``, §5.12).
 
         ``event.data`` is a list of :class:`~exwire.coinex.models.Kline` of the recent
@@ -506,10 +539,11 @@ class CoinexClient(BaseClient):
             InvalidState: another kline subscription (different market or interval) is
                 active: CoinEx holds one per connection.
         """
-        market, interval = normalize_market(symbol), kline_interval(interval)
+        market, interval = normalize_symbol(symbol), kline_interval(interval)
         key = ("kline", market, int(interval))
         with self._guard_lock:
-            for other in self._active_keys("kline"):
+            for found in self._active_keys("kline"):
+                other = cast(tuple[str, str, int], found)
                 if other != key:
                     raise InvalidState(
                         f"CoinEx keeps one kline subscription per connection; {other[1]} "
@@ -521,11 +555,11 @@ class CoinexClient(BaseClient):
         self,
         symbol: str,
         limit: int = 20,
-        merge_depth: MergeDepth | str = MergeDepth.NONE,
-        callback: Callback | None = None,
+        merge_depth: MergeDepthArg = MergeDepth.NONE,
+        callback: Callable[[DataEvent[Depth]], None] | None = None,
         *,
         timeout: float | None = None,
-    ) -> Subscription:
+    ) -> Subscription[Depth]:
         """Stream raw order book pushes of one market (``depth.subscribe``, §5.6).
 
         ``event.data`` is a :class:`~exwire.coinex.models.Depth`: a full book
@@ -555,9 +589,12 @@ class CoinexClient(BaseClient):
                                    callback=callback, timeout=validate.positive_timeout(timeout))
 
     def subscribe_to_order_updates(
-        self, symbols: str | Iterable[str] | None = None, callback: Callback | None = None, *,
+        self,
+        symbols: str | Iterable[str] | None = None,
+        callback: Callable[[DataEvent[OrderUpdate]], None] | None = None,
+        *,
         timeout: float | None = None,
-    ) -> Subscription:
+    ) -> Subscription[OrderUpdate]:
         """Stream the account's order events (``order.subscribe``, §5.16); needs credentials.
 
         ``event.data`` is an :class:`~exwire.coinex.models.OrderUpdate`: the event
@@ -582,14 +619,56 @@ class CoinexClient(BaseClient):
                 outcome unknown).
         """
         self._require_credentials()
-        markets = [ALL] if symbols is None else normalize_markets(symbols)
-        topic = "orders:" + ("*" if symbols is None else ",".join(markets))  # type: ignore[arg-type]
+        markets = [ALL] if symbols is None else normalize_symbols(symbols)
+        topic = "orders:" + ("*" if symbols is None else ",".join(m for m in markets if m is not None))
         return self._subscribe(self._connection, topic=topic, keys=[("order", m) for m in markets],
                                callback=callback, timeout=validate.positive_timeout(timeout))
 
+    def subscribe_to_user_trade_updates(
+        self,
+        symbols: str | Iterable[str] | None = None,
+        callback: Callable[[DataEvent[list[UserTrade]]], None] | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> Subscription[list[UserTrade]]:
+        """Stream the account's own fills (``deals.update`` ending in ``true``, §5.10);
+        needs credentials.
+
+        CoinEx sends own fills on a signed-in connection that is subscribed to the
+        market's trades, so this adds the markets to the connection's
+        ``deals.subscribe`` (``[]``, every market, when ``symbols`` is ``None``; the
+        connection then also receives every market's public trades, which no
+        subscription of yours sees unless you asked for them). ``event.data`` is a list
+        of :class:`~exwire.coinex.models.UserTrade` (``Decimal`` price in the quote
+        asset, quantity in the base asset, aware UTC ``time``; no fee: CoinEx sends the
+        fees with the order's ``order.update``); ``event.symbol`` is the market. Signs
+        the connection in first if needed.
+
+        Args:
+            symbols: one market or several; ``None`` for every market.
+            callback: ``callback(event)``; runs as the callback threading model in
+                :mod:`exwire.subscription` says. ``None`` makes a pull subscription
+                (iterate it or call ``get(timeout)``).
+            timeout: seconds to wait for the connection, the sign-in and CoinEx's
+                acknowledgement (``None``: ``request_timeout``).
+
+        Raises:
+            ConfigurationError: no credentials, a bad symbol, non-callable callback,
+                non-positive ``timeout`` (nothing is sent).
+            AuthenticationError: CoinEx refused the signature or the key.
+            InvalidState, ConnectError, InvalidRequest, RateLimited, ConnectionClosed,
+                RequestTimeout: as :meth:`subscribe_to_ticker_updates` (no acknowledgement:
+                outcome unknown).
+        """
+        self._require_credentials()
+        markets = [ALL] if symbols is None else normalize_symbols(symbols)
+        topic = "user_trades:" + ("*" if symbols is None else ",".join(m for m in markets if m is not None))
+        return self._subscribe(self._connection, topic=topic, keys=[("own_deals", m) for m in markets],
+                               callback=callback, timeout=validate.positive_timeout(timeout))
+
     def subscribe_to_balance_updates(
-        self, callback: Callback | None = None, *, timeout: float | None = None
-    ) -> Subscription:
+        self, callback: Callable[[DataEvent[list[Balance]]], None] | None = None, *, timeout: float | None = None
+    ) -> Subscription[list[Balance]]:
         """Stream the account's balance changes (``asset.subscribe``, §5.14); needs credentials.
 
         ``event.data`` is a list of :class:`~exwire.coinex.models.Balance` (the assets
@@ -606,7 +685,7 @@ class CoinexClient(BaseClient):
         self,
         symbol: str,
         limit: int = 20,
-        merge_depth: MergeDepth | str = MergeDepth.NONE,
+        merge_depth: MergeDepthArg = MergeDepth.NONE,
         callback: Callable[[BookSnapshot], None] | None = None,
         *,
         timeout: float | None = None,
@@ -626,10 +705,10 @@ class CoinexClient(BaseClient):
             merge_depth: price aggregation step (see :meth:`get_order_book`).
             callback: optional ``callback(snapshot)`` with an immutable
                 :class:`exwire.orderbook.BookSnapshot` (``Decimal`` prices in the quote
-                asset, quantities in the base asset) after each applied push, run on the
-                book's dispatcher lane (``exwire-coinex-dispatch-<n>``) or by the client's
-                ``callback_executor``, in order; ``None`` to only read the watcher on
-                demand. ``client.latest.top_of_book`` follows the book either way.
+                asset, quantities in the base asset) after each applied push; runs as the
+                callback threading model in :mod:`exwire.subscription` says. ``None`` to
+                only read the watcher on demand. ``client.latest.top_of_book`` follows the
+                book either way.
             timeout: seconds to wait for the connection and the subscription's
                 acknowledgement (``None``: ``request_timeout``).
 
@@ -661,12 +740,12 @@ class CoinexClient(BaseClient):
 
     @property
     def _protocol(self) -> CoinexProtocol:
-        return self._connection.protocol  # type: ignore[return-value]
+        return cast(CoinexProtocol, self._connection.protocol)  # the connection was built with one
 
     def _latest(self, update: Update) -> tuple[str, Any] | None:
         # Ticker pushes feed ``client.latest.ticker(market)``; watched books feed
         # ``latest.top_of_book`` themselves (CoinEx v1 has no best bid/offer channel).
-        if update.key[0] == "state" and update.symbol is not None:  # type: ignore[index]
+        if cast(_Key, update.key)[0] == "state" and update.symbol is not None:
             return TICKER, update.data
         return None
 
@@ -681,22 +760,24 @@ class CoinexClient(BaseClient):
         request_id, frame = build()
         return connection.request(request_id, frame, deadline.remaining())[0]
 
-    def _depth_key(self, symbol: str, limit: int, merge_depth: Any) -> tuple[str, str, int, str]:
-        return ("depth", normalize_market(symbol), depth_limit(limit), merge_depth_of(merge_depth).value)
+    def _depth_key(self, symbol: str, limit: int, merge_depth: object) -> tuple[str, str, int, str]:
+        return ("depth", normalize_symbol(symbol), depth_limit(limit), merge_depth_of(merge_depth).value)
 
     def _check_depth_key(self, key: tuple[str, str, int, str]) -> None:
-        for other in self._active_keys("depth"):
+        for found in self._active_keys("depth"):
+            other = cast(tuple[str, str, int, str], found)
             if other[1] == key[1] and other != key:
                 raise InvalidState(
                     f"the {key[1]} book is already streamed with limit {other[2]} and merge depth "
                     f"{other[3]}; CoinEx keeps one per market and connection")
 
     def _active_keys(self, kind: str, connection: Connection | None = None) -> list[Hashable]:
-        """Routing keys of ``kind`` that active subscriptions (of ``connection``) need, in order."""
+        """Routing keys of wire ``kind`` that active subscriptions (of ``connection``) need,
+        in order (the ``deals`` kind includes the own-fill keys)."""
         keys: dict[Hashable, None] = {}
         for subscription in self._registry.active():
             if connection is None or subscription.connection_name == connection.name:
-                keys.update((key, None) for key in subscription.keys if key[0] == kind)  # type: ignore[index]
+                keys.update((key, None) for key in subscription.keys if _kind(key) == kind)
         return list(keys)
 
     # -- authentication (§4) -------------------------------------------------------------------
@@ -742,13 +823,13 @@ class CoinexClient(BaseClient):
         """Send, for each kind among ``keys``, the one subscription listing every key still wanted."""
         deadline = Deadline(timeout)
         protocol = self._protocol
-        touched = {key[0] for key in keys}  # type: ignore[index]
+        touched = {_kind(key) for key in keys}
         with self._wire_lock:
             for kind in KINDS:
                 if kind not in touched:
                     continue
                 wanted = self._active_keys(kind, connection)
-                if kind in PRIVATE_KINDS and wanted:
+                if wanted and (kind in PRIVATE_KINDS or any(cast(_Key, key)[0] == "own_deals" for key in wanted)):
                     self._ensure_signed(connection, deadline)
                 request_id, frame = protocol.subscribe(kind, wanted)
                 try:

@@ -17,7 +17,7 @@ the payload does not have the documented shape; it never returns a partial model
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -26,6 +26,7 @@ from exwire.coinex.models import (
     Balance,
     Depth,
     Kline,
+    KlineInterval,
     Order,
     OrderEvent,
     OrderOption,
@@ -35,6 +36,7 @@ from exwire.coinex.models import (
     Role,
     Ticker,
     Trade,
+    UserTrade,
 )
 from exwire.errors import DecodeError
 from exwire.models import Level, Side
@@ -44,6 +46,8 @@ __all__ = [
     "tickers_from_wire",
     "trade_from_wire",
     "trades_from_wire",
+    "user_trade_from_wire",
+    "user_trades_from_wire",
     "kline_from_wire",
     "klines_from_wire",
     "depth_from_wire",
@@ -102,17 +106,17 @@ def ticker_from_wire(symbol: str, state: Mapping[str, Any]) -> Ticker:
     """
     try:
         return Ticker(
-            symbol,
-            int(state.get("period", 86400)),
-            _decimal(state["last"]),
-            _decimal(state["open"]),
-            _decimal(state["close"]),
-            _decimal(state["high"]),
-            _decimal(state["low"]),
-            _decimal(state["volume"]),
-            _decimal(state["deal"]),
-            _optional_decimal(state.get("sell_total")),
-            _optional_decimal(state.get("buy_total")),
+            symbol=symbol,
+            period=int(state.get("period", 86400)),
+            last_price=_decimal(state["last"]),
+            open_price=_decimal(state["open"]),
+            close_price=_decimal(state["close"]),
+            high_price=_decimal(state["high"]),
+            low_price=_decimal(state["low"]),
+            volume=_decimal(state["volume"]),
+            quote_volume=_decimal(state["deal"]),
+            sell_total=_optional_decimal(state.get("sell_total")),
+            buy_total=_optional_decimal(state.get("buy_total")),
         )
     except _MALFORMED as error:
         raise _malformed("state", error) from error
@@ -136,40 +140,72 @@ def tickers_from_wire(params: list[Any]) -> list[Ticker]:
         raise _malformed("state.update", error) from error
 
 
-def trade_from_wire(trade: Mapping[str, Any]) -> Trade:
-    """Decode one trade object (§5.9); ``order_id``/``client_id`` are read when present.
+def trade_from_wire(symbol: str, trade: Mapping[str, Any]) -> Trade:
+    """Decode one trade object (§5.9) of ``symbol``.
 
     Raises:
         DecodeError: a required field is missing, or the side is neither buy nor sell.
     """
     try:
-        order_id = trade.get("order_id")
         return Trade(
-            int(trade["id"]),
-            epoch_to_datetime(trade["time"]),
-            _TRADE_SIDES[trade["type"]],
-            _decimal(trade["price"]),
-            _decimal(trade["amount"]),
-            None if order_id is None else int(order_id),
-            trade.get("client_id"),
+            symbol=symbol,
+            trade_id=int(trade["id"]),
+            price=_decimal(trade["price"]),
+            quantity=_decimal(trade["amount"]),
+            side=_TRADE_SIDES[trade["type"]],
+            time=epoch_to_datetime(trade["time"]),
         )
     except _MALFORMED as error:
         raise _malformed("trade", error) from error
 
 
-def trades_from_wire(trades: Iterable[Mapping[str, Any]]) -> list[Trade]:
-    """Decode a list of trade objects, keeping their order (newest first from CoinEx).
+def trades_from_wire(symbol: str, trades: Iterable[Mapping[str, Any]]) -> list[Trade]:
+    """Decode a list of trade objects of ``symbol``, keeping their order (newest first from CoinEx).
 
     Raises:
         DecodeError: as :func:`trade_from_wire`, or the payload is not a list.
     """
     try:
-        return [trade_from_wire(trade) for trade in trades]
+        return [trade_from_wire(symbol, trade) for trade in trades]
     except TypeError as error:
         raise _malformed("trade list", error) from error
 
 
-def kline_from_wire(candle: list[Any], symbol: str | None = None) -> Kline:
+def user_trade_from_wire(symbol: str, trade: Mapping[str, Any]) -> UserTrade:
+    """Decode one own-fill object of a ``deals.update`` ending in ``true`` (§5.10):
+    the trade fields plus ``order_id`` (int) and ``client_id`` (str, may be empty).
+
+    Raises:
+        DecodeError: a required field (``order_id`` included) is missing or malformed.
+    """
+    try:
+        return UserTrade(
+            trade_id=int(trade["id"]),
+            order_id=int(trade["order_id"]),
+            symbol=symbol,
+            side=_TRADE_SIDES[trade["type"]],
+            price=_decimal(trade["price"]),
+            quantity=_decimal(trade["amount"]),
+            time=epoch_to_datetime(trade["time"]),
+            client_order_id=trade.get("client_id") or None,
+        )
+    except _MALFORMED as error:
+        raise _malformed("own trade", error) from error
+
+
+def user_trades_from_wire(symbol: str, trades: Iterable[Mapping[str, Any]]) -> list[UserTrade]:
+    """Decode the own fills of one ``deals.update`` push, keeping their order.
+
+    Raises:
+        DecodeError: as :func:`user_trade_from_wire`, or the payload is not a list.
+    """
+    try:
+        return [user_trade_from_wire(symbol, trade) for trade in trades]
+    except TypeError as error:
+        raise _malformed("own trade list", error) from error
+
+
+def kline_from_wire(candle: list[Any], symbol: str | None, interval: KlineInterval) -> Kline:
     """Decode one candle array ``[time, open, close, high, low, volume, value, market?]`` (§5.11).
 
     Note the **open, close, high, low** order. The 8th element (market) is optional.
@@ -177,6 +213,7 @@ def kline_from_wire(candle: list[Any], symbol: str | None = None) -> Kline:
     Args:
         candle: the array.
         symbol: the market to use when the array has only 7 elements.
+        interval: the candle length that was requested or subscribed.
 
     Raises:
         DecodeError: an element is missing or invalid, or no market is known.
@@ -185,28 +222,31 @@ def kline_from_wire(candle: list[Any], symbol: str | None = None) -> Kline:
         market = candle[7] if len(candle) > 7 else symbol
         if not isinstance(market, str):
             raise ValueError("the candle names no market")
+        open_time = epoch_to_datetime(candle[0])
         return Kline(
-            epoch_to_datetime(candle[0]),
-            _decimal(candle[1]),
-            _decimal(candle[2]),
-            _decimal(candle[3]),
-            _decimal(candle[4]),
-            _decimal(candle[5]),
-            _decimal(candle[6]),
-            market,
+            symbol=market,
+            interval=interval,
+            open_time=open_time,
+            close_time=open_time + timedelta(seconds=int(interval)),
+            open=_decimal(candle[1]),
+            high=_decimal(candle[3]),
+            low=_decimal(candle[4]),
+            close=_decimal(candle[2]),
+            volume=_decimal(candle[5]),
+            quote_volume=_decimal(candle[6]),
         )
     except _MALFORMED as error:
         raise _malformed("kline", error) from error
 
 
-def klines_from_wire(candles: Iterable[list[Any]], symbol: str | None = None) -> list[Kline]:
+def klines_from_wire(candles: Iterable[list[Any]], symbol: str | None, interval: KlineInterval) -> list[Kline]:
     """Decode a list of candle arrays (``kline.query`` result, ``kline.update`` params).
 
     Raises:
         DecodeError: as :func:`kline_from_wire`.
     """
     try:
-        return [kline_from_wire(candle, symbol) for candle in candles]
+        return [kline_from_wire(candle, symbol, interval) for candle in candles]
     except TypeError as error:
         raise _malformed("kline list", error) from error
 
@@ -215,7 +255,7 @@ def _levels(levels: Iterable[list[Any]] | None) -> tuple[Level, ...]:
     if not levels:
         return ()
     # Decimal(str) keeps the wire exponent: the checksum is built from these strings.
-    return tuple([Level(Decimal(level[0]), Decimal(level[1])) for level in levels])
+    return tuple([Level(price=Decimal(level[0]), quantity=Decimal(level[1])) for level in levels])
 
 
 def depth_from_wire(symbol: str, depth: Mapping[str, Any], is_full: bool) -> Depth:
@@ -236,13 +276,13 @@ def depth_from_wire(symbol: str, depth: Mapping[str, Any], is_full: bool) -> Dep
         time = depth.get("time")
         checksum = depth.get("checksum")
         return Depth(
-            symbol,
-            is_full,
-            _levels(depth.get("asks")),
-            _levels(depth.get("bids")),
-            None if last is None else _decimal(last),
-            None if time is None else epoch_ms_to_datetime(time),
-            None if checksum is None else int(checksum) & 0xFFFFFFFF,
+            symbol=symbol,
+            is_full=is_full,
+            asks=_levels(depth.get("asks")),
+            bids=_levels(depth.get("bids")),
+            last_price=None if last is None else _decimal(last),
+            time=None if time is None else epoch_ms_to_datetime(time),
+            checksum=None if checksum is None else int(checksum) & 0xFFFFFFFF,
         )
     except _MALFORMED as error:
         raise _malformed("depth", error) from error
@@ -264,11 +304,11 @@ def balances_from_wire(balances: Mapping[str, Mapping[str, Any]], account: int |
     try:
         return [
             Balance(
-                asset,
-                _decimal(entry["available"]),
-                _decimal(entry["frozen"]),
-                _optional_time(entry.get("timestamp")),
-                account,
+                asset=asset,
+                free=_decimal(entry["available"]),
+                locked=_decimal(entry["frozen"]),
+                updated_at=_optional_time(entry.get("timestamp")),
+                account=account,
             )
             for asset, entry in balances.items()
         ]
@@ -288,9 +328,9 @@ def order_from_wire(order: Mapping[str, Any]) -> Order:
         get = order.get
         last_role = get("last_role")
         return Order(
-            id=int(order["id"]),
+            order_id=int(order["id"]),
             symbol=_market(order["market"]),
-            type=OrderType(order["type"]),
+            order_type=OrderType(order["type"]),
             side=SIDES[order["side"]],
             price=_decimal(order["price"]),
             quantity=_decimal(order["amount"]),
@@ -330,7 +370,7 @@ def order_update_from_wire(params: list[Any]) -> OrderUpdate:
         DecodeError: not a two-element list, or a malformed order.
     """
     try:
-        return OrderUpdate(OrderEvent(params[0]), order_from_wire(params[1]))
+        return OrderUpdate(event=OrderEvent(params[0]), order=order_from_wire(params[1]))
     except _MALFORMED as error:
         raise _malformed("order.update", error) from error
 
@@ -343,10 +383,10 @@ def orders_page_from_wire(page: Mapping[str, Any]) -> OrdersPage:
     """
     try:
         return OrdersPage(
-            int(page.get("offset", 0)),
-            int(page.get("limit", 0)),
-            int(page.get("total", len(page["records"]))),
-            tuple(order_from_wire(order) for order in page["records"]),
+            offset=int(page.get("offset", 0)),
+            limit=int(page.get("limit", 0)),
+            total=int(page.get("total", len(page["records"]))),
+            records=tuple(order_from_wire(order) for order in page["records"]),
         )
     except _MALFORMED as error:
         raise _malformed("order.query", error) from error

@@ -1,7 +1,9 @@
 """Typed models of CoinEx WebSocket API v1 (legacy spot) messages.
 
-Field names are Python's and the field's terms; the wire names (``deal``,
-``left``, ``deal_stock`` ...) live only in :mod:`exwire.coinex.converter`.
+Field names are exwire's vocabulary (``trade_id``, ``last_price``, ``quote_volume``,
+``free``/``locked`` ...; CoinEx-only fields keep descriptive names); the wire names
+(``deal``, ``left``, ``deal_stock`` ...) live only in :mod:`exwire.coinex.converter`.
+Every model is built by keyword (``kw_only``).
 Section numbers refer to ``reference/protocols/coinex.md``.
 
 Units: prices are in quote asset per unit of base asset, quantities in base
@@ -24,7 +26,7 @@ from decimal import Decimal
 import attrs
 
 from exwire._core.codec import OpenEnum
-from exwire.models import Level, Side
+from exwire.models import Level, Side, TimeInForce
 
 __all__ = [
     "KlineInterval",
@@ -36,6 +38,7 @@ __all__ = [
     "Role",
     "Ticker",
     "Trade",
+    "UserTrade",
     "Kline",
     "Depth",
     "Balance",
@@ -141,87 +144,128 @@ class Role(OpenEnum):
     TAKER = 2
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class Ticker:
     """A market's state over a period: ``state.query`` and ``state.update`` (§5.3, §5.4).
+
+    CoinEx's state carries no best bid/ask and no time.
 
     Attributes:
         symbol: the market, e.g. ``"BTCUSDT"``.
         period: the period the figures cover, in seconds (86400 for a day).
-        last: last trade price.
-        open: first trade price of the period.
-        close: latest price of the period (CoinEx sends the last price).
-        high: highest trade price of the period.
-        low: lowest trade price of the period.
+        last_price: last trade price (CoinEx's ``last``).
+        open_price: first trade price of the period.
+        close_price: latest price of the period (CoinEx's ``close``; it sends the last price).
+        high_price: highest trade price of the period.
+        low_price: lowest trade price of the period.
         volume: traded quantity of the period, in base asset.
-        value: traded value of the period, in quote asset (CoinEx's ``deal``).
+        quote_volume: traded value of the period, in quote asset (CoinEx's ``deal``).
         sell_total: base quantity of the resting asks, or ``None`` when not sent.
         buy_total: base quantity of the resting bids, or ``None`` when not sent.
     """
 
     symbol: str
     period: int
-    last: Decimal
-    open: Decimal
-    close: Decimal
-    high: Decimal
-    low: Decimal
+    last_price: Decimal
+    open_price: Decimal
+    close_price: Decimal
+    high_price: Decimal
+    low_price: Decimal
     volume: Decimal
-    value: Decimal
+    quote_volume: Decimal
     sell_total: Decimal | None = None
     buy_total: Decimal | None = None
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class Trade:
-    """One trade: ``deals.query`` and ``deals.update`` (§5.9, §5.10).
+    """One public trade: ``deals.query`` and ``deals.update`` (§5.9, §5.10).
 
     Attributes:
-        id: CoinEx's trade id (increasing).
-        time: when the trade happened (aware UTC, microseconds).
-        side: the taker's side.
+        symbol: the market.
+        trade_id: CoinEx's trade id (increasing).
         price: the trade's price.
         quantity: the traded quantity, in base asset.
-        order_id: the account's order for an own fill (``deals.update`` with the
-            trailing ``true``), else ``None``.
-        client_order_id: the account's client order id for an own fill, else ``None``.
+        side: the taker's side.
+        time: when the trade happened (aware UTC, microseconds).
     """
 
-    id: int
+    symbol: str
+    trade_id: int
+    price: Decimal
+    quantity: Decimal
+    side: Side
     time: datetime
+
+
+@attrs.frozen(kw_only=True)
+class UserTrade:
+    """One of the account's own fills: a ``deals.update`` push whose params end in
+    ``true`` (§5.10), sent on a signed-in connection subscribed to the market's trades.
+
+    CoinEx sends no fee and no maker/taker role with it (``fee``, ``fee_asset`` and
+    ``is_maker`` are ``None``; the order's ``order.update`` carries the fees).
+
+    Attributes:
+        trade_id: CoinEx's trade id.
+        order_id: the account's order that filled.
+        symbol: the market.
+        side: the side CoinEx sends (``type``): that of the account's order.
+        price: the fill's price, in quote asset.
+        quantity: the filled quantity, in base asset.
+        fee: always ``None`` (not sent).
+        fee_asset: always ``None`` (not sent).
+        is_maker: always ``None`` (not sent).
+        time: when it executed (aware UTC, microseconds).
+        client_order_id: the order's client id, or ``None`` when empty.
+    """
+
+    trade_id: int
+    order_id: int
+    symbol: str
     side: Side
     price: Decimal
     quantity: Decimal
-    order_id: int | None = None
+    time: datetime
+    fee: Decimal | None = None
+    fee_asset: str | None = None
+    is_maker: bool | None = None
     client_order_id: str | None = None
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class Kline:
     """One candle: ``kline.query`` and ``kline.update`` (§5.11, §5.12).
 
+    CoinEx sends no trade count and does not say whether a candle is final (the last
+    candle of a push is usually still open).
+
     Attributes:
+        symbol: the market; taken from the request when the candle omits it.
+        interval: the candle's length (the requested or subscribed interval).
         open_time: start of the candle's interval (aware UTC).
+        close_time: ``open_time + interval`` (aware UTC).
         open: first trade price.
-        close: last trade price so far.
         high: highest trade price.
         low: lowest trade price.
+        close: last trade price so far.
         volume: traded quantity, in base asset.
-        value: traded value, in quote asset.
-        symbol: the market; taken from the request when the candle omits it.
+        quote_volume: traded value, in quote asset (CoinEx's ``amount``).
     """
 
+    symbol: str
+    interval: KlineInterval
     open_time: datetime
+    close_time: datetime
     open: Decimal
-    close: Decimal
     high: Decimal
     low: Decimal
+    close: Decimal
     volume: Decimal
-    value: Decimal
-    symbol: str
+    quote_volume: Decimal
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class Depth:
     """An order book snapshot (``depth.query``) or push (``depth.update``) (§5.5, §5.6).
 
@@ -235,7 +279,7 @@ class Depth:
             exponent, so ``format(level.price, "f")`` is what CoinEx sent (the
             checksum needs it).
         bids: bid levels, descending price.
-        last: last trade price, or ``None`` when not sent.
+        last_price: last trade price, or ``None`` when not sent.
         time: when the book was taken (aware UTC, milliseconds), or ``None``.
         checksum: CoinEx's CRC-32 of the top levels after this message, as an
             unsigned 32-bit integer (§5.7), or ``None`` when not sent.
@@ -245,44 +289,44 @@ class Depth:
     is_full: bool
     asks: tuple[Level, ...]
     bids: tuple[Level, ...]
-    last: Decimal | None = None
+    last_price: Decimal | None = None
     time: datetime | None = None
     checksum: int | None = None
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class Balance:
     """One asset's spot balance: ``asset.query`` and ``asset.update`` (§5.13, §5.14).
 
     Attributes:
         asset: the asset code, e.g. ``"BTC"``.
-        available: the quantity free to use.
-        frozen: the quantity held by open orders.
+        free: the quantity free to use (CoinEx's ``available``).
+        locked: the quantity held by open orders (CoinEx's ``frozen``).
         updated_at: when it changed (pushes only; ``None`` in query results).
         account: CoinEx's account id (0 is the spot main account), or ``None``
             when the message does not say.
     """
 
     asset: str
-    available: Decimal
-    frozen: Decimal
+    free: Decimal
+    locked: Decimal
     updated_at: datetime | None = None
     account: int | None = None
 
     @property
     def total(self) -> Decimal:
-        """``available + frozen``."""
-        return self.available + self.frozen
+        """``free + locked``."""
+        return self.free + self.locked
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class Order:
     """An order object of ``order.query`` and ``order.update`` (§5.15, §5.16).
 
     Attributes:
-        id: CoinEx's order id.
+        order_id: CoinEx's order id.
         symbol: the market.
-        type: limit or market.
+        order_type: limit or market.
         side: buy or sell.
         price: the limit price (zero for market orders).
         quantity: the order's size, in base asset.
@@ -312,9 +356,9 @@ class Order:
         stop_id: the stop order that created it (0 if none), or ``None``.
     """
 
-    id: int
+    order_id: int
     symbol: str
-    type: OrderType
+    order_type: OrderType
     side: Side
     price: Decimal
     quantity: Decimal
@@ -343,8 +387,27 @@ class Order:
     account: int | None = None
     stop_id: int | None = None
 
+    @property
+    def average_price(self) -> Decimal | None:
+        """``filled_value / filled_quantity``, or ``None`` before any fill."""
+        if not self.filled_quantity:
+            return None
+        return self.filled_value / self.filled_quantity
 
-@attrs.frozen
+    @property
+    def time_in_force(self) -> TimeInForce:
+        """From the option bits: IOC, FOK, post only (maker only), else good till canceled."""
+        option = self.option
+        if option & OrderOption.IMMEDIATE_OR_CANCEL:
+            return TimeInForce.IOC
+        if option & OrderOption.FILL_OR_KILL:
+            return TimeInForce.FOK
+        if option & OrderOption.MAKER_ONLY:
+            return TimeInForce.POST_ONLY
+        return TimeInForce.GTC
+
+
+@attrs.frozen(kw_only=True)
 class OrderUpdate:
     """An ``order.update`` push: what happened to an order, and the order after it (§5.16).
 
@@ -366,7 +429,7 @@ class OrderUpdate:
         return OrderStatus.PARTIALLY_FILLED if order.filled_quantity else OrderStatus.OPEN
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class OrdersPage:
     """One page of open orders (``order.query``, §5.15).
 

@@ -9,7 +9,8 @@ Routing keys (one wire subscription per *kind* per connection, §2.5):
 
 * ``("state", market)`` — one market's ticker; ``("state", None)`` — all markets;
 * ``("deals", market)`` — public trades; own fills (the trailing ``true`` of §5.10)
-  are routed to ``("own_deals", market)``, never to the public stream;
+  are routed to ``("own_deals", market)`` and ``("own_deals", None)``, never to the
+  public stream (the wire subscription of both is ``deals.subscribe``);
 * ``("depth", market, limit, merge)`` — the book of one market (a push names only
   the market, so the codec remembers the ``limit``/``merge`` it last subscribed);
 * ``("kline", market, interval)`` — candles (one per connection, §5.12);
@@ -34,6 +35,7 @@ from exwire._core.codec import loads_exact
 from exwire._core.errortable import ErrorRule, ErrorTable
 from exwire._core.protocol import Event, Pong, Protocol, Reply, Update
 from exwire.coinex import converter
+from exwire.coinex.models import KlineInterval
 from exwire.coinex.signing import sign
 from exwire.errors import (
     AuthenticationError,
@@ -186,10 +188,13 @@ class CoinexProtocol(Protocol):
         if kind == "asset":
             return self.request("asset.subscribe", [])
         if kind == "deals":
-            markets = sorted(set(markets))
+            # Own-fill keys ride on the same wire subscription; ALL (own fills of every
+            # market) makes it ``[]``. Only the named markets' first push is awaited as
+            # the public history snapshot.
+            named = sorted({market for market in markets if market is not ALL})
             with self._deals_lock:
-                self._deals_awaiting_history = frozenset(markets)
-            return self.request("deals.subscribe", markets)
+                self._deals_awaiting_history = frozenset(named)
+            return self.request("deals.subscribe", [] if ALL in markets else named)
         if kind == "depth":
             params = {key[1]: (key[2], key[3]) for key in keys}  # type: ignore[index]
             self._depth_params = params
@@ -199,7 +204,8 @@ class CoinexProtocol(Protocol):
                 return self.request("depth.subscribe", entries[0])
             return self.request("depth.subscribe_multi", entries)
         if kind == "kline":
-            _, market, interval = keys[-1]  # type: ignore[misc]
+            last: tuple[str, str, int] = keys[-1]  # type: ignore[assignment]  # kline keys are (kind, market, s)
+            market, interval = last[1], last[2]
             self._kline = (market, interval)
             return self.request("kline.subscribe", [market, interval])
         raise ValueError(f"unknown subscription kind {kind!r}")
@@ -292,9 +298,10 @@ class CoinexProtocol(Protocol):
         if len(params) < 2 or not isinstance(params[0], str):
             raise DecodeError("deals.update params are not [market, trades]", frame)
         market = params[0]
-        trades = converter.trades_from_wire(params[1])
         if len(params) > 2 and params[2] is True:
-            return (Update(("own_deals", market), trades, market),)
+            fills = converter.user_trades_from_wire(market, params[1])
+            return (Update(("own_deals", market), fills, market), Update(("own_deals", ALL), fills, market))
+        trades = converter.trades_from_wire(market, params[1])
         update_type = UpdateType.UPDATE
         if market in self._deals_awaiting_history:  # cheap check first: most pushes are not
             with self._deals_lock:
@@ -310,7 +317,7 @@ class CoinexProtocol(Protocol):
         if subscribed is None:
             return ()
         market, interval = subscribed
-        klines = converter.klines_from_wire(params, market)
+        klines = converter.klines_from_wire(params, market, KlineInterval(interval))
         if klines and klines[-1].symbol != market:
             return ()  # candles of a replaced kline subscription
         return (Update(("kline", market, interval), klines, market),)
