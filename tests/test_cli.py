@@ -105,14 +105,19 @@ def test_stream_refuses_an_unknown_channel_and_a_symbol_not_base_quote_with_usag
 @pytest.mark.parametrize("name", each_exchange())
 def test_every_exchange_streams_its_first_channel_with_base_quote_symbols(name):
     exchange = get_exchange(name)
-    channel = exchange.channels[0]
-    result = exwire_command("stream", name, channel, "--count", "2")
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
-    assert len(lines) == 2
-    for line in lines:
-        match = _LINE.match(line)
-        assert match is not None and match["symbol"] == exchange.example_symbol, line
+    market = [c for c in exchange.channels if c in ("ticker", "trades", "klines", "top_of_book", "book")]
+    if market:
+        result = exwire_command("stream", name, market[0], "--count", "2")
+        assert result.returncode == 0, result.stderr
+        lines = result.stdout.splitlines()
+        assert len(lines) == 2
+        for line in lines:
+            match = _LINE.match(line)
+            assert match is not None and match["symbol"] == exchange.example_symbol, line
+    else:  # an account stream: nothing happens on the demo account, so nothing is printed
+        result = exwire_command("stream", name, exchange.channels[0], "--seconds", "1")
+        assert result.returncode == 0, result.stderr
+        assert result.stdout == ""
     missing = [c for c in CHANNELS if c not in exchange.channels]
     if missing:
         result = exwire_command("stream", name, missing[0], "--count", "1")

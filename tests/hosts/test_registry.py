@@ -138,8 +138,12 @@ def test_every_market_channel_streams_neutral_models_through_the_registry(name):
     exchange = get_exchange(name)
     symbol = exchange.example_symbol
     market = [c for c in exchange.channels if c in ("ticker", "trades", "klines", "top_of_book")]
-    assert market or "book" in exchange.channels, f"{name} offers no market channel"
+    private = [c for c in exchange.channels if c in ("orders", "fills", "balances")]
+    assert market or private or "book" in exchange.channels
     with exchange.open() as client:
+        for channel in private:  # logged on to the emulator's demo account
+            with exchange.subscribe(client, channel, timeout=timeout(15)) as subscription:
+                assert subscription.active, channel
         for channel in market:
             with exchange.subscribe(client, channel, [symbol]) as subscription:
                 event = subscription.get(timeout(15))
