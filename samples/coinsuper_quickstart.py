@@ -44,7 +44,7 @@ def on_book(event: exwire.DataEvent) -> None:
 
 def on_trades(event: exwire.DataEvent) -> None:
     for trade in event.data:  # new trades only, oldest first
-        say(f"{trade.symbol} trade: {trade.side.value} {trade.quantity} @ {trade.price}  {trade.timestamp:%H:%M:%S.%f}")
+        say(f"{trade.symbol} trade: {trade.side.value} {trade.quantity} @ {trade.price}  {trade.time:%H:%M:%S.%f}")
 
 
 def on_kline(event: exwire.DataEvent) -> None:
@@ -54,8 +54,8 @@ def on_kline(event: exwire.DataEvent) -> None:
 
 def on_order(event: exwire.DataEvent) -> None:
     order = event.data
-    say(f"order {order.order_no}: {order.state.value} {order.side.value if order.side else ''} "
-          f"{order.quantity} {order.symbol} @ {order.limit_price}")
+    say(f"order {order.order_id}: {order.status.value if order.status else ''} {order.side.value if order.side else ''} "
+          f"{order.quantity} {order.symbol} @ {order.price}")
 
 
 def on_connection_event(event: exwire.ConnectionEvent) -> None:
@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
             # Pull style: no callback, read the first balance change on this thread.
             with client.subscribe_to_balance_updates() as balances:
                 for balance in balances.get(timeout=10).data.balances:
-                    say(f"balance {balance.currency}: total {balance.total} available {balance.available}")
+                    say(f"balance {balance.asset}: total {balance.total} free {balance.free}")
         except exwire.ConnectError as exc:
             print(f"could not connect: {exc} (cause: {exc.__cause__!r})", file=sys.stderr)
             return 1

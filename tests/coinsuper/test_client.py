@@ -77,7 +77,7 @@ def test_each_public_topic_streams_typed_updates(emu, subscribe, model, label, s
         if model is list:
             assert first.update_type is UpdateType.SNAPSHOT and second.update_type is UpdateType.UPDATE
             assert all(isinstance(t, Trade) for t in first.data + second.data)
-            assert second.data[0].timestamp >= first.data[-1].timestamp
+            assert second.data[0].time >= first.data[-1].time
         (client_id, user_name, topics), = emu.sessions()
         # §2.1: one connection for this topic, its client id derived from the full topic.
         assert topics == [ENV + sub_topic] and user_name == "api_subscriber"
@@ -112,7 +112,7 @@ def test_private_topics_share_one_connection_and_decode_exactly(emu):
     assert isinstance(balance.data, BalanceUpdate) and balance.symbol is None and balance.topic == "balances"
     total = balance.data.balances[0].total
     assert total.as_tuple().exponent == -30 and len(total.as_tuple().digits) > 28  # beyond a float, beyond 28
-    assert isinstance(order.data, OrderUpdate) and order.data.order_no.isdigit() and order.topic == "orders"
+    assert isinstance(order.data, OrderUpdate) and order.data.order_id.isdigit() and order.topic == "orders"
     assert isinstance(fill.data, UserTrade) and fill.symbol == "ETC/BTC" and fill.topic == "user_trades"
 
 
@@ -284,7 +284,7 @@ def test_trades_are_not_repeated_after_a_reconnect(emu):
         count = len(collector.events)
         collector.wait_for(count + 3)
     trades = [trade for event in collector.events for trade in event.data]
-    keys = [(t.timestamp, t.price, t.quantity, t.side) for t in trades]
+    keys = [(t.time, t.price, t.quantity, t.side) for t in trades]
     assert keys == sorted(keys, key=lambda k: k[0])  # only newer trades after the reconnect
 
 

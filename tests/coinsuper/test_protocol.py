@@ -124,7 +124,7 @@ def test_order_book_payload():
     assert book.step is OrderBookStep.HUNDREDTH and book.limit_size == 15
     assert book.asks == (Level(Decimal("6674.89"), Decimal("0.0524")), Level(Decimal("6674.96"), Decimal("0.2399")))
     assert book.bids[1] == Level(Decimal("6617.89"), Decimal("0.1236"))
-    assert book.timestamp == ms(1532686075803)
+    assert book.time == ms(1532686075803)
 
 
 def test_kline_payload_takes_its_interval_from_the_topic():
@@ -148,7 +148,7 @@ def test_trades_payload_is_delivered_oldest_first():
     (update,) = receive(samples.TICKERS_TOPIC, samples.TICKERS)
     assert update.update_type is UpdateType.SNAPSHOT
     first, second = update.data
-    assert (first.side, first.price, first.quantity, first.timestamp) == (
+    assert (first.side, first.price, first.quantity, first.time) == (
         Side.SELL, Decimal("6088.84"), Decimal("0.2197"), ms(1532606712073)
     )
     assert (second.side, second.price) == (Side.BUY, Decimal("6089.34"))
@@ -160,12 +160,12 @@ def test_asset_payload_keeps_thirty_decimals_exactly():
     assert update.symbol is None and change.user_no == "1600000000000000000"
     assert change.email == "demouser@demo.domain" and change.timestamp == ms(1542786802283)
     btc, usd = change.balances
-    assert btc.currency == "BTC" and btc.updated_at == ms(1542786801575)
+    assert btc.asset == "BTC" and btc.updated_at == ms(1542786801575)
     # The JSON number's text, digit for digit, including the 30 trailing decimals.
-    assert str(btc.available) == "0.738763122563248000000000000000"
+    assert str(btc.free) == "0.738763122563248000000000000000"
     assert str(btc.total) == "1.306763122563248000000000000000"
     assert str(usd.total) == "3226.058257880000000000000000000000"
-    assert btc.frozen == Decimal("0.568000000000000000000000000000")
+    assert btc.locked == Decimal("0.568000000000000000000000000000")
 
 
 def test_asset_numbers_beyond_float_precision_are_not_rounded():
@@ -175,7 +175,7 @@ def test_asset_numbers_beyond_float_precision_are_not_rounded():
     btc = update.data.balances[0]
     assert str(btc.total) == "1.306763122563248123456789012345"
     assert btc.total != Decimal(repr(1.306763122563248123456789012345))
-    assert str(btc.frozen) == "0.568000000000000123456789012345"  # exact beyond 28 digits
+    assert str(btc.locked) == "0.568000000000000123456789012345"  # exact beyond 28 digits
     assert payload  # the sample itself is valid JSON
 
 
@@ -183,8 +183,8 @@ def test_order_status_payload():
     (update,) = receive(samples.ORDER_TOPIC, samples.ORDER)
     order = update.data
     assert update.symbol == "BTC/USD" and update.update_type is UpdateType.UPDATE
-    assert order.order_no == "1616392747273428993" and order.state is OrderState.NEW
-    assert order.side is Side.BUY and order.limit_price == Decimal("6500.00")
+    assert order.order_id == "1616392747273428993" and order.status is OrderState.NEW
+    assert order.side is Side.BUY and order.price == Decimal("6500.00")
     assert (order.quantity, order.quantity_remaining, order.amount, order.fee) == (
         Decimal("0.0100"), Decimal("0.0100"), Decimal("65.00"), Decimal("0")
     )
@@ -197,20 +197,20 @@ def test_order_status_array_with_json_numbers_and_an_unknown_state():
         {"orderNo": "1616392747273428994", "state": "PARTIAL"},
     ])
     first, second = receive(samples.ORDER_TOPIC, payload)
-    assert first.data.order_no == "1616392747273428993"  # a 19-digit JSON number, exact
-    assert first.data.state is OrderState.CANCEL and first.data.quantity == Decimal("0.01")
+    assert first.data.order_id == "1616392747273428993"  # a 19-digit JSON number, exact
+    assert first.data.status is OrderState.CANCEL and first.data.quantity == Decimal("0.01")
     assert first.data.symbol is None and first.data.side is None
-    assert second.data.state.value == "PARTIAL" and not second.data.state.is_known
+    assert second.data.status.value == "PARTIAL" and not second.data.status.is_known
 
 
 def test_fill_payload():
     (update,) = receive(samples.TRADE_TOPIC, samples.TRADE)
     fill = update.data
     assert update.symbol == "ETC/BTC"
-    assert (fill.deal_no, fill.order_no) == ("1616392748072460289", "1616392747273428993")
+    assert (fill.trade_id, fill.order_id) == ("1616392748072460289", "1616392747273428993")
     assert fill.order_type is OrderType.MARKET and fill.match_type is MatchType.TAKER
     assert (fill.price, fill.quantity) == (Decimal("1234.56000000"), Decimal("0.00081000"))
-    assert fill.side is Side.BUY and fill.timestamp == ms(1541512249094)  # utcDeal is a string
+    assert fill.side is Side.BUY and fill.time == ms(1541512249094)  # utcDeal is a string
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""CoinsuperClient: Coinsuper's MQTT "WebSocket API" (``reference/protocols/coinsuper.md``)."""
+"""CoinsuperClient: Coinsuper's MQTT "WebSocket API" (Coinsuper's "WebSocket API" document, v1.0.0β-R1.0.2)."""
 
 from __future__ import annotations
 
@@ -6,19 +6,34 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Hashable
-from typing import Any, Literal
+from decimal import Decimal
+from typing import Any, ClassVar, Literal, TypeVar
 
 from exwire._core import validate
 from exwire._core.client import BaseClient, documented_options
 from exwire._core.connection import Connection
-from exwire._core.subscription import Subscription
+from exwire._core.protocol import Update
+from exwire._core.transport import Transport
 from exwire.coinsuper import signing
-from exwire.coinsuper.models import KlineInterval, OrderBookStep
-from exwire.coinsuper.protocol import ENVIRONMENT, CoinsuperProtocol, Topics, topic_symbol
+from exwire.coinsuper.models import (
+    BalanceUpdate,
+    Kline,
+    KlineInterval,
+    MarketDepth,
+    OrderBookSnapshot,
+    OrderBookStep,
+    OrderUpdate,
+    Trade,
+    UserTrade,
+)
+from exwire.coinsuper.protocol import ENVIRONMENT, CoinsuperProtocol, Topics
 from exwire.coinsuper.signing import Login
+from exwire.coinsuper.symbols import normalize_symbol
 from exwire.coinsuper.transport import MqttTransport, parse_endpoint
 from exwire.errors import ConfigurationError, ConnectionClosed, InvalidState
-from exwire.models import DataEvent, to_decimal
+from exwire.latest import TOP_OF_BOOK
+from exwire.models import DataEvent, TopOfBook, to_decimal
+from exwire.subscription import Subscription
 
 __all__ = ["CoinsuperClient", "DEFAULT_URL", "TCP_URL"]
 
@@ -31,7 +46,11 @@ _PRIVATE = "private"
 #: connection that read nothing for ``keepalive_interval`` plus this is re-established.
 _PINGRESP_ALLOWANCE = 10.0
 
-Callback = Callable[[DataEvent], None]
+#: The schemes ``url`` may have: MQTT over WebSocket (+ TLS) or over TCP (+ TLS).
+_URL_SCHEMES = ("wss", "ws", "mqtt", "mqtts")
+
+M = TypeVar("M")
+Callback = Callable[[DataEvent[M]], None]
 
 
 @documented_options
@@ -48,8 +67,8 @@ class CoinsuperClient(BaseClient):
     its last subscription. Even market data needs ``credentials`` with ``key`` and
     ``email``; private data also needs ``secret``.
 
-    The constructor does no I/O. Updates run on the dispatcher lanes, never on a reader
-    thread. Liveness is MQTT's keep-alive (§2.4): paho-mqtt sends PINGREQ when a
+    The constructor does no I/O. Callbacks run as the callback threading model in
+    :mod:`exwire.subscription` says. Liveness is MQTT's keep-alive (§2.4): paho-mqtt sends PINGREQ when a
     session sent or read nothing for ``keepalive_interval`` seconds and drops it when
     the PINGRESP is not back within another ``keepalive_interval``; besides, a
     connection that read no packet at all (PINGRESP included) for
@@ -99,6 +118,7 @@ class CoinsuperClient(BaseClient):
     """
 
     exchange = "coinsuper"
+    _shared_class: ClassVar[str] = "exwire.coinsuper.shared:CoinsuperShared"
 
     def __init__(
         self,
@@ -111,6 +131,7 @@ class CoinsuperClient(BaseClient):
         tls_insecure: bool = False,
         **options: Any,
     ) -> None:
+        url = validate.url(url, "url", schemes=_URL_SCHEMES)
         custom_transport = options.get("transport_factory")
         parse_endpoint(url)
         if (isinstance(keepalive_interval, bool) or not isinstance(keepalive_interval, int)
@@ -142,8 +163,8 @@ class CoinsuperClient(BaseClient):
     # -- market data (§3.1-§3.4) -----------------------------------------------------------
 
     def subscribe_to_market_depth_updates(
-        self, symbol: str, callback: Callback | None = None, *, timeout: float | None = None
-    ) -> Subscription:
+        self, symbol: str, callback: Callback[MarketDepth] | None = None, *, timeout: float | None = None
+    ) -> Subscription[MarketDepth]:
         """Stream depth-chart data of one pair, about once a second (§3.1).
 
         Each update is a full replacement (``event.update_type`` is ``SNAPSHOT``) whose
@@ -154,19 +175,9 @@ class CoinsuperClient(BaseClient):
 
         Args:
             symbol: the pair, e.g. ``"BTC/USD"``.
-            callback: ``callback(event)``, run on a dispatcher lane (a thread
-                ``exwire-coinsuper-dispatch-<n>``) or, when the client has a
-                ``callback_executor``, by that executor; never on a reader thread.
-                Updates of one subscription run one at a time, in arrival order;
-                different subscriptions run in parallel. Up to ``queue_size`` updates
-                wait per subscription; beyond that the client's ``overflow`` policy
-                applies (``drop_oldest``, the default: the oldest queued update is dropped,
-                counted in ``Subscription.dropped``, reported once per episode as
-                ``SlowConsumer`` and announced on the next event's ``dropped_before``;
-                ``latest``, which suits these full-replacement snapshots; or the opt-in
-                connection-wide back-pressure ``block``). ``None`` makes a pull subscription
-                (iterate
-                it or call ``get(timeout)``), same queue and policy.
+            callback: ``callback(event)``; runs as the callback threading model in
+                :mod:`exwire.subscription` says (``overflow="latest"`` suits these
+                full-replacement snapshots). ``None`` makes a pull subscription.
             timeout: seconds to wait for the connection and the SUBACK (``None``: ``request_timeout``).
 
         Returns:
@@ -185,16 +196,18 @@ class CoinsuperClient(BaseClient):
                 other subscription uses it).
         """
         sub_topic, topic = self._topics.market_depth(symbol)
-        return self._subscribe_public(f"market_depth:{_slash(symbol)}", sub_topic, topic, callback, timeout)
+        return self._subscribe_public(
+            f"market_depth:{normalize_symbol(symbol)}", sub_topic, topic, callback, timeout
+        )
 
     def subscribe_to_order_book_updates(
         self,
         symbol: str,
-        step: OrderBookStep | str,
-        callback: Callback | None = None,
+        step: OrderBookStep | str | Decimal,
+        callback: Callback[OrderBookSnapshot] | None = None,
         *,
         timeout: float | None = None,
-    ) -> Subscription:
+    ) -> Subscription[OrderBookSnapshot]:
         """Stream the top 15 levels per side of one pair's order book, every 1-2 s (§3.2).
 
         Each update replaces the book (``SNAPSHOT``); ``event.data`` is a
@@ -207,7 +220,7 @@ class CoinsuperClient(BaseClient):
                 or its number (``"0.01"``, ``Decimal("0.1")``); ``1.0``/``0.1``/``0.01`` suit
                 fiat-quoted pairs, ``0.0001``/``0.000001``/``0.00000001`` crypto-quoted ones.
 
-        Other arguments, callback thread, ordering, backlog policy and errors as
+        Other arguments and errors as
         :meth:`subscribe_to_market_depth_updates`.
 
         Raises:
@@ -215,17 +228,17 @@ class CoinsuperClient(BaseClient):
         """
         book_step = _order_book_step(step)
         sub_topic, topic = self._topics.order_book(symbol, book_step)
-        label = f"order_book:{_slash(symbol)}:{book_step.value}"
+        label = f"order_book:{normalize_symbol(symbol)}:{book_step.value}"
         return self._subscribe_public(label, sub_topic, topic, callback, timeout)
 
     def subscribe_to_kline_updates(
         self,
         symbol: str,
         interval: KlineInterval | int,
-        callback: Callback | None = None,
+        callback: Callback[Kline] | None = None,
         *,
         timeout: float | None = None,
-    ) -> Subscription:
+    ) -> Subscription[Kline]:
         """Stream the running candle of one pair, every 1-2 s (§3.3).
 
         ``event.data`` is a :class:`exwire.coinsuper.models.Kline` (``Decimal`` prices in
@@ -239,7 +252,7 @@ class CoinsuperClient(BaseClient):
                 900000, 1800000, 3600000, 7200000, 14400000, 21600000, 43200000, 86400000,
                 604800000.
 
-        Other arguments, callback thread, ordering, backlog policy and errors as
+        Other arguments and errors as
         :meth:`subscribe_to_market_depth_updates`.
 
         Raises:
@@ -247,12 +260,12 @@ class CoinsuperClient(BaseClient):
         """
         kline_interval = _kline_interval(interval)
         sub_topic, topic = self._topics.kline(symbol, kline_interval)
-        label = f"kline:{_slash(symbol)}:{int(kline_interval)}"
+        label = f"kline:{normalize_symbol(symbol)}:{int(kline_interval)}"
         return self._subscribe_public(label, sub_topic, topic, callback, timeout)
 
     def subscribe_to_trade_updates(
-        self, symbol: str, callback: Callback | None = None, *, timeout: float | None = None
-    ) -> Subscription:
+        self, symbol: str, callback: Callback[list[Trade]] | None = None, *, timeout: float | None = None
+    ) -> Subscription[list[Trade]]:
         """Stream one pair's public trades (§3.4 real-time transactions).
 
         Coinsuper re-publishes its last 50 trades every 1-2 s without trade ids; the client
@@ -264,17 +277,17 @@ class CoinsuperClient(BaseClient):
         (``UPDATE``). Under the ``drop_oldest`` or ``latest`` overflow policies dropped
         events lose those trades for good (the de-duplication has already passed them).
 
-        Arguments, callback thread, ordering, backlog policy and errors as
+        Arguments and errors as
         :meth:`subscribe_to_market_depth_updates`.
         """
         sub_topic, topic = self._topics.trades(symbol)
-        return self._subscribe_public(f"trades:{_slash(symbol)}", sub_topic, topic, callback, timeout)
+        return self._subscribe_public(f"trades:{normalize_symbol(symbol)}", sub_topic, topic, callback, timeout)
 
     # -- private data (§3.5-§3.7) -----------------------------------------------------------
 
     def subscribe_to_balance_updates(
-        self, callback: Callback | None = None, *, timeout: float | None = None
-    ) -> Subscription:
+        self, callback: Callback[BalanceUpdate] | None = None, *, timeout: float | None = None
+    ) -> Subscription[BalanceUpdate]:
         """Stream the account's balance changes (§3.5, topic ``asset/change``).
 
         ``event.data`` is a :class:`exwire.coinsuper.models.BalanceUpdate` listing the
@@ -284,17 +297,8 @@ class CoinsuperClient(BaseClient):
         refuses it (``InvalidRequest``).
 
         Args:
-            callback: ``callback(event)``, run on a dispatcher lane (a thread
-                ``exwire-coinsuper-dispatch-<n>``) or, when the client has a
-                ``callback_executor``, by that executor; never on a reader thread.
-                Updates of one subscription run one at a time, in arrival order. Up to
-                ``queue_size`` updates wait per subscription; beyond that the client's
-                ``overflow`` policy applies (``drop_oldest``, the default: the oldest queued
-                update is dropped, counted in ``Subscription.dropped``, reported once per
-                episode as ``SlowConsumer`` and announced on the next event's
-                ``dropped_before``; ``latest``; or the opt-in connection-wide back-pressure
-                ``block``). ``None`` makes a pull
-                subscription (iterate it or call ``get(timeout)``), same queue and policy.
+            callback: ``callback(event)``; runs as the callback threading model in
+                :mod:`exwire.subscription` says. ``None`` makes a pull subscription.
             timeout: seconds to wait for the connection and the SUBACK (``None``: ``request_timeout``).
 
         Raises:
@@ -310,8 +314,8 @@ class CoinsuperClient(BaseClient):
         return self._subscribe_private("balances", self._topics.balances, callback, timeout)
 
     def subscribe_to_order_updates(
-        self, callback: Callback | None = None, *, timeout: float | None = None
-    ) -> Subscription:
+        self, callback: Callback[OrderUpdate] | None = None, *, timeout: float | None = None
+    ) -> Subscription[OrderUpdate]:
         """Stream the account's order creations and cancellations (§3.6, topic ``order/change``).
 
         ``event.data`` is an :class:`exwire.coinsuper.models.OrderUpdate` (one event per
@@ -320,21 +324,21 @@ class CoinsuperClient(BaseClient):
         :meth:`subscribe_to_user_trade_updates`. Coinsuper says events may be omitted or
         duplicated.
 
-        Arguments, callback thread, ordering, backlog policy and errors as
+        Arguments and errors as
         :meth:`subscribe_to_balance_updates`.
         """
         return self._subscribe_private("orders", self._topics.orders, callback, timeout)
 
     def subscribe_to_user_trade_updates(
-        self, callback: Callback | None = None, *, timeout: float | None = None
-    ) -> Subscription:
+        self, callback: Callback[UserTrade] | None = None, *, timeout: float | None = None
+    ) -> Subscription[UserTrade]:
         """Stream the fills of the account's orders (§3.7, topic ``trade/change``).
 
         ``event.data`` is an :class:`exwire.coinsuper.models.UserTrade` (one event per
         fill; ``Decimal`` price in the quote currency, quantity in the base currency, aware
         UTC ``timestamp``). Coinsuper sends no fee. Events may be omitted or duplicated.
 
-        Arguments, callback thread, ordering, backlog policy and errors as
+        Arguments and errors as
         :meth:`subscribe_to_balance_updates`.
         """
         return self._subscribe_private("user_trades", self._topics.user_trades, callback, timeout)
@@ -353,8 +357,8 @@ class CoinsuperClient(BaseClient):
     # -- connections ----------------------------------------------------------------------
 
     def _subscribe_public(
-        self, label: str, sub_topic: str, topic: str, callback: Callback | None, timeout: float | None
-    ) -> Subscription:
+        self, label: str, sub_topic: str, topic: str, callback: Callback[M] | None, timeout: float | None
+    ) -> Subscription[M]:
         signing.check_credentials(self.credentials, private=False)
         hashed = topic if self._client_id_topic == "full" else sub_topic
         credentials = self.credentials
@@ -365,8 +369,12 @@ class CoinsuperClient(BaseClient):
         return self._subscribe_on(label, login, topic, label, callback, timeout)
 
     def _subscribe_private(
-        self, label: str, topics: Callable[[str], tuple[str, str]], callback: Callback | None, timeout: float | None
-    ) -> Subscription:
+        self,
+        label: str,
+        topics: Callable[[str], tuple[str, str]],
+        callback: Callback[M] | None,
+        timeout: float | None,
+    ) -> Subscription[M]:
         signing.check_credentials(self.credentials, private=True)
         credentials = self.credentials
         _, topic = topics(credentials.email)  # type: ignore[union-attr, arg-type]
@@ -382,9 +390,9 @@ class CoinsuperClient(BaseClient):
         login: Callable[[], Login],
         topic: str,
         label: str,
-        callback: Callback | None,
+        callback: Callback[M] | None,
         timeout: float | None,
-    ) -> Subscription:
+    ) -> Subscription[M]:
         if callback is not None and not callable(callback):
             raise ConfigurationError(f"callback must be callable, got {type(callback).__name__}")
         self._check_open()
@@ -414,7 +422,7 @@ class CoinsuperClient(BaseClient):
                 ),
             )
 
-    def _transport_factory_for(self, login: Callable[[], Login]) -> Callable[[], Any]:
+    def _transport_factory_for(self, login: Callable[[], Login]) -> Callable[[], Transport]:
         if self._custom_transport is not None:
             return self._custom_transport
         keepalive, network, tls_insecure = self.keepalive_interval, self.network, self._tls_insecure
@@ -426,7 +434,14 @@ class CoinsuperClient(BaseClient):
 
     # -- wire (§4) ------------------------------------------------------------------------
 
-    def _unsubscribe(self, subscription: Subscription, timeout: float | None) -> None:
+    def _latest(self, update: Update) -> tuple[str, Any] | None:
+        """An order book snapshot feeds ``client.latest.top_of_book`` (its best levels)."""
+        book = update.data
+        if isinstance(book, OrderBookSnapshot):
+            return TOP_OF_BOOK, TopOfBook(bid=book.bids[0] if book.bids else None, ask=book.asks[0] if book.asks else None)
+        return None
+
+    def _unsubscribe(self, subscription: Subscription[Any], timeout: float | None) -> None:
         freed = self._registry.remove(subscription)
         if not freed or self._closed.is_set():
             return
@@ -468,11 +483,7 @@ class CoinsuperClient(BaseClient):
         connection.request(key, frame, timeout, wait_ready=False)
 
 
-def _slash(symbol: str) -> str:
-    return topic_symbol(symbol).replace("_", "/", 1)
-
-
-def _order_book_step(step: Any) -> OrderBookStep:
+def _order_book_step(step: object) -> OrderBookStep:
     if isinstance(step, OrderBookStep):
         return step
     allowed = ", ".join(member.value for member in OrderBookStep)
@@ -486,10 +497,10 @@ def _order_book_step(step: Any) -> OrderBookStep:
     raise ConfigurationError(f"step must be one of {allowed}, got {step!r}")
 
 
-def _kline_interval(interval: Any) -> KlineInterval:
-    if isinstance(interval, bool):
-        interval = None
+def _kline_interval(interval: object) -> KlineInterval:
     try:
+        if isinstance(interval, bool) or not isinstance(interval, int):
+            raise ValueError(interval)
         return KlineInterval(interval)
     except ValueError:
         allowed = ", ".join(str(int(member)) for member in KlineInterval)

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime
-from decimal import Decimal
+from datetime import datetime, timedelta
+from decimal import Decimal, localcontext
 from typing import Any, TypeVar
 
 from exwire._core.codec import MALFORMED, decimal_from_wire, epoch_ms_to_datetime, loads_exact, malformed
@@ -57,6 +57,7 @@ __all__ = [
 
 _MALFORMED = MALFORMED
 _SIDES = {"BUY": Side.BUY, "SELL": Side.SELL}
+_EXACT_PRECISION = 200  # digits: plenty for any balance difference Coinsuper can send
 
 T = TypeVar("T")
 
@@ -141,19 +142,19 @@ def market_depth_from_wire(payload: dict[str, Any], symbol: str) -> MarketDepth:
         def levels(side: str) -> tuple[DepthLevel, ...]:
             return tuple([
                 DepthLevel(
-                    Decimal(price) if type(price := level["price"]) is str else _decimal(price),
-                    Decimal(quantity) if type(quantity := level["quantity"]) is str else _decimal(quantity),
+                    price=Decimal(price) if type(price := level["price"]) is str else _decimal(price),
+                    quantity=Decimal(quantity) if type(quantity := level["quantity"]) is str else _decimal(quantity),
                 )
                 for level in payload[side]
             ])
 
         return MarketDepth(
-            _symbol(payload, symbol),
-            levels("asks"),
-            levels("bids"),
-            _optional_decimal(payload.get("depthPercent")),
-            _optional_decimal(payload.get("asksMinPrice")),
-            _optional_decimal(payload.get("bidsMaxPrice")),
+            symbol=_symbol(payload, symbol),
+            asks=levels("asks"),
+            bids=levels("bids"),
+            depth_percent=_optional_decimal(payload.get("depthPercent")),
+            best_ask=_optional_decimal(payload.get("asksMinPrice")),
+            best_bid=_optional_decimal(payload.get("bidsMaxPrice")),
         )
 
     return _decode("depth", build)
@@ -173,8 +174,8 @@ def order_book_from_wire(payload: dict[str, Any], symbol: str, step: OrderBookSt
             # 30 levels a publish: string money (the documented form) goes straight to Decimal.
             return tuple([
                 Level(
-                    Decimal(price) if type(price := level["limitPrice"]) is str else _decimal(price),
-                    Decimal(quantity) if type(quantity := level["quantity"]) is str else _decimal(quantity),
+                    price=Decimal(price) if type(price := level["limitPrice"]) is str else _decimal(price),
+                    quantity=Decimal(quantity) if type(quantity := level["quantity"]) is str else _decimal(quantity),
                 )
                 for level in payload[side]
             ])
@@ -186,12 +187,12 @@ def order_book_from_wire(payload: dict[str, Any], symbol: str, step: OrderBookSt
             book_step = str(wire_step)
         limit_size = payload.get("limitSize")
         return OrderBookSnapshot(
-            _symbol(payload, symbol),
-            book_step,
-            levels("asks"),
-            levels("bids"),
-            None if limit_size is None else int(limit_size),
-            _optional_time(payload.get("timestamp")),
+            symbol=_symbol(payload, symbol),
+            step=book_step,
+            asks=levels("asks"),
+            bids=levels("bids"),
+            limit_size=None if limit_size is None else int(limit_size),
+            time=_optional_time(payload.get("timestamp")),
         )
 
     return _decode("orderBook", build)
@@ -211,15 +212,17 @@ def kline_from_wire(payload: dict[str, Any], symbol: str, interval: KlineInterva
             kline_interval: KlineInterval | int = KlineInterval(int(interval))
         except ValueError:
             kline_interval = int(interval)
+        open_time = _time(payload["timestamp"])
         return Kline(
-            _symbol(payload, symbol),
-            kline_interval,
-            _time(payload["timestamp"]),
-            _decimal(payload["first"]),
-            _decimal(payload["max"]),
-            _decimal(payload["min"]),
-            _decimal(payload["last"]),
-            _decimal(payload["quantity"]),
+            symbol=_symbol(payload, symbol),
+            interval=kline_interval,
+            open_time=open_time,
+            close_time=open_time + timedelta(milliseconds=int(kline_interval)),
+            open=_decimal(payload["first"]),
+            high=_decimal(payload["max"]),
+            low=_decimal(payload["min"]),
+            close=_decimal(payload["last"]),
+            volume=_decimal(payload["quantity"]),
         )
 
     return _decode("kline", build)
@@ -239,11 +242,11 @@ def trades_from_wire(payload: list[dict[str, Any]], symbol: str) -> list[Trade]:
             raise TypeError(f"expected an array, got {type(payload).__name__}")
         return [
             Trade(
-                _symbol(item, symbol),
-                _decimal(item["price"]),
-                _decimal(item["quantity"]),
-                _side(item["action"]),
-                _time(item["timestamp"]),
+                symbol=_symbol(item, symbol),
+                price=_decimal(item["price"]),
+                quantity=_decimal(item["quantity"]),
+                side=_side(item["action"]),
+                time=_time(item["timestamp"]),
             )
             for item in payload
         ]
@@ -251,26 +254,37 @@ def trades_from_wire(payload: list[dict[str, Any]], symbol: str) -> list[Trade]:
     return _decode("tickers", build)
 
 
+def _exact_difference(minuend: Decimal, subtrahend: Decimal) -> Decimal:
+    # The default context keeps 28 digits; the 30-decimal balances of §3.5 need more.
+    with localcontext() as context:
+        context.prec = _EXACT_PRECISION
+        return minuend - subtrahend
+
+
+def _balance(item: dict[str, Any]) -> Balance:
+    total = _decimal(item["total"])
+    free = _decimal(item["available"])
+    return Balance(
+        asset=str(item["currency"]),
+        free=free,
+        locked=_exact_difference(total, free),
+        total=total,
+        updated_at=_optional_time(item.get("utcUpdate")),
+    )
+
+
 def balance_update_from_wire(payload: dict[str, Any]) -> BalanceUpdate:
     """Decode an asset-change payload (§3.5); ``total``/``available`` are JSON numbers of up to 30 decimals."""
 
     def build() -> BalanceUpdate:
-        balances = tuple(
-            Balance(
-                str(item["currency"]),
-                _decimal(item["total"]),
-                _decimal(item["available"]),
-                _optional_time(item.get("utcUpdate")),
-            )
-            for item in payload["asset"]
-        )
+        balances = tuple(_balance(item) for item in payload["asset"])
         user_no = payload.get("userNo")
         email = payload.get("email")
         return BalanceUpdate(
-            balances,
-            None if user_no is None else _id(user_no),
-            None if email is None else str(email),
-            _optional_time(payload.get("timestamp")),
+            balances=balances,
+            user_no=None if user_no is None else _id(user_no),
+            email=None if email is None else str(email),
+            timestamp=_optional_time(payload.get("timestamp")),
         )
 
     return _decode("asset", build)
@@ -289,20 +303,23 @@ def _order_update(item: dict[str, Any]) -> OrderUpdate:
     state = item.get("state")
     action = item.get("action")
     symbol = item.get("symbol")
+    quantity = _optional_decimal(item.get("quantity"))
+    remaining = _optional_decimal(item.get("quantityRemaining"))
     return OrderUpdate(
-        _id(item["orderNo"]),
-        None if symbol is None else str(symbol),
-        None if state is None else OrderState(str(state)),
-        None if action is None else _side(action),
-        _optional_decimal(item.get("quantity")),
-        _optional_decimal(item.get("quantityRemaining")),
-        _optional_decimal(item.get("priceLimit")),
-        _optional_decimal(item.get("priceAverage")),
-        _optional_decimal(item.get("amount")),
-        _optional_decimal(item.get("amountRemaining")),
-        _optional_decimal(item.get("fee")),
-        _optional_time(item.get("utcCreate")),
-        _optional_time(item.get("utcUpdate")),
+        order_id=_id(item["orderNo"]),
+        symbol=None if symbol is None else str(symbol),
+        status=None if state is None else OrderState(str(state)),
+        side=None if action is None else _side(action),
+        quantity=quantity,
+        quantity_remaining=remaining,
+        filled_quantity=None if quantity is None or remaining is None else _exact_difference(quantity, remaining),
+        price=_optional_decimal(item.get("priceLimit")),
+        average_price=_optional_decimal(item.get("priceAverage")),
+        amount=_optional_decimal(item.get("amount")),
+        amount_remaining=_optional_decimal(item.get("amountRemaining")),
+        fee=_optional_decimal(item.get("fee")),
+        created_at=_optional_time(item.get("utcCreate")),
+        updated_at=_optional_time(item.get("utcUpdate")),
     )
 
 
@@ -318,16 +335,18 @@ def order_updates_from_wire(payload: Any) -> list[OrderUpdate]:
 def _user_trade(item: dict[str, Any]) -> UserTrade:
     order_type = item.get("orderType")
     match_type = item.get("matchType")
+    match = None if match_type is None else MatchType(str(match_type))
     return UserTrade(
-        _id(item["dealNo"]),
-        _id(item["orderNo"]),
-        str(item["symbol"]),
-        _side(item["action"]),
-        None if order_type is None else OrderType(str(order_type)),
-        None if match_type is None else MatchType(str(match_type)),
-        _decimal(item["price"]),
-        _decimal(item["quantity"]),
-        _time(item["utcDeal"]),
+        trade_id=_id(item["dealNo"]),
+        order_id=_id(item["orderNo"]),
+        symbol=str(item["symbol"]),
+        side=_side(item["action"]),
+        order_type=None if order_type is None else OrderType(str(order_type)),
+        match_type=match,
+        is_maker=None if match is None or not match.is_known else match is MatchType.MAKER,
+        price=_decimal(item["price"]),
+        quantity=_decimal(item["quantity"]),
+        time=_time(item["utcDeal"]),
     )
 
 

@@ -6,7 +6,9 @@ currency, quantities in base currency, times are aware UTC ``datetime`` (the wir
 sends epoch milliseconds). Ids (``orderNo``, ``dealNo``, ``userNo``) stay strings:
 they are 19-digit numbers. Symbols use the slash form ``"BTC/USD"``.
 
-Every model is an attrs ``frozen`` class, immutable and safe to share between threads.
+Every model is an attrs ``frozen(kw_only=True)`` class, immutable and safe to share
+between threads, built by keyword; field names follow the SDK's vocabulary (``time``,
+``order_id``, ``trade_id``, ``asset``/``free``/``locked``/``total`` ...).
 Enums derived from :class:`exwire._core.codec.OpenEnum` keep values this version
 does not know (``is_known`` is then ``False``).
 """
@@ -14,8 +16,8 @@ does not know (``is_known`` is then ``False``).
 from __future__ import annotations
 
 import enum
-from datetime import datetime
-from decimal import Decimal, localcontext
+from datetime import datetime, timedelta
+from decimal import Decimal
 
 import attrs
 
@@ -38,9 +40,6 @@ __all__ = [
     "OrderUpdate",
     "UserTrade",
 ]
-
-_EXACT_PRECISION = 200  # digits: plenty for any balance difference Coinsuper can send
-
 
 class OrderBookStep(enum.Enum):
     """Price aggregation steps of the order book topic (§3.2), valued as the topic spells them.
@@ -86,6 +85,11 @@ class KlineInterval(enum.IntEnum):
         """The candle length in seconds."""
         return self.value / 1000
 
+    @property
+    def length(self) -> timedelta:
+        """The candle length as a ``timedelta``."""
+        return timedelta(milliseconds=self.value)
+
 
 class OrderState(OpenEnum):
     """An order's state in order-status updates (§3.6): only creation and cancellation are pushed."""
@@ -108,7 +112,7 @@ class MatchType(OpenEnum):
     TAKER = "TAKER"
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class DepthLevel:
     """One bucket of the depth chart (§3.1).
 
@@ -122,7 +126,7 @@ class DepthLevel:
     quantity: Decimal
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class MarketDepth:
     """Depth-chart data of one pair, a full replacement on each update (§3.1).
 
@@ -143,7 +147,7 @@ class MarketDepth:
     best_bid: Decimal | None
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class OrderBookSnapshot:
     """The top of one pair's order book at one aggregation step; each update replaces the book (§3.2).
 
@@ -153,7 +157,7 @@ class OrderBookSnapshot:
         asks: levels by ascending price (``limitPrice``, ``quantity``).
         bids: levels by descending price.
         limit_size: the number of levels pushed per side (15 in production), or ``None``.
-        timestamp: when the exchange built the snapshot.
+        time: when the exchange built the snapshot (``timestamp``), or ``None``.
     """
 
     symbol: str
@@ -161,10 +165,10 @@ class OrderBookSnapshot:
     asks: tuple[Level, ...]
     bids: tuple[Level, ...]
     limit_size: int | None
-    timestamp: datetime | None
+    time: datetime | None
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class Kline:
     """The running candle of one pair and interval (§3.3); upsert by ``open_time``.
 
@@ -172,6 +176,7 @@ class Kline:
         symbol: the pair.
         interval: the candle length (from the topic).
         open_time: the candle's start (``timestamp``).
+        close_time: the candle's end, ``open_time + interval`` (not sent; computed).
         open, high, low, close: prices (``first``, ``max``, ``min``, ``last``).
         volume: traded quantity in base currency (``quantity``).
     """
@@ -179,6 +184,7 @@ class Kline:
     symbol: str
     interval: KlineInterval | int
     open_time: datetime
+    close_time: datetime
     open: Decimal
     high: Decimal
     low: Decimal
@@ -186,54 +192,49 @@ class Kline:
     volume: Decimal
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class Trade:
-    """One public trade (§3.4). Coinsuper sends no trade id.
+    """One public trade (§3.4).
 
     Attributes:
         symbol: the pair.
+        trade_id: always ``None``: Coinsuper sends no trade id.
         price: trade price.
         quantity: trade quantity in base currency.
         side: the taker's side (``action``).
-        timestamp: when the trade happened.
+        time: when the trade happened (``timestamp``).
     """
 
     symbol: str
+    trade_id: str | None = None
     price: Decimal
     quantity: Decimal
     side: Side
-    timestamp: datetime
+    time: datetime
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class Balance:
     """One currency's balance after a change (§3.5).
 
     Attributes:
-        currency: e.g. ``"BTC"``.
+        asset: the currency, e.g. ``"BTC"`` (``currency``).
+        free: the part free to trade (``available``).
+        locked: the part held by open orders: ``total - free``, computed exactly (not
+            sent by Coinsuper; the 30-decimal balances need more than the default
+            28-digit decimal context).
         total: total balance.
-        available: the part free to trade.
         updated_at: when the balance last changed (``utcUpdate``), or ``None``.
     """
 
-    currency: str
+    asset: str
+    free: Decimal
+    locked: Decimal
     total: Decimal
-    available: Decimal
     updated_at: datetime | None
 
-    @property
-    def frozen(self) -> Decimal:
-        """The part held by open orders: ``total - available`` (not sent by Coinsuper), exact.
 
-        Computed with enough precision for the 30-decimal balances of §3.5 (the default
-        decimal context keeps only 28 digits).
-        """
-        with localcontext() as context:
-            context.prec = _EXACT_PRECISION
-            return self.total - self.available
-
-
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class BalanceUpdate:
     """The changed balances of the account (§3.5).
 
@@ -250,30 +251,32 @@ class BalanceUpdate:
     timestamp: datetime | None
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class OrderUpdate:
     """An order was created or cancelled (§3.6). The doc gives no sample: absent fields are ``None``.
 
     Attributes:
-        order_no: the order number (a string of digits).
+        order_id: the order number (``orderNo``, a string of digits).
         symbol: the pair, or ``None``.
-        state: ``NEW`` or ``CANCEL`` (unknown values are kept).
+        status: ``NEW`` or ``CANCEL`` (``state``; unknown values are kept).
         side: buy or sell, or ``None``.
         quantity: order quantity in base currency; ``quantity_remaining`` what is left.
-        limit_price: the limit price (``priceLimit``).
+        filled_quantity: ``quantity - quantity_remaining`` when both are sent, else ``None``.
+        price: the limit price (``priceLimit``).
         average_price: average fill price (``priceAverage``).
         amount: order value in quote currency; ``amount_remaining`` what is left.
         fee: fee charged so far.
         created_at, updated_at: ``utcCreate`` / ``utcUpdate``.
     """
 
-    order_no: str
+    order_id: str
     symbol: str | None
-    state: OrderState | None
+    status: OrderState | None
     side: Side | None
     quantity: Decimal | None
     quantity_remaining: Decimal | None
-    limit_price: Decimal | None
+    filled_quantity: Decimal | None
+    price: Decimal | None
     average_price: Decimal | None
     amount: Decimal | None
     amount_remaining: Decimal | None
@@ -282,28 +285,30 @@ class OrderUpdate:
     updated_at: datetime | None
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class UserTrade:
     """One fill of the account's order (§3.7). The fee is not sent.
 
     Attributes:
-        deal_no: the trade id (a string of digits).
-        order_no: the order id.
+        trade_id: the trade id (``dealNo``, a string of digits).
+        order_id: the order id (``orderNo``).
         symbol: the pair.
         side: the order's side.
         order_type: market or limit.
-        match_type: maker or taker.
+        match_type: maker or taker, as sent (unknown values are kept).
+        is_maker: ``match_type`` as a flag, ``None`` when absent or unknown.
         price: fill price.
         quantity: fill quantity in base currency.
-        timestamp: when the fill happened (``utcDeal``).
+        time: when the fill happened (``utcDeal``).
     """
 
-    deal_no: str
-    order_no: str
+    trade_id: str
+    order_id: str
     symbol: str
     side: Side
     order_type: OrderType | None
     match_type: MatchType | None
+    is_maker: bool | None
     price: Decimal
     quantity: Decimal
-    timestamp: datetime
+    time: datetime

@@ -35,6 +35,7 @@ from exwire._core.errortable import ErrorRule, ErrorTable
 from exwire._core.protocol import Event, Protocol, Reply, Update
 from exwire.coinsuper import converter
 from exwire.coinsuper.models import KlineInterval, OrderBookStep, Trade
+from exwire.coinsuper.symbols import topic_symbol
 from exwire.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -173,20 +174,6 @@ def decode_command(frame: str | bytes) -> Command:
 # -- topics (§3) ---------------------------------------------------------------------------
 
 
-def topic_symbol(symbol: Any) -> str:
-    """``"btc/usd"`` → ``"BTC_USD"``, the topic form of a pair (§3).
-
-    Raises:
-        ConfigurationError: not a ``BASE/QUOTE`` string.
-    """
-    if not isinstance(symbol, str) or symbol.count("/") != 1:
-        raise ConfigurationError(f"a Coinsuper symbol looks like 'BTC/USD', got {symbol!r}")
-    base, quote = (part.strip().upper() for part in symbol.split("/"))
-    if not base or not quote or not (base + quote).isalnum():
-        raise ConfigurationError(f"a Coinsuper symbol looks like 'BTC/USD', got {symbol!r}")
-    return f"{base}_{quote}"
-
-
 class Topics:
     """Builds the topic strings of one environment (§3). Pure; safe from any thread.
 
@@ -286,22 +273,22 @@ class _TradeWindow:
 
     def fresh(self, window: list[Trade]) -> list[Trade]:
         """Return the trades not delivered yet, oldest first, and remember the window."""
-        ordered = sorted(reversed(window), key=lambda trade: trade.timestamp)  # the wire is newest first
+        ordered = sorted(reversed(window), key=lambda trade: trade.time)  # the wire is newest first
         last, seen = self.last, collections.Counter(self.at_last)
         fresh: list[Trade] = []
         for trade in ordered:
-            if last is None or trade.timestamp > last:
+            if last is None or trade.time > last:
                 fresh.append(trade)
-            elif trade.timestamp == last:
+            elif trade.time == last:
                 key = (trade.price, trade.quantity, trade.side)
                 if seen[key] > 0:
                     seen[key] -= 1
                 else:
                     fresh.append(trade)
         if ordered:
-            newest = ordered[-1].timestamp
+            newest = ordered[-1].time
             at_newest = collections.Counter(
-                (t.price, t.quantity, t.side) for t in ordered if t.timestamp == newest
+                (t.price, t.quantity, t.side) for t in ordered if t.time == newest
             )
             if last is None or newest > last:
                 self.last, self.at_last = newest, at_newest
