@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from exwire import models as neutral
 from exwire._core.backoff import backoff
 from exwire.errors import (
     AuthenticationError,
@@ -18,8 +19,9 @@ from exwire.errors import (
     RequestTimeout,
 )
 from exwire.models import ConnectionState, Credentials, Side, UpdateType
-from exwire.okex.client import DEFAULT_URL, OkexClient, normalize_symbol
+from exwire.okex.client import DEFAULT_URL, OkexClient
 from exwire.okex.models import BalanceUpdate, KlineInterval, OrderStatus, OrderType, OrderUpdate, Ticker
+from exwire.okex.symbols import normalize_symbol
 from exwire.testing.okex import OkexEmulator
 from tests.conftest import timeout
 from tests.helpers import Collector, wait_until
@@ -118,6 +120,21 @@ def test_bad_arguments_fail_before_anything_is_sent(emulator, client):
         OkexClient(pong_timeout=-1)
 
 
+@pytest.mark.parametrize("url", [
+    "", "http://real.okex.com/ws/v1", "real.okex.com:10440/ws/v1", "wss://", "wss://host:99999/ws/v1", None, 42,
+])
+def test_a_bad_url_is_refused_at_construction(url):
+    with pytest.raises(ConfigurationError, match="url"):
+        OkexClient(url=url)
+
+
+def test_a_ws_url_is_accepted():
+    for url in ("ws://127.0.0.1:1/ws/v1", "wss://real.okex.com:10440/ws/v1"):
+        okex = OkexClient(url=url)
+        assert okex.url == url
+        okex.close()
+
+
 def test_symbols_are_normalised():
     assert normalize_symbol("BTC/USDT") == normalize_symbol("btc-usdt") == normalize_symbol(" btc_usdt ") == "btc_usdt"
 
@@ -141,12 +158,20 @@ def test_ticker_trades_klines_and_full_depth_stream(emulator, client):
     assert {e.symbol for e in ticks.events} == {"btc_usdt", "eth_btc"}
     assert all(isinstance(e.data, Ticker) and e.topic == "ticker:btc_usdt,eth_btc" for e in ticks.events)
     wait_until(lambda: client.latest.ticker("eth_btc") is not None)
-    assert isinstance(client.latest.ticker("btc_usdt").value, Ticker)
+    latest = client.latest.ticker("btc_usdt").value  # the neutral ticker, by native or BASE/QUOTE name
+    assert isinstance(latest, neutral.Ticker) and isinstance(latest.native, Ticker)
+    assert latest.symbol == "BTC/USDT" and latest.bid_price == latest.native.bid_price
+    assert client.latest.ticker("BTC/USDT").value.symbol == "BTC/USDT"
     with client.subscribe_to_trade_updates("btc_usdt") as trades:
-        trade = _next(trades).data[0]
+        event = _next(trades)
+        trade = event.data[0]
         assert trade.trade_id > 0 and trade.price > 0 and trade.side in (Side.BUY, Side.SELL)
+        assert trade.symbol == "btc_usdt" and trade.time.tzinfo is not None
+        assert abs((trade.time - event.received_at).total_seconds()) < 5  # dated by the receive instant
     with client.subscribe_to_kline_updates("btc_usdt", KlineInterval.ONE_MINUTE) as klines:
-        assert _next(klines).data[0].interval is KlineInterval.ONE_MINUTE
+        kline = _next(klines).data[0]
+        assert kline.interval is KlineInterval.ONE_MINUTE and kline.symbol == "btc_usdt"
+        assert kline.close_time - kline.open_time == KlineInterval.ONE_MINUTE.duration
     with client.subscribe_to_order_book_updates("btc_usdt", 10) as depth:
         for _ in range(3):
             event = _next(depth)
@@ -247,18 +272,19 @@ def test_place_push_cancel_balance_flow(emulator, client):
     assert (placed.data.order_id, placed.data.status, placed.data.order_type) == (
         order_id, OrderStatus.OPEN, OrderType.BUY)
     assert (placed.data.price, placed.data.quantity) == (D("6000.5"), D("0.5"))
-    frozen = _next(balances).data
-    assert isinstance(frozen, BalanceUpdate)
-    assert frozen.frozen["usdt"] == D("3000.25") and frozen.free["usdt"] == D("96999.75")
+    locked = _next(balances).data
+    assert isinstance(locked, BalanceUpdate)
+    assert locked.locked["usdt"] == D("3000.25") and locked.free["usdt"] == D("96999.75")
     assert client.get_order("btc_usdt", order_id).status is OrderStatus.OPEN
-    assert client.get_balances()["usdt"].frozen == D("3000.25")
+    usdt = client.get_balances()["usdt"]
+    assert (usdt.free, usdt.locked, usdt.total) == (D("96999.75"), D("3000.25"), D("100000"))
 
     assert client.cancel_order("btc_usdt", order_id) == order_id
     assert _next(orders).data.status is OrderStatus.CANCELLED
     released = _next(balances).data
-    assert released.frozen["usdt"] == 0 and released.free["usdt"] == D("100000")
+    assert released.locked["usdt"] == 0 and released.free["usdt"] == D("100000")
     info = client.get_user_info()
-    assert info.free["usdt"] == D("100000") and info.frozen["usdt"] == 0
+    assert info.free["usdt"] == D("100000") and info.locked["usdt"] == 0
     assert client.get_order("btc_usdt", order_id).status is OrderStatus.CANCELLED
     with pytest.raises(OrderNotFound):
         client.cancel_order("btc_usdt", order_id)  # 1050: already cancelled
@@ -278,8 +304,8 @@ def test_marketable_and_market_orders_fill(emulator, client):
     update = _next(orders).data
     assert (update.order_id, update.order_type, update.filled_quantity) == (bought, OrderType.BUY_MARKET, D("0.5"))
     balances = client.get_balances()
-    assert balances["eth"].available == D("101.5")
-    assert balances["usdt"].available == D("100000") - 400 + 199 - 100
+    assert balances["eth"].free == D("101.5")
+    assert balances["usdt"].free == D("100000") - 400 + 199 - 100
 
 
 def test_partial_fill_is_pushed(emulator, client):
@@ -406,4 +432,4 @@ def test_a_request_timeout_re_establishes_the_connection(emulator):
         _wait_state(events, ConnectionState.RESTORED)
         assert emulator.order_count == 1  # placed, though the caller could not know
         assert okex.place_order("btc_usdt", "buy", "0.01", "5001") != 0
-        assert okex.get_user_info().frozen["usdt"] == D("100.01")
+        assert okex.get_user_info().locked["usdt"] == D("100.01")

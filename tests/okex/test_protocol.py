@@ -26,6 +26,7 @@ from exwire.errors import (
     OrderNotFound,
 )
 from exwire.models import Level, Side, UpdateType
+from exwire.okex.converter import DealsPush
 from exwire.okex.models import (
     BalanceUpdate,
     BookUpdate,
@@ -141,7 +142,7 @@ def test_real_private_pushes_parse():
     assert (placed.status, cancelled.status) == (OrderStatus.OPEN, OrderStatus.CANCELLED)
     assert cancelled.filled_quantity == D("0.00")
     # JSON numbers in the balance push keep every digit (no float on the way).
-    assert events[2].data == BalanceUpdate({"enj": D("102.103565")}, {"enj": D("133.25")})
+    assert events[2].data == BalanceUpdate(free={"enj": D("102.103565")}, locked={"enj": D("133.25")})
     assert str(events[2].data.free["enj"]) == "102.103565"
 
 
@@ -175,9 +176,11 @@ def test_ticker_sample_parses():
     [event] = OkexProtocol().receive(frame)
     assert event.key == "ok_sub_spot_bch_btc_ticker" and event.symbol == "bch_btc"
     ticker = event.data
-    assert (ticker.best_bid, ticker.best_ask, ticker.last_price) == (D("115"), D("115"), D("111"))
-    assert (ticker.high, ticker.low, ticker.volume, ticker.change) == (D("10000"), D("1E-8"), D("185.03743858"), D("101"))
-    assert ticker.timestamp == datetime(2017, 7, 19, 6, 10, 26, tzinfo=UTC)
+    assert ticker.symbol == "bch_btc"
+    assert (ticker.bid_price, ticker.ask_price, ticker.last_price) == (D("115"), D("115"), D("111"))
+    assert (ticker.high_price, ticker.low_price, ticker.volume, ticker.change) == (
+        D("10000"), D("1E-8"), D("185.03743858"), D("101"))
+    assert ticker.time == datetime(2017, 7, 19, 6, 10, 26, tzinfo=UTC)
 
 
 DEPTH = ('[{"binary":0,"channel":"ok_sub_spot_bch_btc_depth","data":{"asks":[["117","2"],["116","0.5"]],'
@@ -193,7 +196,8 @@ def test_incremental_depth_is_a_snapshot_only_first_after_a_subscribe():
     assert second.update_type is UpdateType.UPDATE and not second.data.is_snapshot
     book: BookUpdate = first.data
     # Sorted best first whatever the wire order; "1E-8" compares by value.
-    assert book.asks == (Level(D("116"), D("0.5")), Level(D("117"), D("2")))
+    assert book.asks == (Level(price=D("116"), quantity=D("0.5")), Level(price=D("117"), quantity=D("2")))
+    assert book.time == datetime(2017, 9, 4, 12, 47, 16, 946000, tzinfo=UTC)
     assert [level.price for level in book.bids] == [D("115"), D("114"), D("0.00000001")]
     protocol.subscribe(["ok_sub_spot_bch_btc_depth"])  # a resubscribe brings a whole book again
     assert protocol.receive(DEPTH)[0].update_type is UpdateType.SNAPSHOT
@@ -211,9 +215,11 @@ def test_deals_sample_parses():
     frame = ('[{"channel":"ok_sub_spot_bch_btc_deals","data":[["1001","2463.86","0.052","16:34:07","ask"],'
              '["14401265","69.2475","0.068231","18:29:33","bid"]]}]')
     [event] = OkexProtocol().receive(frame)
-    first, second = event.data
+    # Decoded (and so checked) here; the client dates the trades with the receive instant.
+    assert isinstance(event.data, DealsPush) and event.data.symbol == "bch_btc"
+    first, second = event.data.trades(datetime(2018, 12, 21, 10, 30, tzinfo=UTC))
     assert (first.trade_id, first.price, first.quantity) == (1001, D("2463.86"), D("0.052"))
-    assert first.time_of_day == time(16, 34, 7)
+    assert first.time_of_day == time(16, 34, 7) and first.time == datetime(2018, 12, 21, 8, 34, 7, tzinfo=UTC)
     assert (first.taker_side, first.side, second.side) == (TradeSide.ASK, Side.SELL, Side.BUY)
 
 
@@ -225,7 +231,8 @@ def test_kline_sample_parses():
     assert kline.open_time == datetime(2017, 3, 24, 6, 44, tzinfo=UTC)
     assert (kline.open, kline.high, kline.low, kline.close, kline.volume) == (
         D("995.37"), D("996.75"), D("995.36"), D("996.75"), D("9.112"))
-    assert kline.interval is KlineInterval.ONE_MINUTE
+    assert kline.interval is KlineInterval.ONE_MINUTE and kline.symbol == "bch_btc"
+    assert kline.close_time == datetime(2017, 3, 24, 6, 45, tzinfo=UTC)
 
 
 def test_unknown_enum_values_are_kept():
@@ -308,7 +315,7 @@ def test_channels_have_separate_fifos():
     info_key, _ = _sent(protocol, "ok_spot_userinfo")
     reply = ('[{"channel":"ok_spot_userinfo","data":{"result":true,"info":{"funds":{"free":{"btc":"1.5"},'
              '"freezed":{"btc":"0"}}}}}]')
-    assert protocol.receive(reply) == (Reply(info_key, UserInfo({"btc": D("1.5")}, {"btc": D("0")})),)
+    assert protocol.receive(reply) == (Reply(info_key, UserInfo(free={"btc": D("1.5")}, locked={"btc": D("0")})),)
     assert protocol.receive(ORDER_REPLY % 6189) == (Reply(order_key, 6189),)
 
 
@@ -390,9 +397,10 @@ def test_trade_replies_become_typed_results():
         '[{"binary":0,"channel":"ok_spot_orderinfo","data":{"result":true,"orders":[{"symbol":"bch_btc",'
         '"amount":"0.10000000","price":"1.00000000","avg_price":0,"create_date":1504529828000,"type":"buy",'
         '"deal_amount":0,"order_id":6189,"status":-1}]}}]')
-    assert orders == (Reply(info, [Order(6189, "bch_btc", OrderType.BUY, D("1.00000000"), D("0.10000000"), D(0),
-                                         D(0), datetime(2017, 9, 4, 12, 57, 8, tzinfo=UTC),
-                                         OrderStatus.CANCELLED)]),)
+    assert orders == (Reply(info, [Order(
+        order_id=6189, symbol="bch_btc", order_type=OrderType.BUY, status=OrderStatus.CANCELLED,
+        price=D("1.00000000"), quantity=D("0.10000000"), filled_quantity=D(0), average_price=D(0),
+        created_at=datetime(2017, 9, 4, 12, 57, 8, tzinfo=UTC))]),)
     assert protocol.receive('[{"binary":0,"channel":"login","data":{"result":true}}]') == (Reply(login, True),)
 
 

@@ -64,7 +64,7 @@ def test_values_must_be_strings_and_credentials_complete():
 
 
 def test_the_emulator_checks_signatures_the_same_way():
-    from exwire.testing.okex import _signature
+    from exwire.testing._okex.common import _signature
 
     for parameters, _, expected in VECTORS:
         assert _signature(parameters, SECRET) == expected

@@ -1,24 +1,36 @@
-"""OkexClient: OKEx spot WebSocket API v1 (``reference/protocols/okex.md``)."""
+"""OkexClient: OKEx spot WebSocket API v1 (retired; the v1 spot WebSocket document of OKEx)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Hashable, Iterable
 from datetime import datetime
-from typing import Any
+from decimal import Decimal
+from typing import Any, ClassVar
 
 from exwire._core import validate
 from exwire._core.backoff import Deadline
 from exwire._core.client import BaseClient, Deliveries, documented_options
 from exwire._core.connection import Connection
 from exwire._core.protocol import Update
-from exwire._core.subscription import Subscription
 from exwire.errors import ConfigurationError, OrderNotFound
 from exwire.latest import TICKER
 from exwire.models import DataEvent, Side
 from exwire.okex import book as okex_book
 from exwire.okex import converter
-from exwire.okex.models import Balance, KlineInterval, Order, OrderType, Ticker, UserInfo
+from exwire.okex.converter import DealsPush
+from exwire.okex.models import (
+    Balance,
+    BalanceUpdate,
+    BookUpdate,
+    Kline,
+    KlineInterval,
+    Order,
+    OrderType,
+    OrderUpdate,
+    Ticker,
+    Trade,
+    UserInfo,
+)
 from exwire.okex.protocol import (
     CANCEL_ORDER,
     FULL_DEPTHS,
@@ -32,42 +44,19 @@ from exwire.okex.protocol import (
     signed_channels,
 )
 from exwire.okex.signing import signed_parameters
+from exwire.okex.symbols import normalize_symbol, normalize_symbols
 from exwire.okex.transport import InflatingTransport
 from exwire.orderbook import BookSnapshot
+from exwire.subscription import Subscription
 from exwire.watcher import OrderBookWatcher
 
-__all__ = ["OkexClient", "DEFAULT_URL", "normalize_symbol", "normalize_symbols"]
+__all__ = ["OkexClient", "DEFAULT_URL"]
 
 #: The v1 spot endpoint of 2018-11 to 2019-07 (§1); it no longer answers.
 DEFAULT_URL = "wss://real.okex.com:10440/ws/v1"
 
-_SYMBOL = re.compile(r"[a-z0-9]+_[a-z0-9]+")
-
-Callback = Callable[[DataEvent], None]
-
-
-def normalize_symbol(symbol: Any) -> str:
-    """``"BTC/USDT"``, ``"btc-usdt"`` or ``"btc_usdt"`` → ``"btc_usdt"`` (§3.1: lower-case ``base_quote``).
-
-    Raises:
-        ConfigurationError: not a ``base_quote`` pair.
-    """
-    if not isinstance(symbol, str):
-        raise ConfigurationError(f"an OKEx symbol looks like 'btc_usdt', got {symbol!r}")
-    text = symbol.strip().lower().replace("/", "_").replace("-", "_")
-    if not _SYMBOL.fullmatch(text):
-        raise ConfigurationError(f"an OKEx symbol looks like 'btc_usdt', got {symbol!r}")
-    return text
-
-
-def normalize_symbols(symbols: str | Iterable[str]) -> list[str]:
-    """One symbol or several → a de-duplicated list of ``base_quote`` names.
-
-    Raises:
-        ConfigurationError: empty, not a str or an iterable of str (an int, bytes, a
-            mapping), or any element is not a pair.
-    """
-    return list(dict.fromkeys(normalize_symbol(symbol) for symbol in validate.symbols(symbols)))
+#: The money input place_order takes (``Decimal``, ``str``, ``int`` or ``float``).
+Money = Decimal | str | int | float
 
 
 @documented_options
@@ -75,7 +64,7 @@ class OkexClient(BaseClient):
     """Client of the OKEx spot WebSocket API v1 — the exchange is now OKX, and this
     API (``/ws/v1``) was retired on 2019-07-15.
 
-    It speaks the protocol as documented (``reference/protocols/okex.md``) so that
+    It speaks the protocol as documented (the v1 spot WebSocket document, ``API-For-Spot-EN``) so that
     recorded sessions, the emulator (:class:`exwire.testing.okex.OkexEmulator`) and
     compatible servers can be used. One connection (``url``) carries everything:
     market data, log-on, trade requests and private pushes. The constructor does no
@@ -129,11 +118,13 @@ class OkexClient(BaseClient):
             {common_options}
 
     Raises:
-        ConfigurationError: a non-positive interval or timeout, an empty ``url``, or
-            another bad keyword value (checked here, before any I/O).
+        ConfigurationError: a non-positive interval or timeout, a ``url`` that is not a
+            ``ws://``/``wss://`` URL with a host, or another bad keyword value (checked
+            here, before any I/O).
     """
 
     exchange = "okex"
+    _shared_class: ClassVar[str] = "exwire.okex.shared:OkexShared"
 
     def __init__(
         self,
@@ -144,6 +135,7 @@ class OkexClient(BaseClient):
         stale_timeout: float | None = None,
         **options: Any,
     ) -> None:
+        url = validate.url(url, "url")
         super().__init__(**options)
         if ping_interval is None or not ping_interval > 0:
             raise ConfigurationError("ping_interval must be positive seconds")
@@ -151,8 +143,6 @@ class OkexClient(BaseClient):
             raise ConfigurationError("pong_timeout must be positive seconds or None")
         if stale_timeout is not None and not stale_timeout > ping_interval:
             raise ConfigurationError("stale_timeout must exceed ping_interval (pongs prove liveness)")
-        if not isinstance(url, str) or not url:
-            raise ConfigurationError("url must be a ws:// or wss:// URL")
         self.url = url
         max_message_size = self.network.max_message_size  # also caps inflated frames
         protocol = OkexProtocol(max_message_size=max_message_size)
@@ -171,8 +161,12 @@ class OkexClient(BaseClient):
     # -- public market data (§5) -------------------------------------------------------
 
     def subscribe_to_ticker_updates(
-        self, symbols: str | Iterable[str], callback: Callback | None = None, *, timeout: float | None = None
-    ) -> Subscription:
+        self,
+        symbols: str | Iterable[str],
+        callback: Callable[[DataEvent[Ticker]], None] | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> Subscription[Ticker]:
         """Stream the ticker of one or more symbols (§5.1, ``ok_sub_spot_X_ticker``).
 
         OKEx pushes a ticker only when it changed. ``event.data`` is an
@@ -181,18 +175,9 @@ class OkexClient(BaseClient):
 
         Args:
             symbols: one symbol (``"btc_usdt"``; ``"BTC/USDT"`` is accepted) or several.
-            callback: ``callback(event)``, run on a dispatcher lane (a thread
-                ``exwire-okex-dispatch-<n>``) or, when the client has a
-                ``callback_executor``, by that executor; never on the reader thread.
-                Updates of one subscription run one at a time, in arrival order;
-                different subscriptions run in parallel. Up to ``queue_size`` updates
-                wait per subscription; beyond that the client's ``overflow`` policy
-                applies (``drop_oldest``, the default: the oldest queued update is dropped,
-                counted in ``Subscription.dropped``, reported once per episode as
-                ``SlowConsumer`` and announced on the next event's ``dropped_before``;
-                ``latest``; or the opt-in connection-wide back-pressure ``block``). ``None``
-                makes a pull
-                subscription (iterate it or call ``get(timeout)``), same queue and policy.
+            callback: ``callback(event)``; runs as the callback threading model in
+                :mod:`exwire.subscription` says. ``None`` makes a pull subscription
+                (iterate it or call ``get(timeout)``).
             timeout: seconds to wait for the connection and the acknowledgements
                 (``None``: ``request_timeout``).
 
@@ -214,10 +199,10 @@ class OkexClient(BaseClient):
         self,
         symbols: str | Iterable[str],
         depth: int | None = None,
-        callback: Callback | None = None,
+        callback: Callable[[DataEvent[BookUpdate]], None] | None = None,
         *,
         timeout: float | None = None,
-    ) -> Subscription:
+    ) -> Subscription[BookUpdate]:
         """Stream raw order book pushes of one or more symbols (§5.2, §5.3).
 
         With ``depth=None``, the incremental book ``ok_sub_spot_X_depth`` (200 levels):
@@ -235,7 +220,7 @@ class OkexClient(BaseClient):
             depth: ``None`` (default) for the incremental book, or 5, 10, 20 levels per
                 side for full snapshots.
 
-        Other arguments, callback thread, ordering, backlog policy and errors as
+        Other arguments and errors as
         :meth:`subscribe_to_ticker_updates`.
 
         Raises:
@@ -248,14 +233,18 @@ class OkexClient(BaseClient):
         return self._subscribe_kind("depth", symbols, callback, timeout, argument=depth)
 
     def subscribe_to_trade_updates(
-        self, symbols: str | Iterable[str], callback: Callback | None = None, *, timeout: float | None = None
-    ) -> Subscription:
+        self,
+        symbols: str | Iterable[str],
+        callback: Callable[[DataEvent[list[Trade]]], None] | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> Subscription[list[Trade]]:
         """Stream public trades of one or more symbols (§5.4, ``ok_sub_spot_X_deals``).
 
         ``event.data`` is a list of :class:`exwire.okex.models.Trade`: the trades since
         the previous push (``Decimal`` price in the quote asset, quantity in the base
         asset; ``time_of_day`` is the server's naive wall-clock ``time``, believed UTC+8).
-        Arguments, callback thread, ordering, backlog policy and errors as
+        Arguments and errors as
         :meth:`subscribe_to_ticker_updates`.
         """
         return self._subscribe_kind("deals", symbols, callback, timeout)
@@ -264,10 +253,10 @@ class OkexClient(BaseClient):
         self,
         symbols: str | Iterable[str],
         interval: KlineInterval | str,
-        callback: Callback | None = None,
+        callback: Callable[[DataEvent[list[Kline]]], None] | None = None,
         *,
         timeout: float | None = None,
-    ) -> Subscription:
+    ) -> Subscription[list[Kline]]:
         """Stream candles of one or more symbols (§5.5, ``ok_sub_spot_X_kline_Y``).
 
         ``event.data`` is a list of :class:`exwire.okex.models.Kline` (``Decimal`` prices
@@ -277,7 +266,7 @@ class OkexClient(BaseClient):
             interval: candle length: a :class:`KlineInterval` or its wire value
                 (``"1min"``, ``"1hour"``, ``"day"``, ``"week"`` ...).
 
-        Other arguments, callback thread, ordering, backlog policy and errors as
+        Other arguments and errors as
         :meth:`subscribe_to_ticker_updates`.
 
         Raises:
@@ -311,10 +300,9 @@ class OkexClient(BaseClient):
             symbol: one symbol, e.g. ``"btc_usdt"``.
             callback: optional ``callback(snapshot)`` with an immutable
                 :class:`exwire.BookSnapshot` (``Decimal`` prices in the quote asset,
-                quantities in the base asset) after each applied push, run in order on
-                the book's dispatcher lane (``exwire-okex-dispatch-<n>``), or on the
-                client's ``callback_executor`` (which then gets only the newest snapshot);
-                ``None`` to read the watcher on demand.
+                quantities in the base asset) after each applied push; runs as the
+                callback threading model in :mod:`exwire.subscription` says. ``None`` to
+                read the watcher on demand.
             timeout: seconds to wait for the connection and the subscription's
                 acknowledgement (``None``: ``request_timeout``).
 
@@ -335,8 +323,9 @@ class OkexClient(BaseClient):
         pair = normalize_symbol(symbol)
         channel = channel_name(pair, "depth")
 
-        def subscribe(connection: Connection, *, topic: str, keys: list[Hashable], callback: Callback,
-                      timeout: float | None, internal: bool) -> Subscription:
+        def subscribe(connection: Connection, *, topic: str, keys: list[Hashable],
+                      callback: Callable[[DataEvent[Any]], None], timeout: float | None,
+                      internal: bool) -> Subscription[Any]:
             return self._subscribe_incremental_depth(pair, callback, timeout, topic=topic, internal=internal)
 
         # v1 sends no checksum: a dropped change is noticed through DataEvent.dropped_before,
@@ -350,14 +339,18 @@ class OkexClient(BaseClient):
     # -- private pushes (§6.6, §6.7) --------------------------------------------------------
 
     def subscribe_to_order_updates(
-        self, symbols: str | Iterable[str], callback: Callback | None = None, *, timeout: float | None = None
-    ) -> Subscription:
+        self,
+        symbols: str | Iterable[str],
+        callback: Callable[[DataEvent[OrderUpdate]], None] | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> Subscription[OrderUpdate]:
         """Stream changes of the account's orders in one or more symbols (§6.6).
 
         ``event.data`` is an :class:`exwire.okex.models.OrderUpdate` (``Decimal`` price
         in the quote asset, quantities in the base asset; for a market buy ``price`` is
         the quote amount). The connection logs on first (and after every reconnect).
-        Arguments, callback thread, ordering, backlog policy and errors as
+        Arguments and errors as
         :meth:`subscribe_to_ticker_updates`.
 
         Raises:
@@ -368,13 +361,17 @@ class OkexClient(BaseClient):
         return self._subscribe_kind("order", symbols, callback, timeout)
 
     def subscribe_to_balance_updates(
-        self, symbols: str | Iterable[str], callback: Callback | None = None, *, timeout: float | None = None
-    ) -> Subscription:
+        self,
+        symbols: str | Iterable[str],
+        callback: Callable[[DataEvent[BalanceUpdate]], None] | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> Subscription[BalanceUpdate]:
         """Stream balance changes of the assets of one or more symbols (§6.7).
 
         ``event.data`` is an :class:`exwire.okex.models.BalanceUpdate` holding only
         the assets that changed (``Decimal`` quantities of each lower-case asset).
-        Arguments, callback thread, ordering, backlog policy and errors as
+        Arguments and errors as
         :meth:`subscribe_to_order_updates`.
         """
         self._require_credentials()
@@ -414,11 +411,11 @@ class OkexClient(BaseClient):
         self,
         symbol: str,
         side: Side | str,
-        quantity: Any = None,
-        price: Any = None,
+        quantity: Money | None = None,
+        price: Money | None = None,
         *,
         market: bool = False,
-        quote_quantity: Any = None,
+        quote_quantity: Money | None = None,
         timeout: float | None = None,
     ) -> int:
         """Place a limit or market order (§6.2, ``ok_spot_order``).
@@ -463,14 +460,15 @@ class OkexClient(BaseClient):
             _forbid(quote_quantity=quote_quantity)
             wire_price, amount = _positive(price, "price"), _positive(quantity, "quantity")
         order_type = OrderType.of(order_side, market)
-        return self._call(PLACE_ORDER, converter.place_order_to_wire(pair, order_type, wire_price, amount), timeout)
+        order_id: int = self._call(PLACE_ORDER, converter.place_order_to_wire(pair, order_type, wire_price, amount), timeout)
+        return order_id
 
-    def cancel_order(self, symbol: str, order_id: int, *, timeout: float | None = None) -> int:
+    def cancel_order(self, symbol: str, order_id: int | str, *, timeout: float | None = None) -> int:
         """Cancel an order (§6.3, ``ok_spot_cancel_order``).
 
         Args:
             symbol: the order's symbol, e.g. ``"btc_usdt"``.
-            order_id: the id :meth:`place_order` returned.
+            order_id: the id :meth:`place_order` returned (an ``int``, or its decimal text).
             timeout: seconds to wait for the reply (``None``: ``request_timeout``).
 
         Returns:
@@ -487,7 +485,8 @@ class OkexClient(BaseClient):
                 (after a timeout the connection is re-established, see the class notes).
         """
         parameters = converter.order_reference_to_wire(normalize_symbol(symbol), _order_id(order_id))
-        return self._call(CANCEL_ORDER, parameters, timeout)
+        cancelled: int = self._call(CANCEL_ORDER, parameters, timeout)
+        return cancelled
 
     def get_user_info(self, *, timeout: float | None = None) -> UserInfo:
         """Fetch the account's free and frozen funds (§6.4, ``ok_spot_userinfo``).
@@ -507,22 +506,23 @@ class OkexClient(BaseClient):
                 changes nothing; after a timeout the connection is re-established, see
                 the class notes).
         """
-        return self._call(USER_INFO, {}, timeout)
+        info: UserInfo = self._call(USER_INFO, {}, timeout)
+        return info
 
     def get_balances(self, *, timeout: float | None = None) -> dict[str, Balance]:
         """Return the account's balances per lower-case asset, from :meth:`get_user_info`.
 
-        ``Decimal`` available and frozen quantities of each asset. Arguments and errors as
+        ``Decimal`` ``free``, ``locked`` and ``total`` quantities of each asset. Arguments and errors as
         :meth:`get_user_info`.
         """
         return self.get_user_info(timeout=timeout).balances()
 
-    def get_order(self, symbol: str, order_id: int, *, timeout: float | None = None) -> Order:
+    def get_order(self, symbol: str, order_id: int | str, *, timeout: float | None = None) -> Order:
         """Fetch one order (§6.5, ``ok_spot_orderinfo``).
 
         Args:
             symbol: the order's symbol, e.g. ``"btc_usdt"``.
-            order_id: the order's id.
+            order_id: the order's id (an ``int``, or its decimal text).
             timeout: seconds to wait for the reply (``None``: ``request_timeout``).
 
         Returns:
@@ -578,11 +578,11 @@ class OkexClient(BaseClient):
         self,
         kind: str,
         symbols: str | Iterable[str],
-        callback: Callback | None,
+        callback: Callable[[DataEvent[Any]], None] | None,
         timeout: float | None,
         *,
-        argument: Any = None,
-    ) -> Subscription:
+        argument: str | int | None = None,
+    ) -> Subscription[Any]:
         pairs = normalize_symbols(symbols)
         timeout = validate.positive_timeout(timeout)
         name = kind if argument is None else f"{kind}_{argument}"
@@ -597,12 +597,12 @@ class OkexClient(BaseClient):
     def _subscribe_incremental_depth(
         self,
         symbols: str | Iterable[str],
-        callback: Callback | None,
+        callback: Callable[[DataEvent[Any]], None] | None,
         timeout: float | None,
         *,
         topic: str | None = None,
         internal: bool = False,
-    ) -> Subscription:
+    ) -> Subscription[Any]:
         pairs = normalize_symbols(symbols)
         channels = [channel_name(pair, "depth") for pair in pairs]
         deadline = Deadline(self._timeout(validate.positive_timeout(timeout)))
@@ -626,11 +626,16 @@ class OkexClient(BaseClient):
                 raise
         return subscription
 
-    def _latest(self, update):  # type: ignore[override]
-        # Ticker pushes feed ``client.latest.ticker(symbol)``; watched books feed top_of_book.
+    def _latest(self, update: Update) -> tuple[str, Any] | None:
+        # Ticker pushes feed ``client.latest.ticker(symbol)`` (the native model; ``latest``
+        # turns it into the neutral Ticker through ``.shared``); watched books feed top_of_book.
         return (TICKER, update.data) if type(update.data) is Ticker else None
 
     def _deliver(self, update: Update, received_at: datetime, frame: str | bytes, out: Deliveries) -> None:
+        data = update.data
+        if type(data) is DealsPush:
+            # The wire dates trades by time of day only: the receive instant supplies the date.
+            update = update._replace(data=data.trades(received_at))
         # keep_raw promises the frame's text. InflatingTransport hands frames on inflated; one
         # still binary here (it could not be inflated there) is inflated again, only then.
         if self._keep_raw and isinstance(frame, (bytes, bytearray)):
@@ -663,7 +668,7 @@ class OkexClient(BaseClient):
         connection.send(self._protocol.unsubscribe([str(key) for key in keys]), wait_ready=False)
 
 
-def _side(side: Any) -> Side:
+def _side(side: object) -> Side:
     if isinstance(side, Side):
         return side
     if isinstance(side, str):
@@ -674,19 +679,19 @@ def _side(side: Any) -> Side:
     raise ConfigurationError(f"side must be Side.BUY, Side.SELL, 'buy' or 'sell', got {side!r}")
 
 
-def _positive(value: Any, name: str) -> str:
+def _positive(value: Money | None, name: str) -> str:
     if value is None:
         raise ConfigurationError(f"{name} is required for this order")
     return format(validate.money(value, name), "f")  # finite, positive, within 18+18 digits
 
 
-def _forbid(**values: Any) -> None:
+def _forbid(**values: Money | None) -> None:
     for name, value in values.items():
         if value is not None:
             raise ConfigurationError(f"{name} does not apply to this kind of order")
 
 
-def _order_id(order_id: Any) -> int:
+def _order_id(order_id: int | str) -> int:
     if isinstance(order_id, (bool, float)):
         # A float cannot hold every OKEx id exactly (they exceed 2^53 in places).
         raise ConfigurationError(f"order_id must be an int, got {order_id!r}")

@@ -4,6 +4,10 @@ The only module that knows OKEx's wire names. Section numbers refer to
 ``reference/protocols/okex.md``. Each function takes the ``data`` member of one
 response object (§3.2).
 
+Trade times. A deals push (§5.4) gives each trade's time of day only (``HH:MM:SS``,
+the server's clock, believed UTC+8), no date. :func:`trade_time` dates it by the
+instant the push was received; see there for the rule.
+
 Money arrives as strings (``"0.00001208"``, sometimes ``"1E-8"``) or, in the
 balance push and order info, as JSON numbers; the protocol parses JSON with
 ``parse_float=Decimal``, so every value reaches :func:`_decimal` as ``str``,
@@ -17,9 +21,11 @@ payload does not have the documented shape; it never returns a partial model.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import time
+from datetime import datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
+
+import attrs
 
 from exwire._core.codec import MALFORMED, decimal_from_wire, epoch_ms_to_datetime, malformed
 from exwire.errors import DecodeError
@@ -43,6 +49,11 @@ __all__ = [
     "ticker_from_wire",
     "book_from_wire",
     "trades_from_wire",
+    "deals_from_wire",
+    "DealsPush",
+    "trade_time",
+    "SERVER_ZONE",
+    "CLOCK_TOLERANCE",
     "klines_from_wire",
     "order_update_from_wire",
     "balance_update_from_wire",
@@ -76,7 +87,7 @@ def _int(value: Any) -> int:
     return int(value)
 
 
-def ticker_from_wire(data: Mapping[str, Any]) -> Ticker:
+def ticker_from_wire(data: Mapping[str, Any], symbol: str) -> Ticker:
     """Decode a ticker push (§5.1).
 
     Runs for every push: string money (the documented form) goes straight to
@@ -87,17 +98,18 @@ def ticker_from_wire(data: Mapping[str, Any]) -> Ticker:
     """
     try:
         get = data.get
-        return Ticker(  # positional (cheaper than keywords), in the model's field order
-            Decimal(v) if type(v := data["buy"]) is str else _decimal(v),  # best_bid
-            Decimal(v) if type(v := data["sell"]) is str else _decimal(v),  # best_ask
-            Decimal(v) if type(v := data["last"]) is str else _decimal(v),  # last_price
-            Decimal(v) if type(v := data["high"]) is str else _decimal(v),  # high
-            Decimal(v) if type(v := data["low"]) is str else _decimal(v),  # low
-            Decimal(v) if type(v := data["vol"]) is str else _decimal(v),  # volume
-            Decimal(v) if type(v := get("change")) is str and v else _optional_decimal(v),  # change
-            Decimal(v) if type(v := get("dayHigh")) is str and v else _optional_decimal(v),  # day_high
-            Decimal(v) if type(v := get("dayLow")) is str and v else _optional_decimal(v),  # day_low
-            epoch_ms_to_datetime(data["timestamp"]),  # timestamp
+        return Ticker(
+            symbol=symbol,
+            bid_price=Decimal(v) if type(v := data["buy"]) is str else _decimal(v),
+            ask_price=Decimal(v) if type(v := data["sell"]) is str else _decimal(v),
+            last_price=Decimal(v) if type(v := data["last"]) is str else _decimal(v),
+            high_price=Decimal(v) if type(v := data["high"]) is str else _decimal(v),
+            low_price=Decimal(v) if type(v := data["low"]) is str else _decimal(v),
+            volume=Decimal(v) if type(v := data["vol"]) is str else _decimal(v),
+            change=Decimal(v) if type(v := get("change")) is str and v else _optional_decimal(v),
+            day_high=Decimal(v) if type(v := get("dayHigh")) is str and v else _optional_decimal(v),
+            day_low=Decimal(v) if type(v := get("dayLow")) is str and v else _optional_decimal(v),
+            time=epoch_ms_to_datetime(data["timestamp"]),
         )
     except _MALFORMED as error:
         raise _malformed("ticker", error) from error
@@ -106,8 +118,8 @@ def ticker_from_wire(data: Mapping[str, Any]) -> Ticker:
 def _levels(levels: Iterable[list[Any]], descending: bool) -> tuple[Level, ...]:
     parsed = [
         Level(
-            Decimal(price) if type(price := level[0]) is str else _decimal(price),
-            Decimal(quantity) if type(quantity := level[1]) is str else _decimal(quantity),
+            price=Decimal(price) if type(price := level[0]) is str else _decimal(price),
+            quantity=Decimal(quantity) if type(quantity := level[1]) is str else _decimal(quantity),
         )
         for level in levels
     ]
@@ -133,11 +145,42 @@ def book_from_wire(data: Mapping[str, Any], is_snapshot: bool) -> BookUpdate:
         return BookUpdate(
             bids=_levels(data.get("bids") or (), descending=True),
             asks=_levels(data.get("asks") or (), descending=False),
-            timestamp=epoch_ms_to_datetime(timestamp) if timestamp is not None else None,
+            time=epoch_ms_to_datetime(timestamp) if timestamp is not None else None,
             is_snapshot=is_snapshot,
         )
     except _MALFORMED as error:
         raise _malformed("depth", error) from error
+
+
+#: The zone of the server clock that stamps trades (§5.4: believed UTC+8, Beijing time).
+SERVER_ZONE = timezone(timedelta(hours=8))
+#: How far the server clock may run ahead of the receiving one (see :func:`trade_time`).
+CLOCK_TOLERANCE = timedelta(minutes=5)
+_DAY = timedelta(days=1)
+
+
+def trade_time(time_of_day: time, received_at: datetime) -> datetime:
+    """The aware UTC instant of a trade stamped ``time_of_day`` (UTC+8) and received at ``received_at``.
+
+    The rule: the trade happened on the UTC+8 date of ``received_at``, unless that puts it
+    more than :data:`CLOCK_TOLERANCE` (5 minutes) after the receipt: then it happened the
+    day before (a ``23:59:58`` trade received at ``00:00:01`` UTC+8). Symmetrically, a time
+    more than a day minus the tolerance before the receipt belongs to the next day (a
+    ``00:00:02`` trade received at ``23:59:59`` from a server clock running a few seconds
+    ahead). Pushes carry only recent trades, so the answer is within the tolerance of the
+    truth whenever the two clocks are.
+
+    Args:
+        time_of_day: the wire's ``HH:MM:SS`` as a naive :class:`datetime.time`.
+        received_at: an aware ``datetime`` (``DataEvent.received_at``).
+    """
+    local = received_at.astimezone(SERVER_ZONE)
+    candidate = datetime.combine(local.date(), time_of_day, SERVER_ZONE)
+    if candidate > local + CLOCK_TOLERANCE:
+        candidate -= _DAY
+    elif candidate < local - (_DAY - CLOCK_TOLERANCE):
+        candidate += _DAY
+    return candidate.astimezone(timezone.utc)
 
 
 def _time_of_day(text: str) -> time:
@@ -145,40 +188,94 @@ def _time_of_day(text: str) -> time:
     return time(hour, minute, second)
 
 
-def trades_from_wire(data: Iterable[list[Any]]) -> list[Trade]:
+#: One decoded trade still without its date: ``(trade id, price, quantity, time of day, taker side)``.
+DealRow = tuple[int, Decimal, Decimal, time, TradeSide]
+
+
+@attrs.frozen(kw_only=True)
+class DealsPush:
+    """A decoded deals push (§5.4) waiting for its receive time.
+
+    The protocol decodes (and so validates) the push; the client dates its trades with
+    the frame's receive instant (:func:`trade_time`), which the sans-I/O protocol does
+    not know.
+
+    Attributes:
+        symbol: ``base_quote``.
+        rows: the trades as sent, oldest first.
+    """
+
+    symbol: str
+    rows: tuple[DealRow, ...]
+
+    def trades(self, received_at: datetime) -> list[Trade]:
+        """The :class:`Trade` models, dated from ``received_at``."""
+        symbol = self.symbol
+        return [
+            Trade(
+                symbol=symbol,
+                trade_id=trade_id,
+                price=price,
+                quantity=quantity,
+                side=taker_side.side,
+                time=trade_time(time_of_day, received_at),
+                time_of_day=time_of_day,
+                taker_side=taker_side,
+            )
+            for trade_id, price, quantity, time_of_day, taker_side in self.rows
+        ]
+
+
+def deals_from_wire(data: Iterable[list[Any]], symbol: str) -> DealsPush:
     """Decode a deals push (§5.4): a list of ``[tid, price, amount, "HH:MM:SS", "ask"|"bid"]``.
 
     Raises:
         DecodeError: an element is missing or malformed.
     """
     try:
-        return [
-            Trade(_int(item[0]), _decimal(item[1]), _decimal(item[2]), _time_of_day(item[3]), TradeSide(item[4]))
+        rows = tuple(
+            (_int(item[0]), _decimal(item[1]), _decimal(item[2]), _time_of_day(item[3]), TradeSide(item[4]))
             for item in data
-        ]
+        )
     except _MALFORMED as error:
         raise _malformed("deals", error) from error
+    return DealsPush(symbol=symbol, rows=rows)
 
 
-def klines_from_wire(data: Iterable[list[Any]], interval: KlineInterval) -> list[Kline]:
+def trades_from_wire(data: Iterable[list[Any]], symbol: str, received_at: datetime) -> list[Trade]:
+    """Decode a deals push received at ``received_at`` into :class:`Trade` models.
+
+    Raises:
+        DecodeError: an element is missing or malformed.
+    """
+    return deals_from_wire(data, symbol).trades(received_at)
+
+
+def klines_from_wire(data: Iterable[list[Any]], symbol: str, interval: KlineInterval) -> list[Kline]:
     """Decode a kline push (§5.5): a list of ``[open time ms, open, high, low, close, volume]``.
 
     Raises:
         DecodeError: an element is missing or malformed.
     """
+    duration = interval.duration
     try:
-        return [
-            Kline(
-                epoch_ms_to_datetime(item[0]),
-                _decimal(item[1]),
-                _decimal(item[2]),
-                _decimal(item[3]),
-                _decimal(item[4]),
-                _decimal(item[5]),
-                interval,
+        klines: list[Kline] = []
+        for item in data:
+            open_time = epoch_ms_to_datetime(item[0])
+            klines.append(
+                Kline(
+                    symbol=symbol,
+                    interval=interval,
+                    open_time=open_time,
+                    close_time=open_time + duration,
+                    open=_decimal(item[1]),
+                    high=_decimal(item[2]),
+                    low=_decimal(item[3]),
+                    close=_decimal(item[4]),
+                    volume=_decimal(item[5]),
+                )
             )
-            for item in data
-        ]
+        return klines
     except _MALFORMED as error:
         raise _malformed("kline", error) from error
 
@@ -222,7 +319,7 @@ def balance_update_from_wire(data: Mapping[str, Any]) -> BalanceUpdate:
     """
     try:
         info = data["info"]
-        return BalanceUpdate(_funds(info.get("free")), _funds(info.get("freezed")))
+        return BalanceUpdate(free=_funds(info.get("free")), locked=_funds(info.get("freezed")))
     except _MALFORMED as error:
         raise _malformed("balance", error) from error
 
@@ -235,7 +332,7 @@ def user_info_from_wire(data: Mapping[str, Any]) -> UserInfo:
     """
     try:
         funds = data["info"]["funds"]
-        return UserInfo(_funds(funds.get("free")), _funds(funds.get("freezed")))
+        return UserInfo(free=_funds(funds.get("free")), locked=_funds(funds.get("freezed")))
     except _MALFORMED as error:
         raise _malformed("userinfo", error) from error
 

@@ -1,14 +1,15 @@
 """Typed models of OKEx spot WebSocket API v1 messages.
 
-Field names are Python's and the field's terms; the wire names (``buy``/``sell``
-for best bid/ask, ``tradeAmount``, ``freezed`` ...) live only in
-:mod:`exwire.okex.converter`. Section numbers refer to
-``reference/protocols/okex.md``.
+Field names are exwire's vocabulary (``bid_price``, ``quantity``, ``locked`` ...); the
+wire names (``buy``/``sell`` for best bid/ask, ``tradeAmount``, ``freezed`` ...) live
+only in :mod:`exwire.okex.converter`. Section numbers refer to the v1 spot WebSocket
+document of OKEx (``API-For-Spot-EN``, "WebSocket API for SPOT").
 
 Units: prices are in quote asset per unit of base asset, quantities in base
-asset, times are aware UTC ``datetime`` (OKEx sends epoch milliseconds). Order
-ids are Python ``int`` (they exceed 2^32, §6.6). Every model is an attrs
-``frozen`` class, immutable and safe to share between threads.
+asset, times are aware UTC ``datetime`` (OKEx sends epoch milliseconds, and a bare
+UTC+8 time of day for trades). Order ids are Python ``int`` (they exceed 2^32, §6.6).
+Every model is an attrs ``frozen(kw_only=True)`` class, built by keyword, immutable
+and safe to share between threads.
 
 Enums derived from :class:`exwire._core.codec.OpenEnum` keep values this
 version does not know: an unknown value becomes a pseudo-member whose ``value``
@@ -18,9 +19,10 @@ delivered.
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from collections.abc import Mapping
-from datetime import datetime, time
+from datetime import datetime, timedelta
 from decimal import Decimal
 from types import MappingProxyType
 
@@ -139,104 +141,137 @@ class KlineInterval(enum.Enum):
     THREE_DAYS = "3day"
     ONE_WEEK = "week"
 
+    @property
+    def duration(self) -> timedelta:
+        """The candle's length (a day is 24 h, a week 7 days)."""
+        return _DURATIONS[self]
 
-@attrs.frozen
+
+_DURATIONS = {
+    KlineInterval.ONE_MINUTE: timedelta(minutes=1),
+    KlineInterval.THREE_MINUTES: timedelta(minutes=3),
+    KlineInterval.FIVE_MINUTES: timedelta(minutes=5),
+    KlineInterval.FIFTEEN_MINUTES: timedelta(minutes=15),
+    KlineInterval.THIRTY_MINUTES: timedelta(minutes=30),
+    KlineInterval.ONE_HOUR: timedelta(hours=1),
+    KlineInterval.TWO_HOURS: timedelta(hours=2),
+    KlineInterval.FOUR_HOURS: timedelta(hours=4),
+    KlineInterval.SIX_HOURS: timedelta(hours=6),
+    KlineInterval.TWELVE_HOURS: timedelta(hours=12),
+    KlineInterval.ONE_DAY: timedelta(days=1),
+    KlineInterval.THREE_DAYS: timedelta(days=3),
+    KlineInterval.ONE_WEEK: timedelta(weeks=1),
+}
+
+
+@attrs.frozen(kw_only=True)
 class Ticker:
     """A ticker push of one symbol (§5.1); pushed only when something changed.
 
     Attributes:
-        best_bid: highest bid price (wire ``buy``).
-        best_ask: lowest ask price (wire ``sell``).
+        symbol: ``base_quote``, e.g. ``"btc_usdt"``.
+        bid_price: highest bid price (wire ``buy``).
+        ask_price: lowest ask price (wire ``sell``).
         last_price: price of the last trade.
-        high: highest price over the last 24 hours.
-        low: lowest price over the last 24 hours.
+        high_price: highest price over the last 24 hours.
+        low_price: lowest price over the last 24 hours.
         volume: traded base quantity over the last 24 hours.
         change: price change as OKEx reports it, or ``None`` when absent.
         day_high: highest price of the current day, or ``None`` when absent.
         day_low: lowest price of the current day, or ``None`` when absent.
-        timestamp: server time of the ticker.
+        time: server time of the ticker (aware UTC).
     """
 
-    best_bid: Decimal
-    best_ask: Decimal
+    symbol: str
+    bid_price: Decimal
+    ask_price: Decimal
     last_price: Decimal
-    high: Decimal
-    low: Decimal
+    high_price: Decimal
+    low_price: Decimal
     volume: Decimal
     change: Decimal | None
     day_high: Decimal | None
     day_low: Decimal | None
-    timestamp: datetime
+    time: datetime
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class BookUpdate:
     """A depth push (§5.2 incremental, §5.3 full).
 
     Levels are sorted best first (the wire does not sort asks). In an incremental
-    update a zero ``quantity`` deletes the level.
+    update a zero ``quantity`` deletes the level. v1 sends no checksum and no
+    sequence number, so the model has neither.
 
     Attributes:
         bids: bid levels, highest price first.
         asks: ask levels, lowest price first.
-        timestamp: server time of the push, or ``None`` when absent.
+        time: server time of the push, or ``None`` when absent.
         is_snapshot: ``True`` for a whole book (the first incremental push after a
             subscribe, and every ``depth_Y`` push), ``False`` for changed levels only.
     """
 
     bids: tuple[Level, ...]
     asks: tuple[Level, ...]
-    timestamp: datetime | None
+    time: datetime | None
     is_snapshot: bool
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class Trade:
     """One public trade (§5.4).
 
     Attributes:
+        symbol: ``base_quote``.
         trade_id: the exchange's trade id.
         price: execution price.
         quantity: base quantity traded.
+        side: the taker's side (wire ``bid``: the taker bought, ``ask``: sold), or
+            ``None`` when OKEx sent an unknown value (kept in ``taker_side``).
+        time: when it traded (aware UTC), from ``time_of_day`` and the instant the
+            push was received; see :func:`exwire.okex.converter.trade_time` for the
+            day rule.
         time_of_day: the server's wall-clock time of the trade, as sent: OKEx v1
-            sends ``HH:MM:SS`` with no date and no zone (believed UTC+8), so it is a
-            naive :class:`datetime.time`, not a full timestamp.
-        taker_side: ``ASK`` (taker sold) or ``BID`` (taker bought).
+            sends ``HH:MM:SS`` with no date and no zone (believed UTC+8), a naive
+            :class:`datetime.time`.
+        taker_side: the wire value, ``ASK`` or ``BID`` (an unknown one is kept).
     """
 
+    symbol: str
     trade_id: int
     price: Decimal
     quantity: Decimal
-    time_of_day: time
+    side: Side | None
+    time: datetime
+    time_of_day: dt.time
     taker_side: TradeSide
 
-    @property
-    def side(self) -> Side | None:
-        """The taker's side, or ``None`` when OKEx sent an unknown value."""
-        return self.taker_side.side
 
-
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class Kline:
     """One candle (§5.5).
 
     Attributes:
-        open_time: start of the candle.
+        symbol: ``base_quote``.
+        interval: the candle length subscribed to.
+        open_time: start of the candle (aware UTC).
+        close_time: its end, ``open_time + interval.duration``.
         open, high, low, close: prices.
         volume: base quantity traded in the candle.
-        interval: the candle length subscribed to.
     """
 
+    symbol: str
+    interval: KlineInterval
     open_time: datetime
+    close_time: datetime
     open: Decimal
     high: Decimal
     low: Decimal
     close: Decimal
     volume: Decimal
-    interval: KlineInterval
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class Order:
     """An order as ``ok_spot_orderinfo`` reports it (§6.5).
 
@@ -244,23 +279,23 @@ class Order:
         order_id: the exchange's order id.
         symbol: ``base_quote``, e.g. ``"btc_usdt"``.
         order_type: side and limit/market.
+        status: the order's status.
         price: limit price (for a market buy, the quote amount to spend).
         quantity: order quantity in base asset.
         filled_quantity: base quantity filled so far.
         average_price: average fill price (zero before any fill).
         created_at: when the order was placed.
-        status: the order's status.
     """
 
     order_id: int
     symbol: str
     order_type: OrderType
+    status: OrderStatus
     price: Decimal
     quantity: Decimal
     filled_quantity: Decimal
     average_price: Decimal
     created_at: datetime
-    status: OrderStatus
 
     @property
     def side(self) -> Side | None:
@@ -268,7 +303,7 @@ class Order:
         return self.order_type.side
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class OrderUpdate:
     """A push of ``ok_sub_spot_X_order`` (§6.6): an order changed.
 
@@ -276,13 +311,13 @@ class OrderUpdate:
         order_id: the exchange's order id.
         symbol: ``base_quote``.
         order_type: side and limit/market (wire ``tradeType``).
+        status: the order's status.
         price: limit price; for a market buy, the total quote amount (``tradeUnitPrice``).
         quantity: order quantity; for a market sell, the total quantity (``tradeAmount``).
         filled_quantity: base quantity filled so far (``completedTradeAmount``).
         filled_notional: quote amount filled so far (``tradePrice``).
         average_price: average fill price.
         created_at: when the order was placed.
-        status: the order's status.
         last_fill_quantity: quantity of the latest fill, or ``None`` when not sent.
         last_fill_price: price of the latest fill, or ``None`` when not sent.
         unfilled: what remains (quote for a market buy, base otherwise), or ``None``.
@@ -291,13 +326,13 @@ class OrderUpdate:
     order_id: int
     symbol: str
     order_type: OrderType
+    status: OrderStatus
     price: Decimal
     quantity: Decimal
     filled_quantity: Decimal
     filled_notional: Decimal
     average_price: Decimal
     created_at: datetime
-    status: OrderStatus
     last_fill_quantity: Decimal | None = None
     last_fill_price: Decimal | None = None
     unfilled: Decimal | None = None
@@ -308,53 +343,53 @@ class OrderUpdate:
         return self.order_type.side
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class Balance:
     """One asset of the account.
 
     Attributes:
         asset: lower-case asset name, e.g. ``"btc"``.
-        available: free quantity (wire ``free``).
-        frozen: quantity held by open orders (wire ``freezed``).
+        free: available quantity (wire ``free``).
+        locked: quantity held by open orders (wire ``freezed``).
+        total: ``free + locked``.
     """
 
     asset: str
-    available: Decimal
-    frozen: Decimal
-
-    @property
-    def total(self) -> Decimal:
-        """``available + frozen``."""
-        return self.available + self.frozen
+    free: Decimal
+    locked: Decimal
+    total: Decimal
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class UserInfo:
     """The account's funds as ``ok_spot_userinfo`` reports them (§6.4).
 
     Attributes:
         free: available quantity per lower-case asset.
-        frozen: quantity held by open orders per asset (wire ``freezed``).
+        locked: quantity held by open orders per asset (wire ``freezed``).
     """
 
     free: Mapping[str, Decimal] = attrs.field(converter=_frozen_map)
-    frozen: Mapping[str, Decimal] = attrs.field(converter=_frozen_map)
+    locked: Mapping[str, Decimal] = attrs.field(converter=_frozen_map)
 
     def balances(self) -> dict[str, Balance]:
         """Every asset present in either map, as :class:`Balance` (a missing side is zero)."""
         zero = Decimal(0)
-        return {asset: Balance(asset, self.free.get(asset, zero), self.frozen.get(asset, zero))
-                for asset in dict.fromkeys([*self.free, *self.frozen])}
+        result: dict[str, Balance] = {}
+        for asset in dict.fromkeys([*self.free, *self.locked]):
+            free, locked = self.free.get(asset, zero), self.locked.get(asset, zero)
+            result[asset] = Balance(asset=asset, free=free, locked=locked, total=free + locked)
+        return result
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class BalanceUpdate:
     """A push of ``ok_sub_spot_X_balance`` (§6.7): only the assets that changed.
 
     Attributes:
         free: new available quantity per changed asset.
-        frozen: new frozen quantity per changed asset.
+        locked: new quantity held by open orders per changed asset (wire ``freezed``).
     """
 
     free: Mapping[str, Decimal] = attrs.field(converter=_frozen_map)
-    frozen: Mapping[str, Decimal] = attrs.field(converter=_frozen_map)
+    locked: Mapping[str, Decimal] = attrs.field(converter=_frozen_map)

@@ -567,7 +567,7 @@ class OkexProtocol(Protocol):
     def _push(self, channel: str, info: ChannelInfo, data: Any) -> Event:
         kind, symbol = info.kind, info.symbol
         if kind == "ticker":
-            return Update(channel, converter.ticker_from_wire(data), symbol, UpdateType.UPDATE)
+            return Update(channel, converter.ticker_from_wire(data, symbol), symbol, UpdateType.UPDATE)
         if kind == "depth":
             if info.argument is not None:  # §5.3: every push is the whole book
                 return Update(channel, converter.book_from_wire(data, True), symbol, UpdateType.SNAPSHOT)
@@ -581,10 +581,11 @@ class OkexProtocol(Protocol):
                 UpdateType.SNAPSHOT if snapshot else UpdateType.UPDATE,
             )
         if kind == "deals":
-            return Update(channel, converter.trades_from_wire(data), symbol, UpdateType.UPDATE)
+            # Dated by the client with the frame's receive instant (the protocol has no clock).
+            return Update(channel, converter.deals_from_wire(data, symbol), symbol, UpdateType.UPDATE)
         if kind == "kline":
             interval = KlineInterval(info.argument)
-            return Update(channel, converter.klines_from_wire(data, interval), symbol, UpdateType.UPDATE)
+            return Update(channel, converter.klines_from_wire(data, symbol, interval), symbol, UpdateType.UPDATE)
         if kind == "order":
             return Update(channel, converter.order_update_from_wire(data), symbol, UpdateType.UPDATE)
         return Update(channel, converter.balance_update_from_wire(data), symbol, UpdateType.UPDATE)

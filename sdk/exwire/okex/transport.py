@@ -66,7 +66,7 @@ class InflatingTransport(Transport):
         frame = self._inner.recv(timeout)
         if not isinstance(frame, (bytes, bytearray)):
             return frame
-        batch = [frame]
+        batch: list[str | bytes] = [frame]
         while len(batch) < LOOKAHEAD:
             try:
                 following = self._inner.take_buffered()

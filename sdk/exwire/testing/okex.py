@@ -1,4 +1,4 @@
-"""OKEx spot WebSocket v1 emulator (``reference/protocols/okex.md``).
+"""OKEx spot WebSocket v1 emulator (the retired v1 spot WebSocket API of OKEx).
 
 Speaks the retired ``/ws/v1`` API as its document and the captured frames show it:
 every server frame is a raw-deflate binary frame (§2) holding a JSON array of
@@ -23,9 +23,8 @@ from exwire.testing._okex.common import (  # noqa: F401 -- kept importable from 
     ERRORS,
     KLINE_SECONDS,
     TRADE_CHANNELS,
-    _signature,
     deflate,
 )
-from exwire.testing._okex.emulator import OkexEmulator
+from exwire.testing._okex.emulator import OkexClientKwargs, OkexEmulator
 
-__all__ = ["OkexEmulator", "deflate"]
+__all__ = ["OkexEmulator", "OkexClientKwargs", "deflate"]

@@ -17,11 +17,12 @@ from exwire.testing._okex.common import (
     _failure,
     _signature,
 )
+from exwire.testing._okex.host import _EmulatorHost
 from exwire.testing._okex.market import _Session
 from exwire.testing._server import EmulatorConnection
 
 
-class _RequestHandlers:
+class _RequestHandlers(_EmulatorHost):
     """Request handling of :class:`OkexEmulator` (a mixin)."""
 
     # -- requests ---------------------------------------------------------------------

@@ -12,7 +12,7 @@ import threading
 from collections import deque
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict
 
 from exwire.errors import ConfigurationError
 from exwire.models import Credentials
@@ -32,7 +32,13 @@ from exwire.testing._okex.market import _Feed, _generated, _Session
 from exwire.testing._okex.trading import _Order, _Trading
 from exwire.testing._server import EmulatorConnection, EmulatorServer
 
-__all__ = ["OkexEmulator"]
+__all__ = ["OkexEmulator", "OkexClientKwargs"]
+
+
+class OkexClientKwargs(TypedDict):
+    """The keywords :meth:`OkexEmulator.client_kwargs` gives ``OkexClient``."""
+
+    url: str
 
 
 class OkexEmulator(_RequestHandlers, _Trading, EmulatorServer):
@@ -107,9 +113,9 @@ class OkexEmulator(_RequestHandlers, _Trading, EmulatorServer):
 
     # -- public API -------------------------------------------------------------------
 
-    def client_kwargs(self) -> dict[str, str]:
+    def client_kwargs(self) -> OkexClientKwargs:
         """Keyword arguments pointing an ``OkexClient`` at this emulator (``url``)."""
-        return {"url": f"{self.url}ws/v1"}
+        return OkexClientKwargs(url=f"{self.url}ws/v1")
 
     @property
     def credentials(self) -> Credentials:

@@ -20,7 +20,11 @@ from exwire.testing._okex.common import (
     _RequestError,
     _signature,
 )
+from exwire.testing._okex.host import _EmulatorHost
 from exwire.testing._server import EmulatorConnection
+
+#: The pushes a trade request causes: ``(channel, data)`` of order and balance pushes.
+_Pushes = list[tuple[str, dict[str, Any]]]
 
 # -- the matching engine ------------------------------------------------------------------
 
@@ -67,7 +71,7 @@ class _Order:
                 "status": self.status}
 
 
-class _Trading:
+class _Trading(_EmulatorHost):
     """Trade requests and fills of :class:`OkexEmulator` (a mixin)."""
 
     # -- trade requests (§6.2-6.5) --------------------------------------------------------
@@ -92,48 +96,50 @@ class _Trading:
             self._send(connection, [reply])
         self._send_private(pushes)
 
-    def _ok_spot_order(self, parameters: dict[str, Any]) -> tuple[dict[str, Any], list]:
+    def _ok_spot_order(self, parameters: dict[str, Any]) -> tuple[dict[str, Any], _Pushes]:
         symbol, order_type = parameters.get("symbol"), parameters.get("type")
-        if symbol not in self._quotes:
+        if not isinstance(symbol, str) or symbol not in self._quotes:
             raise _RequestError(1024)
-        if order_type not in ("buy", "sell", "buy_market", "sell_market"):
+        if not isinstance(order_type, str) or order_type not in ("buy", "sell", "buy_market", "sell_market"):
             raise _RequestError(10008)
         price = _decimal(parameters["price"]) if "price" in parameters else None
         amount = _decimal(parameters["amount"]) if "amount" in parameters else None
         needs_price, needs_amount = order_type != "sell_market", order_type != "buy_market"
         if (needs_price and price is None) or (needs_amount and amount is None):
             raise _RequestError(10000)
-        if needs_price and not 0 < price < 1_000_000:  # type: ignore[operator]
+        # What an order type does not need counts as zero (it is not used).
+        limit = price if needs_price and price is not None else Decimal(0)
+        quantity = amount if needs_amount and amount is not None else Decimal(0)
+        if needs_price and not 0 < limit < 1_000_000:
             raise _RequestError(10014)
-        if needs_amount and not amount > 0:  # type: ignore[operator]
+        if needs_amount and not quantity > 0:
             raise _RequestError(10011)
         base, quote = symbol.split("_")
         if order_type == "buy":
-            asset, cost = quote, price * amount  # type: ignore[operator]
+            asset, cost = quote, limit * quantity
         elif order_type == "buy_market":
-            asset, cost = quote, price
+            asset, cost = quote, limit
         else:
-            asset, cost = base, amount
-        if self._free.get(asset, Decimal(0)) < cost:  # type: ignore[operator]
+            asset, cost = base, quantity
+        if self._free.get(asset, Decimal(0)) < cost:
             raise _RequestError(10010)
-        order = _Order(next(self._order_ids), symbol, order_type,
-                       price if needs_price else Decimal(0), amount if needs_amount else Decimal(0))  # type: ignore[arg-type]
+        order = _Order(next(self._order_ids), symbol, order_type, limit, quantity)
         self._orders[order.order_id] = order
-        self._free[asset] -= cost  # type: ignore[operator]
-        self._frozen[asset] = self._frozen.get(asset, Decimal(0)) + cost  # type: ignore[operator]
+        self._free[asset] -= cost
+        self._frozen[asset] = self._frozen.get(asset, Decimal(0)) + cost
         bid, ask = self._quotes[symbol]
         if order_type == "buy_market":
-            order.amount = (price / ask).quantize(_QUANTITY, ROUND_DOWN)  # type: ignore[operator]
+            order.amount = (limit / ask).quantize(_QUANTITY, ROUND_DOWN)
             self._fill(order, order.amount, ask)
         elif order_type == "sell_market":
             self._fill(order, order.amount, bid)
-        elif order_type == "buy" and price >= ask:  # type: ignore[operator]
+        elif order_type == "buy" and limit >= ask:
             self._fill(order, order.amount, ask)
-        elif order_type == "sell" and price <= bid:  # type: ignore[operator]
+        elif order_type == "sell" and limit <= bid:
             self._fill(order, order.amount, bid)
         return {"order_id": order.order_id}, self._order_pushes(order)
 
-    def _ok_spot_cancel_order(self, parameters: dict[str, Any]) -> tuple[dict[str, Any], list]:
+    def _ok_spot_cancel_order(self, parameters: dict[str, Any]) -> tuple[dict[str, Any], _Pushes]:
         order = self._find(parameters)
         if order.status == -1:
             raise _RequestError(1050)
@@ -150,12 +156,12 @@ class _Trading:
         self._free[asset] += held
         return {"order_id": str(order.order_id)}, self._order_pushes(order)
 
-    def _ok_spot_userinfo(self, parameters: dict[str, Any]) -> tuple[dict[str, Any], list]:
+    def _ok_spot_userinfo(self, parameters: dict[str, Any]) -> tuple[dict[str, Any], _Pushes]:
         funds = {"free": {a: format(_plain(v), "f") for a, v in self._free.items()},
                  "freezed": {a: format(_plain(self._frozen.get(a, Decimal(0))), "f") for a in self._free}}
         return {"info": {"funds": funds}}, []
 
-    def _ok_spot_orderinfo(self, parameters: dict[str, Any]) -> tuple[dict[str, Any], list]:
+    def _ok_spot_orderinfo(self, parameters: dict[str, Any]) -> tuple[dict[str, Any], _Pushes]:
         return {"orders": [self._find(parameters).info()]}, []
 
     def _find(self, parameters: dict[str, Any]) -> _Order:
