@@ -36,6 +36,6 @@ from exwire.testing._coinex.common import (  # noqa: F401 -- kept importable fro
     TONCE_WINDOW_MS,
     depth_checksum,
 )
-from exwire.testing._coinex.emulator import CoinexEmulator
+from exwire.testing._coinex.emulator import CoinexClientKwargs, CoinexEmulator
 
-__all__ = ["CoinexEmulator", "DEFAULT_ACCESS_ID", "DEFAULT_SECRET", "depth_checksum"]
+__all__ = ["CoinexClientKwargs", "CoinexEmulator", "DEFAULT_ACCESS_ID", "DEFAULT_SECRET", "depth_checksum"]

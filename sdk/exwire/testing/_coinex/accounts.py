@@ -14,11 +14,12 @@ from typing import Any
 
 from exwire.errors import ConfigurationError, InsufficientFunds, OrderNotFound
 from exwire.models import Side
+from exwire.testing._coinex.base import _CoinexBase
 from exwire.testing._coinex.common import _MARKETS, FEE_RATE, _dumps, _plain, _Spec
-from exwire.testing._coinex.market import _Account, _Session
+from exwire.testing._coinex.market import _Session
 
 
-class _AccountControls:
+class _AccountControls(_CoinexBase):
     """Balances, orders and fills of :class:`CoinexEmulator`'s accounts (a mixin)."""
 
     def balances(self, access_id: str | None = None) -> dict[str, tuple[Decimal, Decimal]]:
@@ -53,24 +54,22 @@ class _AccountControls:
         if spec is None:
             raise ConfigurationError(f"unknown market {market!r}")
         try:
-            side = Side(side)
+            order_side = Side(side)
         except ValueError:
-            side = None
-        if side is None:
-            raise ConfigurationError(f"side must be Side.BUY or Side.SELL, got {side!r}")
+            raise ConfigurationError(f"side must be Side.BUY or Side.SELL, got {side!r}") from None
         amount, price = _decimal(amount, "amount"), _decimal(price, "price")
         access_id = access_id or self._default_access_id
         now = time.time()
         with self._engine_lock:
             account = self._account(access_id)
-            asset, needed = (spec.quote, amount * price) if side is Side.BUY else (spec.base, amount)
+            asset, needed = (spec.quote, amount * price) if order_side is Side.BUY else (spec.base, amount)
             balance = account.balance(asset)
             if balance[0] < needed:
                 raise InsufficientFunds("coinex", 10, f"balance not enough: {balance[0]} {asset} < {needed}")
             balance[0] -= needed
             balance[1] += needed
             order = {"id": next(self._order_ids), "access_id": access_id, "user": account.user_id,
-                     "market": market, "side": 2 if side is Side.BUY else 1, "price": price, "amount": amount,
+                     "market": market, "side": 2 if order_side is Side.BUY else 1, "price": price, "amount": amount,
                      "left": amount, "deal_stock": Decimal(0), "deal_money": Decimal(0),
                      "money_fee": Decimal(0), "stock_fee": Decimal(0), "ctime": now, "mtime": now,
                      "client_id": client_id, "last_deal_amount": Decimal(0), "last_deal_price": Decimal(0),
@@ -79,7 +78,8 @@ class _AccountControls:
             wire = _order_wire(order, spec)
             update = self._asset_update(access_id, [asset])
         self._push_private(access_id, market, order_event=(1, wire), asset_update=update)
-        return order["id"]
+        order_id: int = order["id"]
+        return order_id
 
     def fill(self, order_id: int, amount: Any = None, price: Any = None) -> dict[str, Any]:
         """Fill (part of) a resting order as maker, as if another account traded with it.
@@ -181,12 +181,6 @@ class _AccountControls:
                     connection.send(_dumps({"method": "deals.update", "params": [market, [own_trade], True],
                                             "id": None}))
         self.notify_changed()
-
-    def _account(self, access_id: str | None) -> _Account:
-        account = self._accounts.get(access_id or "")
-        if account is None:
-            raise ConfigurationError(f"unknown access id {access_id!r}")
-        return account
 
     def _open_order(self, order_id: int) -> dict[str, Any]:
         order = self._orders.get(order_id)

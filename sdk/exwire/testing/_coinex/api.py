@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 from exwire.testing._coinex.accounts import _order_wire
+from exwire.testing._coinex.base import _CoinexBase, _Result
 from exwire.testing._coinex.common import (
     _HISTORY,
     _MARKETS,
@@ -24,20 +25,21 @@ from exwire.testing._coinex.common import (
     depth_checksum,
 )
 from exwire.testing._coinex.market import _Candle, _DepthSub, _Session
+from exwire.testing._server import EmulatorConnection
 
 
-class _RequestHandlers:
+class _RequestHandlers(_CoinexBase):
     """The ``_on_*`` request handlers of :class:`CoinexEmulator` (a mixin)."""
 
     # -- server.* (§3, §4, §5.1, §5.2) --------------------------------------------------------------
 
-    def _on_server_ping(self, connection, session, params):
+    def _on_server_ping(self, connection: EmulatorConnection, session: _Session, params: list[Any]) -> _Result:
         return "pong", ()
 
-    def _on_server_time(self, connection, session, params):
+    def _on_server_time(self, connection: EmulatorConnection, session: _Session, params: list[Any]) -> _Result:
         return int(time.time()), ()
 
-    def _on_server_sign(self, connection, session, params):
+    def _on_server_sign(self, connection: EmulatorConnection, session: _Session, params: list[Any]) -> _Result:
         if len(params) != 3 or not isinstance(params[0], str) or not isinstance(params[1], str) \
                 or not _is_int(params[2]):
             raise _Refusal(1)
@@ -65,12 +67,12 @@ class _RequestHandlers:
 
     # -- market data (§5.3-§5.12) -------------------------------------------------------------------
 
-    def _on_state_query(self, connection, session, params):
+    def _on_state_query(self, connection: EmulatorConnection, session: _Session, params: list[Any]) -> _Result:
         if len(params) != 2 or not _is_int(params[1]) or params[1] <= 0:
             raise _Refusal(1)
         return self._market(session, self._known(params[0])).state(params[1]), ()
 
-    def _on_state_subscribe(self, connection, session, params):
+    def _on_state_subscribe(self, connection: EmulatorConnection, session: _Session, params: list[Any]) -> _Result:
         session.state, session.state_all = set(), False
         markets = [self._known(market) for market in params]
         session.state, session.state_all = set(markets), not markets
@@ -79,11 +81,11 @@ class _RequestHandlers:
                 "id": None}
         return {"status": "success"}, [push]
 
-    def _on_state_unsubscribe(self, connection, session, params):
+    def _on_state_unsubscribe(self, connection: EmulatorConnection, session: _Session, params: list[Any]) -> _Result:
         session.state, session.state_all = set(), False
         return {"status": "success"}, ()
 
-    def _on_depth_query(self, connection, session, params):
+    def _on_depth_query(self, connection: EmulatorConnection, session: _Session, params: list[Any]) -> _Result:
         if len(params) != 3:
             raise _Refusal(1)
         market = self._market(session, self._known(params[0]))
@@ -96,18 +98,18 @@ class _RequestHandlers:
         return {"asks": asks, "bids": bids, "last": market.price(market.last), "time": int(time.time() * 1000),
                 "checksum": depth_checksum(bids, asks)}, ()
 
-    def _on_depth_subscribe(self, connection, session, params):
+    def _on_depth_subscribe(self, connection: EmulatorConnection, session: _Session, params: list[Any]) -> _Result:
         session.depth = {}
         return self._install_depth(session, [params])
 
-    def _on_depth_subscribe_multi(self, connection, session, params):
+    def _on_depth_subscribe_multi(self, connection: EmulatorConnection, session: _Session, params: list[Any]) -> _Result:
         session.depth = {}
         entries = [entry for entry in params if not (isinstance(entry, list) and entry and entry[0] == "")]
         if not entries:
             raise _Refusal(1)
         return self._install_depth(session, entries)
 
-    def _install_depth(self, session: _Session, entries: list[Any]):
+    def _install_depth(self, session: _Session, entries: list[Any]) -> _Result:
         subs: dict[str, _DepthSub] = {}
         for entry in entries:
             if not isinstance(entry, list) or len(entry) not in (3, 4):
@@ -123,15 +125,15 @@ class _RequestHandlers:
         session.depth = subs
         now = time.monotonic()
         pushes = [self._depth_push(session.markets[name], sub, now, clean=True) for name, sub in subs.items()]
-        return {"status": "success"}, pushes
+        return {"status": "success"}, [push for push in pushes if push is not None]
 
-    def _on_depth_unsubscribe(self, connection, session, params):
+    def _on_depth_unsubscribe(self, connection: EmulatorConnection, session: _Session, params: list[Any]) -> _Result:
         session.depth = {}
         return {"status": "success"}, ()
 
     _on_depth_unsubscribe_multi = _on_depth_unsubscribe
 
-    def _on_deals_query(self, connection, session, params):
+    def _on_deals_query(self, connection: EmulatorConnection, session: _Session, params: list[Any]) -> _Result:
         if len(params) != 3 or not _is_int(params[1]) or not 0 < params[1] <= _HISTORY \
                 or not _is_int(params[2]) or params[2] < 0:
             raise _Refusal(1)
@@ -139,7 +141,7 @@ class _RequestHandlers:
         trades = [t for t in market.history if t["id"] > params[2]] if params[2] else list(market.history)
         return trades[: params[1]], ()
 
-    def _on_deals_subscribe(self, connection, session, params):
+    def _on_deals_subscribe(self, connection: EmulatorConnection, session: _Session, params: list[Any]) -> _Result:
         session.deals = set()
         markets = [self._known(market) for market in params] or sorted(_MARKETS)
         session.deals = set(markets)
@@ -147,11 +149,11 @@ class _RequestHandlers:
                    "id": None} for name in sorted(session.deals)]
         return {"status": "success"}, pushes
 
-    def _on_deals_unsubscribe(self, connection, session, params):
+    def _on_deals_unsubscribe(self, connection: EmulatorConnection, session: _Session, params: list[Any]) -> _Result:
         session.deals = set()
         return {"status": "success"}, ()
 
-    def _on_kline_query(self, connection, session, params):
+    def _on_kline_query(self, connection: EmulatorConnection, session: _Session, params: list[Any]) -> _Result:
         if len(params) != 4 or not all(_is_int(p) for p in params[1:]) or params[3] not in KLINE_INTERVALS:
             raise _Refusal(1)
         market = self._market(session, self._known(params[0]))
@@ -160,7 +162,7 @@ class _RequestHandlers:
             raise _Refusal(1)
         return market.candles(start, end, params[3], self.seed), ()
 
-    def _on_kline_subscribe(self, connection, session, params):
+    def _on_kline_subscribe(self, connection: EmulatorConnection, session: _Session, params: list[Any]) -> _Result:
         session.kline = None
         if len(params) != 2 or not _is_int(params[1]) or params[1] not in KLINE_INTERVALS:
             raise _Refusal(1)
@@ -168,13 +170,13 @@ class _RequestHandlers:
         session.kline = (market.name, _Candle(market, params[1]))
         return {"status": "success"}, ()  # §5.12: no snapshot on subscribe
 
-    def _on_kline_unsubscribe(self, connection, session, params):
+    def _on_kline_unsubscribe(self, connection: EmulatorConnection, session: _Session, params: list[Any]) -> _Result:
         session.kline = None
         return {"status": "success"}, ()
 
     # -- account (§5.13-§5.16) ------------------------------------------------------------------------
 
-    def _on_asset_query(self, connection, session, params):
+    def _on_asset_query(self, connection: EmulatorConnection, session: _Session, params: list[Any]) -> _Result:
         if not all(isinstance(asset, str) for asset in params):
             raise _Refusal(1)
         with self._engine_lock:
@@ -183,18 +185,18 @@ class _RequestHandlers:
             return {asset: {"available": _plain(account.balance(asset)[0]),
                             "frozen": _plain(account.balance(asset)[1])} for asset in assets}, ()
 
-    def _on_asset_subscribe(self, connection, session, params):
+    def _on_asset_subscribe(self, connection: EmulatorConnection, session: _Session, params: list[Any]) -> _Result:
         if not all(isinstance(asset, str) for asset in params):
             session.assets = None
             raise _Refusal(1)
         session.assets = set(params)
         return {"status": "success"}, ()
 
-    def _on_asset_unsubscribe(self, connection, session, params):
+    def _on_asset_unsubscribe(self, connection: EmulatorConnection, session: _Session, params: list[Any]) -> _Result:
         session.assets = None
         return {"status": "success"}, ()
 
-    def _on_order_query(self, connection, session, params):
+    def _on_order_query(self, connection: EmulatorConnection, session: _Session, params: list[Any]) -> _Result:
         if len(params) != 4 or not all(_is_int(p) for p in params[1:]) or params[1] not in (0, 1, 2) \
                 or params[2] < 0 or params[3] <= 0:
             raise _Refusal(1)
@@ -206,12 +208,12 @@ class _RequestHandlers:
             records = [_order_wire(o, _MARKETS[market]) for o in orders[offset: offset + limit]]
         return {"limit": limit, "offset": offset, "total": len(orders), "records": records}, ()
 
-    def _on_order_subscribe(self, connection, session, params):
+    def _on_order_subscribe(self, connection: EmulatorConnection, session: _Session, params: list[Any]) -> _Result:
         session.orders, session.orders_all = set(), False
         markets = [self._known(market) for market in params]
         session.orders, session.orders_all = set(markets), not markets
         return {"status": "success"}, ()
 
-    def _on_order_unsubscribe(self, connection, session, params):
+    def _on_order_unsubscribe(self, connection: EmulatorConnection, session: _Session, params: list[Any]) -> _Result:
         session.orders, session.orders_all = set(), False
         return {"status": "success"}, ()

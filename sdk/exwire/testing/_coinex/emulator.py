@@ -9,11 +9,10 @@ from __future__ import annotations
 import collections
 import itertools
 import json
-import random
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from exwire.errors import ConfigurationError
 from exwire.models import Credentials
@@ -30,12 +29,17 @@ from exwire.testing._coinex.common import (
     _is_int,
     _load_trades,
     _Refusal,
-    depth_checksum,
 )
-from exwire.testing._coinex.market import _Account, _DepthSub, _diff, _Market, _Session
+from exwire.testing._coinex.market import _Account, _Session
 from exwire.testing._server import EmulatorConnection, EmulatorServer, logger
 
-__all__ = ["CoinexEmulator"]
+__all__ = ["CoinexClientKwargs", "CoinexEmulator"]
+
+
+class CoinexClientKwargs(TypedDict):
+    """The keywords :meth:`CoinexEmulator.client_kwargs` returns: ``CoinexClient(**kwargs)``."""
+
+    url: str
 
 
 # -- the emulator -------------------------------------------------------------------------------
@@ -102,20 +106,20 @@ class CoinexEmulator(_AccountControls, _RequestHandlers, EmulatorServer):
                           for n, (access_id, secret) in enumerate((accounts or {DEFAULT_ACCESS_ID: DEFAULT_SECRET})
                                                                   .items(), 1)}
         self._default_access_id = next(iter(self._accounts))
-        self._orders: dict[int, dict[str, Any]] = {}
+        self._orders = {}
         self._order_ids = itertools.count(77_000_000_001)
         self._own_trade_ids = itertools.count(9_000_000_001)
         self._faults_lock = threading.Lock()  # guards the fault queues and the request log
-        self._sign_refusals: collections.deque[str] = collections.deque()
-        self._failures: dict[str, collections.deque[tuple[int, str]]] = {}
+        self._sign_refusals = collections.deque()
+        self._failures = {}
         self._corruptions = 0
-        self._log: collections.deque[tuple[int, str, list[Any]]] = collections.deque(maxlen=10_000)
+        self._log = collections.deque(maxlen=10_000)
         self.sign_count = 0
         """Successful ``server.sign`` requests since start."""
 
     # -- public API -----------------------------------------------------------------------------
 
-    def client_kwargs(self) -> dict[str, str]:
+    def client_kwargs(self) -> CoinexClientKwargs:
         """Keyword arguments pointing a ``CoinexClient`` at this emulator: ``{"url": ...}``."""
         return {"url": self.url}
 
@@ -244,46 +248,3 @@ class CoinexEmulator(_AccountControls, _RequestHandlers, EmulatorServer):
             if candle.update(session.markets[name], session.markets[name].fresh):
                 pushes.append({"method": "kline.update", "params": candle.window(), "id": None})
         return pushes
-
-    def _depth_push(self, market: _Market, sub: _DepthSub, now: float, *, clean: bool) -> dict[str, Any] | None:
-        bids, asks = market.view(sub.limit, sub.merge)
-        if not clean and bids == sub.bids and asks == sub.asks:
-            return None
-        full = clean or not sub.diff or now - sub.last_clean >= self.clean_interval
-        checksum = depth_checksum(bids, asks)
-        if full:
-            body: dict[str, Any] = {"asks": asks, "bids": bids}
-            sub.last_clean = now
-        else:
-            body = {}
-            changed_asks, changed_bids = _diff(sub.asks, asks, False), _diff(sub.bids, bids, True)
-            if changed_asks:
-                body["asks"] = changed_asks
-            if changed_bids:
-                body["bids"] = changed_bids
-            if self._take_corruption():
-                checksum = (checksum + 1) & 0xFFFFFFFF
-        body.update(last=market.price(market.last), time=int(time.time() * 1000), checksum=checksum)
-        sub.bids, sub.asks = bids, asks
-        return {"method": "depth.update", "params": [full, body, market.name], "id": None}
-
-    # -- helpers ----------------------------------------------------------------------------------
-
-    def _known(self, market: Any) -> str:
-        if not isinstance(market, str) or market not in _MARKETS:
-            raise _Refusal(1)
-        return market
-
-    def _market(self, session: _Session, name: str) -> _Market:
-        market = session.markets.get(name)
-        if market is None:
-            rng = random.Random(f"{self.seed}:{name}")
-            market = session.markets[name] = _Market(name, _MARKETS[name], rng, self._history.get(name))
-        return market
-
-    def _take_corruption(self) -> bool:
-        with self._faults_lock:
-            if self._corruptions:
-                self._corruptions -= 1
-                return True
-            return False

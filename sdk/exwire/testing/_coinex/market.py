@@ -189,12 +189,12 @@ class _Candle:
         candle = self.current
         assert candle is not None
         for trade in reversed(trades):
-            price = Decimal(trade["price"])
+            value = Decimal(trade["price"])
             candle[2] = trade["price"]
-            candle[3] = trade["price"] if price > Decimal(candle[3]) else candle[3]
-            candle[4] = trade["price"] if price < Decimal(candle[4]) else candle[4]
+            candle[3] = trade["price"] if value > Decimal(candle[3]) else candle[3]
+            candle[4] = trade["price"] if value < Decimal(candle[4]) else candle[4]
             candle[5] = format(Decimal(candle[5]) + Decimal(trade["amount"]), "f")
-            candle[6] = format(Decimal(candle[6]) + price * Decimal(trade["amount"]), "f")
+            candle[6] = format(Decimal(candle[6]) + value * Decimal(trade["amount"]), "f")
             changed = True
         return changed
 
