@@ -215,6 +215,9 @@ class BinanceClient(MarketDataMethods, TradingMethods, OrderListMethods, Account
         self._session_logon = session_logon
         self._clock_lock = threading.Lock()  # guards _time_offset_ms
         self._time_offset_ms = 0
+        # Spot symbol → (base, quote) from the exchangeInfo results fetched (.shared's
+        # symbol split). Replaced whole, never mutated: readers need no lock.
+        self._symbol_assets: dict[str, tuple[str, str]] = {}
         self._protocol = BinanceProtocol(now_ms=self._now_ms)
         self._connection = self._add_connection(
             "spot",
@@ -489,9 +492,21 @@ class BinanceClient(MarketDataMethods, TradingMethods, OrderListMethods, Account
         """
         if sum(value is not None for value in (symbols, permissions, symbol_status)) > 1:
             raise ConfigurationError("pass at most one of symbols, permissions and symbol_status")
-        return self._call("exchangeInfo", ExchangeInfo, timeout=timeout, **symbol_or_symbols(symbols),
+        info = self._call("exchangeInfo", ExchangeInfo, timeout=timeout, **symbol_or_symbols(symbols),
                           permissions=permissions, show_permission_sets=show_permission_sets,
                           symbol_status=symbol_status)
+        if info.symbols:
+            self._symbol_assets = {**self._symbol_assets,
+                                   **{item.symbol: (item.base_asset, item.quote_asset) for item in info.symbols}}
+        return info
+
+    def symbol_assets(self, symbol: str) -> tuple[str, str] | None:
+        """The ``(base, quote)`` assets of a spot symbol as the ``exchangeInfo`` results this
+        client fetched (:meth:`get_spot_exchange_info`) list them, or ``None`` if none did.
+
+        ``client.shared`` splits symbols with it. Readable from any thread.
+        """
+        return self._symbol_assets.get(symbol)
 
     def get_spot_session_status(self, *, timeout: float | None = None) -> SessionStatus:
         """Return the authentication status of the spot connection (``session.status``, §7, weight 2).

@@ -20,6 +20,6 @@ frames, close codes; drop, stall and ``serverShutdown`` also per product) plus
 :meth:`BinanceEmulator.send_server_shutdown` and a skewed server clock (``time_offset_ms``).
 """
 
-from exwire.testing._binance.emulator import COINM_PATH, SPOT_PATH, USDM_PATH, BinanceEmulator
+from exwire.testing._binance.emulator import COINM_PATH, SPOT_PATH, USDM_PATH, BinanceClientKwargs, BinanceEmulator
 
-__all__ = ["BinanceEmulator", "SPOT_PATH", "USDM_PATH", "COINM_PATH"]
+__all__ = ["BinanceEmulator", "BinanceClientKwargs", "SPOT_PATH", "USDM_PATH", "COINM_PATH"]

@@ -10,6 +10,6 @@
 Public import path: ``from exwire.testing.binance import BinanceEmulator``.
 """
 
-from exwire.testing._binance.emulator import COINM_PATH, SPOT_PATH, USDM_PATH, BinanceEmulator
+from exwire.testing._binance.emulator import COINM_PATH, SPOT_PATH, USDM_PATH, BinanceClientKwargs, BinanceEmulator
 
-__all__ = ["BinanceEmulator", "SPOT_PATH", "USDM_PATH", "COINM_PATH"]
+__all__ = ["BinanceEmulator", "BinanceClientKwargs", "SPOT_PATH", "USDM_PATH", "COINM_PATH"]

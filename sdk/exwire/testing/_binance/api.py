@@ -14,7 +14,7 @@ from exwire.testing._binance.spot_engine import _Events
 from exwire.testing._server import EmulatorConnection, logger
 
 if TYPE_CHECKING:
-    from exwire.testing._binance.emulator import BinanceEmulator
+    from exwire.testing._binance.state import EmulatorState
 
 # -- rate limits (§5) --------------------------------------------------------------------------
 
@@ -127,9 +127,9 @@ class _Api:
     pong_timeout = 60.0
     methods: dict[str, _Method] = {}
 
-    def __init__(self, emulator: BinanceEmulator, limits: _Limits) -> None:
-        self.emulator = emulator
-        self.exchange = emulator.exchange
+    def __init__(self, state: EmulatorState, limits: _Limits) -> None:
+        self.state = state
+        self.exchange = state.exchange
         self.limits = limits
 
     def session_methods(self) -> dict[str, _Method]:
@@ -149,7 +149,7 @@ class _Api:
     def logon(self, request: _Request, events: _Events) -> dict[str, Any]:
         session = request.session
         session.account, session.authorized_since = request.account, request.now
-        self.emulator._logged_on(self.product)
+        self.state.recorder.logged_on(self.product)
         return self.session_status(session, request.now)
 
     def logout(self, request: _Request, events: _Events) -> dict[str, Any]:
@@ -161,7 +161,7 @@ class _Api:
         """Runs under the exchange lock before each request (e.g. to expire orders)."""
 
     def handle(self, connection: EmulatorConnection, text: str | bytes) -> None:
-        emulator = self.emulator
+        state = self.state
         try:
             request = json.loads(text)
         except ValueError:
@@ -172,34 +172,38 @@ class _Api:
             return
         request_id, method = request.get("id"), request.get("method")
         params = request.get("params") or {}
-        if emulator._take_withheld(method, self.product):
+        if state.faults.take_withheld(method, self.product):
             logger.debug("binance emulator: withholding the reply to %s", method)
             return
         session: _Session = connection.session
+        if not isinstance(method, str):
+            method = None  # answered with -1102 below
         with self.exchange.lock:
             now = self.exchange.now()
             events = _Events()
             account = None
+            spec: _Method | None = None
             try:
-                spec = self.methods.get(method) if isinstance(method, str) else None
+                if method is None:
+                    raise _mandatory("method")
+                spec = self.methods.get(method)
                 if spec is None:
-                    raise _ApiError(-1020, "Unsupported operation.") if isinstance(method, str) \
-                        else _mandatory("method")
+                    raise _ApiError(-1020, "Unsupported operation.")
                 if not isinstance(params, dict):
                     raise _ApiError(-1130, "Invalid data sent for a parameter.")
                 self.prepare(now)
                 weight = spec.weight(params) if callable(spec.weight) else spec.weight
                 self.limits.charge_weight(now, weight)
-                failure = emulator._take_failure(method, self.product)
+                failure = state.faults.take_failure(method, self.product)
                 if failure is not None:
                     raise failure
                 account = self.authorize(session, spec, params, now)
-                if spec.orders:
-                    self.limits.charge_orders(account, now, spec.orders)  # type: ignore[arg-type]
+                if spec.orders and account is not None:  # order methods are SIGNED: account is set
+                    self.limits.charge_orders(account, now, spec.orders)
                 result = spec.handler(_Request(connection, session, method, params, account, now), events)
                 events.flush_balances(now)
                 reply: dict[str, Any] = {"id": request_id, "status": 200, "result": result}
-                emulator._record(self.product, method, params)
+                state.recorder.record(self.product, method, params)
             except _ApiError as error:
                 # Steps that succeeded before the error (a cancel-replace's cancel) did happen.
                 events.flush_balances(now)
@@ -212,8 +216,8 @@ class _Api:
             if show:
                 reply["rateLimits"] = self.limits.report(now, account if spec and spec.orders else None)
             connection.send(_dumps(reply))
-            emulator._push(events)
-        emulator.notify_changed()
+            state.push(events)
+        state.notify_changed()
 
     def authorize(self, session: _Session, spec: _Method, params: dict[str, Any], now: int) -> _Account | None:
         if spec.security == "NONE":

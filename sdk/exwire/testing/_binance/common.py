@@ -10,9 +10,12 @@ import json
 import random
 from collections.abc import Callable, Mapping
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from exwire.models import Credentials
+
+if TYPE_CHECKING:
+    from exwire.testing._binance.spot_engine import _Order, _OrderList
 
 _EIGHT = Decimal("0.00000001")
 _ZERO = Decimal(0)

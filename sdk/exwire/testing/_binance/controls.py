@@ -10,13 +10,14 @@ from exwire.errors import ConfigurationError
 from exwire.models import Credentials
 from exwire.testing._binance.futures_engine import _Futures
 from exwire.testing._binance.futures_state import _Contract
+from exwire.testing._binance.spot_engine import _Exchange
 
 
 class FuturesControls:
     """Mixin of :class:`BinanceEmulator`; every method takes the exchange lock."""
 
     futures: _Futures
-    exchange: Any
+    exchange: _Exchange
 
     def _contract(self, symbol: str) -> _Contract:
         try:

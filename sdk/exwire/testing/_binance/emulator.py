@@ -9,7 +9,7 @@ import time
 from collections import deque
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypedDict
 
 from exwire.errors import ConfigurationError
 from exwire.models import Credentials
@@ -21,12 +21,21 @@ from exwire.testing._binance.futures_engine import _Futures
 from exwire.testing._binance.spot_api import SPOT_PATH, _SpotApi
 from exwire.testing._binance.spot_engine import _Events, _Exchange
 from exwire.testing._binance.spot_market import _DEFAULT_BALANCES, _SYMBOLS, _SymbolSpec
+from exwire.testing._binance.state import EmulatorState, Faults, Recorder
 from exwire.testing._server import EmulatorConnection, EmulatorServer, logger
 
-__all__ = ["BinanceEmulator", "SPOT_PATH", "USDM_PATH", "COINM_PATH"]
+__all__ = ["BinanceEmulator", "BinanceClientKwargs", "SPOT_PATH", "USDM_PATH", "COINM_PATH"]
 
 _PRODUCTS = {"spot": SPOT_PATH, "usdm": USDM_PATH, "coinm": COINM_PATH}
 _POLICY_VIOLATION = 1008
+
+
+class BinanceClientKwargs(TypedDict):
+    """The endpoint keywords of :class:`~exwire.binance.BinanceClient` (:meth:`BinanceEmulator.client_kwargs`)."""
+
+    url: str
+    usdm_futures_url: str
+    coinm_futures_url: str
 
 
 class BinanceEmulator(FuturesControls, EmulatorServer):
@@ -87,7 +96,8 @@ class BinanceEmulator(FuturesControls, EmulatorServer):
         for symbol, spec in (symbols or {}).items():
             try:
                 specs[symbol] = _SymbolSpec(*spec)
-                Decimal(specs[symbol].start), Decimal(specs[symbol].tick), Decimal(specs[symbol].step)
+                for number in (specs[symbol].start, specs[symbol].tick, specs[symbol].step):
+                    Decimal(number)  # raises InvalidOperation for text that is not a number
             except (TypeError, InvalidOperation):
                 raise ConfigurationError(f"symbol {symbol}: expected (base, quote, price, tick, step)") from None
         if ping_scale is not None and not ping_scale > 0:
@@ -98,28 +108,33 @@ class BinanceEmulator(FuturesControls, EmulatorServer):
                                                      ("DAY", 1, 86_400_000, orders_per_day)])
         """The spot rate limits."""
         self.ping_scale = ping_scale
-        self.logons = 0
-        """``session.logon`` requests accepted so far, all products."""
-        self.logons_by_product = dict.fromkeys(_PRODUCTS, 0)
-        """``session.logon`` requests accepted so far per product (``spot``, ``usdm``, ``coinm``)."""
-        self.requests: deque[tuple[str, dict[str, Any]]] = deque(maxlen=10_000)
+        self.faults = Faults()
+        """The injected faults (:meth:`withhold_replies`, :meth:`fail_next`) the request handlers take."""
+        self.recorder = Recorder(_PRODUCTS)
+        """What the request handlers record: answered requests and log-ons."""
+        self.requests: deque[tuple[str, dict[str, Any]]] = self.recorder.requests
         """``(method, params)`` of every request answered with status 200, oldest first, all products."""
-        self.requests_by_product: dict[str, deque[tuple[str, dict[str, Any]]]] = {
-            product: deque(maxlen=10_000) for product in _PRODUCTS}
+        self.requests_by_product: dict[str, deque[tuple[str, dict[str, Any]]]] = self.recorder.requests_by_product
         """The same per product."""
+        self.logons_by_product: dict[str, int] = self.recorder.logons_by_product
+        """``session.logon`` requests accepted so far per product (``spot``, ``usdm``, ``coinm``)."""
         self.pings_sent = dict.fromkeys(_PRODUCTS, 0)
         """Automatic ping frames sent so far per product."""
-        self._faults_lock = threading.Lock()  # guards the fault queues
-        self._withheld: deque[tuple[str | None, str | None]] = deque()  # (method, product)
-        self._failures: dict[tuple[str | None, str], deque[_ApiError]] = {}  # (product, method) → errors
         self._accounts = itertools.count(1)
+        state = EmulatorState(self.exchange, self.futures, self.faults, self.recorder, self._push,
+                              self.notify_changed)
         futures_limits = [("SECOND", 10, 10_000, futures_orders_per_10s),
                           ("MINUTE", 1, 60_000, futures_orders_per_minute)]
         self._apis: dict[str, _Api] = {
-            SPOT_PATH: _SpotApi(self, self.limits),
-            USDM_PATH: _UsdmApi(self, _Limits(futures_request_weight_limit, futures_limits)),
-            COINM_PATH: _CoinmApi(self, _Limits(futures_request_weight_limit, futures_limits)),
+            SPOT_PATH: _SpotApi(state, self.limits),
+            USDM_PATH: _UsdmApi(state, _Limits(futures_request_weight_limit, futures_limits)),
+            COINM_PATH: _CoinmApi(state, _Limits(futures_request_weight_limit, futures_limits)),
         }
+
+    @property
+    def logons(self) -> int:
+        """``session.logon`` requests accepted so far, all products."""
+        return self.recorder.logons
 
     # -- addresses and accounts -------------------------------------------------------------------------
 
@@ -138,10 +153,11 @@ class BinanceEmulator(FuturesControls, EmulatorServer):
         """``ws://<host>:<port>/ws-dapi/v1``."""
         return f"ws://{self.host}:{self.port}{COINM_PATH}"
 
-    def client_kwargs(self) -> dict[str, str]:
-        """Keyword arguments pointing a ``BinanceClient`` at this emulator (all three products)."""
-        return {"url": self.spot_url, "usdm_futures_url": self.usdm_futures_url,
-                "coinm_futures_url": self.coinm_futures_url}
+    def client_kwargs(self) -> BinanceClientKwargs:
+        """Keyword arguments pointing a ``BinanceClient`` at this emulator (all three products):
+        ``BinanceClient(**emu.client_kwargs())``."""
+        return BinanceClientKwargs(url=self.spot_url, usdm_futures_url=self.usdm_futures_url,
+                                   coinm_futures_url=self.coinm_futures_url)
 
     def add_account(self, key_type: str = "hmac", balances: Mapping[str, Any] | None = None, *,
                     usdm_balances: Mapping[str, Any] | None = None,
@@ -234,16 +250,14 @@ class BinanceEmulator(FuturesControls, EmulatorServer):
         """Read but never answer the next ``count`` requests (of ``method`` only, if given; on
         ``product`` — ``"spot"``, ``"usdm"``, ``"coinm"`` — only, if given)."""
         _check_product(product)
-        with self._faults_lock:
-            self._withheld.extend([(method, product)] * count)
+        self.faults.withhold(count, method, product)
 
     def fail_next(self, method: str, code: int, message: str, status: int = 400, data: Any = None, *,
                   product: str | None = None) -> None:
         """Answer the next ``method`` request (on ``product`` only, if given) with this error
         instead of processing it."""
         _check_product(product)
-        with self._faults_lock:
-            self._failures.setdefault((product, method), deque()).append(_ApiError(code, message, status, data))
+        self.faults.fail(method, product, _ApiError(code, message, status, data))
 
     def connections_of(self, product: str) -> list[EmulatorConnection]:
         """The live connections of one product (``"spot"``, ``"usdm"``, ``"coinm"``)."""
@@ -299,32 +313,6 @@ class BinanceEmulator(FuturesControls, EmulatorServer):
             remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
             answered += bool(waiter.wait(remaining))
         return answered
-
-    def _take_withheld(self, method: Any, product: str) -> bool:
-        with self._faults_lock:
-            for index, (wanted, wanted_product) in enumerate(self._withheld):
-                if (wanted is None or wanted == method) and (wanted_product is None or wanted_product == product):
-                    del self._withheld[index]
-                    return True
-        return False
-
-    def _take_failure(self, method: str, product: str) -> _ApiError | None:
-        with self._faults_lock:
-            for key in ((product, method), (None, method)):
-                queue = self._failures.get(key)
-                if queue:
-                    return queue.popleft()
-        return None
-
-    # -- bookkeeping called by the APIs (exchange lock held) -------------------------------------------
-
-    def _record(self, product: str, method: str, params: dict[str, Any]) -> None:
-        self.requests.append((method, params))
-        self.requests_by_product[product].append((method, params))
-
-    def _logged_on(self, product: str) -> None:
-        self.logons += 1
-        self.logons_by_product[product] += 1
 
     # -- hooks ---------------------------------------------------------------------------------------------
 

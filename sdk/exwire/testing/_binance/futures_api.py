@@ -30,7 +30,7 @@ from exwire.testing._binance.futures_state import (
 from exwire.testing._binance.spot_engine import _Events
 
 if TYPE_CHECKING:
-    from exwire.testing._binance.emulator import BinanceEmulator
+    from exwire.testing._binance.state import EmulatorState
 
 USDM_PATH = "/ws-fapi/v1"
 COINM_PATH = "/ws-dapi/v1"
@@ -49,9 +49,9 @@ class _FuturesApi(_Api):
     pong_timeout = 600.0
     order_types: tuple[str, ...] = ("LIMIT", "MARKET")
 
-    def __init__(self, emulator: BinanceEmulator, limits: _Limits) -> None:
-        super().__init__(emulator, limits)
-        self.futures: _Futures = emulator.futures
+    def __init__(self, state: EmulatorState, limits: _Limits) -> None:
+        super().__init__(state, limits)
+        self.futures: _Futures = state.futures
         M = _Method
         self.methods = {
             **self.session_methods(),
@@ -147,8 +147,8 @@ class _UsdmApi(_FuturesApi):
     path = USDM_PATH
     product = "usdm"
 
-    def __init__(self, emulator: BinanceEmulator, limits: _Limits) -> None:
-        super().__init__(emulator, limits)
+    def __init__(self, state: EmulatorState, limits: _Limits) -> None:
+        super().__init__(state, limits)
         M = _Method
         self.methods.update({
             "depth": M(self.depth, weight=_depth_weight),
@@ -168,7 +168,7 @@ class _UsdmApi(_FuturesApi):
         limit = _int(request.params, "limit", 500, 5, 1000)
         if limit not in _DEPTH_LIMITS:
             raise _ApiError(-1130, "Invalid value for parameter 'limit'.")
-        return contract.depth(limit, request.now)  # type: ignore[arg-type]
+        return contract.depth(limit, request.now)
 
     def _selected(self, params: Mapping[str, Any]) -> tuple[list[_Contract], bool]:
         symbol = params.get("symbol")

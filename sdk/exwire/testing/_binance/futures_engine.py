@@ -106,7 +106,7 @@ class _Futures:
 
     def asset_state(self, wallet: _Wallet, asset: str) -> dict[str, Decimal]:
         """Wallet, unrealized PnL, margins and what is available, for one margin asset."""
-        state = dict.fromkeys(("unrealized", "position_im", "order_im", "maint"), _ZERO)
+        state: dict[str, Decimal] = dict.fromkeys(("unrealized", "position_im", "order_im", "maint"), _ZERO)
         state["wallet"] = wallet.balances.get(asset, _ZERO)
         for symbol, position in wallet.positions.items():
             contract = self.contracts[symbol]

@@ -22,7 +22,7 @@ from exwire.testing._binance.spot_market import _INTERVAL_MS, _Market
 from exwire.testing._server import EmulatorConnection
 
 if TYPE_CHECKING:
-    from exwire.testing._binance.emulator import BinanceEmulator
+    from exwire.testing._binance.state import EmulatorState
 
 SPOT_PATH = "/ws-api/v3"
 
@@ -40,13 +40,19 @@ def _leg(params: Mapping[str, Any], prefix: str, **shared: Any) -> dict[str, Any
     return leg
 
 
+def _signed(request: _Request) -> _Account:
+    """The account of a SIGNED request (``authorize`` has set it)."""
+    assert request.account is not None
+    return request.account
+
+
 class _SpotApi(_Api):
     """The spot WebSocket API at ``/ws-api/v3`` (§8, §9)."""
 
     path = SPOT_PATH
 
-    def __init__(self, emulator: BinanceEmulator, limits: _Limits) -> None:
-        super().__init__(emulator, limits)
+    def __init__(self, state: EmulatorState, limits: _Limits) -> None:
+        super().__init__(state, limits)
         M = _Method
         self.methods = {
             # general and session (§8.1, §7)
@@ -94,12 +100,12 @@ class _SpotApi(_Api):
             "account.rateLimits.orders": M(
                 lambda r, e: self.limits.report(r.now, r.account)[:-1], "SIGNED", 40),
             "account.commission": M(self.account_commission, "SIGNED", 20),
-            "order.status": M(lambda r, e: self.exchange.find_order(r.account, r.params).report("STATUS"),
+            "order.status": M(lambda r, e: self.exchange.find_order(_signed(r), r.params).report("STATUS"),
                               "SIGNED", 4),
             "openOrders.status": M(self.open_orders, "SIGNED", 6),
             "allOrders": M(self.all_orders, "SIGNED", 20),
             "orderList.status": M(self.list_status, "SIGNED", 4),
-            "openOrderLists.status": M(lambda r, e: [l.report(None, r.now) for l in r.account.lists if not l.done],
+            "openOrderLists.status": M(lambda r, e: [l.report(None, r.now) for l in _signed(r).lists if not l.done],
                                        "SIGNED", 6),
             "allOrderLists": M(self.all_lists, "SIGNED", 20),
             "myTrades": M(self.my_trades, "SIGNED", 20),
@@ -143,12 +149,12 @@ class _SpotApi(_Api):
 
     def depth(self, request: _Request, events: _Events) -> dict[str, Any]:
         market = self.exchange.market(request.params.get("symbol"))
-        return market.depth(_int(request.params, "limit", 100, 1, 5000))  # type: ignore[arg-type]
+        return market.depth(_int(request.params, "limit", 100, 1, 5000) or 100)  # null: the default
 
     def trades_recent(self, request: _Request, events: _Events) -> list[dict[str, Any]]:
         market = self.exchange.market(request.params.get("symbol"))
-        limit = _int(request.params, "limit", 500, 1, 1000)
-        return list(market.trades)[-limit:]  # type: ignore[index,operator]
+        limit = _int(request.params, "limit", 500, 1, 1000) or 500  # null: the default
+        return list(market.trades)[-limit:]
 
     def trades_historical(self, request: _Request, events: _Events) -> list[dict[str, Any]]:
         market = self.exchange.market(request.params.get("symbol"))
@@ -252,7 +258,7 @@ class _SpotApi(_Api):
             return "FULL" if order is None or order.type in ("MARKET", "LIMIT") else "ACK"
         if kind not in ("ACK", "RESULT", "FULL"):
             raise _ApiError(-1100, "Illegal characters found in parameter 'newOrderRespType'.")
-        return kind
+        return str(kind)
 
     def order_place(self, request: _Request, events: _Events, *, sor: bool = False) -> dict[str, Any]:
         self._response_type(request.params)

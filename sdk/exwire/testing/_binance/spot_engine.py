@@ -318,9 +318,9 @@ class _Exchange:
         market = order.market
         if self.marketable(order):
             price = market.ask if order.side == "BUY" else market.bid
-            if order.quantity is None:  # MARKET with quoteOrderQty
+            if order.quantity is None and order.quote_quantity is not None:  # MARKET with quoteOrderQty
                 order.quantity = (order.quote_quantity / price / market.step).to_integral_value(ROUND_DOWN) \
-                    * market.step  # type: ignore[operator]
+                    * market.step
             self.fill(order, price, order.remaining(), False, events, now)
         elif order.time_in_force in ("IOC", "FOK"):
             order.status, order.updated = "EXPIRED", now
