@@ -22,7 +22,7 @@ from exwire.errors import ConfigurationError
 from exwire.hosts import CHANNELS, exchanges, get_exchange
 from exwire.testing import KrakenEmulator
 from tests.conftest import REPO_ROOT, timeout
-from tests.hosts.support import each_exchange, python_env, read_line
+from tests.hosts.support import each_exchange, needs_adapter, python_env, read_line
 
 
 def exwire_command(*args: str, seconds: float = 60) -> subprocess.CompletedProcess:
@@ -37,6 +37,7 @@ def exwire_command(*args: str, seconds: float = 60) -> subprocess.CompletedProce
 _LINE = re.compile(r"^\d\d:\d\d:\d\d\.\d{3} (?P<symbol>[A-Z0-9]+/[A-Z0-9]+) (?P<fields>\S.*)$")
 
 
+@needs_adapter("kraken")
 def test_stream_prints_one_json_object_per_update_with_the_neutral_fields():
     result = exwire_command("stream", "kraken", "ticker", "BTC/USD", "--json", "--count", "3")
     assert result.returncode == 0, result.stderr
@@ -53,6 +54,7 @@ def test_stream_prints_one_json_object_per_update_with_the_neutral_fields():
     assert "E" not in data["last_price"]  # plain decimal strings
 
 
+@needs_adapter("kraken")
 def test_stream_prints_each_trade_on_its_own_line_and_ends_at_the_deadline():
     result = exwire_command("stream", "kraken", "trades", "BTC/USD", "--seconds", "1.5")
     assert result.returncode == 0, result.stderr
@@ -66,6 +68,7 @@ def test_stream_prints_each_trade_on_its_own_line_and_ends_at_the_deadline():
                             match["fields"]), line
 
 
+@needs_adapter("kraken")
 def test_count_counts_lines_not_frames():
     result = exwire_command("stream", "kraken", "trades", "--count", "5", "--json")
     assert result.returncode == 0, result.stderr
@@ -75,6 +78,7 @@ def test_count_counts_lines_not_frames():
     assert all(datetime.fromisoformat(line["data"]["time"]).tzinfo is not None for line in lines)
 
 
+@needs_adapter("kraken")
 def test_stream_watches_a_book():
     result = exwire_command("stream", "kraken", "book", "BTC/USD", "--count", "2", "--depth", "5")
     assert result.returncode == 0, result.stderr
@@ -85,6 +89,7 @@ def test_stream_watches_a_book():
     assert lines[0] != lines[1]  # printed when the book changed
 
 
+@needs_adapter("kraken")
 def test_stream_connects_to_a_given_url():
     with KrakenEmulator(seed=3) as emulator:
         result = exwire_command("stream", "kraken", "ticker", "BTC/USD", "--url", emulator.url, "--count", "1")
@@ -93,6 +98,7 @@ def test_stream_connects_to_a_given_url():
     assert "bid_price=" in result.stdout and "last_price=" in result.stdout
 
 
+@needs_adapter("kraken")
 def test_stream_refuses_an_unknown_channel_and_a_symbol_not_base_quote_with_usage_status():
     result = exwire_command("stream", "kraken", "weather", "BTC/USD", "--count", "1")
     assert result.returncode == 2
@@ -167,12 +173,14 @@ def test_lines_show_the_neutral_fields_only():
 # -- call -----------------------------------------------------------------------------------
 
 
+@needs_adapter("kraken")
 def test_call_runs_one_request_and_prints_the_result():
     result = exwire_command("call", "kraken", "ping", "--json")
     assert result.returncode == 0, result.stderr
     assert 0 < json.loads(result.stdout) < timeout(10)
 
 
+@needs_adapter("kraken")
 def test_call_refuses_what_is_not_a_request_of_the_client():
     result = exwire_command("call", "kraken", "close")
     assert result.returncode == 2
@@ -184,6 +192,7 @@ def test_call_refuses_what_is_not_a_request_of_the_client():
 # -- emulate -------------------------------------------------------------------------------
 
 
+@needs_adapter("kraken")
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "sigint"])
 def test_emulate_serves_clients_until_signalled(stop):
     # A shell may start background jobs with SIGINT ignored; the child gets Python's default.
@@ -207,11 +216,32 @@ def test_emulate_serves_clients_until_signalled(stop):
     assert "emulator stopped" in err
 
 
+@needs_adapter("kraken")
 def test_python_dash_m_exwire_emulate_prints_its_url_first():
     process = subprocess.Popen([sys.executable, "-m", "exwire", "emulate", "kraken"], cwd=REPO_ROOT,
                                env=python_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert read_line(process, 30).startswith("ws://")
+        process.terminate()
+        process.communicate(timeout=timeout(30))
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0
+
+
+@pytest.mark.parametrize("name", each_exchange("okex"))
+def test_the_url_emulate_prints_is_the_one_stream_takes(name):
+    """OKEx's endpoint is a path of the emulator (``/ws/v1``): ``emulate`` prints it whole."""
+    process = subprocess.Popen([sys.executable, "-m", "exwire", "emulate", name], cwd=REPO_ROOT,
+                               env=python_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = read_line(process, 30).strip()
+        assert url.endswith("/ws/v1")
+        result = exwire_command("stream", name, "ticker", "BTC/USDT", "--url", url, "--count", "1")
+        assert result.returncode == 0, result.stderr
+        assert " BTC/USDT last_price=" in result.stdout
         process.terminate()
         process.communicate(timeout=timeout(30))
     finally:

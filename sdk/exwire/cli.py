@@ -33,6 +33,7 @@ import json
 import logging
 import signal
 import sys
+import textwrap
 import threading
 import types
 from collections.abc import Callable, Sequence
@@ -172,7 +173,8 @@ def _availability() -> str:
         emulator = "" if exchange.emulator_class is not None else " (no emulator: use --live or --url)"
         lines.append(f"  {name}{emulator}, e.g. symbol {exchange.example_symbol}")
         lines.append(f"    channels: {', '.join(exchange.channels) or '-'}")
-        lines.append(f"    requests: {', '.join(exchange.requests) or '-'}")
+        lines.extend(textwrap.wrap(f"requests: {', '.join(exchange.requests) or '-'}", 100,
+                                   initial_indent="    ", subsequent_indent="      ", break_on_hyphens=False))
     for name, reason in sorted(unavailable().items()):
         lines.append(f"  {name}: not available ({reason})")
     return "\n".join(lines)

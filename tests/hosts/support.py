@@ -118,3 +118,11 @@ def each_exchange(*names: str) -> list:
         marks = [pytest.mark.skip(reason=reason)] if reason else []
         params.append(pytest.param(name, id=name, marks=marks))
     return params
+
+
+def needs_adapter(name: str):
+    """Skip the test only while ``name``'s adapter file is absent (see :func:`adapter_missing`)."""
+    import pytest
+
+    reason = adapter_missing(name)
+    return pytest.mark.skipif(reason is not None, reason=reason or "")

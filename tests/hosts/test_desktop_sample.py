@@ -12,11 +12,12 @@ import exwire
 from exwire import Feature
 from exwire.hosts import get_exchange
 from tests.conftest import timeout
-from tests.hosts.support import SAMPLES, each_exchange, load_sample, python_env
+from tests.hosts.support import SAMPLES, each_exchange, load_sample, needs_adapter, python_env
 
 pytest.importorskip("tkinter", reason="this Python has no Tk (python3-tk)")
 
 
+@needs_adapter("kraken")
 def test_the_ticker_and_book_labels_change_and_callbacks_run_on_the_tk_thread(display):
     desktop = load_sample("desktop_ticker")
     window = desktop.run(
@@ -49,6 +50,7 @@ def test_every_exchange_with_a_ticker_stream_shows_the_same_window(display, name
     assert window.client.closed
 
 
+@needs_adapter("kraken")
 def test_the_script_closes_itself_after_seconds(display):
     process = subprocess.run(
         [sys.executable, str(SAMPLES / "desktop_ticker.py"), "--seconds", "2"],

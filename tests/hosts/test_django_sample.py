@@ -15,7 +15,7 @@ import pytest
 from exwire import Feature
 from exwire.hosts import get_exchange
 from tests.conftest import timeout
-from tests.hosts.support import SAMPLES, each_exchange, python_env, read_line
+from tests.hosts.support import SAMPLES, each_exchange, needs_adapter, python_env, read_line
 
 django = pytest.importorskip("django", reason="Django is a test dependency of the samples")
 
@@ -70,6 +70,7 @@ def connection_threads():
     connection_created.disconnect(record)
 
 
+@needs_adapter("kraken")
 def test_record_trades_stores_rows_from_the_emulator_on_the_main_thread(trades, connection_threads):
     from django.core.management import call_command
     from django.db import connection
@@ -90,6 +91,7 @@ def test_record_trades_stores_rows_from_the_emulator_on_the_main_thread(trades, 
     # the thread-leak fixture checks that no exwire thread is left running
 
 
+@needs_adapter("kraken")
 def test_record_trades_ends_at_the_deadline(trades):
     from django.core.management import call_command
 
@@ -124,6 +126,7 @@ def test_every_exchange_stores_the_same_columns_with_the_same_meaning(trades, na
         assert abs((row.received_at - row.traded_at).total_seconds()) < 3600
 
 
+@needs_adapter("kraken")
 def test_ctrl_c_stops_the_command_cleanly(trades, monkeypatch):
     from django.core.management import call_command
     from trade_recorder.management.commands import record_trades
@@ -156,6 +159,7 @@ def test_ctrl_c_stops_the_command_cleanly(trades, monkeypatch):
     assert trades.count() > 0
 
 
+@needs_adapter("kraken")
 def test_unknown_exchange_and_a_symbol_not_base_quote_are_command_errors(database):
     from django.core.management import CommandError, call_command
 
@@ -165,6 +169,7 @@ def test_unknown_exchange_and_a_symbol_not_base_quote_are_command_errors(databas
         call_command("record_trades", exchange="kraken", symbol="XBTUSD", seconds=1)
 
 
+@needs_adapter("kraken")
 def test_manage_py_runs_as_a_script(database, trades):
     env = python_env()
     env["EXWIRE_SAMPLE_DB"] = str(database)
@@ -178,6 +183,7 @@ def test_manage_py_runs_as_a_script(database, trades):
     assert trades.count() == 3
 
 
+@needs_adapter("kraken")
 def test_manage_py_stops_on_sigint(database, trades):
     env = python_env()
     env["EXWIRE_SAMPLE_DB"] = str(database)
@@ -201,6 +207,7 @@ def test_manage_py_stops_on_sigint(database, trades):
     assert "interrupted" in out and "stored" in out
 
 
+@needs_adapter("kraken")
 def test_ctrl_c_inside_a_callback_also_stops_the_command(trades, monkeypatch):
     from django.core.management import call_command
     from trade_recorder.management.commands import record_trades

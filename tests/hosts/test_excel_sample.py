@@ -10,7 +10,7 @@ import pytest
 from exwire import Feature
 from exwire.hosts import get_exchange
 from tests.helpers import wait_until
-from tests.hosts.support import each_exchange, load_sample
+from tests.hosts.support import each_exchange, load_sample, needs_adapter
 
 
 @pytest.fixture
@@ -21,6 +21,7 @@ def excel(monkeypatch):
     module.shutdown()
 
 
+@needs_adapter("kraken")
 def test_ticker_is_not_available_before_the_first_update_then_live(excel):
     assert excel.EXWIRE_TICKER("kraken", "BTC/USD", "last") == "#N/A"  # returns at once, subscribes behind
     wait_until(lambda: isinstance(excel.EXWIRE_TICKER("kraken", "BTC/USD", "last"), float), 10)
@@ -55,6 +56,7 @@ def test_every_exchange_fills_the_same_cells(excel, name):
     assert excel.EXWIRE_STATUS(name) in ("ok", "idle")
 
 
+@needs_adapter("kraken")
 def test_book_keeps_its_shape_before_and_after_the_first_snapshot(excel):
     before = excel.EXWIRE_BOOK("kraken", "BTC/USD", 5)
     assert before == [["#N/A", "", "", ""]] + [["", "", "", ""]] * 4
@@ -72,6 +74,7 @@ def test_book_keeps_its_shape_before_and_after_the_first_snapshot(excel):
     assert bids[0] < asks[0]
 
 
+@needs_adapter("kraken")
 def test_one_shared_client_per_exchange_and_shutdown_stops_its_threads(excel):
     excel.EXWIRE_TICKER("kraken", "BTC/USD")
     excel.EXWIRE_TICKER("kraken", "ETH/USD")
@@ -82,6 +85,7 @@ def test_one_shared_client_per_exchange_and_shutdown_stops_its_threads(excel):
     assert excel.EXWIRE_TICKER("kraken", "BTC/USD") == "#N/A"  # starts afresh on next use
 
 
+@needs_adapter("kraken")
 def test_bad_input_becomes_cell_text_not_an_exception(excel):
     assert excel.EXWIRE_TICKER("mtgox", "BTC/USD").startswith("#N/A unknown exchange")
     assert excel.EXWIRE_TICKER("kraken", "XBTUSD").startswith("#N/A symbol must be written BASE/QUOTE")
@@ -89,12 +93,14 @@ def test_bad_input_becomes_cell_text_not_an_exception(excel):
     assert excel.EXWIRE_STATUS("mtgox").startswith("#N/A")
 
 
+@needs_adapter("kraken")
 def test_a_refused_subscription_is_shown_in_the_cell(excel):
     assert excel.EXWIRE_TICKER("kraken", "ABC/XYZ") == "#N/A"  # the emulator refuses unknown pairs
     wait_until(lambda: excel.EXWIRE_TICKER("kraken", "ABC/XYZ") != "#N/A", 10)
     assert "InvalidRequest" in excel.EXWIRE_TICKER("kraken", "ABC/XYZ")
 
 
+@needs_adapter("kraken")
 def test_without_xlwings_the_decorators_are_no_ops(monkeypatch):
     monkeypatch.delenv("EXWIRE_EXCEL_LIVE", raising=False)
     real_import = builtins.__import__
@@ -114,6 +120,7 @@ def test_without_xlwings_the_decorators_are_no_ops(monkeypatch):
         module.shutdown()
 
 
+@needs_adapter("kraken")
 def test_shutdown_is_prompt_even_while_subscriptions_are_opening(excel):
     import time
 

@@ -19,7 +19,7 @@ from exwire.hosts import CHANNELS, ExchangeSpec, exchanges, get_exchange, parse_
 from exwire.models import Kline, Ticker, TopOfBook, Trade
 from exwire.shared import split_symbol
 from tests.conftest import timeout
-from tests.hosts.support import EXCHANGES, each_exchange
+from tests.hosts.support import EXCHANGES, each_exchange, needs_adapter
 
 
 class _Recorder(BaseClient):
@@ -65,6 +65,7 @@ def test_channels_are_the_features_of_client_shared(name):
                 exchange.channel(channel)
 
 
+@needs_adapter("kraken")
 def test_kraken_is_available_with_its_client_emulator_and_requests():
     kraken = get_exchange("Kraken")
     assert kraken.client_class is exwire.KrakenClient
@@ -76,6 +77,7 @@ def test_kraken_is_available_with_its_client_emulator_and_requests():
     assert "kraken" in exchanges()
 
 
+@needs_adapter("kraken")
 def test_channel_names_and_aliases():
     kraken = get_exchange("kraken")
     if Feature.TOP_OF_BOOK_STREAM in kraken.features:
