@@ -24,7 +24,7 @@ import threading
 from decimal import Decimal
 
 import exwire
-from exwire.okex.client import DEFAULT_URL, OkexClient
+from exwire.okex import DEFAULT_URL, OkexClient, Ticker, Trade
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,13 +57,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def stream(client: OkexClient, symbol: str, seconds: float) -> None:
-    def on_ticker(event: exwire.DataEvent) -> None:
+    def on_ticker(event: exwire.DataEvent[Ticker]) -> None:
         t = event.data
-        print(f"ticker {event.symbol:9} bid {t.best_bid} ask {t.best_ask} last {t.last_price}")
+        print(f"ticker {event.symbol:9} bid {t.bid_price} ask {t.ask_price} last {t.last_price}")
 
-    def on_trades(event: exwire.DataEvent) -> None:
+    def on_trades(event: exwire.DataEvent[list[Trade]]) -> None:
         for trade in event.data:
-            print(f"trade  {event.symbol:9} {trade.taker_side.value:3} {trade.quantity} @ {trade.price}")
+            side = trade.side.value if trade.side else "?"
+            print(f"trade  {event.symbol:9} {side:4} {trade.quantity} @ {trade.price} at {trade.time:%H:%M:%S} UTC")
 
     last_top = [None]
 
@@ -95,7 +96,7 @@ def order_flow(client: OkexClient, symbol: str) -> None:
     print(f"cancelled {order_id}: {orders.get(10).data.status.name}")
     balances.unsubscribe()
     for asset, balance in sorted(client.get_balances().items()):
-        print(f"{asset:5} available {balance.available} frozen {balance.frozen}")
+        print(f"{asset:5} free {balance.free} locked {balance.locked} total {balance.total}")
 
 
 if __name__ == "__main__":
