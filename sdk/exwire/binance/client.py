@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any, ClassVar, TypeVar, cast, overload
 
 from exwire._core import validate
@@ -500,13 +501,14 @@ class BinanceClient(MarketDataMethods, TradingMethods, OrderListMethods, Account
                                    **{item.symbol: (item.base_asset, item.quote_asset) for item in info.symbols}}
         return info
 
-    def symbol_assets(self, symbol: str) -> tuple[str, str] | None:
-        """The ``(base, quote)`` assets of a spot symbol as the ``exchangeInfo`` results this
-        client fetched (:meth:`get_spot_exchange_info`) list them, or ``None`` if none did.
+    @property
+    def symbol_assets(self) -> Mapping[str, tuple[str, str]]:
+        """Spot symbol → its ``(base, quote)`` assets, from the ``exchangeInfo`` results this
+        client fetched (:meth:`get_spot_exchange_info`); empty before the first.
 
-        ``client.shared`` splits symbols with it. Readable from any thread.
+        A read-only snapshot; ``client.shared`` splits symbols with it. Readable from any thread.
         """
-        return self._symbol_assets.get(symbol)
+        return MappingProxyType(self._symbol_assets)
 
     def get_spot_session_status(self, *, timeout: float | None = None) -> SessionStatus:
         """Return the authentication status of the spot connection (``session.status``, §7, weight 2).

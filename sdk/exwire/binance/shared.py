@@ -147,7 +147,7 @@ class BinanceShared(SharedClient):
         """``"BTCUSDT"`` → ``"BTC/USDT"``: by ``exchangeInfo``'s assets when fetched, else by
         the longest known quote asset (:data:`QUOTE_ASSETS`); unchanged when neither splits it."""
         symbol = native.upper()
-        assets = self.client.symbol_assets(symbol)
+        assets = self.client.symbol_assets.get(symbol)
         if assets is not None:
             return f"{assets[0]}/{assets[1]}"
         for quote in QUOTE_ASSETS:
