@@ -33,9 +33,11 @@ from exwire.coinsuper.transport import MqttTransport, parse_endpoint
 from exwire.errors import ConfigurationError, ConnectionClosed, InvalidState
 from exwire.latest import TOP_OF_BOOK
 from exwire.models import DataEvent, TopOfBook, to_decimal
+from exwire.orderbook import BookSnapshot, OrderBook
 from exwire.subscription import Subscription
+from exwire.watcher import OrderBookWatcher
 
-__all__ = ["CoinsuperClient", "DEFAULT_URL", "TCP_URL"]
+__all__ = ["CoinsuperClient", "DEFAULT_URL", "TCP_URL", "FIAT_QUOTES", "BOOK_DEPTH", "finest_step"]
 
 #: MQTT over WebSocket + TLS, the browser endpoint of §1 (path and sub-protocol inferred: ``/mqtt``, ``mqtt``).
 DEFAULT_URL = "wss://api-mqtt-premium.coinsuper.com:443/mqtt"
@@ -48,6 +50,12 @@ _PINGRESP_ALLOWANCE = 10.0
 
 #: The schemes ``url`` may have: MQTT over WebSocket (+ TLS) or over TCP (+ TLS).
 _URL_SCHEMES = ("wss", "ws", "mqtt", "mqtts")
+
+#: Quote currencies priced to 2 decimals (fiat and the dollar stablecoins): their finest
+#: order book step is ``0.01``; other (crypto) quotes have ``0.00000001``.
+FIAT_QUOTES = frozenset({"USD", "USDT", "USDC", "EUR", "KRW", "CNY", "HKD", "JPY"})
+#: Levels per side Coinsuper pushes on its order book topic (``limitSize``).
+BOOK_DEPTH = 15
 
 M = TypeVar("M")
 Callback = Callable[[DataEvent[M]], None]
@@ -156,7 +164,7 @@ class CoinsuperClient(BaseClient):
         self._stale_timeout = keepalive_interval + _PINGRESP_ALLOWANCE
         self._client_id_topic = client_id_topic
         self._tls_insecure = tls_insecure
-        self._custom_transport = custom_transport
+        self._custom_transport: Callable[[], Transport] | None = custom_transport
         self._topics = Topics(environment)
         self._opening_lock = threading.Lock()
 
@@ -230,6 +238,68 @@ class CoinsuperClient(BaseClient):
         sub_topic, topic = self._topics.order_book(symbol, book_step)
         label = f"order_book:{normalize_symbol(symbol)}:{book_step.value}"
         return self._subscribe_public(label, sub_topic, topic, callback, timeout)
+
+    def watch_order_book(
+        self,
+        symbol: str,
+        step: OrderBookStep | str | Decimal | None = None,
+        depth: int = BOOK_DEPTH,
+        callback: Callable[[BookSnapshot], None] | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> OrderBookWatcher:
+        """Maintain a local order book of one pair from the order book topic (§3.2).
+
+        Every publish (each 1-2 s) is the whole top of the book, so each replaces the
+        local one; Coinsuper sends no checksum or sequence (``checksums_verified`` stays
+        0). The watcher feeds ``client.latest.top_of_book``.
+
+        Args:
+            symbol: the pair, e.g. ``"BTC/USD"``.
+            step: the price aggregation (as :meth:`subscribe_to_order_book_updates`);
+                ``None``: the finest for the pair's quote (:func:`finest_step`).
+            depth: levels per side kept (at most :data:`BOOK_DEPTH` arrive).
+            callback: optional ``callback(snapshot)`` with an immutable
+                :class:`exwire.BookSnapshot` after each applied publish; runs as the
+                callback threading model in :mod:`exwire.subscription` says.
+            timeout: seconds to wait for the connection and the SUBACK.
+
+        Returns:
+            An :class:`exwire.OrderBookWatcher`; ``wait_synced()`` blocks until the first
+            book arrived; ``close()`` unsubscribes (and closes the topic's connection
+            when nothing else uses it).
+
+        Raises:
+            ConfigurationError: a malformed symbol, step or depth, a non-callable
+                callback, or credentials without ``key`` and ``email``.
+            and what :meth:`subscribe_to_market_depth_updates` raises.
+        """
+        pair = normalize_symbol(symbol)
+        book_step = finest_step(pair) if step is None else _order_book_step(step)
+        if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
+            raise ConfigurationError(f"depth must be a positive int, got {depth!r}")
+        if callback is not None and not callable(callback):
+            raise ConfigurationError(f"callback must be callable, got {type(callback).__name__}")
+        signing.check_credentials(self.credentials, private=False)
+        self._check_open()
+        timeout = self._timeout(validate.positive_timeout(timeout))
+        sub_topic, topic = self._topics.order_book(pair, book_step)
+        label = f"order_book:{pair}:{book_step.value}"
+        hashed = topic if self._client_id_topic == "full" else sub_topic
+        credentials = self.credentials
+
+        def login() -> Login:
+            return signing.public_login(credentials, hashed)
+
+        connection = self._connection(label, login)
+        try:
+            return self._watch(
+                connection, symbol=pair, depth=depth, keys=[topic], topic=label,
+                apply=_replace_book, checksum=None, callback=callback, timeout=timeout,
+            )
+        except BaseException:
+            self._release(connection)
+            raise
 
     def subscribe_to_kline_updates(
         self,
@@ -481,6 +551,26 @@ class CoinsuperClient(BaseClient):
         protocol: CoinsuperProtocol = connection.protocol  # type: ignore[assignment]
         key, frame = protocol.unsubscribe([str(k) for k in keys])
         connection.request(key, frame, timeout, wait_ready=False)
+
+
+def finest_step(symbol: str) -> OrderBookStep:
+    """The finest order book step of a pair: ``0.01`` for a :data:`FIAT_QUOTES` quote, else ``0.00000001``.
+
+    Raises:
+        ConfigurationError: a malformed symbol.
+    """
+    quote = normalize_symbol(symbol).split("/")[1]
+    return OrderBookStep.HUNDREDTH if quote in FIAT_QUOTES else OrderBookStep.HUNDRED_MILLIONTH
+
+
+def _replace_book(book: OrderBook, data: OrderBookSnapshot) -> None:
+    book.clear()
+    for level in data.bids:
+        book.set_bid(level.price, level.quantity)
+    for level in data.asks:
+        book.set_ask(level.price, level.quantity)
+    book.truncate()
+    return None
 
 
 def _order_book_step(step: object) -> OrderBookStep:

@@ -38,7 +38,6 @@ from exwire.coinsuper.models import KlineInterval, OrderBookStep, Trade
 from exwire.coinsuper.symbols import topic_symbol
 from exwire.errors import (
     AuthenticationError,
-    ConfigurationError,
     DecodeError,
     ExchangeError,
     ExchangeUnavailable,
@@ -293,7 +292,7 @@ class _TradeWindow:
             if last is None or newest > last:
                 self.last, self.at_last = newest, at_newest
             elif newest == last:
-                self.at_last = self.at_last | at_newest
+                self.at_last = collections.Counter(self.at_last | at_newest)
         return fresh
 
 

@@ -104,7 +104,9 @@ def public_login(credentials: Credentials | None, topic: str) -> Login:
         ConfigurationError: the credentials lack the access key or the e-mail.
     """
     credentials = _require(credentials, secret=False)
-    return Login(public_client_id(credentials.key, credentials.email, topic), PUBLIC_USER_NAME, PUBLIC_PASSWORD)
+    email = credentials.email
+    assert email is not None  # _require checked it
+    return Login(public_client_id(credentials.key, email, topic), PUBLIC_USER_NAME, PUBLIC_PASSWORD)
 
 
 def private_login(credentials: Credentials | None, timestamp_ms: int) -> Login:

@@ -149,12 +149,13 @@ def _read_ahead(client: Any) -> _ReadAhead | None:
     as it was, for any other layout.
     """
     sock = client.socket()
-    inner = getattr(sock, "_socket", None)
+    inner: object = getattr(sock, "_socket", None)
     if isinstance(inner, socket.socket):  # paho's _WebsocketWrapper
         reader = sock._socket = _ReadAhead(inner)
         return reader
-    if isinstance(sock, socket.socket) and getattr(client, "_sock", None) is sock:  # mqtt:// or mqtts://
-        reader = client._sock = _ReadAhead(sock)
+    plain: object = sock
+    if getattr(client, "_sock", None) is plain and isinstance(plain, socket.socket):  # mqtt:// or mqtts://
+        reader = client._sock = _ReadAhead(plain)
         return reader
     return None
 
@@ -170,7 +171,7 @@ def _paho_proxy(host: str, port: int, username: str | None, password: str | None
         ConfigurationError: PySocks is not installed.
     """
     try:
-        import socks  # type: ignore[import-untyped]  # PySocks, paho's proxy dependency
+        import socks  # type: ignore[import-untyped, unused-ignore]  # PySocks, paho's proxy dependency
     except ImportError:
         raise ConfigurationError(
             "a Coinsuper connection through proxy= needs PySocks: pip install 'PySocks>=1.7.1'"
@@ -344,11 +345,12 @@ class MqttTransport(Transport):
                 rejected client id, bad user name or password, or not authorised).
         """
         import paho.mqtt.client as mqtt  # the only import of paho in exwire
+        from paho.mqtt.enums import CallbackAPIVersion
 
         endpoint = parse_endpoint(url)
         login = self._login()
         client = _abortable_client_class(mqtt.Client)(
-            mqtt.CallbackAPIVersion.VERSION2,
+            CallbackAPIVersion.VERSION2,
             client_id=login.client_id,
             clean_session=True,  # subscriptions are re-sent after every connect (§2)
             protocol=mqtt.MQTTv311,
