@@ -44,8 +44,9 @@ import os
 import queue
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import attrs
 
@@ -54,7 +55,7 @@ from exwire.hosts import Exchange, get_exchange
 from exwire.shared import split_symbol
 
 try:  # xlwings installs on Windows and macOS (and as a manylinux wheel), but needs Excel to be useful
-    import xlwings as xw
+    import xlwings as xw  # type: ignore[import-not-found, unused-ignore]
 except ImportError:  # pragma: no cover - depends on the environment
     xw = None
 
@@ -68,23 +69,27 @@ SHORT_FIELDS = {"last": "last_price", "bid": "bid_price", "ask": "ask_price", "v
 TICKER_FIELDS = frozenset(field.name for field in attrs.fields(exwire.Ticker) if field.name != "native")
 
 
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
 class _NoXlwings:
-    """Stand-ins for ``xw.func``, ``xw.arg`` and ``xw.ret`` that leave the function unchanged."""
+    """Stand-ins for ``xw.func``, ``xw.arg`` and ``xw.ret`` that leave the function unchanged
+    (and the type xlwings' decorators have, for type checkers)."""
 
     @staticmethod
-    def func(fn: Any = None, **options: Any) -> Any:
-        return fn if callable(fn) else (lambda inner: inner)
-
-    @staticmethod
-    def arg(*args: Any, **options: Any) -> Any:
+    def func(*args: Any, **options: Any) -> Callable[[_F], _F]:
         return lambda inner: inner
 
     @staticmethod
-    def ret(*args: Any, **options: Any) -> Any:
+    def arg(*args: Any, **options: Any) -> Callable[[_F], _F]:
+        return lambda inner: inner
+
+    @staticmethod
+    def ret(*args: Any, **options: Any) -> Callable[[_F], _F]:
         return lambda inner: inner
 
 
-_xl = xw if xw is not None else _NoXlwings()
+_xl: _NoXlwings = xw if xw is not None else _NoXlwings()
 
 
 class _Feed:
