@@ -19,6 +19,7 @@ Native models stay reachable as ``native`` on every neutral one.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Any, ClassVar
 
@@ -114,6 +115,19 @@ class CoinexShared(SharedClient):
             if market.endswith(quote) and len(market) > len(quote):
                 return f"{market[: -len(quote)]}/{quote}"
         return native
+
+    def native_symbols(self, symbols: str | Iterable[str]) -> list[str]:
+        """Map one ``BASE/QUOTE`` symbol or several; duplicates removed, order kept.
+
+        Raises:
+            ConfigurationError: none given, not a ``str`` or an iterable of them (an int,
+                bytes, a mapping), or one is not ``BASE/QUOTE``.
+        """
+        if not isinstance(symbols, str) and (
+            isinstance(symbols, (bytes, bytearray, memoryview, Mapping)) or not isinstance(symbols, Iterable)
+        ):
+            raise ConfigurationError(f"symbols must be 'BASE/QUOTE' or an iterable of them, got {symbols!r}")
+        return super().native_symbols(symbols)
 
     # -- streams ------------------------------------------------------------------------------
 
