@@ -171,7 +171,7 @@ class OkexClient(BaseClient):
 
         OKEx pushes a ticker only when it changed. ``event.data`` is an
         :class:`exwire.okex.models.Ticker` (``Decimal`` prices in the quote asset, 24 h
-        volume in the base asset, aware UTC ``timestamp``); ``event.symbol`` is the symbol.
+        volume in the base asset, aware UTC ``time``); ``event.symbol`` is the symbol.
 
         Args:
             symbols: one symbol (``"btc_usdt"``; ``"BTC/USDT"`` is accepted) or several.
@@ -242,9 +242,12 @@ class OkexClient(BaseClient):
         """Stream public trades of one or more symbols (§5.4, ``ok_sub_spot_X_deals``).
 
         ``event.data`` is a list of :class:`exwire.okex.models.Trade`: the trades since
-        the previous push (``Decimal`` price in the quote asset, quantity in the base
-        asset; ``time_of_day`` is the server's naive wall-clock ``time``, believed UTC+8).
-        Arguments and errors as
+        the previous push, oldest first (``Decimal`` price in the quote asset, quantity in
+        the base asset, ``side`` the taker's). OKEx sends each trade's time of day only
+        (``HH:MM:SS``, believed UTC+8), kept as ``time_of_day``; ``time`` is the aware UTC
+        instant it names on the day of ``event.received_at`` (a time of day more than a
+        few minutes after the receipt is yesterday's; see
+        :func:`exwire.okex.converter.trade_time`). Arguments and errors as
         :meth:`subscribe_to_ticker_updates`.
         """
         return self._subscribe_kind("deals", symbols, callback, timeout)
@@ -260,7 +263,8 @@ class OkexClient(BaseClient):
         """Stream candles of one or more symbols (§5.5, ``ok_sub_spot_X_kline_Y``).
 
         ``event.data`` is a list of :class:`exwire.okex.models.Kline` (``Decimal`` prices
-        in the quote asset, volume in the base asset, aware UTC ``open_time``).
+        in the quote asset, volume in the base asset, aware UTC ``open_time`` and
+        ``close_time``).
 
         Args:
             interval: candle length: a :class:`KlineInterval` or its wire value
@@ -489,7 +493,7 @@ class OkexClient(BaseClient):
         return cancelled
 
     def get_user_info(self, *, timeout: float | None = None) -> UserInfo:
-        """Fetch the account's free and frozen funds (§6.4, ``ok_spot_userinfo``).
+        """Fetch the account's free and locked (frozen) funds (§6.4, ``ok_spot_userinfo``).
 
         Args:
             timeout: seconds to wait for the reply (``None``: ``request_timeout``).

@@ -1,8 +1,9 @@
 """OKEx spot WebSocket v1 payloads → :mod:`exwire.okex.models`.
 
-The only module that knows OKEx's wire names. Section numbers refer to
-``reference/protocols/okex.md``. Each function takes the ``data`` member of one
-response object (§3.2).
+The only module that knows OKEx's wire names. Section numbers (§) are
+those of exwire's OKEx v1 protocol notes, drawn from OKEx's v1 spot WebSocket document
+(``API-For-Spot-EN``, "WebSocket API for SPOT"). Each function takes the ``data``
+member of one response object (§3.2).
 
 Trade times. A deals push (§5.4) gives each trade's time of day only (``HH:MM:SS``,
 the server's clock, believed UTC+8), no date. :func:`trade_time` dates it by the
