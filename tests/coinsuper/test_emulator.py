@@ -12,7 +12,8 @@ import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect as websocket_connect
 
-from exwire.testing.coinsuper import CoinsuperEmulator, _encode, _PacketReader
+from exwire.testing._coinsuper.mqtt import _encode, _PacketReader
+from exwire.testing.coinsuper import CoinsuperEmulator
 from tests.conftest import timeout
 
 ENV = "exchange_ha_prod_hk"

@@ -1,4 +1,4 @@
-"""Coinsuper emulator: an MQTT 3.1.1 broker (``reference/protocols/coinsuper.md``).
+"""Coinsuper emulator: an MQTT 3.1.1 broker speaking Coinsuper's "WebSocket API".
 
 Speaks what Coinsuper's "WebSocket API" is, MQTT 3.1.1, over WebSocket (path ``/mqtt``,
 sub-protocol ``mqtt``, one packet per binary message) and optionally over plain TCP:
@@ -19,10 +19,13 @@ Faults: :meth:`~CoinsuperEmulator.drop_connections`, :meth:`~CoinsuperEmulator.s
 :meth:`~CoinsuperEmulator.refuse_next_subscription`, :meth:`~CoinsuperEmulator.publish_raw`.
 
 The implementation lives in :mod:`exwire.testing._coinsuper` (one module per concern);
-this module is the public import path.
+this module is the public import path::
+
+    with CoinsuperEmulator() as emu, CoinsuperClient(**emu.client_kwargs(), credentials=emu.credentials) as client:
+        ...
 """
 
-from exwire.testing._coinsuper.common import (  # noqa: F401 -- kept importable from this path
+from exwire.testing._coinsuper.common import (
     DEMO_CREDENTIALS,
     ENVIRONMENT,
     KLINE_RANGES,
@@ -31,8 +34,8 @@ from exwire.testing._coinsuper.common import (  # noqa: F401 -- kept importable 
     PUBLIC_PASSWORD,
     PUBLIC_USER,
 )
-from exwire.testing._coinsuper.emulator import CoinsuperEmulator
-from exwire.testing._coinsuper.mqtt import (  # noqa: F401 -- kept importable from this path
+from exwire.testing._coinsuper.emulator import CoinsuperClientKwargs, CoinsuperEmulator
+from exwire.testing._coinsuper.mqtt import (
     ACCEPTED,
     CONNACK,
     CONNECT,
@@ -49,10 +52,32 @@ from exwire.testing._coinsuper.mqtt import (  # noqa: F401 -- kept importable fr
     UNSUBACK,
     UNSUBSCRIBE,
     MalformedPacket,
-    _encode,
-    _encode_string,
-    _PacketReader,
-    _parse_connect,
 )
 
-__all__ = ["CoinsuperEmulator", "DEMO_CREDENTIALS"]
+__all__ = [
+    "CoinsuperEmulator",
+    "CoinsuperClientKwargs",
+    "DEMO_CREDENTIALS",
+    "ENVIRONMENT",
+    "KLINE_RANGES",
+    "ORDER_BOOK_STEPS",
+    "PRIVATE_USER",
+    "PUBLIC_PASSWORD",
+    "PUBLIC_USER",
+    "ACCEPTED",
+    "CONNACK",
+    "CONNECT",
+    "DISCONNECT",
+    "PINGREQ",
+    "PINGRESP",
+    "PUBLISH",
+    "REFUSED_CREDENTIALS",
+    "REFUSED_IDENTIFIER",
+    "REFUSED_PROTOCOL",
+    "SUBACK",
+    "SUBSCRIBE",
+    "SUBSCRIBE_FAILURE",
+    "UNSUBACK",
+    "UNSUBSCRIBE",
+    "MalformedPacket",
+]

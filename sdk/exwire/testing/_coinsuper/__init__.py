@@ -10,6 +10,6 @@
 Public import path: ``from exwire.testing.coinsuper import CoinsuperEmulator``.
 """
 
-from exwire.testing._coinsuper.emulator import CoinsuperEmulator
+from exwire.testing._coinsuper.emulator import CoinsuperClientKwargs, CoinsuperEmulator
 
-__all__ = ["CoinsuperEmulator"]
+__all__ = ["CoinsuperEmulator", "CoinsuperClientKwargs"]

@@ -6,8 +6,11 @@
 
 from __future__ import annotations
 
+import collections
 import random
+import threading
 import time
+from collections.abc import Callable
 
 from exwire.models import Credentials
 from exwire.testing._coinsuper.common import (
@@ -51,7 +54,30 @@ from exwire.testing._server import EmulatorConnection, logger
 
 
 class _Broker:
-    """The MQTT packet handling and publishing of :class:`CoinsuperEmulator` (a mixin)."""
+    """The MQTT packet handling and publishing of :class:`CoinsuperEmulator` (a mixin).
+
+    The attributes below are the emulator's settings, counters and fault queues the
+    broker reads and updates; :class:`CoinsuperEmulator` sets them (declared here so the
+    mixin is checked against them).
+    """
+
+    seed: int
+    push_interval: float
+    accounts: list[Credentials]
+    asset_approved: bool
+    client_id_topic: str
+    max_clock_skew: float
+    trade_window: int
+    depth_levels: int
+    book_levels: int
+    connects_accepted: int
+    connects_refused: list[int]
+    takeovers: int
+    _lock: threading.Lock
+    _connect_refusals: collections.deque[int]
+    _subscription_refusals: int
+    _by_client_id: dict[str, EmulatorConnection]
+    notify_changed: Callable[[], None]
 
     # -- MQTT --------------------------------------------------------------------------
 
@@ -116,13 +142,15 @@ class _Broker:
             if connect.password != PUBLIC_PASSWORD:
                 return REFUSED_CREDENTIALS, None
             for account in self.accounts:
-                if len(connect.client_id) == 96 and connect.client_id[:64] == _md5(account.key) + _md5(account.email):
+                email = account.email or ""  # every account has one (checked by the emulator)
+                if len(connect.client_id) == 96 and connect.client_id[:64] == _md5(account.key) + _md5(email):
                     return ACCEPTED, account
             return REFUSED_IDENTIFIER, None
         if connect.user_name == PRIVATE_USER:  # §2.2
-            account = next((a for a in self.accounts if a.key == connect.client_id), None)
-            if account is None:
+            private = next((a for a in self.accounts if a.key == connect.client_id), None)
+            if private is None:
                 return REFUSED_IDENTIFIER, None
+            account = private
             parts = (connect.password or "").split(",")  # email,timestamp,sign
             if len(parts) != 3:
                 return REFUSED_CREDENTIALS, None
@@ -179,7 +207,7 @@ class _Broker:
                 kind, base, quote, parameter = match.group(4, 5, 6, 7)
             if kind == "orderBook" and parameter not in ORDER_BOOK_STEPS:
                 return None
-            if kind == "kline" and (not parameter.isdigit() or int(parameter) not in KLINE_RANGES):
+            if kind == "kline" and (parameter is None or not parameter.isdigit() or int(parameter) not in KLINE_RANGES):
                 return None
             symbol = f"{base}/{quote}"
             rng = random.Random(f"{self.seed}:{topic}")

@@ -13,7 +13,7 @@ import ssl
 import threading
 import time
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypedDict
 
 from exwire.errors import ConfigurationError
 from exwire.models import Credentials
@@ -23,7 +23,14 @@ from exwire.testing._coinsuper.connections import _Session, _TcpConnection
 from exwire.testing._coinsuper.mqtt import PUBLISH, MalformedPacket, _encode, _encode_string
 from exwire.testing._server import EmulatorConnection, EmulatorServer, logger
 
-__all__ = ["CoinsuperEmulator"]
+__all__ = ["CoinsuperEmulator", "CoinsuperClientKwargs"]
+
+
+class CoinsuperClientKwargs(TypedDict):
+    """What :meth:`CoinsuperEmulator.client_kwargs` returns: ``CoinsuperClient(**emu.client_kwargs(),
+    credentials=emu.credentials)``."""
+
+    url: str
 
 
 class CoinsuperEmulator(_Broker, EmulatorServer):
@@ -118,9 +125,10 @@ class CoinsuperEmulator(_Broker, EmulatorServer):
         """``mqtt://<host>:<tcp_port>`` (``mqtts://`` with ``tcp_tls``): MQTT over TCP."""
         return f"{'mqtts' if self.tcp_tls else 'mqtt'}://{self.host}:{self.tcp_port}"
 
-    def client_kwargs(self) -> dict[str, str]:
-        """Keyword arguments pointing a ``CoinsuperClient`` at this emulator (over WebSocket)."""
-        return {"url": self.url}
+    def client_kwargs(self) -> CoinsuperClientKwargs:
+        """Keyword arguments pointing a ``CoinsuperClient`` at this emulator (over WebSocket):
+        ``url`` (add ``credentials=emu.credentials``: Coinsuper needs them even for market data)."""
+        return CoinsuperClientKwargs(url=self.url)
 
     def sessions(self) -> list[tuple[str, str, list[str]]]:
         """``(client id, user name, subscribed topics)`` of every logged-on connection."""

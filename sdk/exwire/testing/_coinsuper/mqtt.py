@@ -37,7 +37,7 @@ class _PacketReader:
 
     def feed(self, data: bytes) -> list[_Packet]:
         self._buffer += data
-        packets = []
+        packets: list[_Packet] = []
         while len(self._buffer) >= 2:
             length, multiplier, position = 0, 1, 1
             while True:

@@ -7,13 +7,19 @@ import itertools
 import random
 import time
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from exwire.models import Credentials
 from exwire.testing._coinsuper.common import _FIAT
 
-if TYPE_CHECKING:
-    from exwire.testing._coinsuper.emulator import CoinsuperEmulator
+
+class FeedSettings(Protocol):
+    """What a feed reads of its emulator: the seed and the sizes of the generated payloads."""
+
+    seed: int
+    trade_window: int
+    depth_levels: int
+    book_levels: int
 
 
 # -- generated payloads (§3) ---------------------------------------------------------------
@@ -78,7 +84,7 @@ class _Feed:
     """The next payload of one topic for one session."""
 
     def __init__(self, kind: str, market: _Market | None, parameter: str | None,
-                 account: Credentials | None, emulator: CoinsuperEmulator) -> None:
+                 account: Credentials | None, emulator: FeedSettings) -> None:
         self.kind = kind
         self.market = market
         self.parameter = parameter
