@@ -258,7 +258,7 @@ class CoinsuperClient(BaseClient):
             symbol: the pair, e.g. ``"BTC/USD"``.
             step: the price aggregation (as :meth:`subscribe_to_order_book_updates`);
                 ``None``: the finest for the pair's quote (:func:`finest_step`).
-            depth: levels per side kept (at most :data:`BOOK_DEPTH` arrive).
+            depth: levels per side kept, 1 to :data:`BOOK_DEPTH` (what Coinsuper pushes).
             callback: optional ``callback(snapshot)`` with an immutable
                 :class:`exwire.BookSnapshot` after each applied publish; runs as the
                 callback threading model in :mod:`exwire.subscription` says.
@@ -276,8 +276,7 @@ class CoinsuperClient(BaseClient):
         """
         pair = normalize_symbol(symbol)
         book_step = finest_step(pair) if step is None else _order_book_step(step)
-        if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
-            raise ConfigurationError(f"depth must be a positive int, got {depth!r}")
+        depth = validate.positive_int(depth, "depth", maximum=BOOK_DEPTH)
         if callback is not None and not callable(callback):
             raise ConfigurationError(f"callback must be callable, got {type(callback).__name__}")
         signing.check_credentials(self.credentials, private=False)
