@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterable
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from exwire._core import validate
 from exwire._core.backoff import Deadline
@@ -50,10 +50,17 @@ from exwire.orderbook import BookSnapshot
 from exwire.subscription import Subscription
 from exwire.watcher import OrderBookWatcher
 
-__all__ = ["OkexClient", "DEFAULT_URL"]
+__all__ = ["OkexClient", "DEFAULT_URL", "KlineIntervalName", "FullDepth", "Money"]
 
 #: The v1 spot endpoint of 2018-11 to 2019-07 (§1); it no longer answers.
 DEFAULT_URL = "wss://real.okex.com:10440/ws/v1"
+
+#: The wire names of :class:`KlineInterval`, accepted wherever an interval is.
+KlineIntervalName = Literal[
+    "1min", "3min", "5min", "15min", "30min", "1hour", "2hour", "4hour", "6hour", "12hour", "day", "3day", "week"
+]
+#: The full-book depths of ``ok_sub_spot_X_depth_Y`` (§5.3).
+FullDepth = Literal[5, 10, 20]
 
 #: The money input place_order takes (``Decimal``, ``str``, ``int`` or ``float``).
 Money = Decimal | str | int | float
@@ -198,7 +205,7 @@ class OkexClient(BaseClient):
     def subscribe_to_order_book_updates(
         self,
         symbols: str | Iterable[str],
-        depth: int | None = None,
+        depth: FullDepth | None = None,
         callback: Callable[[DataEvent[BookUpdate]], None] | None = None,
         *,
         timeout: float | None = None,
@@ -255,7 +262,7 @@ class OkexClient(BaseClient):
     def subscribe_to_kline_updates(
         self,
         symbols: str | Iterable[str],
-        interval: KlineInterval | str,
+        interval: KlineInterval | KlineIntervalName,
         callback: Callable[[DataEvent[list[Kline]]], None] | None = None,
         *,
         timeout: float | None = None,
@@ -414,7 +421,7 @@ class OkexClient(BaseClient):
     def place_order(
         self,
         symbol: str,
-        side: Side | str,
+        side: Side | Literal["buy", "sell"],
         quantity: Money | None = None,
         price: Money | None = None,
         *,

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from exwire._core.backoff import Deadline
 from exwire.errors import UnsupportedFeature
@@ -79,7 +79,7 @@ __all__ = [
 #: The quote assets of OKEx v1 spot pairs (``X_usdt``, ``X_btc``, ``X_eth``, ``X_okb``).
 QUOTE_ASSETS = ("usdt", "btc", "eth", "okb")
 
-_TOP_OF_BOOK_DEPTH = 5
+_TOP_OF_BOOK_DEPTH: Final = 5
 
 _INTERVALS: dict[timedelta, KlineInterval] = {interval.duration: interval for interval in KlineInterval}
 
