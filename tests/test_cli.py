@@ -263,7 +263,7 @@ def test_every_subcommand_has_help(command, capsys):
     assert "usage: exwire" in text
     for name, exchange in exchanges().items():  # the epilog lists the exchanges, channels and requests
         assert f"  {name}, e.g. symbol {exchange.example_symbol}" in text
-        assert f"    channels: {', '.join(exchange.channels) or '-'}\n" in text
+        assert f"    channels: {', '.join(exchange.channels) or '-'}" in text
 
 
 class Colour(enum.Enum):

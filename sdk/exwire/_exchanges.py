@@ -201,16 +201,19 @@ class Exchange:
         client_class: the client class.
         emulator_class: the emulator class, or ``None`` when it did not import.
         shared_class: the client's :class:`SharedClient` subclass (``client.shared``).
+        shared_problem: why ``client.shared`` could not be loaded (then it offers no
+            channel, but ``exwire call`` still works), or ``None``.
         requests: the client's public blocking requests (``exwire call``).
     """
 
     def __init__(self, spec: ExchangeSpec, client_class: type[BaseClient], emulator_class: type[Any] | None,
-                 shared_class: type[SharedClient]) -> None:
+                 shared_class: type[SharedClient], shared_problem: str | None = None) -> None:
         self.name = spec.name
         self.spec = spec
         self.client_class = client_class
         self.emulator_class = emulator_class
         self.shared_class = shared_class
+        self.shared_problem = shared_problem
         self.requests = _requests(client_class)
 
     def __repr__(self) -> str:
@@ -361,13 +364,17 @@ def _resolve(spec: ExchangeSpec) -> tuple[Exchange | None, str | None]:
             emulator_class = _load(spec.emulator)
         except (ImportError, AttributeError) as exc:
             log.debug("%s: no emulator (%s)", spec.name, exc)
+    shared_class: Any = SharedClient
+    problem = None
     try:
         shared_class = _load(client_class._shared_class)
     except (ImportError, AttributeError) as exc:
-        return None, f"client.shared not available ({exc})"
+        problem = f"client.shared not available ({exc})"
     if not (isinstance(shared_class, type) and issubclass(shared_class, SharedClient)):
-        return None, f"{client_class._shared_class} is not a SharedClient"
-    return Exchange(spec, client_class, emulator_class, shared_class), None
+        problem, shared_class = f"{client_class._shared_class} is not a SharedClient", SharedClient
+    if problem is not None:
+        log.debug("%s: no channels: %s", spec.name, problem)
+    return Exchange(spec, client_class, emulator_class, shared_class, problem), None
 
 
 # name -> (Exchange, None) or (None, reason); each spec is resolved (imported) on first need.

@@ -48,6 +48,7 @@ from exwire.errors import ConfigurationError, ExwireError, InvalidState, SlowCon
 from exwire.hosts import Exchange, exchanges, get_exchange, parse_interval, unavailable
 from exwire.models import Balance, DataEvent, Fill, Kline, Level, Order, Ticker, TopOfBook, Trade
 from exwire.orderbook import BookSnapshot
+from exwire.shared import split_symbol
 
 __all__ = ["main", "to_jsonable"]
 
@@ -172,7 +173,8 @@ def _availability() -> str:
     for name, exchange in sorted(exchanges().items()):
         emulator = "" if exchange.emulator_class is not None else " (no emulator: use --live or --url)"
         lines.append(f"  {name}{emulator}, e.g. symbol {exchange.example_symbol}")
-        lines.append(f"    channels: {', '.join(exchange.channels) or '-'}")
+        problem = f" ({exchange.shared_problem})" if exchange.shared_problem else ""
+        lines.append(f"    channels: {', '.join(exchange.channels) or '-'}{problem}")
         lines.extend(textwrap.wrap(f"requests: {', '.join(exchange.requests) or '-'}", 100,
                                    initial_indent="    ", subsequent_indent="      ", break_on_hyphens=False))
     for name, reason in sorted(unavailable().items()):
@@ -253,7 +255,7 @@ def _stream(exchange: Exchange, args: argparse.Namespace) -> int:
     if args.seconds is not None and args.seconds <= 0:
         raise ConfigurationError("--seconds must be positive")
     channel = exchange.channel(args.channel)
-    symbols = list(args.symbols) or [exchange.example_symbol]
+    symbols = ["/".join(split_symbol(symbol)) for symbol in args.symbols] or [exchange.example_symbol]
     interval = parse_interval(args.interval) if args.interval is not None else None
     if channel == "book":
         depth = exchange.book_depth(args.depth)
