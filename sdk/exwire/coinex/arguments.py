@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Any
 
 from exwire._core import validate
 from exwire.coinex.models import KlineInterval, MergeDepth
@@ -34,7 +33,7 @@ MAX_TRADES = 1000
 _ASSET = re.compile(r"[A-Z0-9]{1,32}")
 
 
-def asset_code(code: Any) -> str:
+def asset_code(code: object) -> str:
     """``"btc"`` → ``"BTC"``.
 
     Raises:
@@ -46,7 +45,7 @@ def asset_code(code: Any) -> str:
     return asset
 
 
-def positive_int(value: Any, name: str, maximum: int | None = None) -> int:
+def positive_int(value: object, name: str, maximum: int | None = None) -> int:
     """Check a positive integer (not a bool), at most ``maximum`` (default: signed 64-bit,
     what the CoinEx server parses integers into).
 
@@ -56,7 +55,7 @@ def positive_int(value: Any, name: str, maximum: int | None = None) -> int:
     return validate.positive_int(value, name, maximum)
 
 
-def depth_limit(limit: Any) -> int:
+def depth_limit(limit: object) -> int:
     """Check a book limit (levels per side) against :data:`DEPTH_LIMITS`.
 
     Raises:
@@ -104,17 +103,17 @@ def merge_depth(value: object) -> MergeDepth:
         f"merge_depth must be a MergeDepth, one of {allowed}, a Decimal step or an int 0-8, got {value!r}")
 
 
-def kline_interval(value: Any) -> KlineInterval:
+def kline_interval(value: object) -> KlineInterval:
     """A :class:`KlineInterval` from itself or its length in seconds.
 
     Raises:
         ConfigurationError: a length CoinEx does not offer.
     """
     try:
-        if isinstance(value, bool):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
             raise ValueError
-        return KlineInterval(value)
-    except ValueError:
+        return KlineInterval(int(value))
+    except (ValueError, OverflowError):
         allowed = ", ".join(str(int(i)) for i in KlineInterval)
         raise ConfigurationError(
             f"interval must be a KlineInterval or one of {allowed} seconds, got {value!r}") from None

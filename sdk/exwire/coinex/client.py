@@ -455,8 +455,9 @@ class CoinexClient(BaseClient):
             symbols: one market (``"BTCUSDT"``) or several.
             callback: ``callback(event)``; runs as the callback threading model in
                 :mod:`exwire.subscription` says. ``None`` makes a pull subscription
-                (iterate it or call ``get(timeout)``).
-                Either way ``client.latest.ticker(market)`` holds the newest ticker.
+                (iterate it or call ``get(timeout)``). Either way
+                ``client.latest.ticker(symbol)`` holds the newest ticker (as the neutral
+                :class:`exwire.Ticker`; ``symbol`` ``"BTCUSDT"`` or ``"BTC/USDT"``).
             timeout: seconds to wait for the connection and CoinEx's acknowledgement
                 (``None``: ``request_timeout``).
 

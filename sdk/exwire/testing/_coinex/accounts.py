@@ -18,6 +18,9 @@ from exwire.testing._coinex.base import _CoinexBase
 from exwire.testing._coinex.common import _MARKETS, FEE_RATE, _dumps, _plain, _Spec
 from exwire.testing._coinex.market import _Session
 
+#: Amounts and prices the controls accept: a ``Decimal``, its text, an ``int`` or a ``float``.
+Money = Decimal | str | int | float
+
 
 class _AccountControls(_CoinexBase):
     """Balances, orders and fills of :class:`CoinexEmulator`'s accounts (a mixin)."""
@@ -28,7 +31,7 @@ class _AccountControls(_CoinexBase):
             account = self._account(access_id or self._default_access_id)
             return {asset: (pair[0], pair[1]) for asset, pair in account.balances.items()}
 
-    def set_balance(self, asset: str, available: Any, *, access_id: str | None = None) -> None:
+    def set_balance(self, asset: str, available: Money, *, access_id: str | None = None) -> None:
         """Set an asset's available balance and push ``asset.update`` to the account's sessions."""
         access_id = access_id or self._default_access_id
         with self._engine_lock:
@@ -36,7 +39,7 @@ class _AccountControls(_CoinexBase):
             update = self._asset_update(access_id, [asset])
         self._push_private(access_id, asset_update=update)
 
-    def place_order(self, market: str, side: Side | str, amount: Any, price: Any, *, client_id: str = "",
+    def place_order(self, market: str, side: Side | str, amount: Money, price: Money, *, client_id: str = "",
                     access_id: str | None = None) -> int:
         """Place a limit order as if the account had placed it elsewhere (REST, web).
 
@@ -68,7 +71,7 @@ class _AccountControls(_CoinexBase):
                 raise InsufficientFunds("coinex", 10, f"balance not enough: {balance[0]} {asset} < {needed}")
             balance[0] -= needed
             balance[1] += needed
-            order = {"id": next(self._order_ids), "access_id": access_id, "user": account.user_id,
+            order: dict[str, Any] = {"id": next(self._order_ids), "access_id": access_id, "user": account.user_id,
                      "market": market, "side": 2 if order_side is Side.BUY else 1, "price": price, "amount": amount,
                      "left": amount, "deal_stock": Decimal(0), "deal_money": Decimal(0),
                      "money_fee": Decimal(0), "stock_fee": Decimal(0), "ctime": now, "mtime": now,
@@ -81,7 +84,7 @@ class _AccountControls(_CoinexBase):
         order_id: int = order["id"]
         return order_id
 
-    def fill(self, order_id: int, amount: Any = None, price: Any = None) -> dict[str, Any]:
+    def fill(self, order_id: int, amount: Money | None = None, price: Money | None = None) -> dict[str, Any]:
         """Fill (part of) a resting order as maker, as if another account traded with it.
 
         Moves the balances (fee ``0.2 %`` of what is received), pushes ``order.update``
@@ -104,39 +107,39 @@ class _AccountControls(_CoinexBase):
         with self._engine_lock:
             order = self._open_order(order_id)
             spec = _MARKETS[order["market"]]
-            amount = order["left"] if amount is None else _decimal(amount, "amount")
-            price = order["price"] if price is None else _decimal(price, "price")
+            quantity: Decimal = order["left"] if amount is None else _decimal(amount, "amount")
+            rate: Decimal = order["price"] if price is None else _decimal(price, "price")
             buy = order["side"] == 2
-            if amount > order["left"]:
-                raise ConfigurationError(f"amount {amount} exceeds what remains ({order['left']})")
-            if (price > order["price"]) if buy else (price < order["price"]):
-                raise ConfigurationError(f"price {price} is beyond the order's limit {order['price']}")
+            if quantity > order["left"]:
+                raise ConfigurationError(f"amount {quantity} exceeds what remains ({order['left']})")
+            if (rate > order["price"]) if buy else (rate < order["price"]):
+                raise ConfigurationError(f"price {rate} is beyond the order's limit {order['price']}")
             account = self._account(order["access_id"])
             base, quote = account.balance(spec.base), account.balance(spec.quote)
-            value = amount * price
+            value = quantity * rate
             if buy:
-                fee = (amount * FEE_RATE).quantize(Decimal(1).scaleb(-spec.amount_decimals), ROUND_DOWN)
-                quote[1] -= amount * order["price"]
-                quote[0] += amount * (order["price"] - price)
-                base[0] += amount - fee
+                fee = (quantity * FEE_RATE).quantize(Decimal(1).scaleb(-spec.amount_decimals), ROUND_DOWN)
+                quote[1] -= quantity * order["price"]
+                quote[0] += quantity * (order["price"] - rate)
+                base[0] += quantity - fee
                 order["stock_fee"] += fee
             else:
                 fee = (value * FEE_RATE).quantize(Decimal(1).scaleb(-spec.price_decimals), ROUND_DOWN)
-                base[1] -= amount
+                base[1] -= quantity
                 quote[0] += value - fee
                 order["money_fee"] += fee
             now = time.time()
             trade_id = next(self._own_trade_ids)
-            order.update(left=order["left"] - amount, deal_stock=order["deal_stock"] + amount,
-                         deal_money=order["deal_money"] + value, mtime=now, last_deal_amount=amount,
-                         last_deal_price=price, last_deal_time=now, last_deal_id=trade_id, last_role=1)
+            order.update(left=order["left"] - quantity, deal_stock=order["deal_stock"] + quantity,
+                         deal_money=order["deal_money"] + value, mtime=now, last_deal_amount=quantity,
+                         last_deal_price=rate, last_deal_time=now, last_deal_id=trade_id, last_role=1)
             order["finished"] = not order["left"]
             event = 3 if order["finished"] else 2
             wire = _order_wire(order, spec)
             update = self._asset_update(order["access_id"], [spec.base, spec.quote])
             trade = {"id": trade_id, "order_id": order["id"], "client_id": order["client_id"],
                      "time": round(now, 6), "type": "buy" if buy else "sell",
-                     "amount": _plain(amount, spec.amount_decimals), "price": _plain(price, spec.price_decimals)}
+                     "amount": _plain(quantity, spec.amount_decimals), "price": _plain(rate, spec.price_decimals)}
         self._push_private(order["access_id"], order["market"], order_event=(event, wire), asset_update=update,
                            own_trade=trade)
         return trade
@@ -209,7 +212,7 @@ def _order_wire(order: dict[str, Any], spec: _Spec) -> dict[str, Any]:
             "last_deal_id": order["last_deal_id"], "last_role": order["last_role"], "fee_asset": None, "stop_id": 0}
 
 
-def _decimal(value: Any, name: str, *, zero: bool = False) -> Decimal:
+def _decimal(value: object, name: str, *, zero: bool = False) -> Decimal:
     try:
         result = Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value))
     except InvalidOperation:

@@ -11,12 +11,13 @@ import itertools
 import json
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypedDict
 
 from exwire.errors import ConfigurationError
 from exwire.models import Credentials
-from exwire.testing._coinex.accounts import _AccountControls
+from exwire.testing._coinex.accounts import Money, _AccountControls
 from exwire.testing._coinex.api import _RequestHandlers
 from exwire.testing._coinex.common import (
     _DEFAULT_BALANCES,
@@ -87,7 +88,7 @@ class CoinexEmulator(_AccountControls, _RequestHandlers, EmulatorServer):
 
     def __init__(self, seed: int = 0, push_interval: float | None = 0.1, *, clean_interval: float = 60.0,
                  trade_history: str | Path | None = None, trade_history_market: str = "BTCUSDT",
-                 accounts: dict[str, str] | None = None, balances: dict[str, Any] | None = None,
+                 accounts: dict[str, str] | None = None, balances: Mapping[str, Money] | None = None,
                  host: str = "127.0.0.1", port: int = 0, send_timeout: float | None = 10.0,
                  close_timeout: float = 2.0) -> None:
         super().__init__("coinex", host=host, port=port, send_timeout=send_timeout, close_timeout=close_timeout)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import collections
 import random
 import time
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -231,7 +232,7 @@ class _Session:
 
 
 class _Account:
-    def __init__(self, secret: str, user_id: int, balances: dict[str, Any]) -> None:
+    def __init__(self, secret: str, user_id: int, balances: Mapping[str, object]) -> None:
         self.secret = secret
         self.user_id = user_id
         self.balances: dict[str, list[Decimal]] = {a: [Decimal(str(v)), Decimal(0)] for a, v in balances.items()}
