@@ -56,6 +56,10 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         account = client.get_spot_account_information(omit_zero_balances=True)
         print("balances:", ", ".join(f"{b.asset} {b.free:f}" for b in account.balances[:6]) or "none")
+        # The same through the exchange-neutral interface: BASE/QUOTE symbols, exwire models.
+        neutral = client.shared.get_balances()
+        print("client.shared balances:", ", ".join(f"{b.asset} {b.total:f}" for b in list(neutral.values())[:6]))
+        print("client.shared open orders:", len(client.shared.get_open_orders(client.shared.shared_symbol(args.symbol))))
         if emulator is not None or args.trade:
             trade(client, args.symbol, emulator)
         print("rate limits:", ", ".join(f"{r.rate_limit_type.value}/{r.interval_number}{r.interval.value[0]}: "
@@ -77,7 +81,7 @@ def market_data(client: BinanceClient, symbol: str) -> None:
 def trade(client: BinanceClient, symbol: str, emulator) -> None:
     """Place a resting order, watch the stream, cancel; on the emulator also fill an OCO."""
 
-    def show(event) -> None:  # runs on a dispatcher lane, in order
+    def show(event) -> None:  # runs as exwire.subscription's callback threading model says
         data = event.data
         if isinstance(data, models.ExecutionReport):
             print(f"  [stream] order {data.order_id} {data.execution_type.value} -> {data.status.value}"
