@@ -16,7 +16,7 @@ import attrs
 import pytest
 
 import exwire
-from exwire import cli
+from exwire import Feature, cli
 from exwire.cli import _call_arguments, main, to_jsonable
 from exwire.errors import ConfigurationError
 from exwire.hosts import CHANNELS, exchanges, get_exchange
@@ -189,6 +189,26 @@ def test_call_refuses_what_is_not_a_request_of_the_client():
     assert result.returncode == 2 and "unknown exchange" in result.stderr
 
 
+@pytest.mark.parametrize("name", each_exchange())
+def test_call_runs_the_requests_of_client_shared_with_neutral_results(name):
+    exchange = get_exchange(name)
+    if Feature.BALANCES not in exchange.features:
+        assert "shared.get_balances" not in exchange.requests
+        result = exwire_command("call", name, "shared.get_balances")
+        assert result.returncode == 2 and "no request 'shared.get_balances'" in result.stderr
+        return
+    assert "shared.get_balances" in exchange.requests
+    result = exwire_command("call", name, "shared.get_balances", "--json")
+    assert result.returncode == 0, result.stderr
+    balances = json.loads(result.stdout)
+    assert balances and all(set(balance) == {"asset", "free", "locked", "total"} for balance in balances.values())
+    assert all(asset == balance["asset"] for asset, balance in balances.items())
+    result = exwire_command("call", name, "shared.get_balances")
+    assert result.returncode == 0, result.stderr
+    assert all(re.fullmatch(r"asset=[A-Z0-9]+ free=[0-9.]+ locked=\S+ total=\S+", line)
+               for line in result.stdout.splitlines())
+
+
 # -- emulate -------------------------------------------------------------------------------
 
 
@@ -306,3 +326,10 @@ def test_call_arguments_follow_the_method_signature():
     assert positional == ["self", "BTCUSDT", 5] and keywords == {"merge": 0.1}
     with pytest.raises(ConfigurationError, match="get_order_book"):
         _call_arguments(get_order_book, ["self", "A", "1", "2", "3"])
+
+
+def test_call_arguments_turn_enum_values_into_members():
+    positional, keywords = _call_arguments(
+        exwire.SharedClient.place_order, ["self", "BTC/USDT", "buy", "LIMIT", "0.5", "price=100", "time_in_force=gtc"])
+    assert positional == ["self", "BTC/USDT", exwire.Side.BUY, exwire.OrderType.LIMIT, "0.5"]
+    assert keywords == {"price": "100", "time_in_force": exwire.TimeInForce.GTC}

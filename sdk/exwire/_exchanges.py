@@ -36,6 +36,7 @@ from exwire.watcher import OrderBookWatcher
 __all__ = [
     "ALIASES",
     "CHANNELS",
+    "SHARED_REQUESTS",
     "SPECS",
     "Exchange",
     "ExchangeSpec",
@@ -58,6 +59,13 @@ CHANNELS: Mapping[str, Feature] = {
     "orders": Feature.ORDER_STREAM,
     "fills": Feature.FILL_STREAM,
     "balances": Feature.BALANCE_STREAM,
+}
+#: The requests of ``client.shared`` that ``exwire call`` runs as ``shared.<name>``.
+SHARED_REQUESTS: Mapping[str, Feature] = {
+    "get_balances": Feature.BALANCES,
+    "get_open_orders": Feature.OPEN_ORDERS,
+    "place_order": Feature.PLACE_ORDER,
+    "cancel_order": Feature.CANCEL_ORDER,
 }
 #: Other names accepted for a channel.
 ALIASES: Mapping[str, str] = {
@@ -203,7 +211,8 @@ class Exchange:
         shared_class: the client's :class:`SharedClient` subclass (``client.shared``).
         shared_problem: why ``client.shared`` could not be loaded (then it offers no
             channel, but ``exwire call`` still works), or ``None``.
-        requests: the client's public blocking requests (``exwire call``).
+        requests: the client's public blocking requests (``exwire call``), then the
+            requests of ``client.shared`` it offers, as ``shared.<name>``.
     """
 
     def __init__(self, spec: ExchangeSpec, client_class: type[BaseClient], emulator_class: type[Any] | None,
@@ -214,7 +223,8 @@ class Exchange:
         self.emulator_class = emulator_class
         self.shared_class = shared_class
         self.shared_problem = shared_problem
-        self.requests = _requests(client_class)
+        offered = tuple(f"shared.{name}" for name, feature in SHARED_REQUESTS.items() if feature in self.features)
+        self.requests = _requests(client_class) + offered
 
     def __repr__(self) -> str:
         return f"<Exchange {self.name} channels={list(self.channels)}>"

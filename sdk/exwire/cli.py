@@ -36,6 +36,7 @@ import sys
 import textwrap
 import threading
 import types
+import typing
 from collections.abc import Callable, Sequence
 from types import FrameType
 from typing import Any
@@ -94,6 +95,8 @@ def _neutral_json(value: Any) -> Any:
     """A neutral model (or a list of them) as JSON, without its ``native`` model."""
     if isinstance(value, list):
         return [_neutral_json(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): _neutral_json(item) for key, item in value.items()}
     if attrs.has(type(value)) and type(value).__module__ == "exwire.models":
         return {field.name: to_jsonable(getattr(value, field.name))
                 for field in attrs.fields(type(value)) if field.name != _NATIVE}
@@ -220,8 +223,11 @@ def _parser(with_epilog: bool = True) -> argparse.ArgumentParser:
 
     call = commands.add_parser(
         "call", help="run one blocking request and print its result", epilog=epilog, formatter_class=formatter,
-        description="Call the client's METHOD with ARGS and print the result. ARGS are positional values "
-                    "or name=value keywords; numbers are converted where the method expects them. "
+        description="Call the client's METHOD with ARGS and print the result; shared.METHOD calls "
+                    "client.shared's (get_balances, get_open_orders, place_order, cancel_order: "
+                    "BASE/QUOTE symbols, neutral models). ARGS are positional values or name=value "
+                    "keywords; numbers and enum values (buy, limit ...) are converted where the "
+                    "method expects them. "
                     "Uses an in-process emulator unless --live or --url.")
     call.add_argument("exchange", metavar="EXCHANGE")
     call.add_argument("method", metavar="METHOD")
@@ -340,9 +346,24 @@ def _annotation_kinds(annotation: Any) -> set[str]:
     return {part.strip() for part in text.replace("Optional[", "").replace("]", "").split("|")}
 
 
-def _convert(text: str, parameter: inspect.Parameter | None) -> Any:
-    """A command-line word as the parameter expects it: int, float or bool where that is
-    the only non-text type its annotation allows; otherwise the text itself."""
+def _enum_of(hint: Any) -> type[enum.Enum] | None:
+    """The enum a type hint names (alone or in a union), or ``None``."""
+    for candidate in (hint, *typing.get_args(hint)):
+        if isinstance(candidate, type) and issubclass(candidate, enum.Enum):
+            return candidate
+    return None
+
+
+def _convert(text: str, parameter: inspect.Parameter | None, hint: Any = None) -> Any:
+    """A command-line word as the parameter expects it: an enum member by its value where
+    the hint names an enum (``buy`` → ``Side.BUY``); int, float or bool where that is the
+    only non-text type its annotation allows; otherwise the text itself."""
+    members = _enum_of(hint)
+    if members is not None:
+        for member in members:
+            if str(member.value).lower() == text.lower() or member.name.lower() == text.lower():
+                return member
+        return text
     kinds = _annotation_kinds(parameter.annotation) if parameter is not None else set()
     if "str" in kinds or not kinds:
         return text
@@ -360,6 +381,10 @@ def _convert(text: str, parameter: inspect.Parameter | None) -> Any:
 
 def _call_arguments(method: Callable[..., Any], words: Sequence[str]) -> tuple[list[Any], dict[str, Any]]:
     parameters = inspect.signature(method).parameters
+    try:
+        hints = typing.get_type_hints(method)
+    except Exception:  # an annotation that does not resolve: convert by its text alone
+        hints = {}
     positional_parameters = [p for p in parameters.values()
                              if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     positional: list[Any] = []
@@ -367,13 +392,13 @@ def _call_arguments(method: Callable[..., Any], words: Sequence[str]) -> tuple[l
     for word in words:
         name, equals, value = word.partition("=")
         if equals and name.isidentifier() and name in parameters:
-            keywords[name] = _convert(value, parameters[name])
+            keywords[name] = _convert(value, parameters[name], hints.get(name))
         elif keywords:
             raise ConfigurationError(f"positional argument {word!r} after keyword arguments")
         else:
             index = len(positional)
             parameter = positional_parameters[index] if index < len(positional_parameters) else None
-            positional.append(_convert(word, parameter))
+            positional.append(_convert(word, parameter, None if parameter is None else hints.get(parameter.name)))
     try:
         inspect.signature(method).bind(*positional, **keywords)
     except TypeError as exc:
@@ -385,13 +410,23 @@ def _call(exchange: Exchange, args: argparse.Namespace) -> int:
     if args.method not in exchange.requests:
         raise ConfigurationError(f"{exchange.name} has no request {args.method!r}; "
                                  f"requests: {', '.join(exchange.requests) or 'none'}")
-    positional, keywords = _call_arguments(getattr(exchange.client_class, args.method), ["self", *args.args])
+    shared, _, name = args.method.rpartition(".")
+    owner: type[Any] = exchange.shared_class if shared else exchange.client_class
+    positional, keywords = _call_arguments(getattr(owner, name), ["self", *args.args])
     positional = positional[1:]
     if args.timeout is not None:
         keywords["timeout"] = args.timeout
     with exchange.open(live=args.live, url=args.url) as client:
-        result = getattr(client, args.method)(*positional, **keywords)
-    _print(json.dumps(to_jsonable(result)) if args.json else _text(result))
+        target: Any = client.shared if shared else client
+        result = getattr(target, name)(*positional, **keywords)
+    if not shared:  # the client's own request: its native result
+        _print(json.dumps(to_jsonable(result)) if args.json else _text(result))
+    elif args.json:
+        _print(json.dumps(_neutral_json(result)))
+    else:
+        items = list(result.values()) if isinstance(result, dict) else result if isinstance(result, list) else [result]
+        for item in items:
+            _print("ok" if item is None else _line(item))
     return 0
 
 

@@ -41,6 +41,7 @@ from typing import Any
 from exwire._exchanges import (
     ALIASES,
     CHANNELS,
+    SHARED_REQUESTS,
     SPECS,
     Exchange,
     ExchangeSpec,
@@ -57,6 +58,7 @@ __all__ = [
     "QtExecutor",
     "ALIASES",
     "CHANNELS",
+    "SHARED_REQUESTS",
     "SPECS",
     "Exchange",
     "ExchangeSpec",
