@@ -203,6 +203,50 @@ def test_bad_client_options_are_configuration_errors(options):
         CoinsuperClient(**options)
 
 
+@pytest.mark.parametrize(
+    "url",
+    [None, 123, b"wss://api-mqtt-premium.coinsuper.com/mqtt", "", "wss://", "wss:///mqtt", "ws://host:99999/mqtt",
+     "ws://host:port/mqtt", "https://api-mqtt-premium.coinsuper.com/mqtt", "ftp://host", "host:1883"],
+)
+def test_malformed_urls_are_refused_at_construction(url):
+    with pytest.raises(ConfigurationError, match="url"):
+        CoinsuperClient(url=url)
+
+
+@pytest.mark.parametrize(
+    "url", ["wss://api-mqtt-premium.coinsuper.com:443/mqtt", "ws://127.0.0.1:8080/mqtt", "mqtt://mqtt.coinsuper.com:1883",
+            "mqtts://127.0.0.1:8883", " WSS://host/mqtt "],
+)
+def test_every_supported_scheme_is_accepted(url):
+    with CoinsuperClient(url=url) as client:
+        assert client.url == url.strip()
+
+
+def test_watch_order_book_keeps_the_whole_pushed_book(emu):
+    snapshots = Collector()
+    with make_client(emu) as client:
+        with client.watch_order_book("ETC/BTC", "0.000001", depth=5, callback=snapshots) as watcher:
+            assert watcher.wait_synced(timeout(5))
+            snapshot = snapshots.wait_for(2)[-1]
+            (_, _, topics), = emu.sessions()
+            assert topics == [ENV + "/api/ws/v1/market/orderBook/ETC_BTC/0.000001"]
+            assert len(snapshot.bids) == len(snapshot.asks) == 5 and len(watcher.bids()) == 5
+            assert snapshot.bids[0].price < snapshot.asks[0].price
+            top = client.latest.top_of_book("ETC/BTC")
+            assert top is not None and top.value.bid is not None
+        wait_until(lambda: not emu.sessions())  # closing the watcher closed the topic's connection
+
+
+@pytest.mark.parametrize("arguments", [
+    {"step": "0.5"}, {"depth": 0}, {"depth": 16}, {"depth": True}, {"callback": "print"}, {"symbol": "BTCUSD"},
+])
+def test_watch_order_book_refuses_bad_arguments_before_connecting(emu, arguments):
+    with make_client(emu) as client:
+        with pytest.raises(ConfigurationError):
+            client.watch_order_book(**{"symbol": "BTC/USD", **arguments})
+    assert emu.connections_accepted == 0
+
+
 def test_wrong_secret_is_refused_as_an_authentication_error(emu):
     credentials = Credentials(key="zhangsan", secret="wrong", email="demouser@demo.domain")
     with make_client(emu, credentials=credentials) as client:
