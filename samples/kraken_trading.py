@@ -54,7 +54,7 @@ class Watch:
 
     def on_trades(self, event: exwire.DataEvent) -> None:
         for trade in event.data:
-            print(f"trade  {trade.trade_id}: {trade.side.value} {trade.volume} {trade.pair} @ {trade.price}"
+            print(f"trade  {trade.trade_id}: {trade.side.value} {trade.quantity} {trade.symbol} @ {trade.price}"
                   f"  cost {trade.cost} fee {trade.fee} (order {trade.order_id})")
             with self._changed:
                 self.trades.append(trade)
@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         if trade is None:
             print("no own trade arrived", file=sys.stderr)
             return 1
-        print(f"own trade: {trade.side.value} {trade.volume} {trade.pair} at {trade.price}, fee {trade.fee}")
+        print(f"own trade: {trade.side.value} {trade.quantity} {trade.symbol} at {trade.price}, fee {trade.fee}")
     return 0
 
 

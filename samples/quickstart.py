@@ -69,11 +69,11 @@ def _print_top(symbol: str):
 def stream(client: exwire.KrakenClient, symbol: str, depth: int, seconds: float) -> list:
     def on_ticker(event: exwire.DataEvent) -> None:
         t = event.data
-        print(f"ticker {event.symbol:9} bid {t.bid_price} ask {t.ask_price} last {t.last_trade_price}")
+        print(f"ticker {event.symbol:9} bid {t.bid_price} ask {t.ask_price} last {t.last_price}")
 
     def on_trades(event: exwire.DataEvent) -> None:
         for trade in event.data:
-            print(f"trade  {event.symbol:9} {trade.side.value:4} {trade.volume} @ {trade.price}")
+            print(f"trade  {event.symbol:9} {trade.side.value:4} {trade.quantity} @ {trade.price}")
 
     client.subscribe_to_ticker_updates(symbol, on_ticker)
     client.subscribe_to_trade_updates(symbol, on_trades)

@@ -168,24 +168,24 @@ def test_replay_of_cryptofeed_book_1000_capture_verifies_every_checksum_across_t
 def level(price: str, volume: str, republished: bool = False) -> BookLevel:
     from exwire._core.codec import epoch_to_datetime
 
-    return BookLevel(Decimal(price), Decimal(volume), epoch_to_datetime(EPOCH_TIME), republished)
+    return BookLevel(price=Decimal(price), quantity=Decimal(volume), time=epoch_to_datetime(EPOCH_TIME), republished=republished)
 
 
 def test_apply_of_a_snapshot_replaces_the_previous_book():
     book = OrderBook(10)
-    kraken_book.apply(book, BookUpdate((level("11", "1"),), (level("9", "1"),), None, is_snapshot=True))
-    kraken_book.apply(book, BookUpdate((level("12", "2"),), (level("8", "2"),), None, is_snapshot=True))
+    kraken_book.apply(book, BookUpdate(asks=(level("11", "1"),), bids=(level("9", "1"),), checksum=None, is_snapshot=True))
+    kraken_book.apply(book, BookUpdate(asks=(level("12", "2"),), bids=(level("8", "2"),), checksum=None, is_snapshot=True))
     assert book.asks() == [Level(Decimal("12"), Decimal("2"))]
     assert book.bids() == [Level(Decimal("8"), Decimal("2"))]
 
 
 def test_apply_of_an_update_keeps_other_levels_and_applies_in_order():
     book = OrderBook(10)
-    kraken_book.apply(book, BookUpdate((level("11", "1"), level("12", "1")), (level("9", "1"),), None, True))
+    kraken_book.apply(book, BookUpdate(asks=(level("11", "1"), level("12", "1")), bids=(level("9", "1"),), checksum=None, is_snapshot=True))
     update = BookUpdate(
-        (level("11", "0.5"), level("11", "0.25"), level("12", "0.00000000"), level("13", "4", republished=True)),
-        (),
-        None,
+        asks=(level("11", "0.5"), level("11", "0.25"), level("12", "0.00000000"), level("13", "4", republished=True)),
+        bids=(),
+        checksum=None,
     )
     kraken_book.apply(book, update)
     assert book.asks() == [Level(Decimal("11"), Decimal("0.25")), Level(Decimal("13"), Decimal("4"))]
@@ -194,10 +194,10 @@ def test_apply_of_an_update_keeps_other_levels_and_applies_in_order():
 
 def test_apply_truncates_to_the_book_depth_after_the_whole_update():
     book = OrderBook(2)
-    kraken_book.apply(book, BookUpdate((level("11", "1"), level("12", "1")), (), None, True))
+    kraken_book.apply(book, BookUpdate(asks=(level("11", "1"), level("12", "1")), bids=(), checksum=None, is_snapshot=True))
     # The insert of 10 pushes 12 out only after the whole message: the delete of 11
     # that follows lets 12 stay.
-    kraken_book.apply(book, BookUpdate((level("10", "1"), level("11", "0")), (), None))
+    kraken_book.apply(book, BookUpdate(asks=(level("10", "1"), level("11", "0")), bids=(), checksum=None))
     assert [format(lv.price, "f") for lv in book.asks()] == ["10", "12"]
 
 

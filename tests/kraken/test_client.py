@@ -212,7 +212,10 @@ def test_latest_values_follow_the_streams(client):
     client.subscribe_to_spread_updates("ETH/USD", lambda e: None)
     book = client.watch_order_book("XBT/EUR")
     wait_until(lambda: client.latest.ticker("XBT/USD") is not None)
-    assert isinstance(client.latest.ticker("XBT/USD").value, Ticker)
+    latest = client.latest.ticker("XBT/USD").value
+    assert isinstance(latest, exwire.Ticker) and latest.symbol == "BTC/USD"  # the neutral ticker
+    assert isinstance(latest.native, Ticker) and latest.bid_price == latest.native.bid_price
+    assert client.latest.ticker("BTC/USD").value.symbol == "BTC/USD"  # BASE/QUOTE works too
     assert client.latest.ticker("XBT/USD").age >= 0
     wait_until(lambda: client.latest.top_of_book("ETH/USD") is not None)
     assert book.wait_synced(timeout(5))

@@ -109,25 +109,25 @@ SPEC_TICKER = [
 
 SPEC_TICKER_MODEL = Ticker(
     ask_price=D("5525.40000"),
-    ask_whole_lot_volume=1,
-    ask_lot_volume=D("1.000"),
+    ask_whole_lot_quantity=1,
+    ask_quantity=D("1.000"),
     bid_price=D("5525.10000"),
-    bid_whole_lot_volume=1,
-    bid_lot_volume=D("1.000"),
-    last_trade_price=D("5525.10000"),
-    last_trade_volume=D("0.00398963"),
+    bid_whole_lot_quantity=1,
+    bid_quantity=D("1.000"),
+    last_price=D("5525.10000"),
+    last_quantity=D("0.00398963"),
     volume_today=D("2634.11501494"),
-    volume_24h=D("3591.17907851"),
+    volume=D("3591.17907851"),
     vwap_today=D("5631.44067"),
     vwap_24h=D("5653.78939"),
     trade_count_today=11493,
     trade_count_24h=16267,
     low_today=D("5505.00000"),
-    low_24h=D("5505.00000"),
+    low_price=D("5505.00000"),
     high_today=D("5783.00000"),
-    high_24h=D("5783.00000"),
+    high_price=D("5783.00000"),
     open_today=D("5760.70000"),
-    open_24h=D("5763.40000"),
+    open_price=D("5763.40000"),
 )
 
 
@@ -149,13 +149,13 @@ def test_every_ticker_of_the_cryptofeed_capture_decodes():
     first = tickers[0]
     assert messages[0][-1] == "WAVES/EUR"
     assert first.ask_price == D("13.253900") and format(first.ask_price, "f") == "13.253900"
-    assert first.ask_whole_lot_volume == 35
-    assert first.ask_lot_volume == D("35.72892241")
+    assert first.ask_whole_lot_quantity == 35
+    assert first.ask_quantity == D("35.72892241")
     assert first.bid_price == D("13.232900")
-    assert first.bid_whole_lot_volume == 185
-    assert first.last_trade_volume == D("3.71672000")
+    assert first.bid_whole_lot_quantity == 185
+    assert first.last_quantity == D("3.71672000")
     assert (first.trade_count_today, first.trade_count_24h) == (640, 1353)
-    assert (first.high_today, first.high_24h) == (D("13.942000"), D("14.211200"))
+    assert (first.high_today, first.high_price) == (D("13.942000"), D("14.211200"))
     for ticker in tickers:
         assert ticker.ask_price >= ticker.bid_price
         assert isinstance(ticker.trade_count_24h, int)
@@ -174,8 +174,10 @@ SPEC_TRADE = [
 ]
 
 SPEC_TRADE_MODELS = [
-    Trade(D("5541.20000"), D("0.15850568"), utc(2018, 8, 18, 17, 40, 57, 321597), Side.SELL, OrderType.LIMIT, ""),
-    Trade(D("6060.00000"), D("0.02455000"), utc(2018, 8, 18, 17, 40, 57, 324998), Side.BUY, OrderType.LIMIT, ""),
+    Trade(price=D("5541.20000"), quantity=D("0.15850568"), time=utc(2018, 8, 18, 17, 40, 57, 321597), side=Side.SELL,
+          order_type=OrderType.LIMIT, misc=""),
+    Trade(price=D("6060.00000"), quantity=D("0.02455000"), time=utc(2018, 8, 18, 17, 40, 57, 324998), side=Side.BUY,
+          order_type=OrderType.LIMIT, misc=""),
 ]
 
 
@@ -197,7 +199,8 @@ def test_every_trade_of_the_cryptofeed_capture_decodes():
     assert len(messages) == 8
     assert len(trades) == 10
     assert trades[0] == Trade(
-        D("354.11000000"), D("0.89594024"), utc(2021, 4, 17, 16, 49, 2, 557535), Side.SELL, OrderType.LIMIT, ""
+        price=D("354.11000000"), quantity=D("0.89594024"), time=utc(2021, 4, 17, 16, 49, 2, 557535),
+        side=Side.SELL, order_type=OrderType.LIMIT, misc="",
     )
     assert {trade.side for trade in trades} == {Side.BUY, Side.SELL}
     assert {trade.order_type for trade in trades} == {OrderType.MARKET, OrderType.LIMIT}
@@ -219,7 +222,8 @@ def test_trade_with_an_unknown_side_is_a_decode_error():
 # -- spread (§5.4) -----------------------------------------------------------------
 
 SPEC_SPREAD_MODEL = Spread(
-    D("5698.40000"), D("5700.00000"), utc(2018, 11, 12, 21, 14, 59, 545897), D("1.01234567"), D("0.98765432")
+    bid_price=D("5698.40000"), ask_price=D("5700.00000"), time=utc(2018, 11, 12, 21, 14, 59, 545897),
+    bid_quantity=D("1.01234567"), ask_quantity=D("0.98765432"),
 )
 
 
@@ -236,21 +240,22 @@ def test_spread_from_the_kraken_net_sample():
 
 def test_spread_without_volumes_has_none_volumes():
     spread = spread_from_wire(["5698.40000", "5700.00000", "1542057299.545897"])
-    assert spread.bid_volume is None and spread.ask_volume is None
+    assert spread.bid_quantity is None and spread.ask_quantity is None
 
 
 # -- ohlc (§5.2) -------------------------------------------------------------------
 
 SPEC_KLINE_MODEL = Kline(
-    time=utc(2018, 11, 12, 21, 15, 14, 748456),
-    end_time=utc(2018, 11, 12, 21, 16, 0, 435743),
+    open_time=utc(2018, 11, 12, 21, 11, 0, 435743),
+    close_time=utc(2018, 11, 12, 21, 16, 0, 435743),
+    updated_at=utc(2018, 11, 12, 21, 15, 14, 748456),
     open=D("3586.70000"),
     high=D("3586.70000"),
     low=D("3586.60000"),
     close=D("3586.60000"),
     vwap=D("3586.68894"),
     volume=D("0.03373000"),
-    count=2,
+    trade_count=2,
     interval=KlineInterval.FIVE_MINUTES,
 )
 
@@ -292,10 +297,10 @@ def test_book_snapshot_with_as_and_bs_has_no_checksum():
     assert is_snapshot is True and update.is_snapshot is True
     assert update.checksum is None
     assert update.asks == (
-        BookLevel(D("27120.00000"), D("4.28732553"), utc(2023, 8, 30, 17, 8, 47, 935623), False),
-        BookLevel(D("27127.30000"), D("0.13827025"), utc(2023, 8, 30, 17, 8, 45, 205490), False),
+        BookLevel(price=D("27120.00000"), quantity=D("4.28732553"), time=utc(2023, 8, 30, 17, 8, 47, 935623), republished=False),
+        BookLevel(price=D("27127.30000"), quantity=D("0.13827025"), time=utc(2023, 8, 30, 17, 8, 45, 205490), republished=False),
     )
-    assert update.bids == (BookLevel(D("27119.90000"), D("13.54067548"), utc(2023, 8, 30, 17, 8, 48, 88361), False),)
+    assert update.bids == (BookLevel(price=D("27119.90000"), quantity=D("13.54067548"), time=utc(2023, 8, 30, 17, 8, 48, 88361), republished=False),)
     assert format(update.asks[0].price, "f") == "27120.00000"
 
 
@@ -317,7 +322,7 @@ def test_book_update_of_one_side_carries_the_checksum_and_republish_flag():
     assert update.checksum == 3139033408
     assert update.asks == ()
     assert [level.republished for level in update.bids] == [False, True]
-    assert update.bids[0].volume == 0 and format(update.bids[0].volume, "f") == "0.00000000"
+    assert update.bids[0].quantity == 0 and format(update.bids[0].quantity, "f") == "0.00000000"
 
 
 def test_five_element_book_update_reads_asks_then_bids_and_the_checksum_of_the_last_object():
@@ -337,12 +342,12 @@ def test_five_element_book_update_reads_asks_then_bids_and_the_checksum_of_the_l
     is_snapshot, update = book_from_wire(message[1:-2])
     assert is_snapshot is False
     assert update.checksum == 2366297588
-    assert [(format(lv.price, "f"), format(lv.volume, "f"), lv.republished) for lv in update.asks] == [
+    assert [(format(lv.price, "f"), format(lv.quantity, "f"), lv.republished) for lv in update.asks] == [
         ("27130.20000", "0.01237956", False),
         ("27130.20000", "0.00000000", False),
         ("27149.00000", "0.73687080", True),
     ]
-    assert update.bids == (BookLevel(D("27136.00000"), D("4.25513312"), utc(2023, 8, 30, 17, 11, 19, 752884)),)
+    assert update.bids == (BookLevel(price=D("27136.00000"), quantity=D("4.25513312"), time=utc(2023, 8, 30, 17, 11, 19, 752884)),)
 
 
 def test_five_element_update_in_the_real_capture_decodes():
@@ -470,14 +475,14 @@ def test_own_trades_from_the_kraken_net_sample():
         trade_id="TDLH43-DVQXD-2KHVYY",
         order_id="TDLH43-DVQXD-2KHVYY",
         position_id="OGTT3Y-C6I3P-XRI6HX",
-        pair="XBT/EUR",
+        symbol="XBT/EUR",
         time=utc(2019, 6, 14, 12, 40, 23, 70651),
         side=Side.SELL,
         order_type=OrderType.LIMIT,
         price=D("100000.00000"),
         cost=D("1000000.00000"),
         fee=D("1600.00000"),
-        volume=D("1000000000.00000000"),
+        quantity=D("1000000000.00000000"),
         margin=D("0.00000"),
     )
     assert [trade.side for trade in trades] == [Side.SELL, Side.BUY, Side.SELL, Side.BUY]
@@ -510,7 +515,12 @@ def test_open_orders_from_the_kraken_net_sample():
         status=OrderStatus.OPEN,
         reference_id="OKIVMP-5GVZN-Z2D2UA",
         user_reference=0,
-        open_time=None,  # "0.000000": not set
+        created_at=None,  # "0.000000": not set
+        symbol="XBT/EUR",
+        side=Side.SELL,
+        order_type=OrderType.LIMIT,
+        price=D("34.50000"),
+        secondary_price=D("0.00000"),
         start_time=None,
         expire_time=None,
         description=OrderDescription(
@@ -523,8 +533,8 @@ def test_open_orders_from_the_kraken_net_sample():
             order="sell 10.00345345 XBT/EUR @ limit 34.50000 with 0:1 leverage",
             close="",
         ),
-        volume=D("10.00345345"),
-        volume_executed=D("0.00000000"),
+        quantity=D("10.00345345"),
+        filled_quantity=D("0.00000000"),
         cost=D("0.00000"),
         fee=D("0.00000"),
         average_price=D("34.50000"),
@@ -533,7 +543,7 @@ def test_open_orders_from_the_kraken_net_sample():
         misc="",
         flags=(OrderFlag.FEE_IN_BASE,),
     )
-    assert [order.volume for order in orders] == [D("10.00345345"), D("0.00000010"), D("0.00001000"), D("0.00001000")]
+    assert [order.quantity for order in orders] == [D("10.00345345"), D("0.00000010"), D("0.00001000"), D("0.00001000")]
 
 
 def test_partial_order_update_leaves_absent_fields_none():
@@ -551,8 +561,8 @@ def test_order_update_keeps_unknown_status_flags_and_time_in_force():
     assert update.flags[:2] == (OrderFlag.POST_ONLY, OrderFlag.FEE_IN_QUOTE)
     assert update.flags[2].value == "newflag" and not update.flags[2].is_known
     assert update.time_in_force.value == "GTX" and isinstance(update.time_in_force, TimeInForce)
-    assert update.open_time == utc(2019, 6, 14, 12, 40, 23, 70651)
-    assert update.last_updated == utc(2019, 6, 14, 12, 40, 24, 1)
+    assert update.created_at == utc(2019, 6, 14, 12, 40, 23, 70651)
+    assert update.updated_at == utc(2019, 6, 14, 12, 40, 24, 1)
     assert update.amended is False and update.rate_count == D("3.5")
 
 

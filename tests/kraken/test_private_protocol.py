@@ -59,7 +59,7 @@ def test_first_push_after_the_ack_is_the_snapshot(protocol):
     assert snapshot == Update(ORDER_UPDATES_KEY, [], None, UpdateType.SNAPSHOT)
     (update,) = protocol.receive('[[{"OGTT3Y-C6I3P-XRI6HX":{"status":"closed"}}],"openOrders",{"sequence":2}]')
     assert update.update_type is UpdateType.UPDATE and update.symbol is None
-    assert update.data == [OrderUpdate("OGTT3Y-C6I3P-XRI6HX", status=OrderStatus.CLOSED)]
+    assert update.data == [OrderUpdate(order_id="OGTT3Y-C6I3P-XRI6HX", status=OrderStatus.CLOSED, sequence=2)]
 
 
 def test_own_trades_without_snapshot_start_with_updates(protocol):
@@ -78,7 +78,7 @@ def test_kraken_net_samples_decode_as_private_pushes(protocol):
     (update,) = protocol.receive(json.dumps([orders, "openOrders", {"sequence": 234}]))
     assert [o.description.price for o in update.data] == [Decimal("34.50000"), Decimal("5334.60000"),
                                                          Decimal("90.40000"), Decimal("9.00000")]
-    assert update.data[0].status is OrderStatus.OPEN and update.data[0].open_time is None
+    assert update.data[0].status is OrderStatus.OPEN and update.data[0].created_at is None
     (update,) = protocol.receive(json.dumps([trades, "ownTrades", {"sequence": 2948}]))
     assert [t.side for t in update.data] == [Side.SELL, Side.BUY, Side.SELL, Side.BUY]
     assert update.data[1].fee == Decimal("600.00000")

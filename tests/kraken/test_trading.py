@@ -173,7 +173,7 @@ def test_a_resting_order_shows_in_open_orders_until_cancelled(emulator, client):
         updates = next_order_state(orders, placed.order_id, OrderStatus.OPEN)
         new = updates[0]
         assert new.status is OrderStatus.PENDING and new.description.price == price
-        assert new.volume == Decimal("0.01") and new.client_order_id == "resting-1"
+        assert new.quantity == Decimal("0.01") and new.client_order_id == "resting-1"
         assert [o["txid"] for o in emulator.open_orders()] == [placed.order_id]
         client.cancel_order(placed.order_id)
         updates = next_order_state(orders, placed.order_id, OrderStatus.CANCELED)
@@ -196,9 +196,9 @@ def test_a_marketable_order_fills_against_the_book_and_pushes_an_own_trade(emula
     assert trade.update_type is UpdateType.UPDATE and trade.symbol is None
     (own,) = trade.data
     assert isinstance(own, OwnTrade) and own.order_id == placed.order_id and own.user_reference == 77
-    assert own.volume == Decimal("0.05") and own.price >= ask and own.fee > 0
+    assert own.quantity == Decimal("0.05") and own.price >= ask and own.fee > 0
     closed = next_order_state(orders, placed.order_id, OrderStatus.CLOSED)
-    assert any(o.volume_executed == Decimal("0.05") for o in closed)
+    assert any(o.filled_quantity == Decimal("0.05") for o in closed)
     after = emulator.balances()
     assert after["XBT"] == before["XBT"] + Decimal("0.05")
     assert after["USD"] == before["USD"] - own.cost - own.fee
@@ -216,7 +216,7 @@ def test_a_market_order_and_the_trade_snapshot(emulator, client):
         with other.subscribe_to_user_trade_updates(snapshot=False) as trades:
             other.place_order("ETH/USD", "market", "buy", "0.5")
             first = trades.get(timeout(5))
-            assert first.update_type is UpdateType.UPDATE and first.data[0].volume == Decimal("0.5")
+            assert first.update_type is UpdateType.UPDATE and first.data[0].quantity == Decimal("0.5")
 
 
 def test_a_resting_order_is_filled_when_a_counterparty_arrives(emulator, client):

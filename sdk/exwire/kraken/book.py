@@ -5,7 +5,7 @@ checksums match):
 
 1. A snapshot replaces the book; an update changes the listed levels.
 2. Levels are applied in wire order (the same price may repeat within one
-   message: the last occurrence wins); a zero volume deletes the level.
+   message: the last occurrence wins); a zero quantity deletes the level.
 3. After the whole message, each side is truncated to the subscribed depth,
    because Kraken never sends deletes for levels that fall out of range.
 4. The checksum is then computed over the top 10 levels per side and compared
@@ -43,10 +43,10 @@ def apply(book: OrderBook, update: BookUpdate) -> None:
         book.clear()
     set_ask = book.set_ask
     for level in update.asks:
-        set_ask(level.price, level.volume)
+        set_ask(level.price, level.quantity)
     set_bid = book.set_bid
     for level in update.bids:
-        set_bid(level.price, level.volume)
+        set_bid(level.price, level.quantity)
     book.truncate()
 
 

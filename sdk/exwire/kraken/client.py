@@ -1,4 +1,4 @@
-"""KrakenClient: Kraken Spot WebSocket API v1 (``reference/protocols/kraken.md``)."""
+"""KrakenClient: Kraken Spot WebSocket API v1 (https://docs.kraken.com/api/docs/websocket-v1/)."""
 
 from __future__ import annotations
 
@@ -6,31 +6,35 @@ import time
 from collections.abc import Callable, Hashable, Iterable
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar, cast
 
 from exwire._core import validate
 from exwire._core.backoff import Deadline
 from exwire._core.client import BaseClient, Deliveries, documented_options
 from exwire._core.connection import Connection
 from exwire._core.protocol import Update
-from exwire._core.subscription import Subscription
 from exwire.errors import ConfigurationError
 from exwire.kraken import book as kraken_book
-from exwire.kraken.models import KlineInterval
-from exwire.kraken.pairs import normalize_pair, normalize_pairs
+from exwire.kraken.models import BookUpdate, Kline, KlineInterval, Spread, SystemStatus, Ticker, Trade
 from exwire.kraken.private import PrivateMethods
-from exwire.kraken.protocol import PRIVATE_CHANNELS, SYSTEM_STATUS_KEY, KrakenProtocol, channel_name
+from exwire.kraken.protocol import PRIVATE_CHANNELS, SYSTEM_STATUS_KEY, KrakenProtocol, SequenceGap, channel_name
+from exwire.kraken.symbols import normalize_symbol, normalize_symbols
 from exwire.latest import TICKER, TOP_OF_BOOK
 from exwire.models import DataEvent, Level, TopOfBook, UpdateType
-from exwire.orderbook import BookSnapshot
+from exwire.orderbook import BookSnapshot, OrderBook
+from exwire.subscription import Subscription
 from exwire.watcher import OrderBookWatcher
 
-__all__ = ["KrakenClient", "BOOK_DEPTHS", "normalize_pair", "normalize_pairs"]
+__all__ = ["KrakenClient", "BOOK_DEPTHS", "PRODUCTION_URL", "PRODUCTION_PRIVATE_URL", "PRODUCTION_REST_URL"]
 
-#: Book depths Kraken accepts (§4.4).
+#: Book depths Kraken accepts.
 BOOK_DEPTHS = (10, 25, 100, 500, 1000)
-
-Callback = Callable[[DataEvent], None]
+#: Kraken's public v1 endpoint.
+PRODUCTION_URL = "wss://ws.kraken.com"
+#: Kraken's private (authenticated) v1 endpoint.
+PRODUCTION_PRIVATE_URL = "wss://ws-auth.kraken.com"
+#: Kraken's REST API, which issues the WebSocket tokens.
+PRODUCTION_REST_URL = "https://api.kraken.com"
 
 
 @documented_options
@@ -81,18 +85,22 @@ class KrakenClient(PrivateMethods, BaseClient):
     """
 
     exchange = "kraken"
+    _shared_class: ClassVar[str] = "exwire.kraken.shared:KrakenShared"
 
     def __init__(
         self,
         *,
-        url: str = "wss://ws.kraken.com",
-        private_url: str = "wss://ws-auth.kraken.com",
-        rest_url: str = "https://api.kraken.com",
+        url: str = PRODUCTION_URL,
+        private_url: str = PRODUCTION_PRIVATE_URL,
+        rest_url: str = PRODUCTION_REST_URL,
         ping_interval: float = 10.0,
         pong_timeout: float | None = 10.0,
         stale_timeout: float | None = 30.0,
         **options: Any,
     ) -> None:
+        url = validate.url(url, "url")
+        private_url = validate.url(private_url, "private_url")
+        rest_url = validate.url(rest_url, "rest_url", schemes=("http", "https"))
         super().__init__(**options)
         if ping_interval is None or ping_interval <= 0:
             raise ConfigurationError("ping_interval must be positive seconds")
@@ -108,7 +116,7 @@ class KrakenClient(PrivateMethods, BaseClient):
             ping_interval=ping_interval, pong_timeout=pong_timeout, stale_timeout=stale_timeout,
         )
         self._init_private(private_url, rest_url, ping_interval, stale_timeout, pong_timeout=pong_timeout)
-        self._last_status: DataEvent | None = None
+        self._last_status: DataEvent[SystemStatus] | None = None
 
     def close(self, timeout: float | None = 5.0) -> None:
         """Close both connections, stop every thread and close the REST session.
@@ -155,8 +163,12 @@ class KrakenClient(PrivateMethods, BaseClient):
     # -- subscriptions -------------------------------------------------------------------
 
     def subscribe_to_ticker_updates(
-        self, symbols: str | Iterable[str], callback: Callback | None = None, *, timeout: float | None = None
-    ) -> Subscription:
+        self,
+        symbols: str | Iterable[str],
+        callback: Callable[[DataEvent[Ticker]], None] | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> Subscription[Ticker]:
         """Stream ticker updates (best bid/ask, last trade, daily stats) of one or more pairs (§5.1).
 
         ``event.data`` is an :class:`exwire.kraken.models.Ticker`: ``Decimal`` prices in
@@ -165,21 +177,14 @@ class KrakenClient(PrivateMethods, BaseClient):
 
         Args:
             symbols: one pair (``"XBT/USD"``; ``BTC`` is accepted for ``XBT``) or several.
-            callback: ``callback(event)``, run on a dispatcher lane (a thread
-                ``exwire-kraken-dispatch-<n>``) or, when the client has a
-                ``callback_executor``, by that executor; never on the reader thread.
-                Updates of one subscription run one at a time, in arrival order;
-                different subscriptions run in parallel. Up to ``queue_size`` updates
-                wait per subscription; beyond that the client's ``overflow`` policy
-                applies (``block``: the reader waits up to ``block_timeout`` seconds, then
-                drops the update and reports ``SlowConsumer`` to ``on_callback_error``;
-                ``drop_oldest``; ``latest``). ``None`` makes a pull subscription (iterate
-                it or call ``get(timeout)``) with the same bounded queue and policy.
+            callback: ``callback(event)``; runs as the callback threading model in
+                :mod:`exwire.subscription` says. ``None`` makes a pull subscription
+                (iterate it or call ``get(timeout)``).
             timeout: seconds to wait for the connection and Kraken's acknowledgements
                 (``None``: ``request_timeout``).
 
         Returns:
-            The :class:`exwire.Subscription`.
+            The :class:`exwire.Subscription` of :class:`~exwire.kraken.models.Ticker`.
 
         Raises:
             ConfigurationError: no or malformed symbol, non-callable callback, non-positive
@@ -192,70 +197,79 @@ class KrakenClient(PrivateMethods, BaseClient):
                 side is unknown (an unsubscribe is sent for the pairs already acknowledged)
                 and the subscription is removed.
         """
-        return self._subscribe_channel("ticker", symbols, callback, timeout)
+        return cast("Subscription[Ticker]", self._subscribe_channel("ticker", symbols, callback, timeout))
 
     def subscribe_to_trade_updates(
-        self, symbols: str | Iterable[str], callback: Callback | None = None, *, timeout: float | None = None
-    ) -> Subscription:
+        self,
+        symbols: str | Iterable[str],
+        callback: Callable[[DataEvent[list[Trade]]], None] | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> Subscription[list[Trade]]:
         """Stream trades of one or more pairs (§5.3); ``event.data`` is a list of
         :class:`exwire.kraken.models.Trade` (one frame may carry several trades): ``Decimal``
         price in the quote asset, volume in the base asset, aware UTC ``time``.
 
-        Arguments, callback thread, ordering, backlog policy and errors as
+        Arguments and errors as
         :meth:`subscribe_to_ticker_updates`.
         """
-        return self._subscribe_channel("trade", symbols, callback, timeout)
+        return cast("Subscription[list[Trade]]", self._subscribe_channel("trade", symbols, callback, timeout))
 
     def subscribe_to_spread_updates(
-        self, symbols: str | Iterable[str], callback: Callback | None = None, *, timeout: float | None = None
-    ) -> Subscription:
+        self,
+        symbols: str | Iterable[str],
+        callback: Callable[[DataEvent[Spread]], None] | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> Subscription[Spread]:
         """Stream top-of-book (best bid and ask with volumes) of one or more pairs (§5.4);
         ``event.data`` is a :class:`exwire.kraken.models.Spread`: ``Decimal`` prices in the
         quote asset, volumes in the base asset, aware UTC ``time``.
 
-        Arguments, callback thread, ordering, backlog policy and errors as
+        Arguments and errors as
         :meth:`subscribe_to_ticker_updates`.
         """
-        return self._subscribe_channel("spread", symbols, callback, timeout)
+        return cast("Subscription[Spread]", self._subscribe_channel("spread", symbols, callback, timeout))
 
     def subscribe_to_kline_updates(
         self,
         symbols: str | Iterable[str],
         interval: KlineInterval | int,
-        callback: Callback | None = None,
+        callback: Callable[[DataEvent[Kline]], None] | None = None,
         *,
         timeout: float | None = None,
-    ) -> Subscription:
+    ) -> Subscription[Kline]:
         """Stream klines (OHLC candles) of one or more pairs (§5.2); ``event.data`` is a
         :class:`exwire.kraken.models.Kline` (``Decimal`` prices in the quote asset, volume in
         the base asset, aware UTC times). The first update is the last closed or running
-        candle, possibly old (compare ``end_time``); later ones update the running candle.
+        candle, possibly old (compare ``close_time``); later ones update the running candle.
 
         Args:
             interval: candle length in minutes: a :class:`KlineInterval` or one of
                 1, 5, 15, 30, 60, 240, 1440, 10080, 21600.
 
-        Other arguments, callback thread, ordering, backlog policy and errors as
+        Other arguments and errors as
         :meth:`subscribe_to_ticker_updates`.
 
         Raises:
             ConfigurationError: an interval Kraken does not offer.
         """
         try:
-            interval = KlineInterval(interval)
+            minutes = KlineInterval(interval)
         except ValueError:
             allowed = ", ".join(str(int(i)) for i in KlineInterval)
             raise ConfigurationError(f"interval must be one of {allowed} minutes, got {interval!r}") from None
-        return self._subscribe_channel(channel_name("ohlc", interval=int(interval)), symbols, callback, timeout)
+        channel = channel_name("ohlc", interval=int(minutes))
+        return cast("Subscription[Kline]", self._subscribe_channel(channel, symbols, callback, timeout))
 
     def subscribe_to_order_book_updates(
         self,
         symbols: str | Iterable[str],
         depth: int = 10,
-        callback: Callback | None = None,
+        callback: Callable[[DataEvent[BookUpdate]], None] | None = None,
         *,
         timeout: float | None = None,
-    ) -> Subscription:
+    ) -> Subscription[BookUpdate]:
         """Stream raw order book snapshots and updates of one or more pairs (§5.5).
 
         The first event per pair is a snapshot (``event.update_type`` is ``SNAPSHOT``),
@@ -269,29 +283,29 @@ class KrakenClient(PrivateMethods, BaseClient):
         Args:
             depth: levels per side: 10, 25, 100, 500 or 1000 (default 10).
 
-        Other arguments, callback thread, ordering, backlog policy and errors as
+        Other arguments and errors as
         :meth:`subscribe_to_ticker_updates`.
 
         Raises:
             ConfigurationError: any other depth.
         """
         _check_depth(depth)
-        return self._subscribe_channel(channel_name("book", depth=depth), symbols, callback, timeout)
+        channel = channel_name("book", depth=depth)
+        return cast("Subscription[BookUpdate]", self._subscribe_channel(channel, symbols, callback, timeout))
 
     def subscribe_to_system_status_updates(
-        self, callback: Callback | None = None, *, timeout: float | None = None
-    ) -> Subscription:
+        self, callback: Callable[[DataEvent[SystemStatus]], None] | None = None, *, timeout: float | None = None
+    ) -> Subscription[SystemStatus]:
         """Stream Kraken's engine status (§4.3): sent on every connect and on each change.
 
         ``event.data`` is a :class:`exwire.kraken.models.SystemStatus`; ``event.symbol`` is
         ``None``. Kraken needs no subscription for it: the client opens the connection if
         needed and delivers the status last received first (a ``SNAPSHOT``), then every
         change. Nothing is sent, so ``timeout`` bounds only the connection's opening.
-        Callback thread, ordering, backlog policy and errors as
-        :meth:`subscribe_to_ticker_updates`.
+        Callback and errors as :meth:`subscribe_to_ticker_updates`.
         """
         timeout = validate.positive_timeout(timeout)
-        subscription = self._subscribe(
+        subscription: Subscription[SystemStatus] = self._subscribe(
             self._public, topic="systemStatus", keys=[SYSTEM_STATUS_KEY], callback=callback, timeout=timeout
         )
         if self._last_status is not None:
@@ -321,10 +335,9 @@ class KrakenClient(PrivateMethods, BaseClient):
             depth: levels per side: 10, 25, 100, 500 or 1000 (default 10).
             callback: optional ``callback(snapshot)`` with an immutable
                 :class:`exwire.orderbook.BookSnapshot` (``Decimal`` prices in the quote
-                asset, volumes in the base asset) after each applied message, run on the
-                book's dispatcher lane (``exwire-kraken-dispatch-<n>``) or, with a
-                ``callback_executor``, by that executor, in order; ``None`` to only read
-                the watcher on demand. ``client.latest.top_of_book`` follows the book either way.
+                asset, quantities in the base asset) after each applied message; runs as
+                the callback threading model in :mod:`exwire.subscription` says, in order;
+                ``None`` to only read the watcher on demand. ``client.latest.top_of_book`` follows the book either way.
             timeout: seconds to wait for the connection and the subscription's
                 acknowledgement (``None``: ``request_timeout``).
 
@@ -346,7 +359,7 @@ class KrakenClient(PrivateMethods, BaseClient):
         timeout = validate.positive_timeout(timeout)
         if callback is not None and not callable(callback):
             raise ConfigurationError("callback must be callable")
-        pair = normalize_pair(symbol)
+        pair = normalize_symbol(symbol)
         key = (channel_name("book", depth=depth), pair)
         return self._watch(
             self._public,
@@ -363,9 +376,13 @@ class KrakenClient(PrivateMethods, BaseClient):
     # -- wire -------------------------------------------------------------------------
 
     def _subscribe_channel(
-        self, channel: str, symbols: str | Iterable[str], callback: Callback | None, timeout: float | None
-    ) -> Subscription:
-        pairs = normalize_pairs(symbols)
+        self,
+        channel: str,
+        symbols: str | Iterable[str],
+        callback: Callable[[DataEvent[Any]], None] | None,
+        timeout: float | None,
+    ) -> Subscription[Any]:
+        pairs = normalize_symbols(symbols)
         timeout = validate.positive_timeout(timeout)
         return self._subscribe(
             self._public,
@@ -383,9 +400,10 @@ class KrakenClient(PrivateMethods, BaseClient):
 
     def _wire(self, connection: Connection, keys: list[Hashable], timeout: float | None, *, unsubscribe: bool) -> None:
         deadline = Deadline(timeout)
-        protocol: KrakenProtocol = connection.protocol  # type: ignore[assignment]
+        protocol = cast(KrakenProtocol, connection.protocol)  # this client's connections speak Kraken
         by_channel: dict[str, list[str]] = {}
-        for channel, pair in keys:  # type: ignore[misc]
+        for key in keys:
+            channel, pair = cast("tuple[str, str]", key)  # routing keys are (channelName, pair)
             if channel in PRIVATE_CHANNELS:
                 self._wire_private(connection, (channel, pair), deadline, unsubscribe=unsubscribe)
             elif (channel, pair) != SYSTEM_STATUS_KEY:
@@ -405,29 +423,32 @@ class KrakenClient(PrivateMethods, BaseClient):
                         pass
                 raise
 
-    def _latest(self, update):  # type: ignore[override]
-        channel = update.key[0]
+    def _latest(self, update: Update) -> tuple[str, Any] | None:
+        channel = cast("tuple[str, str | None]", update.key)[0]
         if channel == "ticker":
             return TICKER, update.data
         if channel == "spread":
-            spread = update.data
+            spread: Spread = update.data
             return TOP_OF_BOOK, TopOfBook(
-                Level(spread.bid, spread.bid_volume) if spread.bid_volume is not None else Level(spread.bid, Decimal(0)),
-                Level(spread.ask, spread.ask_volume) if spread.ask_volume is not None else Level(spread.ask, Decimal(0)),
+                bid=Level(price=spread.bid_price, quantity=spread.bid_quantity or Decimal(0)),
+                ask=Level(price=spread.ask_price, quantity=spread.ask_quantity or Decimal(0)),
             )
         return None
 
     def _deliver(self, update: Update, received_at: datetime, frame: str | bytes, out: Deliveries) -> None:
         if update.key is SYSTEM_STATUS_KEY or update.key == SYSTEM_STATUS_KEY:
             self._last_status = DataEvent(update.data, "systemStatus", None, received_at, UpdateType.SNAPSHOT)
+        elif update.symbol is None and isinstance(update.data, SequenceGap):
+            self._sequence_gap(update.data)
+            return
         super()._deliver(update, received_at, frame, out)
 
 
-def _check_depth(depth: Any) -> None:
+def _check_depth(depth: object) -> None:
     if depth not in BOOK_DEPTHS or isinstance(depth, bool):
         raise ConfigurationError(f"depth must be one of {', '.join(map(str, BOOK_DEPTHS))}, got {depth!r}")
 
 
-def _apply_book(book, update) -> int | None:
+def _apply_book(book: OrderBook, update: BookUpdate) -> int | None:
     kraken_book.apply(book, update)
     return update.checksum

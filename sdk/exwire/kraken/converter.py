@@ -32,6 +32,7 @@ from exwire.kraken.models import (
     BookLevel,
     BookUpdate,
     CancelAfterResult,
+    ContingentOrder,
     Kline,
     KlineInterval,
     OrderDescription,
@@ -100,26 +101,26 @@ def ticker_from_wire(payload: dict[str, Any]) -> Ticker:
         high = payload["h"]
         open_ = payload["o"]
         return Ticker(
-            Decimal(ask[0]),
-            int(ask[1]),
-            Decimal(ask[2]),
-            Decimal(bid[0]),
-            int(bid[1]),
-            Decimal(bid[2]),
-            Decimal(last_trade[0]),
-            Decimal(last_trade[1]),
-            Decimal(volume[0]),
-            Decimal(volume[1]),
-            Decimal(vwap[0]),
-            Decimal(vwap[1]),
-            int(trade_count[0]),
-            int(trade_count[1]),
-            Decimal(low[0]),
-            Decimal(low[1]),
-            Decimal(high[0]),
-            Decimal(high[1]),
-            Decimal(open_[0]),
-            Decimal(open_[1]),
+            bid_price=Decimal(bid[0]),
+            bid_quantity=Decimal(bid[2]),
+            bid_whole_lot_quantity=int(bid[1]),
+            ask_price=Decimal(ask[0]),
+            ask_quantity=Decimal(ask[2]),
+            ask_whole_lot_quantity=int(ask[1]),
+            last_price=Decimal(last_trade[0]),
+            last_quantity=Decimal(last_trade[1]),
+            volume=Decimal(volume[1]),
+            volume_today=Decimal(volume[0]),
+            vwap_24h=Decimal(vwap[1]),
+            vwap_today=Decimal(vwap[0]),
+            trade_count_24h=int(trade_count[1]),
+            trade_count_today=int(trade_count[0]),
+            open_price=Decimal(open_[1]),
+            open_today=Decimal(open_[0]),
+            high_price=Decimal(high[1]),
+            high_today=Decimal(high[0]),
+            low_price=Decimal(low[1]),
+            low_today=Decimal(low[0]),
         )
     except _MALFORMED as error:
         raise _malformed("ticker", error) from error
@@ -128,13 +129,13 @@ def ticker_from_wire(payload: dict[str, Any]) -> Ticker:
 def _trade(item: list[Any]) -> Trade:
     order_type = item[4]
     return Trade(
-        Decimal(item[0]),
-        Decimal(item[1]),
-        epoch_to_datetime(item[2]),
-        _TRADE_SIDES[item[3]],
+        price=Decimal(item[0]),
+        quantity=Decimal(item[1]),
+        time=epoch_to_datetime(item[2]),
+        side=_TRADE_SIDES[item[3]],
         # An order-type letter this version does not know is kept (OpenEnum).
-        _TRADE_ORDER_TYPES.get(order_type) or OrderType(order_type),
-        item[5],
+        order_type=_TRADE_ORDER_TYPES.get(order_type) or OrderType(order_type),
+        misc=item[5],
     )
 
 
@@ -166,11 +167,11 @@ def spread_from_wire(payload: list[Any]) -> Spread:
     try:
         has_volumes = len(payload) >= 5
         return Spread(
-            Decimal(payload[0]),
-            Decimal(payload[1]),
-            epoch_to_datetime(payload[2]),
-            Decimal(payload[3]) if has_volumes else None,
-            Decimal(payload[4]) if has_volumes else None,
+            bid_price=Decimal(payload[0]),
+            ask_price=Decimal(payload[1]),
+            time=epoch_to_datetime(payload[2]),
+            bid_quantity=Decimal(payload[3]) if has_volumes else None,
+            ask_quantity=Decimal(payload[4]) if has_volumes else None,
         )
     except _MALFORMED as error:
         raise _malformed("spread", error) from error
@@ -189,17 +190,20 @@ def kline_from_wire(payload: list[Any], interval: KlineInterval | int) -> Kline:
             not one of :class:`~exwire.kraken.models.KlineInterval`.
     """
     try:
+        minutes = KlineInterval(interval)
+        close_time = epoch_to_datetime(payload[1])
         return Kline(
-            epoch_to_datetime(payload[0]),
-            epoch_to_datetime(payload[1]),
-            Decimal(payload[2]),
-            Decimal(payload[3]),
-            Decimal(payload[4]),
-            Decimal(payload[5]),
-            Decimal(payload[6]),
-            Decimal(payload[7]),
-            int(payload[8]),
-            KlineInterval(interval),
+            open_time=close_time - timedelta(minutes=int(minutes)),
+            close_time=close_time,
+            updated_at=epoch_to_datetime(payload[0]),
+            open=Decimal(payload[2]),
+            high=Decimal(payload[3]),
+            low=Decimal(payload[4]),
+            close=Decimal(payload[5]),
+            vwap=Decimal(payload[6]),
+            volume=Decimal(payload[7]),
+            trade_count=int(payload[8]),
+            interval=minutes,
         )
     except _MALFORMED as error:
         raise _malformed("ohlc", error) from error
@@ -207,10 +211,10 @@ def kline_from_wire(payload: list[Any], interval: KlineInterval | int) -> Kline:
 
 def _book_level(level: list[Any]) -> BookLevel:
     return BookLevel(
-        Decimal(level[0]),
-        Decimal(level[1]),
-        epoch_to_datetime(level[2]),
-        len(level) > 3 and level[3] == _REPUBLISH_FLAG,
+        price=Decimal(level[0]),
+        quantity=Decimal(level[1]),
+        time=epoch_to_datetime(level[2]),
+        republished=len(level) > 3 and level[3] == _REPUBLISH_FLAG,
     )
 
 
@@ -265,7 +269,7 @@ def book_from_wire(payloads: Iterable[dict[str, Any]]) -> tuple[bool, BookUpdate
             raise ValueError("no 'as', 'bs', 'a', 'b' or 'c' key")
     except _MALFORMED as error:
         raise _malformed("book", error) from error
-    return is_snapshot, BookUpdate(tuple(asks), tuple(bids), checksum, is_snapshot)
+    return is_snapshot, BookUpdate(asks=tuple(asks), bids=tuple(bids), checksum=checksum, is_snapshot=is_snapshot)
 
 
 def system_status_from_wire(obj: dict[str, Any]) -> SystemStatus:
@@ -277,9 +281,9 @@ def system_status_from_wire(obj: dict[str, Any]) -> SystemStatus:
     try:
         connection_id = obj.get("connectionID")
         return SystemStatus(
-            None if connection_id is None else int(connection_id),
-            SystemState(obj["status"]),
-            str(obj.get("version", "")),
+            connection_id=None if connection_id is None else int(connection_id),
+            status=SystemState(obj["status"]),
+            version=str(obj.get("version", "")),
         )
     except _MALFORMED as error:
         raise _malformed("systemStatus", error) from error
@@ -310,7 +314,7 @@ def subscription_status_from_wire(obj: dict[str, Any]) -> SubscriptionStatus:
             raise TypeError(f"reqid is {type(request_id).__name__}, not an integer")
         error_message = obj.get("errorMessage")
         return SubscriptionStatus(
-            SubscriptionState(obj["status"]),
+            status=SubscriptionState(obj["status"]),
             channel_name=_optional_str(obj.get("channelName"), "channelName"),
             pair=_optional_str(obj.get("pair"), "pair"),
             request_id=request_id,
@@ -347,6 +351,10 @@ def _optional_bool(value: Any) -> bool | None:
     return str(value).lower() == "true"
 
 
+def _flags(text: Any) -> tuple[OrderFlag, ...] | None:
+    return None if text is None else tuple(OrderFlag(flag) for flag in str(text).split(",") if flag)
+
+
 def _order_description(descr: dict[str, Any] | None) -> OrderDescription | None:
     if descr is None:
         return None
@@ -361,42 +369,67 @@ def _order_description(descr: dict[str, Any] | None) -> OrderDescription | None:
         leverage=descr.get("leverage"),
         order=descr.get("order"),
         close=descr.get("close"),
+        position=descr.get("position"),
     )
 
 
-def _order_update(order_id: str, fields: dict[str, Any]) -> OrderUpdate:
+def _contingent(obj: dict[str, Any] | None) -> ContingentOrder | None:
+    if obj is None:
+        return None
+    order_type = obj.get("ordertype")
+    return ContingentOrder(
+        order_type=None if order_type is None else OrderType(order_type),
+        price=_optional_decimal(obj.get("price")),
+        secondary_price=_optional_decimal(obj.get("price2")),
+        flags=_flags(obj.get("oflags")),
+    )
+
+
+def _order_update(order_id: str, fields: dict[str, Any], sequence: int | None) -> OrderUpdate:
     get = fields.get
     status = get("status")
-    flags = get("oflags")
     time_in_force = get("timeinforce")
+    description = _order_description(get("descr"))
     return OrderUpdate(
         order_id=order_id,
+        client_order_id=get("cl_ord_id"),
+        symbol=None if description is None else description.pair,
+        side=None if description is None else description.side,
+        order_type=None if description is None else description.order_type,
         status=None if status is None else OrderStatus(status),
+        price=None if description is None else description.price,
+        secondary_price=None if description is None else description.secondary_price,
+        quantity=_optional_decimal(get("vol")),
+        filled_quantity=_optional_decimal(get("vol_exec")),
+        average_price=_optional_decimal(get("avg_price")),
+        time_in_force=None if time_in_force is None else TimeInForce(time_in_force),
+        created_at=_optional_time(get("opentm")),
+        updated_at=_optional_time(get("lastupdated")),
+        sequence=sequence,
         reference_id=get("refid"),
         user_reference=_optional_int(get("userref")),
-        client_order_id=get("cl_ord_id"),
-        open_time=_optional_time(get("opentm")),
+        external_order_id=get("ext_ord_id"),
         start_time=_optional_time(get("starttm")),
         expire_time=_optional_time(get("expiretm")),
-        description=_order_description(get("descr")),
-        volume=_optional_decimal(get("vol")),
-        volume_executed=_optional_decimal(get("vol_exec")),
+        description=description,
+        display_quantity=_optional_decimal(get("display_volume")),
+        display_quantity_remaining=_optional_decimal(get("display_volume_remain")),
+        contingent=_contingent(get("contingent")),
         cost=_optional_decimal(get("cost")),
         fee=_optional_decimal(get("fee")),
-        average_price=_optional_decimal(get("avg_price")),
         stop_price=_optional_decimal(get("stopprice")),
         limit_price=_optional_decimal(get("limitprice")),
         misc=get("misc"),
-        flags=None if flags is None else tuple(OrderFlag(flag) for flag in flags.split(",") if flag),
-        time_in_force=None if time_in_force is None else TimeInForce(time_in_force),
+        flags=_flags(get("oflags")),
         cancel_reason=get("cancel_reason"),
         amended=_optional_bool(get("amended")),
         rate_count=_optional_decimal(get("ratecount")),
-        last_updated=_optional_time(get("lastupdated")),
     )
 
 
-def order_updates_from_wire(payload: Iterable[dict[str, dict[str, Any]]]) -> list[OrderUpdate]:
+def order_updates_from_wire(
+    payload: Iterable[dict[str, dict[str, Any]]], sequence: int | None = None
+) -> list[OrderUpdate]:
     """Decode an ``openOrders`` payload (§7.2): a list of ``{order_id: {fields}}`` objects.
 
     Fields absent from a partial update are ``None`` in the model; unknown
@@ -404,30 +437,32 @@ def order_updates_from_wire(payload: Iterable[dict[str, dict[str, Any]]]) -> lis
 
     Args:
         payload: ``msg[0]`` of the private array ``[payload, "openOrders", {"sequence": n}]``.
+        sequence: that array's ``sequence``, kept on every update.
 
     Raises:
         DecodeError: when an element is not an object or a field is malformed.
     """
     try:
-        return [_order_update(order_id, fields) for item in payload for order_id, fields in item.items()]
+        return [_order_update(order_id, fields, sequence) for item in payload for order_id, fields in item.items()]
     except _MALFORMED as error:
         raise _malformed("openOrders", error) from error
 
 
-def _own_trade(trade_id: str, fields: dict[str, Any]) -> OwnTrade:
+def _own_trade(trade_id: str, fields: dict[str, Any], sequence: int | None) -> OwnTrade:
     get = fields.get
     return OwnTrade(
         trade_id=trade_id,
         order_id=fields["ordertxid"],
-        position_id=get("postxid"),
-        pair=fields["pair"],
-        time=epoch_to_datetime(fields["time"]),
+        symbol=fields["pair"],
         side=Side(fields["type"]),
-        order_type=OrderType(fields["ordertype"]),
         price=Decimal(fields["price"]),
-        cost=Decimal(fields["cost"]),
+        quantity=Decimal(fields["vol"]),
         fee=Decimal(fields["fee"]),
-        volume=Decimal(fields["vol"]),
+        time=epoch_to_datetime(fields["time"]),
+        sequence=sequence,
+        position_id=get("postxid"),
+        order_type=OrderType(fields["ordertype"]),
+        cost=Decimal(fields["cost"]),
         margin=_optional_decimal(get("margin")),
         user_reference=_optional_int(get("userref")),
         client_order_id=get("cl_ord_id"),
@@ -436,11 +471,14 @@ def _own_trade(trade_id: str, fields: dict[str, Any]) -> OwnTrade:
     )
 
 
-def own_trades_from_wire(payload: Iterable[dict[str, dict[str, Any]]]) -> list[OwnTrade]:
+def own_trades_from_wire(
+    payload: Iterable[dict[str, dict[str, Any]]], sequence: int | None = None
+) -> list[OwnTrade]:
     """Decode an ``ownTrades`` payload (§7.1): a list of ``{trade_id: {fields}}`` objects.
 
     Args:
         payload: ``msg[0]`` of the private array ``[payload, "ownTrades", {"sequence": n}]``.
+        sequence: that array's ``sequence``, kept on every trade.
 
     Raises:
         DecodeError: when a required field (``ordertxid``, ``pair``, ``time``,
@@ -448,7 +486,7 @@ def own_trades_from_wire(payload: Iterable[dict[str, dict[str, Any]]]) -> list[O
             missing or malformed, or the side is neither buy nor sell.
     """
     try:
-        return [_own_trade(trade_id, fields) for item in payload for trade_id, fields in item.items()]
+        return [_own_trade(trade_id, fields, sequence) for item in payload for trade_id, fields in item.items()]
     except _MALFORMED as error:
         raise _malformed("ownTrades", error) from error
 
@@ -480,8 +518,12 @@ def placed_order_from_wire(obj: dict[str, Any], user_reference: int | None = Non
         if description is not None and not isinstance(description, str):
             raise TypeError(f"descr is {type(description).__name__}")
         client_order_id = obj.get("cl_ord_id")
-        return PlacedOrder(txid, description, None if client_order_id is None else str(client_order_id),
-                           user_reference)
+        return PlacedOrder(
+            order_id=txid,
+            description=description,
+            client_order_id=None if client_order_id is None else str(client_order_id),
+            user_reference=user_reference,
+        )
     except _MALFORMED as error:
         raise _malformed("addOrderStatus", error) from error
 
@@ -516,8 +558,8 @@ def cancel_after_from_wire(obj: dict[str, Any]) -> CancelAfterResult:
     try:
         trigger = obj["triggerTime"]
         return CancelAfterResult(
-            _rfc3339(obj["currentTime"]),
-            None if trigger in ("0", 0) else _rfc3339(trigger),
+            current_time=_rfc3339(obj["currentTime"]),
+            trigger_time=None if trigger in ("0", 0) else _rfc3339(trigger),
         )
     except _MALFORMED as error:
         raise _malformed("cancelAllOrdersAfterStatus", error) from error
@@ -538,6 +580,6 @@ def websocket_token_from_wire(result: dict[str, Any], received_at: datetime) -> 
         if not isinstance(token, str) or not token:
             raise ValueError("token is not a non-empty string")
         lifetime = float(result.get("expires", 900))
-        return WebSocketToken(token, lifetime, received_at + timedelta(seconds=lifetime))
+        return WebSocketToken(token=token, lifetime=lifetime, expires_at=received_at + timedelta(seconds=lifetime))
     except _MALFORMED as error:
         raise DecodeError(f"malformed kraken GetWebSocketsToken result: {type(error).__name__}") from None

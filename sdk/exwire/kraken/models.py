@@ -3,6 +3,8 @@
 Field names are Python's and the field's terms; the wire names (``a``, ``vwap``,
 ``as``/``bs`` ...) live only in :mod:`exwire.kraken.converter`. Section numbers
 refer to ``reference/protocols/kraken.md``.
+Field names follow the SDK's vocabulary (``bid_price``, ``quantity``, ``open_time``,
+``filled_quantity`` ...), so these models read like every other exchange's.
 
 Units: prices are in quote asset per unit of base asset, volumes in base asset,
 times are aware UTC ``datetime`` exact to the microsecond. Every model is an
@@ -42,6 +44,7 @@ __all__ = [
     "OrderFlag",
     "TimeInForce",
     "OrderDescription",
+    "ContingentOrder",
     "OrderUpdate",
     "OwnTrade",
     "WebSocketToken",
@@ -138,100 +141,102 @@ class SubscriptionState(OpenEnum):
     ERROR = "error"
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class Ticker:
     """A ticker update of one pair (§5.1, channel ``ticker``).
 
-    "Today" is since 00:00 UTC; "24h" is the rolling last 24 hours.
+    "Today" is since 00:00 UTC; "24h" is the rolling last 24 hours. The vocabulary's
+    window-less names (``volume``, ``open_price``, ``high_price``, ``low_price``) are
+    the rolling 24 hours; the ``*_today`` fields are since midnight UTC.
 
     Attributes:
-        ask_price: best ask price.
-        ask_whole_lot_volume: volume at the best ask, in whole lots (integer).
-        ask_lot_volume: volume at the best ask, in base asset.
         bid_price: best bid price.
-        bid_whole_lot_volume: volume at the best bid, in whole lots (integer).
-        bid_lot_volume: volume at the best bid, in base asset.
-        last_trade_price: price of the last trade.
-        last_trade_volume: volume of the last trade, in base asset.
+        bid_quantity: quantity at the best bid, in base asset.
+        bid_whole_lot_quantity: quantity at the best bid, in whole lots (integer).
+        ask_price: best ask price.
+        ask_quantity: quantity at the best ask, in base asset.
+        ask_whole_lot_quantity: quantity at the best ask, in whole lots (integer).
+        last_price: price of the last trade.
+        last_quantity: quantity of the last trade, in base asset.
+        volume: traded volume over the last 24 hours, in base asset.
         volume_today: traded volume today, in base asset.
-        volume_24h: traded volume over the last 24 hours, in base asset.
-        vwap_today: volume-weighted average price today.
         vwap_24h: volume-weighted average price over the last 24 hours.
-        trade_count_today: number of trades today.
+        vwap_today: volume-weighted average price today.
         trade_count_24h: number of trades over the last 24 hours.
-        low_today: lowest trade price today.
-        low_24h: lowest trade price over the last 24 hours.
+        trade_count_today: number of trades today.
+        open_price: the price 24 hours ago.
+        open_today: the opening price today.
+        high_price: highest trade price over the last 24 hours.
         high_today: highest trade price today.
-        high_24h: highest trade price over the last 24 hours.
-        open_today: opening price today.
-        open_24h: price 24 hours ago.
+        low_price: lowest trade price over the last 24 hours.
+        low_today: lowest trade price today.
     """
 
-    ask_price: Decimal
-    ask_whole_lot_volume: int
-    ask_lot_volume: Decimal
     bid_price: Decimal
-    bid_whole_lot_volume: int
-    bid_lot_volume: Decimal
-    last_trade_price: Decimal
-    last_trade_volume: Decimal
+    bid_quantity: Decimal
+    bid_whole_lot_quantity: int
+    ask_price: Decimal
+    ask_quantity: Decimal
+    ask_whole_lot_quantity: int
+    last_price: Decimal
+    last_quantity: Decimal
+    volume: Decimal
     volume_today: Decimal
-    volume_24h: Decimal
-    vwap_today: Decimal
     vwap_24h: Decimal
-    trade_count_today: int
+    vwap_today: Decimal
     trade_count_24h: int
-    low_today: Decimal
-    low_24h: Decimal
-    high_today: Decimal
-    high_24h: Decimal
+    trade_count_today: int
+    open_price: Decimal
     open_today: Decimal
-    open_24h: Decimal
+    high_price: Decimal
+    high_today: Decimal
+    low_price: Decimal
+    low_today: Decimal
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class Trade:
     """One public trade (§5.3, channel ``trade``).
 
     Attributes:
         price: the trade's price.
-        volume: the traded volume, in base asset.
+        quantity: the traded quantity, in base asset.
         time: when the trade happened (aware UTC, microseconds).
-        side: the taker's side.
+        side: the taker's side. (Kraken v1 trades carry no trade id.)
         order_type: the taker order's type, ``MARKET`` or ``LIMIT``.
         misc: Kraken's miscellaneous info string, usually empty.
     """
 
     price: Decimal
-    volume: Decimal
+    quantity: Decimal
     time: datetime
     side: Side
     order_type: OrderType
     misc: str
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class Spread:
     """The best bid and ask of one pair (§5.4, channel ``spread``).
 
     Attributes:
-        bid: best bid price.
-        ask: best ask price.
+        bid_price: best bid price.
+        ask_price: best ask price.
         time: when the top of book changed (aware UTC, microseconds).
-        bid_volume: volume at the best bid in base asset, or ``None`` when the
+        bid_quantity: quantity at the best bid in base asset, or ``None`` when the
             message omits it (§5.4 documents five elements; shorter arrays are
             tolerated).
-        ask_volume: volume at the best ask in base asset, or ``None`` when omitted.
+        ask_quantity: quantity at the best ask in base asset, or ``None`` when omitted.
     """
 
-    bid: Decimal
-    ask: Decimal
+    bid_price: Decimal
+    ask_price: Decimal
     time: datetime
-    bid_volume: Decimal | None
-    ask_volume: Decimal | None
+    bid_quantity: Decimal | None
+    ask_quantity: Decimal | None
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class Kline:
     """One kline (OHLC candle) update (§5.2, channel ``ohlc-<interval>``).
 
@@ -239,38 +244,41 @@ class Kline:
     one; later messages update the running candle.
 
     Attributes:
-        time: when the candle was last updated (aware UTC).
-        end_time: when the candle's interval ends (aware UTC).
+        open_time: when the candle's interval starts (aware UTC; ``close_time``
+            minus the interval).
+        close_time: when the candle's interval ends (aware UTC; Kraken's ``etime``).
+        updated_at: when the candle was last updated (aware UTC; Kraken's ``time``).
         open: first trade price of the interval.
         high: highest trade price of the interval.
         low: lowest trade price of the interval.
         close: last trade price of the interval so far.
         vwap: volume-weighted average price of the interval.
         volume: traded volume of the interval, in base asset.
-        count: number of trades in the interval.
+        trade_count: number of trades in the interval.
         interval: the candle's length (minutes), from the channel name.
     """
 
-    time: datetime
-    end_time: datetime
+    open_time: datetime
+    close_time: datetime
+    updated_at: datetime
     open: Decimal
     high: Decimal
     low: Decimal
     close: Decimal
     vwap: Decimal
     volume: Decimal
-    count: int
+    trade_count: int
     interval: KlineInterval
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class BookLevel:
     """One price level of a book snapshot or update (§5.5).
 
     Attributes:
         price: the level's price; keeps the exponent of the wire string, so
             ``format(price, "f")`` is that string (the checksum needs it).
-        volume: the level's new total volume in base asset, wire exponent kept;
+        quantity: the level's new total quantity in base asset, wire exponent kept;
             zero means the level is deleted.
         time: when the level last changed (aware UTC, microseconds).
         republished: ``True`` for a level re-sent (``"r"``) because a level above
@@ -278,12 +286,12 @@ class BookLevel:
     """
 
     price: Decimal
-    volume: Decimal
+    quantity: Decimal
     time: datetime
     republished: bool = False
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class BookUpdate:
     """A book snapshot or update of one pair (§5.5, channel ``book-<depth>``).
 
@@ -308,7 +316,7 @@ class BookUpdate:
     is_snapshot: bool = False
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class SystemStatus:
     """The engine's status, sent on connect and on every change (§4.3).
 
@@ -324,7 +332,7 @@ class SystemStatus:
     version: str
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class SubscriptionStatus:
     """The reply to a subscribe or unsubscribe request, one per pair (§4.6).
 
@@ -356,9 +364,12 @@ class SubscriptionStatus:
     channel_id: int | None = None
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class OrderDescription:
     """The ``descr`` block of an order (§7.2); ``None`` where the update omits a field.
+
+    :class:`OrderUpdate` repeats ``symbol``, ``side``, ``order_type``, ``price`` and
+    ``secondary_price`` from here under the vocabulary's names.
 
     Attributes:
         pair: the pair's wsname, e.g. ``"XBT/EUR"``.
@@ -369,6 +380,7 @@ class OrderDescription:
         leverage: Kraken's leverage text, e.g. ``"0:1"`` or ``"2:1"``.
         order: Kraken's human-readable description of the order.
         close: the human-readable conditional close order, empty if none.
+        position: the id of the margin position the order belongs to (``position``).
     """
 
     pair: str | None = None
@@ -379,70 +391,109 @@ class OrderDescription:
     leverage: str | None = None
     order: str | None = None
     close: str | None = None
+    position: str | None = None
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
+class ContingentOrder:
+    """The conditional close order attached to an order (``contingent``, §7.2).
+
+    Attributes:
+        order_type: the close order's type.
+        price: its primary price.
+        secondary_price: its secondary price (``price2``).
+        flags: its order flags, in wire order.
+    """
+
+    order_type: OrderType | None = None
+    price: Decimal | None = None
+    secondary_price: Decimal | None = None
+    flags: tuple[OrderFlag, ...] | None = None
+
+
+@attrs.frozen(kw_only=True)
 class OrderUpdate:
     """A new order, or a change to one, from the ``openOrders`` channel (§7.2).
 
-    The first push after subscribing (sequence 1) lists every open order in
-    full; later pushes carry a full order when it is new and only the changed
-    fields otherwise (e.g. just ``status``), so every field but ``order_id`` is
-    ``None`` when the update omits it: merge updates into the cached order by id.
-    Times that Kraken sends as ``0`` ("not set") are ``None`` too.
+    The first push after subscribing lists every open order in full; later pushes
+    carry a full order when it is new and only the changed fields otherwise (e.g.
+    just ``status``), so every field but ``order_id`` and ``sequence`` is ``None``
+    when the update omits it: merge updates into the cached order by id. Times that
+    Kraken sends as ``0`` ("not set") are ``None`` too.
 
     Attributes:
         order_id: Kraken's order id (txid), e.g. ``"OGTT3Y-C6I3P-XRI6HX"``.
+        client_order_id: the caller's client order id (``cl_ord_id``).
+        symbol: the pair's wsname (``descr.pair``).
+        side: buy or sell (``descr.type``).
+        order_type: the order's type (``descr.ordertype``).
         status: the order's status.
+        price: the primary price (``descr.price``: limit or trigger price).
+        secondary_price: the secondary price (``descr.price2``).
+        quantity: the order's quantity, in base asset (quote with ``VOLUME_IN_QUOTE``).
+        filled_quantity: the quantity executed so far, in base asset.
+        average_price: the average price of the executed part.
+        time_in_force: how long the order stays on the book.
+        created_at: when the order was placed (aware UTC, ``opentm``).
+        updated_at: when the order last changed (aware UTC, ``lastupdated``).
+        sequence: the ``sequence`` number of the push that carried this update.
         reference_id: the id of the order that created this one (``refid``).
         user_reference: the caller's numeric tag (``userref``).
-        client_order_id: the caller's client order id.
-        open_time: when the order was placed (aware UTC).
+        external_order_id: the external partner's order id (``ext_ord_id``).
         start_time: the scheduled start time.
         expire_time: the expiry time.
-        description: pair, side, type and prices of the order.
-        volume: the order's volume, in base asset (quote with ``VOLUME_IN_QUOTE``).
-        volume_executed: the volume executed so far, in base asset.
+        description: the whole ``descr`` block (leverage, Kraken's texts, position).
+        display_quantity: the reload quantity of an iceberg order (``display_volume``).
+        display_quantity_remaining: the visible quantity left in the book of an iceberg
+            order (``display_volume_remain``).
+        contingent: the conditional close order, if one is attached.
         cost: the total cost of the executed part, in quote asset.
         fee: the total fee, in quote asset.
-        average_price: the average price of the executed part.
         stop_price: the stop price (for trailing stops, the current trigger).
         limit_price: the triggered limit price.
         misc: Kraken's comma-separated miscellaneous info.
         flags: the order flags, in wire order.
-        time_in_force: how long the order stays on the book.
         cancel_reason: why the order was cancelled.
         amended: whether the order was amended.
         rate_count: the rate counter after this update (``ratecounter`` subscriptions).
-        last_updated: when the order last changed (aware UTC).
     """
 
     order_id: str
+    client_order_id: str | None = None
+    symbol: str | None = None
+    side: Side | None = None
+    order_type: OrderType | None = None
     status: OrderStatus | None = None
+    price: Decimal | None = None
+    secondary_price: Decimal | None = None
+    quantity: Decimal | None = None
+    filled_quantity: Decimal | None = None
+    average_price: Decimal | None = None
+    time_in_force: TimeInForce | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    sequence: int | None = None
     reference_id: str | None = None
     user_reference: int | None = None
-    client_order_id: str | None = None
-    open_time: datetime | None = None
+    external_order_id: str | None = None
     start_time: datetime | None = None
     expire_time: datetime | None = None
     description: OrderDescription | None = None
-    volume: Decimal | None = None
-    volume_executed: Decimal | None = None
+    display_quantity: Decimal | None = None
+    display_quantity_remaining: Decimal | None = None
+    contingent: ContingentOrder | None = None
     cost: Decimal | None = None
     fee: Decimal | None = None
-    average_price: Decimal | None = None
     stop_price: Decimal | None = None
     limit_price: Decimal | None = None
     misc: str | None = None
     flags: tuple[OrderFlag, ...] | None = None
-    time_in_force: TimeInForce | None = None
     cancel_reason: str | None = None
     amended: bool | None = None
     rate_count: Decimal | None = None
-    last_updated: datetime | None = None
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class OwnTrade:
     """One of the account's own trades, from the ``ownTrades`` channel (§7.1).
 
@@ -452,15 +503,16 @@ class OwnTrade:
     Attributes:
         trade_id: Kraken's trade id.
         order_id: the id of the order that traded (``ordertxid``).
-        position_id: the id of the position (``postxid``).
-        pair: the pair's wsname.
-        time: when the trade happened (aware UTC, microseconds).
+        symbol: the pair's wsname.
         side: buy or sell.
-        order_type: the type of the order that traded.
         price: the average price of the trade.
-        cost: the total cost, in quote asset.
+        quantity: the traded quantity, in base asset.
         fee: the fee, in quote asset.
-        volume: the traded volume, in base asset.
+        time: when the trade happened (aware UTC, microseconds).
+        sequence: the ``sequence`` number of the push that carried this trade.
+        position_id: the id of the position (``postxid``).
+        order_type: the type of the order that traded.
+        cost: the total cost, in quote asset.
         margin: the initial margin, in quote asset.
         user_reference: the order's numeric tag, or ``None`` if absent.
         client_order_id: the order's client order id, or ``None`` if absent.
@@ -470,15 +522,16 @@ class OwnTrade:
 
     trade_id: str
     order_id: str
-    position_id: str | None
-    pair: str
-    time: datetime
+    symbol: str
     side: Side
-    order_type: OrderType
     price: Decimal
-    cost: Decimal
+    quantity: Decimal
     fee: Decimal
-    volume: Decimal
+    time: datetime
+    sequence: int | None = None
+    position_id: str | None = None
+    order_type: OrderType
+    cost: Decimal
     margin: Decimal | None = None
     user_reference: int | None = None
     client_order_id: str | None = None
@@ -486,7 +539,7 @@ class OwnTrade:
     external_execution_id: str | None = None
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class WebSocketToken:
     """A token for Kraken's private WebSocket endpoint, from ``GetWebSocketsToken`` (§6.1).
 
@@ -506,7 +559,7 @@ class WebSocketToken:
     expires_at: datetime
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class PlacedOrder:
     """The reply to ``addOrder`` (§8.1).
 
@@ -525,7 +578,7 @@ class PlacedOrder:
     user_reference: int | None = None
 
 
-@attrs.frozen
+@attrs.frozen(kw_only=True)
 class CancelAfterResult:
     """The reply to ``cancelAllOrdersAfter``, the dead man's switch (§8.5).
 

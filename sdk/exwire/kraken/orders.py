@@ -36,7 +36,8 @@ _NEEDS_PRICE = {
 }
 # Order types whose ``price2`` (the triggered limit price) is required.
 _NEEDS_SECONDARY_PRICE = {OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROFIT_LIMIT, OrderType.TRAILING_STOP_LIMIT}
-# Trailing stops take offsets, which Kraken wants relative ("+" prefix, §8.1).
+# Trailing stops take offsets, which Kraken wants relative (§8.1): the trailing offset
+# (``price``) as "+n", the limit offset of a trailing-stop-limit (``price2``) as "+n"/"-n".
 _TRAILING = {OrderType.TRAILING_STOP, OrderType.TRAILING_STOP_LIMIT}
 # A relative price (§8.1): "+", "-" or "#" prefix, then a number, then an optional "%".
 _RELATIVE_PRICE = re.compile(r"\s*([+#-])?\s*([0-9.]+)\s*(%)?\s*")
@@ -57,7 +58,11 @@ def _amount(value: Any, name: str) -> str:
 
 
 def _price(value: Any, name: str, *, trailing: bool) -> str:
-    """A plain decimal string, or Kraken's relative form (``+5``, ``-1.5%``, ``#2``) from a str."""
+    """A plain decimal string, or Kraken's relative form (``+5``, ``-1.5%``, ``#2``) from a str.
+
+    ``trailing``: the trailing offset of a trailing stop, which Kraken takes relative
+    only and positive: ``+offset`` (or ``+offset%``).
+    """
     if isinstance(value, str):
         match = _RELATIVE_PRICE.fullmatch(value)
         if match is not None and (match.group(1) or match.group(3)):
@@ -67,6 +72,25 @@ def _price(value: Any, name: str, *, trailing: bool) -> str:
             return ("+" if trailing and not sign else sign) + _amount(number, name) + percent
     text = _amount(value, name)
     return "+" + text if trailing else text
+
+
+def _signed_offset(value: Any, name: str) -> str:
+    """The limit offset of a trailing-stop-limit (``price2``): Kraken takes it relative
+    only, ``+n``/``-n`` (or with ``%``) from the trigger price. An unsigned input (a
+    ``Decimal``, ``int``, ``float`` or plain ``str``) goes out ``+n``; a negative number
+    goes out ``-n``."""
+    if isinstance(value, str):
+        match = _RELATIVE_PRICE.fullmatch(value)
+        if match is None or match.group(1) == "#":
+            raise ConfigurationError(
+                f"{name} of a trailing-stop-limit is an offset like '+5', '-5' or '+1%', got {value!r}"
+            )
+        sign, number, percent = match.group(1) or "+", match.group(2), match.group(3) or ""
+        return sign + _amount(number, name) + percent
+    amount = validate.money(value, name, positive=False)
+    if amount == 0:
+        raise ConfigurationError(f"{name} must not be zero")
+    return ("-" if amount < 0 else "+") + format(abs(amount), "f")
 
 
 def _time(value: Any, name: str) -> str:
@@ -135,7 +159,11 @@ def order_fields(
     if price is not None:
         fields["price"] = _price(price, "price", trailing=trailing)
     if secondary_price is not None:
-        fields["price2"] = _price(secondary_price, "secondary_price", trailing=False)
+        fields["price2"] = (
+            _signed_offset(secondary_price, "secondary_price")
+            if trailing
+            else _price(secondary_price, "secondary_price", trailing=False)
+        )
     if user_reference is not None and client_order_id is not None:
         raise ConfigurationError("user_reference and client_order_id cannot be combined (§8.1)")
     if user_reference is not None:
@@ -184,7 +212,11 @@ def _close_fields(fields: dict[str, Any], order_type: Any, price: Any, secondary
     if price is not None:
         fields["close[price]"] = _price(price, "close_price", trailing=kind in _TRAILING)
     if secondary_price is not None:
-        fields["close[price2]"] = _price(secondary_price, "close_secondary_price", trailing=False)
+        fields["close[price2]"] = (
+            _signed_offset(secondary_price, "close_secondary_price")
+            if kind in _TRAILING
+            else _price(secondary_price, "close_secondary_price", trailing=False)
+        )
 
 
 def order_ids(order_ids: Any, limit: int = MAX_CANCEL_ORDERS) -> list[str]:

@@ -1,6 +1,11 @@
 """The private half of :class:`~exwire.kraken.client.KrakenClient`: the WebSocket token,
 the private streams and trading on ``ws-auth`` (``reference/protocols/kraken.md`` §6–§8).
 
+Sequence numbers. Every push of ``openOrders`` and ``ownTrades`` carries
+``{"sequence": n}``; the models keep it (``sequence``). When a number is skipped (a push
+was lost) the client reports a :class:`~exwire.kraken.protocol.SequenceGap` to
+``on_callback_error`` and resubscribes that feed, which starts again with a snapshot.
+
 Every method here is thread-safe and blocking (the subscriptions return once Kraken
 acknowledges them; their callbacks run later on the dispatcher lanes), and takes
 ``timeout=`` (seconds; ``None``: the client's ``request_timeout``), a token fetch included.
@@ -29,26 +34,35 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Hashable, Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from decimal import Decimal
+from typing import Any, cast
 
 from exwire._core import validate
 from exwire._core.backoff import Deadline
 from exwire._core.connection import Connection
-from exwire._core.subscription import Subscription
 from exwire.errors import AuthenticationError, ConfigurationError, ExchangeError
 from exwire.kraken import converter
-from exwire.kraken.models import CancelAfterResult, OrderFlag, OrderType, PlacedOrder, TimeInForce, WebSocketToken
+from exwire.kraken.models import (
+    CancelAfterResult,
+    OrderFlag,
+    OrderType,
+    OrderUpdate,
+    OwnTrade,
+    PlacedOrder,
+    TimeInForce,
+    WebSocketToken,
+)
 from exwire.kraken.orders import MAX_CANCEL_ORDERS, cancel_after_seconds, check_token, order_fields
 from exwire.kraken.orders import order_ids as _order_ids
-from exwire.kraken.pairs import normalize_pair
-from exwire.kraken.protocol import ORDER_UPDATES_KEY, OWN_TRADES_KEY, KrakenProtocol, is_token_error
+from exwire.kraken.protocol import ORDER_UPDATES_KEY, OWN_TRADES_KEY, KrakenProtocol, SequenceGap, is_token_error
 from exwire.kraken.rest import TokenFetcher
+from exwire.kraken.symbols import normalize_symbol
 from exwire.models import DataEvent, Side
+from exwire.subscription import Subscription
 
 __all__ = ["PrivateMethods"]
 
-Money = Any  # Decimal | str | int | float
-Callback = Callable[[DataEvent], None]
+Money = Decimal | str | int | float
 
 # Tokens kept on the redaction list besides the credentials' own secrets.
 _REMEMBERED_TOKENS = 16
@@ -66,8 +80,11 @@ class PrivateMethods:
     _check_open: Callable[[], None]
     _timeout: Callable[[float | None], float | None]
     _add_connection: Callable[..., Connection]
-    _subscribe: Callable[..., Subscription]
+    _subscribe: Callable[..., Subscription[Any]]
     _subscription_ended: Callable[[Hashable, BaseException | None], None]
+    _report_error: Callable[[BaseException, Any], None]
+    _run_hook: Callable[..., None]
+    _resubscribe: Callable[[Connection, list[Hashable]], None]
 
     def _init_private(self, private_url: str, rest_url: str, ping_interval: float,
                       stale_timeout: float | None, *, pong_timeout: float | None) -> None:
@@ -188,7 +205,7 @@ class PrivateMethods:
         self._check_open()
         connection = self._private
         connection.ensure_open(deadline.remaining())
-        protocol: KrakenProtocol = connection.protocol  # type: ignore[assignment]
+        protocol = cast(KrakenProtocol, connection.protocol)  # this client's connections speak Kraken
 
         def send(token: str) -> dict[str, Any]:
             request_id, frame = protocol.trading_request(event, token, fields)
@@ -284,7 +301,7 @@ class PrivateMethods:
         self._check_open()
         timeout = validate.positive_timeout(timeout)
         fields = order_fields(
-            symbol=normalize_pair(symbol), order_type=order_type, side=side, quantity=quantity, price=price,
+            symbol=normalize_symbol(symbol), order_type=order_type, side=side, quantity=quantity, price=price,
             secondary_price=secondary_price, user_reference=user_reference, client_order_id=client_order_id,
             leverage=leverage, start_time=start_time, expire_time=expire_time, validate_only=validate_only,
             close_order_type=close_order_type, close_price=close_price,
@@ -437,9 +454,9 @@ class PrivateMethods:
     # -- private streams (§7) ----------------------------------------------------------
 
     def subscribe_to_order_updates(
-        self, callback: Callback | None = None, *, rate_counter: bool = False,
+        self, callback: Callable[[DataEvent[list[OrderUpdate]]], None] | None = None, *, rate_counter: bool = False,
         websocket_token: str | None = None, timeout: float | None = None,
-    ) -> Subscription:
+    ) -> Subscription[list[OrderUpdate]]:
         """Stream the account's orders (``openOrders``, §7.2).
 
         The first event is a ``SNAPSHOT`` listing every open order in full; later
@@ -449,20 +466,14 @@ class PrivateMethods:
         carry several orders); ``event.symbol`` is ``None``. Volumes are ``Decimal`` in
         the base asset (quote with ``VOLUME_IN_QUOTE``), cost and fee in the quote asset,
         times aware UTC. After a reconnect the stream is resubscribed with a fresh token
-        and starts again with a snapshot.
+        and starts again with a snapshot; so it is after a skipped ``sequence`` number,
+        which is reported to ``on_callback_error`` as a
+        :class:`~exwire.kraken.protocol.SequenceGap`.
 
         Args:
-            callback: ``callback(event)``, run on a dispatcher lane (a thread
-                ``exwire-kraken-dispatch-<n>``) or, when the client has a
-                ``callback_executor``, by that executor; never on the reader thread.
-                Updates of one subscription run one at a time, in arrival order. Up to
-                ``queue_size`` updates wait per subscription; beyond that the client's
-                ``overflow`` policy applies (``drop_oldest``, the default: the oldest queued
-                update is dropped, counted in ``Subscription.dropped``, reported once per
-                episode as ``SlowConsumer`` and announced on the next event's
-                ``dropped_before``; ``latest``; or the opt-in connection-wide back-pressure
-                ``block``). ``None`` makes a pull
-                subscription (iterate it or call ``get(timeout)``), same queue and policy.
+            callback: ``callback(event)``; runs as the callback threading model in
+                :mod:`exwire.subscription` says. ``None`` makes a pull subscription
+                (iterate it or call ``get(timeout)``).
             rate_counter: add Kraken's trading rate counter (``rate_count``) to the
                 updates. Only the first of several concurrent order subscriptions puts
                 its options on the wire.
@@ -483,13 +494,13 @@ class PrivateMethods:
         """
         if not isinstance(rate_counter, bool):
             raise ConfigurationError(f"rate_counter must be True or False, got {rate_counter!r}")
-        options = {"ratecounter": True} if rate_counter else {}
+        options: dict[str, Any] = {"ratecounter": True} if rate_counter else {}
         return self._subscribe_private(ORDER_UPDATES_KEY, options, callback, websocket_token, timeout)
 
     def subscribe_to_user_trade_updates(
-        self, callback: Callback | None = None, *, snapshot: bool = True,
-        websocket_token: str | None = None, timeout: float | None = None,
-    ) -> Subscription:
+        self, callback: Callable[[DataEvent[list[OwnTrade]]], None] | None = None, *, snapshot: bool = True,
+        consolidate_taker: bool = True, websocket_token: str | None = None, timeout: float | None = None,
+    ) -> Subscription[list[OwnTrade]]:
         """Stream the account's own trades (``ownTrades``, §7.1).
 
         With ``snapshot`` the first event (``SNAPSHOT``) holds the last 50 trades;
@@ -500,7 +511,10 @@ class PrivateMethods:
 
         Args:
             snapshot: start with the last 50 trades (Kraken's default); ``False``
-                starts with the next fill. Only the first of several concurrent trade
+                starts with the next fill.
+            consolidate_taker: ``True`` (Kraken's default): the fills of one taker order
+                against several makers arrive as one trade; ``False``: one trade per
+                maker it matched. Only the first of several concurrent trade
                 subscriptions puts its options on the wire.
 
         Other arguments, callback thread, ordering, backlog policy and errors as
@@ -508,11 +522,16 @@ class PrivateMethods:
         """
         if not isinstance(snapshot, bool):
             raise ConfigurationError(f"snapshot must be True or False, got {snapshot!r}")
-        options = {} if snapshot else {"snapshot": False}
+        if not isinstance(consolidate_taker, bool):
+            raise ConfigurationError(f"consolidate_taker must be True or False, got {consolidate_taker!r}")
+        options: dict[str, Any] = {} if snapshot else {"snapshot": False}
+        if not consolidate_taker:
+            options["consolidate_taker"] = False
         return self._subscribe_private(OWN_TRADES_KEY, options, callback, websocket_token, timeout)
 
-    def _subscribe_private(self, key: Hashable, options: dict[str, Any], callback: Callback | None,
-                           websocket_token: str | None, timeout: float | None) -> Subscription:
+    def _subscribe_private(self, key: Hashable, options: dict[str, Any],
+                           callback: Callable[[DataEvent[Any]], None] | None,
+                           websocket_token: str | None, timeout: float | None) -> Subscription[Any]:
         self._check_open()
         timeout = validate.positive_timeout(timeout)
         if callback is not None and not callable(callback):
@@ -524,12 +543,30 @@ class PrivateMethods:
                 self._explicit_tokens.pop(key, None)
             else:
                 self._explicit_tokens[key] = explicit
-        return self._subscribe(self._private, topic=key[0], keys=[key], callback=callback, timeout=timeout)  # type: ignore[index]
+        channel = cast("tuple[str, None]", key)[0]  # private keys are (channelName, None)
+        return self._subscribe(self._private, topic=channel, keys=[key], callback=callback, timeout=timeout)
+
+    def _sequence_gap(self, gap: SequenceGap) -> None:
+        """Reader thread: a private feed skipped a sequence number. Report it and resubscribe
+        that feed on a lane (never here: the reader must keep reading the replies)."""
+        key: Hashable = (gap.channel, None)
+        if not self._registry.route(key):
+            return
+        self.log.warning("%s", gap)
+        self._report_error(gap, None)
+        self._run_hook(self._resubscribe_private, key)
+
+    def _resubscribe_private(self, key: Hashable) -> None:
+        try:
+            self._resubscribe(self._private, [key])
+        except Exception as exc:
+            self.log.error("resubscribing %s after a sequence gap failed: %s", key, exc)
+            self._report_error(exc, None)
 
     def _wire_private(self, connection: Connection, key: Hashable, deadline: Deadline, *, unsubscribe: bool) -> None:
         """Subscribe or unsubscribe one private channel with the current token (§7)."""
-        protocol: KrakenProtocol = connection.protocol  # type: ignore[assignment]
-        channel = key[0]  # type: ignore[index]
+        protocol = cast(KrakenProtocol, connection.protocol)  # this client's connections speak Kraken
+        channel = cast("tuple[str, None]", key)[0]
         resubscribing = not connection.is_ready  # inside the reconnect hook
         explicit = self._explicit_tokens.get(key)
         if explicit is not None and resubscribing and self._token_fetcher.can_fetch:

@@ -49,11 +49,16 @@ __all__ = [
     "OWN_TRADES_KEY",
     "PRIVATE_CHANNELS",
     "channel_name",
+    "SequenceGap",
+    "SEQUENCE_GAP",
 ]
 
 SYSTEM_STATUS_KEY: Hashable = ("systemStatus", None)
 ORDER_UPDATES_KEY: Hashable = ("openOrders", None)
 OWN_TRADES_KEY: Hashable = ("ownTrades", None)
+#: The second element of the routing key of a :class:`SequenceGap` notice (no
+#: subscription is routed there; the client acts on it).
+SEQUENCE_GAP = "sequence-gap"
 #: The private channels of ``ws-auth`` (§7); their pushes carry no pair.
 PRIVATE_CHANNELS = ("openOrders", "ownTrades")
 
@@ -62,6 +67,28 @@ TOKEN_ERRORS = ("EAPI:Invalid token", "ESession:Invalid session")
 
 # A token echoed inside an error reply's ``subscription`` must not reach an exception.
 _TOKEN_FIELD = re.compile(r'("token"\s*:\s*")[^"]*(")')
+
+
+class SequenceGap(ProtocolError):
+    """A private feed (``openOrders``/``ownTrades``) skipped a ``sequence`` number: at
+    least one push was lost, so a cache merged from the feed may be wrong. The client
+    reports it to ``on_callback_error`` and resubscribes the feed, which starts again
+    with a snapshot.
+
+    Attributes:
+        channel: ``"openOrders"`` or ``"ownTrades"``.
+        expected: the sequence number due.
+        received: the sequence number that arrived.
+    """
+
+    def __init__(self, channel: str, expected: int, received: int) -> None:
+        super().__init__(
+            f"kraken {channel} skipped from sequence {expected - 1} to {received}: "
+            f"{received - expected} push(es) lost; resubscribing for a fresh snapshot"
+        )
+        self.channel = channel
+        self.expected = expected
+        self.received = received
 
 
 def _prefix(code: str, cls: type[ExchangeError]) -> ErrorRule:
@@ -168,6 +195,8 @@ class KrakenProtocol(Protocol):
         # when the ack arrives (reader thread; the ack precedes the snapshot, §7).
         self._snapshot_by_request: dict[int, bool] = {}
         self._awaiting_snapshot: dict[str, bool] = {}
+        # The last ``sequence`` of each private channel (reader thread only).
+        self._sequences: dict[str, int] = {}
 
     # -- requests (any thread) ---------------------------------------------------
 
@@ -275,15 +304,26 @@ class KrakenProtocol(Protocol):
         # ack is the snapshot (all open orders; the last trades unless snapshot=false).
         if len(message) != 3:
             raise DecodeError("private channel array must have 3 elements", frame)
-        payload, channel = message[0], message[1]
+        payload, channel, meta = message[0], message[1], message[2]
+        sequence = meta.get("sequence")
+        if sequence is not None and type(sequence) is not int:
+            raise DecodeError("private channel sequence is not an integer", frame)
         if channel == "openOrders":
-            data = self._order_updates(payload)
+            data: list[Any] = self._order_updates(payload, sequence)
         elif channel == "ownTrades":
-            data = self._own_trades(payload)
+            data = self._own_trades(payload, sequence)
         else:
             raise DecodeError(f"unknown private channel {channel!r}", frame)
         is_snapshot = self._awaiting_snapshot.pop(channel, False)
-        return (Update((channel, None), data, None, UpdateType.SNAPSHOT if is_snapshot else UpdateType.UPDATE),)
+        update = Update((channel, None), data, None, UpdateType.SNAPSHOT if is_snapshot else UpdateType.UPDATE)
+        if sequence is None:
+            return (update,)
+        last = self._sequences.get(channel)
+        self._sequences[channel] = sequence
+        if not is_snapshot and last is not None and sequence > last + 1:
+            # Pushes were lost: deliver this one, then tell the client (see SequenceGap).
+            return (update, Update((channel, SEQUENCE_GAP), SequenceGap(channel, last + 1, sequence), None))
+        return (update,)
 
     def _event(self, message: dict[str, Any], frame: str | bytes) -> Sequence[Event]:
         try:

@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 from exwire.errors import ConfigurationError
-from exwire.testing._server import EmulatorConnection, EmulatorServer, logger
 from exwire.testing._kraken.market import (
     _HEARTBEAT,
     _OTHER_PAIR,
@@ -45,6 +44,7 @@ from exwire.testing._kraken.market import (
 )
 from exwire.testing._kraken.private import PrivateSide
 from exwire.testing._kraken.trading import PRIVATE_CHANNELS, TRADING_EVENTS, TradingEngine
+from exwire.testing._server import EmulatorConnection, EmulatorServer, logger
 
 __all__ = ["KrakenEmulator", "KrakenClientKwargs", "book_checksum"]
 

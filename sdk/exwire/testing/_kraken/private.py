@@ -164,6 +164,14 @@ class PrivateSide:
         with self._engine.lock:
             self._engine.withheld[event] += 1
 
+    def skip_next_sequence(self, channel: str = "openOrders") -> None:
+        """Number the next push of ``channel`` (``openOrders`` or ``ownTrades``, after its
+        snapshot) one higher than due, as if a push had been lost. Calls queue up."""
+        if channel not in ("openOrders", "ownTrades"):
+            raise ValueError("channel must be 'openOrders' or 'ownTrades'")
+        with self._engine.lock:
+            self._engine.sequence_skips[channel] += 1
+
     def revoke_tokens(self) -> None:
         """Make every token issued so far invalid (``EAPI:Invalid token`` on next use)."""
         self._engine.revoke_tokens()
