@@ -158,7 +158,7 @@ def test_asset_payload_keeps_thirty_decimals_exactly():
     (update,) = receive(samples.ASSET_TOPIC, samples.ASSET)
     change = update.data
     assert update.symbol is None and change.user_no == "1600000000000000000"
-    assert change.email == "demouser@demo.domain" and change.timestamp == ms(1542786802283)
+    assert change.email == "demouser@demo.domain" and change.time == ms(1542786802283)
     btc, usd = change.balances
     assert btc.asset == "BTC" and btc.updated_at == ms(1542786801575)
     # The JSON number's text, digit for digit, including the 30 trailing decimals.

@@ -284,7 +284,7 @@ def balance_update_from_wire(payload: dict[str, Any]) -> BalanceUpdate:
             balances=balances,
             user_no=None if user_no is None else _id(user_no),
             email=None if email is None else str(email),
-            timestamp=_optional_time(payload.get("timestamp")),
+            time=_optional_time(payload.get("timestamp")),
         )
 
     return _decode("asset", build)

@@ -242,13 +242,13 @@ class BalanceUpdate:
         balances: the changed currencies only.
         user_no: Coinsuper's user number (a string of digits), or ``None``.
         email: the account e-mail, or ``None``.
-        timestamp: when the exchange queried the balances, or ``None``.
+        time: when the exchange queried the balances (``timestamp``), or ``None``.
     """
 
     balances: tuple[Balance, ...]
     user_no: str | None
     email: str | None
-    timestamp: datetime | None
+    time: datetime | None
 
 
 @attrs.frozen(kw_only=True)
