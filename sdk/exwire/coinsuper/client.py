@@ -63,9 +63,13 @@ Callback = Callable[[DataEvent[M]], None]
 
 @documented_options
 class CoinsuperClient(BaseClient):
-    """Client of Coinsuper's MQTT 3.1.1 publish/subscribe API (``reference/protocols/coinsuper.md``;
-    document versions v1.0.0β–R1.0.2, market topics ``…/api/ws/v1/market/…``: sessions §2,
+    """Client of Coinsuper's MQTT 3.1.1 publish/subscribe API (Coinsuper's "WebSocket API"
+    document, versions v1.0.0β–R1.0.2, market topics ``…/api/ws/v1/market/…``: sessions §2,
     topics §3, subscribe/unsubscribe §4).
+
+    ``client.shared`` (:class:`exwire.coinsuper.shared.CoinsuperShared`) offers the same
+    streams with ``BASE/QUOTE`` symbols and the neutral models of :mod:`exwire.models`;
+    ``client.latest.top_of_book`` follows order book subscriptions and watchers.
 
     Coinsuper derives each market-data connection's MQTT client id from the access
     key, the e-mail and the topic (§2.1), so every public topic gets its own MQTT

@@ -1,4 +1,4 @@
-"""Typed models of Coinsuper's MQTT payloads (``reference/protocols/coinsuper.md`` §3).
+"""Typed models of Coinsuper's MQTT payloads (the "WebSocket API" document, §3 topics).
 
 Field names are Python's; the wire names (``limitPrice``, ``utcDeal`` ...) live only
 in :mod:`exwire.coinsuper.converter`. Prices are in quote currency per unit of base
