@@ -232,6 +232,7 @@ def test_kline_sample_parses():
     assert (kline.open, kline.high, kline.low, kline.close, kline.volume) == (
         D("995.37"), D("996.75"), D("995.36"), D("996.75"), D("9.112"))
     assert kline.interval is KlineInterval.ONE_MINUTE and kline.symbol == "bch_btc"
+    assert OkexProtocol().receive('[{"channel":"ok_sub_spot_bch_btc_kline_1min","data":[]}]') == ()  # no candle
     assert kline.close_time == datetime(2017, 3, 24, 6, 45, tzinfo=UTC)
 
 

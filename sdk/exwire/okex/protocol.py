@@ -476,7 +476,8 @@ class OkexProtocol(Protocol):
                 log.warning("okex error on %s with no subscription pending: %s", channel, error)
                 return ()
             return (Reply(key, error=error),)
-        return (self._push(channel, info, data),)
+        event = self._push(channel, info, data)
+        return () if event is None else (event,)
 
     def _channel(self, channel: str) -> ChannelInfo | None:
         try:
@@ -564,7 +565,7 @@ class OkexProtocol(Protocol):
             return (Reply(key, error=failure),)
         return (Reply(key, result),)
 
-    def _push(self, channel: str, info: ChannelInfo, data: Any) -> Event:
+    def _push(self, channel: str, info: ChannelInfo, data: Any) -> Event | None:
         kind, symbol = info.kind, info.symbol
         if kind == "ticker":
             return Update(channel, converter.ticker_from_wire(data, symbol), symbol, UpdateType.UPDATE)
@@ -585,7 +586,9 @@ class OkexProtocol(Protocol):
             return Update(channel, converter.deals_from_wire(data, symbol), symbol, UpdateType.UPDATE)
         if kind == "kline":
             interval = KlineInterval(info.argument)
-            return Update(channel, converter.klines_from_wire(data, symbol, interval), symbol, UpdateType.UPDATE)
+            klines = converter.klines_from_wire(data, symbol, interval)
+            # A push without a candle says nothing (and the neutral stream needs one per event).
+            return Update(channel, klines, symbol, UpdateType.UPDATE) if klines else None
         if kind == "order":
             return Update(channel, converter.order_update_from_wire(data), symbol, UpdateType.UPDATE)
         return Update(channel, converter.balance_update_from_wire(data), symbol, UpdateType.UPDATE)
