@@ -117,7 +117,7 @@ def test_features_and_parameters(client):
     assert isinstance(shared, CoinexShared) and shared.exchange == "coinex" and shared.client is client
     assert shared.features == {
         Feature.TICKER_STREAM, Feature.TRADE_STREAM, Feature.KLINE_STREAM, Feature.ORDER_BOOK,
-        Feature.BALANCES, Feature.OPEN_ORDERS, Feature.ORDER_STREAM, Feature.FILL_STREAM,
+        Feature.BALANCES, Feature.BALANCE_STREAM, Feature.OPEN_ORDERS, Feature.ORDER_STREAM, Feature.FILL_STREAM,
     }
     assert shared.kline_intervals[0] == timedelta(minutes=1) and shared.kline_intervals[-1] == timedelta(weeks=1)
     assert len(shared.kline_intervals) == len(coinex_models.KlineInterval)
@@ -144,6 +144,7 @@ def test_what_coinex_v1_cannot_do_is_unsupported_before_anything_is_sent(private
     lambda s: s.get_balances(),
     lambda s: s.subscribe_to_order_updates(),
     lambda s: s.subscribe_to_fill_updates(),
+    lambda s: s.subscribe_to_balance_updates(),
 ])
 def test_bad_shared_arguments_and_missing_credentials_send_nothing(client, emu, call):
     with pytest.raises(ConfigurationError):
@@ -229,6 +230,19 @@ def test_balances_are_neutral(private):
     assert isinstance(usdt, Balance) and usdt.asset == "USDT"
     assert (usdt.free, usdt.locked, usdt.total) == (Decimal(10000), Decimal(0), Decimal(10000))
     assert isinstance(usdt.native, coinex_models.Balance)
+
+
+def test_balance_stream_is_neutral(private, emu):
+    events = Collector()
+    private.shared.subscribe_to_balance_updates(events)
+    emu.set_balance("ETH", "3")
+    emu.place_order("BTCUSDT", "buy", "0.1", "30000")
+    first, second = events.wait_for(2)
+    assert first.symbol is None and first.data == [Balance(asset="ETH", free=Decimal(3), locked=Decimal(0),
+                                                           total=Decimal(3))]
+    (usdt,) = second.data
+    assert (usdt.asset, usdt.free, usdt.locked, usdt.total) == ("USDT", Decimal(7000), Decimal(3000), Decimal(10000))
+    assert isinstance(usdt.native, coinex_models.Balance) and usdt.native.account == 0
 
 
 def test_open_orders_are_neutral_and_every_page_is_read(private, emu):

@@ -7,7 +7,8 @@ non-empty base (``"ETHTUSD"`` → ``"ETH/TUSD"``, ``"CETUSDT"`` → ``"CET/USDT"
 ``"BCHBTC"`` → ``"BCH/BTC"``). A market that ends in none of them is returned as it is.
 
 Offered (:attr:`CoinexShared.features`): tickers, trades, klines, the maintained order
-book, balances, open orders (of one market), order updates and own fills. Not offered:
+book, balances and their updates, open orders (of one market), order updates and own
+fills. Not offered:
 
 * ``PLACE_ORDER`` / ``CANCEL_ORDER``: CoinEx's v1 WebSocket has no order entry (orders
   are placed over REST, which this SDK does not speak);
@@ -81,6 +82,7 @@ class CoinexShared(SharedClient):
         Feature.KLINE_STREAM,
         Feature.ORDER_BOOK,
         Feature.BALANCES,
+        Feature.BALANCE_STREAM,
         Feature.OPEN_ORDERS,
         Feature.ORDER_STREAM,
         Feature.FILL_STREAM,
@@ -235,15 +237,17 @@ class CoinexShared(SharedClient):
             for fill in natives
         ]
 
+    def _balance_stream(self, callback: NativeCallback | None, timeout: float | None) -> Subscription[Any]:
+        return self.client.subscribe_to_balance_updates(callback, timeout=timeout)
+
+    def _balances(self, data: Any, symbol: str) -> list[Balance]:
+        natives: list[coinex.Balance] = data
+        return [self._balance(native) for native in natives]
+
     # -- requests -----------------------------------------------------------------------------
 
     def _get_balances(self, timeout: float | None) -> dict[str, Balance]:
-        return {
-            asset.upper(): Balance(
-                asset=asset.upper(), free=native.free, locked=native.locked, total=native.total, native=native
-            )
-            for asset, native in self.client.get_balances(timeout=timeout).items()
-        }
+        return {asset.upper(): self._balance(native) for asset, native in self.client.get_balances(timeout=timeout).items()}
 
     def _get_open_orders(self, symbol: str | None, timeout: float | None) -> list[Order]:
         if symbol is None:
@@ -262,6 +266,12 @@ class CoinexShared(SharedClient):
                 return orders
 
     # -- conversion ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _balance(native: coinex.Balance) -> Balance:
+        return Balance(
+            asset=native.asset.upper(), free=native.free, locked=native.locked, total=native.total, native=native
+        )
 
     def _order(self, native: coinex.Order, status: OrderStatus) -> Order:
         market = native.order_type is coinex.OrderType.MARKET
