@@ -18,7 +18,11 @@ re-sends ``state.subscribe ["ETHUSDT"]``. Consequences users can see:
 * ``kline.subscribe`` holds one (market, interval) per connection, and a market's
   book one (limit, merge) pair: a second, different one raises ``InvalidState``;
 * a refused ``subscribe`` may have dropped the kind's other markets on CoinEx's
-  side, so the client re-sends the remaining set before raising.
+  side, so the client re-sends the remaining set before raising;
+* own fills (:meth:`CoinexClient.subscribe_to_user_trade_updates`) come on a signed-in
+  connection's ``deals.subscribe``: their markets join the ``deals`` list (every market,
+  ``[]``, for all of them), so the connection also receives those markets' public
+  trades, delivered only to public trade subscriptions.
 
 Wire changes are serialised by ``_wire_lock`` so that two threads subscribing at
 once cannot send stale market lists.
