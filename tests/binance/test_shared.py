@@ -224,6 +224,7 @@ def test_post_only_places_a_limit_maker(client, emulator):
     order = shared.place_order("ETH/USDT", Side.BUY, OrderType.LIMIT, "1", price=price,
                                time_in_force=TimeInForce.POST_ONLY)
     assert order.order_type is OrderType.LIMIT_MAKER and order.native.order_type is NativeOrderType.LIMIT_MAKER
+    assert order.time_in_force is TimeInForce.POST_ONLY
     maker = shared.place_order("ETH/USDT", Side.BUY, OrderType.LIMIT_MAKER, "1", price=price)
     assert maker.order_type is OrderType.LIMIT_MAKER and maker.status is OrderStatus.NEW
     for placed in (order, maker):

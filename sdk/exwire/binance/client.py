@@ -217,7 +217,8 @@ class BinanceClient(MarketDataMethods, TradingMethods, OrderListMethods, Account
         self._clock_lock = threading.Lock()  # guards _time_offset_ms
         self._time_offset_ms = 0
         # Spot symbol → (base, quote) from the exchangeInfo results fetched (.shared's
-        # symbol split). Replaced whole, never mutated: readers need no lock.
+        # symbol split). Replaced whole under _symbols_lock, never mutated: readers need no lock.
+        self._symbols_lock = threading.Lock()
         self._symbol_assets: dict[str, tuple[str, str]] = {}
         self._protocol = BinanceProtocol(now_ms=self._now_ms)
         self._connection = self._add_connection(
@@ -497,8 +498,9 @@ class BinanceClient(MarketDataMethods, TradingMethods, OrderListMethods, Account
                           permissions=permissions, show_permission_sets=show_permission_sets,
                           symbol_status=symbol_status)
         if info.symbols:
-            self._symbol_assets = {**self._symbol_assets,
-                                   **{item.symbol: (item.base_asset, item.quote_asset) for item in info.symbols}}
+            fetched = {item.symbol: (item.base_asset, item.quote_asset) for item in info.symbols}
+            with self._symbols_lock:  # two concurrent fetches both land
+                self._symbol_assets = {**self._symbol_assets, **fetched}
         return info
 
     @property

@@ -204,7 +204,9 @@ class BinanceShared(SharedClient):
             quantity=data.quantity,
             filled_quantity=filled,
             average_price=average,
-            time_in_force=None if data.time_in_force is None else _TIME_IN_FORCE.get(data.time_in_force),
+            # A LIMIT_MAKER is Binance's post-only order (it reports GTC).
+            time_in_force=TimeInForce.POST_ONLY if order_type is OrderType.LIMIT_MAKER else
+            None if data.time_in_force is None else _TIME_IN_FORCE.get(data.time_in_force),
             created_at=created_at,
             updated_at=updated_at,
             native=data,
