@@ -275,3 +275,15 @@ def test_streams_need_credentials(emulator):
             client.shared.subscribe_to_order_updates(lambda event: None)
         with pytest.raises(ConfigurationError):
             client.shared.get_balances()
+
+
+def test_ending_one_user_data_stream_keeps_the_others(client):
+    # .shared's order, fill and balance streams share Binance's one user-data subscription.
+    shared = client.shared
+    fills = Collector()
+    with shared.subscribe_to_fill_updates(fills):
+        orders = shared.subscribe_to_order_updates(lambda event: None)
+        orders.unsubscribe()
+        placed = shared.place_order("BNB/BTC", Side.SELL, OrderType.MARKET, "1")
+        (fill,) = fills.wait_for(1)[0].data
+    assert fill.order_id == placed.order_id and fill.symbol == "BNB/BTC" and fill.side is Side.SELL
