@@ -222,3 +222,23 @@ def test_latest_values_follow_the_streams(client):
     wait_until(lambda: client.latest.top_of_book("XBT/EUR") is not None)
     top = client.latest.top_of_book("XBT/EUR").value
     assert top.bid.price < top.ask.price
+
+
+@pytest.mark.parametrize("keyword", ["url", "private_url", "rest_url"])
+@pytest.mark.parametrize("bad", [5, None, "", "ftp://ws.kraken.com", "wss://", "ws://host:99999", "kraken.com"])
+def test_every_endpoint_url_is_validated_at_construction(keyword, bad):
+    if keyword == "rest_url" and bad == "ws://host:99999":
+        bad = "https://host:99999"
+    with pytest.raises(ConfigurationError, match=keyword):
+        exwire.KrakenClient(**{keyword: bad})
+
+
+def test_websocket_urls_refuse_http_and_the_rest_url_refuses_websocket_schemes():
+    with pytest.raises(ConfigurationError):
+        exwire.KrakenClient(url="https://ws.kraken.com")
+    with pytest.raises(ConfigurationError):
+        exwire.KrakenClient(private_url="http://ws-auth.kraken.com")
+    with pytest.raises(ConfigurationError):
+        exwire.KrakenClient(rest_url="wss://api.kraken.com")
+    with exwire.KrakenClient(url="ws://127.0.0.1:1", private_url="wss://h/auth", rest_url="http://127.0.0.1:1"):
+        pass

@@ -155,7 +155,7 @@ class KrakenClient(PrivateMethods, BaseClient):
         timeout = self._timeout(validate.positive_timeout(timeout))
         deadline = Deadline(timeout)
         self._public.ensure_open(deadline.remaining())
-        request_id, frame = self._public.protocol.ping()
+        request_id, frame = cast(KrakenProtocol, self._public.protocol).ping()
         started = time.perf_counter()
         self._public.request(request_id, frame, deadline.remaining())
         return time.perf_counter() - started

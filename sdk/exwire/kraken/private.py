@@ -209,9 +209,11 @@ class PrivateMethods:
 
         def send(token: str) -> dict[str, Any]:
             request_id, frame = protocol.trading_request(event, token, fields)
-            return connection.request(request_id, frame, deadline.remaining())[0]
+            reply: dict[str, Any] = connection.request(request_id, frame, deadline.remaining())[0]
+            return reply
 
-        return self._with_token(send, websocket_token, deadline)
+        result: dict[str, Any] = self._with_token(send, websocket_token, deadline)
+        return result
 
     def place_order(
         self,

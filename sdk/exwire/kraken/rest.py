@@ -74,7 +74,7 @@ class _ContextAdapter(HTTPAdapter):
         return super().proxy_manager_for(proxy, **proxy_kwargs)
 
     def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
-        super().cert_verify(conn, url, verify, cert)  # type: ignore[no-untyped-call]
+        super().cert_verify(conn, url, verify, cert)
         if url.lower().startswith("https"):
             conn.cert_reqs = self._ssl_context.verify_mode  # urllib3 sets it on the context
             conn.ca_certs = None

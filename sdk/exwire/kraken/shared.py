@@ -18,11 +18,12 @@ Native models stay reachable as ``native`` on every neutral one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any, ClassVar
 
+from exwire._core import validate
 from exwire.errors import UnsupportedFeature
 from exwire.kraken import models as kraken
 from exwire.kraken.client import BOOK_DEPTHS, KrakenClient
@@ -109,6 +110,15 @@ class KrakenShared(SharedClient):
         """
         base, quote = split_symbol(symbol)
         return f"{ASSET_ALIASES.get(base, base)}/{ASSET_ALIASES.get(quote, quote)}"
+
+    def native_symbols(self, symbols: str | Iterable[str]) -> list[str]:
+        """Map one ``BASE/QUOTE`` symbol or several; duplicates removed, order kept.
+
+        Raises:
+            ConfigurationError: none given, not a ``str`` or an iterable of them (an int,
+                bytes, a mapping), or one is not ``BASE/QUOTE``.
+        """
+        return list(dict.fromkeys(self.native_symbol(item) for item in validate.symbols(symbols)))
 
     def shared_symbol(self, native: str) -> str:
         """``"XBT/USD"`` → ``"BTC/USD"`` (``XDG`` → ``DOGE``; other assets unchanged)."""

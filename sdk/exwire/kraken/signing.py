@@ -22,7 +22,7 @@ import hashlib
 import hmac
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from urllib.parse import urlencode
 
@@ -70,7 +70,7 @@ class NonceSource:
     around both.
     """
 
-    def __init__(self, clock=time.time_ns) -> None:
+    def __init__(self, clock: Callable[[], int] = time.time_ns) -> None:
         self._clock = clock
         self._last = 0
         self._lock = threading.Lock()  # guards _last

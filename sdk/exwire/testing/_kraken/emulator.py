@@ -340,6 +340,7 @@ class KrakenEmulator(PrivateSide, EmulatorServer):
         depth, interval = subscription.get("depth"), subscription.get("interval")
         depth, interval = 10 if depth is None else depth, 1 if interval is None else interval
         problem = _subscription_problem(subscription, unsubscribe)
+        channel = name if isinstance(name, str) else ""  # a bad name is a problem: nothing added
         replies: list[Any] = []  # event objects and channel arrays, in sending order
         session = self._session(connection)
         with connection.send_lock:  # acks, snapshots and state change stay in order
@@ -350,14 +351,14 @@ class KrakenEmulator(PrivateSide, EmulatorServer):
                     replies.append(error(failure, given))
                     continue
                 if unsubscribe:
-                    replies.extend(self._remove(session, name, pair, depth, interval, echo)
+                    replies.extend(self._remove(session, channel, pair, depth, interval, echo)
                                    or [error("Subscription Not Found", pair)])
                     continue
-                channel_name = _channel_name(name, depth, interval)
+                channel_name = _channel_name(channel, depth, interval)
                 if (channel_name, pair) in session.subscriptions:
                     replies.append(error("Already subscribed", pair))
                     continue
-                replies.extend(self._add(connection, session, name, pair, depth, interval, echo))
+                replies.extend(self._add(connection, session, channel, pair, depth, interval, echo))
             for reply in replies:
                 connection.send(_dumps(reply))
             if not unsubscribe:

@@ -331,8 +331,8 @@ class _Capture:
         self.channel_ids: dict[tuple[str, str], int] = {}
         self.channel: dict[str, Any] | None = None
         self.frames: list[_Frame] = []
-        for message, raw in received:
-            self._add(message, raw)
+        for message, frame_text in received:
+            self._add(message, frame_text)
         for request in sent:
             if self.channel is None and isinstance(request, dict) \
                     and request.get("event") == "subscribe":

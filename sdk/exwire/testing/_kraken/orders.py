@@ -125,11 +125,11 @@ def _parse_options(request: dict[str, Any], fields: dict[str, Any]) -> None:
             raise Refusal("EGeneral:Invalid arguments:timeinforce")
         fields["timeinforce"] = tif
     for name in ("starttm", "expiretm"):
-        value = _time(request.get(name))
-        if value is False:
+        when = _time(request.get(name))
+        if when is False:
             raise Refusal(f"EGeneral:Invalid arguments:{name}")
-        if value is not None:
-            fields[name] = value
+        if when is not None:
+            fields[name] = when
 
 def _price(reference_price: Callable[[str], Decimal], pair: str, spec: _PairSpec, text: Any, side: str, *,
            trailing: bool) -> Decimal:
