@@ -215,7 +215,7 @@ def test_malformed_urls_are_refused_at_construction(url):
 
 @pytest.mark.parametrize(
     "url", ["wss://api-mqtt-premium.coinsuper.com:443/mqtt", "ws://127.0.0.1:8080/mqtt", "mqtt://mqtt.coinsuper.com:1883",
-            "mqtts://127.0.0.1:8883", " WSS://host/mqtt "],
+            "mqtts://127.0.0.1:8883", "tcp://mqtt.coinsuper.com:1883", "ssl://127.0.0.1:8883", " WSS://host/mqtt "],
 )
 def test_every_supported_scheme_is_accepted(url):
     with CoinsuperClient(url=url) as client:

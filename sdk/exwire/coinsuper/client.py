@@ -41,15 +41,16 @@ __all__ = ["CoinsuperClient", "DEFAULT_URL", "TCP_URL", "FIAT_QUOTES", "BOOK_DEP
 
 #: MQTT over WebSocket + TLS, the browser endpoint of §1 (path and sub-protocol inferred: ``/mqtt``, ``mqtt``).
 DEFAULT_URL = "wss://api-mqtt-premium.coinsuper.com:443/mqtt"
-#: MQTT over plain TCP (no TLS), the native-client endpoint of §1.
-TCP_URL = "mqtt://mqtt.coinsuper.com:1883"
+#: MQTT over plain TCP (no TLS), the native-client endpoint of §1, written as the Java demo
+#: does (``tcp://`` is ``mqtt://``; ``ssl://`` is ``mqtts://``).
+TCP_URL = "tcp://mqtt.coinsuper.com:1883"
 _PRIVATE = "private"
 #: Seconds a PINGRESP (or any other packet) may take after the keep-alive's PINGREQ: a
 #: connection that read nothing for ``keepalive_interval`` plus this is re-established.
 _PINGRESP_ALLOWANCE = 10.0
 
 #: The schemes ``url`` may have: MQTT over WebSocket (+ TLS) or over TCP (+ TLS).
-_URL_SCHEMES = ("wss", "ws", "mqtt", "mqtts")
+_URL_SCHEMES = ("wss", "ws", "mqtt", "mqtts", "tcp", "ssl")
 
 #: Quote currencies priced to 2 decimals (fiat and the dollar stablecoins): their finest
 #: order book step is ``0.01``; other (crypto) quotes have ``0.00000001``.
@@ -99,8 +100,8 @@ class CoinsuperClient(BaseClient):
 
     Args:
         url: the broker: ``wss://host[:port]/path`` (default :data:`DEFAULT_URL`),
-            ``ws://...``, or ``mqtt://host:port`` / ``mqtts://...`` for MQTT over TCP
-            (:data:`TCP_URL` is production's).
+            ``ws://...``, or ``mqtt://host:port`` / ``mqtts://...`` (also spelled
+            ``tcp://`` / ``ssl://``) for MQTT over TCP (:data:`TCP_URL` is production's).
         environment: the prefix of every topic (§1); default ``exchange_ha_prod_hk``,
             production's.
         keepalive_interval: the MQTT keep-alive, whole seconds (1-65535; default 10, so
