@@ -32,8 +32,13 @@ command returns normally.
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
 import time
+from collections.abc import Iterator
 from datetime import datetime
+from types import FrameType
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
@@ -44,6 +49,31 @@ from exwire import ExwireError, Feature
 from exwire.hosts import PollingExecutor, get_exchange
 from exwire.shared import split_symbol
 from trade_recorder.models import Trade
+
+
+@contextlib.contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """Hold Ctrl-C back until the block ends, then raise it.
+
+    A ``KeyboardInterrupt`` landing between a batch's commit and its removal from the
+    received list would have the batch written twice (the second time failing on its
+    primary keys); deferred, it lands after the rows are written and counted.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending: list[int] = []
+
+    def remember(signum: int, frame: FrameType | None) -> None:
+        pending.append(signum)
+
+    previous = signal.signal(signal.SIGINT, remember)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
+    if pending:
+        raise KeyboardInterrupt
 
 
 class Command(BaseCommand):
@@ -106,14 +136,16 @@ class Command(BaseCommand):
                         break
                     if host.wait(remaining):
                         host.run_pending(max_items=batch)
-                        stored += self._store(received, batch, None if count is None else count - stored)
+                        with _interrupts_deferred():
+                            stored += self._store(received, batch, None if count is None else count - stored)
         except KeyboardInterrupt:
             self.stdout.write("interrupted")
         except ExwireError as exc:
             raise CommandError(f"{type(exc).__name__}: {exc}") from exc
         finally:
             # The client is closed; what already arrived is kept (up to --count).
-            stored += self._store(received, len(received), None if count is None else count - stored)
+            with _interrupts_deferred():
+                stored += self._store(received, len(received), None if count is None else count - stored)
             connection.close()
         self.stdout.write(f"stored {stored} trades")
 
