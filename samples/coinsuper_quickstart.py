@@ -23,9 +23,17 @@ import sys
 import threading
 
 import exwire
-from exwire.coinsuper import CoinsuperClient
-from exwire.coinsuper.client import DEFAULT_URL, TCP_URL
-from exwire.coinsuper.models import KlineInterval, OrderBookStep
+from exwire.coinsuper import (
+    DEFAULT_URL,
+    TCP_URL,
+    CoinsuperClient,
+    Kline,
+    KlineInterval,
+    OrderBookSnapshot,
+    OrderUpdate,
+    Trade,
+    finest_step,
+)
 
 _print_lock = threading.Lock()
 
@@ -36,26 +44,34 @@ def say(line: str) -> None:
         print(line, flush=True)
 
 
-def on_book(event: exwire.DataEvent) -> None:
+def on_book(event: exwire.DataEvent[OrderBookSnapshot]) -> None:
     book = event.data
     best_bid, best_ask = book.bids[0], book.asks[0]
     say(f"{event.symbol} book: bid {best_bid.price} x {best_bid.quantity}  ask {best_ask.price} x {best_ask.quantity}")
 
 
-def on_trades(event: exwire.DataEvent) -> None:
+def on_trades(event: exwire.DataEvent[list[Trade]]) -> None:
     for trade in event.data:  # new trades only, oldest first
         say(f"{trade.symbol} trade: {trade.side.value} {trade.quantity} @ {trade.price}  {trade.time:%H:%M:%S.%f}")
 
 
-def on_kline(event: exwire.DataEvent) -> None:
+def on_kline(event: exwire.DataEvent[Kline]) -> None:
     k = event.data
     say(f"{k.symbol} 1m candle {k.open_time:%H:%M}: o {k.open} h {k.high} l {k.low} c {k.close} v {k.volume}")
 
 
-def on_order(event: exwire.DataEvent) -> None:
+def on_order(event: exwire.DataEvent[OrderUpdate]) -> None:
     order = event.data
     say(f"order {order.order_id}: {order.status.value if order.status else ''} {order.side.value if order.side else ''} "
           f"{order.quantity} {order.symbol} @ {order.price}")
+
+
+def on_top(event: exwire.DataEvent[exwire.TopOfBook]) -> None:
+    """Through ``client.shared``: the neutral model every exchange's ``.shared`` delivers."""
+    top = event.data
+    bid = top.bid.price if top.bid else None
+    ask = top.ask.price if top.ask else None
+    say(f"{event.symbol} (shared) top of book: {bid} / {ask}")
 
 
 def on_connection_event(event: exwire.ConnectionEvent) -> None:
@@ -81,20 +97,20 @@ def main(argv: list[str] | None = None) -> int:
             except KeyError as missing:
                 print(f"--live needs the environment variable {missing}", file=sys.stderr)
                 return 2
-            options = {"url": TCP_URL if args.tcp else DEFAULT_URL}
+            url = TCP_URL if args.tcp else DEFAULT_URL
         else:
             from exwire.testing.coinsuper import CoinsuperEmulator
 
             emulator = stack.enter_context(CoinsuperEmulator(push_interval=0.5))
-            credentials, options = emulator.credentials, emulator.client_kwargs()
+            credentials, url = emulator.credentials, emulator.client_kwargs()["url"]
 
         client = stack.enter_context(
-            CoinsuperClient(credentials=credentials, on_connection_event=on_connection_event, **options)
+            CoinsuperClient(url=url, credentials=credentials, on_connection_event=on_connection_event)
         )
-        quote = args.symbol.split("/")[-1].upper()
-        step = OrderBookStep.HUNDREDTH if quote in ("USD", "USDT") else OrderBookStep.HUNDRED_MILLIONTH
         try:
-            client.subscribe_to_order_book_updates(args.symbol, step, on_book)
+            client.subscribe_to_order_book_updates(args.symbol, finest_step(args.symbol), on_book)
+            # The same data through the exchange-neutral interface (BASE/QUOTE symbols).
+            client.shared.subscribe_to_top_of_book_updates(args.symbol, on_top)
             client.subscribe_to_trade_updates(args.symbol, on_trades)
             client.subscribe_to_kline_updates(args.symbol, KlineInterval.ONE_MINUTE, on_kline)
             client.subscribe_to_order_updates(on_order)
