@@ -42,6 +42,8 @@ _TRAILING = {OrderType.TRAILING_STOP, OrderType.TRAILING_STOP_LIMIT}
 # A relative price (§8.1): "+", "-" or "#" prefix, then a number, then an optional "%".
 _RELATIVE_PRICE = re.compile(r"\s*([+#-])?\s*([0-9.]+)\s*(%)?\s*")
 _INT32 = 2**31
+#: Money input: ``Decimal``, ``str``, ``int`` or ``float`` (through its shortest repr).
+Money = Decimal | str | int | float
 
 
 def _enum(enum_type: Any, value: Any, name: str) -> Any:
@@ -114,23 +116,23 @@ def _bool(value: Any, name: str) -> bool:
 def order_fields(
     *,
     symbol: str,
-    order_type: Any,
-    side: Any,
-    quantity: Any,
-    price: Any = None,
-    secondary_price: Any = None,
+    order_type: OrderType | str,
+    side: Side | str,
+    quantity: Money,
+    price: Money | None = None,
+    secondary_price: Money | None = None,
     user_reference: int | None = None,
     client_order_id: str | None = None,
-    leverage: Any = None,
-    start_time: Any = None,
-    expire_time: Any = None,
+    leverage: Money | None = None,
+    start_time: datetime | timedelta | None = None,
+    expire_time: datetime | timedelta | None = None,
     validate_only: bool = False,
-    close_order_type: Any = None,
-    close_price: Any = None,
-    close_secondary_price: Any = None,
-    flags: Iterable[Any] | None = None,
+    close_order_type: OrderType | str | None = None,
+    close_price: Money | None = None,
+    close_secondary_price: Money | None = None,
+    flags: Iterable[OrderFlag | str] | OrderFlag | str | None = None,
     reduce_only: bool | None = None,
-    time_in_force: Any = None,
+    time_in_force: TimeInForce | str | None = None,
 ) -> dict[str, Any]:
     """Check an order and return its ``addOrder`` fields in wire form (§8.1).
 
@@ -219,7 +221,7 @@ def _close_fields(fields: dict[str, Any], order_type: Any, price: Any, secondary
         )
 
 
-def order_ids(order_ids: Any, limit: int = MAX_CANCEL_ORDERS) -> list[str]:
+def order_ids(order_ids: str | int | Iterable[str | int], limit: int = MAX_CANCEL_ORDERS) -> list[str]:
     """One id or several → a de-duplicated list of Kraken order ids (txid) or userrefs (§8.3).
 
     Args:
@@ -247,7 +249,7 @@ def order_ids(order_ids: Any, limit: int = MAX_CANCEL_ORDERS) -> list[str]:
     return list(dict.fromkeys(result))
 
 
-def cancel_after_seconds(value: Any) -> int:
+def cancel_after_seconds(value: float | Decimal | timedelta) -> int:
     """The dead man's switch countdown as Kraken's whole seconds (§8.5); 0 disables it.
 
     Raises:
@@ -268,7 +270,7 @@ def cancel_after_seconds(value: Any) -> int:
     return int(seconds)
 
 
-def check_token(token: Any) -> str:
+def check_token(token: object) -> str:
     """Check an explicit ``websocket_token=`` argument (never echoed in the error)."""
     if not isinstance(token, str) or not token.strip():
         raise ConfigurationError("websocket_token must be a non-empty string")

@@ -31,6 +31,7 @@ client then reconnects on its own, but a trading bot does best to keep
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Hashable, Iterable
 from datetime import datetime, timedelta
@@ -40,6 +41,7 @@ from typing import Any, cast
 from exwire._core import validate
 from exwire._core.backoff import Deadline
 from exwire._core.connection import Connection
+from exwire._core.netopts import NetworkOptions
 from exwire.errors import AuthenticationError, ConfigurationError, ExchangeError
 from exwire.kraken import converter
 from exwire.kraken.models import (
@@ -57,7 +59,7 @@ from exwire.kraken.orders import order_ids as _order_ids
 from exwire.kraken.protocol import ORDER_UPDATES_KEY, OWN_TRADES_KEY, KrakenProtocol, SequenceGap, is_token_error
 from exwire.kraken.rest import TokenFetcher
 from exwire.kraken.symbols import normalize_symbol
-from exwire.models import DataEvent, Side
+from exwire.models import Credentials, DataEvent, Side
 from exwire.subscription import Subscription
 
 __all__ = ["PrivateMethods"]
@@ -72,10 +74,10 @@ class PrivateMethods:
     """Mixin of ``KrakenClient``; needs the ``BaseClient`` machinery."""
 
     # provided by BaseClient / KrakenClient
-    credentials: Any
-    network: Any  # NetworkOptions
+    credentials: Credentials | None
+    network: NetworkOptions
     request_timeout: float | None
-    log: Any
+    log: logging.Logger
     _registry: Any
     _check_open: Callable[[], None]
     _timeout: Callable[[float | None], float | None]
@@ -256,9 +258,12 @@ class PrivateMethods:
                 (``LIMIT``), the trigger price (stop-loss and take-profit types) or the
                 trailing offset (trailing types, sent as ``+offset``); required by all but
                 ``MARKET`` and ``SETTLE_POSITION``, refused for ``MARKET``; ``None``: not sent.
-            secondary_price: the triggered limit price (limit offset for
-                ``TRAILING_STOP_LIMIT``), quote asset; required by the ``*_LIMIT`` stop
-                types; ``None``: not sent.
+            secondary_price: the triggered limit price, quote asset; required by the
+                ``*_LIMIT`` stop types; ``None``: not sent. For ``TRAILING_STOP_LIMIT`` it is
+                the limit's offset from the trigger price, which Kraken takes relative
+                only: sent ``+n`` for a positive number or unsigned text, ``-n`` for a
+                negative one, or as given (``"-5"``, ``"+1%"``). The same holds for
+                ``close_secondary_price`` of a trailing-stop-limit close order.
             user_reference: your 32-bit numeric tag (``userref``, the reference's
                 ``clientOrderId``); not unique. ``None``: none.
             client_order_id: your id for the order (``cl_ord_id``: a UUID or up to 18
