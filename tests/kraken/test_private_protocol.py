@@ -144,3 +144,24 @@ def test_every_error_table_entry_maps_to_its_class(prefix, cls):
 ])
 def test_more_kraken_strings(message, cls):
     assert type(map_error(message)) is cls
+
+
+def test_a_skipped_sequence_number_follows_the_update_as_a_gap_notice():
+    from exwire.kraken.protocol import SEQUENCE_GAP, SequenceGap
+
+    protocol = KrakenProtocol()
+    reqid, _ = protocol.subscribe("ownTrades", None, token=TOKEN)
+    protocol.receive(ack("ownTrades", reqid))
+    (snapshot,) = protocol.receive('[[],"ownTrades",{"sequence":1}]')
+    assert snapshot.update_type is UpdateType.SNAPSHOT
+    (in_order,) = protocol.receive('[[],"ownTrades",{"sequence":2}]')
+    assert in_order.key == OWN_TRADES_KEY
+    update, notice = protocol.receive('[[],"ownTrades",{"sequence":5}]')
+    assert update.key == OWN_TRADES_KEY and notice.key == ("ownTrades", SEQUENCE_GAP)
+    assert isinstance(notice.data, SequenceGap) and (notice.data.expected, notice.data.received) == (3, 5)
+    assert "from sequence 2 to 5" in str(notice.data)
+    # A restarted numbering (a new subscription without snapshot) is no gap.
+    (restart,) = protocol.receive('[[],"ownTrades",{"sequence":1}]')
+    assert restart.key == OWN_TRADES_KEY
+    with pytest.raises(DecodeError):
+        protocol.receive('[[],"ownTrades",{"sequence":"7"}]')
