@@ -139,7 +139,15 @@ class SharedClient:
         Raises:
             ConfigurationError: none given, or one is not ``BASE/QUOTE``.
         """
-        items = [symbols] if isinstance(symbols, str) else list(symbols)
+        if isinstance(symbols, str):
+            items = [symbols]
+        else:
+            try:
+                items = list(symbols)
+            except TypeError:
+                raise ConfigurationError(
+                    f"symbols must be a str or an iterable of str, got {type(symbols).__name__}"
+                ) from None
         if not items:
             raise ConfigurationError("at least one symbol is required")
         return list(dict.fromkeys(self.native_symbol(item) for item in items))
