@@ -176,7 +176,7 @@ class BaseClient:
         self.log = logging.getLogger(f"exwire.{self.exchange}")
         # Threads hold the client weakly (a client dropped without close() is collected,
         # stops its threads and warns): every hook they run goes through a weak reference.
-        ref = weakref.ref(self)
+        ref: weakref.ref[BaseClient] = weakref.ref(self)
         self._dispatcher = Dispatcher(self.exchange, dispatch_threads, _weak_hook(ref, BaseClient._callback_failed))
         self._registry = SubscriptionRegistry(self._dispatcher, _weak_hook(ref, BaseClient._delivery_failed))
         self._listener = _ClientListener(ref)
