@@ -85,7 +85,8 @@ def test_market_data_methods(client):
     assert client.get_spot_average_price("BTCUSDT").minutes == 5
     rules = client.get_spot_execution_rules("BTCUSDT").symbol_rules[0]
     assert rules.rules[0].rule_type == "PRICE_RANGE" and rules.rules[0].bid_limit_multiplier_up == Decimal("1.05")
-    assert client.get_spot_reference_price("BTCUSDT").reference_price > 0
+    reference = client.get_spot_reference_price("BTCUSDT")
+    assert reference.reference_price > 0 and reference.time is not None and reference.time.tzinfo is not None
     assert client.get_spot_reference_price_calculation("BTCUSDT").bucket_count == 10
     ticker = client.get_spot_24hr_ticker("BTCUSDT")
     assert isinstance(ticker, m.Ticker) and ticker.symbol == "BTCUSDT" and ticker.price_change is not None

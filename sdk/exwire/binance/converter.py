@@ -52,6 +52,7 @@ _RENAMES: dict[type, dict[str, str]] = {
         "time": "T", "is_buyer_maker": "m", "is_best_match": "M",
     },
     models.AveragePrice: {"minutes": "mins"},
+    models.ReferencePrice: {"time": "timestamp"},
     models.ExecutionRule: {
         "bid_limit_multiplier_up": "bidLimitMultUp", "bid_limit_multiplier_down": "bidLimitMultDown",
         "ask_limit_multiplier_up": "askLimitMultUp", "ask_limit_multiplier_down": "askLimitMultDown",

@@ -336,11 +336,12 @@ class ExecutionRules:
 
 @attrs.frozen(kw_only=True)
 class ReferencePrice:
-    """Result of ``referencePrice``: ``reference_price`` is ``None`` when none is set now."""
+    """Result of ``referencePrice``: ``reference_price`` is ``None`` when none is set now;
+    ``time`` is when it was computed (aware UTC), ``None`` with it."""
 
     symbol: str
     reference_price: Decimal | None = None
-    timestamp: datetime | None = None
+    time: datetime | None = None
 
 
 @attrs.frozen(kw_only=True)
