@@ -202,9 +202,11 @@ class Trade:
         price: the trade's price.
         quantity: the traded quantity, in base asset.
         time: when the trade happened (aware UTC, microseconds).
-        side: the taker's side. (Kraken v1 trades carry no trade id.)
+        side: the taker's side.
         order_type: the taker order's type, ``MARKET`` or ``LIMIT``.
         misc: Kraken's miscellaneous info string, usually empty.
+        trade_id: always ``None``: Kraken v1 trades carry no trade id (the field is the
+            vocabulary's, so code written for another exchange reads it unchanged).
     """
 
     price: Decimal
@@ -213,6 +215,7 @@ class Trade:
     side: Side
     order_type: OrderType
     misc: str
+    trade_id: str | None = None
 
 
 @attrs.frozen(kw_only=True)
