@@ -30,11 +30,14 @@ from exwire._core.connection import Connection
 from exwire.binance import converter
 from exwire.binance._validation import futures_market, symbol_or_symbols
 from exwire.binance.client_account import AccountMethods
+from exwire.binance.client_book import BookMethods
 from exwire.binance.client_futures import FuturesMethods
 from exwire.binance.client_futures_account import FuturesAccountMethods
 from exwire.binance.client_lists import OrderListMethods
 from exwire.binance.client_market import MarketDataMethods
+from exwire.binance.client_streams import StreamMethods
 from exwire.binance.client_trading import TradingMethods
+from exwire.binance.client_user_stream import UserStreamMethods
 from exwire.binance.enums import FuturesMarket, SymbolStatus
 from exwire.binance.events import UserDataEvent
 from exwire.binance.futures_converter import FUTURES_PARAMETERS
@@ -42,10 +45,18 @@ from exwire.binance.models import ExchangeInfo, RateLimit, SessionStatus
 from exwire.binance.protocol import (
     COINM_FUTURES_TESTNET_URL,
     COINM_FUTURES_URL,
+    COINM_REST_TESTNET_URL,
+    COINM_REST_URL,
+    COINM_STREAM_TESTNET_URL,
+    COINM_STREAM_URL,
+    SPOT_STREAM_TESTNET_URL,
+    SPOT_STREAM_URL,
     SPOT_TESTNET_URL,
     SPOT_URL,
     USDM_FUTURES_TESTNET_URL,
     USDM_FUTURES_URL,
+    USDM_STREAM_TESTNET_URL,
+    USDM_STREAM_URL,
     USER_DATA_KEY,
     BinanceProtocol,
 )
@@ -101,8 +112,8 @@ class _Session:
 
 
 @documented_options
-class BinanceClient(MarketDataMethods, TradingMethods, OrderListMethods, AccountMethods, FuturesMethods,
-                    FuturesAccountMethods, BaseClient):
+class BinanceClient(StreamMethods, BookMethods, UserStreamMethods, MarketDataMethods, TradingMethods,
+                    OrderListMethods, AccountMethods, FuturesMethods, FuturesAccountMethods, BaseClient):
     """Client of the Binance WebSocket API: spot (``ws-api/v3``), USDⓈ-M futures (``ws-fapi/v1``)
     and COIN-M futures (``ws-dapi/v1``), as specified in ``reference/protocols/binance.md``
     (spot §2–§9, futures §10).
@@ -165,6 +176,15 @@ class BinanceClient(MarketDataMethods, TradingMethods, OrderListMethods, Account
             follow that ping frame: a futures connection silent for
             ``futures_ping_interval + futures_pong_timeout`` seconds is re-established
             (default 10).
+        stream_url: spot market data stream root; ``None``: ``wss://stream.binance.com:9443``
+            (the testnet's with ``testnet=True``).
+        usdm_stream_url: USDⓈ-M stream root; the client appends the route (``/public``,
+            ``/market``, ``/private``) each stream needs; ``None``: ``wss://fstream.binance.com``.
+        coinm_stream_url: COIN-M stream root; ``None``: ``wss://dstream.binance.com``.
+        coinm_rest_url: COIN-M REST root for order book snapshots; ``None``:
+            ``https://dapi.binance.com``.
+        listen_key_ping_interval: seconds between keep-alives of a futures listen key
+            (default 1800; Binance expires a key after 60 minutes without one).
         **options: the common client keywords:
 
             * ``credentials``: an :class:`exwire.Credentials` (``key`` with ``secret`` for
@@ -194,12 +214,23 @@ class BinanceClient(MarketDataMethods, TradingMethods, OrderListMethods, Account
         pong_timeout: float = _PONG_TIMEOUT,
         futures_ping_interval: float = _FUTURES_PING_INTERVAL,
         futures_pong_timeout: float = _FUTURES_PONG_TIMEOUT,
+        stream_url: str | None = None,
+        usdm_stream_url: str | None = None,
+        coinm_stream_url: str | None = None,
+        coinm_rest_url: str | None = None,
+        listen_key_ping_interval: float = 1800.0,
         **options: Any,
     ) -> None:
         for name, endpoint in (("url", url), ("usdm_futures_url", usdm_futures_url),
-                               ("coinm_futures_url", coinm_futures_url)):
+                               ("coinm_futures_url", coinm_futures_url), ("stream_url", stream_url),
+                               ("usdm_stream_url", usdm_stream_url), ("coinm_stream_url", coinm_stream_url)):
             if endpoint is not None:
                 validate.url(endpoint, name)
+        if coinm_rest_url is not None:
+            validate.url(coinm_rest_url, "coinm_rest_url", schemes=("http", "https"))
+        if (isinstance(listen_key_ping_interval, bool) or not isinstance(listen_key_ping_interval, (int, float))
+                or not 0 < listen_key_ping_interval <= 3600):
+            raise ConfigurationError("listen_key_ping_interval must be seconds in (0, 3600]")
         super().__init__(**options)
         if testnet and (url is not None or usdm_futures_url is not None or coinm_futures_url is not None):
             raise ConfigurationError("pass either endpoint URLs or testnet=True, not both")
@@ -210,6 +241,11 @@ class BinanceClient(MarketDataMethods, TradingMethods, OrderListMethods, Account
         self.url = url or (SPOT_TESTNET_URL if testnet else SPOT_URL)
         self.usdm_futures_url = usdm_futures_url or (USDM_FUTURES_TESTNET_URL if testnet else USDM_FUTURES_URL)
         self.coinm_futures_url = coinm_futures_url or (COINM_FUTURES_TESTNET_URL if testnet else COINM_FUTURES_URL)
+        self.stream_url = (stream_url or (SPOT_STREAM_TESTNET_URL if testnet else SPOT_STREAM_URL)).rstrip("/")
+        self.usdm_stream_url = (usdm_stream_url or (USDM_STREAM_TESTNET_URL if testnet else USDM_STREAM_URL)).rstrip("/")
+        self.coinm_stream_url = (coinm_stream_url or (COINM_STREAM_TESTNET_URL if testnet else COINM_STREAM_URL)).rstrip("/")
+        self.coinm_rest_url = (coinm_rest_url or (COINM_REST_TESTNET_URL if testnet else COINM_REST_URL)).rstrip("/")
+        self.listen_key_ping_interval = float(listen_key_ping_interval)
         self._default_recv_window = _recv_window_ms(recv_window)
         self._signer: Signer | None = signer_for(self.credentials) if self.credentials is not None else None
         self._sync_time_enabled = sync_time

@@ -47,7 +47,9 @@ from exwire.errors import (
     RateLimited,
 )
 
-__all__ = ["BinanceProtocol", "ERRORS", "map_error", "USER_DATA_KEY", "SPOT_URL",
+__all__ = ["BinanceProtocol", "ERRORS", "map_error", "USER_DATA_KEY", "SPOT_URL", "SPOT_STREAM_URL",
+           "SPOT_STREAM_TESTNET_URL", "USDM_STREAM_URL", "USDM_STREAM_TESTNET_URL", "COINM_STREAM_URL",
+           "COINM_STREAM_TESTNET_URL", "COINM_REST_URL", "COINM_REST_TESTNET_URL",
            "SPOT_TESTNET_URL", "SPOT_DEMO_URL", "USDM_FUTURES_URL", "USDM_FUTURES_TESTNET_URL", "COINM_FUTURES_URL",
            "COINM_FUTURES_TESTNET_URL", "PRODUCTS"]
 
@@ -55,6 +57,17 @@ __all__ = ["BinanceProtocol", "ERRORS", "map_error", "USER_DATA_KEY", "SPOT_URL"
 SPOT_URL = "wss://ws-api.binance.com:443/ws-api/v3"
 #: Spot testnet endpoint (§1).
 SPOT_TESTNET_URL = "wss://ws-api.testnet.binance.vision/ws-api/v3"
+#: Market data stream roots (§16.1); the client appends ``/stream`` (spot, COIN-M) or
+#: ``/public/stream`` / ``/market/stream`` / ``/private/ws/<listenKey>`` (USDⓈ-M routes).
+SPOT_STREAM_URL = "wss://stream.binance.com:9443"
+SPOT_STREAM_TESTNET_URL = "wss://stream.testnet.binance.vision"
+USDM_STREAM_URL = "wss://fstream.binance.com"
+USDM_STREAM_TESTNET_URL = "wss://fstream.binancefuture.com"
+COINM_STREAM_URL = "wss://dstream.binance.com"
+COINM_STREAM_TESTNET_URL = "wss://dstream.binancefuture.com"
+#: COIN-M REST root, for order book snapshots (§17.2: the COIN-M WS API has no ``depth``).
+COINM_REST_URL = "https://dapi.binance.com"
+COINM_REST_TESTNET_URL = "https://testnet.binancefuture.com"
 #: Spot demo-mode endpoint (§1).
 SPOT_DEMO_URL = "wss://demo-ws-api.binance.com/ws-api/v3"
 #: USDⓈ-M futures production endpoint (§1).
