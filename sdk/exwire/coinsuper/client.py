@@ -29,7 +29,7 @@ from exwire.coinsuper.models import (
 from exwire.coinsuper.protocol import ENVIRONMENT, CoinsuperProtocol, Topics
 from exwire.coinsuper.signing import Login
 from exwire.coinsuper.symbols import normalize_symbol
-from exwire.coinsuper.transport import MqttTransport, parse_endpoint
+from exwire.coinsuper.transport import MqttTransport, parse_endpoint, require_paho
 from exwire.errors import ConfigurationError, ConnectionClosed, InvalidState
 from exwire.latest import TOP_OF_BOOK
 from exwire.models import DataEvent, TopOfBook, to_decimal
@@ -147,6 +147,8 @@ class CoinsuperClient(BaseClient):
         url = validate.url(url, "url", schemes=_URL_SCHEMES)
         custom_transport = options.get("transport_factory")
         parse_endpoint(url)
+        if custom_transport is None:
+            require_paho()  # paho-mqtt is the coinsuper extra: say so before anything else
         if (isinstance(keepalive_interval, bool) or not isinstance(keepalive_interval, int)
                 or not 1 <= keepalive_interval <= 65535):
             raise ConfigurationError(
@@ -277,7 +279,7 @@ class CoinsuperClient(BaseClient):
         Raises:
             ConfigurationError: a malformed symbol, step or depth, a non-callable
                 callback, or credentials without ``key`` and ``email``.
-            and what :meth:`subscribe_to_market_depth_updates` raises.
+            ExwireError: what :meth:`subscribe_to_market_depth_updates` raises.
         """
         pair = normalize_symbol(symbol)
         book_step = finest_step(pair) if step is None else _order_book_step(step)
