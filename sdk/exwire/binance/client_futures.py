@@ -188,7 +188,8 @@ class FuturesMethods(Caller):
     def modify_futures_order(
         self, market: FuturesMarket, symbol: str, side: Side, quantity: Money, price: Money | None = None, *,
         order_id: int | None = None, original_client_order_id: str | None = None,
-        price_match: PriceMatch | str | None = None, recv_window: float | None = None, timeout: float | None = None,
+        price_match: PriceMatch | str | None = None, modify_id: int | None = None, recv_window: float | None = None,
+        timeout: float | None = None,
     ) -> FuturesOrder:
         """Change the price and quantity of an open LIMIT order (``order.modify``, TRADE).
 
@@ -200,14 +201,19 @@ class FuturesMethods(Caller):
             quantity: the new total quantity (above what has filled).
             price: the new price, quote asset per unit, or ``None`` with ``price_match``.
             order_id, original_client_order_id: which order (at least one).
+            modify_id: your id of this modification (USDⓈ-M), echoed as the ``modify_id`` of
+                the ``AMENDMENT`` order update; ``None``: not sent.
         """
         market = futures_market(market)
+        if modify_id is not None and market is not _USDM:
+            raise ConfigurationError("modify_id is a USDⓈ-M order.modify parameter")
         require_one_of(order_id=order_id, original_client_order_id=original_client_order_id)
         check_futures_order(market, "LIMIT", price=price, quantity=quantity, time_in_force="GTC",
                             price_match=price_match)
         return self._call("order.modify", FuturesOrder, timeout=timeout, signed=True, recv_window=recv_window,
                           market=market, symbol=symbol, side=side, quantity=quantity, price=price, order_id=order_id,
-                          original_client_order_id=original_client_order_id, price_match=price_match)
+                          original_client_order_id=original_client_order_id, price_match=price_match,
+                          modify_id=modify_id)
 
     @raises("futures_trade")
     def cancel_futures_order(
@@ -259,6 +265,7 @@ class FuturesMethods(Caller):
         price_protect: bool | None = None, reduce_only: bool | None = None, activation_price: Money | None = None,
         callback_rate: Money | None = None, client_algo_id: str | None = None,
         self_trade_prevention_mode: SelfTradePreventionMode | str | None = None, good_till_date: Time | None = None,
+        response_type: FuturesOrderResponseType | str | None = None,
         market: FuturesMarket = _USDM, recv_window: float | None = None, timeout: float | None = None,
     ) -> AlgoOrder:
         """Place a USDⓈ-M conditional order through the algo service (``algoOrder.place``, TRADE).
@@ -281,6 +288,7 @@ class FuturesMethods(Caller):
             price_protect: refuse to trigger when mark and last price diverge too much.
             callback_rate: trailing distance in percent (0.1–10).
             client_algo_id: your id for it; ``None``: Binance makes one.
+            response_type: ``ACK`` or ``RESULT`` (``newOrderRespType``); ``None``: Binance's default.
             market: must be ``USDM`` (COIN-M keeps conditional orders on
                 :meth:`submit_new_futures_order`).
             Other arguments: as :meth:`submit_new_futures_order`.
@@ -304,6 +312,7 @@ class FuturesMethods(Caller):
             price_protect=price_protect, reduce_only=reduce_only, activate_price=activation_price,
             callback_rate=callback_rate, client_algo_id=client_algo_id,
             self_trade_prevention_mode=self_trade_prevention_mode, good_till_date=good_till_date,
+            response_type=response_type,
         )
 
     @raises("futures_trade")

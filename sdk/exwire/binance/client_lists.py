@@ -11,6 +11,7 @@ its type's mandatory parameters before anything is sent.
 from __future__ import annotations
 
 from decimal import Decimal
+from enum import Enum
 from typing import Any
 
 from exwire.binance._caller import Caller
@@ -39,6 +40,8 @@ class OrderListMethods(Caller):
         stop_limit_time_in_force: TimeInForce | str | None = None, list_client_order_id: str | None = None,
         limit_client_order_id: str | None = None, limit_iceberg_quantity: Money | None = None,
         stop_client_order_id: str | None = None, stop_iceberg_quantity: Money | None = None,
+        limit_strategy_id: int | None = None, limit_strategy_type: int | None = None,
+        stop_strategy_id: int | None = None, stop_strategy_type: int | None = None,
         response_type: OrderResponseType | str | None = None,
         self_trade_prevention_mode: SelfTradePreventionMode | str | None = None,
         recv_window: float | None = None, timeout: float | None = None,
@@ -60,6 +63,8 @@ class OrderListMethods(Caller):
                 ``None``: Binance makes them.
             limit_iceberg_quantity, stop_iceberg_quantity: visible base-asset quantity of an
                 iceberg leg; ``None``: not an iceberg.
+            limit_strategy_id, limit_strategy_type, stop_strategy_id, stop_strategy_type:
+                your strategy tags of each leg (types at least 1000000); ``None``: none.
             response_type: ``ACK``, ``RESULT`` or ``FULL``; ``None``: Binance's default.
             self_trade_prevention_mode: ``None``: the symbol's default.
             recv_window, timeout: seconds, as in :meth:`submit_new_spot_order`.
@@ -76,7 +81,9 @@ class OrderListMethods(Caller):
             stop_limit_price=stop_limit_price, stop_limit_time_in_force=stop_limit_time_in_force,
             list_client_order_id=list_client_order_id, limit_client_order_id=limit_client_order_id,
             limit_iceberg_quantity=limit_iceberg_quantity, stop_client_order_id=stop_client_order_id,
-            stop_iceberg_quantity=stop_iceberg_quantity, response_type=response_type,
+            stop_iceberg_quantity=stop_iceberg_quantity, limit_strategy_id=limit_strategy_id,
+            limit_strategy_type=limit_strategy_type, stop_strategy_id=stop_strategy_id,
+            stop_strategy_type=stop_strategy_type, response_type=response_type,
             self_trade_prevention_mode=self_trade_prevention_mode,
         )
 
@@ -238,6 +245,20 @@ def _need(leg: Any, name: str, *fields: str) -> None:
         raise ConfigurationError(f"the {name} leg needs {', '.join(missing)}")
 
 
+#: The working leg of OTO, OTOCO, OPO and OPOCO lists rests on the book at once: Binance
+#: takes ``workingType`` ``LIMIT`` or ``LIMIT_MAKER`` only, and no stop or trailing parameter.
+_WORKING_TYPES = ("LIMIT", "LIMIT_MAKER")
+
+
+def _check_working(leg: OrderLeg) -> None:
+    kind = leg.order_type.value if isinstance(leg.order_type, Enum) else leg.order_type
+    if not isinstance(kind, str) or kind.upper() not in _WORKING_TYPES:
+        raise ConfigurationError(f"the working leg must be LIMIT or LIMIT_MAKER, got {kind!r}")
+    given = [field for field in ("stop_price", "trailing_delta") if getattr(leg, field) is not None]
+    if given:
+        raise ConfigurationError(f"the working leg takes no {', '.join(given)} (it is a LIMIT or LIMIT_MAKER)")
+
+
 def _legs(*, shared: tuple[str, ...] = (), **legs: OrderLeg | None) -> dict[str, Any]:
     """Validate order-list legs and flatten them into ``<leg>_<field>`` keywords."""
     values: dict[str, Any] = {}
@@ -245,6 +266,8 @@ def _legs(*, shared: tuple[str, ...] = (), **legs: OrderLeg | None) -> dict[str,
         if leg is None:
             continue
         _need(leg, name)
+        if name == "working":
+            _check_working(leg)
         if name != "working" and shared:
             given = [field for field in shared if getattr(leg, field) is not None]
             if given:

@@ -45,7 +45,8 @@ _QTY = {"quantity": "qty", "quote_quantity": "quoteQty"}
 _FEE = {"fee": "commission", "fee_asset": "commissionAsset"}
 _RENAMES: dict[type, dict[str, str]] = {
     models.RateLimit: {"interval_number": "intervalNum"},
-    models.SymbolInfo: {"quote_order_quantity_market_allowed": "quoteOrderQtyMarketAllowed"},
+    models.SymbolInfo: {"quote_order_quantity_market_allowed": "quoteOrderQtyMarketAllowed",
+                        "allow_amend": "amendAllowed"},
     models.Trade: {**_QTY, "trade_id": "id"},
     models.AggregateTrade: {
         "trade_id": "a", "price": "p", "quantity": "q", "first_trade_id": "f", "last_trade_id": "l",
@@ -84,7 +85,11 @@ _RENAMES: dict[type, dict[str, str]] = {
         "cumulative_quote_quantity": "Z", "last_quote_quantity": "Y", "quote_order_quantity": "Q",
         "working_time": "W", "self_trade_prevention_mode": "V", "prevented_match_id": "v",
         "trailing_delta": "d", "trailing_time": "D", "strategy_id": "j", "strategy_type": "J",
-        "used_sor": "uS", "working_floor": "k", "expiry_reason": "eR",
+        "used_sor": "uS", "working_floor": "k", "expiry_reason": "eR", "prevented_quantity": "A",
+        "last_prevented_quantity": "B", "trade_group_id": "u", "counter_order_id": "U", "counter_symbol": "Cs",
+        "prevented_execution_quantity": "pl", "prevented_execution_price": "pL",
+        "prevented_execution_quote_quantity": "pY", "match_type": "b", "allocation_id": "a",
+        "peg_price_type": "gP", "peg_offset_type": "gOT", "peg_offset_value": "gOV", "pegged_price": "gp",
     },
     events.PositionBalance: {"asset": "a", "free": "f", "locked": "l"},
     events.AccountPosition: {"event_time": "E", "last_update_time": "u", "balances": "B"},
@@ -151,10 +156,27 @@ def _order_hook(value: Mapping[str, Any], _: Any) -> order_models.Order:
 
 
 converter.register_structure_hook(order_models.Order, _order_hook)
+
+# exchangeInfo spells it ``amendAllowed``; older emulators and captures say ``allowAmend``.
+_structure_symbol_info = structure_fn(models.SymbolInfo, {
+    f.name: override(rename=_RENAMES[models.SymbolInfo].get(f.name, camel_case(f.name)))
+    for f in attrs.fields(models.SymbolInfo)})
+
+
+def _symbol_info_hook(value: Mapping[str, Any], _: Any) -> models.SymbolInfo:
+    if "allowAmend" in value and "amendAllowed" not in value:
+        value = {**value, "amendAllowed": value["allowAmend"]}
+    info: models.SymbolInfo = _structure_symbol_info(value, models.SymbolInfo)
+    return info
+
+
 # Depth levels and klines are positional arrays (§11, §8.1).
 converter.register_structure_hook(Level, lambda value, _: Level(Decimal(value[0]), Decimal(value[1])))
-for _cls in _STRUCTURED:
-    _register(_cls)
+for _cls in _STRUCTURED:  # in order: a container's hook resolves its items' hooks when made
+    if _cls is models.SymbolInfo:
+        converter.register_structure_hook(models.SymbolInfo, _symbol_info_hook)
+    else:
+        _register(_cls)
 
 
 def _order_book(value: Mapping[str, Any]) -> models.OrderBook:
@@ -350,6 +372,10 @@ PARAMETERS: dict[str, tuple[str, Encoder]] = {
     # deprecated orderList.place (§8.3)
     "stop_limit_price": ("stopLimitPrice", _MONEY),
     "stop_limit_time_in_force": ("stopLimitTimeInForce", _enum(enums.TimeInForce)),
+    "limit_strategy_id": ("limitStrategyId", _integer),
+    "limit_strategy_type": ("limitStrategyType", _integer),
+    "stop_strategy_id": ("stopStrategyId", _integer),
+    "stop_strategy_type": ("stopStrategyType", _integer),
 }
 
 # Per-leg parameters of order lists (§8.3): <leg>Type, <leg>Price, <leg>IcebergQty ...

@@ -35,6 +35,8 @@ from exwire.binance.enums import (
     OrderSide,
     OrderStatus,
     OrderType,
+    PegOffsetType,
+    PegPriceType,
     SelfTradePreventionMode,
     TimeInForce,
 )
@@ -72,6 +74,8 @@ _stp_mode = _member(SelfTradePreventionMode)
 _contingency_type = _member(ContingencyType)
 _list_status_type = _member(ListStatusType)
 _list_order_status = _member(ListOrderStatus)
+_peg_price_type = _member(PegPriceType)
+_peg_offset_type = _member(PegOffsetType)
 _time = epoch_ms_to_datetime
 
 
@@ -123,6 +127,20 @@ def execution_report(o: Mapping[str, Any]) -> events.ExecutionReport:
         used_sor=None if (v := get("uS")) is None else bool(v),
         working_floor=None if (v := get("k")) is None else str(v),
         expiry_reason=None if (v := get("eR")) is None else str(v),
+        prevented_quantity=Decimal(v) if type(v := get("A")) is str else _money_or_none(v),
+        last_prevented_quantity=Decimal(v) if type(v := get("B")) is str else _money_or_none(v),
+        trade_group_id=None if (v := get("u")) is None else int(v),
+        counter_order_id=None if (v := get("U")) is None else int(v),
+        counter_symbol=None if (v := get("Cs")) is None else str(v),
+        prevented_execution_quantity=Decimal(v) if type(v := get("pl")) is str else _money_or_none(v),
+        prevented_execution_price=Decimal(v) if type(v := get("pL")) is str else _money_or_none(v),
+        prevented_execution_quote_quantity=Decimal(v) if type(v := get("pY")) is str else _money_or_none(v),
+        match_type=None if (v := get("b")) is None else str(v),
+        allocation_id=None if (v := get("a")) is None else int(v),
+        peg_price_type=None if (v := get("gP")) is None else _peg_price_type(v),
+        peg_offset_type=None if (v := get("gOT")) is None else _peg_offset_type(v),
+        peg_offset_value=None if (v := get("gOV")) is None else int(v),
+        pegged_price=Decimal(v) if type(v := get("gp")) is str else _money_or_none(v),
     )
 
 

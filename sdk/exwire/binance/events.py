@@ -22,6 +22,8 @@ from exwire.binance.enums import (
     OrderSide,
     OrderStatus,
     OrderType,
+    PegOffsetType,
+    PegPriceType,
     SelfTradePreventionMode,
     TimeInForce,
 )
@@ -62,6 +64,17 @@ class ExecutionReport:
         is_working: whether the order is on the book; ``is_maker``: whether this fill was maker.
         quote_order_quantity: the order's ``quoteOrderQty``.
         order_list_id: ``-1`` unless in an order list.
+        prevented_match_id: the self-trade prevention match (``v``), with, on an STP
+            expiry: ``prevented_quantity`` (``A``, base asset, so far),
+            ``last_prevented_quantity`` (``B``, this event), ``trade_group_id`` (``u``),
+            ``counter_order_id`` (``U``) and ``counter_symbol`` (``Cs``) of the order it
+            would have matched, and ``prevented_execution_quantity``/``_price``/
+            ``_quote_quantity`` (``pl``, ``pL``, ``pY``). ``None`` when no STP happened.
+        match_type, allocation_id: a SOR allocation's match type (``b``, e.g.
+            ``ONE_PARTY_TRADE_REPORT``) and allocation id (``a``); ``None`` otherwise.
+        peg_price_type, peg_offset_type, peg_offset_value: a pegged order's instructions
+            (``gP``, ``gOT``, ``gOV``: offset in price levels); ``pegged_price`` (``gp``)
+            the price it is pegged at now, quote asset. ``None``: not pegged.
     """
 
     event_time: datetime
@@ -104,6 +117,20 @@ class ExecutionReport:
     used_sor: bool | None = None
     working_floor: str | None = None
     expiry_reason: str | None = None
+    prevented_quantity: Decimal | None = None
+    last_prevented_quantity: Decimal | None = None
+    trade_group_id: int | None = None
+    counter_order_id: int | None = None
+    counter_symbol: str | None = None
+    prevented_execution_quantity: Decimal | None = None
+    prevented_execution_price: Decimal | None = None
+    prevented_execution_quote_quantity: Decimal | None = None
+    match_type: str | None = None
+    allocation_id: int | None = None
+    peg_price_type: PegPriceType | None = None
+    peg_offset_type: PegOffsetType | None = None
+    peg_offset_value: int | None = None
+    pegged_price: Decimal | None = None
 
 
 @attrs.frozen(kw_only=True)

@@ -181,4 +181,5 @@ FUTURES_PARAMETERS: dict[str, tuple[str, Encoder]] = {
     "algo_id": ("algoId", _integer),
     "margin_asset": ("marginAsset", _asset),
     "pair": ("pair", normalize_symbol),
+    "modify_id": ("modifyId", _integer),  # USDⓈ-M order.modify, echoed as ORDER_TRADE_UPDATE's M
 }

@@ -150,7 +150,11 @@ class SymbolInfo:
     """Trading rules of one symbol in ``exchangeInfo`` (§8.1).
 
     ``filters`` are the raw filter objects (``{"filterType": "PRICE_FILTER", "tickSize": ...}``)
-    because each filter type has its own fields; values stay strings as sent.
+    because each filter type has its own fields; values stay strings as sent. The
+    ``*_allowed`` flags are ``None`` when Binance does not send them: ``allow_amend``
+    (``amendAllowed``: ``order.amend.keepPriority``), ``opo_allowed`` (``opoAllowed``:
+    OPO/OPOCO order lists), ``peg_instructions_allowed`` (``pegInstructionsAllowed``:
+    pegged orders).
     """
 
     symbol: str
@@ -170,6 +174,8 @@ class SymbolInfo:
     allow_trailing_stop: bool | None = None
     cancel_replace_allowed: bool | None = None
     allow_amend: bool | None = None
+    opo_allowed: bool | None = None
+    peg_instructions_allowed: bool | None = None
     is_spot_trading_allowed: bool | None = None
     is_margin_trading_allowed: bool | None = None
     filters: tuple[dict[str, Any], ...] = ()
