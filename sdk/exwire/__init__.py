@@ -3,11 +3,30 @@
 Blocking requests return typed results or raise; subscriptions deliver typed
 ``DataEvent`` objects to callbacks on ordered dispatcher lanes, or to a blocking
 iterator; connections reconnect and resubscribe on their own.
+
+Logging: exwire logs through the standard :mod:`logging` module and adds only a
+:class:`logging.NullHandler` to the ``exwire`` logger, so an application that never
+configures logging sees nothing from it. The logger tree:
+
+- ``exwire``: the dispatcher and subscriptions shared by every client (callback
+  errors, dropped updates);
+- ``exwire.<exchange>`` (``exwire.kraken``, ``exwire.binance``, ``exwire.coinex``,
+  ``exwire.okex``, ``exwire.coinsuper``): a client, its protocol and its book watchers;
+- ``exwire.<exchange>.<connection>`` (``exwire.kraken.public``,
+  ``exwire.kraken.private``, ``exwire.binance.spot``, ``exwire.okex.spot`` ...): one
+  connection's life: connects, losses ("public connection lost"), reconnects, skipped
+  frames;
+- ``exwire.hosts``: the exchange registry behind the ``exwire`` command and the samples;
+- ``exwire.testing``: the emulators.
+
+Secrets never appear in a message. ``logging.getLogger("exwire").setLevel(logging.DEBUG)``
+plus a handler shows everything; ``exwire --log-level debug`` does that for the command.
 """
 
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import TYPE_CHECKING, Any
 
 from exwire.errors import (
@@ -55,6 +74,8 @@ from exwire.orderbook import BookSnapshot, OrderBook
 from exwire.shared import Feature, SharedClient
 from exwire.subscription import Subscription
 from exwire.watcher import OrderBookWatcher
+
+logging.getLogger("exwire").addHandler(logging.NullHandler())
 
 if TYPE_CHECKING:
     from exwire.binance import BinanceClient

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 
 from exwire._core import validate
 from exwire._core.backoff import Deadline, backoff
-from exwire._core.connection import Burst, Connection, ConnectionListener, ConnectionPolicy
+from exwire._core.connection import Burst, Connection, ConnectionListener, ConnectionPolicy, State
 from exwire._core.dispatch import Dispatcher, Mailbox, Overflow
 from exwire._core.netopts import DEFAULT_MAX_MESSAGE_SIZE, NetworkOptions
 from exwire._core.protocol import Protocol, Update
@@ -200,6 +200,18 @@ class BaseClient:
             self, _collected, type(self).__name__, self._connections, self._dispatcher, self._hooks
         )
         self._finalizer.atexit = False
+
+    def __repr__(self) -> str:
+        """``KrakenClient(open, connections: public=connected private=idle, subscriptions: 3)``:
+        the client's state, each connection's state and the active subscriptions; never a
+        credential or a URL."""
+        connections = list(getattr(self, "_connections", {}).values())  # no lock: repr may run anywhere
+        registry = getattr(self, "_registry", None)
+        count = 0 if registry is None else len(registry.active())
+        states = " ".join(f"{connection.name}={_connection_word(connection)}" for connection in connections)
+        state = "open" if getattr(self, "_closed", None) is not None and not self.closed else "closed"
+        return (f"{type(self).__name__}({state}, "
+                f"connections: {states or 'none'}, subscriptions: {count})")
 
     @property
     def shared(self) -> SharedClient:
@@ -728,6 +740,17 @@ class _ClientListener(ConnectionListener):
         client = self._client()
         if client is not None:
             client._connection_event(event)
+
+
+def _connection_word(connection: Connection) -> str:
+    """A connection's state in one word: idle (not opened yet), connecting, connected,
+    reconnecting or closed."""
+    state = connection.state
+    if state is State.NEW:
+        return "idle"
+    if state is State.OPEN:
+        return "connected" if connection.is_ready else "connecting"
+    return str(state.value)
 
 
 def _collected(name: str, connections: dict[str, Connection], dispatcher: Dispatcher, hooks: Mailbox) -> None:

@@ -244,7 +244,7 @@ class Connection:
         listener = listener or ConnectionListener()
         self._listener_ref: Callable[[], ConnectionListener | None] = weakref.ref(listener)
         self._secrets = [s for s in secrets if s]
-        self.log = logging.getLogger(f"exwire.{exchange}")
+        self.log = logging.getLogger(f"exwire.{exchange}.{name}")
 
         self._state = State.NEW
         self._state_lock = threading.Lock()  # guards _state, _transport, _pending, threads

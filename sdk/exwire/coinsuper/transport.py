@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import collections
 import functools
+import importlib
 import logging
 import select
 import socket
@@ -72,6 +73,23 @@ from exwire.errors import ConfigurationError
 __all__ = ["MqttTransport", "Endpoint", "parse_endpoint"]
 
 log = logging.getLogger("exwire.coinsuper")
+
+#: What to install for Coinsuper: paho-mqtt and PySocks are the ``coinsuper`` extra.
+INSTALL_HINT = "pip install 'exwire[coinsuper]'"
+
+
+def require_paho() -> None:
+    """Check that paho-mqtt (the ``coinsuper`` extra) is installed.
+
+    Raises:
+        ConfigurationError: it is not (the message names ``pip install 'exwire[coinsuper]'``).
+    """
+    try:
+        importlib.import_module("paho.mqtt.client")
+    except ImportError as exc:
+        raise ConfigurationError(
+            f"the Coinsuper client needs paho-mqtt, an optional dependency of exwire: {INSTALL_HINT} ({exc})"
+        ) from None
 
 # paho 2 reports an MQTT 3.1.1 CONNACK return code as an MQTT 5 reason code; map back by name.
 _CONNACK_CODES = {
@@ -174,7 +192,7 @@ def _paho_proxy(host: str, port: int, username: str | None, password: str | None
         import socks  # type: ignore[import-untyped, unused-ignore]  # PySocks, paho's proxy dependency
     except ImportError:
         raise ConfigurationError(
-            "a Coinsuper connection through proxy= needs PySocks: pip install 'PySocks>=1.7.1'"
+            "a Coinsuper connection through proxy= needs PySocks: pip install 'exwire[coinsuper]'"
         ) from None
     return {
         "proxy_type": socks.HTTP,
@@ -344,6 +362,7 @@ class MqttTransport(Transport):
             ExchangeError: the CONNACK refused the session (``AuthenticationError`` for a
                 rejected client id, bad user name or password, or not authorised).
         """
+        require_paho()
         import paho.mqtt.client as mqtt  # the only import of paho in exwire
         from paho.mqtt.enums import CallbackAPIVersion
 
