@@ -41,6 +41,7 @@ from exwire.testing._binance.futures_state import (
     _Position,
     _Wallet,
 )
+from exwire.testing._binance.user_stream import account_update, order_update, trade_lite
 
 
 class _Futures:
@@ -52,12 +53,16 @@ class _Futures:
         self.wallets: dict[tuple[str, str], _Wallet] = {}  # (api key, market) → wallet
         self.order_ids = {"usdm": itertools.count(8_389_765_000), "coinm": itertools.count(5_100_000)}
         self.algo_ids = itertools.count(3_000_000_000_000_001)
+        self.user_events: list[tuple[_Wallet, dict[str, Any]]] = []
+        """User-data events waiting to be pushed on the accounts' private streams (the emulator
+        takes them after each request and each price move)."""
 
     # -- lookups ------------------------------------------------------------------------------------
 
     def open_wallet(self, api_key: str, market: str, balances: Mapping[str, Decimal] | None) -> _Wallet:
         defaults = {asset: Decimal(v) for asset, v in _FUTURES_BALANCES[market].items()}
         wallet = _Wallet(market, defaults if balances is None else balances)
+        wallet.owner = api_key
         self.wallets[(api_key, market)] = wallet
         return wallet
 
@@ -216,6 +221,7 @@ class _Futures:
         self.check_margin(wallet, order)
         acknowledged = order.report()
         wallet.orders.append(order)
+        self.user_events.append((wallet, order_update(order, "NEW", self.now())))
         self.execute(order, self.now())
         return order, acknowledged
 
@@ -239,7 +245,7 @@ class _Futures:
         elif order.time_in_force in ("IOC", "FOK"):
             self.finish(order, "EXPIRED", now)
 
-    def fill(self, order: _FuturesOrder, price: Decimal, quantity: Decimal, now: int) -> None:
+    def fill(self, order: _FuturesOrder, price: Decimal, quantity: Decimal, now: int, *, maker: bool = False) -> None:
         wallet, contract = order.wallet, order.contract
         position = wallet.position(contract.symbol)
         if order.reduce_only or order.close_position:
@@ -275,14 +281,23 @@ class _Futures:
         order.executed += quantity
         order.cumulative_value += contract.value(quantity, price)
         order.updated = now
-        contract.last = price
+        trade_id = contract.add_trade(price, quantity, (order.side == "BUY") == maker, now)
+        if not maker:  # a taker trades at the touch: that level's quantity moves
+            contract.book.traded(price)
         if order.remaining() <= 0:
             self.finish(order, "FILLED", now)
         else:
             order.status = "PARTIALLY_FILLED"
+        if not contract.inverse:
+            self.user_events.append((wallet, trade_lite(order, quantity, price, trade_id, maker, now)))
+        self.user_events.append((wallet, order_update(order, "TRADE", now, last=(quantity, price), trade_id=trade_id,
+                                                      maker=maker)))
+        self.user_events.append((wallet, account_update(wallet, order, now)))
 
     def finish(self, order: _FuturesOrder, status: str, now: int) -> None:
         order.status, order.updated = status, now
+        if status != "FILLED":  # a fill's own ORDER_TRADE_UPDATE reports FILLED
+            self.user_events.append((order.wallet, order_update(order, status, now)))
         if order.algo is not None:
             order.algo.status, order.algo.updated = "FINISHED", now
 
@@ -317,6 +332,7 @@ class _Futures:
         order.quantity, order.price = quantity, price
         now = self.now()
         order.updated = now
+        self.user_events.append((order.wallet, order_update(order, "AMENDMENT", now)))
         self.execute(order, now)
         return order
 
@@ -395,7 +411,7 @@ class _Futures:
                         self.trigger(order, now)
                 elif book and order.price is not None and order.type == "LIMIT" and (
                         order.price >= contract.ask if order.side == "BUY" else order.price <= contract.bid):
-                    self.fill(order, order.price, order.remaining(), now)
+                    self.fill(order, order.price, order.remaining(), now, maker=True)
             for algo in list(wallet.algos):
                 if algo.contract is contract and algo.status == "NEW" and algo.triggered(contract):
                     self.fire_algo(algo, now)
@@ -405,6 +421,7 @@ class _Futures:
         now = self.now()
         contract.set_price(price, now)
         self._sweep(contract, now, book=True)
+        contract.add_trade(contract.bid, contract.step, True, now)  # the generator trades at the touch
 
     def set_mark_price(self, contract: _Contract, price: Decimal) -> None:
         """Move only the mark price: PnL and margins follow; ``MARK_PRICE`` triggers fire."""

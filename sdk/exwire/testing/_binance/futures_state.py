@@ -7,11 +7,12 @@ Everything here is mutated under the emulator's exchange lock.
 
 from __future__ import annotations
 
-import random
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Callable, Mapping
 from decimal import ROUND_DOWN, Decimal
 from typing import Any, NamedTuple
 
+from exwire.testing._binance.book import Book
 from exwire.testing._binance.common import _ZERO, _ApiError, _decimal, _mandatory
 
 _MAINT_RATE = Decimal("0.004")
@@ -74,6 +75,13 @@ class _Contract:
         self.mark = self.bid
         self.version = 1
         self.updated = 0
+        self.trades: deque[dict[str, Any]] = deque(maxlen=2000)
+        self.next_trade_id = 1
+        self.trade_listener: Callable[[dict[str, Any]], None] | None = None
+        """Receives each new trade row, exchange lock held; the stream hub sets it."""
+        self.book = Book(tick=self.tick, step=self.step, bid=self.bid, ask=self.ask, seed=f"{seed}:{symbol}:book",
+                         futures=True, price_text=lambda v: _fmt(v, self.price_places),
+                         quantity_text=lambda v: _fmt(v, self.quantity_places))
 
     def value(self, quantity: Decimal, price: Decimal) -> Decimal:
         """Position value in the margin asset: ``q × p`` (linear) or ``q × size / p`` (inverse)."""
@@ -98,17 +106,23 @@ class _Contract:
         self.last = self.mark = self.bid
         self.version += 1
         self.updated = now
+        self.book.move(self.bid, self.ask)
+
+    def add_trade(self, price: Decimal, quantity: Decimal, buyer_maker: bool, now: int) -> int:
+        """Record a public trade (the last price follows) and tell the stream hub."""
+        trade_id = self.next_trade_id
+        self.next_trade_id += 1
+        self.last = price
+        self.trades.append({"id": trade_id, "price": _fmt(price, self.price_places),
+                            "qty": _fmt(quantity, self.quantity_places), "time": now, "isBuyerMaker": buyer_maker})
+        if self.trade_listener is not None:
+            self.trade_listener(self.trades[-1])
+        return trade_id
 
     def depth(self, limit: int, now: int) -> dict[str, Any]:
-        rng = random.Random(f"{self.seed}:{self.symbol}:depth:{self.version}")
-        bids, asks = [], []
-        for index in range(limit):
-            bids.append([_fmt(self.bid - self.tick * index, self.price_places),
-                         _fmt(self.step * rng.randint(1, 5000), self.quantity_places)])
-            asks.append([_fmt(self.ask + self.tick * index, self.price_places),
-                         _fmt(self.step * rng.randint(1, 5000), self.quantity_places)])
-        return {"lastUpdateId": 1_000_000 * self.version, "E": now, "T": self.updated or now, "bids": bids,
-                "asks": asks}
+        snapshot = self.book.snapshot(limit)
+        return {"lastUpdateId": snapshot["lastUpdateId"], "E": now, "T": self.updated or now,
+                "bids": snapshot["bids"], "asks": snapshot["asks"]}
 
 
 class _Position:
@@ -302,6 +316,8 @@ class _Wallet:
         self.leverage: dict[str, int] = {}
         self.orders: list[_FuturesOrder] = []
         self.algos: list[_AlgoOrder] = []
+        self.owner = ""
+        """The account's API key (set by the engine when it opens the wallet)."""
 
     def position(self, symbol: str) -> _Position:
         return self.positions.setdefault(symbol, _Position())

@@ -341,6 +341,8 @@ class _Exchange:
         order.updated = now
         buyer_maker = (order.side == "BUY") == maker
         trade_id = market.add_trade(price, quantity, buyer_maker, now)
+        if not maker:  # a taker trades at the touch: that level's quantity moves
+            market.book.traded(price)
         fill = {"price": _text(price), "qty": _text(quantity), "commission": "0.00000000",
                 "commissionAsset": base if order.side == "BUY" else quote, "tradeId": trade_id}
         if order.used_sor:
@@ -415,6 +417,7 @@ class _Exchange:
                 elif order.price is not None and order.type != "MARKET" and (
                         order.price >= market.ask if order.side == "BUY" else order.price <= market.bid):
                     self.fill(order, order.price, order.remaining(), True, events, now)
+        market.touch_trade(now)
 
     def cancel(self, order: _Order, cancel_id: str | None, events: _Events) -> _Order | _OrderList:
         now = self.now()

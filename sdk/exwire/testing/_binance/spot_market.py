@@ -5,9 +5,11 @@ from __future__ import annotations
 import random
 import time
 from collections import deque
+from collections.abc import Callable
 from decimal import ROUND_DOWN, Decimal
 from typing import Any, NamedTuple
 
+from exwire.testing._binance.book import Book
 from exwire.testing._binance.common import _ZERO, _text
 
 
@@ -46,11 +48,15 @@ class _Market:
         self.trades: deque[dict[str, Any]] = deque(maxlen=2000)
         self.next_trade_id = 1
         self.version = 1
+        self.trade_listener: Callable[[dict[str, Any]], None] | None = None
+        """Receives each new trade (the ``trades`` row), exchange lock held; the stream hub sets it."""
         start = int(time.time() * 1000) - 200 * 1000
         for index in range(200):  # a seeded history of public trades
             buyer_maker = self.rng.random() < 0.5
             quantity = self.step * self.rng.randint(1, 5000)
             self.add_trade(self.bid if buyer_maker else self.ask, quantity, buyer_maker, start + index * 1000)
+        self.book = Book(tick=self.tick, step=self.step, bid=self.bid, ask=self.ask, seed=f"{seed}:{symbol}:book",
+                         futures=False, price_text=_text, quantity_text=_text)
 
     @property
     def last(self) -> Decimal:
@@ -62,20 +68,24 @@ class _Market:
         self.trades.append({"id": trade_id, "price": _text(price), "qty": _text(quantity),
                             "quoteQty": _text(price * quantity), "time": at_ms, "isBuyerMaker": buyer_maker,
                             "isBestMatch": True})
+        if self.trade_listener is not None:
+            self.trade_listener(self.trades[-1])
         return trade_id
 
     def set_price(self, price: Decimal) -> None:
         self.bid = (price / self.tick).to_integral_value(ROUND_DOWN) * self.tick
         self.ask = self.bid + self.tick
         self.version += 1
+        self.book.move(self.bid, self.ask)
+
+    def touch_trade(self, at_ms: int) -> None:
+        """The market generator's trade at the touch after a move (a seller hits the bid), so that
+        the best bid <= the last trade <= the best ask holds at every moment."""
+        self.add_trade(self.bid, self.step * self.rng.randint(1, 500), True, at_ms)
 
     def depth(self, limit: int) -> dict[str, Any]:
-        rng = random.Random(f"{self.seed}:{self.symbol}:depth:{self.version}")
-        bids, asks = [], []
-        for index in range(limit):
-            bids.append([_text(self.bid - self.tick * index), _text(self.step * rng.randint(1, 100_000))])
-            asks.append([_text(self.ask + self.tick * index), _text(self.step * rng.randint(1, 100_000))])
-        return {"lastUpdateId": 1_000_000 * self.version + len(self.trades), "bids": bids, "asks": asks}
+        """The ``depth`` snapshot: ``lastUpdateId`` and at most ``limit`` levels a side."""
+        return self.book.snapshot(limit)
 
     def klines(self, interval: str, start: int | None, end: int | None, limit: int) -> list[list[Any]]:
         width = _INTERVAL_MS[interval]
@@ -123,7 +133,8 @@ class _Market:
             "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT",
                            "TAKE_PROFIT_LIMIT"],
             "icebergAllowed": True, "ocoAllowed": True, "otoAllowed": True, "quoteOrderQtyMarketAllowed": True,
-            "allowTrailingStop": False, "cancelReplaceAllowed": True, "allowAmend": True,
+            "allowTrailingStop": False, "cancelReplaceAllowed": True, "amendAllowed": True, "opoAllowed": True,
+            "pegInstructionsAllowed": False,
             "isSpotTradingAllowed": True, "isMarginTradingAllowed": False,
             "filters": [
                 {"filterType": "PRICE_FILTER", "minPrice": spec.tick, "maxPrice": "1000000.00", "tickSize": spec.tick},
