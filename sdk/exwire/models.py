@@ -253,7 +253,7 @@ def decimal_to_wire(value: Any, name: str = "value") -> str:
 
 # -- the neutral models of ``client.shared`` ----------------------------------------------
 #
-# Field names are DESIGN's vocabulary; ``native`` is the exchange's own model (or the list
+# Field names are the SDK's vocabulary; ``native`` is the exchange's own model (or the list
 # of them) the value was made from, so nothing the exchange sent is lost. Every symbol is
 # written ``BASE/QUOTE`` (``"BTC/USDT"``).
 

@@ -48,7 +48,7 @@ class OrderBook:
     price, e.g. ``Decimal("1.0")`` after ``Decimal("1.00")``, changes the quantity
     of that same level), so ``format(level.price, "f")`` reproduces the price
     string as the exchange sent it. Quantities are stored as given, with their
-    exponent too. Checksums built from wire strings (Kraken §5.5) rely on this.
+    exponent too. Checksums built from wire strings (§5.5 of :doc:`the Kraken page </exchanges/kraken>`) rely on this.
 
     Thread-safety: **not thread-safe.** An ``OrderBook`` is a plain data
     structure; callers that share one between threads must hold a lock around

@@ -24,7 +24,7 @@ def backoff(
 
     Each delay is the nominal delay scaled by a factor drawn uniformly from
     ``[1 - jitter, 1]``, so a crowd of clients dropped together does not come back
-    together (Kraken bans IPs that reconnect too often, kraken.md §2).
+    together (Kraken bans IPs that reconnect too often, §2 of :doc:`the Kraken page </exchanges/kraken>`).
 
     Args:
         initial: the first nominal delay, seconds.

@@ -1,7 +1,7 @@
 """Argument checks of :class:`exwire.coinex.client.CoinexClient`: user input → wire values.
 
 Every function raises :class:`exwire.errors.ConfigurationError` before anything is
-sent. Section numbers refer to ``reference/protocols/coinex.md``. Market names are
+sent. Section numbers refer to the protocol notes of :doc:`the CoinEx page </exchanges/coinex>`. Market names are
 checked by :mod:`exwire.coinex.symbols`.
 """
 

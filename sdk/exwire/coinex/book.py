@@ -1,4 +1,4 @@
-"""CoinEx v1 order book maintenance and CRC-32 checksum (``reference/protocols/coinex.md`` §5.6, §5.7).
+"""CoinEx v1 order book maintenance and CRC-32 checksum (:doc:`the CoinEx page </exchanges/coinex>` §5.6, §5.7).
 
 1. A full message (a ``depth.query`` result or a ``depth.update`` with
    ``clean == true``) replaces the book; an incremental one sets each listed

@@ -26,6 +26,8 @@ re-sends ``state.subscribe ["ETHUSDT"]``. Consequences users can see:
 
 Wire changes are serialised by ``_wire_lock`` so that two threads subscribing at
 once cannot send stale market lists.
+
+Section numbers (§) refer to the protocol notes of :doc:`the CoinEx page </exchanges/coinex>`.
 """
 
 from __future__ import annotations

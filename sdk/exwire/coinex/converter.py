@@ -1,7 +1,6 @@
 """CoinEx WebSocket API v1 payloads → :mod:`exwire.coinex.models`.
 
-The only module that knows CoinEx's wire names. Section numbers refer to
-``reference/protocols/coinex.md``.
+The only module that knows CoinEx's wire names. Section numbers refer to the protocol notes of :doc:`the CoinEx page </exchanges/coinex>`.
 
 CoinEx v1 sends prices and quantities as JSON strings ("str-dec"), times as
 JSON floats of epoch seconds with microseconds (order and trade times), integer

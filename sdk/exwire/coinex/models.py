@@ -4,7 +4,7 @@ Field names are exwire's vocabulary (``trade_id``, ``last_price``, ``quote_volum
 ``free``/``locked`` ...; CoinEx-only fields keep descriptive names); the wire names
 (``deal``, ``left``, ``deal_stock`` ...) live only in :mod:`exwire.coinex.converter`.
 Every model is built by keyword (``kw_only``).
-Section numbers refer to ``reference/protocols/coinex.md``.
+Section numbers refer to the protocol notes of :doc:`the CoinEx page </exchanges/coinex>`.
 
 Units: prices are in quote asset per unit of base asset, quantities in base
 asset, values in quote asset; times are aware UTC ``datetime`` (CoinEx sends

@@ -1,6 +1,6 @@
 """CoinEx WebSocket API v1 (legacy spot, ``wss://socket.coinex.com/``): the sans-I/O codec.
 
-Implements ``reference/protocols/coinex.md``: the JSON-RPC-like envelope (§2.1–2.3)
+Implements the protocol notes of :doc:`the CoinEx page </exchanges/coinex>`: the JSON-RPC-like envelope (§2.1–2.3)
 correlated by integer ``id``, the error codes (§2.4) mapped onto the exwire error
 tree through the table ``ERRORS``, ``server.ping``/``server.time``/``server.sign``
 (§3, §4, §5.1, §5.2), every query and subscription of §5.3–§5.16 and their pushes.

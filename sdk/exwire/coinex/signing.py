@@ -1,4 +1,4 @@
-"""CoinEx v1 ``server.sign`` signature (``reference/protocols/coinex.md`` §4).
+"""CoinEx v1 ``server.sign`` signature (:doc:`the CoinEx page </exchanges/coinex>` §4).
 
 ::
 

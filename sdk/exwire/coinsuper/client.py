@@ -1,4 +1,7 @@
-"""CoinsuperClient: Coinsuper's MQTT "WebSocket API" (Coinsuper's "WebSocket API" document, v1.0.0β-R1.0.2)."""
+"""CoinsuperClient: Coinsuper's MQTT "WebSocket API" (Coinsuper's "WebSocket API" document, v1.0.0β-R1.0.2).
+
+Section numbers (§) refer to the protocol notes of :doc:`the Coinsuper page </exchanges/coinsuper>`.
+"""
 
 from __future__ import annotations
 

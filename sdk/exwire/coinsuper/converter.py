@@ -1,7 +1,6 @@
 """Coinsuper MQTT payloads → :mod:`exwire.coinsuper.models`.
 
-The only module that knows Coinsuper's JSON field names. Section numbers refer to
-``reference/protocols/coinsuper.md`` §3.
+The only module that knows Coinsuper's JSON field names. Section numbers refer to the protocol notes of :doc:`the Coinsuper page </exchanges/coinsuper>` §3.
 
 Payloads are parsed by :func:`loads`, which turns every JSON number with a fraction
 into ``Decimal`` straight from its text (``parse_float=Decimal``): the asset payload

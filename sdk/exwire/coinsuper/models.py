@@ -11,6 +11,8 @@ between threads, built by keyword; field names follow the SDK's vocabulary (``ti
 ``order_id``, ``trade_id``, ``asset``/``free``/``locked``/``total`` ...).
 Enums derived from :class:`exwire._core.codec.OpenEnum` keep values this version
 does not know (``is_known`` is then ``False``).
+
+Section numbers (§) refer to the protocol notes of :doc:`the Coinsuper page </exchanges/coinsuper>`.
 """
 
 from __future__ import annotations

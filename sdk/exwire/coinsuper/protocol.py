@@ -1,6 +1,6 @@
 """Coinsuper "WebSocket API" (MQTT 3.1.1): the sans-I/O codec.
 
-Implements ``reference/protocols/coinsuper.md`` (doc versions v1.0.0β-R1.0.2): topics
+Implements the protocol notes of :doc:`the Coinsuper page </exchanges/coinsuper>` (doc versions v1.0.0β-R1.0.2): topics
 (§3), payload decoding (§3.1-§3.7, through :mod:`exwire.coinsuper.converter`), the
 subscribe/unsubscribe acknowledgements (§4) and the MQTT-level refusals (§2.3) mapped
 onto the exwire error tree through the table ``ERRORS``.

@@ -1,4 +1,4 @@
-"""Coinsuper MQTT log-on values (``reference/protocols/coinsuper.md`` §2.1-§2.2).
+"""Coinsuper MQTT log-on values (:doc:`the Coinsuper page </exchanges/coinsuper>` §2.1-§2.2).
 
 Coinsuper has no log-on message: the MQTT CONNECT packet carries everything. A
 public (market data) connection connects with a client id derived from the
@@ -90,7 +90,7 @@ def private_password(access_key: str, secret: str, email: str, timestamp_ms: int
 def _require(credentials: Credentials | None, *, secret: bool) -> Credentials:
     needed = "key, secret and email" if secret else "key and email"
     if credentials is None or not credentials.key or not credentials.email or (secret and not credentials.secret):
-        purpose = "private data" if secret else "market data (the client id derives from them, coinsuper.md §2.1)"
+        purpose = "private data" if secret else "market data (the client id derives from them)"
         raise ConfigurationError(
             f"Coinsuper {purpose} needs credentials=exwire.Credentials({needed}=...)"
         )

@@ -1,4 +1,4 @@
-"""paho-mqtt behind exwire's Transport seam (``reference/protocols/coinsuper.md`` §1-§2).
+"""paho-mqtt behind exwire's Transport seam (:doc:`the Coinsuper page </exchanges/coinsuper>` §1-§2).
 
 :class:`MqttTransport` is one MQTT 3.1.1 session over WebSocket (``ws://``/``wss://``,
 sub-protocol ``mqtt``, binary frames) or plain TCP (``mqtt://``/``mqtts://``). It is the

@@ -1,4 +1,4 @@
-"""Kraken v1 order book maintenance and CRC32 checksum (§5.5 of ``reference/protocols/kraken.md``).
+"""Kraken v1 order book maintenance and CRC32 checksum (§5.5 of :doc:`the Kraken page </exchanges/kraken>`).
 
 The algorithm, verified against real captures (979 of 979 and 4,269 of 4,269
 checksums match):

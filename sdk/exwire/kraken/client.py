@@ -39,7 +39,7 @@ PRODUCTION_REST_URL = "https://api.kraken.com"
 
 @documented_options
 class KrakenClient(PrivateMethods, BaseClient):
-    """Client of Kraken's Spot WebSocket API v1 (``reference/protocols/kraken.md``: public
+    """Client of Kraken's Spot WebSocket API v1 (:doc:`the Kraken page </exchanges/kraken>`: public
     channels §4–§5 on ``url``, token §6, private channels §7 and trading §8 on ``private_url``).
 
     The constructor does no I/O: the public connection (``url``) opens on the first
@@ -133,7 +133,7 @@ class KrakenClient(PrivateMethods, BaseClient):
     # -- general ---------------------------------------------------------------------
 
     def ping(self, *, timeout: float | None = None) -> float:
-        """Send a ``ping`` on the public connection and wait for its ``pong`` (kraken.md §4.1).
+        """Send a ``ping`` on the public connection and wait for its ``pong`` (§4.1 of :doc:`the Kraken page </exchanges/kraken>`).
 
         Args:
             timeout: seconds to wait, the connection's opening included (``None``:

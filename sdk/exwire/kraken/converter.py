@@ -1,7 +1,6 @@
 """Kraken Spot WebSocket API v1 payloads → :mod:`exwire.kraken.models`.
 
-The only module that knows Kraken's wire names. Section numbers refer to
-``reference/protocols/kraken.md``.
+The only module that knows Kraken's wire names. Section numbers refer to the protocol notes of :doc:`the Kraken page </exchanges/kraken>`.
 
 Each public-channel function takes the *payload*: the element(s) between
 ``channelID`` and ``channelName`` of a channel array (§3), i.e. ``msg[1]`` of a

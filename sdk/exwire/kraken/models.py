@@ -2,7 +2,7 @@
 
 Field names are Python's and the field's terms; the wire names (``a``, ``vwap``,
 ``as``/``bs`` ...) live only in :mod:`exwire.kraken.converter`. Section numbers
-refer to ``reference/protocols/kraken.md``.
+refer to the protocol notes of :doc:`the Kraken page </exchanges/kraken>`.
 Field names follow the SDK's vocabulary (``bid_price``, ``quantity``, ``open_time``,
 ``filled_quantity`` ...), so these models read like every other exchange's.
 

@@ -1,4 +1,4 @@
-"""Checks and wire fields of Kraken's trading requests (``reference/protocols/kraken.md`` §8).
+"""Checks and wire fields of Kraken's trading requests (:doc:`the Kraken page </exchanges/kraken>` §8).
 
 Everything here runs before anything is sent: bad input raises
 :class:`~exwire.errors.ConfigurationError` and no frame leaves the client. The

@@ -1,5 +1,5 @@
 """The private half of :class:`~exwire.kraken.client.KrakenClient`: the WebSocket token,
-the private streams and trading on ``ws-auth`` (``reference/protocols/kraken.md`` §6–§8).
+the private streams and trading on ``ws-auth`` (:doc:`the Kraken page </exchanges/kraken>` §6–§8).
 
 Sequence numbers. Every push of ``openOrders`` and ``ownTrades`` carries
 ``{"sequence": n}``; the models keep it (``sequence``). When a number is skipped (a push

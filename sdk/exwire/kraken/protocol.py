@@ -1,6 +1,6 @@
 """Kraken Spot WebSocket API v1: the sans-I/O codec.
 
-Implements ``reference/protocols/kraken.md``: framing (§3), ping/pong,
+Implements the protocol notes of :doc:`the Kraken page </exchanges/kraken>`: framing (§3), ping/pong,
 heartbeat and systemStatus (§4.1–4.3), subscribe/unsubscribe and their
 ``subscriptionStatus`` acks correlated by ``reqid`` (§4.4–4.6), the public
 channels (§5), the private channels ``openOrders``/``ownTrades`` (§7), the

@@ -1,4 +1,4 @@
-"""The one Kraken REST call the WebSocket API needs: ``GetWebSocketsToken`` (kraken.md §6.1).
+"""The one Kraken REST call the WebSocket API needs: ``GetWebSocketsToken`` (§6.1 of :doc:`the Kraken page </exchanges/kraken>`).
 
 A :class:`TokenFetcher` owns one ``requests.Session`` (closed by :meth:`close`),
 signs each call as §6.2 documents, with a nonce from the API key's process-wide

@@ -1,4 +1,4 @@
-"""Kraken REST request signing and nonces (``reference/protocols/kraken.md`` §6.2).
+"""Kraken REST request signing and nonces (:doc:`the Kraken page </exchanges/kraken>` §6.2).
 
 The WebSocket API itself is not signed: private requests carry a token, and the
 token comes from the signed REST call ``POST /0/private/GetWebSocketsToken`` (§6.1).

@@ -1,4 +1,4 @@
-"""OKEx v1 incremental order book maintenance (§5.2 of ``reference/protocols/okex.md``).
+"""OKEx v1 incremental order book maintenance (§5.2 of :doc:`the OKEx page </exchanges/okex>`).
 
 The rule: the first push after a subscribe is the whole book (up to 200 levels
 per side); later pushes list changed levels only: a zero quantity deletes the

@@ -1,4 +1,7 @@
-"""OkexClient: OKEx spot WebSocket API v1 (retired; the v1 spot WebSocket document of OKEx)."""
+"""OkexClient: OKEx spot WebSocket API v1 (retired; the v1 spot WebSocket document of OKEx).
+
+Section numbers (§) refer to the protocol notes of :doc:`the OKEx page </exchanges/okex>`.
+"""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """OKEx spot WebSocket v1 payloads → :mod:`exwire.okex.models`.
 
 The only module that knows OKEx's wire names. Section numbers (§) are
-those of exwire's OKEx v1 protocol notes, drawn from OKEx's v1 spot WebSocket document
+those of the protocol notes of
+:doc:`the OKEx page </exchanges/okex>`, drawn from OKEx's v1 spot WebSocket document
 (``API-For-Spot-EN``, "WebSocket API for SPOT"). Each function takes the ``data``
 member of one response object (§3.2).
 

@@ -2,8 +2,8 @@
 
 Field names are exwire's vocabulary (``bid_price``, ``quantity``, ``locked`` ...); the
 wire names (``buy``/``sell`` for best bid/ask, ``tradeAmount``, ``freezed`` ...) live
-only in :mod:`exwire.okex.converter`. Section numbers (§) are those of exwire's
-OKEx v1 protocol notes, drawn from OKEx's v1 spot WebSocket document
+only in :mod:`exwire.okex.converter`. Section numbers (§) are those of the protocol notes of
+:doc:`the OKEx page </exchanges/okex>`, drawn from OKEx's v1 spot WebSocket document
 (``API-For-Spot-EN``, "WebSocket API for SPOT").
 
 Units: prices are in quote asset per unit of base asset, quantities in base

@@ -1,6 +1,6 @@
 """OKEx spot WebSocket API v1: the sans-I/O codec.
 
-Implements ``reference/protocols/okex.md`` (the retired v1 API, ``/ws/v1``):
+Implements the protocol notes of :doc:`the OKEx page </exchanges/okex>` (the retired v1 API, ``/ws/v1``):
 raw-deflate frames (§2), the request and response envelopes and batches (§3),
 signed requests (§4, :mod:`exwire.okex.signing`), the public channels (§5), the
 private requests and pushes (§6), ping/pong (§7) and the error codes (§8),

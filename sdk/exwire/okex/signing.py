@@ -1,4 +1,4 @@
-"""OKEx v1 request signatures (§4 of ``reference/protocols/okex.md``).
+"""OKEx v1 request signatures (§4 of :doc:`the OKEx page </exchanges/okex>`).
 
 The rule: every request parameter except ``sign`` (``api_key`` included), as
 ``key=value`` with the value exactly as sent, sorted by name in byte order,

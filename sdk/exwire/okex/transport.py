@@ -3,6 +3,8 @@
 Wraps the engine's transport (``WebSocketTransport`` unless the client was given a
 ``transport_factory``); see :class:`InflatingTransport`. The reply FIFOs, which must
 follow the wire order, are kept by the protocol (``OkexProtocol.sent``), not here.
+
+Section numbers (§) refer to the protocol notes of :doc:`the OKEx page </exchanges/okex>`.
 """
 
 from __future__ import annotations

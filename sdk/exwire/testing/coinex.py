@@ -1,4 +1,4 @@
-"""CoinEx WebSocket API v1 (legacy spot) emulator (``reference/protocols/coinex.md``).
+"""CoinEx WebSocket API v1 (legacy spot) emulator (:doc:`the CoinEx page </exchanges/coinex>`).
 
 Speaks v1 as the spec documents it: the JSON-RPC-like envelope (§2; a frame that is
 not JSON, or has a non-integer ``id``, a non-string ``method`` or non-array ``params``,

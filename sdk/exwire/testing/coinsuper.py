@@ -23,6 +23,8 @@ this module is the public import path::
 
     with CoinsuperEmulator() as emu, CoinsuperClient(**emu.client_kwargs(), credentials=emu.credentials) as client:
         ...
+
+Section numbers (§) refer to the protocol notes of :doc:`the Coinsuper page </exchanges/coinsuper>`.
 """
 
 from exwire.testing._coinsuper.common import (

@@ -17,6 +17,8 @@ the two do not share a bug.
 
 The implementation lives in :mod:`exwire.testing._okex` (one module per concern);
 this module is the public import path.
+
+Section numbers (§) refer to the protocol notes of :doc:`the OKEx page </exchanges/okex>`.
 """
 
 from exwire.testing._okex.common import (  # noqa: F401 -- kept importable from this path

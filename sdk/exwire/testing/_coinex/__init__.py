@@ -1,4 +1,4 @@
-"""The CoinEx v1 emulator, split by concern (``reference/protocols/coinex.md``).
+"""The CoinEx v1 emulator, split by concern (:doc:`the CoinEx page </exchanges/coinex>`).
 
 * :mod:`.common` — constants, markets, wire helpers and the error reply (§2, §2.4, §5.7);
 * :mod:`.market` — generated market data and per-connection state (§5.3-§5.12);

@@ -4,6 +4,8 @@
 its methods change balances and orders under the emulator's ``_engine_lock`` and push
 ``order.update``, ``asset.update`` and own-trade ``deals.update`` to the account's
 sessions (§5.13-§5.16).
+
+Section numbers (§) refer to the protocol notes of :doc:`the CoinEx page </exchanges/coinex>`.
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 :class:`_RequestHandlers` is a mixin of :class:`~exwire.testing.coinex.CoinexEmulator`;
 ``on_message`` dispatches ``<kind>.<verb>`` to ``_on_<kind>_<verb>``. Each handler runs
 under the connection's ``send_lock`` and returns ``(result, pushes)``.
+
+Section numbers (§) refer to the protocol notes of :doc:`the CoinEx page </exchanges/coinex>`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Constants, markets and wire helpers the CoinEx emulator's modules share (§2, §2.4, §5.7)."""
+"""Constants, markets and wire helpers the CoinEx emulator's modules share (§2, §2.4, §5.7).
+
+Section numbers (§) refer to the protocol notes of :doc:`the CoinEx page </exchanges/coinex>`.
+"""
 
 from __future__ import annotations
 

@@ -2,6 +2,8 @@
 
 Each connection trades its own seeded :class:`_Market` per market; :class:`_Session`
 holds what the connection subscribed to, :class:`_Account` one account's balances.
+
+Section numbers (§) refer to the protocol notes of :doc:`the CoinEx page </exchanges/coinex>`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The Coinsuper emulator (an MQTT 3.1.1 broker), split by concern (``reference/protocols/coinsuper.md``).
+"""The Coinsuper emulator (an MQTT 3.1.1 broker), split by concern (:doc:`the Coinsuper page </exchanges/coinsuper>`).
 
 * :mod:`.common` — the environment, log-on users, topics and the demo account (§2, §3);
 * :mod:`.mqtt` — the MQTT 3.1.1 packet codec;

@@ -2,6 +2,8 @@
 
 :class:`_Broker` is a mixin of :class:`~exwire.testing.coinsuper.CoinsuperEmulator`;
 ``on_message`` hands it each packet of a connection.
+
+Section numbers (§) refer to the protocol notes of :doc:`the Coinsuper page </exchanges/coinsuper>`.
 """
 
 from __future__ import annotations

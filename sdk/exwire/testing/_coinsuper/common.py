@@ -12,7 +12,7 @@ PUBLIC_USER = "api_subscriber"
 PUBLIC_PASSWORD = "da65be18f44b33b69603c39fd03ddf49"
 PRIVATE_USER = "api_private"
 
-#: The account the emulator knows by default: the worked example of coinsuper.md §2.
+#: The account the emulator knows by default: the worked example of §2 of :doc:`the Coinsuper page </exchanges/coinsuper>`.
 DEMO_CREDENTIALS = Credentials(key="zhangsan", secret="lisi", email="demouser@demo.domain")
 
 

@@ -1,4 +1,7 @@
-"""Seeded generated payloads of the Coinsuper topics, in the documented JSON (§3)."""
+"""Seeded generated payloads of the Coinsuper topics, in the documented JSON (§3).
+
+Section numbers (§) refer to the protocol notes of :doc:`the Coinsuper page </exchanges/coinsuper>`.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Accounts, orders and the trading book of the Kraken emulator (kraken.md §7, §8).
+"""Accounts, orders and the trading book of the Kraken emulator (§7, §8 of :doc:`the Kraken page </exchanges/kraken>`).
 
 :class:`Account` keeps balances, orders, own trades, the trading rate counter and the
 dead man's switch of one API key. :class:`Order` renders itself in the ``openOrders``
@@ -30,7 +30,7 @@ ORDER_MINIMUMS = {"XBT": Decimal("0.0001"), "ETH": Decimal("0.002"), "XDG": Deci
 DEFAULT_MINIMUM = Decimal("0.0001")
 #: Balances of a new account (asset → amount).
 DEFAULT_BALANCES = {"USD": "1000000", "EUR": "1000000", "XBT": "10", "ETH": "100", "XDG": "1000000"}
-#: Cancel penalty of the trading rate counter by order age in seconds (kraken.md §10).
+#: Cancel penalty of the trading rate counter by order age in seconds (§10 of :doc:`the Kraken page </exchanges/kraken>`).
 CANCEL_PENALTIES = ((5, 8), (10, 6), (15, 5), (45, 4), (90, 2), (300, 1))
 RATE_DECAY = 2.34  # per second (intermediate tier, §10)
 _LADDER = 25  # levels kept per side of the trading book

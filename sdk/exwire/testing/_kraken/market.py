@@ -1,6 +1,6 @@
 """Market data of the Kraken emulator: pairs, generated ticker/trade/spread/ohlc/book
 data with the v1 book checksum, and replay of real captures
-(``reference/protocols/kraken.md`` §5). Used by :mod:`exwire.testing.kraken`.
+(:doc:`the Kraken page </exchanges/kraken>` §5). Used by :mod:`exwire.testing.kraken`.
 
 Nothing here is thread-safe by itself: each object belongs to one connection (or,
 for a capture, is read-only after loading).

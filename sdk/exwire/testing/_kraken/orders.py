@@ -1,4 +1,4 @@
-"""Parsing ``addOrder`` requests in the Kraken emulator (``reference/protocols/kraken.md`` §8.1).
+"""Parsing ``addOrder`` requests in the Kraken emulator (:doc:`the Kraken page </exchanges/kraken>` §8.1).
 
 The checks and error strings Kraken applies to an order before it reaches the book:
 pair, order type, side, volume and its minimum, prices (absolute with the pair's

@@ -1,5 +1,5 @@
 """The private side of the Kraken emulator: tokens, private channels and trading
-(``reference/protocols/kraken.md`` §6–§8, errors of §9).
+(:doc:`the Kraken page </exchanges/kraken>` §6–§8, errors of §9).
 
 :class:`TradingEngine` answers ``GetWebSocketsToken`` (checking ``API-Key``,
 ``API-Sign`` and the nonce as Kraken does), the ``openOrders``/``ownTrades``

@@ -1,4 +1,4 @@
-"""The OKEx spot v1 emulator, split by concern (``reference/protocols/okex.md``).
+"""The OKEx spot v1 emulator, split by concern (:doc:`the OKEx page </exchanges/okex>`).
 
 * :mod:`.common` — channels, error codes, the frame codec and the signature rule (§2-§4, §8);
 * :mod:`.market` — the generated public feeds and per-connection state (§5);

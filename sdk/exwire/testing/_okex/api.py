@@ -2,6 +2,8 @@
 
 :class:`_RequestHandlers` is a mixin of :class:`~exwire.testing.okex.OkexEmulator`;
 ``on_message`` hands it each parsed request or batch.
+
+Section numbers (§) refer to the protocol notes of :doc:`the OKEx page </exchanges/okex>`.
 """
 
 from __future__ import annotations

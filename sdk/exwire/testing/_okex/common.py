@@ -2,6 +2,8 @@
 
 The signature check here is written independently of :mod:`exwire.okex.signing`, so
 the two do not share a bug.
+
+Section numbers (§) refer to the protocol notes of :doc:`the OKEx page </exchanges/okex>`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""The OKEx emulator's generated public feeds (§5) and the state of one connection."""
+"""The OKEx emulator's generated public feeds (§5) and the state of one connection.
+
+Section numbers (§) refer to the protocol notes of :doc:`the OKEx page </exchanges/okex>`.
+"""
 
 from __future__ import annotations
 

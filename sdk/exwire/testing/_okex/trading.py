@@ -4,6 +4,8 @@
 the account's balances and orders under the emulator's ``_engine_lock``, answers
 ``ok_spot_order``, ``ok_spot_cancel_order``, ``ok_spot_userinfo`` and
 ``ok_spot_orderinfo``, and pushes ``ok_sub_spot_X_order`` and ``ok_sub_spot_X_balance``.
+
+Section numbers (§) refer to the protocol notes of :doc:`the OKEx page </exchanges/okex>`.
 """
 
 from __future__ import annotations

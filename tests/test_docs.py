@@ -1,0 +1,98 @@
+"""The documentation names only what is shipped: no docstring cites an unshipped file.
+
+Docstrings end up in ``help()`` and in the API reference of the documentation site, so
+a citation of the protocol notes, the design document or anything under ``../shared``
+points a user at a file they never have. Exchange-specific notes live on the exchange
+pages of ``docs/`` (``docs/exchanges/<exchange>.rst``); docstrings cite those pages or the
+exchange's own public documentation.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import re
+import tokenize
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "sdk" / "exwire"
+REPO_ROOT = PACKAGE.parent.parent
+
+#: What no docstring (nor ``#:`` attribute comment, which autodoc renders) may name.
+FORBIDDEN = ("reference/protocols", "DESIGN.md", "../shared")
+#: The protocol notes' file names, cited without their folder (``kraken.md`` and the like).
+NOTES_FILE = re.compile(r"\b(?:kraken|binance|coinex|okex|okx|coinsuper)\.md\b")
+
+#: Paths (relative to the repository root) not checked yet: Binance is being rebuilt and
+#: its citations are rewritten afterwards. Empty this list when that is done.
+KNOWN_EXCEPTIONS = (
+    "sdk/exwire/binance/",
+    "sdk/exwire/testing/_binance/",
+    "sdk/exwire/testing/binance.py",
+)
+
+
+def _docstrings(source: str) -> list[tuple[int, str]]:
+    """Every string statement of a module (module, class, function and attribute
+    docstrings) and every ``#:`` comment, with its line number."""
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            found.append((node.lineno, node.value.value))
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type == tokenize.COMMENT and token.string.startswith("#:"):
+            found.append((token.start[0], token.string))
+    return found
+
+
+def violations(path: Path) -> list[str]:
+    """``path:line: text`` for each docstring of ``path`` that names a forbidden file."""
+    rel = path.relative_to(REPO_ROOT).as_posix()
+    out = []
+    for line, text in _docstrings(path.read_text(encoding="utf-8")):
+        for name in FORBIDDEN:
+            if name in text:
+                out.append(f"{rel}:{line}: names {name!r}")
+        for match in NOTES_FILE.finditer(text):
+            out.append(f"{rel}:{line}: names {match.group()!r}")
+    return out
+
+
+def _checked_files() -> list[Path]:
+    return [
+        path
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if not path.relative_to(REPO_ROOT).as_posix().startswith(KNOWN_EXCEPTIONS)
+    ]
+
+
+def test_no_docstring_names_an_unshipped_file() -> None:
+    files = _checked_files()
+    assert len(files) > 50, "the package's modules were not found"
+    found = [v for path in files for v in violations(path)]
+    assert not found, "docstrings cite files that are not shipped:\n" + "\n".join(found)
+
+
+@pytest.mark.parametrize(
+    "snippet",
+    [
+        '"""Checksum (``reference/protocols/kraken.md`` §5.5)."""\n',
+        'def f():\n    """See DESIGN.md."""\n',
+        'X = 1\n#: from ../shared/fixtures\nY = 2\n',
+        'class C:\n    """Ping (kraken.md, ping)."""\n',
+    ],
+)
+def test_the_check_finds_a_citation(snippet: str) -> None:
+    cited = [
+        text
+        for _, text in _docstrings(snippet)
+        if any(name in text for name in FORBIDDEN) or NOTES_FILE.search(text)
+    ]
+    assert len(cited) == 1
+
+
+def test_known_exceptions_are_paths_that_exist() -> None:
+    for rel in KNOWN_EXCEPTIONS:
+        assert (REPO_ROOT / rel).exists(), f"{rel} no longer exists: drop it from KNOWN_EXCEPTIONS"
