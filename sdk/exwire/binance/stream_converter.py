@@ -90,7 +90,7 @@ def aggregate_trade(o: Mapping[str, Any], symbol: str) -> AggregateTradeUpdate:
         symbol=o["s"], aggregate_trade_id=int(o["a"]), price=_money(o["p"]), quantity=_money(o["q"]),
         first_trade_id=int(o["f"]), last_trade_id=int(o["l"]), side=_SELL if maker else _BUY,
         buyer_is_maker=maker, time=_time(o["T"]), event_time=_time_or_none(o.get("E")),
-        normal_quantity=_money_or_none(o.get("nq")),
+        normal_quantity=_money_or_none(o.get("nq")), market_type=_int_or_none(o.get("st")),
     )
 
 
@@ -131,6 +131,7 @@ def mini_ticker(o: Mapping[str, Any], symbol: str) -> MiniTickerUpdate:
         symbol=o["s"], last_price=_money_or_none(get("c")), open_price=_money_or_none(get("o")),
         high_price=_money_or_none(get("h")), low_price=_money_or_none(get("l")), volume=_money_or_none(get("v")),
         quote_volume=_money_or_none(get("q")), event_time=_time_or_none(get("E")), pair=get("ps"),
+        market_type=_int_or_none(get("st")),
     )
 
 
@@ -156,7 +157,7 @@ def ticker(o: Mapping[str, Any], symbol: str) -> TickerUpdate:
         symbol=o["s"], first_trade_price=_money_or_none(get("x")), last_quantity=_money_or_none(get("Q")),
         bid_price=_money_or_none(get("b")), bid_quantity=_money_or_none(get("B")),
         ask_price=_money_or_none(get("a")), ask_quantity=_money_or_none(get("A")), pair=get("ps"),
-        **_window_fields(o),
+        market_type=_int_or_none(get("st")), **_window_fields(o),
     )
 
 
@@ -173,7 +174,7 @@ def book_ticker(o: Mapping[str, Any], symbol: str) -> BookTickerUpdate:
         symbol=o["s"], update_id=int(o["u"]), bid_price=_money_or_none(get("b")),
         bid_quantity=_money_or_none(get("B")), ask_price=_money_or_none(get("a")),
         ask_quantity=_money_or_none(get("A")), time=_time_or_none(get("E")),
-        transaction_time=_time_or_none(get("T")), pair=get("ps"),
+        transaction_time=_time_or_none(get("T")), pair=get("ps"), market_type=_int_or_none(get("st")),
     )
 
 
@@ -184,6 +185,7 @@ def depth(o: Mapping[str, Any], symbol: str) -> DepthUpdate:
         symbol=o["s"], first_update_id=int(o["U"]), final_update_id=int(o["u"]),
         previous_final_update_id=_int_or_none(get("pu")), bids=_levels(o["b"]), asks=_levels(o["a"]),
         time=_time_or_none(get("E")), transaction_time=_time_or_none(get("T")), pair=get("ps"),
+        market_type=_int_or_none(get("st")),
     )
 
 
@@ -215,6 +217,7 @@ def mark_price(o: Mapping[str, Any], symbol: str) -> MarkPriceUpdate:
         estimated_settle_price=_money_or_none(get("P")), funding_rate=_money_or_none(get("r")),
         next_funding_time=None if not next_funding else _time(next_funding),
         mark_price_moving_average=_money_or_none(get("ap")), time=_time_or_none(get("E")),
+        market_type=_int_or_none(get("st")),
     )
 
 
@@ -228,7 +231,7 @@ def liquidation(o: Mapping[str, Any], symbol: str) -> LiquidationUpdate:
         quantity=_money(order["q"]), price=_money(order["p"]), average_price=_money_or_none(get("ap")),
         status=str(order["X"]), last_filled_quantity=_money_or_none(get("l")),
         filled_quantity=_money_or_none(get("z")), time=_time(order["T"]), event_time=_time_or_none(o.get("E")),
-        pair=get("ps"),
+        pair=get("ps") or o.get("ps"), market_type=_int_or_none(o.get("st", get("st"))),
     )
 
 

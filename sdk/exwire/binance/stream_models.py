@@ -75,6 +75,7 @@ class AggregateTradeUpdate:
         side: the taker's side (from ``m``). buyer_is_maker: ``m``.
         time: ``T``. event_time: ``E``.
         normal_quantity: ``nq`` (USDⓈ-M: the quantity without RPI trades), else ``None``.
+        market_type: ``st`` (futures after Binance's COIN-M migration: 1 = USDⓈ-M, 2 = COIN-M), else ``None``.
     """
 
     symbol: str
@@ -88,6 +89,7 @@ class AggregateTradeUpdate:
     time: datetime
     event_time: datetime | None = None
     normal_quantity: Decimal | None = None
+    market_type: int | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -165,6 +167,7 @@ class MiniTickerUpdate:
         symbol: ``s``. last_price: ``c`` (the close). open_price, high_price, low_price:
         ``o``, ``h``, ``l``. volume: ``v`` (base). quote_volume: ``q``. event_time: ``E``.
         pair: ``ps`` (COIN-M), else ``None``. Fields Binance left out are ``None``.
+        market_type: ``st`` (futures after Binance's COIN-M migration: 1 = USDⓈ-M, 2 = COIN-M), else ``None``.
     """
 
     symbol: str
@@ -176,6 +179,7 @@ class MiniTickerUpdate:
     quote_volume: Decimal | None = None
     event_time: datetime | None = None
     pair: str | None = None
+    market_type: int | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -191,6 +195,7 @@ class TickerUpdate:
         volume, quote_volume: ``v``, ``q``. open_time, close_time: the window, ``O``, ``C``.
         first_trade_id, last_trade_id: ``F``, ``L``. trade_count: ``n``.
         time: the event time ``E``. pair: ``ps`` (COIN-M), else ``None``.
+        market_type: ``st`` (futures after Binance's COIN-M migration: 1 = USDⓈ-M, 2 = COIN-M), else ``None``.
     """
 
     symbol: str
@@ -216,6 +221,7 @@ class TickerUpdate:
     trade_count: int | None = None
     time: datetime | None = None
     pair: str | None = None
+    market_type: int | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -257,6 +263,7 @@ class BookTickerUpdate:
         bid_price, bid_quantity, ask_price, ask_quantity: ``b``, ``B``, ``a``, ``A``.
         time: ``E`` (futures only; spot sends no time, ``None``).
         transaction_time: ``T`` (futures only), else ``None``. pair: ``ps`` (COIN-M), else ``None``.
+        market_type: ``st`` (futures after Binance's COIN-M migration: 1 = USDⓈ-M, 2 = COIN-M), else ``None``.
     """
 
     symbol: str
@@ -268,6 +275,7 @@ class BookTickerUpdate:
     time: datetime | None = None
     transaction_time: datetime | None = None
     pair: str | None = None
+    market_type: int | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -309,6 +317,7 @@ class DepthUpdate:
         time: the event time ``E`` (aware UTC).
         transaction_time: ``T`` (futures only), else ``None``.
         pair: ``ps`` (COIN-M), else ``None``.
+        market_type: ``st`` (futures after Binance's COIN-M migration: 1 = USDⓈ-M, 2 = COIN-M), else ``None``.
     """
 
     symbol: str
@@ -320,6 +329,7 @@ class DepthUpdate:
     time: datetime | None = None
     transaction_time: datetime | None = None
     pair: str | None = None
+    market_type: int | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -347,6 +357,7 @@ class MarkPriceUpdate:
         estimated_settle_price: ``P``. funding_rate: ``r`` (``None`` when empty: COIN-M
             delivery contracts). next_funding_time: ``T`` (``None`` when 0).
         mark_price_moving_average: ``ap`` (USDⓈ-M), else ``None``. time: ``E``.
+        market_type: ``st`` (futures after Binance's COIN-M migration: 1 = USDⓈ-M, 2 = COIN-M), else ``None``.
     """
 
     symbol: str
@@ -357,6 +368,7 @@ class MarkPriceUpdate:
     next_funding_time: datetime | None = None
     mark_price_moving_average: Decimal | None = None
     time: datetime | None = None
+    market_type: int | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -369,6 +381,7 @@ class LiquidationUpdate:
         average_price: ``o.ap``. status: ``o.X``. last_filled_quantity: ``o.l``.
         filled_quantity: ``o.z``. time: the trade time ``o.T``. event_time: ``E``.
         pair: ``o.ps`` (COIN-M), else ``None``.
+        market_type: ``st`` (futures after Binance's COIN-M migration: 1 = USDⓈ-M, 2 = COIN-M), else ``None``.
     """
 
     symbol: str
@@ -384,3 +397,4 @@ class LiquidationUpdate:
     time: datetime
     event_time: datetime | None = None
     pair: str | None = None
+    market_type: int | None = None
