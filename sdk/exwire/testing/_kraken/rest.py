@@ -1,4 +1,4 @@
-"""The REST side of the Kraken emulator: ``POST /0/private/GetWebSocketsToken`` (kraken.md §6).
+"""The REST side of the Kraken emulator: ``POST /0/private/GetWebSocketsToken`` (§6 of :doc:`the Kraken page </exchanges/kraken>`).
 
 Kraken's token call is plain HTTP with a form body, which the websockets handshake
 parser refuses (it accepts no request body), so the emulator peeks at each new TCP
