@@ -2,6 +2,8 @@
 
 :class:`CoinexEmulator` combines the request handlers of :mod:`.api` and the account
 controls of :mod:`.accounts` with :class:`~exwire.testing._server.EmulatorServer`.
+
+Section numbers (§) refer to the protocol notes of :doc:`the CoinEx page </exchanges/coinex>`.
 """
 
 from __future__ import annotations

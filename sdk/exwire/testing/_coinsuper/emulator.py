@@ -2,6 +2,8 @@
 
 :class:`CoinsuperEmulator` combines the MQTT session handling of :mod:`.broker` with
 :class:`~exwire.testing._server.EmulatorServer`, and serves MQTT over plain TCP too.
+
+Section numbers (§) refer to the protocol notes of :doc:`the Coinsuper page </exchanges/coinsuper>`.
 """
 
 from __future__ import annotations

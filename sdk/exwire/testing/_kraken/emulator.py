@@ -1,4 +1,4 @@
-"""Kraken Spot WebSocket v1 emulator (``reference/protocols/kraken.md``).
+"""Kraken Spot WebSocket v1 emulator (:doc:`the Kraken page </exchanges/kraken>`).
 
 Speaks the public side of v1 as the spec documents it: ``systemStatus`` on connect
 (§4.3), ``ping``/``pong`` (§4.1), ``heartbeat`` (§4.2), subscribe/unsubscribe with one

@@ -2,6 +2,8 @@
 
 :class:`OkexEmulator` combines the request handlers of :mod:`.api` and the matching
 engine of :mod:`.trading` with :class:`~exwire.testing._server.EmulatorServer`.
+
+Section numbers (§) refer to the protocol notes of :doc:`the OKEx page </exchanges/okex>`.
 """
 
 from __future__ import annotations
