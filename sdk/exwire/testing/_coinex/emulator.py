@@ -81,6 +81,8 @@ class CoinexEmulator(_AccountControls, _RequestHandlers, EmulatorServer):
         port: TCP port, 0 for a free one.
         send_timeout: Seconds a send may block on a client that stopped reading.
         close_timeout: Seconds a closing handshake may take.
+        tls: Serve ``wss://`` with a generated self-signed certificate; pass
+            ``ssl_context=emu.ssl_context()`` to the client (see :class:`EmulatorServer`).
 
     Raises:
         ConfigurationError: a bad interval, an unknown history market or an unreadable
@@ -92,8 +94,9 @@ class CoinexEmulator(_AccountControls, _RequestHandlers, EmulatorServer):
                  trade_history: str | Path | None = None, trade_history_market: str = "BTCUSDT",
                  accounts: dict[str, str] | None = None, balances: Mapping[str, Money] | None = None,
                  host: str = "127.0.0.1", port: int = 0, send_timeout: float | None = 10.0,
-                 close_timeout: float = 2.0) -> None:
-        super().__init__("coinex", host=host, port=port, send_timeout=send_timeout, close_timeout=close_timeout)
+                 close_timeout: float = 2.0, tls: bool = False) -> None:
+        super().__init__("coinex", host=host, port=port, send_timeout=send_timeout, close_timeout=close_timeout,
+                         tls=tls)
         for label, value in (("push_interval", push_interval), ("clean_interval", clean_interval)):
             if value is not None and not value > 0:
                 raise ConfigurationError(f"{label} must be > 0 seconds, not {value!r}")

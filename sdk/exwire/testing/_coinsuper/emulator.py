@@ -61,6 +61,9 @@ class CoinsuperEmulator(_Broker, EmulatorServer):
         tcp_tls: a server-side TLS context for the TCP listener (``mqtts://``); ``None`` for plain TCP.
         depth_levels, book_levels, trade_window: sizes of the depth, order book and trade payloads.
         host, port, send_timeout, close_timeout: as :class:`EmulatorServer`.
+        tls: serve the WebSocket transport as ``wss://`` with a generated self-signed
+            certificate; pass ``ssl_context=emu.ssl_context()`` to the client (the TCP
+            listener keeps ``tcp_tls``).
 
     Attributes:
         connects_accepted: MQTT sessions logged on since start (WebSocket and TCP).
@@ -76,8 +79,9 @@ class CoinsuperEmulator(_Broker, EmulatorServer):
                  client_id_topic: str = "full", max_clock_skew: float = 300.0, tcp: bool = False,
                  tcp_tls: ssl.SSLContext | None = None, depth_levels: int = 50, book_levels: int = 15,
                  trade_window: int = 50, host: str = "127.0.0.1", port: int = 0,
-                 send_timeout: float | None = 10.0, close_timeout: float = 2.0) -> None:
-        super().__init__("coinsuper", host=host, port=port, send_timeout=send_timeout, close_timeout=close_timeout)
+                 send_timeout: float | None = 10.0, close_timeout: float = 2.0, tls: bool = False) -> None:
+        super().__init__("coinsuper", host=host, port=port, send_timeout=send_timeout, close_timeout=close_timeout,
+                         tls=tls)
         if not push_interval > 0:
             raise ConfigurationError(f"push_interval must be > 0 seconds, not {push_interval!r}")
         self.seed = seed
@@ -112,8 +116,8 @@ class CoinsuperEmulator(_Broker, EmulatorServer):
 
     @property
     def url(self) -> str:
-        """``ws://<host>:<port>/mqtt``: MQTT over WebSocket."""
-        return f"ws://{self.host}:{self.port}/mqtt"
+        """``ws://<host>:<port>/mqtt`` (``wss://`` with ``tls=True``): MQTT over WebSocket."""
+        return f"{self.ws_scheme}://{self.host}:{self.port}/mqtt"
 
     @property
     def tcp_port(self) -> int:

@@ -146,6 +146,10 @@ class KrakenEmulator(PrivateSide, EmulatorServer):
         port: TCP port, 0 for a free one.
         send_timeout: Seconds a send may block on a client that stopped reading.
         close_timeout: Seconds a closing handshake may take.
+        tls: Serve ``wss://`` with a generated self-signed certificate; pass
+            ``ssl_context=emu.ssl_context()`` to the client. The REST token endpoint
+            stays plain ``http://`` on the same port (each new connection is told apart
+            by its first bytes, which TLS would hide).
 
     Raises:
         ConfigurationError: A bad interval, or a capture with nothing to replay.
@@ -158,9 +162,9 @@ class KrakenEmulator(PrivateSide, EmulatorServer):
                  token_lifetime: float = 900.0, rate_limit: int | None = 125,
                  balances: dict[str, Any] | None = None,
                  host: str = "127.0.0.1", port: int = 0, send_timeout: float | None = 10.0,
-                 close_timeout: float = 2.0) -> None:
+                 close_timeout: float = 2.0, tls: bool = False) -> None:
         super().__init__("kraken", host=host, port=port, send_timeout=send_timeout,
-                         close_timeout=close_timeout)
+                         close_timeout=close_timeout, tls=tls)
         for label, value in (("push_interval", push_interval),
                              ("heartbeat_interval", heartbeat_interval)):
             if value is not None and not value > 0:

@@ -74,6 +74,8 @@ class OkexEmulator(_RequestHandlers, _Trading, EmulatorServer):
         compress: send raw-deflate binary frames like OKEx after 2018-10 (§2); ``False``
             sends text frames.
         host, port, send_timeout, close_timeout: as :class:`EmulatorServer`.
+        tls: serve ``wss://`` with a generated self-signed certificate; pass
+            ``ssl_context=emu.ssl_context()`` to the client (see :class:`EmulatorServer`).
 
     Raises:
         ConfigurationError: a bad ``push_interval`` or balance.
@@ -83,9 +85,9 @@ class OkexEmulator(_RequestHandlers, _Trading, EmulatorServer):
                  api_key: str = "emulator-api-key", secret: str = "emulator-secret-key",
                  balances: Mapping[str, Any] | None = None, compress: bool = True,
                  host: str = "127.0.0.1", port: int = 0, send_timeout: float | None = 10.0,
-                 close_timeout: float = 2.0) -> None:
+                 close_timeout: float = 2.0, tls: bool = False) -> None:
         super().__init__("okex", host=host, port=port, send_timeout=send_timeout,
-                         close_timeout=close_timeout)
+                         close_timeout=close_timeout, tls=tls)
         if push_interval is not None and not push_interval > 0:
             raise ConfigurationError(f"push_interval must be > 0 seconds or None, not {push_interval!r}")
         self.seed = seed
