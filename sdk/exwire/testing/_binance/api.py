@@ -9,7 +9,7 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from exwire.testing._binance.common import _Account, _ApiError, _dumps, _mandatory, _payload
+from exwire.testing._binance.common import _Account, _ApiError, _coerce, _dumps, _mandatory, _payload
 from exwire.testing._binance.spot_engine import _Events
 from exwire.testing._server import EmulatorConnection, logger
 
@@ -191,6 +191,7 @@ class _Api:
                     raise _ApiError(-1020, "Unsupported operation.")
                 if not isinstance(params, dict):
                     raise _ApiError(-1130, "Invalid data sent for a parameter.")
+                params = _coerce(params)
                 self.prepare(now)
                 weight = spec.weight(params) if callable(spec.weight) else spec.weight
                 self.limits.charge_weight(now, weight)

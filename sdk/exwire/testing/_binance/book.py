@@ -5,9 +5,11 @@ contract, with Binance's update ids, so that the WebSocket API ``depth`` snapsho
 
 Update ids: spot events are contiguous (``U`` = previous ``u`` + 1) and a snapshot's
 ``lastUpdateId`` is the last id applied, so the first event after it has
-``U <= lastUpdateId + 1 <= u``. Futures events consume three ids each and carry
-``pu`` (the previous event's ``u``); a futures snapshot's ``lastUpdateId`` lies inside
-the next event (``U <= lastUpdateId <= u``), as the futures procedure expects.
+``U <= lastUpdateId + 1 <= u``. Futures ids are not contiguous between events, as on
+Binance: each event takes eight ids and starts one above the previous ``u`` + 1, and
+carries ``pu`` (the previous event's ``u``), the only proof of continuity; a futures
+snapshot's ``lastUpdateId`` lies inside the next event (``U <= lastUpdateId <= u``), as
+the futures procedure expects. A client applying the spot rule to futures resyncs forever.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 __all__ = ["Book", "DepthListener"]
 
 _ZERO = Decimal(0)
+_FUTURES_IDS = 8  # ids one futures event takes
 
 #: ``listener(event)`` receives each published diff event (the ``depthUpdate`` payload fields
 #: ``U``, ``u``, ``pu`` (futures), ``b``, ``a``); called with the exchange lock held.
@@ -61,7 +64,7 @@ class Book:
 
     def snapshot_id(self) -> int:
         """The ``lastUpdateId`` a snapshot taken now carries."""
-        return self.update_id + 1 if self.futures else self.update_id
+        return self.update_id + 5 if self.futures else self.update_id
 
     def snapshot(self, limit: int) -> dict[str, Any]:
         """``{"lastUpdateId", "bids", "asks"}`` with at most ``limit`` levels a side, wire-formatted."""
@@ -116,19 +119,18 @@ class Book:
         (bid, _), _ = self.best()
         self.bids[bid] = self._quantity()
         self._skip = True
-        self.update_id += 3 if self.futures else 1
+        self.update_id += _FUTURES_IDS if self.futures else 1
         self.traded(bid)
 
     def _apply(self, bid_changes: dict[Decimal, Decimal], ask_changes: dict[Decimal, Decimal]) -> None:
         if not bid_changes and not ask_changes:
             return
-        first = self.update_id + 1
-        self.update_id += 3 if self.futures else 1
+        first = self.update_id + (2 if self.futures else 1)
         previous = self.last_published
         if self._skip:  # the hidden change's ids are missing from the stream
             self._skip = False
-            first = previous + 2 if not self.futures else first
-            previous = first - 1 if self.futures else previous
+            previous = self.update_id if self.futures else previous  # futures: pu names the lost event
+        self.update_id += _FUTURES_IDS if self.futures else 1
         self.last_published = self.update_id
         event: dict[str, Any] = {"U": first, "u": self.update_id}
         if self.futures:

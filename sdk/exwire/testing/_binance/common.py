@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 import random
+import re
 from collections.abc import Callable, Mapping
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
@@ -86,24 +87,42 @@ def _payload(params: Mapping[str, Any]) -> str:
     return "&".join(f"{key}={render(params[key])}" for key in sorted(params) if key != "signature")
 
 
-def _make_account(key_type: str, api_key: str, balances: Mapping[str, Decimal]) -> tuple[_Account, Credentials]:
-    if key_type == "hmac":
-        secret = hashlib.sha256(f"secret:{api_key}".encode()).hexdigest()
+def _make_account(key_type: str, api_key: str, balances: Mapping[str, Decimal], *, secret: str | None = None,
+                  public_key_pem: str | None = None) -> tuple[_Account, Credentials]:
+    """An account and its credentials: a generated key of ``key_type``, or the user's own
+    HMAC ``secret`` or PEM public key (then the credentials carry no private key).
+
+    Raises:
+        ValueError: ``public_key_pem`` is not an Ed25519 or RSA public key.
+    """
+    if secret is not None or (key_type == "hmac" and public_key_pem is None):
+        secret = secret if secret is not None else hashlib.sha256(f"secret:{api_key}".encode()).hexdigest()
 
         def verify_hmac(payload: bytes, signature: str) -> bool:
             expected = hmac.new(secret.encode(), payload, hashlib.sha256).hexdigest()
             return hmac.compare_digest(expected, signature.lower())
 
-        return _Account(api_key, key_type, verify_hmac, balances), Credentials(key=api_key, secret=secret)
+        return _Account(api_key, "hmac", verify_hmac, balances), Credentials(key=api_key, secret=secret)
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 
-    private: Any = ed25519.Ed25519PrivateKey.generate() if key_type == "ed25519" else \
-        rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    public = private.public_key()
-    pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode("ascii")
+    pem: str | None = None
+    public: Any
+    if public_key_pem is not None:
+        public = serialization.load_pem_public_key(public_key_pem.encode("ascii"))
+        if isinstance(public, ed25519.Ed25519PublicKey):
+            key_type = "ed25519"
+        elif isinstance(public, rsa.RSAPublicKey):
+            key_type = "rsa"
+        else:
+            raise ValueError("public_key_pem must be an Ed25519 or RSA public key")
+    else:
+        private: Any = ed25519.Ed25519PrivateKey.generate() if key_type == "ed25519" else \
+            rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        public = private.public_key()
+        pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                    serialization.NoEncryption()).decode("ascii")
 
     def verify_key(payload: bytes, signature: str) -> bool:
         try:
@@ -144,6 +163,32 @@ def _symbols_param(params: Mapping[str, Any]) -> list[str] | None:
     if symbols is not None and not (isinstance(symbols, list) and all(isinstance(s, str) for s in symbols)):
         raise _ApiError(-1100, "Illegal characters found in parameter 'symbols'.")
     return symbols
+
+
+_INTEGER_PARAMS = frozenset({
+    "limit", "orderId", "recvWindow", "timestamp", "startTime", "endTime", "fromId", "orderListId", "strategyId",
+    "strategyType", "trailingDelta", "goodTillDate", "cancelOrderId", "cancelOrderListId", "subscriptionId",
+    "preventedMatchId", "fromPreventedMatchId", "algoId", "allocationId", "fromAllocationId", "leverage",
+    "modifyId"})
+_INTEGER_SUFFIXES = ("StrategyId", "StrategyType", "TrailingDelta")
+_BOOLEAN_PARAMS = frozenset({"omitZeroBalances", "computeCommissionRates", "returnRateLimits", "reduceOnly",
+                             "closePosition", "priceProtect"})
+_DIGITS = re.compile(r"-?(0|[1-9][0-9]{0,18})")
+
+
+def _coerce(params: dict[str, Any]) -> dict[str, Any]:
+    """Integers and booleans sent as JSON strings, as Binance's own SDKs and ccxt send them
+    (``"limit": "5"``, ``"orderId": "123"``, ``"recvWindow": "5000"``, ``"omitZeroBalances": "true"``),
+    read as Binance reads them. Only canonical spellings convert, so the signed text is unchanged."""
+    result = dict(params)
+    for name, value in params.items():
+        if not isinstance(value, str):
+            continue
+        if (name in _INTEGER_PARAMS or name.endswith(_INTEGER_SUFFIXES)) and _DIGITS.fullmatch(value):
+            result[name] = int(value)
+        elif name in _BOOLEAN_PARAMS and value in ("true", "false"):
+            result[name] = value == "true"
+    return result
 
 
 def _int(params: Mapping[str, Any], name: str, default: int | None = None, low: int = 0,

@@ -10,7 +10,7 @@ from exwire.errors import ConfigurationError
 from exwire.models import Credentials
 from exwire.testing._binance.futures_engine import _Futures
 from exwire.testing._binance.futures_state import _Contract
-from exwire.testing._binance.spot_engine import _Exchange
+from exwire.testing._binance.spot_engine import _Events, _Exchange
 
 
 class FuturesControls:
@@ -51,6 +51,7 @@ class FuturesControls:
         """
         with self.exchange.lock:
             self.futures.set_price(self._contract(symbol), Decimal(str(price)))
+            self._push(_Events())  # type: ignore[attr-defined]  # the futures user-data events
         self.notify_changed()  # type: ignore[attr-defined]
 
     def set_mark_price(self, symbol: str, price: Any) -> None:
@@ -61,6 +62,7 @@ class FuturesControls:
         """
         with self.exchange.lock:
             self.futures.set_mark_price(self._contract(symbol), Decimal(str(price)))
+            self._push(_Events())  # type: ignore[attr-defined]  # the futures user-data events
         self.notify_changed()  # type: ignore[attr-defined]
 
     def set_leverage(self, credentials: Credentials | str, symbol: str, leverage: int) -> None:

@@ -22,6 +22,9 @@ from exwire.testing._binance.spot_api import SPOT_PATH, _SpotApi
 from exwire.testing._binance.spot_engine import _Events, _Exchange
 from exwire.testing._binance.spot_market import _DEFAULT_BALANCES, _SYMBOLS, _SymbolSpec
 from exwire.testing._binance.state import EmulatorState, Faults, Recorder
+from exwire.testing._binance.stream_controls import COINM_REST_PREFIX, StreamControls, rest_body
+from exwire.testing._binance.streams import StreamHub, StreamSession, split_path
+from exwire.testing._binance.user_stream import ListenKeys
 from exwire.testing._server import EmulatorConnection, EmulatorServer, logger
 
 __all__ = ["BinanceEmulator", "BinanceClientKwargs", "SPOT_PATH", "USDM_PATH", "COINM_PATH"]
@@ -36,9 +39,13 @@ class BinanceClientKwargs(TypedDict):
     url: str
     usdm_futures_url: str
     coinm_futures_url: str
+    stream_url: str
+    usdm_stream_url: str
+    coinm_stream_url: str
+    coinm_rest_url: str
 
 
-class BinanceEmulator(FuturesControls, EmulatorServer):
+class BinanceEmulator(StreamControls, FuturesControls, EmulatorServer):
     """A local Binance WebSocket API server for tests and samples: spot (``/ws-api/v3``),
     USDⓈ-M futures (``/ws-fapi/v1``) and COIN-M futures (``/ws-dapi/v1``).
 
@@ -64,6 +71,16 @@ class BinanceEmulator(FuturesControls, EmulatorServer):
     Like Binance, the server pings every connection (spot every 20 s, dropping it without
     a pong within 1 min; futures every 3 min and 10 min, §2, §10.2), scaled by ``ping_scale``.
 
+    Market-data and futures user-data streams (:mod:`exwire.testing._binance.streams`) are
+    served under the roots ``/spot``, ``/usdm`` (``/public``, ``/market``, ``/private``) and
+    ``/coinm`` on the same port, driven by the same books and engines: a placed order's
+    trades appear on ``@trade``/``@aggTrade``, its book changes on ``@depth`` (with ``U``/``u``,
+    and ``pu`` on futures, consistent with the ``depth`` snapshot), a futures order's events
+    on its account's listen-key stream. The COIN-M REST depth snapshot is answered over HTTP
+    at ``/coinm-rest/dapi/v1/depth``. Stream controls: :meth:`publish_trades`,
+    :meth:`skip_depth_update`, :meth:`expire_listen_key`, :meth:`order_book`,
+    :meth:`last_update_id`.
+
     Threads: those of :class:`~exwire.testing._server.EmulatorServer`, plus one
     ``exwire-emulator-binance-ping-<id>`` per connection when ``ping_scale`` is set;
     requests run on their connection's thread under one exchange lock. Thread-safety:
@@ -82,6 +99,10 @@ class BinanceEmulator(FuturesControls, EmulatorServer):
         futures_orders_per_10s, futures_orders_per_minute: futures ORDERS limits per account.
         ping_scale: multiplies the ping interval and pong deadline (0.01 pings spot every
             0.2 s); ``None`` sends no automatic pings (:meth:`ping_clients` still works).
+        stream_scale: multiplies the push period of periodic streams (tickers every 1 s,
+            klines every 2 s on spot ...); 0.1 pushes ten times as often.
+        listen_key_validity: seconds a futures listen key lives after its start or last ping
+            (Binance: 3600); when it runs out ``listenKeyExpired`` is pushed.
         host, port, send_timeout, close_timeout: as :class:`EmulatorServer`.
     """
 
@@ -89,7 +110,8 @@ class BinanceEmulator(FuturesControls, EmulatorServer):
                  time_offset_ms: int = 0, request_weight_limit: int = 6000, orders_per_10s: int = 50,
                  orders_per_day: int = 160_000, futures_request_weight_limit: int = 2400,
                  futures_orders_per_10s: int = 300, futures_orders_per_minute: int = 1200,
-                 ping_scale: float | None = 1.0, host: str = "127.0.0.1", port: int = 0,
+                 ping_scale: float | None = 1.0, stream_scale: float = 1.0,
+                 listen_key_validity: float = 3600.0, host: str = "127.0.0.1", port: int = 0,
                  send_timeout: float | None = 10.0, close_timeout: float = 2.0) -> None:
         super().__init__("binance", host=host, port=port, send_timeout=send_timeout, close_timeout=close_timeout)
         specs = dict(_SYMBOLS)
@@ -102,6 +124,9 @@ class BinanceEmulator(FuturesControls, EmulatorServer):
                 raise ConfigurationError(f"symbol {symbol}: expected (base, quote, price, tick, step)") from None
         if ping_scale is not None and not ping_scale > 0:
             raise ConfigurationError(f"ping_scale must be positive or None, got {ping_scale!r}")
+        for name, value in (("stream_scale", stream_scale), ("listen_key_validity", listen_key_validity)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+                raise ConfigurationError(f"{name} must be a positive number, got {value!r}")
         self.exchange = _Exchange(seed, specs, time_offset_ms)
         self.futures = _Futures(seed, self.exchange.now)
         self.limits = _Limits(request_weight_limit, [("SECOND", 10, 10_000, orders_per_10s),
@@ -121,8 +146,13 @@ class BinanceEmulator(FuturesControls, EmulatorServer):
         self.pings_sent = dict.fromkeys(_PRODUCTS, 0)
         """Automatic ping frames sent so far per product."""
         self._accounts = itertools.count(1)
+        self.listen_keys = ListenKeys(float(listen_key_validity))
+        self.streams = StreamHub(lambda: self.connections, self.exchange, self.futures, self.listen_keys,
+                                 float(stream_scale))
+        """The stream endpoints; :attr:`StreamHub.requests` records every control message received."""
         state = EmulatorState(self.exchange, self.futures, self.faults, self.recorder, self._push,
-                              self.notify_changed)
+                              self.notify_changed, self.listen_keys,
+                              lambda: self.streams.expire(self.listen_keys.due()))
         futures_limits = [("SECOND", 10, 10_000, futures_orders_per_10s),
                           ("MINUTE", 1, 60_000, futures_orders_per_minute)]
         self._apis: dict[str, _Api] = {
@@ -154,34 +184,62 @@ class BinanceEmulator(FuturesControls, EmulatorServer):
         return f"ws://{self.host}:{self.port}{COINM_PATH}"
 
     def client_kwargs(self) -> BinanceClientKwargs:
-        """Keyword arguments pointing a ``BinanceClient`` at this emulator (all three products):
-        ``BinanceClient(**emu.client_kwargs())``."""
+        """Keyword arguments pointing a ``BinanceClient`` at this emulator (all three products,
+        their stream roots and the COIN-M REST root): ``BinanceClient(**emu.client_kwargs())``."""
+        root = f"ws://{self.host}:{self.port}"
         return BinanceClientKwargs(url=self.spot_url, usdm_futures_url=self.usdm_futures_url,
-                                   coinm_futures_url=self.coinm_futures_url)
+                                   coinm_futures_url=self.coinm_futures_url, stream_url=f"{root}/spot",
+                                   usdm_stream_url=f"{root}/usdm", coinm_stream_url=f"{root}/coinm",
+                                   coinm_rest_url=f"http://{self.host}:{self.port}{COINM_REST_PREFIX}")
 
     def add_account(self, key_type: str = "hmac", balances: Mapping[str, Any] | None = None, *,
                     usdm_balances: Mapping[str, Any] | None = None,
-                    coinm_balances: Mapping[str, Any] | None = None) -> Credentials:
+                    coinm_balances: Mapping[str, Any] | None = None, key: str | None = None,
+                    secret: str | None = None, public_key_pem: str | None = None) -> Credentials:
         """Create an account and return credentials the emulator accepts.
 
+        ``add_account(key=..., secret=...)`` registers your own HMAC key and secret;
+        ``add_account(public_key_pem=...)`` your own Ed25519 or RSA public key (with ``key=``
+        your API key, else one is made up): the returned credentials then carry no private
+        key; sign with yours.
+
         Args:
-            key_type: ``"hmac"`` (secret), ``"rsa"`` or ``"ed25519"`` (PEM private key).
+            key_type: ``"hmac"`` (secret), ``"rsa"`` or ``"ed25519"`` (PEM private key); a
+                generated key of this type unless ``secret`` or ``public_key_pem`` is given.
             balances: spot ``{"USDT": "1000"}``; ``None`` gives 10 BTC, 100 ETH, 1000 BNB and
                 1 000 000 USDT.
             usdm_balances: USDⓈ-M wallet; ``None`` gives 100 000 USDT.
             coinm_balances: COIN-M wallet; ``None`` gives 10 BTC and 100 ETH.
+            key: the API key to register (``None``: a generated one).
+            secret: your HMAC secret (needs ``key``).
+            public_key_pem: your PEM public key (Ed25519 or RSA).
 
         Raises:
-            ConfigurationError: an unknown key type or a balance that is not a number.
+            ConfigurationError: an unknown key type, a balance that is not a number, both a
+                secret and a public key, a secret without a key, a key already registered,
+                or a public key that is not an Ed25519 or RSA PEM.
         """
         if key_type not in ("hmac", "rsa", "ed25519"):
             raise ConfigurationError(f"key_type must be 'hmac', 'rsa' or 'ed25519', got {key_type!r}")
+        if secret is not None and public_key_pem is not None:
+            raise ConfigurationError("give secret= or public_key_pem=, not both")
+        if secret is not None and key is None:
+            raise ConfigurationError("secret= needs key=, the API key it belongs to")
+        for name, value in (("key", key), ("secret", secret), ("public_key_pem", public_key_pem)):
+            if value is not None and (not isinstance(value, str) or not value):
+                raise ConfigurationError(f"{name} must be a non-empty string, got {value!r}")
         amounts = _amounts(balances or _DEFAULT_BALANCES)
         futures = {"usdm": None if usdm_balances is None else _amounts(usdm_balances),
                    "coinm": None if coinm_balances is None else _amounts(coinm_balances)}
-        api_key = hashlib.sha256(f"{self.exchange.seed}:{key_type}:{next(self._accounts)}".encode()).hexdigest()
-        account, credentials = _make_account(key_type, api_key, amounts)
+        api_key = key or hashlib.sha256(f"{self.exchange.seed}:{key_type}:{next(self._accounts)}".encode()).hexdigest()
+        try:
+            account, credentials = _make_account(key_type, api_key, amounts, secret=secret,
+                                                 public_key_pem=public_key_pem)
+        except ValueError as error:
+            raise ConfigurationError(f"public_key_pem: {error}") from None
         with self.exchange.lock:
+            if api_key in self.exchange.accounts:
+                raise ConfigurationError("an account with this API key is already registered")
             self.exchange.accounts[api_key] = account
             for market, wallet_balances in futures.items():
                 self.futures.open_wallet(api_key, market, wallet_balances)
@@ -317,25 +375,49 @@ class BinanceEmulator(FuturesControls, EmulatorServer):
     # -- hooks ---------------------------------------------------------------------------------------------
 
     def accepts_path(self, path: str) -> bool:
-        return path in self._apis
+        return path in self._apis or split_path(path) is not None
+
+    def _process_request(self, websocket: Any, request: Any) -> Any:
+        path, _, query = request.path.partition("?")
+        if path.startswith(COINM_REST_PREFIX + "/") and "upgrade" not in request.headers:
+            status, document = self.coinm_rest(path, query)
+            response = websocket.respond(status, "")
+            response.body = rest_body(document)
+            response.headers["Content-Type"] = "application/json;charset=UTF-8"
+            response.headers["Content-Length"] = str(len(response.body))
+            return response
+        return super()._process_request(websocket, request)
 
     def on_open(self, connection: EmulatorConnection) -> None:
         request = getattr(getattr(connection, "_websocket", None), "request", None)
         query = request.path.partition("?")[2] if request is not None else ""
+        if connection.path not in self._apis:
+            self.streams.open(connection, connection.path, query)
+            if self.ping_scale is not None:
+                connection.start_worker(self._keep_pinging, "ping")
+            return
         return_rate_limits = "returnratelimits=false" not in query.lower()
         connection.session = _Session(self.exchange.now(), return_rate_limits)
         if self.ping_scale is not None:
             connection.start_worker(self._keep_pinging, "ping")
 
     def on_message(self, connection: EmulatorConnection, message: str | bytes) -> None:
+        if isinstance(connection.session, StreamSession):
+            self.streams.message(connection, message)
+            return
         self._apis[connection.path].handle(connection, message)
 
     def _keep_pinging(self, connection: EmulatorConnection) -> None:
         """Ping every ``ping_interval`` and drop a connection whose pong is later than
         ``pong_timeout`` (§2; both scaled by ``ping_scale``)."""
-        api = self._apis[connection.path]
+        api = self._apis.get(connection.path)
+        if api is not None:
+            product, interval, deadline = api.product, api.ping_interval, api.pong_timeout
+        else:  # streams: spot every 20 s (pong within 1 min), futures every 3 min (10 min)
+            product = connection.session.market if isinstance(connection.session, StreamSession) else "spot"
+            interval, deadline = (20.0, 60.0) if product == "spot" else (180.0, 600.0)
         scale = self.ping_scale or 1.0
-        interval, deadline = api.ping_interval * scale, api.pong_timeout * scale
+        interval, deadline = interval * scale, deadline * scale
         websocket = connection._websocket
         outstanding: deque[tuple[float, threading.Event]] = deque()
         next_ping = time.monotonic() + interval
@@ -355,13 +437,16 @@ class BinanceEmulator(FuturesControls, EmulatorServer):
                     except Exception:  # the connection is closing
                         return
                     with self.exchange.lock:
-                        self.pings_sent[api.product] += 1
+                        self.pings_sent[product] += 1
             wake = next_ping if not outstanding else min(next_ping, outstanding[0][0] + deadline + 0.001)
             if not connection.tick(max(0.0, wake - time.monotonic())):
                 return
 
     def _push(self, events: _Events) -> None:
-        """Send spot user-data events to every subscription of their account (exchange lock held)."""
+        """Send spot user-data events to every subscription of their account, and the futures
+        engine's pending ones to their listen-key streams (exchange lock held)."""
+        if self.futures.user_events:
+            self.streams.push_user_events()
         if not events.items:
             return
         for connection in self.connections:

@@ -8,7 +8,8 @@ Both share the spot envelope, signatures, ``session.logon`` and rate-limit repor
 v1/v2 account methods; since the 2026 move its ``order.place`` takes LIMIT and MARKET
 only (-4120 otherwise). COIN-M has ``order.*`` with the conditional types and v1 account
 methods only (§10.3). Futures have no ``ping``/``time`` method and no
-``userDataStream.subscribe`` (their user data is a listenKey stream, not emulated).
+``userDataStream.subscribe``: their user data is a listen key (``userDataStream.start`` /
+``ping`` / ``stop``, taking ``apiKey`` only) and a stream of :mod:`.streams`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from exwire.testing._binance.api import _Api, _Limits, _Method, _Request
-from exwire.testing._binance.common import _ZERO, _ApiError, _int
+from exwire.testing._binance.common import _ZERO, _ApiError, _int, _mandatory
 from exwire.testing._binance.futures_engine import _Futures
 from exwire.testing._binance.futures_state import (
     _CONDITIONAL,
@@ -63,10 +64,39 @@ class _FuturesApi(_Api):
             "account.position": M(self.positions_v1, "SIGNED", 5),
             "account.balance": M(self.balances, "SIGNED", 5),
             "account.status": M(self.account_v1, "SIGNED", 5),
+            "userDataStream.start": M(self.listen_key_start, weight=1),
+            "userDataStream.ping": M(self.listen_key_ping, weight=1),
+            "userDataStream.stop": M(self.listen_key_stop, weight=1),
         }
 
     def prepare(self, now: int) -> None:
         self.futures.expire(now)
+        self.state.expire_keys()
+
+    # -- listen keys (USER_STREAM: the API key only, no signature) -------------------------------
+
+    def _listen_key_account(self, request: _Request) -> str:
+        api_key = request.params.get("apiKey")
+        if api_key is None and request.session.account is not None:
+            api_key = request.session.account.api_key
+        if api_key is None:
+            raise _mandatory("apiKey")
+        if not isinstance(api_key, str) or api_key not in self.exchange.accounts:
+            raise _ApiError(-2015, "Invalid API-key, IP, or permissions for action.", 401)
+        return api_key
+
+    def listen_key_start(self, request: _Request, events: _Events) -> dict[str, Any]:
+        return {"listenKey": self.state.listen_keys.start(self._listen_key_account(request), self.product)}
+
+    def listen_key_ping(self, request: _Request, events: _Events) -> dict[str, Any]:
+        key = self.state.listen_keys.ping(self._listen_key_account(request), self.product)
+        if key is None:
+            raise _ApiError(-1125, "This listenKey does not exist.")
+        return {"listenKey": key}
+
+    def listen_key_stop(self, request: _Request, events: _Events) -> dict[str, Any]:
+        self.state.listen_keys.stop(self._listen_key_account(request), self.product)
+        return {}
 
     def wallet(self, request: _Request) -> _Wallet:
         return self.futures.wallet(request.account.api_key, self.product)  # type: ignore[union-attr]

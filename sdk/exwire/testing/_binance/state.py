@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from exwire.testing._binance.common import _ApiError
     from exwire.testing._binance.futures_engine import _Futures
     from exwire.testing._binance.spot_engine import _Events, _Exchange
+    from exwire.testing._binance.user_stream import ListenKeys
 
 __all__ = ["Faults", "Recorder", "EmulatorState"]
 
@@ -92,11 +93,16 @@ class EmulatorState:
         recorder: the record of answered requests and log-ons.
         push: sends spot user-data events to the subscriptions of their account (exchange lock held).
         notify_changed: wakes the emulator's ``wait_for`` waiters.
+        listen_keys: the futures listen keys (``userDataStream.start`` / ``ping`` / ``stop``).
+        expire_keys: pushes ``listenKeyExpired`` for keys whose time ran out (exchange lock held).
     """
 
-    __slots__ = ("exchange", "futures", "faults", "recorder", "push", "notify_changed")
+    __slots__ = ("exchange", "futures", "faults", "recorder", "push", "notify_changed", "listen_keys",
+                 "expire_keys")
 
     def __init__(self, exchange: _Exchange, futures: _Futures, faults: Faults, recorder: Recorder,
-                 push: Callable[[_Events], None], notify_changed: Callable[[], None]) -> None:
+                 push: Callable[[_Events], None], notify_changed: Callable[[], None], listen_keys: ListenKeys,
+                 expire_keys: Callable[[], None]) -> None:
         self.exchange, self.futures, self.faults, self.recorder = exchange, futures, faults, recorder
         self.push, self.notify_changed = push, notify_changed
+        self.listen_keys, self.expire_keys = listen_keys, expire_keys
