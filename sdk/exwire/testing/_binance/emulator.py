@@ -103,7 +103,8 @@ class BinanceEmulator(StreamControls, FuturesControls, EmulatorServer):
             klines every 2 s on spot ...); 0.1 pushes ten times as often.
         listen_key_validity: seconds a futures listen key lives after its start or last ping
             (Binance: 3600); when it runs out ``listenKeyExpired`` is pushed.
-        host, port, send_timeout, close_timeout: as :class:`EmulatorServer`.
+        host, port, send_timeout, close_timeout, tls: as :class:`EmulatorServer` (``tls=True``:
+            ``wss://`` and ``https://`` URLs; trust :meth:`ssl_context`).
     """
 
     def __init__(self, seed: int = 0, *, symbols: Mapping[str, tuple[str, str, str, str, str]] | None = None,
@@ -112,8 +113,9 @@ class BinanceEmulator(StreamControls, FuturesControls, EmulatorServer):
                  futures_orders_per_10s: int = 300, futures_orders_per_minute: int = 1200,
                  ping_scale: float | None = 1.0, stream_scale: float = 1.0,
                  listen_key_validity: float = 3600.0, host: str = "127.0.0.1", port: int = 0,
-                 send_timeout: float | None = 10.0, close_timeout: float = 2.0) -> None:
-        super().__init__("binance", host=host, port=port, send_timeout=send_timeout, close_timeout=close_timeout)
+                 send_timeout: float | None = 10.0, close_timeout: float = 2.0, tls: bool = False) -> None:
+        super().__init__("binance", host=host, port=port, send_timeout=send_timeout, close_timeout=close_timeout,
+                         tls=tls)
         specs = dict(_SYMBOLS)
         for symbol, spec in (symbols or {}).items():
             try:
@@ -171,26 +173,27 @@ class BinanceEmulator(StreamControls, FuturesControls, EmulatorServer):
     @property
     def spot_url(self) -> str:
         """``ws://<host>:<port>/ws-api/v3``."""
-        return f"ws://{self.host}:{self.port}{SPOT_PATH}"
+        return f"{self.ws_scheme}://{self.host}:{self.port}{SPOT_PATH}"
 
     @property
     def usdm_futures_url(self) -> str:
         """``ws://<host>:<port>/ws-fapi/v1``."""
-        return f"ws://{self.host}:{self.port}{USDM_PATH}"
+        return f"{self.ws_scheme}://{self.host}:{self.port}{USDM_PATH}"
 
     @property
     def coinm_futures_url(self) -> str:
         """``ws://<host>:<port>/ws-dapi/v1``."""
-        return f"ws://{self.host}:{self.port}{COINM_PATH}"
+        return f"{self.ws_scheme}://{self.host}:{self.port}{COINM_PATH}"
 
     def client_kwargs(self) -> BinanceClientKwargs:
         """Keyword arguments pointing a ``BinanceClient`` at this emulator (all three products,
         their stream roots and the COIN-M REST root): ``BinanceClient(**emu.client_kwargs())``."""
-        root = f"ws://{self.host}:{self.port}"
+        root = f"{self.ws_scheme}://{self.host}:{self.port}"
+        http = "https" if self.tls else "http"
         return BinanceClientKwargs(url=self.spot_url, usdm_futures_url=self.usdm_futures_url,
                                    coinm_futures_url=self.coinm_futures_url, stream_url=f"{root}/spot",
                                    usdm_stream_url=f"{root}/usdm", coinm_stream_url=f"{root}/coinm",
-                                   coinm_rest_url=f"http://{self.host}:{self.port}{COINM_REST_PREFIX}")
+                                   coinm_rest_url=f"{http}://{self.host}:{self.port}{COINM_REST_PREFIX}")
 
     def add_account(self, key_type: str = "hmac", balances: Mapping[str, Any] | None = None, *,
                     usdm_balances: Mapping[str, Any] | None = None,
