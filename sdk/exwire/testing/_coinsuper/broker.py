@@ -34,7 +34,11 @@ from exwire.testing._coinsuper.mqtt import (
     DISCONNECT,
     PINGREQ,
     PINGRESP,
+    PUBACK,
+    PUBCOMP,
     PUBLISH,
+    PUBREC,
+    PUBREL,
     REFUSED_CREDENTIALS,
     REFUSED_IDENTIFIER,
     REFUSED_PROTOCOL,
@@ -49,6 +53,7 @@ from exwire.testing._coinsuper.mqtt import (
     _encode_string,
     _Packet,
     _parse_connect,
+    _parse_publish,
     _Reader,
 )
 from exwire.testing._coinsuper.payloads import _Feed, _Market
@@ -104,10 +109,32 @@ class _Broker:
             connection.close()
             return False
         elif packet.type == PUBLISH:
-            pass  # clients have nothing to publish on Coinsuper; ignored
+            self._on_publish(connection, session, packet)
+        elif packet.type == PUBREL and packet.flags == 0b0010:
+            packet_id = _Reader(packet.body).u16()
+            session.qos2_received.discard(packet_id)
+            connection.send(_encode(PUBCOMP, 0, packet_id.to_bytes(2, "big")))  # §3.7
         else:
             raise MalformedPacket(f"unexpected packet type {packet.type} (flags {packet.flags})")
         return True
+
+    def _on_publish(self, connection: EmulatorConnection, session: _Session, packet: _Packet) -> None:
+        """Acknowledge a client's PUBLISH as MQTT 3.1.1 requires; its payload is dropped.
+
+        Coinsuper routes nothing that clients publish, so the message goes nowhere, but
+        the handshake of its QoS is completed: QoS 1 gets a PUBACK with the packet id
+        (§3.3.4, §3.4); QoS 2 gets a PUBREC (§3.5), and the PUBREL that follows a PUBCOMP
+        (§3.7). QoS 0 gets no answer.
+        """
+        publish = _parse_publish(packet.flags, packet.body)
+        logger.debug("%r: PUBLISH to %r (QoS %d, %d bytes) acknowledged and dropped",
+                     connection, publish.topic, publish.qos, len(publish.payload))
+        packet_id = publish.packet_id
+        if packet_id is None:
+            return
+        if publish.qos == 2:
+            session.qos2_received.add(packet_id)
+        connection.send(_encode(PUBACK if publish.qos == 1 else PUBREC, 0, packet_id.to_bytes(2, "big")))
 
     def _on_connect(self, connection: EmulatorConnection, session: _Session, connect: _Connect) -> bool:
         code, account = self._check_login(connect)

@@ -28,6 +28,7 @@ class _Session:
         self.account: Credentials | None = None
         self.private = False
         self.feeds: dict[str, _Feed] = {}
+        self.qos2_received: set[int] = set()  # QoS 2 packet ids PUBREC'd, awaiting PUBREL
         self.last_packet_at = time.monotonic()
 
 

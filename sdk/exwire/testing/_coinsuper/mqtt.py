@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 # MQTT 3.1.1 control packet types (§2.2.1 of the MQTT standard).
 CONNECT, CONNACK, PUBLISH, SUBSCRIBE, SUBACK, UNSUBSCRIBE, UNSUBACK = 1, 2, 3, 8, 9, 10, 11
+PUBACK, PUBREC, PUBREL, PUBCOMP = 4, 5, 6, 7
 PINGREQ, PINGRESP, DISCONNECT = 12, 13, 14
 ACCEPTED, REFUSED_PROTOCOL, REFUSED_IDENTIFIER, REFUSED_CREDENTIALS = 0, 1, 2, 4
 SUBSCRIBE_FAILURE = 0x80
@@ -117,6 +118,24 @@ class _Connect(NamedTuple):
     client_id: str
     user_name: str | None
     password: str | None
+
+
+class _Publish(NamedTuple):
+    topic: str
+    qos: int
+    packet_id: int | None  # present for QoS 1 and 2 only (MQTT 3.1.1 §3.3.2.2)
+    payload: bytes
+
+
+def _parse_publish(flags: int, body: bytes) -> _Publish:
+    """Split a PUBLISH (§3.3): flags DUP/QoS/RETAIN, topic name, packet id, payload."""
+    qos = flags >> 1 & 0b11
+    if qos == 3:
+        raise MalformedPacket("PUBLISH with QoS 3")  # §3.3.1.2: a protocol violation
+    reader = _Reader(body)
+    topic = reader.string()
+    packet_id = reader.u16() if qos else None
+    return _Publish(topic, qos, packet_id, body[reader.position:])
 
 
 def _parse_connect(body: bytes) -> _Connect:
