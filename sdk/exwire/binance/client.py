@@ -57,13 +57,11 @@ from exwire.binance.protocol import (
     USDM_FUTURES_URL,
     USDM_STREAM_TESTNET_URL,
     USDM_STREAM_URL,
-    USER_DATA_KEY,
     BinanceProtocol,
 )
 from exwire.binance.signing import Signer, signer_for
 from exwire.errors import AuthenticationError, ConfigurationError, DecodeError
 from exwire.models import DataEvent, decimal_to_wire
-from exwire.subscription import Subscription
 
 __all__ = ["BinanceClient", "SPOT_URL", "SPOT_TESTNET_URL"]
 
@@ -565,49 +563,7 @@ class BinanceClient(StreamMethods, BookMethods, UserStreamMethods, MarketDataMet
         """
         return self._call("session.status", SessionStatus, timeout=timeout)
 
-    # -- user data stream (§9) ---------------------------------------------------------------------
-
-    def subscribe_to_user_data_updates(
-        self, callback: UserDataCallback | None = None, *, timeout: float | None = None
-    ) -> Subscription[UserDataEvent]:
-        """Stream the account's order, balance and order-list events (§9).
-
-        Subscribes with ``userDataStream.subscribe`` on an Ed25519 logged-on session, or
-        ``userDataStream.subscribe.signature`` otherwise, and again after every reconnect
-        (events during the gap are lost: query open orders and the account to catch up,
-        e.g. on ``ConnectionState.RESTORED``). ``event.data`` is one of
-        :class:`~exwire.binance.events.ExecutionReport`, ``AccountPosition``,
-        ``BalanceUpdate``, ``ListStatus``, ``ExternalLockUpdate``,
-        ``EventStreamTerminated`` (the subscription then ends) or ``UnknownEvent``;
-        prices and quantities are ``Decimal`` (price in the quote asset, quantity in the
-        base asset), times aware UTC datetimes. ``event.symbol`` is the order's symbol or
-        ``None``. Spot only: the futures user data (listen-key flow, §10.4) is not offered.
-
-        Args:
-            callback: ``callback(event)``; runs as the callback threading model in
-                :mod:`exwire.subscription` says. ``None`` makes a pull subscription.
-            timeout: seconds to wait for the connection, its log-on and the subscription's
-                reply (``None``: ``request_timeout``).
-
-        Raises:
-            ConfigurationError: the client has no credentials, the callback is not
-                callable, or a non-positive ``timeout`` (nothing sent).
-            InvalidState: the client is closed.
-            AuthenticationError: Binance refused the key, signature (-1022) or timestamp
-                (-1021, even after one clock resynchronisation).
-            InvalidRequest: e.g. already subscribed on this connection (-2035).
-            RateLimited: the request-weight limit was hit; ``retry_after`` says how long to wait.
-            ConnectError: the connection could not be opened or logged on.
-            ConnectionClosed, RequestTimeout: no reply; the outcome on Binance's side is
-                unknown (events of a subscription made anyway match no route and are
-                dropped) and the subscription is removed.
-        """
-        if self._signer is None:
-            raise ConfigurationError("the user data stream needs credentials")
-        timeout = validate.positive_timeout(timeout)
-        subscription: Subscription[UserDataEvent] = self._subscribe(
-            self._connection, topic="userData", keys=[USER_DATA_KEY], callback=callback, timeout=timeout)
-        return subscription
+    # -- spot user data stream (§9): subscribe_user_data_stream is in client_user_stream ------------
 
     def _wire_subscribe(self, connection: Connection, keys: list[Hashable], timeout: float | None) -> None:
         deadline = Deadline(timeout)
