@@ -201,3 +201,17 @@ def test_spot_alias_still_subscribes(client):
     assert subscription.active and subscription.topic == "userData"
     client.unsubscribe_user_data_stream()
     assert not subscription.active
+
+
+def test_a_dropped_private_stream_reconnects_to_the_same_key(client, emulator):
+    with client.subscribe_user_data_stream(market=U) as subscription:
+        key = client._user_streams().streams[U].listen_key
+        connection = client._connections["usdm-user"]
+        private = [c for c in emulator.connections if c.path.startswith("/usdm/private")]
+        assert len(private) == 1
+        private[0].abort()
+        wait_until(lambda: connection.reconnects >= 1 and connection.is_ready)
+        assert client._connections["usdm-user"] is connection
+        assert client._user_streams().streams[U].listen_key == key
+        order = _rest_order(client, U)
+        assert _next(subscription, fe.FuturesOrderUpdate).data.order_id == order.order_id

@@ -134,3 +134,47 @@ def test_malformed_known_event_is_a_decode_error(mutate):
     mutate(event)
     with pytest.raises(DecodeError, match="FuturesOrderUpdate"):
         fc.futures_user_data_event(event)
+
+
+# -- the private stream's codec ------------------------------------------------------------------------
+
+
+def _protocol():
+    from exwire.binance.user_stream_protocol import BinanceUserStreamProtocol
+
+    expired: list[str] = []
+    return BinanceUserStreamProtocol(("usdm-user", "userData"), "KEY", expired.append), expired
+
+
+def test_stream_frames_raw_and_wrapped_become_updates():
+    protocol, _ = _protocol()
+    data = _event("OrderUpdate")
+    for frame in (json.dumps(data), json.dumps({"stream": "KEY", "data": data})):
+        (update,) = protocol.receive(frame)
+        assert update.key == ("usdm-user", "userData") and update.symbol == "BTCUSDT"
+        assert isinstance(update.data, fe.FuturesOrderUpdate)
+    (account,) = protocol.receive(json.dumps(_event("MarginUpdate")))
+    assert account.symbol is None and isinstance(account.data, fe.MarginCall)
+    assert protocol.receive('{"result": null, "id": 1}') == ()
+
+
+@pytest.mark.parametrize("frame", ["not json", "[1, 2]", '{"no": "event"}',
+                                   '{"e": "ORDER_TRADE_UPDATE", "E": 1, "T": 1, "o": {}}'])
+def test_malformed_stream_frames_are_decode_errors(frame):
+    protocol, _ = _protocol()
+    with pytest.raises(DecodeError):
+        protocol.receive(frame)
+
+
+def test_listen_key_expired_is_reported_once_per_connection():
+    protocol, expired = _protocol()
+    protocol.receive('{"e": "listenKeyExpired", "E": 1, "listenKey": "OTHER"}')  # not this connection's key
+    assert expired == []
+    frame = '{"e": "listenKeyExpired", "E": "1736996475556", "listenKey": "KEY"}'
+    (first,) = protocol.receive(frame)
+    (second,) = protocol.receive(frame)  # Binance may send it twice within milliseconds
+    assert isinstance(first.data, fe.ListenKeyExpired) and isinstance(second.data, fe.ListenKeyExpired)
+    assert expired == ["KEY"]
+    protocol.connection_made()  # reconnected to the same key: a later expiry is news again
+    protocol.receive('{"e": "listenKeyExpired", "E": 2}')
+    assert expired == ["KEY", "KEY"]
