@@ -30,6 +30,7 @@ top would be missing. Readers take the top levels they need.
 from __future__ import annotations
 
 import enum
+import itertools
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -262,11 +263,12 @@ def apply_update(book: OrderBook, update: DepthUpdate) -> None:
 class ResyncPacer:
     """When the next snapshot of one book may be fetched, so resyncs never storm.
 
-    The first fetch after a healthy period goes at once. A fetch that fails (an error,
-    or a snapshot older than the stream), or a gap within ``stable`` seconds of the last
-    install, pushes the next fetch back by an exponential, jittered delay
-    (``initial`` doubling up to ``maximum`` seconds); a book that stays synced for
-    ``stable`` seconds starts afresh.
+    The first fetch after a healthy period goes at once, and so does the first retry (a
+    snapshot taken just before a gap is "older than the stream" once, normally). Each
+    further failure (an error, a snapshot older than the stream, or a gap within
+    ``stable`` seconds of the last install) pushes the next fetch back by an exponential,
+    jittered delay (``initial`` doubling up to ``maximum`` seconds); a book that stays
+    synced for ``stable`` seconds starts afresh.
 
     Not thread-safe: the book's lane owns it.
 
@@ -274,13 +276,13 @@ class ResyncPacer:
         initial, maximum: the first and the largest delay, seconds.
         stable: seconds a book must stay synced to reset the delays.
         clock: monotonic seconds (tests pass their own).
-        delays: the delay generator (default :func:`exwire._core.backoff.backoff`).
+        delays: makes the delay generator (default: 0, then :func:`exwire._core.backoff.backoff`).
     """
 
     def __init__(self, *, initial: float = 0.5, maximum: float = 30.0, stable: float = 10.0,
                  clock: Callable[[], float] = time.monotonic,
                  delays: Callable[[], Iterator[float]] | None = None) -> None:
-        self._make_delays = delays or (lambda: backoff(initial, maximum))
+        self._make_delays = delays or (lambda: itertools.chain((0.0,), backoff(initial, maximum)))
         self._delays = self._make_delays()
         self._stable = stable
         self._clock = clock
