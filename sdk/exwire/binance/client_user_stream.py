@@ -74,7 +74,9 @@ class _UserStreams:
         self.streams: dict[FuturesMarket, _Stream] = {}
         self.stopping = False
         self.thread: threading.Thread | None = None
-        self.setup = threading.Lock()  # one subscribe (start key, open stream) at a time
+        # One change of the streams at a time (subscribe, renew, last unsubscribe); re-entrant:
+        # a subscribe that fails unsubscribes under it.
+        self.setup = threading.RLock()
 
 
 class UserStreamMethods:
@@ -378,11 +380,14 @@ class UserStreamMethods:
         if any(s.connection_name == name for s in self._registry.active()):
             return
         state = self._user_streams()
-        with state.condition:
-            market = next((m for m, s in state.streams.items() if s.connection.name == name), None)
-            stream = state.streams.pop(market) if market is not None else None
-        if stream is not None:
-            self._retire_connection(stream.connection)
+        with state.setup:  # not while a renewal swaps the connection
+            if any(s.connection_name == name for s in self._registry.active()):
+                return  # subscribed again meanwhile
+            with state.condition:
+                market = next((m for m, s in state.streams.items() if s.connection.name == name), None)
+                stream = state.streams.pop(market) if market is not None else None
+            if stream is not None:
+                self._retire_connection(stream.connection, unless_used=False)
 
     def _renew_soon(self, market: FuturesMarket, expired_key: str) -> None:
         state = self._user_streams()
