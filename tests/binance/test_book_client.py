@@ -141,3 +141,39 @@ def test_bad_symbol_market_and_callback_are_refused(client) -> None:
         client.watch_order_book(SPOT, market="options")
     with pytest.raises(ConfigurationError):
         client.watch_order_book(SPOT, callback=42)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("symbol", "market"), [("NOPEUSDT", None), ("NOPEUSDT", FuturesMarket.USDM),
+                                                ("NOPEUSD_PERP", FuturesMarket.COINM)])
+def test_an_unknown_symbol_is_refused_on_every_market(client, symbol, market) -> None:
+    with pytest.raises(InvalidRequest):
+        client.watch_order_book(symbol, market=market)
+    assert not [s for s in client._registry.active() if symbol in s.topic]
+
+
+def test_futures_books_leave_the_spot_top_of_book_alone(client) -> None:
+    spot = client.watch_order_book(SPOT, 100)
+    usdm = client.watch_order_book(USDM, 100, market=FuturesMarket.USDM)
+    assert spot.wait_synced(timeout(5)) and usdm.wait_synced(timeout(5))
+    wait_until(lambda: client.latest.top_of_book(SPOT) is not None)
+    latest = client.latest.top_of_book(SPOT)
+    assert latest is not None and latest.value.bid == spot.best_bid
+    assert client.latest.top_of_book(USDM) is None  # USDⓈ-M's ETHUSDT is not the spot pair
+
+
+def test_coinm_snapshots_use_the_clients_tls_context_and_proxy(emulator, tmp_path) -> None:
+    from tests.netsupport import ConnectProxy, TestCA, TlsRelay
+
+    ca = TestCA(tmp_path)
+    with ConnectProxy() as proxy, TlsRelay(emulator.port, ca.server_context()) as relay:
+        kwargs = emulator.client_kwargs()
+        secured = {**kwargs, "coinm_stream_url": relay.secure(kwargs["coinm_stream_url"]),
+                   "coinm_rest_url": relay.secure(kwargs["coinm_rest_url"], "https")}
+        with exwire.BinanceClient(**secured, ssl_context=ca.client_context(), proxy=proxy.url,
+                                  request_timeout=timeout(5)) as client:
+            watcher = client.watch_order_book(COINM, 100, market=FuturesMarket.COINM)
+            assert watcher.wait_synced(timeout(5))
+            assert watcher.best_bid == Level(*emulator.order_book(COINM, market=FuturesMarket.COINM)[0][0])
+        # the stream and the REST snapshot each went through the tunnel, over TLS
+        assert relay.handshakes >= 2
+        assert len(proxy.targets) >= 2 and set(proxy.targets) == {f"127.0.0.1:{relay.port}"}

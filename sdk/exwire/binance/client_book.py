@@ -211,7 +211,9 @@ class BookMethods:
         next stream event; one snapshot of a book is fetched at a time, and snapshots that
         keep failing (or books that keep breaking right after syncing) are retried with an
         exponential backoff up to 30 s. Resynchronisation is driven by the stream: after a
-        reconnect the book stays not synced until the next diff event arrives.
+        reconnect the book stays not synced until the next diff event arrives. Resync
+        snapshots are fetched on the book's dispatcher lane (a blocking request of at
+        most ``request_timeout``), so other subscriptions sharing that lane wait for it.
 
         The book keeps every level it learns, including levels past the snapshot's depth
         that the stream creates (cutting them off would lose a level that moves back into
@@ -226,7 +228,8 @@ class BookMethods:
                 prices in the quote asset, quantities in the base asset, contracts on COIN-M)
                 after each applied snapshot and update; runs as the callback threading
                 model in :mod:`exwire.subscription` says, in order. ``None`` to read the
-                watcher on demand. ``client.latest.top_of_book`` follows the book either way.
+                watcher on demand. On spot ``client.latest.top_of_book`` follows the book
+                either way (futures books leave it to the spot pairs of the same name).
             timeout: seconds for the subscription's reply and for the first snapshot
                 each (``None``: ``request_timeout``).
 
@@ -270,6 +273,10 @@ class BookMethods:
             checksum=None, callback=None if callback is None else _top(callback, depth), timeout=timeout,
             resync=lambda: None, subscribe=subscribe,
         )
+        if member is not None:
+            # Futures symbols (BTCUSDT) would overwrite the spot pair's top of book; no
+            # book event has been applied yet (the snapshot is offered below), so no race.
+            watcher._latest = None
         feed.watcher = watcher
         try:
             snapshot = _book_fetcher(client, upper, limit, member, timeout)()
