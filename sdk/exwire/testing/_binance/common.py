@@ -110,13 +110,14 @@ def _make_account(key_type: str, api_key: str, balances: Mapping[str, Decimal], 
     pem: str | None = None
     public: Any
     if public_key_pem is not None:
-        public = serialization.load_pem_public_key(public_key_pem.encode("ascii"))
-        if isinstance(public, ed25519.Ed25519PublicKey):
+        loaded = serialization.load_pem_public_key(public_key_pem.encode("ascii"))
+        if isinstance(loaded, ed25519.Ed25519PublicKey):
             key_type = "ed25519"
-        elif isinstance(public, rsa.RSAPublicKey):
+        elif isinstance(loaded, rsa.RSAPublicKey):
             key_type = "rsa"
         else:
             raise ValueError("public_key_pem must be an Ed25519 or RSA public key")
+        public = loaded
     else:
         private: Any = ed25519.Ed25519PrivateKey.generate() if key_type == "ed25519" else \
             rsa.generate_private_key(public_exponent=65537, key_size=2048)

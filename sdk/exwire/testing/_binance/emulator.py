@@ -386,8 +386,10 @@ class BinanceEmulator(StreamControls, FuturesControls, EmulatorServer):
             status, document = self.coinm_rest(path, query)
             response = websocket.respond(status, "")
             response.body = rest_body(document)
-            response.headers["Content-Type"] = "application/json;charset=UTF-8"
-            response.headers["Content-Length"] = str(len(response.body))
+            for name, value in (("Content-Type", "application/json;charset=UTF-8"),
+                                ("Content-Length", str(len(response.body)))):
+                del response.headers[name]  # the headers are multi-valued: replace, not add
+                response.headers[name] = value
             return response
         return super()._process_request(websocket, request)
 

@@ -192,5 +192,5 @@ def periodic(stream: Stream, market: str, markets: dict[str, _Market], contracts
             if contract.spec.pair == stream.symbol or contract.symbol == stream.symbol:
                 return _futures(stream, contract, now)
         return None
-    found = own.get(stream.symbol)
-    return None if found is None else _futures(stream, found, now)
+    chosen = own.get(stream.symbol)
+    return None if chosen is None else _futures(stream, chosen, now)
