@@ -54,14 +54,20 @@ class _Market:
         return _format(units, self.pd)
 
     def step(self) -> None:
-        """Take liquidity with 0-2 trades, then change 1-3 book levels."""
+        """Change 1-3 book levels, then take liquidity with 0-2 trades at the touch.
+
+        The market stays coherent at every step: best bid <= last trade <= best ask.
+        Trades take the best level (so the last price is the touch, and a level taken
+        whole moves the touch away from it), and a new level never crosses the last
+        price: bids are added at or below it, asks at or above it.
+        """
         self.fresh = []
         rng = self.rng
-        for _ in range(rng.choice((0, 1, 1, 2))):
-            self._take()
         for _ in range(rng.choice((1, 1, 2, 3))):
             self._change_level()
         self._replenish()
+        for _ in range(rng.choice((0, 1, 1, 2))):
+            self._take()
 
     def _take(self) -> None:
         rng = self.rng
@@ -98,7 +104,10 @@ class _Market:
         if draw < 0.5:
             levels[rng.choice(top)] = self._amount()
         elif draw < 0.8:
-            low, high = (top[-1], min(self.asks) - 1) if bids else (max(self.bids) + 1, top[-1])
+            if bids:  # inside the book, below the best ask and never above the last trade
+                low, high = top[-1], min(min(self.asks) - 1, self.last)
+            else:
+                low, high = max(max(self.bids) + 1, self.last), top[-1]
             if 0 < low <= high:
                 levels.setdefault(rng.randint(low, high), self._amount())
         elif len(levels) > _BOOK_LEVELS // 2:
