@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
@@ -177,3 +178,37 @@ def test_coinm_snapshots_use_the_clients_tls_context_and_proxy(emulator, tmp_pat
         # the stream and the REST snapshot each went through the tunnel, over TLS
         assert relay.handshakes >= 2
         assert len(proxy.targets) >= 2 and set(proxy.targets) == {f"127.0.0.1:{relay.port}"}
+
+
+def _depth_requests(emulator: BinanceEmulator, product: str = "spot") -> list[dict]:
+    return [params for method, params in emulator.requests_by_product[product] if method == "depth"]
+
+
+def _settled(watcher: OrderBookWatcher, emulator: BinanceEmulator, symbol: str = SPOT) -> Callable[[], bool]:
+    """A predicate that publishes one more diff (the stream drives resyncs) and checks the book."""
+    def check() -> bool:
+        _move(emulator, symbol, None, 1)
+        return _equals_emulator(watcher, emulator, symbol)
+    return check
+
+
+def test_repeated_gaps_fetch_one_snapshot_each_no_storm(client, emulator) -> None:
+    watcher = client.watch_order_book(SPOT)
+    assert watcher.wait_synced(timeout(5))
+    for gaps in (1, 2, 3):
+        emulator.skip_depth_update(SPOT)
+        wait_until(lambda: watcher.resyncs == gaps)
+        wait_until(_settled(watcher, emulator), seconds=10, interval=0.05)
+    assert watcher.resyncs == 3
+    assert len(_depth_requests(emulator)) == 4  # the first snapshot, then one per resync
+
+
+def test_a_failing_snapshot_is_retried_after_a_backoff(client, emulator) -> None:
+    watcher = client.watch_order_book(SPOT)
+    assert watcher.wait_synced(timeout(5))
+    emulator.fail_next("depth", -1003, "Too much request weight used", status=429)
+    emulator.skip_depth_update(SPOT)
+    wait_until(lambda: watcher.resyncs == 1)
+    wait_until(_settled(watcher, emulator), seconds=10, interval=0.05)
+    assert watcher.resyncs == 1
+    assert len(_depth_requests(emulator)) == 2  # the refused one is not recorded as answered
