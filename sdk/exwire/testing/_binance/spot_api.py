@@ -223,7 +223,7 @@ class _SpotApi(_Api):
         kind = request.params.get("type", "FULL")
         if kind not in ("FULL", "MINI"):
             raise _ApiError(-1139, "Invalid ticker type.")
-        rows = [m.ticker(kind, window_ms) for m in markets]
+        rows = [m.ticker(kind, window_ms, with_book=request.method == "ticker.24hr") for m in markets]
         return rows[0] if single else rows
 
     def rolling_ticker(self, request: _Request, events: _Events) -> Any:

@@ -104,7 +104,8 @@ class _Market:
                          _text(volume / 2), _text(volume * ticks[-1] / 2), "0"])
         return rows[-limit:]
 
-    def ticker(self, kind: str, window_ms: int) -> dict[str, Any]:
+    def ticker(self, kind: str, window_ms: int, *, with_book: bool = False) -> dict[str, Any]:
+        """A ``ticker.*`` row; ``with_book``: the ``FULL`` 24-hour ticker's previous close and best bid/ask."""
         now = int(time.time() * 1000)
         trades = [t for t in self.trades if t["time"] >= now - window_ms] or list(self.trades)[-1:]
         prices = [Decimal(t["price"]) for t in trades] or [self.bid]
@@ -122,6 +123,10 @@ class _Market:
                 "weightedAvgPrice": _text(quote / volume if volume else prices[-1]),
                 "lastQty": trades[-1]["qty"] if trades else "0.00000000",
             })
+            if with_book:
+                (bid, bid_quantity), (ask, ask_quantity) = self.book.best()
+                ticker.update({"prevClosePrice": _text(prices[0]), "bidPrice": _text(bid),
+                               "bidQty": _text(bid_quantity), "askPrice": _text(ask), "askQty": _text(ask_quantity)})
         return ticker
 
     def exchange_info(self) -> dict[str, Any]:
