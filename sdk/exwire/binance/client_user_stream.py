@@ -1,4 +1,5 @@
-"""User data streams of every market, the listen-key methods and the raw WS API escape hatch.
+"""User data streams of every market (the listen-key methods and ``request`` are in
+:mod:`exwire.binance.client_listen_keys`).
 
 Spot user data comes through the WS API (``userDataStream.subscribe``, Binance's
 "User Data Stream" page of the spot WebSocket API). Futures user data comes through a
@@ -11,8 +12,9 @@ names ``usdm-user`` and ``coinm-user``). A thread named ``exwire-binance-listen-
 started with the first futures subscription and joined by ``close()``, sends
 ``userDataStream.ping`` every ``listen_key_ping_interval`` seconds; on ``-1125`` (the key
 is gone) or a ``listenKeyExpired`` event (acted on once, however often it comes) it
-starts a new key and moves the stream to the new key's URL. Events of the gap are lost:
-query orders and positions to reconcile (``ConnectionState.RESTORED`` events say when).
+starts a new key and moves the stream to the new key's URL. Events of a gap are lost:
+query orders and positions to reconcile (the ``ListenKeyExpired`` event and the connection
+events of ``usdm-user``/``coinm-user`` say when).
 """
 
 from __future__ import annotations
