@@ -8,11 +8,13 @@ from decimal import Decimal
 
 import pytest
 
-from exwire.binance import FuturesMarket, converter, event_converter, events, models
+from exwire.binance import BinanceClient, FuturesMarket, converter, event_converter, events, models
 from exwire.binance.enums import PegOffsetType, PegPriceType
 from exwire.binance.order_models import OrderLeg
 from exwire.errors import ConfigurationError
+from exwire.testing.binance import BinanceEmulator
 from tests.binance.futures_support import Replay
+from tests.conftest import timeout
 
 SYMBOL = {"symbol": "BTCUSDT", "status": "TRADING", "baseAsset": "BTC", "quoteAsset": "USDT"}
 
@@ -168,3 +170,10 @@ def test_a_legal_oto_still_goes_out(replay):
     replay.client.place_spot_oto_order_list("BTCUSDT", working, PENDING)
     ((_, frame),) = replay.sent
     assert frame["params"]["workingType"] == "LIMIT" and frame["params"]["pendingType"] == "MARKET"
+
+
+def test_the_emulator_exchange_info_flags_arrive():
+    with BinanceEmulator(seed=3) as emulator, \
+            BinanceClient(request_timeout=timeout(5), **emulator.client_kwargs()) as client:
+        (info,) = client.get_spot_exchange_info("BTCUSDT").symbols
+        assert (info.allow_amend, info.opo_allowed, info.peg_instructions_allowed) == (True, True, False)
