@@ -354,3 +354,34 @@ def test_listen_key_runs_out_without_pings() -> None:
         with connect(f"{_root(emu)}/coinm/ws/{key}") as private:
             assert _recv(private)["e"] == "listenKeyExpired"
         assert emu.listen_key(credentials, C) is None
+
+
+def test_the_private_stream_also_takes_a_subscribed_key(emu: BinanceEmulator) -> None:
+    credentials = emu.add_account()
+    with _api(emu, "/ws-fapi/v1") as api:
+        key = _call(api, {"id": 1, "method": "userDataStream.start", "params": {"apiKey": credentials.key}}
+                    )["result"]["listenKey"]
+    with _stream(f"{_root(emu)}/usdm/private/stream") as private:
+        assert _call(private, {"method": "SUBSCRIBE", "params": ["btcusdt@trade"], "id": 1})["error"]["code"] == 2
+        assert _call(private, {"method": "SUBSCRIBE", "params": [key], "id": 2}) == {"result": None, "id": 2}
+        assert emu.expire_listen_key(U, credentials) == 1
+        frame = _recv(private)
+        assert frame["stream"] == key and frame["data"]["e"] == "listenKeyExpired"
+        assert frame["data"]["listenKey"] == key
+
+
+def test_stream_controls_list_drop_and_shut_down_stream_connections(emu: BinanceEmulator) -> None:
+    with _stream(f"{_root(emu)}/spot/stream?streams=btcusdt@trade/ethusdt@depth") as spot, \
+            _stream(f"{_root(emu)}/usdm/public/ws/btcusdt@bookTicker") as public:
+        assert emu.stream_subscriptions(None) == [["btcusdt@trade", "ethusdt@depth"]]
+        assert emu.stream_subscriptions(U) == [["btcusdt@bookTicker"]]
+        assert len(emu.stream_connections(U, route="public")) == 1 and not emu.stream_connections(C)
+        assert emu.send_server_shutdown() >= 2
+        combined, raw = _recv(spot), _recv(public)
+        assert combined["stream"] == "!serverShutdown" and combined["data"]["e"] == "serverShutdown"
+        assert raw["e"] == "serverShutdown" and isinstance(raw["E"], int)
+        assert emu.drop_stream_connections(None) == 1
+        with pytest.raises(ConnectionClosed):
+            spot.recv(timeout(5))
+        wait_until(lambda: not emu.stream_connections(None))
+        assert len(emu.stream_connections()) == 1

@@ -347,10 +347,20 @@ class BinanceEmulator(StreamControls, FuturesControls, EmulatorServer):
 
     def send_server_shutdown(self, product: str | None = None) -> int:
         """Send the ``serverShutdown`` event (§2) to every live connection (of ``product`` only,
-        if given); return how many."""
-        frame = _dumps({"event": {"e": "serverShutdown", "E": self.exchange.now()}})
+        if given: its WS API connections); return how many. Stream connections get the stream
+        form: raw ``{"e": "serverShutdown", "E": …}``, combined ``{"stream": "!serverShutdown", "data": …}``."""
+        event: dict[str, Any] = {"e": "serverShutdown", "E": self.exchange.now()}
         targets = self.connections if product is None else self.connections_of(product)
-        return sum(connection.send(frame) for connection in targets)
+        sent = 0
+        for connection in targets:
+            session = connection.session
+            frame: dict[str, Any]
+            if isinstance(session, StreamSession):
+                frame = {"stream": "!serverShutdown", "data": event} if session.combined else event
+            else:
+                frame = {"event": event}
+            sent += connection.send(_dumps(frame))
+        return sent
 
     def ping_clients(self, timeout: float | None = 5.0, product: str | None = None) -> int:
         """Send a WebSocket ping frame to every live connection (of ``product`` only, if given),

@@ -16,8 +16,9 @@ from exwire.testing._binance.book import Book
 from exwire.testing._binance.common import _ApiError
 from exwire.testing._binance.futures_engine import _Futures
 from exwire.testing._binance.spot_engine import _Exchange
-from exwire.testing._binance.streams import StreamHub
+from exwire.testing._binance.streams import StreamHub, StreamSession
 from exwire.testing._binance.user_stream import ListenKeys
+from exwire.testing._server import EmulatorConnection
 
 __all__ = ["StreamControls", "COINM_REST_PREFIX", "rest_body"]
 
@@ -120,6 +121,34 @@ class StreamControls:
         with self.exchange.lock:
             key = self.listen_keys.active(api_key, _market_name(market))
             return None if key is None else key.key
+
+    def stream_connections(self, market: FuturesMarket | None | str = "all", *,
+                           route: str | None = None) -> list[EmulatorConnection]:
+        """The live stream connections (of one market, ``None`` being spot; of one USDⓈ-M route
+        ``"public"``, ``"market"`` or ``"private"`` if given), oldest first."""
+        name = None if market == "all" else _market_name(market)  # type: ignore[arg-type]
+        found = []
+        for connection in self.connections:  # type: ignore[attr-defined]
+            session = connection.session
+            if isinstance(session, StreamSession) and name in (None, session.market) \
+                    and route in (None, session.route):
+                found.append(connection)
+        return found
+
+    def drop_stream_connections(self, market: FuturesMarket | None | str = "all", *,
+                                route: str | None = None) -> int:
+        """Cut the stream connections :meth:`stream_connections` lists without a closing handshake
+        (the client sees EOF); return how many."""
+        connections = self.stream_connections(market, route=route)
+        for connection in connections:
+            connection.abort()
+        return len(connections)
+
+    def stream_subscriptions(self, market: FuturesMarket | None | str = "all") -> list[list[str]]:
+        """The subscribed stream names of each live stream connection (of one market if given),
+        in subscription order: e.g. to check a reconnect resubscribed the full set, none twice."""
+        with self.exchange.lock:
+            return [[*c.session.streams, *c.session.listen_keys] for c in self.stream_connections(market)]
 
     # -- COIN-M REST depth ---------------------------------------------------------------------------
 
