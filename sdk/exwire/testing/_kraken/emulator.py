@@ -39,7 +39,6 @@ from exwire.testing._kraken.market import (
     _dumps,
     _Market,
     _subscription_echo,
-    _units,
     book_checksum,
 )
 from exwire.testing._kraken.private import PrivateSide
@@ -382,14 +381,10 @@ class KrakenEmulator(PrivateSide, EmulatorServer):
                "subscription": sub.echo, **echo}
         if replayed:
             return [ack]
-        spec = self._pair_specs[pair]
-        if name == "book":
-            market = session.markets.get(pair)
-            mid = market.bid if market else _units(spec.start, spec.decimals)
-            rng = random.Random(f"{self.seed}:{pair}:{channel_name}")
-            sub.book = _Book(spec, depth, mid, rng)
-            return [ack, [sub.channel_id, sub.book.snapshot(), channel_name, pair]]
         market = self._market(session, pair)
+        if name == "book":  # a view of the pair's one book, which the ticker and trades share
+            sub.book = _Book(market, depth)
+            return [ack, [sub.channel_id, sub.book.snapshot(), channel_name, pair]]
         first = {"ticker": market.ticker, "spread": market.spread}.get(name)
         if first is not None:  # Kraken sends the current ticker/spread right away
             return [ack, [sub.channel_id, first(), channel_name, pair]]
@@ -461,20 +456,21 @@ class KrakenEmulator(PrivateSide, EmulatorServer):
 
     def _push_generated(self, connection: EmulatorConnection, session: _Session) -> None:
         with connection.send_lock:
-            stepped: set[str] = set()
-            for sub in list(session.subscriptions.values()):
-                if sub.replayed:
-                    continue
+            # One step per pair and push, before anything of the pair is rendered: every
+            # frame of this push shows the same coherent state of the pair's market.
+            subscriptions = [sub for sub in session.subscriptions.values() if not sub.replayed]
+            for pair in dict.fromkeys(sub.pair for sub in subscriptions):
+                session.markets[pair].step()
+            for sub in subscriptions:
                 if sub.book is not None:
                     payloads = sub.book.update()
+                    if not payloads:
+                        continue  # nothing changed within this book's depth
                     if self._take_corruption():
                         payloads[-1]["c"] = str((int(payloads[-1]["c"]) + 1) & 0xFFFFFFFF)
                     frame = [sub.channel_id, *payloads, sub.channel_name, sub.pair]
                 else:
                     market = session.markets[sub.pair]
-                    if sub.pair not in stepped:
-                        stepped.add(sub.pair)
-                        market.step()
                     payload = market.ticker() if sub.name == "ticker" else \
                         market.spread() if sub.name == "spread" else \
                         market.trade_list() if sub.name == "trade" else \

@@ -25,6 +25,8 @@ __all__ = ["book_checksum"]
 
 _HEARTBEAT = '{"event":"heartbeat"}'
 _VOLUME_DECIMALS = 8
+_MIN_WINDOW = 25  # levels per side where a pair's book changes, at least
+_SPARE_LEVELS = 10  # levels kept beyond the window, republished when a level goes
 
 class _PairSpec(NamedTuple):
     start: str  # first price
@@ -96,15 +98,31 @@ def _subscription_echo(name: str, depth: int, interval: int) -> dict[str, Any]:
 
 
 class _Market:
-    """Random walk of one pair on one connection: best bid/ask, last trade, daily stats."""
+    """The generated market of one pair on one connection: one order book, the trades
+    taken at its touch and the daily statistics, from one seeded random generator.
+
+    Everything the connection is sent about the pair (ticker, spread, trades, candles,
+    every ``book-<depth>``) is rendered from this one state after each :meth:`step`, so
+    the market is coherent at every moment: the best bid is below the best ask, each
+    trade happens at the touch (a taker buy at the best ask, a sell at the best bid),
+    the ticker's and the spread's bid/ask are the book's best, and the last trade lies
+    between them (a new level never crosses the last trade price).
+    """
 
     def __init__(self, spec: _PairSpec, rng: random.Random) -> None:
         self.decimals = spec.decimals
         self.tick = _units(spec.tick, spec.decimals)
         self.rng = rng
-        self.bid = _units(spec.start, spec.decimals)
-        self.ask = self.bid + self.tick
-        self.last = self.open = self.high = self.low = self.bid
+        self.sides: dict[str, dict[int, tuple[int, str]]] = {"a": {}, "b": {}}
+        self.window = _MIN_WINDOW  # levels per side where changes happen: the deepest view
+        self.changes: dict[str, list[tuple[int, int]]] = {"a": [], "b": []}  # of the last step
+        start = _units(spec.start, spec.decimals)
+        timestamp = _timestamp()
+        self.sides["b"][start] = (self._volume(), timestamp)
+        self.sides["a"][start + self.tick] = (self._volume(), timestamp)
+        self._replenish("a")
+        self._replenish("b")
+        self.last = self.open = self.high = self.low = start
         self.last_volume = 0
         self.volume = self.notional = self.count = 0
         self.trades: list[tuple[int, int, str, str, str]] = []
@@ -112,12 +130,52 @@ class _Market:
     def price(self, units: int) -> str:
         return _format(units, self.decimals)
 
+    def _volume(self) -> int:
+        return self.rng.randint(1_000_000, 500_000_000)
+
+    @property
+    def bid(self) -> int:
+        return max(self.sides["b"])
+
+    @property
+    def ask(self) -> int:
+        return min(self.sides["a"])
+
+    def top(self, side: str, count: int) -> list[int]:
+        """The best ``count`` prices of side ``"a"`` or ``"b"``, best first."""
+        levels = self.sides[side]
+        return heapq.nsmallest(count, levels) if side == "a" else heapq.nlargest(count, levels)
+
+    def level(self, side: str, price: int, republish: bool = False) -> list[str]:
+        volume, timestamp = self.sides[side][price]
+        return self.wire_level(price, volume, timestamp, republish)
+
+    def wire_level(self, price: int, volume: int, timestamp: str, republish: bool = False) -> list[str]:
+        level = [_format(price, self.decimals), _format(volume, _VOLUME_DECIMALS), timestamp]
+        return level + ["r"] if republish else level
+
+    def checksum(self) -> int:
+        levels = [[self.level(side, price) for price in self.top(side, 10)] for side in ("a", "b")]
+        return book_checksum(levels[0], levels[1])
+
+    def watch(self, depth: int) -> None:
+        """Keep at least ``depth`` levels per side (a ``book-<depth>`` view was added)."""
+        if depth > self.window:
+            self.window = depth
+            self._replenish("a")
+            self._replenish("b")
+
+    # -- one step: book changes, then trades at the touch ------------------------------------
+
     def step(self) -> None:
-        """Move the prices and make 1-3 trades (kept in :attr:`trades`)."""
+        """Change the book (kept in :attr:`changes`), then make 1-3 trades at the touch
+        (kept in :attr:`trades`)."""
         rng = self.rng
-        move = rng.choice((-2, -1, -1, 0, 0, 1, 1, 2)) * self.tick
-        self.bid = max(self.tick * 100, self.bid + move)
-        self.ask = self.bid + self.tick * rng.choice((1, 1, 2))
+        draw = rng.random()
+        sides = ("a",) if draw < 0.42 else ("b",) if draw < 0.84 else ("a", "b")
+        self.changes = {"a": [], "b": []}
+        for side in sides:
+            self._change_side(side)
         self.trades = []
         for _ in range(rng.choice((1, 1, 2, 3))):
             side = rng.choice("bs")
@@ -130,14 +188,64 @@ class _Market:
             self.notional += price * volume
             self.count += 1
 
+    def _change_side(self, side: str) -> None:
+        rng, levels, sent = self.rng, self.sides[side], self.changes[side]
+        timestamp = _timestamp()
+        for _ in range(rng.choice((1, 1, 1, 2, 3))):
+            window = self.top(side, self.window)
+            draw = rng.random()
+            if draw < 0.75:  # change a level, or add one inside the window
+                price = rng.choice(window) if draw < 0.45 else self._new_price(side, window)
+                if price is None:
+                    continue
+                levels[price] = (self._volume(), timestamp)
+                sent.append((price, levels[price][0]))
+            elif len(window) > 2:  # delete a level
+                price = rng.choice(window)
+                del levels[price]
+                sent.append((price, 0))
+            else:
+                continue
+            if price in levels and rng.random() < 0.15:
+                # The same price again in one frame, possibly ending deleted (§5.5).
+                if rng.random() < 0.5 and len(levels) > 1:
+                    del levels[price]
+                    sent.append((price, 0))
+                else:
+                    levels[price] = (self._volume(), timestamp)
+                    sent.append((price, levels[price][0]))
+        self._replenish(side)
+
+    def _new_price(self, side: str, window: list[int]) -> int | None:
+        # Inside the book, and never across the last trade: bids at or below it, asks at
+        # or above it (the market stays best bid <= last <= best ask).
+        if side == "a":
+            low, high = max(self.bid + self.tick, self.last), window[-1]
+        else:
+            low, high = window[-1], min(self.ask - self.tick, self.last)
+        low_ticks, high_ticks = -(-low // self.tick), high // self.tick
+        if low_ticks > high_ticks or low_ticks <= 0:
+            return None
+        return self.rng.randint(low_ticks, high_ticks) * self.tick
+
+    def _replenish(self, side: str) -> None:
+        levels = self.sides[side]
+        while len(levels) < self.window + _SPARE_LEVELS:
+            step = self.tick * self.rng.randint(1, 3)
+            price = max(levels) + step if side == "a" else min(levels) - step
+            if price <= 0:
+                return
+            levels[price] = (self._volume(), _timestamp())
+
+    # -- renderings --------------------------------------------------------------------------
+
     def ticker(self) -> dict[str, Any]:
-        rng = self.rng
-        ask_lots, bid_lots = rng.randint(1, 9), rng.randint(1, 9)
+        ask_volume, bid_volume = self.sides["a"][self.ask][0], self.sides["b"][self.bid][0]
         volume = _format(self.volume, _VOLUME_DECIMALS)
         vwap = self.price(self.notional // self.volume if self.volume else self.last)
         return {
-            "a": [self.price(self.ask), ask_lots, f"{ask_lots}.000"],
-            "b": [self.price(self.bid), bid_lots, f"{bid_lots}.000"],
+            "a": [self.price(self.ask), ask_volume // 10**_VOLUME_DECIMALS, _format(ask_volume, _VOLUME_DECIMALS)],
+            "b": [self.price(self.bid), bid_volume // 10**_VOLUME_DECIMALS, _format(bid_volume, _VOLUME_DECIMALS)],
             "c": [self.price(self.last), _format(self.last_volume, _VOLUME_DECIMALS)],
             "v": [volume, volume], "p": [vwap, vwap], "t": [self.count, self.count],
             "l": [self.price(self.low)] * 2, "h": [self.price(self.high)] * 2,
@@ -146,8 +254,8 @@ class _Market:
 
     def spread(self) -> list[str]:
         return [self.price(self.bid), self.price(self.ask), _timestamp(),
-                _format(self.rng.randint(1_000_000, 500_000_000), _VOLUME_DECIMALS),
-                _format(self.rng.randint(1_000_000, 500_000_000), _VOLUME_DECIMALS)]
+                _format(self.sides["b"][self.bid][0], _VOLUME_DECIMALS),
+                _format(self.sides["a"][self.ask][0], _VOLUME_DECIMALS)]
 
     def trade_list(self) -> list[list[str]]:
         return [[self.price(price), _format(volume, _VOLUME_DECIMALS), ts, side, kind, ""]
@@ -182,118 +290,60 @@ class _Candle:
 
 
 class _Book:
-    """The emulator's full order book behind one ``book-<depth>`` subscription.
+    """One ``book-<depth>`` subscription: a view of the top ``depth`` levels of the pair's
+    :class:`_Market` book, and what the client holds of it.
 
-    It keeps a few more levels than the subscribed depth so that a deleted level is
-    followed by a republished (``"r"``) one, as Kraken does (§5.5). Updates are derived
-    by comparing what the client holds (the previous top ``depth`` levels plus what was
-    sent, truncated) with the new top ``depth`` levels.
+    Updates are derived by comparing what the client holds (the previous top ``depth``
+    levels plus what was sent, truncated) with the new top ``depth`` levels: the
+    market's changes at prices the client holds or now sees are sent in order (so one
+    price may appear twice in a frame), and levels that entered the window from below
+    follow, republished (``"r"``), as Kraken does (§5.5).
     """
 
-    def __init__(self, spec: _PairSpec, depth: int, mid: int, rng: random.Random) -> None:
+    def __init__(self, market: _Market, depth: int) -> None:
+        self.market = market
         self.depth = depth
-        self.rng = rng
-        self.decimals = spec.decimals
-        self.tick = _units(spec.tick, spec.decimals)
-        self.sides: dict[str, dict[int, tuple[int, str]]] = {"a": {}, "b": {}}
-        timestamp = _timestamp()
-        ask, bid = mid + self.tick, mid
-        for _ in range(depth + 10):
-            self.sides["a"][ask] = (self._volume(), timestamp)
-            self.sides["b"][bid] = (self._volume(), timestamp)
-            ask += self.tick * rng.randint(1, 3)
-            bid = max(self.tick, bid - self.tick * rng.randint(1, 3))
-
-    def _volume(self) -> int:
-        return self.rng.randint(1_000_000, 500_000_000)
-
-    def _top(self, side: str, count: int) -> list[int]:
-        levels = self.sides[side]
-        return heapq.nsmallest(count, levels) if side == "a" else heapq.nlargest(count, levels)
-
-    def _level(self, side: str, price: int, volume: int, timestamp: str,
-               republish: bool = False) -> list[str]:
-        level = [_format(price, self.decimals), _format(volume, _VOLUME_DECIMALS), timestamp]
-        return level + ["r"] if republish else level
+        market.watch(depth)
+        self.held: dict[str, dict[int, int]] = {"a": {}, "b": {}}
 
     def snapshot(self) -> dict[str, list[list[str]]]:
-        return {f"{side}s": [self._level(side, price, *self.sides[side][price])
-                             for price in self._top(side, self.depth)]
+        market = self.market
+        for side in ("a", "b"):
+            self.held[side] = {p: market.sides[side][p][0] for p in market.top(side, self.depth)}
+        return {f"{side}s": [market.level(side, price) for price in market.top(side, self.depth)]
                 for side in ("a", "b")}
 
     def checksum(self) -> int:
-        levels = [[self._level(side, price, *self.sides[side][price])
-                   for price in self._top(side, 10)] for side in ("a", "b")]
-        return book_checksum(levels[0], levels[1])
+        return self.market.checksum()
 
     def update(self) -> list[dict[str, Any]]:
-        """Change the book and return the update objects, the last one carrying ``c``."""
-        draw = self.rng.random()
-        sides = ("a",) if draw < 0.42 else ("b",) if draw < 0.84 else ("a", "b")
-        payloads: list[dict[str, Any]] = [{side: self._update_side(side)} for side in sides]
-        payloads[-1]["c"] = str(self.checksum())
+        """The update objects of the market's last step, the last one carrying ``c``;
+        empty when nothing changed within this view."""
+        payloads = [{side: levels} for side in ("a", "b") if (levels := self._update_side(side))]
+        if payloads:
+            payloads[-1]["c"] = str(self.checksum())
         return payloads
 
     def _update_side(self, side: str) -> list[list[str]]:
-        rng, levels = self.rng, self.sides[side]
-        before = {price: levels[price][0] for price in self._top(side, self.depth)}
-        sent: list[tuple[int, int]] = []
-        timestamp = _timestamp()
-        for _ in range(rng.choice((1, 1, 1, 2, 3))):
-            window = self._top(side, self.depth)
-            draw = rng.random()
-            if draw < 0.75:  # change a level, or add one inside the window
-                price = rng.choice(window) if draw < 0.45 else self._new_price(side, window)
-                if price is None:
-                    continue
-                levels[price] = (self._volume(), timestamp)
-                sent.append((price, levels[price][0]))
-            elif len(window) > 2:  # delete a level
-                price = rng.choice(window)
-                del levels[price]
-                sent.append((price, 0))
-            else:
-                continue
-            if price in levels and rng.random() < 0.15:
-                # The same price again in one frame, possibly ending deleted (§5.5).
-                if rng.random() < 0.5:
-                    del levels[price]
-                    sent.append((price, 0))
-                else:
-                    levels[price] = (self._volume(), timestamp)
-                    sent.append((price, levels[price][0]))
-        self._replenish(side)
-        client = dict(before)
+        market, held = self.market, self.held[side]
+        window = market.top(side, self.depth)
+        visible = set(held) | set(window)
+        sent = [(price, volume) for price, volume in market.changes[side] if price in visible]
+        client = dict(held)
         for price, volume in sent:
             if volume:
                 client[price] = volume
             else:
                 client.pop(price, None)
-        updates = [self._level(side, price, volume, timestamp) for price, volume in sent]
-        for price in self._top(side, self.depth):  # levels that entered the window
-            volume, level_timestamp = levels[price]
+        updates = [market.wire_level(price, volume, market.sides[side][price][1]
+                                     if volume and price in market.sides[side] else _timestamp())
+                   for price, volume in sent]
+        for price in window:  # levels that entered the window
+            volume = market.sides[side][price][0]
             if client.get(price) != volume:
-                updates.append(self._level(side, price, volume, level_timestamp, True))
+                updates.append(market.level(side, price, True))
+        self.held[side] = {price: market.sides[side][price][0] for price in window}
         return updates
-
-    def _new_price(self, side: str, window: list[int]) -> int | None:
-        if side == "a":
-            low, high = max(self.sides["b"]) + self.tick, window[-1]
-        else:
-            low, high = window[-1], min(self.sides["a"]) - self.tick
-        low_ticks, high_ticks = -(-low // self.tick), high // self.tick
-        if low_ticks > high_ticks or low_ticks <= 0:
-            return None
-        return self.rng.randint(low_ticks, high_ticks) * self.tick
-
-    def _replenish(self, side: str) -> None:
-        levels = self.sides[side]
-        while len(levels) < self.depth + 5:
-            step = self.tick * self.rng.randint(1, 3)
-            price = max(levels) + step if side == "a" else min(levels) - step
-            if price <= 0:
-                return
-            levels[price] = (self._volume(), _timestamp())
 
 
 # -- replay ---------------------------------------------------------------------------
