@@ -10,6 +10,7 @@ request the native client has is offered through ``.shared`` too.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -204,8 +205,26 @@ def _binance() -> Iterator[Any]:
 
     with BinanceEmulator(seed=3) as emu:
         credentials = emu.add_account("hmac")
-        with exwire.BinanceClient(**emu.client_kwargs(), credentials=credentials) as client:
-            yield client, None
+        # Binance streams trades and book tickers as they happen: keep the emulated market
+        # trading and its touch moving by one tick (far from the script's resting buy).
+        start, tick = emu.price("BTCUSDT"), Decimal("0.01")
+        stop = threading.Event()
+
+        def activity() -> None:
+            flip = False
+            while not stop.wait(0.02):
+                emu.publish_trades("BTCUSDT", 1)
+                emu.set_price("BTCUSDT", start + tick if flip else start)
+                flip = not flip
+
+        market = threading.Thread(target=activity, name="binance-market-activity")
+        market.start()
+        try:
+            with exwire.BinanceClient(**emu.client_kwargs(), credentials=credentials) as client:
+                yield client, None
+        finally:
+            stop.set()
+            market.join()
 
 
 @contextmanager

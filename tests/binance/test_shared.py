@@ -36,24 +36,19 @@ def offline():
 def test_client_shared_is_the_binance_adapter(offline):
     shared = offline.shared
     assert isinstance(shared, BinanceShared) and shared.client is offline and shared.exchange == "binance"
-    assert shared.features == {Feature.BALANCES, Feature.PLACE_ORDER, Feature.CANCEL_ORDER, Feature.OPEN_ORDERS,
-                               Feature.ORDER_STREAM, Feature.FILL_STREAM, Feature.BALANCE_STREAM}
+    assert shared.features >= {Feature.BALANCES, Feature.PLACE_ORDER, Feature.CANCEL_ORDER, Feature.OPEN_ORDERS,
+                               Feature.ORDER_STREAM, Feature.FILL_STREAM, Feature.BALANCE_STREAM,
+                               Feature.TICKER_STREAM, Feature.TRADE_STREAM, Feature.KLINE_STREAM,
+                               Feature.TOP_OF_BOOK_STREAM}
+    assert timedelta(minutes=1) in shared.kline_intervals and timedelta(weeks=1) in shared.kline_intervals
     assert shared.order_types == {OrderType.LIMIT, OrderType.MARKET, OrderType.LIMIT_MAKER}
 
 
-@pytest.mark.parametrize("call", [
-    lambda s: s.subscribe_to_ticker_updates("BTC/USDT"),
-    lambda s: s.subscribe_to_trade_updates("BTC/USDT"),
-    lambda s: s.subscribe_to_kline_updates("BTC/USDT", timedelta(minutes=1)),
-    lambda s: s.subscribe_to_top_of_book_updates("BTC/USDT"),
-    lambda s: s.watch_order_book("BTC/USDT"),
-], ids=["ticker", "trade", "kline", "top_of_book", "order_book"])
-def test_market_streams_are_not_offered(offline, call):
-    # The native client streams no market data yet; nothing is sent (no connection opens).
-    with pytest.raises(UnsupportedFeature) as caught:
-        call(offline.shared)
-    assert caught.value.exchange == "binance"
-    assert not offline._connection.is_ready and not offline._connection.threads()
+def test_kline_intervals_outside_the_stream_are_refused(offline):
+    # The calendar month has no fixed length; nothing is sent (no connection opens).
+    with pytest.raises(ConfigurationError):
+        offline.shared.subscribe_to_kline_updates("BTC/USDT", timedelta(days=30))
+    assert "spot-stream" not in offline.health()["connections"]
 
 
 def test_order_types_and_time_in_force_outside_binance_are_refused(offline):

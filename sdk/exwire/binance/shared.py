@@ -5,8 +5,11 @@ What is offered is what the native client does over the spot WebSocket API
 (``account.status``), placing ``LIMIT``, ``MARKET`` and ``LIMIT_MAKER`` orders
 (``order.place``), cancelling (``order.cancel``), open orders (``openOrders.status``),
 and the account's order, fill and balance updates from the user data stream
-(``executionReport``, ``outboundAccountPosition``). The native client streams no market data yet (ticker, trade,
-kline and book requests only), so ``.shared`` offers no market stream.
+(``executionReport``, ``outboundAccountPosition``), and the spot market data streams
+(https://developers.binance.com/docs/binance-spot-api-docs/web-socket-streams): tickers
+(``<symbol>@ticker``), trades (``<symbol>@trade``, the taker's side from ``m``), klines
+(``<symbol>@kline_<interval>``, every interval but the calendar month) and the top of book
+(``<symbol>@bookTicker``).
 
 Futures are not offered through ``.shared``: ``"BTC/USDT"`` names the spot pair, and the
 same ``BASE/QUOTE`` would be ambiguous between spot, a USDⓈ-M perpetual and a delivery
@@ -33,17 +36,22 @@ from exwire.binance.models import Balance as NativeBalance
 from exwire.binance.models import BookTicker, PriceTicker
 from exwire.binance.models import Ticker as NativeTicker
 from exwire.binance.order_models import Order as NativeOrder
+from exwire.binance.stream_models import BookTickerUpdate, KlineUpdate, TickerUpdate, TradeUpdate
 from exwire.errors import ConfigurationError, UnsupportedFeature
 from exwire.models import (
     Balance,
     DataEvent,
     Fill,
+    Kline,
+    Level,
     Order,
     OrderStatus,
     OrderType,
     Side,
     Ticker,
     TimeInForce,
+    TopOfBook,
+    Trade,
 )
 from exwire.shared import Feature, SharedClient, split_symbol
 from exwire.subscription import Subscription
@@ -89,6 +97,18 @@ _TIME_IN_FORCE = {
     enums.TimeInForce.IOC: TimeInForce.IOC,
     enums.TimeInForce.FOK: TimeInForce.FOK,
 }
+#: The kline stream's intervals as lengths (the calendar month ``1M`` has no fixed one).
+_KLINE_INTERVALS: dict[timedelta, enums.KlineInterval] = {
+    timedelta(seconds=1): enums.KlineInterval.ONE_SECOND, timedelta(minutes=1): enums.KlineInterval.ONE_MINUTE,
+    timedelta(minutes=3): enums.KlineInterval.THREE_MINUTES, timedelta(minutes=5): enums.KlineInterval.FIVE_MINUTES,
+    timedelta(minutes=15): enums.KlineInterval.FIFTEEN_MINUTES,
+    timedelta(minutes=30): enums.KlineInterval.THIRTY_MINUTES, timedelta(hours=1): enums.KlineInterval.ONE_HOUR,
+    timedelta(hours=2): enums.KlineInterval.TWO_HOURS, timedelta(hours=4): enums.KlineInterval.FOUR_HOURS,
+    timedelta(hours=6): enums.KlineInterval.SIX_HOURS, timedelta(hours=8): enums.KlineInterval.EIGHT_HOURS,
+    timedelta(hours=12): enums.KlineInterval.TWELVE_HOURS, timedelta(days=1): enums.KlineInterval.ONE_DAY,
+    timedelta(days=3): enums.KlineInterval.THREE_DAYS, timedelta(weeks=1): enums.KlineInterval.ONE_WEEK,
+}
+_ZERO = Decimal(0)
 _NATIVE_TIME_IN_FORCE = {neutral: native for native, neutral in _TIME_IN_FORCE.items()}
 _NATIVE_ORDER_TYPES = {neutral: native for native, neutral in _ORDER_TYPES.items()}
 
@@ -120,9 +140,13 @@ class BinanceShared(SharedClient):
         Feature.ORDER_STREAM,
         Feature.FILL_STREAM,
         Feature.BALANCE_STREAM,
+        Feature.TICKER_STREAM,
+        Feature.TRADE_STREAM,
+        Feature.KLINE_STREAM,
+        Feature.TOP_OF_BOOK_STREAM,
     })
-    #: No kline stream yet (the native client requests klines, it does not stream them).
-    kline_intervals: ClassVar[tuple[timedelta, ...]] = ()
+    #: The spot kline stream's intervals, 1 s to 1 week (the calendar month is not offered).
+    kline_intervals: ClassVar[tuple[timedelta, ...]] = tuple(_KLINE_INTERVALS)
     book_depths: ClassVar[tuple[int, ...]] = ()
     order_types: ClassVar[frozenset[OrderType]] = frozenset({OrderType.LIMIT, OrderType.MARKET,
                                                              OrderType.LIMIT_MAKER})
@@ -166,6 +190,16 @@ class BinanceShared(SharedClient):
                 open_price=data.open_price, high_price=data.high_price, low_price=data.low_price,
                 volume=data.volume, quote_volume=data.quote_volume, time=data.time, native=data,
             )
+        if isinstance(data, TickerUpdate):
+            return Ticker(
+                symbol=shared, bid_price=data.bid_price, bid_quantity=data.bid_quantity, ask_price=data.ask_price,
+                ask_quantity=data.ask_quantity, last_price=data.last_price, last_quantity=data.last_quantity,
+                open_price=data.open_price, high_price=data.high_price, low_price=data.low_price,
+                volume=data.volume, quote_volume=data.quote_volume, time=data.time, native=data,
+            )
+        if isinstance(data, BookTickerUpdate):
+            return Ticker(symbol=shared, bid_price=data.bid_price, bid_quantity=data.bid_quantity,
+                          ask_price=data.ask_price, ask_quantity=data.ask_quantity, time=data.time, native=data)
         if isinstance(data, BookTicker):
             return Ticker(symbol=shared, bid_price=data.bid_price, bid_quantity=data.bid_quantity,
                           ask_price=data.ask_price, ask_quantity=data.ask_quantity, native=data)
@@ -246,6 +280,41 @@ class BinanceShared(SharedClient):
         return [self.balance(item) for item in data.balances] if isinstance(data, AccountPosition) else []
 
     # -- streams ---------------------------------------------------------------------------
+
+    def _ticker_stream(self, symbols: list[str], callback: NativeCallback | None,
+                       timeout: float | None) -> Subscription[Any]:
+        return self.client.subscribe_to_ticker_updates(symbols, callback, timeout=timeout)
+
+    def _trade_stream(self, symbols: list[str], callback: NativeCallback | None,
+                      timeout: float | None) -> Subscription[Any]:
+        return self.client.subscribe_to_trade_updates(symbols, callback, timeout=timeout)
+
+    def _trades(self, data: Any, symbol: str) -> list[Trade]:
+        trade: TradeUpdate = data
+        return [Trade(symbol=self.shared_symbol(trade.symbol), trade_id=str(trade.trade_id), price=trade.price,
+                      quantity=trade.quantity, side=_SIDES.get(trade.side), time=trade.time, native=trade)]
+
+    def _kline_stream(self, symbols: list[str], interval: timedelta, callback: NativeCallback | None,
+                      timeout: float | None) -> Subscription[Any]:
+        return self.client.subscribe_to_kline_updates(symbols, _KLINE_INTERVALS[interval], callback, timeout=timeout)
+
+    def _kline(self, data: Any, symbol: str, interval: timedelta) -> Kline:
+        kline: KlineUpdate = data
+        return Kline(symbol=self.shared_symbol(kline.symbol), interval=interval, open_time=kline.open_time,
+                     close_time=kline.close_time, open=kline.open, high=kline.high, low=kline.low, close=kline.close,
+                     volume=kline.volume, quote_volume=kline.quote_volume, trade_count=kline.trade_count,
+                     closed=kline.closed, native=kline)
+
+    def _top_of_book_stream(self, symbols: list[str], callback: NativeCallback | None,
+                            timeout: float | None) -> Subscription[Any]:
+        return self.client.subscribe_to_book_ticker_updates(symbols, callback, timeout=timeout)
+
+    def _top_of_book(self, data: Any, symbol: str) -> TopOfBook:
+        book: BookTickerUpdate = data
+        return TopOfBook(
+            bid=None if book.bid_price is None else Level(price=book.bid_price, quantity=book.bid_quantity or _ZERO),
+            ask=None if book.ask_price is None else Level(price=book.ask_price, quantity=book.ask_quantity or _ZERO),
+        )
 
     def _balance_stream(self, callback: NativeCallback | None, timeout: float | None) -> Subscription[Any]:
         if callback is None:
