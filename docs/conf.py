@@ -18,15 +18,18 @@ from sphinx.util.logging import get_node_location
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "sdk"))
 
-project = "exwire"
-author = "exwire contributors"
-copyright = "exwire contributors"
-try:
-    from importlib.metadata import version as _version
 
-    release = _version("exwire")
-except Exception:  # not installed: the source tree's version
-    release = "0.1.0.dev0"
+def _source_version() -> str:
+    """``exwire.__version__`` of the tree being documented (the one autodoc imports)."""
+    import exwire
+
+    return exwire.__version__
+
+
+project = "exwire"
+author = "The exwire authors"
+copyright = "The exwire authors"
+release = _source_version()
 version = release
 
 extensions = [
