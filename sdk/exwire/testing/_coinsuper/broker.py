@@ -239,8 +239,11 @@ class _Broker:
             if kind == "kline" and (parameter is None or not parameter.isdigit() or int(parameter) not in KLINE_RANGES):
                 return None
             symbol = f"{base}/{quote}"
-            rng = random.Random(f"{self.seed}:{topic}")
-            return _Feed(kind, _Market(symbol, rng), parameter, session.account, self)
+            market = session.markets.get(symbol)
+            if market is None:  # one market per pair and session, whichever topics show it
+                market = session.markets[symbol] = _Market(
+                    symbol, random.Random(f"{self.seed}:{symbol}"), self.trade_window)
+            return _Feed(kind, market, parameter, session.account, self, random.Random(f"{self.seed}:{topic}"))
         match = _PRIVATE_TOPIC.fullmatch(sub_topic)
         if match is None or session.account is None:
             return None
@@ -263,5 +266,10 @@ class _Broker:
                 connection.abort()
                 return
             with connection.send_lock:
-                for topic, feed in list(session.feeds.items()):
+                feeds = list(session.feeds.items())
+                # One step per pair and round, before any of its topics is published: every
+                # publish of the round shows the same coherent state of the pair's market.
+                for market in {id(feed.market): feed.market for _, feed in feeds if feed.market}.values():
+                    market.step()
+                for topic, feed in feeds:
                     self._publish(connection, topic, feed)

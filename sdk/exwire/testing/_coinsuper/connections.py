@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from exwire.models import Credentials
 from exwire.testing._coinsuper.mqtt import _Connect, _PacketReader
-from exwire.testing._coinsuper.payloads import _Feed
+from exwire.testing._coinsuper.payloads import _Feed, _Market
 from exwire.testing._server import EmulatorConnection
 
 if TYPE_CHECKING:
@@ -28,6 +28,7 @@ class _Session:
         self.account: Credentials | None = None
         self.private = False
         self.feeds: dict[str, _Feed] = {}
+        self.markets: dict[str, _Market] = {}  # by pair, shared by the pair's topics
         self.qos2_received: set[int] = set()  # QoS 2 packet ids PUBREC'd, awaiting PUBREL
         self.last_packet_at = time.monotonic()
 

@@ -63,57 +63,81 @@ def _fixed(units: int, decimals: int) -> str:
 
 
 class _Market:
-    """A seeded random walk of one pair, in integer price units of ``decimals`` places."""
+    """The generated market of one pair on one session, in integer price units of
+    ``decimals`` places: the best bid and ask, and the trades taken at them.
 
-    def __init__(self, symbol: str, rng: random.Random) -> None:
+    Every topic of the pair (``depth``, ``orderBook``, ``tickers``, ``kline``) renders
+    this one state, which :meth:`step` moves once per publish round, so the market is
+    coherent at every moment: best bid < best ask, each trade at the touch (a taker buy
+    at the best ask, a sell at the best bid), and the last trade between the two (the
+    quotes move freely but never across the last trade price).
+    """
+
+    def __init__(self, symbol: str, rng: random.Random, trade_window: int = 50) -> None:
         base, quote = symbol.split("/")
         self.symbol = symbol
         self.rng = rng
         self.decimals = 2 if quote in _FIAT else 8
-        self.mid = 667456 if self.decimals == 2 else 312345  # 6674.56 or 0.00312345
-        self.mid = self.mid + rng.randint(-1000, 1000)
+        mid = 667456 if self.decimals == 2 else 312345  # 6674.56 or 0.00312345
+        self.bid = mid + rng.randint(-1000, 1000)
+        self.ask = self.bid + rng.choice((1, 1, 2, 3))
+        self.last = self.bid
+        self.trades: collections.deque[dict[str, Any]] = collections.deque(maxlen=trade_window)
+        self._trade()
 
     def price(self, units: int) -> str:
         return _fixed(units, self.decimals)
 
     def step(self) -> None:
-        self.mid = max(1000, self.mid + self.rng.choice((-3, -1, 0, 1, 3)) * max(1, self.mid // 20000))
+        """Move the quotes (never across the last trade), then trade 1-3 times at them."""
+        rng = self.rng
+        move = rng.choice((-3, -1, 0, 1, 3)) * max(1, self.bid // 20000)
+        self.bid = max(1000, min(self.bid + move, self.last))
+        self.ask = max(self.bid + rng.choice((1, 1, 2, 3)), self.last)
+        self._trade()
 
-    def quantity(self) -> int:  # 4 decimals
-        return self.rng.randint(10, 900_000)
+    def _trade(self) -> None:
+        now = _now_ms()
+        for _ in range(self.rng.choice((1, 1, 2, 3))):  # several trades may share a millisecond
+            buy = self.rng.random() < 0.5
+            self.last = self.ask if buy else self.bid
+            self.trades.appendleft({"symbol": self.symbol, "price": self.price(self.last),
+                                    "quantity": _fixed(self.rng.randint(10, 900_000), 4),
+                                    "action": "BUY" if buy else "SELL", "timestamp": now})
 
 
 class _Feed:
     """The next payload of one topic for one session."""
 
     def __init__(self, kind: str, market: _Market | None, parameter: str | None,
-                 account: Credentials | None, emulator: FeedSettings) -> None:
+                 account: Credentials | None, emulator: FeedSettings, rng: random.Random | None = None) -> None:
         self.kind = kind
-        self.market = market
+        self.market = market  # shared by every topic of the pair on the session
         self.parameter = parameter
         self.account = account
         self.emulator = emulator
-        self.rng = market.rng if market else random.Random(f"{emulator.seed}:{kind}")
-        self.trades: collections.deque[dict[str, Any]] = collections.deque(maxlen=emulator.trade_window)
+        self.rng = rng if rng is not None else random.Random(f"{emulator.seed}:{kind}")
         self.candle: dict[str, Any] | None = None
         self.orders: collections.deque[dict[str, Any]] = collections.deque()  # open orders
         self.order_numbers = itertools.count(1616392747273428993 + self.rng.randint(0, 10**6))
 
     def next(self) -> bytes:
-        if self.market is not None:
-            self.market.step()
+        """The payload of the market's current state (the pusher steps the market)."""
         return _json(getattr(self, "_" + self.kind)()).encode("utf-8")
+
+    def quantity(self) -> int:  # 4 decimals
+        return self.rng.randint(10, 900_000)
 
     def _depth(self) -> dict[str, Any]:
         market, levels = self.market, self.emulator.depth_levels
         assert market is not None
-        spacing = max(1, market.mid // 1000)  # buckets about 0.1 % apart (§3.1)
-        best_ask, best_bid = market.mid + 1, market.mid - 1
+        spacing = max(1, market.bid // 1000)  # buckets about 0.1 % apart (§3.1)
+        best_ask, best_bid = market.ask, market.bid
 
         def side(start: int, direction: int) -> list[dict[str, Any]]:
             total, buckets = 0, []
             for i in range(levels):
-                total += market.quantity()
+                total += self.quantity()
                 buckets.append({"price": market.price(start + direction * i * spacing),
                                 "quantity": _fixed(total, 4), "stepValue": None})
             return buckets
@@ -126,13 +150,15 @@ class _Feed:
         market, levels = self.market, self.emulator.book_levels
         assert market is not None and self.parameter is not None
         step = max(1, int(Decimal(self.parameter).scaleb(market.decimals)))
-        best_ask = (market.mid // step + 1) * step
-        best_bid = best_ask - step
+        best_ask = -(-market.ask // step) * step  # the bucket holding the best ask, rounded up
+        best_bid = market.bid // step * step  # and the best bid's, rounded down
 
         def side(start: int, direction: int) -> list[dict[str, Any]]:
             rows = []
             for i in range(levels):
-                price, quantity = start + direction * i * step, market.quantity()
+                price, quantity = start + direction * i * step, self.quantity()
+                if price <= 0:
+                    break
                 amount = Decimal(price).scaleb(-market.decimals) * Decimal(quantity).scaleb(-4)
                 rows.append({"amount": format(amount.quantize(Decimal("0.01")), "f"),
                              "limitPrice": market.price(price), "quantity": _fixed(quantity, 4)})
@@ -146,7 +172,7 @@ class _Feed:
         assert market is not None and self.parameter is not None
         span = int(self.parameter)
         start = _now_ms() // span * span
-        price = market.mid
+        price = market.last
         if self.candle is None or self.candle["timestamp"] != start:
             self.candle = {"timestamp": start, "first": price, "max": price, "min": price, "quantity": 0}
         candle = self.candle
@@ -159,12 +185,7 @@ class _Feed:
     def _tickers(self) -> list[dict[str, Any]]:
         market = self.market
         assert market is not None
-        now = _now_ms()
-        for _ in range(self.rng.choice((1, 1, 2, 3))):  # several trades may share a millisecond
-            self.trades.appendleft({"symbol": market.symbol, "price": market.price(market.mid),
-                                    "quantity": _fixed(market.quantity(), 4),
-                                    "action": self.rng.choice(("BUY", "SELL")), "timestamp": now})
-        return list(self.trades)  # newest first (§3.4)
+        return list(market.trades)  # newest first (§3.4)
 
     def _asset(self) -> dict[str, Any]:
         assert self.account is not None
