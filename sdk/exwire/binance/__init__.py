@@ -2,7 +2,8 @@
 (https://developers.binance.com/docs/binance-spot-api-docs/websocket-api).
 
 ``from exwire.binance import BinanceClient, FuturesMarket``. The result models (also in
-:mod:`exwire.binance.models`), the enums (:mod:`exwire.binance.enums`) and the endpoint
+:mod:`exwire.binance.models`), the market data stream events (also in
+:mod:`exwire.binance.stream_models`), the enums (:mod:`exwire.binance.enums`) and the endpoint
 URLs are exported here; ``client.shared`` is :class:`~exwire.binance.shared.BinanceShared`.
 """
 
@@ -115,6 +116,21 @@ from exwire.binance.protocol import (
 from exwire.binance.shared import (
     BinanceShared,
 )
+from exwire.binance.stream_models import (
+    AggregateTradeUpdate,
+    AveragePriceUpdate,
+    BookTickerUpdate,
+    ContinuousKlineUpdate,
+    DepthUpdate,
+    KlineUpdate,
+    LiquidationUpdate,
+    MarkPriceUpdate,
+    MiniTickerUpdate,
+    PartialDepthUpdate,
+    RollingWindowTickerUpdate,
+    TickerUpdate,
+    TradeUpdate,
+)
 
 __all__ = [
     "BinanceClient",
@@ -220,4 +236,18 @@ __all__ = [
     "FuturesBalance",
     "FuturesAsset",
     "FuturesAccount",
+    # market data stream events
+    "AggregateTradeUpdate",
+    "AveragePriceUpdate",
+    "BookTickerUpdate",
+    "ContinuousKlineUpdate",
+    "DepthUpdate",
+    "KlineUpdate",
+    "LiquidationUpdate",
+    "MarkPriceUpdate",
+    "MiniTickerUpdate",
+    "PartialDepthUpdate",
+    "RollingWindowTickerUpdate",
+    "TickerUpdate",
+    "TradeUpdate",
 ]
