@@ -27,7 +27,7 @@ U, C = FuturesMarket.USDM, FuturesMarket.COINM
 
 @pytest.fixture
 def emu() -> Iterator[BinanceEmulator]:
-    with BinanceEmulator(seed=3, stream_scale=0.05, ping_scale=None) as emulator:
+    with BinanceEmulator(seed=3, stream_scale=0.05, ping_scale=None, market_interval=None) as emulator:
         yield emulator
 
 
@@ -385,3 +385,15 @@ def test_stream_controls_list_drop_and_shut_down_stream_connections(emu: Binance
             spot.recv(timeout(5))
         wait_until(lambda: not emu.stream_connections(None))
         assert len(emu.stream_connections()) == 1
+
+
+def test_the_market_generator_moves_watched_books_only() -> None:
+    with BinanceEmulator(market_interval=0.02, ping_scale=None) as emu:
+        before = emu.order_book("ETHUSDT")
+        with _stream(f"{_root(emu)}/spot/stream?streams=btcusdt@bookTicker/btcusdt@depth") as websocket:
+            first = _recv(websocket)
+            frames = [first] + [_recv(websocket) for _ in range(5)]
+        assert {f["stream"] for f in frames} == {"btcusdt@bookTicker", "btcusdt@depth"}
+        ticker = next(f["data"] for f in frames if f["stream"] == "btcusdt@bookTicker")
+        assert Decimal(ticker["b"]) == emu.price("BTCUSDT") == Decimal("30000.00")  # prices stay put
+        assert emu.order_book("ETHUSDT") == before  # nobody watches ETHUSDT

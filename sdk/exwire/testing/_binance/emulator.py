@@ -9,7 +9,7 @@ import time
 from collections import deque
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Any, TypedDict
+from typing import Any, Self, TypedDict
 
 from exwire.errors import ConfigurationError
 from exwire.models import Credentials
@@ -82,7 +82,9 @@ class BinanceEmulator(StreamControls, FuturesControls, EmulatorServer):
     :meth:`last_update_id`.
 
     Threads: those of :class:`~exwire.testing._server.EmulatorServer`, plus one
-    ``exwire-emulator-binance-ping-<id>`` per connection when ``ping_scale`` is set;
+    ``exwire-emulator-binance-ping-<id>`` per connection when ``ping_scale`` is set, one
+    ``exwire-emulator-binance-streams-<id>`` per stream connection (periodic streams) and
+    ``exwire-emulator-binance-market`` (the market generator) when ``market_interval`` is set;
     requests run on their connection's thread under one exchange lock. Thread-safety:
     every public method may be called from any thread.
 
@@ -99,6 +101,9 @@ class BinanceEmulator(StreamControls, FuturesControls, EmulatorServer):
         futures_orders_per_10s, futures_orders_per_minute: futures ORDERS limits per account.
         ping_scale: multiplies the ping interval and pong deadline (0.01 pings spot every
             0.2 s); ``None`` sends no automatic pings (:meth:`ping_clients` still works).
+        market_interval: seconds between the market generator's ticks: each changes the
+            quantity at the touch of every symbol whose depth or bookTicker stream is watched
+            (prices move only with :meth:`set_price`); ``None`` generates nothing.
         stream_scale: multiplies the push period of periodic streams (tickers every 1 s,
             klines every 2 s on spot ...); 0.1 pushes ten times as often.
         listen_key_validity: seconds a futures listen key lives after its start or last ping
@@ -111,7 +116,7 @@ class BinanceEmulator(StreamControls, FuturesControls, EmulatorServer):
                  time_offset_ms: int = 0, request_weight_limit: int = 6000, orders_per_10s: int = 50,
                  orders_per_day: int = 160_000, futures_request_weight_limit: int = 2400,
                  futures_orders_per_10s: int = 300, futures_orders_per_minute: int = 1200,
-                 ping_scale: float | None = 1.0, stream_scale: float = 1.0,
+                 ping_scale: float | None = 1.0, market_interval: float | None = 0.5, stream_scale: float = 1.0,
                  listen_key_validity: float = 3600.0, host: str = "127.0.0.1", port: int = 0,
                  send_timeout: float | None = 10.0, close_timeout: float = 2.0, tls: bool = False) -> None:
         super().__init__("binance", host=host, port=port, send_timeout=send_timeout, close_timeout=close_timeout,
@@ -126,7 +131,10 @@ class BinanceEmulator(StreamControls, FuturesControls, EmulatorServer):
                 raise ConfigurationError(f"symbol {symbol}: expected (base, quote, price, tick, step)") from None
         if ping_scale is not None and not ping_scale > 0:
             raise ConfigurationError(f"ping_scale must be positive or None, got {ping_scale!r}")
-        for name, value in (("stream_scale", stream_scale), ("listen_key_validity", listen_key_validity)):
+        checked = [("stream_scale", stream_scale), ("listen_key_validity", listen_key_validity)]
+        if market_interval is not None:
+            checked.append(("market_interval", market_interval))
+        for name, value in checked:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
                 raise ConfigurationError(f"{name} must be a positive number, got {value!r}")
         self.exchange = _Exchange(seed, specs, time_offset_ms)
@@ -148,6 +156,7 @@ class BinanceEmulator(StreamControls, FuturesControls, EmulatorServer):
         self.pings_sent = dict.fromkeys(_PRODUCTS, 0)
         """Automatic ping frames sent so far per product."""
         self._accounts = itertools.count(1)
+        self.market_interval = market_interval
         self.listen_keys = ListenKeys(float(listen_key_validity))
         self.streams = StreamHub(lambda: self.connections, self.exchange, self.futures, self.listen_keys,
                                  float(stream_scale))
@@ -162,6 +171,20 @@ class BinanceEmulator(StreamControls, FuturesControls, EmulatorServer):
             USDM_PATH: _UsdmApi(state, _Limits(futures_request_weight_limit, futures_limits)),
             COINM_PATH: _CoinmApi(state, _Limits(futures_request_weight_limit, futures_limits)),
         }
+
+    def start(self) -> Self:
+        super().start()
+        if self.market_interval is not None and not getattr(self, "_generator_started", False):
+            self._generator_started = True
+            self._start_thread(self._generate, "market")
+        return self
+
+    def _generate(self) -> None:
+        """The market generator thread (``exwire-emulator-binance-market``); ends on close."""
+        interval = float(self.market_interval or 1.0)
+        while not self._closing.wait(interval):
+            with self.exchange.lock:
+                self.streams.generate()
 
     @property
     def logons(self) -> int:

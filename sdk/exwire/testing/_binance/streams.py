@@ -54,6 +54,7 @@ ROOTS = {"/spot": ("spot", ""), "/usdm/public": ("usdm", "public"), "/usdm/marke
 _MAX_STREAMS = 1024
 _TOO_MANY_REQUESTS = 1008
 _ID = re.compile(r"[A-Za-z0-9]{1,36}")
+_BOOK_KINDS = ("depth", "partialDepth", "bookTicker")
 _METHODS = "SUBSCRIBE, UNSUBSCRIBE, LIST_SUBSCRIPTIONS, SET_PROPERTY, GET_PROPERTY"
 
 
@@ -99,6 +100,7 @@ class StreamHub:
                  futures: _Futures, listen_keys: ListenKeys, scale: float) -> None:
         self.connections, self.exchange, self.futures = connections, exchange, futures
         self.listen_keys, self.scale = listen_keys, scale
+        self._ticks = 0
         self.requests: deque[tuple[float, str, Any]] = deque(maxlen=10_000)
         """``(time.monotonic(), path, message)`` of every control message received, oldest first."""
         for market in exchange.markets.values():
@@ -179,6 +181,27 @@ class StreamHub:
             for connection, session in self._sessions(key.market):
                 if key.key in session.listen_keys:
                     self._send(connection, session, key.key, expired_event(key.key, now))
+
+    def generate(self) -> None:
+        """The market generator's tick (exchange lock held): the quantity at one side of the touch
+        of every symbol whose book streams someone watches changes (prices stay put), so
+        ``@depth`` and ``@bookTicker`` keep moving as they do on Binance."""
+        watched: set[tuple[str, str]] = set()
+        for _, session in self._sessions_all():
+            for stream in session.streams.values():
+                if stream.kind in _BOOK_KINDS:
+                    watched.add((session.market, stream.symbol))
+        self._ticks += 1
+        for market, symbol in sorted(watched):
+            found: Any = self.exchange.markets.get(symbol) if market == "spot" else self.futures.contracts.get(symbol)
+            if found is None or (market != "spot" and found.market != market):
+                continue
+            found.book.traded(found.bid if self._ticks % 2 else found.ask)
+
+    def _sessions_all(self) -> Iterable[tuple[EmulatorConnection, StreamSession]]:
+        for connection in self.connections():
+            if isinstance(connection.session, StreamSession):
+                yield connection, connection.session
 
     # -- connections ----------------------------------------------------------------------------------
 
