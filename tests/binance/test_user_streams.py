@@ -90,9 +90,9 @@ def test_two_subscriptions_share_one_key_and_connection(client):
 
 
 def test_the_key_is_kept_alive():
-    # Keys live 3 ping intervals: after 6 pings the first key is still the one in use.
+    # Keys live 6 ping intervals: after 9 pings the first key is still the one in use.
     interval = timeout(0.1)
-    with BinanceEmulator(seed=16, listen_key_validity=3 * interval) as emulator, \
+    with BinanceEmulator(seed=16, listen_key_validity=6 * interval) as emulator, \
             _client(emulator, listen_key_ping_interval=interval) as client:
         pings = threading.Semaphore(0)
         ping = client.ping_user_data_stream_for_key
@@ -104,7 +104,7 @@ def test_the_key_is_kept_alive():
         client.ping_user_data_stream_for_key = counted  # type: ignore[method-assign]
         with client.subscribe_user_data_stream(market=U) as subscription:
             key = client._user_streams().streams[U].listen_key
-            for _ in range(6):
+            for _ in range(9):
                 assert pings.acquire(timeout=timeout(5))
             assert emulator.listen_keys.lookup(key) is not None
             assert client._user_streams().streams[U].listen_key == key
