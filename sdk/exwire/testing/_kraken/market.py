@@ -319,7 +319,7 @@ class _Book:
     def update(self) -> list[dict[str, Any]]:
         """The update objects of the market's last step, the last one carrying ``c``;
         empty when nothing changed within this view."""
-        payloads = [{side: levels} for side in ("a", "b") if (levels := self._update_side(side))]
+        payloads: list[dict[str, Any]] = [{side: levels} for side in ("a", "b") if (levels := self._update_side(side))]
         if payloads:
             payloads[-1]["c"] = str(self.checksum())
         return payloads
