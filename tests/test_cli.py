@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import json
 import re
+import selectors
+import shlex
 import signal
 import subprocess
 import sys
@@ -19,17 +22,48 @@ import exwire
 from exwire import Feature, cli
 from exwire.cli import _call_arguments, main, to_jsonable
 from exwire.errors import ConfigurationError
-from exwire.hosts import CHANNELS, exchanges, get_exchange
+from exwire.hosts import CHANNELS, credentials_from_environment, environment_of, exchanges, get_exchange
 from exwire.testing import KrakenEmulator
 from tests.conftest import REPO_ROOT, timeout
 from tests.hosts.support import each_exchange, needs_adapter, python_env, read_line
 
 
-def exwire_command(*args: str, seconds: float = 60) -> subprocess.CompletedProcess:
+def exwire_command(*args: str, seconds: float = 60, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "exwire", *args], cwd=REPO_ROOT, env=python_env(),
+        [sys.executable, "-m", "exwire", *args], cwd=REPO_ROOT, env={**python_env(), **(env or {})},
         capture_output=True, text=True, timeout=timeout(seconds),
     )
+
+
+def _raw_line(process: subprocess.Popen, seconds: float = 30) -> str:
+    assert process.stdout is not None
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ)
+        if not selector.select(timeout(seconds)):
+            raise AssertionError(f"no output within {timeout(seconds)} s")
+    return process.stdout.readline().decode()
+
+
+@contextlib.contextmanager
+def emulate(name: str):
+    """Run ``exwire emulate NAME``; yield its ``--url`` options (a list of words) and the
+    demo account's variables its ``export`` line gives; stop it (status 0) on exit."""
+    # Unbuffered bytes: each line is read as it comes (a text pipe would buffer the second).
+    process = subprocess.Popen([sys.executable, "-m", "exwire", "emulate", name], cwd=REPO_ROOT,
+                               env=python_env(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=0)
+    try:
+        options = shlex.split(_raw_line(process))
+        export = shlex.split(_raw_line(process))
+        assert export[0] == "export", export
+        variables = dict(word.split("=", 1) for word in export[1:])
+        yield options, variables
+        process.terminate()
+        process.communicate(timeout=timeout(30))
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0
 
 
 # -- stream -------------------------------------------------------------------------------
@@ -174,10 +208,21 @@ def test_lines_show_the_neutral_fields_only():
 
 
 @needs_adapter("kraken")
-def test_call_runs_one_request_and_prints_the_result():
+def test_call_runs_one_request_and_prints_the_result_with_its_unit():
     result = exwire_command("call", "kraken", "ping", "--json")
     assert result.returncode == 0, result.stderr
-    assert 0 < json.loads(result.stdout) < timeout(10)
+    line = json.loads(result.stdout)
+    assert line["method"] == "ping" and 0 < line["seconds"] < timeout(10)
+    result = exwire_command("call", "kraken", "ping")
+    assert result.returncode == 0, result.stderr
+    assert re.fullmatch(r"ping: \d+\.\d\d ms\n", result.stdout), result.stdout
+
+
+def test_json_results_are_one_object_per_line():
+    assert cli._json_lines("ping", 0.5) == [{"method": "ping", "seconds": 0.5}]
+    assert cli._json_lines("place_order", 12) == [{"method": "place_order", "result": 12}]
+    assert cli._json_lines("get", [{"a": "1"}, {"a": "2"}]) == [{"a": "1"}, {"a": "2"}]
+    assert cli._json_lines("get", {"BTC": {"free": "1.5"}}) == [{"BTC": {"free": "1.5"}}]
 
 
 @needs_adapter("kraken")
@@ -221,9 +266,9 @@ def test_emulate_serves_clients_until_signalled(stop):
     process = subprocess.Popen([sys.executable, "-c", launcher], cwd=REPO_ROOT, env=python_env(),
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        url = read_line(process, 30).strip()
-        assert url.startswith("ws://127.0.0.1:")
-        with exwire.KrakenClient(url=url) as client:
+        words = shlex.split(read_line(process, 30))
+        assert words[0] == "--url" and words[1].startswith("ws://127.0.0.1:")
+        with exwire.KrakenClient(url=words[1]) as client:
             with client.shared.subscribe_to_ticker_updates("BTC/USD") as ticker:
                 assert ticker.get(timeout(10)).symbol == "BTC/USD"
         process.send_signal(stop)
@@ -241,7 +286,7 @@ def test_python_dash_m_exwire_emulate_prints_its_url_first():
     process = subprocess.Popen([sys.executable, "-m", "exwire", "emulate", "kraken"], cwd=REPO_ROOT,
                                env=python_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        assert read_line(process, 30).startswith("ws://")
+        assert read_line(process, 30).startswith("--url ws://")
         process.terminate()
         process.communicate(timeout=timeout(30))
     finally:
@@ -254,21 +299,144 @@ def test_python_dash_m_exwire_emulate_prints_its_url_first():
 @pytest.mark.parametrize("name", each_exchange("okex"))
 def test_the_url_emulate_prints_is_the_one_stream_takes(name):
     """OKEx's endpoint is a path of the emulator (``/ws/v1``): ``emulate`` prints it whole."""
-    process = subprocess.Popen([sys.executable, "-m", "exwire", "emulate", name], cwd=REPO_ROOT,
-                               env=python_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        url = read_line(process, 30).strip()
-        assert url.endswith("/ws/v1")
-        result = exwire_command("stream", name, "ticker", "BTC/USDT", "--url", url, "--count", "1")
+    with emulate(name) as (options, _):
+        assert options[0] == "--url" and options[1].endswith("/ws/v1")
+        result = exwire_command("stream", name, "ticker", "BTC/USDT", *options, "--count", "1")
         assert result.returncode == 0, result.stderr
         assert " BTC/USDT last_price=" in result.stdout
-        process.terminate()
-        process.communicate(timeout=timeout(30))
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-    assert process.returncode == 0
+
+
+def _every_url_keyword_of_the_emulator(name: str) -> dict[str, str]:
+    emulator_class = get_exchange(name).emulator_class
+    assert emulator_class is not None
+    with emulator_class() as emulator:
+        return {key: value for key, value in emulator.client_kwargs().items()
+                if isinstance(value, str) and "://" in value}
+
+
+@pytest.mark.parametrize("name", each_exchange())
+def test_emulate_prints_exactly_the_url_options_stream_and_call_take(name):
+    """emulate → stream and emulate → call, with the demo account from the environment."""
+    exchange = get_exchange(name)
+    expected = _every_url_keyword_of_the_emulator(name)  # another instance: other ports, same keywords
+    with emulate(name) as (options, variables):
+        assert options[::2] == ["--url"] * len(expected)
+        assert options[1].split("://")[0] in ("ws", "wss") and "=" not in options[1].split("?")[0]
+        keywords = {word.split("=", 1)[0] for word in options[3::2]}
+        assert keywords == set(expected) - {"url"}
+        assert keywords <= set(exchange.url_keywords)
+        assert set(variables) >= {f"EXWIRE_{name.upper()}_KEY"}
+        assert all(key.startswith(f"EXWIRE_{name.upper()}_") for key in variables)
+
+        market = [c for c in exchange.channels if c in ("ticker", "trades", "klines", "top_of_book")]
+        channel = market[0] if market else exchange.channels[0]
+        stream = exwire_command("stream", name, channel, *options, "--count", "1", "--json", env=variables)
+        assert stream.returncode == 0, stream.stderr
+        assert json.loads(stream.stdout)["symbol"] == exchange.example_symbol
+
+        if "shared.get_balances" in exchange.requests:  # a private request: the credentials came through
+            call = exwire_command("call", name, "shared.get_balances", *options, "--json", env=variables)
+            assert call.returncode == 0, call.stderr
+            balances = json.loads(call.stdout)
+            assert balances and all(Decimal(b["total"]) >= 0 for b in balances.values())
+        elif exchange.requests:
+            request = next(r for r in ("ping", "test_spot_connectivity") if r in exchange.requests)
+            call = exwire_command("call", name, request, *options, "--json", env=variables)
+            assert call.returncode == 0, call.stderr
+            assert json.loads(call.stdout)["seconds"] > 0
+        else:  # Coinsuper is streams only: call refuses, naming that it has no request
+            call = exwire_command("call", name, "ping", *options, env=variables)
+            assert call.returncode == 2 and "requests: none" in call.stderr
+
+
+@needs_adapter("kraken")
+def test_without_the_credentials_in_the_environment_a_private_call_fails_cleanly():
+    with emulate("kraken") as (options, variables):
+        call = exwire_command("call", "kraken", "get_websocket_token", *options)
+        assert call.returncode == 2, call.stderr
+        assert "credentials" in call.stderr
+        wrong = {**variables, "EXWIRE_KRAKEN_SECRET": "d3Jvbmc="}
+        call = exwire_command("call", "kraken", "get_websocket_token", *options, env=wrong)
+        assert call.returncode == 1 and "Error" in call.stderr
+        for secret in variables.values():
+            assert secret not in call.stderr
+        call = exwire_command("call", "kraken", "get_websocket_token", *options, "--json", env=variables)
+        assert call.returncode == 0, call.stderr
+        token = json.loads(call.stdout)  # the right credentials from the environment
+        assert token["token"] and token["lifetime"] > 0
+        call = exwire_command("call", "kraken", "get_websocket_token", *options, env=variables)
+        assert call.returncode == 0, call.stderr
+        assert re.fullmatch(r"token=\S+ lifetime=\d+ s expires_at=\S+\n", call.stdout), call.stdout
+
+
+@needs_adapter("kraken")
+def test_url_keywords_the_client_does_not_take_are_a_usage_error():
+    with KrakenEmulator() as emulator:
+        result = exwire_command("call", "kraken", "ping", "--url", emulator.url, "--url", "weather_url=ws://x/")
+        assert result.returncode == 2 and "no endpoint weather_url" in result.stderr
+        assert "private_url" in result.stderr
+        result = exwire_command("call", "kraken", "ping", "--url", emulator.url, "--url", emulator.url)
+        assert result.returncode == 2 and "two main endpoints" in result.stderr
+
+
+def test_url_options_parse_into_the_main_endpoint_and_keywords():
+    assert cli._endpoints(None) == (None, {})
+    assert cli._endpoints(["ws://h:1/?a=b", "rest_url=http://h:1"]) == ("ws://h:1/?a=b", {"rest_url": "http://h:1"})
+    assert cli._endpoints(["url=ws://h/"]) == ("ws://h/", {})
+    with pytest.raises(ConfigurationError, match="given twice"):
+        cli._endpoints(["rest_url=http://a", "rest_url=http://b"])
+    assert cli._url_options({"url": "ws://h/", "rest_url": "http://h", "seed": 1}) == \
+        "--url ws://h/ --url rest_url=http://h"
+
+
+# -- credentials, version, logging -------------------------------------------------------------
+
+
+def test_credentials_come_from_the_exchange_s_environment_variables(tmp_path):
+    assert credentials_from_environment("binance", {}) is None
+    assert credentials_from_environment("binance", {"EXWIRE_KRAKEN_KEY": "k"}) is None
+    pem = tmp_path / "key.pem"
+    pem.write_text("-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----\n")
+    credentials = credentials_from_environment(
+        "binance", {"EXWIRE_BINANCE_KEY": "k", "EXWIRE_BINANCE_PRIVATE_KEY_FILE": str(pem)})
+    assert credentials == exwire.Credentials(key="k", private_key=pem.read_text())
+    credentials = credentials_from_environment(
+        "coinsuper", {"EXWIRE_COINSUPER_KEY": "k", "EXWIRE_COINSUPER_SECRET": "s", "EXWIRE_COINSUPER_EMAIL": "a@b"})
+    assert credentials == exwire.Credentials(key="k", secret="s", email="a@b")
+    assert credentials_from_environment("coinsuper", environment_of("coinsuper", credentials)) == credentials
+    with pytest.raises(ConfigurationError, match="EXWIRE_OKEX_SECRET set without EXWIRE_OKEX_KEY"):
+        credentials_from_environment("okex", {"EXWIRE_OKEX_SECRET": "s"})
+    with pytest.raises(ConfigurationError, match="EXWIRE_OKEX_PASSPHRASE"):
+        credentials_from_environment("okex", {"EXWIRE_OKEX_KEY": "k", "EXWIRE_OKEX_PASSPHRASE": "p"})
+    with pytest.raises(ConfigurationError, match="EXWIRE_BINANCE_PRIVATE_KEY_FILE: cannot read") as error:
+        credentials_from_environment("binance", {"EXWIRE_BINANCE_KEY": "k",
+                                                 "EXWIRE_BINANCE_PRIVATE_KEY_FILE": str(tmp_path / "none.pem")})
+    assert "FileNotFoundError" in str(error.value)
+
+
+@pytest.mark.parametrize("word", ["--key", "--secret", "--api-key", "--credentials"])
+def test_no_credential_is_taken_from_the_command_line(word, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["call", "kraken", "ping", word, "value"])
+    assert exit_info.value.code == 2
+    assert "unrecognized arguments" in capsys.readouterr().err
+
+
+def test_version_prints_the_package_version():
+    result = exwire_command("--version")
+    assert result.returncode == 0
+    assert result.stdout == f"exwire {exwire.__version__}\n"
+
+
+@needs_adapter("kraken")
+def test_log_level_logs_exwire_to_stderr_and_nothing_without_it():
+    result = exwire_command("--log-level", "debug", "call", "kraken", "ping")
+    assert result.returncode == 0, result.stderr
+    assert re.search(r" exwire(\.[a-z.]+)? DEBUG ", result.stderr), result.stderr[-2000:]
+    quiet = exwire_command("call", "kraken", "ping")
+    assert quiet.returncode == 0 and quiet.stderr == ""
+    result = exwire_command("--log-level", "chatty", "call", "kraken", "ping")
+    assert result.returncode == 2 and "invalid choice" in result.stderr
 
 
 # -- help and helpers (in process) ------------------------------------------------------------

@@ -17,6 +17,7 @@ import contextlib
 import importlib
 import inspect
 import logging
+import os
 import re
 import threading
 import urllib.parse
@@ -36,10 +37,13 @@ from exwire.watcher import OrderBookWatcher
 __all__ = [
     "ALIASES",
     "CHANNELS",
+    "CREDENTIAL_VARIABLES",
     "SHARED_REQUESTS",
     "SPECS",
     "Exchange",
     "ExchangeSpec",
+    "credentials_from_environment",
+    "environment_of",
     "exchanges",
     "get_exchange",
     "parse_interval",
@@ -78,6 +82,76 @@ ALIASES: Mapping[str, str] = {
     "fill": "fills",
     "balance": "balances",
 }
+
+
+#: The environment variables that hold an exchange's credentials for live use
+#: (``EXWIRE_<EXCHANGE>_<SUFFIX>``), by :class:`~exwire.Credentials` field; the private
+#: key is read from the file the variable names.
+CREDENTIAL_VARIABLES: Mapping[str, str] = {
+    "key": "KEY",
+    "secret": "SECRET",
+    "passphrase": "PASSPHRASE",
+    "email": "EMAIL",
+    "private_key": "PRIVATE_KEY_FILE",
+}
+
+
+def _variable(exchange: str, field: str) -> str:
+    return f"EXWIRE_{exchange.upper()}_{CREDENTIAL_VARIABLES[field]}"
+
+
+def credentials_from_environment(exchange: str, environ: Mapping[str, str] | None = None) -> Credentials | None:
+    """The credentials of ``exchange`` held in the environment, or ``None`` when none is set.
+
+    Reads ``EXWIRE_<EXCHANGE>_KEY``, ``_SECRET``, ``_PASSPHRASE``, ``_EMAIL`` and
+    ``_PRIVATE_KEY_FILE`` (a path to a PEM private key, read here), e.g.
+    ``EXWIRE_BINANCE_KEY``; an empty variable counts as unset. Credentials never come
+    from the command line, where other users and the shell history would see them.
+
+    Args:
+        exchange: the exchange's name (``"kraken"``).
+        environ: the variables (default :data:`os.environ`).
+
+    Raises:
+        ConfigurationError: a variable is set without ``_KEY``; ``_PASSPHRASE`` is set
+            but no exwire exchange takes a passphrase; the private key file cannot be read.
+    """
+    environ = os.environ if environ is None else environ
+    values = {field: environ.get(_variable(exchange, field), "") for field in CREDENTIAL_VARIABLES}
+    if not any(values.values()):
+        return None
+    if not values["key"]:
+        given = ", ".join(_variable(exchange, field) for field, value in values.items() if value)
+        raise ConfigurationError(f"{given} set without {_variable(exchange, 'key')}")
+    if values["passphrase"] and "passphrase" not in attrs.fields_dict(Credentials):
+        raise ConfigurationError(f"{_variable(exchange, 'passphrase')} is set, but no exchange exwire "
+                                 "supports takes a passphrase: unset it")
+    private_key = None
+    if values["private_key"]:
+        path = os.path.expanduser(values["private_key"])
+        try:
+            with open(path, encoding="ascii") as file:
+                private_key = file.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigurationError(f"{_variable(exchange, 'private_key')}: cannot read {path!r} "
+                                     f"({type(exc).__name__})") from None
+    return Credentials(key=values["key"], secret=values["secret"] or None, private_key=private_key,
+                       email=values["email"] or None)
+
+
+def environment_of(exchange: str, credentials: Credentials) -> dict[str, str]:
+    """The ``EXWIRE_<EXCHANGE>_*`` variables that give ``credentials`` to
+    :func:`credentials_from_environment` (without a private key: it is read from a file).
+
+    Raises:
+        ConfigurationError: ``credentials`` hold a private key (write it to a file and
+            set ``EXWIRE_<EXCHANGE>_PRIVATE_KEY_FILE``).
+    """
+    if credentials.private_key:
+        raise ConfigurationError("a private key goes in a file named by "
+                                 f"{_variable(exchange, 'private_key')}, not in a variable")
+    fields = {"key": credentials.key, "secret": credentials.secret, "email": credentials.email}
+    return {_variable(exchange, field): value for field, value in fields.items() if value}
 
 
 def _property(name: str) -> Callable[[Any], Credentials]:
@@ -257,32 +331,56 @@ class Exchange:
                 f"{self.name} has no channel {name!r}; channels: {', '.join(self.channels) or 'none'}")
         return key
 
+    @property
+    def url_keywords(self) -> tuple[str, ...]:
+        """The client's endpoint keywords (``url``, then the others ending in ``_url``)."""
+        parameters = inspect.signature(self.client_class.__init__).parameters
+        return ("url", *sorted(name for name in parameters if name.endswith("_url") and name != "url"))
+
     @contextlib.contextmanager
-    def open(self, *, live: bool = False, url: str | None = None, log_on: bool = True,
-             emulator_options: Mapping[str, Any] | None = None, **client_options: Any) -> Iterator[BaseClient]:
+    def open(self, *, live: bool = False, url: str | None = None, urls: Mapping[str, str] | None = None,
+             log_on: bool = True, emulator_options: Mapping[str, Any] | None = None,
+             **client_options: Any) -> Iterator[BaseClient]:
         """Yield a client of this exchange; close it (and the emulator it started) on exit.
 
         Without ``live`` or ``url`` an emulator is started in this process (its threads
         are ``exwire-emulator-*``) and the client points at it (the emulator's
         ``client_kwargs()``), logged on with the emulator's demo account when ``log_on``
-        and no ``credentials`` are given.
+        and no ``credentials`` are given. With ``live`` or ``url`` and no ``credentials``,
+        they come from the environment (:func:`credentials_from_environment`).
 
         Args:
             live: use the client's production endpoints.
             url: connect to this endpoint instead (e.g. an ``exwire emulate`` server).
+            urls: with ``url``, the client's other endpoint keywords
+                (``{"usdm_futures_url": "ws://..."}``, see :attr:`url_keywords`); those not
+                given take ``url``'s host with the exchange's usual path where it has one.
             log_on: log on to the emulator's demo account.
             emulator_options: keyword arguments for the emulator.
             **client_options: keyword arguments for the client (``callback_executor`` ...).
 
         Raises:
-            ConfigurationError: both ``live`` and ``url``; or no emulator for this exchange.
+            ConfigurationError: both ``live`` and ``url``; ``urls`` without ``url`` or with
+                a keyword the client does not take; no emulator for this exchange; bad
+                credentials in the environment.
         """
         if live and url:
             raise ConfigurationError("give live or url, not both")
+        unknown = sorted(set(urls or {}) - set(self.url_keywords))
+        if unknown:
+            raise ConfigurationError(f"{self.name} takes no endpoint {', '.join(unknown)}; "
+                                     f"its endpoints: {', '.join(self.url_keywords)}")
+        if urls and not url:
+            raise ConfigurationError("give the main endpoint (url) with the others")
         with contextlib.ExitStack() as stack:
             options = dict(client_options)
+            if (live or url) and options.get("credentials") is None:
+                credentials = credentials_from_environment(self.name)
+                if credentials is not None:
+                    options["credentials"] = credentials
             if url:
                 options["url"] = url
+                options.update({keyword: value for keyword, value in (urls or {}).items() if keyword != "url"})
                 parts = urllib.parse.urlsplit(url)
                 for keyword, path in self.spec.url_paths.items():
                     options.setdefault(keyword, urllib.parse.urlunsplit(parts._replace(path=path, query="")))

@@ -6,9 +6,23 @@
     exwire stream binance trades BTC/USDT ETH/USDT --json --seconds 10 --live
     exwire stream okex klines BTC/USDT --interval 1m
     exwire stream coinex book BTC/USDT --depth 5
-    exwire call kraken ping
-    exwire emulate kraken --port 8765                       # prints ws://127.0.0.1:8765/
-    exwire stream kraken ticker BTC/USD --url ws://127.0.0.1:8765/
+    exwire call kraken ping                                 # ping: 0.68 ms
+    exwire emulate kraken --port 8765                       # prints the --url options below
+    exwire stream kraken ticker BTC/USD --url ws://127.0.0.1:8765/ \
+        --url private_url=ws://127.0.0.1:8765/auth --url rest_url=http://127.0.0.1:8765
+    exwire --version
+
+``emulate`` prints, on the first line of standard output, exactly the ``--url`` options
+that ``stream`` and ``call`` take for that emulator (``--url URL`` for the client's main
+endpoint, ``--url KEYWORD=URL`` for each other one, e.g. Binance's ``usdm_futures_url``),
+and on the second an ``export`` line with its demo account's credentials.
+
+Credentials for ``--live`` or ``--url`` come from the environment, never from the
+command line: ``EXWIRE_<EXCHANGE>_KEY``, ``_SECRET``, ``_PASSPHRASE``, ``_EMAIL`` and
+``_PRIVATE_KEY_FILE`` (a path to a PEM private key), e.g. ``EXWIRE_BINANCE_KEY``.
+``--json`` prints one JSON object per line (money as decimal strings, times as ISO
+8601, round trips in ``seconds``); otherwise every figure with a unit carries it
+(``ping: 0.68 ms``). ``--log-level debug`` (or ``-v``/``-vv``) logs exwire to stderr.
 
 Without ``--live`` or ``--url`` the command starts the exchange's emulator in its own
 process. ``stream`` goes through ``client.shared``: the same channels, ``BASE/QUOTE``
@@ -31,6 +45,7 @@ import enum
 import inspect
 import json
 import logging
+import shlex
 import signal
 import sys
 import textwrap
@@ -43,10 +58,11 @@ from typing import Any
 
 import attrs
 
+import exwire
 from exwire._core.backoff import Deadline
 from exwire._core.client import BaseClient
 from exwire.errors import ConfigurationError, ExwireError, InvalidState, SlowConsumer
-from exwire.hosts import Exchange, exchanges, get_exchange, parse_interval, unavailable
+from exwire.hosts import Exchange, environment_of, exchanges, get_exchange, parse_interval, unavailable
 from exwire.models import Balance, DataEvent, Fill, Kline, Level, Order, Ticker, TopOfBook, Trade
 from exwire.orderbook import BookSnapshot
 from exwire.shared import split_symbol
@@ -153,6 +169,8 @@ def _text(value: Any) -> str:
 def _text_scalar(value: Any) -> str:
     if isinstance(value, (dict, list)):
         return json.dumps(value, separators=(",", ":"))
+    if isinstance(value, float):  # money is Decimal: a float in a model is a duration in seconds
+        return f"{value:g} s"
     return str(value)
 
 
@@ -188,10 +206,49 @@ def _availability() -> str:
 def _add_source(parser: argparse.ArgumentParser) -> None:
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--live", action="store_true", help="connect to the exchange's production endpoint")
-    source.add_argument("--url", metavar="URL", help="connect to this endpoint (e.g. an `exwire emulate` server)")
+    source.add_argument("--url", metavar="URL", action="append",
+                        help="connect to this endpoint (e.g. what `exwire emulate` prints); repeat as "
+                             "--url KEYWORD=URL for the client's other endpoints (e.g. usdm_futures_url=...)")
     parser.add_argument("--timeout", type=float, metavar="S", default=None,
                         help="seconds to wait for the exchange's reply (default: the client's)")
     parser.add_argument("--json", action="store_true", help="print JSON (one object per line)")
+
+
+_LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+def _endpoints(values: Sequence[str] | None) -> tuple[str | None, dict[str, str]]:
+    """``--url`` values as the main URL and ``{keyword: URL}`` for the others.
+
+    Raises:
+        ConfigurationError: two main URLs, or a keyword given twice.
+    """
+    main: str | None = None
+    others: dict[str, str] = {}
+    for value in values or ():
+        keyword, equals, url = value.partition("=")
+        if equals and keyword.isidentifier():
+            if keyword in others or (keyword == "url" and main is not None):
+                raise ConfigurationError(f"--url {keyword}= given twice")
+            if keyword == "url":
+                main = url
+            else:
+                others[keyword] = url
+        elif main is not None:
+            raise ConfigurationError(f"two main endpoints: --url {main} and --url {value} "
+                                     "(name the others: --url KEYWORD=URL)")
+        else:
+            main = value
+    return main, others
+
+
+def _url_options(keywords: dict[str, Any]) -> str:
+    """The ``--url`` options for an emulator's ``client_kwargs()``: its ``url`` first,
+    then each other URL keyword as ``--url KEYWORD=URL``."""
+    urls = {key: value for key, value in keywords.items() if isinstance(value, str) and "://" in value}
+    options = [f"--url {shlex.quote(urls.pop('url'))}"] if "url" in urls else []
+    options.extend(f"--url {shlex.quote(f'{key}={value}')}" for key, value in urls.items())
+    return " ".join(options)
 
 
 def _parser(with_epilog: bool = True) -> argparse.ArgumentParser:
@@ -201,7 +258,10 @@ def _parser(with_epilog: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="exwire", description="Stream, call and emulate exchanges' WebSocket APIs.",
         epilog=epilog, formatter_class=formatter)
+    parser.add_argument("--version", action="version", version=f"exwire {exwire.__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="log to stderr (-vv: debug)")
+    parser.add_argument("--log-level", metavar="LEVEL", type=str.lower, choices=_LOG_LEVELS,
+                        help=f"log exwire at LEVEL to stderr ({', '.join(_LOG_LEVELS)})")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     stream = commands.add_parser(
@@ -236,8 +296,9 @@ def _parser(with_epilog: bool = True) -> argparse.ArgumentParser:
 
     emulate = commands.add_parser(
         "emulate", help="run an exchange emulator in the foreground", epilog=epilog, formatter_class=formatter,
-        description="Start EXCHANGE's emulator, print the URL to give --url on the first line of "
-                    "standard output, and serve until Ctrl-C or SIGTERM.")
+        description="Start EXCHANGE's emulator and serve until Ctrl-C or SIGTERM. The first line of "
+                    "standard output is the --url options stream and call take for it; the second, "
+                    "an export line with its demo account's EXWIRE_<EXCHANGE>_* credentials.")
     emulate.add_argument("exchange", metavar="EXCHANGE")
     emulate.add_argument("--port", type=int, default=0, metavar="N", help="TCP port (default: a free one)")
     emulate.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
@@ -267,7 +328,8 @@ def _stream(exchange: Exchange, args: argparse.Namespace) -> int:
         depth = exchange.book_depth(args.depth)
     deadline = Deadline(args.seconds)
     printed = 0
-    with exchange.open(live=args.live, url=args.url) as client:
+    url, urls = _endpoints(args.url)
+    with exchange.open(live=args.live, url=url, urls=urls) as client:
         if channel == "book":
             return _stream_book(exchange, client, symbols, depth, deadline, args)
         subscription = exchange.subscribe(client, channel, symbols, interval=interval, timeout=args.timeout)
@@ -416,18 +478,38 @@ def _call(exchange: Exchange, args: argparse.Namespace) -> int:
     positional = positional[1:]
     if args.timeout is not None:
         keywords["timeout"] = args.timeout
-    with exchange.open(live=args.live, url=args.url) as client:
+    url, urls = _endpoints(args.url)
+    with exchange.open(live=args.live, url=url, urls=urls) as client:
         target: Any = client.shared if shared else client
         result = getattr(target, name)(*positional, **keywords)
-    if not shared:  # the client's own request: its native result
-        _print(json.dumps(to_jsonable(result)) if args.json else _text(result))
-    elif args.json:
-        _print(json.dumps(_neutral_json(result)))
+    if args.json:
+        for line in _json_lines(args.method, _neutral_json(result) if shared else to_jsonable(result)):
+            _print(json.dumps(line, separators=(",", ":")))
+    elif isinstance(result, float):  # the requests that return a float return a round trip in seconds
+        _print(f"{name}: {result * 1000:.2f} ms")
+    elif not shared:  # the client's own request: its native result
+        _print(_text(result))
     else:
         items = list(result.values()) if isinstance(result, dict) else result if isinstance(result, list) else [result]
         for item in items:
             _print("ok" if item is None else _line(item))
     return 0
+
+
+def _json_lines(method: str, plain: Any) -> list[dict[str, Any]]:
+    """A request's JSON result as objects, one per line: a list gives one per item, a
+    float (a round trip) ``{"method": ..., "seconds": ...}``, another scalar
+    ``{"method": ..., "result": ...}``."""
+    items = plain if isinstance(plain, list) else [plain]
+    lines = []
+    for item in items:
+        if isinstance(item, dict):
+            lines.append(item)
+        elif isinstance(item, float):
+            lines.append({"method": method, "seconds": item})
+        else:
+            lines.append({"method": method, "result": item})
+    return lines
 
 
 def _emulate(exchange: Exchange, args: argparse.Namespace) -> int:
@@ -447,7 +529,11 @@ def _emulate(exchange: Exchange, args: argparse.Namespace) -> int:
     try:
         with exchange.emulator_class(host=args.host, port=args.port) as emulator:
             keywords = dict(emulator.client_kwargs())
-            _print(str(keywords.get("url", emulator.url)))  # what --url takes
+            _print(_url_options(keywords))  # exactly what stream and call take
+            demo = exchange.spec.demo_credentials
+            if demo is not None:  # the demo account, for the client's credentials from the environment
+                variables = environment_of(exchange.name, demo(emulator))
+                _print("export " + " ".join(f"{key}={shlex.quote(value)}" for key, value in variables.items()))
             _print(f"{exchange.name} emulator at {emulator.url}; client keywords: "
                    f"{json.dumps(keywords)}; Ctrl-C stops it", error=True)
             while not stop.wait(0.5):  # the tick lets the main thread run signal handlers
@@ -459,6 +545,16 @@ def _emulate(exchange: Exchange, args: argparse.Namespace) -> int:
     return 0
 
 
+def _log_to_stderr(level: int) -> None:
+    """exwire's loggers at ``level`` to stderr; other libraries' at warning and above."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(threadName)s %(name)s %(levelname)s %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(max(level, logging.WARNING))
+    logging.getLogger("exwire").setLevel(level)
+
+
 _COMMANDS: dict[str, Callable[[Exchange, argparse.Namespace], int]] = {"stream": _stream, "call": _call, "emulate": _emulate}
 
 
@@ -467,9 +563,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = _parser(with_epilog=bool({"-h", "--help"} & set(argv)) or not argv)
     args = parser.parse_args(argv)
-    if args.verbose:
-        logging.basicConfig(level=logging.DEBUG if args.verbose > 1 else logging.INFO, stream=sys.stderr,
-                            format="%(asctime)s %(threadName)s %(name)s %(levelname)s %(message)s")
+    level = args.log_level or ("debug" if args.verbose > 1 else "info" if args.verbose else None)
+    if level is not None:
+        _log_to_stderr(getattr(logging, level.upper()))
     try:
         exchange = get_exchange(args.exchange)
         return _COMMANDS[args.command](exchange, args)
