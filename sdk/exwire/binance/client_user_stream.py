@@ -293,6 +293,8 @@ class UserStreamMethods(ListenKeyMethods):
                 try:
                     self.ping_user_data_stream_for_key(stream.listen_key, market=stream.market)
                     self.log.debug("binance %s listen key kept alive", stream.market.value)
+                    if not stream.connection.is_ready:  # e.g. its opening after a renewal failed
+                        stream.connection.ensure_open(self.request_timeout)
                     with state.condition:
                         stream.next_ping = time.monotonic() + interval
                     return
