@@ -1,9 +1,11 @@
 """Every emulator serves ``wss://`` with ``tls=True``: a client that trusts only
-``emu.ssl_context()`` connects and gets data, and one that trusts the system store fails."""
+``emu.ssl_context()`` connects and gets data, and one that trusts the system store fails.
+
+The certificate is generated on start by :class:`exwire.testing._server.EmulatorServer`,
+so the Binance emulator gets it from its base class like the others."""
 
 from __future__ import annotations
 
-import inspect
 import ssl
 from collections.abc import Callable
 from decimal import Decimal
@@ -59,9 +61,6 @@ CASES: dict[str, tuple[Any, dict[str, Any], Any, bool, Callable[[Any], object]]]
 
 def _emulator(name: str) -> Any:
     emulator_class, kwargs, *_ = CASES[name]
-    if "tls" not in inspect.signature(emulator_class).parameters:
-        pytest.skip(f"{emulator_class.__name__} does not take tls= yet (its constructor does not "
-                    "pass it on to EmulatorServer)")
     return emulator_class(tls=True, **kwargs)
 
 
@@ -70,8 +69,8 @@ def test_client_trusting_the_emulator_certificate_connects_over_wss_and_gets_dat
     _, _, client_class, needs_credentials, call = CASES[name]
     with _emulator(name) as emu:
         kwargs: dict[str, Any] = dict(emu.client_kwargs())
-        assert all(url.startswith("wss://") for key, url in kwargs.items() if key.endswith("url")
-                   and key != "rest_url"), kwargs
+        websocket_urls = [url for key, url in kwargs.items() if key.endswith("url") and "rest" not in key]
+        assert websocket_urls and all(url.startswith("wss://") for url in websocket_urls), kwargs
         if needs_credentials:
             kwargs["credentials"] = emu.credentials
         context = emu.ssl_context()
