@@ -397,3 +397,12 @@ def test_the_market_generator_moves_watched_books_only() -> None:
         ticker = next(f["data"] for f in frames if f["stream"] == "btcusdt@bookTicker")
         assert Decimal(ticker["b"]) == emu.price("BTCUSDT") == Decimal("30000.00")  # prices stay put
         assert emu.order_book("ETHUSDT") == before  # nobody watches ETHUSDT
+
+
+def test_coinm_book_streams_carry_the_pair(emu: BinanceEmulator) -> None:
+    with _stream(f"{_root(emu)}/coinm/stream?streams=btcusd_perp@depth/btcusd_perp@bookTicker") as websocket:
+        emu.set_futures_price("BTCUSD_PERP", "30010.0")
+        frames = {frame["stream"]: frame["data"] for frame in (_recv(websocket), _recv(websocket))}
+    depth, ticker = frames["btcusd_perp@depth"], frames["btcusd_perp@bookTicker"]
+    assert depth["ps"] == ticker["ps"] == "BTCUSD" and depth["s"] == "BTCUSD_PERP" and "pu" in depth
+    assert ticker["b"] == "30010.0" and ticker["u"] == depth["u"]

@@ -14,6 +14,16 @@ ping timing.
 The implementation lives in :mod:`exwire.testing._binance` (one module per concern);
 this module is the public import path.
 
+Market-data streams (raw ``/ws/…`` and combined ``/stream`` connections with live
+``SUBSCRIBE``; every spot and futures stream, USDⓈ-M on its ``/public`` and ``/market``
+routes), the COIN-M REST depth snapshot and the futures user-data streams (listen keys
+from ``userDataStream.start``) are served on the same port, under the roots
+:meth:`BinanceEmulator.client_kwargs` returns (see Binance's "WebSocket Streams" pages,
+https://developers.binance.com/docs/binance-spot-api-docs/web-socket-streams). Stream
+helpers for tests: :meth:`~BinanceEmulator.publish_trades`,
+:meth:`~BinanceEmulator.skip_depth_update`, :meth:`~BinanceEmulator.expire_listen_key`,
+:meth:`~BinanceEmulator.order_book`, :meth:`~BinanceEmulator.last_update_id`.
+
 Faults: those of :class:`~exwire.testing._server.EmulatorServer` (drop, stall, raw
 frames, close codes; drop, stall and ``serverShutdown`` also per product) plus
 :meth:`BinanceEmulator.withhold_replies`, :meth:`BinanceEmulator.fail_next`,

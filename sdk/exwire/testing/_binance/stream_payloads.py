@@ -42,23 +42,29 @@ def agg_trade(symbol: str, row: dict[str, Any], now: int, market: str) -> dict[s
     return event
 
 
-def diff_depth(symbol: str, event: dict[str, Any], now: int, futures: bool) -> dict[str, Any]:
-    """``depthUpdate`` from a book event (``U``, ``u``, ``pu`` on futures, ``b``, ``a``)."""
+def diff_depth(symbol: str, event: dict[str, Any], now: int, futures: bool, pair: str | None = None) -> dict[str, Any]:
+    """``depthUpdate`` from a book event (``U``, ``u``, ``pu`` on futures, ``b``, ``a``; COIN-M adds ``ps``)."""
     payload: dict[str, Any] = {"e": "depthUpdate", "E": now}
     if futures:
         payload["T"] = now
-    payload.update({"s": symbol, "U": event["U"], "u": event["u"]})
+    payload["s"] = symbol
+    if pair is not None:
+        payload["ps"] = pair
+    payload.update({"U": event["U"], "u": event["u"]})
     if futures:
         payload["pu"] = event["pu"]
     payload.update({"b": event["b"], "a": event["a"]})
     return payload
 
 
-def book_ticker(symbol: str, book: Any, now: int, futures: bool) -> dict[str, Any]:
-    """``bookTicker`` (spot: no ``e``/``E``; futures: with ``e``, ``E``, ``T``)."""
+def book_ticker(symbol: str, book: Any, now: int, futures: bool, pair: str | None = None) -> dict[str, Any]:
+    """``bookTicker`` (spot: no ``e``/``E``; futures: with ``e``, ``E``, ``T``; COIN-M adds ``ps``)."""
     (bid, bid_quantity), (ask, ask_quantity) = book.best()
-    fields = {"u": book.update_id, "s": symbol, "b": book.price_text(bid), "B": book.quantity_text(bid_quantity),
-              "a": book.price_text(ask), "A": book.quantity_text(ask_quantity)}
+    fields: dict[str, Any] = {"u": book.update_id, "s": symbol}
+    if pair is not None:
+        fields["ps"] = pair
+    fields.update({"b": book.price_text(bid), "B": book.quantity_text(bid_quantity), "a": book.price_text(ask),
+                   "A": book.quantity_text(ask_quantity)})
     if futures:
         return {"e": "bookTicker", **fields, "T": now, "E": now}
     return fields

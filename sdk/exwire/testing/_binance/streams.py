@@ -116,7 +116,9 @@ class StreamHub:
 
     def attach_contract(self, contract: _Contract) -> None:
         contract.trade_listener = lambda row: self.on_trade(contract.market, contract.symbol, row)
-        contract.book.listener = lambda event: self.on_depth(contract.market, contract.symbol, contract.book, event)
+        pair = contract.spec.pair if contract.inverse else None
+        contract.book.listener = lambda event: self.on_depth(contract.market, contract.symbol, contract.book, event,
+                                                             pair)
 
     def _sessions(self, market: str) -> Iterable[tuple[EmulatorConnection, StreamSession]]:
         for connection in self.connections():
@@ -145,13 +147,13 @@ class StreamHub:
             "trade": lambda: payloads.trade(symbol, row, now, market != "spot"),
             "aggTrade": lambda: payloads.agg_trade(symbol, row, now, market)})
 
-    def on_depth(self, market: str, symbol: str, book: Any, event: dict[str, Any]) -> None:
+    def on_depth(self, market: str, symbol: str, book: Any, event: dict[str, Any], pair: str | None = None) -> None:
         now = self.exchange.now()
         futures = market != "spot"
         self._publish(market, symbol, {
-            "depth": lambda: payloads.diff_depth(symbol, event, now, futures),
-            "bookTicker": lambda: payloads.book_ticker(symbol, book, now, futures),
-            "allBookTicker": lambda: payloads.book_ticker(symbol, book, now, futures)})
+            "depth": lambda: payloads.diff_depth(symbol, event, now, futures, pair),
+            "bookTicker": lambda: payloads.book_ticker(symbol, book, now, futures, pair),
+            "allBookTicker": lambda: payloads.book_ticker(symbol, book, now, futures, pair)})
 
     def flood_trades(self, market: str, symbol: str, rows: list[dict[str, Any]]) -> None:
         """Send ``rows`` as ``trade`` events to every connection subscribed to ``<symbol>@trade``."""
