@@ -215,3 +215,18 @@ def test_a_dropped_private_stream_reconnects_to_the_same_key(client, emulator):
         assert client._user_streams().streams[U].listen_key == key
         order = _rest_order(client, U)
         assert _next(subscription, fe.FuturesOrderUpdate).data.order_id == order.order_id
+
+
+def test_a_failed_renewal_is_retried(caplog):
+    with BinanceEmulator(seed=18) as emulator, _client(emulator, listen_key_ping_interval=timeout(0.2)) as client:
+        with client.subscribe_user_data_stream(market=U) as subscription:
+            old_key = client._user_streams().streams[U].listen_key
+            emulator.fail_next("userDataStream.start", -1001, "Internal error; unable to process your request.",
+                               status=500, product="usdm")
+            emulator.expire_listen_key(U)
+            assert isinstance(_next(subscription, fe.ListenKeyExpired).data, fe.ListenKeyExpired)
+            wait_until(lambda: client._user_streams().streams[U].listen_key != old_key
+                       and client._connections["usdm-user"].is_ready)
+            order = _rest_order(client, U)
+            assert _next(subscription, fe.FuturesOrderUpdate).data.order_id == order.order_id
+        assert any("keep-alive failed" in record.getMessage() for record in caplog.records)
