@@ -227,3 +227,32 @@ def test_coinex_last_price_in_each_depth_push_lies_between_its_best_bid_and_ask(
         for _ in range(3 * SAMPLES):
             assert pushes.acquire(timeout=timeout(10)), "depth pushes stopped"
     assert not outside, f"{len(outside)} of {3 * SAMPLES}+ pushes had the last price outside the touch: {outside[:3]}"
+
+
+def test_kraken_books_of_several_depths_are_views_of_one_book(
+        kraken: tuple[KrakenEmulator, KrakenClient]) -> None:
+    """book-10 and book-25 of one pair show the same book: both verify every checksum
+    (which covers the top 10 levels) and pass through the same tops in the same order."""
+    _, client = kraken
+    shallow, deep = Recorder(), Recorder()
+    watchers = [client.watch_order_book("XBT/USD", 10, callback=shallow.on_book),
+                client.watch_order_book("XBT/USD", 25, callback=deep.on_book)]
+    assert all(watcher.wait_synced(timeout(10)) for watcher in watchers)
+    shallow.wait(lambda: shallow.snapshots >= SAMPLES, "book-10 states")
+    with shallow._changed:
+        shallow_tops = list(shallow.books)
+    deep.stop_sampling_and_drain()  # book-25's state of every tick book-10 showed has come
+    assert not shallow.crossed and not deep.crossed
+    for watcher in watchers:
+        assert watcher.checksums_mismatched == 0 and watcher.checksums_verified >= SAMPLES // 2
+    assert len(watchers[1].bids()) == 25 and len(watchers[0].bids()) == 10
+    # Each top book-10 saw was also a top of book-25, in the same order (book-10, subscribed
+    # first, may have seen a few ticks before book-25 existed).
+    for skipped in range(6):
+        try:
+            _subsequence(shallow_tops[skipped:], deep.books, lambda top, book: top == book)
+            break
+        except AssertionError:
+            continue
+    else:
+        raise AssertionError(f"book-10 tops {shallow_tops[:8]} are not book-25 tops {deep.books[:8]} in order")
