@@ -7,6 +7,15 @@
     with KrakenEmulator(seed=1) as emu:
         client = exwire.KrakenClient(**emu.client_kwargs())
 
+Every emulator's generated market is coherent: one order book per pair and connection,
+trades at its touch (best bid <= last trade <= best ask at every moment), and tickers
+whose bid/ask are the book's best. Every emulator can serve ``wss://`` for clients that
+insist on TLS: ``tls=True`` generates a self-signed certificate on start, and
+``emu.ssl_context()`` is the client side that trusts it::
+
+    with KrakenEmulator(tls=True) as emu:
+        client = exwire.KrakenClient(**emu.client_kwargs(), ssl_context=emu.ssl_context())
+
 The emulators need the optional ``websockets`` package (``pip install 'exwire[testing]'``).
 Importing this package does not; the emulator classes are imported on first use, and
 that import fails with an ``ImportError`` naming the extra when ``websockets`` is missing.
