@@ -18,6 +18,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from exwire.binance import BinanceClient, FuturesMarket
+from exwire.errors import ConfigurationError
 from exwire.testing.binance import BinanceEmulator
 from tests.conftest import timeout
 from tests.helpers import wait_until
@@ -406,3 +407,15 @@ def test_coinm_book_streams_carry_the_pair(emu: BinanceEmulator) -> None:
     depth, ticker = frames["btcusd_perp@depth"], frames["btcusd_perp@bookTicker"]
     assert depth["ps"] == ticker["ps"] == "BTCUSD" and depth["s"] == "BTCUSD_PERP" and "pu" in depth
     assert ticker["b"] == "30010.0" and ticker["u"] == depth["u"]
+
+
+def test_publish_liquidation_pushes_force_orders(emu: BinanceEmulator) -> None:
+    with _stream(f"{_root(emu)}/usdm/market/stream?streams=btcusdt@forceOrder/!forceOrder@arr") as websocket:
+        emu.publish_liquidation("BTCUSDT", "SELL", "0.5", "29000.1")
+        frames = {frame["stream"]: frame["data"] for frame in (_recv(websocket), _recv(websocket))}
+    event = frames["btcusdt@forceOrder"]
+    assert frames["!forceOrder@arr"] == event and event["e"] == "forceOrder"
+    assert event["o"]["s"] == "BTCUSDT" and event["o"]["S"] == "SELL" and event["o"]["q"] == "0.5"
+    assert event["o"]["p"] == "29000.1" and event["o"]["X"] == "FILLED"
+    with pytest.raises(ConfigurationError):
+        emu.publish_liquidation("BTCUSDT", "UP", "1", "1")

@@ -46,6 +46,8 @@ class StreamControls:
         name = _market_name(market)
         if name == "spot":
             found: Any = self.exchange.markets.get(symbol)
+        elif not isinstance(symbol, str):
+            found = None
         else:
             found = self.futures.contracts.get(symbol)
             found = found if found is not None and found.market == name else None
@@ -75,6 +77,29 @@ class StreamControls:
             finally:
                 found.trade_listener = listener
             self.streams.flood_trades(name, symbol, rows)
+
+    def publish_liquidation(self, symbol: str, side: str, quantity: Any, price: Any, *,
+                            market: FuturesMarket = FuturesMarket.USDM) -> None:
+        """Push one liquidation order (``forceOrder``, status ``FILLED``) of a futures ``symbol`` on
+        ``<symbol>@forceOrder`` and ``!forceOrder@arr``; ``side`` is ``"BUY"`` or ``"SELL"``.
+
+        Raises:
+            ConfigurationError: an unknown symbol or side, or a quantity or price that is not a
+                positive number.
+        """
+        if not isinstance(market, FuturesMarket):
+            raise ConfigurationError(f"liquidations are futures only: market must be a FuturesMarket, got {market!r}")
+        if side not in ("BUY", "SELL"):
+            raise ConfigurationError(f"side must be 'BUY' or 'SELL', got {side!r}")
+        try:
+            amounts = [Decimal(str(quantity)), Decimal(str(price))]
+        except ArithmeticError:
+            raise ConfigurationError("quantity and price must be numbers") from None
+        if not all(a.is_finite() and a > 0 for a in amounts):
+            raise ConfigurationError("quantity and price must be positive")
+        with self.exchange.lock:
+            _, contract, _ = self._book(symbol, market)
+            self.streams.liquidation(contract, side, *(format(a, "f") for a in amounts))
 
     def skip_depth_update(self, symbol: str, *, market: FuturesMarket | None = None) -> None:
         """Change the book once without publishing it, then publish the next change now: the

@@ -155,6 +155,17 @@ class StreamHub:
             "bookTicker": lambda: payloads.book_ticker(symbol, book, now, futures, pair),
             "allBookTicker": lambda: payloads.book_ticker(symbol, book, now, futures, pair)})
 
+    def liquidation(self, contract: _Contract, side: str, quantity: str, price: str) -> None:
+        """Push a ``forceOrder`` event for ``contract`` on ``@forceOrder`` and ``!forceOrder@arr``."""
+        now = self.exchange.now()
+        order: dict[str, Any] = {"s": contract.symbol}
+        if contract.inverse:
+            order["ps"] = contract.spec.pair
+        order.update({"S": side, "o": "LIMIT", "f": "IOC", "q": quantity, "p": price, "ap": price, "X": "FILLED",
+                      "l": quantity, "z": quantity, "T": now})
+        event = {"e": "forceOrder", "E": now, "o": order}
+        self._publish(contract.market, contract.symbol, {"forceOrder": lambda: event, "allForceOrder": lambda: event})
+
     def flood_trades(self, market: str, symbol: str, rows: list[dict[str, Any]]) -> None:
         """Send ``rows`` as ``trade`` events to every connection subscribed to ``<symbol>@trade``."""
         name = symbol.lower() + "@trade"
