@@ -200,8 +200,9 @@ class BookMethods:
     ) -> OrderBookWatcher:
         """Maintain a local order book of one symbol, kept by Binance's documented procedure.
 
-        Subscribes ``<symbol>@depth@100ms`` and buffers it, then fetches a snapshot of
-        :func:`snapshot_limit` levels (at least ``depth``; spot and USDⓈ-M through the WS
+        Subscribes ``<symbol>@depth@100ms`` and buffers it, then fetches a snapshot of at
+        least ``depth`` levels (the top of its request-weight tier: spot 100, 500, 1000 or
+        5000, futures 50, 100, 500 or 1000; spot and USDⓈ-M through the WS
         API ``depth`` method, COIN-M through ``GET <coinm_rest_url>/dapi/v1/depth``),
         drops the events it covers, bridges the first one (spot ``U <= lastUpdateId+1 <= u``,
         futures ``U <= lastUpdateId <= u``) and then checks every event continues the last
