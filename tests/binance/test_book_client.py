@@ -212,3 +212,14 @@ def test_a_failing_snapshot_is_retried_after_a_backoff(client, emulator) -> None
     wait_until(_settled(watcher, emulator), seconds=10, interval=0.05)
     assert watcher.resyncs == 1
     assert len(_depth_requests(emulator)) == 2  # the refused one is not recorded as answered
+
+
+def test_two_watchers_of_one_symbol_share_the_stream_and_close_independently(client, emulator) -> None:
+    deep = client.watch_order_book(SPOT)
+    shallow = client.watch_order_book(SPOT, 10)
+    assert deep.wait_synced(timeout(5)) and shallow.wait_synced(timeout(5))
+    shallow.close()
+    _move(emulator, SPOT, None, 3)
+    wait_until(lambda: _equals_emulator(deep, emulator, SPOT))
+    assert deep.subscription is not None and deep.subscription.active
+    assert shallow.subscription is not None and not shallow.subscription.active
