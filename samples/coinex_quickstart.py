@@ -16,6 +16,7 @@ import argparse
 import contextlib
 import sys
 import threading
+from typing import TextIO
 
 import exwire
 from exwire.coinex import CoinexClient, Ticker, Trade
@@ -37,23 +38,26 @@ def main(argv: list[str] | None = None) -> int:
 
             emulator = stack.enter_context(CoinexEmulator(push_interval=0.5))
             client = stack.enter_context(CoinexClient(**emulator.client_kwargs()))
-        print(f"ping: {client.ping() * 1000:.1f} ms, server time {client.get_server_time():%Y-%m-%d %H:%M:%S} UTC")
+        say(f"ping: {client.ping() * 1000:.1f} ms, server time {client.get_server_time():%Y-%m-%d %H:%M:%S} UTC")
         ticker = client.get_ticker(args.symbol)
-        print(f"24h    {ticker.symbol:9} last {ticker.last_price} high {ticker.high_price} "
+        say(f"24h    {ticker.symbol:9} last {ticker.last_price} high {ticker.high_price} "
               f"low {ticker.low_price} volume {ticker.volume}")
         watcher = stream(client, args.symbol, args.limit, args.seconds)
         ok, bad = watcher.checksums_verified, watcher.checksums_mismatched
-    print(f"book checksums: {ok} ok, {bad} mismatched")
+    say(f"book checksums: {ok} ok, {bad} mismatched")
     return 0 if bad == 0 else 1
 
 
 _print_lock = threading.Lock()
 
 
-def say(line: str) -> None:
-    """Print one whole line: callbacks of different streams run on different lanes."""
+def say(line: str, file: TextIO | None = None) -> None:
+    """Print one whole line under a lock: the client's callbacks run on several threads,
+    and the lines printed from them must never run together."""
+    stream = sys.stdout if file is None else file
     with _print_lock:
-        print(line, flush=True)
+        stream.write(line + "\n")  # one write: the line and its newline together
+        stream.flush()
 
 
 def stream(client: CoinexClient, symbol: str, limit: int, seconds: float) -> exwire.OrderBookWatcher:

@@ -21,6 +21,7 @@ import contextlib
 import os
 import sys
 import threading
+from typing import TextIO
 
 import exwire
 from exwire.coinsuper import (
@@ -38,10 +39,13 @@ from exwire.coinsuper import (
 _print_lock = threading.Lock()
 
 
-def say(line: str) -> None:
-    """Print one whole line: callbacks of different streams run on different lanes."""
+def say(line: str, file: TextIO | None = None) -> None:
+    """Print one whole line under a lock: the client's callbacks run on several threads,
+    and the lines printed from them must never run together."""
+    stream = sys.stdout if file is None else file
     with _print_lock:
-        print(line, flush=True)
+        stream.write(line + "\n")  # one write: the line and its newline together
+        stream.flush()
 
 
 def on_book(event: exwire.DataEvent[OrderBookSnapshot]) -> None:
@@ -95,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
                     email=os.environ["COINSUPER_EMAIL"],
                 )
             except KeyError as missing:
-                print(f"--live needs the environment variable {missing}", file=sys.stderr)
+                say(f"--live needs the environment variable {missing}", file=sys.stderr)
                 return 2
             url = TCP_URL if args.tcp else DEFAULT_URL
         else:
@@ -119,12 +123,12 @@ def main(argv: list[str] | None = None) -> int:
                 for balance in balances.get(timeout=10).data.balances:
                     say(f"balance {balance.asset}: total {balance.total} free {balance.free}")
         except exwire.ConnectError as exc:
-            print(f"could not connect: {exc} (cause: {exc.__cause__!r})", file=sys.stderr)
+            say(f"could not connect: {exc} (cause: {exc.__cause__!r})", file=sys.stderr)
             return 1
         except exwire.InvalidRequest as exc:  # e.g. the asset topic is not enabled for the account
-            print(f"refused: {exc}", file=sys.stderr)
+            say(f"refused: {exc}", file=sys.stderr)
         except TimeoutError:
-            print("no balance change within 10 s", file=sys.stderr)
+            say("no balance change within 10 s", file=sys.stderr)
         threading.Event().wait(args.seconds)  # let the callbacks print for a while
     return 0
 

@@ -24,9 +24,21 @@ import os
 import sys
 import threading
 from decimal import ROUND_DOWN, Decimal
+from typing import TextIO
 
 import exwire
 from exwire.kraken.models import OrderStatus, OrderType
+
+_print_lock = threading.Lock()
+
+
+def say(line: str, file: TextIO | None = None) -> None:
+    """Print one whole line under a lock: the client's callbacks run on several threads,
+    and the lines printed from them must never run together."""
+    stream = sys.stdout if file is None else file
+    with _print_lock:
+        stream.write(line + "\n")  # one write: the line and its newline together
+        stream.flush()
 
 
 class Watch:
@@ -39,14 +51,14 @@ class Watch:
 
     def on_orders(self, event: exwire.DataEvent) -> None:
         if event.update_type is exwire.UpdateType.SNAPSHOT:
-            print(f"open orders: snapshot of {len(event.data)} order(s)")
+            say(f"open orders: snapshot of {len(event.data)} order(s)")
         for order in event.data:
             if order.description is not None:
-                print(f"order  {order.order_id} {order.status.value if order.status else ''}: "
+                say(f"order  {order.order_id} {order.status.value if order.status else ''}: "
                       f"{order.description.order}")
             elif order.status is not None:
                 reason = f" ({order.cancel_reason})" if order.cancel_reason else ""
-                print(f"order  {order.order_id} {order.status.value}{reason}")
+                say(f"order  {order.order_id} {order.status.value}{reason}")
             with self._changed:
                 if order.status is not None:
                     self.states[order.order_id] = order.status
@@ -54,7 +66,7 @@ class Watch:
 
     def on_trades(self, event: exwire.DataEvent) -> None:
         for trade in event.data:
-            print(f"trade  {trade.trade_id}: {trade.side.value} {trade.quantity} {trade.symbol} @ {trade.price}"
+            say(f"trade  {trade.trade_id}: {trade.side.value} {trade.quantity} {trade.symbol} @ {trade.price}"
                   f"  cost {trade.cost} fee {trade.fee} (order {trade.order_id})")
             with self._changed:
                 self.trades.append(trade)
@@ -102,34 +114,34 @@ def main(argv: list[str] | None = None) -> int:
         with client.subscribe_to_ticker_updates(args.pair) as ticker:
             bid = ticker.get(args.timeout).data.bid_price
         resting_price = far_below(bid)
-        print(f"best bid {bid}; resting buy at {resting_price:f}")
+        say(f"best bid {bid}; resting buy at {resting_price:f}")
 
         watch = Watch()
         client.subscribe_to_order_updates(watch.on_orders)
         client.subscribe_to_user_trade_updates(watch.on_trades, snapshot=False)
 
         resting = client.place_order(args.pair, OrderType.LIMIT, exwire.Side.BUY, volume, price=resting_price)
-        print(f"placed {resting.order_id}: {resting.description}")
+        say(f"placed {resting.order_id}: {resting.description}")
         if not watch.wait_for_state(resting.order_id, OrderStatus.OPEN, args.timeout):
-            print("the open-orders stream did not show the order open", file=sys.stderr)
+            say("the open-orders stream did not show the order open", file=sys.stderr)
             return 1
         client.cancel_order(resting.order_id)
         if not watch.wait_for_state(resting.order_id, OrderStatus.CANCELED, args.timeout):
-            print("the open-orders stream did not show the cancel", file=sys.stderr)
+            say("the open-orders stream did not show the cancel", file=sys.stderr)
             return 1
 
         validate_only = args.live and not args.execute
         marketable = client.place_order(args.pair, OrderType.MARKET, exwire.Side.BUY, volume,
                                         validate_only=validate_only)
         if validate_only:
-            print(f"validated only (add --execute to place it): {marketable.description}")
+            say(f"validated only (add --execute to place it): {marketable.description}")
             return 0
-        print(f"placed {marketable.order_id}: {marketable.description}")
+        say(f"placed {marketable.order_id}: {marketable.description}")
         trade = watch.wait_for_trade(marketable.order_id, args.timeout)
         if trade is None:
-            print("no own trade arrived", file=sys.stderr)
+            say("no own trade arrived", file=sys.stderr)
             return 1
-        print(f"own trade: {trade.side.value} {trade.quantity} {trade.symbol} at {trade.price}, fee {trade.fee}")
+        say(f"own trade: {trade.side.value} {trade.quantity} {trade.symbol} at {trade.price}, fee {trade.fee}")
     return 0
 
 

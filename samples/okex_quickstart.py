@@ -22,9 +22,21 @@ import os
 import sys
 import threading
 from decimal import Decimal
+from typing import TextIO
 
 import exwire
 from exwire.okex import DEFAULT_URL, OkexClient, Ticker, Trade
+
+_print_lock = threading.Lock()
+
+
+def say(line: str, file: TextIO | None = None) -> None:
+    """Print one whole line under a lock: the client's callbacks run on several threads,
+    and the lines printed from them must never run together."""
+    stream = sys.stdout if file is None else file
+    with _print_lock:
+        stream.write(line + "\n")  # one write: the line and its newline together
+        stream.flush()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
             if client.credentials is not None:
                 order_flow(client, args.symbol)
         except exwire.ConnectError as exc:
-            print(f"could not connect: {exc}", file=sys.stderr)
+            say(f"could not connect: {exc}", file=sys.stderr)
             return 1
     return 0
 
@@ -59,12 +71,12 @@ def main(argv: list[str] | None = None) -> int:
 def stream(client: OkexClient, symbol: str, seconds: float) -> None:
     def on_ticker(event: exwire.DataEvent[Ticker]) -> None:
         t = event.data
-        print(f"ticker {event.symbol:9} bid {t.bid_price} ask {t.ask_price} last {t.last_price}")
+        say(f"ticker {event.symbol:9} bid {t.bid_price} ask {t.ask_price} last {t.last_price}")
 
     def on_trades(event: exwire.DataEvent[list[Trade]]) -> None:
         for trade in event.data:
             side = trade.side.value if trade.side else "?"
-            print(f"trade  {event.symbol:9} {side:4} {trade.quantity} @ {trade.price} at {trade.time:%H:%M:%S} UTC")
+            say(f"trade  {event.symbol:9} {side:4} {trade.quantity} @ {trade.price} at {trade.time:%H:%M:%S} UTC")
 
     last_top = [None]
 
@@ -73,7 +85,7 @@ def stream(client: OkexClient, symbol: str, seconds: float) -> None:
         if top != last_top[0]:
             last_top[0] = top
             bid, ask = top
-            print(f"book   {symbol:9} bid {bid.price if bid else '-'} x {bid.quantity if bid else '-'}"
+            say(f"book   {symbol:9} bid {bid.price if bid else '-'} x {bid.quantity if bid else '-'}"
                   f"  ask {ask.price if ask else '-'} x {ask.quantity if ask else '-'}")
 
     client.subscribe_to_ticker_updates(symbol, on_ticker)
@@ -88,15 +100,15 @@ def order_flow(client: OkexClient, symbol: str) -> None:
     best_bid = book.get(10).data.bids[0].price
     book.unsubscribe()
     orders = client.subscribe_to_order_updates(symbol)
-    balances = client.subscribe_to_balance_updates(symbol, lambda e: print(f"balance push {dict(e.data.free)}"))
+    balances = client.subscribe_to_balance_updates(symbol, lambda e: say(f"balance push {dict(e.data.free)}"))
     price = (best_bid * Decimal("0.9")).quantize(Decimal("0.0001"))
     order_id = client.place_order(symbol, exwire.Side.BUY, "0.01", price)
-    print(f"placed {order_id}: {orders.get(10).data.status.name}")
+    say(f"placed {order_id}: {orders.get(10).data.status.name}")
     client.cancel_order(symbol, order_id)
-    print(f"cancelled {order_id}: {orders.get(10).data.status.name}")
+    say(f"cancelled {order_id}: {orders.get(10).data.status.name}")
     balances.unsubscribe()
     for asset, balance in sorted(client.get_balances().items()):
-        print(f"{asset:5} free {balance.free} locked {balance.locked} total {balance.total}")
+        say(f"{asset:5} free {balance.free} locked {balance.locked} total {balance.total}")
 
 
 if __name__ == "__main__":

@@ -17,8 +17,20 @@ import contextlib
 import sys
 import threading
 import time
+from typing import TextIO
 
 import exwire
+
+_print_lock = threading.Lock()
+
+
+def say(line: str, file: TextIO | None = None) -> None:
+    """Print one whole line under a lock: the client's callbacks run on several threads,
+    and the lines printed from them must never run together."""
+    stream = sys.stdout if file is None else file
+    with _print_lock:
+        stream.write(line + "\n")  # one write: the line and its newline together
+        stream.flush()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,14 +53,14 @@ def main(argv: list[str] | None = None) -> int:
             emulator = stack.enter_context(KrakenEmulator(replay=args.replay))
             client_kwargs = emulator.client_kwargs()
         client = stack.enter_context(exwire.KrakenClient(**client_kwargs))
-        print(f"ping: {client.ping() * 1000:.1f} ms")
+        say(f"ping: {client.ping() * 1000:.1f} ms")
         if args.replay:
             watchers = replay(client, emulator, args.timeout)
         else:
             watchers = stream(client, args.symbol, args.depth, args.seconds)
         ok = sum(w.checksums_verified for w in watchers)
         bad = sum(w.checksums_mismatched for w in watchers)
-    print(f"book checksums: {ok} ok, {bad} mismatched")
+    say(f"book checksums: {ok} ok, {bad} mismatched")
     return 0 if bad == 0 else 1
 
 
@@ -60,7 +72,7 @@ def _print_top(symbol: str):
         if top != last[0]:
             last[0] = top
             bid, ask = top
-            print(f"book   {symbol:9} bid {bid.price if bid else '-'} x {bid.quantity if bid else '-'}"
+            say(f"book   {symbol:9} bid {bid.price if bid else '-'} x {bid.quantity if bid else '-'}"
                   f"  ask {ask.price if ask else '-'} x {ask.quantity if ask else '-'}")
 
     return on_book
@@ -69,11 +81,11 @@ def _print_top(symbol: str):
 def stream(client: exwire.KrakenClient, symbol: str, depth: int, seconds: float) -> list:
     def on_ticker(event: exwire.DataEvent) -> None:
         t = event.data
-        print(f"ticker {event.symbol:9} bid {t.bid_price} ask {t.ask_price} last {t.last_price}")
+        say(f"ticker {event.symbol:9} bid {t.bid_price} ask {t.ask_price} last {t.last_price}")
 
     def on_trades(event: exwire.DataEvent) -> None:
         for trade in event.data:
-            print(f"trade  {event.symbol:9} {trade.side.value:4} {trade.quantity} @ {trade.price}")
+            say(f"trade  {event.symbol:9} {trade.side.value:4} {trade.quantity} @ {trade.price}")
 
     client.subscribe_to_ticker_updates(symbol, on_ticker)
     client.subscribe_to_trade_updates(symbol, on_trades)
@@ -101,13 +113,13 @@ def replay(client: exwire.KrakenClient, emulator, timeout: float) -> list:
 
         return on_book
 
-    print(f"replaying {expected} book updates of {', '.join(emulator.replay_pairs)} at depth {depth}")
+    say(f"replaying {expected} book updates of {', '.join(emulator.replay_pairs)} at depth {depth}")
     started = time.monotonic()
     for pair in emulator.replay_pairs:
         watchers.append(client.watch_order_book(pair, depth, progress(pair)))
     if not done.wait(timeout):
-        print(f"replay did not finish within {timeout} s", file=sys.stderr)
-    print(f"replayed in {time.monotonic() - started:.2f} s")
+        say(f"replay did not finish within {timeout} s", file=sys.stderr)
+    say(f"replayed in {time.monotonic() - started:.2f} s")
     return watchers
 
 
