@@ -17,8 +17,6 @@ from exwire.watcher import OrderBookWatcher
 from tests.conftest import timeout
 from tests.helpers import wait_until
 
-pytest.importorskip("exwire.binance._stream_engine", reason="the stream connections are not built yet")
-
 SPOT, USDM, COINM = "BTCUSDT", "ETHUSDT", "BTCUSD_PERP"
 
 
