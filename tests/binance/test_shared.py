@@ -39,7 +39,7 @@ def test_client_shared_is_the_binance_adapter(offline):
     assert shared.features >= {Feature.BALANCES, Feature.PLACE_ORDER, Feature.CANCEL_ORDER, Feature.OPEN_ORDERS,
                                Feature.ORDER_STREAM, Feature.FILL_STREAM, Feature.BALANCE_STREAM,
                                Feature.TICKER_STREAM, Feature.TRADE_STREAM, Feature.KLINE_STREAM,
-                               Feature.TOP_OF_BOOK_STREAM}
+                               Feature.TOP_OF_BOOK_STREAM, Feature.ORDER_BOOK}
     assert timedelta(minutes=1) in shared.kline_intervals and timedelta(weeks=1) in shared.kline_intervals
     assert shared.order_types == {OrderType.LIMIT, OrderType.MARKET, OrderType.LIMIT_MAKER}
 

@@ -9,7 +9,8 @@ and the account's order, fill and balance updates from the user data stream
 (https://developers.binance.com/docs/binance-spot-api-docs/web-socket-streams): tickers
 (``<symbol>@ticker``), trades (``<symbol>@trade``, the taker's side from ``m``), klines
 (``<symbol>@kline_<interval>``, every interval but the calendar month) and the top of book
-(``<symbol>@bookTicker``).
+(``<symbol>@bookTicker``), and a locally maintained spot order book (``watch_order_book``:
+the diff depth stream and a ``depth`` snapshot, "How to manage a local order book correctly").
 
 Futures are not offered through ``.shared``: ``"BTC/USDT"`` names the spot pair, and the
 same ``BASE/QUOTE`` would be ambiguous between spot, a USDⓈ-M perpetual and a delivery
@@ -55,6 +56,7 @@ from exwire.models import (
 )
 from exwire.shared import Feature, SharedClient, split_symbol
 from exwire.subscription import Subscription
+from exwire.watcher import OrderBookWatcher
 
 if TYPE_CHECKING:
     from exwire.binance.client import BinanceClient
@@ -144,10 +146,12 @@ class BinanceShared(SharedClient):
         Feature.TRADE_STREAM,
         Feature.KLINE_STREAM,
         Feature.TOP_OF_BOOK_STREAM,
+        Feature.ORDER_BOOK,
     })
     #: The spot kline stream's intervals, 1 s to 1 week (the calendar month is not offered).
     kline_intervals: ClassVar[tuple[timedelta, ...]] = tuple(_KLINE_INTERVALS)
-    book_depths: ClassVar[tuple[int, ...]] = ()
+    #: Levels per side of a watched book: the spot snapshot sizes (``depth`` limits).
+    book_depths: ClassVar[tuple[int, ...]] = (5, 10, 20, 50, 100, 500, 1000, 5000)
     order_types: ClassVar[frozenset[OrderType]] = frozenset({OrderType.LIMIT, OrderType.MARKET,
                                                              OrderType.LIMIT_MAKER})
 
@@ -308,6 +312,9 @@ class BinanceShared(SharedClient):
     def _top_of_book_stream(self, symbols: list[str], callback: NativeCallback | None,
                             timeout: float | None) -> Subscription[Any]:
         return self.client.subscribe_to_book_ticker_updates(symbols, callback, timeout=timeout)
+
+    def _watch_order_book(self, symbol: str, depth: int, timeout: float | None) -> OrderBookWatcher:
+        return self.client.watch_order_book(symbol, depth, timeout=timeout)
 
     def _top_of_book(self, data: Any, symbol: str) -> TopOfBook:
         book: BookTickerUpdate = data
