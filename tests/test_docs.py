@@ -10,6 +10,7 @@ exchange's own public documentation.
 from __future__ import annotations
 
 import ast
+import functools
 import io
 import re
 import tokenize
@@ -34,6 +35,7 @@ KNOWN_EXCEPTIONS = (
 )
 
 
+@functools.cache
 def _docstrings(source: str) -> list[tuple[int, str]]:
     """Every string statement of a module (module, class, function and attribute
     docstrings) and every ``#:`` comment, with its line number."""
@@ -96,3 +98,57 @@ def test_the_check_finds_a_citation(snippet: str) -> None:
 def test_known_exceptions_are_paths_that_exist() -> None:
     for rel in KNOWN_EXCEPTIONS:
         assert (REPO_ROOT / rel).exists(), f"{rel} no longer exists: drop it from KNOWN_EXCEPTIONS"
+
+
+DOC_TARGET = re.compile(r":doc:`(?:[^`<]*<)?/?([\w/.-]+?)>?`")
+EXCHANGE_PAGE = re.compile(r":doc:`[^`<]*</exchanges/(\w+)>`")
+SECTION = re.compile(r"§\s?(\d+(?:\.\d+)*)")
+DOCS = REPO_ROOT / "docs"
+
+
+def _page_sections(exchange: str) -> set[str]:
+    """The section numbers an exchange page defines: lines that start with ``§N`` or ``§N.M``."""
+    text = (DOCS / "exchanges" / f"{exchange}.rst").read_text(encoding="utf-8")
+    return set(re.findall(r"^§(\d+(?:\.\d+)?)\s", text, re.MULTILINE))
+
+
+@pytest.mark.skipif(not (DOCS / "conf.py").exists(), reason="the documentation sources are not here")
+def test_every_doc_reference_in_a_docstring_names_a_page() -> None:
+    found = 0
+    missing = []
+    for path in _checked_files():
+        for line, text in _docstrings(path.read_text(encoding="utf-8")):
+            for target in DOC_TARGET.findall(text):
+                found += 1
+                if not (DOCS / f"{target.strip('/')}.rst").exists():
+                    missing.append(f"{path.relative_to(REPO_ROOT).as_posix()}:{line}: {target}")
+    assert found > 30, found
+    assert not missing, missing
+
+
+@pytest.mark.skipif(not (DOCS / "conf.py").exists(), reason="the documentation sources are not here")
+def test_cited_section_numbers_exist_on_the_cited_exchange_page() -> None:
+    """A module that points at one exchange page cites that page's numbered sections.
+
+    Numbers of other standards are told apart by what precedes them (``RFC 6455 §5.5``,
+    ``MQTT 3.1.1 §3.9``) or by their depth (the pages number two levels at most).
+    """
+    checked = 0
+    missing = []
+    for path in _checked_files():
+        source = path.read_text(encoding="utf-8")
+        pages = set(EXCHANGE_PAGE.findall(source))
+        if len(pages) != 1:
+            continue
+        (exchange,) = pages
+        sections = _page_sections(exchange)
+        for line, text in _docstrings(source):
+            for match in SECTION.finditer(text):
+                number = match.group(1)
+                if number.count(".") >= 2 or re.search(r"RFC|MQTT|standard", text[max(0, match.start() - 30):match.start()]):
+                    continue
+                checked += 1
+                if number not in sections:
+                    missing.append(f"{path.relative_to(REPO_ROOT).as_posix()}:{line}: §{number} not on {exchange}.rst")
+    assert checked > 200, checked
+    assert not missing, missing
