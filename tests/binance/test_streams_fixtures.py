@@ -210,3 +210,19 @@ def test_refusal_is_invalid_request_and_shutdown_reconnects() -> None:
     for bad in ("not json", "[1]", '{"stream":"btcusdt@trade","data":{"e":"trade","s":"X"}}', '{"x":1}'):
         with pytest.raises(DecodeError):
             protocol.receive(bad)
+
+
+@pytest.mark.parametrize("stream, route", [
+    ("btcusdt@bookTicker", "usdm-public"), ("!bookTicker", "usdm-public"), ("btcusdt@depth@100ms", "usdm-public"),
+    ("btcusdt@depth5@500ms", "usdm-public"), ("btcusdt@trade", "usdm-public"), ("btcusdt@rpiDepth@500ms", "usdm-public"),
+    ("btcusdt@aggTrade", "usdm-market"), ("!markPrice@arr@1s", "usdm-market"), ("!forceOrder@arr", "usdm-market"),
+    ("btcusdt_perpetual@continuousKline_1m", "usdm-market"), ("!ticker@arr", "usdm-market"),
+    ("btcusdt@kline_1m", "usdm-market"),
+])
+def test_usdm_streams_take_the_documented_route(stream: str, route: str) -> None:
+    from exwire.binance._stream_engine import route_name
+    from exwire.binance.enums import FuturesMarket
+
+    assert route_name(FuturesMarket.USDM, stream) == route
+    assert route_name(FuturesMarket.COINM, stream) == "coinm-stream"
+    assert route_name(None, stream) == "spot-stream"

@@ -73,8 +73,10 @@ def route_name(market: FuturesMarket | None, stream: str) -> str:
         return SPOT
     if market is FuturesMarket.COINM:
         return "coinm-stream"
-    head, _, kind = stream.lstrip("!").partition("@")
-    kind = (kind or head).split("@", 1)[0]
+    if stream.startswith("!"):  # all-market: "!bookTicker", "!markPrice@arr"
+        kind = stream[1:].split("@", 1)[0]
+    else:
+        kind = stream.partition("@")[2].split("@", 1)[0]
     return "usdm-public" if kind.startswith(_HIGH_FREQUENCY) else "usdm-market"
 
 
