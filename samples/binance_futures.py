@@ -36,9 +36,11 @@ _OUTPUT = threading.Lock()  # callbacks print from the dispatcher lanes: one lin
 
 
 def say(*parts: object) -> None:
-    """Print one line atomically (the main thread and the callbacks share stdout)."""
+    """Print one whole line under a lock, in one write (the main thread and the callbacks share stdout)."""
+    line = " ".join(str(part) for part in parts) + "\n"
     with _OUTPUT:
-        print(*parts, flush=True)
+        sys.stdout.write(line)
+        sys.stdout.flush()
 
 
 def main(argv: list[str] | None = None) -> int:
