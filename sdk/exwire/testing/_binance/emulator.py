@@ -101,9 +101,10 @@ class BinanceEmulator(StreamControls, FuturesControls, EmulatorServer):
         futures_orders_per_10s, futures_orders_per_minute: futures ORDERS limits per account.
         ping_scale: multiplies the ping interval and pong deadline (0.01 pings spot every
             0.2 s); ``None`` sends no automatic pings (:meth:`ping_clients` still works).
-        market_interval: seconds between the market generator's ticks: each changes the
-            quantity at the touch of every symbol whose depth or bookTicker stream is watched
-            (prices move only with :meth:`set_price`); ``None`` generates nothing.
+        market_interval: seconds between the market generator's ticks: each makes a trade at
+            the touch of every symbol whose trade stream is watched and changes the quantity at
+            the touch of every symbol whose book streams are (prices move only with
+            :meth:`set_price`; symbols nobody streams never change); ``None`` generates nothing.
         stream_scale: multiplies the push period of periodic streams (tickers every 1 s,
             klines every 2 s on spot ...); 0.1 pushes ten times as often.
         listen_key_validity: seconds a futures listen key lives after its start or last ping
@@ -116,7 +117,7 @@ class BinanceEmulator(StreamControls, FuturesControls, EmulatorServer):
                  time_offset_ms: int = 0, request_weight_limit: int = 6000, orders_per_10s: int = 50,
                  orders_per_day: int = 160_000, futures_request_weight_limit: int = 2400,
                  futures_orders_per_10s: int = 300, futures_orders_per_minute: int = 1200,
-                 ping_scale: float | None = 1.0, market_interval: float | None = 0.5, stream_scale: float = 1.0,
+                 ping_scale: float | None = 1.0, market_interval: float | None = 0.25, stream_scale: float = 1.0,
                  listen_key_validity: float = 3600.0, host: str = "127.0.0.1", port: int = 0,
                  send_timeout: float | None = 10.0, close_timeout: float = 2.0, tls: bool = False) -> None:
         super().__init__("binance", host=host, port=port, send_timeout=send_timeout, close_timeout=close_timeout,

@@ -55,6 +55,7 @@ _MAX_STREAMS = 1024
 _TOO_MANY_REQUESTS = 1008
 _ID = re.compile(r"[A-Za-z0-9]{1,36}")
 _BOOK_KINDS = ("depth", "partialDepth", "bookTicker")
+_TRADE_KINDS = ("trade", "aggTrade")
 _METHODS = "SUBSCRIBE, UNSUBSCRIBE, LIST_SUBSCRIPTIONS, SET_PROPERTY, GET_PROPERTY"
 
 
@@ -196,20 +197,28 @@ class StreamHub:
                     self._send(connection, session, key.key, expired_event(key.key, now))
 
     def generate(self) -> None:
-        """The market generator's tick (exchange lock held): the quantity at one side of the touch
-        of every symbol whose book streams someone watches changes (prices stay put), so
-        ``@depth`` and ``@bookTicker`` keep moving as they do on Binance."""
-        watched: set[tuple[str, str]] = set()
+        """The market generator's tick (exchange lock held): every symbol whose book or trade
+        streams someone watches gets a change at one side of the touch (prices stay put): a
+        trade at the touch when its trades are watched (the level's quantity changes with it),
+        else a new quantity at the touch, so ``@trade``, ``@depth`` and ``@bookTicker`` keep
+        moving as they do on Binance."""
+        watched: dict[tuple[str, str], bool] = {}  # (market, symbol) → trades watched
         for _, session in self._sessions_all():
             for stream in session.streams.values():
-                if stream.kind in _BOOK_KINDS:
-                    watched.add((session.market, stream.symbol))
+                if stream.kind in _BOOK_KINDS or stream.kind in _TRADE_KINDS:
+                    key = (session.market, stream.symbol)
+                    watched[key] = watched.get(key, False) or stream.kind in _TRADE_KINDS
         self._ticks += 1
-        for market, symbol in sorted(watched):
+        now = self.exchange.now()
+        for (market, symbol), trades in sorted(watched.items()):
             found: Any = self.exchange.markets.get(symbol) if market == "spot" else self.futures.contracts.get(symbol)
             if found is None or (market != "spot" and found.market != market):
                 continue
-            found.book.traded(found.bid if self._ticks % 2 else found.ask)
+            buyer_maker = bool(self._ticks % 2)  # a seller hits the bid, then a buyer lifts the ask
+            price = found.bid if buyer_maker else found.ask
+            if trades:
+                found.add_trade(price, found.step * (1 + self._ticks % 7), buyer_maker, now)
+            found.book.traded(price)
 
     def _sessions_all(self) -> Iterable[tuple[EmulatorConnection, StreamSession]]:
         for connection in self.connections():

@@ -5,8 +5,6 @@ in ``__init__`` and inherits these methods, which tests and samples use to get
 credentials, inspect balances and orders, fill resting orders and inject faults.
 It also routes plain HTTP ``POST`` requests arriving on the emulator's port to the
 REST token endpoint (:mod:`exwire.testing._kraken.rest`). Every method is thread-safe.
-
-Section numbers (§) refer to the protocol notes of :doc:`the Kraken page </exchanges/kraken>`.
 """
 
 from __future__ import annotations
