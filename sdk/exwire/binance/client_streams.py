@@ -34,6 +34,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from exwire._core import validate
 from exwire.binance._stream_engine import StreamEngine
 from exwire.binance._validation import futures_market
 from exwire.binance.enums import FuturesMarket, KlineInterval
@@ -80,15 +81,9 @@ def _futures(market: Any, method: str) -> FuturesMarket:
 
 def _symbols(symbols: Any) -> list[str]:
     """One symbol or several → their lowercase stream names' prefixes, duplicates dropped."""
-    items = [symbols] if isinstance(symbols, str) else symbols
-    try:
-        names = list(dict.fromkeys(items))
-    except TypeError:
-        raise ConfigurationError(f"symbols must be a symbol or an iterable of symbols, got {symbols!r}")
-    if not names:
-        raise ConfigurationError("symbols must name at least one symbol")
+    names = validate.symbols(symbols)
     for name in names:
-        if not isinstance(name, str) or not _SYMBOL.fullmatch(name):
+        if not _SYMBOL.fullmatch(name):
             raise ConfigurationError(f"not a Binance symbol: {name!r}")
     return [name.lower() for name in names]
 
