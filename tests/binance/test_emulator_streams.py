@@ -423,8 +423,8 @@ def test_publish_liquidation_pushes_force_orders(emu: BinanceEmulator) -> None:
 
 def test_the_market_generator_trades_at_the_touch_of_watched_symbols() -> None:
     with BinanceEmulator(market_interval=0.02, ping_scale=None) as emu:
+        bid = emu.futures_price("ETHUSDT")  # the last price moves with the trades
         with _stream(f"{_root(emu)}/usdm/public/stream?streams=ethusdt@trade") as websocket:
             trades = [_recv(websocket)["data"] for _ in range(4)]
-        ask = emu.futures_price("ETHUSDT") + Decimal("0.01")
-        assert {Decimal(t["p"]) for t in trades} == {emu.futures_price("ETHUSDT"), ask}  # bid and ask
+        assert {Decimal(t["p"]) for t in trades} == {bid, bid + Decimal("0.01")}  # at the bid and the ask
         assert [t["t"] for t in trades] == list(range(trades[0]["t"], trades[0]["t"] + 4))

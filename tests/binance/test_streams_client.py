@@ -168,7 +168,8 @@ def test_reconnect_resubscribes_exactly_the_set():
         if event.connection == "spot-stream" and event.state is ConnectionState.RESTORED:
             restored.set()
 
-    with BinanceEmulator(seed=5) as emulator, \
+    # No generated market: the only trades are the ones published below.
+    with BinanceEmulator(seed=5, market_interval=None) as emulator, \
             BinanceClient(**emulator.client_kwargs(), on_connection_event=on_event) as client:
         subscriptions = [client.subscribe_to_trade_updates(["BTCUSDT", "ETHUSDT"]),
                          client.subscribe_to_trade_updates("BTCUSDT"),
@@ -265,7 +266,8 @@ def test_close_leaves_no_thread(emulator):
 def test_a_flood_of_200000_trades_reaches_the_callback_complete():
     """The common flood: default client settings (queue_size 10 000, drop_oldest)."""
     total = 200_000
-    with BinanceEmulator(seed=9) as emulator, BinanceClient(**emulator.client_kwargs()) as client:
+    with BinanceEmulator(seed=9, market_interval=None) as emulator, \
+            BinanceClient(**emulator.client_kwargs()) as client:
         count = [0, 0]  # delivered, out of order
         done = threading.Event()
 
