@@ -12,6 +12,7 @@ import enum
 import importlib
 import inspect
 import json
+import pathlib
 import subprocess
 import sys
 
@@ -80,10 +81,13 @@ def test_each_exchange_package_exports_its_client_models_enums_and_urls(exchange
     client = getattr(package, CLIENTS[exchange])
     assert client is getattr(exwire, CLIENTS[exchange])
     assert CLIENTS[exchange] in exported
-    models = importlib.import_module(f"exwire.{exchange}.models")
+    # Every module of models or events (models, stream_models, events, futures_events ...).
+    folder = pathlib.Path(package.__file__).parent
+    modules = [importlib.import_module(f"exwire.{exchange}.{path.stem}") for path in sorted(folder.glob("*.py"))
+               if path.stem.endswith(("models", "events"))]
     own = [
-        value for name, value in vars(models).items()
-        if not name.startswith("_") and inspect.isclass(value) and value.__module__ == models.__name__
+        value for module in modules for name, value in vars(module).items()
+        if not name.startswith("_") and inspect.isclass(value) and value.__module__ == module.__name__
         and (attrs.has(value) or issubclass(value, enum.Enum))
     ]
     assert own, f"exwire.{exchange}.models defines no model"

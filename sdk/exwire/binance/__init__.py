@@ -3,7 +3,8 @@
 
 ``from exwire.binance import BinanceClient, FuturesMarket``. The result models (also in
 :mod:`exwire.binance.models`), the market data stream events (also in
-:mod:`exwire.binance.stream_models`), the enums (:mod:`exwire.binance.enums`) and the endpoint
+:mod:`exwire.binance.stream_models`), the futures user data events (also in
+:mod:`exwire.binance.futures_events`), the enums (:mod:`exwire.binance.enums`) and the endpoint
 URLs are exported here; ``client.shared`` is :class:`~exwire.binance.shared.BinanceShared`.
 """
 
@@ -40,6 +41,23 @@ from exwire.binance.enums import (
     TickerType,
     TimeInForce,
     WorkingType,
+)
+from exwire.binance.futures_events import (
+    AccountConfigUpdate,
+    AccountUpdateReason,
+    AlgoOrderUpdate,
+    ConditionalOrderTriggerReject,
+    FuturesAccountUpdate,
+    FuturesBalanceChange,
+    FuturesOrderUpdate,
+    FuturesPositionChange,
+    FuturesUserDataEvent,
+    GridUpdate,
+    ListenKeyExpired,
+    MarginCall,
+    MarginCallPosition,
+    StrategyUpdate,
+    TradeLite,
 )
 from exwire.binance.models import (
     Account,
@@ -182,6 +200,22 @@ __all__ = [
     "AlgoType",
     "AlgoStatus",
     "MarginType",
+    # futures user data events
+    "AccountUpdateReason",
+    "FuturesOrderUpdate",
+    "FuturesBalanceChange",
+    "FuturesPositionChange",
+    "FuturesAccountUpdate",
+    "MarginCallPosition",
+    "MarginCall",
+    "AccountConfigUpdate",
+    "TradeLite",
+    "AlgoOrderUpdate",
+    "ConditionalOrderTriggerReject",
+    "StrategyUpdate",
+    "GridUpdate",
+    "ListenKeyExpired",
+    "FuturesUserDataEvent",
     # models
     "RateLimit",
     "SymbolInfo",
