@@ -6,14 +6,8 @@ repository root (``pip install -e '.[docs]'`` first).
 
 from __future__ import annotations
 
-import logging
-import os
 import sys
 from pathlib import Path
-
-from sphinx.application import Sphinx
-from sphinx.util import logging as sphinx_logging
-from sphinx.util.logging import get_node_location
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "sdk"))
@@ -75,49 +69,3 @@ intersphinx_mapping = {
 }
 intersphinx_disabled_reftypes = ["*"]
 intersphinx_timeout = 1
-
-# -- warnings ------------------------------------------------------------------------------
-# sdk/exwire/binance/** is being rebuilt while these pages are written, and its docstrings
-# are revised after that work lands. Until then the warnings raised by those docstrings (and
-# only those: the location names a file under sdk/exwire/binance/) do not fail the -W
-# build; they are counted and listed at the end of the build instead. Remove
-# DEFERRED_DOCSTRING_PATHS' entry once the Binance docstrings build clean. The ``side``
-# property of Binance's trade models, which their Attributes sections also describe, is
-# excluded in docs/api/binance.rst for the same reason.
-DEFERRED_DOCSTRING_PATHS = (str(ROOT / "sdk" / "exwire" / "binance") + os.sep,)
-suppress_warnings: list[str] = []
-
-
-class _DeferredDocstringWarnings(logging.Filter):
-    """Hold back warnings located in DEFERRED_DOCSTRING_PATHS (see above)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.held: list[str] = []
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        location = getattr(record, "location", None)
-        if location is not None and not isinstance(location, str | tuple):
-            location = get_node_location(location)
-        text = f"{location}: {record.getMessage()}"
-        if any(path in text for path in DEFERRED_DOCSTRING_PATHS):
-            self.held.append(text)
-            return False
-        return True
-
-
-def setup(app: Sphinx) -> None:
-    deferred = _DeferredDocstringWarnings()
-    for handler in logging.getLogger("sphinx").handlers:
-        if handler.level >= logging.WARNING:  # the warning stream: filter before -W sees it
-            handler.filters.insert(0, deferred)
-
-    def report(app: Sphinx, exception: BaseException | None) -> None:
-        if deferred.held:
-            log = sphinx_logging.getLogger(__name__)
-            log.info("%d warning(s) of sdk/exwire/binance/ docstrings deferred (not errors yet):",
-                     len(deferred.held))
-            for text in deferred.held:
-                log.info("  %s", text)
-
-    app.connect("build-finished", report)

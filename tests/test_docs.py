@@ -26,14 +26,6 @@ FORBIDDEN = ("reference/protocols", "DESIGN.md", "../shared")
 #: The protocol notes' file names, cited without their folder (``kraken.md`` and the like).
 NOTES_FILE = re.compile(r"\b(?:kraken|binance|coinex|okex|okx|coinsuper)\.md\b")
 
-#: Paths (relative to the repository root) not checked yet: Binance is being rebuilt and
-#: its citations are rewritten afterwards. Empty this list when that is done.
-KNOWN_EXCEPTIONS = (
-    "sdk/exwire/binance/",
-    "sdk/exwire/testing/_binance/",
-    "sdk/exwire/testing/binance.py",
-)
-
 
 @functools.cache
 def _docstrings(source: str) -> list[tuple[int, str]]:
@@ -63,11 +55,7 @@ def violations(path: Path) -> list[str]:
 
 
 def _checked_files() -> list[Path]:
-    return [
-        path
-        for path in sorted(PACKAGE.rglob("*.py"))
-        if not path.relative_to(REPO_ROOT).as_posix().startswith(KNOWN_EXCEPTIONS)
-    ]
+    return sorted(PACKAGE.rglob("*.py"))
 
 
 def test_no_docstring_names_an_unshipped_file() -> None:
@@ -93,11 +81,6 @@ def test_the_check_finds_a_citation(snippet: str) -> None:
         if any(name in text for name in FORBIDDEN) or NOTES_FILE.search(text)
     ]
     assert len(cited) == 1
-
-
-def test_known_exceptions_are_paths_that_exist() -> None:
-    for rel in KNOWN_EXCEPTIONS:
-        assert (REPO_ROOT / rel).exists(), f"{rel} no longer exists: drop it from KNOWN_EXCEPTIONS"
 
 
 DOC_TARGET = re.compile(r":doc:`(?:[^`<]*<)?/?([\w/.-]+?)>?`")

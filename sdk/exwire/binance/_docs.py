@@ -1,6 +1,6 @@
 """The ``Raises:`` sections shared by the request methods, appended once here instead of
-being copied into some forty docstrings (STYLE.md: request methods list ConnectionClosed
-and RequestTimeout and say the outcome is then unknown)."""
+being copied into some forty docstrings (request methods list ConnectionClosed and
+RequestTimeout and say the outcome is then unknown)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Checks the Binance client makes before sending, so bad input fails with
-``ConfigurationError`` and nothing goes on the wire (``reference/protocols/binance.md`` §8)."""
+``ConfigurationError`` and nothing goes on the wire (§8 of :doc:`the Binance page </exchanges/binance>`)."""
 
 from __future__ import annotations
 

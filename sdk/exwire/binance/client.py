@@ -1,6 +1,6 @@
-"""BinanceClient: the Binance WebSocket API, spot and futures (``reference/protocols/binance.md``).
+"""BinanceClient: the Binance WebSocket API, spot and futures (:doc:`the Binance page </exchanges/binance>`).
 
-The request methods live in mixins by seed section — spot market data
+The request methods live in mixins by method group — spot market data
 (:mod:`~exwire.binance.client_market`), order management and SOR
 (:mod:`~exwire.binance.client_trading`), order lists (:mod:`~exwire.binance.client_lists`),
 account (:mod:`~exwire.binance.client_account`), futures market data and orders
@@ -11,6 +11,8 @@ connections, signing, clock, session log-on, the general methods and the user-da
 Connections: ``spot`` (``ws-api/v3``), ``usdm`` (``ws-fapi/v1``) and ``coinm``
 (``ws-dapi/v1``), each opened on its first use, with its own reader thread, protocol
 instance (request ids, rate limits) and log-on state (:class:`_Session`).
+
+Section numbers (§) refer to the protocol notes of :doc:`the Binance page </exchanges/binance>`.
 """
 
 from __future__ import annotations
@@ -72,7 +74,7 @@ _MAX_RECV_WINDOW = 60.0  # seconds (§6.2)
 _TIMESTAMP_REFUSED = -1021
 
 
-#: Binance closes a WebSocket API connection after 24 h (binance.md §2, §10.2): replace it first.
+#: Binance closes a WebSocket API connection after 24 h (§2, §10.2): replace it first.
 _MAX_CONNECTION_AGE = 23.5 * 3600
 #: Keep-alive defaults, seconds. Spot: a ``ping`` request after 10 s without traffic,
 #: answered within 10 s. Futures have no ``ping`` method, and the server's own ping
@@ -113,8 +115,8 @@ class _Session:
 class BinanceClient(StreamMethods, BookMethods, UserStreamMethods, MarketDataMethods, TradingMethods,
                     OrderListMethods, AccountMethods, FuturesMethods, FuturesAccountMethods, BaseClient):
     """Client of the Binance WebSocket API: spot (``ws-api/v3``), USDⓈ-M futures (``ws-fapi/v1``)
-    and COIN-M futures (``ws-dapi/v1``), as specified in ``reference/protocols/binance.md``
-    (spot §2–§9, futures §10).
+    and COIN-M futures (``ws-dapi/v1``), as described in the protocol notes of
+    :doc:`the Binance page </exchanges/binance>` (spot §2–§9, futures §10).
 
     The constructor does no I/O: each product's connection opens on its first call (a
     spot call never opens a futures connection). With credentials, every (re)connect of

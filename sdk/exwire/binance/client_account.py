@@ -1,4 +1,5 @@
-"""Account requests of :class:`~exwire.binance.client.BinanceClient` (binance.md §8.5, USER_DATA).
+"""Account requests of :class:`~exwire.binance.client.BinanceClient` (§8.5 of
+:doc:`the Binance page </exchanges/binance>`, USER_DATA).
 
 Every method here is SIGNED, blocking and thread-safe, takes ``timeout=`` (seconds;
 ``None``: ``request_timeout``) and ``recv_window=`` (seconds; ``None``: the client's

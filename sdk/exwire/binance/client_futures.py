@@ -1,5 +1,5 @@
 """Futures market data and order management of :class:`~exwire.binance.client.BinanceClient`
-(binance.md §10; seed sections "FUTURES — Market Data" and "FUTURES — Order Management").
+(§10 of :doc:`the Binance page </exchanges/binance>`).
 
 Each futures market has its own connection: ``FuturesMarket.USDM`` (``ws-fapi``) and
 ``FuturesMarket.COINM`` (``ws-dapi``). Methods that take ``market`` as their first argument
@@ -161,9 +161,9 @@ class FuturesMethods(Caller):
             price_match: price a LIMIT order from the book (not with ``price``); ``None``: not sent.
             self_trade_prevention_mode: ``NONE``, ``EXPIRE_TAKER``, ``EXPIRE_MAKER``, ``EXPIRE_BOTH``.
             good_till_date: expiry of a ``GTD`` order (aware datetime or epoch ms); ``None``: none.
-            stop_price, close_position, activation_price, callback_rate, working_type,
-                price_protect: COIN-M conditional orders only (``callback_rate`` in percent,
-                0.1–10; ``working_type`` ``MARK_PRICE`` or ``CONTRACT_PRICE`` triggers).
+            stop_price, close_position, activation_price, callback_rate, working_type, price_protect:
+                COIN-M conditional orders only (``callback_rate`` in percent, 0.1–10;
+                ``working_type`` ``MARK_PRICE`` or ``CONTRACT_PRICE`` triggers).
 
         Returns:
             The order report (see ``response_type``).

@@ -1,5 +1,5 @@
 """Futures positions and account of :class:`~exwire.binance.client.BinanceClient`
-(binance.md §10.3; seed sections "FUTURES — Order Management" (positions) and "FUTURES — Account").
+(§10.3 of :doc:`the Binance page </exchanges/binance>`).
 
 Every method here is SIGNED (USER_DATA, weight 5), blocking and thread-safe, takes
 ``timeout=`` (seconds; ``None``: ``request_timeout``) and ``recv_window=`` (seconds;

@@ -1,5 +1,5 @@
-"""Order-list requests of :class:`~exwire.binance.client.BinanceClient` (binance.md §8.3,
-§8.5): OCO, OTO, OTOCO, OPO, OPOCO, their status and cancels. All SIGNED.
+"""Order-list requests of :class:`~exwire.binance.client.BinanceClient` (§8.3, §8.5 of
+:doc:`the Binance page </exchanges/binance>`): OCO, OTO, OTOCO, OPO, OPOCO, their status and cancels. All SIGNED.
 
 Conventions (``timeout``/``recv_window`` in seconds, ``None`` arguments not sent, money
 as ``Decimal``, ``str``, ``int`` or ``float``, prices in the quote asset and quantities in

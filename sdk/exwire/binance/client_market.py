@@ -1,4 +1,5 @@
-"""Market-data requests of :class:`~exwire.binance.client.BinanceClient` (binance.md §8.1).
+"""Market-data requests of :class:`~exwire.binance.client.BinanceClient` (§8.1 of
+:doc:`the Binance page </exchanges/binance>`).
 
 Every method here is public (security type NONE), blocking and thread-safe, takes
 ``timeout=`` (seconds; ``None`` uses the client's ``request_timeout``) and raises:

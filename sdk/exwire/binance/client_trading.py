@@ -1,5 +1,6 @@
 """Order management and SOR of :class:`~exwire.binance.client.BinanceClient`
-(binance.md §8.3–§8.5; security types TRADE and USER_DATA, so every call is SIGNED).
+(§8.3–§8.5 of :doc:`the Binance page </exchanges/binance>`; security types TRADE and USER_DATA, so
+every call is SIGNED).
 
 Every method here is blocking and thread-safe, takes ``timeout=`` (seconds; ``None``:
 ``request_timeout``) and ``recv_window=`` (seconds; ``None``: the client's default),

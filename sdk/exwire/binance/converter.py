@@ -2,8 +2,8 @@
 
 (Futures models and parameters: :mod:`exwire.binance.futures_converter`, on the same converter.)
 
-The only module that knows Binance's field names (``reference/protocols/binance.md``
-§8–§11). Results are structured with one cattrs converter (epoch milliseconds →
+The only module that knows Binance's field names (§8–§11 of
+:doc:`the Binance page </exchanges/binance>`). Results are structured with one cattrs converter (epoch milliseconds →
 aware UTC ``datetime``, decimal strings → ``Decimal``, enums keeping unknown values).
 Most wire names are the camelCase of the Python field; the exceptions are listed in
 ``_RENAMES``. Unknown wire fields are ignored, so a field Binance adds never breaks

@@ -1,5 +1,5 @@
-"""Enumerations of the Binance WebSocket API: spot (``reference/protocols/binance.md`` §8, §9)
-and USDⓈ-M / COIN-M futures (§10).
+"""Enumerations of the Binance WebSocket API: spot (§8, §9 of
+:doc:`the Binance page </exchanges/binance>`) and USDⓈ-M / COIN-M futures (§10).
 
 Values are the wire strings. Every enum is an :class:`exwire._core.codec.OpenEnum`: a
 value this version does not know (Binance adds some every year) decodes to a kept

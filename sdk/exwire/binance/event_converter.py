@@ -1,4 +1,5 @@
-"""Binance user-data ``event`` objects → :mod:`exwire.binance.events`, hand-written (§9.3).
+"""Binance user-data ``event`` objects → :mod:`exwire.binance.events`, hand-written (§9.3 of
+:doc:`the Binance page </exchanges/binance>`).
 
 User-data events are the WS API's only pushed stream, so they run once per message on
 the reader thread. Generic cattrs structuring cost about 14 µs per ``executionReport``

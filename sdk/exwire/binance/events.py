@@ -1,4 +1,5 @@
-"""Typed user-data events of the Binance spot WebSocket API (``reference/protocols/binance.md`` §9).
+"""Typed user-data events of the Binance spot WebSocket API (§9 of
+:doc:`the Binance page </exchanges/binance>`).
 
 Each event is the ``event`` object of a ``{"subscriptionId": n, "event": {...}}`` frame.
 Conventions as in :mod:`exwire.binance.models` (which re-exports everything here). An

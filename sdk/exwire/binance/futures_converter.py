@@ -2,7 +2,7 @@
 
 The futures counterpart of :mod:`exwire.binance.converter`, registered on the same
 cattrs converter (one Binance dialect: epoch milliseconds, decimal strings). Three
-futures quirks are handled here (``reference/protocols/binance.md`` §10):
+futures quirks are handled here (§10 of :doc:`the Binance page </exchanges/binance>`):
 
 * the same field is spelled differently by different methods and markets
   (``unRealizedProfit`` in ``account.position`` v1 and COIN-M, ``unrealizedProfit``

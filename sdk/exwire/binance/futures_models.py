@@ -1,6 +1,7 @@
 """Typed results of the Binance futures WebSocket APIs: USDⓈ-M (``ws-fapi``) and COIN-M (``ws-dapi``).
 
-Section numbers refer to ``reference/protocols/binance.md`` §10. Conventions as in
+Section numbers (§10) refer to the protocol notes of
+:doc:`the Binance page </exchanges/binance>`. Conventions as in
 :mod:`exwire.binance.models` (which re-exports everything here): Python field names
 (the wire names live in :mod:`exwire.binance.futures_converter`), ``Decimal`` amounts,
 aware UTC ``datetime`` times, ``None`` for a field the server left out. A time the wire

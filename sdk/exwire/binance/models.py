@@ -1,6 +1,7 @@
 """Typed results of the Binance spot WebSocket API: general, market data and account.
 
-Section numbers refer to ``reference/protocols/binance.md``. Field names are Python's;
+Section numbers (§) refer to the protocol notes of
+:doc:`the Binance page </exchanges/binance>`. Field names are Python's;
 the wire names (``origQty``, ``cummulativeQuoteQty`` ...) live only in
 :mod:`exwire.binance.converter`. Prices are in quote asset per unit of base asset,
 quantities in base asset unless the name says ``quote``; every amount is a ``Decimal``
@@ -276,7 +277,6 @@ class Trade:
         trade_id: the trade's id.
         quote_quantity: price × quantity, in quote asset.
         is_buyer_maker: whether the buyer's order was resting (so the seller took).
-        side: the taker's side, derived from ``is_buyer_maker`` (``True``: the taker sold).
         is_best_match: ``None`` for block trades, which omit it.
     """
 
@@ -290,7 +290,8 @@ class Trade:
 
     @property
     def side(self) -> OrderSide:
-        """The taker's side: ``SELL`` when the buyer was the maker, else ``BUY``."""
+        """The taker's side, derived from ``is_buyer_maker``: ``SELL`` when the buyer was the maker (the
+        seller took), else ``BUY``."""
         return OrderSide.SELL if self.is_buyer_maker else OrderSide.BUY
 
 
@@ -301,7 +302,6 @@ class AggregateTrade:
     Attributes:
         trade_id: the aggregate trade's id; ``first_trade_id``/``last_trade_id``: the
             trades it aggregates.
-        side: the taker's side, derived from ``is_buyer_maker`` (``True``: the taker sold).
     """
 
     trade_id: int
@@ -315,7 +315,8 @@ class AggregateTrade:
 
     @property
     def side(self) -> OrderSide:
-        """The taker's side: ``SELL`` when the buyer was the maker, else ``BUY``."""
+        """The taker's side, derived from ``is_buyer_maker``: ``SELL`` when the buyer was the maker (the
+        seller took), else ``BUY``."""
         return OrderSide.SELL if self.is_buyer_maker else OrderSide.BUY
 
 

@@ -1,6 +1,7 @@
 """Typed results of Binance spot order, order-list and account-trade requests.
 
-Section numbers refer to ``reference/protocols/binance.md`` (§8.3–§8.5, §11). Units and
+Section numbers (§8.3–§8.5, §11) refer to the protocol notes of
+:doc:`the Binance page </exchanges/binance>`. Units and
 conventions as in :mod:`exwire.binance.models` (which re-exports everything here).
 """
 
@@ -187,7 +188,6 @@ class AccountTrade:
     Attributes:
         trade_id: the trade's id.
         fee: the commission, in ``fee_asset`` (Binance's ``commission``/``commissionAsset``).
-        side: the order's side, derived from ``is_buyer``.
     """
 
     symbol: str
@@ -206,7 +206,8 @@ class AccountTrade:
 
     @property
     def side(self) -> OrderSide:
-        """The order's side: ``BUY`` when the account was the buyer, else ``SELL``."""
+        """The order's side, derived from ``is_buyer``: ``BUY`` when the account was the buyer, else
+        ``SELL``."""
         return OrderSide.BUY if self.is_buyer else OrderSide.SELL
 
 

@@ -1,8 +1,8 @@
 """Binance WebSocket API (spot ``ws-api/v3``, USDⓈ-M ``ws-fapi/v1``, COIN-M ``ws-dapi/v1``):
 the sans-I/O codec.
 
-Implements ``reference/protocols/binance.md``: the request envelope ``{"id", "method",
-"params"}`` correlated by integer ``id`` (§3), the response envelope with ``status``,
+Implements the protocol notes of :doc:`the Binance page </exchanges/binance>`: the request envelope
+``{"id", "method", "params"}`` correlated by integer ``id`` (§3), the response envelope with ``status``,
 ``result``/``error`` and ``rateLimits`` (§4, §5), request signing (§6, through
 :mod:`exwire.binance.signing`), user-data event frames routed by ``subscriptionId``
 (§9) and the unsolicited ``serverShutdown`` event (§2). The futures APIs share all of it

@@ -1,4 +1,4 @@
-"""Request signing of the Binance WebSocket API (``reference/protocols/binance.md`` §6).
+"""Request signing of the Binance WebSocket API (§6 of :doc:`the Binance page </exchanges/binance>`).
 
 The payload is every ``params`` entry except ``signature``, sorted by name, rendered
 ``name=value`` and joined with ``&`` — with **no percent-encoding** (§6.3: peers that

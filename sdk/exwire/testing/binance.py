@@ -1,5 +1,5 @@
 """Binance WebSocket API emulator: spot ``/ws-api/v3``, USDⓈ-M ``/ws-fapi/v1`` and COIN-M
-``/ws-dapi/v1`` (``reference/protocols/binance.md``).
+``/ws-dapi/v1``; section numbers (§) refer to the protocol notes of :doc:`the Binance page </exchanges/binance>`.
 
 Speaks the request/response envelope of §3–§4 with ``rateLimits`` (§5), the three
 signature schemes and the timestamp/``recvWindow`` rule of §6 (a wrong signature is

@@ -1,4 +1,5 @@
-"""The Binance emulator, split by concern (``reference/protocols/binance.md``).
+"""The Binance emulator, split by concern (section numbers: the protocol notes of
+:doc:`the Binance page </exchanges/binance>`).
 
 * :mod:`.common` — wire helpers, the error reply, accounts and signature checks (§4, §6);
 * :mod:`.api` — the request layer every product shares: envelope, limits, auth (§3–§7);

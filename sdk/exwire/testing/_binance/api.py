@@ -1,4 +1,5 @@
-"""The request layer the Binance emulator shares between products (§3–§7): envelope, rate
+"""The request layer the Binance emulator shares between products (§3–§7 of
+:doc:`the Binance page </exchanges/binance>`): envelope, rate
 limits, authentication, signature and timestamp checks, session log-on; one :class:`_Api`
 subclass per product path."""
 

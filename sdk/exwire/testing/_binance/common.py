@@ -1,5 +1,5 @@
 """Shared pieces of the Binance emulator: wire helpers, the error reply, accounts and their
-signature checks (``reference/protocols/binance.md`` §4, §6), parameter readers."""
+signature checks (§4, §6 of :doc:`the Binance page </exchanges/binance>`), parameter readers."""
 
 from __future__ import annotations
 

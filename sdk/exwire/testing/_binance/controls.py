@@ -1,5 +1,6 @@
 """The futures controls of :class:`~exwire.testing.binance.BinanceEmulator`: move prices and
-the mark, set leverage, inspect wallets, positions and algo orders (§10)."""
+the mark, set leverage, inspect wallets, positions and algo orders (§10 of
+:doc:`the Binance page </exchanges/binance>`)."""
 
 from __future__ import annotations
 

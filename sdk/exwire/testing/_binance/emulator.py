@@ -1,4 +1,7 @@
-"""The Binance emulator server: one loopback WebSocket server for spot, USDⓈ-M and COIN-M."""
+"""The Binance emulator server: one loopback WebSocket server for spot, USDⓈ-M and COIN-M.
+
+Section numbers (§) refer to the protocol notes of :doc:`the Binance page </exchanges/binance>`.
+"""
 
 from __future__ import annotations
 

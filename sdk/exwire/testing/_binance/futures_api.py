@@ -1,5 +1,5 @@
 """The futures WebSocket APIs of the Binance emulator: USDⓈ-M at ``/ws-fapi/v1`` and COIN-M at
-``/ws-dapi/v1`` (``reference/protocols/binance.md`` §10).
+``/ws-dapi/v1`` (§10 of :doc:`the Binance page </exchanges/binance>`).
 
 Both share the spot envelope, signatures, ``session.logon`` and rate-limit reporting
 (§10.1, through :class:`~exwire.testing._binance.api._Api`), with the futures limits

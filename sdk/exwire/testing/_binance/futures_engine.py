@@ -1,4 +1,4 @@
-"""The futures matching engine of the Binance emulator (``reference/protocols/binance.md`` §10):
+"""The futures matching engine of the Binance emulator (§10 of :doc:`the Binance page </exchanges/binance>`):
 contracts with a last and a mark price, one cross-margin wallet per account and market,
 positions, leverage, orders, COIN-M conditional orders and USDⓈ-M algo orders.
 

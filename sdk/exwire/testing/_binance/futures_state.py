@@ -1,5 +1,5 @@
 """Futures state of the Binance emulator: contracts (last and mark price, seeded depth),
-positions, orders, algo orders and wallets (``reference/protocols/binance.md`` §10).
+positions, orders, algo orders and wallets (§10 of :doc:`the Binance page </exchanges/binance>`).
 
 The rules that change this state live in :mod:`exwire.testing._binance.futures_engine`.
 Everything here is mutated under the emulator's exchange lock.

@@ -1,4 +1,5 @@
-"""The spot WebSocket API of the Binance emulator at ``/ws-api/v3`` (§8, §9)."""
+"""The spot WebSocket API of the Binance emulator at ``/ws-api/v3`` (§8, §9 of
+:doc:`the Binance page </exchanges/binance>`)."""
 
 from __future__ import annotations
 

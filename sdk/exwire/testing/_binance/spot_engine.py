@@ -1,4 +1,5 @@
-"""The spot matching engine of the Binance emulator (§8.3, §9.3): orders, order lists,
+"""The spot matching engine of the Binance emulator (§8.3, §9.3 of
+:doc:`the Binance page </exchanges/binance>`): orders, order lists,
 balances and the user-data events they produce. State changes under the exchange lock."""
 
 from __future__ import annotations
