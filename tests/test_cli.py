@@ -406,8 +406,11 @@ def test_credentials_come_from_the_exchange_s_environment_variables(tmp_path):
     assert credentials_from_environment("coinsuper", environment_of("coinsuper", credentials)) == credentials
     with pytest.raises(ConfigurationError, match="EXWIRE_OKEX_SECRET set without EXWIRE_OKEX_KEY"):
         credentials_from_environment("okex", {"EXWIRE_OKEX_SECRET": "s"})
-    with pytest.raises(ConfigurationError, match="EXWIRE_OKEX_PASSPHRASE"):
-        credentials_from_environment("okex", {"EXWIRE_OKEX_KEY": "k", "EXWIRE_OKEX_PASSPHRASE": "p"})
+    credentials = credentials_from_environment(
+        "okx", {"EXWIRE_OKX_KEY": "k", "EXWIRE_OKX_SECRET": "s", "EXWIRE_OKX_PASSPHRASE": "p"})
+    assert credentials == exwire.Credentials(key="k", secret="s", passphrase="p")
+    assert "'p'" not in repr(credentials)  # redacted like the secret
+    assert credentials_from_environment("okx", environment_of("okx", credentials)) == credentials
     with pytest.raises(ConfigurationError, match="EXWIRE_BINANCE_PRIVATE_KEY_FILE: cannot read") as error:
         credentials_from_environment("binance", {"EXWIRE_BINANCE_KEY": "k",
                                                  "EXWIRE_BINANCE_PRIVATE_KEY_FILE": str(tmp_path / "none.pem")})

@@ -113,8 +113,8 @@ def credentials_from_environment(exchange: str, environ: Mapping[str, str] | Non
         environ: the variables (default :data:`os.environ`).
 
     Raises:
-        ConfigurationError: a variable is set without ``_KEY``; ``_PASSPHRASE`` is set
-            but no exwire exchange takes a passphrase; the private key file cannot be read.
+        ConfigurationError: a variable is set without ``_KEY``; the private key file
+            cannot be read.
     """
     environ = os.environ if environ is None else environ
     values = {field: environ.get(_variable(exchange, field), "") for field in CREDENTIAL_VARIABLES}
@@ -123,9 +123,6 @@ def credentials_from_environment(exchange: str, environ: Mapping[str, str] | Non
     if not values["key"]:
         given = ", ".join(_variable(exchange, field) for field, value in values.items() if value)
         raise ConfigurationError(f"{given} set without {_variable(exchange, 'key')}")
-    if values["passphrase"] and "passphrase" not in attrs.fields_dict(Credentials):
-        raise ConfigurationError(f"{_variable(exchange, 'passphrase')} is set, but no exchange exwire "
-                                 "supports takes a passphrase: unset it")
     private_key = None
     if values["private_key"]:
         path = os.path.expanduser(values["private_key"])
@@ -136,7 +133,7 @@ def credentials_from_environment(exchange: str, environ: Mapping[str, str] | Non
             raise ConfigurationError(f"{_variable(exchange, 'private_key')}: cannot read {path!r} "
                                      f"({type(exc).__name__})") from None
     return Credentials(key=values["key"], secret=values["secret"] or None, private_key=private_key,
-                       email=values["email"] or None)
+                       email=values["email"] or None, passphrase=values["passphrase"] or None)
 
 
 def environment_of(exchange: str, credentials: Credentials) -> dict[str, str]:
@@ -150,7 +147,8 @@ def environment_of(exchange: str, credentials: Credentials) -> dict[str, str]:
     if credentials.private_key:
         raise ConfigurationError("a private key goes in a file named by "
                                  f"{_variable(exchange, 'private_key')}, not in a variable")
-    fields = {"key": credentials.key, "secret": credentials.secret, "email": credentials.email}
+    fields = {"key": credentials.key, "secret": credentials.secret, "email": credentials.email,
+              "passphrase": credentials.passphrase}
     return {_variable(exchange, field): value for field, value in fields.items() if value}
 
 

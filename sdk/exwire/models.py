@@ -55,12 +55,15 @@ class Credentials:
         secret: the shared secret for HMAC/MD5 signing, or ``None`` when ``private_key`` is used.
         private_key: a PEM-encoded Ed25519 or RSA private key (Binance), or ``None``.
         email: the account e-mail (Coinsuper only), or ``None``.
+        passphrase: the passphrase chosen when the API key was created (OKX), or ``None``;
+            redacted like ``secret``.
     """
 
     key: str = attrs.field(repr=lambda v: v[:4] + "..." if v else repr(v))
     secret: str | None = attrs.field(default=None, repr=_redacted)
     private_key: str | None = attrs.field(default=None, repr=_redacted)
     email: str | None = None
+    passphrase: str | None = attrs.field(default=None, repr=_redacted)
 
 
 class Overflow(enum.Enum):
