@@ -1,0 +1,1 @@
+"""OKX API v5 WebSocket (public, private and business endpoints)."""
