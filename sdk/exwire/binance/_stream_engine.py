@@ -31,19 +31,17 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from decimal import Decimal
 from typing import Any
 
 from exwire._core.backoff import Deadline
 from exwire._core.connection import Connection
-from exwire._core.dispatch import Overflow
 from exwire._core.protocol import Update
-from exwire._core.subscription import new_mailbox
 from exwire.binance.enums import FuturesMarket
 from exwire.binance.stream_models import BookTickerUpdate, TickerUpdate
 from exwire.binance.stream_protocol import BinanceStreamProtocol
-from exwire.errors import ConfigurationError, ExchangeError, InvalidState, RequestTimeout
+from exwire.errors import ConfigurationError, InvalidState, RequestTimeout
 from exwire.latest import TICKER, TOP_OF_BOOK
 from exwire.models import DataEvent, Level, TopOfBook
 from exwire.subscription import Subscription
@@ -87,19 +85,10 @@ class StreamEngine:
     usdm_stream_url: str
     coinm_stream_url: str
     _registry: Any
-    _connections: dict[str, Connection]
-    _closed: threading.Event
-    log: Any
-    request_timeout: float | None
-    _queue_size: int
-    _overflow: Overflow
-    _block_timeout: float | None
-    _callback_executor: Any
-    _check_open: Callable[[], None]
     _timeout: Callable[[float | None], float | None]
     _add_connection: Callable[..., Connection]
     _connection_named: Callable[[str, Callable[[], Connection]], Connection]
-    _subscription_ended: Callable[[Hashable, BaseException | None], None]
+    _subscribe: Callable[..., Subscription[Any]]
 
     # -- connections -------------------------------------------------------------------------
 
@@ -151,60 +140,12 @@ class StreamEngine:
         if len(names) != 1:
             raise ConfigurationError(f"streams of different routes in one subscription: {sorted(names)}")
         connection = self._stream_connection(market, streams[0])
-        return self._subscribe_on(connection, topic=topic, keys=[(connection.name, s) for s in streams],
-                                  callback=callback, timeout=timeout, internal=internal)
-
-    def _subscribe_on(
-        self,
-        connection: Connection,
-        *,
-        topic: str,
-        keys: Iterable[Hashable],
-        callback: Callable[[DataEvent[Any]], None] | None,
-        timeout: float | None,
-        queue_size: int | None = None,
-        internal: bool = False,
-    ) -> Subscription[Any]:
-        """``BaseClient._subscribe`` for a stream connection (keys are ``(name, stream)``)."""
-        if callback is not None and not callable(callback):
-            raise ConfigurationError(f"callback must be callable, got {type(callback).__name__}")
-        self._check_open()
-        deadline = Deadline(self._timeout(timeout))
-        keys = tuple(keys)
+        keys = [(connection.name, stream) for stream in streams]
         held = {key for s in self._registry.active() if s.connection_name == connection.name for key in s.keys}
         if len(held | set(keys)) > MAX_STREAMS:
             raise ConfigurationError(f"a Binance stream connection carries at most {MAX_STREAMS} streams")
-        connection.ensure_open(deadline.remaining())
-        subscription: Subscription[Any] = Subscription(
-            topic=topic, keys=keys, callback=callback, connection_name=connection.name,
-            mailbox=new_mailbox(queue_size or self._queue_size,
-                                Overflow.DROP_OLDEST if internal and self._overflow is Overflow.LATEST
-                                else self._overflow, self._block_timeout),
-            unsubscribe=self._unsubscribe_streams,
-        )
-        if callback is not None and not internal:
-            subscription.executor = self._callback_executor
-        new_keys = self._registry.add(subscription)
-        try:
-            if new_keys:
-                self._stream_control(connection, "SUBSCRIBE", new_keys, deadline.remaining())
-        except BaseException:
-            self._registry.remove(subscription)
-            subscription._end()
-            raise
-        return subscription
-
-    def _unsubscribe_streams(self, subscription: Subscription[Any], timeout: float | None) -> None:
-        freed = self._registry.remove(subscription)
-        if not freed or self._closed.is_set():
-            return
-        connection = self._connections.get(subscription.connection_name)
-        if connection is None or not connection.is_ready:
-            return  # nothing on the wire to undo: a reconnect will not resubscribe it
-        try:
-            self._stream_control(connection, "UNSUBSCRIBE", freed, self._timeout(timeout))
-        except Exception as exc:  # stopped locally already; stray updates route nowhere
-            self.log.warning("unsubscribing %s failed: %s", subscription.topic, exc)
+        return self._subscribe(connection, topic=topic, keys=keys, callback=callback, timeout=timeout,
+                               internal=internal)
 
     def _stream_control(self, connection: Connection, method: str, keys: Sequence[Hashable],
                         timeout: float | None) -> None:
@@ -245,29 +186,6 @@ class StreamEngine:
         return [str(name) for name in result or ()]
 
     # -- engine hooks (BaseClient) ---------------------------------------------------------------
-
-    def _on_open(self, connection: Connection) -> None:
-        """After every (re)connect: a stream connection resubscribes its whole set (each
-        stream once); other connections go to the next class's hook (log-on ...)."""
-        if connection.name not in NAMES:
-            getattr(super(), "_on_open")(connection)  # noqa: B009 - the next class's (mypy: object has none)
-            return
-        keys: dict[Hashable, None] = {}
-        for subscription in self._registry.active():
-            if subscription.connection_name == connection.name:
-                keys.update(dict.fromkeys(subscription.keys))
-        if not keys:
-            return
-        try:
-            self._stream_control(connection, "SUBSCRIBE", list(keys), self.request_timeout)
-        except ExchangeError as exc:
-            # Refused what was accepted before: find the stream, end only its subscriptions.
-            self.log.warning("resubscribing on %s was refused (%s): retrying stream by stream", connection.name, exc)
-            for key in keys:
-                try:
-                    self._stream_control(connection, "SUBSCRIBE", [key], self.request_timeout)
-                except ExchangeError as refused:
-                    self._subscription_ended(key, refused)
 
     def _latest(self, update: Update) -> tuple[str, Any] | None:
         """Spot ticker streams feed ``client.latest``'s ticker, spot book tickers its top of book.

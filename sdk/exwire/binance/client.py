@@ -30,6 +30,7 @@ from exwire._core.client import BaseClient, documented_options
 from exwire._core.codec import epoch_ms_to_datetime
 from exwire._core.connection import Connection
 from exwire.binance import converter
+from exwire.binance._stream_engine import NAMES as STREAM_CONNECTIONS
 from exwire.binance._validation import futures_market, symbol_or_symbols
 from exwire.binance.client_account import AccountMethods
 from exwire.binance.client_book import BookMethods
@@ -431,8 +432,11 @@ class BinanceClient(StreamMethods, BookMethods, UserStreamMethods, MarketDataMet
         """After every (re)connect of one connection: sync the clock, log it on (§7, §10.1).
 
         Its protocol forgot the old subscription ids when the connection was lost
-        (``BinanceProtocol.connection_lost``). The other connections are not touched."""
-        session = self._sessions[connection.name]
+        (``BinanceProtocol.connection_lost``). The other connections are not touched;
+        market data stream connections have nothing to log on."""
+        session = self._sessions.get(connection.name)
+        if session is None:
+            return
         session.logged_on = False
         if self._signer is None:
             return
@@ -568,6 +572,9 @@ class BinanceClient(StreamMethods, BookMethods, UserStreamMethods, MarketDataMet
     # -- spot user data stream (§9): subscribe_user_data_stream is in client_user_stream ------------
 
     def _wire_subscribe(self, connection: Connection, keys: list[Hashable], timeout: float | None) -> None:
+        if connection.name in STREAM_CONNECTIONS:  # market data streams: SUBSCRIBE, paced
+            self._stream_control(connection, "SUBSCRIBE", keys, timeout)
+            return
         deadline = Deadline(timeout)
         for key in keys:
             def build(key: Hashable = key) -> tuple[int, str]:
@@ -579,6 +586,9 @@ class BinanceClient(StreamMethods, BookMethods, UserStreamMethods, MarketDataMet
             self._send(connection, build, True, deadline, wait_ready=False)
 
     def _wire_unsubscribe(self, connection: Connection, keys: list[Hashable], timeout: float | None) -> None:
+        if connection.name in STREAM_CONNECTIONS:
+            self._stream_control(connection, "UNSUBSCRIBE", keys, timeout)
+            return
         deadline = Deadline(timeout)
         for key in keys:
             built = self._protocol.unsubscribe_user_data(key)
