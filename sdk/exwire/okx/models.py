@@ -27,7 +27,7 @@ from typing import Any
 import attrs
 
 from exwire.errors import ExchangeError
-from exwire.models import Level, Side
+from exwire.models import Level, Side, TimeInForce
 from exwire.okx.enums import (
     InstrumentType,
     KlineInterval,
@@ -515,7 +515,7 @@ class Order:
     quantity: _D = None
     filled_quantity: _D = None
     average_price: _D = None
-    time_in_force: str | None = None
+    time_in_force: TimeInForce | None = None
     created_at: _T = None
     updated_at: _T = None
     instrument_type: InstrumentType | None = None
