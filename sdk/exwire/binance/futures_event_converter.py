@@ -145,7 +145,7 @@ ALGO_UPDATE: Table = (
     ("position_side", "ps", _enum(PositionSide), False), ("time_in_force", "f", _enum(FuturesTimeInForce), False),
     ("quantity", "q", _money, False), ("status", "X", _enum(AlgoStatus), True),
     ("order_id", "ai", _text_or_none, False), ("average_price", "ap", _money, False),
-    ("executed_quantity", "aq", _money, False), ("actual_order_type", "act", _text, False),
+    ("filled_quantity", "aq", _money, False), ("actual_order_type", "act", _text, False),
     ("trigger_price", "tp", _money, False), ("price", "p", _money, False),
     ("self_trade_prevention_mode", "V", _enum(SelfTradePreventionMode), False),
     ("working_type", "wt", _enum(WorkingType), False), ("price_match", "pm", _enum(PriceMatch), False),

@@ -255,7 +255,7 @@ class AlgoOrderUpdate:
 
     Attributes:
         order_id: the matching engine's order id once triggered (``ai``); ``None`` before.
-        average_price, executed_quantity, actual_order_type: of the triggered order
+        average_price, filled_quantity, actual_order_type: of the triggered order
             (``ap``, ``aq``, ``act``).
         trigger_price: ``tp``; trigger_time: ``tt`` (``None`` for 0).
         good_till_date: ``gtd`` (``None`` for 0); failure_reason: ``rm``.
@@ -276,7 +276,7 @@ class AlgoOrderUpdate:
     status: AlgoStatus
     order_id: str | None = None
     average_price: Decimal | None = None
-    executed_quantity: Decimal | None = None
+    filled_quantity: Decimal | None = None
     actual_order_type: str | None = None
     trigger_price: Decimal | None = None
     price: Decimal | None = None
