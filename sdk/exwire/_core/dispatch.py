@@ -19,7 +19,7 @@ from typing import Any
 from exwire._core.backoff import Deadline
 from exwire.models import Overflow
 
-__all__ = ["Overflow", "Mailbox", "Dispatcher", "CLOSED", "SCHEDULE", "OVERFLOWED"]
+__all__ = ["Overflow", "Mailbox", "Dispatcher", "CLOSED", "SCHEDULE", "OVERFLOWED", "NO_ROOM"]
 
 log = logging.getLogger("exwire")
 
@@ -29,6 +29,7 @@ CLOSED = object()  # sentinel put in a mailbox when its subscription ends
 #: ``Mailbox.put`` result bits.
 SCHEDULE = 1  # the caller must schedule the mailbox on its lane
 OVERFLOWED = 2  # this put began an overflow episode: report SlowConsumer once
+NO_ROOM = 4  # put_many queued nothing: not room for all; put the items one by one
 
 
 class Mailbox:
@@ -114,6 +115,26 @@ class Mailbox:
                 return flags
             self.scheduled = True
             return flags | SCHEDULE
+
+    def put_many(self, items: list[Any]) -> int:
+        """Queue a burst under one lock when all of it fits; else queue nothing and return ``NO_ROOM``.
+
+        The reader's fast path: one lock and at most one lane wake-up per burst. When the
+        burst does not fit, the caller puts the items one by one (``put``), so the
+        overflow policy applies to each exactly as before.
+        """
+        with self._cond:
+            if self.closed:
+                return 0
+            if len(self._items) + len(items) > self.maxsize:
+                return NO_ROOM
+            self._items.extend(items)
+            if self._waiters:
+                self._cond.notify_all()
+            if self.scheduled:
+                return 0
+            self.scheduled = True
+            return SCHEDULE
 
     def _handed_out(self, item: Any) -> Any:
         """Lock held: stamp the number of updates lost before ``item``; end an episode when drained."""

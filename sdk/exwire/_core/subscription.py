@@ -9,7 +9,9 @@ every active subscription from ``active()``.
 
 from __future__ import annotations
 
+import itertools
 import logging
+import operator
 import threading
 import time
 from collections.abc import Callable, Hashable, Iterable
@@ -17,7 +19,7 @@ from typing import Any
 
 import attrs
 
-from exwire._core.dispatch import CLOSED, OVERFLOWED, SCHEDULE, Dispatcher, Mailbox, Overflow
+from exwire._core.dispatch import CLOSED, NO_ROOM, OVERFLOWED, SCHEDULE, Dispatcher, Mailbox, Overflow
 from exwire.errors import SlowConsumer
 from exwire.models import DataEvent
 from exwire.subscription import Subscription
@@ -90,29 +92,39 @@ class SubscriptionRegistry:
         Never runs user code and never raises for a full queue: the subscription's
         overflow policy applies, and the first drop of an episode is recorded on the
         subscription and reported (``SlowConsumer``). Returns the seconds spent waiting
-        for room under the ``BLOCK`` policy (0.0 otherwise).
+        for room under the ``BLOCK`` policy (0.0 otherwise). Consecutive events of one
+        subscription are queued under one lock when they fit (``Mailbox.put_many``).
         """
         now = time.monotonic()
         wake: dict[int, Subscription[Any]] = {}
         blocked = 0.0
-        for subscription, event in items:
+        for subscription, run in itertools.groupby(items, _subscription_of):
             subscription.last_update_at = now
             mailbox = subscription._mailbox
-            if mailbox.overflow is Overflow.BLOCK and len(mailbox) >= mailbox.maxsize:
-                # About to wait for room: let the lanes see what is already queued, or
-                # the reader would wait for a lane that was never told.
-                for waiting in wake.values():
-                    self._schedule(waiting)
-                wake = {}
-                started = time.monotonic()
-                flags = mailbox.put(event)
-                blocked += time.monotonic() - started
-            else:
-                flags = mailbox.put(event)
+            events = [event for _, event in run]
+            flags = mailbox.put_many(events) if len(events) > 1 else NO_ROOM
+            if flags & NO_ROOM:
+                flags = 0
+                for event in events:
+                    if mailbox.overflow is Overflow.BLOCK and len(mailbox) >= mailbox.maxsize:
+                        # About to wait for room: let the lanes see what is already queued, or
+                        # the reader would wait for a lane that was never told.
+                        if flags & SCHEDULE:
+                            wake[subscription.id] = subscription
+                            flags &= ~SCHEDULE
+                        for waiting in wake.values():
+                            self._schedule(waiting)
+                        wake = {}
+                        started = time.monotonic()
+                        put = mailbox.put(event)
+                        blocked += time.monotonic() - started
+                    else:
+                        put = mailbox.put(event)
+                    flags |= put & SCHEDULE
+                    if put & OVERFLOWED:
+                        self._overflowed(subscription, event)
             if flags & SCHEDULE:
                 wake[subscription.id] = subscription
-            if flags & OVERFLOWED:
-                self._overflowed(subscription, event)
         for subscription in wake.values():
             self._schedule(subscription)
         return blocked
@@ -157,6 +169,9 @@ class SubscriptionRegistry:
         for subscription in subscriptions:
             subscription._end()
         return subscriptions
+
+
+_subscription_of = operator.itemgetter(0)
 
 
 def new_mailbox(queue_size: int, overflow: Overflow, block_timeout: float | None) -> Mailbox:
