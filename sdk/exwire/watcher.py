@@ -1,7 +1,8 @@
 """OrderBookWatcher: a locally maintained order book fed by a book subscription.
 
 Exchange-neutral: each exchange passes how to apply one update (returning the
-checksum the exchange sent, if any) and how to compute the local checksum. The
+checksum the exchange sent, if any, or raising :class:`SequenceGap` when the update
+does not follow the last one applied) and how to compute the local checksum. The
 updates are applied on the subscription's dispatcher lane, in order; readers on
 any thread take consistent copies under the book lock.
 """
@@ -18,7 +19,17 @@ from exwire.latest import TOP_OF_BOOK, LatestValues
 from exwire.models import DataEvent, Level, TopOfBook, UpdateType
 from exwire.orderbook import BookSnapshot, OrderBook
 
-__all__ = ["OrderBookWatcher"]
+__all__ = ["OrderBookWatcher", "SequenceGap"]
+
+
+class SequenceGap(Exception):
+    """Raised by an exchange's book ``apply`` when an update does not follow the last one
+    applied (a lost message: e.g. OKX's ``prevSeqId`` is not the last ``seqId``).
+
+    ``apply`` raises it before changing the book; the watcher then resubscribes for a
+    fresh snapshot and counts it in ``resyncs`` and ``sequence_gaps``, not in
+    ``checksums_mismatched``.
+    """
 
 
 class OrderBookWatcher:
@@ -36,7 +47,9 @@ class OrderBookWatcher:
     ``DataEvent.dropped_before``), because a gap may not show in any checksum. Updates that
     arrive while not synced are skipped. A dropped connection also marks it not
     synced (the book keeps its last levels, but ``synced`` says they are stale) until
-    the snapshot that follows the reconnect.
+    the snapshot that follows the reconnect. Exchanges whose updates carry sequence
+    numbers report an update that does not follow the last one as a gap: it is
+    counted in ``sequence_gaps`` and resynchronises the book the same way.
 
     Thread-safety: every method and property may be called from any thread.
 
@@ -45,7 +58,10 @@ class OrderBookWatcher:
         depth: levels per side kept.
         checksums_verified: updates whose checksum matched.
         checksums_mismatched: updates whose checksum did not match.
-        resyncs: resubscriptions made after a mismatch or after updates were lost.
+        resyncs: resubscriptions made after a mismatch, a sequence gap or after updates
+            were lost.
+        sequence_gaps: updates that did not follow the previous one (exchanges with
+            sequence numbers); each resynchronises the book.
         updates_applied: snapshots and updates applied.
         updates_skipped: updates skipped while not synced (waiting for a snapshot).
         updates_lost: updates dropped before reaching the book because its queue was
@@ -79,6 +95,7 @@ class OrderBookWatcher:
         self.checksums_verified = 0
         self.checksums_mismatched = 0
         self.resyncs = 0
+        self.sequence_gaps = 0
         self.updates_applied = 0
         self.updates_skipped = 0
         self.updates_lost = 0
@@ -109,9 +126,16 @@ class OrderBookWatcher:
                 self.updates_skipped += 1
                 return
             else:
-                expected = self._apply(self._book, event.data)
-                self.updates_applied += 1
-                if expected is not None and self._checksum is not None:
+                try:
+                    expected = self._apply(self._book, event.data)
+                except SequenceGap as gap:
+                    self.sequence_gaps += 1
+                    self._synced.clear()
+                    mismatch = f"gap: {gap}"
+                    expected = None
+                else:
+                    self.updates_applied += 1
+                if mismatch is None and expected is not None and self._checksum is not None:
                     actual = self._checksum(self._book)
                     if actual == expected:
                         self.checksums_verified += 1
@@ -129,6 +153,8 @@ class OrderBookWatcher:
                 self.log.warning(
                     "%s book: %d updates were dropped (slow consumer): resubscribing", self.symbol, event.dropped_before
                 )
+            elif isinstance(mismatch, str):
+                self.log.warning("%s book sequence %s: resubscribing", self.symbol, mismatch[5:])
             else:
                 self.log.warning(
                     "%s book checksum mismatch (exchange %d, local %d): resubscribing", self.symbol, *mismatch
