@@ -32,8 +32,10 @@ if TYPE_CHECKING:
     from exwire.testing.coinsuper import CoinsuperEmulator
     from exwire.testing.kraken import KrakenEmulator
     from exwire.testing.okex import OkexEmulator
+    from exwire.testing.okx import OkxEmulator
 
-__all__ = ["KrakenEmulator", "OkexEmulator", "BinanceEmulator", "CoinsuperEmulator", "CoinexEmulator"]
+__all__ = ["KrakenEmulator", "OkexEmulator", "BinanceEmulator", "CoinsuperEmulator", "CoinexEmulator",
+           "OkxEmulator"]
 
 # Public name -> module that defines it (imported lazily, see __getattr__).
 _EMULATORS = {
@@ -42,6 +44,7 @@ _EMULATORS = {
     "CoinsuperEmulator": "exwire.testing.coinsuper",
     "CoinexEmulator": "exwire.testing.coinex",
     "OkexEmulator": "exwire.testing.okex",
+    "OkxEmulator": "exwire.testing.okx",
 }
 
 

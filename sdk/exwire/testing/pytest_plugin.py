@@ -4,8 +4,8 @@ Installing exwire registers this module with pytest (the ``pytest11`` entry poin
 ``exwire``), so any test can ask for an emulator by name, with no ``conftest.py``:
 
 - ``kraken_emulator``, ``binance_emulator``, ``coinex_emulator``, ``okex_emulator``,
-  ``coinsuper_emulator``: the exchange's emulator (:mod:`exwire.testing`), started on a
-  free loopback port with its default seed before the test and closed after it;
+  ``okx_emulator``, ``coinsuper_emulator``: the exchange's emulator (:mod:`exwire.testing`),
+  started on a free loopback port with its default seed before the test and closed after it;
 - ``kraken_client``, ``binance_client``, ``coinex_client``, ``okex_client``,
   ``coinsuper_client``: a client pointed at that emulator (its ``client_kwargs()``) and
   logged on to its demo account (Binance: a fresh HMAC account), closed after the test;
@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from exwire.testing.coinsuper import CoinsuperEmulator
     from exwire.testing.kraken import KrakenEmulator
     from exwire.testing.okex import OkexEmulator
+    from exwire.testing.okx import OkxEmulator
 
 __all__ = [
     "binance_client",
@@ -67,6 +68,7 @@ __all__ = [
     "kraken_emulator",
     "okex_client",
     "okex_emulator",
+    "okx_emulator",
 ]
 
 
@@ -115,6 +117,17 @@ def okex_emulator(exwire_emulator_options: dict[str, Any]) -> Iterator[OkexEmula
     from exwire.testing.okex import OkexEmulator
 
     with OkexEmulator(**exwire_emulator_options) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def okx_emulator(exwire_emulator_options: dict[str, Any]) -> Iterator[OkxEmulator]:
+    """A started :class:`~exwire.testing.OkxEmulator` (public, private and business
+    endpoints on one port), closed after the test: ``OkxClient(**okx_emulator.client_kwargs())``
+    (the keywords include the account's credentials)."""
+    from exwire.testing.okx import OkxEmulator
+
+    with OkxEmulator(**exwire_emulator_options) as emulator:
         yield emulator
 
 
