@@ -23,6 +23,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--section", action="append", choices=sorted(runner.SECTIONS),
                         help="run only this section (repeatable)")
     parser.add_argument("--exchange", action="append", help="run only this exchange's entries (repeatable)")
+    parser.add_argument("--peers", action="store_true",
+                        help="run the peers section (exwire, the bare loop and the peers of "
+                             "benchmarks/requirements-peers.txt that are installed); alone, only that section")
+    parser.add_argument("--peer", action="append", metavar="NAME", help="with --peers: only this peer (repeatable)")
     args = parser.parse_args(argv)
 
     config = runner.QUICK if args.quick else runner.FULL
@@ -30,7 +34,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.rounds is not None:
         changes["rounds"] = max(1, args.rounds)
     if args.section:
-        changes["sections"] = tuple(dict.fromkeys(args.section))
+        changes["sections"] = tuple(dict.fromkeys(args.section + (["peers"] if args.peers else [])))
+    elif args.peers:
+        changes["sections"] = ("peers",)
+    if args.peer:
+        changes["peers"] = tuple(args.peer)
     if args.exchange:
         changes["exchanges"] = tuple(args.exchange)
     config = dataclasses.replace(config, **changes)

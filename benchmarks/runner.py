@@ -1,7 +1,9 @@
 """Runs every section in the alternating schedule and collects every run.
 
 Sections: ``stream`` (throughput), ``request`` (round trip and 8 callers), ``book``
-(order book maintenance), ``scale`` (1/100/1,000 subscriptions). Each measured
+(order book maintenance), ``scale`` (1/100/1,000 subscriptions) and, with
+``--peers`` only, ``peers`` (exwire, the bare loop and the installed peers on one
+Binance trade flood, :mod:`benchmarks.peers`). Each measured
 variant of a pair (or triple) runs once per round, in the order A B, B A, A B ...
 (:func:`benchmarks.measure.schedule`), after one unrecorded warm-up run each.
 A case that fails is recorded with its error; the others still run.
@@ -42,6 +44,9 @@ class Config:
     scale_counts: tuple[int, ...] = (1, 100, 1_000)
     scale_messages: int = 20_000
     timeout: float = 120.0
+    peers_messages: int = 20_000
+    peers_warmup: int = 2_000
+    peers: tuple[str, ...] = field(default_factory=tuple)  # empty: every peer installed
     sections: tuple[str, ...] = ("stream", "request", "book", "scale")
     exchanges: tuple[str, ...] = field(default_factory=tuple)  # empty: all
 
@@ -57,6 +62,8 @@ QUICK = Config(
     concurrent_count=20,
     book_passes=1,
     scale_messages=1_500,
+    peers_messages=1_000,
+    peers_warmup=200,
     timeout=60.0,
 )
 
@@ -119,7 +126,7 @@ def stream_section(config: Config, skipped: list, errors: list) -> list[dict[str
     floods = stream.Flood()
     for number, (entry, client_class, case) in enumerate(_available(config, "stream", skipped)):
         raw = config.raw_all_cases or number == 0
-        variants = ["bare", "exwire"] + (["exwire_raw"] if raw else [])
+        variants = ["bare", "exwire"] + (["exwire_raw", "exwire_raw_delivery"] if raw else [])
         symbols = list(case.symbols)
         _say(f"  {entry.name} {case.kind}: {' / '.join(variants)}")
         try:
@@ -128,7 +135,8 @@ def stream_section(config: Config, skipped: list, errors: list) -> list[dict[str
                     if variant == "bare":
                         return stream.bare_stream(server, entry, case, floods, count, symbols, config.timeout)
                     return stream.exwire_stream(server, entry, client_class, case, floods, count, symbols,
-                                                config.timeout, keep_raw=variant == "exwire_raw", variant=variant)
+                                                config.timeout, keep_raw=variant == "exwire_raw",
+                                                raw=variant == "exwire_raw_delivery", variant=variant)
 
                 runs = _paired(variants, config.rounds, run_one,
                                warmup=lambda variant: run_one(variant, -1, config.stream_warmup))
@@ -243,7 +251,54 @@ def scale_section(config: Config, skipped: list, errors: list) -> dict[str, Any]
     return result
 
 
-SECTIONS = {"stream": stream_section, "request": request_section, "book": book_section, "scale": scale_section}
+def peers_section(config: Config, skipped: list, errors: list) -> dict[str, Any]:
+    import logging
+
+    from benchmarks.peers import run as peers
+    from benchmarks.peers.server import BinanceStreamHandler
+
+    ready, missing = peers.available(config.peers)
+    for peer, reason in missing:
+        skipped.append({"section": "peers", "exchange": "binance", "case": peer.name, "reason": reason})
+        _say(f"  - skipped peer {peer.name}: {reason}")
+    kraken = "Kraken v1 flood: no installed peer adapter speaks Kraken v1 here (cryptofeed's is not written)"
+    skipped.append({"section": "peers", "exchange": "kraken", "case": "trade flood", "reason": kraken})
+    _say(f"  - skipped {kraken}")
+    variants = ["bare"] + [peer.name for peer in ready]
+    by_name = {peer.name: peer for peer in ready}
+    _say(f"peers: Binance btcusdt@trade flood, {config.peers_messages:,} frames per run, {config.rounds} rounds: "
+         + " / ".join(variants))
+    result: dict[str, Any] = {"exchange": "binance", "case": "trade", "messages": config.peers_messages,
+                              "peers": {p.name: {"typed": p.typed, "envelope": p.envelope} for p in ready}}
+    failed: set[str] = set()
+    logging.disable(logging.ERROR)  # peers log every dropped frame; failures show as errors/drops below
+    try:
+        with FloodServer(BinanceStreamHandler) as server:
+            def run_one(variant: str, _round: int, count: int = config.peers_messages) -> dict[str, Any]:
+                if variant == "bare":
+                    return peers.bare_run(server, count, config.timeout)
+                if variant in failed:
+                    return {"variant": variant, "sent": count, "delivered": 0, "dropped": count, "rate": None,
+                            "cpu_us_per_msg": None, "failed": True}
+                try:
+                    return peers.peer_run(server, by_name[variant], count, config.timeout)
+                except Exception as exc:
+                    failed.add(variant)
+                    errors.append(_error("peers", variant, exc))
+                    return {"variant": variant, "sent": count, "delivered": 0, "dropped": count, "rate": None,
+                            "cpu_us_per_msg": None, "failed": True}
+
+            result["runs"] = _paired(variants, config.rounds, run_one,
+                                     warmup=lambda variant: run_one(variant, -1, config.peers_warmup))
+    except Exception as exc:
+        errors.append(_error("peers", "section", exc))
+    finally:
+        logging.disable(logging.NOTSET)
+    return result
+
+
+SECTIONS = {"stream": stream_section, "request": request_section, "book": book_section, "scale": scale_section,
+            "peers": peers_section}
 
 
 def run(config: Config) -> dict[str, Any]:

@@ -96,6 +96,36 @@ def test_quick_run_measures_round_trips_book_and_scale(quick_run):
     assert all(isinstance(target["met"], bool) for target in results["targets"])
 
 
+def test_peers_section_runs_exwire_and_the_bare_loop_and_skips_missing_peers(tmp_path):
+    """``--peers`` with no peer installed (as in CI): exwire typed and bare run, every other peer is skipped."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    completed = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--peers", "--peer", "exwire", "--peer", "exwire_raw",
+         "--peer", "binance-sdk-spot", "--output", str(tmp_path)],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=timeout(60),
+    )
+    assert completed.returncode == 0, completed.stdout[-4000:] + completed.stderr[-4000:]
+    assert "Peers (Binance" in completed.stdout
+    (path,) = tmp_path.glob("*-quick.json")
+    results = json.loads(path.read_text(encoding="utf-8"))
+    assert set(results["sections"]) == {"peers"} and results["errors"] == []
+    peers = results["sections"]["peers"]
+    ran = {run["variant"] for run in peers["runs"]}
+    assert {"bare", "exwire"} <= ran
+    skipped = {s["case"] for s in results["skipped"] if s["section"] == "peers"}
+    assert ran | skipped >= {"exwire", "exwire_raw", "binance-sdk-spot"}
+    assert all(s["reason"] for s in results["skipped"])
+    for variant in ran:
+        assert sum(run["variant"] == variant for run in peers["runs"]) == results["config"]["rounds"]
+    for run in peers["runs"]:
+        if run["variant"] in ("bare", "exwire"):
+            assert run["sent"] == peers["messages"] > 0
+            assert run["delivered"] == run["sent"] and run["dropped"] == 0, run
+    assert peers["summary"]["exwire"]["rate_ratio"] > 0
+    assert any(target["name"].startswith("peers: exwire ahead") for target in results["targets"])
+
+
 @pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e.name)
 def test_every_entry_serves_its_flood_and_requests_to_a_bare_client(entry):
     """The server side and frames of every exchange work, whether or not its client exists yet."""
