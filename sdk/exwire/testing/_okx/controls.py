@@ -63,7 +63,7 @@ class Controls:
                 now = self.now_ms()
                 trades = {i: m.step(now) for i, m in self._markets.items() if inst_id in (None, i)}
                 self._public_step(trades)
-                self._route(self._engine.match())
+                self._route(self._engine.match(trades))
         self.notify_changed()
 
     @property

@@ -87,6 +87,7 @@ class Market:
         self.open_interest = Decimal(rng.randrange(10_000, 100_000))
         self.funding_rate = Decimal(rng.randrange(-300, 300)) / Decimal(10**6)
         self._series: dict[str, _Series] = {"trade": _Series(), "mark": _Series(), "index": _Series()}
+        self._pending: list[TradePrint] = []  # printed since the last step, own fills included
 
     # -- prices ------------------------------------------------------------------------
 
@@ -121,14 +122,14 @@ class Market:
         """Move the market once: a few level changes and maybe trades at the touch.
 
         Returns:
-            The trades printed by this step (oldest first).
+            The trades printed since the previous step, this step's included (oldest first).
         """
         rng = self._rng
         self.ts = max(now_ms, self.ts + 1)
-        trades: list[TradePrint] = []
         self.seq_id += rng.randint(1, 50)
         if rng.random() < 0.6:
-            trades.append(self._trade("buy" if rng.random() < 0.5 else "sell"))
+            self._trade("buy" if rng.random() < 0.5 else "sell")
+        trades, self._pending = self._pending, []
         for _ in range(rng.randint(1, 3)):
             side = self.bids if rng.random() < 0.5 else self.asks
             roll = rng.random()
@@ -173,13 +174,15 @@ class Market:
         24-hour statistics; with ``public=False`` only a trade id is taken (an own fill
         against a counterpart outside the book)."""
         self.trade_id += 1
+        printed = TradePrint(self.trade_id, price, size, side, self.ts, self.seq_id)
         if not public:
-            return TradePrint(self.trade_id, price, size, side, self.ts, self.seq_id)
+            return printed
         self.last, self.last_size = price, size
         self.high_24h, self.low_24h = max(self.high_24h, price), min(self.low_24h, price)
         self.volume_24h += size
         self.quote_volume_24h += size * price
-        return TradePrint(self.trade_id, price, size, side, self.ts, self.seq_id)
+        self._pending.append(printed)
+        return printed
 
     def _candles(self, trades: list[TradePrint]) -> None:
         for kind in ("trade", "mark", "index"):

@@ -410,19 +410,28 @@ class Engine:
                 events += self._cancel(order, "6")
         return events
 
-    def match(self) -> list[Event]:
-        """Fill the resting orders the market has moved through, as makers, at the touch
-        (never worse than their price; the public trade stays inside the book)."""
+    def match(self, trades: Mapping[str, list[Any]]) -> list[Event]:
+        """Fill the resting orders the market reached, as makers.
+
+        A buy fills at the best ask once the ask is at or below its price; or at its own
+        price when this step's ``trades`` (by instId) include a taker sell at or below it
+        while it is at the top of the book (best bid <= price < best ask). Sells mirror
+        this, so every fill prints inside the book.
+        """
         events: list[Event] = []
         for order in list(self.orders.values()):
             if order.state in _FINAL or order.price is None:
                 continue
-            market = self.markets[order.instrument.inst_id]
-            through = market.best_ask <= order.price if order.side == "buy" else \
-                market.best_bid >= order.price
-            if through:
-                touch = market.best_ask if order.side == "buy" else market.best_bid
+            inst_id = order.instrument.inst_id
+            market = self.markets[inst_id]
+            price, buy = order.price, order.side == "buy"
+            if market.best_ask <= price if buy else market.best_bid >= price:
+                touch = market.best_ask if buy else market.best_bid
                 events += self._fill(order, order.remaining, touch, maker=True)
+            elif market.best_bid <= price <= market.best_ask and any(
+                    t.side != order.side and (t.price <= price if buy else t.price >= price)
+                    for t in trades.get(inst_id, ())):
+                events += self._fill(order, order.remaining, price, maker=True)
         return events
 
     def fill(self, ord_id: str, size: Decimal | None, price: Decimal | None) -> list[Event]:
