@@ -601,3 +601,19 @@ def test_stall_silences_the_connection(emulator, wire):
     with pytest.raises(websocket.WebSocketTimeoutException):
         wire.socket.recv()  # the silence itself is the outcome: a short bounded wait
     assert emulator.pings_received == 1
+
+
+def test_a_candle_closes_with_confirm_1_when_its_bar_ends():
+    now = [1_700_000_000.0]
+    with OkxEmulator(push_interval=None, clock=lambda: now[0], idle_timeout=None) as emu:
+        wire = Wire(emu, "business")
+        try:
+            wire.subscribe({"channel": "candle1m", "instId": "BTC-USDT"})
+            first = wire.push("candle1m")["data"][0]
+            now[0] += 60
+            emu.step(inst_id="BTC-USDT")
+            closed, current = wire.push("candle1m")["data"][0], wire.push("candle1m")["data"][0]
+        finally:
+            wire.close()
+    assert first[0] == closed[0] == "1699999980000" and closed[-1] == "1" and first[-1] == "0"
+    assert current[0] == "1700000040000" and current[-1] == "0" and current[1] == closed[4]

@@ -338,3 +338,16 @@ def test_private_snapshots_on_subscribe(emulator):
     acks = [m for m in seen if m.get("event") == "subscribe"]
     assert len(acks) == 3
     assert all(m["arg"]["uid"] for m in seen if "data" in m)
+
+
+def test_fail_next_refuses_a_whole_request_and_refuse_next_order_one_order(emulator, trader):
+    emulator.fail_next("order", "50011", "Rate limit reached. Please refer to API documentation and throttle requests accordingly.")
+    limited = op(trader, "order", limit("buy", "50000"))
+    assert limited["code"] == "50011" and limited["data"] == [] and limited["msg"].startswith("Rate limit")
+    emulator.refuse_next_order("51149", "Order timed out. Please try again.")
+    batch = op(trader, "batch-orders", limit("buy", "50000"), limit("buy", "50000"), request_id="o2")
+    assert batch["code"] == "2" and [r["sCode"] for r in batch["data"]] == ["51149", "0"]
+    assert len(emulator.orders()) == 1
+    emulator.fail_next("subscribe", "60014", "Requests too frequent.")
+    trader.subscribe({"channel": "fills"}, request_id="s9")
+    assert trader.expect(is_event("error"))["code"] == "60014"

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 from exwire._core.codec import MALFORMED, decimal_from_wire, epoch_ms_to_datetime, malformed
 from exwire.errors import DecodeError, ExchangeError
 from exwire.models import Level, Side, TimeInForce
+from exwire.okx.arguments import AmendOrder, CancelOrder, PlaceOrder
 from exwire.okx.enums import (
     InstrumentType,
     KlineInterval,
@@ -88,6 +89,9 @@ __all__ = [
     "deposit_from_wire",
     "withdrawal_from_wire",
     "order_result_from_wire",
+    "order_args",
+    "cancel_args",
+    "amend_args",
 ]
 
 M = TypeVar("M")
@@ -533,3 +537,44 @@ def order_result_from_wire(item: Any, error: Callable[[str, str], ExchangeError]
         raise malformed("okx", "order result", exc) from exc
     return _build(OrderResult, "order result", _ORDER_RESULT, item, code=code, message=message,
                   error=None if code == "0" else error(code, message))
+
+
+# -- requests: checked orders → wire args ----------------------------------------------------
+
+
+def _set(args: dict[str, Any], name: str, value: Any) -> None:
+    if value is not None:
+        args[name] = value.value if hasattr(value, "value") else value
+
+
+def order_args(order: PlaceOrder, code: int) -> dict[str, Any]:
+    """The ``args`` item of an ``order`` / ``batch-orders`` request (money as plain strings)."""
+    args: dict[str, Any] = {"instIdCode": code, "tdMode": order.trade_mode.value, "side": order.side.value,
+                            "ordType": order.order_type.value, "sz": order.quantity}
+    for name, value in (("px", order.price), ("posSide", order.position_side),
+                        ("quickMgnType", order.quick_margin_type), ("stpId", order.self_trade_prevention_id),
+                        ("stpMode", order.self_trade_prevention_mode), ("ccy", order.asset),
+                        ("tgtCcy", order.quantity_asset), ("clOrdId", order.client_order_id),
+                        ("reduceOnly", order.reduce_only), ("tradeQuoteCcy", order.trade_quote_asset),
+                        ("slippagePct", order.max_slippage_percentage)):
+        _set(args, name, value)
+    if "stpId" in args:
+        args["stpId"] = str(args["stpId"])
+    return args
+
+
+def cancel_args(order: CancelOrder, code: int) -> dict[str, Any]:
+    """The ``args`` item of a ``cancel-order`` / ``batch-cancel-orders`` request."""
+    args: dict[str, Any] = {"instIdCode": code}
+    _set(args, "ordId", order.order_id)
+    _set(args, "clOrdId", order.client_order_id)
+    return args
+
+
+def amend_args(order: AmendOrder, code: int) -> dict[str, Any]:
+    """The ``args`` item of an ``amend-order`` / ``batch-amend-orders`` request."""
+    args: dict[str, Any] = {"instIdCode": code}
+    for name, value in (("ordId", order.order_id), ("clOrdId", order.client_order_id), ("reqId", order.request_id),
+                        ("newSz", order.new_quantity), ("newPx", order.new_price), ("cxlOnFail", order.cancel_on_fail)):
+        _set(args, name, value)
+    return args

@@ -51,7 +51,7 @@ from exwire.okx import converter
 from exwire.okx.enums import KlineInterval
 from exwire.okx.models import OrderResult
 
-__all__ = ["OkxProtocol", "ERRORS", "OperationReply", "arg_key", "PONG_KEY", "ORDER_OPS"]
+__all__ = ["OkxProtocol", "ERRORS", "OperationReply", "arg_key", "channel_arg", "PONG_KEY", "ORDER_OPS"]
 
 #: OKX's codes (strings, kept verbatim as ``ExchangeError.code``) → exwire error classes.
 ERRORS = ErrorTable("okx", [
@@ -81,6 +81,20 @@ Key = tuple[tuple[str, str], ...]
 def arg_key(arg: Mapping[str, Any]) -> Key:
     """The routing key of a subscription arg: its items without ``uid`` and ``extraParams``, sorted."""
     return tuple(sorted((str(k), str(v)) for k, v in arg.items() if k not in _NOT_ROUTED))
+
+
+def channel_arg(channel: str, *, symbol: str | None = None, instrument_type: str | None = None,
+                instrument_family: str | None = None, asset: str | None = None, algo_id: str | None = None,
+                update_interval: str | None = None) -> dict[str, str]:
+    """A subscription arg: ``channel`` plus the selectors given (``None``: left out)."""
+    arg = {"channel": channel}
+    for name, value in (("instType", instrument_type), ("instFamily", instrument_family), ("instId", symbol),
+                        ("ccy", asset), ("algoId", algo_id)):
+        if value is not None:
+            arg[name] = value
+    if update_interval is not None:
+        arg["extraParams"] = json.dumps({"updateInterval": update_interval})
+    return arg
 
 
 class OperationReply(NamedTuple):
