@@ -200,17 +200,30 @@ def trade(trade_print: TradePrint, inst_id: str, every: bool = False) -> dict[st
     return data
 
 
-def candle(market: Market, channel: str) -> list[str]:
-    match = _CANDLE.fullmatch(channel)
+def candles(market: Market, subscription: Subscription) -> list[list[str]]:
+    """The rows to push for a candle subscription: the candle it saw last, closed
+    (``confirm`` "1"), when a new bar has begun since; then the current one."""
+    match = _CANDLE.fullmatch(subscription.channel)
     assert match is not None
     kind, bar = match.groups()
     series = {"candle": "trade", "mark-price-candle": "mark", "index-candle": "index"}[kind]
-    bar_candle = market.candle(series, bar)
+    current = market.candle(series, bar)
+    rows = []
+    closed = market.closed.get((series, bar))
+    if subscription.last_top is not None and subscription.last_top != current.start and \
+            closed is not None and closed.start == subscription.last_top:
+        rows.append(_candle_row(market, closed, series, "1"))
+    subscription.last_top = current.start
+    rows.append(_candle_row(market, current, series, "0"))
+    return rows
+
+
+def _candle_row(market: Market, bar_candle: Any, series: str, confirm: str) -> list[str]:
     row = [str(bar_candle.start), fmt(bar_candle.open), fmt(bar_candle.high), fmt(bar_candle.low),
            fmt(bar_candle.close)]
     if series == "trade":
         row.extend(_volumes(market.instrument, bar_candle.volume, bar_candle.quote_volume))
-    row.append("0")
+    row.append(confirm)
     return row
 
 
@@ -239,7 +252,8 @@ def instrument_data(instrument: Instrument, listed_ms: int = 1606468572000) -> d
 def public_data(subscription: Subscription, markets: dict[str, Market],
                 status: dict[str, Any], now_ms: int) -> list[dict[str, Any]] | None:
     """The ``data`` of one push for a public channel other than the books and trades,
-    ``None`` when the channel has nothing to push now."""
+    ``None`` when the channel has nothing to push now; for the candle channels the rows,
+    each to be pushed on its own (see :func:`candles`)."""
     channel = subscription.channel
     instrument = subscription.instrument
     if instrument is not None:
@@ -268,7 +282,7 @@ def public_data(subscription: Subscription, markets: dict[str, Market],
                      "sellLmt": fmt((mark * Decimal("0.95") / tick).to_integral() * tick),
                      "ts": str(market.ts), "enabled": True}]
         if channel.startswith(("candle", "mark-price-candle")):
-            return [candle(market, channel)]  # type: ignore[list-item]
+            return candles(market, subscription)  # type: ignore[return-value]
     if subscription.index is not None:
         market = markets[INDEXES[subscription.index]]
         if channel == "index-tickers":
@@ -276,11 +290,12 @@ def public_data(subscription: Subscription, markets: dict[str, Market],
             return [{"instId": subscription.index, "idxPx": price, "high24h": fmt(max(market.high_24h, market.mark_price)),
                      "low24h": fmt(min(market.low_24h, market.mark_price)), "open24h": fmt(market.open_24h),
                      "sodUtc0": fmt(market.open_24h), "sodUtc8": fmt(market.open_24h), "ts": str(market.ts)}]
-        return [candle(market, channel)]  # type: ignore[list-item]
+        return candles(market, subscription)  # type: ignore[return-value]
     arg = subscription.arg
     if channel == "instruments":
-        return [instrument_data(i) for i in INSTRUMENTS.values()
-                if i.inst_type == arg["instType"] or (arg["instType"] == "MARGIN" and i.is_spot)]
+        if arg["instType"] == "MARGIN":  # the SPOT pairs, listed as MARGIN instruments
+            return [{**instrument_data(i), "instType": "MARGIN"} for i in INSTRUMENTS.values() if i.is_spot]
+        return [instrument_data(i) for i in INSTRUMENTS.values() if i.inst_type == arg["instType"]]
     if channel == "status":
         return [dict(status)]
     if channel == "estimated-price":

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from exwire.errors import ConfigurationError
 from exwire.testing._okx.channels import INCREMENTAL_BOOKS
-from exwire.testing._okx.common import INSTRUMENTS, dumps, fmt, message, to_decimal
+from exwire.testing._okx.common import ERRORS, INSTRUMENTS, dumps, fmt, message, to_decimal
 from exwire.testing._okx.market import Market, TradePrint
 from exwire.testing._okx.trading import Engine, Event
 
@@ -33,6 +33,8 @@ class Controls:
     _status: dict[str, Any]
     _requests: deque[tuple[int, str, Any]]
     _withheld: dict[str, int]
+    _failures: dict[str, deque[tuple[str, str]]]
+    _order_refusals: deque[tuple[str, str]]
     _login_refusals: deque[str]
     _withhold_pong: bool
     _corruptions: int
@@ -221,6 +223,21 @@ class Controls:
         ``"order"`` ...) but send no reply to them; pushes still go out."""
         with self._lock:
             self._withheld[op] = self._withheld.get(op, 0) + count
+
+    def fail_next(self, op: str, code: str = "50001", msg: str = "Service temporarily unavailable. Please try again later.",
+                  count: int = 1) -> None:
+        """Refuse the next ``count`` requests with ``op`` as a whole, without carrying them
+        out: order ops get the envelope ``code``/``msg`` with empty ``data`` (50011: rate
+        limit, 50001: busy ...), ``login``/``subscribe`` an error event."""
+        with self._lock:
+            self._failures.setdefault(op, deque()).extend([(code, msg)] * count)
+
+    def refuse_next_order(self, code: str = "51008", msg: str | None = None, count: int = 1) -> None:
+        """Fail the next ``count`` orders of ``order``/``batch-orders`` with ``sCode`` ``code``
+        (e.g. 51149: timed out inside OKX) whatever they are; the others of a batch go on."""
+        text = msg if msg is not None else message(code, "USDT") if code in ERRORS else "Order failed."
+        with self._lock:
+            self._order_refusals.extend([(code, text)] * count)
 
     def withhold_pong(self, enabled: bool = True) -> None:
         """Stop (or, with ``False``, resume) answering the text ``ping``."""

@@ -140,6 +140,8 @@ class OkxEmulator(Controls, EmulatorServer):
                         "title": "Trading account WebSocket system upgrade", "ts": "1672826038470"}
         self._requests: deque[tuple[int, str, Any]] = deque(maxlen=10_000)
         self._withheld: dict[str, int] = {}
+        self._failures: dict[str, deque[tuple[str, str]]] = {}
+        self._order_refusals: deque[tuple[str, str]] = deque()
         self._login_refusals: deque[str] = deque()
         self._withhold_pong = False
         self._corruptions = 0
@@ -210,7 +212,14 @@ class OkxEmulator(Controls, EmulatorServer):
             self._send(connection, self._error(session, "60012", message("60012", text), echo))
             return
         quiet = self._take_withheld(op)
-        if op == "login":
+        failure = self._take_failure(op)
+        if failure is not None:
+            code, msg = failure
+            if op in _PRIVATE_OPS or op == "mass-cancel":
+                self._op_reply(connection, echo, op, [], code, msg, time.time_ns() // 1000, quiet)
+            else:
+                self._reply(connection, self._error(session, code, msg, echo), quiet)
+        elif op == "login":
             self._login(connection, request, echo, quiet)
         elif op in ("subscribe", "unsubscribe"):
             self._subscribe(connection, request, echo, quiet, op == "unsubscribe", text)
@@ -394,15 +403,14 @@ class OkxEmulator(Controls, EmulatorServer):
         events: list[Event] = []
         try:
             order: Order
+            if kind == "order" and self._order_refusals:
+                raise OrderError(*self._order_refusals.popleft())
             if kind == "order":
                 order, events = self._engine.place(arg)
             elif kind == "cancel-order":
                 order, events = self._engine.cancel(arg)
             else:
                 order, events = self._engine.amend(arg)
-                if not result["reqId"]:
-                    result.pop("reqId")
-                    result["reqId"] = ""
         except OrderError as exc:
             if kind == "amend-order" and str(given.get("cxlOnFail", "")).lower() == "true" and exc.code != "51503":
                 try:
@@ -521,6 +529,10 @@ class OkxEmulator(Controls, EmulatorServer):
 
     def _push(self, connection: EmulatorConnection, subscription: Subscription, data: list[Any]) -> None:
         arg = {**subscription.arg, "uid": UID} if subscription.private else subscription.arg
+        if "candle" in subscription.channel:  # one candle per push
+            for row in data:
+                self._send(connection, {"arg": arg, "data": [row]})
+            return
         self._send(connection, {"arg": arg, "data": data})
 
     # -- sending ------------------------------------------------------------------------
@@ -537,6 +549,11 @@ class OkxEmulator(Controls, EmulatorServer):
         if sent and connection.session is not None:
             connection.session.last_activity = time.monotonic()
         return sent
+
+    def _take_failure(self, op: Any) -> tuple[str, str] | None:
+        with self._lock:
+            queue = self._failures.get(op) if isinstance(op, str) else None
+            return queue.popleft() if queue else None
 
     def _take_withheld(self, op: Any) -> bool:
         with self._lock:

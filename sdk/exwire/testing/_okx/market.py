@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from exwire.testing._okx.common import BARS, Instrument, bar_start, fmt
+from exwire.testing._okx.common import Instrument, bar_start, fmt
 
 __all__ = ["Candle", "Market", "TradePrint"]
 
@@ -88,6 +88,7 @@ class Market:
         self.funding_rate = Decimal(rng.randrange(-300, 300)) / Decimal(10**6)
         self._series: dict[str, _Series] = {"trade": _Series(), "mark": _Series(), "index": _Series()}
         self._pending: list[TradePrint] = []  # printed since the last step, own fills included
+        self.closed: dict[tuple[str, str], Candle] = {}  # the last completed candle per series and bar
 
     # -- prices ------------------------------------------------------------------------
 
@@ -197,6 +198,8 @@ class Market:
         price = self.last if kind == "trade" else self.mark_price
         candle = series.get(bar)
         if candle is None or candle.start != start:
+            if candle is not None:
+                self.closed[(kind, bar)] = candle
             open_price = candle.close if candle is not None else price
             candle = series[bar] = Candle(start, open_price, max(open_price, price),
                                           min(open_price, price), price)
@@ -207,5 +210,3 @@ class Market:
             candle.add(price)
         return candle
 
-    def is_candle_bar(self, bar: str) -> bool:
-        return bar in BARS
