@@ -9,7 +9,9 @@ frames from the in-process :class:`~benchmarks.wsserver.FloodServer`:
 * ``exwire``: the exwire client subscribed with a counting callback (default
   ``block`` overflow policy): the reader thread decodes into typed models, a
   dispatcher lane runs the callback; done when the callback saw N updates;
-* ``exwire_raw``: the same with ``keep_raw=True`` (the frame text rides along).
+* ``exwire_raw``: the same with ``keep_raw=True`` (the frame text rides along);
+* ``exwire_raw_delivery``: the client built with ``raw=True``: events carry the
+  frames' decoded JSON, no models.
 
 The clock starts when the flood is triggered and stops at the N-th message
 decoded (bare) or delivered to the callback (exwire). Connecting, log-on and
@@ -88,7 +90,7 @@ def bare_stream(server: FloodServer, entry: Exchange, case: StreamCase, floods: 
 
 def exwire_stream(server: FloodServer, entry: Exchange, client_class: type, case: StreamCase, floods: Flood,
                   count: int, symbols: Sequence[str], timeout: float, *, keep_raw: bool = False,
-                  subscriptions: int = 1, variant: str = "exwire") -> dict[str, Any]:
+                  raw: bool = False, subscriptions: int = 1, variant: str = "exwire") -> dict[str, Any]:
     """One exwire run: ``subscriptions`` subscriptions share the flood; done at ``count`` callbacks.
 
     With ``subscriptions > 1`` the symbols are split one per subscription (scale runs).
@@ -103,7 +105,8 @@ def exwire_stream(server: FloodServer, entry: Exchange, client_class: type, case
             done.set()
 
     mark = server.mark()
-    client = client_class(**entry.client_kwargs(server.url(entry.path)), keep_raw=keep_raw)
+    options = {"raw": True} if raw else {}
+    client = client_class(**entry.client_kwargs(server.url(entry.path)), keep_raw=keep_raw, **options)
     handles = []
     try:
         started = time.perf_counter()

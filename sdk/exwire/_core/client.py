@@ -69,6 +69,15 @@ COMMON_OPTIONS_DOC = """\
               one at a time and in order per subscription; ``None``: the lanes.
             * ``keep_raw``: put the original frame text in each event's ``raw``
               (default ``False``: ``raw`` is ``None``).
+            * ``raw``: raw delivery (default ``False``): every subscription's
+              ``event.data`` is the frame's decoded JSON message as the exchange sent
+              it (``dict``/``list``; prices the exchange sends as strings stay
+              strings, JSON numbers with a fraction become ``Decimal`` where the
+              exchange sends money as numbers) instead of a typed model, decoded on
+              the reader thread and delivered on the lanes like typed events; a
+              frame that updates several subscriptions reaches each of them whole.
+              Blocking calls still return typed models; ``client.latest`` is not fed
+              and ``watch_order_book`` needs typed updates (``ConfigurationError``).
             * ``queue_size``: updates buffered per subscription (default 10 000).
             * ``overflow``: what a full queue does: ``"drop_oldest"`` (default: the
               oldest queued update is dropped; the reader never waits, so a slow
@@ -129,6 +138,7 @@ class BaseClient:
         on_callback_error: Callable[[BaseException, Any], None] | None = None,
         callback_executor: Any = None,
         keep_raw: bool = False,
+        raw: bool = False,
         queue_size: int = 10_000,
         overflow: Overflow | str = Overflow.DROP_OLDEST,
         block_timeout: float | None = 10.0,
@@ -145,6 +155,8 @@ class BaseClient:
             raise ConfigurationError("dispatch_threads must be a positive integer")
         if not isinstance(queue_size, int) or queue_size < 1:
             raise ConfigurationError("queue_size must be a positive integer")
+        if not isinstance(raw, bool):
+            raise ConfigurationError(f"raw must be True or False, got {raw!r}")
         _check_callable(on_connection_event, "on_connection_event")
         _check_callable(on_callback_error, "on_callback_error")
         if callback_executor is not None and not callable(getattr(callback_executor, "submit", None)):
@@ -160,6 +172,8 @@ class BaseClient:
         self._on_callback_error = on_callback_error
         self._callback_executor = callback_executor
         self._keep_raw = keep_raw
+        #: Raw delivery (``raw=True``): updates carry the frame's decoded JSON, no models.
+        self.raw = raw
         self._queue_size = queue_size
         self._block_timeout = block_timeout
         if ssl_context is not None and not isinstance(ssl_context, ssl.SSLContext):
@@ -244,6 +258,8 @@ class BaseClient:
             max_age=max_age,
             backoff=self._backoff_factory,
         )
+        if self.raw:
+            protocol.raw = True  # before the first frame: the reader reads it once per session
         connection = Connection(
             name=name,
             exchange=self.exchange,
@@ -508,6 +524,18 @@ class BaseClient:
                 except ExchangeError as refused:
                     self._subscription_ended(key, refused)
 
+    def _require_typed(self, what: str) -> None:
+        """Refuse ``what`` (a method maintaining state from typed updates) on a raw client.
+
+        Raises:
+            ConfigurationError: the client was built with ``raw=True``.
+        """
+        if self.raw:
+            raise ConfigurationError(
+                f"{what} maintains its state from typed updates: not available on a client built with raw=True "
+                "(subscribe to the stream and use its JSON, or use a typed client)"
+            )
+
     def _latest(self, update: Update) -> tuple[str, Any] | None:
         """Which latest-value entry an update feeds: ``(kind, value)`` or ``None``.
 
@@ -525,9 +553,10 @@ class BaseClient:
 
     def _deliver(self, update: Update, received_at: datetime, frame: str | bytes, out: Deliveries) -> None:
         """Reader thread: wrap an Update in a DataEvent per subscription and append it to ``out``."""
-        latest = self._latest(update)
-        if latest is not None and update.symbol is not None:
-            self.latest._set(latest[0], update.symbol, latest[1], received_at)
+        if not self.raw:  # latest holds typed values: a raw client does not feed it
+            latest = self._latest(update)
+            if latest is not None and update.symbol is not None:
+                self.latest._set(latest[0], update.symbol, latest[1], received_at)
         raw = (frame if isinstance(frame, str) else frame.decode("utf-8", "replace")) if self._keep_raw else None
         for subscription in self._registry.route(update.key):
             out.append(
@@ -558,10 +587,12 @@ class BaseClient:
         with their own subscribe path (it takes the same keywords).
 
         Raises:
-            ConfigurationError: the callback is not callable.
+            ConfigurationError: the callback is not callable, or the client is raw (a
+                book is maintained from typed updates).
             and whatever :meth:`_subscribe` raises.
         """
         _check_callable(callback, "callback")
+        self._require_typed("watch_order_book")
         watcher = OrderBookWatcher(
             exchange=self.exchange,
             symbol=symbol,

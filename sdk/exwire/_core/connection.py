@@ -585,6 +585,9 @@ class Connection:
     def _read(self, transport: Transport) -> BaseException:
         """Read until the transport fails or the connection must be replaced; return the cause."""
         protocol = self.protocol
+        # A raw client's protocol without raw support of its own: its typed events, the
+        # frame's JSON as each update's data (Protocol.receive_raw).
+        receive = protocol.receive_raw if protocol.raw and not protocol.raw_native else protocol.receive
         protocol_lock = self._protocol_lock
         closing = self._closing
         tick = self.policy.tick
@@ -621,7 +624,7 @@ class Connection:
                 self.frames_received += 1
                 try:
                     with protocol_lock:
-                        events = protocol.receive(frame)
+                        events = receive(frame)
                 except ProtocolError as exc:
                     self._skipped(frame, exc)
                     continue

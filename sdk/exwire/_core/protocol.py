@@ -22,13 +22,21 @@ answers, that request fails with it (instead of waiting for its timeout).
 
 Anything else (heartbeats, status frames) is consumed by returning no event:
 every frame already counts as a sign of life.
+
+Raw delivery (a client built with ``raw=True``): the client sets ``raw`` on each of
+its protocols before the first frame. A protocol whose ``raw_native`` is true then
+puts the frame's decoded JSON message in its updates' ``data`` itself and builds no
+model; for any other protocol the Connection calls :meth:`Protocol.receive_raw`, which
+decodes as usual and swaps each update's ``data`` for the frame's JSON (parsed with
+``parse_float=Decimal``): the same events, just not faster.
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
+from exwire._core.codec import loads_exact
 from exwire.models import UpdateType
 
 __all__ = ["Protocol", "Reply", "Update", "Ended", "Failure", "Pong", "Event"]
@@ -79,6 +87,30 @@ class Protocol:
 
     #: exchange name, used in errors, logs and thread names
     exchange: str = "exchange"
+    #: Whether ``receive`` honours :attr:`raw` itself (no models built for updates).
+    raw_native: ClassVar[bool] = False
+    #: Raw delivery: updates carry the frame's decoded JSON message. Set by the client
+    #: before the connection opens; read on the reader thread.
+    raw: bool = False
+
+    def receive_raw(self, frame: str | bytes) -> Sequence[Event]:
+        """``receive`` for a raw client when the protocol is not :attr:`raw_native`.
+
+        The events of :meth:`receive`, each ``Update``'s ``data`` replaced by the frame's
+        JSON message (``parse_float=Decimal``: no digit lost); a frame that is not JSON
+        (a binary frame of another dialect) keeps its typed data.
+
+        Raises:
+            DecodeError: as :meth:`receive`.
+        """
+        events = self.receive(frame)
+        if not any(type(event) is Update for event in events):
+            return events
+        try:
+            message = loads_exact(frame)
+        except (ValueError, TypeError, RecursionError):
+            return events
+        return [event._replace(data=message) if type(event) is Update else event for event in events]
 
     def receive(self, frame: str | bytes) -> Sequence[Event]:
         """Parse one inbound frame into events.

@@ -240,7 +240,7 @@ class BookMethods:
 
         Raises:
             ConfigurationError: bad symbol, depth or market, non-callable callback, bad
-                ``timeout``.
+                ``timeout``; a client built with ``raw=True``.
             InvalidState: the client is closed.
             InvalidRequest: Binance refused the subscription or the snapshot (an unknown
                 symbol); the watcher is closed again.
@@ -249,6 +249,7 @@ class BookMethods:
                 subscription or the snapshot; the watcher is closed again.
         """
         client = cast("BinanceClient", self)
+        client._require_typed("watch_order_book")
         name = validate.symbol(symbol)
         member = None if market is None else futures_market(market)
         limit = snapshot_limit(depth, member)

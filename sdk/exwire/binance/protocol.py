@@ -215,6 +215,7 @@ class BinanceProtocol(Protocol):
     """
 
     exchange = "binance"
+    raw_native = True  # raw: user data events are the whole {"subscriptionId", "event"} object
 
     def __init__(self, now_ms: Callable[[], float] | None = None, *, product: str = "spot") -> None:
         if product not in PRODUCTS:
@@ -463,9 +464,15 @@ class BinanceProtocol(Protocol):
             key = self._subscriptions.get(subscription_id)
         if key is None:
             return ()  # an event of a subscription we no longer hold
-        data = converter.user_data_event(event)
-        update = Update(key, data, getattr(data, "symbol", None))
-        if type(data) is EventStreamTerminated:
+        if self.raw:  # a raw client: the whole {"subscriptionId", "event"} object, no model
+            symbol = event.get("s")
+            update = Update(key, message, symbol if type(symbol) is str else None)
+            terminated = kind == "eventStreamTerminated"
+        else:
+            data = converter.user_data_event(event)
+            update = Update(key, data, getattr(data, "symbol", None))
+            terminated = type(data) is EventStreamTerminated
+        if terminated:
             with self._state_lock:
                 self._subscriptions.pop(subscription_id, None)
             return (update, Ended(key, None))

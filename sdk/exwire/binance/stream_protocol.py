@@ -62,6 +62,7 @@ class BinanceStreamProtocol(Protocol):
     """
 
     exchange = "binance"
+    raw_native = True  # raw: each event is the whole {"stream", "data"} object, no model
 
     def __init__(self, name: str = "stream") -> None:
         self.name = name
@@ -116,6 +117,8 @@ class BinanceStreamProtocol(Protocol):
         stream = message.get("stream")
         try:
             if type(stream) is str and "data" in message:
+                if self.raw:
+                    return self._raw_event(stream, message)
                 return self._event(stream, message["data"])
             if "id" in message and ("result" in message or "error" in message):
                 return self._reply(message, frame)
@@ -160,6 +163,23 @@ class BinanceStreamProtocol(Protocol):
             return updates
         model = decode(data, symbol)
         return (Update(key, model, symbol or getattr(model, "symbol", None)),)
+
+    def _raw_event(self, stream: str, message: dict[str, Any]) -> Sequence[Event]:
+        """A raw client's event: the whole ``{"stream", "data"}`` object as data, no model."""
+        try:
+            route = self._routes[stream]
+        except KeyError:
+            route = self._route(stream)
+        data = message["data"]
+        if route is None:
+            if type(data) is dict and data.get("e") == "serverShutdown":
+                return (Failure(ConnectionClosed("binance announced serverShutdown; reconnecting")),)
+            return ()
+        symbol = route[1]
+        if not symbol and type(data) is dict:
+            named = data.get("s")
+            symbol = named if type(named) is str else ""
+        return (Update((self.name, stream), message, symbol or None),)
 
     def _route(self, stream: str) -> tuple[Decoder, str] | None:
         decode = decoder_for(stream)

@@ -61,6 +61,7 @@ OWN_TRADES_KEY: Hashable = ("ownTrades", None)
 SEQUENCE_GAP = "sequence-gap"
 #: The private channels of ``ws-auth`` (§7); their pushes carry no pair.
 PRIVATE_CHANNELS = ("openOrders", "ownTrades")
+_RAW_CHANNELS = frozenset({"ticker", "trade", "spread"})  # public channels without a suffix (§5)
 
 #: Errors that mean "this WebSocket token is no longer good" (§6.1, §9): fetch a new one.
 TOKEN_ERRORS = ("EAPI:Invalid token", "ESession:Invalid session")
@@ -176,9 +177,15 @@ def subscription_from_channel(channel: str) -> dict[str, Any]:
 
 
 class KrakenProtocol(Protocol):
-    """Kraken v1 codec for one connection (public ``ws`` or private ``ws-auth``)."""
+    """Kraken v1 codec for one connection (public ``ws`` or private ``ws-auth``).
+
+    With :attr:`raw` set (a raw client), channel updates carry the whole channel array
+    as decoded (Kraken sends every price, volume and time as a string) and no model is
+    built; events (``systemStatus``, replies) stay typed.
+    """
 
     exchange = "kraken"
+    raw_native = True
 
     def __init__(self) -> None:
         self._request_ids = itertools.count(1)
@@ -282,6 +289,8 @@ class KrakenProtocol(Protocol):
         if type(channel) is not str or type(pair) is not str or len(message) < 4:
             raise DecodeError("channel array does not end with channelName and pair strings", frame)
         key = (channel, pair)
+        if self.raw:
+            return (self._raw_update(message, key, channel, pair, frame),)
         if channel == "ticker":
             return (Update(key, self._ticker(message[1]), pair),)
         if channel == "trade":
@@ -299,6 +308,17 @@ class KrakenProtocol(Protocol):
             return (Update(key, self._kline(message[1], interval), pair),)
         raise DecodeError(f"unknown channel {channel!r}", frame)
 
+    def _raw_update(self, message: list[Any], key: tuple[str, str], channel: str, pair: str,
+                    frame: str | bytes) -> Update:
+        """A raw client's public channel update: the whole channel array as data, no model."""
+        if channel.startswith("book-"):
+            obj = message[1]  # a snapshot is one object {"as", "bs"} (§5.5)
+            snapshot = type(obj) is dict and ("as" in obj or "bs" in obj)
+            return Update(key, message, pair, UpdateType.SNAPSHOT if snapshot else UpdateType.UPDATE)
+        if channel in _RAW_CHANNELS or channel.startswith("ohlc-"):
+            return Update(key, message, pair)
+        raise DecodeError(f"unknown channel {channel!r}", frame)
+
     def _private_message(self, message: list[Any], frame: str | bytes) -> Sequence[Event]:
         # [payload, channelName, {"sequence": n}] (§3, §7). The first push after the
         # ack is the snapshot (all open orders; the last trades unless snapshot=false).
@@ -308,12 +328,14 @@ class KrakenProtocol(Protocol):
         sequence = meta.get("sequence")
         if sequence is not None and type(sequence) is not int:
             raise DecodeError("private channel sequence is not an integer", frame)
-        if channel == "openOrders":
-            data: list[Any] = self._order_updates(payload, sequence)
-        elif channel == "ownTrades":
-            data = self._own_trades(payload, sequence)
-        else:
+        if channel not in PRIVATE_CHANNELS:
             raise DecodeError(f"unknown private channel {channel!r}", frame)
+        if self.raw:
+            data: Any = message  # a raw client: the whole array, no model
+        elif channel == "openOrders":
+            data = self._order_updates(payload, sequence)
+        else:
+            data = self._own_trades(payload, sequence)
         is_snapshot = self._awaiting_snapshot.pop(channel, False)
         update = Update((channel, None), data, None, UpdateType.SNAPSHOT if is_snapshot else UpdateType.UPDATE)
         if sequence is None:
