@@ -23,7 +23,7 @@ import exwire
 
 EXWIRE_ALL = {
     # clients (loaded lazily)
-    "KrakenClient", "BinanceClient", "CoinexClient", "OkexClient", "CoinsuperClient",
+    "KrakenClient", "BinanceClient", "CoinexClient", "OkexClient", "CoinsuperClient", "OkxClient",
     # the shared interface
     "SharedClient", "Feature",
     # neutral models and enums
@@ -38,9 +38,9 @@ EXWIRE_ALL = {
     "ExchangeUnavailable",
 }
 
-EXCHANGES = ["kraken", "binance", "coinex", "okex", "coinsuper"]
+EXCHANGES = ["kraken", "binance", "coinex", "okex", "coinsuper", "okx"]
 CLIENTS = {"kraken": "KrakenClient", "binance": "BinanceClient", "coinex": "CoinexClient",
-           "okex": "OkexClient", "coinsuper": "CoinsuperClient"}
+           "okex": "OkexClient", "coinsuper": "CoinsuperClient", "okx": "OkxClient"}
 PUBLIC_MODULES = [
     "exwire", "exwire.models", "exwire.errors", "exwire.shared", "exwire.subscription", "exwire.watcher",
     "exwire.latest", "exwire.orderbook", "exwire.hosts", "exwire.testing",

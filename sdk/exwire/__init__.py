@@ -83,6 +83,7 @@ if TYPE_CHECKING:
     from exwire.coinsuper import CoinsuperClient
     from exwire.kraken import KrakenClient
     from exwire.okex import OkexClient
+    from exwire.okx import OkxClient
 
 #: Clients load on first use: ``import exwire`` imports no exchange package.
 _CLIENTS = {
@@ -90,6 +91,7 @@ _CLIENTS = {
     "BinanceClient": "exwire.binance",
     "CoinexClient": "exwire.coinex",
     "OkexClient": "exwire.okex",
+    "OkxClient": "exwire.okx",
     "CoinsuperClient": "exwire.coinsuper",
 }
 
@@ -114,6 +116,7 @@ __all__ = [
     "CoinsuperClient",
     "CoinexClient",
     "OkexClient",
+    "OkxClient",
     "SharedClient",
     "Feature",
     "Credentials",

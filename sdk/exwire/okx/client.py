@@ -16,7 +16,9 @@ from exwire._core import validate
 from exwire._core.backoff import Deadline
 from exwire._core.client import documented_options
 from exwire._core.connection import Connection
+from exwire._core.protocol import Update
 from exwire.errors import ConfigurationError
+from exwire.latest import TICKER
 from exwire.models import DataEvent
 from exwire.okx import arguments
 from exwire.okx import book as okx_book
@@ -106,7 +108,13 @@ class OkxClient(OkxTrading):
             passphrase (checked here, before any I/O).
     """
 
-    _shared_class: ClassVar[str] = "exwire.shared:SharedClient"
+    _shared_class: ClassVar[str] = "exwire.okx.shared:OkxShared"
+
+    def _latest(self, update: Update) -> tuple[str, Any] | None:
+        # Ticker pushes feed ``client.latest.ticker(symbol)``.
+        if isinstance(update.data, Ticker) and update.symbol is not None:
+            return TICKER, update.data
+        return None
 
     # -- general ----------------------------------------------------------------------------
 
