@@ -96,8 +96,12 @@ def test_coinex_raw_updates_are_the_push_objects():
         _assert_json(_data(event))
         with client.subscribe_to_order_book_updates("BTCUSDT") as book:
             event = book.get(timeout(5))
-        assert _data(event)["method"] == "depth.update"
+        assert _data(event)["method"] == "depth.update" and _data(event)["params"][2] == "BTCUSDT"
+        assert event.update_type is UpdateType.SNAPSHOT  # the first push is clean (the whole book)
         _assert_json(_data(event))
+        with client.subscribe_to_trade_updates("BTCUSDT") as trades:
+            event = trades.get(timeout(5))
+        assert _data(event)["method"] == "deals.update" and event.symbol == "BTCUSDT"
 
 
 def test_okex_raw_updates_are_the_inflated_push_objects():
@@ -106,9 +110,11 @@ def test_okex_raw_updates_are_the_inflated_push_objects():
                               request_timeout=timeout(5), raw=True) as client:
         with client.subscribe_to_ticker_updates("btc_usdt") as ticks:
             event = ticks.get(timeout(5))
-        assert isinstance(_data(event), (dict, list)) and event.symbol == "btc_usdt"
-        assert "btc_usdt" in str(_data(event))
+        assert _data(event)["channel"] == "ok_sub_spot_btc_usdt_ticker" and event.symbol == "btc_usdt"
         _assert_json(_data(event))
+        with client.subscribe_to_order_book_updates("btc_usdt") as book:
+            first = book.get(timeout(5))
+        assert first.update_type is UpdateType.SNAPSHOT and "depth" in _data(first)["channel"]
 
 
 def test_coinsuper_raw_updates_are_the_published_json():

@@ -90,9 +90,14 @@ _loads = loads_exact
 
 
 class CoinexProtocol(Protocol):
-    """CoinEx v1 codec for one connection. Request builders return ``(id, frame)``."""
+    """CoinEx v1 codec for one connection. Request builders return ``(id, frame)``.
+
+    With :attr:`raw` set (a raw client), each push is delivered as the whole push
+    object (``{"method", "params", "id"}``, JSON numbers as ``Decimal``), no model built.
+    """
 
     exchange = "coinex"
+    raw_native = True
 
     #: How many keep-alive ids to remember while their replies are outstanding.
     _KEEPALIVE_MEMORY = 64
@@ -229,6 +234,8 @@ class CoinexProtocol(Protocol):
             method = message.get("method")
             if method is not None and message.get("id") is None:
                 try:
+                    if self.raw:
+                        return self._raw_push(method, message, frame)
                     return self._push(method, message.get("params"), frame)
                 except DecodeError as exc:
                     exc.raw = exc.raw or _text(frame)[:500]
@@ -281,6 +288,64 @@ class CoinexProtocol(Protocol):
             return self._kline_update(params)
         return ()  # order.update_stop, index.update, notice.update ...: not subscribed by exwire
 
+    def _raw_push(self, method: str, message: dict[str, Any], frame: str | bytes) -> Sequence[Event]:
+        """A raw client's push: routed as :meth:`_push` routes it, the whole push object as data."""
+        params = message.get("params")
+        if type(params) is not list:
+            raise DecodeError(f"{method} push without a params array", frame)
+        if method == "depth.update":
+            if len(params) < 3 or type(params[0]) is not bool or type(params[2]) is not str:
+                raise DecodeError("depth.update params are not [clean, depth, market]", frame)
+            market = params[2]
+            subscribed = self._depth_params.get(market)
+            if subscribed is None:
+                return ()
+            return (Update(("depth", market, *subscribed), message, market,
+                           UpdateType.SNAPSHOT if params[0] else UpdateType.UPDATE),)
+        if method == "deals.update":
+            if len(params) < 2 or not isinstance(params[0], str):
+                raise DecodeError("deals.update params are not [market, trades]", frame)
+            market = params[0]
+            if len(params) > 2 and params[2] is True:
+                return (Update(("own_deals", market), message, market), Update(("own_deals", ALL), message, market))
+            return (Update(("deals", market), message, market, self._deals_update_type(market)),)
+        if method == "state.update":
+            first = params[0] if params else None
+            markets = [first] if type(first) is str else list(first) if type(first) is dict else None
+            if markets is None:
+                raise DecodeError("state.update params are neither [{market: state}] nor [market, state]", frame)
+            events: list[Event] = [Update(("state", market), message, market) for market in markets]
+            events.append(Update(("state", ALL), message, None))
+            return events
+        if method == "order.update":
+            order = params[1] if len(params) > 1 else None
+            symbol = order.get("market") if type(order) is dict else None
+            if type(symbol) is not str:
+                raise DecodeError("order.update names no market", frame)
+            return (Update(("order", symbol), message, symbol), Update(("order", ALL), message, symbol))
+        if method == "asset.update":
+            return (Update(("asset", ALL), message, None),)
+        if method == "kline.update":
+            kline = self._kline
+            if kline is None:
+                return ()
+            market, interval = kline
+            last = params[-1] if params else None
+            if type(last) is list and len(last) > 7 and last[7] != market:
+                return ()  # candles of a replaced kline subscription
+            return (Update(("kline", market, interval), message, market),)
+        return ()
+
+    def _deals_update_type(self, market: str) -> UpdateType:
+        """SNAPSHOT for the first deals push after (re)subscribing ``market`` (its recent history, §5.10)."""
+        if market in self._deals_awaiting_history:  # cheap check first: most pushes are not
+            with self._deals_lock:
+                awaiting = self._deals_awaiting_history
+                if market in awaiting:
+                    self._deals_awaiting_history = awaiting - {market}
+                    return UpdateType.SNAPSHOT
+        return UpdateType.UPDATE
+
     def _depth_update(self, params: list[Any], frame: str | bytes) -> Sequence[Event]:
         if len(params) < 3 or type(params[0]) is not bool or not isinstance(params[1], dict):
             raise DecodeError("depth.update params are not [clean, depth, market]", frame)
@@ -302,15 +367,7 @@ class CoinexProtocol(Protocol):
             fills = converter.user_trades_from_wire(market, params[1])
             return (Update(("own_deals", market), fills, market), Update(("own_deals", ALL), fills, market))
         trades = converter.trades_from_wire(market, params[1])
-        update_type = UpdateType.UPDATE
-        if market in self._deals_awaiting_history:  # cheap check first: most pushes are not
-            with self._deals_lock:
-                awaiting = self._deals_awaiting_history
-                if market in awaiting:
-                    # The first push after (re)subscribing is the recent history (§5.10).
-                    self._deals_awaiting_history = awaiting - {market}
-                    update_type = UpdateType.SNAPSHOT
-        return (Update(("deals", market), trades, market, update_type),)
+        return (Update(("deals", market), trades, market, self._deals_update_type(market)),)
 
     def _kline_update(self, params: list[Any]) -> Sequence[Event]:
         subscribed = self._kline

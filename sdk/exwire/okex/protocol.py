@@ -271,6 +271,9 @@ class OkexProtocol(Protocol):
     (:meth:`connection_made`, :meth:`sent`, :meth:`abandoned`) under its protocol lock,
     so the reply FIFOs need no lock of their own.
 
+    With :attr:`raw` set (a raw client), each push is delivered as its array element,
+    the whole ``{"channel", "data"}`` object (JSON numbers as ``Decimal``), no model built.
+
     Args:
         max_message_size: most bytes a binary frame may inflate to in :meth:`receive`
             (the client passes its ``network.max_message_size``).
@@ -283,6 +286,7 @@ class OkexProtocol(Protocol):
     """
 
     exchange = "okex"
+    raw_native = True
 
     def __init__(self, *, max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE) -> None:
         self._numbers = itertools.count(1)
@@ -476,7 +480,7 @@ class OkexProtocol(Protocol):
                 log.warning("okex error on %s with no subscription pending: %s", channel, error)
                 return ()
             return (Reply(key, error=error),)
-        event = self._push(channel, info, data)
+        event = self._raw_push(channel, info, item) if self.raw else self._push(channel, info, data)
         return () if event is None else (event,)
 
     def _channel(self, channel: str) -> ChannelInfo | None:
@@ -564,6 +568,20 @@ class OkexProtocol(Protocol):
             failure.__cause__ = exc
             return (Reply(key, error=failure),)
         return (Reply(key, result),)
+
+    def _raw_push(self, channel: str, info: ChannelInfo, item: dict[str, Any]) -> Event | None:
+        """A raw client's push: the whole ``{"channel", "data"}`` element as data, no model."""
+        update_type = UpdateType.UPDATE
+        if info.kind == "depth":
+            if info.argument is not None:  # §5.3: every push is the whole book
+                update_type = UpdateType.SNAPSHOT
+            else:
+                with self._subscription_lock:
+                    snapshot = channel in self._awaiting_snapshot
+                    self._awaiting_snapshot.discard(channel)
+                if snapshot:
+                    update_type = UpdateType.SNAPSHOT
+        return Update(channel, item, info.symbol, update_type)
 
     def _push(self, channel: str, info: ChannelInfo, data: Any) -> Event | None:
         kind, symbol = info.kind, info.symbol
