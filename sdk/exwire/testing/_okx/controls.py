@@ -16,7 +16,8 @@ from exwire.errors import ConfigurationError
 from exwire.testing._okx.channels import INCREMENTAL_BOOKS
 from exwire.testing._okx.common import ERRORS, INSTRUMENTS, dumps, fmt, message, to_decimal
 from exwire.testing._okx.market import Market, TradePrint
-from exwire.testing._okx.trading import Engine, Event
+from exwire.testing._okx.orders import Event
+from exwire.testing._okx.trading import Engine
 
 if TYPE_CHECKING:
     from exwire.testing._server import EmulatorConnection

@@ -3,8 +3,9 @@
 :class:`OkxEmulator` speaks the three WebSocket endpoints of https://www.okx.com/docs-v5/en/
 (``/ws/v5/public``, ``/ws/v5/private``, ``/ws/v5/business``) on one loopback port; the
 market comes from :mod:`.market`, the channel rules and public pushes from
-:mod:`.channels`, the account and matching engine from :mod:`.trading`, and the test
-controls (faults, inspection) from :mod:`.controls`.
+:mod:`.channels`, the order operations and account pushes from :mod:`.private`, the
+matching engine from :mod:`.trading` and :mod:`.orders`, and the test controls (faults,
+inspection) from :mod:`.controls`.
 """
 
 from __future__ import annotations
@@ -35,16 +36,14 @@ from exwire.testing._okx.channels import (
 from exwire.testing._okx.common import INSTRUMENTS, REQUEST_ID, dumps, login_sign, message
 from exwire.testing._okx.controls import Controls
 from exwire.testing._okx.market import Market, TradePrint
-from exwire.testing._okx.trading import UID, Engine, Event, Order, OrderError
+from exwire.testing._okx.orders import UID
+from exwire.testing._okx.private import PRIVATE_OPS, PrivateSide
+from exwire.testing._okx.trading import Engine
 from exwire.testing._server import EmulatorConnection, EmulatorServer
 
 __all__ = ["OkxClientKwargs", "OkxEmulator"]
 
 _ENDPOINTS = {"/ws/v5/public": PUBLIC, "/ws/v5/private": PRIVATE, "/ws/v5/business": BUSINESS}
-_PRIVATE_OPS = ("order", "batch-orders", "cancel-order", "batch-cancel-orders", "amend-order",
-                "batch-amend-orders")
-_BATCH_LIMIT = 20
-_EXPIRING_OPS = ("order", "batch-orders", "amend-order", "batch-amend-orders")
 
 
 class OkxClientKwargs(TypedDict):
@@ -67,7 +66,7 @@ class _Session:
         self.last_activity = time.monotonic()
 
 
-class OkxEmulator(Controls, EmulatorServer):
+class OkxEmulator(PrivateSide, Controls, EmulatorServer):
     """A local OKX API v5 WebSocket server (public, private and business) for tests.
 
     ``with OkxEmulator() as emu: client = OkxClient(**emu.client_kwargs())``. One account
@@ -77,9 +76,19 @@ class OkxEmulator(Controls, EmulatorServer):
     seeded generated book per instrument shared by every connection (so ``seqId`` is the
     same everywhere); it moves every ``push_interval`` seconds, or on :meth:`step`.
 
-    Faults and inspection: see :class:`~exwire.testing._okx.controls.Controls`, plus those
-    of :class:`EmulatorServer` (:meth:`drop_connections`, :meth:`stall`, :meth:`send_raw`,
-    :meth:`close_connections`).
+    Controls: :meth:`step` moves the market; :meth:`best_prices`, :meth:`last_price`,
+    :meth:`order_book`, :meth:`sequence_id`, :meth:`instrument_code` read it;
+    :meth:`balances`, :meth:`set_balance`, :meth:`orders`, :meth:`order`,
+    :meth:`positions`, :meth:`fill_order`, :meth:`push_deposit`, :meth:`push_withdrawal`
+    and :meth:`set_status` reach the account and the status channel; :meth:`requests`,
+    :meth:`subscriptions` and :meth:`logged_in_connections` show what clients did.
+
+    Faults: those of :class:`EmulatorServer` (:meth:`drop_connections`, :meth:`stall`,
+    :meth:`send_raw`, :meth:`close_connections`) plus :meth:`refuse_next_login`,
+    :meth:`withhold_next_reply`, :meth:`withhold_pong`, :meth:`fail_next`,
+    :meth:`refuse_next_order`, :meth:`corrupt_next_checksum`, :meth:`skip_next_sequence`,
+    :meth:`reset_sequence`, :meth:`send_book_keepalive`, :meth:`send_notice` (64008) and
+    :meth:`send_frame`.
 
     Threads: besides those of :class:`EmulatorServer`, ``exwire-emulator-okx-market`` moves
     the market when ``push_interval`` is set, and each connection has a watchdog
@@ -215,7 +224,7 @@ class OkxEmulator(Controls, EmulatorServer):
         failure = self._take_failure(op)
         if failure is not None:
             code, msg = failure
-            if op in _PRIVATE_OPS or op == "mass-cancel":
+            if op in PRIVATE_OPS or op == "mass-cancel":
                 self._op_reply(connection, echo, op, [], code, msg, time.time_ns() // 1000, quiet)
             else:
                 self._reply(connection, self._error(session, code, msg, echo), quiet)
@@ -223,7 +232,7 @@ class OkxEmulator(Controls, EmulatorServer):
             self._login(connection, request, echo, quiet)
         elif op in ("subscribe", "unsubscribe"):
             self._subscribe(connection, request, echo, quiet, op == "unsubscribe", text)
-        elif op in _PRIVATE_OPS or op == "mass-cancel":
+        elif op in PRIVATE_OPS or op == "mass-cancel":
             self._operation(connection, request, echo, quiet, text)
         else:
             self._reply(connection, self._error(session, "60019", message("60019", op), echo), quiet)
@@ -330,112 +339,6 @@ class OkxEmulator(Controls, EmulatorServer):
         if data is not None:
             self._push(connection, subscription, data)
 
-    def _private_snapshot(self, subscription: Subscription) -> list[Any] | None:
-        engine, channel, arg = self._engine, subscription.channel, subscription.arg
-        if channel == "account":
-            return [engine.account_data(arg.get("ccy"))]
-        if channel == "balance_and_position":
-            return [engine.balance_and_position("snapshot")]
-        if channel == "positions":
-            return [engine.position_data(p) for p in engine.positions.values()
-                    if p.quantity and _matches(subscription, p.instrument)]
-        if channel == "account-greeks":
-            now = str(self.now_ms())
-            return [{"ccy": ccy, "deltaBS": "0", "deltaPA": "0", "gammaBS": "0", "gammaPA": "0",
-                     "thetaBS": "0", "thetaPA": "0", "ts": now, "vegaBS": "0", "vegaPA": "0"}
-                    for ccy in sorted(engine.cash) if arg.get("ccy") in (None, ccy)]
-        return None
-
-    # -- order operations -------------------------------------------------------------
-
-    def _operation(self, connection: EmulatorConnection, request: dict[str, Any], echo: dict[str, Any],
-                   quiet: bool, text: str) -> None:
-        session: _Session = connection.session
-        op = request["op"]
-        home = BUSINESS if op == "mass-cancel" else PRIVATE
-        if session.endpoint != home:
-            self._reply(connection, self._error(session, "60019", message("60019", op), echo), quiet)
-            return
-        if not session.logged_in:
-            self._reply(connection, self._error(session, "60011", message("60011"), echo), quiet)
-            return
-        if not echo:
-            self._reply(connection, self._error(session, "60012", message("60012", text), echo), quiet)
-            return
-        in_time = time.time_ns() // 1000
-        args = request.get("args")
-        single = not op.startswith("batch-")
-        if not isinstance(args, list) or not args or (single and len(args) != 1) or len(args) > _BATCH_LIMIT:
-            self._op_reply(connection, echo, op, [], "60013", message("60013"), in_time, quiet)
-            return
-        exp_time = request.get("expTime")
-        if exp_time is not None and op in _EXPIRING_OPS:
-            if not isinstance(exp_time, str) or not exp_time.isdigit():
-                self._op_reply(connection, echo, op, [], "60013", message("60013"), in_time, quiet)
-                return
-            if int(exp_time) < self.now_ms():  # not processed after its deadline
-                self._op_reply(connection, echo, op, [], "50102", message("50102"), in_time, quiet)
-                return
-        with self._lock:
-            if op == "mass-cancel":
-                self._mass_cancel(connection, echo, args[0], in_time, quiet)
-                return
-            results: list[dict[str, Any]] = []
-            events: list[Event] = []
-            for arg in args:
-                result, new_events = self._one_order(op, arg)
-                results.append(result)
-                events += new_events
-            failures = sum(1 for r in results if r["sCode"] != "0")
-            code = "0" if not failures else "1" if failures == len(results) else "2"
-            self._op_reply(connection, echo, op, results, code, "", in_time, quiet)
-            self._route(events)
-
-    def _one_order(self, op: str, arg: Any) -> tuple[dict[str, Any], list[Event]]:
-        kind = op.removeprefix("batch-").removesuffix("s")
-        kind = {"order": "order", "orders": "order"}.get(kind, kind)
-        given = arg if isinstance(arg, dict) else {}
-        result: dict[str, Any] = {"clOrdId": str(given.get("clOrdId", "") or ""), "ordId": ""}
-        if kind == "order":
-            result["tag"] = str(given.get("tag", "") or "")
-        if kind == "amend-order":
-            result["reqId"] = str(given.get("reqId", "") or "")
-        events: list[Event] = []
-        try:
-            order: Order
-            if kind == "order" and self._order_refusals:
-                raise OrderError(*self._order_refusals.popleft())
-            if kind == "order":
-                order, events = self._engine.place(arg)
-            elif kind == "cancel-order":
-                order, events = self._engine.cancel(arg)
-            else:
-                order, events = self._engine.amend(arg)
-        except OrderError as exc:
-            if kind == "amend-order" and str(given.get("cxlOnFail", "")).lower() == "true" and exc.code != "51503":
-                try:
-                    self._engine.cancel(arg)
-                except OrderError:
-                    pass
-            result.update(ts=str(self.now_ms()), sCode=exc.code, sMsg=exc.msg)
-            return result, events
-        result.update(clOrdId=order.cl_ord_id, ordId=order.ord_id, ts=str(self.now_ms()), sCode="0", sMsg="")
-        return result, events
-
-    def _mass_cancel(self, connection: EmulatorConnection, echo: dict[str, Any], arg: Any,
-                     in_time: int, quiet: bool) -> None:
-        if not isinstance(arg, dict) or arg.get("instType") != "OPTION" or not arg.get("instFamily"):
-            self._op_reply(connection, echo, "mass-cancel", [], "60013", message("60013"), in_time, quiet)
-            return
-        events = self._engine.mass_cancel("OPTION", str(arg["instFamily"]))
-        self._op_reply(connection, echo, "mass-cancel", [{"result": True}], "0", "", in_time, quiet)
-        self._route(events)
-
-    def _op_reply(self, connection: EmulatorConnection, echo: dict[str, Any], op: str,
-                  data: list[dict[str, Any]], code: str, msg: str, in_time: int, quiet: bool) -> None:
-        self._reply(connection, {**echo, "op": op, "data": data, "code": code, "msg": msg,
-                                 "inTime": str(in_time), "outTime": str(time.time_ns() // 1000)}, quiet)
-
     # -- pushes -----------------------------------------------------------------------
 
     def _market_loop(self) -> None:
@@ -492,41 +395,6 @@ class OkxEmulator(Controls, EmulatorServer):
         frame["data"] = [data]
         self._send(connection, frame)
 
-    def _route(self, events: list[Event]) -> None:
-        """Send the private pushes of account ``events`` to every subscribed connection."""
-        if not events:
-            return
-        for connection in self.connections:
-            session: _Session | None = connection.session
-            if session is None or not session.logged_in:
-                continue
-            with connection.send_lock:
-                for event in events:
-                    for subscription in list(session.subscriptions.values()):
-                        data = self._private_data(subscription, event)
-                        if data is not None:
-                            self._push(connection, subscription, data)
-
-    def _private_data(self, subscription: Subscription, event: Event) -> list[Any] | None:
-        channel, arg, engine = subscription.channel, subscription.arg, self._engine
-        if event.kind == "order" and channel == "orders" and event.order is not None:
-            return [event.order.data()] if _matches(subscription, event.order.instrument) else None
-        if event.kind == "fill" and channel == "fills" and event.order is not None:
-            return [event.fill] if arg.get("instId") in (None, event.order.instrument.inst_id) else None
-        if event.kind == "position" and channel == "positions" and event.position is not None:
-            return [engine.position_data(event.position)] \
-                if _matches(subscription, event.position.instrument) else None
-        if event.kind == "account" and channel == "account":
-            ccy = arg.get("ccy")
-            return [engine.account_data(ccy)] if ccy is None or ccy in event.currencies else None
-        if event.kind == "account" and channel == "balance_and_position" and event.event_type:
-            positions = [event.position] if event.position is not None else []
-            trades = [event.fill] if event.fill is not None else []
-            return [engine.balance_and_position(event.event_type, event.currencies, positions, trades)]
-        if event.kind in ("deposit-info", "withdrawal-info") and channel == event.kind and event.fill:
-            return [event.fill] if arg.get("ccy") in (None, event.fill["ccy"]) else None
-        return None
-
     def _push(self, connection: EmulatorConnection, subscription: Subscription, data: list[Any]) -> None:
         arg = {**subscription.arg, "uid": UID} if subscription.private else subscription.arg
         if "candle" in subscription.channel:  # one candle per push
@@ -574,14 +442,3 @@ class OkxEmulator(Controls, EmulatorServer):
                 return
             if not connection.tick(remaining):
                 return
-
-
-def _matches(subscription: Subscription, instrument: Any) -> bool:
-    """Whether a push about ``instrument`` belongs to an ``orders``/``positions``-like arg."""
-    arg = subscription.arg
-    inst_type = arg.get("instType", "ANY")
-    if inst_type not in ("ANY", instrument.inst_type) and not (inst_type == "MARGIN" and instrument.is_spot):
-        return False
-    if arg.get("instId") not in (None, instrument.inst_id):
-        return False
-    return arg.get("instFamily") in (None, instrument.family)

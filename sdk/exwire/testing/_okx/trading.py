@@ -19,139 +19,27 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
-from exwire.testing._okx.common import (
-    CLIENT_ORDER_ID,
-    INSTRUMENTS,
-    Instrument,
-    fmt,
-    message,
-    to_decimal,
-)
+from exwire.testing._okx.common import CLIENT_ORDER_ID, INSTRUMENTS, Instrument, fmt, to_decimal
 from exwire.testing._okx.market import Market
+from exwire.testing._okx.orders import (
+    FINAL_STATES,
+    MAKER_FEE,
+    ORDER_TYPES,
+    TAKER_FEE,
+    TAKING_TYPES,
+    Event,
+    Order,
+    OrderError,
+    Position,
+    order_error,
+)
 
-__all__ = ["DEFAULT_BALANCES", "Engine", "Order", "OrderError", "Event"]
+__all__ = ["DEFAULT_BALANCES", "Engine"]
 
 DEFAULT_BALANCES = {"USDT": "100000", "BTC": "2", "ETH": "30"}
-_MAKER_FEE = Decimal("0.0008")
-_TAKER_FEE = Decimal("0.001")
-_ORDER_TYPES = ("market", "limit", "post_only", "fok", "ioc", "optimal_limit_ioc", "mmp",
-                "mmp_and_post_only")
-_TAKING_TYPES = ("market", "optimal_limit_ioc")
-_FINAL = ("filled", "canceled", "mmp_canceled")
-UID = "614488474791936"
-
-
-class OrderError(Exception):
-    """One order refused with ``sCode`` and ``sMsg``."""
-
-    def __init__(self, code: str, msg: str) -> None:
-        super().__init__(code, msg)
-        self.code, self.msg = code, msg
-
-
-def _error(code: str, *args: Any) -> OrderError:
-    return OrderError(code, message(code, *args))
-
-
-@dataclass
-class Order:
-    """One order of the account."""
-
-    ord_id: str
-    cl_ord_id: str
-    tag: str
-    instrument: Instrument
-    side: str
-    ord_type: str
-    td_mode: str
-    size: Decimal
-    price: Decimal | None
-    tgt_ccy: str
-    reduce_only: bool
-    created: int
-    updated: int
-    state: str = "live"
-    filled: Decimal = Decimal(0)
-    notional: Decimal = Decimal(0)  # sum of fill price * size
-    fee: Decimal = Decimal(0)
-    frozen: Decimal = Decimal(0)
-    frozen_ccy: str = ""
-    last_fill: dict[str, str] = field(default_factory=dict)
-    amend: dict[str, str] = field(default_factory=dict)
-    cancel_source: str = ""
-
-    @property
-    def average(self) -> Decimal:
-        return self.notional / self.filled if self.filled else Decimal(0)
-
-    @property
-    def remaining(self) -> Decimal:
-        return self.size - self.filled
-
-    def data(self) -> dict[str, Any]:
-        """The order as the ``orders`` channel pushes it."""
-        instrument = self.instrument
-        fill = self.last_fill
-        return {
-            "accFillSz": fmt(self.filled), "algoClOrdId": "", "algoId": "",
-            "amendResult": self.amend.get("amendResult", ""), "amendSource": "",
-            "avgPx": fmt(self.average) if self.filled else "",
-            "cancelSource": self.cancel_source, "category": "normal", "ccy": "",
-            "clOrdId": self.cl_ord_id, "code": self.amend.get("code", "0"), "cTime": str(self.created),
-            "execType": fill.get("execType", ""), "fee": fmt(-self.fee),
-            "feeCcy": self._fee_ccy(), "fillFee": fill.get("fillFee", "0"),
-            "fillFeeCcy": self._fee_ccy() if fill else "", "fillNotionalUsd": fill.get("notional", ""),
-            "fillPx": fill.get("fillPx", ""), "fillSz": fill.get("fillSz", "0"),
-            "fillTime": fill.get("fillTime", ""), "instId": instrument.inst_id,
-            "instType": instrument.inst_type, "lever": "0" if instrument.is_spot else str(instrument.leverage),
-            "msg": self.amend.get("msg", ""), "ordId": self.ord_id, "ordType": self.ord_type,
-            "pnl": "0", "posSide": "" if instrument.is_spot else "net",
-            "px": fmt(self.price) if self.price is not None else "", "rebate": "0",
-            "rebateCcy": instrument.quote or instrument.settle, "reduceOnly": str(self.reduce_only).lower(),
-            "reqId": self.amend.get("reqId", ""), "side": self.side, "source": "", "state": self.state,
-            "stpId": "", "stpMode": "cancel_maker", "sz": fmt(self.size), "tag": self.tag,
-            "tdMode": self.td_mode, "tgtCcy": self.tgt_ccy, "tradeId": fill.get("tradeId", ""),
-            "uTime": str(self.updated), "attachAlgoOrds": [],
-        }
-
-    def _fee_ccy(self) -> str:
-        instrument = self.instrument
-        if instrument.is_spot:
-            return instrument.base if self.side == "buy" else instrument.quote
-        return instrument.settle
-
-
-@dataclass
-class Position:
-    """A net position of a derivative."""
-
-    pos_id: str
-    instrument: Instrument
-    td_mode: str
-    quantity: Decimal = Decimal(0)  # signed contracts
-    average: Decimal = Decimal(0)
-    margin: Decimal = Decimal(0)
-    realized: Decimal = Decimal(0)
-    fee: Decimal = Decimal(0)
-    created: int = 0
-    updated: int = 0
-    trade_id: str = ""
-
-
-@dataclass
-class Event:
-    """What changed in the account; the emulator turns it into private pushes."""
-
-    kind: str  # "order", "fill", "account", "position"
-    order: Order | None = None
-    position: Position | None = None
-    fill: dict[str, Any] | None = None
-    currencies: set[str] = field(default_factory=set)
-    event_type: str = "filled"
 
 
 class Engine:
@@ -185,14 +73,14 @@ class Engine:
     def frozen(self, ccy: str) -> Decimal:
         """What live orders of ``ccy`` hold, plus the margin of open positions."""
         orders = sum((o.frozen for o in self.orders.values()
-                      if o.state not in _FINAL and o.frozen_ccy == ccy), Decimal(0))
+                      if o.state not in FINAL_STATES and o.frozen_ccy == ccy), Decimal(0))
         margin = sum((p.margin for p in self.positions.values()
                       if p.instrument.settle == ccy and p.quantity), Decimal(0))
         return orders + margin
 
     def order_frozen(self, ccy: str) -> Decimal:
         return sum((o.frozen for o in self.orders.values()
-                    if o.state not in _FINAL and o.frozen_ccy == ccy), Decimal(0))
+                    if o.state not in FINAL_STATES and o.frozen_ccy == ccy), Decimal(0))
 
     def available(self, ccy: str) -> Decimal:
         return self.cash.get(ccy, Decimal(0)) - self.frozen(ccy)
@@ -283,48 +171,48 @@ class Engine:
             OrderError: the order is refused (its ``sCode``/``sMsg``).
         """
         if not isinstance(arg, dict):
-            raise _error("51000", "args")
+            raise order_error("51000", "args")
         instrument = self._instrument(arg)
         td_mode = arg.get("tdMode")
         if not td_mode:
-            raise _error("50014", "tdMode")
+            raise order_error("50014", "tdMode")
         if td_mode not in ("cash", "cross", "isolated", "spot_isolated") or \
                 (td_mode == "cash") != instrument.is_spot:
-            raise _error("51000", "tdMode")
+            raise order_error("51000", "tdMode")
         side = arg.get("side")
         if side not in ("buy", "sell"):
-            raise _error("50014" if not side else "51000", "side")
+            raise order_error("50014" if not side else "51000", "side")
         ord_type = arg.get("ordType")
-        if ord_type not in _ORDER_TYPES:
-            raise _error("50014" if not ord_type else "51000", "ordType")
+        if ord_type not in ORDER_TYPES:
+            raise order_error("50014" if not ord_type else "51000", "ordType")
         if "sz" not in arg or arg.get("sz") == "":
-            raise _error("50014", "sz")
+            raise order_error("50014", "sz")
         size = to_decimal(arg.get("sz"))
         if size is None or size <= 0:
-            raise _error("51000", "sz")
+            raise order_error("51000", "sz")
         tgt_ccy = arg.get("tgtCcy") or ("quote_ccy" if instrument.is_spot and ord_type == "market"
                                          and side == "buy" else "")
         if tgt_ccy not in ("", "base_ccy", "quote_ccy"):
-            raise _error("51000", "tgtCcy")
+            raise order_error("51000", "tgtCcy")
         quote_sized = instrument.is_spot and ord_type == "market" and tgt_ccy == "quote_ccy"
         if not quote_sized:
             if size < instrument.min_size:
-                raise _error("51020")
+                raise order_error("51020")
             if size % instrument.lot:
-                raise _error("51121")
+                raise order_error("51121")
         price: Decimal | None = None
-        if ord_type not in _TAKING_TYPES:
+        if ord_type not in TAKING_TYPES:
             if arg.get("px") in (None, ""):
-                raise _error("50014", "px")
+                raise order_error("50014", "px")
             price = to_decimal(arg.get("px"))
             if price is None or price <= 0 or price % instrument.tick:
-                raise _error("51000", "px")
+                raise order_error("51000", "px")
         cl_ord_id = arg.get("clOrdId", "") or ""
         if cl_ord_id and (not isinstance(cl_ord_id, str) or not CLIENT_ORDER_ID.fullmatch(cl_ord_id)):
-            raise _error("51000", "clOrdId")
-        if cl_ord_id and any(o.cl_ord_id == cl_ord_id and o.state not in _FINAL
+            raise order_error("51000", "clOrdId")
+        if cl_ord_id and any(o.cl_ord_id == cl_ord_id and o.state not in FINAL_STATES
                              for o in self.orders.values()):
-            raise _error("51016")
+            raise order_error("51016")
         now = self._tick()
         order = Order(str(next(self._ids)), cl_ord_id, str(arg.get("tag", "") or ""), instrument,
                       side, ord_type, td_mode, size, price, tgt_ccy,
@@ -366,11 +254,11 @@ class Engine:
         new_size = to_decimal(arg["newSz"]) if arg.get("newSz") not in (None, "") else None
         new_price = to_decimal(arg["newPx"]) if arg.get("newPx") not in (None, "") else None
         if new_size is None and new_price is None:
-            raise _error("50014", "newSz or newPx")
+            raise order_error("50014", "newSz or newPx")
         if (new_size is not None and (new_size <= 0 or new_size % order.instrument.lot)) or \
                 (new_price is not None and (new_price <= 0 or new_price % order.instrument.tick)) or \
                 (new_price is not None and order.price is None):
-            raise _error("51000", "newSz" if new_size is not None else "newPx")
+            raise order_error("51000", "newSz" if new_size is not None else "newPx")
         now = self._tick()
         order.amend = {"amendResult": "0", "reqId": req_id, "code": "0", "msg": ""}
         order.updated = now
@@ -405,7 +293,7 @@ class Engine:
         """Cancel every live order of ``inst_type`` in ``family``."""
         events: list[Event] = []
         for order in list(self.orders.values()):
-            if order.state not in _FINAL and order.instrument.inst_type == inst_type and \
+            if order.state not in FINAL_STATES and order.instrument.inst_type == inst_type and \
                     order.instrument.family == family:
                 events += self._cancel(order, "6")
         return events
@@ -420,7 +308,7 @@ class Engine:
         """
         events: list[Event] = []
         for order in list(self.orders.values()):
-            if order.state in _FINAL or order.price is None:
+            if order.state in FINAL_STATES or order.price is None:
                 continue
             inst_id = order.instrument.inst_id
             market = self.markets[inst_id]
@@ -444,7 +332,7 @@ class Engine:
             ValueError: the order is final or ``size`` is out of range.
         """
         order = self.orders[ord_id]
-        if order.state in _FINAL:
+        if order.state in FINAL_STATES:
             raise ValueError(f"order {ord_id} is {order.state}")
         amount = order.remaining if size is None else size
         if not 0 < amount <= order.remaining:
@@ -463,25 +351,25 @@ class Engine:
     def _instrument(self, arg: Mapping[str, Any]) -> Instrument:
         code = arg.get("instIdCode")
         if code is None or code == "":
-            raise _error("50014", "instIdCode")
+            raise order_error("50014", "instIdCode")
         for instrument in INSTRUMENTS.values():
             if str(instrument.code) == str(code):
                 return instrument
-        raise _error("51001")
+        raise order_error("51001")
 
     def _find(self, arg: Any, code: str) -> Order:
         if not isinstance(arg, dict):
-            raise _error("51000", "args")
+            raise order_error("51000", "args")
         self._instrument(arg)
         ord_id, cl_ord_id = arg.get("ordId"), arg.get("clOrdId")
         if not ord_id and not cl_ord_id:
-            raise _error("50014", "ordId or clOrdId")
+            raise order_error("50014", "ordId or clOrdId")
         if ord_id:
             order = self.orders.get(str(ord_id))
         else:
             order = next((o for o in reversed(self.orders.values()) if o.cl_ord_id == cl_ord_id), None)
-        if order is None or order.state in _FINAL or str(order.instrument.code) != str(arg["instIdCode"]):
-            raise _error(code)
+        if order is None or order.state in FINAL_STATES or str(order.instrument.code) != str(arg["instIdCode"]):
+            raise order_error(code)
         return order
 
     def _base_for(self, order: Order, touch: Decimal) -> Decimal:
@@ -509,7 +397,7 @@ class Engine:
             opening = Decimal(0) if order.reduce_only else remaining - closing
             need = opening * instrument.contract_value * price / instrument.leverage
         if need > self.available(ccy) + previous:
-            raise _error("51008", ccy)
+            raise order_error("51008", ccy)
         order.frozen, order.frozen_ccy = need, ccy
 
     def _cancel(self, order: Order, source: str) -> list[Event]:
@@ -524,7 +412,7 @@ class Engine:
         instrument = order.instrument
         market = self.markets[instrument.inst_id]
         now = self._tick()
-        rate = _MAKER_FEE if maker else _TAKER_FEE
+        rate = MAKER_FEE if maker else TAKER_FEE
         if size <= 0:
             return self._cancel(order, "1")
         release = order.frozen if size >= order.remaining else order.frozen * size / order.remaining
