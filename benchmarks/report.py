@@ -98,10 +98,12 @@ def summarise(results: dict[str, Any]) -> None:
     if "offline_runs" in book:
         book["offline_summary"] = _summary(book["offline_runs"], ["rate", "cpu_us_per_msg", "checksums_per_second"],
                                            "parse", ["rate"])
-        maintain = [run for run in book["offline_runs"] if run["variant"] == "maintain"]
-        book["offline_summary"]["maintain"].update(
-            checksums_verified=sum(run["checksums_verified"] for run in maintain),
-            checksums_mismatched=sum(run["checksums_mismatched"] for run in maintain))
+        for name in ("maintain", "maintain_raw"):
+            maintain = [run for run in book["offline_runs"] if run["variant"] == name]
+            if maintain:
+                book["offline_summary"][name].update(
+                    checksums_verified=sum(run["checksums_verified"] for run in maintain),
+                    checksums_mismatched=sum(run["checksums_mismatched"] for run in maintain))
     if "replay_runs" in book:
         book["replay_summary"] = _summary(book["replay_runs"], ["rate", "cpu_us_per_msg"], "bare", ["rate"])
         exwire = [run for run in book["replay_runs"] if run["variant"] == "exwire"]

@@ -223,3 +223,39 @@ def test_random_updates_match_a_naive_model():
             del model_asks[price]
         assert book.bids() == [Level(p, model_bids[p]) for p in sorted(model_bids, reverse=True)]
         assert book.asks() == [Level(p, model_asks[p]) for p in sorted(model_asks)]
+
+
+def test_load_replaces_both_sides_like_clear_and_set_in_order():
+    levels = [(Decimal("10.0"), Decimal("1")), (Decimal("12.0"), Decimal("2")), (Decimal("10.00"), Decimal("3")),
+              (Decimal("11.0"), Decimal("0")), (Decimal("12.0"), Decimal("0")), (Decimal("12.00"), Decimal("4"))]
+    loaded, stepwise = OrderBook(), OrderBook()
+    loaded.set_bid(Decimal("1"), Decimal("1"))
+    loaded.load(levels[::-1], levels)
+    for price, quantity in levels:
+        stepwise.set_ask(price, quantity)
+    for price, quantity in levels[::-1]:
+        stepwise.set_bid(price, quantity)
+    assert loaded.asks() == stepwise.asks() and loaded.bids() == stepwise.bids()
+    # the first Decimal of a price stays the key; a price deleted and added again takes the new one
+    assert [str(level.price) for level in loaded.asks()] == [str(level.price) for level in stepwise.asks()] == \
+        ["10.0", "12.00"]
+    assert [str(level.price) for level in loaded.bids()] == [str(level.price) for level in stepwise.bids()]
+
+
+def test_load_counts_one_update():
+    book = OrderBook()
+    book.load([(Decimal("1"), Decimal("1"))], [(Decimal("2"), Decimal("1"))])
+    assert book.update_count == 1
+
+
+def test_top_gives_the_best_prices_of_each_side_and_their_quantities():
+    book = OrderBook()
+    for i in range(15):
+        book.set_ask(Decimal(100 + i), Decimal(i + 1))
+        book.set_bid(Decimal(99 - i), Decimal(i + 1))
+    asks, ask_quantities, bids, bid_quantities = book.top(10)
+    assert [(p, ask_quantities[p]) for p in asks] == book.ask_items(10)
+    assert [(p, bid_quantities[p]) for p in bids] == book.bid_items(10)
+    assert book.top(50)[0] == [level.price for level in book.asks()]
+    assert book.top(50)[2] == [level.price for level in book.bids()]
+    assert book.top(0)[0] == [] and book.top(0)[2] == []

@@ -14,7 +14,9 @@ truncate, how to compute a checksum) live with each exchange, e.g.
 from __future__ import annotations
 
 from bisect import bisect_left, insort
+from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
 import attrs
 
@@ -64,7 +66,8 @@ class OrderBook:
         ConfigurationError: when ``depth`` is not ``None`` or a positive integer.
     """
 
-    __slots__ = ("_depth", "_bid_prices", "_bid_quantities", "_ask_prices", "_ask_quantities", "_update_count")
+    __slots__ = ("_depth", "_bid_prices", "_bid_quantities", "_ask_prices", "_ask_quantities", "_update_count",
+                 "memo")
 
     def __init__(self, depth: int | None = None) -> None:
         if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int) or depth <= 0):
@@ -77,6 +80,10 @@ class OrderBook:
         self._ask_prices: list[Decimal] = []
         self._ask_quantities: dict[Decimal, Decimal] = {}
         self._update_count = 0
+        #: Scratch space for exchange modules' data derived from this book's levels (e.g.
+        #: :func:`exwire.kraken.book.checksum`'s per-level fragments); the book itself never
+        #: reads it, and :meth:`snapshot` does not copy it. Not thread-safe, like the book.
+        self.memo: dict[str, Any] = {}
 
     @property
     def depth(self) -> int | None:
@@ -95,6 +102,22 @@ class OrderBook:
         self._bid_quantities.clear()
         self._ask_prices.clear()
         self._ask_quantities.clear()
+        self._update_count += 1
+
+    def load(self, bids: Iterable[tuple[Decimal, Decimal]], asks: Iterable[tuple[Decimal, Decimal]]) -> None:
+        """Replace both sides with these levels (a snapshot), in one step.
+
+        The same as :meth:`clear` and then :meth:`set_bid` / :meth:`set_ask` for every
+        level in order (a price listed twice keeps its first ``Decimal`` as the key and
+        its last quantity; a zero quantity deletes), but sorts each side once instead
+        of inserting level by level. Counts as one update in :attr:`update_count`.
+
+        Args:
+            bids: ``(price, quantity)`` pairs, in any order.
+            asks: ``(price, quantity)`` pairs, in any order.
+        """
+        self._bid_prices, self._bid_quantities = _side(bids)
+        self._ask_prices, self._ask_quantities = _side(asks)
         self._update_count += 1
 
     def set_bid(self, price: Decimal, quantity: Decimal) -> None:
@@ -189,6 +212,16 @@ class OrderBook:
         quantities = self._ask_quantities
         return [(price, quantities[price]) for price in self._best_ask_prices(n)]
 
+    def top(self, n: int) -> tuple[list[Decimal], dict[Decimal, Decimal], list[Decimal], dict[Decimal, Decimal]]:
+        """The best ``n`` ask prices (lowest first) and bid prices (highest first), each with its
+        side's price-to-quantity mapping, for hot paths (checksums). The mappings are the
+        book's own: read them, never change them.
+        """
+        bids = self._bid_prices
+        start = len(bids) - n
+        return (self._ask_prices[:n], self._ask_quantities, bids[: start - 1 if start > 0 else None : -1],
+                self._bid_quantities)
+
     def _best_bid_prices(self, n: int | None) -> list[Decimal]:
         prices = self._bid_prices
         if n is None:
@@ -268,3 +301,14 @@ class OrderBook:
             f"OrderBook(depth={self._depth!r}, bids={len(self._bid_prices)}, asks={len(self._ask_prices)}, "
             f"best_bid={self.best_bid!r}, best_ask={self.best_ask!r})"
         )
+
+
+def _side(levels: Iterable[tuple[Decimal, Decimal]]) -> tuple[list[Decimal], dict[Decimal, Decimal]]:
+    """One side built from ``(price, quantity)`` pairs as :meth:`OrderBook.load` documents."""
+    quantities: dict[Decimal, Decimal] = {}
+    for price, quantity in levels:
+        if quantity:
+            quantities[price] = quantity  # an equal key already there stays the key, as in set_*
+        else:
+            quantities.pop(price, None)
+    return sorted(quantities), quantities

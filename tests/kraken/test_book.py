@@ -220,3 +220,115 @@ def test_checksum_formats_tiny_volumes_without_exponent_notation():
 
 def test_checksum_of_an_empty_book_is_the_crc_of_nothing():
     assert kraken_book.checksum(OrderBook(10)) == zlib.crc32(b"") == 0
+
+
+def _crc_of_levels(asks: list[tuple[str, str]], bids: list[tuple[str, str]]) -> int:
+    """The checksum computed from wire strings directly, without any memo (§5.5)."""
+    digits = lambda text: text.replace(".", "").lstrip("0")  # noqa: E731
+    return zlib.crc32("".join(digits(p) + digits(q) for p, q in asks + bids).encode("ascii"))
+
+
+def test_checksum_memo_follows_a_quantity_changed_to_an_equal_value_with_another_exponent():
+    book = OrderBook(10)
+    book.set_ask(Decimal("10.0"), Decimal("1.0"))
+    book.set_bid(Decimal("9.0"), Decimal("2.0"))
+    assert kraken_book.checksum(book) == _crc_of_levels([("10.0", "1.0")], [("9.0", "2.0")])
+    book.set_ask(Decimal("10.0"), Decimal("1.00"))  # equal value, other wire string: the text must change
+    assert kraken_book.checksum(book) == _crc_of_levels([("10.0", "1.00")], [("9.0", "2.0")])
+    book.set_bid(Decimal("9.0"), Decimal("0"))
+    book.set_bid(Decimal("9.00"), Decimal("2.0"))  # re-added with another exponent: a new key
+    assert kraken_book.checksum(book) == _crc_of_levels([("10.0", "1.00")], [("9.00", "2.0")])
+
+
+def test_checksum_memo_is_per_book_and_per_side():
+    crossed, plain = OrderBook(10), OrderBook(10)
+    crossed.set_ask(Decimal("10.0"), Decimal("1.0"))
+    crossed.set_bid(Decimal("10.0"), Decimal("3.0"))  # the same price on both sides
+    plain.set_ask(Decimal("10.0"), Decimal("5.0"))
+    assert kraken_book.checksum(crossed) == _crc_of_levels([("10.0", "1.0")], [("10.0", "3.0")])
+    assert kraken_book.checksum(plain) == _crc_of_levels([("10.0", "5.0")], [])
+    assert kraken_book.checksum(crossed) == _crc_of_levels([("10.0", "1.0")], [("10.0", "3.0")])
+
+
+def test_checksum_memo_starts_afresh_past_its_limit_and_stays_right():
+    book = OrderBook(None)
+    for number in range(kraken_book._MEMO_LIMIT // 10 + 5):
+        book.load([], [(Decimal(f"{1000 + number * 10 + i}.5"), Decimal("1.25")) for i in range(10)])
+        expected = _crc_of_levels([(f"{1000 + number * 10 + i}.5", "1.25") for i in range(10)], [])
+        assert kraken_book.checksum(book) == expected
+    fragments = book.memo[kraken_book._MEMO]
+    assert len(fragments[0]) + len(fragments[1]) <= kraken_book._MEMO_LIMIT + 20
+
+
+def _wire_replay(messages: list[Any]) -> tuple[dict[str, OrderBook], int, int]:
+    books: dict[str, OrderBook] = {}
+    verified = mismatched = 0
+    for message in messages:
+        if isinstance(message, dict):
+            continue
+        pair = message[-1]
+        book = books.get(pair)
+        if book is None:
+            book = books[pair] = OrderBook(int(message[-2].partition("-")[2]))
+        expected = kraken_book.apply_wire(book, message[1:-2])
+        if expected is not None:
+            if kraken_book.checksum(book) == expected:
+                verified += 1
+            else:
+                mismatched += 1
+    return books, verified, mismatched
+
+
+def test_apply_wire_replays_the_cryptofeed_capture_like_the_models_every_checksum():
+    messages = load_cryptofeed("cryptofeed/KRAKEN.ws.50.0")
+    books, verified, mismatched = _wire_replay(messages)
+    assert (verified, mismatched) == (4269, 0)
+    replay = Replay()
+    for message in messages:
+        replay.feed(message)
+    assert books.keys() == replay.books.keys()
+    for pair, book in books.items():
+        model = replay.books[pair]
+        assert book.bids() == model.bids() and book.asks() == model.asks()
+        assert [format(level.price, "f") for level in book.asks()] == [format(level.price, "f") for level in model.asks()]
+
+
+def test_apply_wire_replays_the_python_kraken_sdk_capture_every_checksum():
+    data = load_python_kraken_sdk()
+    _, verified, mismatched = _wire_replay(data["init"] + data["updates"])
+    assert (verified, mismatched) == (979, 0)
+
+
+def test_apply_wire_of_a_snapshot_replaces_the_book_and_returns_no_checksum():
+    book = OrderBook(10)
+    book.set_bid(Decimal("1"), Decimal("1"))
+    frame = snapshot_frame([["10.0", "1.5", EPOCH_TIME]], [["9.0", "2.5", EPOCH_TIME], ["8.0", "0", EPOCH_TIME]])
+    assert kraken_book.apply_wire(book, frame[1:-2]) is None
+    assert book.bids() == [Level(Decimal("9.0"), Decimal("2.5"))]
+    assert book.asks() == [Level(Decimal("10.0"), Decimal("1.5"))]
+
+
+def test_apply_wire_applies_both_objects_of_a_five_element_update_in_order():
+    book = OrderBook(10)
+    kraken_book.apply_wire(book, [{"as": [["10.0", "1", EPOCH_TIME]], "bs": [["9.0", "1", EPOCH_TIME]]}])
+    payloads = [{"a": [["10.0", "2", EPOCH_TIME], ["10.0", "3", EPOCH_TIME, "r"]]}, {"b": [["9.0", "0", EPOCH_TIME]],
+                                                                                     "c": "123"}]
+    assert kraken_book.apply_wire(book, payloads) == 123
+    assert book.asks() == [Level(Decimal("10.0"), Decimal("3"))] and book.bids() == []
+
+
+@pytest.mark.parametrize("payloads", [
+    [{"a": [["10.0", "1", EPOCH_TIME], ["bad", "1", EPOCH_TIME]], "c": "1"}],
+    [{"a": [["10.0"]], "c": "1"}],
+    [{"b": [["9.0", "1", EPOCH_TIME]], "c": "x"}],
+    [{"unknown": 1}],
+])
+def test_apply_wire_refuses_a_malformed_message_and_leaves_the_book_unchanged(payloads):
+    from exwire.errors import DecodeError
+
+    book = OrderBook(10)
+    kraken_book.apply_wire(book, [{"as": [["11.0", "1", EPOCH_TIME]], "bs": [["9.0", "1", EPOCH_TIME]]}])
+    before = book.snapshot()
+    with pytest.raises(DecodeError):
+        kraken_book.apply_wire(book, payloads)
+    assert book.bids() == list(before.bids) and book.asks() == list(before.asks)

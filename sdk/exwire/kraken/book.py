@@ -18,36 +18,102 @@ thread-safe: callers lock around them.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
 
+from exwire._core.codec import MALFORMED, malformed
 from exwire.kraken.models import BookUpdate
 from exwire.orderbook import OrderBook
 
-__all__ = ["apply", "checksum", "CHECKSUM_LEVELS"]
+__all__ = ["apply", "apply_wire", "checksum", "CHECKSUM_LEVELS"]
 
 #: Levels per side that enter the checksum, whatever the subscribed depth (§5.5).
 CHECKSUM_LEVELS = 10
+
+#: A side's checksum texts: price -> (price, quantity, text), the Decimal objects the text is of.
+_Fragments = dict[Decimal, tuple[Decimal, Decimal, str]]
 
 
 def apply(book: OrderBook, update: BookUpdate) -> None:
     """Apply one snapshot or update to ``book``, then truncate it to its depth.
 
-    A snapshot (``update.is_snapshot``) clears the book first. Build the book
-    with the subscribed depth (``OrderBook(depth=10)`` for ``book-10``) so the
-    truncation matches Kraken's window; otherwise checksums fail.
+    A snapshot (``update.is_snapshot``) replaces the book (:meth:`OrderBook.load`,
+    one sort per side). Build the book with the subscribed depth
+    (``OrderBook(depth=10)`` for ``book-10``) so the truncation matches Kraken's
+    window; otherwise checksums fail.
 
     Args:
         book: the local book of one pair; modified in place.
         update: the decoded message, from :func:`exwire.kraken.converter.book_from_wire`.
     """
     if update.is_snapshot:
-        book.clear()
-    set_ask = book.set_ask
-    for level in update.asks:
-        set_ask(level.price, level.quantity)
-    set_bid = book.set_bid
-    for level in update.bids:
-        set_bid(level.price, level.quantity)
+        book.load([(level.price, level.quantity) for level in update.bids],
+                  [(level.price, level.quantity) for level in update.asks])
+    else:
+        set_ask = book.set_ask
+        for level in update.asks:
+            set_ask(level.price, level.quantity)
+        set_bid = book.set_bid
+        for level in update.bids:
+            set_bid(level.price, level.quantity)
     book.truncate()
+
+
+def apply_wire(book: OrderBook, payloads: Iterable[dict[str, Any]]) -> int | None:
+    """Apply one snapshot or update straight from its decoded JSON, without building models.
+
+    The same book as :func:`exwire.kraken.converter.book_from_wire` then :func:`apply`
+    (same keys, same order, snapshot detection, truncation to depth), for code that
+    holds the decoded channel array (raw delivery, a capture): each level's price and
+    volume strings become ``Decimal`` once; its time and ``"r"`` flag are not decoded.
+    The message is decoded whole before the book changes, so a malformed one leaves
+    the book as it was.
+
+    Args:
+        book: the local book of one pair; modified in place.
+        payloads: ``msg[1:-2]`` of the channel array: one or two objects.
+
+    Returns:
+        The update's checksum (``c``) to compare with :func:`checksum`, or ``None``
+        (a snapshot).
+
+    Raises:
+        DecodeError: a level is malformed, the checksum is not an integer, or no
+            object holds a known key.
+    """
+    try:
+        asks: list[tuple[Decimal, Decimal]] = []
+        bids: list[tuple[Decimal, Decimal]] = []
+        expected: int | None = None
+        is_snapshot = recognised = False
+        for obj in payloads:
+            for key, side, snapshot in (("as", asks, True), ("bs", bids, True), ("a", asks, False),
+                                        ("b", bids, False)):
+                levels = obj.get(key)
+                if levels is not None:
+                    recognised = True
+                    is_snapshot = is_snapshot or snapshot
+                    side.extend([(Decimal(level[0]), Decimal(level[1])) for level in levels])
+            text = obj.get("c")
+            if text is not None:
+                recognised = True
+                expected = int(text)
+        if not recognised:
+            raise ValueError("no 'as', 'bs', 'a', 'b' or 'c' key")
+    except MALFORMED as error:
+        raise malformed("kraken", "book", error) from error
+    if is_snapshot:
+        book.load(bids, asks)
+    else:
+        set_ask = book.set_ask
+        for price, quantity in asks:
+            set_ask(price, quantity)
+        set_bid = book.set_bid
+        for price, quantity in bids:
+            set_bid(price, quantity)
+    book.truncate()
+    return expected
 
 
 def checksum(book: OrderBook) -> int:
@@ -59,21 +125,59 @@ def checksum(book: OrderBook) -> int:
     (zlib, IEEE 802.3) of those ASCII bytes is the checksum (§5.5). Timestamps
     are not part of it.
 
+    Each level's text is computed once and kept in ``book.memo`` beside the very
+    ``Decimal`` objects it was made from: a level whose price or quantity object
+    changed is formatted again, the others are reused.
+
     Returns:
         The checksum as an unsigned 32-bit integer, comparable to
         :attr:`~exwire.kraken.models.BookUpdate.checksum`.
     """
-    # Each number is its wire string (the Decimal keeps its exponent) without "."
-    # and without leading zeros: "0.00000500" -> "500", "27120.00000" -> "2712000000".
-    # Written inline because it runs for every book update; str() is several times
-    # faster than format(number, "f") and gives the same plain string unless it
-    # switches to exponent notation (very small volumes, e.g. "5.0E-7").
-    text = "".join(
-        [
-            (plain if "E" not in (plain := str(number)) else format(number, "f")).replace(".", "").lstrip("0")
-            for items in (book.ask_items(CHECKSUM_LEVELS), book.bid_items(CHECKSUM_LEVELS))
-            for level in items
-            for number in level
-        ]
-    )
-    return zlib.crc32(text.encode("ascii"))
+    asks, ask_quantities, bids, bid_quantities = book.top(CHECKSUM_LEVELS)
+    memo = book.memo
+    cached = memo.get(_MEMO)
+    if cached is None or len(cached[0]) + len(cached[1]) > _MEMO_LIMIT:
+        cached = memo[_MEMO] = ({}, {})
+    ask_fragments: _Fragments = cached[0]
+    bid_fragments: _Fragments = cached[1]
+    get = ask_fragments.get
+    parts = [
+        entry[2]
+        if (entry := get(price)) is not None and entry[0] is price and entry[1] is ask_quantities[price]
+        else _fragment(ask_fragments, price, ask_quantities[price])
+        for price in asks
+    ]
+    get = bid_fragments.get
+    parts += [
+        entry[2]
+        if (entry := get(price)) is not None and entry[0] is price and entry[1] is bid_quantities[price]
+        else _fragment(bid_fragments, price, bid_quantities[price])
+        for price in bids
+    ]
+    return zlib.crc32("".join(parts).encode("ascii"))
+
+
+def _fragment(fragments: _Fragments, price: Decimal, quantity: Decimal) -> str:
+    """One level's checksum text, remembered beside the price and quantity objects it is of."""
+    text = _digits(price) + _digits(quantity)
+    fragments[price] = (price, quantity, text)
+    return text
+
+
+#: ``book.memo`` key: (ask, bid) dicts of price -> (price, quantity, text) (the Decimal objects the text is of).
+_MEMO = "kraken.checksum"
+#: Levels remembered per book before the memo starts afresh (levels leave the top and never come back).
+_MEMO_LIMIT = 4096
+
+
+def _digits(number: Decimal) -> str:
+    """The wire string of ``number`` (the Decimal keeps its exponent) without "." and leading zeros.
+
+    "0.00000500" -> "500", "27120.00000" -> "2712000000". ``str()`` gives the plain
+    string unless it switches to exponent notation (very small volumes, e.g.
+    "5.0E-7"); ``format(number, "f")`` then.
+    """
+    plain = str(number)
+    if "E" in plain:
+        plain = format(number, "f")
+    return plain.replace(".", "").lstrip("0")
