@@ -478,6 +478,21 @@ def test_resubscribing_a_book_starts_again_with_a_snapshot(emulator, wire):
     assert snapshot["action"] == "snapshot" and snapshot["data"][0]["seqId"] == emulator.sequence_id("BTC-USDT")
 
 
+def test_books_sequence_ids_are_the_same_on_every_connection(emulator):
+    first, second = Wire(emulator), Wire(emulator)
+    try:
+        for wire in (first, second):
+            wire.subscribe({"channel": "books", "instId": "ETH-USDT"})
+            wire.push("books")
+        emulator.step(5, inst_id="ETH-USDT")
+        chains = [[m["data"][0]["seqId"] for m in wire.barrier() if m.get("action") == "update"]
+                  for wire in (first, second)]
+    finally:
+        first.close()
+        second.close()
+    assert chains[0] and chains[0] == chains[1]
+
+
 # -- coherence and the other public channels ---------------------------------------------
 
 

@@ -351,3 +351,19 @@ def test_fail_next_refuses_a_whole_request_and_refuse_next_order_one_order(emula
     emulator.fail_next("subscribe", "60014", "Requests too frequent.")
     trader.subscribe({"channel": "fills"}, request_id="s9")
     assert trader.expect(is_event("error"))["code"] == "60014"
+
+
+def test_each_push_shows_the_order_as_it_was_and_cancels_are_no_fills(emulator, trader):
+    ord_id = op(trader, "order", limit("buy", "50000"))["data"][0]["ordId"]
+    trader.barrier()
+    _, ask = emulator.best_prices("BTC-USDT")
+    op(trader, "amend-order", {"instIdCode": BTC, "ordId": ord_id, "newPx": str(ask), "reqId": "r7"}, request_id="a1")
+    states = [(o["state"], o["amendResult"], o["reqId"]) for o in pushes(trader.barrier(), "orders")]
+    assert states == [("live", "0", "r7"), ("filled", "", "")]
+    second = op(trader, "order", limit("buy", "50000"), request_id="o2")["data"][0]["ordId"]
+    trader.barrier()
+    op(trader, "cancel-order", {"instIdCode": BTC, "ordId": second}, request_id="c1")
+    seen = trader.barrier()
+    assert [o["state"] for o in pushes(seen, "orders")] == ["canceled"]
+    assert pushes(seen, "balance_and_position") == [] and len(pushes(seen, "account")) == 1
+

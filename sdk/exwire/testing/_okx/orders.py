@@ -131,4 +131,9 @@ class Event:
     position: Position | None = None
     fill: dict[str, Any] | None = None
     currencies: set[str] = field(default_factory=set)
-    event_type: str = "filled"
+    event_type: str = ""  # balance_and_position's eventType; "" pushes account only
+    data: dict[str, Any] | None = None  # the order or position as it was at this event
+
+    def __post_init__(self) -> None:
+        if self.kind == "order" and self.order is not None and self.data is None:
+            self.data = self.order.data()

@@ -176,11 +176,11 @@ class PrivateSide:
     def _private_data(self, subscription: Subscription, event: Event) -> list[Any] | None:
         channel, arg, engine = subscription.channel, subscription.arg, self._engine
         if event.kind == "order" and channel == "orders" and event.order is not None:
-            return [event.order.data()] if _matches(subscription, event.order.instrument) else None
+            return [event.data] if _matches(subscription, event.order.instrument) else None
         if event.kind == "fill" and channel == "fills" and event.order is not None:
             return [event.fill] if arg.get("instId") in (None, event.order.instrument.inst_id) else None
         if event.kind == "position" and channel == "positions" and event.position is not None:
-            return [engine.position_data(event.position)] \
+            return [event.data] \
                 if _matches(subscription, event.position.instrument) else None
         if event.kind == "account" and channel == "account":
             ccy = arg.get("ccy")

@@ -221,16 +221,15 @@ class Engine:
         touch = market.best_ask if side == "buy" else market.best_bid
         self._freeze(order, touch)
         self.orders[order.ord_id] = order
-        events = [Event("account", currencies={order.frozen_ccy}, event_type="")]
         crosses = price is None or (price >= touch if side == "buy" else price <= touch)
         if crosses and ord_type in ("post_only", "mmp_and_post_only"):
-            return order, self._cancel(order, "31") + [Event("order", order=order)]
+            return order, self._cancel(order, "31")
         if crosses:
-            return order, events + self._fill(order, order.remaining if not quote_sized else
+            return order, self._fill(order, order.remaining if not quote_sized else
                                               self._base_for(order, touch), touch, maker=False)
         if ord_type in ("fok", "ioc"):
             return order, self._cancel(order, "14" if ord_type == "ioc" else "15")
-        return order, events + [Event("order", order=order)]
+        return order, [Event("order", order=order), Event("account", currencies={order.frozen_ccy})]
 
     def cancel(self, arg: Any) -> tuple[Order, list[Event]]:
         """Cancel one live order (``ordId`` wins over ``clOrdId``).
@@ -250,6 +249,12 @@ class Engine:
                 51008 when the new order needs more than is available.
         """
         order = self._find(arg, "51503")
+        try:
+            return self._amend(order, arg)
+        finally:
+            order.amend = {}  # amendResult and reqId belong to the amend's own push only
+
+    def _amend(self, order: Order, arg: dict[str, Any]) -> tuple[Order, list[Event]]:
         req_id = str(arg.get("reqId", "") or "")
         new_size = to_decimal(arg["newSz"]) if arg.get("newSz") not in (None, "") else None
         new_price = to_decimal(arg["newPx"]) if arg.get("newPx") not in (None, "") else None
@@ -460,7 +465,7 @@ class Engine:
                         fill={"instId": instrument.inst_id, "tradeId": str(trade.trade_id)},
                         position=position)]
         if position is not None:
-            events.append(Event("position", position=position))
+            events.append(Event("position", position=position, data=self.position_data(position)))
         return events
 
     def _position(self, order: Order, size: Decimal, price: Decimal, now: int, trade_id: int) -> Position:
