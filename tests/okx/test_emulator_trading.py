@@ -367,3 +367,22 @@ def test_each_push_shows_the_order_as_it_was_and_cancels_are_no_fills(emulator, 
     assert [o["state"] for o in pushes(seen, "orders")] == ["canceled"]
     assert pushes(seen, "balance_and_position") == [] and len(pushes(seen, "account")) == 1
 
+
+
+def test_account_pushes_regularly_unless_update_interval_is_0(emulator):
+    from exwire.testing._okx.controls import REGULAR_STEPS
+
+    wire = Wire(emulator, "private")
+    try:
+        assert wire.login()["code"] == "0"
+        wire.subscribe({"channel": "account", "ccy": "BTC"},
+                       {"channel": "account", "ccy": "USDT", "extraParams": '{"updateInterval": "0"}'})
+        wire.barrier()
+        emulator.step(REGULAR_STEPS)
+        regular = [m["arg"].get("ccy") for m in wire.barrier() if m.get("arg", {}).get("channel") == "account"]
+        wire.subscribe({"channel": "account", "extraParams": "{not json"}, request_id="s2")
+        bad = wire.expect(is_event("error"))
+    finally:
+        wire.close()
+    assert regular == ["BTC"]
+    assert bad["code"] == "60013" and bad["id"] == "s2"

@@ -129,6 +129,9 @@ def resolve(arg: Any, endpoint: str, logged_in: bool) -> Subscription:
         raise _unknown(channel, arg)
     if "uly" in arg:
         raise ArgError("64000", "Parameter uly is no longer supported. Please use instFamily instead.")
+    extra = arg.get("extraParams")
+    if extra is not None and not (isinstance(extra, str) and _json_object(extra)):
+        raise ArgError("60013", message("60013"))  # a JSON object encoded as a string
     if needs_login(channel) and not logged_in:
         raise ArgError("60011", message("60011"))
     key = json.dumps(arg, sort_keys=True)
@@ -164,6 +167,13 @@ def resolve(arg: Any, endpoint: str, logged_in: bool) -> Subscription:
         if inst_type not in allowed:
             raise ArgError("60013", message("60013"))
     return subscription
+
+
+def _json_object(text: str) -> bool:
+    try:
+        return isinstance(json.loads(text), dict)
+    except ValueError:
+        return False
 
 
 # -- public payloads ------------------------------------------------------------------

@@ -22,7 +22,11 @@ from exwire.testing._okx.trading import Engine
 if TYPE_CHECKING:
     from exwire.testing._server import EmulatorConnection
 
-__all__ = ["Controls"]
+__all__ = ["Controls", "REGULAR_STEPS"]
+
+#: Market steps between the regular pushes of ``account`` and ``positions`` subscriptions
+#: that did not ask for event pushes only (``extraParams`` ``{"updateInterval": "0"}``).
+REGULAR_STEPS = 10
 
 
 class Controls:
@@ -40,6 +44,7 @@ class Controls:
     _withhold_pong: bool
     _corruptions: int
     _skips: int
+    _steps: int
 
     if TYPE_CHECKING:
 
@@ -54,19 +59,26 @@ class Controls:
 
         def _route(self, events: list[Event]) -> None: ...
 
+        def _regular_push(self) -> None: ...
+
         def _send(self, connection: EmulatorConnection, frame: dict[str, Any] | str) -> bool: ...
 
     # -- the market -------------------------------------------------------------------
 
     def step(self, count: int = 1, inst_id: str | None = None) -> None:
         """Move the market ``count`` times (every instrument, or only ``inst_id``) and send
-        the resulting pushes; resting orders the market moved through fill."""
+        the resulting pushes; resting orders the market moved through fill. Every
+        :data:`REGULAR_STEPS` steps, ``account`` and ``positions`` subscriptions without
+        ``{"updateInterval": "0"}`` get their regular push."""
         with self._lock:
             for _ in range(count):
                 now = self.now_ms()
                 trades = {i: m.step(now) for i, m in self._markets.items() if inst_id in (None, i)}
                 self._public_step(trades)
                 self._route(self._engine.match(trades))
+                self._steps += 1
+                if self._steps % REGULAR_STEPS == 0:
+                    self._regular_push()
         self.notify_changed()
 
     @property

@@ -155,6 +155,7 @@ class OkxEmulator(PrivateSide, Controls, EmulatorServer):
         self._withhold_pong = False
         self._corruptions = 0
         self._skips = 0
+        self._steps = 0
         self.pings_received = 0
         self.logins = 0
 

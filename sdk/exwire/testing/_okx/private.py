@@ -11,6 +11,7 @@ uses, so that it is type-checked on its own.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections import deque
@@ -51,6 +52,19 @@ class PrivateSide:
         def _reply(self, connection: EmulatorConnection, frame: dict[str, Any], quiet: bool) -> None: ...
 
         def _push(self, connection: EmulatorConnection, subscription: Subscription, data: list[Any]) -> None: ...
+
+    def _regular_push(self) -> None:
+        """The regular push of ``account``/``positions`` subscriptions that want one."""
+        for connection in self.connections:
+            session = connection.session
+            if session is None or not session.logged_in:
+                continue
+            with connection.send_lock:
+                for subscription in list(session.subscriptions.values()):
+                    if subscription.channel in ("account", "positions") and not _events_only(subscription):
+                        data = self._private_snapshot(subscription)
+                        if data is not None:
+                            self._push(connection, subscription, data)
 
     def _private_snapshot(self, subscription: Subscription) -> list[Any] | None:
         engine, channel, arg = self._engine, subscription.channel, subscription.arg
@@ -192,6 +206,16 @@ class PrivateSide:
         if event.kind in ("deposit-info", "withdrawal-info") and channel == event.kind and event.fill:
             return [event.fill] if arg.get("ccy") in (None, event.fill["ccy"]) else None
         return None
+
+
+def _events_only(subscription: Subscription) -> bool:
+    """Whether the arg asked for event pushes only: ``extraParams`` ``{"updateInterval": "0"}``."""
+    extra = subscription.arg.get("extraParams")
+    try:
+        params = json.loads(extra) if isinstance(extra, str) else {}
+    except ValueError:
+        return False
+    return isinstance(params, dict) and str(params.get("updateInterval")) == "0"
 
 
 def _matches(subscription: Subscription, instrument: Any) -> bool:
