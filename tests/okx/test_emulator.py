@@ -239,6 +239,25 @@ def test_a_bad_login_is_refused_with_okx_codes(emulator, private, change, code):
     assert emulator.logged_in_connections() == 0
 
 
+def test_a_whole_second_json_integer_timestamp_is_accepted_too(emulator, private):
+    stamp = int(time.time())  # what the official python-okx SDK sends
+    private.send({"op": "login", "args": [{"apiKey": emulator.api_key, "passphrase": emulator.passphrase,
+                                           "timestamp": stamp, "sign": sign(emulator.secret, str(stamp))}]})
+    reply = private.recv()
+    assert reply["event"] == "login" and reply["code"] == "0" and "id" not in reply
+
+
+def test_the_pytest_plugin_fixture_serves_the_three_endpoints(okx_emulator):
+    for endpoint in ("public", "private", "business"):
+        wire = Wire(okx_emulator, endpoint)
+        try:
+            wire.send("ping")
+            assert wire.socket.recv() == "pong"
+        finally:
+            wire.close()
+    assert okx_emulator.connections_accepted == 3
+
+
 def test_refuse_next_login_refuses_a_right_one_with_60009_then_accepts(emulator, private):
     emulator.refuse_next_login()
     refused = private.login()

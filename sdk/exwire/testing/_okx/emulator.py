@@ -269,8 +269,10 @@ class OkxEmulator(PrivateSide, Controls, EmulatorServer):
         timestamp, sign = arg.get("timestamp"), arg.get("sign")
         if not isinstance(key, str) or not key:
             return "60005"
+        if isinstance(timestamp, int) and not isinstance(timestamp, bool):
+            timestamp = str(timestamp)  # the official python-okx SDK sends a JSON integer
         if not isinstance(timestamp, str) or not timestamp.isdigit() or len(timestamp) > 10:
-            return "60004"  # Unix seconds as a string; no fractions, no milliseconds
+            return "60004"  # Unix seconds; no fractions, no milliseconds
         if abs(int(timestamp) - self._clock()) > self.login_window:
             return "60006"
         if key != self.api_key:
