@@ -386,3 +386,27 @@ def test_account_pushes_regularly_unless_update_interval_is_0(emulator):
         wire.close()
     assert regular == ["BTC"]
     assert bad["code"] == "60013" and bad["id"] == "s2"
+
+
+def test_algo_orders_and_liquidation_warnings_reach_their_subscribers(emulator, trader):
+    business = Wire(emulator, "business")
+    try:
+        assert business.login()["code"] == "0"
+        business.subscribe({"channel": "orders-algo", "instType": "SPOT"},
+                           {"channel": "algo-advance", "instType": "ANY"})
+        business.barrier()
+        algo_id = emulator.push_algo_order("BTC-USDT", trigger_price="65000")
+        iceberg = emulator.push_algo_order("BTC-USDT-SWAP", ord_type="iceberg", advance=True)
+        emulator.push_algo_order("BTC-USDT-SWAP")  # SWAP: not for the SPOT subscription
+        seen = business.barrier()
+    finally:
+        business.close()
+    algos = pushes(seen, "orders-algo")
+    assert [(a["algoId"], a["triggerPx"], a["state"]) for a in algos] == [(algo_id, "65000", "live")]
+    assert [a["algoId"] for a in pushes(seen, "algo-advance")] == [iceberg]
+    trader.subscribe({"channel": "liquidation-warning", "instType": "SWAP"}, request_id="s2")
+    op(trader, "order", {"instIdCode": SWAP, "tdMode": "cross", "side": "sell", "ordType": "market", "sz": "1"})
+    trader.barrier()
+    assert emulator.push_liquidation_warning() == 1
+    warning = pushes(trader.barrier(), "liquidation-warning")
+    assert [(w["instId"], w["pos"]) for w in warning] == [("BTC-USDT-SWAP", "-1")]

@@ -45,6 +45,7 @@ class Controls:
     _corruptions: int
     _skips: int
     _steps: int
+    _algo_ids: int
 
     if TYPE_CHECKING:
 
@@ -192,6 +193,40 @@ class Controls:
             self._route([Event(channel, fill=item),
                          Event("account", currencies={ccy}, event_type="transferred")])
         self.notify_changed()
+
+    def push_algo_order(self, inst_id: str, side: str = "buy", size: Any = "1", trigger_price: Any = None,
+                        state: str = "live", ord_type: str = "conditional", *, advance: bool = False) -> str:
+        """Push an algo order event (``orders-algo``, or ``algo-advance`` for iceberg/twap
+        with ``advance=True``) to the logged-in business connections subscribed to it.
+        The emulator does not run algo orders; this only reports one.
+
+        Returns:
+            The ``algoId`` pushed.
+        """
+        instrument = INSTRUMENTS[inst_id]
+        with self._lock:
+            self._algo_ids += 1
+            algo_id = str(581878926302093312 + self._algo_ids)
+            now = str(self.now_ms())
+            market = self._markets[inst_id]
+            trigger = fmt(_optional(trigger_price) or market.mark_price)
+            data = {"actualPx": "", "actualSide": "", "actualSz": "0", "algoClOrdId": "", "algoId": algo_id,
+                    "cTime": now, "uTime": now, "ccy": "", "clOrdId": "", "instId": inst_id,
+                    "instType": instrument.inst_type, "last": fmt(market.last), "lever": "0",
+                    "ordId": "", "ordPx": "-1", "ordType": ord_type, "posSide": "net" if not instrument.is_spot else "",
+                    "reduceOnly": "false", "side": side, "state": state, "sz": fmt(_optional(size) or Decimal(1)),
+                    "tag": "", "tdMode": "cash" if instrument.is_spot else "cross", "triggerPx": trigger,
+                    "triggerTime": "", "failCode": "", "pTime": now}
+            self._route([Event("algo-advance" if advance else "orders-algo", data=data)])
+        return algo_id
+
+    def push_liquidation_warning(self) -> int:
+        """Push every open position to the ``liquidation-warning`` subscribers of its type
+        (as OKX does when a position nears liquidation). Returns the positions pushed."""
+        with self._lock:
+            positions = [p for p in self._engine.positions.values() if p.quantity]
+            self._route([Event("liquidation-warning", data=self._engine.position_data(p)) for p in positions])
+        return len(positions)
 
     # -- inspection ---------------------------------------------------------------------
 

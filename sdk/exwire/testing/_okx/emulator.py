@@ -79,8 +79,9 @@ class OkxEmulator(PrivateSide, Controls, EmulatorServer):
     Controls: :meth:`step` moves the market; :meth:`best_prices`, :meth:`last_price`,
     :meth:`order_book`, :meth:`sequence_id`, :meth:`instrument_code` read it;
     :meth:`balances`, :meth:`set_balance`, :meth:`orders`, :meth:`order`,
-    :meth:`positions`, :meth:`fill_order`, :meth:`push_deposit`, :meth:`push_withdrawal`
-    and :meth:`set_status` reach the account and the status channel; :meth:`requests`,
+    :meth:`positions`, :meth:`fill_order`, :meth:`push_deposit`, :meth:`push_withdrawal`,
+    :meth:`push_algo_order`, :meth:`push_liquidation_warning` and :meth:`set_status` reach
+    the account and the status channel; :meth:`requests`,
     :meth:`subscriptions` and :meth:`logged_in_connections` show what clients did.
 
     Faults: those of :class:`EmulatorServer` (:meth:`drop_connections`, :meth:`stall`,
@@ -156,6 +157,7 @@ class OkxEmulator(PrivateSide, Controls, EmulatorServer):
         self._corruptions = 0
         self._skips = 0
         self._steps = 0
+        self._algo_ids = 0
         self.pings_received = 0
         self.logins = 0
 

@@ -18,7 +18,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from exwire.testing._okx.channels import BUSINESS, PRIVATE, Subscription
-from exwire.testing._okx.common import message
+from exwire.testing._okx.common import INSTRUMENTS, message
 from exwire.testing._okx.orders import Event, Order, OrderError
 from exwire.testing._okx.trading import Engine
 
@@ -205,6 +205,12 @@ class PrivateSide:
             return [engine.balance_and_position(event.event_type, event.currencies, positions, trades)]
         if event.kind in ("deposit-info", "withdrawal-info") and channel == event.kind and event.fill:
             return [event.fill] if arg.get("ccy") in (None, event.fill["ccy"]) else None
+        if event.kind == channel and channel in ("orders-algo", "algo-advance", "liquidation-warning") \
+                and event.data is not None:
+            instrument = INSTRUMENTS[event.data["instId"]]
+            if channel == "algo-advance" and arg.get("algoId") not in (None, event.data.get("algoId")):
+                return None
+            return [event.data] if _matches(subscription, instrument) else None
         return None
 
 
