@@ -120,6 +120,7 @@ class Wire:
 
     def close(self) -> None:
         self.socket.close()
+        self.socket.shutdown()  # the socket too, when the server had already closed
 
 
 @pytest.fixture
@@ -557,8 +558,8 @@ def test_every_public_channel_pushes_its_documented_fields(emulator):
                            {"channel": "mark-price-candle1H", "instId": "BTC-USDT-SWAP"},
                            {"channel": "index-candle1Dutc", "instId": "BTC-USD"},
                            {"channel": "trades-all", "instId": "BTC-USDT"})
-        pushes = {m["arg"]["channel"]: m["data"] for m in public.barrier() if "event" not in m}
-        emulator.step(20, inst_id="BTC-USDT")
+        pushes = {m["arg"]["channel"]: m["data"] for m in public.barrier() + business.barrier() if "event" not in m}
+        emulator.step(20, inst_id="BTC-USDT")  # both subscriptions are in place: their acks came
         pushes.update({m["arg"]["channel"]: m["data"] for m in business.barrier() if "event" not in m})
     finally:
         public.close()
