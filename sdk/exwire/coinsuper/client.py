@@ -517,7 +517,7 @@ class CoinsuperClient(BaseClient):
         """An order book snapshot feeds ``client.latest.top_of_book`` (its best levels)."""
         book = update.data
         if isinstance(book, OrderBookSnapshot):
-            return TOP_OF_BOOK, TopOfBook(bid=book.bids[0] if book.bids else None, ask=book.asks[0] if book.asks else None)
+            return TOP_OF_BOOK, TopOfBook(bid=book.best_bid, ask=book.best_ask)  # one level decoded per side
         return None
 
     def _unsubscribe(self, subscription: Subscription[Any], timeout: float | None) -> None:

@@ -41,7 +41,7 @@ from exwire.coinsuper.models import (
     UserTrade,
 )
 from exwire.errors import DecodeError
-from exwire.models import Level, Side
+from exwire.models import Side
 
 __all__ = [
     "loads",
@@ -59,12 +59,18 @@ _SIDES = {"BUY": Side.BUY, "SELL": Side.SELL}
 _EXACT_PRECISION = 200  # digits: plenty for any balance difference Coinsuper can send
 
 T = TypeVar("T")
+_BOM_STARTS = frozenset(b"\xef\xfe\xff")  # first bytes of the UTF-8, UTF-16 and UTF-32 (LE) BOMs
 
 
 def _json(payload: str | bytes) -> Any:
     if isinstance(payload, (bytes, bytearray)):
         # MQTT payloads are UTF-8 bytes; json.loads would detect the encoding the same way.
-        payload = bytes(payload).decode(json.detect_encoding(payload), "surrogatepass")
+        # Two non-zero first bytes that start no BOM are what json.detect_encoding answers
+        # "utf-8" for without looking further: the common payload skips the detection.
+        if len(payload) > 1 and payload[0] and payload[1] and payload[0] not in _BOM_STARTS:
+            payload = payload.decode("utf-8", "surrogatepass")
+        else:
+            payload = bytes(payload).decode(json.detect_encoding(payload), "surrogatepass")
     return loads_exact(payload)
 
 
@@ -169,27 +175,27 @@ def order_book_from_wire(payload: dict[str, Any], symbol: str, step: OrderBookSt
     """
 
     def build() -> OrderBookSnapshot:
-        def levels(side: str) -> tuple[Level, ...]:
-            # 30 levels a publish: string money (the documented form) goes straight to Decimal.
-            return tuple([
-                Level(
-                    price=Decimal(price) if type(price := level["limitPrice"]) is str else _decimal(price),
-                    quantity=Decimal(quantity) if type(quantity := level["quantity"]) is str else _decimal(quantity),
-                )
+        def levels(side: str) -> list[tuple[Decimal, Decimal]]:
+            # 30 levels a publish: string money (the documented form) goes straight to
+            # Decimal; the Level objects are built when a side is first read.
+            return [
+                (Decimal(price) if type(price := level["limitPrice"]) is str else _decimal(price),
+                 Decimal(quantity) if type(quantity := level["quantity"]) is str else _decimal(quantity))
                 for level in payload[side]
-            ])
+            ]
 
+        asks, bids = levels("asks"), levels("bids")
         wire_step = payload.get("step", step)
         try:
             book_step: OrderBookStep | str = OrderBookStep(str(wire_step))
         except ValueError:
             book_step = str(wire_step)
         limit_size = payload.get("limitSize")
-        return OrderBookSnapshot(
+        return OrderBookSnapshot._from_wire(
             symbol=_symbol(payload, symbol),
             step=book_step,
-            asks=levels("asks"),
-            bids=levels("bids"),
+            asks=asks,
+            bids=bids,
             limit_size=None if limit_size is None else int(limit_size),
             time=_optional_time(payload.get("timestamp")),
         )

@@ -18,8 +18,10 @@ Section numbers (§) refer to the protocol notes of :doc:`the Coinsuper page </e
 from __future__ import annotations
 
 import enum
+import itertools
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import attrs
 
@@ -153,6 +155,11 @@ class MarketDepth:
 class OrderBookSnapshot:
     """The top of one pair's order book at one aggregation step; each update replaces the book (§3.2).
 
+    A received snapshot holds each side's prices and quantities, decoded and checked on
+    receipt, and builds its ``Level`` tuple on first read (``asks``/``bids``), once: the
+    value, equality, hash and repr are those of the eagerly built model.
+    :attr:`best_bid`/:attr:`best_ask` build one level only.
+
     Attributes:
         symbol: the pair, e.g. ``"BTC/USD"``.
         step: the aggregation step.
@@ -168,6 +175,87 @@ class OrderBookSnapshot:
     bids: tuple[Level, ...]
     limit_size: int | None
     time: datetime | None
+
+    @property
+    def best_bid(self) -> Level | None:
+        """The first bid level (the highest price), or ``None`` when there is none."""
+        return _first_level(self, "bids")
+
+    @property
+    def best_ask(self) -> Level | None:
+        """The first ask level (the lowest price), or ``None`` when there is none."""
+        return _first_level(self, "asks")
+
+    @classmethod
+    def _from_wire(cls, *, symbol: str, step: OrderBookStep | str, asks: list[tuple[Decimal, Decimal]],
+                   bids: list[tuple[Decimal, Decimal]], limit_size: int | None,
+                   time: datetime | None) -> OrderBookSnapshot:
+        """A snapshot whose sides are decoded ``(price, quantity)`` pairs, made ``Level``s on first read."""
+        book = object.__new__(cls)
+        put = object.__setattr__  # through the sides' descriptors: frozen for users, not here
+        put(book, "symbol", symbol)
+        put(book, "step", step)
+        put(book, "asks", _WireLevels(asks))
+        put(book, "bids", _WireLevels(bids))
+        put(book, "limit_size", limit_size)
+        put(book, "time", time)
+        return book
+
+
+class _WireLevels:
+    """One side of a received snapshot whose ``Level`` objects are not built yet: its
+    ``(price, quantity)`` pairs, already decoded (and so validated) by the converter."""
+
+    __slots__ = ("pairs",)
+
+    def __init__(self, pairs: list[tuple[Decimal, Decimal]]) -> None:
+        self.pairs = pairs
+
+
+def _levels(pairs: list[tuple[Decimal, Decimal]]) -> tuple[Level, ...]:
+    return tuple(itertools.starmap(Level, pairs))
+
+
+class _LazySide:
+    """The ``asks``/``bids`` slot of :class:`OrderBookSnapshot`, decoding wire levels on first read.
+
+    Wraps attrs' slot descriptor: a stored ``_WireLevels`` is replaced by its ``Level``
+    tuple the first time it is read (two threads reading at once both decode, to equal
+    tuples); anything else is returned as stored.
+    """
+
+    __slots__ = ("_slot",)
+
+    def __init__(self, slot: Any) -> None:
+        self._slot = slot
+
+    def __get__(self, book: Any, owner: Any = None) -> Any:
+        if book is None:
+            return self._slot
+        value = self._slot.__get__(book, owner)
+        if type(value) is _WireLevels:
+            value = _levels(value.pairs)
+            self._slot.__set__(book, value)
+        return value
+
+    def __set__(self, book: Any, value: Any) -> None:
+        self._slot.__set__(book, value)
+
+    def __delete__(self, book: Any) -> None:
+        self._slot.__delete__(book)
+
+
+def _first_level(book: OrderBookSnapshot, side: str) -> Level | None:
+    value = type(book).__dict__[side]._slot.__get__(book, type(book))
+    if type(value) is _WireLevels:
+        pairs = value.pairs
+        return Level(*pairs[0]) if pairs else None
+    levels: tuple[Level, ...] = value
+    return levels[0] if levels else None
+
+
+OrderBookSnapshot.asks = _LazySide(OrderBookSnapshot.__dict__["asks"])  # type: ignore[assignment]
+OrderBookSnapshot.bids = _LazySide(OrderBookSnapshot.__dict__["bids"])  # type: ignore[assignment]
 
 
 @attrs.frozen(kw_only=True)

@@ -310,6 +310,10 @@ class CoinsuperProtocol(Protocol):
     """
 
     exchange = "coinsuper"
+    #: Raw delivery (``raw``) is native: market depth, order book, kline and asset
+    #: payloads go out as their JSON without models; tickers (de-duplicated by the trade
+    #: window), orders and trades decode as usual and carry the JSON instead.
+    raw_native = True
 
     def __init__(self, environment: str = ENVIRONMENT) -> None:
         self.environment = environment
@@ -412,6 +416,15 @@ class CoinsuperProtocol(Protocol):
         payload = converter.loads(frame)
         kind = route.kind
         symbol = route.symbol
+        if self.raw:
+            update_type = _RAW_NATIVE.get(kind)
+            if update_type is not None:
+                return (Update(topic, payload, None if kind == "asset" else symbol, update_type),)
+            return [event._replace(data=payload) if type(event) is Update else event
+                    for event in self._typed(topic, kind, symbol, route, payload)]
+        return self._typed(topic, kind, symbol, route, payload)
+
+    def _typed(self, topic: str, kind: str, symbol: str | None, route: Route, payload: Any) -> Sequence[Event]:
         if kind == "depth":
             depth = converter.market_depth_from_wire(payload, symbol)  # type: ignore[arg-type]
             return (Update(topic, depth, symbol, UpdateType.SNAPSHOT),)
@@ -440,6 +453,11 @@ class CoinsuperProtocol(Protocol):
         if not fresh:
             return ()
         return (Update(topic, fresh, symbol, UpdateType.SNAPSHOT if first else UpdateType.UPDATE),)
+
+
+#: Kinds whose raw update is the payload itself, with the update type of the typed one.
+_RAW_NATIVE = {"depth": UpdateType.SNAPSHOT, "orderBook": UpdateType.SNAPSHOT, "kline": UpdateType.UPDATE,
+               "asset": UpdateType.UPDATE}
 
 
 def _int(text: str | None, topic: str) -> int:

@@ -177,7 +177,7 @@ class CoinsuperShared(SharedClient):
 
     def _top_of_book(self, data: Any, symbol: str) -> TopOfBook:
         book: OrderBookSnapshot = data
-        return TopOfBook(bid=book.bids[0] if book.bids else None, ask=book.asks[0] if book.asks else None)
+        return TopOfBook(bid=book.best_bid, ask=book.best_ask)
 
     def _watch_order_book(self, symbol: str, depth: int, timeout: float | None) -> OrderBookWatcher:
         return self.client.watch_order_book(symbol, depth=depth, timeout=timeout)
