@@ -424,7 +424,8 @@ class KrakenClient(PrivateMethods, BaseClient):
                 raise
 
     def _latest(self, update: Update) -> tuple[str, Any] | None:
-        channel = cast("tuple[str, str | None]", update.key)[0]
+        key: tuple[str, str | None] = update.key  # type: ignore[assignment]  # routing keys are (channel, pair)
+        channel = key[0]
         if channel == "ticker":
             return TICKER, update.data
         if channel == "spread":
@@ -436,11 +437,12 @@ class KrakenClient(PrivateMethods, BaseClient):
         return None
 
     def _deliver(self, update: Update, received_at: datetime, frame: str | bytes, out: Deliveries) -> None:
-        if update.key is SYSTEM_STATUS_KEY or update.key == SYSTEM_STATUS_KEY:
-            self._last_status = DataEvent(update.data, "systemStatus", None, received_at, UpdateType.SNAPSHOT)
-        elif update.symbol is None and isinstance(update.data, SequenceGap):
-            self._sequence_gap(update.data)
-            return
+        if update.symbol is None:  # public channel updates always name their pair: the hot path skips this
+            if update.key is SYSTEM_STATUS_KEY or update.key == SYSTEM_STATUS_KEY:
+                self._last_status = DataEvent(update.data, "systemStatus", None, received_at, UpdateType.SNAPSHOT)
+            elif isinstance(update.data, SequenceGap):
+                self._sequence_gap(update.data)
+                return
         super()._deliver(update, received_at, frame, out)
 
 
