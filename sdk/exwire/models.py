@@ -168,7 +168,9 @@ class DataEvent(Generic[T]):
     """One update delivered to a subscription's callback or iterator.
 
     Attributes:
-        data: the typed model of the update (see each ``subscribe_to_*`` docstring).
+        data: the typed model of the update (see each ``subscribe_to_*`` docstring); on a
+            client built with ``raw=True``, the frame's decoded JSON message instead
+            (``dict``/``list``, see :doc:`/performance`).
         topic: the subscription's topic, e.g. ``"ticker:XBT/USD"``.
         symbol: the symbol the update is about, or ``None`` for account-wide streams.
         received_at: when the frame was read from the socket (aware UTC).
