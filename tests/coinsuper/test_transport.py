@@ -194,13 +194,13 @@ def _burst(emu, url: str, count: int) -> tuple[list[MqttFrame], MqttTransport]:
 
 @pytest.mark.parametrize("scheme", ["ws", "tcp"])
 def test_a_burst_of_publishes_is_read_ahead_and_arrives_in_order(scheme):
-    from exwire.coinsuper.transport import _ReadAhead
+    from exwire.coinsuper.transport import _PayloadReadAhead, _ReadAhead
 
     with CoinsuperEmulator(push_interval=60.0, tcp=True) as emu:
         received, transport = _burst(emu, emu.url if scheme == "ws" else emu.tcp_url, 500)
         try:
             # This paho's socket layout was recognised (else the session reads unbuffered).
-            assert isinstance(transport._reader, _ReadAhead)
+            assert isinstance(transport._reader, _PayloadReadAhead if scheme == "ws" else _ReadAhead)
             assert [bytes(frame) for frame in received] == [b'{"n":%d}' % n for n in range(500)]
         finally:
             transport.close()

@@ -26,7 +26,10 @@ remaining-length byte, then the rest), and its WebSocket wrapper reads each fram
 header a byte or two at a time: about seven ``recv`` system calls per PUBLISH, each
 releasing the GIL. Once connected, the socket paho reads from (under the WebSocket
 wrapper, or paho's own for ``mqtt(s)://``) is put behind :class:`_ReadAhead`, which
-reads up to 256 KiB at a time and serves paho's small reads from memory. paho sees the
+reads up to 256 KiB at a time and serves paho's small reads from memory. Over
+WebSocket, paho's wrapper is asked for a whole frame's payload at once
+(:class:`_PayloadReadAhead`) instead of parsing the frame header again for each of
+paho's three or four reads per packet; the frame parsing stays paho's. paho sees the
 same bytes in the same order, with the same short-read and would-block semantics, so
 its state machine is untouched; ``recv`` then runs ``loop_read`` for every packet
 already buffered instead of one ``select`` per packet. Should paho lay its sockets out
@@ -158,19 +161,70 @@ class _ReadAhead:
         return getattr(self._sock, name)
 
 
-def _read_ahead(client: Any) -> _ReadAhead | None:
+class _PayloadReadAhead:
+    """paho's WebSocket wrapper asked for a whole frame's payload at a time; everything
+    else is the wrapper's.
+
+    paho reads a PUBLISH in three or four ``recv`` calls (the command byte, each
+    remaining-length byte, the rest), and its wrapper parses the frame's header again
+    for each. Here one ``recv`` of the wrapper (paho's own frame parsing: payload,
+    continuation, ping and close handling unchanged) returns the rest of the current
+    frame's payload, and paho's small reads are served from it, with the wrapper's
+    would-block and end-of-stream results passed on as they come. Reader thread only.
+    """
+
+    __slots__ = ("_ws", "_inner", "_data", "_position")
+
+    def __init__(self, ws: Any, inner: _ReadAhead) -> None:
+        self._ws = ws
+        self._inner = inner
+        self._data = b""
+        self._position = 0
+
+    @property
+    def buffered(self) -> int:
+        """Payload bytes not yet handed to paho, plus socket bytes read ahead under the wrapper."""
+        return len(self._data) - self._position + self._inner.buffered
+
+    def recv(self, size: int) -> bytes:
+        data = self._data
+        position = self._position
+        if position == len(data):
+            data = bytes(self._ws.recv(_READ_SIZE))  # BlockingIOError, TLS want-read, b"" pass through
+            if len(data) <= size:
+                return data
+            self._data = data
+            position = 0
+        end = position + size
+        self._position = min(end, len(data))
+        return data[position:end]
+
+    def pending(self) -> int:
+        pending = getattr(self._ws, "pending", None)
+        return len(self._data) - self._position + (pending() if pending is not None else 0)
+
+    def __getattr__(self, name: str) -> Any:  # send, close, fileno, setblocking ...
+        return getattr(self._ws, name)
+
+
+def _read_ahead(client: Any) -> _ReadAhead | _PayloadReadAhead | None:
     """Put the socket a connected paho client reads from behind a :class:`_ReadAhead`.
 
     paho keeps the socket in ``client._sock``; over WebSocket that is its wrapper, which
     keeps the TCP/TLS socket in ``_socket``. Nothing has been read from it yet (the
-    WebSocket handshake reads its response byte by byte). Returns ``None``, leaving paho
-    as it was, for any other layout.
+    WebSocket handshake reads its response byte by byte). Over WebSocket the wrapper
+    itself is then put behind a :class:`_PayloadReadAhead`, which is returned (its
+    ``buffered`` counts both buffers). Returns ``None``, leaving paho as it was, for any
+    other layout.
     """
     sock = client.socket()
     inner: object = getattr(sock, "_socket", None)
     if isinstance(inner, socket.socket):  # paho's _WebsocketWrapper
-        reader = sock._socket = _ReadAhead(inner)
-        return reader
+        raw_reader = sock._socket = _ReadAhead(inner)
+        if getattr(client, "_sock", None) is sock and callable(getattr(sock, "recv", None)):
+            payloads = client._sock = _PayloadReadAhead(sock, raw_reader)
+            return payloads
+        return raw_reader
     plain: object = sock
     if getattr(client, "_sock", None) is plain and isinstance(plain, socket.socket):  # mqtt:// or mqtts://
         reader = client._sock = _ReadAhead(plain)
@@ -344,7 +398,7 @@ class MqttTransport(Transport):
         self._polling = False  # a reader is in select(): it closes the wake-up pair itself
         self._wake_r: socket.socket | None = None
         self._wake_w: socket.socket | None = None
-        self._reader: _ReadAhead | None = None  # what paho reads through, once connected
+        self._reader: _ReadAhead | _PayloadReadAhead | None = None  # what paho reads through, once connected
         #: ``time.monotonic()`` of the last poll that read bytes (any packet: PUBLISH,
         #: SUBACK, PINGRESP ...); written by the reading thread only.
         self.last_activity = 0.0
