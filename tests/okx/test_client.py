@@ -337,3 +337,17 @@ def test_close_stops_everything_and_later_calls_raise(emulator: OkxEmulator) -> 
     with pytest.raises(InvalidState):
         client.place_order("BTC-USDT", "buy", "limit", "cash", "0.01", "1000")
     assert not [t for t in threading.enumerate() if t.name.startswith("exwire-okx-")]
+
+
+def test_an_unlisted_instrument_is_refused_before_any_order_is_sent(emulator: OkxEmulator, client: OkxClient) -> None:
+    with pytest.raises(InvalidRequest):
+        client.place_order("NOPE-USDT", "buy", "limit", "cash", "1", "1")
+    assert emulator.requests("order") == []
+
+
+def test_a_given_symbol_code_skips_the_lookup(emulator: OkxEmulator, client: OkxClient) -> None:
+    code = emulator.instrument_code("ETH-USDT")
+    result = client.place_order("ETH-USDT", "buy", "limit", "cash", "0.01", "100", symbol_code=code)
+    assert result.order_id
+    assert not [arg for _, _, request in emulator.requests("subscribe") for arg in request["args"]
+                if arg.get("channel") == "instruments"]
