@@ -296,14 +296,35 @@ def test_python_dash_m_exwire_emulate_prints_its_url_first():
     assert process.returncode == 0
 
 
-@pytest.mark.parametrize("name", each_exchange("okex"))
+_ENDPOINT_PATHS = {"okex": "/ws/v1", "okx": "/ws/v5/public"}
+
+
+@pytest.mark.parametrize("name", each_exchange(*_ENDPOINT_PATHS))
 def test_the_url_emulate_prints_is_the_one_stream_takes(name):
-    """OKEx's endpoint is a path of the emulator (``/ws/v1``): ``emulate`` prints it whole."""
+    """OKEx's and OKX's endpoints are paths of the emulator (``/ws/v1``, ``/ws/v5/public``):
+    ``emulate`` prints them whole."""
     with emulate(name) as (options, _):
-        assert options[0] == "--url" and options[1].endswith("/ws/v1")
+        assert options[0] == "--url" and options[1].endswith(_ENDPOINT_PATHS[name])
         result = exwire_command("stream", name, "ticker", "BTC/USDT", *options, "--count", "1")
         assert result.returncode == 0, result.stderr
         assert " BTC/USDT last_price=" in result.stdout
+
+
+@needs_adapter("okx")
+def test_okx_s_main_url_implies_its_private_and_business_paths_and_the_passphrase_comes_from_the_environment():
+    with emulate("okx") as (options, variables):
+        assert set(variables) == {"EXWIRE_OKX_KEY", "EXWIRE_OKX_SECRET", "EXWIRE_OKX_PASSPHRASE"}
+        public = options[1]  # the other endpoints follow from its host: /ws/v5/private, /ws/v5/business
+        call = exwire_command("call", "okx", "login", "--url", public, env=variables)
+        assert call.returncode == 0, call.stderr  # logged in on /ws/v5/private
+        stream = exwire_command("stream", "okx", "klines", "--url", public, "--count", "1", "--json")
+        assert stream.returncode == 0, stream.stderr  # candles come from /ws/v5/business
+        assert json.loads(stream.stdout)["symbol"] == "BTC/USDT"
+        without = {key: value for key, value in variables.items() if key != "EXWIRE_OKX_PASSPHRASE"}
+        call = exwire_command("call", "okx", "login", "--url", public, env=without)
+        assert call.returncode == 2 and "passphrase" in call.stderr
+        for value in variables.values():
+            assert value not in call.stderr
 
 
 def _every_url_keyword_of_the_emulator(name: str) -> dict[str, str]:

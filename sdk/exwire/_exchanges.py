@@ -226,6 +226,14 @@ SPECS: tuple[ExchangeSpec, ...] = (
         # Coinsuper needs a log-on even for market data.
         demo_credentials=_property("credentials"),
     ),
+    ExchangeSpec(
+        name="okx",
+        client="exwire.okx.client:OkxClient",
+        emulator="exwire.testing.okx:OkxEmulator",
+        example_symbol="BTC/USDT",  # BTC-USDT on OKX
+        demo_credentials=_property("credentials"),  # key, secret and passphrase
+        url_paths={"private_url": "/ws/v5/private", "business_url": "/ws/v5/business"},
+    ),
 )
 
 
@@ -387,7 +395,10 @@ class Exchange:
                     raise ConfigurationError(
                         f"exwire has no {self.name} emulator here: use the live exchange or give a url")
                 emulator = stack.enter_context(self.emulator_class(**dict(emulator_options or {})))
-                options.update(emulator.client_kwargs())
+                # The endpoints only: an emulator whose keywords include its account
+                # (OKX's) neither overrides the caller's credentials nor logs on without log_on.
+                options.update({keyword: value for keyword, value in emulator.client_kwargs().items()
+                                if keyword != "credentials"})
                 if log_on and self.spec.demo_credentials is not None and options.get("credentials") is None:
                     options["credentials"] = self.spec.demo_credentials(emulator)
             yield stack.enter_context(self.client_class(**options))

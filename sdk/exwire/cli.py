@@ -534,8 +534,10 @@ def _emulate(exchange: Exchange, args: argparse.Namespace) -> int:
             if demo is not None:  # the demo account, for the client's credentials from the environment
                 variables = environment_of(exchange.name, demo(emulator))
                 _print("export " + " ".join(f"{key}={shlex.quote(value)}" for key, value in variables.items()))
+            # The account (OKX's client_kwargs() hold it) is in the export line, not here.
+            shown = {key: value for key, value in keywords.items() if key != "credentials"}
             _print(f"{exchange.name} emulator at {emulator.url}; client keywords: "
-                   f"{json.dumps(keywords)}; Ctrl-C stops it", error=True)
+                   f"{json.dumps(shown, default=str)}; Ctrl-C stops it", error=True)
             while not stop.wait(0.5):  # the tick lets the main thread run signal handlers
                 pass
     finally:

@@ -95,7 +95,7 @@ def python_env() -> dict[str, str]:
     return env
 
 
-EXCHANGES = ("kraken", "coinex", "okex", "binance", "coinsuper")
+EXCHANGES = ("kraken", "coinex", "okex", "binance", "coinsuper", "okx")
 
 
 def adapter_missing(name: str) -> str | None:

@@ -171,3 +171,19 @@ def test_every_market_channel_streams_neutral_models_through_the_registry(name):
                 exchange.book_depth(exchange.shared_class.book_depths[-1] + 1)
             with pytest.raises(ConfigurationError, match="watched"):
                 exchange.subscribe(client, "book", [symbol])
+
+
+@needs_adapter("okx")
+def test_open_takes_only_the_endpoints_from_an_emulator_whose_keywords_hold_its_account():
+    """OkxEmulator.client_kwargs() includes its credentials: they log on only with log_on,
+    and never replace the caller's."""
+    okx = get_exchange("okx")
+    with okx.open() as client:
+        assert client.credentials is not None and client.credentials.passphrase
+    with okx.open(log_on=False) as client:
+        assert client.credentials is None
+    mine = exwire.Credentials(key="k", secret="s", passphrase="p")
+    with okx.open(credentials=mine) as client:
+        assert client.credentials is mine
+        assert client.url.endswith("/ws/v5/public") and client.private_url.endswith("/ws/v5/private")
+    assert client.closed
