@@ -20,6 +20,8 @@ RUNS = {
     "okex_quickstart": (["--seconds", "1.5"], {"ticker", "trade", "book", "balance", "placed", "cancelled"}),
     "coinex_quickstart": (["--seconds", "1.5"], {"ping:", "24h", "ticker", "trade", "trades", "book"}),
     "coinsuper_quickstart": (["--seconds", "1.5"], {"balance", "order"}),
+    "okx_quickstart": (["--seconds", "1.5"], {"ticker", "trade", "book", "book:", "login", "balance", "placed",
+                                              "cancelled"}),
     "kraken_trading": ([], {"open", "order", "trade", "best", "placed", "own"}),
 }
 #: Words that begin an update's line: glued to what precedes them, two updates ran together.
@@ -76,5 +78,10 @@ def test_each_sample_runs_against_its_emulator_and_prints_whole_lines(name):
         assert any(line.startswith("[") for line in lines) and "balance" in starts
     elif name == "okex_quickstart":  # then one line per balance: "usdt  free ..."
         assert {"ticker", "trade", "book", "placed", "cancelled"} <= starts
+    elif name == "okx_quickstart":  # every step, then the book's counts last
+        assert starts <= first_words and first_words <= starts, starts
+        assert re.fullmatch(r"book: [1-9]\d* checksums ok, 0 mismatched, 0 sequence gaps", lines[-1]), lines[-1]
+        assert re.search(r"^placed \d+: buy 0\.001 @ [0-9.]+, live$", result.stdout, re.MULTILINE)
+        assert re.search(r"^cancelled \d+: canceled$", result.stdout, re.MULTILINE)
     else:
         assert starts <= first_words and len(starts) >= 3, starts
