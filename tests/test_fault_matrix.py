@@ -1,4 +1,4 @@
-"""One fault matrix for all five clients: client × fault, the same invariants everywhere.
+"""One fault matrix for all six clients: client × fault, the same invariants everywhere.
 
 Each client talks to its emulator through a :class:`~tests.faultproxy.FaultProxy`. The
 faults: ``rst`` (the relay resets every connection), ``cut`` (the relay forwards half of
@@ -13,7 +13,7 @@ After every fault: a request pending at the fault failed with ``exwire.Connectio
 through the relay was restored; the subscriptions resumed with no update delivered twice
 (no frame delivered twice, each stream subscribed once on the emulator, and where the
 updates carry ids — Binance balance deltas — each id once); the watched order book
-(Kraken, CoinEx, OKEx) resynced with no bad checksum; and ``close()`` leaves no thread.
+(Kraken, CoinEx, OKEx, OKX) resynced with no bad checksum; and ``close()`` leaves no thread.
 """
 
 from __future__ import annotations
@@ -33,11 +33,13 @@ from exwire.binance import BinanceClient, FuturesMarket
 from exwire.binance.events import BalanceUpdate
 from exwire.coinsuper import CoinsuperClient
 from exwire.models import ConnectionEvent, ConnectionState
+from exwire.okx import OkxClient
 from exwire.testing import KrakenEmulator
 from exwire.testing.binance import BinanceEmulator
 from exwire.testing.coinex import CoinexEmulator
 from exwire.testing.coinsuper import CoinsuperEmulator
 from exwire.testing.okex import OkexEmulator
+from exwire.testing.okx import OkxEmulator
 from tests.conftest import timeout
 from tests.faultproxy import FaultProxy
 from tests.helpers import wait_until
@@ -402,8 +404,56 @@ class CoinsuperHarness(Harness):
         return emu.subscribed_topics()
 
 
+class OkxHarness(Harness):
+    """OKX v5: the public connection (ticker, the checksummed ``books``) and the private one
+    (logged in, the orders channel); the request is a batch cancel of an unknown order (OKX
+    answers it with a per-order error, nothing raised), with the ``instIdCode`` given."""
+
+    name = "okx"
+    watched = True
+
+    def emulator(self) -> OkxEmulator:
+        return OkxEmulator(seed=7, push_interval=0.02)
+
+    def client(self, emu, proxy, events):
+        urls = emu.client_kwargs()
+        self._code = emu.instrument_code("BTC-USDT")
+        return OkxClient(url=proxy.url(urls["url"]), private_url=proxy.url(urls["private_url"]),
+                         business_url=proxy.url(urls["business_url"]), credentials=emu.credentials,
+                         ping_interval=0.2, pong_timeout=timeout(0.6), keep_raw=True, backoff_factory=_backoff,
+                         request_timeout=timeout(5), on_connection_event=events)
+
+    def start(self, client, emu):
+        ticks, orders = Stream(), Stream()
+        self.streams = [ticks]
+        client.subscribe_to_ticker_updates("BTC-USDT", ticks)
+        client.subscribe_to_order_updates("SPOT", None, None, orders)  # logs the private connection in
+        self.watcher = client.watch_order_book("BTC-USDT", 400)
+        wait_until(lambda: len(ticks) >= 1)
+
+    def request(self, client):
+        return client.cancel_multiple_orders([{"symbol": "BTC-USDT", "order_id": "1", "symbol_code": self._code}])
+
+    def request_seen(self, emu):
+        return len(emu.requests("batch-cancel-orders"))
+
+    def arm_inflight(self, emu, proxy):
+        emu.withhold_next_reply("order")
+        bid, _ = emu.best_prices("BTC-USDT")
+        before = len(emu.requests("order"))
+
+        def call():
+            return self._client.place_order("BTC-USDT", "buy", "limit", "cash", "0.001", bid - 1000,
+                                            symbol_code=self._code)
+
+        return call, lambda: len(emu.requests("order")) > before, lambda: len(emu.requests("order")) - before
+
+    def server_subscriptions(self, emu):
+        return [repr(sorted(arg.items())) for arg in emu.subscriptions()]
+
+
 HARNESSES: dict[str, type[Harness]] = {
-    h.name: h for h in (KrakenHarness, BinanceHarness, CoinexHarness, OkexHarness, CoinsuperHarness)
+    h.name: h for h in (KrakenHarness, BinanceHarness, CoinexHarness, OkexHarness, CoinsuperHarness, OkxHarness)
 }
 FAULTS = ["rst", "cut", "stall", "trickle", "restart", "refused", "inflight"]
 
