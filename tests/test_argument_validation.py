@@ -32,6 +32,7 @@ from exwire.coinsuper.client import CoinsuperClient
 from exwire.errors import ConfigurationError, ConnectError
 from exwire.kraken.client import KrakenClient
 from exwire.okex.client import OkexClient
+from exwire.okx.client import OkxClient
 
 UNUSED = "ws://127.0.0.1:9/"
 
@@ -76,6 +77,11 @@ def _coinex() -> CoinexClient:
 
 def _okex() -> OkexClient:
     return OkexClient(url=UNUSED, credentials=exwire.Credentials("key", "secret"), **_options())
+
+
+def _okx() -> OkxClient:
+    return OkxClient(url=UNUSED, private_url=UNUSED, business_url=UNUSED,
+                     credentials=exwire.Credentials(key="key", secret="secret", passphrase="phrase"), **_options())
 
 
 def _coinsuper() -> CoinsuperClient:
@@ -147,6 +153,28 @@ CLIENTS: dict[str, tuple[Callable[[], Any], dict[str, Any], dict[str, dict[str, 
     "coinsuper": (_coinsuper, {
         "symbol": "BTC/USD", "interval": 60_000, "step": "0.01",
     }, {}),
+    "okx": (_okx, {
+        "symbol": "BTC-USDT", "symbols": ["BTC-USDT", "ETH-USDT"], "period": "1m", "side": "buy",
+        "order_type": "limit", "trade_mode": "cash", "quantity": "1", "instrument_type": "SPOT",
+        "instrument_family": "BTC-USD",
+        "orders": [{"symbol": "BTC-USDT", "side": "buy", "order_type": "limit", "trade_mode": "cash",
+                    "quantity": "1", "price": "100"}],
+    }, {
+        "place_order": {"price": "100"},
+        "cancel_order": {"order_id": "1"},
+        "amend_order": {"order_id": "1", "new_price": "101"},
+        "cancel_multiple_orders": {"orders": [{"symbol": "BTC-USDT", "order_id": "1"}]},
+        "amend_multiple_orders": {"orders": [{"symbol": "BTC-USDT", "order_id": "1", "new_price": "101"}]},
+        "mass_cancel": {"instrument_type": "OPTION"},
+        "subscribe_to_estimated_price_updates": {"instrument_type": "FUTURES", "instrument_family": "BTC-USD"},
+        "subscribe_to_liquidation_warning_updates": {"instrument_type": "SWAP"},
+        "subscribe_to_funding_rate_updates": {"symbols": ["BTC-USDT-SWAP"]},
+        "subscribe_to_open_interest_updates": {"symbols": ["BTC-USDT-SWAP"]},
+        "subscribe_to_mark_price_updates": {"symbols": ["BTC-USDT-SWAP"]},
+        "subscribe_to_price_limit_updates": {"symbols": ["BTC-USDT-SWAP"]},
+        "subscribe_to_index_ticker_updates": {"symbols": ["BTC-USDT"]},
+        "subscribe_to_index_kline_updates": {"symbols": ["BTC-USDT"]},
+    }),
 }
 
 # Methods that take no request arguments worth checking, or no timeout.
@@ -169,6 +197,20 @@ BAD_VALUES_BY_CLIENT: dict[str, dict[str, list[Any]]] = {
     "kraken": {"order_id": [10**30, 2**31, 1.5, True, NAN, b"x", "", None, ["a", "b"]]},
     # OKEx takes its (64-bit) order ids as int or as a string of digits.
     "okex": {"order_id": [10**30, 2**63, 0, -1, 1.5, True, NAN, "abc", None]},
+    # OKX's ids are strings; its kline bar, instrument type and trade mode are enums; a
+    # request's deadline is an aware datetime; batches hold 1 to 20 orders.
+    "okx": {
+        "order_id": [1.5, True, NAN, b"x", "", "   ", ["1"], {"1": 1}],
+        "algo_id": [1.5, True, NAN, b"x", "", "   ", ["1"]],
+        "period": BAD_ENUMS + [None],
+        "instrument_type": BAD_ENUMS,
+        "trade_mode": BAD_ENUMS + [None],
+        "expires_at": [datetime(2030, 1, 1), "2030-01-01", 10**30, NAN, True],
+        "orders": [[], (), None, 123, [None], [123], "order", [{"symbol": "BTC-USDT"}],
+                   [{"symbol": "BTC-USDT", "side": "buy", "order_type": "limit", "trade_mode": "cash",
+                     "quantity": "1", "price": "100"}] * 21],
+        "client_order_id": ["", "x" * 33, "a-b", 123, True, b"x"],
+    },
 }
 
 _MONEY_NAMES = {
@@ -193,7 +235,7 @@ def _methods(client_name: str) -> list[str]:
     factory = CLIENTS[client_name][0]
     cls = inspect.signature(factory).return_annotation
     cls = {"KrakenClient": KrakenClient, "BinanceClient": BinanceClient, "CoinexClient": CoinexClient,
-           "OkexClient": OkexClient, "CoinsuperClient": CoinsuperClient}[cls] if isinstance(cls, str) else cls
+           "OkexClient": OkexClient, "CoinsuperClient": CoinsuperClient, "OkxClient": OkxClient}[cls] if isinstance(cls, str) else cls
     return sorted(name for name, member in inspect.getmembers(cls, inspect.isfunction)
                   if not name.startswith("_") and name not in _SKIPPED)
 
