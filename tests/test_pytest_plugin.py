@@ -11,8 +11,8 @@ from exwire.testing import pytest_plugin
 
 pytest_plugins = ["pytester"]
 
-EXCHANGES = ("kraken", "binance", "coinex", "okex", "coinsuper")
-EMULATOR_ONLY = ("okx",)  # the client fixture follows once exwire.okx exists
+EXCHANGES = ("kraken", "binance", "coinex", "okex", "coinsuper", "okx")
+EMULATOR_ONLY: tuple[str, ...] = ()  # exchanges with an emulator fixture and no client fixture
 
 
 def test_the_plugin_is_registered_as_a_pytest11_entry_point():
@@ -52,6 +52,12 @@ def test_a_user_suite_sees_the_emulator_fixtures(pytester: pytest.Pytester):
             assert okex_client.shared.get_balances(timeout=30)
 
 
+        def test_okx_client_is_logged_in_and_streams_balances(okx_client):
+            okx_client.login(timeout=30)
+            with okx_client.shared.subscribe_to_balance_updates(timeout=30) as balances:
+                assert {balance.asset for balance in balances.get(timeout=30).data} >= {"USDT"}
+
+
         def test_coinsuper_client_streams(coinsuper_client):
             with coinsuper_client.shared.subscribe_to_trade_updates("BTC/USD", timeout=30) as trades:
                 assert trades.get(timeout=30).symbol == "BTC/USD"
@@ -62,7 +68,7 @@ def test_a_user_suite_sees_the_emulator_fixtures(pytester: pytest.Pytester):
             assert emulator.url.startswith("ws://127.0.0.1:")
     """)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
-    result.assert_outcomes(passed=7)
+    result.assert_outcomes(passed=8)
 
 
 def test_the_emulator_options_fixture_configures_every_emulator(pytester: pytest.Pytester):

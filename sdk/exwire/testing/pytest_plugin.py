@@ -7,7 +7,7 @@ Installing exwire registers this module with pytest (the ``pytest11`` entry poin
   ``okx_emulator``, ``coinsuper_emulator``: the exchange's emulator (:mod:`exwire.testing`),
   started on a free loopback port with its default seed before the test and closed after it;
 - ``kraken_client``, ``binance_client``, ``coinex_client``, ``okex_client``,
-  ``coinsuper_client``: a client pointed at that emulator (its ``client_kwargs()``) and
+  ``okx_client``, ``coinsuper_client``: a client pointed at that emulator (its ``client_kwargs()``) and
   logged on to its demo account (Binance: a fresh HMAC account), closed after the test;
 - ``exwire_emulator_options``: keyword arguments for every emulator the fixtures start
   (default ``{}``); override it in your ``conftest.py`` (``{"seed": 7}``).
@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from exwire.coinsuper import CoinsuperClient
     from exwire.kraken import KrakenClient
     from exwire.okex import OkexClient
+    from exwire.okx import OkxClient
     from exwire.testing.binance import BinanceEmulator
     from exwire.testing.coinex import CoinexEmulator
     from exwire.testing.coinsuper import CoinsuperEmulator
@@ -68,6 +69,7 @@ __all__ = [
     "kraken_emulator",
     "okex_client",
     "okex_emulator",
+    "okx_client",
     "okx_emulator",
 ]
 
@@ -179,6 +181,16 @@ def okex_client(okex_emulator: OkexEmulator) -> Iterator[OkexClient]:
     from exwire.okex import OkexClient
 
     with OkexClient(**okex_emulator.client_kwargs(), credentials=okex_emulator.credentials) as client:
+        yield client
+
+
+@pytest.fixture
+def okx_client(okx_emulator: OkxEmulator) -> Iterator[OkxClient]:
+    """An :class:`~exwire.OkxClient` on ``okx_emulator`` (its three endpoints), with its
+    account's credentials (key, secret and passphrase), closed after the test."""
+    from exwire.okx import OkxClient
+
+    with OkxClient(**okx_emulator.client_kwargs()) as client:  # the keywords hold the credentials
         yield client
 
 
