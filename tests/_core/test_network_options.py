@@ -18,7 +18,9 @@ from exwire import BinanceClient, CoinexClient, ConfigurationError, ConnectError
 from exwire._core.backoff import backoff
 from exwire._core.netopts import NetworkOptions, parse_proxy, websocket_options
 from exwire.coinsuper import CoinsuperClient
+from exwire.okx import OkxClient
 from exwire.testing import BinanceEmulator, CoinexEmulator, CoinsuperEmulator, KrakenEmulator, OkexEmulator
+from exwire.testing.okx import OkxEmulator
 from tests.conftest import timeout
 from tests.netsupport import ConnectProxy, TestCA, TlsRelay, cause_chain
 
@@ -40,6 +42,11 @@ def _first_ticker(client: OkexClient) -> object:
     return client.subscribe_to_ticker_updates("btc_usdt").get(timeout(5))
 
 
+def _okx_login_and_ticker(client: OkxClient) -> object:
+    client.login(timeout=timeout(5))  # the private connection
+    return client.subscribe_to_ticker_updates("BTC-USDT").get(timeout(5))  # the public one
+
+
 def _first_depth(client: CoinsuperClient) -> object:
     return client.subscribe_to_market_depth_updates("BTC/USD").get(timeout(5))
 
@@ -55,6 +62,9 @@ CASES = [
          credentials=True),
     Case("coinsuper", lambda: CoinsuperEmulator(push_interval=0.05), CoinsuperClient, ("url",), _first_depth,
          credentials=True),
+    # OkxEmulator.client_kwargs() already hold its account's credentials.
+    Case("okx", lambda: OkxEmulator(push_interval=0.02), OkxClient, ("url", "private_url", "business_url"),
+         _okx_login_and_ticker),
 ]
 CASE_IDS = [case.name for case in CASES]
 
@@ -170,7 +180,8 @@ def test_refusals_never_echo_the_proxy_password() -> None:
 
 
 @pytest.mark.parametrize("bad", ["socks5://127.0.0.1:1080", "http://127.0.0.1:99999", "127.0.0.1:3128"])
-@pytest.mark.parametrize("client_class", [KrakenClient, BinanceClient, CoinexClient, OkexClient, CoinsuperClient],
+@pytest.mark.parametrize("client_class", [KrakenClient, BinanceClient, CoinexClient, OkexClient, CoinsuperClient,
+                                                        OkxClient],
                          ids=CASE_IDS)
 def test_every_client_refuses_a_malformed_proxy_at_construction(client_class: Any, bad: str) -> None:
     with pytest.raises(ConfigurationError):

@@ -19,12 +19,14 @@ from exwire.coinex import CoinexClient
 from exwire.coinsuper import CoinsuperClient
 from exwire.kraken import KrakenClient
 from exwire.okex import OkexClient
+from exwire.okx import OkxClient
 from exwire.testing import (
     BinanceEmulator,
     CoinexEmulator,
     CoinsuperEmulator,
     KrakenEmulator,
     OkexEmulator,
+    OkxEmulator,
 )
 from tests.conftest import timeout
 
@@ -39,6 +41,12 @@ def _coinex_ticker(client: Any) -> object:
 
 def _okex_ticker(client: Any) -> object:
     return client.subscribe_to_ticker_updates("btc_usdt").get(timeout(5))
+
+
+def _okx_ticker_and_balances(client: Any) -> object:
+    ticker = client.subscribe_to_ticker_updates("BTC-USDT").get(timeout(5))  # wss:// /ws/v5/public
+    balances = client.subscribe_to_account_updates().get(timeout(5))  # logged in over wss:// /ws/v5/private
+    return ticker if balances.data.details else None
 
 
 def _coinsuper_depth(client: Any) -> object:
@@ -56,6 +64,8 @@ CASES: dict[str, tuple[Any, dict[str, Any], Any, bool, Callable[[Any], object]]]
     "okex": (OkexEmulator, {"push_interval": 0.02}, OkexClient, True, _okex_ticker),
     "coinsuper": (CoinsuperEmulator, {"push_interval": 0.02}, CoinsuperClient, True, _coinsuper_depth),
     "binance": (BinanceEmulator, {"seed": 1}, BinanceClient, False, _binance_time),
+    # OkxEmulator.client_kwargs() hold the account's credentials already.
+    "okx": (OkxEmulator, {"push_interval": 0.02}, OkxClient, False, _okx_ticker_and_balances),
 }
 
 
@@ -80,7 +90,7 @@ def test_client_trusting_the_emulator_certificate_connects_over_wss_and_gets_dat
         assert emu.connections_accepted >= 1
 
 
-@pytest.mark.parametrize("name", ["kraken", "okex"])
+@pytest.mark.parametrize("name", ["kraken", "okex", "okx"])
 def test_client_trusting_only_the_system_store_refuses_the_self_signed_certificate(name: str) -> None:
     _, _, client_class, needs_credentials, call = CASES[name]
     with _emulator(name) as emu:
