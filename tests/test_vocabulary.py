@@ -14,7 +14,7 @@ import inspect
 import attrs
 import pytest
 
-EXCHANGES = ["kraken", "binance", "coinex", "okex", "coinsuper"]
+EXCHANGES = ["kraken", "binance", "coinex", "okex", "coinsuper", "okx"]
 
 #: Concept → fields every exchange's model of it has (properties count).
 REQUIRED = {
