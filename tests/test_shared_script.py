@@ -258,12 +258,22 @@ def _coinsuper() -> Iterator[Any]:
             yield client, None
 
 
+@contextmanager
+def _okx() -> Iterator[Any]:
+    from exwire.testing.okx import OkxEmulator
+
+    with OkxEmulator(push_interval=0.02) as emu:
+        with exwire.OkxClient(**emu.client_kwargs()) as client:  # the keywords hold the account
+            yield client, None
+
+
 EXCHANGES = [
     Exchange("kraken", "BTC/USD", _kraken),
     Exchange("binance", "BTC/USDT", _binance, price_hint=Decimal("30000.00")),
     Exchange("coinex", "BTC/USDT", _coinex),
     Exchange("okex", "BTC/USDT", _okex),
     Exchange("coinsuper", "BTC/USD", _coinsuper),
+    Exchange("okx", "BTC/USDT", _okx),
 ]
 
 
