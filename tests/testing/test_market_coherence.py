@@ -34,8 +34,10 @@ from exwire.coinsuper import CoinsuperClient
 from exwire.kraken import KrakenClient
 from exwire.models import Ticker, Trade
 from exwire.okex import OkexClient
+from exwire.okx import OkxClient
 from exwire.orderbook import BookSnapshot, OrderBook
 from exwire.testing import CoinexEmulator, CoinsuperEmulator, KrakenEmulator, OkexEmulator
+from exwire.testing.okx import OkxEmulator
 from tests.conftest import timeout
 
 SAMPLES = 60  # ticker (or trade) frames sampled per exchange
@@ -191,6 +193,15 @@ def test_okex_book_ticker_and_trades_agree() -> None:
         recorder = _sample(client, "BTC/USDT",
                            lambda r: client.watch_order_book("btc_usdt", callback=r.on_book))
     _check(recorder)
+
+
+def test_okx_book_ticker_and_trades_agree() -> None:
+    with OkxEmulator(seed=3, push_interval=0.01) as emu, OkxClient(**emu.client_kwargs()) as client:
+        recorder = _sample(client, "BTC/USDT",
+                           lambda r: client.watch_order_book("BTC-USDT", 400, callback=r.on_book))
+    _check(recorder)
+    watcher = recorder.watcher
+    assert watcher.checksums_mismatched == 0 and watcher.sequence_gaps == 0
 
 
 def test_coinsuper_book_and_trades_agree() -> None:
