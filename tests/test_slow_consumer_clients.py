@@ -81,3 +81,36 @@ def test_kraken_ticker_keeps_flowing_while_a_slow_trade_callback_falls_behind():
         gate.release.set()
         wait_until(lambda: any(e.data.bid_price is not None and str(e.data.bid_price) == "5525.10000"
                                for e in tickers.events))
+
+
+def _okx_trade(number: int) -> str:
+    trade = {"instId": "BTC-USDT", "tradeId": str(100_000 + number), "px": "60000.1", "sz": "0.001",
+             "side": "buy", "ts": "1700000000000", "count": "1"}
+    return json.dumps({"arg": {"channel": "trades", "instId": "BTC-USDT"}, "data": [trade]})
+
+
+def test_okx_answers_a_ping_while_a_slow_trade_callback_overflows_its_queue():
+    from exwire.okx import OkxClient
+    from exwire.testing.okx import OkxEmulator
+
+    errors = Collector()
+    events = Collector()
+    with OkxEmulator(push_interval=None) as emu, OkxClient(
+        **emu.client_kwargs(), queue_size=100, request_timeout=timeout(5), on_connection_event=events,
+        on_callback_error=lambda exc, event: errors(exc), backoff_factory=lambda: backoff(initial=0.05),
+    ) as okx, Gate() as gate:
+        subscription = okx.subscribe_to_trade_updates("BTC-USDT", gate)
+        emu.send_raw(_okx_trade(-1))
+        assert gate.entered.wait(timeout(5))
+        for number in range(3000):
+            emu.send_raw(_okx_trade(number))
+        wait_until(lambda: subscription.dropped > 0)
+        assert okx.ping(timeout=timeout(2)) >= 0  # the text pong was read past the full queue
+        wait_until(lambda: subscription.dropped + subscription.queued >= 3000 - 1)
+        gate.release.set()
+        gate.collector.wait_for(1 + subscription.queued)
+        wait_until(lambda: subscription.queued == 0)
+        lost = sum(event.dropped_before for event in gate.collector.events)
+        assert lost == subscription.dropped > 0
+        assert isinstance(errors.wait_for(1)[0], SlowConsumer)
+        assert not [e for e in events.events if e.state is ConnectionState.LOST]
