@@ -117,6 +117,24 @@ def test_okex_raw_updates_are_the_inflated_push_objects():
         assert first.update_type is UpdateType.SNAPSHOT and "depth" in _data(first)["channel"]
 
 
+def test_okx_raw_updates_are_the_push_objects():
+    from exwire.testing.okx import OkxEmulator
+
+    with OkxEmulator(push_interval=0.02) as emulator, \
+            exwire.OkxClient(**emulator.client_kwargs(), request_timeout=timeout(5), raw=True) as client:
+        with client.subscribe_to_ticker_updates("BTC-USDT") as ticks:
+            event = ticks.get(timeout(5))
+        assert _data(event)["arg"] == {"channel": "tickers", "instId": "BTC-USDT"} and event.symbol == "BTC-USDT"
+        assert isinstance(_data(event)["data"][0]["last"], str)  # the wire's strings, no model
+        _assert_json(_data(event))
+        with client.subscribe_to_order_book_updates("BTC-USDT") as book:
+            first = book.get(timeout(5))
+        assert first.update_type is UpdateType.SNAPSHOT and _data(first)["action"] == "snapshot"
+        with pytest.raises(exwire.ConfigurationError, match="raw=True"):
+            client.watch_order_book("BTC-USDT")
+        assert client.latest.ticker("BTC-USDT") is None  # raw delivery feeds no latest value
+
+
 def test_coinsuper_raw_updates_are_the_published_json():
     with CoinsuperEmulator(push_interval=0.05) as emulator, \
             exwire.CoinsuperClient(**emulator.client_kwargs(), credentials=emulator.credentials,
