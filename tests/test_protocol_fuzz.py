@@ -30,6 +30,7 @@ from exwire.coinsuper.protocol import CoinsuperProtocol, MqttFrame, Topics
 from exwire.errors import DecodeError, ProtocolError
 from exwire.kraken.protocol import KrakenProtocol
 from exwire.okex.protocol import OkexProtocol
+from exwire.okx.protocol import OkxProtocol
 from tests.conftest import fixture_path
 
 FUZZ = settings(max_examples=150, deadline=None, derandomize=True, database=None,
@@ -411,6 +412,68 @@ def test_okex_mutated_captures_raise_only_decode_errors(okex_captures, data):
     value = data.draw(mutated(okex_captures, json_values(OKEX_KEYS)))
     text = json.dumps(value)
     check(okex_protocol(), _deflate(text.encode()) if data.draw(st.booleans()) else text)
+
+
+# -- OKX ---------------------------------------------------------------------------------------
+
+OKX_KEYS = ["id", "op", "event", "arg", "channel", "instId", "instType", "uid", "action", "data", "code", "msg",
+            "sCode", "sMsg", "connId", "asks", "bids", "ts", "checksum", "seqId", "prevSeqId", "px", "sz",
+            "side", "tradeId", "ordId", "clOrdId", "state", "details", "ccy", "instIdCode", "inTime", "outTime"]
+OKX_CHANNELS = st.sampled_from(["tickers", "trades", "books", "books5", "bbo-tbt", "books-l2-tbt", "candle1m",
+                                "instruments", "status", "orders", "account", "positions", "balance_and_position",
+                                "fills", "mark-price", "funding-rate", "opt-summary", "unknown"])
+OKX_EVENTS = st.sampled_from(["subscribe", "unsubscribe", "login", "error", "notice", "channel-conn-count",
+                              "channel-conn-count-error", "unknown"])
+OKX_OPS = st.sampled_from(["order", "batch-orders", "cancel-order", "amend-order", "mass-cancel", "unknown"])
+#: The ids okx_protocol() has pending: replies may name them.
+OKX_IDS = st.sampled_from(["1", "2", "3", "4", "5", "6", "99"])
+
+
+def okx_messages() -> st.SearchStrategy[Any]:
+    values = json_values(OKX_KEYS)
+    arg = st.fixed_dictionaries({}, optional={"channel": OKX_CHANNELS | values, "instId": st.just("BTC-USDT") | values,
+                                              "instType": st.just("SPOT") | values, "uid": values})
+    push = st.fixed_dictionaries({"arg": arg | values}, optional={
+        "action": st.sampled_from(["snapshot", "update"]) | values, "data": st.lists(values, max_size=3) | values})
+    event = st.fixed_dictionaries({"event": OKX_EVENTS | values}, optional={
+        "id": OKX_IDS | values, "arg": arg | values, "code": values, "msg": values, "connId": values})
+    reply = st.fixed_dictionaries({"id": OKX_IDS | values, "op": OKX_OPS | values}, optional={
+        "code": st.sampled_from(["0", "1", "2", "60013"]) | values, "msg": values,
+        "data": st.lists(st.fixed_dictionaries({}, optional={"sCode": values, "sMsg": values, "ordId": values}),
+                         max_size=3) | values})
+    return st.one_of(push, event, reply, values)
+
+
+def okx_protocol() -> OkxProtocol:
+    protocol = OkxProtocol()
+    protocol.login({"apiKey": "k", "passphrase": "p", "timestamp": "1538054050", "sign": "S"})
+    protocol.subscribe([{"channel": "tickers", "instId": "BTC-USDT"}, {"channel": "books", "instId": "BTC-USDT"}])
+    protocol.subscribe([{"channel": "orders", "instType": "SPOT"}, {"channel": "account"}])
+    protocol.operation("order", [{"instIdCode": 1, "side": "buy"}])
+    protocol.operation("batch-cancel-orders", [{"instIdCode": 1, "ordId": "1"}, {"instIdCode": 1, "ordId": "2"}])
+    return protocol
+
+
+@pytest.fixture(scope="module")
+def okx_captures() -> list[Any]:
+    return _captures("okx", "okx-net") + _captures("okx", "cryptofeed", pattern="OKX.ws.*")
+
+
+@FUZZ
+@given(encoded(okx_messages()))
+@example(DEEP)
+@example("pong")
+@example('{"arg": {"channel": "books", "instId": "BTC-USDT"}, "action": "update", "data": [{"asks": 5}]}')
+@example('{"id": "5", "op": "order", "code": "1", "data": [{"sCode": 51008}]}')
+def test_okx_receive_raises_only_decode_errors(frame):
+    check(okx_protocol(), frame)
+
+
+@FUZZ
+@given(st.data())
+def test_okx_mutated_captures_raise_only_decode_errors(okx_captures, data):
+    value = data.draw(mutated(okx_captures, json_values(OKX_KEYS)))
+    check(okx_protocol(), json.dumps(value))
 
 
 # -- Coinsuper -----------------------------------------------------------------------------------
