@@ -193,6 +193,27 @@ def test_okex_the_first_request_after_a_timeout_succeeds():
                 okex.get_user_info()  # at once, no wait for RESTORED: was ConnectionClosed
 
 
+def test_okx_the_first_request_after_a_timeout_succeeds():
+    """OKX correlates by id: a timed-out operation keeps the connection, and the next one
+    is answered at once."""
+    from exwire._core.backoff import backoff
+    from exwire.okx import OkxClient
+    from exwire.testing.okx import OkxEmulator
+
+    with OkxEmulator(push_interval=None) as emulator:
+        code = emulator.instrument_code("BTC-USDT")
+        unknown = [{"symbol": "BTC-USDT", "order_id": "1", "symbol_code": code}]
+        with OkxClient(**emulator.client_kwargs(), request_timeout=timeout(5),
+                       backoff_factory=lambda: backoff(initial=0.02, maximum=0.2)) as okx:
+            assert okx.cancel_multiple_orders(unknown)[0].error is not None  # answered: no such order
+            for attempt in range(3):
+                emulator.withhold_next_reply("batch-cancel-orders")
+                with pytest.raises(RequestTimeout):
+                    okx.cancel_multiple_orders(unknown, timeout=0.3)
+                assert len(okx.cancel_multiple_orders(unknown)) == 1
+            assert len(emulator.requests("batch-cancel-orders")) == 7  # none resent
+
+
 # -- a client dropped without close() is collected -------------------------------------------------
 
 

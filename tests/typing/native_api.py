@@ -21,11 +21,14 @@ from exwire.kraken import KrakenClient
 from exwire.kraken import models as kraken
 from exwire.okex import OkexClient
 from exwire.okex import models as okex
+from exwire.okx import OkxClient
+from exwire.okx import models as okx
 from exwire.testing.binance import BinanceEmulator
 from exwire.testing.coinex import CoinexEmulator
 from exwire.testing.coinsuper import CoinsuperEmulator
 from exwire.testing.kraken import KrakenEmulator
 from exwire.testing.okex import OkexEmulator
+from exwire.testing.okx import OkxEmulator
 
 
 def on_kraken_ticker(event: DataEvent[kraken.Ticker]) -> None:
@@ -74,6 +77,20 @@ def okex_api(emu: OkexEmulator) -> None:
             for trade in trades.get(1.0).data:
                 assert_type(trade, okex.Trade)
                 assert_type(trade.side, exwire.Side | None)
+
+
+def okx_api(emu: OkxEmulator) -> None:
+    assert_type(exwire.OkxClient, type[OkxClient])
+    with OkxClient(**emu.client_kwargs()) as client:
+        assert_type(client, OkxClient)
+        assert_type(client.subscribe_to_ticker_updates("BTC-USDT"), Subscription[okx.Ticker])
+        with client.subscribe_to_trade_updates("BTC-USDT") as trades:
+            trade = trades.get(1.0).data
+            assert_type(trade, okx.Trade)
+            assert_type(trade.price, Decimal)
+        assert_type(client.subscribe_to_order_updates("SPOT"), Subscription[okx.Order])
+        assert_type(client.place_order("BTC-USDT", "buy", "limit", "cash", "0.01", "100"), okx.OrderResult)
+        assert_type(client.watch_order_book("BTC-USDT", 5), OrderBookWatcher)
 
 
 def coinsuper_api(emu: CoinsuperEmulator) -> None:
