@@ -116,9 +116,7 @@ def _bounds(client: BaseClient) -> dict[str, float | None]:
         (BinanceClient, {"spot", "usdm", "coinm"}),
         (CoinexClient, {"spot"}),
         (OkexClient, {"spot"}),
-        pytest.param(OkxClient, {"public", "private", "business"}, marks=pytest.mark.xfail(
-            strict=True, reason="OkxClient's defaults (ping_interval 25 s, pong_timeout 10 s) notice a "
-                                "half-open connection only after 36 s")),
+        (OkxClient, {"public", "private", "business"}),
     ],
     ids=["kraken", "binance", "coinex", "okex", "okx"],
 )

@@ -92,8 +92,9 @@ class OkxClient(OkxTrading):
             production (``wss://ws.okx.com:8443/ws/v5/public`` ...), or the demo hosts
             (``wss://wspap.okx.com:8443/...``) with ``demo=True``.
         demo: use OKX's demo trading hosts (demo API keys); explicit URLs win.
-        ping_interval: seconds without traffic before a text ``ping`` (default 25; OKX
-            closes a connection silent for 30 s).
+        ping_interval: seconds without traffic before a text ``ping`` (default 10, as on
+            the other clients: with ``pong_timeout`` a half-open connection is noticed
+            within about 21 s; OKX closes a connection silent for 30 s).
         pong_timeout: seconds a ``ping`` may stay unanswered before reconnecting
             (default 10); ``None`` disables the check.
         **options: the common client keywords:
@@ -238,7 +239,7 @@ class OkxClient(OkxTrading):
 
         Raises:
             ConfigurationError: an unknown book type, or a tick-by-tick one without credentials.
-            Others as :meth:`subscribe_to_ticker_updates`.
+            ExwireError: the other errors :meth:`subscribe_to_ticker_updates` raises.
         """
         kind = arguments.order_book_type(order_book_type)
         return self._per_symbol(self._public, kind.value, symbols, callback, timeout, login=kind.needs_login)
@@ -371,7 +372,8 @@ class OkxClient(OkxTrading):
         Raises:
             ConfigurationError: bad symbol or depth, non-callable callback, bad ``timeout``,
                 a tick-by-tick book without credentials.
-            Others as :meth:`subscribe_to_ticker_updates`; the watcher is then not kept.
+            ExwireError: the other errors :meth:`subscribe_to_ticker_updates` raises; the
+                watcher is then not kept.
         """
         inst = normalize_symbol(symbol)
         if isinstance(depth, bool) or depth not in arguments.BOOK_DEPTHS:

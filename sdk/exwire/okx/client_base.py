@@ -55,7 +55,7 @@ class OkxBase(BaseClient):
         private_url: str | None = None,
         business_url: str | None = None,
         demo: bool = False,
-        ping_interval: float = 25.0,
+        ping_interval: float = 10.0,
         pong_timeout: float | None = 10.0,
         **options: Any,
     ) -> None:

@@ -248,10 +248,16 @@ class OkxTrading(OkxBase):
             trade_mode: cash, cross, isolated, spot_isolated (or :class:`~exwire.okx.TradeMode`).
             quantity: in base asset (SPOT) or contracts; positive ``Decimal``/``str``/``int``/``float``.
             price: the limit price in the quote asset; required by limit-type orders; ``None`` for market.
-            position_side, quick_margin_type, self_trade_prevention_id, self_trade_prevention_mode,
-                asset (margin asset), quantity_asset (unit of a SPOT market order's quantity),
-                client_order_id (1-32 alphanumerics), reduce_only, trade_quote_asset,
-                max_slippage_percentage: OKX's optional fields; ``None``: not sent.
+            position_side: ``posSide`` (long, short, net); ``None``: not sent (as below).
+            quick_margin_type: ``quickMgnType``.
+            self_trade_prevention_id: ``stpId``.
+            self_trade_prevention_mode: ``stpMode``.
+            asset: the margin asset (``ccy``).
+            quantity_asset: the unit of a SPOT market order's quantity (``tgtCcy``).
+            client_order_id: ``clOrdId``, 1-32 alphanumerics.
+            reduce_only: ``reduceOnly``.
+            trade_quote_asset: ``tradeQuoteCcy``.
+            max_slippage_percentage: ``slippagePct``, the market order's slippage bound in percent.
             symbol_code: the ``instIdCode``; ``None``: looked up.
             expires_at: an aware datetime after which OKX must not process the request
                 (``expTime``); ``None``: no deadline.
@@ -317,7 +323,8 @@ class OkxTrading(OkxBase):
         Raises:
             ConfigurationError: neither id, or a bad argument (nothing is sent).
             OrderNotFound: the order is filled, canceled or unknown (51400 ...).
-            Others as :meth:`place_order` (no answer: the outcome is unknown).
+            ExwireError: the other errors :meth:`place_order` raises (no answer: the outcome
+                is unknown).
         """
         order = arguments.cancel_order(symbol, order_id, client_order_id, symbol_code=symbol_code)
         return self._single("cancel-order", order, converter.cancel_args, None, timeout)
@@ -354,7 +361,8 @@ class OkxTrading(OkxBase):
         Raises:
             ConfigurationError: no id or no new value, or a bad argument (nothing is sent).
             OrderNotFound: the order is filled, canceled or unknown (51503 ...).
-            Others as :meth:`place_order` (no answer: the outcome is unknown).
+            ExwireError: the other errors :meth:`place_order` raises (no answer: the outcome
+                is unknown).
         """
         order = arguments.amend_order(symbol, order_id, client_order_id, request_id, new_quantity, new_price,
                                       cancel_on_fail=cancel_on_fail, symbol_code=symbol_code)
