@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
             from exwire.testing.okx import OkxEmulator
 
             emulator = stack.enter_context(OkxEmulator())
-            options = dict(emulator.client_kwargs())  # the three endpoints and the demo account
+            options = {**emulator.client_kwargs(), "credentials": emulator.credentials}  # the demo account
         try:
             client = stack.enter_context(OkxClient(**options))
         except exwire.ConfigurationError as exc:  # e.g. a key without its passphrase

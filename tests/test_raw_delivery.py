@@ -121,7 +121,7 @@ def test_okx_raw_updates_are_the_push_objects():
     from exwire.testing.okx import OkxEmulator
 
     with OkxEmulator(push_interval=0.02) as emulator, \
-            exwire.OkxClient(**emulator.client_kwargs(), request_timeout=timeout(5), raw=True) as client:
+            exwire.OkxClient(**emulator.client_kwargs(), credentials=emulator.credentials, request_timeout=timeout(5), raw=True) as client:
         with client.subscribe_to_ticker_updates("BTC-USDT") as ticks:
             event = ticks.get(timeout(5))
         assert _data(event)["arg"] == {"channel": "tickers", "instId": "BTC-USDT"} and event.symbol == "BTC-USDT"

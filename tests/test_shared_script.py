@@ -263,7 +263,7 @@ def _okx() -> Iterator[Any]:
     from exwire.testing.okx import OkxEmulator
 
     with OkxEmulator(push_interval=0.02) as emu:
-        with exwire.OkxClient(**emu.client_kwargs()) as client:  # the keywords hold the account
+        with exwire.OkxClient(**emu.client_kwargs(), credentials=emu.credentials) as client:
             yield client, None
 
 

@@ -395,10 +395,7 @@ class Exchange:
                     raise ConfigurationError(
                         f"exwire has no {self.name} emulator here: use the live exchange or give a url")
                 emulator = stack.enter_context(self.emulator_class(**dict(emulator_options or {})))
-                # The endpoints only: an emulator whose keywords include its account
-                # (OKX's) neither overrides the caller's credentials nor logs on without log_on.
-                options.update({keyword: value for keyword, value in emulator.client_kwargs().items()
-                                if keyword != "credentials"})
+                options.update(emulator.client_kwargs())  # the endpoints (never an account)
                 if log_on and self.spec.demo_credentials is not None and options.get("credentials") is None:
                     options["credentials"] = self.spec.demo_credentials(emulator)
             yield stack.enter_context(self.client_class(**options))

@@ -203,7 +203,7 @@ def test_okx_the_first_request_after_a_timeout_succeeds():
     with OkxEmulator(push_interval=None) as emulator:
         code = emulator.instrument_code("BTC-USDT")
         unknown = [{"symbol": "BTC-USDT", "order_id": "1", "symbol_code": code}]
-        with OkxClient(**emulator.client_kwargs(), request_timeout=timeout(5),
+        with OkxClient(**emulator.client_kwargs(), credentials=emulator.credentials, request_timeout=timeout(5),
                        backoff_factory=lambda: backoff(initial=0.02, maximum=0.2)) as okx:
             assert okx.cancel_multiple_orders(unknown)[0].error is not None  # answered: no such order
             for attempt in range(3):

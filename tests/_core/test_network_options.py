@@ -62,9 +62,8 @@ CASES = [
          credentials=True),
     Case("coinsuper", lambda: CoinsuperEmulator(push_interval=0.05), CoinsuperClient, ("url",), _first_depth,
          credentials=True),
-    # OkxEmulator.client_kwargs() already hold its account's credentials.
     Case("okx", lambda: OkxEmulator(push_interval=0.02), OkxClient, ("url", "private_url", "business_url"),
-         _okx_login_and_ticker),
+         _okx_login_and_ticker, credentials=True),
 ]
 CASE_IDS = [case.name for case in CASES]
 

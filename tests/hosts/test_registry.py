@@ -174,9 +174,8 @@ def test_every_market_channel_streams_neutral_models_through_the_registry(name):
 
 
 @needs_adapter("okx")
-def test_open_takes_only_the_endpoints_from_an_emulator_whose_keywords_hold_its_account():
-    """OkxEmulator.client_kwargs() includes its credentials: they log on only with log_on,
-    and never replace the caller's."""
+def test_open_logs_on_with_the_emulator_s_account_only_when_asked_and_never_over_the_caller_s():
+    """The demo account logs on only with log_on, and never replaces the caller's credentials."""
     okx = get_exchange("okx")
     with okx.open() as client:
         assert client.credentials is not None and client.credentials.passphrase

@@ -36,7 +36,7 @@ def emulator() -> Iterator[OkxEmulator]:
 
 @pytest.fixture
 def client(emulator: OkxEmulator) -> Iterator[OkxClient]:
-    with OkxClient(**emulator.client_kwargs(), request_timeout=T) as okx:
+    with OkxClient(**emulator.client_kwargs(), credentials=emulator.credentials, request_timeout=T) as okx:
         yield okx
 
 
@@ -123,9 +123,7 @@ def test_bad_arguments_are_refused_before_any_io(emulator: OkxEmulator, client: 
 
 
 def test_private_calls_without_credentials_send_nothing(emulator: OkxEmulator) -> None:
-    kwargs = dict(emulator.client_kwargs())
-    kwargs.pop("credentials")
-    with OkxClient(**kwargs) as public_only:  # type: ignore[arg-type]
+    with OkxClient(**emulator.client_kwargs()) as public_only:
         with pytest.raises(ConfigurationError):
             public_only.subscribe_to_order_updates()
         with pytest.raises(ConfigurationError):
@@ -188,7 +186,7 @@ def test_keepalive_update_and_sequence_reset_are_accepted(emulator: OkxEmulator,
 
 def test_checksum_zero_is_not_compared() -> None:
     with OkxEmulator(push_interval=None, books_checksum=False) as emulator, \
-            OkxClient(**emulator.client_kwargs(), request_timeout=T) as client, \
+            OkxClient(**emulator.client_kwargs(), credentials=emulator.credentials, request_timeout=T) as client, \
             client.watch_order_book("ETH-USDT") as watcher:
         assert watcher.wait_synced(T)
         emulator.step(5, "ETH-USDT")
@@ -290,7 +288,7 @@ def test_a_drop_logs_in_again_resubscribes_and_never_replays(emulator: OkxEmulat
 
 def test_text_pings_keep_a_quiet_connection_open() -> None:
     with OkxEmulator(push_interval=None, idle_timeout=timeout(1.0)) as emulator, \
-            OkxClient(**emulator.client_kwargs(), ping_interval=timeout(0.2), request_timeout=T) as client:
+            OkxClient(**emulator.client_kwargs(), credentials=emulator.credentials, ping_interval=timeout(0.2), request_timeout=T) as client:
         with client.subscribe_to_system_status_updates() as status:
             status.get(timeout=T)
             wait_until(lambda: emulator.pings_received >= 8, T)
@@ -298,7 +296,7 @@ def test_text_pings_keep_a_quiet_connection_open() -> None:
 
 
 def test_a_missing_pong_reconnects(emulator: OkxEmulator) -> None:
-    with OkxClient(**emulator.client_kwargs(), ping_interval=timeout(0.2), pong_timeout=timeout(0.3),
+    with OkxClient(**emulator.client_kwargs(), credentials=emulator.credentials, ping_interval=timeout(0.2), pong_timeout=timeout(0.3),
                    request_timeout=T) as client:
         with client.subscribe_to_ticker_updates("BTC-USDT"):
             emulator.withhold_pong()
@@ -327,7 +325,7 @@ def test_malformed_and_unknown_frames_are_skipped(emulator: OkxEmulator, client:
 
 
 def test_close_stops_everything_and_later_calls_raise(emulator: OkxEmulator) -> None:
-    client = OkxClient(**emulator.client_kwargs(), request_timeout=T)
+    client = OkxClient(**emulator.client_kwargs(), credentials=emulator.credentials, request_timeout=T)
     client.subscribe_to_ticker_updates("BTC-USDT")
     client.login()
     client.close()

@@ -150,13 +150,14 @@ def is_event(name: str):
 # -- endpoints, keep-alive ------------------------------------------------------------
 
 
-def test_client_kwargs_name_the_three_endpoints_and_the_credentials(emulator):
+def test_client_kwargs_name_the_three_endpoints_and_credentials_the_account(emulator):
     kwargs = emulator.client_kwargs()
-    assert set(kwargs) == {"url", "private_url", "business_url", "credentials"}
+    assert set(kwargs) == {"url", "private_url", "business_url"}  # endpoints only, as on every emulator
     assert kwargs["url"].endswith("/ws/v5/public") and kwargs["private_url"].endswith("/ws/v5/private")
     assert kwargs["business_url"] == f"ws://127.0.0.1:{emulator.port}/ws/v5/business"
-    assert kwargs["credentials"].passphrase == emulator.passphrase
-    assert kwargs["credentials"].key == emulator.api_key and kwargs["credentials"].secret == emulator.secret
+    credentials = emulator.credentials
+    assert credentials.passphrase == emulator.passphrase
+    assert credentials.key == emulator.api_key and credentials.secret == emulator.secret
 
 
 def test_unknown_paths_are_refused(emulator):

@@ -196,7 +196,7 @@ def test_okex_book_ticker_and_trades_agree() -> None:
 
 
 def test_okx_book_ticker_and_trades_agree() -> None:
-    with OkxEmulator(seed=3, push_interval=0.01) as emu, OkxClient(**emu.client_kwargs()) as client:
+    with OkxEmulator(seed=3, push_interval=0.01) as emu, OkxClient(**emu.client_kwargs(), credentials=emu.credentials) as client:
         recorder = _sample(client, "BTC/USDT",
                            lambda r: client.watch_order_book("BTC-USDT", 400, callback=r.on_book))
     _check(recorder)

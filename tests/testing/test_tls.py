@@ -64,8 +64,7 @@ CASES: dict[str, tuple[Any, dict[str, Any], Any, bool, Callable[[Any], object]]]
     "okex": (OkexEmulator, {"push_interval": 0.02}, OkexClient, True, _okex_ticker),
     "coinsuper": (CoinsuperEmulator, {"push_interval": 0.02}, CoinsuperClient, True, _coinsuper_depth),
     "binance": (BinanceEmulator, {"seed": 1}, BinanceClient, False, _binance_time),
-    # OkxEmulator.client_kwargs() hold the account's credentials already.
-    "okx": (OkxEmulator, {"push_interval": 0.02}, OkxClient, False, _okx_ticker_and_balances),
+    "okx": (OkxEmulator, {"push_interval": 0.02}, OkxClient, True, _okx_ticker_and_balances),
 }
 
 

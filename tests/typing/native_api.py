@@ -81,7 +81,7 @@ def okex_api(emu: OkexEmulator) -> None:
 
 def okx_api(emu: OkxEmulator) -> None:
     assert_type(exwire.OkxClient, type[OkxClient])
-    with OkxClient(**emu.client_kwargs()) as client:
+    with OkxClient(**emu.client_kwargs(), credentials=emu.credentials) as client:
         assert_type(client, OkxClient)
         assert_type(client.subscribe_to_ticker_updates("BTC-USDT"), Subscription[okx.Ticker])
         with client.subscribe_to_trade_updates("BTC-USDT") as trades:

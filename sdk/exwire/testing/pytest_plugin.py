@@ -125,8 +125,8 @@ def okex_emulator(exwire_emulator_options: dict[str, Any]) -> Iterator[OkexEmula
 @pytest.fixture
 def okx_emulator(exwire_emulator_options: dict[str, Any]) -> Iterator[OkxEmulator]:
     """A started :class:`~exwire.testing.OkxEmulator` (public, private and business
-    endpoints on one port), closed after the test: ``OkxClient(**okx_emulator.client_kwargs())``
-    (the keywords include the account's credentials)."""
+    endpoints on one port), closed after the test: ``OkxClient(**okx_emulator.client_kwargs(),
+    credentials=okx_emulator.credentials)``."""
     from exwire.testing.okx import OkxEmulator
 
     with OkxEmulator(**exwire_emulator_options) as emulator:
@@ -190,7 +190,7 @@ def okx_client(okx_emulator: OkxEmulator) -> Iterator[OkxClient]:
     account's credentials (key, secret and passphrase), closed after the test."""
     from exwire.okx import OkxClient
 
-    with OkxClient(**okx_emulator.client_kwargs()) as client:  # the keywords hold the credentials
+    with OkxClient(**okx_emulator.client_kwargs(), credentials=okx_emulator.credentials) as client:
         yield client
 
 

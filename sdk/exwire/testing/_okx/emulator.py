@@ -52,7 +52,6 @@ class OkxClientKwargs(TypedDict):
     url: str
     private_url: str
     business_url: str
-    credentials: Credentials
 
 
 class _Session:
@@ -69,7 +68,8 @@ class _Session:
 class OkxEmulator(PrivateSide, Controls, EmulatorServer):
     """A local OKX API v5 WebSocket server (public, private and business) for tests.
 
-    ``with OkxEmulator() as emu: client = OkxClient(**emu.client_kwargs())``. One account
+    ``with OkxEmulator() as emu: client = OkxClient(**emu.client_kwargs(), credentials=emu.credentials)``.
+    One account
     (``api_key``/``secret``/``passphrase``) holds the balances; logins are checked with
     OKX's rule (HMAC-SHA256 of ``timestamp + "GET" + "/users/self/verify"``, whole-second
     timestamps within ``login_window`` seconds of the emulator's clock). The market is one
@@ -173,10 +173,12 @@ class OkxEmulator(PrivateSide, Controls, EmulatorServer):
         return self
 
     def client_kwargs(self) -> OkxClientKwargs:
-        """``url``, ``private_url``, ``business_url`` and ``credentials`` for ``OkxClient``."""
+        """``url``, ``private_url`` and ``business_url`` for ``OkxClient``; like every
+        emulator's, they hold no account: ``OkxClient(**emu.client_kwargs(),
+        credentials=emu.credentials)``."""
         base = f"{self.ws_scheme}://{self.host}:{self.port}/ws/v5"
         return OkxClientKwargs(url=f"{base}/public", private_url=f"{base}/private",
-                               business_url=f"{base}/business", credentials=self.credentials)
+                               business_url=f"{base}/business")
 
     @property
     def credentials(self) -> Credentials:
