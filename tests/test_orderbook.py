@@ -259,3 +259,12 @@ def test_top_gives_the_best_prices_of_each_side_and_their_quantities():
     assert book.top(50)[0] == [level.price for level in book.asks()]
     assert book.top(50)[2] == [level.price for level in book.bids()]
     assert book.top(0)[0] == [] and book.top(0)[2] == []
+
+
+def test_apply_levels_sets_asks_then_bids_deletes_zeros_and_truncates():
+    book = OrderBook(depth=2)
+    book.load([(D("99"), D("1")), (D("98"), D("1"))], [(D("101"), D("1")), (D("102"), D("1"))])
+    book.apply_levels(bids=[Level(D("99"), D("0")), Level(D("100"), D("3")), Level(D("97"), D("1"))],
+                      asks=[Level(D("100.5"), D("2"))])
+    assert book.bids() == [Level(D("100"), D("3")), Level(D("98"), D("1"))]  # 99 deleted, 97 cut
+    assert book.asks() == [Level(D("100.5"), D("2")), Level(D("101"), D("1"))]  # 102 cut

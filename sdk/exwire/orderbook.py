@@ -16,7 +16,7 @@ from __future__ import annotations
 from bisect import bisect_left, insort
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 
@@ -41,6 +41,17 @@ class BookSnapshot:
     asks: tuple[Level, ...]
     update_count: int
 
+
+
+class PriceLevel(Protocol):
+    """What :meth:`OrderBook.apply_levels` reads of a level: ``Level`` and the exchanges'
+    level models (Kraken's ``BookLevel`` ...) all have it."""
+
+    @property
+    def price(self) -> Decimal: ...
+
+    @property
+    def quantity(self) -> Decimal: ...
 
 class OrderBook:
     """Bids and asks keyed by price, best first, optionally cut to a depth.
@@ -156,6 +167,23 @@ class OrderBook:
         elif quantities.pop(price, None) is not None:
             prices = self._ask_prices
             del prices[bisect_left(prices, price)]
+
+    def apply_levels(self, bids: Iterable[PriceLevel], asks: Iterable[PriceLevel]) -> None:
+        """Apply one update's levels: :meth:`set_ask` for each ask, :meth:`set_bid` for each
+        bid (a zero quantity deletes the level), then :meth:`truncate`.
+
+        Args:
+            bids: the changed bid levels (:class:`~exwire.Level` or any exchange level
+                model with ``price`` and ``quantity``), in any order.
+            asks: the changed ask levels, in any order.
+        """
+        set_ask = self.set_ask
+        for level in asks:
+            set_ask(level.price, level.quantity)
+        set_bid = self.set_bid
+        for level in bids:
+            set_bid(level.price, level.quantity)
+        self.truncate()
 
     def truncate(self) -> None:
         """Cut each side to :attr:`depth` levels, dropping the worst prices.

@@ -37,13 +37,7 @@ def apply(book: OrderBook, depth: Depth) -> int | None:
     """
     if depth.is_full:
         book.clear()
-    set_ask = book.set_ask
-    for level in depth.asks:
-        set_ask(level.price, level.quantity)
-    set_bid = book.set_bid
-    for level in depth.bids:
-        set_bid(level.price, level.quantity)
-    book.truncate()
+    book.apply_levels(depth.bids, depth.asks)
     return depth.checksum
 
 

@@ -50,14 +50,9 @@ def apply(book: OrderBook, update: BookUpdate) -> None:
     if update.is_snapshot:
         book.load([(level.price, level.quantity) for level in update.bids],
                   [(level.price, level.quantity) for level in update.asks])
+        book.truncate()
     else:
-        set_ask = book.set_ask
-        for level in update.asks:
-            set_ask(level.price, level.quantity)
-        set_bid = book.set_bid
-        for level in update.bids:
-            set_bid(level.price, level.quantity)
-    book.truncate()
+        book.apply_levels(update.bids, update.asks)
 
 
 def apply_wire(book: OrderBook, payloads: Iterable[dict[str, Any]]) -> int | None:

@@ -70,16 +70,6 @@ def checksum(book: OrderBook) -> int:
     return checksum_of_strings(_strings(book.bid_items(CHECKSUM_LEVELS)), _strings(book.ask_items(CHECKSUM_LEVELS)))
 
 
-def _set_levels(book: OrderBook, update: OrderBookUpdate) -> None:
-    set_ask = book.set_ask
-    for level in update.asks:
-        set_ask(level.price, level.quantity)
-    set_bid = book.set_bid
-    for level in update.bids:
-        set_bid(level.price, level.quantity)
-    book.truncate()
-
-
 def apply(book: OrderBook, update: OrderBookUpdate) -> int | None:
     """Apply one snapshot or update to ``book`` (no sequence check), then cut it to its depth.
 
@@ -88,7 +78,7 @@ def apply(book: OrderBook, update: OrderBookUpdate) -> int | None:
     """
     if update.is_snapshot:
         book.clear()
-    _set_levels(book, update)
+    book.apply_levels(update.bids, update.asks)
     return update.checksum
 
 
