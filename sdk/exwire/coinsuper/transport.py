@@ -123,27 +123,27 @@ class _ReadAhead:
     ``recv(n)`` returns up to ``n`` bytes: from the buffer while it holds any (possibly
     fewer than ``n``, like a socket), else from one ``recv`` of up to :data:`_READ_SIZE`
     bytes whose surplus is kept. A would-block, TLS want-read, error or end of stream of
-    that read reaches the caller exactly as the socket raised or returned it. Reader
+    that read reaches the caller exactly as the source raised or returned it. Reader
     thread only (paho's reads all run under the transport's lock).
     """
 
-    __slots__ = ("_sock", "_data", "_position")
+    __slots__ = ("_source", "_data", "_position")
 
-    def __init__(self, sock: socket.socket) -> None:
-        self._sock = sock
+    def __init__(self, source: Any) -> None:
+        self._source = source
         self._data = b""
         self._position = 0
 
     @property
     def buffered(self) -> int:
-        """Bytes read from the socket and not yet handed to paho."""
+        """Bytes read from the source and not yet handed to paho."""
         return len(self._data) - self._position
 
     def recv(self, size: int) -> bytes:
         data = self._data
         position = self._position
         if position == len(data):
-            data = self._sock.recv(_READ_SIZE)
+            data = bytes(self._source.recv(_READ_SIZE))  # no copy of bytes; the wrapper's bytearray copied
             if len(data) <= size:
                 return data  # all of it (b"" at the end of the stream)
             self._data = data
@@ -154,14 +154,14 @@ class _ReadAhead:
 
     def pending(self) -> int:
         # TLS may hold decrypted bytes that select() cannot see; so does this buffer.
-        pending = getattr(self._sock, "pending", None)
-        return self.buffered + (pending() if pending is not None else 0)
+        pending = getattr(self._source, "pending", None)
+        return len(self._data) - self._position + (pending() if pending is not None else 0)
 
     def __getattr__(self, name: str) -> Any:  # send, close, fileno, setblocking ...
-        return getattr(self._sock, name)
+        return getattr(self._source, name)
 
 
-class _PayloadReadAhead:
+class _PayloadReadAhead(_ReadAhead):
     """paho's WebSocket wrapper asked for a whole frame's payload at a time; everything
     else is the wrapper's.
 
@@ -173,38 +173,16 @@ class _PayloadReadAhead:
     would-block and end-of-stream results passed on as they come. Reader thread only.
     """
 
-    __slots__ = ("_ws", "_inner", "_data", "_position")
+    __slots__ = ("_inner",)
 
     def __init__(self, ws: Any, inner: _ReadAhead) -> None:
-        self._ws = ws
+        super().__init__(ws)
         self._inner = inner
-        self._data = b""
-        self._position = 0
 
     @property
     def buffered(self) -> int:
         """Payload bytes not yet handed to paho, plus socket bytes read ahead under the wrapper."""
         return len(self._data) - self._position + self._inner.buffered
-
-    def recv(self, size: int) -> bytes:
-        data = self._data
-        position = self._position
-        if position == len(data):
-            data = bytes(self._ws.recv(_READ_SIZE))  # BlockingIOError, TLS want-read, b"" pass through
-            if len(data) <= size:
-                return data
-            self._data = data
-            position = 0
-        end = position + size
-        self._position = min(end, len(data))
-        return data[position:end]
-
-    def pending(self) -> int:
-        pending = getattr(self._ws, "pending", None)
-        return len(self._data) - self._position + (pending() if pending is not None else 0)
-
-    def __getattr__(self, name: str) -> Any:  # send, close, fileno, setblocking ...
-        return getattr(self._ws, name)
 
 
 def _read_ahead(client: Any) -> _ReadAhead | _PayloadReadAhead | None:
