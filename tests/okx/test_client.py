@@ -324,6 +324,17 @@ def test_malformed_and_unknown_frames_are_skipped(emulator: OkxEmulator, client:
         assert _reconnects(client, "public") == 0
 
 
+def test_a_skipped_frame_is_logged_with_the_passphrase_blanked(
+        emulator: OkxEmulator, client: OkxClient, caplog: pytest.LogCaptureFixture) -> None:
+    passphrase = emulator.credentials.passphrase
+    assert passphrase
+    with client.subscribe_to_ticker_updates("BTC-USDT"):
+        emulator.send_raw('{"echo": "' + passphrase + '", ')  # malformed: logged, then skipped
+        wait_until(lambda: client.health()["connections"]["public"]["frames_skipped"] >= 1, T)
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "***" in logged and passphrase not in logged
+
+
 def test_close_stops_everything_and_later_calls_raise(emulator: OkxEmulator) -> None:
     client = OkxClient(**emulator.client_kwargs(), credentials=emulator.credentials, request_timeout=T)
     client.subscribe_to_ticker_updates("BTC-USDT")

@@ -249,7 +249,8 @@ class BaseClient:
         transport_factory: Callable[[], Transport] | None = None,
     ) -> Connection:
         credentials = self.credentials
-        secrets = [] if credentials is None else [s for s in (credentials.secret, credentials.private_key) if s]
+        secrets = [] if credentials is None else [
+            s for s in (credentials.secret, credentials.private_key, credentials.passphrase) if s]
         policy = ConnectionPolicy(
             reconnect=self._reconnect,
             ping_interval=ping_interval,
