@@ -12,6 +12,7 @@ import collections
 import enum
 import functools
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -19,6 +20,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final, NoReturn, Protocol
 
 from exwire._core.netopts import NetworkOptions, websocket_options
+from exwire._core.tls import SerialisedTLS
 
 __all__ = [
     "Transport",
@@ -179,6 +181,7 @@ class _WebSocket(Protocol):
 
     connected: bool
     sock: socket.socket | None
+    lock: Any  # held by send_frame around every write
 
     def settimeout(self, timeout: float | None) -> None: ...
     def connect(self, url: str, **options: Any) -> None: ...
@@ -246,6 +249,10 @@ class WebSocketTransport(Transport):
         self._decoder: codecs.IncrementalDecoder | None = None
         self._close_lock = threading.Lock()  # guards _close_sent: one Close frame per connection
         self._close_sent = False
+        # Every write holds this lock (it is websocket-client's send lock, see open());
+        # over TLS the reader holds it for each read too (exwire._core.tls).
+        self._write_lock = threading.Lock()
+        self._tls: SerialisedTLS | None = None
         #: ``time.monotonic()`` of the last bytes read, whatever they carried.
         self.last_activity = 0.0
 
@@ -259,6 +266,7 @@ class WebSocketTransport(Transport):
             enable_multithread=True,
         )
         ws.settimeout(timeout)
+        ws.lock = self._write_lock  # send_frame writes under ws.lock; the TLS reader shares it
         self._ws = ws  # before connecting: close() can abort a handshake in progress
         if self._closed.is_set():
             raise TransportClosed("closed before opening")
@@ -266,7 +274,12 @@ class WebSocketTransport(Transport):
         if self._closed.is_set():  # close() raced the handshake's last step
             ws.shutdown()
             raise TransportClosed("closed while opening")
-        self._sock = ws.sock
+        sock = ws.sock
+        if isinstance(sock, ssl.SSLSocket):
+            # OpenSSL's SSL object must never see a read and a write at once (see
+            # exwire._core.tls): reads wait outside the lock and read under it.
+            self._tls = SerialisedTLS(sock, self._write_lock)
+        self._sock = sock
         self._timeout = timeout
 
     def ping(self) -> bool:
@@ -304,15 +317,24 @@ class WebSocketTransport(Transport):
                 if frame is not None:
                     return frame
                 continue  # a control frame was handled
-            if timeout != self._timeout:
-                sock.settimeout(timeout)
-                self._timeout = timeout
+            tls = self._tls
             try:
-                chunk = sock.recv(_READ_SIZE)
+                if tls is not None:
+                    read = tls.recv(_READ_SIZE, timeout)
+                    if read is None:
+                        return None
+                    chunk = read
+                else:
+                    if timeout != self._timeout:
+                        sock.settimeout(timeout)
+                        self._timeout = timeout
+                    chunk = sock.recv(_READ_SIZE)
             except (socket.timeout, TimeoutError):
                 return None
             except (OSError, ValueError) as exc:
                 raise TransportClosed(f"recv failed: {exc}") from exc
+            if self._closed.is_set():
+                raise TransportClosed("closed")
             if not chunk:
                 raise TransportClosed("connection closed by peer")
             self.last_activity = time.monotonic()  # control frames (server pings) count too

@@ -1,0 +1,145 @@
+"""One TLS socket, one reading thread and many writing threads, without racing OpenSSL.
+
+OpenSSL's ``SSL`` object must not be used by two threads at once, and CPython releases
+the GIL inside ``SSL_read`` and ``SSL_write``: a thread reading an ``ssl.SSLSocket``
+while another writes to it shares the object's state between two calls in flight. The
+outcome is intermittent and looks like the network's fault: ``recv`` returns ``b""``
+(an end of stream the peer never sent) or ``send`` raises ``SSLEOFError`` ("EOF
+occurred in violation of protocol") or ``SSLError`` ("bad length"). Every ``wss://``
+connection has exactly that shape: a reader thread always waiting for the next frame,
+callers sending requests whenever they like.
+
+:class:`SerialisedTLS` removes the overlap without making writers wait for data: the
+reader waits for the socket to be readable *outside* the lock (``poll``/``select``, which
+never touch the ``SSL`` object), then takes the lock only for one non-blocking read.
+Writers take the same lock around each write. A read that finds only part of a TLS
+record (``SSLWantReadError``) releases the lock and waits again; decrypted bytes that
+OpenSSL holds already (``pending()``) are read without waiting.
+"""
+
+from __future__ import annotations
+
+import math
+import select
+import ssl
+import threading
+import time
+from contextlib import AbstractContextManager
+from typing import Any
+
+__all__ = ["SerialisedTLS", "SerialisedTLSSocket", "Lock"]
+
+
+#: What :class:`SerialisedTLS` needs of a lock: ``threading.Lock`` or ``RLock``.
+Lock = AbstractContextManager[Any]
+
+
+class SerialisedTLS:
+    """Reads of ``sock`` that never overlap a write made under the same ``lock``.
+
+    Args:
+        sock: A connected ``ssl.SSLSocket`` (handshake done).
+        lock: The lock every writer of ``sock`` holds while it writes (for
+            websocket-client, the ``WebSocket.lock`` its ``send_frame`` takes).
+
+    The socket's timeout stays what writers expect: it is 0 only for the instant of a
+    read, under the lock, and put back before the lock is released.
+
+    Thread-safety: one reading thread; writers serialise on ``lock`` themselves.
+    """
+
+    def __init__(self, sock: ssl.SSLSocket, lock: Lock) -> None:
+        self.sock = sock
+        self.lock = lock
+        self._poll: Any = None
+        if hasattr(select, "poll"):  # POSIX: no FD_SETSIZE limit; select() on Windows
+            self._poll = select.poll()
+            self._poll.register(sock.fileno(), select.POLLIN)
+
+    def recv(self, size: int, timeout: float | None) -> bytes | None:
+        """Up to ``size`` bytes; ``b""`` at the end of the stream; ``None`` after ``timeout`` seconds.
+
+        ``timeout`` ``None`` waits without limit.
+
+        Raises:
+            OSError: the socket failed (``ssl.SSLError`` included) or was closed.
+            ValueError: the socket was closed under the reader.
+        """
+        sock = self.sock
+        deadline = None if timeout is None else time.monotonic() + timeout
+        want_write = False
+        while True:
+            if want_write or not sock.pending():
+                remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+                if not self._wait(remaining, want_write):
+                    return None
+            with self.lock:
+                restore = sock.gettimeout()
+                sock.settimeout(0.0)
+                try:
+                    return sock.recv(size)
+                except ssl.SSLWantReadError:  # part of a record so far: wait for the rest
+                    want_write = False
+                except ssl.SSLWantWriteError:  # the read must write first (a TLS 1.3 key update)
+                    want_write = True
+                finally:
+                    sock.settimeout(restore)
+            if deadline is not None and time.monotonic() >= deadline:
+                return None
+
+    def _wait(self, timeout: float | None, write: bool) -> bool:
+        """Whether the socket became readable (or writable, for ``write``) within ``timeout``.
+
+        A hang-up, an error or a closed descriptor count as ready: the read that follows
+        reports them.
+        """
+        if self._poll is not None:
+            if write:
+                self._poll.modify(self.sock.fileno(), select.POLLIN | select.POLLOUT)
+            try:
+                events = self._poll.poll(None if timeout is None else math.ceil(timeout * 1000))
+            finally:
+                if write:
+                    self._poll.modify(self.sock.fileno(), select.POLLIN)
+            return bool(events)
+        readable, writable, failed = select.select([self.sock], [self.sock] if write else [], [self.sock], timeout)
+        return bool(readable or writable or failed)
+
+
+class SerialisedTLSSocket:
+    """An ``ssl.SSLSocket`` stand-in whose ``recv`` and ``sendall`` never overlap.
+
+    For code that reads a socket in one thread and writes it from others and is not
+    ours to change (the ``websockets`` threaded server behind the emulators). Reads go
+    through :class:`SerialisedTLS`; ``send``/``sendall``/``settimeout`` take the same
+    lock; every other attribute is the wrapped socket's.
+
+    ``recv`` keeps the socket's semantics: it waits up to the socket's timeout and
+    raises ``TimeoutError`` when nothing came.
+    """
+
+    def __init__(self, sock: ssl.SSLSocket) -> None:
+        self._sock = sock
+        self._lock = threading.RLock()
+        self._tls = SerialisedTLS(sock, self._lock)
+
+    def recv(self, size: int) -> bytes:
+        data = self._tls.recv(size, self._sock.gettimeout())
+        if data is None:
+            raise TimeoutError("timed out")
+        return data
+
+    def send(self, data: bytes) -> int:
+        with self._lock:
+            return self._sock.send(data)
+
+    def sendall(self, data: bytes) -> None:
+        with self._lock:
+            self._sock.sendall(data)
+
+    def settimeout(self, value: float | None) -> None:
+        with self._lock:
+            self._sock.settimeout(value)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
