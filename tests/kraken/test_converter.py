@@ -37,6 +37,7 @@ from exwire.kraken.converter import (
     trades_from_wire,
 )
 from exwire.kraken.models import (
+    _BOOK_LEVEL_SLOTS,
     BookLevel,
     Kline,
     KlineInterval,
@@ -373,6 +374,61 @@ def test_five_element_update_in_the_real_capture_decodes():
 def test_malformed_book_payloads_are_decode_errors(payloads):
     with pytest.raises(DecodeError):
         book_from_wire(payloads)
+
+
+def _book_payloads() -> list[list[Any]]:
+    """``msg[1:-2]`` of every book message of the cryptofeed and python-kraken-sdk captures."""
+    messages = [m for name in ("KRAKEN.ws.48.0", "KRAKEN.ws.49.0", "KRAKEN.ws.50.0")
+                for m in load_cryptofeed(f"cryptofeed/{name}")]
+    data = json.loads(fixture_path("python-kraken-sdk/orderbook-v1.json").read_text(encoding="utf-8"))
+    messages += [m for part in data.values() if isinstance(part, list) for m in part]
+    return [m[1:-2] for m in messages
+            if isinstance(m, list) and len(m) >= 4 and isinstance(m[-2], str) and m[-2].startswith("book-")]
+
+
+def test_book_levels_decode_as_the_eager_models_on_every_captured_message():
+    # book_from_wire keeps each level's time as its wire text until read (BookLevel.time):
+    # every level of every capture equals the model built eagerly with epoch_to_datetime.
+    payloads = _book_payloads()
+    assert len(payloads) > 4000
+    levels = 0
+    for payload in payloads:
+        _, update = book_from_wire(payload)
+        for decoded, keys in ((update.asks, ("as", "a")), (update.bids, ("bs", "b"))):
+            wire = [level for obj in payload for key in keys for level in obj.get(key, ())]
+            assert len(decoded) == len(wire)
+            for got, raw in zip(decoded, wire):
+                eager = BookLevel(price=Decimal(raw[0]), quantity=Decimal(raw[1]), time=epoch_to_datetime(raw[2]),
+                                  republished=len(raw) > 3 and raw[3] == "r")
+                assert got == eager and hash(got) == hash(eager) and repr(got) == repr(eager)
+                assert type(got.time) is datetime and got.time == epoch_to_datetime(raw[2])
+                levels += 1
+    assert levels > 10000
+
+
+def test_a_lazily_decoded_level_time_reads_as_a_datetime_everywhere():
+    _, update = book_from_wire([{"a": [["1.5", "2.0", "1693415330.621700"]], "c": "1"}])
+    (level,) = update.asks
+    expected = utc(2023, 8, 30, 17, 8, 50, 621700)
+    assert _BOOK_LEVEL_SLOTS["time"].__get__(level) == "1693415330.621700"  # not converted yet
+    assert repr(level) == repr(attrs.evolve(level, time=expected))
+    assert attrs.asdict(level)["time"] == expected
+    assert level.time == expected and level.time is level.time
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        level.time = expected  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("time", ["1" * 11 + ".5", "１２.5", "12.x", ".5", "", 12, 12.5])
+def test_level_times_the_lazy_path_cannot_take_are_converted_at_decoding(time):
+    payload = [{"a": [["1.5", "2.0", time]], "c": "1"}]
+    try:
+        expected = epoch_to_datetime(time)
+    except ValueError:
+        with pytest.raises(DecodeError):
+            book_from_wire(payload)
+    else:
+        _, update = book_from_wire(payload)
+        assert update.asks[0].time == expected
 
 
 # -- events (§4.3, §4.6) -----------------------------------------------------------

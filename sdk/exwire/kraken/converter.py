@@ -28,6 +28,7 @@ from typing import Any
 from exwire._core.codec import EPOCH, MALFORMED, epoch_to_datetime, malformed
 from exwire.errors import DecodeError
 from exwire.kraken.models import (
+    _BOOK_LEVEL_SLOTS,
     BookLevel,
     BookUpdate,
     CancelAfterResult,
@@ -208,13 +209,32 @@ def kline_from_wire(payload: list[Any], interval: KlineInterval | int) -> Kline:
         raise _malformed("ohlc", error) from error
 
 
+# BookLevel built without attrs' __init__ (one object, four slot writes): a snapshot has
+# up to a thousand levels per side. The time slot takes the wire text when it converts
+# without error (ASCII "<at most 10 digits>[.<digits>]": no overflow), and
+# BookLevel.time turns it into the datetime on first read; any other shape is converted
+# here, so a malformed time still fails the decoding.
+_new_level = object.__new__
+_set_price = _BOOK_LEVEL_SLOTS["price"].__set__
+_set_quantity = _BOOK_LEVEL_SLOTS["quantity"].__set__
+_set_time = _BOOK_LEVEL_SLOTS["time"].__set__
+_set_republished = _BOOK_LEVEL_SLOTS["republished"].__set__
+
+
 def _book_level(level: list[Any]) -> BookLevel:
-    return BookLevel(
-        price=Decimal(level[0]),
-        quantity=Decimal(level[1]),
-        time=epoch_to_datetime(level[2]),
-        republished=len(level) > 3 and level[3] == _REPUBLISH_FLAG,
-    )
+    new = _new_level(BookLevel)
+    _set_price(new, Decimal(level[0]))
+    _set_quantity(new, Decimal(level[1]))
+    time = level[2]
+    if type(time) is str and time.isascii():
+        seconds, _, fraction = time.partition(".")
+        if not (seconds.isdigit() and len(seconds) <= 10 and (fraction.isdigit() or not fraction)):
+            time = epoch_to_datetime(time)
+    else:
+        time = epoch_to_datetime(time)
+    _set_time(new, time)
+    _set_republished(new, len(level) > 3 and level[3] == _REPUBLISH_FLAG)
+    return new
 
 
 def book_from_wire(payloads: Iterable[dict[str, Any]]) -> tuple[bool, BookUpdate]:

@@ -21,10 +21,11 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 import attrs
 
-from exwire._core.codec import OpenEnum
+from exwire._core.codec import OpenEnum, epoch_to_datetime
 from exwire.models import Side
 
 __all__ = [
@@ -292,6 +293,38 @@ class BookLevel:
     quantity: Decimal
     time: datetime
     republished: bool = False
+
+
+#: BookLevel's slot member descriptors, by field name (the decoder writes them directly).
+_BOOK_LEVEL_SLOTS: dict[str, Any] = {field.name: BookLevel.__dict__[field.name] for field in attrs.fields(BookLevel)}
+
+
+def _install_lazy_book_level_time() -> None:
+    """Let :attr:`BookLevel.time` hold its wire text until first read.
+
+    A book snapshot carries hundreds of levels whose times are rarely read, and turning
+    each epoch string into a ``datetime`` is most of a level's decoding. The decoder
+    (:func:`exwire.kraken.converter.book_from_wire`) may store the wire text itself,
+    once it checked the text converts without error; the first read of ``time``
+    (attribute access, ``==``, ``hash``, ``repr``, pickling: attrs reads fields by
+    attribute) converts it and keeps the ``datetime``. Every reader sees a
+    ``datetime``; the instance stays frozen to users (attrs' ``__setattr__`` refuses).
+    """
+    slot = _BOOK_LEVEL_SLOTS["time"]
+    read, write = slot.__get__, slot.__set__
+
+    def time(self: BookLevel) -> datetime:
+        value = read(self)
+        if type(value) is str:
+            value = epoch_to_datetime(value)
+            write(self, value)
+        return value  # type: ignore[no-any-return]
+
+    time.__doc__ = "When the level last changed (aware UTC, microseconds)."
+    BookLevel.time = property(time, write)  # type: ignore[assignment]
+
+
+_install_lazy_book_level_time()
 
 
 @attrs.frozen(kw_only=True)
