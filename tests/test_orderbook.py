@@ -268,3 +268,19 @@ def test_apply_levels_sets_asks_then_bids_deletes_zeros_and_truncates():
                       asks=[Level(D("100.5"), D("2"))])
     assert book.bids() == [Level(D("100"), D("3")), Level(D("98"), D("1"))]  # 99 deleted, 97 cut
     assert book.asks() == [Level(D("100.5"), D("2")), Level(D("101"), D("1"))]  # 102 cut
+
+
+def test_nth_best_prices_are_the_nth_ask_and_bid_or_none_when_a_side_is_shorter():
+    book = OrderBook()
+    assert book.nth_best_prices(1) == (None, None)
+    for price in ("10", "11", "12"):
+        book.set_ask(Decimal(price), Decimal("1"))
+    for price in ("9", "8"):
+        book.set_bid(Decimal(price), Decimal("1"))
+    assert book.nth_best_prices(1) == (Decimal("10"), Decimal("9"))
+    assert book.nth_best_prices(2) == (Decimal("11"), Decimal("8"))
+    assert book.nth_best_prices(3) == (Decimal("12"), None)
+    assert book.nth_best_prices(4) == (None, None)
+    for bad in (0, -1, True, 1.5):
+        with pytest.raises(ConfigurationError):
+            book.nth_best_prices(bad)  # type: ignore[arg-type]

@@ -250,6 +250,23 @@ class OrderBook:
         return (self._ask_prices[:n], self._ask_quantities, bids[: start - 1 if start > 0 else None : -1],
                 self._bid_quantities)
 
+    def nth_best_prices(self, n: int) -> tuple[Decimal | None, Decimal | None]:
+        """The ``n``-th best ask price and the ``n``-th best bid price (``n=1``: the best),
+        each ``None`` while its side holds fewer than ``n`` levels.
+
+        A change at a price worse than a side's ``n``-th best leaves that side's best ``n``
+        levels as they were: exchange modules use it to tell whether an update touched
+        what a checksum covers.
+
+        Raises:
+            ConfigurationError: ``n`` is not a positive integer.
+        """
+        if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
+            raise ConfigurationError(f"n must be a positive integer, got {n!r}")
+        asks = self._ask_prices
+        bids = self._bid_prices
+        return asks[n - 1] if len(asks) >= n else None, bids[-n] if len(bids) >= n else None
+
     def _best_bid_prices(self, n: int | None) -> list[Decimal]:
         prices = self._bid_prices
         if n is None:

@@ -332,3 +332,76 @@ def test_apply_wire_refuses_a_malformed_message_and_leaves_the_book_unchanged(pa
     with pytest.raises(DecodeError):
         kraken_book.apply_wire(book, payloads)
     assert book.bids() == list(before.bids) and book.asks() == list(before.asks)
+
+
+def _fresh_checksum(book: OrderBook) -> int:
+    """The checksum from the book's levels alone (no memo, nothing carried over)."""
+    asks = [(format(lv.price, "f"), format(lv.quantity, "f")) for lv in book.asks(10)]
+    bids = [(format(lv.price, "f"), format(lv.quantity, "f")) for lv in book.bids(10)]
+    return _crc_of_levels(asks, bids)
+
+
+@pytest.mark.parametrize("wire", [False, True], ids=["apply", "apply_wire"])
+@pytest.mark.parametrize("capture", ["KRAKEN.ws.50.0", "python-kraken-sdk"])
+def test_checksum_halves_carried_over_updates_equal_the_checksum_from_scratch_on_every_message(capture, wire):
+    # apply / apply_wire keep a side's checksum half when an update leaves that side's top 10
+    # alone: after every message of every capture it equals the checksum computed afresh.
+    if capture == "python-kraken-sdk":
+        data = load_python_kraken_sdk()
+        messages = data["init"] + data["updates"]
+    else:
+        messages = load_cryptofeed(f"cryptofeed/{capture}")
+    books: dict[str, OrderBook] = {}
+    carried = checked = 0
+    for message in messages:
+        if not isinstance(message, list) or not str(message[-2]).startswith("book-"):
+            continue
+        pair = message[-1]
+        book = books.get(pair)
+        if book is None:
+            book = books[pair] = OrderBook(int(message[-2].partition("-")[2]))
+        state = book.memo.get(kraken_book._TOP)
+        before = list(state) if state is not None else None
+        if wire:
+            expected = kraken_book.apply_wire(book, message[1:-2])
+        else:
+            _, update = book_from_wire(message[1:-2])
+            kraken_book.apply(book, update)
+            expected = update.checksum
+        state = book.memo.get(kraken_book._TOP)
+        if before is not None and state is not None and state[0] == book.update_count:
+            carried += (state[1] is not None) + (state[2] is not None)
+        assert kraken_book.checksum(book) == _fresh_checksum(book)
+        if expected is not None:
+            assert kraken_book.checksum(book) == expected
+            checked += 1
+    assert checked > 900
+    assert carried > 0  # the carry-over was exercised
+
+
+def test_a_change_outside_apply_makes_both_checksum_halves_computed_again():
+    book = OrderBook(1000)
+    kraken_book.apply(book, book_from_wire([{"as": [[f"{100 + i}.0", "1.0", EPOCH_TIME] for i in range(12)],
+                                             "bs": [[f"{90 - i}.0", "1.0", EPOCH_TIME] for i in range(12)]}])[1])
+    assert kraken_book.checksum(book) == _fresh_checksum(book)
+    # Below both 10th best prices: both halves carried over.
+    kraken_book.apply(book, book_from_wire([{"a": [["111.0", "2.0", EPOCH_TIME]]}, {"b": [["79.0", "2.0", EPOCH_TIME]],
+                                                                                    "c": "0"}])[1])
+    assert kraken_book.checksum(book) == _fresh_checksum(book)
+    book.set_ask(Decimal("100.0"), Decimal("7.5"))  # the best ask, changed directly
+    assert kraken_book.checksum(book) == _fresh_checksum(book)
+    book.set_bid(Decimal("90.0"), Decimal("0"))  # the best bid deleted directly
+    assert kraken_book.checksum(book) == _fresh_checksum(book)
+    # At the 10th best price exactly: that half is computed again.
+    kraken_book.apply_wire(book, [{"a": [["109.0", "3.0", EPOCH_TIME]], "c": "0"}])
+    assert kraken_book.checksum(book) == _fresh_checksum(book)
+
+
+def test_a_book_shallower_than_the_checksum_never_carries_a_half_over():
+    book = OrderBook(5)
+    kraken_book.apply(book, book_from_wire([{"as": [[f"{100 + i}.0", "1.0", EPOCH_TIME] for i in range(5)],
+                                             "bs": [[f"{90 - i}.0", "1.0", EPOCH_TIME] for i in range(5)]}])[1])
+    assert kraken_book.checksum(book) == _fresh_checksum(book)
+    for price in ("99.5", "120.0"):
+        kraken_book.apply(book, book_from_wire([{"a": [[price, "1.0", EPOCH_TIME]], "c": "0"}])[1])
+        assert kraken_book.checksum(book) == _fresh_checksum(book)

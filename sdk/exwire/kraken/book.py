@@ -33,6 +33,11 @@ CHECKSUM_LEVELS = 10
 
 #: A side's checksum texts: price -> (price, quantity, text), the Decimal objects the text is of.
 _Fragments = dict[Decimal, tuple[Decimal, Decimal, str]]
+#: ``book.memo[_TOP]``: ``[update_count, CRC-32 of the asks' text, the bids' text as bytes]``, the
+#: checksum's two halves as of the book at ``update_count`` (``None``: to compute again).
+_TopState = list[Any]
+#: ``book.memo`` key of the :data:`_TopState`.
+_TOP = "kraken.checksum.top"
 
 
 def apply(book: OrderBook, update: BookUpdate) -> None:
@@ -51,8 +56,33 @@ def apply(book: OrderBook, update: BookUpdate) -> None:
         book.load([(level.price, level.quantity) for level in update.bids],
                   [(level.price, level.quantity) for level in update.asks])
         book.truncate()
-    else:
-        book.apply_levels(update.bids, update.asks)
+        return
+    asks, bids = update.asks, update.bids
+    state = _top_state(book)
+    if state is None:
+        book.apply_levels(bids, asks)
+        return
+    ask_edge, bid_edge = book.nth_best_prices(CHECKSUM_LEVELS)
+    book.apply_levels(bids, asks)
+    # A side's checksum half stays right when every level of that side lies below its
+    # 10th best price as it was (a side with fewer than 10 levels: any level changes it).
+    if asks and state[1] is not None:
+        if ask_edge is None:
+            state[1] = None
+        else:
+            for level in asks:
+                if level.price <= ask_edge:
+                    state[1] = None
+                    break
+    if bids and state[2] is not None:
+        if bid_edge is None:
+            state[2] = None
+        else:
+            for level in bids:
+                if level.price >= bid_edge:
+                    state[2] = None
+                    break
+    state[0] = book.update_count
 
 
 def apply_wire(book: OrderBook, payloads: Iterable[dict[str, Any]]) -> int | None:
@@ -100,14 +130,23 @@ def apply_wire(book: OrderBook, payloads: Iterable[dict[str, Any]]) -> int | Non
         raise malformed("kraken", "book", error) from error
     if is_snapshot:
         book.load(bids, asks)
-    else:
-        set_ask = book.set_ask
-        for price, quantity in asks:
-            set_ask(price, quantity)
-        set_bid = book.set_bid
-        for price, quantity in bids:
-            set_bid(price, quantity)
+        book.truncate()
+        return expected
+    state = _top_state(book)
+    ask_edge, bid_edge = book.nth_best_prices(CHECKSUM_LEVELS) if state is not None else (None, None)
+    set_ask = book.set_ask
+    for price, quantity in asks:
+        set_ask(price, quantity)
+    set_bid = book.set_bid
+    for price, quantity in bids:
+        set_bid(price, quantity)
     book.truncate()
+    if state is not None:
+        if asks and state[1] is not None and (ask_edge is None or any(price <= ask_edge for price, _ in asks)):
+            state[1] = None
+        if bids and state[2] is not None and (bid_edge is None or any(price >= bid_edge for price, _ in bids)):
+            state[2] = None
+        state[0] = book.update_count
     return expected
 
 
@@ -122,34 +161,59 @@ def checksum(book: OrderBook) -> int:
 
     Each level's text is computed once and kept in ``book.memo`` beside the very
     ``Decimal`` objects it was made from: a level whose price or quantity object
-    changed is formatted again, the others are reused.
+    changed is formatted again, the others are reused. Each side's half (the asks'
+    CRC, the bids' text) is kept too, for the book as of its
+    :attr:`~exwire.orderbook.OrderBook.update_count`: :func:`apply` and
+    :func:`apply_wire` carry a half over an update whose levels of that side all lie
+    below its 10th best price, and any other change to the book (a snapshot, a direct
+    ``set_*``) makes both halves computed again.
 
     Returns:
         The checksum as an unsigned 32-bit integer, comparable to
         :attr:`~exwire.kraken.models.BookUpdate.checksum`.
     """
-    asks, ask_quantities, bids, bid_quantities = book.top(CHECKSUM_LEVELS)
     memo = book.memo
-    cached = memo.get(_MEMO)
-    if cached is None or len(cached[0]) + len(cached[1]) > _MEMO_LIMIT:
-        cached = memo[_MEMO] = ({}, {})
-    ask_fragments: _Fragments = cached[0]
-    bid_fragments: _Fragments = cached[1]
-    get = ask_fragments.get
-    parts = [
+    count = book.update_count
+    state: _TopState | None = memo.get(_TOP)
+    if state is None or state[0] != count:
+        state = memo[_TOP] = [count, None, None]
+    ask_crc, bid_bytes = state[1], state[2]
+    if ask_crc is None or bid_bytes is None:
+        asks, ask_quantities, bids, bid_quantities = book.top(CHECKSUM_LEVELS)
+        cached = memo.get(_MEMO)
+        if cached is None or len(cached[0]) + len(cached[1]) > _MEMO_LIMIT:
+            cached = memo[_MEMO] = ({}, {})
+        if ask_crc is None:
+            ask_crc = state[1] = zlib.crc32(_side_text(cached[0], asks, ask_quantities).encode("ascii"))
+        if bid_bytes is None:
+            bid_bytes = state[2] = _side_text(cached[1], bids, bid_quantities).encode("ascii")
+    return zlib.crc32(bid_bytes, ask_crc)
+
+
+def _top_state(book: OrderBook) -> _TopState | None:
+    """The book's checksum parts if they are of its current levels and may be carried over an update.
+
+    Carried only while the book keeps at least the checksummed levels per side: a
+    shallower depth truncates into them.
+    """
+    state: _TopState | None = book.memo.get(_TOP)
+    if state is None or state[0] != book.update_count:
+        return None
+    depth = book.depth
+    if depth is not None and depth < CHECKSUM_LEVELS:
+        return None
+    return state
+
+
+def _side_text(fragments: _Fragments, prices: list[Decimal], quantities: dict[Decimal, Decimal]) -> str:
+    """One side's checksum text, best level first, from the remembered level texts where they still hold."""
+    get = fragments.get
+    return "".join([
         entry[2]
-        if (entry := get(price)) is not None and entry[0] is price and entry[1] is ask_quantities[price]
-        else _fragment(ask_fragments, price, ask_quantities[price])
-        for price in asks
-    ]
-    get = bid_fragments.get
-    parts += [
-        entry[2]
-        if (entry := get(price)) is not None and entry[0] is price and entry[1] is bid_quantities[price]
-        else _fragment(bid_fragments, price, bid_quantities[price])
-        for price in bids
-    ]
-    return zlib.crc32("".join(parts).encode("ascii"))
+        if (entry := get(price)) is not None and entry[0] is price and entry[1] is quantities[price]
+        else _fragment(fragments, price, quantities[price])
+        for price in prices
+    ])
 
 
 def _fragment(fragments: _Fragments, price: Decimal, quantity: Decimal) -> str:

@@ -219,6 +219,10 @@ _set_price = _BOOK_LEVEL_SLOTS["price"].__set__
 _set_quantity = _BOOK_LEVEL_SLOTS["quantity"].__set__
 _set_time = _BOOK_LEVEL_SLOTS["time"].__set__
 _set_republished = _BOOK_LEVEL_SLOTS["republished"].__set__
+_set_update_asks = BookUpdate.__dict__["asks"].__set__
+_set_update_bids = BookUpdate.__dict__["bids"].__set__
+_set_update_checksum = BookUpdate.__dict__["checksum"].__set__
+_set_update_is_snapshot = BookUpdate.__dict__["is_snapshot"].__set__
 
 
 def _book_level(level: list[Any]) -> BookLevel:
@@ -267,19 +271,19 @@ def book_from_wire(payloads: Iterable[dict[str, Any]]) -> tuple[bool, BookUpdate
             levels = obj.get("as")
             if levels is not None:
                 is_snapshot = recognised = True
-                asks.extend([_book_level(level) for level in levels])
+                asks.extend(map(_book_level, levels))
             levels = obj.get("bs")
             if levels is not None:
                 is_snapshot = recognised = True
-                bids.extend([_book_level(level) for level in levels])
+                bids.extend(map(_book_level, levels))
             levels = obj.get("a")
             if levels is not None:
                 recognised = True
-                asks.extend([_book_level(level) for level in levels])
+                asks.extend(map(_book_level, levels))
             levels = obj.get("b")
             if levels is not None:
                 recognised = True
-                bids.extend([_book_level(level) for level in levels])
+                bids.extend(map(_book_level, levels))
             text = obj.get("c")
             if text is not None:
                 recognised = True
@@ -288,7 +292,13 @@ def book_from_wire(payloads: Iterable[dict[str, Any]]) -> tuple[bool, BookUpdate
             raise ValueError("no 'as', 'bs', 'a', 'b' or 'c' key")
     except _MALFORMED as error:
         raise _malformed("book", error) from error
-    return is_snapshot, BookUpdate(asks=tuple(asks), bids=tuple(bids), checksum=checksum, is_snapshot=is_snapshot)
+    # BookUpdate(asks=..., bids=..., checksum=..., is_snapshot=...) by slot writes, as for the levels.
+    update = _new_level(BookUpdate)
+    _set_update_asks(update, tuple(asks))
+    _set_update_bids(update, tuple(bids))
+    _set_update_checksum(update, checksum)
+    _set_update_is_snapshot(update, is_snapshot)
+    return is_snapshot, update
 
 
 def system_status_from_wire(obj: dict[str, Any]) -> SystemStatus:
