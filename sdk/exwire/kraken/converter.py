@@ -262,40 +262,34 @@ def book_from_wire(payloads: Iterable[dict[str, Any]]) -> tuple[bool, BookUpdate
             or no object holds a known key.
     """
     try:
-        asks: list[BookLevel] = []
-        bids: list[BookLevel] = []
+        asks: tuple[BookLevel, ...] = ()
+        bids: tuple[BookLevel, ...] = ()
         checksum: int | None = None
         is_snapshot = False
         recognised = False
         for obj in payloads:
-            levels = obj.get("as")
-            if levels is not None:
-                is_snapshot = recognised = True
-                asks.extend(map(_book_level, levels))
-            levels = obj.get("bs")
-            if levels is not None:
-                is_snapshot = recognised = True
-                bids.extend(map(_book_level, levels))
-            levels = obj.get("a")
-            if levels is not None:
+            for key, value in obj.items():  # one pass over the object's few keys, in wire order
+                if value is None:  # a null stands for an absent key
+                    continue
+                if key == "c":
+                    checksum = int(value)
+                elif key == "a" or key == "as":
+                    asks = (*asks, *map(_book_level, value)) if asks else tuple(map(_book_level, value))
+                    is_snapshot = is_snapshot or key == "as"
+                elif key == "b" or key == "bs":
+                    bids = (*bids, *map(_book_level, value)) if bids else tuple(map(_book_level, value))
+                    is_snapshot = is_snapshot or key == "bs"
+                else:
+                    continue
                 recognised = True
-                asks.extend(map(_book_level, levels))
-            levels = obj.get("b")
-            if levels is not None:
-                recognised = True
-                bids.extend(map(_book_level, levels))
-            text = obj.get("c")
-            if text is not None:
-                recognised = True
-                checksum = int(text)
         if not recognised:
             raise ValueError("no 'as', 'bs', 'a', 'b' or 'c' key")
     except _MALFORMED as error:
         raise _malformed("book", error) from error
     # BookUpdate(asks=..., bids=..., checksum=..., is_snapshot=...) by slot writes, as for the levels.
     update = _new_level(BookUpdate)
-    _set_update_asks(update, tuple(asks))
-    _set_update_bids(update, tuple(bids))
+    _set_update_asks(update, asks)
+    _set_update_bids(update, bids)
     _set_update_checksum(update, checksum)
     _set_update_is_snapshot(update, is_snapshot)
     return is_snapshot, update
