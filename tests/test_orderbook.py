@@ -284,3 +284,23 @@ def test_nth_best_prices_are_the_nth_ask_and_bid_or_none_when_a_side_is_shorter(
     for bad in (0, -1, True, 1.5):
         with pytest.raises(ConfigurationError):
             book.nth_best_prices(bad)  # type: ignore[arg-type]
+
+
+def test_best_levels_handed_out_again_always_equal_the_book_as_it_is():
+    # best_bid / best_ask return the same Level while the best level's price and quantity
+    # objects are unchanged: after every random change they equal a fresh Level.
+    rng = random.Random(16)
+    book = OrderBook(depth=20)
+    for _ in range(3000):
+        side = rng.choice(("bid", "ask"))
+        price = Decimal(rng.randint(90, 110)) / 2
+        quantity = Decimal(rng.choice((0, 1, 2))).quantize(Decimal(rng.choice(("1", "0.1"))))
+        (book.set_bid if side == "bid" else book.set_ask)(price, quantity)
+        if rng.random() < 0.1:
+            book.truncate()
+        bids, asks = book.bids(1), book.asks(1)
+        before = book.best_bid, book.best_ask
+        assert before == (bids[0] if bids else None, asks[0] if asks else None)
+        if bids:
+            assert format(before[0].quantity, "f") == format(bids[0].quantity, "f")  # the exponent too
+        assert book.best_bid is before[0] and book.best_ask is before[1]  # nothing changed: the same object

@@ -78,7 +78,7 @@ class OrderBook:
     """
 
     __slots__ = ("_depth", "_bid_prices", "_bid_quantities", "_ask_prices", "_ask_quantities", "_update_count",
-                 "memo")
+                 "memo", "_best_bid_level", "_best_ask_level")
 
     def __init__(self, depth: int | None = None) -> None:
         if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int) or depth <= 0):
@@ -91,6 +91,10 @@ class OrderBook:
         self._ask_prices: list[Decimal] = []
         self._ask_quantities: dict[Decimal, Decimal] = {}
         self._update_count = 0
+        # The Level last returned by best_bid / best_ask, handed out again while the best
+        # level's price and quantity are the very same objects (a Level is immutable).
+        self._best_bid_level: Level | None = None
+        self._best_ask_level: Level | None = None
         #: Scratch space for exchange modules' data derived from this book's levels (e.g.
         #: :func:`exwire.kraken.book.checksum`'s per-level fragments); the book itself never
         #: reads it, and :meth:`snapshot` does not copy it. Not thread-safe, like the book.
@@ -291,7 +295,11 @@ class OrderBook:
         if not prices:
             return None
         price = prices[-1]
-        return Level(price, self._bid_quantities[price])
+        quantity = self._bid_quantities[price]
+        level = self._best_bid_level
+        if level is None or level.price is not price or level.quantity is not quantity:
+            level = self._best_bid_level = Level(price, quantity)
+        return level
 
     @property
     def best_ask(self) -> Level | None:
@@ -300,7 +308,11 @@ class OrderBook:
         if not prices:
             return None
         price = prices[0]
-        return Level(price, self._ask_quantities[price])
+        quantity = self._ask_quantities[price]
+        level = self._best_ask_level
+        if level is None or level.price is not price or level.quantity is not quantity:
+            level = self._best_ask_level = Level(price, quantity)
+        return level
 
     @property
     def spread(self) -> Decimal | None:

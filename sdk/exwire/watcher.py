@@ -90,6 +90,7 @@ class OrderBookWatcher:
         self._pending_snapshot: BookSnapshot | None = None
         self._host_call_queued = False
         self._book = OrderBook(depth)
+        self._top: TopOfBook | None = None  # the last top of book given to latest
         self._book_lock = threading.Lock()  # guards _book and the counters
         self._synced = threading.Event()
         self.checksums_verified = 0
@@ -145,9 +146,13 @@ class OrderBookWatcher:
                         mismatch = (expected, actual)
             snapshot = self._book.snapshot() if self._callback is not None and mismatch is None else None
             if self._latest is not None and mismatch is None:
-                self._latest._set(
-                    TOP_OF_BOOK, self.symbol, TopOfBook(self._book.best_bid, self._book.best_ask), event.received_at
-                )
+                # The book hands out the same Level while its best level is unchanged: the
+                # last TopOfBook is kept while both are (most updates are deeper in the book).
+                bid, ask = self._book.best_bid, self._book.best_ask
+                top = self._top
+                if top is None or top.bid is not bid or top.ask is not ask:
+                    top = self._top = TopOfBook(bid, ask)
+                self._latest._set(TOP_OF_BOOK, self.symbol, top, event.received_at)
         if mismatch is not None:
             if mismatch == "lost":
                 self.log.warning(
