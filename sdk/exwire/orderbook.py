@@ -265,7 +265,7 @@ class OrderBook:
         Raises:
             ConfigurationError: ``n`` is not a positive integer.
         """
-        if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
+        if type(n) is not int or n <= 0:  # a bool is no count
             raise ConfigurationError(f"n must be a positive integer, got {n!r}")
         asks = self._ask_prices
         bids = self._bid_prices

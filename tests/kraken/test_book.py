@@ -252,12 +252,15 @@ def test_checksum_memo_is_per_book_and_per_side():
 
 def test_checksum_memo_starts_afresh_past_its_limit_and_stays_right():
     book = OrderBook(None)
-    for number in range(kraken_book._MEMO_LIMIT // 10 + 5):
-        book.load([], [(Decimal(f"{1000 + number * 10 + i}.5"), Decimal("1.25")) for i in range(10)])
-        expected = _crc_of_levels([(f"{1000 + number * 10 + i}.5", "1.25") for i in range(10)], [])
-        assert kraken_book.checksum(book) == expected
-    fragments = book.memo[kraken_book._MEMO]
-    assert len(fragments[0]) + len(fragments[1]) <= kraken_book._MEMO_LIMIT + 20
+    kraken_book.apply(book, book_from_wire([{"as": [["100000.5", "1.25", EPOCH_TIME]], "bs": []}])[1])
+    assert kraken_book.checksum(book) == _fresh_checksum(book)
+    # Each update a new best ask: one more remembered text per update, past the limit.
+    for number in range(kraken_book._MEMO_LIMIT + 50):
+        update = book_from_wire([{"a": [[f"{99999 - number}.5", "1.25", EPOCH_TIME]], "c": "0"}])[1]
+        kraken_book.apply(book, update)
+        assert kraken_book.checksum(book) == _fresh_checksum(book)
+        assert len(book.memo[kraken_book._TOP][3]) <= kraken_book._MEMO_LIMIT + kraken_book.CHECKSUM_LEVELS
+    assert len(book.memo[kraken_book._TOP][3]) < kraken_book._MEMO_LIMIT  # it did start afresh
 
 
 def _wire_replay(messages: list[Any]) -> tuple[dict[str, OrderBook], int, int]:

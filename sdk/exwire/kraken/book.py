@@ -31,13 +31,38 @@ __all__ = ["apply", "apply_wire", "checksum", "CHECKSUM_LEVELS"]
 #: Levels per side that enter the checksum, whatever the subscribed depth (§5.5).
 CHECKSUM_LEVELS = 10
 
-#: A side's checksum texts: price -> (price, quantity, text), the Decimal objects the text is of.
-_Fragments = dict[Decimal, tuple[Decimal, Decimal, str]]
-#: ``book.memo[_TOP]``: ``[update_count, CRC-32 of the asks' text, the bids' text as bytes]``, the
-#: checksum's two halves as of the book at ``update_count`` (``None``: to compute again).
+
+
+class _Texts(dict[Decimal, str]):
+    """One side's checksum texts by price, each made on first use from the side's levels.
+
+    ``texts[price]`` is the level's text (price then quantity digits) as the book holds
+    it; a missing one is made from :attr:`quantities` (the side's price-to-quantity
+    mapping, set before every use) and kept. :func:`apply` and :func:`apply_wire` drop
+    the text of every price they change, so a kept text is always the level's.
+    """
+
+    __slots__ = ("quantities",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.quantities: dict[Decimal, Decimal] = {}
+
+    def __missing__(self, price: Decimal) -> str:
+        text = self[price] = _digits(price) + _digits(self.quantities[price])
+        return text
+
+
+#: ``book.memo[_TOP]``: ``[update_count, CRC-32 of the asks' text or None, the bids' text as
+#: bytes or None, ask _Texts, bid _Texts]``, all of the book as it was at ``update_count``
+#: (``None``: a half to compute again). Any change to the book that :func:`apply` or
+#: :func:`apply_wire` did not make shows as another ``update_count``: everything is then
+#: made afresh.
 _TopState = list[Any]
 #: ``book.memo`` key of the :data:`_TopState`.
 _TOP = "kraken.checksum.top"
+#: Texts remembered per side before they start afresh (levels leave the top and seldom come back).
+_MEMO_LIMIT = 2048
 
 
 def apply(book: OrderBook, update: BookUpdate) -> None:
@@ -63,25 +88,34 @@ def apply(book: OrderBook, update: BookUpdate) -> None:
         book.apply_levels(bids, asks)
         return
     ask_edge, bid_edge = book.nth_best_prices(CHECKSUM_LEVELS)
-    book.apply_levels(bids, asks)
-    # A side's checksum half stays right when every level of that side lies below its
-    # 10th best price as it was (a side with fewer than 10 levels: any level changes it).
-    if asks and state[1] is not None:
-        if ask_edge is None:
+    # OrderBook.apply_levels written out, so that each level is read once: every changed
+    # price loses its text, and a side's half stays right when every level of that side
+    # lies below its 10th best price as it was (fewer than 10 levels: any level changes it).
+    if asks:
+        set_ask = book.set_ask
+        drop = state[3].pop
+        touched = ask_edge is None
+        for level in asks:
+            price = level.price
+            set_ask(price, level.quantity)
+            drop(price, None)
+            if not touched and ask_edge is not None and price <= ask_edge:
+                touched = True
+        if touched:
             state[1] = None
-        else:
-            for level in asks:
-                if level.price <= ask_edge:
-                    state[1] = None
-                    break
-    if bids and state[2] is not None:
-        if bid_edge is None:
+    if bids:
+        set_bid = book.set_bid
+        drop = state[4].pop
+        touched = bid_edge is None
+        for level in bids:
+            price = level.price
+            set_bid(price, level.quantity)
+            drop(price, None)
+            if not touched and bid_edge is not None and price >= bid_edge:
+                touched = True
+        if touched:
             state[2] = None
-        else:
-            for level in bids:
-                if level.price >= bid_edge:
-                    state[2] = None
-                    break
+    book.truncate()
     state[0] = book.update_count
 
 
@@ -142,10 +176,18 @@ def apply_wire(book: OrderBook, payloads: Iterable[dict[str, Any]]) -> int | Non
         set_bid(price, quantity)
     book.truncate()
     if state is not None:
-        if asks and state[1] is not None and (ask_edge is None or any(price <= ask_edge for price, _ in asks)):
-            state[1] = None
-        if bids and state[2] is not None and (bid_edge is None or any(price >= bid_edge for price, _ in bids)):
-            state[2] = None
+        if asks:
+            drop = state[3].pop
+            for price, _ in asks:
+                drop(price, None)
+            if ask_edge is None or any(price <= ask_edge for price, _ in asks):
+                state[1] = None
+        if bids:
+            drop = state[4].pop
+            for price, _ in bids:
+                drop(price, None)
+            if bid_edge is None or any(price >= bid_edge for price, _ in bids):
+                state[2] = None
         state[0] = book.update_count
     return expected
 
@@ -159,14 +201,12 @@ def checksum(book: OrderBook) -> int:
     (zlib, IEEE 802.3) of those ASCII bytes is the checksum (§5.5). Timestamps
     are not part of it.
 
-    Each level's text is computed once and kept in ``book.memo`` beside the very
-    ``Decimal`` objects it was made from: a level whose price or quantity object
-    changed is formatted again, the others are reused. Each side's half (the asks'
-    CRC, the bids' text) is kept too, for the book as of its
+    Each level's text is made once and kept in ``book.memo``, and so is each side's
+    half (the asks' CRC, the bids' text), for the book as of its
     :attr:`~exwire.orderbook.OrderBook.update_count`: :func:`apply` and
-    :func:`apply_wire` carry a half over an update whose levels of that side all lie
-    below its 10th best price, and any other change to the book (a snapshot, a direct
-    ``set_*``) makes both halves computed again.
+    :func:`apply_wire` drop the text of every price they change and carry a half over
+    an update whose levels of that side all lie below its 10th best price; any other
+    change to the book (a snapshot, a direct ``set_*``) has everything made afresh.
 
     Returns:
         The checksum as an unsigned 32-bit integer, comparable to
@@ -176,24 +216,29 @@ def checksum(book: OrderBook) -> int:
     count = book.update_count
     state: _TopState | None = memo.get(_TOP)
     if state is None or state[0] != count:
-        state = memo[_TOP] = [count, None, None]
+        state = memo[_TOP] = [count, None, None, _Texts(), _Texts()]
     ask_crc, bid_bytes = state[1], state[2]
     if ask_crc is None or bid_bytes is None:
         asks, ask_quantities, bids, bid_quantities = book.top(CHECKSUM_LEVELS)
-        cached = memo.get(_MEMO)
-        if cached is None or len(cached[0]) + len(cached[1]) > _MEMO_LIMIT:
-            cached = memo[_MEMO] = ({}, {})
         if ask_crc is None:
-            ask_crc = state[1] = zlib.crc32(_side_text(cached[0], asks, ask_quantities).encode("ascii"))
+            texts = state[3]
+            if len(texts) > _MEMO_LIMIT:
+                texts.clear()
+            texts.quantities = ask_quantities
+            ask_crc = state[1] = zlib.crc32("".join(map(texts.__getitem__, asks)).encode("ascii"))
         if bid_bytes is None:
-            bid_bytes = state[2] = _side_text(cached[1], bids, bid_quantities).encode("ascii")
+            texts = state[4]
+            if len(texts) > _MEMO_LIMIT:
+                texts.clear()
+            texts.quantities = bid_quantities
+            bid_bytes = state[2] = "".join(map(texts.__getitem__, bids)).encode("ascii")
     return zlib.crc32(bid_bytes, ask_crc)
 
 
 def _top_state(book: OrderBook) -> _TopState | None:
-    """The book's checksum parts if they are of its current levels and may be carried over an update.
+    """The book's checksum state if it is of the book's current levels and may follow an update.
 
-    Carried only while the book keeps at least the checksummed levels per side: a
+    Followed only while the book keeps at least the checksummed levels per side: a
     shallower depth truncates into them.
     """
     state: _TopState | None = book.memo.get(_TOP)
@@ -203,30 +248,6 @@ def _top_state(book: OrderBook) -> _TopState | None:
     if depth is not None and depth < CHECKSUM_LEVELS:
         return None
     return state
-
-
-def _side_text(fragments: _Fragments, prices: list[Decimal], quantities: dict[Decimal, Decimal]) -> str:
-    """One side's checksum text, best level first, from the remembered level texts where they still hold."""
-    get = fragments.get
-    return "".join([
-        entry[2]
-        if (entry := get(price)) is not None and entry[0] is price and entry[1] is quantities[price]
-        else _fragment(fragments, price, quantities[price])
-        for price in prices
-    ])
-
-
-def _fragment(fragments: _Fragments, price: Decimal, quantity: Decimal) -> str:
-    """One level's checksum text, remembered beside the price and quantity objects it is of."""
-    text = _digits(price) + _digits(quantity)
-    fragments[price] = (price, quantity, text)
-    return text
-
-
-#: ``book.memo`` key: (ask, bid) dicts of price -> (price, quantity, text) (the Decimal objects the text is of).
-_MEMO = "kraken.checksum"
-#: Levels remembered per book before the memo starts afresh (levels leave the top and never come back).
-_MEMO_LIMIT = 4096
 
 
 def _digits(number: Decimal) -> str:
