@@ -20,6 +20,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterable
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
 from exwire._core.codec import MALFORMED, malformed
@@ -59,6 +60,8 @@ class _Texts(dict[Decimal, str]):
 #: :func:`apply_wire` did not make shows as another ``update_count``: everything is then
 #: made afresh.
 _TopState = list[Any]
+#: A level model's ``(price, quantity)``.
+_price_and_quantity = attrgetter("price", "quantity")
 #: ``book.memo`` key of the :data:`_TopState`.
 _TOP = "kraken.checksum.top"
 #: Texts remembered per side before they start afresh (levels leave the top and seldom come back).
@@ -78,8 +81,7 @@ def apply(book: OrderBook, update: BookUpdate) -> None:
         update: the decoded message, from :func:`exwire.kraken.converter.book_from_wire`.
     """
     if update.is_snapshot:
-        book.load([(level.price, level.quantity) for level in update.bids],
-                  [(level.price, level.quantity) for level in update.asks])
+        book.load(map(_price_and_quantity, update.bids), map(_price_and_quantity, update.asks))
         book.truncate()
         return
     asks, bids = update.asks, update.bids

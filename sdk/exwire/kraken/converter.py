@@ -211,7 +211,7 @@ def kline_from_wire(payload: list[Any], interval: KlineInterval | int) -> Kline:
 
 # BookLevel built without attrs' __init__ (one object, four slot writes): a snapshot has
 # up to a thousand levels per side. The time slot takes the wire text when it converts
-# without error (ASCII "<at most 10 digits>[.<digits>]": no overflow), and
+# without error ("<at most 10 digits>[.<digits>]": no overflow), and
 # BookLevel.time turns it into the datetime on first read; any other shape is converted
 # here, so a malformed time still fails the decoding.
 _new_level = object.__new__
@@ -225,20 +225,31 @@ _set_update_checksum = BookUpdate.__dict__["checksum"].__set__
 _set_update_is_snapshot = BookUpdate.__dict__["is_snapshot"].__set__
 
 
-def _book_level(level: list[Any]) -> BookLevel:
-    new = _new_level(BookLevel)
-    _set_price(new, Decimal(level[0]))
-    _set_quantity(new, Decimal(level[1]))
-    time = level[2]
-    if type(time) is str and time.isascii():
-        seconds, _, fraction = time.partition(".")
-        if not (seconds.isdigit() and len(seconds) <= 10 and (fraction.isdigit() or not fraction)):
+def _book_levels(levels: Iterable[list[Any]]) -> list[BookLevel]:
+    """The levels of one side of one object, in wire order (one call per side, not per level)."""
+    out: list[BookLevel] = []
+    append = out.append
+    for level in levels:
+        try:
+            price, quantity, time = level  # the usual level: no fourth element
+            republished = False
+        except ValueError:  # a republished level ("r"), or a malformed one
+            price, quantity, time = level[0], level[1], level[2]
+            republished = len(level) > 3 and level[3] == _REPUBLISH_FLAG
+        new = _new_level(BookLevel)
+        _set_price(new, Decimal(price))
+        _set_quantity(new, Decimal(quantity))
+        if type(time) is str:
+            seconds, _, fraction = time.partition(".")
+            # isdecimal: what int() reads (isdigit also passes "²"); 10 digits: no overflow.
+            if not (seconds.isdecimal() and len(seconds) <= 10 and (fraction.isdecimal() or not fraction)):
+                time = epoch_to_datetime(time)
+        else:
             time = epoch_to_datetime(time)
-    else:
-        time = epoch_to_datetime(time)
-    _set_time(new, time)
-    _set_republished(new, len(level) > 3 and level[3] == _REPUBLISH_FLAG)
-    return new
+        _set_time(new, time)
+        _set_republished(new, republished)
+        append(new)
+    return out
 
 
 def book_from_wire(payloads: Iterable[dict[str, Any]]) -> tuple[bool, BookUpdate]:
@@ -274,10 +285,10 @@ def book_from_wire(payloads: Iterable[dict[str, Any]]) -> tuple[bool, BookUpdate
                 if key == "c":
                     checksum = int(value)
                 elif key == "a" or key == "as":
-                    asks = (*asks, *map(_book_level, value)) if asks else tuple(map(_book_level, value))
+                    asks = (*asks, *_book_levels(value)) if asks else tuple(_book_levels(value))
                     is_snapshot = is_snapshot or key == "as"
                 elif key == "b" or key == "bs":
-                    bids = (*bids, *map(_book_level, value)) if bids else tuple(map(_book_level, value))
+                    bids = (*bids, *_book_levels(value)) if bids else tuple(_book_levels(value))
                     is_snapshot = is_snapshot or key == "bs"
                 else:
                     continue
