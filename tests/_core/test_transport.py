@@ -7,6 +7,7 @@ import struct
 
 import pytest
 
+from exwire._core.sockread import SerialisedReader
 from exwire._core.transport import TransportClosed, WebSocketTransport
 
 
@@ -56,6 +57,7 @@ def pair():
     transport = WebSocketTransport()
     transport._ws = _StubWebSocket()
     transport._sock = client
+    transport._reader = SerialisedReader(client, transport._write_lock)
     yield transport, server
     server.close()
     client.close()

@@ -16,6 +16,7 @@ calls only the methods of :class:`~exwire._core.transport.Transport`,
 
 from __future__ import annotations
 
+import _thread
 import collections
 import enum
 import logging
@@ -48,6 +49,7 @@ __all__ = ["Connection", "ConnectionListener", "ConnectionPolicy", "Burst", "Pen
 _POLL_TICK = 0.5  # seconds: how often an idle reader checks keep-alive and liveness
 _BURST_LIMIT = 32  # updates read ahead that may wait for one hand-over to the listener
 _STABLE_SESSION = 30.0  # seconds a session must last before the reconnect backoff starts afresh
+_LEAD_WINDOW = 0.25  # seconds a waiting caller may read for its own reply (Connection._lead)
 _LOG_FRAME_LIMIT = 300
 _CLOSE_GRACE = 1.0  # seconds close() waits for a connect in progress to give up
 
@@ -148,36 +150,64 @@ class ConnectionListener:
 
 
 class Pending:
-    """A request waiting for ``expected`` replies; completed on the reader thread."""
+    """A request waiting for ``expected`` replies; completed on the reader thread.
 
-    __slots__ = ("key", "expected", "results", "error", "_done")
+    The caller waits on a bare lock, held from construction until the request is
+    complete: completing it is one ``release`` (a ``threading.Event`` costs a
+    condition, its lock and a waiter list per set and per wait, on the round trip's
+    critical path).
+    """
+
+    __slots__ = ("key", "expected", "results", "error", "_done", "_finished")
 
     def __init__(self, key: Hashable, expected: int) -> None:
         self.key = key
         self.expected = expected
         self.results: list[Any] = []
         self.error: BaseException | None = None
-        self._done = threading.Event()
+        self._done = _thread.allocate_lock()
+        self._done.acquire()  # released once, when the request is complete
+        self._finished = False
+
+    @property
+    def finished(self) -> bool:
+        """Whether the request is complete (replied, refused or failed)."""
+        return self._finished
+
+    def _finish(self) -> None:
+        if self._finished:
+            return
+        self._finished = True
+        try:
+            self._done.release()
+        except RuntimeError:  # released already: finishing is idempotent
+            pass
 
     def add(self, result: Any, error: BaseException | None) -> bool:
         """Record one reply; return True when the request is complete."""
         if error is not None:
             self.error = error
-            self._done.set()
+            self._finish()
             return True
         self.results.append(result)
         if len(self.results) >= self.expected:
-            self._done.set()
+            self._finish()
             return True
         return False
 
     def fail(self, error: BaseException) -> None:
-        if not self._done.is_set():
+        if not self._finished:
             self.error = error
-            self._done.set()
+            self._finish()
 
     def wait(self, timeout: float | None) -> bool:
-        return self._done.wait(timeout)
+        """Whether the request completed within ``timeout`` seconds (``None``: no limit)."""
+        if self._finished:
+            return True
+        if not self._done.acquire(timeout=-1 if timeout is None else timeout):
+            return False
+        self._done.release()  # stays complete for a later wait
+        return True
 
 
 def _connect_error(message: str, cause: BaseException) -> ConnectError:
@@ -260,6 +290,10 @@ class Connection:
         self._drop_reason: str | None = None
         self._pending: dict[Hashable, collections.deque[Pending]] = {}
         self._reader: threading.Thread | None = None
+        # Held by whoever reads a pollable transport: the reader thread, or a caller
+        # reading its own reply (_lead). It orders frame processing across the two.
+        self._read_token = threading.Lock()
+        self._lead_failure: tuple[Transport, BaseException] | None = None
         self._resync_threads: list[threading.Thread] = []
         self._last_recv = 0.0
         self._last_send = 0.0
@@ -269,6 +303,7 @@ class Connection:
         self.reconnects = 0
         self.frames_received = 0
         self.frames_skipped = 0
+        self.replies_read_by_caller = 0  # requests whose caller read its own reply (_lead)
         self.readers_replaced = 0
         self.connected_at: float | None = None
         self._backoff: Iterator[float] | None = None  # the reconnect delays, across failures
@@ -481,6 +516,8 @@ class Connection:
             self._unregister(pending)
             self._abandon(key, transport)
             raise ConnectionClosed(f"{self.exchange} {self.name}: send failed: {exc}") from exc
+        if transport.pollable and not pending.finished:
+            self._lead(transport, pending, deadline)
         if not pending.wait(deadline.remaining()):
             self._unregister(pending)
             if not pending.wait(0):  # a reply may have raced the timeout
@@ -583,19 +620,23 @@ class Connection:
             transport = reopened
 
     def _read(self, transport: Transport) -> BaseException:
-        """Read until the transport fails or the connection must be replaced; return the cause."""
-        protocol = self.protocol
-        # A raw client's protocol without raw support of its own: its typed events, the
-        # frame's JSON as each update's data (Protocol.receive_raw).
-        receive = protocol.receive_raw if protocol.raw and not protocol.raw_native else protocol.receive
-        protocol_lock = self._protocol_lock
+        """Read until the transport fails or the connection must be replaced; return the cause.
+
+        A pollable transport waits for data apart from reading it: the reader waits with
+        nothing held, then reads and processes what is there holding the read token,
+        which a caller waiting for a reply may hold instead (:meth:`_lead`). Any other
+        transport is read by this thread alone, blocking in ``recv``.
+        """
+        listener = self._listener_ref()
+        if listener is None:
+            return ConnectionClosed("the client was collected")
+        if transport.pollable:
+            return self._read_polled(transport, listener)
+        receive = self._receiver()
         closing = self._closing
         tick = self.policy.tick
         next_check = 0.0
         burst: Burst = []
-        listener = self._listener_ref()
-        if listener is None:
-            return ConnectionClosed("the client was collected")
         try:
             while not closing.is_set():
                 if burst and (len(burst) >= _BURST_LIMIT or not transport.frame_ready()):
@@ -620,45 +661,169 @@ class Connection:
                         return cause
                     if frame is None:
                         continue
-                self._last_recv = now
-                self.frames_received += 1
-                try:
-                    with protocol_lock:
-                        events = receive(frame)
-                except ProtocolError as exc:
-                    self._skipped(frame, exc)
-                    continue
-                except Exception as exc:  # a parser bug must not kill the reader
-                    self.frames_skipped += 1
-                    self.log.exception(
-                        "%s: could not parse a frame (%s): %s", self.name, exc, redact(frame, self._secrets)
-                    )
-                    continue
-                if not events:
-                    continue
-                received_at = datetime.now(timezone.utc)
-                for event in events:
-                    kind = type(event)
-                    if kind is Update:
-                        burst.append((event, received_at, frame))  # type: ignore[arg-type]
-                    elif kind is Reply:
-                        if burst:  # updates read before a reply are queued before its caller wakes
-                            self._hand_over(listener, burst)
-                            burst = []
-                        self._complete(event)  # type: ignore[arg-type]
-                    elif isinstance(event, Ended):
-                        if burst:  # the updates before the end still reach the subscription
-                            self._hand_over(listener, burst)
-                            burst = []
-                        listener.ended(event.key, event.error)
-                    elif kind is Pong:
-                        self._ping_outstanding_since = None
-                    elif isinstance(event, Failure):
-                        return event.error
+                cause, burst = self._process(frame, now, burst, listener, receive)
+                if cause is not None:
+                    return cause
             return ConnectionClosed("closing")
         finally:
             if burst:
                 self._hand_over(listener, burst)
+
+    def _receiver(self) -> Callable[[str | bytes], Sequence[Any]]:
+        protocol = self.protocol
+        # A raw client's protocol without raw support of its own: its typed events, the
+        # frame's JSON as each update's data (Protocol.receive_raw).
+        return protocol.receive_raw if protocol.raw and not protocol.raw_native else protocol.receive
+
+    def _read_polled(self, transport: Transport, listener: ConnectionListener) -> BaseException:
+        """The reader's loop on a pollable transport: wait with nothing held, pump under the token."""
+        receive = self._receiver()
+        closing = self._closing
+        tick = self.policy.tick
+        token = self._read_token
+        next_check = 0.0
+        while not closing.is_set():
+            ready = transport.wait_readable(tick)
+            with token:
+                lead = self._lead_failure
+                if lead is not None and lead[0] is transport:
+                    return lead[1]  # a caller that read for us met the end of this transport
+                now = time.monotonic()
+                if ready:
+                    cause = self._pump(transport, listener, receive, now + tick, None)
+                    if cause is not None:
+                        return cause
+                    now = time.monotonic()
+                if not ready or now >= next_check:
+                    next_check = now + tick
+                    cause = self._idle(transport, now, not ready)
+                    if cause is not None:
+                        return cause
+        return ConnectionClosed("closing")
+
+    def _pump(self, transport: Transport, listener: ConnectionListener,
+              receive: Callable[[str | bytes], Sequence[Any]], until: float,
+              waiting: Pending | None) -> BaseException | None:
+        """Read and process every frame available now, without waiting; the read token is held.
+
+        Stops when nothing more is there, or at ``until`` (``time.monotonic()``) or once
+        ``waiting`` is complete, but never with a whole frame left in the transport's
+        buffer: the next holder of the token waits on the socket alone, which cannot see
+        that buffer. Every update read is handed over before it returns, so whoever
+        holds the token next continues in wire order.
+
+        Returns:
+            The cause when the connection must be replaced, else ``None``.
+        """
+        burst: Burst = []
+        try:
+            while True:
+                if burst and (len(burst) >= _BURST_LIMIT or not transport.frame_ready()):
+                    self._hand_over(listener, burst)
+                    burst = []
+                try:
+                    frame = transport.recv(0.0)
+                except TransportClosed as exc:
+                    return exc
+                except Exception as exc:  # a transport bug must not kill the reader: treat as a loss
+                    self.log.exception("%s: transport failed", self.name)
+                    return exc
+                if frame is None:
+                    return None
+                now = time.monotonic()
+                cause, burst = self._process(frame, now, burst, listener, receive)
+                if cause is not None:
+                    return cause
+                if (now >= until or (waiting is not None and waiting.finished)) and not transport.frame_ready():
+                    return None
+        finally:
+            if burst:
+                self._hand_over(listener, burst)
+
+    def _process(self, frame: str | bytes, now: float, burst: Burst, listener: ConnectionListener,
+                 receive: Callable[[str | bytes], Sequence[Any]]) -> tuple[BaseException | None, Burst]:
+        """Parse one frame and act on its events; return (the cause to end the connection, the burst).
+
+        Updates join ``burst``; a reply or an end hands the burst over first, so updates
+        read before a reply are queued before its caller wakes.
+        """
+        self._last_recv = now
+        self.frames_received += 1
+        try:
+            with self._protocol_lock:
+                events = receive(frame)
+        except ProtocolError as exc:
+            self._skipped(frame, exc)
+            return None, burst
+        except Exception as exc:  # a parser bug must not kill the reader
+            self.frames_skipped += 1
+            self.log.exception(
+                "%s: could not parse a frame (%s): %s", self.name, exc, redact(frame, self._secrets)
+            )
+            return None, burst
+        if not events:
+            return None, burst
+        received_at: datetime | None = None  # taken once per frame, for updates only
+        for event in events:
+            kind = type(event)
+            if kind is Update:
+                if received_at is None:
+                    received_at = datetime.now(timezone.utc)
+                burst.append((event, received_at, frame))
+            elif kind is Reply:
+                if burst:  # updates read before a reply are queued before its caller wakes
+                    self._hand_over(listener, burst)
+                    burst = []
+                self._complete(event)
+            elif isinstance(event, Ended):
+                if burst:  # the updates before the end still reach the subscription
+                    self._hand_over(listener, burst)
+                    burst = []
+                listener.ended(event.key, event.error)
+            elif kind is Pong:
+                self._ping_outstanding_since = None
+            elif isinstance(event, Failure):
+                return event.error, burst
+        return None, burst
+
+    def _lead(self, transport: Transport, pending: Pending, deadline: Deadline) -> None:
+        """Read the reply on the caller's thread while the reader thread has nothing to do.
+
+        A waiting caller that finds the read token free keeps it for up to
+        :data:`_LEAD_WINDOW` seconds and reads and processes frames itself (every frame,
+        in order, exactly as the reader would), so its reply reaches it without a hop
+        from the reader thread. The reader's housekeeping waits for the token at most
+        that long. The caller gives the token back as soon as its request is complete
+        or the window ends, then waits as before. It hands updates over exactly as the
+        reader does (a full ``block`` queue stalls it as it would stall the reader). When
+        it meets the end of the transport it leaves the cause for the reader (which owns
+        reconnecting) and wakes it.
+        """
+        token = self._read_token
+        if not token.acquire(blocking=False):
+            return  # the reader is reading: it completes the request as usual
+        try:
+            listener = self._listener_ref()
+            if listener is None or self._transport is not transport or self._closing.is_set():
+                return
+            remaining = deadline.remaining()
+            window = _LEAD_WINDOW if remaining is None else min(_LEAD_WINDOW, remaining)
+            until = time.monotonic() + window
+            receive = self._receiver()
+            while not pending.finished:
+                cause = self._pump(transport, listener, receive, until, pending)
+                if cause is not None:
+                    self._lead_failure = (transport, cause)
+                    transport.close()  # the reader wakes, finds the cause and reconnects
+                    return
+                if pending.finished:
+                    self.replies_read_by_caller += 1
+                    return
+                left = until - time.monotonic()
+                if left <= 0.0 or not transport.wait_readable(left):
+                    return
+        finally:
+            token.release()
 
     def _skipped(self, frame: str | bytes, exc: ProtocolError) -> None:
         self.frames_skipped += 1

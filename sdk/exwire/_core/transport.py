@@ -12,7 +12,6 @@ import collections
 import enum
 import functools
 import socket
-import ssl
 import struct
 import threading
 import time
@@ -20,7 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final, NoReturn, Protocol
 
 from exwire._core.netopts import NetworkOptions, websocket_options
-from exwire._core.tls import SerialisedTLS
+from exwire._core.sockread import SerialisedReader
 
 __all__ = [
     "Transport",
@@ -52,6 +51,15 @@ class Transport:
     #: ``time.monotonic()`` of the last bytes read, whatever they carried (control
     #: frames, MQTT PINGRESP); 0.0 when the transport does not track it.
     last_activity: float = 0.0
+
+    #: Whether :meth:`wait_readable` and a non-blocking ``recv(0.0)`` are supported, so the
+    #: wait for data and the read can happen apart (and a caller may read its own reply).
+    pollable: bool = False
+
+    def wait_readable(self, timeout: float | None) -> bool:
+        """Pollable transports: whether ``recv(0.0)`` has something to return (a frame, or
+        the loss to raise) within ``timeout`` seconds. Reads nothing and takes no lock."""
+        raise NotImplementedError
 
     def frame_ready(self) -> bool:
         """Whether a whole frame is already buffered, so ``recv`` will not block.
@@ -236,7 +244,6 @@ class WebSocketTransport(Transport):
         self._ws: _WebSocket | None = None
         self._sock: socket.socket | None = None
         self._closed = threading.Event()
-        self._timeout: float | None = None
         self._max_message_size = self._network.max_message_size
         self._buffer = bytearray()
         self._position = 0
@@ -250,9 +257,9 @@ class WebSocketTransport(Transport):
         self._close_lock = threading.Lock()  # guards _close_sent: one Close frame per connection
         self._close_sent = False
         # Every write holds this lock (it is websocket-client's send lock, see open());
-        # over TLS the reader holds it for each read too (exwire._core.tls).
+        # the reader holds it for each non-blocking read too (exwire._core.sockread).
         self._write_lock = threading.Lock()
-        self._tls: SerialisedTLS | None = None
+        self._reader: SerialisedReader | None = None
         #: ``time.monotonic()`` of the last bytes read, whatever they carried.
         self.last_activity = 0.0
 
@@ -275,12 +282,13 @@ class WebSocketTransport(Transport):
             ws.shutdown()
             raise TransportClosed("closed while opening")
         sock = ws.sock
-        if isinstance(sock, ssl.SSLSocket):
-            # OpenSSL's SSL object must never see a read and a write at once (see
-            # exwire._core.tls): reads wait outside the lock and read under it.
-            self._tls = SerialisedTLS(sock, self._write_lock)
+        if sock is None:
+            raise TransportClosed("no socket after the handshake")
+        # Reads wait for data outside the write lock and read under it, without waiting:
+        # OpenSSL's SSL object must never see a read and a write at once, and the
+        # connection's read token may pass between threads (exwire._core.sockread).
+        self._reader = SerialisedReader(sock, self._write_lock)
         self._sock = sock
-        self._timeout = timeout
 
     def ping(self) -> bool:
         """Send a WebSocket ping frame (RFC 6455 §5.5.2); its pong counts in ``last_activity``."""
@@ -307,9 +315,11 @@ class WebSocketTransport(Transport):
         except (OSError, websocket.WebSocketException) as exc:
             raise TransportClosed(f"send failed: {exc}") from exc
 
+    pollable = True
+
     def recv(self, timeout: float) -> str | bytes | None:
-        sock = self._sock
-        if sock is None or self._closed.is_set():
+        reader = self._reader
+        if reader is None or self._closed.is_set():
             raise TransportClosed("not open")
         while True:
             frame = self._next_frame()
@@ -317,24 +327,15 @@ class WebSocketTransport(Transport):
                 if frame is not None:
                     return frame
                 continue  # a control frame was handled
-            tls = self._tls
             try:
-                if tls is not None:
-                    read = tls.recv(_READ_SIZE, timeout)
-                    if read is None:
-                        return None
-                    chunk = read
-                else:
-                    if timeout != self._timeout:
-                        sock.settimeout(timeout)
-                        self._timeout = timeout
-                    chunk = sock.recv(_READ_SIZE)
-            except (socket.timeout, TimeoutError):
-                return None
+                read = reader.recv(_READ_SIZE, timeout)
             except (OSError, ValueError) as exc:
                 raise TransportClosed(f"recv failed: {exc}") from exc
+            if read is None:
+                return None
             if self._closed.is_set():
                 raise TransportClosed("closed")
+            chunk = read
             if not chunk:
                 raise TransportClosed("connection closed by peer")
             self.last_activity = time.monotonic()  # control frames (server pings) count too
@@ -342,6 +343,21 @@ class WebSocketTransport(Transport):
                 del self._buffer[: self._position]
                 self._position = 0
             self._buffer += chunk
+
+    def wait_readable(self, timeout: float | None) -> bool:
+        """Whether the socket has bytes (or an end) to read, within ``timeout`` seconds.
+
+        Reads nothing and looks at no buffer, so another thread may read meanwhile: the
+        caller makes sure no whole frame is left buffered when it waits (the
+        connection's read token passes only with the buffer holding no whole frame).
+        """
+        reader = self._reader
+        if reader is None or self._closed.is_set():
+            return True  # recv reports it
+        try:
+            return reader.wait(timeout)
+        except (OSError, ValueError):
+            return True  # closed under us: recv reports it
 
     def frame_ready(self) -> bool:
         """Whether a whole frame is already buffered, so ``recv`` will not block. Reader thread only."""

@@ -51,7 +51,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
         "install it with: pip install 'exwire[testing]'"
     ) from exc
 
-from exwire._core.tls import SerialisedTLSSocket
+from exwire._core.sockread import SerialisedTLSSocket
 from exwire.errors import InvalidState
 from exwire.testing._tls import SelfSignedCertificate
 
@@ -600,7 +600,7 @@ class EmulatorServer:
             if self._server_ssl is not None:
                 tls_socket = self._secure(connection_id, raw_socket, self._server_ssl)
                 # websockets reads on its own thread while sends come from others: one
-                # TLS object must never see both at once (exwire._core.tls).
+                # TLS object must never see both at once (exwire._core.sockread).
                 sock = None if tls_socket is None else SerialisedTLSSocket(tls_socket)  # type: ignore[assignment]
             if sock is not None:
                 self._ws_server.handler(sock, address)  # handshake, then _handle()

@@ -1,4 +1,4 @@
-"""One TLS socket, one reading thread and many writing threads, without racing OpenSSL.
+"""Reading a socket that other threads write to: never a read beside a write, never a wait under a lock.
 
 OpenSSL's ``SSL`` object must not be used by two threads at once, and CPython releases
 the GIL inside ``SSL_read`` and ``SSL_write``: a thread reading an ``ssl.SSLSocket``
@@ -9,36 +9,45 @@ occurred in violation of protocol") or ``SSLError`` ("bad length"). Every ``wss:
 connection has exactly that shape: a reader thread always waiting for the next frame,
 callers sending requests whenever they like.
 
-:class:`SerialisedTLS` removes the overlap without making writers wait for data: the
+:class:`SerialisedReader` removes the overlap without making writers wait for data: the
 reader waits for the socket to be readable *outside* the lock (``poll``/``select``, which
 never touch the ``SSL`` object), then takes the lock only for one non-blocking read.
 Writers take the same lock around each write. A read that finds only part of a TLS
 record (``SSLWantReadError``) releases the lock and waits again; decrypted bytes that
 OpenSSL holds already (``pending()``) are read without waiting.
+
+The same reader serves plain TCP sockets, where reads and writes may overlap but the
+non-blocking read still matters: the wait for data is separate from the read, so
+whoever holds the connection's read token (the reader thread, or a caller reading its
+own reply, see ``Connection``) can read what is there without waiting, and wait
+without holding anything. The socket's timeout belongs to the writers (websocket-client
+bounds a blocked ``send`` with it): it is 0 only for the instant of a read, under the
+lock, and put back before the lock is released.
 """
 
 from __future__ import annotations
 
 import math
 import select
+import socket
 import ssl
 import threading
 import time
 from contextlib import AbstractContextManager
 from typing import Any
 
-__all__ = ["SerialisedTLS", "SerialisedTLSSocket", "Lock"]
+__all__ = ["SerialisedReader", "SerialisedTLSSocket", "Lock"]
 
 
-#: What :class:`SerialisedTLS` needs of a lock: ``threading.Lock`` or ``RLock``.
+#: What :class:`SerialisedReader` needs of a lock: ``threading.Lock`` or ``RLock``.
 Lock = AbstractContextManager[Any]
 
 
-class SerialisedTLS:
+class SerialisedReader:
     """Reads of ``sock`` that never overlap a write made under the same ``lock``.
 
     Args:
-        sock: A connected ``ssl.SSLSocket`` (handshake done).
+        sock: A connected socket: an ``ssl.SSLSocket`` (handshake done) or a plain one.
         lock: The lock every writer of ``sock`` holds while it writes (for
             websocket-client, the ``WebSocket.lock`` its ``send_frame`` takes).
 
@@ -48,10 +57,12 @@ class SerialisedTLS:
     Thread-safety: one reading thread; writers serialise on ``lock`` themselves.
     """
 
-    def __init__(self, sock: ssl.SSLSocket, lock: Lock) -> None:
+    def __init__(self, sock: socket.socket, lock: Lock) -> None:
         self.sock = sock
         self.lock = lock
+        self._pending: Any = sock.pending if isinstance(sock, ssl.SSLSocket) else None
         self._poll: Any = None
+        self._poll_lock = threading.Lock()
         if hasattr(select, "poll"):  # POSIX: no FD_SETSIZE limit; select() on Windows
             self._poll = select.poll()
             self._poll.register(sock.fileno(), select.POLLIN)
@@ -69,7 +80,9 @@ class SerialisedTLS:
         deadline = None if timeout is None else time.monotonic() + timeout
         want_write = False
         while True:
-            if want_write or not sock.pending():
+            if timeout == 0 and not want_write:
+                pass  # a non-blocking read: the read itself finds out (one system call, not two)
+            elif want_write or not self._decrypted():
                 remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
                 if not self._wait(remaining, want_write):
                     return None
@@ -78,7 +91,7 @@ class SerialisedTLS:
                 sock.settimeout(0.0)
                 try:
                     return sock.recv(size)
-                except ssl.SSLWantReadError:  # part of a record so far: wait for the rest
+                except (ssl.SSLWantReadError, BlockingIOError):  # nothing, or part of a TLS record
                     want_write = False
                 except ssl.SSLWantWriteError:  # the read must write first (a TLS 1.3 key update)
                     want_write = True
@@ -87,6 +100,23 @@ class SerialisedTLS:
             if deadline is not None and time.monotonic() >= deadline:
                 return None
 
+    def _decrypted(self) -> bool:
+        """Whether OpenSSL holds decrypted bytes not read yet (TLS only; read under the lock)."""
+        if self._pending is None:
+            return False
+        with self.lock:
+            return bool(self._pending())
+
+    def wait(self, timeout: float | None) -> bool:
+        """Whether there is something to read (or an error or end to report) within ``timeout`` s.
+
+        Waits with no lock held; only OpenSSL's count of decrypted bytes already held
+        (``pending()``) is read under the lock.
+        """
+        if self._decrypted():
+            return True
+        return self._wait(timeout, False)
+
     def _wait(self, timeout: float | None, write: bool) -> bool:
         """Whether the socket became readable (or writable, for ``write``) within ``timeout``.
 
@@ -94,14 +124,18 @@ class SerialisedTLS:
         reports them.
         """
         if self._poll is not None:
-            if write:
-                self._poll.modify(self.sock.fileno(), select.POLLIN | select.POLLOUT)
-            try:
-                events = self._poll.poll(None if timeout is None else math.ceil(timeout * 1000))
-            finally:
-                if write:
-                    self._poll.modify(self.sock.fileno(), select.POLLIN)
-            return bool(events)
+            milliseconds = None if timeout is None else math.ceil(timeout * 1000)
+            mask = select.POLLIN | select.POLLOUT if write else select.POLLIN
+            # A poll object serves one thread at a time; two threads may wait here (the
+            # reader and a caller reading its own reply): the second makes its own.
+            if not write and self._poll_lock.acquire(blocking=False):
+                try:
+                    return bool(self._poll.poll(milliseconds))
+                finally:
+                    self._poll_lock.release()
+            poller = select.poll()
+            poller.register(self.sock.fileno(), mask)
+            return bool(poller.poll(milliseconds))
         readable, writable, failed = select.select([self.sock], [self.sock] if write else [], [self.sock], timeout)
         return bool(readable or writable or failed)
 
@@ -121,7 +155,7 @@ class SerialisedTLSSocket:
     def __init__(self, sock: ssl.SSLSocket) -> None:
         self._sock = sock
         self._lock = threading.RLock()
-        self._tls = SerialisedTLS(sock, self._lock)
+        self._tls = SerialisedReader(sock, self._lock)
 
     def recv(self, size: int) -> bytes:
         data = self._tls.recv(size, self._sock.gettimeout())

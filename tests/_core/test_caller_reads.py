@@ -1,0 +1,108 @@
+"""A caller waiting for a reply reads it itself while the reader thread has nothing to do.
+
+``Connection._lead``: on a pollable transport (every WebSocket client) the reader thread
+waits for data holding nothing and reads holding the connection's read token; a caller
+that finds the token free reads and processes frames itself for a short window, so its
+reply reaches it without the hop from the reader thread. These tests pin what must not
+change because of it: wire order across the two readers, the loss of the connection
+seen by a caller, and nothing left buffered when the token passes.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from exwire.binance import BinanceClient
+from exwire.errors import ConnectionClosed, RequestTimeout
+from exwire.kraken import KrakenClient
+from exwire.models import ConnectionState
+from exwire.testing.binance import BinanceEmulator
+from exwire.testing.kraken import KrakenEmulator
+from tests.conftest import timeout
+from tests.helpers import wait_until
+
+
+def _fast_backoff():
+    while True:
+        yield 0.02
+
+
+def test_a_caller_reads_its_own_reply_on_a_quiet_connection() -> None:
+    with BinanceEmulator(seed=1) as emulator, \
+            BinanceClient(**emulator.client_kwargs(), request_timeout=timeout(5)) as client:
+        for _ in range(50):
+            assert client.get_spot_server_time() is not None
+        connection = client._connections["spot"]
+        # The reader thread may win the race for a reply now and then; never for all 50.
+        assert connection.replies_read_by_caller > 0
+
+
+def test_updates_read_by_callers_and_by_the_reader_stay_in_wire_order() -> None:
+    """Kraken's book checksum covers every update in order: an update processed out of
+    turn, or one left behind in a buffer when the token passed, fails a checksum."""
+    with KrakenEmulator(seed=5, push_interval=0.002) as emulator, \
+            KrakenClient(**emulator.client_kwargs(), request_timeout=timeout(5)) as client:
+        watcher = client.watch_order_book("XBT/USD", depth=10)
+        assert watcher.wait_synced(timeout(10))
+        failures: list[BaseException] = []
+
+        def ping_many() -> None:
+            try:
+                for _ in range(150):
+                    client.ping()
+            except BaseException as exc:  # recorded; the test fails on it below
+                failures.append(exc)
+
+        callers = [threading.Thread(target=ping_many, name=f"caller-{n}") for n in range(3)]
+        for thread in callers:
+            thread.start()
+        for thread in callers:
+            thread.join(timeout(60))
+        assert not failures, failures
+        applied = watcher.updates_applied
+        wait_until(lambda: watcher.updates_applied > applied + 20)  # the stream goes on
+        assert watcher.checksums_mismatched == 0
+        assert watcher.resyncs == 0 and watcher.sequence_gaps == 0
+        assert watcher.checksums_verified > 20
+        connection = client._connections["public"]
+        assert connection.replies_read_by_caller > 0
+        watcher.close()
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_a_server_shutdown_met_while_a_caller_waits_reconnects_and_fails_the_request(attempt: int) -> None:
+    """serverShutdown is a protocol Failure: whoever reads it (a waiting caller, most
+    likely, or the reader thread) the connection is replaced and the request fails with
+    ConnectionClosed at once, not after its timeout."""
+    restored = threading.Event()
+
+    def on_event(event) -> None:
+        if event.state is ConnectionState.RESTORED:
+            restored.set()
+
+    with BinanceEmulator(seed=2) as emulator, \
+            BinanceClient(**emulator.client_kwargs(), request_timeout=timeout(5), backoff_factory=_fast_backoff,
+                          on_connection_event=on_event) as client:
+        assert client.get_spot_server_time() is not None
+        emulator.withhold_replies(1, "time")
+        asked = emulator.messages_received
+        outcome: list[BaseException] = []
+
+        def call() -> None:
+            try:
+                client.get_spot_server_time(timeout=timeout(30))
+            except BaseException as exc:
+                outcome.append(exc)
+
+        caller = threading.Thread(target=call, name="caller")
+        caller.start()
+        wait_until(lambda: emulator.messages_received > asked)  # the caller is waiting now
+        assert emulator.send_server_shutdown() == 1
+        caller.join(timeout(10))
+        assert not caller.is_alive()
+        assert len(outcome) == 1 and isinstance(outcome[0], ConnectionClosed), outcome
+        assert not isinstance(outcome[0], RequestTimeout)
+        assert restored.wait(timeout(10))
+        assert client.get_spot_server_time() is not None  # the new connection answers
