@@ -5,7 +5,11 @@ Callback threading model
 Every client owns one reader thread per connection (``exwire-<exchange>-<connection>``)
 and a pool of dispatcher lanes (threads ``exwire-<exchange>-dispatch-<n>``,
 ``dispatch_threads=`` of them). The reader only decodes frames and queues events; it
-never runs user code.
+never runs user code. While the reader has nothing to read, a thread blocked in a
+request on a WebSocket connection may read that connection itself for up to 0.25 s,
+so its reply reaches it without a hand-over from the reader thread; the frames it
+reads meanwhile are decoded and queued exactly as the reader would, in order, and
+callbacks still run only on the lanes (or the executor).
 
 * A subscription's callback runs on one lane, one event at a time, in arrival order.
   Different subscriptions may run in parallel on different lanes.
