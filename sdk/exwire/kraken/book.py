@@ -33,7 +33,6 @@ __all__ = ["apply", "apply_wire", "checksum", "CHECKSUM_LEVELS"]
 CHECKSUM_LEVELS = 10
 
 
-
 class _Texts(dict[Decimal, str]):
     """One side's checksum texts by price, each made on first use from the side's levels.
 
@@ -149,17 +148,20 @@ def apply_wire(book: OrderBook, payloads: Iterable[dict[str, Any]]) -> int | Non
         expected: int | None = None
         is_snapshot = recognised = False
         for obj in payloads:
-            for key, side, snapshot in (("as", asks, True), ("bs", bids, True), ("a", asks, False),
-                                        ("b", bids, False)):
-                levels = obj.get(key)
-                if levels is not None:
-                    recognised = True
-                    is_snapshot = is_snapshot or snapshot
-                    side.extend([(Decimal(level[0]), Decimal(level[1])) for level in levels])
-            text = obj.get("c")
-            if text is not None:
+            for key, value in obj.items():  # as book_from_wire: the object's keys in wire order
+                if value is None:  # a null stands for an absent key
+                    continue
+                if key == "c":
+                    expected = int(value)
+                elif key == "a" or key == "as":
+                    asks.extend([(Decimal(level[0]), Decimal(level[1])) for level in value])
+                    is_snapshot = is_snapshot or key == "as"
+                elif key == "b" or key == "bs":
+                    bids.extend([(Decimal(level[0]), Decimal(level[1])) for level in value])
+                    is_snapshot = is_snapshot or key == "bs"
+                else:
+                    continue
                 recognised = True
-                expected = int(text)
         if not recognised:
             raise ValueError("no 'as', 'bs', 'a', 'b' or 'c' key")
     except MALFORMED as error:
