@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 from decimal import Decimal
 
@@ -84,3 +85,52 @@ def test_check_order_accepts_complete_orders_and_refuses_nonsense():
         check_order("LIMIT", price="1", quantity="1", time_in_force="IOC", iceberg_quantity="0.1")
     with pytest.raises(ConfigurationError, match="combined"):
         check_order("MARKET", quantity="1", quote_order_quantity="1")
+
+
+def test_the_direct_rate_limits_path_equals_the_general_converter_on_every_capture() -> None:
+    """rate_limits_from_wire builds the documented shape directly (every response has it);
+    on every rateLimits array of the captures it must give what the converter gives."""
+    from exwire.binance import converter as binance_converter
+    from exwire.binance import models as binance_models
+    from tests.conftest import fixture_path
+
+    root = fixture_path("binance")
+    arrays = []
+    for path in sorted(root.rglob("*")):
+        if not path.is_file() or path.suffix not in (".txt", ".json"):
+            continue
+        text = path.read_text(encoding="utf-8-sig", errors="replace").replace('"|1|"', "1").replace("|1|", "1")
+        if "rateLimits" not in text:
+            continue
+        # A script's response follows "= " and may span lines; other captures hold one message a line.
+        candidates = [text.partition("\n= ")[2]] + [line[line.find("{"):] for line in text.splitlines()]
+        for candidate in candidates:
+            if "rateLimits" not in candidate:
+                continue
+            try:
+                message = json.loads(candidate)
+            except ValueError:
+                continue
+            if isinstance(message, dict) and isinstance(message.get("rateLimits"), list):
+                arrays.append(message["rateLimits"])
+    assert len(arrays) > 20
+    direct = 0
+    for items in arrays:
+        if all(isinstance(item, dict) for item in items):
+            general = binance_converter.structure(items, list[binance_models.RateLimit])
+            fast = binance_converter._rate_limits_exact(items)
+            if fast is not None:
+                direct += 1
+                assert fast == general
+            assert binance_converter.rate_limits_from_wire(items) == general
+    assert direct > 20  # the captures take the direct path
+
+
+def test_rate_limits_off_the_documented_shape_take_the_general_converter() -> None:
+    from exwire.binance import converter as binance_converter
+
+    item = {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": 6000, "count": 2}
+    for unusual in (dict(item, count="2"), dict(item, extra=1), dict(item, limit=True)):
+        assert binance_converter._rate_limits_exact([unusual]) is None
+        (limit,) = binance_converter.rate_limits_from_wire([unusual])
+        assert limit.count == 2 and limit.interval_number == 1

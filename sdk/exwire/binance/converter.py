@@ -234,10 +234,36 @@ def rate_limits_from_wire(items: Iterable[Any]) -> list[models.RateLimit]:
     """
     if type(items) is not list or not all(type(item) is dict for item in items):
         raise DecodeError(f"malformed binance rateLimits: not an array of objects: {items!r}"[:300])
+    fast = _rate_limits_exact(items)  # every response carries these: the common shape built directly
+    if fast is not None:
+        return fast
     limits: list[models.RateLimit] = structure(items, list[models.RateLimit])
     for limit in limits:
         if type(limit.rate_limit_type.value) is not str or type(limit.interval.value) is not str:
             raise DecodeError(f"malformed binance rateLimits: {limit!r}"[:300])
+    return limits
+
+
+_RATE_LIMIT_KEYS = (frozenset(("rateLimitType", "interval", "intervalNum", "limit", "count")),
+                    frozenset(("rateLimitType", "interval", "intervalNum", "limit")))
+
+
+def _rate_limits_exact(items: list[dict[str, Any]]) -> list[models.RateLimit] | None:
+    """The ``rateLimits`` items when each has exactly the documented keys with exactly the
+    documented types (strings, integers), else ``None`` for the general converter, which
+    gives the same result for these and handles everything else."""
+    limits = []
+    for item in items:
+        if item.keys() not in _RATE_LIMIT_KEYS:
+            return None
+        kind, interval, number, limit = item["rateLimitType"], item["interval"], item["intervalNum"], item["limit"]
+        count = item.get("count")
+        if type(kind) is not str or type(interval) is not str or type(number) is not int \
+                or type(limit) is not int or (count is not None and type(count) is not int):
+            return None
+        limits.append(models.RateLimit(rate_limit_type=enums.RateLimitType(kind),
+                                       interval=enums.RateLimitInterval(interval),
+                                       interval_number=number, limit=limit, count=count))
     return limits
 
 
