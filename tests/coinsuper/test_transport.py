@@ -204,3 +204,21 @@ def test_a_burst_of_publishes_is_read_ahead_and_arrives_in_order(scheme):
             assert [bytes(frame) for frame in received] == [b'{"n":%d}' % n for n in range(500)]
         finally:
             transport.close()
+
+
+def test_frame_ready_is_true_exactly_while_recv_has_an_event_queued():
+    with CoinsuperEmulator(push_interval=60.0) as emu:
+        received, transport = _burst(emu, emu.url, 300)
+        try:
+            assert [bytes(frame) for frame in received] == [b'{"n":%d}' % n for n in range(300)]
+            assert not transport.frame_ready()  # everything read: recv would poll the socket
+            queued = [MqttFrame.publish(ORDERS, b'{"n":%d}' % n) for n in range(3)]
+            transport._inbox.extend(queued)  # what one poll leaves when it read several packets
+            out = []
+            while transport.frame_ready():
+                out.append(transport.recv(0.0))  # never blocks, never polls
+            assert out == queued and all(a is b for a, b in zip(out, queued))
+            transport._inbox.extend(queued)
+        finally:
+            transport.close()
+        assert not transport.frame_ready()  # closed: recv raises instead of returning them

@@ -503,6 +503,14 @@ class MqttTransport(Transport):
             if deadline.expired:
                 return None
 
+    def frame_ready(self) -> bool:
+        """Whether ``recv`` has an event queued already (so it will not block); reader thread only.
+
+        One poll turns every packet read ahead into queued events, so while this is true
+        the Connection keeps the updates it has read for one hand-over to the lanes.
+        """
+        return bool(self._inbox) and not self._closed
+
     def close(self) -> None:
         """Send DISCONNECT if possible, close the socket and wake a reader; idempotent, any thread."""
         with self._lock:
