@@ -376,6 +376,9 @@ def test_malformed_book_payloads_are_decode_errors(payloads):
         book_from_wire(payloads)
 
 
+EPOCH_TEXT = "1693415330.621700"
+
+
 def _book_payloads() -> list[list[Any]]:
     """``msg[1:-2]`` of every book message of the book captures (cryptofeed's book-1000, python-kraken-sdk's)."""
     messages = load_cryptofeed("cryptofeed/KRAKEN.ws.50.0")
@@ -415,6 +418,24 @@ def test_a_lazily_decoded_level_time_reads_as_a_datetime_everywhere():
     assert level.time == expected and level.time is level.time
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         level.time = expected  # type: ignore[misc]
+
+
+def test_book_prices_are_decoded_once_per_text_and_keep_their_exponent(monkeypatch):
+    from exwire.kraken import converter
+
+    monkeypatch.setattr(converter, "_PRICES", {})
+    first = converter.book_price("27120.00000")
+    assert first is converter.book_price("27120.00000")
+    assert format(first, "f") == "27120.00000"
+    other = converter.book_price("27120.0")
+    assert other == first and other is not first and format(other, "f") == "27120.0"
+    _, update = book_from_wire([{"a": [["27120.00000", "1.0", EPOCH_TEXT], ["27120.0", "0", EPOCH_TEXT]], "c": "1"}])
+    assert update.asks[0].price is first and update.asks[1].price is other
+    monkeypatch.setattr(converter, "_PRICES_LIMIT", 3)
+    for text in ("1.5", "2.5", "3.5"):
+        converter.book_price(text)
+    assert len(converter._PRICES) <= 3  # full: it started afresh
+    assert converter.book_price("27120.00000") == first
 
 
 @pytest.mark.parametrize("time", ["1" * 11 + ".5", "１２.5", "12.x", ".5", "", 12, 12.5])

@@ -24,6 +24,7 @@ from operator import attrgetter
 from typing import Any
 
 from exwire._core.codec import MALFORMED, malformed
+from exwire.kraken.converter import book_price
 from exwire.kraken.models import BookUpdate
 from exwire.orderbook import OrderBook
 
@@ -84,8 +85,8 @@ def apply(book: OrderBook, update: BookUpdate) -> None:
         book.truncate()
         return
     asks, bids = update.asks, update.bids
-    state = _top_state(book)
-    if state is None:
+    state: _TopState | None = book.memo.get(_TOP)
+    if state is None or state[0] != book.update_count:  # no checksum state of the book as it is
         book.apply_levels(bids, asks)
         return
     ask_edge, bid_edge = book.nth_best_prices(CHECKSUM_LEVELS)
@@ -154,10 +155,10 @@ def apply_wire(book: OrderBook, payloads: Iterable[dict[str, Any]]) -> int | Non
                 if key == "c":
                     expected = int(value)
                 elif key == "a" or key == "as":
-                    asks.extend([(Decimal(level[0]), Decimal(level[1])) for level in value])
+                    asks.extend([(book_price(level[0]), Decimal(level[1])) for level in value])
                     is_snapshot = is_snapshot or key == "as"
                 elif key == "b" or key == "bs":
-                    bids.extend([(Decimal(level[0]), Decimal(level[1])) for level in value])
+                    bids.extend([(book_price(level[0]), Decimal(level[1])) for level in value])
                     is_snapshot = is_snapshot or key == "bs"
                 else:
                     continue
@@ -170,7 +171,9 @@ def apply_wire(book: OrderBook, payloads: Iterable[dict[str, Any]]) -> int | Non
         book.load(bids, asks)
         book.truncate()
         return expected
-    state = _top_state(book)
+    state: _TopState | None = book.memo.get(_TOP)
+    if state is not None and state[0] != book.update_count:  # not of the book as it is
+        state = None
     ask_edge, bid_edge = book.nth_best_prices(CHECKSUM_LEVELS) if state is not None else (None, None)
     set_ask = book.set_ask
     for price, quantity in asks:
@@ -220,7 +223,11 @@ def checksum(book: OrderBook) -> int:
     count = book.update_count
     state: _TopState | None = memo.get(_TOP)
     if state is None or state[0] != count:
-        state = memo[_TOP] = [count, None, None, _Texts(), _Texts()]
+        # A book shallower than the checksum truncates into it: its state is never carried
+        # over an update (a count the book never has).
+        depth = book.depth
+        state = memo[_TOP] = [count if depth is None or depth >= CHECKSUM_LEVELS else -1, None, None,
+                              _Texts(), _Texts()]
     ask_crc, bid_bytes = state[1], state[2]
     if ask_crc is None or bid_bytes is None:
         asks, ask_quantities, bids, bid_quantities = book.top(CHECKSUM_LEVELS)
@@ -237,21 +244,6 @@ def checksum(book: OrderBook) -> int:
             texts.quantities = bid_quantities
             bid_bytes = state[2] = "".join(map(texts.__getitem__, bids)).encode("ascii")
     return zlib.crc32(bid_bytes, ask_crc)
-
-
-def _top_state(book: OrderBook) -> _TopState | None:
-    """The book's checksum state if it is of the book's current levels and may follow an update.
-
-    Followed only while the book keeps at least the checksummed levels per side: a
-    shallower depth truncates into them.
-    """
-    state: _TopState | None = book.memo.get(_TOP)
-    if state is None or state[0] != book.update_count:
-        return None
-    depth = book.depth
-    if depth is not None and depth < CHECKSUM_LEVELS:
-        return None
-    return state
 
 
 def _digits(number: Decimal) -> str:

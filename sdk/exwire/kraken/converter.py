@@ -225,6 +225,26 @@ _set_update_checksum = BookUpdate.__dict__["checksum"].__set__
 _set_update_is_snapshot = BookUpdate.__dict__["is_snapshot"].__set__
 
 
+#: Book prices already decoded, by wire text. A book's prices recur (most updates change a
+#: level the book holds, a snapshot after a resubscription repeats the book), and a
+#: Decimal made once is hashed once: hashing a new Decimal, which every dict of the book
+#: does on its first use, costs more than making it. Decimals are immutable, so one
+#: object serves every book and thread; the table starts afresh when full.
+_PRICES: dict[Any, Decimal] = {}
+_PRICES_LIMIT = 50_000
+
+
+def book_price(text: Any) -> Decimal:
+    """The ``Decimal`` of a book level's price text, the same object for the same text."""
+    price = _PRICES.get(text)
+    if price is None:
+        price = Decimal(text)
+        if len(_PRICES) >= _PRICES_LIMIT:
+            _PRICES.clear()
+        _PRICES[text] = price
+    return price
+
+
 def _book_levels(levels: Iterable[list[Any]]) -> list[BookLevel]:
     """The levels of one side of one object, in wire order (one call per side, not per level)."""
     out: list[BookLevel] = []
@@ -237,7 +257,8 @@ def _book_levels(levels: Iterable[list[Any]]) -> list[BookLevel]:
             price, quantity, time = level[0], level[1], level[2]
             republished = len(level) > 3 and level[3] == _REPUBLISH_FLAG
         new = _new_level(BookLevel)
-        _set_price(new, Decimal(price))
+        known = _PRICES.get(price)
+        _set_price(new, known if known is not None else book_price(price))
         _set_quantity(new, Decimal(quantity))
         if type(time) is str:
             seconds, _, fraction = time.partition(".")
