@@ -18,11 +18,15 @@ doc marks optional or unsure become ``None`` when absent.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal, localcontext
+from itertools import chain
+from operator import itemgetter
 from typing import Any, TypeVar
 
+from exwire._core import codec
 from exwire._core.codec import MALFORMED, decimal_from_wire, epoch_ms_to_datetime, loads_exact, malformed
 from exwire.coinsuper.models import (
     Balance,
@@ -47,6 +51,7 @@ __all__ = [
     "loads",
     "market_depth_from_wire",
     "order_book_from_wire",
+    "order_book_from_json",
     "kline_from_wire",
     "trades_from_wire",
     "balance_update_from_wire",
@@ -185,22 +190,71 @@ def order_book_from_wire(payload: dict[str, Any], symbol: str, step: OrderBookSt
             ]
 
         asks, bids = levels("asks"), levels("bids")
-        wire_step = payload.get("step", step)
-        try:
-            book_step: OrderBookStep | str = OrderBookStep(str(wire_step))
-        except ValueError:
-            book_step = str(wire_step)
-        limit_size = payload.get("limitSize")
-        return OrderBookSnapshot._from_wire(
-            symbol=_symbol(payload, symbol),
-            step=book_step,
-            asks=asks,
-            bids=bids,
-            limit_size=None if limit_size is None else int(limit_size),
-            time=_optional_time(payload.get("timestamp")),
-        )
+        return _order_book(payload, symbol, payload.get("step", step), asks, bids,
+                           payload.get("limitSize"), payload.get("timestamp"))
 
     return _decode("orderBook", build)
+
+
+_BOOK_LEVEL = itemgetter("limitPrice", "quantity")
+# Every price and quantity of a side, joined by commas: plain decimals only (ASCII digits,
+# optionally one point between digits), each of which Decimal reads exactly and never refuses.
+_PLAIN_DECIMALS = re.compile(r"[0-9]+(?:\.[0-9]+)?(?:,[0-9]+(?:\.[0-9]+)?)*", re.ASCII)
+_FAST_FAILURES = (DecodeError, RecursionError, *MALFORMED)
+
+
+def _plain_levels(side: Any) -> list[tuple[str, str]] | None:
+    pairs = list(map(_BOOK_LEVEL, side))  # a missing field or a level that is no object raises
+    if pairs and _PLAIN_DECIMALS.fullmatch(",".join(chain.from_iterable(pairs))) is None:
+        return None  # a value that is no text (join raises instead) or no plain decimal text
+    return pairs
+
+
+def order_book_from_json(data: str | bytes, symbol: str, step: OrderBookStep | str) -> OrderBookSnapshot | None:
+    """Parse and decode an order book payload (§3.2) the quick way, or return ``None``.
+
+    The quick way reads the JSON with :func:`exwire._core.codec.loads` (orjson) and keeps
+    each level's price and quantity as its wire text, checked here to be a plain decimal
+    number; the snapshot makes their ``Decimal`` and ``Level`` objects on first read. It
+    answers only for payloads it reads exactly as ``order_book_from_wire(loads(data),
+    ...)`` does: ``None`` whenever a field the snapshot reads is a float (a JSON number
+    with a fraction or beyond 64 bits, which orjson would round), a level value is not a
+    plain decimal text, or anything fails; the caller then takes that path, which
+    decodes the payload or raises its ``DecodeError``.
+    """
+    if not isinstance(data, str) and type(data) is not bytes:
+        data = bytes(data)  # orjson takes no bytes subclass (an MqttFrame)
+    try:
+        payload = codec.loads(data)
+        asks = _plain_levels(payload["asks"])
+        bids = _plain_levels(payload["bids"])
+        wire_step = payload.get("step", step)
+        limit_size = payload.get("limitSize")
+        timestamp = payload.get("timestamp")
+        if asks is None or bids is None or float in (type(wire_step), type(limit_size), type(timestamp)):
+            return None
+        return _order_book(payload, symbol, wire_step, asks, bids, limit_size, timestamp, text=True)
+    except _FAST_FAILURES:
+        return None
+
+
+def _order_book(payload: dict[str, Any], symbol: str, wire_step: Any,
+                asks: list[tuple[Decimal, Decimal]] | list[tuple[str, str]],
+                bids: list[tuple[Decimal, Decimal]] | list[tuple[str, str]],
+                limit_size: Any, timestamp: Any, *, text: bool = False) -> OrderBookSnapshot:
+    try:
+        book_step: OrderBookStep | str = OrderBookStep(str(wire_step))
+    except ValueError:
+        book_step = str(wire_step)
+    return OrderBookSnapshot._from_wire(
+        symbol=_symbol(payload, symbol),
+        step=book_step,
+        asks=asks,
+        bids=bids,
+        limit_size=None if limit_size is None else int(limit_size),
+        time=_optional_time(timestamp),
+        text=text,
+    )
 
 
 def kline_from_wire(payload: dict[str, Any], symbol: str, interval: KlineInterval | int) -> Kline:

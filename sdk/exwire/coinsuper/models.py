@@ -187,16 +187,21 @@ class OrderBookSnapshot:
         return _first_level(self, "asks")
 
     @classmethod
-    def _from_wire(cls, *, symbol: str, step: OrderBookStep | str, asks: list[tuple[Decimal, Decimal]],
-                   bids: list[tuple[Decimal, Decimal]], limit_size: int | None,
-                   time: datetime | None) -> OrderBookSnapshot:
-        """A snapshot whose sides are decoded ``(price, quantity)`` pairs, made ``Level``s on first read."""
+    def _from_wire(cls, *, symbol: str, step: OrderBookStep | str,
+                   asks: list[tuple[Decimal, Decimal]] | list[tuple[str, str]],
+                   bids: list[tuple[Decimal, Decimal]] | list[tuple[str, str]], limit_size: int | None,
+                   time: datetime | None, text: bool = False) -> OrderBookSnapshot:
+        """A snapshot whose sides are decoded ``(price, quantity)`` pairs, made ``Level``s on first read.
+
+        With ``text``, the pairs are wire texts the converter checked to be plain decimal
+        numbers (ASCII digits, at most one point inside): their ``Decimal`` are made on first read too.
+        """
         book = object.__new__(cls)
         put = object.__setattr__  # through the sides' descriptors: frozen for users, not here
         put(book, "symbol", symbol)
         put(book, "step", step)
-        put(book, "asks", _WireLevels(asks))
-        put(book, "bids", _WireLevels(bids))
+        put(book, "asks", _WireLevels(asks, text))
+        put(book, "bids", _WireLevels(bids, text))
         put(book, "limit_size", limit_size)
         put(book, "time", time)
         return book
@@ -204,16 +209,23 @@ class OrderBookSnapshot:
 
 class _WireLevels:
     """One side of a received snapshot whose ``Level`` objects are not built yet: its
-    ``(price, quantity)`` pairs, already decoded (and so validated) by the converter."""
+    ``(price, quantity)`` pairs, already decoded (and so validated) by the converter, or
+    (``text``) their wire texts, already checked to be plain decimal numbers."""
 
-    __slots__ = ("pairs",)
+    __slots__ = ("pairs", "text")
 
-    def __init__(self, pairs: list[tuple[Decimal, Decimal]]) -> None:
+    pairs: list[tuple[Any, Any]]  # (Decimal, Decimal), or (str, str) with text
+
+    def __init__(self, pairs: list[tuple[Decimal, Decimal]] | list[tuple[str, str]], text: bool = False) -> None:
         self.pairs = pairs
+        self.text = text
 
 
-def _levels(pairs: list[tuple[Decimal, Decimal]]) -> tuple[Level, ...]:
-    return tuple(itertools.starmap(Level, pairs))
+def _levels(wire: _WireLevels) -> tuple[Level, ...]:
+    if wire.text:
+        numbers = map(Decimal, itertools.chain.from_iterable(wire.pairs))
+        return tuple(map(Level, numbers, numbers))  # each Level takes the next price, then its quantity
+    return tuple(itertools.starmap(Level, wire.pairs))
 
 
 class _LazySide:
@@ -234,7 +246,7 @@ class _LazySide:
             return self._slot
         value = self._slot.__get__(book, owner)
         if type(value) is _WireLevels:
-            value = _levels(value.pairs)
+            value = _levels(value)
             self._slot.__set__(book, value)
         return value
 
@@ -249,7 +261,10 @@ def _first_level(book: OrderBookSnapshot, side: str) -> Level | None:
     value = type(book).__dict__[side]._slot.__get__(book, type(book))
     if type(value) is _WireLevels:
         pairs = value.pairs
-        return Level(*pairs[0]) if pairs else None
+        if not pairs:
+            return None
+        price, quantity = pairs[0]
+        return Level(Decimal(price), Decimal(quantity)) if value.text else Level(price, quantity)
     levels: tuple[Level, ...] = value
     return levels[0] if levels else None
 

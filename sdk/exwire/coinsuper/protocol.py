@@ -413,9 +413,15 @@ class CoinsuperProtocol(Protocol):
         if type(topic) is not str:
             raise DecodeError(f"PUBLISH without a topic string: {topic!r}"[:200], frame)
         route = self._route(topic)
-        payload = converter.loads(frame)
         kind = route.kind
         symbol = route.symbol
+        if kind == "orderBook" and not self.raw:
+            # orjson and the level texts kept until read, for a payload that loses nothing so;
+            # any other goes the exact way below (same snapshot, or the same DecodeError).
+            book = converter.order_book_from_json(frame, symbol, route.parameter)  # type: ignore[arg-type]
+            if book is not None:
+                return (Update(topic, book, symbol, UpdateType.SNAPSHOT),)
+        payload = converter.loads(frame)
         if self.raw:
             update_type = _RAW_NATIVE.get(kind)
             if update_type is not None:
