@@ -96,7 +96,7 @@ class OrderBook:
         self._best_bid_level: Level | None = None
         self._best_ask_level: Level | None = None
         #: Scratch space for exchange modules' data derived from this book's levels (e.g.
-        #: :func:`exwire.kraken.book.checksum`'s per-level fragments); the book itself never
+        #: :func:`exwire.kraken.book.checksum`'s level texts and halves); the book itself never
         #: reads it, and :meth:`snapshot` does not copy it. Not thread-safe, like the book.
         self.memo: dict[str, Any] = {}
 

@@ -60,6 +60,7 @@ __all__ = [
     "spread_from_wire",
     "kline_from_wire",
     "book_from_wire",
+    "book_price",
     "system_status_from_wire",
     "subscription_status_from_wire",
     "order_updates_from_wire",
@@ -281,7 +282,9 @@ def book_from_wire(payloads: Iterable[dict[str, Any]]) -> tuple[bool, BookUpdate
     (two objects, ``{"a"}`` then ``{"b", "c"}``; the checksum sits in the last
     object). Levels keep their wire order, because the same price may repeat
     within one message and the last occurrence wins. A level's fourth element
-    ``"r"`` sets :attr:`~exwire.kraken.models.BookLevel.republished`.
+    ``"r"`` sets :attr:`~exwire.kraken.models.BookLevel.republished`. A price text seen
+    before gives the same ``Decimal`` object (:func:`book_price`); a level's time is read
+    from its text when first used (:class:`~exwire.kraken.models.BookLevel`).
 
     Args:
         payloads: ``msg[1:-2]`` of the channel array: one or two objects.
