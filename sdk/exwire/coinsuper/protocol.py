@@ -124,7 +124,14 @@ class MqttFrame(bytes):
     @classmethod
     def publish(cls, topic: str, payload: bytes | str, packet_id: int | None = None) -> MqttFrame:
         """A PUBLISH received on ``topic``; a ``str`` payload is encoded as UTF-8."""
-        return cls("publish", payload, topic=topic, packet_id=packet_id)
+        # Once per market-data message: the fields set directly, not through __new__'s keywords.
+        frame = bytes.__new__(cls, payload.encode("utf-8") if isinstance(payload, str) else payload)
+        frame.kind = "publish"
+        frame.topic = topic
+        frame.ref = None
+        frame.packet_id = packet_id
+        frame.codes = ()
+        return frame
 
     @classmethod
     def suback(cls, ref: int | None, codes: Sequence[int], packet_id: int | None = None) -> MqttFrame:

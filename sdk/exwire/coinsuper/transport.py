@@ -236,9 +236,19 @@ def _paho_proxy(host: str, port: int, username: str | None, password: str | None
     }
 
 
+def _paho_publish_decoder() -> Callable[..., Any] | None:
+    """paho's own PUBLISH decoder (``paho.mqtt._packet.decode_publish``, paho 2.1 and later), or ``None``."""
+    try:
+        decoder: Any = getattr(importlib.import_module("paho.mqtt._packet"), "decode_publish", None)
+    except ImportError:
+        return None
+    return decoder if callable(decoder) else None
+
+
 @functools.cache  # one subclass per base class
 def _abortable_client_class(base: type) -> type:
-    """paho's ``Client`` whose blocking ``connect`` another thread can abort.
+    """paho's ``Client`` whose blocking ``connect`` another thread can abort, and whose
+    QoS 0 PUBLISH goes straight to the transport's queue.
 
     ``Client.connect`` opens the TCP socket, then runs the TLS and WebSocket handshakes
     on it before paho exposes it (``socket()`` is ``None`` until then), so ``close()``
@@ -247,6 +257,17 @@ def _abortable_client_class(base: type) -> type:
     keeps the raw socket as soon as paho creates it (``_create_socket_connection``, the
     one paho hook between TCP connect and the handshakes; a test checks it exists), so
     ``exwire_abort`` can shut it down at any point and ``exwire_close_raw`` closes it.
+
+    PUBLISH. paho reads every packet itself (``_packet_read``: fixed header, remaining
+    length, body) and hands a PUBLISH to ``_handle_publish``, which for QoS 0 decodes it
+    (``_packet.decode_publish``), builds an ``MQTTMessage`` (with a ``threading.Condition``
+    for publish tracking, unused on receipt), logs it and finds the callbacks under two
+    locks and a topic-filter walk. Here a QoS 0 PUBLISH (the market data) is decoded by
+    that same paho function, malformed packets raising paho's ``MalformedPacket`` as before,
+    and its topic, payload and packet id go to ``exwire_publish`` (the transport's queue);
+    everything else about it is what paho does, and QoS 1 and 2 (PUBACK, PUBREC, the
+    in-flight store) stay entirely paho's. A paho without the decoder or the hook keeps
+    its own path (``on_message``).
     """
     def create_socket_connection(self: Any) -> socket.socket:
         sock: socket.socket = base._create_socket_connection(self)  # type: ignore[attr-defined]
@@ -269,17 +290,33 @@ def _abortable_client_class(base: type) -> type:
             except OSError:
                 pass
 
-    cls = type(
-        "_AbortableMqttClient",
-        (base,),
-        {
-            "_exwire_aborted": False,
-            "_exwire_raw": None,
-            "_create_socket_connection": create_socket_connection,
-            "exwire_abort": exwire_abort,
-            "exwire_close_raw": exwire_close_raw,
-        },
-    )
+    namespace: dict[str, Any] = {
+        "_exwire_aborted": False,
+        "_exwire_raw": None,
+        "exwire_publish": None,  # (topic bytes, payload bytes, packet id) -> None, set by the transport
+        "_create_socket_connection": create_socket_connection,
+        "exwire_abort": exwire_abort,
+        "exwire_close_raw": exwire_close_raw,
+    }
+    decode_publish = _paho_publish_decoder()
+    base_handle_publish: Any = getattr(base, "_handle_publish", None)
+    if decode_publish is not None and callable(base_handle_publish):
+        from paho.mqtt.enums import MQTTErrorCode
+
+        decoder, success = decode_publish, MQTTErrorCode.MQTT_ERR_SUCCESS
+
+        def handle_publish(self: Any) -> Any:
+            deliver = self.exwire_publish
+            packet = self._in_packet
+            command = packet["command"]
+            if deliver is None or command & 0x06:  # QoS 1 or 2 (or the invalid 3): paho's handling
+                return base_handle_publish(self)
+            result = decoder(command, packet["packet"], self._protocol)
+            deliver(result.topic, result.payload, result.mid)
+            return success  # what paho's QoS 0 path returns
+
+        namespace["_handle_publish"] = handle_publish
+    cls = type("_AbortableMqttClient", (base,), namespace)
     return cls
 
 
@@ -422,7 +459,8 @@ class MqttTransport(Transport):
         client.connect_timeout = timeout or _DEFAULT_CONNECT_TIMEOUT
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
-        client.on_message = self._on_message
+        client.on_message = self._on_message  # QoS 1 and 2, or a paho without the publish hook
+        client.exwire_publish = self._on_publish  # QoS 0 (see _abortable_client_class)
         client.on_subscribe = self._on_subscribe
         client.on_unsubscribe = self._on_unsubscribe
         deadline = Deadline(timeout)
@@ -641,6 +679,14 @@ class MqttTransport(Transport):
             log.warning("skipped a PUBLISH whose topic is not UTF-8: %r", message._topic[:200])
             return
         self._inbox.append(MqttFrame.publish(topic, message.payload, message.mid or None))
+
+    def _on_publish(self, topic: bytes, payload: bytes, packet_id: int) -> None:
+        try:
+            text = topic.decode("utf-8")
+        except UnicodeDecodeError:
+            log.warning("skipped a PUBLISH whose topic is not UTF-8: %r", topic[:200])
+            return
+        self._inbox.append(MqttFrame.publish(text, payload, packet_id or None))
 
     def _on_subscribe(self, client: Any, userdata: Any, mid: int, reason_codes: Any, properties: Any) -> None:
         codes = tuple(int(code.value) for code in reason_codes)
