@@ -152,3 +152,12 @@ def test_books_of_plain_decimal_texts_always_take_the_quick_way_to_the_same_snap
     quick = converter.order_book_from_json(data, "BTC/USD", "0.01")
     assert quick is not None
     _assert_same(quick, _exact(data))
+
+
+@pytest.mark.parametrize("text, plain", [
+    ("1", True), ("6674.89", True), ("0.0000", True), ("6674.89,0.0524,1,2.5", True), ("00012.50", True),
+    ("", False), ("1.", False), (".5", False), ("1.2.3", False), ("1,,2", False), (",1", False), ("1,", False),
+    ("1.5.,2", False), ("1,.5", False), ("-1", False), ("1e5", False), (" 1", False), ("\u0661", False),
+])
+def test_the_plain_decimal_check_takes_digits_with_at_most_one_inner_point(text, plain):
+    assert (converter._PLAIN_DECIMALS.fullmatch(text) is not None) is plain
