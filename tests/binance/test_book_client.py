@@ -183,10 +183,29 @@ def _depth_requests(emulator: BinanceEmulator, product: str = "spot") -> list[di
 
 
 def _settled(watcher: OrderBookWatcher, emulator: BinanceEmulator, symbol: str = SPOT) -> Callable[[], bool]:
-    """A predicate that publishes one more diff (the stream drives resyncs) and checks the book."""
+    """A predicate: the book resynced, equals the emulator's, then followed one more diff.
+
+    While the book is not synced each call publishes a diff (the stream drives resyncs:
+    the feed fetches its snapshot on a stream event once its pacer allows). Once it is
+    synced and equal, one diff is published and the book must reach the emulator's again.
+    A diff is never published just before comparing: that would ask the client to apply
+    it within microseconds, a race it loses poll after poll on a loaded machine.
+    """
+    followed = False  # the diff published once the book was synced and equal
+
     def check() -> bool:
-        _move(emulator, symbol, None, 1)
-        return _equals_emulator(watcher, emulator, symbol)
+        nonlocal followed
+        if not watcher.synced:
+            followed = False
+            _move(emulator, symbol, None, 1)
+            return False
+        if not _equals_emulator(watcher, emulator, symbol):
+            return False
+        if not followed:
+            followed = True
+            _move(emulator, symbol, None, 1)
+            return False
+        return True
     return check
 
 
