@@ -196,6 +196,7 @@ def order_book_from_wire(payload: dict[str, Any], symbol: str, step: OrderBookSt
     return _decode("orderBook", build)
 
 
+_STEPS: dict[str, OrderBookStep | str] = {step.value: step for step in OrderBookStep}
 _BOOK_LEVEL = itemgetter("limitPrice", "quantity")
 # Every price and quantity of a side, joined by commas: plain decimals only (ASCII digits,
 # optionally one point between digits), each of which Decimal reads exactly and never refuses.
@@ -204,11 +205,16 @@ _PLAIN_DECIMALS = re.compile(r"[0-9]++(?:\.[0-9]++)?+(?:,[0-9]++(?:\.[0-9]++)?+)
 _FAST_FAILURES = (DecodeError, RecursionError, *MALFORMED)
 
 
-def _plain_levels(side: Any) -> list[tuple[str, str]] | None:
-    pairs = list(map(_BOOK_LEVEL, side))  # a missing field or a level that is no object raises
-    if pairs and _PLAIN_DECIMALS.fullmatch(",".join(chain.from_iterable(pairs))) is None:
+def _plain_sides(asks: Any, bids: Any) -> tuple[list[tuple[str, str]], list[tuple[str, str]]] | None:
+    """Both sides' ``(price, quantity)`` texts, or ``None`` unless every one is a plain decimal text."""
+    if type(asks) is not list or type(bids) is not list:
+        return None
+    ask_pairs = list(map(_BOOK_LEVEL, asks))  # a missing field or a level that is no object raises
+    bid_pairs = list(map(_BOOK_LEVEL, bids))
+    if (ask_pairs or bid_pairs) and _PLAIN_DECIMALS.fullmatch(
+            ",".join(chain.from_iterable(chain(ask_pairs, bid_pairs)))) is None:
         return None  # a value that is no text (join raises instead) or no plain decimal text
-    return pairs
+    return ask_pairs, bid_pairs
 
 
 def order_book_from_json(data: str | bytes, symbol: str, step: OrderBookStep | str) -> OrderBookSnapshot | None:
@@ -227,14 +233,13 @@ def order_book_from_json(data: str | bytes, symbol: str, step: OrderBookStep | s
         data = bytes(data)  # orjson takes no bytes subclass (an MqttFrame)
     try:
         payload = codec.loads(data)
-        asks = _plain_levels(payload["asks"])
-        bids = _plain_levels(payload["bids"])
+        sides = _plain_sides(payload["asks"], payload["bids"])
         wire_step = payload.get("step", step)
         limit_size = payload.get("limitSize")
         timestamp = payload.get("timestamp")
-        if asks is None or bids is None or float in (type(wire_step), type(limit_size), type(timestamp)):
+        if sides is None or float in (type(wire_step), type(limit_size), type(timestamp)):
             return None
-        return _order_book(payload, symbol, wire_step, asks, bids, limit_size, timestamp, text=True)
+        return _order_book(payload, symbol, wire_step, sides[0], sides[1], limit_size, timestamp, text=True)
     except _FAST_FAILURES:
         return None
 
@@ -243,13 +248,10 @@ def _order_book(payload: dict[str, Any], symbol: str, wire_step: Any,
                 asks: list[tuple[Decimal, Decimal]] | list[tuple[str, str]],
                 bids: list[tuple[Decimal, Decimal]] | list[tuple[str, str]],
                 limit_size: Any, timestamp: Any, *, text: bool = False) -> OrderBookSnapshot:
-    try:
-        book_step: OrderBookStep | str = OrderBookStep(str(wire_step))
-    except ValueError:
-        book_step = str(wire_step)
+    step_text = str(wire_step)
     return OrderBookSnapshot._from_wire(
         symbol=_symbol(payload, symbol),
-        step=book_step,
+        step=_STEPS.get(step_text, step_text),  # a step this version does not know stays its text
         asks=asks,
         bids=bids,
         limit_size=None if limit_size is None else int(limit_size),

@@ -258,7 +258,7 @@ class _LazySide:
 
 
 def _first_level(book: OrderBookSnapshot, side: str) -> Level | None:
-    value = type(book).__dict__[side]._slot.__get__(book, type(book))
+    value = _SIDE_SLOTS[side].__get__(book, OrderBookSnapshot)  # as stored: no Level tuple built
     if type(value) is _WireLevels:
         pairs = value.pairs
         if not pairs:
@@ -269,8 +269,9 @@ def _first_level(book: OrderBookSnapshot, side: str) -> Level | None:
     return levels[0] if levels else None
 
 
-OrderBookSnapshot.asks = _LazySide(OrderBookSnapshot.__dict__["asks"])  # type: ignore[assignment]
-OrderBookSnapshot.bids = _LazySide(OrderBookSnapshot.__dict__["bids"])  # type: ignore[assignment]
+_SIDE_SLOTS: dict[str, Any] = {"asks": OrderBookSnapshot.__dict__["asks"], "bids": OrderBookSnapshot.__dict__["bids"]}
+OrderBookSnapshot.asks = _LazySide(_SIDE_SLOTS["asks"])  # type: ignore[assignment]
+OrderBookSnapshot.bids = _LazySide(_SIDE_SLOTS["bids"])  # type: ignore[assignment]
 
 
 @attrs.frozen(kw_only=True)
