@@ -10,6 +10,11 @@ every money field goes through :func:`exwire._core.codec.decimal_from_wire`, whi
 exact for ``str``, ``int`` and ``Decimal``. Times are epoch milliseconds (an ``int`` or,
 in the fill payload, a string). Ids are kept as strings whatever their JSON type.
 
+Order books, the busiest topic, have a quick path (:func:`order_book_from_json`):
+orjson, with the level texts kept until read, for the payloads it reads exactly as
+:func:`loads` does (money as strings, no number a float would round); it declines any
+other, which then goes the exact way.
+
 Every function raises :class:`exwire.errors.DecodeError` (cause chained) when the
 payload does not have the documented shape; it never returns a partial model. Fields the
 doc marks optional or unsure become ``None`` when absent.

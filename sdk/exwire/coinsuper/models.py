@@ -155,9 +155,10 @@ class MarketDepth:
 class OrderBookSnapshot:
     """The top of one pair's order book at one aggregation step; each update replaces the book (§3.2).
 
-    A received snapshot holds each side's prices and quantities, decoded and checked on
-    receipt, and builds its ``Level`` tuple on first read (``asks``/``bids``), once: the
-    value, equality, hash and repr are those of the eagerly built model.
+    A received snapshot holds each side's prices and quantities, checked on receipt
+    (decoded, or kept as their wire texts once checked to be plain decimal numbers), and
+    builds its ``Level`` tuple on first read (``asks``/``bids``), once: the value,
+    equality, hash and repr are those of the eagerly built model.
     :attr:`best_bid`/:attr:`best_ask` build one level only.
 
     Attributes:

@@ -13,7 +13,12 @@ by itself (no ``loop_forever``; ``reconnect_on_failure=False``): after a loss
 transport (a fresh paho client with a fresh log-on, e.g. a new private timestamp) and
 resubscribes. paho's callbacks are this module's own functions: they only turn MQTT
 packets into :class:`~exwire.coinsuper.protocol.MqttFrame` objects on a queue that
-``recv`` returns, so no user code ever runs on the reader thread.
+``recv`` returns, so no user code ever runs on the reader thread. A QoS 0 PUBLISH (the
+market data) skips paho's message object and callback dispatch: paho reads and decodes
+it as ever and hands topic and payload straight to that queue (see
+``_abortable_client_class``); QoS 1 and 2 go through paho's own handling and acks.
+While the queue holds events, ``frame_ready`` says so, and the Connection hands the
+updates read so far to the lanes in one go.
 
 Thread-safety: paho is not safe to drive from several threads by hand, so every paho
 call (the reader's loop calls, ``send`` from user threads, ``close`` from any thread)
