@@ -161,3 +161,16 @@ def test_books_of_plain_decimal_texts_always_take_the_quick_way_to_the_same_snap
 ])
 def test_the_plain_decimal_check_takes_digits_with_at_most_one_inner_point(text, plain):
     assert (converter._PLAIN_DECIMALS.fullmatch(text) is not None) is plain
+
+
+def test_a_quick_snapshot_pickles_evolves_and_stays_frozen_as_an_eager_one():
+    import pickle
+
+    import attrs
+
+    quick = converter.order_book_from_json(ORDER_BOOK.encode(), "BTC/USD", "0.01")
+    assert quick is not None
+    assert pickle.loads(pickle.dumps(quick)) == _exact(ORDER_BOOK.encode())
+    assert attrs.evolve(quick, symbol="ETH/USD").bids == _exact(ORDER_BOOK.encode()).bids
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        quick.bids = ()  # type: ignore[misc]
