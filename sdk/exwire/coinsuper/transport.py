@@ -154,7 +154,8 @@ class _ReadAhead:
             self._data = data
             position = 0
         end = position + size
-        self._position = min(end, len(data))
+        length = len(data)
+        self._position = end if end < length else length
         return data[position:end]
 
     def pending(self) -> int:
