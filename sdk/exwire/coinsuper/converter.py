@@ -202,7 +202,9 @@ def order_book_from_wire(payload: dict[str, Any], symbol: str, step: OrderBookSt
 
 
 _STEPS: dict[str, OrderBookStep | str] = {step.value: step for step in OrderBookStep}
-_BOOK_LEVEL = itemgetter("limitPrice", "quantity")
+_BOOK_LEVEL = itemgetter("limitPrice", "quantity")  # a level's texts, read when the snapshot's Levels are built
+_PRICE = itemgetter("limitPrice")
+_QUANTITY = itemgetter("quantity")
 # Every price and quantity of a side, joined by commas: plain decimals only (ASCII digits,
 # optionally one point between digits), each of which Decimal reads exactly and never refuses.
 # Possessive (nothing here needs backtracking): about 3x quicker than the same greedy pattern.
@@ -210,16 +212,15 @@ _PLAIN_DECIMALS = re.compile(r"[0-9]++(?:\.[0-9]++)?+(?:,[0-9]++(?:\.[0-9]++)?+)
 _FAST_FAILURES = (DecodeError, RecursionError, *MALFORMED)
 
 
-def _plain_sides(asks: Any, bids: Any) -> tuple[list[tuple[str, str]], list[tuple[str, str]]] | None:
-    """Both sides' ``(price, quantity)`` texts, or ``None`` unless every one is a plain decimal text."""
+def _plain_sides(asks: Any, bids: Any) -> bool:
+    """Whether both sides are lists of levels whose price and quantity are all plain decimal texts."""
     if type(asks) is not list or type(bids) is not list:
-        return None
-    ask_pairs = list(map(_BOOK_LEVEL, asks))  # a missing field or a level that is no object raises
-    bid_pairs = list(map(_BOOK_LEVEL, bids))
-    if (ask_pairs or bid_pairs) and _PLAIN_DECIMALS.fullmatch(
-            ",".join(chain.from_iterable(chain(ask_pairs, bid_pairs)))) is None:
-        return None  # a value that is no text (join raises instead) or no plain decimal text
-    return ask_pairs, bid_pairs
+        return False
+    if not asks and not bids:
+        return True
+    # A missing field or a level that is no object raises; a value that is no text makes join raise.
+    text = ",".join(chain(map(_PRICE, asks), map(_QUANTITY, asks), map(_PRICE, bids), map(_QUANTITY, bids)))
+    return _PLAIN_DECIMALS.fullmatch(text) is not None
 
 
 def order_book_from_json(data: str | bytes, symbol: str, step: OrderBookStep | str) -> OrderBookSnapshot | None:
@@ -238,21 +239,20 @@ def order_book_from_json(data: str | bytes, symbol: str, step: OrderBookStep | s
         data = bytes(data)  # orjson takes no bytes subclass (an MqttFrame)
     try:
         payload = codec.loads(data)
-        sides = _plain_sides(payload["asks"], payload["bids"])
+        asks, bids = payload["asks"], payload["bids"]
         wire_step = payload.get("step", step)
         limit_size = payload.get("limitSize")
         timestamp = payload.get("timestamp")
-        if sides is None or float in (type(wire_step), type(limit_size), type(timestamp)):
+        if not _plain_sides(asks, bids) or float in (type(wire_step), type(limit_size), type(timestamp)):
             return None
-        return _order_book(payload, symbol, wire_step, sides[0], sides[1], limit_size, timestamp, text=True)
+        return _order_book(payload, symbol, wire_step, asks, bids, limit_size, timestamp, texts=_BOOK_LEVEL)
     except _FAST_FAILURES:
         return None
 
 
-def _order_book(payload: dict[str, Any], symbol: str, wire_step: Any,
-                asks: list[tuple[Decimal, Decimal]] | list[tuple[str, str]],
-                bids: list[tuple[Decimal, Decimal]] | list[tuple[str, str]],
-                limit_size: Any, timestamp: Any, *, text: bool = False) -> OrderBookSnapshot:
+def _order_book(payload: dict[str, Any], symbol: str, wire_step: Any, asks: list[Any], bids: list[Any],
+                limit_size: Any, timestamp: Any, *,
+                texts: Callable[[Any], tuple[str, str]] | None = None) -> OrderBookSnapshot:
     step_text = str(wire_step)
     return OrderBookSnapshot._from_wire(
         symbol=_symbol(payload, symbol),
@@ -261,7 +261,7 @@ def _order_book(payload: dict[str, Any], symbol: str, wire_step: Any,
         bids=bids,
         limit_size=None if limit_size is None else int(limit_size),
         time=_optional_time(timestamp),
-        text=text,
+        texts=texts,
     )
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import enum
 import itertools
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -188,21 +189,21 @@ class OrderBookSnapshot:
         return _first_level(self, "asks")
 
     @classmethod
-    def _from_wire(cls, *, symbol: str, step: OrderBookStep | str,
-                   asks: list[tuple[Decimal, Decimal]] | list[tuple[str, str]],
-                   bids: list[tuple[Decimal, Decimal]] | list[tuple[str, str]], limit_size: int | None,
-                   time: datetime | None, text: bool = False) -> OrderBookSnapshot:
+    def _from_wire(cls, *, symbol: str, step: OrderBookStep | str, asks: list[Any], bids: list[Any],
+                   limit_size: int | None, time: datetime | None,
+                   texts: Callable[[Any], tuple[str, str]] | None = None) -> OrderBookSnapshot:
         """A snapshot whose sides are decoded ``(price, quantity)`` pairs, made ``Level``s on first read.
 
-        With ``text``, the pairs are wire texts the converter checked to be plain decimal
-        numbers (ASCII digits, at most one point inside): their ``Decimal`` are made on first read too.
+        With ``texts``, each side is a list of wire levels and ``texts(level)`` their
+        ``(price, quantity)`` texts, which the converter checked to be plain decimal numbers
+        (ASCII digits, at most one point inside): their ``Decimal`` are made on first read too.
         """
         book = object.__new__(cls)
         put = object.__setattr__  # through the sides' descriptors: frozen for users, not here
         put(book, "symbol", symbol)
         put(book, "step", step)
-        put(book, "asks", _WireLevels(asks, text))
-        put(book, "bids", _WireLevels(bids, text))
+        put(book, "asks", _WireLevels(asks, texts))
+        put(book, "bids", _WireLevels(bids, texts))
         put(book, "limit_size", limit_size)
         put(book, "time", time)
         return book
@@ -211,20 +212,19 @@ class OrderBookSnapshot:
 class _WireLevels:
     """One side of a received snapshot whose ``Level`` objects are not built yet: its
     ``(price, quantity)`` pairs, already decoded (and so validated) by the converter, or
-    (``text``) their wire texts, already checked to be plain decimal numbers."""
+    its wire levels and how to read their texts (``texts``), already checked to be plain
+    decimal numbers."""
 
-    __slots__ = ("pairs", "text")
+    __slots__ = ("pairs", "texts")
 
-    pairs: list[tuple[Any, Any]]  # (Decimal, Decimal), or (str, str) with text
-
-    def __init__(self, pairs: list[tuple[Decimal, Decimal]] | list[tuple[str, str]], text: bool = False) -> None:
-        self.pairs = pairs
-        self.text = text
+    def __init__(self, pairs: list[Any], texts: Callable[[Any], tuple[str, str]] | None = None) -> None:
+        self.pairs = pairs  # (Decimal, Decimal) pairs, or wire levels with texts
+        self.texts = texts
 
 
 def _levels(wire: _WireLevels) -> tuple[Level, ...]:
-    if wire.text:
-        numbers = map(Decimal, itertools.chain.from_iterable(wire.pairs))
+    if wire.texts is not None:
+        numbers = map(Decimal, itertools.chain.from_iterable(map(wire.texts, wire.pairs)))
         return tuple(map(Level, numbers, numbers))  # each Level takes the next price, then its quantity
     return tuple(itertools.starmap(Level, wire.pairs))
 
@@ -264,8 +264,11 @@ def _first_level(book: OrderBookSnapshot, side: str) -> Level | None:
         pairs = value.pairs
         if not pairs:
             return None
-        price, quantity = pairs[0]
-        return Level(Decimal(price), Decimal(quantity)) if value.text else Level(price, quantity)
+        texts = value.texts
+        if texts is None:
+            return Level(*pairs[0])
+        price, quantity = texts(pairs[0])
+        return Level(Decimal(price), Decimal(quantity))
     levels: tuple[Level, ...] = value
     return levels[0] if levels else None
 
