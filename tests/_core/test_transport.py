@@ -56,7 +56,6 @@ def pair():
     server, client = socket.socketpair()
     transport = WebSocketTransport()
     transport._ws = _StubWebSocket()
-    transport._sock = client
     transport._reader = SerialisedReader(client, transport._write_lock)
     yield transport, server
     server.close()

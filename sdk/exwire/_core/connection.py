@@ -686,8 +686,10 @@ class Connection:
             ready = transport.wait_readable(tick)
             with token:
                 lead = self._lead_failure
-                if lead is not None and lead[0] is transport:
-                    return lead[1]  # a caller that read for us met the end of this transport
+                if lead is not None:
+                    self._lead_failure = None  # nothing of an ended transport is kept
+                    if lead[0] is transport:
+                        return lead[1]  # a caller that read for us met the end of this transport
                 now = time.monotonic()
                 if ready:
                     cause = self._pump(transport, listener, receive, now + tick, None)

@@ -145,7 +145,7 @@ class SerialisedTLSSocket:
 
     For code that reads a socket in one thread and writes it from others and is not
     ours to change (the ``websockets`` threaded server behind the emulators). Reads go
-    through :class:`SerialisedTLS`; ``send``/``sendall``/``settimeout`` take the same
+    through :class:`SerialisedReader`; ``send``/``sendall``/``settimeout`` take the same
     lock; every other attribute is the wrapped socket's.
 
     ``recv`` keeps the socket's semantics: it waits up to the socket's timeout and
@@ -155,10 +155,10 @@ class SerialisedTLSSocket:
     def __init__(self, sock: ssl.SSLSocket) -> None:
         self._sock = sock
         self._lock = threading.RLock()
-        self._tls = SerialisedReader(sock, self._lock)
+        self._reader = SerialisedReader(sock, self._lock)
 
     def recv(self, size: int) -> bytes:
-        data = self._tls.recv(size, self._sock.gettimeout())
+        data = self._reader.recv(size, self._sock.gettimeout())
         if data is None:
             raise TimeoutError("timed out")
         return data

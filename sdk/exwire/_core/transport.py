@@ -58,7 +58,8 @@ class Transport:
 
     def wait_readable(self, timeout: float | None) -> bool:
         """Pollable transports: whether ``recv(0.0)`` has something to return (a frame, or
-        the loss to raise) within ``timeout`` seconds. Reads nothing and takes no lock."""
+        the loss to raise) within ``timeout`` seconds (``None``: no limit). Reads nothing
+        and waits holding no lock, so another thread may read meanwhile."""
         raise NotImplementedError
 
     def frame_ready(self) -> bool:
@@ -238,11 +239,12 @@ class WebSocketTransport(Transport):
     any number of threads calling ``send``, ``ping`` and ``close``.
     """
 
+    pollable = True  # the wait for data and the read happen apart (exwire._core.sockread)
+
     def __init__(self, headers: Mapping[str, str] | None = None, *, network: NetworkOptions | None = None) -> None:
         self._headers = dict(headers or {})
         self._network = network or NetworkOptions()
         self._ws: _WebSocket | None = None
-        self._sock: socket.socket | None = None
         self._closed = threading.Event()
         self._max_message_size = self._network.max_message_size
         self._buffer = bytearray()
@@ -273,7 +275,7 @@ class WebSocketTransport(Transport):
             enable_multithread=True,
         )
         ws.settimeout(timeout)
-        ws.lock = self._write_lock  # send_frame writes under ws.lock; the TLS reader shares it
+        ws.lock = self._write_lock  # send_frame writes under ws.lock; every read takes it too
         self._ws = ws  # before connecting: close() can abort a handshake in progress
         if self._closed.is_set():
             raise TransportClosed("closed before opening")
@@ -288,7 +290,6 @@ class WebSocketTransport(Transport):
         # OpenSSL's SSL object must never see a read and a write at once, and the
         # connection's read token may pass between threads (exwire._core.sockread).
         self._reader = SerialisedReader(sock, self._write_lock)
-        self._sock = sock
 
     def ping(self) -> bool:
         """Send a WebSocket ping frame (RFC 6455 §5.5.2); its pong counts in ``last_activity``."""
@@ -315,8 +316,6 @@ class WebSocketTransport(Transport):
         except (OSError, websocket.WebSocketException) as exc:
             raise TransportClosed(f"send failed: {exc}") from exc
 
-    pollable = True
-
     def recv(self, timeout: float) -> str | bytes | None:
         reader = self._reader
         if reader is None or self._closed.is_set():
@@ -328,14 +327,13 @@ class WebSocketTransport(Transport):
                     return frame
                 continue  # a control frame was handled
             try:
-                read = reader.recv(_READ_SIZE, timeout)
+                chunk = reader.recv(_READ_SIZE, timeout)
             except (OSError, ValueError) as exc:
                 raise TransportClosed(f"recv failed: {exc}") from exc
-            if read is None:
+            if chunk is None:
                 return None
             if self._closed.is_set():
                 raise TransportClosed("closed")
-            chunk = read
             if not chunk:
                 raise TransportClosed("connection closed by peer")
             self.last_activity = time.monotonic()  # control frames (server pings) count too

@@ -236,7 +236,16 @@ _PRICES_LIMIT = 50_000
 
 
 def book_price(text: Any) -> Decimal:
-    """The ``Decimal`` of a book level's price text, the same object for the same text."""
+    """The ``Decimal`` of a book level's price text, the same object for the same text.
+
+    Kraken repeats a few thousand price texts per pair, and hashing a new ``Decimal``
+    (every book dict does) costs more than decoding the level: the decoded prices are
+    kept in one table of at most 50,000 texts, emptied when full. Any thread may call it.
+
+    Raises:
+        decimal.InvalidOperation: ``text`` is not a number.
+        TypeError: ``text`` is not hashable, or of a type ``Decimal`` does not take.
+    """
     price = _PRICES.get(text)
     if price is None:
         price = Decimal(text)
