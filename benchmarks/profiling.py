@@ -106,8 +106,12 @@ def stage_costs(count: int = 20_000) -> list[tuple[str, float]]:
     return rows
 
 
-def thread_profile(messages: int = 50_000, case_kind: str = "ticker", top: int = 30, exchange: str = "kraken") -> str:
-    """cProfile of the exwire threads during one flood of ``exchange``'s ``case_kind``; the pstats text."""
+def thread_profile(messages: int = 50_000, case_kind: str = "ticker", top: int = 30, exchange: str = "kraken",
+                   raw: bool = False) -> str:
+    """cProfile of the exwire threads during one flood of ``exchange``'s ``case_kind``; the pstats text.
+
+    With ``raw`` the client is built with ``raw=True`` (raw delivery: no models).
+    """
     from benchmarks.exchanges import ENTRIES
     from benchmarks.stream import Flood, exwire_stream
     from benchmarks.wsserver import FloodServer
@@ -133,11 +137,11 @@ def thread_profile(messages: int = 50_000, case_kind: str = "ticker", top: int =
 
     floods = Flood()
     with FloodServer(entry.handler) as server:
-        exwire_stream(server, entry, client_class, case, floods, 2_000, case.symbols, 60)  # warm-up
+        exwire_stream(server, entry, client_class, case, floods, 2_000, case.symbols, 60, raw=raw)  # warm-up
         threading.setprofile(start)
         try:
             started = time.perf_counter()
-            result = exwire_stream(server, entry, client_class, case, floods, messages, case.symbols, 120)
+            result = exwire_stream(server, entry, client_class, case, floods, messages, case.symbols, 120, raw=raw)
             elapsed = time.perf_counter() - started
         finally:
             threading.setprofile(None)  # type: ignore[arg-type]
@@ -146,7 +150,8 @@ def thread_profile(messages: int = 50_000, case_kind: str = "ticker", top: int =
     for profile in profiles[1:]:
         stats.add(profile)
     stats.sort_stats("tottime").print_stats(top)
-    header = (f"cProfile of {len(profiles)} exwire threads, {exchange} {case_kind} flood of {messages:,} frames: "
+    mode = "raw delivery, " if raw else ""
+    header = (f"cProfile of {len(profiles)} exwire threads, {mode}{exchange} {case_kind} flood of {messages:,} frames: "
               f"{result['delivered']:,} delivered in {elapsed:.2f} s under the profiler\n")
     return header + stream_out.getvalue()
 
@@ -158,13 +163,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--case", default="ticker", help="the stream case, e.g. ticker, trade, book, user-data")
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--no-stages", action="store_true", help="skip the stage costs")
+    parser.add_argument("--raw", action="store_true", help="profile a raw-delivery client (raw=True)")
     args = parser.parse_args(argv)
     if not args.no_stages:
         print("Stage costs, Kraken ticker (µs per message, CPU; best of 5):")
         for name, value in stage_costs():
             print(f"  {value:8.2f}  {name}")
         print()
-    print(thread_profile(args.messages, args.case, args.top, args.exchange))
+    print(thread_profile(args.messages, args.case, args.top, args.exchange, raw=args.raw))
     return 0
 
 
