@@ -26,6 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 from exwire._core.codec import EPOCH, MALFORMED, epoch_to_datetime, malformed
+from exwire._core.lazy import lazy_model, plain_decimals, plain_epochs
 from exwire.errors import DecodeError
 from exwire.kraken.models import (
     _BOOK_LEVEL_SLOTS,
@@ -88,9 +89,26 @@ def _malformed(kind: str, error: BaseException) -> DecodeError:
 def ticker_from_wire(payload: dict[str, Any]) -> Ticker:
     """Decode a ticker payload (§5.1): ``{"a": [...], "b": [...], "c": ..., "v" ... "o"}``.
 
+    A payload of the documented shape (plain decimal strings, integer counts) is
+    checked here and decoded on first field read (:mod:`exwire._core.lazy`); any
+    other payload is decoded now.
+
     Raises:
         DecodeError: when a key is missing or a value is not a number.
     """
+    try:
+        a, b, c, v, p, t = payload["a"], payload["b"], payload["c"], payload["v"], payload["p"], payload["t"]
+        low, high, open_ = payload["l"], payload["h"], payload["o"]
+        if (type(a[1]) is int and type(b[1]) is int and type(t[0]) is int and type(t[1]) is int
+                and plain_decimals((a[0], a[2], b[0], b[2], c[0], c[1], v[0], v[1], p[0], p[1],
+                                    low[0], low[1], high[0], high[1], open_[0], open_[1]))):
+            return _lazy_ticker(payload)
+    except (KeyError, IndexError, TypeError):
+        pass
+    return _ticker(payload)
+
+
+def _ticker(payload: dict[str, Any]) -> Ticker:
     try:
         ask = payload["a"]
         bid = payload["b"]
@@ -128,6 +146,15 @@ def ticker_from_wire(payload: dict[str, Any]) -> Ticker:
 
 
 def _trade(item: list[Any]) -> Trade:
+    # The documented shape is checked here and decoded on first read; anything else now.
+    side, order_type, misc = item[3], item[4], item[5]
+    if ((side == "b" or side == "s") and type(order_type) is str and type(misc) is str
+            and plain_decimals((item[0], item[1])) and plain_epochs((item[2],))):
+        return _lazy_trade(item)
+    return _trade_now(item)
+
+
+def _trade_now(item: list[Any]) -> Trade:
     order_type = item[4]
     return Trade(
         price=Decimal(item[0]),
@@ -650,3 +677,8 @@ def websocket_token_from_wire(result: dict[str, Any], received_at: datetime) -> 
         return WebSocketToken(token=token, lifetime=lifetime, expires_at=received_at + timedelta(seconds=lifetime))
     except _MALFORMED as error:
         raise DecodeError(f"malformed kraken GetWebSocketsToken result: {type(error).__name__}") from None
+
+
+# Models decoded on first read (exwire._core.lazy): the payload is checked above first.
+_lazy_ticker = lazy_model(Ticker, _ticker)
+_lazy_trade = lazy_model(Trade, _trade_now)

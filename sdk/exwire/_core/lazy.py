@@ -1,0 +1,141 @@
+"""Models decoded on first read: the reader checks a payload, a lane decodes it.
+
+Building a model means building every ``Decimal`` and ``datetime`` of a message
+on the reader thread, whether or not the callback reads them. :func:`lazy_model`
+instead gives a factory of instances of a private subclass of the model that hold
+the (already checked) wire payload and decode it the first time any field is
+read, on whichever thread reads it, usually the dispatcher lane running the
+callback. To the user nothing changes:
+
+* ``isinstance(x, Ticker)`` holds, ``type(x).__name__`` and ``repr(x)`` are the
+  model's, ``attrs.fields``, ``attrs.asdict`` and ``attrs.evolve`` work;
+* every field reads as the eager decoder would have built it, because the fill
+  *is* the eager decoder, run on the kept payload (so the two cannot disagree);
+* ``==`` and ``hash`` equal those of the eagerly built model, in both directions;
+* the instance stays immutable (attrs' frozen ``__setattr__``); pickling or
+  copying gives a plain model.
+
+A converter uses the lazy factory only after a cheap check on receipt
+(:func:`plain_decimals`, :func:`plain_epochs`, types and lengths) that the payload
+has the shape every field's decoder accepts; anything else takes the eager path,
+which decodes or raises :class:`exwire.errors.DecodeError` on the reader as
+before, so a malformed frame is still logged and skipped there, never raised
+from a field read in a callback.
+
+Thread-safety: two threads reading a fresh instance at once may both decode it;
+both set equal values, and the payload is dropped once the fields are set.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar, cast
+
+import attrs
+
+__all__ = ["lazy_model", "plain_decimals", "plain_epochs"]
+
+T = TypeVar("T")
+
+# A plain decimal: what ``Decimal(text)`` reads exactly and every exchange sends
+# (no exponent, no spaces, no NaN/Infinity, ASCII digits). The joined form checks
+# many texts with one regex call (a space cannot occur inside one).
+_NUMBER = r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)"
+_PLAIN_DECIMALS = re.compile(rf"{_NUMBER}(?: {_NUMBER})*", re.ASCII)
+# Epoch seconds as "<digits>[.<digits>]" with at most 11 integer digits: inside
+# ``datetime``'s range, so ``epoch_to_datetime`` cannot fail on it.
+_EPOCH = r"[0-9]{1,11}(?:\.[0-9]*)?"
+_PLAIN_EPOCHS = re.compile(rf"{_EPOCH}(?: {_EPOCH})*", re.ASCII)
+
+
+def plain_decimals(texts: Sequence[Any]) -> bool:
+    """Whether every item is a ``str`` holding a plain decimal (``"-12.5"``, ``"3"``, ``".5"``).
+
+    ``False`` for anything else (a non-string, an exponent, spaces, ``NaN``, an
+    empty text); the caller then decodes eagerly, which accepts or rejects it.
+    """
+    try:
+        return _PLAIN_DECIMALS.fullmatch(" ".join(texts)) is not None
+    except TypeError:  # a non-string item
+        return False
+
+
+def plain_epochs(texts: Sequence[Any]) -> bool:
+    """Whether every item is a ``str`` of epoch seconds ``"<digits>[.<digits>]"`` within ``datetime``'s range."""
+    try:
+        return _PLAIN_EPOCHS.fullmatch(" ".join(texts)) is not None
+    except TypeError:
+        return False
+
+
+def _restore(model: type[Any], fields: dict[str, Any]) -> Any:
+    return model(**fields)
+
+
+def lazy_model(model: type[T], decode: Callable[[Any], T]) -> Callable[[Any], T]:
+    """A factory ``make(payload) -> model`` whose instances run ``decode(payload)`` on first field read.
+
+    Args:
+        model: an attrs slotted class (``@attrs.frozen``) without an ``_wire`` field.
+        decode: the eager decoder; it must succeed on every payload the caller
+            passes to the factory (check the payload first).
+
+    Returns:
+        The factory. Its instances are of a private subclass of ``model`` (see the
+        module docstring for what that subclass keeps of ``model``'s behaviour).
+    """
+    names = tuple(field.name for field in attrs.fields(cast(Any, model)))
+    fields = frozenset(names)
+    get = object.__getattribute__
+    put = object.__setattr__
+
+    def __getattr__(self: Any, name: str) -> Any:  # noqa: N807 - only called for an unset slot
+        if name not in fields:
+            raise AttributeError(f"{model.__name__!r} object has no attribute {name!r}")
+        try:
+            wire = get(self, "_wire")
+        except AttributeError:  # another thread filled it just now
+            return get(self, name)
+        eager = decode(wire)
+        for field in names:
+            put(self, field, get(eager, field))
+        try:
+            object.__delattr__(self, "_wire")  # the payload is no longer needed
+        except AttributeError:
+            pass
+        return get(eager, name)
+
+    def __eq__(self: Any, other: object) -> bool:  # noqa: N807
+        if not isinstance(other, model):
+            return NotImplemented
+        return all(getattr(self, field) == getattr(other, field) for field in names)
+
+    def __ne__(self: Any, other: object) -> bool:  # noqa: N807
+        equal = __eq__(self, other)
+        return equal if equal is NotImplemented else not equal
+
+    def __reduce__(self: Any) -> tuple[Any, ...]:  # noqa: N807 - pickles and copies as the plain model
+        return _restore, (model, {field: getattr(self, field) for field in names})
+
+    namespace: dict[str, Any] = {
+        "__slots__": ("_wire",),
+        "__getattr__": __getattr__,
+        "__eq__": __eq__,
+        "__ne__": __ne__,
+        "__hash__": model.__hash__,
+        "__reduce__": __reduce__,
+        "__module__": model.__module__,
+        "__qualname__": model.__qualname__,
+        "__doc__": model.__doc__,
+    }
+    subclass = type(model.__name__, (model,), namespace)
+    new = object.__new__
+    set_wire = cast(Any, subclass.__dict__["_wire"]).__set__
+
+    def make(payload: Any) -> T:
+        instance: Any = new(subclass)
+        set_wire(instance, payload)
+        return cast(T, instance)
+
+    return make

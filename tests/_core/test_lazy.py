@@ -1,0 +1,122 @@
+"""exwire._core.lazy: models decoded on first read behave as the eagerly built model."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+import threading
+from decimal import Decimal
+
+import attrs
+import pytest
+
+from exwire._core.lazy import lazy_model, plain_decimals, plain_epochs
+
+
+@attrs.frozen(kw_only=True)
+class Quote:
+    price: Decimal
+    quantity: Decimal
+    count: int | None = None
+
+
+calls: list[object] = []
+
+
+def decode(wire: list[str]) -> Quote:
+    calls.append(wire)
+    return Quote(price=Decimal(wire[0]), quantity=Decimal(wire[1]), count=int(wire[2]))
+
+
+make = lazy_model(Quote, decode)
+WIRE = ["1.50", "2.25", "3"]
+
+
+def test_a_lazy_model_decodes_once_on_first_read():
+    calls.clear()
+    quote = make(list(WIRE))
+    assert calls == []
+    assert quote.quantity == Decimal("2.25")
+    assert quote.price == Decimal("1.50") and str(quote.price) == "1.50"
+    assert quote.count == 3
+    assert len(calls) == 1
+
+
+def test_a_lazy_model_equals_and_hashes_as_the_eager_model_both_ways():
+    eager = decode(WIRE)
+    assert make(WIRE) == eager and eager == make(WIRE)
+    assert not (make(WIRE) != eager) and not (eager != make(WIRE))
+    assert hash(make(WIRE)) == hash(eager)
+    assert {eager, make(WIRE)} == {eager}
+    other = Quote(price=Decimal("1.5"), quantity=Decimal("9"), count=3)
+    assert make(WIRE) != other and other != make(WIRE)
+    assert make(WIRE) != "not a quote"
+
+
+def test_a_lazy_model_looks_like_the_model():
+    quote = make(WIRE)
+    assert isinstance(quote, Quote)
+    assert type(quote).__name__ == "Quote" and type(quote).__qualname__ == Quote.__qualname__
+    assert repr(quote) == repr(decode(WIRE))
+    assert attrs.fields(type(quote)) == attrs.fields(Quote)
+    assert attrs.asdict(make(WIRE)) == attrs.asdict(decode(WIRE))
+    evolved = attrs.evolve(make(WIRE), count=7)
+    assert evolved == Quote(price=Decimal("1.50"), quantity=Decimal("2.25"), count=7)
+
+
+def test_a_lazy_model_is_immutable():
+    quote = make(WIRE)
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        quote.price = Decimal(1)  # type: ignore[misc]
+    assert quote.price == Decimal("1.50")
+
+
+def test_a_lazy_model_pickles_and_copies_as_the_plain_model():
+    for clone in (pickle.loads(pickle.dumps(make(WIRE))), copy.copy(make(WIRE)), copy.deepcopy(make(WIRE))):
+        assert type(clone) is Quote
+        assert clone == decode(WIRE)
+
+
+def test_an_unknown_attribute_is_an_attribute_error():
+    quote = make(WIRE)
+    with pytest.raises(AttributeError, match="no attribute 'volume'"):
+        quote.volume  # type: ignore[attr-defined]  # noqa: B018
+    assert not hasattr(quote, "volume")
+    assert quote.count == 3
+
+
+def test_threads_reading_a_fresh_model_at_once_all_see_its_fields():
+    quotes = [make(WIRE) for _ in range(200)]
+    start = threading.Barrier(4)
+    seen: list[list[tuple[Decimal, Decimal, int | None]]] = [[] for _ in range(4)]
+
+    def read(index: int) -> None:
+        start.wait()
+        seen[index].extend((q.price, q.quantity, q.count) for q in quotes)
+
+    threads = [threading.Thread(target=read, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    expected = [(Decimal("1.50"), Decimal("2.25"), 3)] * 200
+    assert all(result == expected for result in seen)
+
+
+@pytest.mark.parametrize("texts", [["1"], ["-12.5", "0.00000001", ".5", "7."], ["5525.40000"] * 16])
+def test_plain_decimals_accepts_plain_decimal_strings(texts):
+    assert plain_decimals(texts)
+    assert all(Decimal(text) == Decimal(text.strip()) for text in texts)
+
+
+@pytest.mark.parametrize("texts", [[""], ["1e5"], ["NaN"], ["Infinity"], [" 1"], ["1 "], ["1_000"], ["+1"],
+                                   ["1", 2], [None], ["١٢"], ["1.2.3"], ["-"], ["."], ["1", ""]])
+def test_plain_decimals_refuses_anything_else(texts):
+    assert not plain_decimals(texts)
+
+
+def test_plain_epochs_accepts_only_in_range_epoch_seconds():
+    assert plain_epochs(["1534614057.321597", "1618678132", "0.5"])
+    for bad in ("-1", "1e9", "123456789012", " 1", "", "1.2.3", "x"):
+        assert not plain_epochs([bad]), bad
+    assert not plain_epochs([1534614057])

@@ -1,0 +1,78 @@
+"""Kraken tickers and trades decoded on first read equal the eagerly decoded models on every capture."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import attrs
+import pytest
+
+from exwire.errors import DecodeError
+from exwire.kraken import converter
+from exwire.kraken.models import Ticker, Trade
+from tests.kraken.test_converter import load_cryptofeed, load_kraken_net
+
+CAPTURES = ("cryptofeed/KRAKEN.ws.48.0", "cryptofeed/KRAKEN.ws.49.0", "cryptofeed/KRAKEN.ws.50.0")
+
+
+def channel_payloads(name: str) -> list[Any]:
+    """Every ``name`` channel payload of the Kraken fixtures (Kraken.Net samples and cryptofeed captures)."""
+    payloads = []
+    sample = {"ticker": "TickerUpdate.txt", "trade": "TradeUpdate.txt"}[name]
+    messages = [load_kraken_net(sample)]
+    for capture in CAPTURES:
+        messages.extend(load_cryptofeed(capture))
+    for message in messages:
+        if isinstance(message, list) and len(message) == 4 and message[2] == name:
+            payloads.append(message[1])
+    return payloads
+
+
+def assert_same(lazy: Any, eager: Any, model: type) -> None:
+    assert type(lazy) is not model, "the documented shape must take the lazy path"
+    assert type(eager) is model
+    for field in attrs.fields(model):
+        assert getattr(lazy, field.name) == getattr(eager, field.name), field.name
+        assert type(getattr(lazy, field.name)) is type(getattr(eager, field.name)), field.name
+    assert lazy == eager and eager == lazy and hash(lazy) == hash(eager) and repr(lazy) == repr(eager)
+
+
+def test_every_captured_ticker_reads_as_its_eager_decoding():
+    payloads = channel_payloads("ticker")
+    assert len(payloads) >= 10
+    for payload in payloads:
+        assert_same(converter.ticker_from_wire(payload), converter._ticker(payload), Ticker)
+
+
+def test_every_captured_trade_reads_as_its_eager_decoding():
+    payloads = channel_payloads("trade")
+    assert len(payloads) >= 2
+    for payload in payloads:
+        lazy = converter.trades_from_wire(payload)
+        eager = [converter._trade_now(item) for item in payload]
+        assert len(lazy) == len(eager) == len(payload)
+        for one, other in zip(lazy, eager, strict=True):
+            assert_same(one, other, Trade)
+
+
+def test_a_ticker_outside_the_documented_shape_is_decoded_on_receipt():
+    payload = channel_payloads("ticker")[0]
+    exotic = {**payload, "c": ["5.5e3", payload["c"][1]]}  # Decimal reads it; the check does not
+    ticker = converter.ticker_from_wire(exotic)
+    assert type(ticker) is Ticker and ticker.last_price == Decimal("5.5e3")
+    with pytest.raises(DecodeError):
+        converter.ticker_from_wire({**payload, "a": ["not a price", 1, "1.0"]})
+    with pytest.raises(DecodeError):
+        converter.ticker_from_wire({**payload, "t": ["x", 1]})
+
+
+def test_a_trade_outside_the_documented_shape_is_decoded_on_receipt():
+    item = channel_payloads("trade")[0][0]
+    assert type(converter.trades_from_wire([[*item[:2], 1534614057.5, *item[3:]]])[0]) is Trade
+    with pytest.raises(DecodeError):
+        converter.trades_from_wire([[item[0], item[1], "not a time", *item[3:]]])
+    with pytest.raises(DecodeError):
+        converter.trades_from_wire([[*item[:3], "x", *item[4:]]])
+    with pytest.raises(DecodeError):
+        converter.trades_from_wire([item[:3]])
