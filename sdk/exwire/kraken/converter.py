@@ -99,13 +99,43 @@ def ticker_from_wire(payload: dict[str, Any]) -> Ticker:
     try:
         a, b, c, v, p, t = payload["a"], payload["b"], payload["c"], payload["v"], payload["p"], payload["t"]
         low, high, open_ = payload["l"], payload["h"], payload["o"]
-        if (type(a[1]) is int and type(b[1]) is int and type(t[0]) is int and type(t[1]) is int
-                and plain_decimals((a[0], a[2], b[0], b[2], c[0], c[1], v[0], v[1], p[0], p[1],
-                                    low[0], low[1], high[0], high[1], open_[0], open_[1]))):
-            return _lazy_ticker(payload)
+        texts = (a[0], a[2], b[0], b[2], c[0], c[1], v[0], v[1], p[0], p[1],
+                 low[0], low[1], high[0], high[1], open_[0], open_[1])
+        counts = (a[1], b[1], t[0], t[1])
+        if type(counts[0]) is int and type(counts[1]) is int and type(counts[2]) is int \
+                and type(counts[3]) is int and plain_decimals(texts):
+            # A flat tuple of strings and ints, not the payload: the JSON's dict and
+            # lists are freed now, and the garbage collector untracks the tuple.
+            return _lazy_ticker(texts + counts)
     except (KeyError, IndexError, TypeError):
         pass
     return _ticker(payload)
+
+
+def _ticker_from_fields(fields: tuple[Any, ...]) -> Ticker:
+    """The ticker of a checked ``texts + counts`` tuple built by :func:`ticker_from_wire`."""
+    return Ticker(
+        ask_price=Decimal(fields[0]),
+        ask_quantity=Decimal(fields[1]),
+        bid_price=Decimal(fields[2]),
+        bid_quantity=Decimal(fields[3]),
+        last_price=Decimal(fields[4]),
+        last_quantity=Decimal(fields[5]),
+        volume_today=Decimal(fields[6]),
+        volume=Decimal(fields[7]),
+        vwap_today=Decimal(fields[8]),
+        vwap_24h=Decimal(fields[9]),
+        low_today=Decimal(fields[10]),
+        low_price=Decimal(fields[11]),
+        high_today=Decimal(fields[12]),
+        high_price=Decimal(fields[13]),
+        open_today=Decimal(fields[14]),
+        open_price=Decimal(fields[15]),
+        ask_whole_lot_quantity=fields[16],
+        bid_whole_lot_quantity=fields[17],
+        trade_count_today=fields[18],
+        trade_count_24h=fields[19],
+    )
 
 
 def _ticker(payload: dict[str, Any]) -> Ticker:
@@ -150,7 +180,7 @@ def _trade(item: list[Any]) -> Trade:
     side, order_type, misc = item[3], item[4], item[5]
     if ((side == "b" or side == "s") and type(order_type) is str and type(misc) is str
             and plain_decimals((item[0], item[1])) and plain_epochs((item[2],))):
-        return _lazy_trade(item)
+        return _lazy_trade(tuple(item))  # a tuple of strings: untracked by the garbage collector
     return _trade_now(item)
 
 
@@ -680,5 +710,5 @@ def websocket_token_from_wire(result: dict[str, Any], received_at: datetime) -> 
 
 
 # Models decoded on first read (exwire._core.lazy): the payload is checked above first.
-_lazy_ticker = lazy_model(Ticker, _ticker)
+_lazy_ticker = lazy_model(Ticker, _ticker_from_fields)
 _lazy_trade = lazy_model(Trade, _trade_now)
