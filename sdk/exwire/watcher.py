@@ -21,6 +21,8 @@ from exwire.orderbook import BookSnapshot, OrderBook
 
 __all__ = ["OrderBookWatcher", "SequenceGap"]
 
+_SNAPSHOT = UpdateType.SNAPSHOT
+
 
 class SequenceGap(Exception):
     """Raised by an exchange's book ``apply`` when an update does not follow the last one
@@ -93,6 +95,9 @@ class OrderBookWatcher:
         self._top: TopOfBook | None = None  # the last top of book given to latest
         self._book_lock = threading.Lock()  # guards _book and the counters
         self._synced = threading.Event()
+        # _synced's flag as a plain attribute for the update path (Event.is_set is a call);
+        # both change together under _book_lock.
+        self._in_sync = False
         self.checksums_verified = 0
         self.checksums_mismatched = 0
         self.resyncs = 0
@@ -110,45 +115,48 @@ class OrderBookWatcher:
     def _on_event(self, event: DataEvent[Any]) -> None:
         mismatch: tuple[int, int] | str | None = None
         with self._book_lock:
-            if event.dropped_before:
-                self.updates_lost += event.dropped_before
-                if event.update_type is not UpdateType.SNAPSHOT and self._synced.is_set():
-                    # Updates were dropped before this one (the consumer fell behind):
-                    # the book has a gap that no checksum may reveal. Start afresh.
-                    self._synced.clear()
-                    mismatch = "lost"
-            if mismatch is not None:
-                pass
-            elif event.update_type is UpdateType.SNAPSHOT:
-                self._apply(self._book, event.data)
-                self.updates_applied += 1
-                self._synced.set()
-            elif not self._synced.is_set():
-                self.updates_skipped += 1
-                return
-            else:
+            if self._in_sync and not event.dropped_before and event.update_type is not _SNAPSHOT:
+                # The usual update: the book is synced and nothing was lost before it.
                 try:
                     expected = self._apply(self._book, event.data)
                 except SequenceGap as gap:
                     self.sequence_gaps += 1
-                    self._synced.clear()
+                    self._unsync()
                     mismatch = f"gap: {gap}"
-                    expected = None
                 else:
                     self.updates_applied += 1
-                if mismatch is None and expected is not None and self._checksum is not None:
-                    actual = self._checksum(self._book)
-                    if actual == expected:
-                        self.checksums_verified += 1
-                    else:
-                        self.checksums_mismatched += 1
-                        self._synced.clear()
-                        mismatch = (expected, actual)
+                    if expected is not None and self._checksum is not None:
+                        actual = self._checksum(self._book)
+                        if actual == expected:
+                            self.checksums_verified += 1
+                        else:
+                            self.checksums_mismatched += 1
+                            self._unsync()
+                            mismatch = (expected, actual)
+            else:
+                if event.dropped_before:
+                    self.updates_lost += event.dropped_before
+                    if event.update_type is not _SNAPSHOT and self._in_sync:
+                        # Updates were dropped before this one (the consumer fell behind):
+                        # the book has a gap that no checksum may reveal. Start afresh.
+                        self._unsync()
+                        mismatch = "lost"
+                if mismatch is not None:
+                    pass
+                elif event.update_type is _SNAPSHOT:
+                    self._apply(self._book, event.data)
+                    self.updates_applied += 1
+                    self._in_sync = True
+                    self._synced.set()
+                else:  # not synced: wait for the snapshot that follows the resubscription
+                    self.updates_skipped += 1
+                    return
             snapshot = self._book.snapshot() if self._callback is not None and mismatch is None else None
             if self._latest is not None and mismatch is None:
                 # The book hands out the same Level while its best level is unchanged: the
                 # last TopOfBook is kept while both are (most updates are deeper in the book).
-                bid, ask = self._book.best_bid, self._book.best_ask
+                book = self._book
+                bid, ask = book.best_bid, book.best_ask
                 top = self._top
                 if top is None or top.bid is not bid or top.ask is not ask:
                     top = self._top = TopOfBook(bid, ask)
@@ -191,10 +199,15 @@ class OrderBookWatcher:
         if snapshot is not None:
             self._callback(snapshot)  # type: ignore[misc]
 
+    def _unsync(self) -> None:
+        """Book lock held: the book is stale until the next snapshot."""
+        self._in_sync = False
+        self._synced.clear()
+
     def _invalidate(self) -> None:
         """The connection dropped: the book is stale until the next snapshot (any thread)."""
         with self._book_lock:
-            self._synced.clear()
+            self._unsync()
 
     # -- readers (any thread) -----------------------------------------------------------
 
