@@ -24,9 +24,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any, TypeVar, cast
 
 from exwire._core.codec import OpenEnum, decimal_from_wire, epoch_ms_to_datetime
+from exwire._core.lazy import lazy_model, plain_decimals
 from exwire.binance import events
 from exwire.binance.enums import (
     ContingencyType,
@@ -221,6 +223,59 @@ DECODERS: dict[str, tuple[type, Callable[[Mapping[str, Any]], events.UserDataEve
 }
 
 
+# -- executionReport decoded on first read (exwire._core.lazy) -----------------------
+# The keys of a documented executionReport (§9.3) by the decoding each needs. A report
+# with all of the usual keys, every money a plain decimal string, every count an int,
+# every enum a string and every time epoch milliseconds in range cannot fail ``execution_report``: it is
+# kept (a dict of strings, numbers and None, which the garbage collector does not
+# track) and decoded when the callback first reads a field. Anything else is decoded
+# on receipt as before, so a malformed report is still refused on the reader.
+_REPORT_MONEY = ("q", "p", "P", "F", "l", "z", "L", "n", "Z", "Y", "Q")
+_REPORT_RARE_MONEY = frozenset(("A", "B", "pl", "pL", "pY", "gp"))
+_REPORT_INTS = ("g", "i", "t")
+_REPORT_OPTIONAL_INTS = frozenset(("I", "v", "d", "D", "j", "J", "u", "U", "a", "gOV"))
+_REPORT_ENUMS = ("S", "o", "f", "x", "X")
+_REPORT_OPTIONAL_ENUMS = frozenset(("V", "gP", "gOT"))
+_REPORT_TIMES = ("E", "T", "O", "W")
+_REPORT_KEYS = frozenset(("s", "c", *_REPORT_ENUMS, *_REPORT_MONEY, *_REPORT_INTS, *_REPORT_TIMES))
+_report_money = itemgetter(*_REPORT_MONEY)
+_report_ints = itemgetter(*_REPORT_INTS)
+_report_times = itemgetter(*_REPORT_TIMES)
+_report_enums = itemgetter(*_REPORT_ENUMS)
+_STR_OR_NONE = frozenset((str, type(None)))
+_INT_OR_NONE = frozenset((int, type(None)))
+_LAST_EPOCH_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z, datetime's last millisecond
+
+
+def _plain_execution_report(o: Mapping[str, Any]) -> bool:
+    """Whether ``execution_report(o)`` is certain to succeed (see above); ``False`` when unsure."""
+    keys = o.keys()
+    if not keys >= _REPORT_KEYS:
+        return False
+    try:
+        ints = _report_ints(o)
+        times = _report_times(o)
+        if not (type(ints[0]) is int and type(ints[1]) is int and type(ints[2]) is int
+                and type(times[0]) is int and type(times[1]) is int and type(times[2]) is int
+                and type(times[3]) is int and 0 <= min(times) and max(times) <= _LAST_EPOCH_MS):
+            return False
+    except TypeError:
+        return False
+    if not plain_decimals(_report_money(o)) or {type(value) for value in _report_enums(o)} != {str}:
+        return False  # enums take any string (unknown ones are kept), never None or a number
+    rare = keys & _REPORT_RARE_MONEY
+    if rare and not plain_decimals([o[key] for key in rare if o[key] is not None]):
+        return False
+    optional = keys & _REPORT_OPTIONAL_INTS
+    if optional and not _INT_OR_NONE.issuperset([type(o[key]) for key in optional]):
+        return False
+    optional = keys & _REPORT_OPTIONAL_ENUMS
+    return not optional or _STR_OR_NONE.issuperset([type(o[key]) for key in optional])
+
+
+_lazy_execution_report = lazy_model(events.ExecutionReport, execution_report)
+
+
 def user_data_event(value: Mapping[str, Any]) -> events.UserDataEvent:
     """Decode the ``event`` object of a user-data frame (§9.3); unknown types → ``UnknownEvent``.
 
@@ -228,6 +283,8 @@ def user_data_event(value: Mapping[str, Any]) -> events.UserDataEvent:
         DecodeError: a known event type without its documented fields.
     """
     kind = value.get("e")
+    if kind == "executionReport" and _plain_execution_report(value):
+        return _lazy_execution_report(value)
     entry = DECODERS.get(kind) if type(kind) is str else None
     if entry is None:
         event_time = value.get("E")

@@ -470,7 +470,12 @@ class BinanceProtocol(Protocol):
             terminated = kind == "eventStreamTerminated"
         else:
             data = converter.user_data_event(event)
-            update = Update(key, data, getattr(data, "symbol", None))
+            # The symbol from the wire where the model has one, equal to its field:
+            # reading the field would decode a lazily decoded report on the reader.
+            symbol = event.get("s")
+            if type(symbol) is not str or not hasattr(type(data), "symbol"):
+                symbol = getattr(data, "symbol", None)
+            update = Update(key, data, symbol)
             terminated = type(data) is EventStreamTerminated
         if terminated:
             with self._state_lock:
