@@ -10,7 +10,7 @@ from decimal import Decimal
 import attrs
 import pytest
 
-from exwire._core.lazy import lazy_model, plain_decimals, plain_epochs
+from exwire._core.lazy import joined_plain_decimals, lazy_model, plain_decimals, plain_epochs
 
 
 @attrs.frozen(kw_only=True)
@@ -120,3 +120,12 @@ def test_plain_epochs_accepts_only_in_range_epoch_seconds():
     for bad in ("-1", "1e9", "123456789012", " 1", "", "1.2.3", "x"):
         assert not plain_epochs([bad]), bad
     assert not plain_epochs([1534614057])
+
+
+def test_joined_plain_decimals_keeps_the_texts_in_one_string():
+    texts = ["5525.40000", "1.000", "-0.5", ".25"]
+    joined = joined_plain_decimals(texts)
+    assert joined is not None and joined.split(" ") == texts
+    assert joined_plain_decimals(["1", "1e5"]) is None
+    assert joined_plain_decimals(["1", None]) is None
+    assert joined_plain_decimals(["1 2"]) == "1 2"  # two plain decimals: the caller passes single texts

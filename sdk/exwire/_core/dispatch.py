@@ -223,6 +223,12 @@ class _Lane:
             self._ready.append((mailbox, handler))
             self._cond.notify()
 
+    def schedule_many(self, entries: list[tuple[Mailbox, Callable[[Any], None]]]) -> None:
+        """Queue several mailboxes under one lock with one wake-up (a reader's burst)."""
+        with self._cond:
+            self._ready.extend(entries)
+            self._cond.notify()
+
     def stop(self) -> None:
         with self._cond:
             self._stopping = True
@@ -232,25 +238,39 @@ class _Lane:
         return len(self._ready)
 
     def _run(self) -> None:
+        ready = self._ready
         while True:
             with self._cond:
-                while not self._ready and not self._stopping:
+                while not ready and not self._stopping:
                     self._cond.wait()
                 if self._stopping:
                     return
-                mailbox, handler = self._ready.popleft()
-            for item in mailbox.take_batch():
-                if mailbox.closed:  # unsubscribed meanwhile: deliver nothing more
-                    break
-                try:
-                    handler(item)
-                except BaseException as exc:  # a callback never kills its lane
-                    self._on_error(exc, item)
-            if mailbox.finish_batch():
-                self.schedule(mailbox, handler)  # behind the lane's other subscriptions
-            # Hold nothing between batches: a client dropped without close() must be collectable.
-            del mailbox, handler
-            item = None
+                # Every mailbox ready now, under one lock: with many subscriptions each
+                # one usually holds a single update, and a lock round per mailbox would
+                # cost more than its callback.
+                round_ = list(ready)
+                ready.clear()
+            again = []
+            for entry in round_:  # never empty
+                if self._stopping:
+                    return
+                if self._drain(*entry):
+                    again.append(entry)
+            if again:
+                self.schedule_many(again)  # behind the subscriptions that became ready meanwhile
+            # Hold nothing between rounds: a client dropped without close() must be collectable.
+            del round_, again, entry
+
+    def _drain(self, mailbox: Mailbox, handler: Callable[[Any], None]) -> bool:
+        """Run ``handler`` for every update queued in ``mailbox``; whether more arrived meanwhile."""
+        for item in mailbox.take_batch():
+            if mailbox.closed:  # unsubscribed meanwhile: deliver nothing more
+                break
+            try:
+                handler(item)
+            except BaseException as exc:  # a callback never kills its lane
+                self._on_error(exc, item)
+        return mailbox.finish_batch()
 
 
 class Dispatcher:
@@ -293,6 +313,10 @@ class Dispatcher:
     def schedule(self, lane_index: int, mailbox: Mailbox, handler: Callable[[Any], None]) -> None:
         """Queue ``mailbox`` on its lane; the lane calls ``handler(item)`` for one item."""
         self._lanes[lane_index].schedule(mailbox, handler)
+
+    def schedule_many(self, lane_index: int, entries: list[tuple[Mailbox, Callable[[Any], None]]]) -> None:
+        """Queue several mailboxes on one lane at once (one lock, one wake-up)."""
+        self._lanes[lane_index].schedule_many(entries)
 
     def threads(self) -> list[threading.Thread]:
         return [lane.thread for lane in self._lanes]

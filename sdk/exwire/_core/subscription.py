@@ -112,8 +112,7 @@ class SubscriptionRegistry:
                         if flags & SCHEDULE:
                             wake[subscription.id] = subscription
                             flags &= ~SCHEDULE
-                        for waiting in wake.values():
-                            self._schedule(waiting)
+                        self._schedule_all(wake.values())
                         wake = {}
                         started = time.monotonic()
                         put = mailbox.put(event)
@@ -125,9 +124,28 @@ class SubscriptionRegistry:
                         self._overflowed(subscription, event)
             if flags & SCHEDULE:
                 wake[subscription.id] = subscription
-        for subscription in wake.values():
-            self._schedule(subscription)
+        if wake:
+            self._schedule_all(wake.values())
         return blocked
+
+    def _schedule_all(self, subscriptions: Iterable[Subscription[Any]]) -> None:
+        """Schedule each subscription; one lock and one wake-up per lane for a whole burst."""
+        lanes: dict[int, list[tuple[Mailbox, Callable[[Any], None]]]] = {}
+        for subscription in subscriptions:
+            lane, callback = subscription.lane, subscription.callback
+            if lane is not None and callback is not None:
+                entries = lanes.get(lane)
+                if entries is None:
+                    lanes[lane] = [(subscription._mailbox, callback)]
+                else:
+                    entries.append((subscription._mailbox, callback))
+            else:
+                self._schedule(subscription)
+        for lane, entries in lanes.items():
+            if len(entries) == 1:
+                self._dispatcher.schedule(lane, *entries[0])
+            else:
+                self._dispatcher.schedule_many(lane, entries)
 
     def _overflowed(self, subscription: Subscription[Any], event: Any) -> None:
         mailbox = subscription._mailbox

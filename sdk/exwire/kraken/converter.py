@@ -26,7 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 from exwire._core.codec import EPOCH, MALFORMED, epoch_to_datetime, malformed
-from exwire._core.lazy import lazy_model, plain_decimals, plain_epochs
+from exwire._core.lazy import joined_plain_decimals, lazy_model, plain_epochs
 from exwire.errors import DecodeError
 from exwire.kraken.models import (
     _BOOK_LEVEL_SLOTS,
@@ -101,19 +101,20 @@ def ticker_from_wire(payload: dict[str, Any]) -> Ticker:
         low, high, open_ = payload["l"], payload["h"], payload["o"]
         texts = (a[0], a[2], b[0], b[2], c[0], c[1], v[0], v[1], p[0], p[1],
                  low[0], low[1], high[0], high[1], open_[0], open_[1])
-        counts = (a[1], b[1], t[0], t[1])
-        if type(counts[0]) is int and type(counts[1]) is int and type(counts[2]) is int \
-                and type(counts[3]) is int and plain_decimals(texts):
-            # A flat tuple of strings and ints, not the payload: the JSON's dict and
-            # lists are freed now, and the garbage collector untracks the tuple.
-            return _lazy_ticker(texts + counts)
+        fields = (None, a[1], b[1], t[0], t[1])
+        if type(fields[1]) is int and type(fields[2]) is int and type(fields[3]) is int \
+                and type(fields[4]) is int and (joined := joined_plain_decimals(texts)) is not None:
+            # One string and four ints, not the payload: the JSON's dict and lists are
+            # freed now, and the garbage collector untracks the tuple.
+            return _lazy_ticker((joined, *fields[1:]))
     except (KeyError, IndexError, TypeError):
         pass
     return _ticker(payload)
 
 
-def _ticker_from_fields(fields: tuple[Any, ...]) -> Ticker:
-    """The ticker of a checked ``texts + counts`` tuple built by :func:`ticker_from_wire`."""
+def _ticker_from_fields(wire: tuple[Any, ...]) -> Ticker:
+    """The ticker of a checked ``(joined texts, *counts)`` tuple built by :func:`ticker_from_wire`."""
+    fields = (*wire[0].split(" "), *wire[1:])
     return Ticker(
         ask_price=Decimal(fields[0]),
         ask_quantity=Decimal(fields[1]),
@@ -179,9 +180,15 @@ def _trade(item: list[Any]) -> Trade:
     # The documented shape is checked here and decoded on first read; anything else now.
     side, order_type, misc = item[3], item[4], item[5]
     if ((side == "b" or side == "s") and type(order_type) is str and type(misc) is str
-            and plain_decimals((item[0], item[1])) and plain_epochs((item[2],))):
-        return _lazy_trade(tuple(item))  # a tuple of strings: untracked by the garbage collector
+            and plain_epochs((item[2],)) and (joined := joined_plain_decimals((item[0], item[1], item[2]))) is not None):
+        # A tuple of strings (price, quantity and time joined): untracked by the garbage collector.
+        return _lazy_trade((joined, side, order_type, misc))
     return _trade_now(item)
+
+
+def _trade_from_fields(wire: tuple[str, str, str, str]) -> Trade:
+    """The trade of a checked ``(joined texts, side, order type, misc)`` tuple built by :func:`_trade`."""
+    return _trade_now([*wire[0].split(" "), *wire[1:]])
 
 
 def _trade_now(item: list[Any]) -> Trade:
@@ -711,4 +718,4 @@ def websocket_token_from_wire(result: dict[str, Any], received_at: datetime) -> 
 
 # Models decoded on first read (exwire._core.lazy): the payload is checked above first.
 _lazy_ticker = lazy_model(Ticker, _ticker_from_fields)
-_lazy_trade = lazy_model(Trade, _trade_now)
+_lazy_trade = lazy_model(Trade, _trade_from_fields)
