@@ -43,7 +43,7 @@ class Mailbox:
     """
 
     __slots__ = (
-        "_items", "_cond", "_waiters", "maxsize", "overflow", "block_timeout", "dropped", "scheduled", "closed",
+        "_items", "_lock", "_cond", "_waiters", "maxsize", "overflow", "block_timeout", "dropped", "scheduled", "closed",
         "_lost", "_overflowing", "_announce",
     )
 
@@ -55,7 +55,10 @@ class Mailbox:
         announce: Callable[[Any, int], Any] | None = None,
     ) -> None:
         self._items: collections.deque[Any] = collections.deque()
-        self._cond = threading.Condition(threading.Lock())
+        # Entered as the bare lock (a C-level context manager): ``with self._cond`` would
+        # add a Python call per lock round, paid per update with many subscriptions.
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
         self._waiters = 0  # threads waiting in put (room) or pop (items): notify only then
         self.maxsize = 1 if overflow is Overflow.LATEST else maxsize
         self.overflow = overflow
@@ -85,7 +88,7 @@ class Mailbox:
         Never raises for a full queue: under ``BLOCK`` it waits up to ``block_timeout``
         and then drops the item itself (``OVERFLOWED`` tells the caller to report it).
         """
-        with self._cond:
+        with self._lock:
             if self.closed:
                 return 0
             flags = 0
@@ -123,7 +126,7 @@ class Mailbox:
         burst does not fit, the caller puts the items one by one (``put``), so the
         overflow policy applies to each exactly as before.
         """
-        with self._cond:
+        with self._lock:
             if self.closed:
                 return 0
             if len(self._items) + len(items) > self.maxsize:
@@ -152,7 +155,7 @@ class Mailbox:
         Raises:
             TimeoutError: nothing arrived in time.
         """
-        with self._cond:
+        with self._lock:
             if not self._items and not self.closed:
                 self._waiters += 1
                 try:
@@ -169,7 +172,7 @@ class Mailbox:
 
     def take_batch(self) -> list[Any]:
         """Take every queued item for a lane; the mailbox stays scheduled until ``finish_batch``."""
-        with self._cond:
+        with self._lock:
             items = list(self._items)
             self._items.clear()
             if items:
@@ -184,7 +187,7 @@ class Mailbox:
         Decided under the same lock as ``put`` checks ``scheduled``, so an update is
         never stranded.
         """
-        with self._cond:
+        with self._lock:
             if self._items and not self.closed:
                 return True
             self.scheduled = False
@@ -192,7 +195,7 @@ class Mailbox:
 
     def take_for_lane(self) -> tuple[Any, bool]:
         """Take one item (host executors); return (item or CLOSED, whether more are waiting)."""
-        with self._cond:
+        with self._lock:
             item = self._handed_out(self._items.popleft()) if self._items else CLOSED
             if self._waiters:
                 self._cond.notify_all()
@@ -203,7 +206,7 @@ class Mailbox:
 
     def close(self) -> None:
         """End the mailbox: queued items are discarded, waiters wake up."""
-        with self._cond:
+        with self._lock:
             self.closed = True
             self._items.clear()
             self._cond.notify_all()
@@ -212,25 +215,26 @@ class Mailbox:
 class _Lane:
     def __init__(self, name: str, on_error: Callable[[BaseException, Any], None]) -> None:
         self._ready: collections.deque[tuple[Mailbox, Callable[[Any], None]]] = collections.deque()
-        self._cond = threading.Condition(threading.Lock())
+        self._lock = threading.Lock()  # entered bare: see Mailbox
+        self._cond = threading.Condition(self._lock)
         self._stopping = False
         self._on_error = on_error
         self.thread = threading.Thread(target=self._run, name=name, daemon=True)
         self.assigned = 0
 
     def schedule(self, mailbox: Mailbox, handler: Callable[[Any], None]) -> None:
-        with self._cond:
+        with self._lock:
             self._ready.append((mailbox, handler))
             self._cond.notify()
 
     def schedule_many(self, entries: list[tuple[Mailbox, Callable[[Any], None]]]) -> None:
         """Queue several mailboxes under one lock with one wake-up (a reader's burst)."""
-        with self._cond:
+        with self._lock:
             self._ready.extend(entries)
             self._cond.notify()
 
     def stop(self) -> None:
-        with self._cond:
+        with self._lock:
             self._stopping = True
             self._cond.notify_all()
 
@@ -240,7 +244,7 @@ class _Lane:
     def _run(self) -> None:
         ready = self._ready
         while True:
-            with self._cond:
+            with self._lock:
                 while not ready and not self._stopping:
                     self._cond.wait()
                 if self._stopping:

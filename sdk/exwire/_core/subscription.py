@@ -102,7 +102,7 @@ class SubscriptionRegistry:
             subscription.last_update_at = now
             mailbox = subscription._mailbox
             events = [event for _, event in run]
-            flags = mailbox.put_many(events) if len(events) > 1 else NO_ROOM
+            flags = mailbox.put_many(events)
             if flags & NO_ROOM:
                 flags = 0
                 for event in events:
