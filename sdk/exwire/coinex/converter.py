@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from exwire._core.codec import MALFORMED, decimal_from_wire, epoch_ms_to_datetime, epoch_to_datetime, malformed
+from exwire._core.lazy import lazy_model, plain_decimals
 from exwire.coinex.models import (
     Balance,
     Depth,
@@ -257,10 +258,19 @@ def _levels(levels: Iterable[list[Any]] | None) -> tuple[Level, ...]:
     return tuple([Level(price=Decimal(level[0]), quantity=Decimal(level[1])) for level in levels])
 
 
+#: Book ``time`` (epoch ms) that a lazy depth accepts: 0 up to year 5138, inside ``datetime``'s range.
+_MS_BOUND = 10**14
+
+
 def depth_from_wire(symbol: str, depth: Mapping[str, Any], is_full: bool) -> Depth:
     """Decode a depth object ``{asks, bids, last?, time?, checksum?}`` (§5.5, §5.6).
 
     A side with no change is omitted from an incremental push and becomes empty.
+
+    A depth of the documented shape (levels ``[price, amount]`` of plain decimal
+    strings, ``last`` a plain decimal string, integer ``time`` and ``checksum``) is
+    checked here and decoded on first field read (:mod:`exwire._core.lazy`), usually
+    on the lane running the callback; any other depth is decoded now.
 
     Args:
         symbol: the market (``params[2]`` of the push, or the query's market).
@@ -270,6 +280,64 @@ def depth_from_wire(symbol: str, depth: Mapping[str, Any], is_full: bool) -> Dep
     Raises:
         DecodeError: a level is malformed, or ``time``/``checksum`` is not a number.
     """
+    try:
+        get = depth.get
+        asks, bids, last, time, checksum = get("asks"), get("bids"), get("last"), get("time"), get("checksum")
+    except AttributeError:  # not an object: the eager path says so
+        return _depth_now(symbol, depth, is_full)
+    if ((time is None or type(time) is int and 0 <= time < _MS_BOUND)
+            and (checksum is None or type(checksum) is int)):
+        # One flat list of the level strings, asks then bids, then ``last`` if sent: the
+        # lazy payload keeps no JSON list (retained containers multiply collections).
+        texts: list[Any] = []
+        shaped = True
+        if asks is not None:
+            if type(asks) is list:
+                for level in asks:
+                    if type(level) is not list or len(level) != 2:
+                        shaped = False
+                        break
+                    texts += level
+            else:
+                shaped = False
+        count = len(texts)
+        if shaped and bids is not None:
+            if type(bids) is list:
+                for level in bids:
+                    if type(level) is not list or len(level) != 2:
+                        shaped = False
+                        break
+                    texts += level
+            else:
+                shaped = False
+        levels = len(texts)
+        if last is not None:
+            texts.append(last)
+        if shaped and (not texts or plain_decimals(texts)):
+            return _lazy_depth((symbol, is_full, time, checksum, count, levels, *texts))
+    return _depth_now(symbol, depth, is_full)
+
+
+def _depth_from_fields(fields: tuple[Any, ...]) -> Depth:
+    """The depth of a checked tuple built by :func:`depth_from_wire`: ``(symbol, is_full,
+    time, checksum, a, n, *texts)``, the first ``a`` texts the asks' ``price, amount``
+    pairs, the next ``n - a`` the bids', then ``last`` if it was sent."""
+    count, levels = fields[4], fields[5]
+    asks = iter(fields[6:6 + count])
+    bids = iter(fields[6 + count:6 + levels])
+    time, checksum = fields[2], fields[3]
+    return Depth(
+        symbol=fields[0],
+        is_full=fields[1],
+        asks=tuple([Level(Decimal(price), Decimal(quantity)) for price, quantity in zip(asks, asks)]),
+        bids=tuple([Level(Decimal(price), Decimal(quantity)) for price, quantity in zip(bids, bids)]),
+        last_price=Decimal(fields[6 + levels]) if len(fields) > 6 + levels else None,
+        time=None if time is None else epoch_ms_to_datetime(time),
+        checksum=None if checksum is None else checksum & 0xFFFFFFFF,
+    )
+
+
+def _depth_now(symbol: str, depth: Mapping[str, Any], is_full: bool) -> Depth:
     try:
         last = depth.get("last")
         time = depth.get("time")
@@ -389,3 +457,7 @@ def orders_page_from_wire(page: Mapping[str, Any]) -> OrdersPage:
         )
     except _MALFORMED as error:
         raise _malformed("order.query", error) from error
+
+
+# Models decoded on first read (exwire._core.lazy): the payload is checked above first.
+_lazy_depth = lazy_model(Depth, _depth_from_fields)

@@ -88,6 +88,8 @@ def _dumps(message: dict[str, Any]) -> str:
 # Floats (times with microseconds) become exact Decimals; money is sent as strings.
 _loads = loads_exact
 
+_SNAPSHOT, _UPDATE = UpdateType.SNAPSHOT, UpdateType.UPDATE
+
 
 class CoinexProtocol(Protocol):
     """CoinEx v1 codec for one connection. Request builders return ``(id, frame)``.
@@ -107,7 +109,7 @@ class CoinexProtocol(Protocol):
         self._keepalive_ids: dict[int, None] = {}
         # Written by subscribe builders (user or resync thread), read by the reader:
         # each is replaced whole (one atomic assignment), never mutated in place.
-        self._depth_params: dict[str, tuple[int, str]] = {}
+        self._depth_keys: dict[str, tuple[str, str, int, str]] = {}  # market → its routing key
         self._kline: tuple[str, int] | None = None
         # Both threads replace this one, so the read-modify-write holds a lock.
         self._deals_awaiting_history: frozenset[str] = frozenset()
@@ -182,7 +184,7 @@ class CoinexProtocol(Protocol):
         keys = list(keys)
         if not keys:
             if kind == "depth":
-                self._depth_params = {}
+                self._depth_keys = {}
             elif kind == "kline":
                 self._kline = None
             return self.request(f"{kind}.unsubscribe")
@@ -201,9 +203,10 @@ class CoinexProtocol(Protocol):
                 self._deals_awaiting_history = frozenset(named)
             return self.request("deals.subscribe", [] if ALL in markets else named)
         if kind == "depth":
-            params = {key[1]: (key[2], key[3]) for key in keys}  # type: ignore[index]
-            self._depth_params = params
-            entries = [[market, limit, merge] for market, (limit, merge) in sorted(params.items())]
+            # The routing key of each market, built once: a push reuses it.
+            depth_keys = {key[1]: ("depth", key[1], key[2], key[3]) for key in keys}  # type: ignore[index]
+            self._depth_keys = depth_keys
+            entries = [[market, key[2], key[3]] for market, key in sorted(depth_keys.items())]
             # 3 parameters, not the 4-parameter ``diff`` form (§5.6: not accepted by every server).
             if len(entries) == 1:
                 return self.request("depth.subscribe", entries[0])
@@ -297,10 +300,10 @@ class CoinexProtocol(Protocol):
             if len(params) < 3 or type(params[0]) is not bool or type(params[2]) is not str:
                 raise DecodeError("depth.update params are not [clean, depth, market]", frame)
             market = params[2]
-            subscribed = self._depth_params.get(market)
-            if subscribed is None:
+            key = self._depth_keys.get(market)
+            if key is None:
                 return ()
-            return (Update(("depth", market, *subscribed), message, market,
+            return (Update(key, message, market,
                            UpdateType.SNAPSHOT if params[0] else UpdateType.UPDATE),)
         if method == "deals.update":
             if len(params) < 2 or not isinstance(params[0], str):
@@ -352,12 +355,11 @@ class CoinexProtocol(Protocol):
         clean, market = params[0], params[2]
         if type(market) is not str:
             raise DecodeError("depth.update names no market string", frame)
-        subscribed = self._depth_params.get(market)
-        if subscribed is None:
+        key = self._depth_keys.get(market)
+        if key is None:
             return ()  # no longer subscribed: a push that crossed the unsubscribe
         depth = converter.depth_from_wire(market, params[1], clean)
-        key = ("depth", market, *subscribed)
-        return (Update(key, depth, market, UpdateType.SNAPSHOT if clean else UpdateType.UPDATE),)
+        return (Update(key, depth, market, _SNAPSHOT if clean else _UPDATE),)
 
     def _deals_update(self, params: list[Any], frame: str | bytes) -> Sequence[Event]:
         if len(params) < 2 or not isinstance(params[0], str):

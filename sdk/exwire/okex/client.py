@@ -643,7 +643,7 @@ class OkexClient(BaseClient):
     def _latest(self, update: Update) -> tuple[str, Any] | None:
         # Ticker pushes feed ``client.latest.ticker(symbol)`` (the native model; ``latest``
         # turns it into the neutral Ticker through ``.shared``); watched books feed top_of_book.
-        return (TICKER, update.data) if type(update.data) is Ticker else None
+        return (TICKER, update.data) if isinstance(update.data, Ticker) else None
 
     def _deliver(self, update: Update, received_at: datetime, frame: str | bytes, out: Deliveries) -> None:
         data = update.data

@@ -30,6 +30,7 @@ from typing import Any
 import attrs
 
 from exwire._core.codec import MALFORMED, decimal_from_wire, epoch_ms_to_datetime, malformed
+from exwire._core.lazy import lazy_model, plain_decimals
 from exwire.errors import DecodeError
 from exwire.models import Level
 from exwire.okex.models import (
@@ -89,15 +90,58 @@ def _int(value: Any) -> int:
     return int(value)
 
 
+#: Ticker ``timestamp`` (epoch ms) that a lazy ticker accepts: 0 up to year 5138, inside ``datetime``'s range.
+_MS_BOUND = 10**14
+
+
 def ticker_from_wire(data: Mapping[str, Any], symbol: str) -> Ticker:
     """Decode a ticker push (§5.1).
 
-    Runs for every push: string money (the documented form) goes straight to
-    ``Decimal``, anything else through :func:`_decimal`.
+    Runs for every push. A push of the documented shape (plain decimal strings,
+    ``change``/``dayHigh``/``dayLow`` possibly absent, an integer ``timestamp``) is
+    checked here and decoded on first field read (:mod:`exwire._core.lazy`), usually
+    on the lane running the callback; any other push is decoded now: string money
+    straight to ``Decimal``, anything else through :func:`_decimal`.
 
     Raises:
         DecodeError: a required key is missing or a value is not a number.
     """
+    try:
+        get = data.get
+        timestamp = data["timestamp"]
+        # A flat tuple of the wire values, not the JSON object (retained containers
+        # multiply garbage collections in a backlog).
+        fields = (symbol, data["buy"], data["sell"], data["last"], data["high"], data["low"], data["vol"],
+                  get("change"), get("dayHigh"), get("dayLow"), timestamp)
+    except (KeyError, TypeError, AttributeError):  # the eager path says what is wrong
+        return _ticker(data, symbol)
+    if type(timestamp) is int and 0 <= timestamp < _MS_BOUND:
+        change, day_high, day_low = fields[7], fields[8], fields[9]
+        if plain_decimals((*fields[1:7], "0" if change is None else change, "0" if day_high is None else day_high,
+                           "0" if day_low is None else day_low)):
+            return _lazy_ticker(fields)
+    return _ticker(data, symbol)
+
+
+def _ticker_from_fields(fields: tuple[Any, ...]) -> Ticker:
+    """The ticker of a checked tuple built by :func:`ticker_from_wire`."""
+    change, day_high, day_low = fields[7], fields[8], fields[9]
+    return Ticker(
+        symbol=fields[0],
+        bid_price=Decimal(fields[1]),
+        ask_price=Decimal(fields[2]),
+        last_price=Decimal(fields[3]),
+        high_price=Decimal(fields[4]),
+        low_price=Decimal(fields[5]),
+        volume=Decimal(fields[6]),
+        change=None if change is None else Decimal(change),
+        day_high=None if day_high is None else Decimal(day_high),
+        day_low=None if day_low is None else Decimal(day_low),
+        time=epoch_ms_to_datetime(fields[10]),
+    )
+
+
+def _ticker(data: Mapping[str, Any], symbol: str) -> Ticker:
     try:
         get = data.get
         return Ticker(
@@ -402,3 +446,7 @@ def place_order_to_wire(symbol: str, order_type: OrderType, price: str | None, a
 def order_reference_to_wire(symbol: str, order_id: int) -> dict[str, str]:
     """The operation's parameters of ``ok_spot_cancel_order`` and ``ok_spot_orderinfo`` (§6.3, §6.5)."""
     return {"symbol": symbol, "order_id": str(order_id)}
+
+
+# Models decoded on first read (exwire._core.lazy): the payload is checked above first.
+_lazy_ticker = lazy_model(Ticker, _ticker_from_fields)

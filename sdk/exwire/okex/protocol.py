@@ -430,6 +430,18 @@ class OkexProtocol(Protocol):
             return ()
         if type(message) is not list:
             raise DecodeError("neither an array of messages nor an event object", text)
+        if len(message) == 1 and type(item := message[0]) is dict:
+            # The usual frame, one message: as the loop below, without its lists.
+            try:
+                return self._message(item, text)
+            except DecodeError as exc:
+                raise DecodeError(str(exc), text) from exc
+            except ProtocolError:
+                raise
+            except Exception as exc:  # a shape the checks missed: still only a bad element
+                failure = DecodeError(f"malformed okex message: {exc!r}"[:300], text)
+                failure.__cause__ = exc
+                raise DecodeError(str(failure), text) from failure
         events: list[Event] = []
         failures: list[DecodeError] = []
         for item in message:
@@ -462,6 +474,12 @@ class OkexProtocol(Protocol):
             return self._channelless(item, error, text)
         if type(channel) is not str:
             raise DecodeError(f"channel is not a string: {channel!r}"[:200], text)
+        info = self._channels.get(channel)
+        if info is not None and error is None:
+            # A push channel seen before (the cache holds no ack or request channel: none
+            # parses as a push channel): the usual message, straight to its model.
+            event = self._raw_push(channel, info, item) if self.raw else self._push(channel, info, data)
+            return () if event is None else (event,)
         if channel == "addChannel":
             return self._ack(data, error, text)
         if channel in REQUEST_CHANNELS:
