@@ -103,6 +103,12 @@ def lazy_model(model: type[T], decode: Callable[[Any], T]) -> Callable[[Any], T]
     fields = frozenset(names)
     get = object.__getattribute__
     put = object.__setattr__
+    # One straight-line statement per field (as attrs generates its __init__): half the
+    # cost of a loop over the names, paid on every first read.
+    lines = "".join(f"    put(self, {name!r}, eager.{name})\n" for name in names)
+    scope: dict[str, Any] = {"put": put}
+    exec(f"def fill(self, eager):\n{lines or '    pass'}\n", scope)  # noqa: S102 - field names from attrs
+    fill: Callable[[Any, Any], None] = scope["fill"]
 
     def __getattr__(self: Any, name: str) -> Any:  # noqa: N807 - only called for an unset slot
         if name not in fields:
@@ -112,8 +118,7 @@ def lazy_model(model: type[T], decode: Callable[[Any], T]) -> Callable[[Any], T]
         except AttributeError:  # another thread filled it just now
             return get(self, name)
         eager = decode(wire)
-        for field in names:
-            put(self, field, get(eager, field))
+        fill(self, eager)
         try:
             object.__delattr__(self, "_wire")  # the payload is no longer needed
         except AttributeError:
