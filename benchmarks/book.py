@@ -6,7 +6,8 @@ checksummed updates) is read in place from ``<repository root>/../shared/fixture
 Offline, in a loop over the capture's channel arrays (no sockets, no threads):
 
 * ``parse``: ``json.loads`` only — the floor;
-* ``decode``: + ``exwire.kraken.converter.book_from_wire`` (typed levels);
+* ``decode``: + ``exwire.kraken.converter.book_from_wire`` (typed levels, read once: an
+  update decoded on first read is decoded here too);
 * ``maintain``: + ``exwire.kraken.book.apply`` on an ``exwire.orderbook.OrderBook``
   per pair and ``exwire.kraken.book.checksum`` compared with every update's ``c``
   (what the client's ``watch_order_book`` does; DESIGN.md's target is on this one);
@@ -76,7 +77,7 @@ def offline(variant: str, frames: list[str], passes: int) -> dict[str, Any]:
     elif variant == "decode":
         for _ in range(passes):
             for text in frames:
-                book_from_wire(loads(text)[1:-2])
+                book_from_wire(loads(text)[1:-2])[1].asks  # noqa: B018 - a lazy update decodes on first read
     elif variant == "maintain_raw":
         apply_wire = kraken_book.apply_wire
         for _ in range(passes):
@@ -98,7 +99,7 @@ def offline(variant: str, frames: list[str], passes: int) -> dict[str, Any]:
             books: dict[str, OrderBook] = {}
             for text in frames:
                 message = loads(text)
-                _, update = book_from_wire(message[1:-2])
+                _, update = book_from_wire(message[1:-2], lazy=False)  # as watch_order_book decodes
                 pair = message[-1]
                 book = books.get(pair)
                 if book is None:

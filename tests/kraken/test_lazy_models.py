@@ -10,7 +10,7 @@ import pytest
 
 from exwire.errors import DecodeError
 from exwire.kraken import converter
-from exwire.kraken.models import Ticker, Trade
+from exwire.kraken.models import BookUpdate, Ticker, Trade
 from tests.kraken.test_converter import load_cryptofeed, load_kraken_net
 
 CAPTURES = ("cryptofeed/KRAKEN.ws.48.0", "cryptofeed/KRAKEN.ws.49.0", "cryptofeed/KRAKEN.ws.50.0")
@@ -76,3 +76,62 @@ def test_a_trade_outside_the_documented_shape_is_decoded_on_receipt():
         converter.trades_from_wire([[*item[:3], "x", *item[4:]]])
     with pytest.raises(DecodeError):
         converter.trades_from_wire([item[:3]])
+
+
+def captured_book_payloads() -> list[Any]:
+    payloads = []
+    for capture in CAPTURES:
+        for message in load_cryptofeed(capture):
+            if isinstance(message, list) and len(message) >= 4 and str(message[-2]).startswith("book-"):
+                payloads.append(message[1:-2])
+    return payloads
+
+
+def test_every_captured_book_update_reads_as_its_eager_decoding():
+    lazy_count = 0
+    for payload in captured_book_payloads():
+        is_snapshot, update = converter.book_from_wire(payload)
+        eager_snapshot, eager = converter._book_now(payload)
+        assert is_snapshot == eager_snapshot
+        if type(update) is BookUpdate:  # snapshots, republished levels: decoded at once
+            assert update == eager
+            continue
+        lazy_count += 1
+        assert not is_snapshot
+        assert update.asks == eager.asks and update.bids == eager.bids
+        assert [(level.price.as_tuple(), level.quantity.as_tuple(), level.time, level.republished)
+                for level in (*update.asks, *update.bids)] == \
+            [(level.price.as_tuple(), level.quantity.as_tuple(), level.time, level.republished)
+             for level in (*eager.asks, *eager.bids)]
+        assert update.checksum == eager.checksum and update == eager and eager == update
+        assert repr(update) == repr(eager)
+    assert lazy_count > 1000
+
+
+def test_a_book_update_outside_the_usual_shape_is_decoded_on_receipt():
+    level = ["5541.20000", "0.15850568", "1534614057.321597"]
+    usual = converter.book_from_wire([{"a": [level], "c": "1234"}])[1]
+    assert type(usual) is not BookUpdate and usual.asks[0].price == Decimal("5541.20000")
+    for payload in ([{"a": [[*level, "r"]], "c": "1234"}], [{"a": [level], "c": 1234}],
+                    [{"a": [["5.5e3", *level[1:]]], "c": "1"}], [{"as": [level], "bs": [], "c": "1"}]):
+        assert type(converter.book_from_wire(payload)[1]) is BookUpdate, payload
+    with pytest.raises(DecodeError):
+        converter.book_from_wire([{"a": [["x", *level[1:]]], "c": "1"}])
+    with pytest.raises(DecodeError):
+        converter.book_from_wire([{"a": [[*level[:2], "later"]], "c": "1"}])
+
+
+def test_a_watched_book_is_decoded_at_once_and_an_unwatched_one_on_first_read():
+    import json
+
+    from exwire.kraken.protocol import KrakenProtocol
+
+    frame = json.dumps([336, {"a": [["5541.20000", "0.15850568", "1534614057.321597"]], "c": "974942666"},
+                        "book-10", "XBT/USD"])
+    protocol = KrakenProtocol()
+    (unwatched,) = protocol.receive(frame)
+    assert type(unwatched.data) is not BookUpdate
+    protocol.watched_books.add(("book-10", "XBT/USD"))
+    (watched,) = protocol.receive(frame)
+    assert type(watched.data) is BookUpdate
+    assert watched.data == unwatched.data and watched.update_type == unwatched.update_type

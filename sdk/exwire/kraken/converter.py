@@ -20,7 +20,7 @@ payload does not have the documented shape; it never returns a partial model.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -347,7 +347,51 @@ def _book_levels(levels: Iterable[list[Any]]) -> list[BookLevel]:
     return out
 
 
-def book_from_wire(payloads: Iterable[dict[str, Any]]) -> tuple[bool, BookUpdate]:
+def _plain_book_update(payloads: Sequence[Any]) -> tuple[str, int, Any] | None:
+    """``(joined level texts, ask level count, checksum)`` of an update of the usual shape, else ``None``.
+
+    The usual update (§5.5): one or two objects holding only ``a``, ``b`` and ``c``;
+    levels of exactly ``[price, quantity, time]`` strings, prices and quantities plain
+    decimals, times epoch seconds; the checksum a string of ASCII digits. Snapshots,
+    republished levels and anything else return ``None`` (decoded at once).
+    """
+    asks: list[Any] = []
+    bids: list[Any] = []
+    checksum: Any = None
+    for obj in payloads:
+        if type(obj) is not dict:
+            return None
+        for key, value in obj.items():
+            if key == "a":
+                asks.extend(value)
+            elif key == "b":
+                bids.extend(value)
+            elif key == "c":
+                checksum = value
+            else:
+                return None
+    if not (asks or bids) or type(checksum) is not str or not (checksum.isascii() and checksum.isdigit()):
+        return None
+    texts: list[Any] = []
+    for level in (*asks, *bids):
+        if type(level) is not list or len(level) != 3:
+            return None
+        texts += level
+    joined = joined_plain_decimals(texts)
+    if joined is None or not plain_epochs(texts[2::3]):
+        return None
+    return joined, len(asks), checksum
+
+
+def _book_update_from_fields(wire: tuple[str, int, Any]) -> BookUpdate:
+    """The update of a checked ``(joined texts, ask count, checksum)`` tuple (:func:`_plain_book_update`)."""
+    texts = wire[0].split(" ")
+    levels = [texts[index:index + 3] for index in range(0, len(texts), 3)]
+    count = wire[1]
+    return _book_now(({"a": levels[:count], "b": levels[count:], "c": wire[2]},))[1]
+
+
+def book_from_wire(payloads: Sequence[dict[str, Any]], *, lazy: bool = True) -> tuple[bool, BookUpdate]:
     """Decode a book snapshot or update (§5.5) from the objects between channelID and channelName.
 
     Accepts both array forms: 4 elements (one object: ``{"as", "bs"}`` for a
@@ -361,14 +405,28 @@ def book_from_wire(payloads: Iterable[dict[str, Any]]) -> tuple[bool, BookUpdate
 
     Args:
         payloads: ``msg[1:-2]`` of the channel array: one or two objects.
+        lazy: ``False`` decodes every update now: what a book maintained from every
+            level (``watch_order_book``) reads at once anyway.
 
     Returns:
         ``(is_snapshot, update)``; ``update.is_snapshot`` holds the same flag.
+
+    An update of the usual shape (:func:`_plain_book_update`) is checked here and
+    decoded on first field read (:mod:`exwire._core.lazy`); snapshots and anything
+    else are decoded now.
 
     Raises:
         DecodeError: when a level is malformed, the checksum is not an integer,
             or no object holds a known key.
     """
+    if lazy:
+        plain = _plain_book_update(payloads)
+        if plain is not None:
+            return False, _lazy_book_update(plain)
+    return _book_now(payloads)
+
+
+def _book_now(payloads: Iterable[dict[str, Any]]) -> tuple[bool, BookUpdate]:
     try:
         asks: tuple[BookLevel, ...] = ()
         bids: tuple[BookLevel, ...] = ()
@@ -719,3 +777,4 @@ def websocket_token_from_wire(result: dict[str, Any], received_at: datetime) -> 
 # Models decoded on first read (exwire._core.lazy): the payload is checked above first.
 _lazy_ticker = lazy_model(Ticker, _ticker_from_fields)
 _lazy_trade = lazy_model(Trade, _trade_from_fields)
+_lazy_book_update = lazy_model(BookUpdate, _book_update_from_fields)
