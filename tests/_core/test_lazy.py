@@ -10,7 +10,7 @@ from decimal import Decimal
 import attrs
 import pytest
 
-from exwire._core.lazy import joined_plain_decimals, lazy_model, plain_decimals, plain_epochs
+from exwire._core.lazy import joined_plain_decimals, lazy_model, plain_decimals, plain_epochs, text_shape
 
 
 @attrs.frozen(kw_only=True)
@@ -129,3 +129,15 @@ def test_joined_plain_decimals_keeps_the_texts_in_one_string():
     assert joined_plain_decimals(["1", "1e5"]) is None
     assert joined_plain_decimals(["1", None]) is None
     assert joined_plain_decimals(["1 2"]) == "1 2"  # two plain decimals: the caller passes single texts
+
+
+def test_text_shape_checks_each_position_in_one_call():
+    check = text_shape("decimal", "decimal", "epoch")
+    assert check(["5541.2", "0.5", "1534614057.321597"]) == "5541.2 0.5 1534614057.321597"
+    assert check(["5541.2", "0.5", "-1"]) is None
+    assert check(["5541.2", "0.5"]) is None
+    assert check(["5541.2", "0.5", "1", "2"]) is None
+    assert check(["5541.2", None, "1"]) is None
+    assert check(["1e3", "0.5", "1"]) is None
+    with pytest.raises(ValueError, match="unknown text kind"):
+        text_shape("money")

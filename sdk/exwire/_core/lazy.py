@@ -34,7 +34,7 @@ from typing import Any, TypeVar, cast
 
 import attrs
 
-__all__ = ["joined_plain_decimals", "lazy_model", "plain_decimals", "plain_epochs"]
+__all__ = ["joined_plain_decimals", "lazy_model", "plain_decimals", "plain_epochs", "text_shape"]
 
 T = TypeVar("T")
 
@@ -81,6 +81,34 @@ def plain_epochs(texts: Sequence[Any]) -> bool:
         return _PLAIN_EPOCHS.fullmatch(" ".join(texts)) is not None
     except TypeError:
         return False
+
+
+_KINDS = {"decimal": _NUMBER, "epoch": _EPOCH}
+
+
+def text_shape(*kinds: str) -> Callable[[Sequence[Any]], str | None]:
+    """A check of a fixed sequence of texts: ``check(texts)`` is their space-joined text or ``None``.
+
+    ``kinds`` name each position's shape: ``"decimal"`` (as :func:`plain_decimals`) or
+    ``"epoch"`` (as :func:`plain_epochs`); one regex call checks them all.
+
+    Raises:
+        ValueError: an unknown kind.
+    """
+    try:
+        pattern = re.compile(" ".join(_KINDS[kind] for kind in kinds), re.ASCII)
+    except KeyError as exc:
+        raise ValueError(f"unknown text kind {exc.args[0]!r}") from None
+    fullmatch = pattern.fullmatch
+
+    def check(texts: Sequence[Any]) -> str | None:
+        try:
+            joined = " ".join(texts)
+        except TypeError:
+            return None
+        return joined if fullmatch(joined) is not None else None
+
+    return check
 
 
 def _restore(model: type[Any], fields: dict[str, Any]) -> Any:

@@ -26,7 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 from exwire._core.codec import EPOCH, MALFORMED, epoch_to_datetime, malformed
-from exwire._core.lazy import joined_plain_decimals, lazy_model, plain_epochs
+from exwire._core.lazy import joined_plain_decimals, lazy_model, plain_epochs, text_shape
 from exwire.errors import DecodeError
 from exwire.kraken.models import (
     _BOOK_LEVEL_SLOTS,
@@ -176,11 +176,14 @@ def _ticker(payload: dict[str, Any]) -> Ticker:
         raise _malformed("ticker", error) from error
 
 
+_trade_texts = text_shape("decimal", "decimal", "epoch")  # price, volume, time (§5.3)
+
+
 def _trade(item: list[Any]) -> Trade:
     # The documented shape is checked here and decoded on first read; anything else now.
     side, order_type, misc = item[3], item[4], item[5]
     if ((side == "b" or side == "s") and type(order_type) is str and type(misc) is str
-            and plain_epochs((item[2],)) and (joined := joined_plain_decimals((item[0], item[1], item[2]))) is not None):
+            and (joined := _trade_texts((item[0], item[1], item[2]))) is not None):
         # A tuple of strings (price, quantity and time joined): untracked by the garbage collector.
         return _lazy_trade((joined, side, order_type, misc))
     return _trade_now(item)
