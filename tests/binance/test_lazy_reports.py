@@ -42,11 +42,13 @@ def test_every_captured_report_reads_as_its_eager_decoding():
 def test_a_report_with_prevented_quantities_stays_lazy_and_equal():
     report = {**captured_reports()[0], "A": "0.5", "B": "0.25", "pl": "1", "v": 7, "u": 3}
     assert_same(event_converter.user_data_event(report), event_converter.execution_report(report))
+    report = {**captured_reports()[0], "A": None, "gp": "2.5", "V": None, "gP": "PRIMARY_PEG"}
+    assert_same(event_converter.user_data_event(report), event_converter.execution_report(report))
 
 
 @pytest.mark.parametrize("change", [
     {"q": 1.5}, {"p": "1e-3"}, {"E": "1499405658658"}, {"O": None}, {"i": "12"}, {"g": True},
-    {"A": None}, {"A": 2}, {"v": "7"}, {"T": -1},
+    {"A": 2}, {"v": "7"}, {"T": -1}, {"V": 3}, {"gP": None, "gOV": "1"},
 ])
 def test_a_report_outside_the_usual_shape_is_decoded_on_receipt(change):
     report = {**captured_reports()[0], **change}
