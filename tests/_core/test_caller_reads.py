@@ -10,10 +10,13 @@ seen by a caller, and nothing left buffered when the token passes.
 
 from __future__ import annotations
 
+import select
+import socket
 import threading
 
 import pytest
 
+from exwire._core.sockread import SerialisedReader
 from exwire.binance import BinanceClient
 from exwire.errors import ConnectionClosed, RequestTimeout
 from exwire.kraken import KrakenClient
@@ -106,3 +109,152 @@ def test_a_server_shutdown_met_while_a_caller_waits_reconnects_and_fails_the_req
         assert not isinstance(outcome[0], RequestTimeout)
         assert restored.wait(timeout(10))
         assert client.get_spot_server_time() is not None  # the new connection answers
+
+
+# -- the reader thread's wait is muted while a caller reads (Linux: epoll) -------------------
+
+epoll_only = pytest.mark.skipif(not hasattr(select, "epoll"), reason="muting needs epoll (Linux)")
+
+
+def _waiter(reader: SerialisedReader, seconds: float) -> tuple[threading.Thread, threading.Event, list[bool]]:
+    done = threading.Event()
+    result: list[bool] = []
+
+    def wait() -> None:
+        result.append(reader.wait(seconds))
+        done.set()
+
+    thread = threading.Thread(target=wait, name="muted-waiter", daemon=True)
+    thread.start()
+    return thread, done, result
+
+
+@epoll_only
+def test_a_muted_wait_sleeps_through_bytes_and_ends_on_unmute() -> None:
+    server, client = socket.socketpair()
+    reader = SerialisedReader(client, threading.Lock())
+    try:
+        assert reader.wait(0.0) is False  # makes the epoll; nothing to read
+        assert reader.mute() is True
+        thread, done, result = _waiter(reader, timeout(10))
+        server.sendall(b"reply")
+        assert reader.wait_lead(timeout(5)) is True  # the caller's wait sees the bytes
+        assert not done.wait(0.2)  # the muted wait does not
+        reader.unmute()  # bytes are waiting: the wait ends now, not at its timeout
+        assert done.wait(timeout(5))
+        assert result == [True]
+        thread.join(timeout(5))
+    finally:
+        reader.close()
+        server.close()
+        client.close()
+
+
+@epoll_only
+def test_a_muted_wait_still_ends_when_the_socket_is_shut_down() -> None:
+    """Every close shuts the socket down first: a reader muted by a caller that met the
+    end of the connection must still wake to reconnect."""
+    server, client = socket.socketpair()
+    reader = SerialisedReader(client, threading.Lock())
+    try:
+        reader.mute()
+        thread, done, result = _waiter(reader, timeout(10))
+        client.shutdown(socket.SHUT_RDWR)
+        assert done.wait(timeout(5))
+        assert result == [True]
+        thread.join(timeout(5))
+    finally:
+        reader.unmute()
+        reader.close()
+        server.close()
+        client.close()
+
+
+@epoll_only
+def test_closing_releases_the_wait_descriptors_once_no_wait_is_in_progress() -> None:
+    server, client = socket.socketpair()
+    reader = SerialisedReader(client, threading.Lock())
+    try:
+        thread, done, result = _waiter(reader, timeout(10))
+        wait_until(lambda: reader._waiting == 1)
+        reader.close()
+        assert reader._epoll is not None  # a wait is in it: kept until that wait ends
+        client.shutdown(socket.SHUT_RDWR)  # what every close does first
+        assert done.wait(timeout(5))
+        thread.join(timeout(5))
+        assert reader._epoll is None and reader._watch_fd == -1
+        assert reader.wait(timeout(5)) is True  # closed: the read that follows reports it
+        reader.mute()
+        reader.unmute()  # harmless once released
+    finally:
+        server.close()
+        client.close()
+
+
+@epoll_only
+def test_every_reply_is_read_by_its_caller_while_the_reader_sleeps() -> None:
+    """With the reader's wait muted, a reply wakes only its caller; the reader thread
+    reads none of them (it might on its housekeeping tick, a few times at most)."""
+    with BinanceEmulator(seed=3) as emulator, \
+            BinanceClient(**emulator.client_kwargs(), request_timeout=timeout(5)) as client:
+        assert client.get_spot_server_time() is not None
+        connection = client._connections["spot"]
+        before = connection.replies_read_by_caller
+        for _ in range(100):
+            assert client.get_spot_server_time() is not None
+        assert connection.replies_read_by_caller - before >= 90
+
+
+def test_the_reader_reads_updates_again_after_callers_led() -> None:
+    """Between requests the reader's wait is unmuted: updates that arrive then are read
+    by the reader thread, with no caller waiting."""
+    with KrakenEmulator(seed=7, push_interval=0.01) as emulator, \
+            KrakenClient(**emulator.client_kwargs(), request_timeout=timeout(5)) as client:
+        received = threading.Semaphore(0)
+        sub = client.subscribe_to_ticker_updates("XBT/USD", lambda event: received.release())
+        for _ in range(30):
+            client.ping()
+        connection = client._connections["public"]
+        assert connection.replies_read_by_caller > 0
+        frames = connection.frames_received
+        for _ in range(5):  # with no request in flight, only the reader reads these
+            assert received.acquire(timeout=timeout(5))
+        assert connection.frames_received > frames
+        sub.unsubscribe()
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_a_connection_dropped_while_a_caller_leads_fails_the_request_and_reconnects(attempt: int) -> None:
+    """The peer cuts the TCP connection while a caller reads for its reply with the
+    reader's wait muted: the caller sees the end, the reader wakes, reconnects, and the
+    request fails with ConnectionClosed at once."""
+    restored = threading.Event()
+
+    def on_event(event) -> None:
+        if event.state is ConnectionState.RESTORED:
+            restored.set()
+
+    with BinanceEmulator(seed=4) as emulator, \
+            BinanceClient(**emulator.client_kwargs(), request_timeout=timeout(5), backoff_factory=_fast_backoff,
+                          on_connection_event=on_event) as client:
+        assert client.get_spot_server_time() is not None
+        emulator.withhold_replies(1, "time")
+        asked = emulator.messages_received
+        outcome: list[BaseException] = []
+
+        def call() -> None:
+            try:
+                client.get_spot_server_time(timeout=timeout(30))
+            except BaseException as exc:
+                outcome.append(exc)
+
+        caller = threading.Thread(target=call, name="caller")
+        caller.start()
+        wait_until(lambda: emulator.messages_received > asked)
+        assert emulator.drop_connections() == 1
+        caller.join(timeout(10))
+        assert not caller.is_alive()
+        assert len(outcome) == 1 and isinstance(outcome[0], ConnectionClosed), outcome
+        assert not isinstance(outcome[0], RequestTimeout)
+        assert restored.wait(timeout(10))
+        assert client.get_spot_server_time() is not None

@@ -510,14 +510,23 @@ class Connection:
                 raise ConnectionClosed(f"{self.exchange} {self.name} connection is not open")
             self._pending.setdefault(key, collections.deque()).append(pending)
             transport = self._transport
+        pollable = transport.pollable
+        # A caller that may read its own reply mutes the reader thread's wait before
+        # the request goes out, so the reply wakes only the thread that reads it
+        # (Transport.mute); unmuted before it waits for a reply the reader reads.
+        muted = pollable and transport.mute()
         try:
-            self._write(transport, key, frame)
-        except TransportClosed as exc:
-            self._unregister(pending)
-            self._abandon(key, transport)
-            raise ConnectionClosed(f"{self.exchange} {self.name}: send failed: {exc}") from exc
-        if transport.pollable and not pending.finished:
-            self._lead(transport, pending, deadline)
+            try:
+                self._write(transport, key, frame)
+            except TransportClosed as exc:
+                self._unregister(pending)
+                self._abandon(key, transport)
+                raise ConnectionClosed(f"{self.exchange} {self.name}: send failed: {exc}") from exc
+            if pollable and not pending.finished:
+                self._lead(transport, pending, deadline)
+        finally:
+            if muted:
+                transport.unmute()
         if not pending.wait(deadline.remaining()):
             self._unregister(pending)
             if not pending.wait(0):  # a reply may have raced the timeout
@@ -799,7 +808,11 @@ class Connection:
         or the window ends, then waits as before. It hands updates over exactly as the
         reader does (a full ``block`` queue stalls it as it would stall the reader). When
         it meets the end of the transport it leaves the cause for the reader (which owns
-        reconnecting) and wakes it.
+        reconnecting) and wakes it (closing the transport wakes a muted reader too).
+
+        :meth:`request` mutes the reader's wait around it (``Transport.mute``), so the
+        reply wakes this thread alone: the reader thread stays asleep instead of waking
+        with it, waiting for the token and finding nothing to read.
         """
         token = self._read_token
         if not token.acquire(blocking=False):
@@ -812,7 +825,12 @@ class Connection:
             window = _LEAD_WINDOW if remaining is None else min(_LEAD_WINDOW, remaining)
             until = time.monotonic() + window
             receive = self._receiver()
+            # No whole frame is buffered while the token is free (_pump), so the socket
+            # tells whether there is anything to read: wait for it before the first read.
             while not pending.finished:
+                left = until - time.monotonic()
+                if left <= 0.0 or not transport.wait_readable(left, True):
+                    return
                 cause = self._pump(transport, listener, receive, until, pending)
                 if cause is not None:
                     self._lead_failure = (transport, cause)
@@ -820,10 +838,6 @@ class Connection:
                     return
                 if pending.finished:
                     self.replies_read_by_caller += 1
-                    return
-                left = until - time.monotonic()
-                if left <= 0.0 or not transport.wait_readable(left):
-                    return
         finally:
             token.release()
 

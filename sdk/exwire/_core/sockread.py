@@ -23,16 +23,31 @@ own reply, see ``Connection``) can read what is there without waiting, and wait
 without holding anything. The socket's timeout belongs to the writers (websocket-client
 bounds a blocked ``send`` with it): it is 0 only for the instant of a read, under the
 lock, and put back before the lock is released.
+
+Two threads may wait for the same socket: the connection's reader thread, idle between
+frames, and a caller reading its own reply. When the reply comes the kernel wakes both,
+and the reader thread, finding nothing for it, only costs the caller a hand-over of the
+GIL on the round trip's critical path. So the reader thread's wait (:meth:`SerialisedReader.wait`)
+can be *muted* while a caller waits instead (:meth:`SerialisedReader.mute`): on Linux it
+waits in an ``epoll`` whose interest in the socket is switched off and on again, without
+waking it; when the interest comes back with bytes waiting, the wait ends then. The
+``epoll`` watches a duplicate of the socket's descriptor: a descriptor closed by another
+thread drops out of an ``epoll`` silently, while the duplicate keeps the socket's hang-up
+(``shutdown``, which every close does first) visible to the wait. Elsewhere muting does
+nothing and both threads wake, as before.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import select
 import socket
 import ssl
 import threading
 import time
+import weakref
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -66,6 +81,15 @@ class SerialisedReader:
         if hasattr(select, "poll"):  # POSIX: no FD_SETSIZE limit; select() on Windows
             self._poll = select.poll()
             self._poll.register(sock.fileno(), select.POLLIN)
+        # The muted wait (Linux): made by the first wait(), released by close() or, when a
+        # wait is in progress then, by that wait as it ends (never under a thread in it).
+        self._watch_lock = threading.Lock()  # guards the fields below
+        self._epoll: Any = None
+        self._watch_fd = -1  # the duplicate descriptor the epoll watches
+        self._release_watch: Callable[[], Any] | None = None  # closes both, once
+        self._waiting = 0  # threads in wait()
+        self._mutes = 0
+        self._closed = False
 
     def recv(self, size: int, timeout: float | None) -> bytes | None:
         """Up to ``size`` bytes; ``b""`` at the end of the stream; ``None`` after ``timeout`` seconds.
@@ -110,12 +134,97 @@ class SerialisedReader:
     def wait(self, timeout: float | None) -> bool:
         """Whether there is something to read (or an error or end to report) within ``timeout`` s.
 
-        Waits with no lock held; only OpenSSL's count of decrypted bytes already held
-        (``pending()``) is read under the lock.
+        The background wait: while :meth:`mute` holds it, bytes
+        arriving do not end it (an error, a hang-up, the timeout, and :meth:`unmute`
+        with bytes waiting do). Waits with no lock held; only OpenSSL's count of
+        decrypted bytes already held (``pending()``) is read under the lock.
         """
         if self._decrypted():
             return True
+        if not _EPOLL:
+            return self._wait(timeout, False)
+        with self._watch_lock:
+            if self._closed:
+                return True  # the read that follows reports it
+            if self._epoll is None and not self._watch():
+                return True
+            self._waiting += 1
+            epoll: Any = self._epoll
+        try:
+            return bool(epoll.poll(-1 if timeout is None else timeout, 1))
+        finally:
+            with self._watch_lock:
+                self._waiting -= 1
+                if self._closed and not self._waiting:
+                    self._unwatch()
+
+    def wait_lead(self, timeout: float | None) -> bool:
+        """As :meth:`wait`, for a thread reading while another may be in :meth:`wait`; never muted."""
+        if self._decrypted():
+            return True
         return self._wait(timeout, False)
+
+    def mute(self) -> bool:
+        """Until the matching :meth:`unmute`, bytes arriving do not end :meth:`wait`. Nests.
+
+        Returns whether muting works here (Linux); elsewhere both waits wake for bytes.
+        """
+        if not _EPOLL:
+            return False
+        with self._watch_lock:
+            self._mutes += 1
+            if self._mutes == 1 and self._epoll is not None:
+                self._interest(0)  # the hang-up and errors stay watched: the kernel adds them
+        return True
+
+    def unmute(self) -> None:
+        """Undo one :meth:`mute`; with none left, :meth:`wait` ends (now, if bytes are waiting)."""
+        if not _EPOLL:
+            return
+        with self._watch_lock:
+            self._mutes -= 1
+            if self._mutes == 0 and self._epoll is not None:
+                self._interest(select.EPOLLIN)
+
+    def close(self) -> None:
+        """Release the descriptors of the muted wait (now, or as the wait in progress ends). Idempotent.
+
+        The caller shuts the socket down first, which ends a wait in progress.
+        """
+        with self._watch_lock:
+            self._closed = True
+            if not self._waiting:
+                self._unwatch()
+
+    def _watch(self) -> bool:
+        """Make the epoll (watch lock held); False when the socket is closed already."""
+        try:
+            fd = os.dup(self.sock.fileno())
+        except (OSError, ValueError):
+            return False
+        try:
+            epoll = select.epoll(1)
+        except OSError:
+            os.close(fd)
+            raise
+        self._release_watch = weakref.finalize(self, _close_watch, epoll, fd)
+        self._epoll, self._watch_fd = epoll, fd
+        epoll.register(fd, 0 if self._mutes else select.EPOLLIN)
+        return True
+
+    def _interest(self, events: int) -> None:
+        try:
+            self._epoll.modify(self._watch_fd, events)
+        except (OSError, ValueError):  # released meanwhile: the waits report the end
+            pass
+
+    def _unwatch(self) -> None:
+        release = self._release_watch
+        if release is not None:
+            self._release_watch = None
+            self._epoll = None
+            self._watch_fd = -1
+            release()
 
     def _wait(self, timeout: float | None, write: bool) -> bool:
         """Whether the socket became readable (or writable, for ``write``) within ``timeout``.
@@ -138,6 +247,14 @@ class SerialisedReader:
             return bool(poller.poll(milliseconds))
         readable, writable, failed = select.select([self.sock], [self.sock] if write else [], [self.sock], timeout)
         return bool(readable or writable or failed)
+
+
+_EPOLL = hasattr(select, "epoll")
+
+
+def _close_watch(epoll: Any, fd: int) -> None:
+    epoll.close()
+    os.close(fd)
 
 
 class SerialisedTLSSocket:

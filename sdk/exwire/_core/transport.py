@@ -56,11 +56,28 @@ class Transport:
     #: wait for data and the read can happen apart (and a caller may read its own reply).
     pollable: bool = False
 
-    def wait_readable(self, timeout: float | None) -> bool:
+    def wait_readable(self, timeout: float | None, lead: bool = False) -> bool:
         """Pollable transports: whether ``recv(0.0)`` has something to return (a frame, or
         the loss to raise) within ``timeout`` seconds (``None``: no limit). Reads nothing
-        and waits holding no lock, so another thread may read meanwhile."""
+        and waits holding no lock, so another thread may read meanwhile.
+
+        ``lead``: the wait of a thread reading while the background reader may be
+        waiting too (a caller reading its own reply); :meth:`mute` never holds it off.
+        """
         raise NotImplementedError
+
+    def mute(self) -> bool:
+        """Until the matching :meth:`unmute`, bytes arriving do not end a ``wait_readable``
+        without ``lead`` (its timeout, an error or the end of the connection still do,
+        and so does ``unmute`` with bytes waiting). Nests.
+
+        So a caller that reads its own reply is the only thread the reply wakes.
+        Returns whether the transport can; the default cannot (both waits wake).
+        """
+        return False
+
+    def unmute(self) -> None:
+        """Undo one :meth:`mute`."""
 
     def frame_ready(self) -> bool:
         """Whether a whole frame is already buffered, so ``recv`` will not block.
@@ -155,7 +172,12 @@ def shutdown_socket(sock: socket.socket) -> None:
         pass
 
 
-_READ_SIZE = 256 * 1024  # bytes per socket read: a flood is sliced out of one buffer
+# Bytes per socket read: a flood is sliced out of one buffer. Each read allocates a
+# bytes object of this size first (then shrinks it): at 128 KiB and more glibc's
+# malloc maps fresh pages for it, which made every read of one small reply cost
+# about 15 us more (a tenth of a loopback round trip); a TLS read returns one record
+# (at most 16 KiB) anyway.
+_READ_SIZE = 64 * 1024
 _OP_CONTINUATION, _OP_TEXT, _OP_BINARY, _OP_CLOSE, _OP_PING, _OP_PONG = 0, 1, 2, 8, 9, 10
 # First header bytes of the hot path: FIN set, RSV bits clear, text or binary (RFC 6455 §5.2).
 _FINAL_TEXT, _FINAL_BINARY = 0x80 | _OP_TEXT, 0x80 | _OP_BINARY
@@ -342,20 +364,31 @@ class WebSocketTransport(Transport):
                 self._position = 0
             self._buffer += chunk
 
-    def wait_readable(self, timeout: float | None) -> bool:
+    def wait_readable(self, timeout: float | None, lead: bool = False) -> bool:
         """Whether the socket has bytes (or an end) to read, within ``timeout`` seconds.
 
         Reads nothing and looks at no buffer, so another thread may read meanwhile: the
         caller makes sure no whole frame is left buffered when it waits (the
         connection's read token passes only with the buffer holding no whole frame).
+        Without ``lead``, :meth:`mute` holds the wait off (on Linux; see
+        :mod:`exwire._core.sockread`).
         """
         reader = self._reader
         if reader is None or self._closed.is_set():
             return True  # recv reports it
         try:
-            return reader.wait(timeout)
+            return reader.wait_lead(timeout) if lead else reader.wait(timeout)
         except (OSError, ValueError):
             return True  # closed under us: recv reports it
+
+    def mute(self) -> bool:
+        reader = self._reader
+        return reader is not None and reader.mute()
+
+    def unmute(self) -> None:
+        reader = self._reader
+        if reader is not None:
+            reader.unmute()
 
     def frame_ready(self) -> bool:
         """Whether a whole frame is already buffered, so ``recv`` will not block. Reader thread only."""
@@ -571,6 +604,7 @@ class WebSocketTransport(Transport):
         if ws is None:
             return
         _abort(ws)  # the server sees the end of the stream
+        self._release_reader()
 
     def _send_close(self, payload: bytes) -> None:
         """Send a Close frame with ``payload``, unless one was sent already (RFC 6455 §5.5.1)."""
@@ -598,6 +632,13 @@ class WebSocketTransport(Transport):
             return
         self._send_close(struct.pack("!H", CLOSE_NORMAL))  # never a second Close (RFC 6455 §5.5.1)
         _abort(ws)  # wakes a reader blocked in recv
+        self._release_reader()
+
+    def _release_reader(self) -> None:
+        """Let the socket reader go of its descriptors (after the shutdown that ends its wait)."""
+        reader = self._reader
+        if reader is not None:
+            reader.close()
 
 
 class MemoryPeer:
