@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from exwire._core.codec import decimal_from_wire, epoch_ms_to_datetime
+from exwire._core.lazy import lazy_model, text_shape
 from exwire.binance.enums import OrderSide
 from exwire.binance.stream_models import (
     AggregateTradeUpdate,
@@ -68,8 +69,40 @@ def _levels(rows: Any) -> tuple[Level, ...]:
     return tuple(Level(price=_money(row[0]), quantity=_money(row[1])) for row in rows)
 
 
+_trade_money = text_shape("decimal", "decimal")  # p, q
+_INT = frozenset((int,))
+_INT_OR_NONE = frozenset((int, type(None)))
+_LAST_EPOCH_MS = 253_402_300_799_999  # datetime's last millisecond
+
+
 def trade(o: Mapping[str, Any], symbol: str) -> TradeUpdate:
-    """``trade``: ``E``, ``s``, ``t``, ``p``, ``q``, ``T``, ``m`` (``b``/``a`` of old, ``X`` on futures)."""
+    """``trade``: ``E``, ``s``, ``t``, ``p``, ``q``, ``T``, ``m`` (``b``/``a`` of old, ``X`` on futures).
+
+    A trade of the usual shape (``p``/``q`` plain decimal strings, ``t`` and the times
+    integers, times in range, ``m`` a boolean) is checked here and decoded on first field
+    read (:mod:`exwire._core.lazy`); any other is decoded now.
+    """
+    get = o.get
+    try:
+        wire = (None, o["s"], o["t"], o["m"], o["T"], get("E"), get("b"), get("a"), get("X"))
+        joined = _trade_money((o["p"], o["q"]))
+    except KeyError:
+        return _trade_now(o, symbol)
+    if (joined is not None and type(wire[3]) is bool and type(wire[2]) is int
+            and _INT_OR_NONE.issuperset(map(type, wire[4:8])) and type(wire[4]) is int
+            and 0 <= wire[4] <= _LAST_EPOCH_MS and (wire[5] is None or 0 <= wire[5] <= _LAST_EPOCH_MS)):
+        return _lazy_trade((joined, *wire[1:]))
+    return _trade_now(o, symbol)
+
+
+def _trade_from_fields(wire: tuple[Any, ...]) -> TradeUpdate:
+    """The trade of a checked ``(joined p q, s, t, m, T, E, b, a, X)`` tuple (:func:`trade`)."""
+    price, quantity = wire[0].split(" ")
+    return _trade_now({"p": price, "q": quantity, "s": wire[1], "t": wire[2], "m": wire[3], "T": wire[4],
+                       "E": wire[5], "b": wire[6], "a": wire[7], "X": wire[8]}, "")
+
+
+def _trade_now(o: Mapping[str, Any], symbol: str) -> TradeUpdate:
     get = o.get
     maker = o["m"]
     if type(maker) is not bool:
@@ -81,6 +114,9 @@ def trade(o: Mapping[str, Any], symbol: str) -> TradeUpdate:
         event_time=None if event_time is None else _time(event_time),
         buyer_order_id=_int_or_none(get("b")), seller_order_id=_int_or_none(get("a")), trade_type=get("X"),
     )
+
+
+_lazy_trade = lazy_model(TradeUpdate, _trade_from_fields)
 
 
 def aggregate_trade(o: Mapping[str, Any], symbol: str) -> AggregateTradeUpdate:
