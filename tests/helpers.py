@@ -100,3 +100,24 @@ def silent_endpoint(path: str = "/") -> Iterator[tuple[str, list[socket.socket]]
         listener.close()
         for connection in accepted:
             connection.close()
+
+
+def assert_lazy_same(lazy: object, eager: object, model: type) -> None:
+    """``lazy`` (a model decoded on first read, not read yet) equals ``eager`` field by field.
+
+    Also that the lazy path was taken, nothing was decoded on receipt, and ``==`` (both
+    ways), ``hash`` and ``repr`` agree; ``Decimal`` fields keep the wire's digits.
+    """
+    from decimal import Decimal
+
+    import attrs
+
+    assert type(eager) is model
+    assert type(lazy) is not model and isinstance(lazy, model), "the documented shape must take the lazy path"
+    object.__getattribute__(lazy, "_wire")  # not decoded on receipt
+    for field in attrs.fields(model):
+        one, other = getattr(lazy, field.name), getattr(eager, field.name)
+        assert one == other and type(one) is type(other), field.name
+        if isinstance(one, Decimal):
+            assert str(one) == str(other), field.name
+    assert lazy == eager and eager == lazy and hash(lazy) == hash(eager) and repr(lazy) == repr(eager)

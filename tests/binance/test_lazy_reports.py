@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 from typing import Any
 
-import attrs
 import pytest
 
 from exwire.binance import event_converter, events
 from exwire.errors import DecodeError
 from tests.binance.test_event_converter import EXECUTION_REPORT
 from tests.conftest import fixture_path
+from tests.helpers import assert_lazy_same
 
 
 def captured_reports() -> list[dict[str, Any]]:
@@ -22,15 +21,7 @@ def captured_reports() -> list[dict[str, Any]]:
 
 
 def assert_same(lazy: Any, eager: Any) -> None:
-    assert type(eager) is events.ExecutionReport
-    assert type(lazy) is not events.ExecutionReport, "the documented shape must take the lazy path"
-    assert isinstance(lazy, events.ExecutionReport)
-    for field in attrs.fields(events.ExecutionReport):
-        one, other = getattr(lazy, field.name), getattr(eager, field.name)
-        assert one == other and type(one) is type(other), field.name
-        if isinstance(one, Decimal):
-            assert str(one) == str(other), field.name  # the wire's digits
-    assert lazy == eager and eager == lazy and hash(lazy) == hash(eager) and repr(lazy) == repr(eager)
+    assert_lazy_same(lazy, eager, events.ExecutionReport)
 
 
 def test_every_captured_report_reads_as_its_eager_decoding():

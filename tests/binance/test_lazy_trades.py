@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
-import attrs
 import pytest
 
 from exwire.binance import stream_converter
 from exwire.binance.stream_models import TradeUpdate
 from tests.binance.test_streams_fixtures import _examples, _script
+from tests.helpers import assert_lazy_same
 
 
 def captured_trades() -> list[dict[str, Any]]:
@@ -26,13 +25,7 @@ def captured_trades() -> list[dict[str, Any]]:
 
 
 def assert_same(lazy: Any, eager: Any) -> None:
-    assert type(eager) is TradeUpdate and type(lazy) is not TradeUpdate and isinstance(lazy, TradeUpdate)
-    for field in attrs.fields(TradeUpdate):
-        one, other = getattr(lazy, field.name), getattr(eager, field.name)
-        assert one == other and type(one) is type(other), field.name
-        if isinstance(one, Decimal):
-            assert str(one) == str(other), field.name
-    assert lazy == eager and eager == lazy and hash(lazy) == hash(eager) and repr(lazy) == repr(eager)
+    assert_lazy_same(lazy, eager, TradeUpdate)
 
 
 def test_every_trade_of_the_usual_shape_reads_as_its_eager_decoding():

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -30,6 +29,7 @@ from exwire.models import Level
 from exwire.orderbook import OrderBook
 from exwire.testing.coinex import CoinexEmulator
 from tests.conftest import timeout
+from tests.helpers import assert_lazy_same
 
 MARKETS = (("BTCUSDT", 20, "0"), ("BTCBCH", 20, "0"), ("ETHUSDT", 5, "0.1"))
 
@@ -59,16 +59,10 @@ def eager(frame: str) -> Depth:
     return converter._depth_now(market, depth, clean)
 
 
-def assert_same(lazy: Any, eager: Depth) -> None:
-    assert type(lazy) is not Depth and isinstance(lazy, Depth), "the documented shape must take the lazy path"
-    object.__getattribute__(lazy, "_wire")  # not decoded on receipt
-    assert type(eager) is Depth
-    for field in attrs.fields(Depth):
-        assert getattr(lazy, field.name) == getattr(eager, field.name), field.name
-        assert type(getattr(lazy, field.name)) is type(getattr(eager, field.name)), field.name
+def assert_same(lazy: Any, eager: Any) -> None:
+    assert_lazy_same(lazy, eager, Depth)
     for mine, theirs in zip(lazy.asks + lazy.bids, eager.asks + eager.bids, strict=True):
         assert type(mine) is Level and repr(mine) == repr(theirs)  # the wire exponent is kept
-    assert lazy == eager and eager == lazy and hash(lazy) == hash(eager) and repr(lazy) == repr(eager)
 
 
 def check_frames(frames: list[str]) -> None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-import attrs
 import pytest
 
 from exwire.errors import DecodeError
 from exwire.kraken import converter
 from exwire.kraken.models import BookUpdate, Ticker, Trade
+from tests.helpers import assert_lazy_same
 from tests.kraken.test_converter import load_cryptofeed, load_kraken_net
 
 CAPTURES = ("cryptofeed/KRAKEN.ws.48.0", "cryptofeed/KRAKEN.ws.49.0", "cryptofeed/KRAKEN.ws.50.0")
@@ -30,12 +30,7 @@ def channel_payloads(name: str) -> list[Any]:
 
 
 def assert_same(lazy: Any, eager: Any, model: type) -> None:
-    assert type(lazy) is not model, "the documented shape must take the lazy path"
-    assert type(eager) is model
-    for field in attrs.fields(model):
-        assert getattr(lazy, field.name) == getattr(eager, field.name), field.name
-        assert type(getattr(lazy, field.name)) is type(getattr(eager, field.name)), field.name
-    assert lazy == eager and eager == lazy and hash(lazy) == hash(eager) and repr(lazy) == repr(eager)
+    assert_lazy_same(lazy, eager, model)
 
 
 def test_every_captured_ticker_reads_as_its_eager_decoding():

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-import attrs
 import pytest
 import websocket
 from hypothesis import given, settings
@@ -27,6 +26,7 @@ from exwire.okex.models import Ticker
 from exwire.okex.protocol import OkexProtocol, inflate
 from exwire.testing.okex import OkexEmulator
 from tests.conftest import timeout
+from tests.helpers import assert_lazy_same
 
 # The documented example of §5.1, as the protocol tests quote it.
 DOCUMENTED = ('[{"binary":0,"channel":"ok_sub_spot_bch_btc_ticker","data":{"high":"10000","vol":"185.03743858",'
@@ -43,14 +43,8 @@ def eager(text: str) -> Ticker:
     return converter._ticker(item["data"], symbol)
 
 
-def assert_same(lazy: Any, eager: Ticker) -> None:
-    assert type(lazy) is not Ticker and isinstance(lazy, Ticker), "the documented shape must take the lazy path"
-    object.__getattribute__(lazy, "_wire")  # not decoded on receipt
-    assert type(eager) is Ticker
-    for field in attrs.fields(Ticker):
-        assert getattr(lazy, field.name) == getattr(eager, field.name), field.name
-        assert type(getattr(lazy, field.name)) is type(getattr(eager, field.name)), field.name
-    assert lazy == eager and eager == lazy and hash(lazy) == hash(eager) and repr(lazy) == repr(eager)
+def assert_same(lazy: Any, eager: Any) -> None:
+    assert_lazy_same(lazy, eager, Ticker)
 
 
 def check_frames(frames: list[str | bytes]) -> None:

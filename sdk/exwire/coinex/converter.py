@@ -290,32 +290,29 @@ def depth_from_wire(symbol: str, depth: Mapping[str, Any], is_full: bool) -> Dep
         # One flat list of the level strings, asks then bids, then ``last`` if sent: the
         # lazy payload keeps no JSON list (retained containers multiply collections).
         texts: list[Any] = []
-        shaped = True
-        if asks is not None:
-            if type(asks) is list:
-                for level in asks:
-                    if type(level) is not list or len(level) != 2:
-                        shaped = False
-                        break
-                    texts += level
-            else:
-                shaped = False
+        shaped = _flat_levels(asks, texts)
         count = len(texts)
-        if shaped and bids is not None:
-            if type(bids) is list:
-                for level in bids:
-                    if type(level) is not list or len(level) != 2:
-                        shaped = False
-                        break
-                    texts += level
-            else:
-                shaped = False
+        shaped = shaped and _flat_levels(bids, texts)
         levels = len(texts)
         if last is not None:
             texts.append(last)
         if shaped and (not texts or plain_decimals(texts)):
             return _lazy_depth((symbol, is_full, time, checksum, count, levels, *texts))
     return _depth_now(symbol, depth, is_full)
+
+
+def _flat_levels(levels: Any, texts: list[Any]) -> bool:
+    """Append the texts of ``levels`` (absent, or a list of ``[price, amount]``) to ``texts``;
+    whether they had that shape."""
+    if levels is None:
+        return True
+    if type(levels) is not list:
+        return False
+    for level in levels:
+        if type(level) is not list or len(level) != 2:
+            return False
+        texts += level
+    return True
 
 
 def _depth_from_fields(fields: tuple[Any, ...]) -> Depth:
