@@ -13,6 +13,7 @@ from __future__ import annotations
 import select
 import socket
 import threading
+from collections.abc import Callable
 
 import pytest
 
@@ -74,18 +75,17 @@ def test_updates_read_by_callers_and_by_the_reader_stay_in_wire_order() -> None:
         watcher.close()
 
 
-@pytest.mark.parametrize("attempt", range(3))
-def test_a_server_shutdown_met_while_a_caller_waits_reconnects_and_fails_the_request(attempt: int) -> None:
-    """serverShutdown is a protocol Failure: whoever reads it (a waiting caller, most
-    likely, or the reader thread) the connection is replaced and the request fails with
-    ConnectionClosed at once, not after its timeout."""
+def _fault_while_a_caller_waits(seed: int, fault: Callable[[BinanceEmulator], int]) -> None:
+    """A time request waits (its reply withheld) when ``fault`` strikes: the request fails
+    with ConnectionClosed at once (not after its timeout), the connection is restored and
+    answers again."""
     restored = threading.Event()
 
     def on_event(event) -> None:
         if event.state is ConnectionState.RESTORED:
             restored.set()
 
-    with BinanceEmulator(seed=2) as emulator, \
+    with BinanceEmulator(seed=seed) as emulator, \
             BinanceClient(**emulator.client_kwargs(), request_timeout=timeout(5), backoff_factory=_fast_backoff,
                           on_connection_event=on_event) as client:
         assert client.get_spot_server_time() is not None
@@ -102,13 +102,21 @@ def test_a_server_shutdown_met_while_a_caller_waits_reconnects_and_fails_the_req
         caller = threading.Thread(target=call, name="caller")
         caller.start()
         wait_until(lambda: emulator.messages_received > asked)  # the caller is waiting now
-        assert emulator.send_server_shutdown() == 1
+        assert fault(emulator) == 1
         caller.join(timeout(10))
         assert not caller.is_alive()
         assert len(outcome) == 1 and isinstance(outcome[0], ConnectionClosed), outcome
         assert not isinstance(outcome[0], RequestTimeout)
         assert restored.wait(timeout(10))
         assert client.get_spot_server_time() is not None  # the new connection answers
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_a_server_shutdown_met_while_a_caller_waits_reconnects_and_fails_the_request(attempt: int) -> None:
+    """serverShutdown is a protocol Failure: whoever reads it (a waiting caller, most
+    likely, or the reader thread) the connection is replaced and the request fails with
+    ConnectionClosed at once, not after its timeout."""
+    _fault_while_a_caller_waits(2, BinanceEmulator.send_server_shutdown)
 
 
 # -- the reader thread's wait is muted while a caller reads (Linux: epoll) -------------------
@@ -228,33 +236,4 @@ def test_a_connection_dropped_while_a_caller_leads_fails_the_request_and_reconne
     """The peer cuts the TCP connection while a caller reads for its reply with the
     reader's wait muted: the caller sees the end, the reader wakes, reconnects, and the
     request fails with ConnectionClosed at once."""
-    restored = threading.Event()
-
-    def on_event(event) -> None:
-        if event.state is ConnectionState.RESTORED:
-            restored.set()
-
-    with BinanceEmulator(seed=4) as emulator, \
-            BinanceClient(**emulator.client_kwargs(), request_timeout=timeout(5), backoff_factory=_fast_backoff,
-                          on_connection_event=on_event) as client:
-        assert client.get_spot_server_time() is not None
-        emulator.withhold_replies(1, "time")
-        asked = emulator.messages_received
-        outcome: list[BaseException] = []
-
-        def call() -> None:
-            try:
-                client.get_spot_server_time(timeout=timeout(30))
-            except BaseException as exc:
-                outcome.append(exc)
-
-        caller = threading.Thread(target=call, name="caller")
-        caller.start()
-        wait_until(lambda: emulator.messages_received > asked)
-        assert emulator.drop_connections() == 1
-        caller.join(timeout(10))
-        assert not caller.is_alive()
-        assert len(outcome) == 1 and isinstance(outcome[0], ConnectionClosed), outcome
-        assert not isinstance(outcome[0], RequestTimeout)
-        assert restored.wait(timeout(10))
-        assert client.get_spot_server_time() is not None
+    _fault_while_a_caller_waits(4, BinanceEmulator.drop_connections)
