@@ -108,12 +108,15 @@ def test_a_book_update_outside_the_usual_shape_is_decoded_on_receipt():
     usual = converter.book_from_wire([{"a": [level], "c": "1234"}])[1]
     assert type(usual) is not BookUpdate and usual.asks[0].price == Decimal("5541.20000")
     for payload in ([{"a": [[*level, "r"]], "c": "1234"}], [{"a": [level], "c": 1234}],
-                    [{"a": [["5.5e3", *level[1:]]], "c": "1"}], [{"as": [level], "bs": [], "c": "1"}]):
+                    [{"a": [["5.5e3", *level[1:]]], "c": "1"}], [{"as": [level], "bs": [], "c": "1"}],
+                    [{"a": None, "b": [level], "c": "1"}]):
         assert type(converter.book_from_wire(payload)[1]) is BookUpdate, payload
     with pytest.raises(DecodeError):
         converter.book_from_wire([{"a": [["x", *level[1:]]], "c": "1"}])
     with pytest.raises(DecodeError):
         converter.book_from_wire([{"a": [[*level[:2], "later"]], "c": "1"}])
+    with pytest.raises(DecodeError):
+        converter.book_from_wire([{"a": 5, "c": "1"}])
 
 
 def test_a_watched_book_is_decoded_at_once_and_an_unwatched_one_on_first_read():

@@ -829,7 +829,7 @@ class Connection:
             # tells whether there is anything to read: wait for it before the first read.
             while not pending.finished:
                 left = until - time.monotonic()
-                if left <= 0.0 or not transport.wait_readable(left, True):
+                if left <= 0.0 or not transport.wait_readable(left, lead=True):
                     return
                 cause = self._pump(transport, listener, receive, until, pending)
                 if cause is not None:

@@ -34,7 +34,7 @@ from typing import Any, TypeVar, cast
 
 import attrs
 
-__all__ = ["joined_plain_decimals", "lazy_model", "plain_decimals", "plain_epochs", "text_shape"]
+__all__ = ["LAST_EPOCH_MS", "joined_plain_decimals", "lazy_model", "plain_decimals", "plain_epochs", "text_shape"]
 
 T = TypeVar("T")
 
@@ -49,16 +49,27 @@ _EPOCH = r"[0-9]{1,11}(?:\.[0-9]*)?"
 _PLAIN_EPOCHS = re.compile(rf"{_EPOCH}(?: {_EPOCH})*", re.ASCII)
 
 
+#: The last epoch millisecond ``datetime`` holds (9999-12-31T23:59:59.999Z): an integer
+#: time from 0 to this converts without error (``epoch_ms_to_datetime``).
+LAST_EPOCH_MS = 253_402_300_799_999
+
+
+def _joined_match(fullmatch: Callable[[str], Any], texts: Sequence[Any]) -> str | None:
+    """``texts`` joined by single spaces when ``fullmatch`` accepts that, else ``None``."""
+    try:
+        joined = " ".join(texts)
+    except TypeError:  # a non-string item
+        return None
+    return joined if fullmatch(joined) is not None else None
+
+
 def plain_decimals(texts: Sequence[Any]) -> bool:
     """Whether every item is a ``str`` holding a plain decimal (``"-12.5"``, ``"3"``, ``".5"``).
 
     ``False`` for anything else (a non-string, an exponent, spaces, ``NaN``, an
     empty text); the caller then decodes eagerly, which accepts or rejects it.
     """
-    try:
-        return _PLAIN_DECIMALS.fullmatch(" ".join(texts)) is not None
-    except TypeError:  # a non-string item
-        return False
+    return _joined_match(_PLAIN_DECIMALS.fullmatch, texts) is not None
 
 
 def joined_plain_decimals(texts: Sequence[Any]) -> str | None:
@@ -68,19 +79,12 @@ def joined_plain_decimals(texts: Sequence[Any]) -> str | None:
     fewer objects to allocate, to track and to free, and one block of memory when a
     value kept for long (``client.latest``) is finally freed.
     """
-    try:
-        joined = " ".join(texts)
-    except TypeError:
-        return None
-    return joined if _PLAIN_DECIMALS.fullmatch(joined) is not None else None
+    return _joined_match(_PLAIN_DECIMALS.fullmatch, texts)
 
 
 def plain_epochs(texts: Sequence[Any]) -> bool:
     """Whether every item is a ``str`` of epoch seconds ``"<digits>[.<digits>]"`` within ``datetime``'s range."""
-    try:
-        return _PLAIN_EPOCHS.fullmatch(" ".join(texts)) is not None
-    except TypeError:
-        return False
+    return _joined_match(_PLAIN_EPOCHS.fullmatch, texts) is not None
 
 
 _KINDS = {"decimal": _NUMBER, "epoch": _EPOCH}
@@ -102,11 +106,7 @@ def text_shape(*kinds: str) -> Callable[[Sequence[Any]], str | None]:
     fullmatch = pattern.fullmatch
 
     def check(texts: Sequence[Any]) -> str | None:
-        try:
-            joined = " ".join(texts)
-        except TypeError:
-            return None
-        return joined if fullmatch(joined) is not None else None
+        return _joined_match(fullmatch, texts)
 
     return check
 

@@ -142,10 +142,7 @@ class SubscriptionRegistry:
             else:
                 self._schedule(subscription)
         for lane, entries in lanes.items():
-            if len(entries) == 1:
-                self._dispatcher.schedule(lane, *entries[0])
-            else:
-                self._dispatcher.schedule_many(lane, entries)
+            self._dispatcher.schedule_many(lane, entries)
 
     def _overflowed(self, subscription: Subscription[Any], event: Any) -> None:
         mailbox = subscription._mailbox

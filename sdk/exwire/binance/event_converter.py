@@ -28,7 +28,7 @@ from operator import itemgetter
 from typing import Any, TypeVar, cast
 
 from exwire._core.codec import OpenEnum, decimal_from_wire, epoch_ms_to_datetime
-from exwire._core.lazy import lazy_model, plain_decimals
+from exwire._core.lazy import LAST_EPOCH_MS, lazy_model, plain_decimals
 from exwire.binance import events
 from exwire.binance.enums import (
     ContingencyType,
@@ -247,7 +247,6 @@ _INT = frozenset((int,))
 _STR_OR_NONE = frozenset((str, type(None)))
 _INT_OR_NONE = frozenset((int, type(None)))
 _NO_RARE_MONEY = (None,) * len(_REPORT_RARE_MONEY)
-_LAST_EPOCH_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z, datetime's last millisecond
 
 
 def _plain_execution_report(o: Mapping[str, Any]) -> bool:
@@ -261,7 +260,7 @@ def _plain_execution_report(o: Mapping[str, Any]) -> bool:
     times = _report_times(o)
     if not _INT.issuperset(map(type, times)) or not _INT.issuperset(map(type, _report_ints(o))):
         return False
-    if min(times) < 0 or max(times) > _LAST_EPOCH_MS:
+    if min(times) < 0 or max(times) > LAST_EPOCH_MS:
         return False
     # Enums take any string (unknown ones are kept), never None or a number.
     if not _STR.issuperset(map(type, _report_enums(o))) or not plain_decimals(_report_money(o)):

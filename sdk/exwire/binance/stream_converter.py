@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from exwire._core.codec import decimal_from_wire, epoch_ms_to_datetime
-from exwire._core.lazy import lazy_model, text_shape
+from exwire._core.lazy import LAST_EPOCH_MS, lazy_model, text_shape
 from exwire.binance.enums import OrderSide
 from exwire.binance.stream_models import (
     AggregateTradeUpdate,
@@ -72,7 +72,6 @@ def _levels(rows: Any) -> tuple[Level, ...]:
 _trade_money = text_shape("decimal", "decimal")  # p, q
 _INT = frozenset((int,))
 _INT_OR_NONE = frozenset((int, type(None)))
-_LAST_EPOCH_MS = 253_402_300_799_999  # datetime's last millisecond
 
 
 def trade(o: Mapping[str, Any], symbol: str) -> TradeUpdate:
@@ -90,7 +89,7 @@ def trade(o: Mapping[str, Any], symbol: str) -> TradeUpdate:
         return _trade_now(o, symbol)
     if (joined is not None and type(wire[3]) is bool and type(wire[2]) is int
             and _INT_OR_NONE.issuperset(map(type, wire[4:8])) and type(wire[4]) is int
-            and 0 <= wire[4] <= _LAST_EPOCH_MS and (wire[5] is None or 0 <= wire[5] <= _LAST_EPOCH_MS)):
+            and 0 <= wire[4] <= LAST_EPOCH_MS and (wire[5] is None or 0 <= wire[5] <= LAST_EPOCH_MS)):
         return _lazy_trade((joined, *wire[1:]))
     return _trade_now(o, symbol)
 

@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from exwire._core.codec import MALFORMED, decimal_from_wire, epoch_ms_to_datetime, epoch_to_datetime, malformed
-from exwire._core.lazy import lazy_model, plain_decimals
+from exwire._core.lazy import LAST_EPOCH_MS, lazy_model, plain_decimals
 from exwire.coinex.models import (
     Balance,
     Depth,
@@ -258,10 +258,6 @@ def _levels(levels: Iterable[list[Any]] | None) -> tuple[Level, ...]:
     return tuple([Level(price=Decimal(level[0]), quantity=Decimal(level[1])) for level in levels])
 
 
-#: Book ``time`` (epoch ms) that a lazy depth accepts: 0 up to year 5138, inside ``datetime``'s range.
-_MS_BOUND = 10**14
-
-
 def depth_from_wire(symbol: str, depth: Mapping[str, Any], is_full: bool) -> Depth:
     """Decode a depth object ``{asks, bids, last?, time?, checksum?}`` (§5.5, §5.6).
 
@@ -285,7 +281,7 @@ def depth_from_wire(symbol: str, depth: Mapping[str, Any], is_full: bool) -> Dep
         asks, bids, last, time, checksum = get("asks"), get("bids"), get("last"), get("time"), get("checksum")
     except AttributeError:  # not an object: the eager path says so
         return _depth_now(symbol, depth, is_full)
-    if ((time is None or type(time) is int and 0 <= time < _MS_BOUND)
+    if ((time is None or type(time) is int and 0 <= time <= LAST_EPOCH_MS)
             and (checksum is None or type(checksum) is int)):
         # One flat list of the level strings, asks then bids, then ``last`` if sent: the
         # lazy payload keeps no JSON list (retained containers multiply collections).

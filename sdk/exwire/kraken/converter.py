@@ -365,12 +365,14 @@ def _plain_book_update(payloads: Sequence[Any]) -> tuple[str, int, Any] | None:
         if type(obj) is not dict:
             return None
         for key, value in obj.items():
-            if key == "a":
+            if key == "c":
+                checksum = value
+            elif type(value) is not list:  # a null side, a snapshot key, anything else: decoded now
+                return None
+            elif key == "a":
                 asks.extend(value)
             elif key == "b":
                 bids.extend(value)
-            elif key == "c":
-                checksum = value
             else:
                 return None
     if not (asks or bids) or type(checksum) is not str or not (checksum.isascii() and checksum.isdigit()):
@@ -406,6 +408,10 @@ def book_from_wire(payloads: Sequence[dict[str, Any]], *, lazy: bool = True) -> 
     before gives the same ``Decimal`` object (:func:`book_price`); a level's time is read
     from its text when first used (:class:`~exwire.kraken.models.BookLevel`).
 
+    An update of the usual shape (:func:`_plain_book_update`) is checked here and
+    decoded on first field read (:mod:`exwire._core.lazy`); snapshots and anything
+    else are decoded now.
+
     Args:
         payloads: ``msg[1:-2]`` of the channel array: one or two objects.
         lazy: ``False`` decodes every update now: what a book maintained from every
@@ -413,10 +419,6 @@ def book_from_wire(payloads: Sequence[dict[str, Any]], *, lazy: bool = True) -> 
 
     Returns:
         ``(is_snapshot, update)``; ``update.is_snapshot`` holds the same flag.
-
-    An update of the usual shape (:func:`_plain_book_update`) is checked here and
-    decoded on first field read (:mod:`exwire._core.lazy`); snapshots and anything
-    else are decoded now.
 
     Raises:
         DecodeError: when a level is malformed, the checksum is not an integer,

@@ -30,7 +30,7 @@ from typing import Any
 import attrs
 
 from exwire._core.codec import MALFORMED, decimal_from_wire, epoch_ms_to_datetime, malformed
-from exwire._core.lazy import lazy_model, plain_decimals
+from exwire._core.lazy import LAST_EPOCH_MS, lazy_model, plain_decimals
 from exwire.errors import DecodeError
 from exwire.models import Level
 from exwire.okex.models import (
@@ -90,10 +90,6 @@ def _int(value: Any) -> int:
     return int(value)
 
 
-#: Ticker ``timestamp`` (epoch ms) that a lazy ticker accepts: 0 up to year 5138, inside ``datetime``'s range.
-_MS_BOUND = 10**14
-
-
 def ticker_from_wire(data: Mapping[str, Any], symbol: str) -> Ticker:
     """Decode a ticker push (§5.1).
 
@@ -115,7 +111,7 @@ def ticker_from_wire(data: Mapping[str, Any], symbol: str) -> Ticker:
                   get("change"), get("dayHigh"), get("dayLow"), timestamp)
     except (KeyError, TypeError, AttributeError):  # the eager path says what is wrong
         return _ticker(data, symbol)
-    if type(timestamp) is int and 0 <= timestamp < _MS_BOUND:
+    if type(timestamp) is int and 0 <= timestamp <= LAST_EPOCH_MS:
         change, day_high, day_low = fields[7], fields[8], fields[9]
         if plain_decimals((*fields[1:7], "0" if change is None else change, "0" if day_high is None else day_high,
                            "0" if day_low is None else day_low)):

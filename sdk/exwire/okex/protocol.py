@@ -433,15 +433,9 @@ class OkexProtocol(Protocol):
         if len(message) == 1 and type(item := message[0]) is dict:
             # The usual frame, one message: as the loop below, without its lists.
             try:
-                return self._message(item, text)
+                return self._element(item, text)
             except DecodeError as exc:
                 raise DecodeError(str(exc), text) from exc
-            except ProtocolError:
-                raise
-            except Exception as exc:  # a shape the checks missed: still only a bad element
-                failure = DecodeError(f"malformed okex message: {exc!r}"[:300], text)
-                failure.__cause__ = exc
-                raise DecodeError(str(failure), text) from failure
         events: list[Event] = []
         failures: list[DecodeError] = []
         for item in message:
@@ -449,15 +443,9 @@ class OkexProtocol(Protocol):
                 failures.append(DecodeError("array element is not an object", text))
                 continue
             try:
-                events.extend(self._message(item, text))
+                events.extend(self._element(item, text))
             except DecodeError as exc:
                 failures.append(exc)
-            except ProtocolError:
-                raise
-            except Exception as exc:  # a shape the checks missed: still only a bad element
-                failure = DecodeError(f"malformed okex message: {exc!r}"[:300], text)
-                failure.__cause__ = exc
-                failures.append(failure)
         if failures:
             if not events:
                 error = failures[0]
@@ -465,6 +453,15 @@ class OkexProtocol(Protocol):
             for failure in failures:
                 log.warning("skipped part of a frame: %s: %s", failure, _shorten(text))
         return tuple(events)
+
+    def _element(self, item: dict[str, Any], text: str) -> Sequence[Event]:
+        """One array element's events; ``DecodeError`` for a malformed one, a shape the checks missed included."""
+        try:
+            return self._message(item, text)
+        except ProtocolError:
+            raise
+        except Exception as exc:  # a shape the checks missed: still only a bad element
+            raise DecodeError(f"malformed okex message: {exc!r}"[:300], text) from exc
 
     def _message(self, item: dict[str, Any], text: str) -> Sequence[Event]:
         channel = item.get("channel")
