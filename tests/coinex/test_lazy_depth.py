@@ -216,3 +216,14 @@ def test_any_depth_decodes_lazily_as_it_does_eagerly_or_is_rejected_on_receipt(d
     assert repr(decoded) == repr(expected)
     if type(decoded) is not Depth:  # lazy (an eager one may hold a NaN, unequal to itself)
         assert decoded == expected and hash(decoded) == hash(expected)
+
+
+def test_a_watched_book_is_decoded_at_once_and_an_unwatched_one_on_first_read():
+    frame = push(*DOCUMENTED[0])
+    codec = protocol()
+    (unwatched,) = codec.receive(frame)
+    assert type(unwatched.data) is not Depth
+    codec.watched.add(unwatched.key)
+    (watched,) = codec.receive(frame)
+    assert type(watched.data) is Depth and watched.data == unwatched.data
+    assert converter.depth_from_wire(*DOCUMENTED[0], lazy=False) == watched.data

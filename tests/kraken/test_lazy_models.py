@@ -129,7 +129,18 @@ def test_a_watched_book_is_decoded_at_once_and_an_unwatched_one_on_first_read():
     protocol = KrakenProtocol()
     (unwatched,) = protocol.receive(frame)
     assert type(unwatched.data) is not BookUpdate
-    protocol.watched_books.add(("book-10", "XBT/USD"))
+    protocol.watched.add(("book-10", "XBT/USD"))
     (watched,) = protocol.receive(frame)
     assert type(watched.data) is BookUpdate
     assert watched.data == unwatched.data and watched.update_type == unwatched.update_type
+
+
+def test_watch_order_book_marks_its_book_watched_on_the_connection():
+    from exwire.kraken import KrakenClient
+    from exwire.testing.kraken import KrakenEmulator
+    from tests.conftest import timeout
+
+    with KrakenEmulator(seed=3) as emulator, KrakenClient(**emulator.client_kwargs()) as client:
+        with client.watch_order_book("XBT/USD", depth=10) as watcher:
+            assert watcher.wait_synced(timeout(10))
+            assert ("book-10", "XBT/USD") in client._public.protocol.watched

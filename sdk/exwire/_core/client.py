@@ -604,6 +604,7 @@ class BaseClient:
             latest=self.latest,
             executor=self._callback_executor,
         )
+        connection.protocol.watched.update(keys)  # decoded at once from now on (Protocol.watched)
         watcher._resync = resync or (lambda: self._resubscribe(connection, keys))
         watcher.connection_name = connection.name
         self._watchers.add(watcher)

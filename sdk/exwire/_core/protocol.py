@@ -93,6 +93,18 @@ class Protocol:
     #: before the connection opens; read on the reader thread.
     raw: bool = False
 
+    @property
+    def watched(self) -> set[Hashable]:
+        """Routing keys an order book watcher maintains (filled by ``BaseClient._watch``).
+
+        A protocol that decodes updates on first read (:mod:`exwire._core.lazy`) decodes
+        these keys' updates at once: the watcher reads every level on its lane anyway.
+        Kept after the watcher closes (a bounded set of keys). Set on the user's thread,
+        read on the reader thread (set operations are atomic).
+        """
+        watched: set[Hashable] = self.__dict__.setdefault("_watched", set())
+        return watched
+
     def receive_raw(self, frame: str | bytes) -> Sequence[Event]:
         """``receive`` for a raw client when the protocol is not :attr:`raw_native`.
 

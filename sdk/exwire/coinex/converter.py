@@ -258,7 +258,7 @@ def _levels(levels: Iterable[list[Any]] | None) -> tuple[Level, ...]:
     return tuple([Level(price=Decimal(level[0]), quantity=Decimal(level[1])) for level in levels])
 
 
-def depth_from_wire(symbol: str, depth: Mapping[str, Any], is_full: bool) -> Depth:
+def depth_from_wire(symbol: str, depth: Mapping[str, Any], is_full: bool, *, lazy: bool = True) -> Depth:
     """Decode a depth object ``{asks, bids, last?, time?, checksum?}`` (§5.5, §5.6).
 
     A side with no change is omitted from an incremental push and becomes empty.
@@ -272,10 +272,14 @@ def depth_from_wire(symbol: str, depth: Mapping[str, Any], is_full: bool) -> Dep
         symbol: the market (``params[2]`` of the push, or the query's market).
         depth: the object.
         is_full: whether it replaces the book (a query result or ``clean == true``).
+        lazy: ``False`` decodes now: what a book maintained from every level
+            (``watch_order_book``) reads at once anyway.
 
     Raises:
         DecodeError: a level is malformed, or ``time``/``checksum`` is not a number.
     """
+    if not lazy:
+        return _depth_now(symbol, depth, is_full)
     try:
         get = depth.get
         asks, bids, last, time, checksum = get("asks"), get("bids"), get("last"), get("time"), get("checksum")

@@ -358,7 +358,7 @@ class CoinexProtocol(Protocol):
         key = self._depth_keys.get(market)
         if key is None:
             return ()  # no longer subscribed: a push that crossed the unsubscribe
-        depth = converter.depth_from_wire(market, params[1], clean)
+        depth = converter.depth_from_wire(market, params[1], clean, lazy=key not in self.watched)
         return (Update(key, depth, market, _SNAPSHOT if clean else _UPDATE),)
 
     def _deals_update(self, params: list[Any], frame: str | bytes) -> Sequence[Event]:

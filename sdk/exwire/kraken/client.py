@@ -111,9 +111,8 @@ class KrakenClient(PrivateMethods, BaseClient):
         self.url = url
         self.private_url = private_url
         self.rest_url = rest_url
-        self._public_protocol = KrakenProtocol()
         self._public = self._add_connection(
-            "public", url, self._public_protocol,
+            "public", url, KrakenProtocol(),
             ping_interval=ping_interval, pong_timeout=pong_timeout, stale_timeout=stale_timeout,
         )
         self._init_private(private_url, rest_url, ping_interval, stale_timeout, pong_timeout=pong_timeout)
@@ -362,8 +361,6 @@ class KrakenClient(PrivateMethods, BaseClient):
             raise ConfigurationError("callback must be callable")
         pair = normalize_symbol(symbol)
         key = (channel_name("book", depth=depth), pair)
-        # Decoded at once from now on (kept after the watcher closes: a bounded set of keys).
-        self._public_protocol.watched_books.add(key)
         return self._watch(
             self._public,
             symbol=pair,

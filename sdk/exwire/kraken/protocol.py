@@ -195,9 +195,7 @@ class KrakenProtocol(Protocol):
         self._spread = converter.spread_from_wire
         self._kline = converter.kline_from_wire
         self._book = converter.book_from_wire
-        #: Book channel keys ``(channel, pair)`` a watcher maintains: their updates are
-        #: decoded at once (the watcher reads every level on its lane anyway).
-        self.watched_books: set[tuple[str, str]] = set()
+        self._watched = self.watched  # books a watcher maintains decode at once (Protocol.watched)
         self._order_updates = converter.order_updates_from_wire
         self._own_trades = converter.own_trades_from_wire
         # Whether the first push after a private subscription is its snapshot:
@@ -301,7 +299,7 @@ class KrakenProtocol(Protocol):
         if channel == "spread":
             return (Update(key, self._spread(message[1]), pair),)
         if channel.startswith("book-"):
-            is_snapshot, book = self._book(message[1:-2], lazy=key not in self.watched_books)
+            is_snapshot, book = self._book(message[1:-2], lazy=key not in self._watched)
             return (Update(key, book, pair, UpdateType.SNAPSHOT if is_snapshot else UpdateType.UPDATE),)
         if channel.startswith("ohlc-"):
             try:
