@@ -39,11 +39,12 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Callable, Hashable, Iterator
+from datetime import datetime
 from typing import Any, Generic, Self, TypeVar
 
 from exwire._core.dispatch import CLOSED, Mailbox
 from exwire.errors import InvalidState
-from exwire.models import DataEvent, Overflow
+from exwire.models import DataEvent, Overflow, UpdateType
 
 __all__ = ["Subscription", "Overflow"]
 
@@ -83,6 +84,7 @@ class Subscription(Generic[T]):
         mailbox: Mailbox,
         unsubscribe: Callable[["Subscription[Any]", float | None], None],
         resubscribe: Callable[[], None] | None = None,
+        inline: Callable[[Any, UpdateType, datetime], bool] | None = None,
     ) -> None:
         self.id = next(_ids)
         self.topic = topic
@@ -101,6 +103,10 @@ class Subscription(Generic[T]):
         # Set by exwire.shared before the handle is returned: maps a pull subscription's
         # native events to the neutral ones as they are taken (callbacks are wrapped instead).
         self._convert: Callable[[DataEvent[Any]], DataEvent[T]] | None = None
+        # Internal consumers maintained on the reader (order book watchers): called there
+        # with each update's (data, update_type, received_at) instead of queueing it; True
+        # asks the lane to run ``callback`` once (with a marker, not an event).
+        self.inline = inline
 
     def __repr__(self) -> str:
         kind = "callback" if self.callback else "pull"

@@ -3,7 +3,8 @@
 Exchange-neutral: each exchange passes how to apply one update (returning the
 checksum the exchange sent, if any, or raising :class:`SequenceGap` when the update
 does not follow the last one applied) and how to compute the local checksum. The
-updates are applied on the subscription's dispatcher lane, in order; readers on
+updates are applied in order, on the connection's reader thread or the
+subscription's dispatcher lane (``BaseClient._watch(on_reader=...)``); readers on
 any thread take consistent copies under the book lock.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -37,10 +39,10 @@ class SequenceGap(Exception):
 class OrderBookWatcher:
     """A local order book kept in sync with the exchange, validated by checksum.
 
-    Built by a client's ``watch_order_book``; updates are applied on one of the
-    client's dispatcher lanes (``exwire-<exchange>-dispatch-<n>``) in arrival order,
-    and the optional callback runs there too (or on the client's
-    ``callback_executor`` when it has one). The client's ``latest.top_of_book``
+    Built by a client's ``watch_order_book``; updates are applied in arrival order
+    (where, see below), and the optional callback runs on one of the client's
+    dispatcher lanes (``exwire-<exchange>-dispatch-<n>``), or on the client's
+    ``callback_executor`` when it has one. The client's ``latest.top_of_book``
     follows the book.
     After every update whose message carries a checksum, the local book's checksum
     is compared; on a mismatch the watcher logs it, counts it, marks itself not
@@ -52,6 +54,14 @@ class OrderBookWatcher:
     the snapshot that follows the reconnect. Exchanges whose updates carry sequence
     numbers report an update that does not follow the last one as a gap: it is
     counted in ``sequence_gaps`` and resynchronises the book the same way.
+
+    Most exchanges' books (Kraken, CoinEx, Coinsuper, OKX) are maintained on the
+    connection's reader thread instead, as each update is read: applying and checking
+    an update is exwire's own bounded code, and doing it there saves a thread hand-over
+    per update and a queue that could overflow. The lane then runs only the
+    resubscription after a mismatch and the callback, which is given the newest book:
+    a callback slower than the updates gets the book as it is when it returns, the
+    states in between are skipped, never queued.
 
     Thread-safety: every method and property may be called from any thread.
 
@@ -91,6 +101,8 @@ class OrderBookWatcher:
         self._executor = executor
         self._pending_snapshot: BookSnapshot | None = None
         self._host_call_queued = False
+        self._follow_up_queued = False  # a _follow_up call is queued on the lane (reader-maintained)
+        self._resync_due = False  # a mismatch asked _follow_up to resubscribe
         self._book = OrderBook(depth)
         self._top: TopOfBook | None = None  # the last top of book given to latest
         self._book_lock = threading.Lock()  # guards _book and the counters
@@ -110,15 +122,52 @@ class OrderBookWatcher:
         self._resync: Callable[[], None] | None = None
         self.log = logging.getLogger(f"exwire.{exchange}")
 
-    # -- fed by the client (lane thread) -----------------------------------------------
+    # -- fed by the client ---------------------------------------------------------------
 
     def _on_event(self, event: DataEvent[Any]) -> None:
+        """Lane thread: apply one update, then resubscribe or run the callback when due."""
+        if self._take(event.data, event.update_type, event.dropped_before, event.received_at):
+            self._follow_up(None)
+
+    def _on_reader(self, data: Any, update_type: UpdateType, received_at: datetime) -> bool:
+        """Reader thread, for a watcher maintained there: apply one update; run no user code.
+
+        Returns True when the subscription's lane must run :meth:`_follow_up` (the
+        resubscription after a mismatch, or the callback with the newest book); at
+        most one such call is queued at a time, so a slow callback is given the newest
+        book when it is ready, never a backlog of intermediate ones. An ``apply`` that
+        raises (a bug, or an update the exchange's rules cannot place) is logged, and
+        the book is resubscribed as after a checksum mismatch.
+        """
+        try:
+            due = self._take(data, update_type, 0, received_at)
+        except Exception:
+            self.log.exception("%s book: applying an update failed: resubscribing", self.symbol)
+            with self._book_lock:
+                self._unsync()
+                self.resyncs += 1
+                self._resync_due = True
+            due = True
+        if not due:
+            return False
+        with self._book_lock:
+            if self._follow_up_queued:
+                return False
+            self._follow_up_queued = True
+            return True
+
+    def _take(self, data: Any, update_type: UpdateType, dropped_before: int, received_at: datetime) -> bool:
+        """Apply one update under the book lock; return whether :meth:`_follow_up` is due.
+
+        ``dropped_before`` updates were lost just before this one (its queue was full):
+        the book is resubscribed. A mismatch is logged and marks the resubscription due.
+        """
         mismatch: tuple[int, int] | str | None = None
         with self._book_lock:
-            if self._in_sync and not event.dropped_before and event.update_type is not _SNAPSHOT:
+            if self._in_sync and not dropped_before and update_type is not _SNAPSHOT:
                 # The usual update: the book is synced and nothing was lost before it.
                 try:
-                    expected = self._apply(self._book, event.data)
+                    expected = self._apply(self._book, data)
                 except SequenceGap as gap:
                     self.sequence_gaps += 1
                     self._unsync()
@@ -134,25 +183,27 @@ class OrderBookWatcher:
                             self._unsync()
                             mismatch = (expected, actual)
             else:
-                if event.dropped_before:
-                    self.updates_lost += event.dropped_before
-                    if event.update_type is not _SNAPSHOT and self._in_sync:
+                if dropped_before:
+                    self.updates_lost += dropped_before
+                    if update_type is not _SNAPSHOT and self._in_sync:
                         # Updates were dropped before this one (the consumer fell behind):
                         # the book has a gap that no checksum may reveal. Start afresh.
                         self._unsync()
                         mismatch = "lost"
                 if mismatch is not None:
                     pass
-                elif event.update_type is _SNAPSHOT:
-                    self._apply(self._book, event.data)
+                elif update_type is _SNAPSHOT:
+                    self._apply(self._book, data)
                     self.updates_applied += 1
                     self._in_sync = True
                     self._synced.set()
                 else:  # not synced: wait for the snapshot that follows the resubscription
                     self.updates_skipped += 1
-                    return
-            snapshot = self._book.snapshot() if self._callback is not None and mismatch is None else None
-            if self._latest is not None and mismatch is None:
+                    return False
+            if mismatch is not None:
+                self.resyncs += 1
+                self._resync_due = True
+            elif self._latest is not None:
                 # The book hands out the same Level while its best level is unchanged: the
                 # last TopOfBook is kept while both are (most updates are deeper in the book).
                 book = self._book
@@ -160,37 +211,48 @@ class OrderBookWatcher:
                 top = self._top
                 if top is None or top.bid is not bid or top.ask is not ask:
                     top = self._top = TopOfBook(bid, ask)
-                self._latest._set(TOP_OF_BOOK, self.symbol, top, event.received_at)
-        if mismatch is not None:
-            if mismatch == "lost":
-                self.log.warning(
-                    "%s book: %d updates were dropped (slow consumer): resubscribing", self.symbol, event.dropped_before
-                )
-            elif isinstance(mismatch, str):
-                self.log.warning("%s book sequence %s: resubscribing", self.symbol, mismatch[5:])
-            else:
-                self.log.warning(
-                    "%s book checksum mismatch (exchange %d, local %d): resubscribing", self.symbol, *mismatch
-                )
-            self.resyncs += 1
+                self._latest._set(TOP_OF_BOOK, self.symbol, top, received_at)
+        if mismatch is None:
+            return self._callback is not None
+        if mismatch == "lost":
+            self.log.warning("%s book: %d updates were dropped (slow consumer): resubscribing", self.symbol, dropped_before)
+        elif isinstance(mismatch, str):
+            self.log.warning("%s book sequence %s: resubscribing", self.symbol, mismatch[5:])
+        else:
+            self.log.warning("%s book checksum mismatch (exchange %d, local %d): resubscribing", self.symbol, *mismatch)
+        return True
+
+    def _follow_up(self, _marker: object) -> None:
+        """Lane thread: resubscribe when a mismatch asked for it, else run the callback.
+
+        The callback is given a consistent snapshot of the book as it is now; with the
+        client's ``callback_executor`` a host thread runs it, with only the newest
+        snapshot kept and at most one call queued there.
+        """
+        with self._book_lock:
+            self._follow_up_queued = False
+            resync, self._resync_due = self._resync_due, False
+            snapshot = self._book.snapshot() if self._callback is not None and self._in_sync and not resync else None
+        if resync:
             if self._resync is not None:
                 try:
                     self._resync()
                 except Exception as exc:
                     self.log.error("%s book resubscription failed: %s", self.symbol, exc)
             return
-        if snapshot is not None:
-            if self._executor is None:
-                self._callback(snapshot)  # type: ignore[misc]
-                return
-            # A host thread runs the callback: keep only the newest snapshot (each is the
-            # whole book) and at most one call queued in the host's executor.
-            with self._book_lock:
-                self._pending_snapshot = snapshot
-                schedule = not self._host_call_queued
-                self._host_call_queued = True
-            if schedule:
-                self._executor.submit(self._run_host_callback)
+        if snapshot is None:
+            return
+        if self._executor is None:
+            self._callback(snapshot)  # type: ignore[misc]
+            return
+        # A host thread runs the callback: keep only the newest snapshot (each is the
+        # whole book) and at most one call queued in the host's executor.
+        with self._book_lock:
+            self._pending_snapshot = snapshot
+            schedule = not self._host_call_queued
+            self._host_call_queued = True
+        if schedule:
+            self._executor.submit(self._run_host_callback)
 
     def _run_host_callback(self) -> None:
         with self._book_lock:

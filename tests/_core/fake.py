@@ -16,6 +16,7 @@ from exwire._core.client import BaseClient
 from exwire._core.protocol import Ended, Pong, Protocol, Reply, Update
 from exwire._core.transport import MemoryNetwork, MemoryPeer
 from exwire.errors import DecodeError, InvalidRequest
+from exwire.models import UpdateType
 
 
 class FakeProtocol(Protocol):
@@ -34,6 +35,8 @@ class FakeProtocol(Protocol):
             error.key = message["garbled"]
             raise error
         if "t" in message:
+            if message.get("snapshot"):
+                return (Update(message["t"], message["d"], None, UpdateType.SNAPSHOT),)
             return (Update(message["t"], message["d"], None),)
         if "pong" in message:
             return (Pong(),)
@@ -121,5 +124,5 @@ class FakeClient(BaseClient):
         connection.request(request_id, frame, timeout, wait_ready=False)
 
 
-def update(key: str, data) -> str:
-    return json.dumps({"t": key, "d": data})
+def update(key: str, data, *, snapshot: bool = False) -> str:
+    return json.dumps({"t": key, "d": data, "snapshot": True} if snapshot else {"t": key, "d": data})

@@ -254,6 +254,7 @@ def test_watch_order_book_validates_checksums_and_resyncs(client, emu):
     with client.watch_order_book("BTCUSDT", 10) as watcher, client.watch_order_book("ETHUSDT", 5) as other:
         assert emu.requests()[-1][1:] == ("depth.subscribe_multi", [["BTCUSDT", 10, "0"], ["ETHUSDT", 5, "0"]])
         assert watcher.wait_synced(timeout(5)) and other.wait_synced(timeout(5))
+        assert watcher.subscription.inline == watcher._on_reader  # maintained on the reader
         wait_until(lambda: watcher.checksums_verified >= 3 and other.checksums_verified >= 3)
         emu.corrupt_next_checksum()
         wait_until(lambda: watcher.checksums_mismatched + other.checksums_mismatched == 1)

@@ -144,3 +144,4 @@ def test_watch_order_book_marks_its_book_watched_on_the_connection():
         with client.watch_order_book("XBT/USD", depth=10) as watcher:
             assert watcher.wait_synced(timeout(10))
             assert ("book-10", "XBT/USD") in client._public.protocol.watched
+            assert watcher.subscription.inline == watcher._on_reader  # maintained where it is read

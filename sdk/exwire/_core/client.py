@@ -30,7 +30,7 @@ from exwire._core.subscription import SubscriptionRegistry, new_mailbox
 from exwire._core.transport import Transport, WebSocketTransport
 from exwire.errors import ConfigurationError, ExchangeError, InvalidState, SlowConsumer
 from exwire.latest import LatestValues
-from exwire.models import ConnectionEvent, ConnectionState, Credentials, DataEvent
+from exwire.models import ConnectionEvent, ConnectionState, Credentials, DataEvent, UpdateType
 from exwire.subscription import Subscription
 from exwire.watcher import OrderBookWatcher
 
@@ -99,6 +99,10 @@ COMMON_OPTIONS_DOC = """\
             * ``max_message_size``: the largest inbound message in bytes (default
               16 MiB, also the cap on inflated size); a larger one fails the
               connection, which reconnects."""
+
+#: What the reader queues for a watcher maintained on the reader when its lane has work
+#: (``OrderBookWatcher._follow_up``): a marker, never handed to user code.
+_FOLLOW_UP: DataEvent[None] = DataEvent(None, "follow-up", None, datetime.min, UpdateType.UPDATE)
 
 _COMMON_OPTIONS_MARKER = "            {common_options}"
 
@@ -364,6 +368,7 @@ class BaseClient:
         timeout: float | None,
         queue_size: int | None = None,
         internal: bool = False,
+        inline: Callable[[Any, UpdateType, datetime], bool] | None = None,
     ) -> Subscription[Any]:
         """Register a subscription, subscribe its new keys on the wire, return the handle.
 
@@ -391,6 +396,7 @@ class BaseClient:
                 self._block_timeout,
             ),
             unsubscribe=self._unsubscribe,
+            inline=inline,
         )
         if callback is not None and not internal:
             subscription.executor = self._callback_executor
@@ -560,9 +566,13 @@ class BaseClient:
                 self.latest._set(latest[0], update.symbol, latest[1], received_at)
         raw = (frame if isinstance(frame, str) else frame.decode("utf-8", "replace")) if self._keep_raw else None
         for subscription in self._registry.route(update.key):
-            out.append(
-                (subscription, DataEvent(update.data, subscription.topic, update.symbol, received_at, update.update_type, raw))
-            )
+            inline = subscription.inline
+            if inline is None:
+                out.append((subscription, DataEvent(
+                    update.data, subscription.topic, update.symbol, received_at, update.update_type, raw
+                )))
+            elif inline(update.data, update.update_type, received_at):  # a book maintained here
+                out.append((subscription, _FOLLOW_UP))  # its lane runs the watcher's follow-up
 
     def _watch(
         self,
@@ -578,6 +588,7 @@ class BaseClient:
         timeout: float | None,
         resync: Callable[[], None] | None = None,
         subscribe: Callable[..., Subscription[Any]] | None = None,
+        on_reader: bool = False,
     ) -> OrderBookWatcher:
         """Build and start an order book watcher: the one body of every ``watch_order_book``.
 
@@ -586,6 +597,13 @@ class BaseClient:
         snapshot after a checksum mismatch or a dropped update (default: unsubscribe and
         subscribe ``keys`` again); ``subscribe`` replaces :meth:`_subscribe` for exchanges
         with their own subscribe path (it takes the same keywords).
+
+        ``on_reader`` maintains the book on the reader thread as each update is read,
+        for an ``apply`` and ``checksum`` that are exwire's own bounded code (no I/O, no
+        user code, no waiting): no lane hop per update and no queue to overflow. The
+        subscription's lane then runs only what may block or is user code: the
+        resubscription after a mismatch and the callback (given the newest book).
+        Ignored with ``subscribe``, whose path decides where updates go.
 
         Raises:
             ConfigurationError: the callback is not callable, or the client is raw (a
@@ -608,9 +626,19 @@ class BaseClient:
         watcher._resync = resync or (lambda: self._resubscribe(connection, keys))
         watcher.connection_name = connection.name
         self._watchers.add(watcher)
-        watcher.subscription = (subscribe or self._subscribe)(
-            connection, topic=topic, keys=keys, callback=watcher._on_event, timeout=timeout, internal=True
-        )
+        if subscribe is not None:
+            watcher.subscription = subscribe(
+                connection, topic=topic, keys=keys, callback=watcher._on_event, timeout=timeout, internal=True
+            )
+        elif on_reader:
+            watcher.subscription = self._subscribe(
+                connection, topic=topic, keys=keys, callback=watcher._follow_up, timeout=timeout, internal=True,
+                inline=watcher._on_reader,
+            )
+        else:
+            watcher.subscription = self._subscribe(
+                connection, topic=topic, keys=keys, callback=watcher._on_event, timeout=timeout, internal=True
+            )
         return watcher
 
     def _resubscribe(self, connection: Connection, keys: list[Hashable]) -> None:

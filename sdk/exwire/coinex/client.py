@@ -574,7 +574,7 @@ class CoinexClient(BaseClient):
         the changed levels (a zero quantity deletes); ``Decimal`` prices in the quote
         asset, quantities in the base asset. For a maintained, checksum-validated book
         use :meth:`watch_order_book` (under the ``drop_oldest`` or ``latest`` overflow
-        policies this raw stream may skip updates; a watcher always back-pressures).
+        policies this raw stream may skip updates; a watcher skips none).
 
         Args:
             symbol: one market.
@@ -702,9 +702,9 @@ class CoinexClient(BaseClient):
         Applies the full pushes and the incremental ones in order, truncates each side
         to ``limit`` after every push and compares the checksum whenever CoinEx sends
         one. On a mismatch it logs, counts (``checksums_mismatched``) and re-sends the
-        connection's depth subscription, which brings a full book. The book's own
-        subscription always back-pressures (the ``block`` policy, whatever the client's
-        ``overflow``), so no push is ever skipped.
+        connection's depth subscription, which brings a full book. The book is applied on
+        the connection's reader thread as each push is read (exwire's own code; nothing
+        is queued), so no push is ever skipped, whatever the client's ``overflow``.
 
         Args:
             symbol: the market.
@@ -712,8 +712,9 @@ class CoinexClient(BaseClient):
             merge_depth: price aggregation step (see :meth:`get_order_book`).
             callback: optional ``callback(snapshot)`` with an immutable
                 :class:`exwire.orderbook.BookSnapshot` (``Decimal`` prices in the quote
-                asset, quantities in the base asset) after each applied push; runs as the
-                callback threading model in :mod:`exwire.subscription` says. ``None`` to
+                asset, quantities in the base asset) of the newest book after applied
+                pushes, on a dispatcher lane (or the ``callback_executor``); a callback
+                slower than the pushes is given the newest book when it returns. ``None`` to
                 only read the watcher on demand. ``client.latest.top_of_book`` follows the
                 book either way.
             timeout: seconds to wait for the connection and the subscription's
@@ -741,7 +742,7 @@ class CoinexClient(BaseClient):
             return self._watch(
                 self._connection, symbol=key[1], depth=key[2], keys=[key], topic=f"book:{key[1]}:{key[2]}:{key[3]}",
                 apply=_apply_book, checksum=coinex_book.checksum, callback=callback, timeout=validate.positive_timeout(timeout),
-                resync=lambda: self._sync(self._connection, [key], self.request_timeout, adding=False))
+                resync=lambda: self._sync(self._connection, [key], self.request_timeout, adding=False), on_reader=True)
 
     # -- helpers ------------------------------------------------------------------------------
 

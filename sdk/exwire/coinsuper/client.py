@@ -270,8 +270,10 @@ class CoinsuperClient(BaseClient):
                 ``None``: the finest for the pair's quote (:func:`finest_step`).
             depth: levels per side kept, 1 to :data:`BOOK_DEPTH` (what Coinsuper pushes).
             callback: optional ``callback(snapshot)`` with an immutable
-                :class:`exwire.BookSnapshot` after each applied publish; runs as the
-                callback threading model in :mod:`exwire.subscription` says.
+                :class:`exwire.BookSnapshot` of the newest book after applied publishes,
+                on a dispatcher lane (or the ``callback_executor``); a callback slower
+                than the publishes is given the newest book when it returns. The book
+                itself is replaced on the reader thread as each publish is read.
             timeout: seconds to wait for the connection and the SUBACK.
 
         Returns:
@@ -304,7 +306,7 @@ class CoinsuperClient(BaseClient):
         try:
             return self._watch(
                 connection, symbol=pair, depth=depth, keys=[topic], topic=label,
-                apply=_replace_book, checksum=None, callback=callback, timeout=timeout,
+                apply=_replace_book, checksum=None, callback=callback, timeout=timeout, on_reader=True,
             )
         except BaseException:
             self._release(connection)

@@ -278,7 +278,7 @@ class KrakenClient(PrivateMethods, BaseClient):
         asset and volumes in the base asset; a zero volume deletes the level). For a
         maintained, checksum-validated book use :meth:`watch_order_book` instead. Under the
         ``drop_oldest`` or ``latest`` overflow policies updates can be dropped, which breaks
-        a book rebuilt from this stream; :meth:`watch_order_book` always back-pressures.
+        a book rebuilt from this stream; :meth:`watch_order_book` skips none.
 
         Args:
             depth: levels per side: 10, 25, 100, 500 or 1000 (default 10).
@@ -327,16 +327,19 @@ class KrakenClient(PrivateMethods, BaseClient):
         mismatch it logs, counts (``checksums_mismatched``) and resubscribes this book
         alone for a fresh snapshot.
 
-        The book's own subscription always back-pressures (the ``block`` policy,
-        whatever the client's ``overflow``), so no update is ever skipped.
+        The book is applied on the connection's reader thread as each message is read
+        (exwire's own code; nothing is queued), so no update is ever skipped, whatever the
+        client's ``overflow``.
 
         Args:
             symbol: one pair, e.g. ``"XBT/USD"``.
             depth: levels per side: 10, 25, 100, 500 or 1000 (default 10).
             callback: optional ``callback(snapshot)`` with an immutable
                 :class:`exwire.orderbook.BookSnapshot` (``Decimal`` prices in the quote
-                asset, quantities in the base asset) after each applied message; runs as
-                the callback threading model in :mod:`exwire.subscription` says, in order;
+                asset, quantities in the base asset) of the newest book after applied
+                messages, on a dispatcher lane (or the ``callback_executor``); a callback
+                slower than the updates is given the newest book when it returns (the
+                ones in between are skipped, never queued);
                 ``None`` to only read the watcher on demand. ``client.latest.top_of_book`` follows the book either way.
             timeout: seconds to wait for the connection and the subscription's
                 acknowledgement (``None``: ``request_timeout``).
@@ -371,6 +374,7 @@ class KrakenClient(PrivateMethods, BaseClient):
             checksum=kraken_book.checksum,
             callback=callback,
             timeout=timeout,
+            on_reader=True,
         )
 
     # -- wire -------------------------------------------------------------------------

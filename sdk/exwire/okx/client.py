@@ -359,9 +359,11 @@ class OkxClient(OkxTrading):
             symbol: the instrument id.
             depth: 400 (default), 50, 5 or 1 levels per side.
             callback: optional ``callback(snapshot)`` with an immutable
-                :class:`exwire.orderbook.BookSnapshot` after each applied push, run on a
-                dispatcher lane (or the ``callback_executor``), in order; ``None``: read the
-                watcher on demand.
+                :class:`exwire.orderbook.BookSnapshot` of the newest book after applied
+                pushes, run on a dispatcher lane (or the ``callback_executor``); a callback
+                slower than the pushes is given the newest book when it returns. The book
+                itself is applied on the reader thread as each push is read, so none is
+                skipped. ``None``: read the watcher on demand.
             tick_by_tick: with depth 400, the ``books-l2-tbt`` channel.
             timeout: seconds for the connection (and login) and the acknowledgement.
 
@@ -395,4 +397,4 @@ class OkxClient(OkxTrading):
         chain = okx_book.BookSequence()
         return self._watch(self._public, symbol=inst, depth=kind.depth, keys=list(keys),
                            topic=f"{kind.value}:{inst}", apply=chain.apply, checksum=okx_book.checksum,
-                           callback=callback, timeout=deadline.remaining())
+                           callback=callback, timeout=deadline.remaining(), on_reader=True)
