@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import copy
 import pickle
+import random
+import re
 import threading
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 import attrs
 import pytest
@@ -141,3 +143,34 @@ def test_text_shape_checks_each_position_in_one_call():
     assert check(["1e3", "0.5", "1"]) is None
     with pytest.raises(ValueError, match="unknown text kind"):
         text_shape("money")
+
+
+# The shapes as first written, with backtracking quantifiers: the possessive patterns
+# lazy.py compiles must accept exactly the same texts.
+_BACKTRACKING_NUMBER = r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)"
+_BACKTRACKING_EPOCH = r"[0-9]{1,11}(?:\.[0-9]*)?"
+
+
+def _random_texts(rng: random.Random, count: int) -> list[str]:
+    alphabet = "0123456789" * 3 + ".-+e x"
+    return ["".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 14))) for _ in range(count)]
+
+
+def test_the_possessive_shapes_accept_exactly_the_backtracking_ones():
+    decimals = re.compile(rf"{_BACKTRACKING_NUMBER}(?: {_BACKTRACKING_NUMBER})*", re.ASCII)
+    epochs = re.compile(rf"{_BACKTRACKING_EPOCH}(?: {_BACKTRACKING_EPOCH})*", re.ASCII)
+    rng = random.Random(16)
+    accepted = 0
+    for _ in range(20_000):
+        texts = _random_texts(rng, rng.randrange(1, 4))
+        joined = " ".join(texts)
+        assert plain_decimals(texts) == (decimals.fullmatch(joined) is not None), texts
+        assert plain_epochs(texts) == (epochs.fullmatch(joined) is not None), texts
+        if plain_decimals(texts):
+            accepted += 1
+            for text in joined.split(" "):  # a text holding a space is two (callers pass single texts)
+                try:
+                    Decimal(text)
+                except InvalidOperation:  # pragma: no cover - the failure this test is for
+                    pytest.fail(f"accepted {text!r}, which Decimal refuses")
+    assert accepted > 1_000  # the random texts reach both outcomes

@@ -6,6 +6,10 @@ server Close (1000) that the client must answer exactly once, echoing the code
 with the expected status code (1002, 1007 or 1009, RFC 6455 §7.4.1), ends the TCP
 connection, raises ``TransportClosed`` with that code, and delivers nothing after the
 bad frame.
+
+Every case runs twice: reading frame by frame (``recv``) and reading every whole frame
+of each socket read at once (``recv_many``, the connection's reader), which must
+deliver the same frames and fail the same way, after the frames before the bad one.
 """
 
 from __future__ import annotations
@@ -22,6 +26,14 @@ from tests._core.autobahn_server import OP, AutobahnServer, ClientFrame, close_p
 from tests.conftest import timeout
 
 NORMAL_CLOSE = frame(OP.CLOSE, close_payload(1000))
+_reading: list[str] = ["recv"]  # how play() reads; set per test by the fixture below
+
+
+@pytest.fixture(autouse=True, params=["recv", "recv_many"])
+def reading(request: pytest.FixtureRequest) -> str:
+    _reading[0] = request.param
+    return str(request.param)
+
 PROTOCOL_ERROR, INVALID_PAYLOAD, TOO_BIG = 1002, 1007, 1009
 
 
@@ -51,6 +63,11 @@ def play(
         error = None
         try:
             while True:
+                if _reading[0] == "recv_many":
+                    batch = transport.recv_many(timeout(5))
+                    assert batch, "the transport neither delivered nor failed in time"
+                    messages.extend(batch)
+                    continue
                 message = transport.recv(timeout(5))
                 assert message is not None, "the transport neither delivered nor failed in time"
                 messages.append(message)

@@ -152,3 +152,26 @@ def test_frame_ready_tells_whether_recv_would_block(pair):
     assert transport.frame_ready()
     assert transport.recv(1.0) == "y"
     assert not transport.frame_ready()
+
+
+def test_recv_many_returns_every_whole_frame_read_and_stops_at_a_partial_one(pair):
+    transport, server = pair
+    data = frame(1, b"one") + frame(9, b"") + frame(1, b"two") + frame(2, b"\x00three") + frame(1, b"x" * 300)
+    server.sendall(data[:-100])  # the last frame is cut
+    assert transport.recv_many(1.0) == ["one", "two", b"\x00three"]  # the ping between them is answered
+    assert transport._ws.pongs == [b""]
+    assert transport.recv_many(0.05) is None  # the rest of the cut frame has not come
+    server.sendall(data[-100:])
+    assert transport.recv_many(1.0) == ["x" * 300]
+    assert not transport.frame_ready()
+
+
+def test_recv_many_raises_a_failure_behind_returned_frames_on_the_next_call(pair):
+    transport, server = pair
+    server.sendall(frame(1, b"one") + frame(1, b"two") + frame(1, b"masked", mask=b"\x01\x02\x03\x04") + frame(1, b"late"))
+    assert transport.recv_many(1.0) == ["one", "two"]  # what came before the bad frame
+    with pytest.raises(TransportClosed) as raised:
+        transport.recv_many(1.0)
+    assert raised.value.code == 1002 and transport._ws.closes == 1
+    with pytest.raises(TransportClosed):  # and nothing after it, ever
+        transport.recv_many(1.0)

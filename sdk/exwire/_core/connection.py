@@ -654,23 +654,23 @@ class Connection:
                     self._hand_over(listener, burst)
                     burst = []
                 try:
-                    frame = transport.recv(tick)
+                    frames = transport.recv_many(tick)
                 except TransportClosed as exc:
                     return exc
                 except Exception as exc:  # a transport bug must not kill the reader: treat as a loss
                     self.log.exception("%s: transport failed", self.name)
                     return exc
                 now = time.monotonic()
-                if frame is None or now >= next_check:
+                if frames is None or now >= next_check:
                     # Housekeeping (pings, pong and age limits, stalls) at most once a tick,
-                    # so a flood pays one comparison per frame for it.
+                    # so a flood pays one comparison per read for it.
                     next_check = now + tick
-                    cause = self._idle(transport, now, frame is None)
+                    cause = self._idle(transport, now, frames is None)
                     if cause is not None:
                         return cause
-                    if frame is None:
+                    if frames is None:
                         continue
-                cause, burst = self._process(frame, now, burst, listener, receive)
+                cause, burst = self._process(frames, now, burst, listener, receive)
                 if cause is not None:
                     return cause
             return ConnectionClosed("closing")
@@ -729,72 +729,79 @@ class Connection:
         burst: Burst = []
         try:
             while True:
-                if burst and (len(burst) >= _BURST_LIMIT or not transport.frame_ready()):
-                    self._hand_over(listener, burst)
-                    burst = []
                 try:
-                    frame = transport.recv(0.0)
+                    frames = transport.recv_many(0.0)
                 except TransportClosed as exc:
                     return exc
                 except Exception as exc:  # a transport bug must not kill the reader: treat as a loss
                     self.log.exception("%s: transport failed", self.name)
                     return exc
-                if frame is None:
+                if frames is None:
                     return None
                 now = time.monotonic()
-                cause, burst = self._process(frame, now, burst, listener, receive)
+                cause, burst = self._process(frames, now, burst, listener, receive)
                 if cause is not None:
                     return cause
-                if (now >= until or (waiting is not None and waiting.finished)) and not transport.frame_ready():
+                if transport.frame_ready():
+                    continue  # a transport that returns one frame at a time has more
+                if burst:
+                    self._hand_over(listener, burst)
+                    burst = []
+                if now >= until or (waiting is not None and waiting.finished):
                     return None
         finally:
             if burst:
                 self._hand_over(listener, burst)
 
-    def _process(self, frame: str | bytes, now: float, burst: Burst, listener: ConnectionListener,
+    def _process(self, frames: list[str | bytes], now: float, burst: Burst, listener: ConnectionListener,
                  receive: Callable[[str | bytes], Sequence[Any]]) -> tuple[BaseException | None, Burst]:
-        """Parse one frame and act on its events; return (the cause to end the connection, the burst).
+        """Parse the frames of one read and act on their events; return (the cause to end the connection, the burst).
 
-        Updates join ``burst``; a reply or an end hands the burst over first, so updates
-        read before a reply are queued before its caller wakes.
+        Updates join ``burst``, handed over every :data:`_BURST_LIMIT` of them; a reply or
+        an end hands the burst over first, so updates read before a reply are queued
+        before its caller wakes. The frames of one read share one ``received_at``: they
+        arrived together.
         """
         self._last_recv = now
-        self.frames_received += 1
-        try:
-            with self._protocol_lock:
-                events = receive(frame)
-        except ProtocolError as exc:
-            self._skipped(frame, exc)
-            return None, burst
-        except Exception as exc:  # a parser bug must not kill the reader
-            self.frames_skipped += 1
-            self.log.exception(
-                "%s: could not parse a frame (%s): %s", self.name, exc, redact(frame, self._secrets)
-            )
-            return None, burst
-        if not events:
-            return None, burst
-        received_at: datetime | None = None  # taken once per frame, for updates only
-        for event in events:
-            kind = type(event)
-            if kind is Update:
-                if received_at is None:
-                    received_at = datetime.now(timezone.utc)
-                burst.append((event, received_at, frame))
-            elif kind is Reply:
-                if burst:  # updates read before a reply are queued before its caller wakes
-                    self._hand_over(listener, burst)
-                    burst = []
-                self._complete(event)
-            elif isinstance(event, Ended):
-                if burst:  # the updates before the end still reach the subscription
-                    self._hand_over(listener, burst)
-                    burst = []
-                listener.ended(event.key, event.error)
-            elif kind is Pong:
-                self._ping_outstanding_since = None
-            elif isinstance(event, Failure):
-                return event.error, burst
+        self.frames_received += len(frames)
+        lock = self._protocol_lock
+        received_at: datetime | None = None  # taken once per read, for updates only
+        for frame in frames:
+            try:
+                with lock:
+                    events = receive(frame)
+            except ProtocolError as exc:
+                self._skipped(frame, exc)
+                continue
+            except Exception as exc:  # a parser bug must not kill the reader
+                self.frames_skipped += 1
+                self.log.exception(
+                    "%s: could not parse a frame (%s): %s", self.name, exc, redact(frame, self._secrets)
+                )
+                continue
+            for event in events:
+                kind = type(event)
+                if kind is Update:
+                    if received_at is None:
+                        received_at = datetime.now(timezone.utc)
+                    burst.append((event, received_at, frame))
+                elif kind is Reply:
+                    if burst:  # updates read before a reply are queued before its caller wakes
+                        self._hand_over(listener, burst)
+                        burst = []
+                    self._complete(event)
+                elif isinstance(event, Ended):
+                    if burst:  # the updates before the end still reach the subscription
+                        self._hand_over(listener, burst)
+                        burst = []
+                    listener.ended(event.key, event.error)
+                elif kind is Pong:
+                    self._ping_outstanding_since = None
+                elif isinstance(event, Failure):
+                    return event.error, burst
+            if len(burst) >= _BURST_LIMIT:  # the first updates of a long read go ahead
+                self._hand_over(listener, burst)
+                burst = []
         return None, burst
 
     def _lead(self, transport: Transport, pending: Pending, deadline: Deadline) -> None:

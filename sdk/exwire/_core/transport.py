@@ -90,6 +90,21 @@ class Transport:
         """The next data frame already read (never does I/O), or ``None``. Reader thread only."""
         return None
 
+    def recv_many(self, timeout: float) -> list[str | bytes] | None:
+        """The frames ``recv`` can return now, in order: at least one, or ``None`` after
+        ``timeout`` seconds without any. The reader's entry point: one call per socket
+        read where the transport slices frames out of a read-ahead buffer.
+
+        The default returns one frame (``frame_ready`` then tells whether more wait).
+        A transport that returns several raises a failure met behind them on the next
+        call, after they were returned.
+
+        Raises:
+            TransportClosed: as :meth:`recv`.
+        """
+        frame = self.recv(timeout)
+        return None if frame is None else [frame]
+
     def ping(self) -> bool:
         """Send a transport-level keep-alive (a WebSocket ping frame, an MQTT PINGREQ).
 
@@ -271,6 +286,7 @@ class WebSocketTransport(Transport):
         self._max_message_size = self._network.max_message_size
         self._buffer = bytearray()
         self._position = 0
+        self._deferred: TransportClosed | None = None  # met behind frames recv_many returned
         # The fragmented message being reassembled (reader thread only): its opcode
         # (0: none), the size of its fragments so far in bytes, its parts (text parts
         # are already decoded, by ``_decoder``, which validates UTF-8 across fragments).
@@ -339,30 +355,82 @@ class WebSocketTransport(Transport):
             raise TransportClosed(f"send failed: {exc}") from exc
 
     def recv(self, timeout: float) -> str | bytes | None:
-        reader = self._reader
-        if reader is None or self._closed.is_set():
-            raise TransportClosed("not open")
+        self._check_readable()
         while True:
             frame = self._next_frame()
             if frame is not _NEED_MORE:
                 if frame is not None:
                     return frame
                 continue  # a control frame was handled
-            try:
-                chunk = reader.recv(_READ_SIZE, timeout)
-            except (OSError, ValueError) as exc:
-                raise TransportClosed(f"recv failed: {exc}") from exc
-            if chunk is None:
+            if not self._fill(timeout):
                 return None
-            if self._closed.is_set():
-                raise TransportClosed("closed")
-            if not chunk:
-                raise TransportClosed("connection closed by peer")
-            self.last_activity = time.monotonic()  # control frames (server pings) count too
-            if self._position:
-                del self._buffer[: self._position]
-                self._position = 0
-            self._buffer += chunk
+
+    def recv_many(self, timeout: float) -> list[str | bytes] | None:
+        """Every whole data frame buffered, in order; the socket is read (waiting up to
+        ``timeout`` seconds) only while none is. ``None`` when nothing came in time.
+
+        One call per socket read instead of one per frame: a flood's frames are sliced out
+        of one 64 KiB read in a loop here. A frame that fails the connection (or the peer's
+        Close) behind frames already sliced is raised by the next call, after they were
+        returned, as :meth:`recv` would have. Reader thread only.
+
+        Raises:
+            TransportClosed: as :meth:`recv`.
+        """
+        self._check_readable()
+        frames: list[str | bytes] = []
+        next_frame = self._next_frame
+        while True:
+            try:
+                frame = next_frame()
+            except TransportClosed as exc:
+                if not frames:
+                    raise
+                self._deferred = exc
+                return frames
+            if frame is _NEED_MORE:
+                if frames:
+                    return frames
+                if not self._fill(timeout):
+                    return None
+            elif frame is not None:  # None: a control frame was handled
+                frames.append(frame)
+
+    def _check_readable(self) -> None:
+        """Raise what ends reading: a failure met behind returned frames, or a closed transport."""
+        deferred = self._deferred
+        if deferred is not None:
+            self._deferred = None
+            raise deferred
+        if self._reader is None or self._closed.is_set():
+            raise TransportClosed("not open")
+
+    def _fill(self, timeout: float) -> bool:
+        """Read the socket once into the buffer; False when nothing came within ``timeout``.
+
+        Raises:
+            TransportClosed: the socket failed, the transport was closed, or the peer
+                closed the stream.
+        """
+        reader = self._reader
+        if reader is None:
+            raise TransportClosed("not open")
+        try:
+            chunk = reader.recv(_READ_SIZE, timeout)
+        except (OSError, ValueError) as exc:
+            raise TransportClosed(f"recv failed: {exc}") from exc
+        if chunk is None:
+            return False
+        if self._closed.is_set():
+            raise TransportClosed("closed")
+        if not chunk:
+            raise TransportClosed("connection closed by peer")
+        self.last_activity = time.monotonic()  # control frames (server pings) count too
+        if self._position:
+            del self._buffer[: self._position]
+            self._position = 0
+        self._buffer += chunk
+        return True
 
     def wait_readable(self, timeout: float | None, lead: bool = False) -> bool:
         """Whether the socket has bytes (or an end) to read, within ``timeout`` seconds.

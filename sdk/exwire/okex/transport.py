@@ -83,6 +83,24 @@ class InflatingTransport(Transport):
             ready.append(_inflated(item, max_size) if isinstance(item, (bytes, bytearray)) else item)
         return ready.popleft()
 
+    def recv_many(self, timeout: float) -> list[str | bytes] | None:
+        """Every frame the inner transport has read, inflated, in order (see the class docs).
+
+        Frames batched by an earlier :meth:`recv` come first. ``None`` when nothing came
+        within ``timeout`` seconds.
+
+        Raises:
+            TransportClosed: as :meth:`recv`.
+        """
+        if self._ready or self._deferred is not None:
+            frame = self.recv(timeout)
+            return None if frame is None else [frame]
+        frames = self._inner.recv_many(timeout)
+        if frames is None:
+            return None
+        max_size = self._max_message_size
+        return [_inflated(item, max_size) if isinstance(item, (bytes, bytearray)) else item for item in frames]
+
     def frame_ready(self) -> bool:
         """Whether ``recv`` has a frame without blocking (lets the engine batch lane wake-ups)."""
         if self._ready or self._deferred is not None:
