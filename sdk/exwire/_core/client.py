@@ -103,6 +103,7 @@ COMMON_OPTIONS_DOC = """\
 #: What the reader queues for a watcher maintained on the reader when its lane has work
 #: (``OrderBookWatcher._follow_up``): a marker, never handed to user code.
 _FOLLOW_UP: DataEvent[None] = DataEvent(None, "follow-up", None, datetime.min, UpdateType.UPDATE)
+_UNSEEN: Any = object()  # a data type BaseClient._latest_feed was not asked about yet
 
 _COMMON_OPTIONS_MARKER = "            {common_options}"
 
@@ -130,6 +131,10 @@ class BaseClient:
     exchange = "exchange"
     #: The exchange's ``SharedClient`` subclass, as ``"module:Class"`` (imported on first use).
     _shared_class: ClassVar[str] = "exwire.shared:SharedClient"
+    #: Exact ``Update.data`` types the client acts on itself before delivery (:meth:`_intercept`).
+    _intercepted: ClassVar[frozenset[type]] = frozenset()
+    #: Whether updates without a symbol go through :meth:`_intercept` too.
+    _intercept_unnamed: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -176,6 +181,8 @@ class BaseClient:
         self._on_callback_error = on_callback_error
         self._callback_executor = callback_executor
         self._keep_raw = keep_raw
+        # _latest_feed's answer per data type, filled by the reader as types appear.
+        self._feeds: dict[type, tuple[str, Callable[[Update], Any] | None] | None] = {}
         #: Raw delivery (``raw=True``): updates carry the frame's decoded JSON, no models.
         self.raw = raw
         self._queue_size = queue_size
@@ -543,36 +550,73 @@ class BaseClient:
                 "(subscribe to the stream and use its JSON, or use a typed client)"
             )
 
-    def _latest(self, update: Update) -> tuple[str, Any] | None:
-        """Which latest-value entry an update feeds: ``(kind, value)`` or ``None``.
+    def _latest_feed(self, data_type: type) -> tuple[str, Callable[[Update], Any] | None] | None:
+        """Which ``client.latest`` entry updates whose data is a ``data_type`` feed.
 
+        Returns ``(kind, to_value)`` or ``None``: ``to_value(update)`` gives the value to
+        keep, or ``None`` to keep nothing of that update; without it the update's data
+        is kept. Asked once per data type and remembered (lazy models are subclasses of
+        their model: test with ``issubclass``); updates without a symbol feed nothing.
         Exchange clients override this for their ticker and top-of-book streams.
         """
         return None
 
-    def _updates(self, burst: Burst) -> float:
-        """Reader thread: queue a burst of updates; return seconds spent blocked (BLOCK policy)."""
-        out: Deliveries = []
-        deliver = self._deliver
-        for update, received_at, frame in burst:
-            deliver(update, received_at, frame, out)
-        return self._registry.deliver(out) if out else 0.0
+    def _intercept(self, update: Update, received_at: datetime) -> Update | None:
+        """Reader thread: act on an update this client handles itself; return what to deliver.
 
-    def _deliver(self, update: Update, received_at: datetime, frame: str | bytes, out: Deliveries) -> None:
-        """Reader thread: wrap an Update in a DataEvent per subscription and append it to ``out``."""
-        if not self.raw:  # latest holds typed values: a raw client does not feed it
-            latest = self._latest(update)
-            if latest is not None and update.symbol is not None:
-                self.latest._set(latest[0], update.symbol, latest[1], received_at)
-        raw = (frame if isinstance(frame, str) else frame.decode("utf-8", "replace")) if self._keep_raw else None
-        for subscription in self._registry.route(update.key):
-            inline = subscription.inline
-            if inline is None:
-                out.append((subscription, DataEvent(
-                    update.data, subscription.topic, update.symbol, received_at, update.update_type, raw
-                )))
-            elif inline(update.data, update.update_type, received_at):  # a book maintained here
-                out.append((subscription, _FOLLOW_UP))  # its lane runs the watcher's follow-up
+        Called for updates whose data is exactly one of :attr:`_intercepted` and, with
+        :attr:`_intercept_unnamed`, for updates without a symbol; ``None`` delivers
+        nothing.
+        """
+        return update
+
+    def _raw_text(self, frame: str | bytes) -> str:
+        """The frame's text for ``DataEvent.raw`` (``keep_raw=True``)."""
+        return frame if isinstance(frame, str) else frame.decode("utf-8", "replace")
+
+    def _updates(self, burst: Burst) -> float:
+        """Reader thread: queue a burst of updates; return seconds spent blocked (BLOCK policy).
+
+        Each update feeds ``client.latest`` (typed clients), then becomes a
+        ``DataEvent`` per subscription routed its key, or is applied at once by a book
+        maintained on the reader (``Subscription.inline``). One loop with no call per
+        update on the usual path: the routing table is read once per burst (it is
+        replaced, never changed, when subscriptions change) and the latest-value feed
+        is looked up by the data's type.
+        """
+        out: Deliveries = []
+        append = out.append
+        routes = self._registry.table()
+        feeds = None if self.raw else self._feeds
+        intercepted, unnamed = self._intercepted, self._intercept_unnamed
+        keep_raw = self._keep_raw
+        raw = None
+        for update, received_at, frame in burst:
+            if (unnamed and update.symbol is None) or (intercepted and type(update.data) in intercepted):
+                intercepting = self._intercept(update, received_at)
+                if intercepting is None:
+                    continue
+                update = intercepting
+            key, data, symbol, update_type = update
+            if feeds is not None and symbol is not None:
+                data_type = type(data)
+                feed = feeds.get(data_type, _UNSEEN)
+                if feed is _UNSEEN:
+                    feed = feeds[data_type] = self._latest_feed(data_type)
+                if feed is not None:
+                    to_value = feed[1]
+                    value = data if to_value is None else to_value(update)
+                    if value is not None:
+                        self.latest._set(feed[0], symbol, value, received_at)
+            if keep_raw:
+                raw = self._raw_text(frame)
+            for subscription in routes.get(key, ()):
+                inline = subscription.inline
+                if inline is None:
+                    append((subscription, DataEvent(data, subscription.topic, symbol, received_at, update_type, raw)))
+                elif inline(data, update_type, received_at):  # a book maintained here
+                    append((subscription, _FOLLOW_UP))  # its lane runs the watcher's follow-up
+        return self._registry.deliver(out) if out else 0.0
 
     def _watch(
         self,

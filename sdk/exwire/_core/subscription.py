@@ -82,6 +82,11 @@ class SubscriptionRegistry:
         """Subscriptions receiving ``key`` (lock-free read of the current table)."""
         return self._routes.get(key, ())
 
+    def table(self) -> dict[Hashable, tuple[Subscription[Any], ...]]:
+        """The current routing table, key to subscriptions (lock-free; never changed in
+        place: a change of subscriptions replaces it). The reader reads it once per burst."""
+        return self._routes
+
     def active(self) -> list[Subscription[Any]]:
         with self._lock:
             return [s for s in self._subscriptions.values() if s.active]

@@ -187,22 +187,30 @@ class StreamEngine:
 
     # -- engine hooks (BaseClient) ---------------------------------------------------------------
 
-    def _latest(self, update: Update) -> tuple[str, Any] | None:
+    def _latest_feed(self, data_type: type) -> tuple[str, Callable[[Update], Any] | None] | None:
         """Spot ticker streams feed ``client.latest``'s ticker, spot book tickers its top of book.
 
         Futures streams do not: their symbols (``BTCUSDT``) would overwrite the spot pair's.
         """
-        data = update.data
-        kind = type(data)
-        if kind is TickerUpdate:
-            return (TICKER, data) if update.key[0] == SPOT else None  # type: ignore[index]
-        if kind is BookTickerUpdate and update.key[0] == SPOT:  # type: ignore[index]
-            book: BookTickerUpdate = data
-            return TOP_OF_BOOK, TopOfBook(
-                bid=None if book.bid_price is None else Level(price=book.bid_price, quantity=book.bid_quantity or _ZERO),
-                ask=None if book.ask_price is None else Level(price=book.ask_price, quantity=book.ask_quantity or _ZERO),
-            )
+        if issubclass(data_type, TickerUpdate):
+            return TICKER, _spot_ticker
+        if issubclass(data_type, BookTickerUpdate):
+            return TOP_OF_BOOK, _spot_top
         return None
+
+
+def _spot_ticker(update: Update) -> TickerUpdate | None:
+    return update.data if update.key[0] == SPOT else None  # type: ignore[index]
+
+
+def _spot_top(update: Update) -> TopOfBook | None:
+    if update.key[0] != SPOT:  # type: ignore[index]
+        return None
+    book: BookTickerUpdate = update.data
+    return TopOfBook(
+        bid=None if book.bid_price is None else Level(price=book.bid_price, quantity=book.bid_quantity or _ZERO),
+        ask=None if book.ask_price is None else Level(price=book.ask_price, quantity=book.ask_quantity or _ZERO),
+    )
 
 
 def _timeout_error(request_id: int) -> Exception:

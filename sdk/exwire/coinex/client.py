@@ -750,12 +750,10 @@ class CoinexClient(BaseClient):
     def _protocol(self) -> CoinexProtocol:
         return cast(CoinexProtocol, self._connection.protocol)  # the connection was built with one
 
-    def _latest(self, update: Update) -> tuple[str, Any] | None:
+    def _latest_feed(self, data_type: type) -> tuple[str, Callable[[Update], Any] | None] | None:
         # Ticker pushes feed ``client.latest.ticker(market)``; watched books feed
         # ``latest.top_of_book`` themselves (CoinEx v1 has no best bid/offer channel).
-        if cast(_Key, update.key)[0] == "state" and update.symbol is not None:
-            return TICKER, update.data
-        return None
+        return (TICKER, None) if issubclass(data_type, Ticker) else None
 
     def _query(self, build: Callable[[], tuple[int, str]], timeout: float | None, *, private: bool = False) -> Any:
         """Open (and sign in) if needed, send one request, return its ``result``."""

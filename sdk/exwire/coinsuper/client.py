@@ -515,12 +515,9 @@ class CoinsuperClient(BaseClient):
 
     # -- wire (§4) ------------------------------------------------------------------------
 
-    def _latest(self, update: Update) -> tuple[str, Any] | None:
+    def _latest_feed(self, data_type: type) -> tuple[str, Callable[[Update], Any] | None] | None:
         """An order book snapshot feeds ``client.latest.top_of_book`` (its best levels)."""
-        book = update.data
-        if isinstance(book, OrderBookSnapshot):
-            return TOP_OF_BOOK, TopOfBook(bid=book.best_bid, ask=book.best_ask)  # one level decoded per side
-        return None
+        return (TOP_OF_BOOK, _top_of_book) if issubclass(data_type, OrderBookSnapshot) else None
 
     def _unsubscribe(self, subscription: Subscription[Any], timeout: float | None) -> None:
         freed = self._registry.remove(subscription)
@@ -572,6 +569,11 @@ def finest_step(symbol: str) -> OrderBookStep:
     """
     quote = normalize_symbol(symbol).split("/")[1]
     return OrderBookStep.HUNDREDTH if quote in FIAT_QUOTES else OrderBookStep.HUNDRED_MILLIONTH
+
+
+def _top_of_book(update: Update) -> TopOfBook:
+    book: OrderBookSnapshot = update.data
+    return TopOfBook(bid=book.best_bid, ask=book.best_ask)  # one level decoded per side
 
 
 def _replace_book(book: OrderBook, data: OrderBookSnapshot) -> None:

@@ -10,7 +10,7 @@ from typing import Any, ClassVar, cast
 
 from exwire._core import validate
 from exwire._core.backoff import Deadline
-from exwire._core.client import BaseClient, Deliveries, documented_options
+from exwire._core.client import BaseClient, documented_options
 from exwire._core.connection import Connection
 from exwire._core.protocol import Update
 from exwire.errors import ConfigurationError
@@ -427,27 +427,32 @@ class KrakenClient(PrivateMethods, BaseClient):
                         pass
                 raise
 
-    def _latest(self, update: Update) -> tuple[str, Any] | None:
-        key: tuple[str, str | None] = update.key  # type: ignore[assignment]  # routing keys are (channel, pair)
-        channel = key[0]
-        if channel == "ticker":
-            return TICKER, update.data
-        if channel == "spread":
-            spread: Spread = update.data
-            return TOP_OF_BOOK, TopOfBook(
-                bid=Level(price=spread.bid_price, quantity=spread.bid_quantity or Decimal(0)),
-                ask=Level(price=spread.ask_price, quantity=spread.ask_quantity or Decimal(0)),
-            )
+    # System status and sequence gaps name no pair: the client acts on them (_intercept).
+    _intercept_unnamed = True
+
+    def _latest_feed(self, data_type: type) -> tuple[str, Callable[[Update], Any] | None] | None:
+        if issubclass(data_type, Ticker):
+            return TICKER, None
+        if issubclass(data_type, Spread):
+            return TOP_OF_BOOK, _spread_top
         return None
 
-    def _deliver(self, update: Update, received_at: datetime, frame: str | bytes, out: Deliveries) -> None:
-        if update.symbol is None:  # public channel updates always name their pair: the hot path skips this
-            if update.key is SYSTEM_STATUS_KEY or update.key == SYSTEM_STATUS_KEY:
-                self._last_status = DataEvent(update.data, "systemStatus", None, received_at, UpdateType.SNAPSHOT)
-            elif isinstance(update.data, SequenceGap):
-                self._sequence_gap(update.data)
-                return
-        super()._deliver(update, received_at, frame, out)
+    def _intercept(self, update: Update, received_at: datetime) -> Update | None:
+        if update.key is SYSTEM_STATUS_KEY or update.key == SYSTEM_STATUS_KEY:
+            self._last_status = DataEvent(update.data, "systemStatus", None, received_at, UpdateType.SNAPSHOT)
+        elif isinstance(update.data, SequenceGap):
+            self._sequence_gap(update.data)
+            return None
+        return update
+
+
+def _spread_top(update: Update) -> TopOfBook:
+    """A spread push as the top of book ``client.latest`` keeps (a missing quantity is 0)."""
+    spread: Spread = update.data
+    return TopOfBook(
+        bid=Level(price=spread.bid_price, quantity=spread.bid_quantity or Decimal(0)),
+        ask=Level(price=spread.ask_price, quantity=spread.ask_quantity or Decimal(0)),
+    )
 
 
 def _check_depth(depth: object) -> None:

@@ -12,7 +12,7 @@ from typing import Any, ClassVar, Literal
 
 from exwire._core import validate
 from exwire._core.backoff import Deadline
-from exwire._core.client import BaseClient, Deliveries, documented_options
+from exwire._core.client import BaseClient, documented_options
 from exwire._core.connection import Connection
 from exwire._core.protocol import Update
 from exwire.errors import ConfigurationError, OrderNotFound
@@ -640,21 +640,23 @@ class OkexClient(BaseClient):
                 raise
         return subscription
 
-    def _latest(self, update: Update) -> tuple[str, Any] | None:
+    # Trade pushes date their trades by time of day only: the receive instant supplies the date.
+    _intercepted = frozenset({DealsPush})
+
+    def _latest_feed(self, data_type: type) -> tuple[str, Callable[[Update], Any] | None] | None:
         # Ticker pushes feed ``client.latest.ticker(symbol)`` (the native model; ``latest``
         # turns it into the neutral Ticker through ``.shared``); watched books feed top_of_book.
-        return (TICKER, update.data) if isinstance(update.data, Ticker) else None
+        return (TICKER, None) if issubclass(data_type, Ticker) else None
 
-    def _deliver(self, update: Update, received_at: datetime, frame: str | bytes, out: Deliveries) -> None:
-        data = update.data
-        if type(data) is DealsPush:
-            # The wire dates trades by time of day only: the receive instant supplies the date.
-            update = update._replace(data=data.trades(received_at))
+    def _intercept(self, update: Update, received_at: datetime) -> Update | None:
+        return update._replace(data=update.data.trades(received_at))  # a DealsPush
+
+    def _raw_text(self, frame: str | bytes) -> str:
         # keep_raw promises the frame's text. InflatingTransport hands frames on inflated; one
         # still binary here (it could not be inflated there) is inflated again, only then.
-        if self._keep_raw and isinstance(frame, (bytes, bytearray)):
-            frame = inflate(frame, self.network.max_message_size)
-        super()._deliver(update, received_at, frame, out)
+        if isinstance(frame, (bytes, bytearray)):
+            return inflate(frame, self.network.max_message_size)
+        return frame
 
     def _wire_subscribe(self, connection: Connection, keys: list[Hashable], timeout: float | None) -> None:
         channels = [str(key) for key in keys]

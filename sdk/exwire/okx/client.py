@@ -111,11 +111,9 @@ class OkxClient(OkxTrading):
 
     _shared_class: ClassVar[str] = "exwire.okx.shared:OkxShared"
 
-    def _latest(self, update: Update) -> tuple[str, Any] | None:
+    def _latest_feed(self, data_type: type) -> tuple[str, Callable[[Update], Any] | None] | None:
         # Ticker pushes feed ``client.latest.ticker(symbol)``.
-        if isinstance(update.data, Ticker) and update.symbol is not None:
-            return TICKER, update.data
-        return None
+        return (TICKER, None) if issubclass(data_type, Ticker) else None
 
     # -- general ----------------------------------------------------------------------------
 
