@@ -232,6 +232,8 @@ class BinanceProtocol(Protocol):
         self._subscriptions: dict[int, Hashable] = {}
         # This lock stays: the two maps above are also touched outside receive and the
         # lifecycle, by the subscribe/unsubscribe builders and subscription_id on user threads.
+        # The reader's per-event lookup of a subscription id is one atomic dict read and
+        # takes no lock (see ``_event``).
         self._state_lock = threading.Lock()
         # request id → check of its result (``_RESULT_CHECKS``); written by user threads
         # (one atomic dict store), popped by the reader.
@@ -460,8 +462,10 @@ class BinanceProtocol(Protocol):
         subscription_id = message.get("subscriptionId")
         if type(subscription_id) is not int:
             return ()  # not one of the server's integer subscription ids: no subscription of ours
-        with self._state_lock:
-            key = self._subscriptions.get(subscription_id)
+        # One dict read, atomic as it is: the lock orders the writers' compound updates
+        # (and the builders' scans) among themselves, and a read beside any of them sees
+        # the map before or after, as it would after waiting for the lock.
+        key = self._subscriptions.get(subscription_id)
         if key is None:
             return ()  # an event of a subscription we no longer hold
         if self.raw:  # a raw client: the whole {"subscriptionId", "event"} object, no model
