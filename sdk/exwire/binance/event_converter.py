@@ -45,7 +45,7 @@ from exwire.binance.enums import (
 )
 from exwire.errors import DecodeError
 
-__all__ = ["DECODERS", "user_data_event"]
+__all__ = ["DECODERS", "enum_member", "user_data_event"]
 
 E = TypeVar("E", bound=OpenEnum)
 
@@ -55,7 +55,7 @@ def _money_or_none(value: Any) -> Decimal | None:
     return None if value is None else decimal_from_wire(value)
 
 
-def _member(cls: type[E]) -> Callable[[Any], E]:
+def enum_member(cls: type[E]) -> Callable[[Any], E]:
     """``cls(value)`` with the known values (and cached unknown ones) looked up directly."""
     members = cast("dict[object, E]", cls._value2member_map_)  # the map holds cls's members only
 
@@ -68,17 +68,17 @@ def _member(cls: type[E]) -> Callable[[Any], E]:
     return member
 
 
-_side = _member(OrderSide)
-_order_type = _member(OrderType)
-_time_in_force = _member(TimeInForce)
-_execution_type = _member(ExecutionType)
-_order_status = _member(OrderStatus)
-_stp_mode = _member(SelfTradePreventionMode)
-_contingency_type = _member(ContingencyType)
-_list_status_type = _member(ListStatusType)
-_list_order_status = _member(ListOrderStatus)
-_peg_price_type = _member(PegPriceType)
-_peg_offset_type = _member(PegOffsetType)
+_side = enum_member(OrderSide)
+_order_type = enum_member(OrderType)
+_time_in_force = enum_member(TimeInForce)
+_execution_type = enum_member(ExecutionType)
+_order_status = enum_member(OrderStatus)
+_stp_mode = enum_member(SelfTradePreventionMode)
+_contingency_type = enum_member(ContingencyType)
+_list_status_type = enum_member(ListStatusType)
+_list_order_status = enum_member(ListOrderStatus)
+_peg_price_type = enum_member(PegPriceType)
+_peg_offset_type = enum_member(PegOffsetType)
 _time = epoch_ms_to_datetime
 
 
