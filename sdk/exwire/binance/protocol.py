@@ -30,6 +30,7 @@ from typing import Any
 
 from exwire._core.codec import loads
 from exwire._core.errortable import ErrorRule, ErrorTable
+from exwire._core.lazy import LAST_EPOCH_MS
 from exwire._core.protocol import Ended, Event, Failure, Pong, Protocol, Reply, Update
 from exwire.binance import converter
 from exwire.binance.events import EventStreamTerminated
@@ -140,7 +141,19 @@ ERRORS = ErrorTable("binance", [
 #: Methods whose result the protocol checks before completing the request, so a malformed
 #: result fails the request with a ``DecodeError`` (its ``key`` the request id) instead of
 #: breaking the client's decoding later.
-_RESULT_CHECKS: dict[str, Callable[[Any], object]] = {"time": converter.server_time_from_wire}
+def _check_server_time(result: Any) -> None:
+    """Refuse a ``time`` result that ``server_time_from_wire`` refuses, building no datetime
+    for the usual one: an integer time from 0 to ``LAST_EPOCH_MS`` always converts.
+
+    Raises:
+        DecodeError: as ``converter.server_time_from_wire``.
+    """
+    server_time = result.get("serverTime") if type(result) is dict else None
+    if type(server_time) is not int or not 0 <= server_time <= LAST_EPOCH_MS:
+        converter.server_time_from_wire(result)  # decides (and raises) as the decoder does
+
+
+_RESULT_CHECKS: dict[str, Callable[[Any], object]] = {"time": _check_server_time}
 #: Bound on remembered result checks whose replies never came (a connection lost them).
 _CHECK_MEMORY = 256
 
