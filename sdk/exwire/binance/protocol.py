@@ -138,9 +138,6 @@ ERRORS = ErrorTable("binance", [
     ErrorRule(range(400, 500), InvalidRequest),
 ])
 
-#: Methods whose result the protocol checks before completing the request, so a malformed
-#: result fails the request with a ``DecodeError`` (its ``key`` the request id) instead of
-#: breaking the client's decoding later.
 def _check_server_time(result: Any) -> None:
     """Refuse a ``time`` result that ``server_time_from_wire`` refuses, building no datetime
     for the usual one: an integer time from 0 to ``LAST_EPOCH_MS`` always converts.
@@ -153,6 +150,9 @@ def _check_server_time(result: Any) -> None:
         converter.server_time_from_wire(result)  # decides (and raises) as the decoder does
 
 
+#: Methods whose result the protocol checks before completing the request, so a malformed
+#: result fails the request with a ``DecodeError`` (its ``key`` the request id) instead of
+#: breaking the client's decoding later.
 _RESULT_CHECKS: dict[str, Callable[[Any], object]] = {"time": _check_server_time}
 #: Bound on remembered result checks whose replies never came (a connection lost them).
 _CHECK_MEMORY = 256
