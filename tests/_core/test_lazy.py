@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 import pickle
 import random
 import re
@@ -12,7 +13,14 @@ from decimal import Decimal, InvalidOperation
 import attrs
 import pytest
 
-from exwire._core.lazy import joined_plain_decimals, lazy_model, plain_decimals, plain_epochs, text_shape
+from exwire._core.lazy import (
+    joined_plain_decimals,
+    lazy_model,
+    plain_decimals,
+    plain_epochs,
+    text_pattern,
+    text_shape,
+)
 
 
 @attrs.frozen(kw_only=True)
@@ -115,6 +123,48 @@ def test_plain_decimals_accepts_plain_decimal_strings(texts):
                                    ["1", 2], [None], ["١٢"], ["1.2.3"], ["-"], ["."], ["1", ""]])
 def test_plain_decimals_refuses_anything_else(texts):
     assert not plain_decimals(texts)
+
+
+def _plain_by_definition(text: str) -> bool:
+    """A plain decimal spelt out without a regex: ``[-](digits[.[digits]] | .digits)``, ASCII."""
+    body = text[1:] if text.startswith("-") else text
+    whole, point, fraction = body.partition(".")
+    return (text.isascii() and (not whole or whole.isdigit()) and (not fraction or fraction.isdigit())
+            and (bool(whole) or (bool(point) and bool(fraction))))
+
+
+def _epoch_by_definition(text: str) -> bool:
+    whole, point, fraction = text.partition(".")
+    return text.isascii() and whole.isdigit() and len(whole) <= 11 and (not fraction or fraction.isdigit())
+
+
+# Every text of up to five characters over the characters that matter (digits, sign, point,
+# space, an exponent): the checks' patterns accept exactly the texts of their definition.
+_SHORT_TEXTS = ["".join(chars) for size in range(6) for chars in itertools.product("07-. e", repeat=size)]
+
+
+def test_plain_decimals_accepts_exactly_the_plain_decimals_of_up_to_five_characters():
+    for text in _SHORT_TEXTS:
+        plain = _plain_by_definition(text)
+        assert plain_decimals([text]) is plain or " " in text, repr(text)
+        assert (text_pattern("decimal")(text) is not None) is plain, repr(text)
+        if plain:
+            Decimal(text)  # what the eager decoders do with it cannot fail
+
+
+def test_plain_epochs_accepts_exactly_the_epoch_texts_of_up_to_five_characters():
+    for text in [*_SHORT_TEXTS, "12345678901", "123456789012", "12345678901.5"]:
+        assert (text_pattern("epoch")(text) is not None) is _epoch_by_definition(text), repr(text)
+        assert plain_epochs([text]) is _epoch_by_definition(text) or " " in text, repr(text)
+
+
+def test_text_pattern_matches_texts_joined_by_single_spaces():
+    fullmatch = text_pattern("decimal", "epoch")
+    assert fullmatch("5541.2 1534614057.5") is not None
+    assert fullmatch("5541.2 1 2") is None  # a text holding a space: a part too many
+    assert fullmatch("5541.2") is None
+    with pytest.raises(ValueError, match="unknown text kind"):
+        text_pattern("money")
 
 
 def test_plain_epochs_accepts_only_in_range_epoch_seconds():

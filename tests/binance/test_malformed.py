@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from exwire._core.lazy import LAST_EPOCH_MS
 from exwire._core.protocol import Reply
 from exwire.binance.protocol import USER_DATA_KEY, BinanceProtocol
 from exwire.errors import DecodeError
@@ -53,7 +54,7 @@ def test_well_formed_rate_limits_still_reply(protocol):
     assert protocol.rate_limits[0].limit == 6000
 
 
-@pytest.mark.parametrize("server_time", ["abc", None, {"a": 1}, [1], "1.5e400", True])
+@pytest.mark.parametrize("server_time", ["abc", None, {"a": 1}, [1], "1.5e400", True, 10**16, -10**16, 1.5])
 def test_a_malformed_server_time_fails_the_time_request_with_a_decode_error(server_time):
     protocol = BinanceProtocol()
     request_id, _ = protocol.request("time")
@@ -71,11 +72,13 @@ def test_a_time_result_that_is_not_an_object_is_a_decode_error():
     assert caught.value.key == request_id
 
 
-def test_a_well_formed_server_time_replies():
+@pytest.mark.parametrize("server_time", [1_656_400_526_260, 0, LAST_EPOCH_MS, -1])
+def test_a_well_formed_server_time_replies(server_time):
+    """Times in ``datetime``'s range reply, the usual ones checked without building one."""
     protocol = BinanceProtocol()
     request_id, _ = protocol.request("time")
-    frame = json.dumps({"id": request_id, "status": 200, "result": {"serverTime": 1_656_400_526_260}})
-    assert protocol.receive(frame) == (Reply(request_id, {"serverTime": 1_656_400_526_260}),)
+    frame = json.dumps({"id": request_id, "status": 200, "result": {"serverTime": server_time}})
+    assert protocol.receive(frame) == (Reply(request_id, {"serverTime": server_time}),)
 
 
 @pytest.mark.parametrize("request_id", [{"a": 1}, [1], 1.5, True])

@@ -40,6 +40,21 @@ def test_public_request_frame_has_id_method_and_params(protocol):
     assert json.loads(frame) == {"id": second, "method": "time"}  # no empty params
 
 
+@pytest.mark.parametrize("method", ["time", "ping", "exchangeInfo", "m\u00e9thode \"\\\n\u2028\x01"])
+def test_request_frames_are_exactly_what_json_dumps_writes(protocol, method):
+    """The parameterless frame is written from a template and the rest by a prebuilt
+    encoder: byte for byte what ``json.dumps`` with the compact separators would send."""
+    def dumps(message):
+        return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+
+    for _ in range(2):  # the method's quoted text computed, then reused
+        request_id, frame = protocol.request(method)
+        assert frame == dumps({"id": request_id, "method": method})
+    params = {"symbol": "BTCUSDT", "note": "\u00e9\t\"\\", "count": 2**63 - 1, "ratio": 1e16, "flag": True, "list": [1, None]}
+    request_id, frame = protocol.request(method, params, timestamp_ms=1660801715431)
+    assert frame == dumps({"id": request_id, "method": method, "params": {**params, "timestamp": 1660801715431}})
+
+
 def test_signed_request_reproduces_the_published_order_place_signature(protocol):
     params = {"symbol": "BTCUSDT", "side": "SELL", "type": "LIMIT", "timeInForce": "GTC",
               "quantity": "0.00847000", "price": "23416.10000000"}
@@ -62,6 +77,23 @@ def test_success_reply_completes_by_id_and_records_rate_limits(protocol):
     assert reply == Reply(7, {"serverTime": 1656400526260})
     (limit,) = protocol.rate_limits
     assert limit.rate_limit_type is RateLimitType.REQUEST_WEIGHT and limit.count == 70
+
+
+def test_repeated_rate_limits_reuse_their_objects_and_changed_ones_are_merged(protocol):
+    def reply(request_id, *limits):
+        protocol.receive(json.dumps({"id": request_id, "status": 200, "result": {}, "rateLimits": list(limits)}))
+        return protocol.rate_limits
+
+    first = reply(1, WEIGHT)
+    assert reply(2, dict(WEIGHT)) is first  # equal values: the same objects, nothing merged again
+    (moved,) = reply(3, {**WEIGHT, "count": 71})
+    assert moved.count == 71
+    (back,) = reply(4, WEIGHT)
+    assert back is first[0] and back.count == 70
+    # Keyed by exact types only: a count of true or 70.0 never reuses the integer's object.
+    for odd in (True, 70.0):
+        (limit,) = reply(5, {**WEIGHT, "count": odd})
+        assert limit is not first[0]
 
 
 def test_rate_limits_merge_by_window(protocol):

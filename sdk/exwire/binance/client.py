@@ -389,8 +389,11 @@ class BinanceClient(StreamMethods, BookMethods, UserStreamMethods, MarketDataMet
         self._check_open()
         timeout = validate.positive_timeout(timeout)
         session = self._spot if market is None else self._futures[market]
-        _check_values(values, session.parameters, symbol_optional)
-        params = converter.encode_params(values, session.parameters)
+        if values:
+            _check_values(values, session.parameters, symbol_optional)
+            params: dict[str, Any] | None = converter.encode_params(values, session.parameters)
+        else:  # a parameterless request (``time``, ``ping``): nothing to check or encode
+            params = None
         window = _recv_window_ms(recv_window) if recv_window is not None else self._default_recv_window
         if signed and self._signer is None:
             raise ConfigurationError(f"{method} is a SIGNED request: the client needs credentials")

@@ -228,11 +228,15 @@ def order_or_list(value: Mapping[str, Any]) -> order_models.Order | order_models
 def rate_limits_from_wire(items: Iterable[Any]) -> list[models.RateLimit]:
     """Decode a ``rateLimits`` array (§5.1).
 
+    Items of the documented shape that were seen lately give the very ``RateLimit``
+    objects built for them then (equal values, immutable objects), so a reply whose
+    limits did not change builds nothing.
+
     Raises:
         DecodeError: not an array of objects, an item lacks a documented field, or its
             ``rateLimitType``/``interval`` is not a string.
     """
-    if type(items) is not list or not all(type(item) is dict for item in items):
+    if type(items) is not list or not _DICT.issuperset(map(type, items)):
         raise DecodeError(f"malformed binance rateLimits: not an array of objects: {items!r}"[:300])
     fast = _rate_limits_exact(items)  # every response carries these: the common shape built directly
     if fast is not None:
@@ -244,8 +248,19 @@ def rate_limits_from_wire(items: Iterable[Any]) -> list[models.RateLimit]:
     return limits
 
 
+_DICT = frozenset((dict,))
 _RATE_LIMIT_KEYS = (frozenset(("rateLimitType", "interval", "intervalNum", "limit", "count")),
                     frozenset(("rateLimitType", "interval", "intervalNum", "limit")))
+_rate_limit_type = _event_converter.enum_member(enums.RateLimitType)
+_rate_limit_interval = _event_converter.enum_member(enums.RateLimitInterval)
+# (type, interval, intervalNum, limit, count) as sent → the RateLimit built for them. Every
+# reply carries its limits (the count moves with usage, the rest never): a reply that
+# repeats recent values reuses their objects. Keyed only after the exact types are checked
+# (so 1, 1.0 and True cannot share an entry); bounded by clearing, as a peer could send
+# endless distinct values. Any thread may use it: single dict reads and stores, and a
+# lost store only costs a rebuild of an equal object.
+_BUILT_LIMITS: dict[tuple[str, str, int, int, int | None], models.RateLimit] = {}
+_BUILT_LIMITS_BOUND = 4096
 
 
 def _rate_limits_exact(items: list[dict[str, Any]]) -> list[models.RateLimit] | None:
@@ -253,17 +268,23 @@ def _rate_limits_exact(items: list[dict[str, Any]]) -> list[models.RateLimit] | 
     documented types (strings, integers), else ``None`` for the general converter, which
     gives the same result for these and handles everything else."""
     limits = []
+    built = _BUILT_LIMITS
     for item in items:
         if item.keys() not in _RATE_LIMIT_KEYS:
             return None
-        kind, interval, number, limit = item["rateLimitType"], item["interval"], item["intervalNum"], item["limit"]
-        count = item.get("count")
+        wire = (item["rateLimitType"], item["interval"], item["intervalNum"], item["limit"], item.get("count"))
+        kind, interval, number, limit, count = wire
         if type(kind) is not str or type(interval) is not str or type(number) is not int \
                 or type(limit) is not int or (count is not None and type(count) is not int):
             return None
-        limits.append(models.RateLimit(rate_limit_type=enums.RateLimitType(kind),
-                                       interval=enums.RateLimitInterval(interval),
-                                       interval_number=number, limit=limit, count=count))
+        rate_limit = built.get(wire)
+        if rate_limit is None:
+            rate_limit = models.RateLimit(rate_limit_type=_rate_limit_type(kind), interval=_rate_limit_interval(interval),
+                                          interval_number=number, limit=limit, count=count)
+            if len(built) >= _BUILT_LIMITS_BOUND:
+                built.clear()
+            built[wire] = rate_limit
+        limits.append(rate_limit)
     return limits
 
 

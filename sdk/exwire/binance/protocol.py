@@ -22,6 +22,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import operator
 import re
 import threading
 from collections.abc import Callable, Hashable, Mapping, Sequence
@@ -29,6 +30,7 @@ from typing import Any
 
 from exwire._core.codec import loads
 from exwire._core.errortable import ErrorRule, ErrorTable
+from exwire._core.lazy import LAST_EPOCH_MS
 from exwire._core.protocol import Ended, Event, Failure, Pong, Protocol, Reply, Update
 from exwire.binance import converter
 from exwire.binance.events import EventStreamTerminated
@@ -136,14 +138,34 @@ ERRORS = ErrorTable("binance", [
     ErrorRule(range(400, 500), InvalidRequest),
 ])
 
+def _check_server_time(result: Any) -> None:
+    """Refuse a ``time`` result that ``server_time_from_wire`` refuses, building no datetime
+    for the usual one: an integer time from 0 to ``LAST_EPOCH_MS`` always converts.
+
+    Raises:
+        DecodeError: as ``converter.server_time_from_wire``.
+    """
+    server_time = result.get("serverTime") if type(result) is dict else None
+    if type(server_time) is not int or not 0 <= server_time <= LAST_EPOCH_MS:
+        converter.server_time_from_wire(result)  # decides (and raises) as the decoder does
+
+
 #: Methods whose result the protocol checks before completing the request, so a malformed
 #: result fails the request with a ``DecodeError`` (its ``key`` the request id) instead of
 #: breaking the client's decoding later.
-_RESULT_CHECKS: dict[str, Callable[[Any], object]] = {"time": converter.server_time_from_wire}
+_RESULT_CHECKS: dict[str, Callable[[Any], object]] = {"time": _check_server_time}
 #: Bound on remembered result checks whose replies never came (a connection lost them).
 _CHECK_MEMORY = 256
 
 _BANNED_UNTIL = re.compile(r"banned until (\d{10,})")
+
+# ``json.dumps(message, separators=(",", ":"), ensure_ascii=False)`` with its encoder built
+# once: ``dumps`` builds a new one per call with these options (a quarter of its time).
+# Encoding is stateless per call, so the request builders on any thread share it.
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+# method → its JSON string, for the parameterless requests' fixed frame (the client's few
+# names; bounded, as any thread may add one and a lost store only costs a re-encode).
+_QUOTED_METHODS: dict[str, str] = {}
 
 
 def map_error(
@@ -232,11 +254,14 @@ class BinanceProtocol(Protocol):
         self._subscriptions: dict[int, Hashable] = {}
         # This lock stays: the two maps above are also touched outside receive and the
         # lifecycle, by the subscribe/unsubscribe builders and subscription_id on user threads.
+        # The reader's per-event lookup of a subscription id is one atomic dict read and
+        # takes no lock (see ``_event``).
         self._state_lock = threading.Lock()
         # request id → check of its result (``_RESULT_CHECKS``); written by user threads
         # (one atomic dict store), popped by the reader.
         self._checks: dict[Hashable, Callable[[Any], object]] = {}
         self._usage: dict[tuple[str, str, int], RateLimit] = {}
+        self._recorded: list[RateLimit] = []  # the limits of the last merge into _usage
         self.rate_limits: tuple[RateLimit, ...] = ()
 
     # -- requests (any thread) ----------------------------------------------------------
@@ -279,10 +304,15 @@ class BinanceProtocol(Protocol):
             if len(checks) >= _CHECK_MEMORY:  # replies a dropped connection lost
                 checks.clear()
             checks[request_id] = check
-        message: dict[str, Any] = {"id": request_id, "method": method}
-        if body:
-            message["params"] = body
-        return request_id, json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+        if not body:
+            # What the encoder writes for {"id", "method"}, without building it per request.
+            quoted = _QUOTED_METHODS.get(method)
+            if quoted is None:
+                if len(_QUOTED_METHODS) >= 256:  # the generic ``request`` takes any name
+                    _QUOTED_METHODS.clear()
+                quoted = _QUOTED_METHODS[method] = _encode(method)
+            return request_id, '{"id":%d,"method":%s}' % (request_id, quoted)
+        return request_id, _encode({"id": request_id, "method": method, "params": body})
 
     def subscribe_user_data(
         self, key: Hashable, *, signer: Signer | None = None, timestamp_ms: int | None = None,
@@ -460,8 +490,10 @@ class BinanceProtocol(Protocol):
         subscription_id = message.get("subscriptionId")
         if type(subscription_id) is not int:
             return ()  # not one of the server's integer subscription ids: no subscription of ours
-        with self._state_lock:
-            key = self._subscriptions.get(subscription_id)
+        # One dict read, atomic as it is: the lock orders the writers' compound updates
+        # (and the builders' scans) among themselves, and a read beside any of them sees
+        # the map before or after, as it would after waiting for the lock.
+        key = self._subscriptions.get(subscription_id)
         if key is None:
             return ()  # an event of a subscription we no longer hold
         if self.raw:  # a raw client: the whole {"subscriptionId", "event"} object, no model
@@ -490,6 +522,12 @@ class BinanceProtocol(Protocol):
             DecodeError: ``rateLimits`` is not an array of documented rate-limit objects.
         """
         limits = converter.rate_limits_from_wire(items)
+        recorded = self._recorded
+        if len(limits) == len(recorded) and all(map(operator.is_, limits, recorded)):
+            # The very objects of the last merge (``rate_limits_from_wire`` reuses what it
+            # built for equal values): merging them again would change nothing.
+            return
+        self._recorded = limits
         for limit in limits:
             self._usage[(limit.rate_limit_type.value, limit.interval.value, limit.interval_number)] = limit
         self.rate_limits = tuple(self._usage.values())  # one reference swap: readers need no lock
