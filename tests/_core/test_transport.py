@@ -51,9 +51,12 @@ def frame(opcode: int, payload: bytes, *, final: bool = True, mask: bytes | None
     return header + payload
 
 
-@pytest.fixture
-def pair():
+@pytest.fixture(params=[None, 5.0], ids=["blocking", "timeout"])
+def pair(request):
+    # A socket with a timeout is read with read(2) on its non-blocking descriptor; a
+    # blocking one under the write lock with the timeout set to 0 for the read.
     server, client = socket.socketpair()
+    client.settimeout(request.param)
     transport = WebSocketTransport()
     transport._ws = _StubWebSocket()
     transport._reader = SerialisedReader(client, transport._write_lock)
@@ -175,3 +178,54 @@ def test_recv_many_raises_a_failure_behind_returned_frames_on_the_next_call(pair
     assert raised.value.code == 1002 and transport._ws.closes == 1
     with pytest.raises(TransportClosed):  # and nothing after it, ever
         transport.recv_many(1.0)
+
+
+def _parse_client_frame(data: bytes) -> tuple[int, bool, bytes]:
+    """(first header byte, masked, unmasked payload) of one whole client frame."""
+    first, second = data[0], data[1]
+    length, offset = second & 0x7F, 2
+    if length == 126:
+        length, offset = struct.unpack("!H", data[2:4])[0], 4
+    elif length == 127:
+        length, offset = struct.unpack("!Q", data[2:10])[0], 10
+    key = data[offset : offset + 4]
+    body = data[offset + 4 :]
+    assert len(body) == length
+    return first, bool(second & 0x80), bytes(b ^ key[i % 4] for i, b in enumerate(body))
+
+
+@pytest.mark.parametrize("length", [0, 1, 3, 4, 125, 126, 65535, 65536, 70001])
+def test_client_frames_are_masked_with_the_shortest_length_form(length):
+    from exwire._core.transport import MaskKeys, client_frame
+
+    payload = bytes((i * 7 + 3) % 256 for i in range(length))
+    data = client_frame(0x82, payload, MaskKeys())
+    first, masked, unmasked = _parse_client_frame(data)
+    assert (first, masked, unmasked) == (0x82, True, payload)
+    header = 2 if length < 126 else 4 if length < 65536 else 10
+    assert len(data) == header + 4 + length  # RFC 6455 §5.2: the shortest length form
+
+
+def test_every_client_frame_has_its_own_masking_key():
+    from exwire._core.transport import MaskKeys, client_frame
+
+    keys = MaskKeys()
+    frames = [client_frame(0x81, b"same", keys) for _ in range(3000)]  # past one 4 KiB pool
+    assert len({data[2:6] for data in frames}) > 2990  # 32-bit random keys: a few collisions at most
+    assert all(_parse_client_frame(data)[2] == b"same" for data in frames)
+
+
+def test_send_writes_text_and_binary_frames_the_server_reads(pair):
+    transport, server = pair
+
+    class Sock:
+        def __init__(self):
+            self.sent = []
+
+        def sendall(self, data):
+            self.sent.append(data)
+
+    sock = transport._ws.sock = Sock()
+    transport.send('{"event":"ping"}')
+    transport.send(b"\x00\x01")
+    assert [_parse_client_frame(d) for d in sock.sent] == [(0x81, True, b'{"event":"ping"}'), (0x82, True, b"\x00\x01")]

@@ -16,8 +16,9 @@ Writers take the same lock around each write. A read that finds only part of a T
 record (``SSLWantReadError``) releases the lock and waits again; decrypted bytes that
 OpenSSL holds already (``pending()``) are read without waiting.
 
-The same reader serves plain TCP sockets, where reads and writes may overlap but the
-non-blocking read still matters: the wait for data is separate from the read, so
+The same reader serves plain TCP sockets, where reads and writes may overlap (so a
+plain read takes no lock: with a timeout set, Python keeps the descriptor non-blocking
+and the read is one ``read(2)``) but the non-blocking read still matters: the wait for data is separate from the read, so
 whoever holds the connection's read token (the reader thread, or a caller reading its
 own reply, see ``Connection``) can read what is there without waiting, and wait
 without holding anything. The socket's timeout belongs to the writers (websocket-client
@@ -76,6 +77,7 @@ class SerialisedReader:
         self.sock = sock
         self.lock = lock
         self._pending: Any = sock.pending if isinstance(sock, ssl.SSLSocket) else None
+        self._want_write = False  # the last TLS read must write first (_read_locked)
         self._poll: Any = None
         self._poll_lock = threading.Lock()
         if hasattr(select, "poll"):  # POSIX: no FD_SETSIZE limit; select() on Windows
@@ -110,19 +112,41 @@ class SerialisedReader:
                 remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
                 if not self._wait(remaining, want_write):
                     return None
-            with self.lock:
-                restore = sock.gettimeout()
-                sock.settimeout(0.0)
+            if self._pending is None and sock.gettimeout() is not None:
+                # Plain TCP with a timeout: Python keeps the descriptor non-blocking, so a
+                # read(2) on it cannot block, and reads may overlap writes (no lock, and no
+                # settimeout round trip: two system calls fewer per read).
                 try:
-                    return sock.recv(size)
-                except (ssl.SSLWantReadError, BlockingIOError):  # nothing, or part of a TLS record
-                    want_write = False
-                except ssl.SSLWantWriteError:  # the read must write first (a TLS 1.3 key update)
-                    want_write = True
-                finally:
-                    sock.settimeout(restore)
+                    return os.read(sock.fileno(), size)
+                except BlockingIOError:  # nothing there yet
+                    pass
+            else:
+                data = self._read_locked(size)
+                if data is not None:
+                    return data
+                want_write = self._want_write
             if deadline is not None and time.monotonic() >= deadline:
                 return None
+
+    def _read_locked(self, size: int) -> bytes | None:
+        """One non-blocking read under the writers' lock; ``None`` when it must wait.
+
+        Sets ``_want_write`` when TLS must write before it can read (a key update).
+        """
+        sock = self.sock
+        self._want_write = False
+        with self.lock:
+            restore = sock.gettimeout()
+            sock.settimeout(0.0)
+            try:
+                return sock.recv(size)
+            except (ssl.SSLWantReadError, BlockingIOError):  # nothing, or part of a TLS record
+                return None
+            except ssl.SSLWantWriteError:  # the read must write first (a TLS 1.3 key update)
+                self._want_write = True
+                return None
+            finally:
+                sock.settimeout(restore)
 
     def _decrypted(self) -> bool:
         """Whether OpenSSL holds decrypted bytes not read yet (TLS only; read under the lock)."""
