@@ -329,9 +329,14 @@ class _Lane:
     def __init__(self, name: str, on_error: Callable[[BaseException, Any], None]) -> None:
         self._pending: list[list[Any]] = []
         self._lock = threading.Lock()  # guards _pending, claims and every Feed of this lane; entered bare
-        self._work = threading.Condition(self._lock)  # the lane waits here for entries
+        # The lane sleeps in _wakeup.acquire() (a lock held while it is awake) and whoever
+        # queues work while it is idle releases it, under _lock, once per idle spell: one
+        # C call each side, where a Condition would add a new lock and Python bookkeeping
+        # per wait, paid per burst and lane with many subscriptions.
+        self._wakeup = threading.Lock()
+        self._wakeup.acquire()
         self._room = threading.Condition(self._lock)  # a reader waits here for a take (BLOCK)
-        self._idle = False  # the lane waits on _work: notify only then
+        self._idle = False  # the lane sleeps on _wakeup (or is about to): release it once
         self._room_waiters = 0
         self.claims = 0
         self._stopping = False
@@ -342,8 +347,7 @@ class _Lane:
     def _append(self, entries: list[list[Any]]) -> None:
         """Lock held: queue ``entries`` and wake the lane if it waits."""
         self._pending.extend(entries)
-        if self._idle:
-            self._work.notify()
+        self._wake()
 
     def schedule(self, mailbox: Mailbox, handler: Callable[[Any], None]) -> None:
         """Queue a drain of ``mailbox``: ``handler(item)`` runs for each item queued there."""
@@ -380,8 +384,7 @@ class _Lane:
                     feed._overflowing = False
                 elif len(feed._queued) >= feed.maxsize:
                     if feed.overflow is Overflow.BLOCK:
-                        if self._idle:
-                            self._work.notify()  # the lane must see what is queued before we wait
+                        self._wake()  # the lane must see what is queued before we wait
                         started = time.monotonic()
                         queued = self._wait_for_room(feed)
                         blocked += time.monotonic() - started
@@ -406,9 +409,15 @@ class _Lane:
                     feed._lost = 0
                 feed._queued.append(entry)
                 pending.append(entry)
-            if self._idle and pending:
-                self._work.notify()
+            if pending:
+                self._wake()
         return blocked, overflowed
+
+    def _wake(self) -> None:
+        """Lock held: wake the lane if it sleeps (at most one release per idle spell)."""
+        if self._idle:
+            self._idle = False
+            self._wakeup.release()
 
     @staticmethod
     def _dropped(feed: Feed) -> bool:
@@ -446,7 +455,7 @@ class _Lane:
     def stop(self) -> None:
         with self._lock:
             self._stopping = True
-            self._work.notify_all()
+            self._wake()
             self._room.notify_all()
 
     def backlog(self) -> int:
@@ -454,11 +463,15 @@ class _Lane:
 
     def _take(self) -> list[list[Any]] | None:
         """Wait for entries and take them all (one lock round); ``None`` when stopping."""
-        with self._lock:
+        lock = self._lock
+        with lock:
             while not self._pending and not self._stopping:
                 self._idle = True
-                self._work.wait()
-                self._idle = False
+                lock.release()
+                try:
+                    self._wakeup.acquire()  # released by _wake
+                finally:
+                    lock.acquire()
             if self._stopping:
                 return None
             batch = self._pending
