@@ -498,9 +498,9 @@ class _Lane:
                 continue
             if self._stopping:
                 return
-            if lost:
-                event = feed.announce(event, lost)
             try:
+                if lost:
+                    event = feed.announce(event, lost)
                 feed.callback(event)
             except BaseException as exc:  # a callback never kills its lane
                 on_error(exc, event)
