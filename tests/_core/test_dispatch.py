@@ -215,3 +215,35 @@ def test_closing_the_dispatcher_wakes_a_blocked_reader():
     finally:
         engine.registry.end_all()
         engine.dispatcher.close(timeout(5))
+
+
+def test_every_update_is_delivered_in_order_or_counted_and_announced_under_a_flood():
+    # Four lanes running while the test thread floods 200 subscriptions with room for 3
+    # each; lane 0 is held for the first half, so its subscriptions drop for certain.
+    engine = Engine(4)
+    try:
+        with Gate() as gate:
+            holder = engine.subscribe("holder", gate)  # the first subscription: lane 0
+            got = {n: Collector() for n in range(200)}
+            subscriptions = [engine.subscribe(f"k{n}", got[n], queue_size=3) for n in range(200)]
+            engine.deliver((holder, "hold"))
+            assert gate.entered.wait(timeout(5))
+            sent = 40
+            pairs = [(s, i) for i in range(sent) for s in subscriptions]
+            for half in (pairs[: len(pairs) // 2], pairs[len(pairs) // 2:]):
+                for start in range(0, len(half), 32):
+                    engine.deliver(*half[start:start + 32])
+                gate.release.set()
+            for n, subscription in enumerate(subscriptions):
+                wait_until(lambda c=got[n]: bool(c.events) and c.events[-1].data == sent - 1)
+                events = got[n].events
+                previous = -1
+                for event in events:  # each gap is exactly what the event announces
+                    assert event.data - previous - 1 == event.dropped_before
+                    previous = event.data
+                assert len(events) + subscription.dropped == sent
+            lane_0 = [s for s in subscriptions if s.lane == 0]
+            assert lane_0 and all(s.dropped > 0 for s in lane_0)
+    finally:
+        engine.registry.end_all()
+        engine.dispatcher.close(timeout(5))
