@@ -225,9 +225,12 @@ class Feed:
     Lane delivery keeps no per-subscription queue of its own: the reader appends an entry
     ``[feed, event, lost]`` to the lane's one queue (``_Lane.feed``), and the lane takes the
     whole queue under one lock and runs the callbacks in order. The feed counts its
-    entries still waiting in that queue (``_queued``, reset when the lane takes the queue:
-    ``_claim`` remembers which take the count belongs to), so the bound and the overflow
-    policy apply per subscription exactly as in a ``Mailbox``:
+    entries still waiting in that queue (``_waiting``; ``_claim`` is the lane's take
+    count it belongs to, so a take resets it without the lane touching the feed) and
+    keeps them, oldest first, as ``_first`` and ``_rest`` (``_rest`` is emptied only when
+    it holds something: with many subscriptions each usually has one update per take,
+    and resetting then costs three stores). So the bound and the overflow policy apply
+    per subscription exactly as in a ``Mailbox``:
 
     * ``DROP_OLDEST``/``LATEST``: the oldest waiting entry is invalidated in place (its
       feed becomes ``_DROPPED``, which the lane skips) and the number it carried, plus
@@ -245,7 +248,7 @@ class Feed:
 
     __slots__ = (
         "lane", "callback", "maxsize", "overflow", "block_timeout", "dropped", "closed", "owner", "announce",
-        "_lane", "_queued", "_claim", "_lost", "_overflowing",
+        "_lane", "_waiting", "_first", "_rest", "_claim", "_lost", "_overflow_claim",
     )
 
     def __init__(
@@ -270,15 +273,17 @@ class Feed:
         self.owner: Callable[[], Any] = _nobody
         self.announce = announce
         self._lane = lane
-        self._queued: collections.deque[list[Any]] = collections.deque()  # entries waiting in the lane queue
-        self._claim = -1  # the lane's take count when _queued was last valid
+        self._waiting = 0  # entries waiting in the lane queue, valid while _claim is the lane's
+        self._first: list[Any] | None = None  # the oldest of them
+        self._rest: collections.deque[list[Any]] = collections.deque()  # the others, oldest first
+        self._claim = -1
         self._lost = 0  # dropped after the last waiting entry: stamped on the next one queued
-        self._overflowing = False  # inside an overflow episode (until the lane takes the queue)
+        self._overflow_claim = -1  # the take during which the current overflow episode began
 
     def __len__(self) -> int:
         """Updates waiting in the lane queue (a lock-free estimate, for diagnostics)."""
         lane = self._lane
-        return len(self._queued) if lane is not None and self._claim == lane.claims else 0
+        return self._waiting if lane is not None and self._claim == lane.claims else 0
 
     def close(self) -> None:
         """Deliver nothing more (entries already queued are skipped); wake a reader blocked on it."""
@@ -380,9 +385,14 @@ class _Lane:
                 feed = entry[0]
                 if feed._claim != claim:  # the lane took everything queued before: a fresh count
                     feed._claim = claim
-                    feed._queued.clear()
-                    feed._overflowing = False
-                elif len(feed._queued) >= feed.maxsize:
+                    feed._waiting = 1
+                    feed._first = entry
+                    if feed._rest:
+                        feed._rest.clear()
+                elif feed._waiting < feed.maxsize:
+                    feed._waiting += 1
+                    feed._rest.append(entry)
+                else:
                     if feed.overflow is Overflow.BLOCK:
                         self._wake()  # the lane must see what is queued before we wait
                         started = time.monotonic()
@@ -392,22 +402,30 @@ class _Lane:
                         if not queued:
                             if not feed.closed and not self._stopping:
                                 feed._lost += entry[2] + 1  # still full past the bound: drop this one
-                                if self._dropped(feed):
+                                if self._dropped(feed, claim):
                                     overflowed.append((feed, entry[1]))
                             continue
-                        feed._claim = claim
-                        feed._queued.clear()
-                        feed._overflowing = False
+                        feed._claim = claim  # taken meanwhile: a fresh count
+                        feed._waiting = 1
+                        feed._first = entry
+                        feed._rest.clear()
                     else:  # DROP_OLDEST and LATEST both discard the oldest
-                        oldest = feed._queued.popleft()
+                        oldest = feed._first
+                        assert oldest is not None  # full, so at least one waits
                         oldest[0] = _DROPPED
-                        (feed._queued[0] if feed._queued else entry)[2] += oldest[2] + 1
-                        if self._dropped(feed):
+                        rest = feed._rest
+                        if rest:
+                            successor = rest.popleft()
+                            rest.append(entry)
+                        else:
+                            successor = entry
+                        successor[2] += oldest[2] + 1  # the next delivered one announces the loss
+                        feed._first = successor
+                        if self._dropped(feed, claim):
                             overflowed.append((feed, entry[1]))
                 if feed._lost:
                     entry[2] += feed._lost
                     feed._lost = 0
-                feed._queued.append(entry)
                 pending.append(entry)
             if pending:
                 self._wake()
@@ -420,12 +438,12 @@ class _Lane:
             self._wakeup.release()
 
     @staticmethod
-    def _dropped(feed: Feed) -> bool:
-        """Lock held: count one drop; whether it begins an overflow episode."""
+    def _dropped(feed: Feed, claim: int) -> bool:
+        """Lock held: count one drop; whether it begins an overflow episode (one per take)."""
         feed.dropped += 1
-        if feed._overflowing:
+        if feed._overflow_claim == claim:
             return False
-        feed._overflowing = True
+        feed._overflow_claim = claim
         return True
 
     def _wait_for_room(self, feed: Feed) -> bool:
