@@ -6,7 +6,9 @@ target is missed):
 1. stage costs: each step the reader and a lane perform per message, timed alone
    with ``timeit`` on the same frames (µs per message, no threads, no socket), next
    to what the bare loop does (``recv`` + ``json.loads``). The socket read is timed
-   with the flood server, once bare and once through exwire's transport.
+   with the flood server, once bare and once through exwire's transport. Then the
+   dispatch alone (``deliver`` + the lanes' runs, one thread) with 1, 100 and 1,000
+   subscriptions: the scale section's cost without its threads.
 2. cProfile of the client's threads (reader and lanes) during one flood of
    ``--messages`` frames, top entries by own time. cProfile slows cheap calls
    several-fold; read it for shares and call counts, not absolute speed.
@@ -25,7 +27,7 @@ import timeit
 from datetime import datetime, timezone
 from typing import Any
 
-__all__ = ["stage_costs", "thread_profile", "main"]
+__all__ = ["stage_costs", "dispatch_costs", "thread_profile", "main"]
 
 
 def _per_call(statement: Any, number: int) -> float:
@@ -106,6 +108,58 @@ def stage_costs(count: int = 20_000) -> list[tuple[str, float]]:
     return rows
 
 
+def dispatch_costs(counts: tuple[int, ...] = (1, 100, 1_000), messages: int = 32_000,
+                   burst: int = 32) -> list[tuple[int, float]]:
+    """(subscriptions, CPU µs per message) of ``SubscriptionRegistry.deliver`` plus the lanes' runs.
+
+    One thread, no socket: ``messages`` events cycling over the subscriptions are
+    delivered in bursts of ``burst`` (the reader's read-ahead limit) and, after each
+    burst, every lane takes its queue and runs the (trivial) callbacks on this thread.
+    The lanes are built without their threads, so this drives the lane's private
+    ``_take``/``_run_batch`` directly. Best of 5 rounds of ``time.process_time``.
+    """
+    from exwire._core import dispatch
+    from exwire._core.subscription import SubscriptionRegistry, new_mailbox
+    from exwire.models import DataEvent
+    from exwire.subscription import Subscription
+
+    lanes = 4  # the clients' default dispatch_threads
+    now = datetime.now(timezone.utc)
+    rows = []
+    for k in counts:
+        calls = itertools.count()
+
+        def callback(event: Any, tick: Any = calls) -> None:
+            next(tick)
+
+        dispatcher = dispatch.Dispatcher("profile", lanes, lambda exc, event: None)
+        dispatcher._lanes = [dispatch._Lane(f"profile-{n}", lambda exc, event: None) for n in range(lanes)]
+        registry = SubscriptionRegistry(dispatcher, lambda exc, event: None)
+        subscriptions: list[Subscription[Any]] = []
+        for n in range(k):
+            subscription: Subscription[Any] = Subscription(
+                topic=f"ticker:{n}", keys=(n,), callback=callback, connection_name="public",
+                mailbox=new_mailbox(10_000, dispatch.Overflow.DROP_OLDEST, None), unsubscribe=lambda s, t: None)
+            registry.add(subscription)
+            subscriptions.append(subscription)
+        items = [(s, DataEvent(i, s.topic, None, now)) for i in range(messages) for s in [subscriptions[i % k]]]
+        bursts = [items[i:i + burst] for i in range(0, messages, burst)]
+        best = float("inf")
+        for _ in range(5):
+            started = time.process_time()
+            for chunk in bursts:
+                registry.deliver(chunk)
+                for lane in dispatcher._lanes:
+                    if lane.backlog():
+                        taken = lane._take()
+                        assert taken is not None
+                        lane._run_batch(taken)
+            best = min(best, time.process_time() - started)
+        assert next(calls) == 5 * messages
+        rows.append((k, best / messages * 1e6))
+    return rows
+
+
 def thread_profile(messages: int = 50_000, case_kind: str = "ticker", top: int = 30, exchange: str = "kraken",
                    raw: bool = False) -> str:
     """cProfile of the exwire threads during one flood of ``exchange``'s ``case_kind``; the pstats text.
@@ -169,6 +223,10 @@ def main(argv: list[str] | None = None) -> int:
         print("Stage costs, Kraken ticker (µs per message, CPU; best of 5):")
         for name, value in stage_costs():
             print(f"  {value:8.2f}  {name}")
+        print()
+        print("Dispatch, deliver + lane runs on one thread (CPU µs per message; best of 5):")
+        for k, value in dispatch_costs():
+            print(f"  {value:8.3f}  {k:,} subscription(s)")
         print()
     print(thread_profile(args.messages, args.case, args.top, args.exchange, raw=args.raw))
     return 0

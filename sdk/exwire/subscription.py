@@ -42,7 +42,7 @@ from collections.abc import Callable, Hashable, Iterator
 from datetime import datetime
 from typing import Any, Generic, Self, TypeVar
 
-from exwire._core.dispatch import CLOSED, Mailbox
+from exwire._core.dispatch import CLOSED, Feed, Mailbox
 from exwire.errors import InvalidState
 from exwire.models import DataEvent, Overflow, UpdateType
 
@@ -95,6 +95,9 @@ class Subscription(Generic[T]):
         self.executor: Any = None  # a host's callback_executor; then no lane is used
         self.error: BaseException | None = None
         self._mailbox = mailbox
+        # Set by the registry for a lane callback: its updates wait in the lane's queue,
+        # counted by the feed, and the mailbox stays empty.
+        self._feed: Feed | None = None
         self._unsubscribe = unsubscribe
         self.resubscribe = resubscribe
         self._active = True
@@ -119,12 +122,14 @@ class Subscription(Generic[T]):
 
     @property
     def dropped(self) -> int:
-        return self._mailbox.dropped
+        feed = self._feed
+        return self._mailbox.dropped if feed is None else feed.dropped
 
     @property
     def queued(self) -> int:
         """Updates waiting for the callback or for ``get``."""
-        return len(self._mailbox)
+        feed = self._feed
+        return len(self._mailbox) if feed is None else len(feed)
 
     def unsubscribe(self, timeout: float | None = None) -> None:
         """Stop the stream and tell the exchange (when no other subscription needs it).
@@ -140,14 +145,19 @@ class Subscription(Generic[T]):
             if not self._active:
                 return
             self._active = False
-        self._mailbox.close()
+        self._close_queue()
         self._unsubscribe(self, timeout)
 
     def _end(self) -> None:
         """End without telling the exchange (client closing, exchange-side unsubscribe)."""
         with self._state_lock:
             self._active = False
+        self._close_queue()
+
+    def _close_queue(self) -> None:
         self._mailbox.close()
+        if self._feed is not None:
+            self._feed.close()
 
     def get(self, timeout: float | None = None) -> DataEvent[T]:
         """Return the next update (an ``exwire.DataEvent``), blocking up to ``timeout`` seconds.

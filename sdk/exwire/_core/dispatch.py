@@ -1,11 +1,17 @@
 """The Dispatcher: a pool of ordered lanes that runs user callbacks.
 
-Each subscription owns a bounded ``Mailbox`` and is pinned to one lane, so its
-updates run in arrival order while different subscriptions run in parallel. A
-lane thread takes one ready subscription at a time, runs the updates queued for
-it as one batch, and re-queues the subscription if more arrived meanwhile — one slow subscription delays
-only the subscriptions sharing its lane, never the reader (pika's model; a plain
-``ThreadPoolExecutor.submit`` per message would reorder book updates).
+Each callback subscription is pinned to one lane, so its updates run in arrival order
+while different subscriptions run in parallel (pika's model; a plain
+``ThreadPoolExecutor.submit`` per message would reorder book updates). A lane keeps one
+queue of entries for all its subscriptions: the reader appends a burst under one lock
+with at most one wake-up, and the lane takes the whole queue under that lock and runs
+the callbacks in order with no lock held, so a thousand subscriptions cost about what
+one does. Each subscription's bound and overflow policy are kept by its ``Feed``
+(counters beside the lane queue). One slow subscription delays only the subscriptions
+sharing its lane, never the reader.
+
+A ``Mailbox`` is a subscription's own bounded queue: pull subscriptions (``get``), host
+executors (``take_for_lane``) and the client's hooks (drained on a lane) use it.
 """
 
 from __future__ import annotations
@@ -13,13 +19,14 @@ from __future__ import annotations
 import collections
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 from exwire._core.backoff import Deadline
 from exwire.models import Overflow
 
-__all__ = ["Overflow", "Mailbox", "Dispatcher", "CLOSED", "SCHEDULE", "OVERFLOWED", "NO_ROOM"]
+__all__ = ["Overflow", "Mailbox", "Feed", "Dispatcher", "CLOSED", "SCHEDULE", "OVERFLOWED", "NO_ROOM"]
 
 log = logging.getLogger("exwire")
 
@@ -212,58 +219,311 @@ class Mailbox:
             self._cond.notify_all()
 
 
+class Feed:
+    """A callback subscription's share of its lane's queue: bound, overflow policy, drop count.
+
+    Lane delivery keeps no per-subscription queue of its own: the reader appends an entry
+    ``[feed, event, lost]`` to the lane's one queue (``_Lane.feed``), and the lane takes the
+    whole queue under one lock and runs the callbacks in order. The feed counts its
+    entries still waiting in that queue (``_waiting``; ``_claim`` is the lane's take
+    count it belongs to, so a take resets it without the lane touching the feed) and
+    keeps them, oldest first, as ``_first`` and ``_rest`` (always ``_waiting - 1`` long,
+    so it is emptied only when it holds something: with many subscriptions each usually
+    has one update per take, and resetting then costs three stores). So the bound and the
+    overflow policy apply per subscription exactly as in a ``Mailbox``:
+
+    * ``DROP_OLDEST``/``LATEST``: the oldest waiting entry is invalidated in place (its
+      feed becomes ``_DROPPED``, which the lane skips) and the number it carried, plus
+      one, moves to the next waiting entry, so the next delivered event says how many
+      were lost just before it (``lost`` stamps ``DataEvent.dropped_before``);
+    * ``BLOCK``: the reader waits, lock released, until the lane takes the queue
+      (``block_timeout`` bounds it; then the new update is dropped and counted in
+      ``_lost`` for the next one).
+
+    Thread rules: every field but ``closed`` is written only under the lane's lock, by
+    ``_Lane.feed``; an entry is changed only while it waits in the queue, never after the
+    lane took it, so the lane reads taken entries without a lock. ``closed`` is set once
+    by ``close`` from any thread; the lane checks it before each callback.
+    """
+
+    # What every delivery reads or writes comes first: with many subscriptions each update
+    # lands on a different feed, and fewer cache lines per feed is time per message.
+    __slots__ = (
+        "_claim", "_waiting", "_first", "_lost", "lane", "closed", "callback",
+        "maxsize", "_rest", "announce", "overflow", "block_timeout", "dropped", "owner", "_lane", "_overflow_claim",
+    )
+
+    def __init__(
+        self,
+        lane_index: int,
+        lane: _Lane | None,
+        callback: Callable[[Any], None],
+        maxsize: int,
+        overflow: Overflow,
+        block_timeout: float | None,
+        announce: Callable[[Any, int], Any],
+    ) -> None:
+        self.lane = lane_index
+        self.callback = callback
+        self.maxsize = 1 if overflow is Overflow.LATEST else maxsize
+        self.overflow = overflow
+        self.block_timeout = block_timeout
+        self.dropped = 0
+        self.closed = False
+        # A weak reference to the Subscription, named in SlowConsumer reports: the lane queue
+        # (a live thread's) must not keep a client dropped without close() alive through it.
+        self.owner: Callable[[], Any] = _nobody
+        self.announce = announce
+        self._lane = lane
+        self._waiting = 0  # entries waiting in the lane queue, valid while _claim is the lane's
+        self._first: list[Any] | None = None  # the oldest of them
+        self._rest: collections.deque[list[Any]] = collections.deque()  # the others, oldest first
+        self._claim = -1
+        self._lost = 0  # dropped after the last waiting entry: stamped on the next one queued
+        self._overflow_claim = -1  # the take during which the current overflow episode began
+
+    def __len__(self) -> int:
+        """Updates waiting in the lane queue (a lock-free estimate, for diagnostics)."""
+        lane = self._lane
+        return self._waiting if lane is not None and self._claim == lane.claims else 0
+
+    def close(self) -> None:
+        """Deliver nothing more (entries already queued are skipped); wake a reader blocked on it."""
+        self.closed = True
+        lane = self._lane
+        if lane is not None:
+            lane.wake_blocked()
+
+
+def _nobody() -> None:
+    return None
+
+
+def _no_callback(event: Any) -> None:  # pragma: no cover - a dropped entry is never run
+    pass
+
+
+#: The feed of an entry the overflow policy invalidated while it waited: always closed.
+_DROPPED = Feed(-1, None, _no_callback, 1, Overflow.DROP_OLDEST, None, lambda event, lost: event)
+_DROPPED.closed = True
+
+
+class _MailboxRun:
+    """A lane queue entry that drains a ``Mailbox`` (the client's hooks): duck-types ``Feed``."""
+
+    __slots__ = ("closed", "_lane", "_mailbox", "_handler")
+
+    def __init__(self, lane: _Lane, mailbox: Mailbox, handler: Callable[[Any], None]) -> None:
+        self.closed = False
+        self._lane = lane
+        self._mailbox = mailbox
+        self._handler = handler
+
+    def callback(self, _: Any) -> None:
+        if self._lane._drain(self._mailbox, self._handler):
+            self._lane.requeue(self)  # behind whatever became ready meanwhile
+
+
 class _Lane:
+    """One lane thread and its queue of entries ``[feed, event, lost]`` in arrival order.
+
+    The reader appends a burst under one lock with at most one wake-up (``feed``); the
+    lane takes the whole queue under the same lock (``claims`` counts the takes) and runs
+    the callbacks with no lock held. A subscription is pinned to one lane, so its updates
+    run in order.
+    """
+
     def __init__(self, name: str, on_error: Callable[[BaseException, Any], None]) -> None:
-        self._ready: collections.deque[tuple[Mailbox, Callable[[Any], None]]] = collections.deque()
-        self._lock = threading.Lock()  # entered bare: see Mailbox
-        self._cond = threading.Condition(self._lock)
+        self._pending: list[list[Any]] = []
+        self._lock = threading.Lock()  # guards _pending, claims and every Feed of this lane; entered bare
+        # The lane sleeps in _wakeup.acquire() (a lock held while it is awake) and whoever
+        # queues work while it is idle releases it, under _lock, once per idle spell: one
+        # C call each side, where a Condition would add a new lock and Python bookkeeping
+        # per wait, paid per burst and lane with many subscriptions.
+        self._wakeup = threading.Lock()
+        self._wakeup.acquire()
+        self._room = threading.Condition(self._lock)  # a reader waits here for a take (BLOCK)
+        self._idle = False  # the lane sleeps on _wakeup (or is about to): release it once
+        self._room_waiters = 0
+        self.claims = 0
         self._stopping = False
         self._on_error = on_error
         self.thread = threading.Thread(target=self._run, name=name, daemon=True)
         self.assigned = 0
 
+    def _append(self, entries: list[list[Any]]) -> None:
+        """Lock held: queue ``entries`` and wake the lane if it waits."""
+        self._pending.extend(entries)
+        self._wake()
+
     def schedule(self, mailbox: Mailbox, handler: Callable[[Any], None]) -> None:
+        """Queue a drain of ``mailbox``: ``handler(item)`` runs for each item queued there."""
         with self._lock:
-            self._ready.append((mailbox, handler))
-            self._cond.notify()
+            self._append([[_MailboxRun(self, mailbox, handler), None, 0]])
 
     def schedule_many(self, entries: list[tuple[Mailbox, Callable[[Any], None]]]) -> None:
-        """Queue several mailboxes under one lock with one wake-up (a reader's burst)."""
+        """Queue several mailbox drains under one lock with one wake-up."""
         with self._lock:
-            self._ready.extend(entries)
-            self._cond.notify()
+            self._append([[_MailboxRun(self, mailbox, handler), None, 0] for mailbox, handler in entries])
+
+    def requeue(self, run: _MailboxRun) -> None:
+        with self._lock:
+            self._append([[run, None, 0]])
+
+    def feed(self, entries: list[list[Any]]) -> tuple[float, list[tuple[Feed, Any]]]:
+        """Queue entries ``[feed, event, 0]`` of this lane's feeds, applying each feed's bound.
+
+        Any thread that delivers (the reader); never runs user code. One lock and at most
+        one wake-up for the whole list. Returns the seconds spent waiting under ``BLOCK``
+        and ``(feed, event)`` for each overflow episode that began (the caller reports it,
+        with no lock held).
+        """
+        overflowed: list[tuple[Feed, Any]] = []
+        blocked = 0.0
+        with self._lock:
+            claim = self.claims
+            pending = self._pending
+            for entry in entries:
+                feed = entry[0]
+                if feed._claim != claim:  # the lane took everything queued before: a fresh count
+                    feed._claim = claim
+                    if feed._waiting > 1:  # _rest holds _waiting - 1 entries of an earlier take
+                        feed._rest.clear()
+                    feed._waiting = 1
+                    feed._first = entry
+                elif feed._waiting < feed.maxsize:
+                    feed._waiting += 1
+                    feed._rest.append(entry)
+                else:
+                    if feed.overflow is Overflow.BLOCK:
+                        self._wake()  # the lane must see what is queued before we wait
+                        started = time.monotonic()
+                        queued = self._wait_for_room(feed)
+                        blocked += time.monotonic() - started
+                        claim, pending = self.claims, self._pending
+                        if not queued:
+                            if not feed.closed and not self._stopping:
+                                feed._lost += entry[2] + 1  # still full past the bound: drop this one
+                                if self._dropped(feed, claim):
+                                    overflowed.append((feed, entry[1]))
+                            continue
+                        feed._claim = claim  # taken meanwhile: a fresh count
+                        feed._waiting = 1
+                        feed._first = entry
+                        feed._rest.clear()
+                    else:  # DROP_OLDEST and LATEST both discard the oldest
+                        oldest = feed._first
+                        assert oldest is not None  # full, so at least one waits
+                        oldest[0] = _DROPPED
+                        rest = feed._rest
+                        if rest:
+                            successor = rest.popleft()
+                            rest.append(entry)
+                        else:
+                            successor = entry
+                        successor[2] += oldest[2] + 1  # the next delivered one announces the loss
+                        feed._first = successor
+                        if self._dropped(feed, claim):
+                            overflowed.append((feed, entry[1]))
+                if feed._lost:
+                    entry[2] += feed._lost
+                    feed._lost = 0
+                pending.append(entry)
+            if pending:
+                self._wake()
+        return blocked, overflowed
+
+    def _wake(self) -> None:
+        """Lock held: wake the lane if it sleeps (at most one release per idle spell)."""
+        if self._idle:
+            self._idle = False
+            self._wakeup.release()
+
+    @staticmethod
+    def _dropped(feed: Feed, claim: int) -> bool:
+        """Lock held: count one drop; whether it begins an overflow episode (one per take)."""
+        feed.dropped += 1
+        if feed._overflow_claim == claim:
+            return False
+        feed._overflow_claim = claim
+        return True
+
+    def _wait_for_room(self, feed: Feed) -> bool:
+        """Lock held (released while waiting): wait up to ``block_timeout`` for the lane to take the queue.
+
+        Returns whether it did; False also when the feed closed or the lane is stopping.
+        """
+        deadline = Deadline(feed.block_timeout)
+        claim = self.claims
+        self._room_waiters += 1
+        try:
+            while self.claims == claim and not feed.closed and not self._stopping:
+                remaining = deadline.remaining()
+                if remaining == 0.0:
+                    break
+                self._room.wait(remaining)
+        finally:
+            self._room_waiters -= 1
+        return self.claims != claim and not feed.closed and not self._stopping
+
+    def wake_blocked(self) -> None:
+        """Wake a reader waiting for room (a feed closed)."""
+        with self._lock:
+            if self._room_waiters:
+                self._room.notify_all()
 
     def stop(self) -> None:
         with self._lock:
             self._stopping = True
-            self._cond.notify_all()
+            self._wake()
+            self._room.notify_all()
 
     def backlog(self) -> int:
-        return len(self._ready)
+        return len(self._pending)
+
+    def _take(self) -> list[list[Any]] | None:
+        """Wait for entries and take them all (one lock round); ``None`` when stopping."""
+        lock = self._lock
+        with lock:
+            while not self._pending and not self._stopping:
+                self._idle = True
+                lock.release()
+                try:
+                    self._wakeup.acquire()  # released by _wake
+                finally:
+                    lock.acquire()
+            if self._stopping:
+                return None
+            batch = self._pending
+            self._pending = []
+            self.claims += 1  # every feed's waiting count is now zero
+            if self._room_waiters:
+                self._room.notify_all()
+            return batch
 
     def _run(self) -> None:
-        ready = self._ready
         while True:
-            with self._lock:
-                while not ready and not self._stopping:
-                    self._cond.wait()
-                if self._stopping:
-                    return
-                # Every mailbox ready now, under one lock: with many subscriptions each
-                # one usually holds a single update, and a lock round per mailbox would
-                # cost more than its callback.
-                round_ = list(ready)
-                ready.clear()
-            again = []
-            for entry in round_:  # never empty
-                if self._stopping:
-                    return
-                if self._drain(*entry):
-                    again.append(entry)
-            if again:
-                self.schedule_many(again)  # behind the subscriptions that became ready meanwhile
-            # Hold nothing between rounds: a client dropped without close() must be collectable.
-            del round_, again, entry
+            batch = self._take()
+            if batch is None:
+                return
+            self._run_batch(batch)
+            # Hold nothing between takes: a client dropped without close() must be collectable.
+            del batch
+
+    def _run_batch(self, batch: list[list[Any]]) -> None:
+        """Run each taken entry's callback in order, no lock held; skip closed or dropped feeds."""
+        on_error = self._on_error
+        for feed, event, lost in batch:
+            if feed.closed:  # unsubscribed meanwhile, or dropped by the overflow policy
+                continue
+            if self._stopping:
+                return
+            try:
+                if lost:
+                    event = feed.announce(event, lost)
+                feed.callback(event)
+            except BaseException as exc:  # a callback never kills its lane
+                on_error(exc, event)
 
     def _drain(self, mailbox: Mailbox, handler: Callable[[Any], None]) -> bool:
         """Run ``handler`` for every update queued in ``mailbox``; whether more arrived meanwhile."""
@@ -314,19 +574,35 @@ class Dispatcher:
             if self._lanes:
                 self._lanes[lane_index].assigned -= 1
 
+    def new_feed(
+        self,
+        lane_index: int,
+        callback: Callable[[Any], None],
+        maxsize: int,
+        overflow: Overflow,
+        block_timeout: float | None,
+        announce: Callable[[Any, int], Any],
+    ) -> Feed:
+        """A feed delivering to ``callback`` on lane ``lane_index`` (from ``assign``)."""
+        return Feed(lane_index, self._lanes[lane_index], callback, maxsize, overflow, block_timeout, announce)
+
+    def feed(self, lane_index: int, entries: list[list[Any]]) -> tuple[float, list[tuple[Feed, Any]]]:
+        """Queue ``[feed, event, 0]`` entries of one lane's feeds in order: see ``_Lane.feed``."""
+        return self._lanes[lane_index].feed(entries)
+
     def schedule(self, lane_index: int, mailbox: Mailbox, handler: Callable[[Any], None]) -> None:
-        """Queue ``mailbox`` on its lane; the lane calls ``handler(item)`` for one item."""
+        """Queue a drain of ``mailbox`` on its lane; the lane calls ``handler(item)`` for each item."""
         self._lanes[lane_index].schedule(mailbox, handler)
 
     def schedule_many(self, lane_index: int, entries: list[tuple[Mailbox, Callable[[Any], None]]]) -> None:
-        """Queue several mailboxes on one lane at once (one lock, one wake-up)."""
+        """Queue several mailbox drains on one lane at once (one lock, one wake-up)."""
         self._lanes[lane_index].schedule_many(entries)
 
     def threads(self) -> list[threading.Thread]:
         return [lane.thread for lane in self._lanes]
 
     def backlog(self) -> int:
-        """Subscriptions waiting for a lane, summed over lanes."""
+        """Updates (and mailbox drains) waiting for a lane, summed over lanes."""
         return sum(lane.backlog() for lane in self._lanes)
 
     def close(self, timeout: float | None) -> None:

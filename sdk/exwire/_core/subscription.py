@@ -14,12 +14,13 @@ import logging
 import operator
 import threading
 import time
+import weakref
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
 import attrs
 
-from exwire._core.dispatch import CLOSED, NO_ROOM, OVERFLOWED, SCHEDULE, Dispatcher, Mailbox, Overflow
+from exwire._core.dispatch import CLOSED, NO_ROOM, OVERFLOWED, SCHEDULE, Dispatcher, Feed, Mailbox, Overflow
 from exwire.errors import SlowConsumer
 from exwire.models import DataEvent
 from exwire.subscription import Subscription
@@ -46,7 +47,16 @@ class SubscriptionRegistry:
     def add(self, subscription: Subscription[Any]) -> list[Hashable]:
         """Register; return the keys that no other subscription had (to subscribe on the wire)."""
         if subscription.callback is not None and subscription.executor is None:
+            # Delivered on a lane through a Feed (set before the routing table can show the
+            # subscription to the reader); the mailbox the client built lends its settings.
             subscription.lane = self._dispatcher.assign()
+            mailbox = subscription._mailbox
+            feed = self._dispatcher.new_feed(
+                subscription.lane, subscription.callback, mailbox.maxsize, mailbox.overflow, mailbox.block_timeout,
+                _announce,
+            )
+            feed.owner = weakref.ref(subscription)
+            subscription._feed = feed
         with self._lock:
             routes = dict(self._routes)
             new_keys = []
@@ -97,14 +107,53 @@ class SubscriptionRegistry:
         Never runs user code and never raises for a full queue: the subscription's
         overflow policy applies, and the first drop of an episode is recorded on the
         subscription and reported (``SlowConsumer``). Returns the seconds spent waiting
-        for room under the ``BLOCK`` policy (0.0 otherwise). Consecutive events of one
-        subscription are queued under one lock when they fit (``Mailbox.put_many``).
+        for room under the ``BLOCK`` policy (0.0 otherwise).
+
+        Lane subscriptions (a callback, no executor) are grouped by lane in one pass and
+        each lane's share is queued with one lock round (``Dispatcher.feed``), however
+        many subscriptions it spans; the others go through their mailboxes.
         """
         now = time.monotonic()
+        groups: dict[int, list[list[Any]]] = {}
+        mailed: list[tuple[Subscription[Any], Any]] = []
+        last_feed: Feed | None = None
+        group: list[list[Any]] = []
+        for subscription, event in items:
+            subscription.last_update_at = now
+            feed = subscription._feed
+            if feed is None:
+                mailed.append((subscription, event))
+            elif feed is last_feed:  # a run of one subscription: no lookup
+                group.append([feed, event, 0])
+            else:
+                last_feed = feed
+                found = groups.get(feed.lane)
+                if found is None:
+                    group = groups[feed.lane] = [[feed, event, 0]]
+                else:
+                    group = found
+                    group.append([feed, event, 0])
+        blocked = 0.0
+        for lane, entries in groups.items():
+            waited, overflowed = self._dispatcher.feed(lane, entries)
+            blocked += waited
+            for feed, event in overflowed:
+                owner = feed.owner()
+                if owner is not None:
+                    self._overflowed(owner, feed.maxsize, feed.overflow, feed.dropped, event)
+        if mailed:
+            blocked += self._deliver_mailed(mailed)
+        return blocked
+
+    def _deliver_mailed(self, items: list[tuple[Subscription[Any], Any]]) -> float:
+        """``deliver`` for mailbox subscriptions (pull, host executor); the seconds blocked.
+
+        Consecutive events of one subscription are queued under one lock when they fit
+        (``Mailbox.put_many``).
+        """
         wake: dict[int, Subscription[Any]] = {}
         blocked = 0.0
         for subscription, run in itertools.groupby(items, _subscription_of):
-            subscription.last_update_at = now
             mailbox = subscription._mailbox
             events = [event for _, event in run]
             flags = mailbox.put_many(events)
@@ -112,8 +161,8 @@ class SubscriptionRegistry:
                 flags = 0
                 for event in events:
                     if mailbox.overflow is Overflow.BLOCK and len(mailbox) >= mailbox.maxsize:
-                        # About to wait for room: let the lanes see what is already queued, or
-                        # the reader would wait for a lane that was never told.
+                        # About to wait for room: let the executors see what is already queued,
+                        # or the reader would wait for a drain that was never submitted.
                         if flags & SCHEDULE:
                             wake[subscription.id] = subscription
                             flags &= ~SCHEDULE
@@ -126,7 +175,7 @@ class SubscriptionRegistry:
                         put = mailbox.put(event)
                     flags |= put & SCHEDULE
                     if put & OVERFLOWED:
-                        self._overflowed(subscription, event)
+                        self._overflowed(subscription, mailbox.maxsize, mailbox.overflow, mailbox.dropped, event)
             if flags & SCHEDULE:
                 wake[subscription.id] = subscription
         if wake:
@@ -134,35 +183,21 @@ class SubscriptionRegistry:
         return blocked
 
     def _schedule_all(self, subscriptions: Iterable[Subscription[Any]]) -> None:
-        """Schedule each subscription; one lock and one wake-up per lane for a whole burst."""
-        lanes: dict[int, list[tuple[Mailbox, Callable[[Any], None]]]] = {}
         for subscription in subscriptions:
-            lane, callback = subscription.lane, subscription.callback
-            if lane is not None and callback is not None:
-                entries = lanes.get(lane)
-                if entries is None:
-                    lanes[lane] = [(subscription._mailbox, callback)]
-                else:
-                    entries.append((subscription._mailbox, callback))
-            else:
-                self._schedule(subscription)
-        for lane, entries in lanes.items():
-            self._dispatcher.schedule_many(lane, entries)
+            self._schedule(subscription)
 
-    def _overflowed(self, subscription: Subscription[Any], event: Any) -> None:
-        mailbox = subscription._mailbox
+    def _overflowed(self, subscription: Subscription[Any], maxsize: int, overflow: Overflow, dropped: int,
+                    event: Any) -> None:
         exc = SlowConsumer(
-            f"subscription {subscription.topic!r}: its queue of {mailbox.maxsize} updates is full; "
-            f"updates are being dropped ({mailbox.overflow.value}), {mailbox.dropped} so far"
+            f"subscription {subscription.topic!r}: its queue of {maxsize} updates is full; "
+            f"updates are being dropped ({overflow.value}), {dropped} so far"
         )
         subscription.error = exc
         log.warning("%s", exc)
         self._on_error(exc, event)
 
     def _schedule(self, subscription: Subscription[Any]) -> None:
-        if subscription.lane is not None and subscription.callback is not None:
-            self._dispatcher.schedule(subscription.lane, subscription._mailbox, subscription.callback)
-        elif subscription.executor is not None:
+        if subscription.executor is not None:
             # The host's executor acts as the subscription's lane: at most one drain
             # is queued there per subscription, the updates wait in the bounded
             # mailbox, so a host that stops running them meets the overflow policy
