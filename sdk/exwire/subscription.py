@@ -25,9 +25,14 @@ callbacks still run only on the lanes (or the executor).
   next event (``DataEvent.dropped_before``).
 * An exception raised by a callback goes to ``on_callback_error`` (default: logged); the
   subscription carries on.
-* An order book watcher (``watch_order_book``) applies updates on its lane and coalesces
-  host callbacks: with a ``callback_executor`` at most one host call is queued at a time,
-  and it is given the newest snapshot.
+* An order book watcher (``watch_order_book``) of Kraken, CoinEx, Coinsuper and OKX
+  applies each update on the reader thread as it is read (exwire's own bounded code, no
+  queue, so none is skipped), and its callback runs on the watcher's lane with the
+  newest snapshot: a callback slower than the updates is given the book as it is when
+  it returns, the states in between are skipped, never queued. Binance and OKEx
+  watchers apply updates on their lane and call the callback after each. With a
+  ``callback_executor`` at most one host call is queued at a time, given the newest
+  snapshot.
 * Every public method of a client, subscription or watcher may be called from any thread,
   including from inside a callback.
 
