@@ -9,6 +9,7 @@ import pytest
 
 from exwire._core.sockread import SerialisedReader
 from exwire._core.transport import TransportClosed, WebSocketTransport
+from tests.conftest import timeout
 
 
 class _StubWebSocket:
@@ -229,3 +230,31 @@ def test_send_writes_text_and_binary_frames_the_server_reads(pair):
     transport.send('{"event":"ping"}')
     transport.send(b"\x00\x01")
     assert [_parse_client_frame(d) for d in sock.sent] == [(0x81, True, b'{"event":"ping"}'), (0x82, True, b"\x00\x01")]
+
+
+@pytest.mark.parametrize("size", [20, 3_000_000])  # one write; more than the socket buffer holds
+def test_send_on_a_socket_with_a_timeout_writes_the_whole_frame(pair, size):
+    import threading
+
+    transport, server = pair
+    client_socket = transport._reader.sock
+    transport._ws.sock = client_socket
+    payload = bytes(i % 251 for i in range(size))
+    expected = len(payload) + (2 if size < 126 else 4 if size < 65536 else 10) + 4
+    received = bytearray()
+
+    def read_all() -> None:
+        while len(received) < expected:
+            chunk = server.recv(1 << 20)
+            if not chunk:
+                return
+            received.extend(chunk)
+
+    reader = threading.Thread(target=read_all)
+    reader.start()
+    try:
+        transport.send(payload)
+    finally:
+        reader.join(timeout(10))
+    assert not reader.is_alive()
+    assert _parse_client_frame(bytes(received)) == (0x82, True, payload)

@@ -409,7 +409,19 @@ class WebSocketTransport(Transport):
                 sock = ws.sock
                 if sock is None:
                     raise TransportClosed("not open")
-                sock.sendall(data)
+                if type(sock) is socket.socket and sock.gettimeout():
+                    # Plain TCP with a timeout: the descriptor is non-blocking, and a
+                    # write(2) there takes what fits at once; ``sendall`` would first poll
+                    # for room (one system call more per request). The rest, if the
+                    # socket's buffer was full, goes through sendall and its timeout.
+                    try:
+                        sent = os.write(sock.fileno(), data)
+                    except BlockingIOError:
+                        sent = 0
+                    if sent < len(data):
+                        sock.sendall(memoryview(data)[sent:])
+                else:
+                    sock.sendall(data)
         except (OSError, ValueError) as exc:  # ValueError: the socket was closed meanwhile
             raise TransportClosed(f"send failed: {exc}") from exc
 
