@@ -450,8 +450,42 @@ class WebSocketTransport(Transport):
         """
         self._check_readable()
         frames: list[str | bytes] = []
+        append = frames.append
         next_frame = self._next_frame
         while True:
+            if not self._message_opcode:
+                # The hot path, inline: whole final unextended text and binary frames with a
+                # 7- or 16-bit length, outside a fragmented message. Anything else (a control
+                # frame, a fragment, a 64-bit length, a masked or oversized frame, text that is
+                # not UTF-8, a partial frame) stops it, and _next_frame decides as it always does.
+                buffer = self._buffer
+                position = self._position
+                size = len(buffer)
+                limit = self._max_message_size
+                while position + 2 <= size:
+                    first = buffer[position]
+                    if first != _FINAL_TEXT and first != _FINAL_BINARY:
+                        break
+                    length = buffer[position + 1]
+                    if length < 126:
+                        start = position + 2
+                    elif length == 126 and position + 4 <= size:
+                        length = buffer[position + 2] << 8 | buffer[position + 3]
+                        start = position + 4
+                    else:
+                        break
+                    end = start + length
+                    if end > size or length > limit:
+                        break
+                    if first == _FINAL_TEXT:
+                        try:
+                            append(buffer[start:end].decode("utf-8"))
+                        except UnicodeDecodeError:
+                            break
+                    else:
+                        append(bytes(buffer[start:end]))
+                    position = end
+                self._position = position
             try:
                 frame = next_frame()
             except TransportClosed as exc:
@@ -465,7 +499,7 @@ class WebSocketTransport(Transport):
                 if not self._fill(timeout):
                     return None
             elif frame is not None:  # None: a control frame was handled
-                frames.append(frame)
+                append(frame)
 
     def _check_readable(self) -> None:
         """Raise what ends reading: a failure met behind returned frames, or a closed transport."""

@@ -62,6 +62,9 @@ SEQUENCE_GAP = "sequence-gap"
 #: The private channels of ``ws-auth`` (§7); their pushes carry no pair.
 PRIVATE_CHANNELS = ("openOrders", "ownTrades")
 _RAW_CHANNELS = frozenset({"ticker", "trade", "spread"})  # public channels without a suffix (§5)
+_UPDATE = UpdateType.UPDATE
+#: ``Update`` from its four fields in order, without the NamedTuple's argument handling.
+_new_update = tuple.__new__
 
 #: Errors that mean "this WebSocket token is no longer good" (§6.1, §9): fetch a new one.
 TOKEN_ERRORS = ("EAPI:Invalid token", "ESession:Invalid session")
@@ -291,16 +294,18 @@ class KrakenProtocol(Protocol):
             raise DecodeError("channel array does not end with channelName and pair strings", frame)
         key = (channel, pair)
         if self.raw:
+            if channel in _RAW_CHANNELS:
+                return (_new_update(Update, (key, message, pair, _UPDATE)),)
             return (self._raw_update(message, key, channel, pair, frame),)
         if channel == "ticker":
-            return (Update(key, self._ticker(message[1]), pair),)
+            return (_new_update(Update, (key, self._ticker(message[1]), pair, _UPDATE)),)
         if channel == "trade":
-            return (Update(key, self._trades(message[1]), pair),)
+            return (_new_update(Update, (key, self._trades(message[1]), pair, _UPDATE)),)
         if channel == "spread":
             return (Update(key, self._spread(message[1]), pair),)
         if channel.startswith("book-"):
             is_snapshot, book = self._book(message[1:-2], lazy=key not in self._watched)
-            return (Update(key, book, pair, UpdateType.SNAPSHOT if is_snapshot else UpdateType.UPDATE),)
+            return (_new_update(Update, (key, book, pair, UpdateType.SNAPSHOT if is_snapshot else _UPDATE)),)
         if channel.startswith("ohlc-"):
             try:
                 interval = int(channel[5:])
@@ -315,7 +320,7 @@ class KrakenProtocol(Protocol):
         if channel.startswith("book-"):
             obj = message[1]  # a snapshot is one object {"as", "bs"} (§5.5)
             snapshot = type(obj) is dict and ("as" in obj or "bs" in obj)
-            return Update(key, message, pair, UpdateType.SNAPSHOT if snapshot else UpdateType.UPDATE)
+            return _new_update(Update, (key, message, pair, UpdateType.SNAPSHOT if snapshot else _UPDATE))
         if channel in _RAW_CHANNELS or channel.startswith("ohlc-"):
             return Update(key, message, pair)
         raise DecodeError(f"unknown channel {channel!r}", frame)
