@@ -33,7 +33,7 @@ from typing import Any
 
 from exwire._core.codec import loads_exact
 from exwire._core.errortable import ErrorRule, ErrorTable
-from exwire._core.protocol import Event, Pong, Protocol, Reply, Update
+from exwire._core.protocol import Event, Pong, Protocol, Reply, Update, new_update
 from exwire.coinex import converter
 from exwire.coinex.models import KlineInterval
 from exwire.coinex.signing import sign
@@ -303,8 +303,7 @@ class CoinexProtocol(Protocol):
             key = self._depth_keys.get(market)
             if key is None:
                 return ()
-            return (Update(key, message, market,
-                           UpdateType.SNAPSHOT if params[0] else UpdateType.UPDATE),)
+            return (new_update(Update, (key, message, market, _SNAPSHOT if params[0] else _UPDATE)),)
         if method == "deals.update":
             if len(params) < 2 or not isinstance(params[0], str):
                 raise DecodeError("deals.update params are not [market, trades]", frame)
@@ -359,7 +358,7 @@ class CoinexProtocol(Protocol):
         if key is None:
             return ()  # no longer subscribed: a push that crossed the unsubscribe
         depth = converter.depth_from_wire(market, params[1], clean, lazy=key not in self.watched)
-        return (Update(key, depth, market, _SNAPSHOT if clean else _UPDATE),)
+        return (new_update(Update, (key, depth, market, _SNAPSHOT if clean else _UPDATE)),)
 
     def _deals_update(self, params: list[Any], frame: str | bytes) -> Sequence[Event]:
         if len(params) < 2 or not isinstance(params[0], str):

@@ -23,7 +23,7 @@ from typing import Any
 
 from exwire._core.codec import loads
 from exwire._core.errortable import ErrorRule, ErrorTable
-from exwire._core.protocol import Ended, Event, Protocol, Reply, Update
+from exwire._core.protocol import Ended, Event, Protocol, Reply, Update, new_update
 from exwire.errors import (
     AuthenticationError,
     DecodeError,
@@ -63,8 +63,6 @@ SEQUENCE_GAP = "sequence-gap"
 PRIVATE_CHANNELS = ("openOrders", "ownTrades")
 _RAW_CHANNELS = frozenset({"ticker", "trade", "spread"})  # public channels without a suffix (§5)
 _UPDATE = UpdateType.UPDATE
-#: ``Update`` from its four fields in order, without the NamedTuple's argument handling.
-_new_update = tuple.__new__
 
 #: Errors that mean "this WebSocket token is no longer good" (§6.1, §9): fetch a new one.
 TOKEN_ERRORS = ("EAPI:Invalid token", "ESession:Invalid session")
@@ -295,17 +293,17 @@ class KrakenProtocol(Protocol):
         key = (channel, pair)
         if self.raw:
             if channel in _RAW_CHANNELS:
-                return (_new_update(Update, (key, message, pair, _UPDATE)),)
+                return (new_update(Update, (key, message, pair, _UPDATE)),)
             return (self._raw_update(message, key, channel, pair, frame),)
         if channel == "ticker":
-            return (_new_update(Update, (key, self._ticker(message[1]), pair, _UPDATE)),)
+            return (new_update(Update, (key, self._ticker(message[1]), pair, _UPDATE)),)
         if channel == "trade":
-            return (_new_update(Update, (key, self._trades(message[1]), pair, _UPDATE)),)
+            return (new_update(Update, (key, self._trades(message[1]), pair, _UPDATE)),)
         if channel == "spread":
             return (Update(key, self._spread(message[1]), pair),)
         if channel.startswith("book-"):
             is_snapshot, book = self._book(message[1:-2], lazy=key not in self._watched)
-            return (_new_update(Update, (key, book, pair, UpdateType.SNAPSHOT if is_snapshot else _UPDATE)),)
+            return (new_update(Update, (key, book, pair, UpdateType.SNAPSHOT if is_snapshot else _UPDATE)),)
         if channel.startswith("ohlc-"):
             try:
                 interval = int(channel[5:])
@@ -320,7 +318,7 @@ class KrakenProtocol(Protocol):
         if channel.startswith("book-"):
             obj = message[1]  # a snapshot is one object {"as", "bs"} (§5.5)
             snapshot = type(obj) is dict and ("as" in obj or "bs" in obj)
-            return _new_update(Update, (key, message, pair, UpdateType.SNAPSHOT if snapshot else _UPDATE))
+            return new_update(Update, (key, message, pair, UpdateType.SNAPSHOT if snapshot else _UPDATE))
         if channel in _RAW_CHANNELS or channel.startswith("ohlc-"):
             return Update(key, message, pair)
         raise DecodeError(f"unknown channel {channel!r}", frame)

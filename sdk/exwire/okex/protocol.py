@@ -43,7 +43,7 @@ from typing import Any, NamedTuple
 from exwire._core.codec import loads_exact
 from exwire._core.errortable import ErrorRule, ErrorTable
 from exwire._core.netopts import DEFAULT_MAX_MESSAGE_SIZE
-from exwire._core.protocol import Event, Pong, Protocol, Reply, Update
+from exwire._core.protocol import Event, Pong, Protocol, Reply, Update, new_update
 from exwire.errors import (
     AuthenticationError,
     DecodeError,
@@ -596,12 +596,12 @@ class OkexProtocol(Protocol):
                     self._awaiting_snapshot.discard(channel)
                 if snapshot:
                     update_type = UpdateType.SNAPSHOT
-        return Update(channel, item, info.symbol, update_type)
+        return new_update(Update, (channel, item, info.symbol, update_type))
 
     def _push(self, channel: str, info: ChannelInfo, data: Any) -> Event | None:
         kind, symbol = info.kind, info.symbol
         if kind == "ticker":
-            return Update(channel, converter.ticker_from_wire(data, symbol), symbol, UpdateType.UPDATE)
+            return new_update(Update, (channel, converter.ticker_from_wire(data, symbol), symbol, UpdateType.UPDATE))
         if kind == "depth":
             if info.argument is not None:  # §5.3: every push is the whole book
                 return Update(channel, converter.book_from_wire(data, True), symbol, UpdateType.SNAPSHOT)
