@@ -57,6 +57,15 @@ _CLOSE_GRACE = 1.0  # seconds close() waits for a connect in progress to give up
 Burst = list[tuple[Update, datetime, "str | bytes"]]
 
 
+class _Unparsed:
+    """A frame whose parse raised ``error`` (``Connection._process`` reports it after the parse)."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+
 class State(enum.Enum):
     NEW = "new"
     OPEN = "open"
@@ -766,39 +775,51 @@ class Connection:
         self.frames_received += len(frames)
         lock = self._protocol_lock
         received_at: datetime | None = None  # taken once per read, for updates only
-        for frame in frames:
-            try:
-                with lock:
-                    events = receive(frame)
-            except ProtocolError as exc:
-                self._skipped(frame, exc)
-                continue
-            except Exception as exc:  # a parser bug must not kill the reader
-                self.frames_skipped += 1
-                self.log.exception(
-                    "%s: could not parse a frame (%s): %s", self.name, exc, redact(frame, self._secrets)
-                )
-                continue
-            for event in events:
-                kind = type(event)
-                if kind is Update:
-                    if received_at is None:
-                        received_at = datetime.now(timezone.utc)
-                    burst.append((event, received_at, frame))
-                elif kind is Reply:
-                    if burst:  # updates read before a reply are queued before its caller wakes
-                        self._hand_over(listener, burst)
-                        burst = []
-                    self._complete(event)
-                elif isinstance(event, Ended):
-                    if burst:  # the updates before the end still reach the subscription
-                        self._hand_over(listener, burst)
-                        burst = []
-                    listener.ended(event.key, event.error)
-                elif kind is Pong:
-                    self._ping_outstanding_since = None
-                elif isinstance(event, Failure):
-                    return event.error, burst
+        parsed: list[Any] = []
+        for first in range(0, len(frames), _BURST_LIMIT):
+            # Parse up to a burst's worth of frames under one hold of the protocol lock
+            # (a lock round per frame cost as much as slicing the frame), then act on
+            # them with no lock held. A sender waits for at most that many frames.
+            chunk = frames[first : first + _BURST_LIMIT] if len(frames) > _BURST_LIMIT else frames
+            with lock:
+                for frame in chunk:
+                    try:
+                        parsed.append(receive(frame))
+                    except Exception as failure:  # reported below, with no lock held
+                        parsed.append(_Unparsed(failure))
+            for frame, events in zip(chunk, parsed):
+                if type(events) is _Unparsed:
+                    error = events.error
+                    if isinstance(error, ProtocolError):
+                        self._skipped(frame, error)
+                    else:  # a parser bug must not kill the reader
+                        self.frames_skipped += 1
+                        self.log.error(
+                            "%s: could not parse a frame (%s): %s", self.name, error, redact(frame, self._secrets),
+                            exc_info=error,
+                        )
+                    continue
+                for event in events:
+                    kind = type(event)
+                    if kind is Update:
+                        if received_at is None:
+                            received_at = datetime.now(timezone.utc)
+                        burst.append((event, received_at, frame))
+                    elif kind is Reply:
+                        if burst:  # updates read before a reply are queued before its caller wakes
+                            self._hand_over(listener, burst)
+                            burst = []
+                        self._complete(event)
+                    elif isinstance(event, Ended):
+                        if burst:  # the updates before the end still reach the subscription
+                            self._hand_over(listener, burst)
+                            burst = []
+                        listener.ended(event.key, event.error)
+                    elif kind is Pong:
+                        self._ping_outstanding_since = None
+                    elif isinstance(event, Failure):
+                        return event.error, burst
+            parsed.clear()
             if len(burst) >= _BURST_LIMIT:  # the first updates of a long read go ahead
                 self._hand_over(listener, burst)
                 burst = []
