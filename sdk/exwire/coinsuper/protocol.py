@@ -423,11 +423,10 @@ class CoinsuperProtocol(Protocol):
         kind = route.kind
         symbol = route.symbol
         if kind == "orderBook" and not self.raw:
-            # orjson and the level texts kept until read, for a payload that loses nothing so;
-            # any other goes the exact way below (same snapshot, or the same DecodeError).
-            book = converter.order_book_from_json(frame, symbol, route.parameter)  # type: ignore[arg-type]
-            if book is not None:
-                return (Update(topic, book, symbol, UpdateType.SNAPSHOT),)
+            # Checked by one regular expression and decoded on first read, or decoded now
+            # (the same snapshot either way, or the DecodeError of the exact way).
+            book = converter.order_book_from_payload(frame, symbol, route.parameter)  # type: ignore[arg-type]
+            return (Update(topic, book, symbol, UpdateType.SNAPSHOT),)
         payload = converter.loads(frame)
         if self.raw:
             update_type = _RAW_NATIVE.get(kind)
