@@ -124,6 +124,18 @@ def test_generated_books_in_the_brokers_form_are_lazy_and_equal(payload: dict[st
     book = converter.order_book_from_payload(MqttFrame.publish(ORDER_BOOK_TOPIC, data), "BTC/USD", "0.01")
     assert _is_lazy(book)
     _assert_same(book, _exact(data))
+    _assert_same_raw(data)
+
+
+def _assert_same_raw(data: bytes) -> None:
+    """Raw delivery's parse of the payload is the exact one, types included."""
+    try:
+        exact = converter.loads(data)
+    except DecodeError:
+        with pytest.raises(DecodeError):
+            converter.loads_order_book(data)
+        return
+    assert repr(converter.loads_order_book(MqttFrame.publish(ORDER_BOOK_TOPIC, data))) == repr(exact)
 
 
 def _variants(payload: dict[str, Any]) -> list[bytes]:
@@ -144,6 +156,7 @@ def test_other_forms_are_decoded_at_once_as_before(payload: dict[str, Any]):
         book = converter.order_book_from_payload(data, "BTC/USD", "0.01")
         assert not _is_lazy(book)
         _assert_same(book, _exact(data))
+        _assert_same_raw(data)
 
 
 @PROPERTY
@@ -154,6 +167,7 @@ def test_a_mutated_payload_is_lazy_only_when_its_decoding_cannot_fail(payload: d
         index = data.draw(st.integers(0, len(text) - 1))
         text[index] = data.draw(st.sampled_from(b'0123456789.,:"{}[]-eE \\aZ\xff'))
     mutated = bytes(text)
+    _assert_same_raw(mutated)
     try:
         eager = _exact(mutated)
     except DecodeError:

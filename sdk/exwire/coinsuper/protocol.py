@@ -427,14 +427,14 @@ class CoinsuperProtocol(Protocol):
             # (the same snapshot either way, or the DecodeError of the exact way).
             book = converter.order_book_from_payload(frame, symbol, route.parameter)  # type: ignore[arg-type]
             return (Update(topic, book, symbol, UpdateType.SNAPSHOT),)
-        payload = converter.loads(frame)
         if self.raw:
+            payload = converter.loads_order_book(frame) if kind == "orderBook" else converter.loads(frame)
             update_type = _RAW_NATIVE.get(kind)
             if update_type is not None:
                 return (Update(topic, payload, None if kind == "asset" else symbol, update_type),)
             return [event._replace(data=payload) if type(event) is Update else event
                     for event in self._typed(topic, kind, symbol, route, payload)]
-        return self._typed(topic, kind, symbol, route, payload)
+        return self._typed(topic, kind, symbol, route, converter.loads(frame))
 
     def _typed(self, topic: str, kind: str, symbol: str | None, route: Route, payload: Any) -> Sequence[Event]:
         if kind == "depth":
