@@ -257,3 +257,29 @@ def test_the_transport_delivers_the_same_events_with_and_without_the_shortcut(co
     assert len(fast) == 110 and fast[0] == (bench.TOPIC, b'{"n":0}', None) and fast[-1][1] == b'{"m":49}'
     assert (bench.TOPIC, b"qos1", 7) in fast and (bench.TOPIC, b"r" * 70_000, None) in fast
     assert fast == _received(shortcut=False) and sum(taken) == 0
+
+
+def test_a_topic_that_is_not_utf8_read_the_short_way_is_skipped_and_logged(counted, caplog):
+    topic = bench.TOPIC.encode()
+    blob = (_publish_frame(topic, b'{"n":0}') + _publish_frame(b"\xff\xfe", b"{}") + _publish_frame(topic, b'{"n":1}')
+            + _publish_frame(topic, b'{"n":2}'))
+    with FloodServer(bench.ENTRY.handler) as server:
+        mark = server.mark()
+        transport = MqttTransport(lambda: Login("bench", "user", "password"))
+        transport.open(server.url("/mqtt"), timeout(5))
+        try:
+            transport.send(CoinsuperProtocol().subscribe([bench.TOPIC])[1])
+            connection = server.connection_after(mark, timeout(5))
+            while (frames := transport.recv_many(timeout(5))) is None or frames[-1].kind != "suback":  # type: ignore[union-attr]
+                pass
+            taken.clear()
+            connection.flood(blob)
+            received: list[bytes] = []
+            deadline = time.monotonic() + timeout(10)
+            while len(received) < 3 and time.monotonic() < deadline:
+                received.extend(bytes(frame) for frame in transport.recv_many(0.5) or ())
+            assert received == [b'{"n":0}', b'{"n":1}', b'{"n":2}']
+            assert sum(taken) == 3  # the first frame is paho's (it makes the read), the rest short
+            assert "not UTF-8" in caplog.text
+        finally:
+            transport.close()

@@ -129,6 +129,7 @@ _LOSS_REASONS = {
 
 _READ_SIZE = 64 * 1024  # bytes per socket read once connected
 _PACKETS_PER_POLL = 256  # loop_read calls on buffered bytes before select runs again
+_TOPICS_KEPT = 1024  # decoded topics remembered (a connection streams a few)
 _WS_BINARY_FINAL = 0x82  # FIN, no RSV bit, opcode 2 (binary): a whole unfragmented binary frame
 
 
@@ -501,6 +502,7 @@ class MqttTransport(Transport):
         self._wake_r: socket.socket | None = None
         self._wake_w: socket.socket | None = None
         self._reader: _ReadAhead | _PayloadReadAhead | None = None  # what paho reads through, once connected
+        self._topics: dict[bytes, str] = {}  # topics of publishes read without paho, decoded; reader only
         self._payloads: _PayloadReadAhead | None = None  # the same, over WebSocket with paho's wrapper as expected
         #: ``time.monotonic()`` of the last poll that read bytes (any packet: PUBLISH,
         #: SUBACK, PINGRESP ...); written by the reading thread only.
@@ -768,9 +770,21 @@ class MqttTransport(Transport):
             return False
         raw._position = position
         client._last_bytes_received = time.monotonic()  # paho's keep-alive: bytes arrived
-        on_publish = self._on_publish
+        topics = self._topics
+        append = self._inbox.append
+        publish = MqttFrame.publish
         for topic, payload in taken:
-            on_publish(topic, payload, 0)
+            text = topics.get(topic)
+            if text is None:
+                try:
+                    text = topic.decode("utf-8")
+                except UnicodeDecodeError:
+                    log.warning("skipped a PUBLISH whose topic is not UTF-8: %r", topic[:200])
+                    continue
+                if len(topics) >= _TOPICS_KEPT:
+                    topics.clear()
+                topics[topic] = text
+            append(publish(text, payload))
         return True
 
     def _wake(self) -> None:
