@@ -160,7 +160,11 @@ class OrderBookSnapshot:
     (decoded, or kept as their wire texts once checked to be plain decimal numbers), and
     builds its ``Level`` tuple on first read (``asks``/``bids``), once: the value,
     equality, hash and repr are those of the eagerly built model.
-    :attr:`best_bid`/:attr:`best_ask` build one level only.
+    :attr:`best_bid`/:attr:`best_ask` build one level only. A snapshot pushed in the
+    broker's usual form is not even decoded on the reader thread: it is checked there
+    and decoded on the first read of any field, on the reading thread (usually the
+    callback's lane); it is then an instance of a private subclass (``isinstance``
+    holds; pickling or copying gives a plain snapshot).
 
     Attributes:
         symbol: the pair, e.g. ``"BTC/USD"``.
@@ -259,7 +263,12 @@ class _LazySide:
 
 
 def _first_level(book: OrderBookSnapshot, side: str) -> Level | None:
-    value = _SIDE_SLOTS[side].__get__(book, OrderBookSnapshot)  # as stored: no Level tuple built
+    slot = _SIDE_SLOTS[side]
+    try:
+        value = slot.__get__(book, OrderBookSnapshot)  # as stored: no Level tuple built
+    except AttributeError:  # a snapshot decoded on first read, not decoded yet
+        book.symbol  # noqa: B018 - decodes it; its sides stay unbuilt
+        value = slot.__get__(book, OrderBookSnapshot)
     if type(value) is _WireLevels:
         pairs = value.pairs
         if not pairs:
@@ -276,6 +285,84 @@ def _first_level(book: OrderBookSnapshot, side: str) -> Level | None:
 _SIDE_SLOTS: dict[str, Any] = {"asks": OrderBookSnapshot.__dict__["asks"], "bids": OrderBookSnapshot.__dict__["bids"]}
 OrderBookSnapshot.asks = _LazySide(_SIDE_SLOTS["asks"])  # type: ignore[assignment]
 OrderBookSnapshot.bids = _LazySide(_SIDE_SLOTS["bids"])  # type: ignore[assignment]
+
+
+def _restore_snapshot(fields: dict[str, Any]) -> OrderBookSnapshot:
+    return OrderBookSnapshot(**fields)
+
+
+def lazy_order_book_snapshots(decode: Callable[[Any], OrderBookSnapshot]) -> Callable[[Any], OrderBookSnapshot]:
+    """A factory ``make(wire) -> OrderBookSnapshot`` whose snapshots run ``decode(wire)`` on first field read.
+
+    The instances are of a private subclass of :class:`OrderBookSnapshot` that keeps
+    ``wire`` (the converter checked it: ``decode`` cannot fail on it) and sets every
+    field from ``decode(wire)`` the first time one is read, on whichever thread reads it.
+    The sides are taken as that snapshot stores them, so their ``Level`` tuples are
+    still built on their own first read (:attr:`OrderBookSnapshot.best_bid` builds one
+    level). As :func:`exwire._core.lazy.lazy_model` does for other models:
+    ``isinstance`` holds, ``repr``, ``==`` and ``hash`` are the eager model's (in both
+    directions), ``attrs.fields``/``asdict``/``evolve`` work, the instance is frozen,
+    and pickling or copying gives a plain snapshot. Two threads reading a fresh
+    snapshot at once may both decode it; both set equal values.
+    """
+    names = tuple(field.name for field in attrs.fields(OrderBookSnapshot))
+    fields = frozenset(names)
+    get = object.__getattribute__
+    put = object.__setattr__  # through the sides' descriptors: frozen for users, not here
+    sides = tuple(_SIDE_SLOTS.items())
+    plain = tuple(name for name in names if name not in _SIDE_SLOTS)
+
+    def __getattr__(self: Any, name: str) -> Any:  # noqa: N807 - only called for an unset slot
+        if name not in fields:
+            raise AttributeError(f"'OrderBookSnapshot' object has no attribute {name!r}")
+        try:
+            wire = get(self, "_wire")
+        except AttributeError:  # another thread filled it just now
+            return get(self, name)
+        eager = decode(wire)
+        for side, slot in sides:
+            put(self, side, slot.__get__(eager, OrderBookSnapshot))  # unbuilt sides stay unbuilt
+        for field in plain:
+            put(self, field, get(eager, field))
+        try:
+            object.__delattr__(self, "_wire")  # the payload is no longer needed
+        except AttributeError:
+            pass
+        return get(self, name)
+
+    def __eq__(self: Any, other: object) -> bool:  # noqa: N807
+        if not isinstance(other, OrderBookSnapshot):
+            return NotImplemented
+        return all(getattr(self, field) == getattr(other, field) for field in names)
+
+    def __ne__(self: Any, other: object) -> bool:  # noqa: N807
+        equal = __eq__(self, other)
+        return equal if equal is NotImplemented else not equal
+
+    def __reduce__(self: Any) -> tuple[Any, ...]:  # noqa: N807 - pickles and copies as the plain model
+        return _restore_snapshot, ({field: getattr(self, field) for field in names},)
+
+    namespace: dict[str, Any] = {
+        "__slots__": ("_wire",),
+        "__getattr__": __getattr__,
+        "__eq__": __eq__,
+        "__ne__": __ne__,
+        "__hash__": OrderBookSnapshot.__hash__,
+        "__reduce__": __reduce__,
+        "__module__": OrderBookSnapshot.__module__,
+        "__qualname__": OrderBookSnapshot.__qualname__,
+        "__doc__": OrderBookSnapshot.__doc__,
+    }
+    subclass = type("OrderBookSnapshot", (OrderBookSnapshot,), namespace)
+    new = object.__new__
+    set_wire = subclass.__dict__["_wire"].__set__
+
+    def make(wire: Any) -> OrderBookSnapshot:
+        book: OrderBookSnapshot = new(subclass)
+        set_wire(book, wire)
+        return book
+
+    return make
 
 
 @attrs.frozen(kw_only=True)
