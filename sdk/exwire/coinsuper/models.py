@@ -27,6 +27,7 @@ from typing import Any
 import attrs
 
 from exwire._core.codec import OpenEnum
+from exwire._core.lazy import lazy_model
 from exwire.models import Level, Side
 
 __all__ = [
@@ -287,8 +288,17 @@ OrderBookSnapshot.asks = _LazySide(_SIDE_SLOTS["asks"])  # type: ignore[assignme
 OrderBookSnapshot.bids = _LazySide(_SIDE_SLOTS["bids"])  # type: ignore[assignment]
 
 
-def _restore_snapshot(fields: dict[str, Any]) -> OrderBookSnapshot:
-    return OrderBookSnapshot(**fields)
+_SNAPSHOT_PLAIN = tuple(field.name for field in attrs.fields(OrderBookSnapshot) if field.name not in _SIDE_SLOTS)
+_SNAPSHOT_SIDES = tuple(_SIDE_SLOTS.items())
+
+
+def _fill_snapshot(book: Any, eager: OrderBookSnapshot) -> None:
+    """Set a lazy snapshot's fields from the decoded one: its sides as stored (unbuilt stay unbuilt)."""
+    put = object.__setattr__  # through the sides' descriptors: frozen for users, not here
+    for side, slot in _SNAPSHOT_SIDES:
+        put(book, side, slot.__get__(eager, OrderBookSnapshot))
+    for field in _SNAPSHOT_PLAIN:
+        put(book, field, object.__getattribute__(eager, field))
 
 
 def lazy_order_book_snapshots(decode: Callable[[Any], OrderBookSnapshot]) -> Callable[[Any], OrderBookSnapshot]:
@@ -305,64 +315,7 @@ def lazy_order_book_snapshots(decode: Callable[[Any], OrderBookSnapshot]) -> Cal
     and pickling or copying gives a plain snapshot. Two threads reading a fresh
     snapshot at once may both decode it; both set equal values.
     """
-    names = tuple(field.name for field in attrs.fields(OrderBookSnapshot))
-    fields = frozenset(names)
-    get = object.__getattribute__
-    put = object.__setattr__  # through the sides' descriptors: frozen for users, not here
-    sides = tuple(_SIDE_SLOTS.items())
-    plain = tuple(name for name in names if name not in _SIDE_SLOTS)
-
-    def __getattr__(self: Any, name: str) -> Any:  # noqa: N807 - only called for an unset slot
-        if name not in fields:
-            raise AttributeError(f"'OrderBookSnapshot' object has no attribute {name!r}")
-        try:
-            wire = get(self, "_wire")
-        except AttributeError:  # another thread filled it just now
-            return get(self, name)
-        eager = decode(wire)
-        for side, slot in sides:
-            put(self, side, slot.__get__(eager, OrderBookSnapshot))  # unbuilt sides stay unbuilt
-        for field in plain:
-            put(self, field, get(eager, field))
-        try:
-            object.__delattr__(self, "_wire")  # the payload is no longer needed
-        except AttributeError:
-            pass
-        return get(self, name)
-
-    def __eq__(self: Any, other: object) -> bool:  # noqa: N807
-        if not isinstance(other, OrderBookSnapshot):
-            return NotImplemented
-        return all(getattr(self, field) == getattr(other, field) for field in names)
-
-    def __ne__(self: Any, other: object) -> bool:  # noqa: N807
-        equal = __eq__(self, other)
-        return equal if equal is NotImplemented else not equal
-
-    def __reduce__(self: Any) -> tuple[Any, ...]:  # noqa: N807 - pickles and copies as the plain model
-        return _restore_snapshot, ({field: getattr(self, field) for field in names},)
-
-    namespace: dict[str, Any] = {
-        "__slots__": ("_wire",),
-        "__getattr__": __getattr__,
-        "__eq__": __eq__,
-        "__ne__": __ne__,
-        "__hash__": OrderBookSnapshot.__hash__,
-        "__reduce__": __reduce__,
-        "__module__": OrderBookSnapshot.__module__,
-        "__qualname__": OrderBookSnapshot.__qualname__,
-        "__doc__": OrderBookSnapshot.__doc__,
-    }
-    subclass = type("OrderBookSnapshot", (OrderBookSnapshot,), namespace)
-    new = object.__new__
-    set_wire = subclass.__dict__["_wire"].__set__
-
-    def make(wire: Any) -> OrderBookSnapshot:
-        book: OrderBookSnapshot = new(subclass)
-        set_wire(book, wire)
-        return book
-
-    return make
+    return lazy_model(OrderBookSnapshot, decode, fill=_fill_snapshot)
 
 
 @attrs.frozen(kw_only=True)
