@@ -7,7 +7,6 @@ import struct
 
 import pytest
 
-from exwire._core.sockread import SerialisedReader
 from exwire._core.transport import TransportClosed, WebSocketTransport
 from tests.conftest import timeout
 
@@ -60,7 +59,7 @@ def pair(request):
     client.settimeout(request.param)
     transport = WebSocketTransport()
     transport._ws = _StubWebSocket()
-    transport._reader = SerialisedReader(client, transport._write_lock)
+    transport._attach(client)
     yield transport, server
     server.close()
     client.close()
@@ -226,7 +225,8 @@ def test_send_writes_text_and_binary_frames_the_server_reads(pair):
         def sendall(self, data):
             self.sent.append(data)
 
-    sock = transport._ws.sock = Sock()
+    sock = transport._sock = Sock()  # type: ignore[assignment]
+    transport._plain = False
     transport.send('{"event":"ping"}')
     transport.send(b"\x00\x01")
     assert [_parse_client_frame(d) for d in sock.sent] == [(0x81, True, b'{"event":"ping"}'), (0x82, True, b"\x00\x01")]
@@ -239,6 +239,7 @@ def test_send_on_a_socket_with_a_timeout_writes_the_whole_frame(pair, size):
     transport, server = pair
     client_socket = transport._reader.sock
     transport._ws.sock = client_socket
+    assert transport._sock is client_socket
     payload = bytes(i % 251 for i in range(size))
     expected = len(payload) + (2 if size < 126 else 4 if size < 65536 else 10) + 4
     received = bytearray()

@@ -103,6 +103,12 @@ class SerialisedReader:
             ValueError: the socket was closed under the reader.
         """
         sock = self.sock
+        if timeout == 0 and self._pending is None and sock.gettimeout() is not None:
+            # Plain TCP with a timeout, without waiting: one read(2) on the non-blocking descriptor.
+            try:
+                return os.read(sock.fileno(), size)
+            except BlockingIOError:
+                return None
         deadline = None if timeout is None else time.monotonic() + timeout
         want_write = False
         while True:
@@ -184,7 +190,7 @@ class SerialisedReader:
 
     def wait_lead(self, timeout: float | None) -> bool:
         """As :meth:`wait`, for a thread reading while another may be in :meth:`wait`; never muted."""
-        if self._decrypted():
+        if self._pending is not None and self._decrypted():
             return True
         return self._wait(timeout, False)
 
@@ -198,7 +204,10 @@ class SerialisedReader:
         with self._watch_lock:
             self._mutes += 1
             if self._mutes == 1 and self._epoll is not None:
-                self._interest(0)  # the hang-up and errors stay watched: the kernel adds them
+                try:  # the hang-up and errors stay watched: the kernel adds them
+                    self._epoll.modify(self._watch_fd, 0)
+                except (OSError, ValueError):  # released meanwhile: the waits report the end
+                    pass
         return True
 
     def unmute(self) -> None:
@@ -208,7 +217,10 @@ class SerialisedReader:
         with self._watch_lock:
             self._mutes -= 1
             if self._mutes == 0 and self._epoll is not None:
-                self._interest(select.EPOLLIN)
+                try:
+                    self._epoll.modify(self._watch_fd, select.EPOLLIN)
+                except (OSError, ValueError):  # released meanwhile: the waits report the end
+                    pass
 
     def close(self) -> None:
         """Release the descriptors of the muted wait (now, or as the wait in progress ends). Idempotent.
@@ -235,12 +247,6 @@ class SerialisedReader:
         self._epoll, self._watch_fd = epoll, fd
         epoll.register(fd, 0 if self._mutes else select.EPOLLIN)
         return True
-
-    def _interest(self, events: int) -> None:
-        try:
-            self._epoll.modify(self._watch_fd, events)
-        except (OSError, ValueError):  # released meanwhile: the waits report the end
-            pass
 
     def _unwatch(self) -> None:
         release = self._release_watch

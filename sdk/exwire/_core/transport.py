@@ -194,6 +194,7 @@ def shutdown_socket(sock: socket.socket) -> None:
 # about 15 us more (a tenth of a loopback round trip); a TLS read returns one record
 # (at most 16 KiB) anyway.
 _READ_SIZE = 64 * 1024
+_monotonic = time.monotonic
 _OP_CONTINUATION, _OP_TEXT, _OP_BINARY, _OP_CLOSE, _OP_PING, _OP_PONG = 0, 1, 2, 8, 9, 10
 # First header bytes of the hot path: FIN set, RSV bits clear, text or binary (RFC 6455 §5.2).
 _FINAL_TEXT, _FINAL_BINARY = 0x80 | _OP_TEXT, 0x80 | _OP_BINARY
@@ -346,6 +347,9 @@ class WebSocketTransport(Transport):
         self._write_lock = threading.Lock()
         self._mask_keys = MaskKeys()  # drawn under the write lock
         self._reader: SerialisedReader | None = None
+        self._sock: socket.socket | None = None  # set once the handshake is done (open)
+        self._plain = False
+        self._closing = False  # a plain copy of _closed for send()
         #: ``time.monotonic()`` of the last bytes read, whatever they carried.
         self.last_activity = 0.0
 
@@ -370,10 +374,18 @@ class WebSocketTransport(Transport):
         sock = ws.sock
         if sock is None:
             raise TransportClosed("no socket after the handshake")
+        self._attach(sock)
+
+    def _attach(self, sock: socket.socket) -> None:
+        """Read and write ``sock`` from now on (the handshake on it is done)."""
         # Reads wait for data outside the write lock and read under it, without waiting:
         # OpenSSL's SSL object must never see a read and a write at once, and the
         # connection's read token may pass between threads (exwire._core.sockread).
         self._reader = SerialisedReader(sock, self._write_lock)
+        # What send() writes to: the connected socket, and whether it is plain TCP (one
+        # write(2) per frame) rather than TLS (sendall through the SSL object).
+        self._plain = type(sock) is socket.socket
+        self._sock = sock
 
     def ping(self) -> bool:
         """Send a WebSocket ping frame (RFC 6455 §5.5.2); its pong counts in ``last_activity``."""
@@ -397,8 +409,8 @@ class WebSocketTransport(Transport):
         Raises:
             TransportClosed: not open, or the write failed or timed out.
         """
-        ws = self._ws
-        if ws is None or self._closed.is_set():
+        sock = self._sock
+        if sock is None or self._closing:
             raise TransportClosed("not open")
         if isinstance(frame, str):
             data = client_frame(_FINAL_TEXT, frame.encode("utf-8"), self._mask_keys)
@@ -406,14 +418,12 @@ class WebSocketTransport(Transport):
             data = client_frame(_FINAL_BINARY, frame, self._mask_keys)
         try:
             with self._write_lock:
-                sock = ws.sock
-                if sock is None:
-                    raise TransportClosed("not open")
-                if type(sock) is socket.socket and sock.gettimeout():
-                    # Plain TCP with a timeout: the descriptor is non-blocking, and a
+                if self._plain:
+                    # Plain TCP: with a timeout the descriptor is non-blocking, and a
                     # write(2) there takes what fits at once; ``sendall`` would first poll
                     # for room (one system call more per request). The rest, if the
-                    # socket's buffer was full, goes through sendall and its timeout.
+                    # socket's buffer was full, goes through sendall and its timeout. A
+                    # closed socket's descriptor is -1: the write fails (EBADF).
                     try:
                         sent = os.write(sock.fileno(), data)
                     except BlockingIOError:
@@ -448,7 +458,45 @@ class WebSocketTransport(Transport):
         Raises:
             TransportClosed: as :meth:`recv`.
         """
-        self._check_readable()
+        reader = self._reader
+        if (reader is not None and self._position == len(self._buffer) and self._deferred is None
+                and not self._closing and not self._message_opcode):
+            # Nothing is buffered: read first. A read that holds exactly one final text or
+            # binary frame (a request's reply) is returned without going through the buffer.
+            try:
+                chunk = reader.recv(_READ_SIZE, timeout)
+            except (OSError, ValueError) as exc:
+                raise TransportClosed(f"recv failed: {exc}") from exc
+            if chunk is None:
+                return None
+            if self._closing:
+                raise TransportClosed("closed")
+            if not chunk:
+                raise TransportClosed("connection closed by peer")
+            self.last_activity = _monotonic()
+            size = len(chunk)
+            if size >= 2:
+                first = chunk[0]
+                length = chunk[1]
+                header = 2
+                if length == 126 and size >= 4:
+                    length = int.from_bytes(chunk[2:4], "big")
+                    header = 4
+                if length < 126 or header == 4:  # not a 64-bit length, not masked
+                    if header + length == size and length <= self._max_message_size:
+                        if first == _FINAL_TEXT:
+                            try:
+                                return [chunk[header:].decode("utf-8")]
+                            except UnicodeDecodeError:
+                                pass  # sliced from the buffer below: that fails the connection (1007)
+                        elif first == _FINAL_BINARY:
+                            return [chunk[header:]]
+            if self._position:
+                self._buffer.clear()
+                self._position = 0
+            self._buffer += chunk
+        else:
+            self._check_readable()
         frames: list[str | bytes] = []
         next_frame = self._next_frame
         while True:
@@ -513,7 +561,7 @@ class WebSocketTransport(Transport):
         :mod:`exwire._core.sockread`).
         """
         reader = self._reader
-        if reader is None or self._closed.is_set():
+        if reader is None or self._closing:
             return True  # recv reports it
         try:
             return reader.wait_lead(timeout) if lead else reader.wait(timeout)
@@ -735,6 +783,7 @@ class WebSocketTransport(Transport):
     def _end(self, close_payload: bytes) -> None:
         """Send the one Close frame (unless one was sent), drop the socket and what was read."""
         self._closed.set()
+        self._closing = True
         self._buffer.clear()  # nothing after a Close or a failure is delivered
         self._position = 0
         self._reset_message()
@@ -763,6 +812,7 @@ class WebSocketTransport(Transport):
         if self._closed.is_set():
             return
         self._closed.set()
+        self._closing = True
         ws = self._ws
         if ws is None:
             return
