@@ -743,8 +743,12 @@ class Connection:
 
     def _pump(self, transport: Transport, listener: ConnectionListener,
               receive: Callable[[str | bytes], Sequence[Any]], until: float,
-              waiting: Pending | None) -> BaseException | None:
-        """Read and process every frame available now, without waiting; the read token is held.
+              waiting: Pending | None, wait: float = 0.0) -> BaseException | None:
+        """Read and process every frame available now; the read token is held.
+
+        Only the first read may wait, ``wait`` seconds (a caller reading for its reply):
+        no whole frame is buffered while the token is free, so what it waits for is the
+        socket.
 
         Stops when nothing more is there, or at ``until`` (``time.monotonic()``) or once
         ``waiting`` is complete, but never with a whole frame left in the transport's
@@ -759,7 +763,7 @@ class Connection:
         try:
             while True:
                 try:
-                    frames = transport.recv_many(0.0)
+                    frames = transport.recv_many(wait)
                 except TransportClosed as exc:
                     return exc
                 except Exception as exc:  # a transport bug must not kill the reader: treat as a loss
@@ -767,7 +771,8 @@ class Connection:
                     return exc
                 if frames is None:
                     return None
-                now = time.monotonic()
+                wait = 0.0
+                now = _monotonic()
                 cause, burst = self._process(frames, now, burst, listener, receive)
                 if cause is not None:
                     return cause
@@ -861,14 +866,13 @@ class Connection:
             if expires is not None and expires < until:
                 until = expires
             receive = self._receive
-            wait_readable = transport.wait_readable
-            # No whole frame is buffered while the token is free (_pump), so the socket
-            # tells whether there is anything to read: wait for it before the first read.
             while True:
                 left = until - now
-                if left <= 0.0 or not wait_readable(left, True):
+                if left <= 0.0:
                     return
-                cause = self._pump(transport, listener, receive, until, pending)
+                # The first read waits (at most ``left`` seconds): on plain TCP the wait is
+                # the read(2) itself, one system call where a poll and a read would be two.
+                cause = self._pump(transport, listener, receive, until, pending, left)
                 if cause is not None:
                     self._lead_failure = (transport, cause)
                     transport.close()  # the reader wakes, finds the cause and reconnects
