@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from datetime import datetime
-from types import MappingProxyType
+from types import FunctionType, MappingProxyType
 from typing import Any, ClassVar, TypeVar, cast, overload
 
 from exwire._core import validate
@@ -418,6 +418,8 @@ class BinanceClient(StreamMethods, BookMethods, UserStreamMethods, MarketDataMet
 
     @staticmethod
     def _decode(result: Any, decode: type[Any] | Callable[[Any], Any]) -> Any:
+        if type(decode) is FunctionType:  # a decoder function (the common case: no attribute probe)
+            return decode(result)
         if isinstance(decode, type) or hasattr(decode, "__origin__"):
             return converter.structure(result, cast("type[Any]", decode))  # a class or list[Model]
         return decode(result)
@@ -509,7 +511,8 @@ class BinanceClient(StreamMethods, BookMethods, UserStreamMethods, MarketDataMet
             ConnectionClosed, RequestTimeout: no reply; the outcome is unknown (a read
                 changes nothing).
         """
-        return self._call("time", lambda result: epoch_ms_to_datetime(result["serverTime"]), timeout=timeout)
+        result = cast("dict[str, Any]", self._call("time", timeout=timeout))  # checked by the protocol
+        return epoch_ms_to_datetime(result["serverTime"])
 
     def get_spot_exchange_info(
         self,
