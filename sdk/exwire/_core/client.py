@@ -218,6 +218,7 @@ class BaseClient:
         # book that is no longer maintained (they resync from the next snapshot).
         self._watchers: weakref.WeakSet[Any] = weakref.WeakSet()
         self._closed = threading.Event()
+        self._closed_now = False  # a plain copy of _closed for the request path
         self._close_lock = threading.Lock()
         # Hooks (on_connection_event, on_callback_error for reader-side problems) are
         # user code: they run on a dispatcher lane, never on a reader thread.
@@ -356,8 +357,21 @@ class BaseClient:
         return require_credentials(self.credentials, self.exchange, *fields, purpose=purpose)
 
     def _check_open(self) -> None:
-        if self._closed.is_set():
+        if self._closed_now:
             raise InvalidState(f"the {self.exchange} client is closed")
+
+    def _opened(self, connection: Connection, timeout: float | None) -> float | None:
+        """Open ``connection`` unless it is ready (within ``timeout`` seconds); return the
+        seconds left of ``timeout`` for the request (``None``: no limit).
+
+        Raises:
+            As :meth:`Connection.ensure_open`.
+        """
+        if connection.is_ready:
+            return timeout
+        deadline = Deadline(timeout)
+        connection.ensure_open(deadline.remaining())
+        return deadline.remaining()
 
     def _timeout(self, timeout: float | None) -> float | None:
         """The seconds a blocking call waits: ``timeout``, or the client's default for ``None``.
@@ -499,6 +513,7 @@ class BaseClient:
                 return
             with self._connections_lock:
                 self._closed.set()  # no connection is added or retired from here on
+                self._closed_now = True
                 connections = list(self._connections.values()) + list(self._retiring)
         self._finalizer.detach()
         deadline = Deadline(timeout)

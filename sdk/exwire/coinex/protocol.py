@@ -81,8 +81,10 @@ def map_error(code: Any, message: str, raw: str | None = None) -> ExchangeError:
     return ERRORS.error(code, message or "unknown error", raw=raw)
 
 
-def _dumps(message: dict[str, Any]) -> str:
-    return json.dumps(message, separators=(",", ":"))
+# One encoder for every request: ``json.dumps(..., separators=...)`` builds a new one per call.
+_dumps = json.JSONEncoder(separators=(",", ":")).encode
+# What ``_dumps`` writes for a method without parameters, kept per method name.
+_QUOTED_METHODS: dict[str, str] = {}
 
 
 # Floats (times with microseconds) become exact Decimals; money is sent as strings.
@@ -123,6 +125,13 @@ class CoinexProtocol(Protocol):
     def request(self, method: str, params: Sequence[Any] = ()) -> tuple[int, str]:
         """Build ``{"method", "params", "id"}`` with a fresh integer id (§2.1)."""
         request_id = next(self._ids)
+        if not params:  # the encoder's output for {"method", "params": [], "id"}, without building it
+            quoted = _QUOTED_METHODS.get(method)
+            if quoted is None:
+                if len(_QUOTED_METHODS) >= 256:  # any method name may come through here
+                    _QUOTED_METHODS.clear()
+                quoted = _QUOTED_METHODS[method] = _dumps(method)
+            return request_id, '{"method":%s,"params":[],"id":%d}' % (quoted, request_id)
         return request_id, _dumps({"method": method, "params": list(params), "id": request_id})
 
     def ping(self) -> tuple[int, str]:
