@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "sdk"))
@@ -69,3 +70,17 @@ intersphinx_mapping = {
 }
 intersphinx_disabled_reftypes = ["*"]
 intersphinx_timeout = 1
+
+
+# -- NamedTuple records -------------------------------------------------------------------
+# ``DataEvent`` (a typing.NamedTuple) documents its fields in its docstring's Attributes
+# section; autodoc would list each field a second time ("Alias for field number N").
+def _skip_namedtuple_fields(app: Any, what: str, name: str, obj: Any, skip: bool, options: Any) -> bool | None:
+    doc = getattr(obj, "__doc__", None) or ""
+    if what == "class" and doc.startswith("Alias for field number"):
+        return True
+    return None
+
+
+def setup(app: Any) -> None:
+    app.connect("autodoc-skip-member", _skip_namedtuple_fields)
