@@ -61,6 +61,8 @@ __all__ = [
     "spread_from_wire",
     "kline_from_wire",
     "book_from_wire",
+    "watched_book_from_wire",
+    "watched_book_levels",
     "book_price",
     "system_status_from_wire",
     "subscription_status_from_wire",
@@ -466,6 +468,105 @@ def _book_now(payloads: Iterable[dict[str, Any]]) -> tuple[bool, BookUpdate]:
     return is_snapshot, update
 
 
+#: What :func:`watched_book_from_wire` keeps of a message: ``(payloads, ask levels, bid
+#: levels, checksum, is_snapshot)``, each side's levels as ``(price, quantity)`` pairs in
+#: wire order.
+WatchedBook = tuple[Sequence[Any], list[tuple[Decimal, Decimal]], list[tuple[Decimal, Decimal]], "int | None", bool]
+
+
+def watched_book_from_wire(payloads: Sequence[Any]) -> tuple[bool, BookUpdate]:
+    """:func:`book_from_wire` for a book a watcher maintains: each level's price and quantity
+    decoded now, no level model built unless the update is read.
+
+    The usual message (objects of ``as``/``bs``/``a``/``b``/``c`` keys, levels of
+    ``[price, quantity, time]`` or ``[price, quantity, time, "r"]`` with a plain epoch time)
+    is decoded to ``(price, quantity)``
+    pairs, with the same ``Decimal`` calls as :func:`book_from_wire`, and kept with the
+    payload in an update decoded on first field read (:mod:`exwire._core.lazy`): the
+    watcher applies the pairs (:func:`watched_book_levels`), and any other subscriber of
+    the same book reads the update as :func:`book_from_wire` builds it (the fill is the
+    eager decoder on the kept payload, which the checks here guarantee succeeds). Any
+    other message is decoded at once by :func:`book_from_wire`, which raises as it does.
+
+    Raises:
+        DecodeError: as :func:`book_from_wire`.
+    """
+    wire = _watched_pairs(payloads)
+    if wire is None:
+        return _book_now(payloads)
+    return wire[4], _watched_book_update(wire)
+
+
+def watched_book_levels(update: BookUpdate) -> WatchedBook | None:
+    """What :func:`watched_book_from_wire` kept of ``update``, or ``None`` (any other update,
+    or one whose fields were read already: its models are then the levels to apply)."""
+    if type(update) is not _WATCHED_BOOK_UPDATE:
+        return None
+    try:
+        wire: WatchedBook = _get_wire(update)
+    except AttributeError:  # read already: the payload was dropped
+        return None
+    return wire
+
+
+def _watched_pairs(payloads: Sequence[Any]) -> WatchedBook | None:
+    """The :data:`WatchedBook` of a message :func:`_book_now` decodes without error and without
+    converting a time, else ``None``.
+
+    It runs the same steps as :func:`_book_now` (keys in wire order, ``None`` values skipped,
+    ``int`` of the checksum, :func:`book_price` and ``Decimal`` of each level's texts), so
+    where it succeeds :func:`_book_now` gives the same values; it also requires dict objects,
+    list sides and levels whose time is a plain epoch text (what :func:`_book_levels` keeps as
+    text without converting). Anything else: ``None``.
+    """
+    asks: list[tuple[Decimal, Decimal]] = []
+    bids: list[tuple[Decimal, Decimal]] = []
+    checksum: int | None = None
+    is_snapshot = recognised = False
+    known = _PRICES.get
+    try:
+        for obj in payloads:
+            if type(obj) is not dict:
+                return None
+            for key, value in obj.items():
+                if value is None:
+                    continue
+                if key == "c":
+                    checksum = int(value)
+                elif key == "a" or key == "as" or key == "b" or key == "bs":
+                    if type(value) is not list:
+                        return None
+                    side = asks if key[0] == "a" else bids
+                    append = side.append
+                    for level in value:
+                        try:
+                            price, quantity, time = level  # the usual level: no fourth element
+                        except ValueError:  # as _book_levels: a republished level ("r"), or a malformed one
+                            price, quantity, time = level[0], level[1], level[2]
+                        if type(time) is not str:
+                            return None
+                        seconds, _, fraction = time.partition(".")
+                        if not (seconds.isdecimal() and len(seconds) <= 10 and (fraction.isdecimal() or not fraction)):
+                            return None
+                        decoded = known(price)
+                        append((decoded if decoded is not None else book_price(price), Decimal(quantity)))
+                    if len(key) == 2:
+                        is_snapshot = True
+                else:
+                    continue
+                recognised = True
+    except Exception:  # noqa: BLE001 - _book_now decodes it again and raises what it raises
+        return None
+    if not recognised:
+        return None
+    return payloads, asks, bids, checksum, is_snapshot
+
+
+def _watched_book_fill(wire: WatchedBook) -> BookUpdate:
+    """The update :func:`book_from_wire` builds from a :data:`WatchedBook`'s payload."""
+    return _book_now(wire[0])[1]
+
+
 def system_status_from_wire(obj: dict[str, Any]) -> SystemStatus:
     """Decode a ``systemStatus`` event (§4.3); an unknown ``status`` is kept.
 
@@ -783,3 +884,6 @@ def websocket_token_from_wire(result: dict[str, Any], received_at: datetime) -> 
 _lazy_ticker = lazy_model(Ticker, _ticker_from_fields)
 _lazy_trade = lazy_model(Trade, _trade_from_fields)
 _lazy_book_update = lazy_model(BookUpdate, _book_update_from_fields)
+_watched_book_update = lazy_model(BookUpdate, _watched_book_fill)
+_WATCHED_BOOK_UPDATE = type(_watched_book_update(None))
+_get_wire = _WATCHED_BOOK_UPDATE.__dict__["_wire"].__get__  # the slot's read: AttributeError once dropped

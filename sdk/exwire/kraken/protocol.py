@@ -195,7 +195,10 @@ class KrakenProtocol(Protocol):
         self._spread = converter.spread_from_wire
         self._kline = converter.kline_from_wire
         self._book = converter.book_from_wire
-        self._watched = self.watched  # books a watcher maintains decode at once (Protocol.watched)
+        # Books a watcher maintains (Protocol.watched) are decoded to (price, quantity) pairs
+        # at once, which the watcher applies; their models are built only if read.
+        self._watched_book = converter.watched_book_from_wire
+        self._watched = self.watched
         self._order_updates = converter.order_updates_from_wire
         self._own_trades = converter.own_trades_from_wire
         # Whether the first push after a private subscription is its snapshot:
@@ -299,7 +302,10 @@ class KrakenProtocol(Protocol):
         if channel == "spread":
             return (Update(key, self._spread(message[1]), pair),)
         if channel.startswith("book-"):
-            is_snapshot, book = self._book(message[1:-2], lazy=key not in self._watched)
+            if key in self._watched:
+                is_snapshot, book = self._watched_book(message[1:-2])
+            else:
+                is_snapshot, book = self._book(message[1:-2])
             return (Update(key, book, pair, UpdateType.SNAPSHOT if is_snapshot else UpdateType.UPDATE),)
         if channel.startswith("ohlc-"):
             try:
