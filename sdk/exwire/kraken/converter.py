@@ -474,27 +474,75 @@ def _book_now(payloads: Iterable[dict[str, Any]]) -> tuple[bool, BookUpdate]:
 WatchedBook = tuple[Sequence[Any], list[tuple[Decimal, Decimal]], list[tuple[Decimal, Decimal]], "int | None", bool]
 
 
+class _Unusual(Exception):
+    """A watched book's message outside the usual shape: decoded at once instead."""
+
+
 def watched_book_from_wire(payloads: Sequence[Any]) -> tuple[bool, BookUpdate]:
     """:func:`book_from_wire` for a book a watcher maintains: each level's price and quantity
     decoded now, no level model built unless the update is read.
 
     The usual message (objects of ``as``/``bs``/``a``/``b``/``c`` keys, levels of
     ``[price, quantity, time]`` or ``[price, quantity, time, "r"]`` with a plain epoch time)
-    is decoded to ``(price, quantity)``
-    pairs, with the same ``Decimal`` calls as :func:`book_from_wire`, and kept with the
-    payload in an update decoded on first field read (:mod:`exwire._core.lazy`): the
-    watcher applies the pairs (:func:`watched_book_levels`), and any other subscriber of
-    the same book reads the update as :func:`book_from_wire` builds it (the fill is the
-    eager decoder on the kept payload, which the checks here guarantee succeeds). Any
-    other message is decoded at once by :func:`book_from_wire`, which raises as it does.
+    is decoded to ``(price, quantity)`` pairs, with the same ``Decimal`` calls as
+    :func:`book_from_wire`, and kept with the payload in an update decoded on first field
+    read (:mod:`exwire._core.lazy`): the watcher applies the pairs
+    (:func:`watched_book_levels`), and any other subscriber of the same book reads the
+    update as :func:`book_from_wire` builds it (the fill is the eager decoder on the kept
+    payload, which the checks here guarantee succeeds). Any other message is decoded at
+    once by :func:`book_from_wire`, which raises as it does.
+
+    The checks run the same steps as the eager decoder (keys in wire order, ``None``
+    values skipped, ``int`` of the checksum, :func:`book_price` and ``Decimal`` of each
+    level's texts, a level read as ``_book_levels`` reads it), so where they pass the
+    eager decoder gives the same values; they also require dict objects, list sides and
+    a plain epoch time text (what the eager decoder keeps as text without converting).
 
     Raises:
         DecodeError: as :func:`book_from_wire`.
     """
-    wire = _watched_pairs(payloads)
-    if wire is None:
+    asks: list[tuple[Decimal, Decimal]] = []
+    bids: list[tuple[Decimal, Decimal]] = []
+    checksum: int | None = None
+    is_snapshot = recognised = False
+    known = _PRICES.get
+    try:
+        for obj in payloads:
+            if type(obj) is not dict:
+                raise _Unusual
+            for key, value in obj.items():
+                if value is None:
+                    continue
+                if key == "c":
+                    checksum = int(value)
+                elif key == "a" or key == "b" or key == "as" or key == "bs":
+                    if type(value) is not list:
+                        raise _Unusual
+                    append = asks.append if key[0] == "a" else bids.append
+                    for level in value:
+                        try:
+                            price, quantity, time = level  # the usual level: no fourth element
+                        except ValueError:  # as _book_levels: a republished level ("r"), or a malformed one
+                            price, quantity, time = level[0], level[1], level[2]
+                        if type(time) is not str:
+                            raise _Unusual
+                        seconds, _, fraction = time.partition(".")
+                        if not (seconds.isdecimal() and len(seconds) <= 10 and (fraction.isdecimal() or not fraction)):
+                            raise _Unusual
+                        decoded = known(price)
+                        append((decoded if decoded is not None else book_price(price), Decimal(quantity)))
+                    if len(key) == 2:
+                        is_snapshot = True
+                else:
+                    continue
+                recognised = True
+        if not recognised:
+            raise _Unusual
+    except Exception:  # noqa: BLE001 - _Unusual, or a malformed message: the eager decoder raises what it raises
         return _book_now(payloads)
-    return wire[4], _watched_book_update(wire)
+    update: Any = _new_level(_WATCHED_BOOK_UPDATE)  # _watched_book_update(...) without the call
+    _set_wire(update, (payloads, asks, bids, checksum, is_snapshot))
+    return is_snapshot, update
 
 
 def watched_book_levels(update: BookUpdate) -> WatchedBook | None:
@@ -507,59 +555,6 @@ def watched_book_levels(update: BookUpdate) -> WatchedBook | None:
     except AttributeError:  # read already: the payload was dropped
         return None
     return wire
-
-
-def _watched_pairs(payloads: Sequence[Any]) -> WatchedBook | None:
-    """The :data:`WatchedBook` of a message :func:`_book_now` decodes without error and without
-    converting a time, else ``None``.
-
-    It runs the same steps as :func:`_book_now` (keys in wire order, ``None`` values skipped,
-    ``int`` of the checksum, :func:`book_price` and ``Decimal`` of each level's texts), so
-    where it succeeds :func:`_book_now` gives the same values; it also requires dict objects,
-    list sides and levels whose time is a plain epoch text (what :func:`_book_levels` keeps as
-    text without converting). Anything else: ``None``.
-    """
-    asks: list[tuple[Decimal, Decimal]] = []
-    bids: list[tuple[Decimal, Decimal]] = []
-    checksum: int | None = None
-    is_snapshot = recognised = False
-    known = _PRICES.get
-    try:
-        for obj in payloads:
-            if type(obj) is not dict:
-                return None
-            for key, value in obj.items():
-                if value is None:
-                    continue
-                if key == "c":
-                    checksum = int(value)
-                elif key == "a" or key == "as" or key == "b" or key == "bs":
-                    if type(value) is not list:
-                        return None
-                    side = asks if key[0] == "a" else bids
-                    append = side.append
-                    for level in value:
-                        try:
-                            price, quantity, time = level  # the usual level: no fourth element
-                        except ValueError:  # as _book_levels: a republished level ("r"), or a malformed one
-                            price, quantity, time = level[0], level[1], level[2]
-                        if type(time) is not str:
-                            return None
-                        seconds, _, fraction = time.partition(".")
-                        if not (seconds.isdecimal() and len(seconds) <= 10 and (fraction.isdecimal() or not fraction)):
-                            return None
-                        decoded = known(price)
-                        append((decoded if decoded is not None else book_price(price), Decimal(quantity)))
-                    if len(key) == 2:
-                        is_snapshot = True
-                else:
-                    continue
-                recognised = True
-    except Exception:  # noqa: BLE001 - _book_now decodes it again and raises what it raises
-        return None
-    if not recognised:
-        return None
-    return payloads, asks, bids, checksum, is_snapshot
 
 
 def _watched_book_fill(wire: WatchedBook) -> BookUpdate:
@@ -887,3 +882,4 @@ _lazy_book_update = lazy_model(BookUpdate, _book_update_from_fields)
 _watched_book_update = lazy_model(BookUpdate, _watched_book_fill)
 _WATCHED_BOOK_UPDATE = type(_watched_book_update(None))
 _get_wire = _WATCHED_BOOK_UPDATE.__dict__["_wire"].__get__  # the slot's read: AttributeError once dropped
+_set_wire = _WATCHED_BOOK_UPDATE.__dict__["_wire"].__set__

@@ -38,6 +38,10 @@ from exwire.errors import (
 from exwire.kraken import converter
 from exwire.models import UpdateType
 
+_SNAPSHOT = UpdateType.SNAPSHOT
+_UPDATE = UpdateType.UPDATE
+_new_update = tuple.__new__
+
 __all__ = [
     "KrakenProtocol",
     "ERRORS",
@@ -295,6 +299,11 @@ class KrakenProtocol(Protocol):
         key = (channel, pair)
         if self.raw:
             return (self._raw_update(message, key, channel, pair, frame),)
+        watched = self._watched
+        if watched and key in watched:  # a book a watcher maintains (watch_order_book: book keys only)
+            is_snapshot, book = self._watched_book(message[1:-2])
+            # Update(...) without its Python-level __new__: the reader's hottest path.
+            return (_new_update(Update, (key, book, pair, _SNAPSHOT if is_snapshot else _UPDATE)),)
         if channel == "ticker":
             return (Update(key, self._ticker(message[1]), pair),)
         if channel == "trade":
@@ -302,10 +311,7 @@ class KrakenProtocol(Protocol):
         if channel == "spread":
             return (Update(key, self._spread(message[1]), pair),)
         if channel.startswith("book-"):
-            if key in self._watched:
-                is_snapshot, book = self._watched_book(message[1:-2])
-            else:
-                is_snapshot, book = self._book(message[1:-2])
+            is_snapshot, book = self._book(message[1:-2])
             return (Update(key, book, pair, UpdateType.SNAPSHOT if is_snapshot else UpdateType.UPDATE),)
         if channel.startswith("ohlc-"):
             try:
