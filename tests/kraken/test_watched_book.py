@@ -166,6 +166,43 @@ def test_a_message_outside_the_usual_shape_is_decoded_at_once_as_book_from_wire_
     assert level_fields(update) == level_fields(expected[1])
 
 
+def long_side(*odd: Any) -> list[Any]:
+    """Twenty levels (decoded column by column) with ``odd`` levels in the middle."""
+    levels = [[f"{5541 + index}.20000", f"0.{index + 1}", LEVEL[2]] for index in range(20)]
+    return [*levels[:10], *odd, *levels[10:]]
+
+
+@pytest.mark.parametrize("side", [
+    long_side(),
+    long_side([*LEVEL, "r"]),  # republished: read as three elements
+    long_side(["5541.2", "0.1", 1534614057.5]),  # a numeric time: decoded at once
+    long_side(["5541.2", "0.1", "15346140570.5"]),  # 11 digits of seconds: decoded at once
+    long_side(["5541.2", "0.1", "1534614057.5x"]),  # refused
+    long_side(["x", "0.1", LEVEL[2]]),  # refused
+    long_side(["5541.2", "y", LEVEL[2]]),  # refused
+    long_side(LEVEL[:2]),  # refused
+    long_side(["0", "0.5", LEVEL[2]], ["0.0", "0", LEVEL[2]]),  # zero prices and quantities
+    long_side(["5541.2", "0.1", "1534614057"]),  # no fraction
+    long_side(["5541.2", "0.1", "1534614057."]),
+    long_side(["5541.2", "0.1", "\u0661534614057.5"]),  # a non-ASCII digit: kept by the level-by-level checks
+])
+@pytest.mark.parametrize("key", ["a", "as"])
+def test_a_long_side_decodes_column_by_column_as_book_from_wire_does(side, key):
+    payloads: list[Any] = [{key: side, "c": "5"} if key == "a" else {key: side, "bs": long_side()}]
+    test_a_message_outside_the_usual_shape_is_decoded_at_once_as_book_from_wire_does(payloads)
+    try:
+        _, expected = converter.book_from_wire(payloads, lazy=False)
+    except DecodeError:
+        return
+    _, update = converter.watched_book_from_wire(payloads)
+    wire = converter.watched_book_levels(update)
+    if wire is not None:
+        assert [(p.as_tuple(), q.as_tuple()) for p, q in wire[1]] == \
+            [(lv.price.as_tuple(), lv.quantity.as_tuple()) for lv in expected.asks]
+        assert [(p.as_tuple(), q.as_tuple()) for p, q in wire[2]] == \
+            [(lv.price.as_tuple(), lv.quantity.as_tuple()) for lv in expected.bids]
+
+
 def test_the_protocol_keeps_the_pairs_of_a_watched_book_only():
     from exwire.kraken.protocol import KrakenProtocol
     from exwire.models import UpdateType

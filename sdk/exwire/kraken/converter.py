@@ -20,6 +20,7 @@ payload does not have the documented shape; it never returns a partial model.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -518,6 +519,11 @@ def watched_book_from_wire(payloads: Sequence[Any]) -> tuple[bool, BookUpdate]:
                 elif key == "a" or key == "b" or key == "as" or key == "bs":
                     if type(value) is not list:
                         raise _Unusual
+                    if len(value) > _COLUMNS_FROM and _columns(value, asks if key[0] == "a" else bids):
+                        if len(key) == 2:
+                            is_snapshot = True
+                        recognised = True
+                        continue
                     append = asks.append if key[0] == "a" else bids.append
                     for level in value:
                         try:
@@ -543,6 +549,36 @@ def watched_book_from_wire(payloads: Sequence[Any]) -> tuple[bool, BookUpdate]:
     update: Any = _new_level(_WATCHED_BOOK_UPDATE)  # _watched_book_update(...) without the call
     _set_wire(update, (payloads, asks, bids, checksum, is_snapshot))
     return is_snapshot, update
+
+
+#: Sides longer than this (snapshots) are decoded column by column (:func:`_columns`).
+_COLUMNS_FROM = 16
+#: Space-joined epoch times each of which _book_levels keeps as text (at most 10 digits of
+#: seconds, an optional fraction); ASCII digits only, so stricter than its isdecimal checks.
+_PLAIN_TIMES = re.compile(r"[0-9]{1,10}+(?:\.[0-9]*+)?+(?: [0-9]{1,10}+(?:\.[0-9]*+)?+)*+", re.ASCII).fullmatch
+
+
+def _columns(levels: list[Any], side: list[tuple[Decimal, Decimal]]) -> bool:
+    """Add a long side's ``(price, quantity)`` pairs to ``side`` a column at a time; False (nothing
+    added) when it does not have the usual shape, for the level-by-level loop to decide.
+
+    The same values as that loop: every level's first three elements (``zip`` stops at the
+    shortest level, and a level shorter than three makes the unpacking fail), every time
+    checked in one regex call (a non-string fails the join), :func:`book_price` of each
+    price and ``Decimal`` of each quantity.
+    """
+    try:
+        prices, quantities, times = zip(*levels, strict=False)
+        if _PLAIN_TIMES(" ".join(times)) is None:
+            return False
+        known = _PRICES.get
+        # A zero price (falsy) takes book_price too, which gives the same kept Decimal.
+        decoded = [known(text) or book_price(text) for text in prices]
+        pairs = list(zip(decoded, map(Decimal, quantities), strict=True))  # whole before side changes
+    except Exception:  # noqa: BLE001 - the loop reads it level by level (and fails as it fails)
+        return False
+    side.extend(pairs)
+    return True
 
 
 def watched_book_levels(update: BookUpdate) -> WatchedBook | None:
