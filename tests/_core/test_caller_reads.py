@@ -146,7 +146,7 @@ def test_a_muted_wait_sleeps_through_bytes_and_ends_on_unmute() -> None:
         assert reader.mute() is True
         thread, done, result = _waiter(reader, timeout(10))
         server.sendall(b"reply")
-        assert reader.wait_lead(timeout(5)) is True  # the caller's wait sees the bytes
+        assert select.select([client], [], [], timeout(5))[0]  # the caller's wait (in its read) sees them
         assert not done.wait(0.2)  # the muted wait does not
         reader.unmute()  # bytes are waiting: the wait ends now, not at its timeout
         assert done.wait(timeout(5))
@@ -237,3 +237,54 @@ def test_a_connection_dropped_while_a_caller_leads_fails_the_request_and_reconne
     reader's wait muted: the caller sees the end, the reader wakes, reconnects, and the
     request fails with ConnectionClosed at once."""
     _fault_while_a_caller_waits(4, BinanceEmulator.drop_connections)
+
+
+# -- the caller's read waits in recv(2) on plain TCP (kernel read limit of 0.1 s) ----------------
+
+@pytest.mark.parametrize("seconds", [0.05, 0.6])  # under the lead window and the read limit; over both
+def test_a_withheld_reply_times_out_at_the_request_timeout_not_before(seconds: float) -> None:
+    """The caller reads for its reply in steps of the kernel's read limit and then waits
+    for the reader thread: the RequestTimeout comes at the timeout, and the connection
+    still answers the next request."""
+    import time
+
+    with BinanceEmulator(seed=6) as emulator, \
+            BinanceClient(**emulator.client_kwargs(), request_timeout=timeout(5)) as client:
+        assert client.get_spot_server_time() is not None
+        emulator.withhold_replies(1, "time")
+        started = time.monotonic()
+        with pytest.raises(RequestTimeout):
+            client.get_spot_server_time(timeout=seconds)
+        elapsed = time.monotonic() - started
+        assert seconds <= elapsed < seconds + timeout(1)
+        assert client.get_spot_server_time() is not None
+        assert client._connections["spot"].pending_count() == 0
+
+
+def test_concurrent_callers_each_get_their_own_reply() -> None:
+    """Eight threads share one connection: one reads for all (holding the read token) while
+    the others wait for theirs. A reply that completed another caller's request would
+    leave its own caller waiting until a RequestTimeout."""
+    with KrakenEmulator(seed=8) as emulator, \
+            KrakenClient(**emulator.client_kwargs(), request_timeout=timeout(5)) as client:
+        client.ping()
+        failures: list[BaseException] = []
+        times: list[float] = []
+
+        def ping_many() -> None:
+            try:
+                for _ in range(100):
+                    times.append(client.ping())
+            except BaseException as exc:  # recorded; the test fails on it below
+                failures.append(exc)
+
+        callers = [threading.Thread(target=ping_many, name=f"caller-{n}") for n in range(8)]
+        for thread in callers:
+            thread.start()
+        for thread in callers:
+            thread.join(timeout(60))
+        assert not any(thread.is_alive() for thread in callers)
+        assert not failures, failures
+        assert len(times) == 800
+        connection = client._connections["public"]
+        assert connection.pending_count() == 0

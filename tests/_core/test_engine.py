@@ -220,6 +220,25 @@ def test_malformed_frame_is_logged_and_skipped(server, client, caplog):
     assert any("skipped a frame" in r.getMessage() for r in caplog.records)
 
 
+def test_a_parser_bug_in_the_middle_of_a_read_skips_only_that_frame(server, client, caplog):
+    # Frames of one read are parsed together under the protocol lock, then acted on: a
+    # frame whose parse raises (here a KeyError, not a ProtocolError) is logged with its
+    # traceback and skipped; the frames around it are delivered in order.
+    collector = Collector()
+    client.subscribe(["k"], collector)
+    peer = server.peer()
+    with caplog.at_level(logging.ERROR, logger="exwire.fake"):
+        for i in range(40):
+            peer.push(update("k", i))
+        peer.push('{"t": "k"}')  # no "d": the fake protocol's parse raises KeyError
+        for i in range(40, 80):
+            peer.push(update("k", i))
+        assert [e.data for e in collector.wait_for(80)] == list(range(80))
+    assert client.main.frames_skipped == 1
+    bugs = [r for r in caplog.records if "could not parse a frame" in r.getMessage()]
+    assert len(bugs) == 1 and bugs[0].exc_info is not None and bugs[0].exc_info[0] is KeyError
+
+
 def test_refused_subscription_raises_and_is_not_kept(client):
     with pytest.raises(InvalidRequest):
         client.subscribe(["bad"], lambda e: None)

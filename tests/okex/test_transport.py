@@ -134,3 +134,44 @@ def test_a_transport_without_read_ahead_gets_each_frame_inflated():
     inner = _Unbuffered(_deflate("[1]"), "[2]", b"\x00garbage")
     transport = InflatingTransport(inner)
     assert _frames(transport, 3) == ["[1]", "[2]", b"\x00garbage"]
+
+
+def _deflate_bytes(data: bytes) -> bytes:
+    compressor = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return compressor.compress(data) + compressor.flush()
+
+
+class _Many(Transport):
+    """An inner transport whose one ``recv_many`` returns ``frames`` (one socket read)."""
+
+    def __init__(self, frames: list) -> None:
+        self.frames = frames
+
+    def recv_many(self, timeout: float) -> list[str | bytes] | None:
+        frames, self.frames = self.frames, []
+        return frames or None
+
+
+def test_recv_many_inflates_each_frame_as_inflate_does():
+    # recv_many inflates the usual frame inline; every other frame (not raw deflate,
+    # truncated, not UTF-8 once inflated, possibly past max_message_size, text) must come
+    # out exactly as the per-frame path makes it: inflated text, or the frame as it came.
+    from exwire.okex.transport import _inflated
+
+    max_size = 1032 * 40
+    frames: list = [
+        _deflate('[{"n":1}]'),
+        "[2]",
+        zlib.compress(b"[3]"),  # zlib-wrapped, not raw deflate
+        _deflate('[{"n":4}]')[:-2],  # truncated
+        _deflate_bytes(b"\xff\xfe"),  # inflates to bytes that are not UTF-8
+        _deflate("x" * 50_000),  # small enough to inflate inline? no: 50,000 bytes > max_size
+        _deflate("y" * 100),
+        bytearray(_deflate('[{"n":8}]')),
+    ]
+    assert all(len(f) <= max_size // 1032 for f in frames[:5])
+    transport = InflatingTransport(_Many(list(frames)), max_message_size=max_size)
+    got = transport.recv_many(0.1)
+    assert got == [_inflated(f, max_size) if isinstance(f, (bytes, bytearray)) else f for f in frames]
+    assert got[0] == '[{"n":1}]' and got[1] == "[2]" and got[6] == "y" * 100 and got[7] == '[{"n":8}]'
+    assert got[2:6] == frames[2:6]  # passed on as they came, for the protocol to reject

@@ -104,6 +104,9 @@ COMMON_OPTIONS_DOC = """\
 #: (``OrderBookWatcher._follow_up``): a marker, never handed to user code.
 _FOLLOW_UP: DataEvent[None] = DataEvent(None, "follow-up", None, datetime.min, UpdateType.UPDATE)
 _UNSEEN: Any = object()  # a data type BaseClient._latest_feed was not asked about yet
+#: Builds a DataEvent from its seven fields in order (the NamedTuple's own constructor
+#: with no argument handling: the reader's one allocation per update and subscription).
+_new_event = tuple.__new__
 
 _COMMON_OPTIONS_MARKER = "            {common_options}"
 
@@ -215,6 +218,7 @@ class BaseClient:
         # book that is no longer maintained (they resync from the next snapshot).
         self._watchers: weakref.WeakSet[Any] = weakref.WeakSet()
         self._closed = threading.Event()
+        self._closed_now = False  # a plain copy of _closed for the request path
         self._close_lock = threading.Lock()
         # Hooks (on_connection_event, on_callback_error for reader-side problems) are
         # user code: they run on a dispatcher lane, never on a reader thread.
@@ -353,8 +357,21 @@ class BaseClient:
         return require_credentials(self.credentials, self.exchange, *fields, purpose=purpose)
 
     def _check_open(self) -> None:
-        if self._closed.is_set():
+        if self._closed_now:
             raise InvalidState(f"the {self.exchange} client is closed")
+
+    def _opened(self, connection: Connection, timeout: float | None) -> float | None:
+        """Open ``connection`` unless it is ready (within ``timeout`` seconds); return the
+        seconds left of ``timeout`` for the request (``None``: no limit).
+
+        Raises:
+            As :meth:`Connection.ensure_open`.
+        """
+        if connection.is_ready:
+            return timeout
+        deadline = Deadline(timeout)
+        connection.ensure_open(deadline.remaining())
+        return deadline.remaining()
 
     def _timeout(self, timeout: float | None) -> float | None:
         """The seconds a blocking call waits: ``timeout``, or the client's default for ``None``.
@@ -496,6 +513,7 @@ class BaseClient:
                 return
             with self._connections_lock:
                 self._closed.set()  # no connection is added or retired from here on
+                self._closed_now = True
                 connections = list(self._connections.values()) + list(self._retiring)
         self._finalizer.detach()
         deadline = Deadline(timeout)
@@ -584,8 +602,12 @@ class BaseClient:
         replaced, never changed, when subscriptions change) and the latest-value feed
         is looked up by the data's type.
         """
-        out: Deliveries = []
-        append = out.append
+        groups: dict[int, list[list[Any]]] = {}  # lane entries [feed, event, 0] by lane
+        mailed: list[tuple[Subscription[Any], Any]] = []  # pull or host-executor subscriptions
+        last: Subscription[Any] | None = None  # the subscription of the previous event, and its lane's entries
+        group: list[list[Any]] = []
+        feed: Any = None
+        now = time.monotonic()
         routes = self._registry.table()
         feeds = None if self.raw else self._feeds
         intercepted, unnamed = self._intercepted, self._intercept_unnamed
@@ -600,23 +622,44 @@ class BaseClient:
             key, data, symbol, update_type = update
             if feeds is not None and symbol is not None:
                 data_type = type(data)
-                feed = feeds.get(data_type, _UNSEEN)
-                if feed is _UNSEEN:
-                    feed = feeds[data_type] = self._latest_feed(data_type)
-                if feed is not None:
-                    to_value = feed[1]
+                latest = feeds.get(data_type, _UNSEEN)
+                if latest is _UNSEEN:
+                    latest = feeds[data_type] = self._latest_feed(data_type)
+                if latest is not None:
+                    to_value = latest[1]
                     value = data if to_value is None else to_value(update)
                     if value is not None:
-                        self.latest._set(feed[0], symbol, value, received_at)
+                        self.latest._set(latest[0], symbol, value, received_at)
             if keep_raw:
                 raw = self._raw_text(frame)
             for subscription in routes.get(key, ()):
                 inline = subscription.inline
                 if inline is None:
-                    append((subscription, DataEvent(data, subscription.topic, symbol, received_at, update_type, raw)))
+                    event: Any = _new_event(DataEvent, (data, subscription.topic, symbol, received_at, update_type,
+                                                        raw, 0))
                 elif inline(data, update_type, received_at):  # a book maintained here
-                    append((subscription, _FOLLOW_UP))  # its lane runs the watcher's follow-up
-        return self._registry.deliver(out) if out else 0.0
+                    event = _FOLLOW_UP  # its lane runs the watcher's follow-up
+                else:
+                    continue
+                if subscription is last:  # a run of one subscription: no lookups
+                    if feed is None:
+                        mailed.append((subscription, event))
+                    else:
+                        group.append([feed, event, 0])
+                    continue
+                last = subscription
+                subscription.last_update_at = now
+                feed = subscription._feed
+                if feed is None:
+                    mailed.append((subscription, event))
+                else:
+                    found = groups.get(feed.lane)
+                    if found is None:
+                        group = groups[feed.lane] = [[feed, event, 0]]
+                    else:
+                        group = found
+                        group.append([feed, event, 0])
+        return self._registry.queue(groups, mailed) if groups or mailed else 0.0
 
     def _watch(
         self,

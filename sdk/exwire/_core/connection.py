@@ -52,9 +52,19 @@ _STABLE_SESSION = 30.0  # seconds a session must last before the reconnect backo
 _LEAD_WINDOW = 0.25  # seconds a waiting caller may read for its own reply (Connection._lead)
 _LOG_FRAME_LIMIT = 300
 _CLOSE_GRACE = 1.0  # seconds close() waits for a connect in progress to give up
+_monotonic = time.monotonic
 
 #: What the reader hands its listener: (update, when its frame was read, the frame).
 Burst = list[tuple[Update, datetime, "str | bytes"]]
+
+
+class _Unparsed:
+    """A frame whose parse raised ``error`` (``Connection._process`` reports it after the parse)."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
 
 
 class State(enum.Enum):
@@ -230,6 +240,10 @@ class _DeadListener(ConnectionListener):
     """Stands in for a listener (client) that was garbage-collected."""
 
 
+_OPEN = State.OPEN
+_SENT_DEFAULT = Protocol.sent  # a protocol that keeps it hears of no write
+
+
 class Connection:
     """One logical connection to one endpoint, kept alive across drops.
 
@@ -282,6 +296,10 @@ class Connection:
         self._send_lock = threading.Lock()  # protocol.sent + write, in wire order
         self._connect_lock = threading.Lock()  # serialises the first connect
         self._ready = threading.Event()  # set while open and past the listener's opened()
+        # Plain copies of the two flags for the request path (Event.is_set is a Python call):
+        # written where the events change, under the same locks.
+        self._ready_now = False
+        self._closing_now = False
         self._changed = threading.Condition()  # notified when ready is set or closing starts
         self._closing = threading.Event()
         self._aborting = False  # a failed first log-on is being undone: the reader must not reconnect
@@ -294,6 +312,7 @@ class Connection:
         # reading its own reply (_lead). It orders frame processing across the two.
         self._read_token = threading.Lock()
         self._lead_failure: tuple[Transport, BaseException] | None = None
+        self._receive = self._receiver()
         self._resync_threads: list[threading.Thread] = []
         self._last_recv = 0.0
         self._last_send = 0.0
@@ -317,7 +336,7 @@ class Connection:
 
     @property
     def is_ready(self) -> bool:
-        return self._ready.is_set()
+        return self._ready_now
 
     @property
     def _listener(self) -> ConnectionListener:
@@ -340,6 +359,7 @@ class Connection:
     def _set_ready(self) -> None:
         with self._changed:
             self._ready.set()
+            self._ready_now = True
             self._changed.notify_all()
 
     def _wait_ready(self, timeout: float | None) -> bool:
@@ -360,7 +380,7 @@ class Connection:
             ConnectionClosed: a reconnect did not complete within ``timeout``, or
                 ``close()`` was called while waiting.
         """
-        if self._ready.is_set():
+        if self._ready_now:
             return
         deadline = Deadline(timeout)
         with self._connect_lock:
@@ -449,6 +469,7 @@ class Connection:
         self._drop_reason = None
         with self._protocol_lock:
             self.protocol.connection_made()
+        self._receive = self._receiver()  # the client has set the protocol's raw flag by now
         return transport
 
     # -- requests --------------------------------------------------------------
@@ -459,7 +480,7 @@ class Connection:
             with self._protocol_lock:
                 self.protocol.sent(key, frame)
             transport.send(frame)
-        self._last_send = time.monotonic()
+        self._last_send = _monotonic()
 
     def send(self, frame: str | bytes, *, wait_ready: bool = True, timeout: float | None = None) -> None:
         """Send a frame that expects no reply.
@@ -495,21 +516,30 @@ class Connection:
         can no longer be trusted, the connection is replaced and the next request
         waits for the new one.
 
+        The common case (open connection, reader idle) is one straight path: one clock
+        reading for the deadline, the frame written, the reply read on this thread
+        (:meth:`_lead`); the clock is read again only when the reply is not in by then.
+
         Raises:
             RequestTimeout: no (complete) reply within ``timeout`` seconds; outcome unknown.
             ConnectionClosed: the connection dropped first; outcome unknown.
             ExchangeError: the exchange refused (the subclass the Protocol mapped).
             DecodeError: the reply could not be interpreted.
         """
-        deadline = Deadline(timeout)
-        if wait_ready:
-            self.ensure_open(deadline.remaining())
+        started = _monotonic()
+        expires = None if timeout is None else started + (timeout if timeout > 0.0 else 0.0)
+        if wait_ready and not self._ready_now:
+            self.ensure_open(timeout)
         pending = Pending(key, expected)
         with self._state_lock:
-            if self._state is not State.OPEN or self._transport is None:
-                raise ConnectionClosed(f"{self.exchange} {self.name} connection is not open")
-            self._pending.setdefault(key, collections.deque()).append(pending)
             transport = self._transport
+            if self._state is not _OPEN or transport is None:
+                raise ConnectionClosed(f"{self.exchange} {self.name} connection is not open")
+            queue = self._pending.get(key)
+            if queue is None:
+                self._pending[key] = collections.deque((pending,))
+            else:
+                queue.append(pending)
         pollable = transport.pollable
         # A caller that may read its own reply mutes the reader thread's wait before
         # the request goes out, so the reply wakes only the thread that reads it
@@ -517,21 +547,28 @@ class Connection:
         muted = pollable and transport.mute()
         try:
             try:
-                self._write(transport, key, frame)
+                protocol = self.protocol
+                if type(protocol).sent is not _SENT_DEFAULT or "sent" in protocol.__dict__:
+                    self._write(transport, key, frame)
+                else:  # nothing to tell the protocol: the transport's write lock orders the frames
+                    transport.send(frame)
+                    self._last_send = started
             except TransportClosed as exc:
                 self._unregister(pending)
                 self._abandon(key, transport)
                 raise ConnectionClosed(f"{self.exchange} {self.name}: send failed: {exc}") from exc
-            if pollable and not pending.finished:
-                self._lead(transport, pending, deadline)
+            if pollable and not pending._finished:
+                self._lead(transport, pending, started, expires)
         finally:
             if muted:
                 transport.unmute()
-        if not pending.wait(deadline.remaining()):
-            self._unregister(pending)
-            if not pending.wait(0):  # a reply may have raced the timeout
-                self._abandon(key, transport)
-                raise RequestTimeout(f"{self.exchange}: no reply to request {key!r} within {timeout} s")
+        if not pending._finished:
+            remaining = None if expires is None else max(0.0, expires - _monotonic())
+            if not pending.wait(remaining):
+                self._unregister(pending)
+                if not pending.wait(0):  # a reply may have raced the timeout
+                    self._abandon(key, transport)
+                    raise RequestTimeout(f"{self.exchange}: no reply to request {key!r} within {timeout} s")
         if pending.error is not None:
             raise pending.error
         return pending.results
@@ -597,6 +634,7 @@ class Connection:
             with self._state_lock:
                 # Leave OPEN before failing the pending requests, so no request can
                 # register on the dying transport after the sweep.
+                self._ready_now = False
                 self._ready.clear()
                 if self._state is State.OPEN:
                     self._state = State.RECONNECTING
@@ -714,8 +752,12 @@ class Connection:
 
     def _pump(self, transport: Transport, listener: ConnectionListener,
               receive: Callable[[str | bytes], Sequence[Any]], until: float,
-              waiting: Pending | None) -> BaseException | None:
-        """Read and process every frame available now, without waiting; the read token is held.
+              waiting: Pending | None, wait: float = 0.0) -> BaseException | None:
+        """Read and process every frame available now; the read token is held.
+
+        Only the first read may wait, ``wait`` seconds (a caller reading for its reply):
+        no whole frame is buffered while the token is free, so what it waits for is the
+        socket.
 
         Stops when nothing more is there, or at ``until`` (``time.monotonic()``) or once
         ``waiting`` is complete, but never with a whole frame left in the transport's
@@ -730,7 +772,7 @@ class Connection:
         try:
             while True:
                 try:
-                    frames = transport.recv_many(0.0)
+                    frames = transport.recv_many(wait)
                 except TransportClosed as exc:
                     return exc
                 except Exception as exc:  # a transport bug must not kill the reader: treat as a loss
@@ -738,7 +780,8 @@ class Connection:
                     return exc
                 if frames is None:
                     return None
-                now = time.monotonic()
+                wait = 0.0
+                now = _monotonic()
                 cause, burst = self._process(frames, now, burst, listener, receive)
                 if cause is not None:
                     return cause
@@ -747,7 +790,7 @@ class Connection:
                 if burst:
                     self._hand_over(listener, burst)
                     burst = []
-                if now >= until or (waiting is not None and waiting.finished):
+                if now >= until or (waiting is not None and waiting._finished):
                     return None
         finally:
             if burst:
@@ -766,45 +809,57 @@ class Connection:
         self.frames_received += len(frames)
         lock = self._protocol_lock
         received_at: datetime | None = None  # taken once per read, for updates only
-        for frame in frames:
-            try:
-                with lock:
-                    events = receive(frame)
-            except ProtocolError as exc:
-                self._skipped(frame, exc)
-                continue
-            except Exception as exc:  # a parser bug must not kill the reader
-                self.frames_skipped += 1
-                self.log.exception(
-                    "%s: could not parse a frame (%s): %s", self.name, exc, redact(frame, self._secrets)
-                )
-                continue
-            for event in events:
-                kind = type(event)
-                if kind is Update:
-                    if received_at is None:
-                        received_at = datetime.now(timezone.utc)
-                    burst.append((event, received_at, frame))
-                elif kind is Reply:
-                    if burst:  # updates read before a reply are queued before its caller wakes
-                        self._hand_over(listener, burst)
-                        burst = []
-                    self._complete(event)
-                elif isinstance(event, Ended):
-                    if burst:  # the updates before the end still reach the subscription
-                        self._hand_over(listener, burst)
-                        burst = []
-                    listener.ended(event.key, event.error)
-                elif kind is Pong:
-                    self._ping_outstanding_since = None
-                elif isinstance(event, Failure):
-                    return event.error, burst
+        parsed: list[Any] = []
+        for first in range(0, len(frames), _BURST_LIMIT):
+            # Parse up to a burst's worth of frames under one hold of the protocol lock
+            # (a lock round per frame cost as much as slicing the frame), then act on
+            # them with no lock held. A sender waits for at most that many frames.
+            chunk = frames[first : first + _BURST_LIMIT] if len(frames) > _BURST_LIMIT else frames
+            with lock:
+                for frame in chunk:
+                    try:
+                        parsed.append(receive(frame))
+                    except Exception as failure:  # reported below, with no lock held
+                        parsed.append(_Unparsed(failure))
+            for frame, events in zip(chunk, parsed):
+                if type(events) is _Unparsed:
+                    error = events.error
+                    if isinstance(error, ProtocolError):
+                        self._skipped(frame, error)
+                    else:  # a parser bug must not kill the reader
+                        self.frames_skipped += 1
+                        self.log.error(
+                            "%s: could not parse a frame (%s): %s", self.name, error, redact(frame, self._secrets),
+                            exc_info=error,
+                        )
+                    continue
+                for event in events:
+                    kind = type(event)
+                    if kind is Update:
+                        if received_at is None:
+                            received_at = datetime.now(timezone.utc)
+                        burst.append((event, received_at, frame))
+                    elif kind is Reply:
+                        if burst:  # updates read before a reply are queued before its caller wakes
+                            self._hand_over(listener, burst)
+                            burst = []
+                        self._complete(event)
+                    elif isinstance(event, Ended):
+                        if burst:  # the updates before the end still reach the subscription
+                            self._hand_over(listener, burst)
+                            burst = []
+                        listener.ended(event.key, event.error)
+                    elif kind is Pong:
+                        self._ping_outstanding_since = None
+                    elif isinstance(event, Failure):
+                        return event.error, burst
+            parsed.clear()
             if len(burst) >= _BURST_LIMIT:  # the first updates of a long read go ahead
                 self._hand_over(listener, burst)
                 burst = []
         return None, burst
 
-    def _lead(self, transport: Transport, pending: Pending, deadline: Deadline) -> None:
+    def _lead(self, transport: Transport, pending: Pending, now: float, expires: float | None) -> None:
         """Read the reply on the caller's thread while the reader thread has nothing to do.
 
         A waiting caller that finds the read token free keeps it for up to
@@ -822,29 +877,31 @@ class Connection:
         with it, waiting for the token and finding nothing to read.
         """
         token = self._read_token
-        if not token.acquire(blocking=False):
+        if not token.acquire(False):
             return  # the reader is reading: it completes the request as usual
         try:
             listener = self._listener_ref()
-            if listener is None or self._transport is not transport or self._closing.is_set():
+            if listener is None or self._transport is not transport or self._closing_now:
                 return
-            remaining = deadline.remaining()
-            window = _LEAD_WINDOW if remaining is None else min(_LEAD_WINDOW, remaining)
-            until = time.monotonic() + window
-            receive = self._receiver()
-            # No whole frame is buffered while the token is free (_pump), so the socket
-            # tells whether there is anything to read: wait for it before the first read.
-            while not pending.finished:
-                left = until - time.monotonic()
-                if left <= 0.0 or not transport.wait_readable(left, lead=True):
+            until = now + _LEAD_WINDOW
+            if expires is not None and expires < until:
+                until = expires
+            receive = self._receive
+            while True:
+                left = until - now
+                if left <= 0.0:
                     return
-                cause = self._pump(transport, listener, receive, until, pending)
+                # The first read waits (at most ``left`` seconds): on plain TCP the wait is
+                # the read(2) itself, one system call where a poll and a read would be two.
+                cause = self._pump(transport, listener, receive, until, pending, left)
                 if cause is not None:
                     self._lead_failure = (transport, cause)
                     transport.close()  # the reader wakes, finds the cause and reconnects
                     return
-                if pending.finished:
+                if pending._finished:
                     self.replies_read_by_caller += 1
+                    return
+                now = _monotonic()
         finally:
             token.release()
 
@@ -966,6 +1023,7 @@ class Connection:
             if transport is None or self._state is not State.OPEN:
                 return
             self._drop_reason = reason
+            self._ready_now = False
             self._ready.clear()
             self._state = State.RECONNECTING
         transport.close()
@@ -987,10 +1045,12 @@ class Connection:
         with self._state_lock:
             already = self._closing.is_set()
             self._closing.set()
+            self._closing_now = True
             was_open = self._state is not State.NEW
             self._state = State.CLOSED
             transport, opening = self._transport, self._opening
         with self._changed:
+            self._ready_now = False
             self._ready.clear()
             self._changed.notify_all()  # waiters for a reconnect raise ConnectionClosed
         for current_transport in (opening, transport):

@@ -136,13 +136,19 @@ def _restore(model: type[Any], fields: dict[str, Any]) -> Any:
     return model(**fields)
 
 
-def lazy_model(model: type[T], decode: Callable[[Any], T]) -> Callable[[Any], T]:
+def lazy_model(model: type[T], decode: Callable[[Any], T],
+               fill: Callable[[Any, T], None] | None = None) -> Callable[[Any], T]:
     """A factory ``make(payload) -> model`` whose instances run ``decode(payload)`` on first field read.
 
     Args:
         model: an attrs slotted class (``@attrs.frozen``) without an ``_wire`` field.
         decode: the eager decoder; it must succeed on every payload the caller
             passes to the factory (check the payload first).
+        fill: ``fill(instance, eager)`` sets every field of the instance from the
+            decoded model (through ``object.__setattr__``: the instance is frozen for
+            users only); by default each field's value is copied. A model whose fields
+            are built on their own first read (Coinsuper's book sides) copies the
+            unbuilt slot values instead.
 
     Returns:
         The factory. Its instances are of a private subclass of ``model`` (see the
@@ -154,10 +160,12 @@ def lazy_model(model: type[T], decode: Callable[[Any], T]) -> Callable[[Any], T]
     put = object.__setattr__
     # One straight-line statement per field (as attrs generates its __init__): half the
     # cost of a loop over the names, paid on every first read.
-    lines = "".join(f"    put(self, {name!r}, eager.{name})\n" for name in names)
-    scope: dict[str, Any] = {"put": put}
-    exec(f"def fill(self, eager):\n{lines or '    pass'}\n", scope)  # noqa: S102 - field names from attrs
-    fill: Callable[[Any, Any], None] = scope["fill"]
+    if fill is None:
+        lines = "".join(f"    put(self, {name!r}, eager.{name})\n" for name in names)
+        scope: dict[str, Any] = {"put": put}
+        exec(f"def fill(self, eager):\n{lines or '    pass'}\n", scope)  # noqa: S102 - field names from attrs
+        fill = cast(Callable[[Any, T], None], scope["fill"])
+    set_fields = fill
 
     def __getattr__(self: Any, name: str) -> Any:  # noqa: N807 - only called for an unset slot
         if name not in fields:
@@ -166,13 +174,12 @@ def lazy_model(model: type[T], decode: Callable[[Any], T]) -> Callable[[Any], T]
             wire = get(self, "_wire")
         except AttributeError:  # another thread filled it just now
             return get(self, name)
-        eager = decode(wire)
-        fill(self, eager)
+        set_fields(self, decode(wire))
         try:
             object.__delattr__(self, "_wire")  # the payload is no longer needed
         except AttributeError:
             pass
-        return get(eager, name)
+        return get(self, name)
 
     def __eq__(self: Any, other: object) -> bool:  # noqa: N807
         if not isinstance(other, model):

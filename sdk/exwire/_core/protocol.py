@@ -59,6 +59,12 @@ class Update(NamedTuple):
     update_type: UpdateType = UpdateType.UPDATE
 
 
+#: Builds an ``Update`` from its four fields in order, ``new_update(Update, (key, data,
+#: symbol, update_type))``: the tuple's own constructor without the NamedTuple's argument
+#: handling, for the reader's hot paths (about 1,000 instructions less per update).
+new_update = tuple.__new__
+
+
 class Ended(NamedTuple):
     """The exchange ended the subscriptions under ``key`` (``error`` may say why)."""
 

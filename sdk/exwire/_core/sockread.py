@@ -25,6 +25,15 @@ without holding anything. The socket's timeout belongs to the writers (websocket
 bounds a blocked ``send`` with it): it is 0 only for the instant of a read, under the
 lock, and put back before the lock is released.
 
+A connection's plain TCP socket goes further (:meth:`SerialisedReader.block_reads`, where
+the system has ``MSG_DONTWAIT``): its descriptor is made blocking and the time limits move
+into the kernel (``SO_RCVTIMEO`` for reads, ``SO_SNDTIMEO`` for writes, which then fail
+as a timed-out ``sendall`` would). A read that must not wait passes ``MSG_DONTWAIT`` (one
+system call, as before); a read that may wait, a caller's for its reply, waits in the
+``recv(2)`` itself, at most the read limit at a time, instead of a poll and then a read.
+Python's own timeout cannot do that: it keeps the descriptor non-blocking and polls before
+every call.
+
 Two threads may wait for the same socket: the connection's reader thread, idle between
 frames, and a caller reading its own reply. When the reply comes the kernel wakes both,
 and the reader thread, finding nothing for it, only costs the caller a hand-over of the
@@ -45,6 +54,7 @@ import os
 import select
 import socket
 import ssl
+import struct
 import threading
 import time
 import weakref
@@ -92,6 +102,29 @@ class SerialisedReader:
         self._waiting = 0  # threads in wait()
         self._mutes = 0
         self._closed = False
+        # Plain TCP made blocking (block_reads): the longest one read(2) may wait, else None.
+        self._read_limit: float | None = None
+
+    def block_reads(self, limit: float, write_timeout: float | None) -> bool:
+        """Plain TCP where the system has ``MSG_DONTWAIT``: make the descriptor blocking,
+        with kernel time limits instead of Python's timeout (which keeps it non-blocking
+        and polls before every call). A read may then wait in read(2) itself, at most
+        ``limit`` seconds (``SO_RCVTIMEO``); a write waits at most ``write_timeout``
+        (``SO_SNDTIMEO``; ``None``: no limit) and then fails; a read that must not wait
+        passes ``MSG_DONTWAIT``. Returns whether it did (TLS and other systems keep the
+        socket as it was).
+        """
+        sock = self.sock
+        if self._pending is not None or not hasattr(socket, "MSG_DONTWAIT"):
+            return False
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _timeval(limit))
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, _timeval(write_timeout or 0.0))
+            sock.settimeout(None)
+        except OSError:
+            return False
+        self._read_limit = limit
+        return True
 
     def recv(self, size: int, timeout: float | None) -> bytes | None:
         """Up to ``size`` bytes; ``b""`` at the end of the stream; ``None`` after ``timeout`` seconds.
@@ -103,6 +136,15 @@ class SerialisedReader:
             ValueError: the socket was closed under the reader.
         """
         sock = self.sock
+        limit = self._read_limit
+        if limit is not None:
+            return self._recv_blocking(size, timeout, limit)
+        if timeout == 0 and self._pending is None and sock.gettimeout() is not None:
+            # Plain TCP with a timeout, without waiting: one read(2) on the non-blocking descriptor.
+            try:
+                return os.read(sock.fileno(), size)
+            except BlockingIOError:
+                return None
         deadline = None if timeout is None else time.monotonic() + timeout
         want_write = False
         while True:
@@ -127,6 +169,35 @@ class SerialisedReader:
                 want_write = self._want_write
             if deadline is not None and time.monotonic() >= deadline:
                 return None
+
+    def _recv_blocking(self, size: int, timeout: float | None, limit: float) -> bytes | None:
+        """:meth:`recv` on a descriptor made blocking (:meth:`block_reads`): plain TCP, so
+        reads may overlap writes (no lock). With at least ``limit`` seconds to go the read
+        waits in read(2) (``SO_RCVTIMEO`` ends it after ``limit``); with less, a poll waits
+        for the rest and a ``MSG_DONTWAIT`` read takes what came."""
+        sock = self.sock
+        if timeout == 0:
+            try:
+                return sock.recv(size, _DONTWAIT)
+            except BlockingIOError:
+                return None
+        deadline = None if timeout is None else time.monotonic() + timeout
+        remaining = timeout
+        while True:
+            if remaining is None or remaining >= limit:
+                try:
+                    return sock.recv(size)
+                except BlockingIOError:  # SO_RCVTIMEO: nothing came within limit seconds
+                    pass
+            elif self._wait(remaining, False):
+                try:
+                    return sock.recv(size, _DONTWAIT)
+                except BlockingIOError:
+                    pass
+            if deadline is not None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0.0:
+                    return None
 
     def _read_locked(self, size: int) -> bytes | None:
         """One non-blocking read under the writers' lock; ``None`` when it must wait.
@@ -182,12 +253,6 @@ class SerialisedReader:
                 if self._closed and not self._waiting:
                     self._unwatch()
 
-    def wait_lead(self, timeout: float | None) -> bool:
-        """As :meth:`wait`, for a thread reading while another may be in :meth:`wait`; never muted."""
-        if self._decrypted():
-            return True
-        return self._wait(timeout, False)
-
     def mute(self) -> bool:
         """Until the matching :meth:`unmute`, bytes arriving do not end :meth:`wait`. Nests.
 
@@ -198,7 +263,10 @@ class SerialisedReader:
         with self._watch_lock:
             self._mutes += 1
             if self._mutes == 1 and self._epoll is not None:
-                self._interest(0)  # the hang-up and errors stay watched: the kernel adds them
+                try:  # the hang-up and errors stay watched: the kernel adds them
+                    self._epoll.modify(self._watch_fd, 0)
+                except (OSError, ValueError):  # released meanwhile: the waits report the end
+                    pass
         return True
 
     def unmute(self) -> None:
@@ -208,7 +276,10 @@ class SerialisedReader:
         with self._watch_lock:
             self._mutes -= 1
             if self._mutes == 0 and self._epoll is not None:
-                self._interest(select.EPOLLIN)
+                try:
+                    self._epoll.modify(self._watch_fd, select.EPOLLIN)
+                except (OSError, ValueError):  # released meanwhile: the waits report the end
+                    pass
 
     def close(self) -> None:
         """Release the descriptors of the muted wait (now, or as the wait in progress ends). Idempotent.
@@ -235,12 +306,6 @@ class SerialisedReader:
         self._epoll, self._watch_fd = epoll, fd
         epoll.register(fd, 0 if self._mutes else select.EPOLLIN)
         return True
-
-    def _interest(self, events: int) -> None:
-        try:
-            self._epoll.modify(self._watch_fd, events)
-        except (OSError, ValueError):  # released meanwhile: the waits report the end
-            pass
 
     def _unwatch(self) -> None:
         release = self._release_watch
@@ -274,6 +339,13 @@ class SerialisedReader:
 
 
 _EPOLL = hasattr(select, "epoll")
+_DONTWAIT: int = getattr(socket, "MSG_DONTWAIT", 0)
+
+
+def _timeval(seconds: float) -> bytes:
+    """A ``struct timeval`` for ``SO_RCVTIMEO``/``SO_SNDTIMEO`` (0: no limit)."""
+    whole = int(seconds)
+    return struct.pack("@ll", whole, int((seconds - whole) * 1_000_000))
 
 
 def _close_watch(epoll: Any, fd: int) -> None:

@@ -18,8 +18,6 @@ import weakref
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
-import attrs
-
 from exwire._core.dispatch import CLOSED, NO_ROOM, OVERFLOWED, SCHEDULE, Dispatcher, Feed, Mailbox, Overflow
 from exwire.errors import SlowConsumer
 from exwire.models import DataEvent
@@ -133,6 +131,13 @@ class SubscriptionRegistry:
                 else:
                     group = found
                     group.append([feed, event, 0])
+        return self.queue(groups, mailed)
+
+    def queue(self, groups: dict[int, list[list[Any]]], mailed: list[tuple[Subscription[Any], Any]]) -> float:
+        """Queue lane entries ``[feed, event, 0]`` grouped by lane, and mailbox deliveries;
+        reader thread only. ``deliver`` with the grouping done by the caller (the client's
+        delivery loop groups as it builds the events); the seconds blocked under ``BLOCK``.
+        """
         blocked = 0.0
         for lane, entries in groups.items():
             waited, overflowed = self._dispatcher.feed(lane, entries)
@@ -236,5 +241,5 @@ def new_mailbox(queue_size: int, overflow: Overflow, block_timeout: float | None
 def _announce(event: Any, lost: int) -> Any:
     """Stamp how many updates were dropped just before ``event`` (a DataEvent)."""
     if isinstance(event, DataEvent):
-        return attrs.evolve(event, dropped_before=event.dropped_before + lost)
+        return event._replace(dropped_before=event.dropped_before + lost)
     return event

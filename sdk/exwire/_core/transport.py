@@ -57,20 +57,19 @@ class Transport:
     #: wait for data and the read can happen apart (and a caller may read its own reply).
     pollable: bool = False
 
-    def wait_readable(self, timeout: float | None, lead: bool = False) -> bool:
+    def wait_readable(self, timeout: float | None) -> bool:
         """Pollable transports: whether ``recv(0.0)`` has something to return (a frame, or
         the loss to raise) within ``timeout`` seconds (``None``: no limit). Reads nothing
-        and waits holding no lock, so another thread may read meanwhile.
-
-        ``lead``: the wait of a thread reading while the background reader may be
-        waiting too (a caller reading its own reply); :meth:`mute` never holds it off.
+        and waits holding no lock, so another thread may read meanwhile. The background
+        reader's wait: :meth:`mute` holds it off (a caller reading its own reply waits in
+        ``recv_many`` instead).
         """
         raise NotImplementedError
 
     def mute(self) -> bool:
         """Until the matching :meth:`unmute`, bytes arriving do not end a ``wait_readable``
-        without ``lead`` (its timeout, an error or the end of the connection still do,
-        and so does ``unmute`` with bytes waiting). Nests.
+        (its timeout, an error or the end of the connection still do, and so does
+        ``unmute`` with bytes waiting); a ``recv_many`` that waits still sees them. Nests.
 
         So a caller that reads its own reply is the only thread the reply wakes.
         Returns whether the transport can; the default cannot (both waits wake).
@@ -194,6 +193,10 @@ def shutdown_socket(sock: socket.socket) -> None:
 # about 15 us more (a tenth of a loopback round trip); a TLS read returns one record
 # (at most 16 KiB) anyway.
 _READ_SIZE = 64 * 1024
+# Seconds one blocking read of a plain TCP socket may wait (SO_RCVTIMEO): a read given a
+# longer timeout waits in read(2) itself, in steps of this.
+_BLOCKING_READ_LIMIT = 0.1
+_monotonic = time.monotonic
 _OP_CONTINUATION, _OP_TEXT, _OP_BINARY, _OP_CLOSE, _OP_PING, _OP_PONG = 0, 1, 2, 8, 9, 10
 # First header bytes of the hot path: FIN set, RSV bits clear, text or binary (RFC 6455 §5.2).
 _FINAL_TEXT, _FINAL_BINARY = 0x80 | _OP_TEXT, 0x80 | _OP_BINARY
@@ -346,6 +349,10 @@ class WebSocketTransport(Transport):
         self._write_lock = threading.Lock()
         self._mask_keys = MaskKeys()  # drawn under the write lock
         self._reader: SerialisedReader | None = None
+        self._sock: socket.socket | None = None  # set once the handshake is done (open)
+        self._plain = False
+        self._blocking = False  # the descriptor is blocking (SerialisedReader.block_reads)
+        self._closing = False  # a plain copy of _closed for send()
         #: ``time.monotonic()`` of the last bytes read, whatever they carried.
         self.last_activity = 0.0
 
@@ -370,10 +377,23 @@ class WebSocketTransport(Transport):
         sock = ws.sock
         if sock is None:
             raise TransportClosed("no socket after the handshake")
+        self._attach(sock)
+        reader = self._reader
+        assert reader is not None
+        # Plain TCP: a blocking descriptor with kernel time limits, so a caller waiting for
+        # its reply waits in the read itself (one system call, not a poll and a read).
+        self._blocking = reader.block_reads(_BLOCKING_READ_LIMIT, sock.gettimeout())
+
+    def _attach(self, sock: socket.socket) -> None:
+        """Read and write ``sock`` from now on (the handshake on it is done)."""
         # Reads wait for data outside the write lock and read under it, without waiting:
         # OpenSSL's SSL object must never see a read and a write at once, and the
         # connection's read token may pass between threads (exwire._core.sockread).
         self._reader = SerialisedReader(sock, self._write_lock)
+        # What send() writes to: the connected socket, and whether it is plain TCP (one
+        # write(2) per frame) rather than TLS (sendall through the SSL object).
+        self._plain = type(sock) is socket.socket
+        self._sock = sock
 
     def ping(self) -> bool:
         """Send a WebSocket ping frame (RFC 6455 §5.5.2); its pong counts in ``last_activity``."""
@@ -381,8 +401,8 @@ class WebSocketTransport(Transport):
         if ws is None or self._closed.is_set():
             raise TransportClosed("not open")
         try:
-            ws.ping()
-        except Exception as exc:  # OSError, websocket.WebSocketException
+            self._control(_OP_PING, b"")
+        except TransportClosed as exc:
             raise TransportClosed(f"ping failed: {exc}") from exc
         return True
 
@@ -397,23 +417,29 @@ class WebSocketTransport(Transport):
         Raises:
             TransportClosed: not open, or the write failed or timed out.
         """
-        ws = self._ws
-        if ws is None or self._closed.is_set():
+        sock = self._sock
+        if sock is None or self._closing:
             raise TransportClosed("not open")
         if isinstance(frame, str):
-            data = client_frame(_FINAL_TEXT, frame.encode("utf-8"), self._mask_keys)
+            self._write_frame(sock, _FINAL_TEXT, frame.encode("utf-8"))
         else:
-            data = client_frame(_FINAL_BINARY, frame, self._mask_keys)
+            self._write_frame(sock, _FINAL_BINARY, frame)
+
+    def _write_frame(self, sock: socket.socket, first: int, payload: bytes) -> None:
+        """Frame ``payload`` (:func:`client_frame`) and write it under the write lock.
+
+        Raises:
+            TransportClosed: the write failed or timed out.
+        """
         try:
             with self._write_lock:
-                sock = ws.sock
-                if sock is None:
-                    raise TransportClosed("not open")
-                if type(sock) is socket.socket and sock.gettimeout():
-                    # Plain TCP with a timeout: the descriptor is non-blocking, and a
-                    # write(2) there takes what fits at once; ``sendall`` would first poll
-                    # for room (one system call more per request). The rest, if the
-                    # socket's buffer was full, goes through sendall and its timeout.
+                data = client_frame(first, payload, self._mask_keys)
+                if self._plain:
+                    # Plain TCP: one write(2) takes what fits at once (on a non-blocking
+                    # descriptor ``sendall`` would first poll for room: one system call
+                    # more per request). The rest, if the socket's buffer was full, goes
+                    # through sendall and the write timeout. A closed socket's descriptor
+                    # is -1: the write fails (EBADF).
                     try:
                         sent = os.write(sock.fileno(), data)
                     except BlockingIOError:
@@ -423,6 +449,30 @@ class WebSocketTransport(Transport):
                 else:
                     sock.sendall(data)
         except (OSError, ValueError) as exc:  # ValueError: the socket was closed meanwhile
+            raise TransportClosed(f"send failed: {exc}") from exc
+
+    def _control(self, opcode: int, payload: bytes) -> None:
+        """Send a control frame: written by this class on a blocking descriptor (whose
+        write timeout websocket-client's sends would not keep), else by websocket-client.
+
+        Raises:
+            TransportClosed: not open, or the write failed.
+        """
+        sock = self._sock
+        if self._blocking and sock is not None:
+            self._write_frame(sock, 0x80 | opcode, payload)
+            return
+        ws = self._ws
+        if ws is None:
+            raise TransportClosed("not open")
+        try:
+            if opcode == _OP_PING:
+                ws.ping(payload)
+            elif opcode == _OP_PONG:
+                ws.pong(payload)
+            else:
+                ws.send(payload, opcode)
+        except Exception as exc:  # OSError, websocket.WebSocketException
             raise TransportClosed(f"send failed: {exc}") from exc
 
     def recv(self, timeout: float) -> str | bytes | None:
@@ -448,10 +498,82 @@ class WebSocketTransport(Transport):
         Raises:
             TransportClosed: as :meth:`recv`.
         """
-        self._check_readable()
+        reader = self._reader
+        if (reader is not None and self._position == len(self._buffer) and self._deferred is None
+                and not self._closing and not self._message_opcode):
+            # Nothing is buffered: read first. A read that holds exactly one final text or
+            # binary frame (a request's reply) is returned without going through the buffer.
+            try:
+                chunk = reader.recv(_READ_SIZE, timeout)
+            except (OSError, ValueError) as exc:
+                raise TransportClosed(f"recv failed: {exc}") from exc
+            if chunk is None:
+                return None
+            if self._closing:
+                raise TransportClosed("closed")
+            if not chunk:
+                raise TransportClosed("connection closed by peer")
+            self.last_activity = _monotonic()
+            size = len(chunk)
+            if size >= 2:
+                first = chunk[0]
+                length = chunk[1]
+                header = 2
+                if length == 126 and size >= 4:
+                    length = int.from_bytes(chunk[2:4], "big")
+                    header = 4
+                if length < 126 or header == 4:  # not a 64-bit length, not masked
+                    if header + length == size and length <= self._max_message_size:
+                        if first == _FINAL_TEXT:
+                            try:
+                                return [chunk[header:].decode("utf-8")]
+                            except UnicodeDecodeError:
+                                pass  # sliced from the buffer below: that fails the connection (1007)
+                        elif first == _FINAL_BINARY:
+                            return [chunk[header:]]
+            if self._position:
+                self._buffer.clear()
+                self._position = 0
+            self._buffer += chunk
+        else:
+            self._check_readable()
         frames: list[str | bytes] = []
+        append = frames.append
         next_frame = self._next_frame
         while True:
+            if not self._message_opcode:
+                # The hot path, inline: whole final unextended text and binary frames with a
+                # 7- or 16-bit length, outside a fragmented message. Anything else (a control
+                # frame, a fragment, a 64-bit length, a masked or oversized frame, text that is
+                # not UTF-8, a partial frame) stops it, and _next_frame decides as it always does.
+                buffer = self._buffer
+                position = self._position
+                size = len(buffer)
+                limit = self._max_message_size
+                while position + 2 <= size:
+                    first = buffer[position]
+                    if first != _FINAL_TEXT and first != _FINAL_BINARY:
+                        break
+                    length = buffer[position + 1]
+                    if length < 126:
+                        start = position + 2
+                    elif length == 126 and position + 4 <= size:
+                        length = buffer[position + 2] << 8 | buffer[position + 3]
+                        start = position + 4
+                    else:
+                        break
+                    end = start + length
+                    if end > size or length > limit:
+                        break
+                    if first == _FINAL_TEXT:
+                        try:
+                            append(buffer[start:end].decode("utf-8"))
+                        except UnicodeDecodeError:
+                            break
+                    else:
+                        append(bytes(buffer[start:end]))
+                    position = end
+                self._position = position
             try:
                 frame = next_frame()
             except TransportClosed as exc:
@@ -465,7 +587,7 @@ class WebSocketTransport(Transport):
                 if not self._fill(timeout):
                     return None
             elif frame is not None:  # None: a control frame was handled
-                frames.append(frame)
+                append(frame)
 
     def _check_readable(self) -> None:
         """Raise what ends reading: a failure met behind returned frames, or a closed transport."""
@@ -503,20 +625,19 @@ class WebSocketTransport(Transport):
         self._buffer += chunk
         return True
 
-    def wait_readable(self, timeout: float | None, lead: bool = False) -> bool:
+    def wait_readable(self, timeout: float | None) -> bool:
         """Whether the socket has bytes (or an end) to read, within ``timeout`` seconds.
 
         Reads nothing and looks at no buffer, so another thread may read meanwhile: the
         caller makes sure no whole frame is left buffered when it waits (the
         connection's read token passes only with the buffer holding no whole frame).
-        Without ``lead``, :meth:`mute` holds the wait off (on Linux; see
-        :mod:`exwire._core.sockread`).
+:meth:`mute` holds the wait off (on Linux; see :mod:`exwire._core.sockread`).
         """
         reader = self._reader
-        if reader is None or self._closed.is_set():
+        if reader is None or self._closing:
             return True  # recv reports it
         try:
-            return reader.wait_lead(timeout) if lead else reader.wait(timeout)
+            return reader.wait(timeout)
         except (OSError, ValueError):
             return True  # closed under us: recv reports it
 
@@ -655,12 +776,10 @@ class WebSocketTransport(Transport):
         payload = bytes(buffer[start:end])
         self._position = end
         if opcode == _OP_PING:
-            ws = self._ws
-            if ws is not None:
-                try:
-                    ws.pong(payload)  # echoes the payload (RFC 6455 §5.5.3)
-                except Exception:
-                    pass  # the next read reports a dead socket
+            try:
+                self._control(_OP_PONG, payload)  # echoes the payload (RFC 6455 §5.5.3)
+            except TransportClosed:
+                pass  # the next read reports a dead socket
             return None
         if opcode == _OP_PONG:
             return None
@@ -735,6 +854,7 @@ class WebSocketTransport(Transport):
     def _end(self, close_payload: bytes) -> None:
         """Send the one Close frame (unless one was sent), drop the socket and what was read."""
         self._closed.set()
+        self._closing = True
         self._buffer.clear()  # nothing after a Close or a failure is delivered
         self._position = 0
         self._reset_message()
@@ -755,14 +875,15 @@ class WebSocketTransport(Transport):
         if ws is None:
             return
         try:
-            ws.send(payload, _OP_CLOSE)
-        except Exception:  # the socket may already be gone; closing is best effort
+            self._control(_OP_CLOSE, payload)
+        except TransportClosed:  # the socket may already be gone; closing is best effort
             pass
 
     def close(self) -> None:
         if self._closed.is_set():
             return
         self._closed.set()
+        self._closing = True
         ws = self._ws
         if ws is None:
             return

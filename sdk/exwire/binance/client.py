@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from datetime import datetime
-from types import MappingProxyType
+from types import FunctionType, MappingProxyType
 from typing import Any, ClassVar, TypeVar, cast, overload
 
 from exwire._core import validate
@@ -387,7 +387,7 @@ class BinanceClient(StreamMethods, BookMethods, UserStreamMethods, MarketDataMet
         A ``symbol`` keyword given as ``None`` is refused unless ``symbol_optional``.
         """
         self._check_open()
-        timeout = validate.positive_timeout(timeout)
+        timeout = self._timeout(timeout)
         session = self._spot if market is None else self._futures[market]
         if values:
             _check_values(values, session.parameters, symbol_optional)
@@ -397,9 +397,14 @@ class BinanceClient(StreamMethods, BookMethods, UserStreamMethods, MarketDataMet
         window = _recv_window_ms(recv_window) if recv_window is not None else self._default_recv_window
         if signed and self._signer is None:
             raise ConfigurationError(f"{method} is a SIGNED request: the client needs credentials")
-        deadline = Deadline(self._timeout(timeout))
-        session.connection.ensure_open(deadline.remaining())
         protocol = session.protocol
+        connection = session.connection
+        if not signed and connection.is_ready:  # the common case: no opening, no retry
+            request_id, frame = protocol.request(method, params)
+            (result,) = connection.request(request_id, frame, timeout)
+            return result if decode is None else self._decode(result, decode)
+        deadline = Deadline(timeout)
+        connection.ensure_open(deadline.remaining())
 
         def build() -> tuple[int, str]:
             if not signed:
@@ -408,9 +413,13 @@ class BinanceClient(StreamMethods, BookMethods, UserStreamMethods, MarketDataMet
             return protocol.request(method, params, signer=signer, timestamp_ms=self._now_ms(),
                                     recv_window_ms=window)
 
-        result = self._send(session.connection, build, signed, deadline, wait_ready=True)
-        if decode is None:
-            return result
+        result = self._send(connection, build, signed, deadline, wait_ready=True)
+        return result if decode is None else self._decode(result, decode)
+
+    @staticmethod
+    def _decode(result: Any, decode: type[Any] | Callable[[Any], Any]) -> Any:
+        if type(decode) is FunctionType:  # a decoder function (the common case: no attribute probe)
+            return decode(result)
         if isinstance(decode, type) or hasattr(decode, "__origin__"):
             return converter.structure(result, cast("type[Any]", decode))  # a class or list[Model]
         return decode(result)
@@ -502,7 +511,8 @@ class BinanceClient(StreamMethods, BookMethods, UserStreamMethods, MarketDataMet
             ConnectionClosed, RequestTimeout: no reply; the outcome is unknown (a read
                 changes nothing).
         """
-        return self._call("time", lambda result: epoch_ms_to_datetime(result["serverTime"]), timeout=timeout)
+        result = cast("dict[str, Any]", self._call("time", timeout=timeout))  # checked by the protocol
+        return epoch_ms_to_datetime(result["serverTime"])
 
     def get_spot_exchange_info(
         self,

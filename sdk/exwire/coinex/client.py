@@ -758,13 +758,17 @@ class CoinexClient(BaseClient):
     def _query(self, build: Callable[[], tuple[int, str]], timeout: float | None, *, private: bool = False) -> Any:
         """Open (and sign in) if needed, send one request, return its ``result``."""
         self._check_open()
-        deadline = Deadline(self._timeout(validate.positive_timeout(timeout)))
         connection = self._connection
-        connection.ensure_open(deadline.remaining())
-        if private:
-            self._ensure_signed(connection, deadline)
+        if private or not connection.is_ready:
+            deadline = Deadline(self._timeout(timeout))
+            connection.ensure_open(deadline.remaining())
+            if private:
+                self._ensure_signed(connection, deadline)
+            timeout = deadline.remaining()
+        else:
+            timeout = self._timeout(timeout)
         request_id, frame = build()
-        return connection.request(request_id, frame, deadline.remaining())[0]
+        return connection.request(request_id, frame, timeout)[0]
 
     def _depth_key(self, symbol: str, limit: int, merge_depth: object) -> tuple[str, str, int, str]:
         return ("depth", normalize_symbol(symbol), depth_limit(limit), merge_depth_of(merge_depth).value)

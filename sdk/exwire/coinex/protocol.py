@@ -33,7 +33,7 @@ from typing import Any
 
 from exwire._core.codec import loads_exact
 from exwire._core.errortable import ErrorRule, ErrorTable
-from exwire._core.protocol import Event, Pong, Protocol, Reply, Update
+from exwire._core.protocol import Event, Pong, Protocol, Reply, Update, new_update
 from exwire.coinex import converter
 from exwire.coinex.models import KlineInterval
 from exwire.coinex.signing import sign
@@ -81,8 +81,10 @@ def map_error(code: Any, message: str, raw: str | None = None) -> ExchangeError:
     return ERRORS.error(code, message or "unknown error", raw=raw)
 
 
-def _dumps(message: dict[str, Any]) -> str:
-    return json.dumps(message, separators=(",", ":"))
+# One encoder for every request: ``json.dumps(..., separators=...)`` builds a new one per call.
+_dumps = json.JSONEncoder(separators=(",", ":")).encode
+# What ``_dumps`` writes for a method without parameters, kept per method name.
+_QUOTED_METHODS: dict[str, str] = {}
 
 
 # Floats (times with microseconds) become exact Decimals; money is sent as strings.
@@ -123,6 +125,13 @@ class CoinexProtocol(Protocol):
     def request(self, method: str, params: Sequence[Any] = ()) -> tuple[int, str]:
         """Build ``{"method", "params", "id"}`` with a fresh integer id (§2.1)."""
         request_id = next(self._ids)
+        if not params:  # the encoder's output for {"method", "params": [], "id"}, without building it
+            quoted = _QUOTED_METHODS.get(method)
+            if quoted is None:
+                if len(_QUOTED_METHODS) >= 256:  # any method name may come through here
+                    _QUOTED_METHODS.clear()
+                quoted = _QUOTED_METHODS[method] = _dumps(method)
+            return request_id, '{"method":%s,"params":[],"id":%d}' % (quoted, request_id)
         return request_id, _dumps({"method": method, "params": list(params), "id": request_id})
 
     def ping(self) -> tuple[int, str]:
@@ -303,8 +312,7 @@ class CoinexProtocol(Protocol):
             key = self._depth_keys.get(market)
             if key is None:
                 return ()
-            return (Update(key, message, market,
-                           UpdateType.SNAPSHOT if params[0] else UpdateType.UPDATE),)
+            return (new_update(Update, (key, message, market, _SNAPSHOT if params[0] else _UPDATE)),)
         if method == "deals.update":
             if len(params) < 2 or not isinstance(params[0], str):
                 raise DecodeError("deals.update params are not [market, trades]", frame)
@@ -359,7 +367,7 @@ class CoinexProtocol(Protocol):
         if key is None:
             return ()  # no longer subscribed: a push that crossed the unsubscribe
         depth = converter.depth_from_wire(market, params[1], clean, lazy=key not in self.watched)
-        return (Update(key, depth, market, _SNAPSHOT if clean else _UPDATE),)
+        return (new_update(Update, (key, depth, market, _SNAPSHOT if clean else _UPDATE)),)
 
     def _deals_update(self, params: list[Any], frame: str | bytes) -> Sequence[Event]:
         if len(params) < 2 or not isinstance(params[0], str):

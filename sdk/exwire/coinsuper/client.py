@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 from exwire._core import validate
 from exwire._core.client import BaseClient, documented_options
 from exwire._core.connection import Connection
+from exwire._core.lazy import lazy_model
 from exwire._core.protocol import Update
 from exwire._core.transport import Transport
 from exwire.coinsuper import signing
@@ -571,9 +572,16 @@ def finest_step(symbol: str) -> OrderBookStep:
     return OrderBookStep.HUNDREDTH if quote in FIAT_QUOTES else OrderBookStep.HUNDRED_MILLIONTH
 
 
-def _top_of_book(update: Update) -> TopOfBook:
-    book: OrderBookSnapshot = update.data
+def _top_of_book_now(book: OrderBookSnapshot) -> TopOfBook:
     return TopOfBook(bid=book.best_bid, ask=book.best_ask)  # one level decoded per side
+
+
+# The reader stores one per order book update; its levels are decoded when it is read.
+_lazy_top_of_book = lazy_model(TopOfBook, _top_of_book_now)
+
+
+def _top_of_book(update: Update) -> TopOfBook:
+    return _lazy_top_of_book(update.data)
 
 
 def _replace_book(book: OrderBook, data: OrderBookSnapshot) -> None:

@@ -27,6 +27,7 @@ from typing import Any
 import attrs
 
 from exwire._core.codec import OpenEnum
+from exwire._core.lazy import lazy_model
 from exwire.models import Level, Side
 
 __all__ = [
@@ -160,7 +161,11 @@ class OrderBookSnapshot:
     (decoded, or kept as their wire texts once checked to be plain decimal numbers), and
     builds its ``Level`` tuple on first read (``asks``/``bids``), once: the value,
     equality, hash and repr are those of the eagerly built model.
-    :attr:`best_bid`/:attr:`best_ask` build one level only.
+    :attr:`best_bid`/:attr:`best_ask` build one level only. A snapshot pushed in the
+    broker's usual form is not even decoded on the reader thread: it is checked there
+    and decoded on the first read of any field, on the reading thread (usually the
+    callback's lane); it is then an instance of a private subclass (``isinstance``
+    holds; pickling or copying gives a plain snapshot).
 
     Attributes:
         symbol: the pair, e.g. ``"BTC/USD"``.
@@ -259,7 +264,12 @@ class _LazySide:
 
 
 def _first_level(book: OrderBookSnapshot, side: str) -> Level | None:
-    value = _SIDE_SLOTS[side].__get__(book, OrderBookSnapshot)  # as stored: no Level tuple built
+    slot = _SIDE_SLOTS[side]
+    try:
+        value = slot.__get__(book, OrderBookSnapshot)  # as stored: no Level tuple built
+    except AttributeError:  # a snapshot decoded on first read, not decoded yet
+        book.symbol  # noqa: B018 - decodes it; its sides stay unbuilt
+        value = slot.__get__(book, OrderBookSnapshot)
     if type(value) is _WireLevels:
         pairs = value.pairs
         if not pairs:
@@ -276,6 +286,36 @@ def _first_level(book: OrderBookSnapshot, side: str) -> Level | None:
 _SIDE_SLOTS: dict[str, Any] = {"asks": OrderBookSnapshot.__dict__["asks"], "bids": OrderBookSnapshot.__dict__["bids"]}
 OrderBookSnapshot.asks = _LazySide(_SIDE_SLOTS["asks"])  # type: ignore[assignment]
 OrderBookSnapshot.bids = _LazySide(_SIDE_SLOTS["bids"])  # type: ignore[assignment]
+
+
+_SNAPSHOT_PLAIN = tuple(field.name for field in attrs.fields(OrderBookSnapshot) if field.name not in _SIDE_SLOTS)
+_SNAPSHOT_SIDES = tuple(_SIDE_SLOTS.items())
+
+
+def _fill_snapshot(book: Any, eager: OrderBookSnapshot) -> None:
+    """Set a lazy snapshot's fields from the decoded one: its sides as stored (unbuilt stay unbuilt)."""
+    put = object.__setattr__  # through the sides' descriptors: frozen for users, not here
+    for side, slot in _SNAPSHOT_SIDES:
+        put(book, side, slot.__get__(eager, OrderBookSnapshot))
+    for field in _SNAPSHOT_PLAIN:
+        put(book, field, object.__getattribute__(eager, field))
+
+
+def lazy_order_book_snapshots(decode: Callable[[Any], OrderBookSnapshot]) -> Callable[[Any], OrderBookSnapshot]:
+    """A factory ``make(wire) -> OrderBookSnapshot`` whose snapshots run ``decode(wire)`` on first field read.
+
+    The instances are of a private subclass of :class:`OrderBookSnapshot` that keeps
+    ``wire`` (the converter checked it: ``decode`` cannot fail on it) and sets every
+    field from ``decode(wire)`` the first time one is read, on whichever thread reads it.
+    The sides are taken as that snapshot stores them, so their ``Level`` tuples are
+    still built on their own first read (:attr:`OrderBookSnapshot.best_bid` builds one
+    level). As :func:`exwire._core.lazy.lazy_model` does for other models:
+    ``isinstance`` holds, ``repr``, ``==`` and ``hash`` are the eager model's (in both
+    directions), ``attrs.fields``/``asdict``/``evolve`` work, the instance is frozen,
+    and pickling or copying gives a plain snapshot. Two threads reading a fresh
+    snapshot at once may both decode it; both set equal values.
+    """
+    return lazy_model(OrderBookSnapshot, decode, fill=_fill_snapshot)
 
 
 @attrs.frozen(kw_only=True)

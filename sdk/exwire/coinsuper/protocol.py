@@ -423,19 +423,18 @@ class CoinsuperProtocol(Protocol):
         kind = route.kind
         symbol = route.symbol
         if kind == "orderBook" and not self.raw:
-            # orjson and the level texts kept until read, for a payload that loses nothing so;
-            # any other goes the exact way below (same snapshot, or the same DecodeError).
-            book = converter.order_book_from_json(frame, symbol, route.parameter)  # type: ignore[arg-type]
-            if book is not None:
-                return (Update(topic, book, symbol, UpdateType.SNAPSHOT),)
-        payload = converter.loads(frame)
+            # Checked by one regular expression and decoded on first read, or decoded now
+            # (the same snapshot either way, or the DecodeError of the exact way).
+            book = converter.order_book_from_payload(frame, symbol, route.parameter)  # type: ignore[arg-type]
+            return (Update(topic, book, symbol, UpdateType.SNAPSHOT),)
         if self.raw:
+            payload = converter.loads_order_book(frame) if kind == "orderBook" else converter.loads(frame)
             update_type = _RAW_NATIVE.get(kind)
             if update_type is not None:
                 return (Update(topic, payload, None if kind == "asset" else symbol, update_type),)
             return [event._replace(data=payload) if type(event) is Update else event
                     for event in self._typed(topic, kind, symbol, route, payload)]
-        return self._typed(topic, kind, symbol, route, payload)
+        return self._typed(topic, kind, symbol, route, converter.loads(frame))
 
     def _typed(self, topic: str, kind: str, symbol: str | None, route: Route, payload: Any) -> Sequence[Event]:
         if kind == "depth":

@@ -31,7 +31,7 @@ remaining-length byte, then the rest), and its WebSocket wrapper reads each fram
 header a byte or two at a time: about seven ``recv`` system calls per PUBLISH, each
 releasing the GIL. Once connected, the socket paho reads from (under the WebSocket
 wrapper, or paho's own for ``mqtt(s)://``) is put behind :class:`_ReadAhead`, which
-reads up to 256 KiB at a time and serves paho's small reads from memory. Over
+reads up to 64 KiB at a time and serves paho's small reads from memory. Over
 WebSocket, paho's wrapper is asked for a whole frame's payload at once
 (:class:`_PayloadReadAhead`) instead of parsing the frame header again for each of
 paho's three or four reads per packet; the frame parsing stays paho's. paho sees the
@@ -39,6 +39,15 @@ same bytes in the same order, with the same short-read and would-block semantics
 its state machine is untouched; ``recv`` then runs ``loop_read`` for every packet
 already buffered instead of one ``select`` per packet. Should paho lay its sockets out
 differently, the session simply reads unbuffered as before.
+
+The market-data shortcut. Over WebSocket, whenever paho is between packets and frames,
+the whole frames at the head of the read-ahead that each hold exactly one QoS 0 PUBLISH
+(what a broker sends for market data) are read by :func:`split_publishes` instead of
+through paho, and queued as paho's PUBLISH hook would have queued them; the first frame
+of any other shape (a control frame, a fragment, several packets or part of one, QoS 1
+or 2, a malformed length) and everything after it is paho's, read as before. Tests pin
+its decisions to paho's own reading of every shape and run it against mosquitto.
+:meth:`MqttTransport.recv_many` returns every event of one socket read at once.
 
 Network options. The client's :class:`~exwire._core.netopts.NetworkOptions` apply as
 on every exwire connection: its ``ssl_context`` wraps ``wss://``/``mqtts://`` (paho's
@@ -118,8 +127,71 @@ _LOSS_REASONS = {
 }
 
 
-_READ_SIZE = 256 * 1024  # bytes per socket read once connected
+_READ_SIZE = 64 * 1024  # bytes per socket read once connected
 _PACKETS_PER_POLL = 256  # loop_read calls on buffered bytes before select runs again
+_TOPICS_KEPT = 1024  # decoded topics remembered (a connection streams a few)
+_WS_BINARY_FINAL = 0x82  # FIN, no RSV bit, opcode 2 (binary): a whole unfragmented binary frame
+
+
+def split_publishes(data: bytes, position: int) -> tuple[int, list[tuple[bytes, bytes]]]:
+    """Take the WebSocket frames at ``data[position:]`` that each hold exactly one QoS 0 PUBLISH.
+
+    The frames a broker sends for market data, read here instead of through paho: one
+    whole frame (a final, unmasked, binary frame with no RSV bit, RFC 6455 §5.2, whose
+    payload length has the 7- or 16-bit form) whose payload is exactly one MQTT 3.1.1
+    PUBLISH (§3.3) of QoS 0: the fixed header's type 3 with QoS bits 0 (DUP and RETAIN
+    are ignored, as paho does on receipt), a remaining length of one to four bytes
+    (§2.2.3) that ends exactly where the frame does, a topic of its two-byte length
+    prefix that is not empty and fits, no packet identifier, the rest the payload.
+    It stops at the first frame that is anything else (incomplete, a control frame, a
+    continuation, another packet type, QoS 1 or 2, several packets or a part of one, a
+    malformed length): paho reads that one and what follows, as it always did, and
+    raises or drops the connection on what MQTT forbids.
+
+    Args:
+        data: bytes read from the socket (unmasked server frames).
+        position: where the next frame starts.
+
+    Returns:
+        The position after the last frame taken, and each taken frame's
+        ``(topic, payload)`` bytes in order (the topic not decoded).
+    """
+    taken: list[tuple[bytes, bytes]] = []
+    end = len(data)
+    while position + 2 <= end and data[position] == _WS_BINARY_FINAL:
+        length = data[position + 1]  # the mask bit set (a masked server frame) makes it >= 128: declined
+        start = position + 2
+        if length == 126:
+            if start + 2 > end:
+                break
+            length = (data[start] << 8) | data[start + 1]
+            start += 2
+        elif length > 126:
+            break
+        stop = start + length
+        if length == 0 or stop > end or data[start] & 0xF6 != 0x30:  # empty, incomplete, or no QoS 0 PUBLISH
+            break
+        index = start + 1
+        remaining = 0
+        digit = 0x80  # no length byte read yet
+        for shift in (0, 7, 14, 21):  # the remaining length: at most four bytes
+            if index >= stop:
+                break
+            digit = data[index]
+            index += 1
+            remaining |= (digit & 0x7F) << shift
+            if not digit & 0x80:
+                break
+        else:
+            break  # a fifth length byte: malformed
+        if digit & 0x80 or index + remaining != stop or remaining < 2:
+            break  # cut short, several packets or a part of one, or no room for the topic length
+        topic_end = index + 2 + ((data[index] << 8) | data[index + 1])
+        if topic_end == index + 2 or topic_end > stop:
+            break  # an empty topic (forbidden in MQTT 3.1.1) or a topic longer than the packet
+        taken.append((data[index + 2:topic_end], data[topic_end:stop]))
+        position = stop
+    return position, taken
 
 
 class _ReadAhead:
@@ -214,6 +286,16 @@ def _read_ahead(client: Any) -> _ReadAhead | _PayloadReadAhead | None:
         reader = client._sock = _ReadAhead(plain)
         return reader
     return None
+
+
+def _fast_publishes(reader: _PayloadReadAhead, client: Any) -> bool:
+    """Whether :meth:`MqttTransport._take_publishes` may read frames under ``reader``: paho's
+    WebSocket wrapper and client keep the state it checks under the names it checks
+    (paho 2.x; a test pins them). Otherwise every packet is read by paho."""
+    ws = reader._source
+    if not isinstance(reader._inner, _ReadAhead) or not isinstance(getattr(client, "_in_packet", None), dict):
+        return False
+    return isinstance(getattr(ws, "_readbuffer", None), bytearray) and isinstance(getattr(ws, "_payload_head", None), int)
 
 
 def _paho_proxy(host: str, port: int, username: str | None, password: str | None) -> dict[str, Any]:
@@ -420,6 +502,8 @@ class MqttTransport(Transport):
         self._wake_r: socket.socket | None = None
         self._wake_w: socket.socket | None = None
         self._reader: _ReadAhead | _PayloadReadAhead | None = None  # what paho reads through, once connected
+        self._topics: dict[bytes, str] = {}  # topics of publishes read without paho, decoded; reader only
+        self._payloads: _PayloadReadAhead | None = None  # the same, over WebSocket with paho's wrapper as expected
         #: ``time.monotonic()`` of the last poll that read bytes (any packet: PUBLISH,
         #: SUBACK, PINGRESP ...); written by the reading thread only.
         self.last_activity = 0.0
@@ -487,6 +571,8 @@ class MqttTransport(Transport):
                     raise TransportClosed("closed while connecting")
                 if rc == mqtt.MQTT_ERR_SUCCESS:
                     self._reader = _read_ahead(client)
+                    reader = self._reader
+                    self._payloads = reader if isinstance(reader, _PayloadReadAhead) and _fast_publishes(reader, client) else None
             if rc != mqtt.MQTT_ERR_SUCCESS:
                 raise TransportClosed(f"sending CONNECT failed: {mqtt.error_string(rc)}")
             while self._connack is None:
@@ -546,6 +632,30 @@ class MqttTransport(Transport):
                 return self._inbox.popleft()
             if deadline.expired:
                 return None
+
+    def recv_many(self, timeout: float) -> list[str | bytes] | None:
+        """Every MQTT event queued: at least one (waiting up to ``timeout`` seconds for the
+        socket), or ``None`` when none came in time; reader thread only.
+
+        One poll reads the socket once (up to 64 KiB) and turns every whole packet in it
+        into an event, so a flood's PUBLISHes of one read come back in one list. A loss
+        met behind them is raised by the next call, after they were returned.
+
+        Raises:
+            TransportClosed: the connection was lost, timed out (keep-alive) or closed.
+        """
+        inbox = self._inbox
+        if not inbox or self._closed:
+            deadline = Deadline(timeout)
+            while True:
+                self._poll(deadline.remaining())
+                if inbox:
+                    break
+                if deadline.expired:
+                    return None
+        frames: list[str | bytes] = list(inbox)
+        inbox.clear()
+        return frames
 
     def frame_ready(self) -> bool:
         """Whether ``recv`` has an event queued already (so it will not block); reader thread only.
@@ -630,12 +740,52 @@ class MqttTransport(Transport):
                 while reader is not None and reader.buffered and count < _PACKETS_PER_POLL:
                     if client.socket() is not sock:
                         return
+                    payloads = self._payloads
+                    if payloads is not None and self._take_publishes(client, payloads):
+                        continue
                     client.loop_read()
                     count += 1
             if client.socket() is not None and client.want_write():
                 client.loop_write()
             if client.socket() is not None:
                 client.loop_misc()  # keep-alive: PINGREQ, and the drop when PINGRESP is missing
+
+    def _take_publishes(self, client: Any, payloads: _PayloadReadAhead) -> bool:
+        """Queue the whole frames of QoS 0 PUBLISHes at the head of the socket's read-ahead
+        (:func:`split_publishes`) when paho is between packets and frames; whether any was taken.
+
+        paho is between them when it holds no part of an MQTT packet (``_in_packet``), its
+        WebSocket wrapper no part of a frame (``_readbuffer``, ``_payload_head``) and the
+        payload read-ahead no byte: the next byte in the socket's read-ahead then starts
+        a frame. Each taken frame's bytes are consumed there exactly as paho would have
+        consumed them; the rest stays for paho. Under ``_lock`` (reader thread).
+        """
+        raw = payloads._inner
+        ws = payloads._source
+        if (payloads._position != len(payloads._data) or client._in_packet["command"]
+                or ws._readbuffer or ws._payload_head):
+            return False
+        position, taken = split_publishes(raw._data, raw._position)
+        if not taken:
+            return False
+        raw._position = position
+        client._last_bytes_received = time.monotonic()  # paho's keep-alive: bytes arrived
+        topics = self._topics
+        append = self._inbox.append
+        publish = MqttFrame.publish
+        for topic, payload in taken:
+            text = topics.get(topic)
+            if text is None:
+                try:
+                    text = topic.decode("utf-8")
+                except UnicodeDecodeError:
+                    log.warning("skipped a PUBLISH whose topic is not UTF-8: %r", topic[:200])
+                    continue
+                if len(topics) >= _TOPICS_KEPT:
+                    topics.clear()
+                topics[topic] = text
+            append(publish(text, payload))
+        return True
 
     def _wake(self) -> None:
         # Called with _lock held; the pair is non-blocking, so this never blocks.

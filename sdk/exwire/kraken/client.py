@@ -153,12 +153,12 @@ class KrakenClient(PrivateMethods, BaseClient):
                 changes nothing).
         """
         self._check_open()
-        timeout = self._timeout(validate.positive_timeout(timeout))
-        deadline = Deadline(timeout)
-        self._public.ensure_open(deadline.remaining())
-        request_id, frame = cast(KrakenProtocol, self._public.protocol).ping()
+        connection = self._public
+        timeout = self._opened(connection, self._timeout(timeout))
+        protocol: KrakenProtocol = connection.protocol  # type: ignore[assignment]  # built with one
+        request_id, frame = protocol.ping()
         started = time.perf_counter()
-        self._public.request(request_id, frame, deadline.remaining())
+        connection.request(request_id, frame, timeout)
         return time.perf_counter() - started
 
     # -- subscriptions -------------------------------------------------------------------

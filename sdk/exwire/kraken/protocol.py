@@ -23,7 +23,7 @@ from typing import Any
 
 from exwire._core.codec import loads
 from exwire._core.errortable import ErrorRule, ErrorTable
-from exwire._core.protocol import Ended, Event, Protocol, Reply, Update
+from exwire._core.protocol import Ended, Event, Protocol, Reply, Update, new_update
 from exwire.errors import (
     AuthenticationError,
     DecodeError,
@@ -39,8 +39,6 @@ from exwire.kraken import converter
 from exwire.models import UpdateType
 
 _SNAPSHOT = UpdateType.SNAPSHOT
-_UPDATE = UpdateType.UPDATE
-_new_update = tuple.__new__
 
 __all__ = [
     "KrakenProtocol",
@@ -66,6 +64,7 @@ SEQUENCE_GAP = "sequence-gap"
 #: The private channels of ``ws-auth`` (§7); their pushes carry no pair.
 PRIVATE_CHANNELS = ("openOrders", "ownTrades")
 _RAW_CHANNELS = frozenset({"ticker", "trade", "spread"})  # public channels without a suffix (§5)
+_UPDATE = UpdateType.UPDATE
 
 #: Errors that mean "this WebSocket token is no longer good" (§6.1, §9): fetch a new one.
 TOKEN_ERRORS = ("EAPI:Invalid token", "ESession:Invalid session")
@@ -298,21 +297,22 @@ class KrakenProtocol(Protocol):
             raise DecodeError("channel array does not end with channelName and pair strings", frame)
         key = (channel, pair)
         if self.raw:
+            if channel in _RAW_CHANNELS:
+                return (new_update(Update, (key, message, pair, _UPDATE)),)
             return (self._raw_update(message, key, channel, pair, frame),)
         watched = self._watched
         if watched and key in watched:  # a book a watcher maintains (watch_order_book: book keys only)
             is_snapshot, book = self._watched_book(message[1:-2])
-            # Update(...) without its Python-level __new__: the reader's hottest path.
-            return (_new_update(Update, (key, book, pair, _SNAPSHOT if is_snapshot else _UPDATE)),)
+            return (new_update(Update, (key, book, pair, _SNAPSHOT if is_snapshot else _UPDATE)),)
         if channel == "ticker":
-            return (Update(key, self._ticker(message[1]), pair),)
+            return (new_update(Update, (key, self._ticker(message[1]), pair, _UPDATE)),)
         if channel == "trade":
-            return (Update(key, self._trades(message[1]), pair),)
+            return (new_update(Update, (key, self._trades(message[1]), pair, _UPDATE)),)
         if channel == "spread":
             return (Update(key, self._spread(message[1]), pair),)
         if channel.startswith("book-"):
             is_snapshot, book = self._book(message[1:-2])
-            return (Update(key, book, pair, UpdateType.SNAPSHOT if is_snapshot else UpdateType.UPDATE),)
+            return (new_update(Update, (key, book, pair, _SNAPSHOT if is_snapshot else _UPDATE)),)
         if channel.startswith("ohlc-"):
             try:
                 interval = int(channel[5:])
@@ -327,7 +327,7 @@ class KrakenProtocol(Protocol):
         if channel.startswith("book-"):
             obj = message[1]  # a snapshot is one object {"as", "bs"} (§5.5)
             snapshot = type(obj) is dict and ("as" in obj or "bs" in obj)
-            return Update(key, message, pair, UpdateType.SNAPSHOT if snapshot else UpdateType.UPDATE)
+            return new_update(Update, (key, message, pair, UpdateType.SNAPSHOT if snapshot else _UPDATE))
         if channel in _RAW_CHANNELS or channel.startswith("ohlc-"):
             return Update(key, message, pair)
         raise DecodeError(f"unknown channel {channel!r}", frame)

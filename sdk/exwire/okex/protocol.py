@@ -43,7 +43,7 @@ from typing import Any, NamedTuple
 from exwire._core.codec import loads_exact
 from exwire._core.errortable import ErrorRule, ErrorTable
 from exwire._core.netopts import DEFAULT_MAX_MESSAGE_SIZE
-from exwire._core.protocol import Event, Pong, Protocol, Reply, Update
+from exwire._core.protocol import Event, Pong, Protocol, Reply, Update, new_update
 from exwire.errors import (
     AuthenticationError,
     DecodeError,
@@ -245,6 +245,7 @@ def channel_name(symbol: str, kind: str, argument: str | int | None = None) -> s
 # JSON numbers become ``Decimal`` from their text (the balance push and order info send
 # money as numbers, §6.5-6.7).
 _loads = loads_exact
+_UPDATE = UpdateType.UPDATE
 
 
 def _dumps(message: Any) -> str:
@@ -432,6 +433,24 @@ class OkexProtocol(Protocol):
             raise DecodeError("neither an array of messages nor an event object", text)
         if len(message) == 1 and type(item := message[0]) is dict:
             # The usual frame, one message: as the loop below, without its lists.
+            channel = item.get("channel")
+            if (type(channel) is str and (info := self._channels.get(channel)) is not None
+                    and info.kind == "ticker" and "errorcode" not in item and "success" not in item):
+                data = item.get("data")
+                if type(data) is dict and "result" not in data and "error_code" not in data:
+                    # A ticker push of a channel seen before, with no error marker (§3.2):
+                    # what _message makes of it, without its calls.
+                    if self.raw:
+                        return (new_update(Update, (channel, item, info.symbol, _UPDATE)),)
+                    try:
+                        return (new_update(Update, (channel, converter.ticker_from_wire(data, info.symbol),
+                                                    info.symbol, _UPDATE)),)
+                    except DecodeError as exc:
+                        raise DecodeError(str(exc), text) from exc
+                    except ProtocolError:
+                        raise
+                    except Exception as exc:  # a shape the checks missed: still only a bad frame
+                        raise DecodeError(f"malformed okex message: {exc!r}"[:300], text) from exc
             try:
                 return self._element(item, text)
             except DecodeError as exc:
@@ -596,12 +615,12 @@ class OkexProtocol(Protocol):
                     self._awaiting_snapshot.discard(channel)
                 if snapshot:
                     update_type = UpdateType.SNAPSHOT
-        return Update(channel, item, info.symbol, update_type)
+        return new_update(Update, (channel, item, info.symbol, update_type))
 
     def _push(self, channel: str, info: ChannelInfo, data: Any) -> Event | None:
         kind, symbol = info.kind, info.symbol
         if kind == "ticker":
-            return Update(channel, converter.ticker_from_wire(data, symbol), symbol, UpdateType.UPDATE)
+            return new_update(Update, (channel, converter.ticker_from_wire(data, symbol), symbol, UpdateType.UPDATE))
         if kind == "depth":
             if info.argument is not None:  # §5.3: every push is the whole book
                 return Update(channel, converter.book_from_wire(data, True), symbol, UpdateType.SNAPSHOT)
