@@ -97,7 +97,9 @@ class OrderBookWatcher:
         self._apply = apply
         self._checksum = checksum
         self._callback = callback
-        self._latest = latest
+        # client.latest's table and this book's key in it: the update path stores the top itself.
+        self._latest_table = latest._table() if latest is not None else None
+        self._latest_key = (TOP_OF_BOOK, symbol)
         self._executor = executor
         self._pending_snapshot: BookSnapshot | None = None
         self._host_call_queued = False
@@ -140,27 +142,27 @@ class OrderBookWatcher:
         the book is resubscribed as after a checksum mismatch.
         """
         try:
-            due = self._take(data, update_type, 0, received_at)
+            return self._take(data, update_type, 0, received_at, True)
         except Exception:
             self.log.exception("%s book: applying an update failed: resubscribing", self.symbol)
             with self._book_lock:
                 self._unsync()
                 self.resyncs += 1
                 self._resync_due = True
-            due = True
-        if not due:
-            return False
-        with self._book_lock:
-            if self._follow_up_queued:
-                return False
-            self._follow_up_queued = True
-            return True
+                if self._follow_up_queued:
+                    return False
+                self._follow_up_queued = True
+                return True
 
-    def _take(self, data: Any, update_type: UpdateType, dropped_before: int, received_at: datetime) -> bool:
+    def _take(self, data: Any, update_type: UpdateType, dropped_before: int, received_at: datetime,
+              queue: bool = False) -> bool:
         """Apply one update under the book lock; return whether :meth:`_follow_up` is due.
 
         ``dropped_before`` updates were lost just before this one (its queue was full):
         the book is resubscribed. A mismatch is logged and marks the resubscription due.
+        With ``queue`` (the reader), a due follow-up is claimed in the same hold of the lock:
+        True only when no :meth:`_follow_up` call is queued already (that one will see this
+        update's book and any resubscription due).
         """
         mismatch: tuple[int, int] | str | None = None
         with self._book_lock:
@@ -203,24 +205,29 @@ class OrderBookWatcher:
             if mismatch is not None:
                 self.resyncs += 1
                 self._resync_due = True
-            elif self._latest is not None:
+            elif self._latest_table is not None:
                 # The book hands out the same Level while its best level is unchanged: the
                 # last TopOfBook is kept while both are (most updates are deeper in the book).
-                book = self._book
-                bid, ask = book.best_bid, book.best_ask
+                bid, ask = self._book._best_levels()
                 top = self._top
                 if top is None or top.bid is not bid or top.ask is not ask:
                     top = self._top = TopOfBook(bid, ask)
-                self._latest._set(TOP_OF_BOOK, self.symbol, top, received_at)
+                self._latest_table[self._latest_key] = (top, received_at)
+            due = mismatch is not None or self._callback is not None
+            if due and queue:
+                if self._follow_up_queued:
+                    due = False
+                else:
+                    self._follow_up_queued = True
         if mismatch is None:
-            return self._callback is not None
+            return due
         if mismatch == "lost":
             self.log.warning("%s book: %d updates were dropped (slow consumer): resubscribing", self.symbol, dropped_before)
         elif isinstance(mismatch, str):
             self.log.warning("%s book sequence %s: resubscribing", self.symbol, mismatch[5:])
         else:
             self.log.warning("%s book checksum mismatch (exchange %d, local %d): resubscribing", self.symbol, *mismatch)
-        return True
+        return due
 
     def _follow_up(self, _marker: object) -> None:
         """Lane thread: resubscribe when a mismatch asked for it, else run the callback.

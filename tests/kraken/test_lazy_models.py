@@ -119,7 +119,7 @@ def test_a_book_update_outside_the_usual_shape_is_decoded_on_receipt():
         converter.book_from_wire([{"a": 5, "c": "1"}])
 
 
-def test_a_watched_book_is_decoded_at_once_and_an_unwatched_one_on_first_read():
+def test_a_watched_book_keeps_its_decoded_pairs_and_an_unwatched_one_is_decoded_on_first_read():
     import json
 
     from exwire.kraken.protocol import KrakenProtocol
@@ -130,8 +130,9 @@ def test_a_watched_book_is_decoded_at_once_and_an_unwatched_one_on_first_read():
     (unwatched,) = protocol.receive(frame)
     assert type(unwatched.data) is not BookUpdate
     protocol.watched.add(("book-10", "XBT/USD"))
-    (watched,) = protocol.receive(frame)
-    assert type(watched.data) is BookUpdate
+    (watched,) = protocol.receive(frame)  # the watcher applies its pairs; its models are built if read
+    assert converter.watched_book_levels(watched.data) is not None
+    assert converter.watched_book_levels(unwatched.data) is None
     assert watched.data == unwatched.data and watched.update_type == unwatched.update_type
 
 

@@ -104,7 +104,8 @@ class Protocol:
         """Routing keys an order book watcher maintains (filled by ``BaseClient._watch``).
 
         A protocol that decodes updates on first read (:mod:`exwire._core.lazy`) decodes
-        these keys' updates at once: the watcher reads every level on its lane anyway.
+        these keys' updates at once: the watcher reads every level anyway (Kraken's decodes
+        them to the pairs its watcher applies, and builds the models only if read).
         Kept after the watcher closes (a bounded set of keys). Set on the user's thread,
         read on the reader thread (set operations are atomic).
         """

@@ -18,17 +18,17 @@ thread-safe: callers lock around them.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from operator import attrgetter
 from typing import Any
 
 from exwire._core.codec import MALFORMED, malformed
-from exwire.kraken.converter import book_price
+from exwire.kraken.converter import _WATCHED_BOOK_UPDATE, book_price, watched_book_levels
 from exwire.kraken.models import BookUpdate
 from exwire.orderbook import OrderBook
 
-__all__ = ["apply", "apply_wire", "checksum", "CHECKSUM_LEVELS"]
+__all__ = ["apply", "apply_pairs", "apply_wire", "checksum", "CHECKSUM_LEVELS"]
 
 #: Levels per side that enter the checksum, whatever the subscribed depth (§5.5).
 CHECKSUM_LEVELS = 10
@@ -78,8 +78,15 @@ def apply(book: OrderBook, update: BookUpdate) -> None:
 
     Args:
         book: the local book of one pair; modified in place.
-        update: the decoded message, from :func:`exwire.kraken.converter.book_from_wire`.
+        update: the decoded message, from :func:`exwire.kraken.converter.book_from_wire`
+            (or :func:`~exwire.kraken.converter.watched_book_from_wire`: an update of it not
+            read yet is applied from its decoded pairs, without building its models).
     """
+    if type(update) is _WATCHED_BOOK_UPDATE:
+        wire = watched_book_levels(update)
+        if wire is not None:
+            apply_pairs(book, wire[1], wire[2], snapshot=wire[4])
+            return
     if update.is_snapshot:
         book.load(map(_price_and_quantity, update.bids), map(_price_and_quantity, update.asks))
         book.truncate()
@@ -167,36 +174,67 @@ def apply_wire(book: OrderBook, payloads: Iterable[dict[str, Any]]) -> int | Non
             raise ValueError("no 'as', 'bs', 'a', 'b' or 'c' key")
     except MALFORMED as error:
         raise malformed("kraken", "book", error) from error
-    if is_snapshot:
+    apply_pairs(book, asks, bids, snapshot=is_snapshot)
+    return expected
+
+
+def apply_pairs(book: OrderBook, asks: Sequence[tuple[Decimal, Decimal]], bids: Sequence[tuple[Decimal, Decimal]],
+                *, snapshot: bool) -> None:
+    """Apply one message's levels given as ``(price, quantity)`` pairs, then truncate to depth.
+
+    The same book as :func:`apply` of the message's decoded update: a ``snapshot``
+    replaces the book; otherwise the asks then the bids are set in wire order (a zero
+    quantity deletes), with the same bookkeeping for :func:`checksum`. What
+    :func:`apply_wire` and a watched book's updates
+    (:func:`exwire.kraken.converter.watched_book_from_wire`) come down to.
+
+    Args:
+        book: the local book of one pair; modified in place.
+        asks: the message's ask levels in wire order (``Decimal`` prices and quantities).
+        bids: its bid levels in wire order.
+        snapshot: whether the message is a snapshot (``as``/``bs``).
+    """
+    if snapshot:
         book.load(bids, asks)
         book.truncate()
-        return expected
+        return
     state: _TopState | None = book.memo.get(_TOP)
-    if state is not None and state[0] != book.update_count:  # not of the book as it is
-        state = None
-    ask_edge, bid_edge = book.nth_best_prices(CHECKSUM_LEVELS) if state is not None else (None, None)
-    set_ask = book.set_ask
-    for price, quantity in asks:
-        set_ask(price, quantity)
-    set_bid = book.set_bid
-    for price, quantity in bids:
-        set_bid(price, quantity)
+    if state is None or state[0] != book.update_count:  # no checksum state of the book as it is
+        set_ask = book.set_ask
+        for price, quantity in asks:
+            set_ask(price, quantity)
+        set_bid = book.set_bid
+        for price, quantity in bids:
+            set_bid(price, quantity)
+        book.truncate()
+        return
+    ask_edge, bid_edge = book.nth_best_prices(CHECKSUM_LEVELS)
+    # As in apply: each level read once; a side's half stays right when every level of
+    # that side lies below its 10th best price as it was.
+    if asks:
+        set_ask = book.set_ask
+        drop = state[3].pop
+        touched = ask_edge is None
+        for price, quantity in asks:
+            set_ask(price, quantity)
+            drop(price, None)
+            if not touched and price <= ask_edge:  # type: ignore[operator]
+                touched = True
+        if touched:
+            state[1] = None
+    if bids:
+        set_bid = book.set_bid
+        drop = state[4].pop
+        touched = bid_edge is None
+        for price, quantity in bids:
+            set_bid(price, quantity)
+            drop(price, None)
+            if not touched and price >= bid_edge:  # type: ignore[operator]
+                touched = True
+        if touched:
+            state[2] = None
     book.truncate()
-    if state is not None:
-        if asks:
-            drop = state[3].pop
-            for price, _ in asks:
-                drop(price, None)
-            if ask_edge is None or any(price <= ask_edge for price, _ in asks):
-                state[1] = None
-        if bids:
-            drop = state[4].pop
-            for price, _ in bids:
-                drop(price, None)
-            if bid_edge is None or any(price >= bid_edge for price, _ in bids):
-                state[2] = None
-        state[0] = book.update_count
-    return expected
+    state[0] = book.update_count
 
 
 def checksum(book: OrderBook) -> int:

@@ -20,6 +20,7 @@ payload does not have the documented shape; it never returns a partial model.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -61,6 +62,8 @@ __all__ = [
     "spread_from_wire",
     "kline_from_wire",
     "book_from_wire",
+    "watched_book_from_wire",
+    "watched_book_levels",
     "book_price",
     "system_status_from_wire",
     "subscription_status_from_wire",
@@ -466,6 +469,135 @@ def _book_now(payloads: Iterable[dict[str, Any]]) -> tuple[bool, BookUpdate]:
     return is_snapshot, update
 
 
+#: What :func:`watched_book_from_wire` keeps of a message: ``(payloads, ask levels, bid
+#: levels, checksum, is_snapshot)``, each side's levels as ``(price, quantity)`` pairs in
+#: wire order.
+WatchedBook = tuple[Sequence[Any], list[tuple[Decimal, Decimal]], list[tuple[Decimal, Decimal]], "int | None", bool]
+
+
+class _Unusual(Exception):
+    """A watched book's message outside the usual shape: decoded at once instead."""
+
+
+def watched_book_from_wire(payloads: Sequence[Any]) -> tuple[bool, BookUpdate]:
+    """:func:`book_from_wire` for a book a watcher maintains: each level's price and quantity
+    decoded now, no level model built unless the update is read.
+
+    The usual message (objects of ``as``/``bs``/``a``/``b``/``c`` keys, levels of
+    ``[price, quantity, time]`` or ``[price, quantity, time, "r"]`` with a plain epoch time)
+    is decoded to ``(price, quantity)`` pairs, with the same ``Decimal`` calls as
+    :func:`book_from_wire`, and kept with the payload in an update decoded on first field
+    read (:mod:`exwire._core.lazy`): the watcher applies the pairs
+    (:func:`watched_book_levels`), and any other subscriber of the same book reads the
+    update as :func:`book_from_wire` builds it (the fill is the eager decoder on the kept
+    payload, which the checks here guarantee succeeds). Any other message is decoded at
+    once by :func:`book_from_wire`, which raises as it does.
+
+    The checks run the same steps as the eager decoder (keys in wire order, ``None``
+    values skipped, ``int`` of the checksum, :func:`book_price` and ``Decimal`` of each
+    level's texts, a level read as ``_book_levels`` reads it), so where they pass the
+    eager decoder gives the same values; they also require dict objects, list sides and
+    a plain epoch time text (what the eager decoder keeps as text without converting).
+
+    Raises:
+        DecodeError: as :func:`book_from_wire`.
+    """
+    asks: list[tuple[Decimal, Decimal]] = []
+    bids: list[tuple[Decimal, Decimal]] = []
+    checksum: int | None = None
+    is_snapshot = recognised = False
+    known = _PRICES.get
+    try:
+        for obj in payloads:
+            if type(obj) is not dict:
+                raise _Unusual
+            for key, value in obj.items():
+                if value is None:
+                    continue
+                if key == "c":
+                    checksum = int(value)
+                elif key == "a" or key == "b" or key == "as" or key == "bs":
+                    if type(value) is not list:
+                        raise _Unusual
+                    if len(value) > _COLUMNS_FROM and _columns(value, asks if key[0] == "a" else bids):
+                        if len(key) == 2:
+                            is_snapshot = True
+                        recognised = True
+                        continue
+                    append = asks.append if key[0] == "a" else bids.append
+                    for level in value:
+                        try:
+                            price, quantity, time = level  # the usual level: no fourth element
+                        except ValueError:  # as _book_levels: a republished level ("r"), or a malformed one
+                            price, quantity, time = level[0], level[1], level[2]
+                        if type(time) is not str:
+                            raise _Unusual
+                        seconds, _, fraction = time.partition(".")
+                        if not (seconds.isdecimal() and len(seconds) <= 10 and (fraction.isdecimal() or not fraction)):
+                            raise _Unusual
+                        decoded = known(price)
+                        append((decoded if decoded is not None else book_price(price), Decimal(quantity)))
+                    if len(key) == 2:
+                        is_snapshot = True
+                else:
+                    continue
+                recognised = True
+        if not recognised:
+            raise _Unusual
+    except Exception:  # noqa: BLE001 - _Unusual, or a malformed message: the eager decoder raises what it raises
+        return _book_now(payloads)
+    update: Any = _new_level(_WATCHED_BOOK_UPDATE)  # _watched_book_update(...) without the call
+    _set_wire(update, (payloads, asks, bids, checksum, is_snapshot))
+    return is_snapshot, update
+
+
+#: Sides longer than this (snapshots) are decoded column by column (:func:`_columns`).
+_COLUMNS_FROM = 16
+#: Space-joined epoch times each of which _book_levels keeps as text (at most 10 digits of
+#: seconds, an optional fraction); ASCII digits only, so stricter than its isdecimal checks.
+_PLAIN_TIMES = re.compile(r"[0-9]{1,10}+(?:\.[0-9]*+)?+(?: [0-9]{1,10}+(?:\.[0-9]*+)?+)*+", re.ASCII).fullmatch
+
+
+def _columns(levels: list[Any], side: list[tuple[Decimal, Decimal]]) -> bool:
+    """Add a long side's ``(price, quantity)`` pairs to ``side`` a column at a time; False (nothing
+    added) when it does not have the usual shape, for the level-by-level loop to decide.
+
+    The same values as that loop: every level's first three elements (``zip`` stops at the
+    shortest level, and a level shorter than three makes the unpacking fail), every time
+    checked in one regex call (a non-string fails the join), :func:`book_price` of each
+    price and ``Decimal`` of each quantity.
+    """
+    try:
+        prices, quantities, times = zip(*levels, strict=False)
+        if _PLAIN_TIMES(" ".join(times)) is None:
+            return False
+        known = _PRICES.get
+        # A zero price (falsy) takes book_price too, which gives the same kept Decimal.
+        decoded = [known(text) or book_price(text) for text in prices]
+        pairs = list(zip(decoded, map(Decimal, quantities), strict=True))  # whole before side changes
+    except Exception:  # noqa: BLE001 - the loop reads it level by level (and fails as it fails)
+        return False
+    side.extend(pairs)
+    return True
+
+
+def watched_book_levels(update: BookUpdate) -> WatchedBook | None:
+    """What :func:`watched_book_from_wire` kept of ``update``, or ``None`` (any other update,
+    or one whose fields were read already: its models are then the levels to apply)."""
+    if type(update) is not _WATCHED_BOOK_UPDATE:
+        return None
+    try:
+        wire: WatchedBook = _get_wire(update)
+    except AttributeError:  # read already: the payload was dropped
+        return None
+    return wire
+
+
+def _watched_book_fill(wire: WatchedBook) -> BookUpdate:
+    """The update :func:`book_from_wire` builds from a :data:`WatchedBook`'s payload."""
+    return _book_now(wire[0])[1]
+
+
 def system_status_from_wire(obj: dict[str, Any]) -> SystemStatus:
     """Decode a ``systemStatus`` event (§4.3); an unknown ``status`` is kept.
 
@@ -783,3 +915,7 @@ def websocket_token_from_wire(result: dict[str, Any], received_at: datetime) -> 
 _lazy_ticker = lazy_model(Ticker, _ticker_from_fields)
 _lazy_trade = lazy_model(Trade, _trade_from_fields)
 _lazy_book_update = lazy_model(BookUpdate, _book_update_from_fields)
+_watched_book_update = lazy_model(BookUpdate, _watched_book_fill)
+_WATCHED_BOOK_UPDATE = type(_watched_book_update(None))
+_get_wire = _WATCHED_BOOK_UPDATE.__dict__["_wire"].__get__  # the slot's read: AttributeError once dropped
+_set_wire = _WATCHED_BOOK_UPDATE.__dict__["_wire"].__set__

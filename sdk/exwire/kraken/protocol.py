@@ -38,6 +38,8 @@ from exwire.errors import (
 from exwire.kraken import converter
 from exwire.models import UpdateType
 
+_SNAPSHOT = UpdateType.SNAPSHOT
+
 __all__ = [
     "KrakenProtocol",
     "ERRORS",
@@ -196,7 +198,10 @@ class KrakenProtocol(Protocol):
         self._spread = converter.spread_from_wire
         self._kline = converter.kline_from_wire
         self._book = converter.book_from_wire
-        self._watched = self.watched  # books a watcher maintains decode at once (Protocol.watched)
+        # Books a watcher maintains (Protocol.watched) are decoded to (price, quantity) pairs
+        # at once, which the watcher applies; their models are built only if read.
+        self._watched_book = converter.watched_book_from_wire
+        self._watched = self.watched
         self._order_updates = converter.order_updates_from_wire
         self._own_trades = converter.own_trades_from_wire
         # Whether the first push after a private subscription is its snapshot:
@@ -295,6 +300,10 @@ class KrakenProtocol(Protocol):
             if channel in _RAW_CHANNELS:
                 return (new_update(Update, (key, message, pair, _UPDATE)),)
             return (self._raw_update(message, key, channel, pair, frame),)
+        watched = self._watched
+        if watched and key in watched:  # a book a watcher maintains (watch_order_book: book keys only)
+            is_snapshot, book = self._watched_book(message[1:-2])
+            return (new_update(Update, (key, book, pair, _SNAPSHOT if is_snapshot else _UPDATE)),)
         if channel == "ticker":
             return (new_update(Update, (key, self._ticker(message[1]), pair, _UPDATE)),)
         if channel == "trade":
@@ -302,8 +311,8 @@ class KrakenProtocol(Protocol):
         if channel == "spread":
             return (Update(key, self._spread(message[1]), pair),)
         if channel.startswith("book-"):
-            is_snapshot, book = self._book(message[1:-2], lazy=key not in self._watched)
-            return (new_update(Update, (key, book, pair, UpdateType.SNAPSHOT if is_snapshot else _UPDATE)),)
+            is_snapshot, book = self._book(message[1:-2])
+            return (new_update(Update, (key, book, pair, _SNAPSHOT if is_snapshot else _UPDATE)),)
         if channel.startswith("ohlc-"):
             try:
                 interval = int(channel[5:])
