@@ -109,8 +109,9 @@ ENTRY = Exchange(
                    ("BTCUSDT",)),
     ),
     requests=(
-        RequestCase("time", ("get_spot_server_time|get_server_time",),
-                    lambda client: pick(client, "get_spot_server_time|get_server_time")(),
+        # Called directly, as the other exchanges' requests are: resolving the name per call
+        # (pick) cost the exwire side about 0.3 µs of every timed request.
+        RequestCase("time", ("get_spot_server_time",), lambda client: client.get_spot_server_time(),
                     _bare_prepare, _bare_time),
     ),
 )
