@@ -503,17 +503,9 @@ class WebSocketTransport(Transport):
                 and not self._closing and not self._message_opcode):
             # Nothing is buffered: read first. A read that holds exactly one final text or
             # binary frame (a request's reply) is returned without going through the buffer.
-            try:
-                chunk = reader.recv(_READ_SIZE, timeout)
-            except (OSError, ValueError) as exc:
-                raise TransportClosed(f"recv failed: {exc}") from exc
+            chunk = self._read_chunk(reader, timeout)
             if chunk is None:
                 return None
-            if self._closing:
-                raise TransportClosed("closed")
-            if not chunk:
-                raise TransportClosed("connection closed by peer")
-            self.last_activity = _monotonic()
             size = len(chunk)
             if size >= 2:
                 first = chunk[0]
@@ -598,6 +590,26 @@ class WebSocketTransport(Transport):
         if self._reader is None or self._closed.is_set():
             raise TransportClosed("not open")
 
+    def _read_chunk(self, reader: SerialisedReader, timeout: float) -> bytes | None:
+        """One socket read of up to 64 KiB: its bytes, or ``None`` when nothing came within ``timeout``.
+
+        Raises:
+            TransportClosed: the socket failed, the transport was closed, or the peer
+                closed the stream.
+        """
+        try:
+            chunk = reader.recv(_READ_SIZE, timeout)
+        except (OSError, ValueError) as exc:
+            raise TransportClosed(f"recv failed: {exc}") from exc
+        if chunk is None:
+            return None
+        if self._closing:
+            raise TransportClosed("closed")
+        if not chunk:
+            raise TransportClosed("connection closed by peer")
+        self.last_activity = _monotonic()  # control frames (server pings) count too
+        return chunk
+
     def _fill(self, timeout: float) -> bool:
         """Read the socket once into the buffer; False when nothing came within ``timeout``.
 
@@ -608,17 +620,9 @@ class WebSocketTransport(Transport):
         reader = self._reader
         if reader is None:
             raise TransportClosed("not open")
-        try:
-            chunk = reader.recv(_READ_SIZE, timeout)
-        except (OSError, ValueError) as exc:
-            raise TransportClosed(f"recv failed: {exc}") from exc
+        chunk = self._read_chunk(reader, timeout)
         if chunk is None:
             return False
-        if self._closed.is_set():
-            raise TransportClosed("closed")
-        if not chunk:
-            raise TransportClosed("connection closed by peer")
-        self.last_activity = time.monotonic()  # control frames (server pings) count too
         if self._position:
             del self._buffer[: self._position]
             self._position = 0
