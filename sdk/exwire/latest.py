@@ -69,11 +69,6 @@ class LatestValues:
     def _set(self, kind: str, symbol: str, value: Any, received_at: datetime) -> None:
         self._values[(kind, symbol)] = (value, received_at)
 
-    def _table(self) -> dict[tuple[str, str], tuple[Any, datetime]]:
-        """The table :meth:`_set` writes, for a writer on the update path that stores
-        ``table[(kind, symbol)] = (value, received_at)`` itself (an order book watcher)."""
-        return self._values
-
     def _entry(self, kind: str, symbol: str) -> tuple[str, tuple[Any, datetime]] | None:
         entry = self._values.get((kind, symbol))
         if entry is not None:

@@ -314,26 +314,6 @@ class OrderBook:
             level = self._best_ask_level = Level(price, quantity)
         return level
 
-    def _best_levels(self) -> tuple[Level | None, Level | None]:
-        """``(best_bid, best_ask)`` in one call (the same Levels the properties hand out), for
-        the update path of a watcher that follows the top of the book."""
-        bid = ask = None
-        prices = self._bid_prices
-        if prices:
-            price = prices[-1]
-            quantity = self._bid_quantities[price]
-            bid = self._best_bid_level
-            if bid is None or bid.price is not price or bid.quantity is not quantity:
-                bid = self._best_bid_level = Level(price, quantity)
-        prices = self._ask_prices
-        if prices:
-            price = prices[0]
-            quantity = self._ask_quantities[price]
-            ask = self._best_ask_level
-            if ask is None or ask.price is not price or ask.quantity is not quantity:
-                ask = self._best_ask_level = Level(price, quantity)
-        return bid, ask
-
     @property
     def spread(self) -> Decimal | None:
         """Best ask price minus best bid price (quote asset), or ``None`` if a side is empty.

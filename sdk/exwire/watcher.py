@@ -97,9 +97,7 @@ class OrderBookWatcher:
         self._apply = apply
         self._checksum = checksum
         self._callback = callback
-        # client.latest's table and this book's key in it: the update path stores the top itself.
-        self._latest_table = latest._table() if latest is not None else None
-        self._latest_key = (TOP_OF_BOOK, symbol)
+        self._latest = latest
         self._executor = executor
         self._pending_snapshot: BookSnapshot | None = None
         self._host_call_queued = False
@@ -205,14 +203,15 @@ class OrderBookWatcher:
             if mismatch is not None:
                 self.resyncs += 1
                 self._resync_due = True
-            elif self._latest_table is not None:
+            elif self._latest is not None:
                 # The book hands out the same Level while its best level is unchanged: the
                 # last TopOfBook is kept while both are (most updates are deeper in the book).
-                bid, ask = self._book._best_levels()
+                book = self._book
+                bid, ask = book.best_bid, book.best_ask
                 top = self._top
                 if top is None or top.bid is not bid or top.ask is not ask:
                     top = self._top = TopOfBook(bid, ask)
-                self._latest_table[self._latest_key] = (top, received_at)
+                self._latest._set(TOP_OF_BOOK, self.symbol, top, received_at)
             due = mismatch is not None or self._callback is not None
             if due and queue:
                 if self._follow_up_queued:

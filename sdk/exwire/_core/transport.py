@@ -635,7 +635,7 @@ class WebSocketTransport(Transport):
         Reads nothing and looks at no buffer, so another thread may read meanwhile: the
         caller makes sure no whole frame is left buffered when it waits (the
         connection's read token passes only with the buffer holding no whole frame).
-:meth:`mute` holds the wait off (on Linux; see :mod:`exwire._core.sockread`).
+        :meth:`mute` holds the wait off (on Linux; see :mod:`exwire._core.sockread`).
         """
         reader = self._reader
         if reader is None or self._closing:

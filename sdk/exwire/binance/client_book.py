@@ -278,7 +278,7 @@ class BookMethods:
         if member is not None:
             # Futures symbols (BTCUSDT) would overwrite the spot pair's top of book; no
             # book event has been applied yet (the snapshot is offered below), so no race.
-            watcher._latest_table = None
+            watcher._latest = None
         feed.watcher = watcher
         try:
             snapshot = _book_fetcher(client, upper, limit, member, timeout)()

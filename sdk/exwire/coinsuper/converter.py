@@ -274,7 +274,8 @@ _BOOK_SHAPE = re.compile(
 
 
 def _book_from_bytes(wire: tuple[bytes, str, OrderBookStep | str]) -> OrderBookSnapshot:
-    """The eager decoding of a payload ``_BOOK_SHAPE`` accepted: what the protocol delivers for it otherwise."""
+    """The eager decoding of a payload: :func:`order_book_from_json`, else the exact way (what a
+    lazy snapshot of a payload ``_BOOK_SHAPE`` accepted decodes on first read)."""
     data, symbol, step = wire
     book = order_book_from_json(data, symbol, step)
     return book if book is not None else order_book_from_wire(loads(data), symbol, step)
@@ -317,10 +318,8 @@ def order_book_from_payload(data: bytes, symbol: str, step: OrderBookStep | str)
     Raises:
         DecodeError: the payload is not JSON or not an order book (never from a later field read).
     """
-    if _BOOK_SHAPE(data) is not None:
-        return _lazy_book((data, symbol, step))
-    book = order_book_from_json(data, symbol, step)
-    return book if book is not None else order_book_from_wire(loads(data), symbol, step)
+    wire = (data, symbol, step)
+    return _lazy_book(wire) if _BOOK_SHAPE(data) is not None else _book_from_bytes(wire)
 
 
 def _order_book(payload: dict[str, Any], symbol: str, wire_step: Any, asks: list[Any], bids: list[Any],

@@ -24,7 +24,7 @@ from operator import attrgetter
 from typing import Any
 
 from exwire._core.codec import MALFORMED, malformed
-from exwire.kraken.converter import _WATCHED_BOOK_UPDATE, book_price, watched_book_levels
+from exwire.kraken.converter import book_price, watched_book_levels
 from exwire.kraken.models import BookUpdate
 from exwire.orderbook import OrderBook
 
@@ -82,11 +82,10 @@ def apply(book: OrderBook, update: BookUpdate) -> None:
             (or :func:`~exwire.kraken.converter.watched_book_from_wire`: an update of it not
             read yet is applied from its decoded pairs, without building its models).
     """
-    if type(update) is _WATCHED_BOOK_UPDATE:
-        wire = watched_book_levels(update)
-        if wire is not None:
-            apply_pairs(book, wire[1], wire[2], snapshot=wire[4])
-            return
+    wire = watched_book_levels(update)
+    if wire is not None:
+        apply_pairs(book, wire[1], wire[2], snapshot=wire[4])
+        return
     if update.is_snapshot:
         book.load(map(_price_and_quantity, update.bids), map(_price_and_quantity, update.asks))
         book.truncate()

@@ -15,7 +15,7 @@ from exwire._core.connection import Connection
 from exwire._core.protocol import Update
 from exwire.errors import ConfigurationError
 from exwire.kraken import book as kraken_book
-from exwire.kraken.converter import _WATCHED_BOOK_UPDATE, WatchedBook, _get_wire
+from exwire.kraken import converter
 from exwire.kraken.models import BookUpdate, Kline, KlineInterval, Spread, SystemStatus, Ticker, Trade
 from exwire.kraken.private import PrivateMethods
 from exwire.kraken.protocol import PRIVATE_CHANNELS, SYSTEM_STATUS_KEY, KrakenProtocol, SequenceGap, channel_name
@@ -462,14 +462,9 @@ def _check_depth(depth: object) -> None:
 
 
 def _apply_book(book: OrderBook, update: BookUpdate) -> int | None:
-    # converter.watched_book_levels written out (the reader's path for every update).
-    if type(update) is _WATCHED_BOOK_UPDATE:
-        try:
-            wire: WatchedBook = _get_wire(update)
-        except AttributeError:  # read already (another subscriber): its models are applied
-            pass
-        else:  # the usual message: applied from its decoded pairs, no model read
-            kraken_book.apply_pairs(book, wire[1], wire[2], snapshot=wire[4])
-            return wire[3]
+    wire = converter.watched_book_levels(update)
+    if wire is not None:  # the usual message: applied from its decoded pairs, no model read
+        kraken_book.apply_pairs(book, wire[1], wire[2], snapshot=wire[4])
+        return wire[3]
     kraken_book.apply(book, update)
     return update.checksum

@@ -38,8 +38,6 @@ from exwire.errors import (
 from exwire.kraken import converter
 from exwire.models import UpdateType
 
-_SNAPSHOT = UpdateType.SNAPSHOT
-
 __all__ = [
     "KrakenProtocol",
     "ERRORS",
@@ -64,7 +62,7 @@ SEQUENCE_GAP = "sequence-gap"
 #: The private channels of ``ws-auth`` (§7); their pushes carry no pair.
 PRIVATE_CHANNELS = ("openOrders", "ownTrades")
 _RAW_CHANNELS = frozenset({"ticker", "trade", "spread"})  # public channels without a suffix (§5)
-_UPDATE = UpdateType.UPDATE
+_UPDATE, _SNAPSHOT = UpdateType.UPDATE, UpdateType.SNAPSHOT
 
 #: Errors that mean "this WebSocket token is no longer good" (§6.1, §9): fetch a new one.
 TOKEN_ERRORS = ("EAPI:Invalid token", "ESession:Invalid session")
