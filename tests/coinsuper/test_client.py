@@ -367,6 +367,24 @@ def test_a_malformed_payload_is_skipped(emu):
         assert subscription.get(timeout(5)).data  # the connection goes on
 
 
+def test_a_publish_whose_topic_is_not_utf8_is_logged_skipped_and_counted(emu, caplog):
+    from exwire.testing._coinsuper.mqtt import PUBLISH, _encode
+
+    with make_client(emu) as client:
+        subscription = client.subscribe_to_market_depth_updates("BTC/USD")
+        subscription.get(timeout(5))
+        connection = client._connections["market_depth:BTC/USD"]
+        bad = _encode(PUBLISH, 0, b"\x00\x02\xff\xfe" + b"{}")  # a topic of two bytes that are not UTF-8
+        sent = 0
+        for server_side in emu._all_connections():
+            with server_side.send_lock:
+                sent += server_side.send(bad)
+        assert sent == 1
+        wait_until(lambda: connection.frames_skipped == 1)
+        assert "not UTF-8" in caplog.text
+        assert subscription.get(timeout(5)).data  # the connection goes on
+
+
 def test_plain_tcp_url():
     with CoinsuperEmulator(push_interval=0.05, tcp=True) as emu:
         with make_client(emu, url=emu.tcp_url) as client:

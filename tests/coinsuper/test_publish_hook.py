@@ -12,6 +12,7 @@ from exwire._core.transport import TransportClosed
 from exwire.coinsuper.protocol import CoinsuperProtocol
 from exwire.coinsuper.signing import Login
 from exwire.coinsuper.transport import MqttTransport, _abortable_client_class
+from exwire.errors import DecodeError
 from tests.conftest import timeout
 
 mqtt = pytest.importorskip("paho.mqtt.client")
@@ -94,7 +95,7 @@ def test_qos0_goes_through_the_hook_and_qos1_through_paho_with_its_puback():
             transport.close()
 
 
-def test_a_topic_that_is_not_utf8_is_skipped_and_the_next_publish_arrives(caplog):
+def test_a_topic_that_is_not_utf8_is_handed_on_without_a_topic_for_the_protocol_to_reject():
     with FloodServer(bench.ENTRY.handler) as server:
         transport, connection = _session(server)
         try:
@@ -102,8 +103,11 @@ def test_a_topic_that_is_not_utf8_is_skipped_and_the_next_publish_arrives(caplog
             connection.send(b"\x30" + bench._length(len(bad)) + bad)
             connection.send(bench.publish(TOPIC, b'{"n":2}'))
             frame = _next_publish(transport)
-            assert bytes(frame) == b'{"n":2}'
-            assert "not UTF-8" in caplog.text
+            assert frame.topic is None and bytes(frame) == b"{}"
+            with pytest.raises(DecodeError, match="not UTF-8"):  # the connection logs, skips and counts it
+                CoinsuperProtocol().receive(frame)
+            frame = _next_publish(transport)
+            assert frame.topic == TOPIC and bytes(frame) == b'{"n":2}'
         finally:
             transport.close()
 

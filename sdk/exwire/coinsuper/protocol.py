@@ -122,8 +122,13 @@ class MqttFrame(bytes):
         return frame
 
     @classmethod
-    def publish(cls, topic: str, payload: bytes | str, packet_id: int | None = None) -> MqttFrame:
-        """A PUBLISH received on ``topic``; a ``str`` payload is encoded as UTF-8."""
+    def publish(cls, topic: str | None, payload: bytes | str, packet_id: int | None = None) -> MqttFrame:
+        """A PUBLISH received on ``topic``; a ``str`` payload is encoded as UTF-8.
+
+        ``topic`` is ``None`` when the wire topic is not UTF-8 (MQTT 3.1.1 §1.5.3): the
+        protocol rejects such a frame (``DecodeError``), so the connection logs, skips and
+        counts it (``frames_skipped``) as any other malformed frame.
+        """
         # Once per market-data message: the fields set directly, not through __new__'s keywords.
         frame = bytes.__new__(cls, payload.encode("utf-8") if isinstance(payload, str) else payload)
         frame.kind = "publish"
@@ -418,6 +423,8 @@ class CoinsuperProtocol(Protocol):
     def _publish(self, frame: MqttFrame) -> Sequence[Event]:
         topic = frame.topic
         if type(topic) is not str:
+            if topic is None:
+                raise DecodeError("PUBLISH whose topic is not UTF-8 (MQTT 3.1.1 §1.5.3)", frame)
             raise DecodeError(f"PUBLISH without a topic string: {topic!r}"[:200], frame)
         route = self._route(topic)
         kind = route.kind

@@ -70,7 +70,6 @@ from __future__ import annotations
 import collections
 import functools
 import importlib
-import logging
 import select
 import socket
 import ssl
@@ -89,7 +88,6 @@ from exwire.errors import ConfigurationError
 
 __all__ = ["MqttTransport", "Endpoint", "parse_endpoint"]
 
-log = logging.getLogger("exwire.coinsuper")
 
 #: What to install for Coinsuper: paho-mqtt and PySocks are the ``coinsuper`` extra.
 INSTALL_HINT = "pip install 'exwire[coinsuper]'"
@@ -778,8 +776,8 @@ class MqttTransport(Transport):
             if text is None:
                 try:
                     text = topic.decode("utf-8")
-                except UnicodeDecodeError:
-                    log.warning("skipped a PUBLISH whose topic is not UTF-8: %r", topic[:200])
+                except UnicodeDecodeError:  # handed on without a topic: the connection skips and counts it
+                    append(publish(None, payload))
                     continue
                 if len(topics) >= _TOPICS_KEPT:
                     topics.clear()
@@ -830,18 +828,16 @@ class MqttTransport(Transport):
 
     def _on_message(self, client: Any, userdata: Any, message: Any) -> None:
         try:
-            topic = message.topic
-        except UnicodeDecodeError:
-            log.warning("skipped a PUBLISH whose topic is not UTF-8: %r", message._topic[:200])
-            return
+            topic: str | None = message.topic
+        except UnicodeDecodeError:  # handed on without a topic: the connection skips and counts it
+            topic = None
         self._inbox.append(MqttFrame.publish(topic, message.payload, message.mid or None))
 
     def _on_publish(self, topic: bytes, payload: bytes, packet_id: int) -> None:
         try:
-            text = topic.decode("utf-8")
-        except UnicodeDecodeError:
-            log.warning("skipped a PUBLISH whose topic is not UTF-8: %r", topic[:200])
-            return
+            text: str | None = topic.decode("utf-8")
+        except UnicodeDecodeError:  # handed on without a topic: the connection skips and counts it
+            text = None
         self._inbox.append(MqttFrame.publish(text, payload, packet_id or None))
 
     def _on_subscribe(self, client: Any, userdata: Any, mid: int, reason_codes: Any, properties: Any) -> None:
