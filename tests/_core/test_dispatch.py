@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from exwire._core.dispatch import Dispatcher, Overflow
+from exwire._core.dispatch import HAND_OFF_AT, Dispatcher, Feed, Overflow, _Lane
 from exwire._core.subscription import SubscriptionRegistry, new_mailbox
 from exwire.errors import SlowConsumer
 from exwire.models import DataEvent
@@ -247,3 +247,76 @@ def test_every_update_is_delivered_in_order_or_counted_and_announced_under_a_flo
     finally:
         engine.registry.end_all()
         engine.dispatcher.close(timeout(5))
+
+
+# -- the hand-off: a reader lets the lane it woke take a long queue ---------------------------
+
+
+def _bare_lane(monkeypatch: pytest.MonkeyPatch, wait: float) -> tuple[_Lane, Feed, list[int]]:
+    """A lane whose thread never runs (as one the system does not schedule), marked asleep."""
+    lane = _Lane("exwire-test-dispatch-0", lambda exc, event: None)
+    lane.hand_off_wait = wait
+    lane._idle = True  # as _take leaves it before sleeping on _wakeup
+    calls: list[int] = []
+    hand_off = lane._hand_off
+    monkeypatch.setattr(lane, "_hand_off", lambda: (calls.append(len(lane._pending)), hand_off()))
+    feed = Feed(0, lane, lambda event: None, 1000, Overflow.DROP_OLDEST, None, lambda event, lost: event)
+    return lane, feed, calls
+
+
+def test_a_reader_waits_for_the_lane_it_woke_to_take_a_long_queue(monkeypatch):
+    engine = Engine(1)
+    try:
+        got = Collector()
+        a = engine.subscribe("a", got, queue_size=1000)
+        lane = engine.dispatcher._lanes[0]
+        lane.hand_off_wait = timeout(10)  # long: the test sees the take, not the timeout
+        wait_until(lambda: lane._idle)  # asleep, so the delivery below wakes it
+        calls: list[int] = []
+        hand_off = lane._hand_off
+        monkeypatch.setattr(lane, "_hand_off", lambda: (calls.append(lane.claims), hand_off()))
+        engine.deliver(*[(a, i) for i in range(HAND_OFF_AT - 1)])  # shorter: queued, no hand-off
+        assert calls == []
+        assert [e.data for e in got.wait_for(HAND_OFF_AT - 1)] == list(range(HAND_OFF_AT - 1))
+        wait_until(lambda: lane._idle)
+        claims = lane.claims
+        engine.deliver(*[(a, i) for i in range(HAND_OFF_AT)])
+        assert calls == [claims]
+        assert lane.claims == claims + 1 and lane.hand_offs_missed == 0  # taken before deliver returned
+        assert [e.data for e in got.wait_for(2 * HAND_OFF_AT - 1)][HAND_OFF_AT - 1:] == list(range(HAND_OFF_AT))
+    finally:
+        engine.registry.end_all()
+        engine.dispatcher.close(timeout(5))
+
+
+def test_a_reader_never_waits_for_a_lane_running_callbacks(engine, monkeypatch):
+    with _held(engine)[0] as gate:
+        lane = engine.dispatcher._lanes[0]
+        lane.hand_off_wait = timeout(60)  # were the reader to wait, the join below would fail
+        calls: list[int] = []
+        monkeypatch.setattr(lane, "_hand_off", lambda: calls.append(1))
+        a = engine.subscribe("a", Collector(), queue_size=1000)
+        reader, _ = _deliver_in_thread(engine, *[(a, i) for i in range(4 * HAND_OFF_AT)])
+        reader.join(timeout(5))
+        assert not reader.is_alive() and calls == []
+        assert a.queued == 4 * HAND_OFF_AT and gate.entered.is_set()  # all queued behind the running callback
+
+
+def test_a_hand_off_the_lane_does_not_take_in_time_lets_the_reader_read_on(monkeypatch):
+    lane, feed, calls = _bare_lane(monkeypatch, 0.01)
+    blocked, overflowed = lane.feed([[feed, n, 0] for n in range(HAND_OFF_AT)])
+    assert calls == [HAND_OFF_AT] and lane.hand_offs_missed == 1
+    assert blocked == 0.0 and overflowed == []  # a hand-off is not back-pressure
+    lane.feed([[feed, n, 0] for n in range(HAND_OFF_AT)])
+    assert calls == [HAND_OFF_AT]  # woken once per sleep: no second wait on a lane that never ran
+    assert lane.backlog() == 2 * HAND_OFF_AT
+
+
+def test_stopping_the_lane_ends_a_hand_off(monkeypatch):
+    lane, feed, calls = _bare_lane(monkeypatch, timeout(60))
+    reader = threading.Thread(target=lane.feed, args=([[feed, n, 0] for n in range(HAND_OFF_AT)],), name="test-reader")
+    reader.start()
+    wait_until(lambda: calls)
+    lane.stop()
+    reader.join(timeout(5))
+    assert not reader.is_alive()
