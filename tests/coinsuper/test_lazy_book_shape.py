@@ -128,14 +128,14 @@ def test_generated_books_in_the_brokers_form_are_lazy_and_equal(payload: dict[st
 
 
 def _assert_same_raw(data: bytes) -> None:
-    """Raw delivery's parse of the payload is the exact one, types included."""
+    """Raw delivery's parse of the payload (of the frame the transport makes) is the exact one, types included."""
     try:
-        exact = converter.loads(data)
-    except DecodeError:
+        exact = json.loads(data, parse_float=Decimal)
+    except ValueError:
         with pytest.raises(DecodeError):
-            converter.loads_order_book(data)
+            converter.loads(MqttFrame.publish(ORDER_BOOK_TOPIC, data))
         return
-    assert repr(converter.loads_order_book(MqttFrame.publish(ORDER_BOOK_TOPIC, data))) == repr(exact)
+    assert repr(converter.loads(MqttFrame.publish(ORDER_BOOK_TOPIC, data))) == repr(exact)
 
 
 def _variants(payload: dict[str, Any]) -> list[bytes]:

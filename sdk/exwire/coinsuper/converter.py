@@ -59,7 +59,6 @@ __all__ = [
     "order_book_from_wire",
     "order_book_from_json",
     "order_book_from_payload",
-    "loads_order_book",
     "kline_from_wire",
     "trades_from_wire",
     "balance_update_from_wire",
@@ -282,22 +281,6 @@ def _book_from_bytes(wire: tuple[bytes, str, OrderBookStep | str]) -> OrderBookS
 
 
 _lazy_book = lazy_order_book_snapshots(_book_from_bytes)
-
-
-def loads_order_book(data: bytes) -> Any:
-    """Parse an order book payload (§3.2) for raw delivery: the value :func:`loads` returns.
-
-    A payload in the broker's form (the shape :func:`order_book_from_payload` checks:
-    every number in it an integer of at most 14 digits, every text plain ASCII) is
-    parsed by :func:`exwire._core.codec.loads` (orjson), which reads it exactly as
-    :func:`loads` does; any other by :func:`loads` itself.
-
-    Raises:
-        DecodeError: the payload is not UTF-8 JSON.
-    """
-    if _BOOK_SHAPE(data) is not None:
-        return codec.loads(data if type(data) is bytes else bytes(data))
-    return loads(data)
 
 
 def order_book_from_payload(data: bytes, symbol: str, step: OrderBookStep | str) -> OrderBookSnapshot:

@@ -435,7 +435,7 @@ class CoinsuperProtocol(Protocol):
             book = converter.order_book_from_payload(frame, symbol, route.parameter)  # type: ignore[arg-type]
             return (Update(topic, book, symbol, UpdateType.SNAPSHOT),)
         if self.raw:
-            payload = converter.loads_order_book(frame) if kind == "orderBook" else converter.loads(frame)
+            payload = converter.loads(frame)
             update_type = _RAW_NATIVE.get(kind)
             if update_type is not None:
                 return (Update(topic, payload, None if kind == "asset" else symbol, update_type),)
