@@ -8,6 +8,7 @@ a lane's queue and what the lane has already taken.
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
@@ -320,3 +321,18 @@ def test_stopping_the_lane_ends_a_hand_off(monkeypatch):
     lane.stop()
     reader.join(timeout(5))
     assert not reader.is_alive()
+
+
+def test_a_block_subscription_keeps_no_event_its_callback_ran(engine):
+    class Data:
+        pass
+
+    ran = Collector()
+    a = engine.subscribe("a", lambda event: ran(type(event.data).__name__), queue_size=100, overflow=Overflow.BLOCK)
+    items = [Data() for _ in range(3)]
+    refs = [weakref.ref(item) for item in items]
+    engine.deliver(*[(a, item) for item in items])
+    del items
+    assert ran.wait_for(3) == ["Data"] * 3
+    # Freed by the lane once run, not kept by the subscription's feed until its next update.
+    wait_until(lambda: all(ref() is None for ref in refs))

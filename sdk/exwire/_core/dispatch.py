@@ -245,10 +245,12 @@ class Feed:
     ``[feed, event, lost]`` to the lane's one queue (``_Lane.feed``), and the lane takes the
     whole queue under one lock and runs the callbacks in order. The feed counts its
     entries still waiting in that queue (``_waiting``; ``_claim`` is the lane's take
-    count it belongs to, so a take resets it without the lane touching the feed) and
-    keeps them, oldest first, as ``_first`` and ``_rest`` (always ``_waiting - 1`` long,
-    so it is emptied only when it holds something: with many subscriptions each usually
-    has one update per take, and resetting then costs three stores). So the bound and the
+    count it belongs to, so a take resets it without the lane touching the feed). Under
+    the drop policies (``_keeps``) it also keeps them, oldest first, as ``_first`` and
+    ``_rest`` (always ``_waiting - 1`` long, so it is emptied only when it holds
+    something: with many subscriptions each usually has one update per take, and
+    resetting then costs three stores); ``BLOCK`` needs only the count, so its feeds hold
+    no entry, and a delivered event is freed by the lane that ran it. So the bound and the
     overflow policy apply per subscription exactly as in a ``Mailbox``:
 
     * ``DROP_OLDEST``/``LATEST``: the oldest waiting entry is invalidated in place (its
@@ -269,7 +271,8 @@ class Feed:
     # lands on a different feed, and fewer cache lines per feed is time per message.
     __slots__ = (
         "_claim", "_waiting", "_first", "_lost", "lane", "closed", "callback",
-        "maxsize", "_rest", "announce", "overflow", "block_timeout", "dropped", "owner", "_lane", "_overflow_claim",
+        "maxsize", "_keeps", "_rest", "announce", "overflow", "block_timeout", "dropped", "owner", "_lane",
+        "_overflow_claim",
     )
 
     def __init__(
@@ -286,6 +289,7 @@ class Feed:
         self.callback = callback
         self.maxsize = 1 if overflow is Overflow.LATEST else maxsize
         self.overflow = overflow
+        self._keeps = overflow is not Overflow.BLOCK  # whether the waiting entries are kept (drop policies)
         self.block_timeout = block_timeout
         self.dropped = 0
         self.closed = False
@@ -412,13 +416,15 @@ class _Lane:
                 feed = entry[0]
                 if feed._claim != claim:  # the lane took everything queued before: a fresh count
                     feed._claim = claim
-                    if feed._waiting > 1:  # _rest holds _waiting - 1 entries of an earlier take
-                        feed._rest.clear()
+                    if feed._keeps:
+                        if feed._waiting > 1:  # _rest holds _waiting - 1 entries of an earlier take
+                            feed._rest.clear()
+                        feed._first = entry
                     feed._waiting = 1
-                    feed._first = entry
                 elif feed._waiting < feed.maxsize:
                     feed._waiting += 1
-                    feed._rest.append(entry)
+                    if feed._keeps:
+                        feed._rest.append(entry)
                 else:
                     if feed.overflow is Overflow.BLOCK:
                         self._wake()  # the lane must see what is queued before we wait
@@ -434,8 +440,6 @@ class _Lane:
                             continue
                         feed._claim = claim  # taken meanwhile: a fresh count
                         feed._waiting = 1
-                        feed._first = entry
-                        feed._rest.clear()
                     else:  # DROP_OLDEST and LATEST both discard the oldest
                         oldest = feed._first
                         assert oldest is not None  # full, so at least one waits
