@@ -472,7 +472,10 @@ def _book_now(payloads: Iterable[dict[str, Any]]) -> tuple[bool, BookUpdate]:
 #: What :func:`watched_book_from_wire` keeps of a message: ``(payloads, ask levels, bid
 #: levels, checksum, is_snapshot)``, each side's levels as ``(price, quantity)`` pairs in
 #: wire order.
-WatchedBook = tuple[Sequence[Any], list[tuple[Decimal, Decimal]], list[tuple[Decimal, Decimal]], "int | None", bool]
+WatchedBook = tuple[Sequence[Any], Sequence[tuple[Decimal, Decimal]], Sequence[tuple[Decimal, Decimal]], "int | None",
+                    bool]
+#: The side of a :data:`WatchedBook` that the message does not name.
+_NO_PAIRS: tuple[tuple[Decimal, Decimal], ...] = ()
 
 
 class _Unusual(Exception):
@@ -502,11 +505,46 @@ def watched_book_from_wire(payloads: Sequence[Any]) -> tuple[bool, BookUpdate]:
     Raises:
         DecodeError: as :func:`book_from_wire`.
     """
+    known = _PRICES.get
+    if len(payloads) == 1:
+        # The usual update: one object of one side's few levels and the checksum
+        # ({"a": [...], "c": "..."} or {"b": ...}), what the loop below makes of it in fewer steps.
+        obj = payloads[0]
+        if type(obj) is dict and len(obj) == 2 and "c" in obj:
+            value = obj.get("a")
+            side = 1
+            if value is None:
+                value = obj.get("b")
+                side = 2
+            if type(value) is list and len(value) <= _COLUMNS_FROM:
+                try:
+                    checksum = obj["c"]
+                    if checksum is not None:
+                        checksum = int(checksum)
+                    pairs: list[tuple[Decimal, Decimal]] = []
+                    append = pairs.append
+                    for level in value:
+                        try:
+                            price, quantity, time = level
+                        except ValueError:  # as below
+                            price, quantity, time = level[0], level[1], level[2]
+                        if type(time) is not str:
+                            raise _Unusual
+                        seconds, _, fraction = time.partition(".")
+                        if not (seconds.isdecimal() and len(seconds) <= 10 and (fraction.isdecimal() or not fraction)):
+                            raise _Unusual
+                        decoded = known(price)
+                        append((decoded if decoded is not None else book_price(price), Decimal(quantity)))
+                except Exception:  # noqa: BLE001 - as below
+                    return _book_now(payloads)
+                update: Any = _new_level(_WATCHED_BOOK_UPDATE)
+                _set_wire(update, (payloads, pairs, _NO_PAIRS, checksum, False) if side == 1
+                          else (payloads, _NO_PAIRS, pairs, checksum, False))
+                return False, update
     asks: list[tuple[Decimal, Decimal]] = []
     bids: list[tuple[Decimal, Decimal]] = []
-    checksum: int | None = None
+    checksum = None
     is_snapshot = recognised = False
-    known = _PRICES.get
     try:
         for obj in payloads:
             if type(obj) is not dict:
@@ -546,7 +584,7 @@ def watched_book_from_wire(payloads: Sequence[Any]) -> tuple[bool, BookUpdate]:
             raise _Unusual
     except Exception:  # noqa: BLE001 - _Unusual, or a malformed message: the eager decoder raises what it raises
         return _book_now(payloads)
-    update: Any = _new_level(_WATCHED_BOOK_UPDATE)  # _watched_book_update(...) without the call
+    update = _new_level(_WATCHED_BOOK_UPDATE)  # _watched_book_update(...) without the call
     _set_wire(update, (payloads, asks, bids, checksum, is_snapshot))
     return is_snapshot, update
 
