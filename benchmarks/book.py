@@ -11,8 +11,8 @@ Offline, in a loop over the capture's channel arrays (no sockets, no threads):
 * ``maintain``: what the client's ``watch_order_book`` does with each message:
   ``exwire.kraken.converter.watched_book_from_wire`` (``(price, quantity)`` pairs, no
   level models), applied to an ``exwire.orderbook.OrderBook`` per pair as the client's
-  watcher applies it (``exwire.kraken.book.apply_pairs`` of the kept pairs, the checksum
-  ``c`` from the same kept tuple: no model is filled), and
+  watcher applies it (``exwire.kraken.book.apply_update``: the kept pairs applied, the
+  checksum ``c`` taken from them, no model filled), and
   ``exwire.kraken.book.checksum`` compared with every update's ``c`` (DESIGN.md's
   target is on this one);
 * ``maintain_models``: the eager path, ``book_from_wire(..., lazy=False)`` (typed level
@@ -102,9 +102,9 @@ def offline(variant: str, frames: list[str], passes: int) -> dict[str, Any]:
                     else:
                         mismatched += 1
     elif variant == "maintain":
-        from exwire.kraken.converter import watched_book_from_wire, watched_book_levels
+        from exwire.kraken.converter import watched_book_from_wire
 
-        apply_pairs = kraken_book.apply_pairs
+        apply_update = kraken_book.apply_update
         for _ in range(passes):
             watched: dict[str, OrderBook] = {}
             for text in frames:
@@ -114,14 +114,7 @@ def offline(variant: str, frames: list[str], passes: int) -> dict[str, Any]:
                 book = watched.get(pair)
                 if book is None:
                     book = watched[pair] = OrderBook(int(message[-2].partition("-")[2]))
-                # As the client's watcher applies it (exwire.kraken.client._apply_book).
-                wire = watched_book_levels(update)
-                if wire is not None:
-                    apply_pairs(book, wire[1], wire[2], snapshot=wire[4])
-                    expected = wire[3]
-                else:
-                    apply(book, update)
-                    expected = update.checksum
+                expected = apply_update(book, update)  # the client's watcher applies it so
                 if expected is not None:
                     if checksum(book) == expected:
                         verified += 1

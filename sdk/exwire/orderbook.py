@@ -189,6 +189,67 @@ class OrderBook:
             set_bid(level.price, level.quantity)
         self.truncate()
 
+    def apply_pairs(self, bids: Iterable[tuple[Decimal, Decimal]], asks: Iterable[tuple[Decimal, Decimal]],
+                    top: int | None = None) -> tuple[bool, bool]:
+        """Apply one update's ``(price, quantity)`` pairs: the asks then the bids in order, as
+        :meth:`set_ask` and :meth:`set_bid` each (a zero quantity deletes the level; one
+        :attr:`update_count` per pair), then :meth:`truncate`.
+
+        The same book and count as those calls, in one call, for hot paths (a book maintained
+        from a stream). With ``top``, it also tells whether the update may have changed the
+        best ``top`` levels of each side: a side is touched when one of its pairs is at or
+        better than the side's ``top``-th best price as it was before the update, or when the
+        side held fewer than ``top`` levels then (a side without pairs is never touched).
+
+        Args:
+            bids: the bid levels to set, as ``(price, quantity)`` pairs in wire order.
+            asks: the ask levels to set, likewise.
+            top: how many best levels per side to watch; ``None`` watches none.
+
+        Returns:
+            ``(asks_touched, bids_touched)``; both ``False`` without ``top``.
+
+        Raises:
+            ConfigurationError: ``top`` is not ``None`` or a positive integer.
+        """
+        if top is not None and (type(top) is not int or top <= 0):  # a bool is no count
+            raise ConfigurationError(f"top must be a positive integer or None, got {top!r}")
+        ask_touched = bid_touched = False
+        count = self._update_count
+        try:  # set_ask and set_bid written out; the count is stored even when a pair fails
+            prices = self._ask_prices
+            quantities = self._ask_quantities
+            edge = None if top is None or len(prices) < top else prices[top - 1]
+            for price, quantity in asks:
+                count += 1
+                if quantity:
+                    if price not in quantities:
+                        insort(prices, price)
+                    quantities[price] = quantity
+                elif quantities.pop(price, None) is not None:
+                    del prices[bisect_left(prices, price)]
+                if top is not None and not ask_touched and (edge is None or price <= edge):
+                    ask_touched = True
+            prices = self._bid_prices
+            quantities = self._bid_quantities
+            edge = None if top is None or len(prices) < top else prices[-top]
+            for price, quantity in bids:
+                count += 1
+                if quantity:
+                    if price not in quantities:
+                        insort(prices, price)
+                    quantities[price] = quantity
+                elif quantities.pop(price, None) is not None:
+                    del prices[bisect_left(prices, price)]
+                if top is not None and not bid_touched and (edge is None or price >= edge):
+                    bid_touched = True
+        finally:
+            self._update_count = count
+        depth = self._depth
+        if depth is not None and (len(self._ask_prices) > depth or len(prices) > depth):
+            self.truncate()
+        return ask_touched, bid_touched
+
     def truncate(self) -> None:
         """Cut each side to :attr:`depth` levels, dropping the worst prices.
 

@@ -18,7 +18,6 @@ import pytest
 from exwire.errors import DecodeError
 from exwire.kraken import book as kraken_book
 from exwire.kraken import converter
-from exwire.kraken.client import _apply_book
 from exwire.kraken.models import BookUpdate
 from exwire.orderbook import OrderBook
 from tests.kraken.test_book import EPOCH_TIME, load_cryptofeed, load_python_kraken_sdk
@@ -98,7 +97,7 @@ def test_applying_the_kept_pairs_equals_applying_the_decoded_levels_on_every_mes
             books.setdefault(pair, OrderBook(depth))
         _, eager = converter.book_from_wire(message[1:-2], lazy=False)
         kraken_book.apply(model_books[pair], eager)
-        expected = _apply_book(pair_books[pair], converter.watched_book_from_wire(message[1:-2])[1])
+        expected = kraken_book.apply_update(pair_books[pair], converter.watched_book_from_wire(message[1:-2])[1])
         assert expected == eager.checksum
         kraken_book.apply(apply_books[pair], converter.watched_book_from_wire(message[1:-2])[1])
         # Every level the message names, the top of both sides and the sizes, exactly (digits
@@ -125,10 +124,10 @@ def test_a_watched_update_read_before_the_watcher_applies_it_is_applied_from_its
     book, model = OrderBook(10), OrderBook(10)
     snapshot = [{"as": [["10.0", "1", EPOCH_TIME]], "bs": [["9.0", "1", EPOCH_TIME]]}]
     for target in (book, model):
-        _apply_book(target, converter.watched_book_from_wire(snapshot)[1])
+        kraken_book.apply_update(target, converter.watched_book_from_wire(snapshot)[1])
     _, update = converter.watched_book_from_wire([{"a": [["10.5", "2.0", EPOCH_TIME]], "c": "77"}])
     assert update.asks[0].price == Decimal("10.5")  # read first (another subscriber's callback)
-    assert _apply_book(book, update) == 77
+    assert kraken_book.apply_update(book, update) == 77
     kraken_book.apply(model, converter.book_from_wire([{"a": [["10.5", "2.0", EPOCH_TIME]], "c": "77"}],
                                                       lazy=False)[1])
     assert digits(book) == digits(model)

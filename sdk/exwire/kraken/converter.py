@@ -325,6 +325,29 @@ def book_price(text: Any) -> Decimal:
     return price
 
 
+#: Book quantities already decoded, by wire text, as :data:`_PRICES` holds the prices: a watched
+#: book's quantities recur too (a deletion's zero, round lots, the levels a snapshot after a
+#: resubscription repeats; two updates in three of a capture name a quantity text seen before),
+#: and a lookup costs a tenth of a ``Decimal`` of the text.
+_QUANTITIES: dict[Any, Decimal] = {}
+
+
+def _book_quantity(text: Any) -> Decimal:
+    """``Decimal(text)``, the same object for the same text (kept as :func:`book_price` keeps prices).
+
+    Raises:
+        decimal.InvalidOperation: ``text`` is not a number.
+        TypeError: ``text`` is not hashable, or of a type ``Decimal`` does not take.
+    """
+    quantity = _QUANTITIES.get(text)
+    if quantity is None:
+        quantity = Decimal(text)
+        if len(_QUANTITIES) >= _PRICES_LIMIT:
+            _QUANTITIES.clear()
+        _QUANTITIES[text] = quantity
+    return quantity
+
+
 def _book_levels(levels: Iterable[list[Any]]) -> list[BookLevel]:
     """The levels of one side of one object, in wire order (one call per side, not per level)."""
     out: list[BookLevel] = []
@@ -488,8 +511,9 @@ def watched_book_from_wire(payloads: Sequence[Any]) -> tuple[bool, BookUpdate]:
 
     The usual message (objects of ``as``/``bs``/``a``/``b``/``c`` keys, levels of
     ``[price, quantity, time]`` or ``[price, quantity, time, "r"]`` with a plain epoch time)
-    is decoded to ``(price, quantity)`` pairs, with the same ``Decimal`` calls as
-    :func:`book_from_wire`, and kept with the payload in an update decoded on first field
+    is decoded to ``(price, quantity)`` pairs, with the same ``Decimal`` values as
+    :func:`book_from_wire` (a quantity text seen before gives the same ``Decimal`` object,
+    kept as :func:`book_price` keeps prices), and kept with the payload in an update decoded on first field
     read (:mod:`exwire._core.lazy`): the watcher applies the pairs
     (:func:`watched_book_levels`), and any other subscriber of the same book reads the
     update as :func:`book_from_wire` builds it (the fill is the eager decoder on the kept
@@ -497,8 +521,8 @@ def watched_book_from_wire(payloads: Sequence[Any]) -> tuple[bool, BookUpdate]:
     once by :func:`book_from_wire`, which raises as it does.
 
     The checks run the same steps as the eager decoder (keys in wire order, ``None``
-    values skipped, ``int`` of the checksum, :func:`book_price` and ``Decimal`` of each
-    level's texts, a level read as ``_book_levels`` reads it), so where they pass the
+    values skipped, ``int`` of the checksum, :func:`book_price` and ``Decimal`` (once per
+    text) of each level's texts, a level read as ``_book_levels`` reads it), so where they pass the
     eager decoder gives the same values; they also require dict objects, list sides and
     a plain epoch time text (what the eager decoder keeps as text without converting).
 
@@ -506,6 +530,7 @@ def watched_book_from_wire(payloads: Sequence[Any]) -> tuple[bool, BookUpdate]:
         DecodeError: as :func:`book_from_wire`.
     """
     known = _PRICES.get
+    amounts = _QUANTITIES.get
     if len(payloads) == 1:
         # The usual update: one object of one side's few levels and the checksum
         # ({"a": [...], "c": "..."} or {"b": ...}), what the loop below makes of it in fewer steps.
@@ -534,7 +559,9 @@ def watched_book_from_wire(payloads: Sequence[Any]) -> tuple[bool, BookUpdate]:
                         if not (seconds.isdecimal() and len(seconds) <= 10 and (fraction.isdecimal() or not fraction)):
                             raise _Unusual
                         decoded = known(price)
-                        append((decoded if decoded is not None else book_price(price), Decimal(quantity)))
+                        amount = amounts(quantity)
+                        append((decoded if decoded is not None else book_price(price),
+                                amount if amount is not None else _book_quantity(quantity)))
                 except Exception:  # noqa: BLE001 - as below
                     return _book_now(payloads)
                 update: Any = _new_level(_WATCHED_BOOK_UPDATE)
@@ -574,7 +601,9 @@ def watched_book_from_wire(payloads: Sequence[Any]) -> tuple[bool, BookUpdate]:
                         if not (seconds.isdecimal() and len(seconds) <= 10 and (fraction.isdecimal() or not fraction)):
                             raise _Unusual
                         decoded = known(price)
-                        append((decoded if decoded is not None else book_price(price), Decimal(quantity)))
+                        amount = amounts(quantity)
+                        append((decoded if decoded is not None else book_price(price),
+                                amount if amount is not None else _book_quantity(quantity)))
                     if len(key) == 2:
                         is_snapshot = True
                 else:
@@ -603,7 +632,7 @@ def _columns(levels: list[Any], side: list[tuple[Decimal, Decimal]]) -> bool:
     The same values as that loop: every level's first three elements (``zip`` stops at the
     shortest level, and a level shorter than three makes the unpacking fail), every time
     checked in one regex call (a non-string fails the join), :func:`book_price` of each
-    price and ``Decimal`` of each quantity.
+    price and ``Decimal`` of each quantity (once per text).
     """
     try:
         prices, quantities, times = zip(*levels, strict=False)
@@ -612,7 +641,9 @@ def _columns(levels: list[Any], side: list[tuple[Decimal, Decimal]]) -> bool:
         known = _PRICES.get
         # A zero price (falsy) takes book_price too, which gives the same kept Decimal.
         decoded = [known(text) or book_price(text) for text in prices]
-        pairs = list(zip(decoded, map(Decimal, quantities), strict=True))  # whole before side changes
+        amounts = _QUANTITIES.get
+        pairs = list(zip(decoded, [amounts(text) or _book_quantity(text) for text in quantities],
+                         strict=True))  # whole before side changes
     except Exception:  # noqa: BLE001 - the loop reads it level by level (and fails as it fails)
         return False
     side.extend(pairs)
