@@ -16,6 +16,7 @@ from __future__ import annotations
 from bisect import bisect_left, insort
 from collections.abc import Iterable
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any, Protocol
 
 import attrs
@@ -24,6 +25,8 @@ from exwire.errors import ConfigurationError
 from exwire.models import Level
 
 __all__ = ["OrderBook", "BookSnapshot"]
+
+_quantity = itemgetter(1)
 
 
 @attrs.frozen
@@ -217,36 +220,43 @@ class OrderBook:
         ask_touched = bid_touched = False
         count = self._update_count
         try:  # set_ask and set_bid written out; the count is stored even when a pair fails
-            prices = self._ask_prices
-            quantities = self._ask_quantities
-            edge = None if top is None or len(prices) < top else prices[top - 1]
-            for price, quantity in asks:
-                count += 1
-                if quantity:
-                    if price not in quantities:
-                        insort(prices, price)
-                    quantities[price] = quantity
-                elif quantities.pop(price, None) is not None:
-                    del prices[bisect_left(prices, price)]
-                if top is not None and not ask_touched and (edge is None or price <= edge):
-                    ask_touched = True
-            prices = self._bid_prices
-            quantities = self._bid_quantities
-            edge = None if top is None or len(prices) < top else prices[-top]
-            for price, quantity in bids:
-                count += 1
-                if quantity:
-                    if price not in quantities:
-                        insort(prices, price)
-                    quantities[price] = quantity
-                elif quantities.pop(price, None) is not None:
-                    del prices[bisect_left(prices, price)]
-                if top is not None and not bid_touched and (edge is None or price >= edge):
-                    bid_touched = True
+            if asks:
+                prices = self._ask_prices
+                quantities = self._ask_quantities
+                # Without top, no price is compared: the side counts as touched already.
+                ask_touched = top is None or len(prices) < top
+                edge = None if ask_touched else prices[top - 1]  # type: ignore[operator]
+                for price, quantity in asks:
+                    count += 1
+                    if quantity:
+                        if price not in quantities:
+                            insort(prices, price)
+                        quantities[price] = quantity
+                    elif quantities.pop(price, None) is not None:
+                        del prices[bisect_left(prices, price)]
+                    if not ask_touched and price <= edge:  # type: ignore[operator]
+                        ask_touched = True
+                ask_touched = ask_touched and top is not None
+            if bids:
+                prices = self._bid_prices
+                quantities = self._bid_quantities
+                bid_touched = top is None or len(prices) < top
+                edge = None if bid_touched else prices[-top]  # type: ignore[operator]
+                for price, quantity in bids:
+                    count += 1
+                    if quantity:
+                        if price not in quantities:
+                            insort(prices, price)
+                        quantities[price] = quantity
+                    elif quantities.pop(price, None) is not None:
+                        del prices[bisect_left(prices, price)]
+                    if not bid_touched and price >= edge:  # type: ignore[operator]
+                        bid_touched = True
+                bid_touched = bid_touched and top is not None
         finally:
             self._update_count = count
         depth = self._depth
-        if depth is not None and (len(self._ask_prices) > depth or len(prices) > depth):
+        if depth is not None and (len(self._ask_prices) > depth or len(self._bid_prices) > depth):
             self.truncate()
         return ask_touched, bid_touched
 
@@ -423,7 +433,12 @@ class OrderBook:
 
 def _side(levels: Iterable[tuple[Decimal, Decimal]]) -> tuple[list[Decimal], dict[Decimal, Decimal]]:
     """One side built from ``(price, quantity)`` pairs as :meth:`OrderBook.load` documents."""
-    quantities: dict[Decimal, Decimal] = {}
+    if type(levels) is list and all(map(_quantity, levels)):
+        # No zero quantity (a snapshot): dict() keeps the first key and the last value of a
+        # repeated price, as the loop below does.
+        quantities = dict(levels)
+        return sorted(quantities), quantities
+    quantities = {}
     for price, quantity in levels:
         if quantity:
             quantities[price] = quantity  # an equal key already there stays the key, as in set_*
