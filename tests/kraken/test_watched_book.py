@@ -148,6 +148,18 @@ def test_a_watched_update_read_before_the_watcher_applies_it_is_applied_from_its
     [{"a": (tuple(LEVEL),), "c": "1"}],
     [{"unknown": 1}],
     [["not", "an", "object"]],
+    # One object of two keys (decoded in fewer steps when one side and the checksum):
+    [{"b": [LEVEL, [LEVEL[0], "0.00000000", LEVEL[2]], LEVEL], "c": "5"}],  # a price repeated
+    [{"a": [LEVEL], "c": None}],  # a null checksum: none
+    [{"a": None, "c": "1"}],  # a null side
+    [{"a": [LEVEL], "b": [LEVEL]}],  # two sides, no checksum
+    [{"c": "1", "a": [LEVEL]}],  # the checksum first
+    [{"a": [LEVEL], "x": "1"}],  # an unknown key
+    [{"a": [[LEVEL[0], 5, LEVEL[2]]], "c": "1"}],  # a numeric quantity
+    [{"a": [[LEVEL[0], ["0.1"], LEVEL[2]]], "c": "1"}],  # an unhashable quantity
+    [{"a": [[LEVEL[0], "1e-7", LEVEL[2]]], "c": "1"}],  # an exponent
+    [{"a": [LEVEL], "c": 12.5}],  # a float checksum: int() of it, as book_from_wire
+    [{"a": [LEVEL] * 17, "c": "1"}],  # longer than the short path takes
     [{"a": None, "b": [LEVEL], "c": 12}],
     [{"a": [["5.5e3", *LEVEL[1:]]], "c": "1"}],
 ])
@@ -219,3 +231,18 @@ def test_the_protocol_keeps_the_pairs_of_a_watched_book_only():
     snapshot = json.dumps([336, {"as": [LEVEL], "bs": []}, "book-10", "XBT/USD"])
     (first,) = protocol.receive(snapshot)
     assert first.update_type is UpdateType.SNAPSHOT and converter.watched_book_levels(first.data) is not None
+
+
+def test_watched_quantities_are_decoded_once_per_text_and_keep_their_exponent(monkeypatch):
+    monkeypatch.setattr(converter, "_QUANTITIES", {})
+    first = converter.watched_book_from_wire([{"a": [["5541.2", "0.50000000", EPOCH_TIME]], "c": "1"}])[1]
+    again = converter.watched_book_from_wire([{"b": [["5540.1", "0.50000000", EPOCH_TIME]], "c": "2"}])[1]
+    other = converter.watched_book_from_wire([{"b": [["5540.1", "0.5", EPOCH_TIME]], "c": "3"}])[1]
+    quantity = converter.watched_book_levels(first)[1][0][1]
+    assert converter.watched_book_levels(again)[2][0][1] is quantity
+    assert str(quantity) == "0.50000000"
+    assert str(converter.watched_book_levels(other)[2][0][1]) == "0.5"
+    monkeypatch.setattr(converter, "_PRICES_LIMIT", 3)
+    long = [[f"{5541 + index}.2", f"0.{index + 1}", EPOCH_TIME] for index in range(20)]
+    converter.watched_book_from_wire([{"as": long, "bs": []}])
+    assert len(converter._QUANTITIES) <= 3  # full: it started afresh
