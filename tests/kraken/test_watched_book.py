@@ -160,6 +160,9 @@ def test_a_watched_update_read_before_the_watcher_applies_it_is_applied_from_its
     [{"a": [[LEVEL[0], "1e-7", LEVEL[2]]], "c": "1"}],  # an exponent
     [{"a": [LEVEL], "c": 12.5}],  # a float checksum: int() of it, as book_from_wire
     [{"a": [LEVEL] * 17, "c": "1"}],  # longer than the short path takes
+    *([{"b": [["5541.2", "0.1", time]], "c": "1"}] for time in (  # times at the edges of the kept shape
+        "1534614057", "1534614057.", "153461405", "15346140570", "15346140570.5", ".5", "", ".", "1534614057.5.5",
+        "1534614057,5", "15346 4057.5", "+534614057.5", "1534614057.-5", "\u0661534614057.5", "1534614057.\u0665")),
     [{"a": None, "b": [LEVEL], "c": 12}],
     [{"a": [["5.5e3", *LEVEL[1:]]], "c": "1"}],
 ])

@@ -532,8 +532,8 @@ def watched_book_from_wire(payloads: Sequence[Any]) -> tuple[bool, BookUpdate]:
     known = _PRICES.get
     amounts = _QUANTITIES.get
     if len(payloads) == 1:
-        # The usual update: one object of one side's few levels and the checksum
-        # ({"a": [...], "c": "..."} or {"b": ...}), what the loop below makes of it in fewer steps.
+        # The usual update: one object of one side's one level and the checksum
+        # ({"a": [level], "c": "..."} or {"b": ...}), what the loop below makes of it in fewer steps.
         obj = payloads[0]
         if type(obj) is dict and len(obj) == 2 and "c" in obj:
             value = obj.get("a")
@@ -541,27 +541,28 @@ def watched_book_from_wire(payloads: Sequence[Any]) -> tuple[bool, BookUpdate]:
             if value is None:
                 value = obj.get("b")
                 side = 2
-            if type(value) is list and len(value) <= _COLUMNS_FROM:
+            if type(value) is list and len(value) == 1:
                 try:
                     checksum = obj["c"]
                     if checksum is not None:
                         checksum = int(checksum)
-                    pairs: list[tuple[Decimal, Decimal]] = []
-                    append = pairs.append
-                    for level in value:
-                        try:
-                            price, quantity, time = level
-                        except ValueError:  # as below
-                            price, quantity, time = level[0], level[1], level[2]
-                        if type(time) is not str:
-                            raise _Unusual
-                        seconds, _, fraction = time.partition(".")
-                        if not (seconds.isdecimal() and len(seconds) <= 10 and (fraction.isdecimal() or not fraction)):
-                            raise _Unusual
-                        decoded = known(price)
-                        amount = amounts(quantity)
-                        append((decoded if decoded is not None else book_price(price),
-                                amount if amount is not None else _book_quantity(quantity)))
+                    level = value[0]
+                    try:
+                        price, quantity, time = level
+                    except ValueError:  # as below
+                        price, quantity, time = level[0], level[1], level[2]
+                    if type(time) is not str:
+                        raise _Unusual
+                    # The loop's check in fewer calls: at most 10 digits of seconds (at least one),
+                    # then an optional "." and digits.
+                    dot = time.find(".")
+                    if not ((0 < dot <= 10) if dot >= 0 else len(time) <= 10) or \
+                            not time.replace(".", "", 1).isdecimal():
+                        raise _Unusual
+                    decoded = known(price)
+                    amount = amounts(quantity)
+                    pairs = [(decoded if decoded is not None else book_price(price),
+                              amount if amount is not None else _book_quantity(quantity))]
                 except Exception:  # noqa: BLE001 - as below
                     return _book_now(payloads)
                 update: Any = _new_level(_WATCHED_BOOK_UPDATE)
