@@ -246,6 +246,6 @@ def test_watched_quantities_are_decoded_once_per_text_and_keep_their_exponent(mo
     assert str(quantity) == "0.50000000"
     assert str(converter.watched_book_levels(other)[2][0][1]) == "0.5"
     monkeypatch.setattr(converter, "_PRICES_LIMIT", 3)
-    long = [[f"{5541 + index}.2", f"0.{index + 1}", EPOCH_TIME] for index in range(20)]
-    converter.watched_book_from_wire([{"as": long, "bs": []}])
-    assert len(converter._QUANTITIES) <= 3  # full: it started afresh
+    for index in range(10):
+        converter.watched_book_from_wire([{"a": [["5541.2", f"0.{index + 1}", EPOCH_TIME]], "c": "1"}])
+    assert 0 < len(converter._QUANTITIES) <= 3  # full: it started afresh

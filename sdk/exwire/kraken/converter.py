@@ -633,7 +633,7 @@ def _columns(levels: list[Any], side: list[tuple[Decimal, Decimal]]) -> bool:
     The same values as that loop: every level's first three elements (``zip`` stops at the
     shortest level, and a level shorter than three makes the unpacking fail), every time
     checked in one regex call (a non-string fails the join), :func:`book_price` of each
-    price and ``Decimal`` of each quantity (once per text).
+    price and ``Decimal`` of each quantity.
     """
     try:
         prices, quantities, times = zip(*levels, strict=False)
@@ -642,9 +642,9 @@ def _columns(levels: list[Any], side: list[tuple[Decimal, Decimal]]) -> bool:
         known = _PRICES.get
         # A zero price (falsy) takes book_price too, which gives the same kept Decimal.
         decoded = [known(text) or book_price(text) for text in prices]
-        amounts = _QUANTITIES.get
-        pairs = list(zip(decoded, [amounts(text) or _book_quantity(text) for text in quantities],
-                         strict=True))  # whole before side changes
+        # Quantities are not looked up (_QUANTITIES): a snapshot's are mostly new texts, and
+        # missing the table costs more than the Decimal.
+        pairs = list(zip(decoded, map(Decimal, quantities), strict=True))  # whole before side changes
     except Exception:  # noqa: BLE001 - the loop reads it level by level (and fails as it fails)
         return False
     side.extend(pairs)
