@@ -249,3 +249,18 @@ def test_watched_quantities_are_decoded_once_per_text_and_keep_their_exponent(mo
     for index in range(10):
         converter.watched_book_from_wire([{"a": [["5541.2", f"0.{index + 1}", EPOCH_TIME]], "c": "1"}])
     assert 0 < len(converter._QUANTITIES) <= 3  # full: it started afresh
+
+
+def test_a_price_deleted_and_added_again_with_another_exponent_checksums_with_its_new_digits():
+    book = OrderBook(100)
+    asks = [(Decimal(f"{10 + index}.0"), Decimal("1.0")) for index in range(12)]
+    bids = [(Decimal(f"{9 - index * 0.5}"), Decimal("2.0")) for index in range(12)]
+    kraken_book.apply_pairs(book, asks, bids, snapshot=True)
+    kraken_book.checksum(book)
+    for changes in ([(Decimal("10.0"), Decimal("0"))], [(Decimal("10.00"), Decimal("3.0"))],
+                    [(Decimal("10.00"), Decimal("3.00"))], [(Decimal("11.0"), Decimal("5"))]):
+        kraken_book.apply_pairs(book, changes, [], snapshot=False)
+        fresh = OrderBook(100)
+        fresh.load(book.bid_items(), book.ask_items())
+        assert kraken_book.checksum(book) == kraken_book.checksum(fresh)
+    assert str(book.asks(1)[0].price) == "10.00"

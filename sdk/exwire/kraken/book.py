@@ -45,16 +45,24 @@ class _Texts(dict[Decimal, bytes]):
     the level's.
     """
 
-    __slots__ = ("quantities",)
+    __slots__ = ("quantities", "prices")
 
     def __init__(self) -> None:
         super().__init__()
         self.quantities: dict[Decimal, Decimal] = {}
+        #: Each price's digits with the very key they were made of: they outlive the level's
+        #: text (a new quantity at the same price, most updates), and are made again when the
+        #: book's key for that price is another Decimal (perhaps of another exponent).
+        self.prices: dict[Decimal, tuple[Decimal, str]] = {}
 
     def __missing__(self, price: Decimal) -> bytes:
         if len(self) >= _MEMO_LIMIT:
             self.clear()
-        text = self[price] = (_digits(price) + _digits(self.quantities[price])).encode("ascii")
+            self.prices.clear()
+        kept = self.prices.get(price)
+        if kept is None or kept[0] is not price:
+            kept = self.prices[price] = (price, _digits(price))
+        text = self[price] = (kept[1] + _digits(self.quantities[price])).encode("ascii")
         return text
 
 
