@@ -8,9 +8,16 @@ Offline, in a loop over the capture's channel arrays (no sockets, no threads):
 * ``parse``: ``json.loads`` only — the floor;
 * ``decode``: + ``exwire.kraken.converter.book_from_wire`` (typed levels, read once: an
   update decoded on first read is decoded here too);
-* ``maintain``: + ``exwire.kraken.book.apply`` on an ``exwire.orderbook.OrderBook``
-  per pair and ``exwire.kraken.book.checksum`` compared with every update's ``c``
-  (what the client's ``watch_order_book`` does; DESIGN.md's target is on this one);
+* ``maintain``: what the client's ``watch_order_book`` does with each message:
+  ``exwire.kraken.converter.watched_book_from_wire`` (``(price, quantity)`` pairs, no
+  level models), applied to an ``exwire.orderbook.OrderBook`` per pair as the client's
+  watcher applies it (``exwire.kraken.book.apply_update``: the kept pairs applied, the
+  checksum ``c`` taken from them, no model filled), and
+  ``exwire.kraken.book.checksum`` compared with every update's ``c`` (DESIGN.md's
+  target is on this one);
+* ``maintain_models``: the eager path, ``book_from_wire(..., lazy=False)`` (typed level
+  models) then ``exwire.kraken.book.apply`` and the same checksums (what code holding
+  decoded updates does);
 * ``maintain_raw``: ``json.loads``, then ``exwire.kraken.book.apply_wire`` straight from
   the decoded JSON (no models: what raw delivery allows) and the same checksums.
 
@@ -94,12 +101,31 @@ def offline(variant: str, frames: list[str], passes: int) -> dict[str, Any]:
                         verified += 1
                     else:
                         mismatched += 1
-    else:
+    elif variant == "maintain":
+        from exwire.kraken.converter import watched_book_from_wire
+
+        apply_update = kraken_book.apply_update
+        for _ in range(passes):
+            watched: dict[str, OrderBook] = {}
+            for text in frames:
+                message = loads(text)
+                _, update = watched_book_from_wire(message[1:-2])  # as watch_order_book decodes
+                pair = message[-1]
+                book = watched.get(pair)
+                if book is None:
+                    book = watched[pair] = OrderBook(int(message[-2].partition("-")[2]))
+                expected = apply_update(book, update)  # the client's watcher applies it so
+                if expected is not None:
+                    if checksum(book) == expected:
+                        verified += 1
+                    else:
+                        mismatched += 1
+    elif variant == "maintain_models":
         for _ in range(passes):
             books: dict[str, OrderBook] = {}
             for text in frames:
                 message = loads(text)
-                _, update = book_from_wire(message[1:-2], lazy=False)  # as watch_order_book decodes
+                _, update = book_from_wire(message[1:-2], lazy=False)  # every level model built
                 pair = message[-1]
                 book = books.get(pair)
                 if book is None:
@@ -110,6 +136,8 @@ def offline(variant: str, frames: list[str], passes: int) -> dict[str, Any]:
                         verified += 1
                     else:
                         mismatched += 1
+    else:
+        raise ValueError(f"unknown offline variant {variant!r}")
     window.stop()
     messages = len(frames) * passes
     result = {

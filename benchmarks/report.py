@@ -98,7 +98,7 @@ def summarise(results: dict[str, Any]) -> None:
     if "offline_runs" in book:
         book["offline_summary"] = _summary(book["offline_runs"], ["rate", "cpu_us_per_msg", "checksums_per_second"],
                                            "parse", ["rate"])
-        for name in ("maintain", "maintain_raw"):
+        for name in ("maintain", "maintain_models", "maintain_raw"):
             maintain = [run for run in book["offline_runs"] if run["variant"] == name]
             if maintain:
                 book["offline_summary"][name].update(

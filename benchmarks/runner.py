@@ -190,7 +190,7 @@ def book_section(config: Config, skipped: list, errors: list) -> dict[str, Any]:
          f"{config.rounds} rounds")
     result: dict[str, Any] = {"capture": str(path), "frames": len(frames), "passes": config.book_passes}
     try:
-        result["offline_runs"] = _paired(["parse", "decode", "maintain", "maintain_raw"], config.rounds,
+        result["offline_runs"] = _paired(["parse", "decode", "maintain", "maintain_models", "maintain_raw"], config.rounds,
                                          lambda v, _r: book.offline(v, frames, config.book_passes),
                                          warmup=lambda v: book.offline(v, frames[:500], 1))
     except Exception as exc:

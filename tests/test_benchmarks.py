@@ -82,8 +82,9 @@ def test_quick_run_measures_round_trips_book_and_scale(quick_run):
     if "skipped" in book:
         assert "absent" in book["skipped"]
     else:
-        maintain = book["offline_summary"]["maintain"]
-        assert maintain["checksums_verified"] > 0 and maintain["checksums_mismatched"] == 0
+        for name in ("maintain", "maintain_models", "maintain_raw"):
+            maintain = book["offline_summary"][name]
+            assert maintain["checksums_verified"] > 0 and maintain["checksums_mismatched"] == 0
         replay = book["replay_summary"]["exwire"]
         assert replay["checksums_verified"] == replay["checksums_expected"] > 0
 
@@ -156,3 +157,18 @@ def test_call_with_defaults_fills_only_required_parameters():
 
     assert call_with_defaults(subscribe, "BTCUSDT", callback=print, defaults={"limit": 20, "merge_depth": 9}) == \
         ("BTCUSDT", 20, "0", print)
+
+
+def test_every_offline_maintain_variant_verifies_every_checksum_of_the_capture():
+    from benchmarks import book
+
+    path, reason = book.capture_path()
+    if path is None:
+        pytest.skip(reason)
+    frames = book.load_capture(path)
+    # Two passes: the second starts afresh with the snapshots, its texts already decoded once.
+    runs = {variant: book.offline(variant, frames, 2) for variant in ("maintain", "maintain_models", "maintain_raw")}
+    checked = {variant: (run["checksums_verified"], run["checksums_mismatched"]) for variant, run in runs.items()}
+    assert set(checked.values()) == {(2 * sum('"c"' in frame for frame in frames), 0)}
+    with pytest.raises(ValueError):
+        book.offline("maintained", frames, 1)

@@ -304,3 +304,64 @@ def test_best_levels_handed_out_again_always_equal_the_book_as_it_is():
         if bids:
             assert format(before[0].quantity, "f") == format(bids[0].quantity, "f")  # the exponent too
         assert book.best_bid is before[0] and book.best_ask is before[1]  # nothing changed: the same object
+
+
+def _exact(book: OrderBook) -> list[object]:
+    """Both sides with every key's and quantity's exact digits and exponent, and the count."""
+    return [[(p.as_tuple(), q.as_tuple()) for p, q in book.bid_items()],
+            [(p.as_tuple(), q.as_tuple()) for p, q in book.ask_items()], book.update_count]
+
+
+def test_apply_pairs_equals_set_ask_then_set_bid_then_truncate_and_tells_which_top_it_touched():
+    rng = random.Random(20261203)
+    for depth in (None, 3, 12):
+        book, stepwise = OrderBook(depth), OrderBook(depth)
+        for _ in range(400):
+            sides = []
+            for _ in range(2):
+                sides.append([(D(rng.randint(1, 40)).scaleb(-rng.choice([1, 2])),
+                               D(rng.choice([0, rng.randint(1, 99)])).scaleb(-2))
+                              for _ in range(rng.choice([0, 1, 1, 2, 5]))])
+            asks, bids = sides
+            top = rng.choice([None, 1, 5, 10])
+            before = stepwise.nth_best_prices(top) if top is not None else (None, None)
+            for price, quantity in asks:
+                stepwise.set_ask(price, quantity)
+            for price, quantity in bids:
+                stepwise.set_bid(price, quantity)
+            stepwise.truncate()
+            touched = book.apply_pairs(bids, asks, top)
+            assert _exact(book) == _exact(stepwise)
+            if top is None:
+                assert touched == (False, False)
+            else:
+                assert touched == (bool(asks) and (before[0] is None or any(p <= before[0] for p, _ in asks)),
+                                   bool(bids) and (before[1] is None or any(p >= before[1] for p, _ in bids)))
+
+
+def test_apply_pairs_refuses_a_top_that_is_no_positive_count():
+    book = OrderBook()
+    for bad in (0, -1, True, 1.5):
+        with pytest.raises(ConfigurationError):
+            book.apply_pairs([], [], bad)  # type: ignore[arg-type]
+    assert book.update_count == 0
+
+
+def test_load_of_lists_and_of_iterators_gives_the_book_of_set_calls():
+    # load() builds a list side without zero quantities with dict(): the same keys (the first
+    # Decimal of a repeated price), quantities (the last) and order as the level-by-level loop.
+    rng = random.Random(7)
+    for _ in range(200):
+        levels = [(D(rng.randint(1, 30)).scaleb(-rng.choice([0, 1, 2])), D(rng.choice([0, 0, 1, 2, 3, 5])))
+                  for _ in range(rng.randint(0, 25))]
+        if rng.random() < 0.5:
+            levels = [(p, q) for p, q in levels if q]
+        from_list, from_iterator, stepwise = OrderBook(), OrderBook(), OrderBook()
+        from_list.load(levels[::-1], levels)
+        from_iterator.load(iter(levels[::-1]), iter(levels))
+        stepwise.clear()
+        for price, quantity in levels:
+            stepwise.set_ask(price, quantity)
+        for price, quantity in levels[::-1]:
+            stepwise.set_bid(price, quantity)
+        assert _exact(from_list)[:2] == _exact(from_iterator)[:2] == _exact(stepwise)[:2]

@@ -16,6 +16,7 @@ from __future__ import annotations
 from bisect import bisect_left, insort
 from collections.abc import Iterable
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any, Protocol
 
 import attrs
@@ -24,6 +25,8 @@ from exwire.errors import ConfigurationError
 from exwire.models import Level
 
 __all__ = ["OrderBook", "BookSnapshot"]
+
+_quantity = itemgetter(1)
 
 
 @attrs.frozen
@@ -188,6 +191,74 @@ class OrderBook:
         for level in bids:
             set_bid(level.price, level.quantity)
         self.truncate()
+
+    def apply_pairs(self, bids: Iterable[tuple[Decimal, Decimal]], asks: Iterable[tuple[Decimal, Decimal]],
+                    top: int | None = None) -> tuple[bool, bool]:
+        """Apply one update's ``(price, quantity)`` pairs: the asks then the bids in order, as
+        :meth:`set_ask` and :meth:`set_bid` each (a zero quantity deletes the level; one
+        :attr:`update_count` per pair), then :meth:`truncate`.
+
+        The same book and count as those calls, in one call, for hot paths (a book maintained
+        from a stream). With ``top``, it also tells whether the update may have changed the
+        best ``top`` levels of each side: a side is touched when one of its pairs is at or
+        better than the side's ``top``-th best price as it was before the update, or when the
+        side held fewer than ``top`` levels then (a side without pairs is never touched).
+
+        Args:
+            bids: the bid levels to set, as ``(price, quantity)`` pairs in wire order.
+            asks: the ask levels to set, likewise.
+            top: how many best levels per side to watch; ``None`` watches none.
+
+        Returns:
+            ``(asks_touched, bids_touched)``; both ``False`` without ``top``.
+
+        Raises:
+            ConfigurationError: ``top`` is not ``None`` or a positive integer.
+        """
+        if top is not None and (type(top) is not int or top <= 0):  # a bool is no count
+            raise ConfigurationError(f"top must be a positive integer or None, got {top!r}")
+        ask_touched = bid_touched = False
+        count = self._update_count
+        try:  # set_ask and set_bid written out; the count is stored even when a pair fails
+            if asks:
+                prices = self._ask_prices
+                quantities = self._ask_quantities
+                # Without top, no price is compared: the side counts as touched already.
+                ask_touched = top is None or len(prices) < top
+                edge = None if ask_touched else prices[top - 1]  # type: ignore[operator]
+                for price, quantity in asks:
+                    count += 1
+                    if quantity:
+                        if price not in quantities:
+                            insort(prices, price)
+                        quantities[price] = quantity
+                    elif quantities.pop(price, None) is not None:
+                        del prices[bisect_left(prices, price)]
+                    if not ask_touched and price <= edge:  # type: ignore[operator]
+                        ask_touched = True
+                ask_touched = ask_touched and top is not None
+            if bids:
+                prices = self._bid_prices
+                quantities = self._bid_quantities
+                bid_touched = top is None or len(prices) < top
+                edge = None if bid_touched else prices[-top]  # type: ignore[operator]
+                for price, quantity in bids:
+                    count += 1
+                    if quantity:
+                        if price not in quantities:
+                            insort(prices, price)
+                        quantities[price] = quantity
+                    elif quantities.pop(price, None) is not None:
+                        del prices[bisect_left(prices, price)]
+                    if not bid_touched and price >= edge:  # type: ignore[operator]
+                        bid_touched = True
+                bid_touched = bid_touched and top is not None
+        finally:
+            self._update_count = count
+        depth = self._depth
+        if depth is not None and (len(self._ask_prices) > depth or len(self._bid_prices) > depth):
+            self.truncate()
+        return ask_touched, bid_touched
 
     def truncate(self) -> None:
         """Cut each side to :attr:`depth` levels, dropping the worst prices.
@@ -362,7 +433,12 @@ class OrderBook:
 
 def _side(levels: Iterable[tuple[Decimal, Decimal]]) -> tuple[list[Decimal], dict[Decimal, Decimal]]:
     """One side built from ``(price, quantity)`` pairs as :meth:`OrderBook.load` documents."""
-    quantities: dict[Decimal, Decimal] = {}
+    if type(levels) is list and all(map(_quantity, levels)):
+        # No zero quantity (a snapshot): dict() keeps the first key and the last value of a
+        # repeated price, as the loop below does.
+        quantities = dict(levels)
+        return sorted(quantities), quantities
+    quantities = {}
     for price, quantity in levels:
         if quantity:
             quantities[price] = quantity  # an equal key already there stays the key, as in set_*

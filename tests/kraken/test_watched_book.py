@@ -18,7 +18,6 @@ import pytest
 from exwire.errors import DecodeError
 from exwire.kraken import book as kraken_book
 from exwire.kraken import converter
-from exwire.kraken.client import _apply_book
 from exwire.kraken.models import BookUpdate
 from exwire.orderbook import OrderBook
 from tests.kraken.test_book import EPOCH_TIME, load_cryptofeed, load_python_kraken_sdk
@@ -98,7 +97,7 @@ def test_applying_the_kept_pairs_equals_applying_the_decoded_levels_on_every_mes
             books.setdefault(pair, OrderBook(depth))
         _, eager = converter.book_from_wire(message[1:-2], lazy=False)
         kraken_book.apply(model_books[pair], eager)
-        expected = _apply_book(pair_books[pair], converter.watched_book_from_wire(message[1:-2])[1])
+        expected = kraken_book.apply_update(pair_books[pair], converter.watched_book_from_wire(message[1:-2])[1])
         assert expected == eager.checksum
         kraken_book.apply(apply_books[pair], converter.watched_book_from_wire(message[1:-2])[1])
         # Every level the message names, the top of both sides and the sizes, exactly (digits
@@ -125,10 +124,10 @@ def test_a_watched_update_read_before_the_watcher_applies_it_is_applied_from_its
     book, model = OrderBook(10), OrderBook(10)
     snapshot = [{"as": [["10.0", "1", EPOCH_TIME]], "bs": [["9.0", "1", EPOCH_TIME]]}]
     for target in (book, model):
-        _apply_book(target, converter.watched_book_from_wire(snapshot)[1])
+        kraken_book.apply_update(target, converter.watched_book_from_wire(snapshot)[1])
     _, update = converter.watched_book_from_wire([{"a": [["10.5", "2.0", EPOCH_TIME]], "c": "77"}])
     assert update.asks[0].price == Decimal("10.5")  # read first (another subscriber's callback)
-    assert _apply_book(book, update) == 77
+    assert kraken_book.apply_update(book, update) == 77
     kraken_book.apply(model, converter.book_from_wire([{"a": [["10.5", "2.0", EPOCH_TIME]], "c": "77"}],
                                                       lazy=False)[1])
     assert digits(book) == digits(model)
@@ -149,6 +148,21 @@ def test_a_watched_update_read_before_the_watcher_applies_it_is_applied_from_its
     [{"a": (tuple(LEVEL),), "c": "1"}],
     [{"unknown": 1}],
     [["not", "an", "object"]],
+    # One object of two keys (decoded in fewer steps when one side and the checksum):
+    [{"b": [LEVEL, [LEVEL[0], "0.00000000", LEVEL[2]], LEVEL], "c": "5"}],  # a price repeated
+    [{"a": [LEVEL], "c": None}],  # a null checksum: none
+    [{"a": None, "c": "1"}],  # a null side
+    [{"a": [LEVEL], "b": [LEVEL]}],  # two sides, no checksum
+    [{"c": "1", "a": [LEVEL]}],  # the checksum first
+    [{"a": [LEVEL], "x": "1"}],  # an unknown key
+    [{"a": [[LEVEL[0], 5, LEVEL[2]]], "c": "1"}],  # a numeric quantity
+    [{"a": [[LEVEL[0], ["0.1"], LEVEL[2]]], "c": "1"}],  # an unhashable quantity
+    [{"a": [[LEVEL[0], "1e-7", LEVEL[2]]], "c": "1"}],  # an exponent
+    [{"a": [LEVEL], "c": 12.5}],  # a float checksum: int() of it, as book_from_wire
+    [{"a": [LEVEL] * 17, "c": "1"}],  # longer than the short path takes
+    *([{"b": [["5541.2", "0.1", time]], "c": "1"}] for time in (  # times at the edges of the kept shape
+        "1534614057", "1534614057.", "153461405", "15346140570", "15346140570.5", ".5", "", ".", "1534614057.5.5",
+        "1534614057,5", "15346 4057.5", "+534614057.5", "1534614057.-5", "\u0661534614057.5", "1534614057.\u0665")),
     [{"a": None, "b": [LEVEL], "c": 12}],
     [{"a": [["5.5e3", *LEVEL[1:]]], "c": "1"}],
 ])
@@ -220,3 +234,33 @@ def test_the_protocol_keeps_the_pairs_of_a_watched_book_only():
     snapshot = json.dumps([336, {"as": [LEVEL], "bs": []}, "book-10", "XBT/USD"])
     (first,) = protocol.receive(snapshot)
     assert first.update_type is UpdateType.SNAPSHOT and converter.watched_book_levels(first.data) is not None
+
+
+def test_watched_quantities_are_decoded_once_per_text_and_keep_their_exponent(monkeypatch):
+    monkeypatch.setattr(converter, "_QUANTITIES", {})
+    first = converter.watched_book_from_wire([{"a": [["5541.2", "0.50000000", EPOCH_TIME]], "c": "1"}])[1]
+    again = converter.watched_book_from_wire([{"b": [["5540.1", "0.50000000", EPOCH_TIME]], "c": "2"}])[1]
+    other = converter.watched_book_from_wire([{"b": [["5540.1", "0.5", EPOCH_TIME]], "c": "3"}])[1]
+    quantity = converter.watched_book_levels(first)[1][0][1]
+    assert converter.watched_book_levels(again)[2][0][1] is quantity
+    assert str(quantity) == "0.50000000"
+    assert str(converter.watched_book_levels(other)[2][0][1]) == "0.5"
+    monkeypatch.setattr(converter, "_PRICES_LIMIT", 3)
+    for index in range(10):
+        converter.watched_book_from_wire([{"a": [["5541.2", f"0.{index + 1}", EPOCH_TIME]], "c": "1"}])
+    assert 0 < len(converter._QUANTITIES) <= 3  # full: it started afresh
+
+
+def test_a_price_deleted_and_added_again_with_another_exponent_checksums_with_its_new_digits():
+    book = OrderBook(100)
+    asks = [(Decimal(f"{10 + index}.0"), Decimal("1.0")) for index in range(12)]
+    bids = [(Decimal(f"{9 - index * 0.5}"), Decimal("2.0")) for index in range(12)]
+    kraken_book.apply_pairs(book, asks, bids, snapshot=True)
+    kraken_book.checksum(book)
+    for changes in ([(Decimal("10.0"), Decimal("0"))], [(Decimal("10.00"), Decimal("3.0"))],
+                    [(Decimal("10.00"), Decimal("3.00"))], [(Decimal("11.0"), Decimal("5"))]):
+        kraken_book.apply_pairs(book, changes, [], snapshot=False)
+        fresh = OrderBook(100)
+        fresh.load(book.bid_items(), book.ask_items())
+        assert kraken_book.checksum(book) == kraken_book.checksum(fresh)
+    assert str(book.asks(1)[0].price) == "10.00"

@@ -24,38 +24,50 @@ from operator import attrgetter
 from typing import Any
 
 from exwire._core.codec import MALFORMED, malformed
-from exwire.kraken.converter import book_price, watched_book_levels
+from exwire.kraken.converter import _WATCHED_BOOK_UPDATE, WatchedBook, _get_wire, book_price, watched_book_levels
 from exwire.kraken.models import BookUpdate
 from exwire.orderbook import OrderBook
 
-__all__ = ["apply", "apply_pairs", "apply_wire", "checksum", "CHECKSUM_LEVELS"]
+__all__ = ["apply", "apply_pairs", "apply_update", "apply_wire", "checksum", "CHECKSUM_LEVELS"]
 
 #: Levels per side that enter the checksum, whatever the subscribed depth (§5.5).
 CHECKSUM_LEVELS = 10
 
 
-class _Texts(dict[Decimal, str]):
+class _Texts(dict[Decimal, bytes]):
     """One side's checksum texts by price, each made on first use from the side's levels.
 
-    ``texts[price]`` is the level's text (price then quantity digits) as the book holds
-    it; a missing one is made from :attr:`quantities` (the side's price-to-quantity
-    mapping, set before every use) and kept. :func:`apply` and :func:`apply_wire` drop
-    the text of every price they change, so a kept text is always the level's.
+    ``texts[price]`` is the level's text (price then quantity digits, ASCII bytes) as the
+    book holds it; a missing one is made from :attr:`quantities` (the side's
+    price-to-quantity mapping, set before every use) and kept, at most
+    :data:`_MEMO_LIMIT` of them (then they start afresh). :func:`apply` and
+    :func:`apply_wire` drop the text of every price they change, so a kept text is always
+    the level's.
     """
 
-    __slots__ = ("quantities",)
+    __slots__ = ("quantities", "prices")
 
     def __init__(self) -> None:
         super().__init__()
         self.quantities: dict[Decimal, Decimal] = {}
+        #: Each price's digits with the very key they were made of: they outlive the level's
+        #: text (a new quantity at the same price, most updates), and are made again when the
+        #: book's key for that price is another Decimal (perhaps of another exponent).
+        self.prices: dict[Decimal, tuple[Decimal, str]] = {}
 
-    def __missing__(self, price: Decimal) -> str:
-        text = self[price] = _digits(price) + _digits(self.quantities[price])
+    def __missing__(self, price: Decimal) -> bytes:
+        if len(self) >= _MEMO_LIMIT:
+            self.clear()
+            self.prices.clear()
+        kept = self.prices.get(price)
+        if kept is None or kept[0] is not price:
+            kept = self.prices[price] = (price, _digits(price))
+        text = self[price] = (kept[1] + _digits(self.quantities[price])).encode("ascii")
         return text
 
 
-#: ``book.memo[_TOP]``: ``[update_count, CRC-32 of the asks' text or None, the bids' text as
-#: bytes or None, ask _Texts, bid _Texts]``, all of the book as it was at ``update_count``
+#: ``book.memo[_TOP]``: ``[update_count, CRC-32 of the asks' text or None, the bids' text
+#: or None, ask _Texts, bid _Texts]``, all of the book as it was at ``update_count``
 #: (``None``: a half to compute again). Any change to the book that :func:`apply` or
 #: :func:`apply_wire` did not make shows as another ``update_count``: everything is then
 #: made afresh.
@@ -66,6 +78,7 @@ _price_and_quantity = attrgetter("price", "quantity")
 _TOP = "kraken.checksum.top"
 #: Texts remembered per side before they start afresh (levels leave the top and seldom come back).
 _MEMO_LIMIT = 2048
+_crc32 = zlib.crc32
 
 
 def apply(book: OrderBook, update: BookUpdate) -> None:
@@ -126,6 +139,61 @@ def apply(book: OrderBook, update: BookUpdate) -> None:
             state[2] = None
     book.truncate()
     state[0] = book.update_count
+
+
+def apply_update(book: OrderBook, update: BookUpdate) -> int | None:
+    """Apply one decoded snapshot or update as :func:`apply` does, and return its checksum.
+
+    What a watched book does with each update: one from
+    :func:`~exwire.kraken.converter.watched_book_from_wire` that was not read yet is applied
+    from its kept pairs (:func:`apply_pairs`) and its checksum taken from them, so its level
+    models are never built; any other update is applied by :func:`apply` and its checksum
+    read from it.
+
+    Args:
+        book: the local book of one pair; modified in place.
+        update: the decoded message (:func:`~exwire.kraken.converter.watched_book_from_wire`
+            or :func:`~exwire.kraken.converter.book_from_wire`).
+
+    Returns:
+        The update's checksum (``c``) to compare with :func:`checksum`, or ``None`` (a
+        snapshot, or an update without one).
+    """
+    # converter.watched_book_levels written out (one call fewer per update).
+    wire: WatchedBook | None = None
+    if type(update) is _WATCHED_BOOK_UPDATE:
+        try:
+            wire = _get_wire(update)
+        except AttributeError:  # read already: its models are what to apply
+            pass
+    if wire is None:
+        apply(book, update)
+        return update.checksum
+    asks, bids = wire[1], wire[2]
+    if wire[4]:
+        book.load(bids, asks)
+        book.truncate()
+        return wire[3]
+    # apply_pairs written out (one call fewer per update).
+    state: _TopState | None = book.memo.get(_TOP)
+    if state is None or state[0] != book.update_count:
+        book.apply_pairs(bids, asks)
+        return wire[3]
+    if asks:
+        drop = state[3].pop
+        for price, _ in asks:
+            drop(price, None)
+    if bids:
+        drop = state[4].pop
+        for price, _ in bids:
+            drop(price, None)
+    ask_touched, bid_touched = book.apply_pairs(bids, asks, CHECKSUM_LEVELS)
+    if ask_touched:
+        state[1] = None
+    if bid_touched:
+        state[2] = None
+    state[0] = book.update_count
+    return wire[3]
 
 
 def apply_wire(book: OrderBook, payloads: Iterable[dict[str, Any]]) -> int | None:
@@ -200,40 +268,23 @@ def apply_pairs(book: OrderBook, asks: Sequence[tuple[Decimal, Decimal]], bids: 
         return
     state: _TopState | None = book.memo.get(_TOP)
     if state is None or state[0] != book.update_count:  # no checksum state of the book as it is
-        set_ask = book.set_ask
-        for price, quantity in asks:
-            set_ask(price, quantity)
-        set_bid = book.set_bid
-        for price, quantity in bids:
-            set_bid(price, quantity)
-        book.truncate()
+        book.apply_pairs(bids, asks)
         return
-    ask_edge, bid_edge = book.nth_best_prices(CHECKSUM_LEVELS)
-    # As in apply: each level read once; a side's half stays right when every level of
-    # that side lies below its 10th best price as it was.
+    # Every changed price loses its text, and a side's half stays right when every level of
+    # that side lies below its 10th best price as it was (OrderBook.apply_pairs tells).
     if asks:
-        set_ask = book.set_ask
         drop = state[3].pop
-        touched = ask_edge is None
-        for price, quantity in asks:
-            set_ask(price, quantity)
+        for price, _ in asks:
             drop(price, None)
-            if not touched and price <= ask_edge:  # type: ignore[operator]
-                touched = True
-        if touched:
-            state[1] = None
     if bids:
-        set_bid = book.set_bid
         drop = state[4].pop
-        touched = bid_edge is None
-        for price, quantity in bids:
-            set_bid(price, quantity)
+        for price, _ in bids:
             drop(price, None)
-            if not touched and price >= bid_edge:  # type: ignore[operator]
-                touched = True
-        if touched:
-            state[2] = None
-    book.truncate()
+    ask_touched, bid_touched = book.apply_pairs(bids, asks, CHECKSUM_LEVELS)
+    if ask_touched:
+        state[1] = None
+    if bid_touched:
+        state[2] = None
     state[0] = book.update_count
 
 
@@ -271,17 +322,13 @@ def checksum(book: OrderBook) -> int:
         asks, ask_quantities, bids, bid_quantities = book.top(CHECKSUM_LEVELS)
         if ask_crc is None:
             texts = state[3]
-            if len(texts) > _MEMO_LIMIT:
-                texts.clear()
             texts.quantities = ask_quantities
-            ask_crc = state[1] = zlib.crc32("".join(map(texts.__getitem__, asks)).encode("ascii"))
+            ask_crc = state[1] = _crc32(b"".join(map(texts.__getitem__, asks)))
         if bid_bytes is None:
             texts = state[4]
-            if len(texts) > _MEMO_LIMIT:
-                texts.clear()
             texts.quantities = bid_quantities
-            bid_bytes = state[2] = "".join(map(texts.__getitem__, bids)).encode("ascii")
-    return zlib.crc32(bid_bytes, ask_crc)
+            bid_bytes = state[2] = b"".join(map(texts.__getitem__, bids))
+    return _crc32(bid_bytes, ask_crc)
 
 
 def _digits(number: Decimal) -> str:

@@ -15,14 +15,13 @@ from exwire._core.connection import Connection
 from exwire._core.protocol import Update
 from exwire.errors import ConfigurationError
 from exwire.kraken import book as kraken_book
-from exwire.kraken import converter
 from exwire.kraken.models import BookUpdate, Kline, KlineInterval, Spread, SystemStatus, Ticker, Trade
 from exwire.kraken.private import PrivateMethods
 from exwire.kraken.protocol import PRIVATE_CHANNELS, SYSTEM_STATUS_KEY, KrakenProtocol, SequenceGap, channel_name
 from exwire.kraken.symbols import normalize_symbol, normalize_symbols
 from exwire.latest import TICKER, TOP_OF_BOOK
 from exwire.models import DataEvent, Level, TopOfBook, UpdateType
-from exwire.orderbook import BookSnapshot, OrderBook
+from exwire.orderbook import BookSnapshot
 from exwire.subscription import Subscription
 from exwire.watcher import OrderBookWatcher
 
@@ -371,7 +370,7 @@ class KrakenClient(PrivateMethods, BaseClient):
             depth=depth,
             keys=[key],
             topic=f"book:{pair}:{depth}",
-            apply=_apply_book,
+            apply=kraken_book.apply_update,
             checksum=kraken_book.checksum,
             callback=callback,
             timeout=timeout,
@@ -460,11 +459,3 @@ def _check_depth(depth: object) -> None:
     if depth not in BOOK_DEPTHS or isinstance(depth, bool):
         raise ConfigurationError(f"depth must be one of {', '.join(map(str, BOOK_DEPTHS))}, got {depth!r}")
 
-
-def _apply_book(book: OrderBook, update: BookUpdate) -> int | None:
-    wire = converter.watched_book_levels(update)
-    if wire is not None:  # the usual message: applied from its decoded pairs, no model read
-        kraken_book.apply_pairs(book, wire[1], wire[2], snapshot=wire[4])
-        return wire[3]
-    kraken_book.apply(book, update)
-    return update.checksum

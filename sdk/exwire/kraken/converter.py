@@ -325,6 +325,29 @@ def book_price(text: Any) -> Decimal:
     return price
 
 
+#: Book quantities already decoded, by wire text, as :data:`_PRICES` holds the prices: a watched
+#: book's quantities recur too (a deletion's zero, round lots, the levels a snapshot after a
+#: resubscription repeats; two updates in three of a capture name a quantity text seen before),
+#: and a lookup costs a tenth of a ``Decimal`` of the text.
+_QUANTITIES: dict[Any, Decimal] = {}
+
+
+def _book_quantity(text: Any) -> Decimal:
+    """``Decimal(text)``, the same object for the same text (kept as :func:`book_price` keeps prices).
+
+    Raises:
+        decimal.InvalidOperation: ``text`` is not a number.
+        TypeError: ``text`` is not hashable, or of a type ``Decimal`` does not take.
+    """
+    quantity = _QUANTITIES.get(text)
+    if quantity is None:
+        quantity = Decimal(text)
+        if len(_QUANTITIES) >= _PRICES_LIMIT:
+            _QUANTITIES.clear()
+        _QUANTITIES[text] = quantity
+    return quantity
+
+
 def _book_levels(levels: Iterable[list[Any]]) -> list[BookLevel]:
     """The levels of one side of one object, in wire order (one call per side, not per level)."""
     out: list[BookLevel] = []
@@ -472,7 +495,10 @@ def _book_now(payloads: Iterable[dict[str, Any]]) -> tuple[bool, BookUpdate]:
 #: What :func:`watched_book_from_wire` keeps of a message: ``(payloads, ask levels, bid
 #: levels, checksum, is_snapshot)``, each side's levels as ``(price, quantity)`` pairs in
 #: wire order.
-WatchedBook = tuple[Sequence[Any], list[tuple[Decimal, Decimal]], list[tuple[Decimal, Decimal]], "int | None", bool]
+WatchedBook = tuple[Sequence[Any], Sequence[tuple[Decimal, Decimal]], Sequence[tuple[Decimal, Decimal]], "int | None",
+                    bool]
+#: The side of a :data:`WatchedBook` that the message does not name.
+_NO_PAIRS: tuple[tuple[Decimal, Decimal], ...] = ()
 
 
 class _Unusual(Exception):
@@ -485,8 +511,9 @@ def watched_book_from_wire(payloads: Sequence[Any]) -> tuple[bool, BookUpdate]:
 
     The usual message (objects of ``as``/``bs``/``a``/``b``/``c`` keys, levels of
     ``[price, quantity, time]`` or ``[price, quantity, time, "r"]`` with a plain epoch time)
-    is decoded to ``(price, quantity)`` pairs, with the same ``Decimal`` calls as
-    :func:`book_from_wire`, and kept with the payload in an update decoded on first field
+    is decoded to ``(price, quantity)`` pairs, with the same ``Decimal`` values as
+    :func:`book_from_wire` (a quantity text seen before gives the same ``Decimal`` object,
+    kept as :func:`book_price` keeps prices), and kept with the payload in an update decoded on first field
     read (:mod:`exwire._core.lazy`): the watcher applies the pairs
     (:func:`watched_book_levels`), and any other subscriber of the same book reads the
     update as :func:`book_from_wire` builds it (the fill is the eager decoder on the kept
@@ -494,19 +521,58 @@ def watched_book_from_wire(payloads: Sequence[Any]) -> tuple[bool, BookUpdate]:
     once by :func:`book_from_wire`, which raises as it does.
 
     The checks run the same steps as the eager decoder (keys in wire order, ``None``
-    values skipped, ``int`` of the checksum, :func:`book_price` and ``Decimal`` of each
-    level's texts, a level read as ``_book_levels`` reads it), so where they pass the
+    values skipped, ``int`` of the checksum, :func:`book_price` and ``Decimal`` (once per
+    text) of each level's texts, a level read as ``_book_levels`` reads it), so where they pass the
     eager decoder gives the same values; they also require dict objects, list sides and
     a plain epoch time text (what the eager decoder keeps as text without converting).
 
     Raises:
         DecodeError: as :func:`book_from_wire`.
     """
+    known = _PRICES.get
+    amounts = _QUANTITIES.get
+    if len(payloads) == 1:
+        # The usual update: one object of one side's one level and the checksum
+        # ({"a": [level], "c": "..."} or {"b": ...}), what the loop below makes of it in fewer steps.
+        obj = payloads[0]
+        if type(obj) is dict and len(obj) == 2 and "c" in obj:
+            value = obj.get("a")
+            side = 1
+            if value is None:
+                value = obj.get("b")
+                side = 2
+            if type(value) is list and len(value) == 1:
+                try:
+                    checksum = obj["c"]
+                    if checksum is not None:
+                        checksum = int(checksum)
+                    level = value[0]
+                    try:
+                        price, quantity, time = level
+                    except ValueError:  # as below
+                        price, quantity, time = level[0], level[1], level[2]
+                    if type(time) is not str:
+                        raise _Unusual
+                    # The loop's check in fewer calls: at most 10 digits of seconds (at least one),
+                    # then an optional "." and digits.
+                    dot = time.find(".")
+                    if not ((0 < dot <= 10) if dot >= 0 else len(time) <= 10) or \
+                            not time.replace(".", "", 1).isdecimal():
+                        raise _Unusual
+                    decoded = known(price)
+                    amount = amounts(quantity)
+                    pairs = [(decoded if decoded is not None else book_price(price),
+                              amount if amount is not None else _book_quantity(quantity))]
+                except Exception:  # noqa: BLE001 - as below
+                    return _book_now(payloads)
+                update: Any = _new_level(_WATCHED_BOOK_UPDATE)
+                _set_wire(update, (payloads, pairs, _NO_PAIRS, checksum, False) if side == 1
+                          else (payloads, _NO_PAIRS, pairs, checksum, False))
+                return False, update
     asks: list[tuple[Decimal, Decimal]] = []
     bids: list[tuple[Decimal, Decimal]] = []
-    checksum: int | None = None
+    checksum = None
     is_snapshot = recognised = False
-    known = _PRICES.get
     try:
         for obj in payloads:
             if type(obj) is not dict:
@@ -536,7 +602,9 @@ def watched_book_from_wire(payloads: Sequence[Any]) -> tuple[bool, BookUpdate]:
                         if not (seconds.isdecimal() and len(seconds) <= 10 and (fraction.isdecimal() or not fraction)):
                             raise _Unusual
                         decoded = known(price)
-                        append((decoded if decoded is not None else book_price(price), Decimal(quantity)))
+                        amount = amounts(quantity)
+                        append((decoded if decoded is not None else book_price(price),
+                                amount if amount is not None else _book_quantity(quantity)))
                     if len(key) == 2:
                         is_snapshot = True
                 else:
@@ -546,7 +614,7 @@ def watched_book_from_wire(payloads: Sequence[Any]) -> tuple[bool, BookUpdate]:
             raise _Unusual
     except Exception:  # noqa: BLE001 - _Unusual, or a malformed message: the eager decoder raises what it raises
         return _book_now(payloads)
-    update: Any = _new_level(_WATCHED_BOOK_UPDATE)  # _watched_book_update(...) without the call
+    update = _new_level(_WATCHED_BOOK_UPDATE)  # _watched_book_update(...) without the call
     _set_wire(update, (payloads, asks, bids, checksum, is_snapshot))
     return is_snapshot, update
 
@@ -574,6 +642,8 @@ def _columns(levels: list[Any], side: list[tuple[Decimal, Decimal]]) -> bool:
         known = _PRICES.get
         # A zero price (falsy) takes book_price too, which gives the same kept Decimal.
         decoded = [known(text) or book_price(text) for text in prices]
+        # Quantities are not looked up (_QUANTITIES): a snapshot's are mostly new texts, and
+        # missing the table costs more than the Decimal.
         pairs = list(zip(decoded, map(Decimal, quantities), strict=True))  # whole before side changes
     except Exception:  # noqa: BLE001 - the loop reads it level by level (and fails as it fails)
         return False
