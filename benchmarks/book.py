@@ -8,7 +8,9 @@ Offline, in a loop over the capture's channel arrays (no sockets, no threads):
 * ``parse``: ``json.loads`` only — the floor;
 * ``decode``: + ``exwire.kraken.converter.book_from_wire`` (typed levels, read once: an
   update decoded on first read is decoded here too);
-* ``maintain``: what the client's ``watch_order_book`` does with each message:
+* ``maintain``: what the client's ``watch_order_book`` does with each message: the
+  frame parsed as the Kraken protocol parses it (``exwire._core.codec.loads``, orjson;
+  the other variants use ``json.loads``), then
   ``exwire.kraken.converter.watched_book_from_wire`` (``(price, quantity)`` pairs, no
   level models), applied to an ``exwire.orderbook.OrderBook`` per pair as the client's
   watcher applies it (``exwire.kraken.book.apply_update``: the kept pairs applied, the
@@ -102,13 +104,14 @@ def offline(variant: str, frames: list[str], passes: int) -> dict[str, Any]:
                     else:
                         mismatched += 1
     elif variant == "maintain":
+        from exwire._core.codec import loads as client_loads  # what KrakenProtocol.receive parses with
         from exwire.kraken.converter import watched_book_from_wire
 
         apply_update = kraken_book.apply_update
         for _ in range(passes):
             watched: dict[str, OrderBook] = {}
             for text in frames:
-                message = loads(text)
+                message = client_loads(text)
                 _, update = watched_book_from_wire(message[1:-2])  # as watch_order_book decodes
                 pair = message[-1]
                 book = watched.get(pair)

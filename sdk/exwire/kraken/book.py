@@ -24,7 +24,7 @@ from operator import attrgetter
 from typing import Any
 
 from exwire._core.codec import MALFORMED, malformed
-from exwire.kraken.converter import _WATCHED_BOOK_UPDATE, WatchedBook, _get_wire, book_price, watched_book_levels
+from exwire.kraken.converter import book_price, watched_book_levels
 from exwire.kraken.models import BookUpdate
 from exwire.orderbook import OrderBook
 
@@ -159,40 +159,11 @@ def apply_update(book: OrderBook, update: BookUpdate) -> int | None:
         The update's checksum (``c``) to compare with :func:`checksum`, or ``None`` (a
         snapshot, or an update without one).
     """
-    # converter.watched_book_levels written out (one call fewer per update).
-    wire: WatchedBook | None = None
-    if type(update) is _WATCHED_BOOK_UPDATE:
-        try:
-            wire = _get_wire(update)
-        except AttributeError:  # read already: its models are what to apply
-            pass
+    wire = watched_book_levels(update)
     if wire is None:
         apply(book, update)
         return update.checksum
-    asks, bids = wire[1], wire[2]
-    if wire[4]:
-        book.load(bids, asks)
-        book.truncate()
-        return wire[3]
-    # apply_pairs written out (one call fewer per update).
-    state: _TopState | None = book.memo.get(_TOP)
-    if state is None or state[0] != book.update_count:
-        book.apply_pairs(bids, asks)
-        return wire[3]
-    if asks:
-        drop = state[3].pop
-        for price, _ in asks:
-            drop(price, None)
-    if bids:
-        drop = state[4].pop
-        for price, _ in bids:
-            drop(price, None)
-    ask_touched, bid_touched = book.apply_pairs(bids, asks, CHECKSUM_LEVELS)
-    if ask_touched:
-        state[1] = None
-    if bid_touched:
-        state[2] = None
-    state[0] = book.update_count
+    apply_pairs(book, wire[1], wire[2], snapshot=wire[4])
     return wire[3]
 
 
