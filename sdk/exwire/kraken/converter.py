@@ -317,12 +317,16 @@ def book_price(text: Any) -> Decimal:
         TypeError: ``text`` is not hashable, or of a type ``Decimal`` does not take.
     """
     price = _PRICES.get(text)
-    if price is None:
-        price = Decimal(text)
-        if len(_PRICES) >= _PRICES_LIMIT:
-            _PRICES.clear()
-        _PRICES[text] = price
-    return price
+    return price if price is not None else _kept(_PRICES, text)
+
+
+def _kept(table: dict[Any, Decimal], text: Any) -> Decimal:
+    """``Decimal(text)``, made and kept in ``table`` (emptied first when full); ``text`` is not in it."""
+    value = Decimal(text)
+    if len(table) >= _PRICES_LIMIT:
+        table.clear()
+    table[text] = value
+    return value
 
 
 #: Book quantities already decoded, by wire text, as :data:`_PRICES` holds the prices: a watched
@@ -340,12 +344,7 @@ def _book_quantity(text: Any) -> Decimal:
         TypeError: ``text`` is not hashable, or of a type ``Decimal`` does not take.
     """
     quantity = _QUANTITIES.get(text)
-    if quantity is None:
-        quantity = Decimal(text)
-        if len(_QUANTITIES) >= _PRICES_LIMIT:
-            _QUANTITIES.clear()
-        _QUANTITIES[text] = quantity
-    return quantity
+    return quantity if quantity is not None else _kept(_QUANTITIES, text)
 
 
 def _book_levels(levels: Iterable[list[Any]]) -> list[BookLevel]:
