@@ -18,6 +18,7 @@ import pytest
 from exwire._core.dispatch import HAND_OFF_AT, Dispatcher, Feed, Overflow, _Lane
 from exwire._core.subscription import SubscriptionRegistry, new_mailbox
 from exwire.errors import SlowConsumer
+from exwire.kraken import KrakenClient
 from exwire.models import DataEvent
 from exwire.subscription import Subscription
 from tests.conftest import timeout
@@ -29,9 +30,9 @@ NOW = datetime.now(timezone.utc)
 class Engine:
     """A dispatcher and a registry with ``lanes`` lanes; errors collected."""
 
-    def __init__(self, lanes: int) -> None:
+    def __init__(self, lanes: int, hand_off: bool = False) -> None:
         self.errors = Collector()
-        self.dispatcher = Dispatcher("test", lanes, lambda exc, event: self.errors(exc))
+        self.dispatcher = Dispatcher("test", lanes, lambda exc, event: self.errors(exc), hand_off=hand_off)
         self.registry = SubscriptionRegistry(self.dispatcher, lambda exc, event: self.errors(exc))
 
     def subscribe(self, topic: str, callback: Any, queue_size: int = 100, overflow: Overflow = Overflow.DROP_OLDEST,
@@ -256,6 +257,7 @@ def test_every_update_is_delivered_in_order_or_counted_and_announced_under_a_flo
 def _bare_lane(monkeypatch: pytest.MonkeyPatch, wait: float) -> tuple[_Lane, Feed, list[int]]:
     """A lane whose thread never runs (as one the system does not schedule), marked asleep."""
     lane = _Lane("exwire-test-dispatch-0", lambda exc, event: None)
+    lane.hand_off_at = HAND_OFF_AT  # as a raw client's Dispatcher sets it
     lane.hand_off_wait = wait
     lane._idle = True  # as _take leaves it before sleeping on _wakeup
     calls: list[int] = []
@@ -266,7 +268,7 @@ def _bare_lane(monkeypatch: pytest.MonkeyPatch, wait: float) -> tuple[_Lane, Fee
 
 
 def test_a_reader_waits_for_the_lane_it_woke_to_take_a_long_queue(monkeypatch):
-    engine = Engine(1)
+    engine = Engine(1, hand_off=True)
     try:
         got = Collector()
         a = engine.subscribe("a", got, queue_size=1000)
@@ -290,7 +292,37 @@ def test_a_reader_waits_for_the_lane_it_woke_to_take_a_long_queue(monkeypatch):
         engine.dispatcher.close(timeout(5))
 
 
-def test_a_reader_never_waits_for_a_lane_running_callbacks(engine, monkeypatch):
+def test_a_typed_clients_reader_never_hands_off(engine, monkeypatch):
+    a = engine.subscribe("a", Collector(), queue_size=1000)
+    lane = engine.dispatcher._lanes[0]
+    calls: list[int] = []
+    monkeypatch.setattr(lane, "_hand_off", lambda: calls.append(1))
+    wait_until(lambda: lane._idle)
+    engine.deliver(*[(a, i) for i in range(4 * HAND_OFF_AT)])
+    assert calls == []
+
+
+def test_raw_clients_hand_off_and_typed_ones_do_not():
+    from exwire.testing.kraken import KrakenEmulator
+
+    with KrakenEmulator() as emu:
+        for raw, expected in ((True, HAND_OFF_AT), (False, None)):
+            with KrakenClient(**emu.client_kwargs(), raw=raw) as client:
+                client.subscribe_to_ticker_updates(["XBT/USD"], lambda event: None)
+                lanes = client._dispatcher._lanes
+                assert lanes and all((lane.hand_off_at == HAND_OFF_AT) is (expected is not None) for lane in lanes)
+
+
+def test_a_reader_never_waits_for_a_lane_running_callbacks(monkeypatch):
+    engine = Engine(1, hand_off=True)
+    try:
+        _never_waits(engine, monkeypatch)
+    finally:
+        engine.registry.end_all()
+        engine.dispatcher.close(timeout(5))
+
+
+def _never_waits(engine, monkeypatch):
     with _held(engine)[0] as gate:
         lane = engine.dispatcher._lanes[0]
         lane.hand_off_wait = timeout(60)  # were the reader to wait, the join below would fail

@@ -205,7 +205,8 @@ class BaseClient:
         # Threads hold the client weakly (a client dropped without close() is collected,
         # stops its threads and warns): every hook they run goes through a weak reference.
         ref: weakref.ref[BaseClient] = weakref.ref(self)
-        self._dispatcher = Dispatcher(self.exchange, dispatch_threads, _weak_hook(ref, BaseClient._callback_failed))
+        self._dispatcher = Dispatcher(self.exchange, dispatch_threads, _weak_hook(ref, BaseClient._callback_failed),
+                                      hand_off=raw)
         self._registry = SubscriptionRegistry(self._dispatcher, _weak_hook(ref, BaseClient._delivery_failed))
         self._listener = _ClientListener(ref)
         #: Latest ticker / top of book per symbol, fed by the user's subscriptions.
