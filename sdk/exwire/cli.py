@@ -515,12 +515,15 @@ def _json_lines(method: str, plain: Any) -> list[dict[str, Any]]:
 def _emulate(exchange: Exchange, args: argparse.Namespace) -> int:
     if exchange.emulator_class is None:
         raise ConfigurationError(f"exwire has no {exchange.name} emulator here")
-    stop = threading.Event()
+    stopping: list[bool] = []
+    tick = threading.Event()  # never set: its wait is the loop's pause
 
     def terminate(signum: int, frame: FrameType | None) -> None:
         # Only set a flag: a signal landing anywhere (even while the emulator starts or
-        # prints its URL) then ends the wait below instead of escaping as an exception.
-        stop.set()
+        # prints its URL) then ends the loop below instead of escaping as an exception.
+        # Not Event.set(): the handler runs on the main thread, which may hold that
+        # event's lock at that instant (inside its wait), and the lock is not reentrant.
+        stopping.append(True)
 
     previous: dict[signal.Signals, Any] = {}
     if threading.current_thread() is threading.main_thread():
@@ -538,8 +541,8 @@ def _emulate(exchange: Exchange, args: argparse.Namespace) -> int:
             shown = {key: value for key, value in keywords.items() if key != "credentials"}
             _print(f"{exchange.name} emulator at {emulator.url}; client keywords: "
                    f"{json.dumps(shown, default=str)}; Ctrl-C stops it", error=True)
-            while not stop.wait(0.5):  # the tick lets the main thread run signal handlers
-                pass
+            while not stopping:
+                tick.wait(0.5)  # the tick lets the main thread run signal handlers
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
