@@ -6,8 +6,8 @@ frames from the in-process :class:`~benchmarks.wsserver.FloodServer`:
 * ``bare``: ``websocket.create_connection(..., skip_utf8_validation=True)`` on a
   blocking socket (no timeout: see :func:`benchmarks.measure.blocking`), then
   ``recv()`` + the exchange's decode (``json.loads``) N times on the calling thread;
-* ``exwire``: the exwire client subscribed with a counting callback (default
-  ``block`` overflow policy): the reader thread decodes into typed models, a
+* ``exwire``: the exwire client subscribed with a counting callback (the default
+  ``drop_oldest`` overflow policy; a drop fails the target): the reader thread decodes into typed models, a
   dispatcher lane runs the callback; done when the callback saw N updates;
 * ``exwire_raw``: the same with ``keep_raw=True`` (the frame text rides along);
 * ``exwire_raw_delivery``: the client built with ``raw=True``: events carry the
