@@ -14,7 +14,7 @@ truncate, how to compute a checksum) live with each exchange, e.g.
 from __future__ import annotations
 
 from bisect import bisect_left, insort
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from operator import itemgetter
 from typing import Any, Protocol
@@ -192,7 +192,7 @@ class OrderBook:
             set_bid(level.price, level.quantity)
         self.truncate()
 
-    def apply_pairs(self, bids: Iterable[tuple[Decimal, Decimal]], asks: Iterable[tuple[Decimal, Decimal]],
+    def apply_pairs(self, bids: Sequence[tuple[Decimal, Decimal]], asks: Sequence[tuple[Decimal, Decimal]],
                     top: int | None = None) -> tuple[bool, bool]:
         """Apply one update's ``(price, quantity)`` pairs: the asks then the bids in order, as
         :meth:`set_ask` and :meth:`set_bid` each (a zero quantity deletes the level; one
@@ -218,47 +218,37 @@ class OrderBook:
         if top is not None and (type(top) is not int or top <= 0):  # a bool is no count
             raise ConfigurationError(f"top must be a positive integer or None, got {top!r}")
         ask_touched = bid_touched = False
-        count = self._update_count
-        try:  # set_ask and set_bid written out; the count is stored even when a pair fails
-            if asks:
-                prices = self._ask_prices
-                quantities = self._ask_quantities
-                # Without top, no price is compared: the side counts as touched already.
-                ask_touched = top is None or len(prices) < top
-                edge = None if ask_touched else prices[top - 1]  # type: ignore[operator]
-                for price, quantity in asks:
-                    count += 1
-                    if quantity:
-                        if price not in quantities:
-                            insort(prices, price)
-                        quantities[price] = quantity
-                    elif quantities.pop(price, None) is not None:
-                        del prices[bisect_left(prices, price)]
-                    if not ask_touched and price <= edge:  # type: ignore[operator]
-                        ask_touched = True
-                ask_touched = ask_touched and top is not None
-            if bids:
-                prices = self._bid_prices
-                quantities = self._bid_quantities
-                bid_touched = top is None or len(prices) < top
-                edge = None if bid_touched else prices[-top]  # type: ignore[operator]
-                for price, quantity in bids:
-                    count += 1
-                    if quantity:
-                        if price not in quantities:
-                            insort(prices, price)
-                        quantities[price] = quantity
-                    elif quantities.pop(price, None) is not None:
-                        del prices[bisect_left(prices, price)]
-                    if not bid_touched and price >= edge:  # type: ignore[operator]
-                        bid_touched = True
-                bid_touched = bid_touched and top is not None
-        finally:
-            self._update_count = count
+        if asks:
+            prices = self._ask_prices
+            if top is not None:  # min of the pairs: the lowest price (ties compare quantities)
+                ask_touched = len(prices) < top or min(asks)[0] <= prices[top - 1]
+            self._set_pairs(prices, self._ask_quantities, asks)
+        if bids:
+            prices = self._bid_prices
+            if top is not None:
+                bid_touched = len(prices) < top or max(bids)[0] >= prices[-top]
+            self._set_pairs(prices, self._bid_quantities, bids)
         depth = self._depth
         if depth is not None and (len(self._ask_prices) > depth or len(self._bid_prices) > depth):
             self.truncate()
         return ask_touched, bid_touched
+
+    def _set_pairs(self, prices: list[Decimal], quantities: dict[Decimal, Decimal],
+                   pairs: Iterable[tuple[Decimal, Decimal]]) -> None:
+        """One side's part of :meth:`apply_pairs`: :meth:`set_ask`/:meth:`set_bid` of each pair,
+        written out once for both sides; the count is stored even when a pair fails."""
+        count = self._update_count
+        try:
+            for price, quantity in pairs:
+                count += 1
+                if quantity:
+                    if price not in quantities:
+                        insort(prices, price)
+                    quantities[price] = quantity
+                elif quantities.pop(price, None) is not None:
+                    del prices[bisect_left(prices, price)]
+        finally:
+            self._update_count = count
 
     def truncate(self) -> None:
         """Cut each side to :attr:`depth` levels, dropping the worst prices.
