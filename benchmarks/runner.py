@@ -21,6 +21,7 @@ from benchmarks import book, request, scale, stream
 from benchmarks.exchanges import ENTRIES
 from benchmarks.exchanges.base import Exchange
 from benchmarks.measure import schedule
+from benchmarks.replay_server import ReplayServer
 from benchmarks.wsserver import FloodServer
 
 __all__ = ["Config", "QUICK", "FULL", "run"]
@@ -41,6 +42,7 @@ class Config:
     concurrent_count: int = 300  # requests per caller thread
     book_passes: int = 5
     replay: bool = True
+    replay_rounds: int = 12  # a replay run is short (about 40 ms): more rounds than the others
     scale_counts: tuple[int, ...] = (1, 100, 1_000)
     scale_messages: int = 20_000
     timeout: float = 120.0
@@ -61,6 +63,7 @@ QUICK = Config(
     request_warmup=20,
     concurrent_count=20,
     book_passes=1,
+    replay_rounds=2,
     scale_messages=1_500,
     peers_messages=1_000,
     peers_warmup=200,
@@ -198,20 +201,20 @@ def book_section(config: Config, skipped: list, errors: list) -> dict[str, Any]:
     if not config.replay:
         return result
     try:
-        from exwire.testing import KrakenEmulator
-    except Exception as exc:  # the emulator (and websockets) are optional
+        from exwire.testing import KrakenEmulator  # noqa: F401 (the replay server's; optional, as websockets is)
+    except Exception as exc:
         reason = f"exwire.testing.KrakenEmulator unavailable: {type(exc).__name__}: {exc}"
         skipped.append({"section": "book", "exchange": "kraken", "case": "client replay", "reason": reason})
         _say(f"  - skipped full-client replay: {reason}")
         return result
     try:
-        with KrakenEmulator(replay=path, push_interval=None, heartbeat_interval=None) as emulator:
+        with ReplayServer(path, config.timeout) as emulator:
             def replay(variant: str, _round: int) -> dict[str, Any]:
                 if variant == "bare":
                     return book.bare_replay(emulator, len(frames), config.timeout)
                 return book.exwire_replay(emulator, len(frames), config.timeout)
 
-            result["replay_runs"] = _paired(["bare", "exwire"], config.rounds, replay)
+            result["replay_runs"] = _paired(["bare", "exwire"], config.replay_rounds, replay, warmup=lambda v: replay(v, -1))
     except Exception as exc:
         errors.append(_error("book", "client replay", exc))
     return result

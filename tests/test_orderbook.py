@@ -306,6 +306,19 @@ def test_best_levels_handed_out_again_always_equal_the_book_as_it_is():
         assert book.best_bid is before[0] and book.best_ask is before[1]  # nothing changed: the same object
 
 
+def test_best_prices_and_quantities_are_the_best_levels_fields_or_none_per_empty_side():
+    book = OrderBook()
+    assert book.best_prices_and_quantities() == (None, None, None, None)
+    book.set_bid(D("99.5"), D("2.50"))
+    assert book.best_prices_and_quantities() == (D("99.5"), D("2.50"), None, None)
+    book.set_ask(D("100"), D("1"))
+    book.set_ask(D("100.5"), D("3"))
+    book.set_bid(D("99"), D("4"))
+    bid, bid_quantity, ask, ask_quantity = book.best_prices_and_quantities()
+    assert Level(bid, bid_quantity) == book.best_bid and Level(ask, ask_quantity) == book.best_ask
+    assert format(bid_quantity, "f") == "2.50"  # the book's own Decimal, exponent kept
+
+
 def _exact(book: OrderBook) -> list[object]:
     """Both sides with every key's and quantity's exact digits and exponent, and the count."""
     return [[(p.as_tuple(), q.as_tuple()) for p, q in book.bid_items()],

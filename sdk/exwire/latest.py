@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timezone
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 import attrs
 
-from exwire.models import Ticker, TopOfBook
+from exwire.models import Level, Ticker, TopOfBook
 
 __all__ = ["LatestValue", "LatestValues", "TICKER", "TOP_OF_BOOK"]
 
@@ -69,6 +70,10 @@ class LatestValues:
     def _set(self, kind: str, symbol: str, value: Any, received_at: datetime) -> None:
         self._values[(kind, symbol)] = (value, received_at)
 
+    def _setter(self, kind: str, symbol: str) -> Callable[[tuple[Any, datetime]], None]:
+        """``_set`` of one stream as one C call: ``setter((value, received_at))``."""
+        return partial(self._values.__setitem__, (kind, symbol))
+
     def _entry(self, kind: str, symbol: str) -> tuple[str, tuple[Any, datetime]] | None:
         entry = self._values.get((kind, symbol))
         if entry is not None:
@@ -96,7 +101,14 @@ class LatestValues:
     def top_of_book(self, symbol: str) -> LatestValue[TopOfBook] | None:
         """The newest best bid and ask (:class:`exwire.models.TopOfBook`) of ``symbol``, or ``None``."""
         found = self._entry(TOP_OF_BOOK, symbol)
-        return None if found is None else LatestValue(*found[1])
+        if found is None:
+            return None
+        value, received_at = found[1]
+        if type(value) is tuple:  # a watched book's best prices and quantities (OrderBook.best_prices_and_quantities)
+            bid, bid_quantity, ask, ask_quantity = value
+            value = TopOfBook(None if bid is None else Level(bid, bid_quantity),
+                              None if ask is None else Level(ask, ask_quantity))
+        return LatestValue(value, received_at)
 
     def symbols(self, kind: str | None = None) -> list[str]:
         """Symbols (as the exchange names them) that have a value (of ``kind``, or any when ``None``)."""

@@ -349,6 +349,17 @@ class OrderBook:
             raise ConfigurationError(f"n must be >= 0 or None, got {n!r}")
         return self._ask_prices[:n]
 
+    def best_prices_and_quantities(self) -> tuple[Decimal | None, Decimal | None, Decimal | None, Decimal | None]:
+        """``(best bid price, its quantity, best ask price, its quantity)``, each pair ``None``
+        while its side is empty: the top of book without :class:`~exwire.models.Level`
+        models, for hot paths (a watched book gives it to ``latest`` on every update, and
+        ``latest.top_of_book`` builds the models when it is read)."""
+        bids, asks = self._bid_prices, self._ask_prices
+        bid = bids[-1] if bids else None
+        ask = asks[0] if asks else None
+        return (bid, None if bid is None else self._bid_quantities[bid],
+                ask, None if ask is None else self._ask_quantities[ask])
+
     @property
     def best_bid(self) -> Level | None:
         """The highest bid, or ``None`` when the bid side is empty."""

@@ -90,6 +90,7 @@ class Subscription(Generic[T]):
         unsubscribe: Callable[["Subscription[Any]", float | None], None],
         resubscribe: Callable[[], None] | None = None,
         inline: Callable[[Any, UpdateType, datetime], bool] | None = None,
+        inline_end: Callable[[], None] | None = None,
     ) -> None:
         self.id = next(_ids)
         self.topic = topic
@@ -113,8 +114,10 @@ class Subscription(Generic[T]):
         self._convert: Callable[[DataEvent[Any]], DataEvent[T]] | None = None
         # Internal consumers maintained on the reader (order book watchers): called there
         # with each update's (data, update_type, received_at) instead of queueing it; True
-        # asks the lane to run ``callback`` once (with a marker, not an event).
+        # asks the lane to run ``callback`` once (with a marker, not an event). ``inline_end``
+        # is called there once after each burst that gave ``inline`` an update.
         self.inline = inline
+        self.inline_end = inline_end
 
     def __repr__(self) -> str:
         kind = "callback" if self.callback else "pull"

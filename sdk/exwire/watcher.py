@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from exwire.latest import TOP_OF_BOOK, LatestValues
-from exwire.models import DataEvent, Level, TopOfBook, UpdateType
+from exwire.models import DataEvent, Level, UpdateType
 from exwire.orderbook import BookSnapshot, OrderBook
 
 __all__ = ["OrderBookWatcher", "SequenceGap"]
@@ -97,14 +97,15 @@ class OrderBookWatcher:
         self._apply = apply
         self._checksum = checksum
         self._callback = callback
-        self._latest = latest
         self._executor = executor
         self._pending_snapshot: BookSnapshot | None = None
         self._host_call_queued = False
         self._follow_up_queued = False  # a _follow_up call is queued on the lane (reader-maintained)
         self._resync_due = False  # a mismatch asked _follow_up to resubscribe
         self._book = OrderBook(depth)
-        self._top: TopOfBook | None = None  # the last top of book given to latest
+        # latest's top of book of this symbol, set on every applied update
+        self._set_top = None if latest is None else latest._setter(TOP_OF_BOOK, symbol)
+        self._top_at: datetime | None = None  # received_at of the reader's last update not given to latest
         self._book_lock = threading.Lock()  # guards _book and the counters
         self._synced = threading.Event()
         # _synced's flag as a plain attribute for the update path (Event.is_set is a call);
@@ -151,6 +152,19 @@ class OrderBookWatcher:
                     return False
                 self._follow_up_queued = True
                 return True
+
+    def _end_of_burst(self) -> None:
+        """Reader thread, after a burst gave :meth:`_on_reader` updates: ``latest`` is given the
+        book's top of book as the burst left it (once per burst, not per update: a host
+        reading ``latest`` sees no intermediate top of book it could not have seen anyway).
+        Nothing is given while the book is out of sync."""
+        received_at = self._top_at
+        if received_at is None or self._set_top is None:
+            return
+        with self._book_lock:
+            self._top_at = None
+            if self._in_sync:
+                self._set_top((self._book.best_prices_and_quantities(), received_at))
 
     def _take(self, data: Any, update_type: UpdateType, dropped_before: int, received_at: datetime,
               queue: bool = False) -> bool:
@@ -203,15 +217,11 @@ class OrderBookWatcher:
             if mismatch is not None:
                 self.resyncs += 1
                 self._resync_due = True
-            elif self._latest is not None:
-                # The book hands out the same Level while its best level is unchanged: the
-                # last TopOfBook is kept while both are (most updates are deeper in the book).
-                book = self._book
-                bid, ask = book.best_bid, book.best_ask
-                top = self._top
-                if top is None or top.bid is not bid or top.ask is not ask:
-                    top = self._top = TopOfBook(bid, ask)
-                self._latest._set(TOP_OF_BOOK, self.symbol, top, received_at)
+            elif self._set_top is not None:
+                if queue:  # the reader: latest is given the top once per burst (_end_of_burst)
+                    self._top_at = received_at
+                else:  # plain values, no model: latest.top_of_book builds the TopOfBook when read
+                    self._set_top((self._book.best_prices_and_quantities(), received_at))
             due = mismatch is not None or self._callback is not None
             if due and queue:
                 if self._follow_up_queued:

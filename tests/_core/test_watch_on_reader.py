@@ -67,6 +67,30 @@ def test_updates_are_applied_on_the_reader_and_nothing_is_queued(server):
         assert client.latest.top_of_book("S").value.bid.price == Decimal(51)
 
 
+def test_latest_gets_the_top_as_each_burst_leaves_it_and_nothing_while_out_of_sync(server):
+    with FakeClient(server) as client:
+        watcher = _watch(client, Book())
+        peer = server.peer()
+        peer.push(_snapshot("1", "3"))
+        wait_until(lambda: client.latest.top_of_book("S") is not None)
+        first = client.latest.top_of_book("S")
+        assert first.value.bid == watcher.best_bid and first.value.bid.price == Decimal(3)
+        assert first.value.ask is None  # no ask in the book: no Level
+        peer.push(update("book", {"bids": [["4", "1"]], "c": 8}))
+        wait_until(lambda: watcher.checksums_verified == 1)
+        wait_until(lambda: client.latest.top_of_book("S").value.bid.price == Decimal(4))
+        second = client.latest.top_of_book("S")
+        assert second.received_at >= first.received_at
+        peer.push(update("book", {"bids": [["5", "1"]], "c": 999}))  # a mismatch: out of sync
+        wait_until(lambda: watcher.checksums_mismatched == 1)
+        peer.push(update("book", {"bids": [["6", "1"]]}))  # skipped until the snapshot
+        wait_until(lambda: watcher.updates_skipped == 1)
+        assert client.latest.top_of_book("S") == second  # the last top of a synced book stays
+        peer.push(_snapshot("9"))  # this dialect's apply adds a snapshot's levels to the book
+        wait_until(lambda: watcher.synced)
+        wait_until(lambda: client.latest.top_of_book("S").value.bid.price == Decimal(9))
+
+
 def test_the_callback_runs_on_a_lane_and_a_slow_one_gets_the_newest_book(server):
     with FakeClient(server, queue_size=2) as client, Gate() as gate:
         watcher = _watch(client, Book(), gate)

@@ -394,6 +394,7 @@ class BaseClient:
         queue_size: int | None = None,
         internal: bool = False,
         inline: Callable[[Any, UpdateType, datetime], bool] | None = None,
+        inline_end: Callable[[], None] | None = None,
     ) -> Subscription[Any]:
         """Register a subscription, subscribe its new keys on the wire, return the handle.
 
@@ -422,6 +423,7 @@ class BaseClient:
             ),
             unsubscribe=self._unsubscribe,
             inline=inline,
+            inline_end=inline_end,
         )
         if callback is not None and not internal:
             subscription.executor = self._callback_executor
@@ -605,6 +607,7 @@ class BaseClient:
         """
         groups: dict[int, list[list[Any]]] = {}  # lane entries [feed, event, 0] by lane
         mailed: list[tuple[Subscription[Any], Any]] = []  # pull or host-executor subscriptions
+        inlined: dict[Subscription[Any], None] = {}  # the books maintained here that had an update
         last: Subscription[Any] | None = None  # the subscription of the previous event, and its lane's entries
         group: list[list[Any]] = []
         feed: Any = None
@@ -638,10 +641,12 @@ class BaseClient:
                 if inline is None:
                     event: Any = _new_event(DataEvent, (data, subscription.topic, symbol, received_at, update_type,
                                                         raw, 0))
-                elif inline(data, update_type, received_at):  # a book maintained here
-                    event = _FOLLOW_UP  # its lane runs the watcher's follow-up
-                else:
-                    continue
+                else:  # a book maintained here
+                    inlined[subscription] = None
+                    if inline(data, update_type, received_at):
+                        event = _FOLLOW_UP  # its lane runs the watcher's follow-up
+                    else:
+                        continue
                 if subscription is last:  # a run of one subscription: no lookups
                     if feed is None:
                         mailed.append((subscription, event))
@@ -660,6 +665,9 @@ class BaseClient:
                     else:
                         group = found
                         group.append([feed, event, 0])
+        for subscription in inlined:
+            if subscription.inline_end is not None:
+                subscription.inline_end()
         return self._registry.queue(groups, mailed) if groups or mailed else 0.0
 
     def _watch(
@@ -677,6 +685,7 @@ class BaseClient:
         resync: Callable[[], None] | None = None,
         subscribe: Callable[..., Subscription[Any]] | None = None,
         on_reader: bool = False,
+        feeds_latest: bool = True,
     ) -> OrderBookWatcher:
         """Build and start an order book watcher: the one body of every ``watch_order_book``.
 
@@ -707,7 +716,7 @@ class BaseClient:
             apply=apply,
             checksum=checksum,
             callback=callback,
-            latest=self.latest,
+            latest=self.latest if feeds_latest else None,
             executor=self._callback_executor,
         )
         connection.protocol.watched.update(keys)  # decoded at once from now on (Protocol.watched)
@@ -721,7 +730,7 @@ class BaseClient:
         elif on_reader:
             watcher.subscription = self._subscribe(
                 connection, topic=topic, keys=keys, callback=watcher._follow_up, timeout=timeout, internal=True,
-                inline=watcher._on_reader,
+                inline=watcher._on_reader, inline_end=watcher._end_of_burst,
             )
         else:
             watcher.subscription = self._subscribe(

@@ -274,11 +274,9 @@ class BookMethods:
             connection, symbol=upper, depth=depth, keys=[(connection.name, stream)], topic=topic, apply=_apply,
             checksum=None, callback=None if callback is None else _top(callback, depth), timeout=timeout,
             resync=lambda: None, subscribe=subscribe,
+            # Futures symbols (BTCUSDT) would overwrite the spot pair's top of book.
+            feeds_latest=member is None,
         )
-        if member is not None:
-            # Futures symbols (BTCUSDT) would overwrite the spot pair's top of book; no
-            # book event has been applied yet (the snapshot is offered below), so no race.
-            watcher._latest = None
         feed.watcher = watcher
         try:
             snapshot = _book_fetcher(client, upper, limit, member, timeout)()
