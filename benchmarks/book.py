@@ -30,7 +30,10 @@ websocket-client that subscribes the same books and ``json.loads`` every frame.
 The emulator starts the replay once every captured pair is subscribed: each clock
 starts before the subscription that completes the set (the bare client's one
 request for all pairs, exwire's last ``watch_order_book``).
-The emulator shares the process, so its CPU is in both variants' figures.
+The emulator runs in a process of its own (:mod:`benchmarks.replay_server`), as an
+exchange would: its per-frame ``websockets`` sends would otherwise take the client's GIL,
+and the figures would be the emulator's and its thread's scheduling. CPU figures are the
+client process's alone.
 """
 
 from __future__ import annotations

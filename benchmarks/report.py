@@ -327,7 +327,7 @@ def render(results: dict[str, Any]) -> str:
                      _n(s["cpu_us_per_msg"], 1), checks])
     if rows:
         out += ["", f"Order book ({book.get('frames', 0):,} Kraken book messages x {book.get('passes')} passes offline;"
-                    " replay via KrakenEmulator, CPU includes the emulator)"]
+                    " replay via KrakenEmulator in a process of its own)"]
         out += _table(["path", "variant", "", "msg/s", "vs ref", "CPU us/msg", "checksums"], rows)
     scale = sections.get("scale") or {}
     if "skipped" in scale:

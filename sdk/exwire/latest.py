@@ -53,8 +53,9 @@ class LatestValues:
     Values appear only for symbols with an active subscription that carries them
     (a ticker subscription feeds ``ticker``; a spread/book-ticker subscription or a
     watched order book feeds ``top_of_book``); before the first update a read
-    returns ``None``. The reader thread stores a plain tuple per update; the neutral
-    model is built on read, so a flood pays for no object it never shows.
+    returns ``None``. The reader thread stores a plain tuple per update (a watched order
+    book: per burst of updates read, its best prices and quantities); the neutral model
+    is built on read, so a flood pays for no object it never shows.
     """
 
     def __init__(
