@@ -352,8 +352,8 @@ class OrderBook:
     def best_prices_and_quantities(self) -> tuple[Decimal | None, Decimal | None, Decimal | None, Decimal | None]:
         """``(best bid price, its quantity, best ask price, its quantity)``, each pair ``None``
         while its side is empty: the top of book without :class:`~exwire.models.Level`
-        models, for hot paths (a watched book gives it to ``latest`` on every update, and
-        ``latest.top_of_book`` builds the models when it is read)."""
+        models, for hot paths (a watched book gives it to ``latest`` once per burst of
+        updates, and ``latest.top_of_book`` builds the models when it is read)."""
         bids, asks = self._bid_prices, self._ask_prices
         bid = bids[-1] if bids else None
         ask = asks[0] if asks else None

@@ -103,7 +103,7 @@ class OrderBookWatcher:
         self._follow_up_queued = False  # a _follow_up call is queued on the lane (reader-maintained)
         self._resync_due = False  # a mismatch asked _follow_up to resubscribe
         self._book = OrderBook(depth)
-        # latest's top of book of this symbol, set on every applied update
+        # latest's top of book of this symbol: set per burst on the reader, per update on a lane
         self._set_top = None if latest is None else latest._setter(TOP_OF_BOOK, symbol)
         self._top_at: datetime | None = None  # received_at of the reader's last update not given to latest
         self._book_lock = threading.Lock()  # guards _book and the counters

@@ -600,7 +600,8 @@ class BaseClient:
 
         Each update feeds ``client.latest`` (typed clients), then becomes a
         ``DataEvent`` per subscription routed its key, or is applied at once by a book
-        maintained on the reader (``Subscription.inline``). One loop with no call per
+        maintained on the reader (``Subscription.inline``; its ``inline_end`` once the
+        burst's events are queued). One loop with no call per
         update on the usual path: the routing table is read once per burst (it is
         replaced, never changed, when subscriptions change) and the latest-value feed
         is looked up by the data's type.
@@ -665,10 +666,11 @@ class BaseClient:
                     else:
                         group = found
                         group.append([feed, event, 0])
-        for subscription in inlined:
+        blocked = self._registry.queue(groups, mailed) if groups or mailed else 0.0
+        for subscription in inlined:  # after the events are queued: nothing here can lose them
             if subscription.inline_end is not None:
                 subscription.inline_end()
-        return self._registry.queue(groups, mailed) if groups or mailed else 0.0
+        return blocked
 
     def _watch(
         self,
