@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from datetime import datetime
 from typing import Any, Generic, Self, TypeVar
 
@@ -91,6 +91,7 @@ class Subscription(Generic[T]):
         resubscribe: Callable[[], None] | None = None,
         inline: Callable[[Any, UpdateType, datetime], bool] | None = None,
         inline_end: Callable[[], None] | None = None,
+        awaiting_snapshot: Iterable[Hashable] = (),
     ) -> None:
         self.id = next(_ids)
         self.topic = topic
@@ -118,6 +119,10 @@ class Subscription(Generic[T]):
         # is called there once after each burst that gave ``inline`` an update.
         self.inline = inline
         self.inline_end = inline_end
+        # Keys of streams this subscription joined while another subscription held them: the
+        # client resubscribes them for a fresh snapshot, and the reader skips their updates
+        # for this subscription until that snapshot (its first event of each is the whole book).
+        self.awaiting_snapshot: set[Hashable] | None = set(awaiting_snapshot) or None
 
     def __repr__(self) -> str:
         kind = "callback" if self.callback else "pull"

@@ -531,3 +531,22 @@ def test_a_burst_read_at_once_reaches_a_small_blocking_queue_without_loss(server
             peer.push(update("k", i))
         assert [e.data for e in seen.wait_for(300)] == list(range(300))
         assert errors.events == []
+
+
+def test_a_subscription_awaiting_a_snapshot_skips_that_streams_updates_until_it(server, client):
+    # A subscription that joins a stream another one holds (OKEx depth) sees each awaited
+    # stream from its snapshot on; its other streams and the other subscription see everything.
+    first = Collector()
+    client.subscribe(["book"], first)
+    joined = Collector()
+    subscription = client._subscribe(client.main, topic="book,other", keys=["book", "other"], callback=joined,
+                                     timeout=timeout(5), awaiting_snapshot=["book"])
+    peer = server.peer()
+    peer.push(update("book", 1))  # on its way before the resubscription: not the joiner's
+    peer.push(update("other", 2))
+    peer.push(update("book", 3, snapshot=True))
+    peer.push(update("book", 4))
+    assert [e.data for e in first.wait_for(3)] == [1, 3, 4]
+    assert [(e.data, e.update_type.value) for e in joined.wait_for(3)] == [(2, "update"), (3, "snapshot"),
+                                                                          (4, "update")]
+    assert subscription.awaiting_snapshot is None and subscription.dropped == 0

@@ -187,9 +187,17 @@ DEPTH = ('[{"binary":0,"channel":"ok_sub_spot_bch_btc_depth","data":{"asks":[["1
          '"bids":[["115","1"],["114","1"],["1E-8","0.0008792"]],"timestamp":1504529236946}}]')
 
 
+def _acked(protocol: OkexProtocol, channel: str) -> None:
+    """Subscribe ``channel`` and read its ack (§3.2)."""
+    key, _ = protocol.subscribe([channel])
+    [reply] = protocol.receive(json.dumps([{"binary": 0, "channel": "addChannel",
+                                            "data": {"result": True, "channel": channel}}]))
+    assert reply.key == key
+
+
 def test_incremental_depth_is_a_snapshot_only_first_after_a_subscribe():
     protocol = OkexProtocol()
-    protocol.subscribe(["ok_sub_spot_bch_btc_depth"])
+    _acked(protocol, "ok_sub_spot_bch_btc_depth")
     [first] = protocol.receive(DEPTH)
     [second] = protocol.receive(DEPTH)
     assert first.update_type is UpdateType.SNAPSHOT and first.data.is_snapshot
@@ -199,7 +207,24 @@ def test_incremental_depth_is_a_snapshot_only_first_after_a_subscribe():
     assert book.asks == (Level(price=D("116"), quantity=D("0.5")), Level(price=D("117"), quantity=D("2")))
     assert book.time == datetime(2017, 9, 4, 12, 47, 16, 946000, tzinfo=UTC)
     assert [level.price for level in book.bids] == [D("115"), D("114"), D("0.00000001")]
-    protocol.subscribe(["ok_sub_spot_bch_btc_depth"])  # a resubscribe brings a whole book again
+    _acked(protocol, "ok_sub_spot_bch_btc_depth")  # a resubscribe brings a whole book again
+    assert protocol.receive(DEPTH)[0].update_type is UpdateType.SNAPSHOT
+
+
+def test_depth_pushes_read_before_a_resubscription_is_acked_stay_updates():
+    # removeChannel has no ack: pushes the server sent before it took effect arrive after the
+    # new addChannel went out. They are changes to the book as it was, not the whole book
+    # the ack announces (taking one for the whole book would cut the book down to it).
+    protocol = OkexProtocol()
+    _acked(protocol, "ok_sub_spot_bch_btc_depth")
+    assert protocol.receive(DEPTH)[0].update_type is UpdateType.SNAPSHOT
+    protocol.unsubscribe(["ok_sub_spot_bch_btc_depth"])
+    key, _ = protocol.subscribe(["ok_sub_spot_bch_btc_depth"])
+    [stale] = protocol.receive(DEPTH)
+    assert stale.update_type is UpdateType.UPDATE and not stale.data.is_snapshot
+    [reply] = protocol.receive('[{"binary":0,"channel":"addChannel","data":{"result":true,'
+                               '"channel":"ok_sub_spot_bch_btc_depth"}}]')
+    assert reply.key == key
     assert protocol.receive(DEPTH)[0].update_type is UpdateType.SNAPSHOT
 
 

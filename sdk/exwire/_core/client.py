@@ -395,6 +395,7 @@ class BaseClient:
         internal: bool = False,
         inline: Callable[[Any, UpdateType, datetime], bool] | None = None,
         inline_end: Callable[[], None] | None = None,
+        awaiting_snapshot: Iterable[Hashable] = (),
     ) -> Subscription[Any]:
         """Register a subscription, subscribe its new keys on the wire, return the handle.
 
@@ -424,6 +425,7 @@ class BaseClient:
             unsubscribe=self._unsubscribe,
             inline=inline,
             inline_end=inline_end,
+            awaiting_snapshot=awaiting_snapshot,
         )
         if callback is not None and not internal:
             subscription.executor = self._callback_executor
@@ -638,6 +640,13 @@ class BaseClient:
             if keep_raw:
                 raw = self._raw_text(frame)
             for subscription in routes.get(key, ()):
+                awaiting = subscription.awaiting_snapshot
+                if awaiting is not None and key in awaiting:  # joined a held stream: wait for its snapshot
+                    if update_type is not UpdateType.SNAPSHOT:
+                        continue
+                    awaiting.discard(key)
+                    if not awaiting:
+                        subscription.awaiting_snapshot = None
                 inline = subscription.inline
                 if inline is None:
                     event: Any = _new_event(DataEvent, (data, subscription.topic, symbol, received_at, update_type,

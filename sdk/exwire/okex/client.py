@@ -621,7 +621,9 @@ class OkexClient(BaseClient):
         channels = [channel_name(pair, "depth") for pair in pairs]
         deadline = Deadline(self._timeout(validate.positive_timeout(timeout)))
         # A channel another subscription already holds will not be subscribed again, so
-        # no whole book would come for this one: resubscribe it afterwards.
+        # no whole book would come for this one: resubscribe it afterwards. Until that
+        # book arrives, the channel's updates (pushes already on their way) are not this
+        # subscription's.
         shared = [channel for channel in channels if self._registry.route(channel)]
         subscription = self._subscribe(
             self._spot,
@@ -630,6 +632,7 @@ class OkexClient(BaseClient):
             callback=callback,
             timeout=deadline.remaining(),
             internal=internal,
+            awaiting_snapshot=shared,
         )
         if shared:
             try:

@@ -333,10 +333,9 @@ class OkexProtocol(Protocol):
         with self._subscription_lock:
             for channel in channels:
                 self._batches[channel] = key
-                info = parse_channel(channel)
-                if info is not None and info.kind == "depth" and info.argument is None:
-                    # §5.2: the first push after a subscribe is the whole book.
-                    self._awaiting_snapshot.add(channel)
+                # An incremental depth channel expects its whole book once acked (_ack); pushes
+                # before the ack are a previous subscription's, still on their way.
+                self._awaiting_snapshot.discard(channel)
         return key, _dumps(items[0] if len(items) == 1 else items)
 
     def unsubscribe(self, channels: Sequence[str]) -> str:
@@ -567,6 +566,13 @@ class OkexProtocol(Protocol):
             return ()  # an ack that names no channel answers no subscription of ours
         with self._subscription_lock:
             key = self._batches.pop(channel, None)
+            if key is not None and error is None:
+                info = parse_channel(channel)
+                if info is not None and info.kind == "depth" and info.argument is None:
+                    # §5.2: the first push after a subscribe is the whole book. The emulator
+                    # (and the documented request/ack order) sends the ack first, so pushes
+                    # read before it, sent before a removeChannel took effect, stay updates.
+                    self._awaiting_snapshot.add(channel)
         if key is None:
             return ()
         if error is not None:
