@@ -127,31 +127,8 @@ class OrderBookWatcher:
 
     def _on_event(self, event: DataEvent[Any]) -> None:
         """Lane thread: apply one update, then resubscribe or run the callback when due."""
-        if self._take(event.data, event.update_type, event.dropped_before, event.received_at):
+        if self._take(event.data, event.update_type, event.received_at, event.dropped_before, False):
             self._follow_up(None)
-
-    def _on_reader(self, data: Any, update_type: UpdateType, received_at: datetime) -> bool:
-        """Reader thread, for a watcher maintained there: apply one update; run no user code.
-
-        Returns True when the subscription's lane must run :meth:`_follow_up` (the
-        resubscription after a mismatch, or the callback with the newest book); at
-        most one such call is queued at a time, so a slow callback is given the newest
-        book when it is ready, never a backlog of intermediate ones. An ``apply`` that
-        raises (a bug, or an update the exchange's rules cannot place) is logged, and
-        the book is resubscribed as after a checksum mismatch.
-        """
-        try:
-            return self._take(data, update_type, 0, received_at, True)
-        except Exception:
-            self.log.exception("%s book: applying an update failed: resubscribing", self.symbol)
-            with self._book_lock:
-                self._unsync()
-                self.resyncs += 1
-                self._resync_due = True
-                if self._follow_up_queued:
-                    return False
-                self._follow_up_queued = True
-                return True
 
     def _end_of_burst(self) -> None:
         """Reader thread, after a burst gave :meth:`_on_reader` updates: ``latest`` is given the
@@ -166,77 +143,99 @@ class OrderBookWatcher:
             if self._in_sync:
                 self._set_top((self._book.best_prices_and_quantities(), received_at))
 
-    def _take(self, data: Any, update_type: UpdateType, dropped_before: int, received_at: datetime,
-              queue: bool = False) -> bool:
+    def _take(self, data: Any, update_type: UpdateType, received_at: datetime, dropped_before: int = 0,
+              queue: bool = True) -> bool:
         """Apply one update under the book lock; return whether :meth:`_follow_up` is due.
 
-        ``dropped_before`` updates were lost just before this one (its queue was full):
-        the book is resubscribed. A mismatch is logged and marks the resubscription due.
-        With ``queue`` (the reader), a due follow-up is claimed in the same hold of the lock:
-        True only when no :meth:`_follow_up` call is queued already (that one will see this
-        update's book and any resubscription due).
+        The reader calls it for a watcher maintained there (as :meth:`_on_reader`, with
+        ``queue``), the lane (:meth:`_on_event`) for the others. ``dropped_before`` updates
+        were lost just before this one (its queue was full): the book is resubscribed. A
+        mismatch is logged and marks the resubscription due. With ``queue`` (the reader), a
+        due follow-up is claimed in the same hold of the lock: True only when no
+        :meth:`_follow_up` call is queued already (that one will see this update's book and
+        any resubscription due); at most one such call is queued at a time, so a slow
+        callback is given the newest book when it is ready, never a backlog of intermediate
+        ones. There, an ``apply`` that raises (a bug, or an update the exchange's rules
+        cannot place) is logged, and the book is resubscribed as after a checksum mismatch;
+        on a lane it raises.
         """
-        mismatch: tuple[int, int] | str | None = None
-        with self._book_lock:
-            if self._in_sync and not dropped_before and update_type is not _SNAPSHOT:
-                # The usual update: the book is synced and nothing was lost before it.
-                try:
-                    expected = self._apply(self._book, data)
-                except SequenceGap as gap:
-                    self.sequence_gaps += 1
-                    self._unsync()
-                    mismatch = f"gap: {gap}"
-                else:
-                    self.updates_applied += 1
-                    if expected is not None and self._checksum is not None:
-                        actual = self._checksum(self._book)
-                        if actual == expected:
-                            self.checksums_verified += 1
-                        else:
-                            self.checksums_mismatched += 1
-                            self._unsync()
-                            mismatch = (expected, actual)
-            else:
-                if dropped_before:
-                    self.updates_lost += dropped_before
-                    if update_type is not _SNAPSHOT and self._in_sync:
-                        # Updates were dropped before this one (the consumer fell behind):
-                        # the book has a gap that no checksum may reveal. Start afresh.
+        try:
+            mismatch: tuple[int, int] | str | None = None
+            with self._book_lock:
+                if self._in_sync and not dropped_before and update_type is not _SNAPSHOT:
+                    # The usual update: the book is synced and nothing was lost before it.
+                    try:
+                        expected = self._apply(self._book, data)
+                    except SequenceGap as gap:
+                        self.sequence_gaps += 1
                         self._unsync()
-                        mismatch = "lost"
+                        mismatch = f"gap: {gap}"
+                    else:
+                        self.updates_applied += 1
+                        if expected is not None and self._checksum is not None:
+                            actual = self._checksum(self._book)
+                            if actual == expected:
+                                self.checksums_verified += 1
+                            else:
+                                self.checksums_mismatched += 1
+                                self._unsync()
+                                mismatch = (expected, actual)
+                else:
+                    if dropped_before:
+                        self.updates_lost += dropped_before
+                        if update_type is not _SNAPSHOT and self._in_sync:
+                            # Updates were dropped before this one (the consumer fell behind):
+                            # the book has a gap that no checksum may reveal. Start afresh.
+                            self._unsync()
+                            mismatch = "lost"
+                    if mismatch is not None:
+                        pass
+                    elif update_type is _SNAPSHOT:
+                        self._apply(self._book, data)
+                        self.updates_applied += 1
+                        self._in_sync = True
+                        self._synced.set()
+                    else:  # not synced: wait for the snapshot that follows the resubscription
+                        self.updates_skipped += 1
+                        return False
                 if mismatch is not None:
-                    pass
-                elif update_type is _SNAPSHOT:
-                    self._apply(self._book, data)
-                    self.updates_applied += 1
-                    self._in_sync = True
-                    self._synced.set()
-                else:  # not synced: wait for the snapshot that follows the resubscription
-                    self.updates_skipped += 1
-                    return False
-            if mismatch is not None:
+                    self.resyncs += 1
+                    self._resync_due = True
+                elif self._set_top is not None:
+                    if queue:  # the reader: latest is given the top once per burst (_end_of_burst)
+                        self._top_at = received_at
+                    else:  # plain values, no model: latest.top_of_book builds the TopOfBook when read
+                        self._set_top((self._book.best_prices_and_quantities(), received_at))
+                due = mismatch is not None or self._callback is not None
+                if due and queue:
+                    if self._follow_up_queued:
+                        due = False
+                    else:
+                        self._follow_up_queued = True
+            if mismatch is None:
+                return due
+            if mismatch == "lost":
+                self.log.warning("%s book: %d updates were dropped (slow consumer): resubscribing", self.symbol, dropped_before)
+            elif isinstance(mismatch, str):
+                self.log.warning("%s book sequence %s: resubscribing", self.symbol, mismatch[5:])
+            else:
+                self.log.warning("%s book checksum mismatch (exchange %d, local %d): resubscribing", self.symbol, *mismatch)
+            return due
+        except Exception:
+            if not queue:
+                raise
+            self.log.exception("%s book: applying an update failed: resubscribing", self.symbol)
+            with self._book_lock:
+                self._unsync()
                 self.resyncs += 1
                 self._resync_due = True
-            elif self._set_top is not None:
-                if queue:  # the reader: latest is given the top once per burst (_end_of_burst)
-                    self._top_at = received_at
-                else:  # plain values, no model: latest.top_of_book builds the TopOfBook when read
-                    self._set_top((self._book.best_prices_and_quantities(), received_at))
-            due = mismatch is not None or self._callback is not None
-            if due and queue:
                 if self._follow_up_queued:
-                    due = False
-                else:
-                    self._follow_up_queued = True
-        if mismatch is None:
-            return due
-        if mismatch == "lost":
-            self.log.warning("%s book: %d updates were dropped (slow consumer): resubscribing", self.symbol, dropped_before)
-        elif isinstance(mismatch, str):
-            self.log.warning("%s book sequence %s: resubscribing", self.symbol, mismatch[5:])
-        else:
-            self.log.warning("%s book checksum mismatch (exchange %d, local %d): resubscribing", self.symbol, *mismatch)
-        return due
+                    return False
+                self._follow_up_queued = True
+                return True
+
+    #: The reader's entry (``Subscription.inline``): one call per update, no wrapper.
+    _on_reader = _take
 
     def _follow_up(self, _marker: object) -> None:
         """Lane thread: resubscribe when a mismatch asked for it, else run the callback.
