@@ -21,8 +21,6 @@ from benchmarks.wsserver import Handler, ServerConnection
 
 __all__ = ["ENTRY", "execution_report_frames"]
 
-_RATE_LIMITS = [{"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": 6000,
-                 "count": 1}]
 _DISTINCT = 1000
 _USER_DATA = "subscribe_user_data_stream|subscribe_to_user_data_updates|subscribe_to_user_data_stream"
 
@@ -44,8 +42,12 @@ class BinanceHandler(Handler):
             result = {"subscriptionId": 0}
         else:  # ping, session.status, userDataStream.unsubscribe ...
             result = {}
+        # The weight used this minute moves with every request, as Binance counts it (§5).
+        weight = connection.state["weight"] = connection.state.get("weight", 0) + 1
+        limits = [{"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": 6000,
+                   "count": weight}]
         connection.send(json.dumps({"id": request.get("id"), "status": 200, "result": result,
-                                    "rateLimits": _RATE_LIMITS}, separators=(",", ":")))
+                                    "rateLimits": limits}, separators=(",", ":")))
 
 
 @functools.cache

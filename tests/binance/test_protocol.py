@@ -7,6 +7,7 @@ import json
 import pytest
 
 from exwire._core.protocol import Ended, Failure, Pong, Reply, Update
+from exwire.binance import converter as binance_converter
 from exwire.binance.enums import RateLimitType
 from exwire.binance.events import BalanceUpdate, EventStreamTerminated, UnknownEvent
 from exwire.binance.protocol import USER_DATA_KEY, BinanceProtocol, map_error
@@ -94,6 +95,21 @@ def test_repeated_rate_limits_reuse_their_objects_and_changed_ones_are_merged(pr
     for odd in (True, 70.0):
         (limit,) = reply(5, {**WEIGHT, "count": odd})
         assert limit is not first[0]
+
+
+def test_rate_limits_are_built_when_read_and_kept_until_they_change(protocol, monkeypatch):
+    # Every response moves the weight's count: the reader keeps the checked wire values, and
+    # the models are built on the first read after a change, once.
+    built = []
+    of_wire = binance_converter.rate_limit_of_wire
+    monkeypatch.setattr(binance_converter, "rate_limit_of_wire", lambda wire: built.append(wire) or of_wire(wire))
+    for count in range(100, 110):
+        protocol.receive(json.dumps({"id": count, "status": 200, "result": {}, "rateLimits": [{**WEIGHT, "count": count}]}))
+    assert built == []
+    first = protocol.rate_limits
+    assert [limit.count for limit in first] == [109] and protocol.rate_limits is first and len(built) == 1
+    protocol.receive(json.dumps({"id": 110, "status": 200, "result": {}, "rateLimits": [{**WEIGHT, "count": 110}]}))
+    assert [limit.count for limit in protocol.rate_limits] == [110]
 
 
 def test_rate_limits_merge_by_window(protocol):

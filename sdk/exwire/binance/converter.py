@@ -34,7 +34,7 @@ from exwire.errors import ConfigurationError, DecodeError
 from exwire.models import Level, decimal_to_wire
 
 __all__ = ["structure", "order_or_list", "user_data_event", "encode_params", "PARAMETERS", "rate_limits_from_wire",
-           "server_time_from_wire"]
+           "rate_limit_wires", "rate_limit_of_wire", "RateLimitWire", "server_time_from_wire"]
 
 T = TypeVar("T")
 
@@ -236,11 +236,15 @@ def rate_limits_from_wire(items: Iterable[Any]) -> list[models.RateLimit]:
         DecodeError: not an array of objects, an item lacks a documented field, or its
             ``rateLimitType``/``interval`` is not a string.
     """
-    if type(items) is not list or not _DICT.issuperset(map(type, items)):
-        raise DecodeError(f"malformed binance rateLimits: not an array of objects: {items!r}"[:300])
-    fast = _rate_limits_exact(items)  # every response carries these: the common shape built directly
-    if fast is not None:
-        return fast
+    wires = rate_limit_wires(items)  # every response carries these: the common shape built directly
+    if wires is not None:
+        return list(map(rate_limit_of_wire, wires))
+    return _rate_limits_general(items)
+
+
+def _rate_limits_general(items: Any) -> list[models.RateLimit]:
+    """The ``rateLimits`` of any other shape, through the general converter (raises as
+    :func:`rate_limits_from_wire`)."""
     limits: list[models.RateLimit] = structure(items, list[models.RateLimit])
     for limit in limits:
         if type(limit.rate_limit_type.value) is not str or type(limit.interval.value) is not str:
@@ -263,12 +267,21 @@ _BUILT_LIMITS: dict[tuple[str, str, int, int, int | None], models.RateLimit] = {
 _BUILT_LIMITS_BOUND = 4096
 
 
-def _rate_limits_exact(items: list[dict[str, Any]]) -> list[models.RateLimit] | None:
-    """The ``rateLimits`` items when each has exactly the documented keys with exactly the
-    documented types (strings, integers), else ``None`` for the general converter, which
-    gives the same result for these and handles everything else."""
-    limits = []
-    built = _BUILT_LIMITS
+#: One ``rateLimits`` item of the documented shape: (type, interval, intervalNum, limit, count).
+RateLimitWire = tuple[str, str, int, int, "int | None"]
+
+
+def rate_limit_wires(items: Any) -> list[RateLimitWire] | None:
+    """The ``rateLimits`` items as :data:`RateLimitWire` tuples when each has exactly the
+    documented keys with exactly the documented types (strings, integers), else ``None`` for
+    the general converter, which gives the same result for these and handles everything else.
+
+    Raises:
+        DecodeError: not an array of objects.
+    """
+    if type(items) is not list or not _DICT.issuperset(map(type, items)):
+        raise DecodeError(f"malformed binance rateLimits: not an array of objects: {items!r}"[:300])
+    wires: list[RateLimitWire] = []
     for item in items:
         if item.keys() not in _RATE_LIMIT_KEYS:
             return None
@@ -277,15 +290,28 @@ def _rate_limits_exact(items: list[dict[str, Any]]) -> list[models.RateLimit] | 
         if type(kind) is not str or type(interval) is not str or type(number) is not int \
                 or type(limit) is not int or (count is not None and type(count) is not int):
             return None
-        rate_limit = built.get(wire)
-        if rate_limit is None:
-            rate_limit = models.RateLimit(rate_limit_type=_rate_limit_type(kind), interval=_rate_limit_interval(interval),
-                                          interval_number=number, limit=limit, count=count)
-            if len(built) >= _BUILT_LIMITS_BOUND:
-                built.clear()
-            built[wire] = rate_limit
-        limits.append(rate_limit)
-    return limits
+        wires.append(wire)
+    return wires
+
+
+def rate_limit_of_wire(wire: RateLimitWire) -> models.RateLimit:
+    """The ``RateLimit`` of one checked item (:func:`rate_limit_wires`); equal values give the
+    object built for them lately."""
+    rate_limit = _BUILT_LIMITS.get(wire)
+    if rate_limit is None:
+        kind, interval, number, limit, count = wire
+        rate_limit = models.RateLimit(rate_limit_type=_rate_limit_type(kind), interval=_rate_limit_interval(interval),
+                                      interval_number=number, limit=limit, count=count)
+        if len(_BUILT_LIMITS) >= _BUILT_LIMITS_BOUND:
+            _BUILT_LIMITS.clear()
+        _BUILT_LIMITS[wire] = rate_limit
+    return rate_limit
+
+
+def _rate_limits_exact(items: list[dict[str, Any]]) -> list[models.RateLimit] | None:
+    """:func:`rate_limit_wires` built: the documented shape's limits, else ``None``."""
+    wires = rate_limit_wires(items)
+    return None if wires is None else list(map(rate_limit_of_wire, wires))
 
 
 def server_time_from_wire(result: Any) -> datetime:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-import operator
 import re
 import threading
 from collections.abc import Callable, Hashable, Mapping, Sequence
@@ -223,8 +222,8 @@ class BinanceProtocol(Protocol):
     Request builders may be called from any thread (ids come from ``itertools.count``);
     ``receive`` runs on the reader thread, serialised with the lifecycle
     (:meth:`abandoned`, :meth:`connection_lost`) by the Connection's protocol lock.
-    :attr:`rate_limits` is replaced as a whole (an immutable tuple) on every response
-    that carries ``rateLimits``, so any thread may read it without a lock.
+    The usage behind :attr:`rate_limits` is replaced as a whole (an immutable tuple) on
+    every response that carries ``rateLimits``, so any thread may read it without a lock.
 
     Args:
         now_ms: a clock in epoch milliseconds, used only to turn an absolute
@@ -260,9 +259,11 @@ class BinanceProtocol(Protocol):
         # request id → check of its result (``_RESULT_CHECKS``); written by user threads
         # (one atomic dict store), popped by the reader.
         self._checks: dict[Hashable, Callable[[Any], object]] = {}
-        self._usage: dict[tuple[str, str, int], RateLimit] = {}
-        self._recorded: list[RateLimit] = []  # the limits of the last merge into _usage
-        self.rate_limits: tuple[RateLimit, ...] = ()
+        # Every window's latest usage, as the checked wire item (converter.RateLimitWire) or, for
+        # an item of another shape, its RateLimit: the models are built when rate_limits is read.
+        self._usage: dict[tuple[str, str, int], RateLimit | converter.RateLimitWire] = {}
+        self._usage_now: tuple[RateLimit | converter.RateLimitWire, ...] = ()  # _usage's values (reader swaps it)
+        self._usage_built: tuple[tuple[Any, ...], tuple[RateLimit, ...]] = ((), ())  # (_usage_now, its models)
 
     # -- requests (any thread) ----------------------------------------------------------
 
@@ -516,18 +517,41 @@ class BinanceProtocol(Protocol):
         return (update,)
 
     def _record_usage(self, items: Any) -> None:
-        """Merge a response's ``rateLimits`` into :attr:`rate_limits`.
+        """Merge a response's ``rateLimits`` into :attr:`rate_limits` (reader thread).
+
+        Items of the documented shape are checked and kept as their wire values, each
+        window's replacing the one before (the count moves with every request); their
+        ``RateLimit`` models are built when :attr:`rate_limits` is read.
 
         Raises:
             DecodeError: ``rateLimits`` is not an array of documented rate-limit objects.
         """
-        limits = converter.rate_limits_from_wire(items)
-        recorded = self._recorded
-        if len(limits) == len(recorded) and all(map(operator.is_, limits, recorded)):
-            # The very objects of the last merge (``rate_limits_from_wire`` reuses what it
-            # built for equal values): merging them again would change nothing.
-            return
-        self._recorded = limits
-        for limit in limits:
-            self._usage[(limit.rate_limit_type.value, limit.interval.value, limit.interval_number)] = limit
-        self.rate_limits = tuple(self._usage.values())  # one reference swap: readers need no lock
+        wires = converter.rate_limit_wires(items)
+        usage = self._usage
+        changed = False
+        if wires is not None:
+            for wire in wires:
+                key = wire[:3]
+                if usage.get(key) != wire:  # exact ints and strings only (rate_limit_wires)
+                    usage[key] = wire
+                    changed = True
+        else:
+            for limit in converter.rate_limits_from_wire(items):
+                usage[(limit.rate_limit_type.value, limit.interval.value, limit.interval_number)] = limit
+            changed = True
+        if changed:
+            self._usage_now = tuple(usage.values())  # one reference swap: readers need no lock
+
+    @property
+    def rate_limits(self) -> tuple[RateLimit, ...]:
+        """The latest usage of every rate-limit window (§5), one per window; empty before the
+        first response that carries ``rateLimits``. Any thread may read it (no lock): the
+        models are built on the first read after a response changed them, and equal values
+        give the same objects."""
+        now = self._usage_now
+        built = self._usage_built
+        if built[0] is now:
+            return built[1]
+        limits = tuple(entry if isinstance(entry, RateLimit) else converter.rate_limit_of_wire(entry) for entry in now)
+        self._usage_built = (now, limits)
+        return limits
