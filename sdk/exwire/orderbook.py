@@ -350,9 +350,10 @@ class OrderBook:
         return self._ask_prices[:n]
 
     def best_prices_and_quantities(self) -> tuple[Decimal | None, Decimal | None, Decimal | None, Decimal | None]:
-        """``(best bid price, its quantity, best ask price, its quantity)``, each pair ``None``
-        while its side is empty: the top of book without :class:`~exwire.models.Level`
-        models, for hot paths (a watched book gives it to ``latest`` once per burst of
+        """``(best bid price, its quantity, best ask price, its quantity)``: prices in quote
+        asset per unit of base asset, quantities in base asset, the book's own ``Decimal``
+        objects; a side's pair is ``(None, None)`` while that side is empty. The top of book
+        without :class:`~exwire.models.Level` models, for hot paths (a watched book gives it to ``latest`` once per burst of
         updates, and ``latest.top_of_book`` builds the models when it is read)."""
         bids, asks = self._bid_prices, self._ask_prices
         bid = bids[-1] if bids else None

@@ -236,15 +236,9 @@ def rate_limits_from_wire(items: Iterable[Any]) -> list[models.RateLimit]:
         DecodeError: not an array of objects, an item lacks a documented field, or its
             ``rateLimitType``/``interval`` is not a string.
     """
-    wires = rate_limit_wires(items)  # every response carries these: the common shape built directly
-    if wires is not None:
-        return list(map(rate_limit_of_wire, wires))
-    return _rate_limits_general(items)
-
-
-def _rate_limits_general(items: Any) -> list[models.RateLimit]:
-    """The ``rateLimits`` of any other shape, through the general converter (raises as
-    :func:`rate_limits_from_wire`)."""
+    fast = _rate_limits_exact(items)  # every response carries these: the common shape built directly
+    if fast is not None:
+        return fast
     limits: list[models.RateLimit] = structure(items, list[models.RateLimit])
     for limit in limits:
         if type(limit.rate_limit_type.value) is not str or type(limit.interval.value) is not str:
@@ -308,8 +302,12 @@ def rate_limit_of_wire(wire: RateLimitWire) -> models.RateLimit:
     return rate_limit
 
 
-def _rate_limits_exact(items: list[dict[str, Any]]) -> list[models.RateLimit] | None:
-    """:func:`rate_limit_wires` built: the documented shape's limits, else ``None``."""
+def _rate_limits_exact(items: Any) -> list[models.RateLimit] | None:
+    """:func:`rate_limit_wires` built: the documented shape's limits, else ``None``.
+
+    Raises:
+        DecodeError: not an array of objects.
+    """
     wires = rate_limit_wires(items)
     return None if wires is None else list(map(rate_limit_of_wire, wires))
 
