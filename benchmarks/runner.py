@@ -45,6 +45,7 @@ class Config:
     replay_rounds: int = 12  # a replay run is short (about 40 ms): more rounds than the others
     scale_counts: tuple[int, ...] = (1, 100, 1_000)
     scale_messages: int = 20_000
+    scale_rounds: int = 12  # a scale run is short too (about 100 ms) and runs five threads: more rounds
     timeout: float = 120.0
     peers_messages: int = 20_000
     peers_warmup: int = 2_000
@@ -65,6 +66,7 @@ QUICK = Config(
     book_passes=1,
     replay_rounds=2,
     scale_messages=1_500,
+    scale_rounds=2,
     peers_messages=1_000,
     peers_warmup=200,
     timeout=60.0,
@@ -223,7 +225,7 @@ def book_section(config: Config, skipped: list, errors: list) -> dict[str, Any]:
 def scale_section(config: Config, skipped: list, errors: list) -> dict[str, Any]:
     counts = list(config.scale_counts)
     _say(f"scale: {', '.join(f'{k:,}' for k in counts)} subscriptions, {config.scale_messages:,} frames per run, "
-         f"{config.rounds} rounds")
+         f"{config.scale_rounds} rounds")
     ready = [(e, c, s) for e, c, s in _available(config, "stream", None) if s.scale_symbols is not None]
     if not ready:
         reason = "no client with a scalable stream (Kraken ticker) is available"
@@ -243,7 +245,7 @@ def scale_section(config: Config, skipped: list, errors: list) -> dict[str, Any]
                 return run
 
             # One warm-up, with the smallest count: the code paths are the same for all.
-            result["runs"] = _paired([str(k) for k in counts], config.rounds, run_one,
+            result["runs"] = _paired([str(k) for k in counts], config.scale_rounds, run_one,
                                      warmup=lambda v: run_one(v, -1, 500) if v == str(counts[0]) else None)
     except Exception as exc:
         errors.append(_error("scale", "delivery", exc))
