@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from exwire._core.transport import TransportClosed
 from exwire.coinsuper import transport as transport_module
 from exwire.coinsuper.protocol import CoinsuperProtocol
 from exwire.coinsuper.signing import Login
@@ -281,6 +282,91 @@ def test_a_topic_that_is_not_utf8_read_the_short_way_is_handed_on_without_a_topi
             # The protocol rejects the topic-less one, so the connection skips and counts it.
             assert received == [(bench.TOPIC, b'{"n":0}'), (None, b"{}"), (bench.TOPIC, b'{"n":1}'),
                                 (bench.TOPIC, b'{"n":2}')]
-            assert sum(taken) == 3  # the first frame is paho's (it makes the read), the rest short
+            assert sum(taken) == 4  # every one the short way: the transport makes the read itself
+        finally:
+            transport.close()
+
+
+def _cut_short_by_definition(data: bytes, position: int) -> bool:
+    """Some bytes appended to ``data[position:]`` make a frame ``split_publishes`` would read
+    whole (final, unmasked, binary, a 7- or 16-bit length) that is not whole yet."""
+    rest = data[position:]
+    if not rest or rest[0] != 0x82 or rest.startswith(b"\x82\x00"):
+        return False
+    if len(rest) == 1:
+        return True
+    length = rest[1]
+    if length > 126:
+        return False
+    if length == 126:
+        return len(rest) < 4 or len(rest) < 4 + struct.unpack("!H", rest[2:4])[0]
+    return len(rest) < 2 + length
+
+
+@PROPERTY
+@given(st.binary(max_size=8), st.sampled_from([b"", b"\x82", b"\x82\x05ab", b"\x82\x7e", b"\x82\x7e\x01",
+                                                b"\x82\x7e\x01\x00" + b"p" * 255, b"\x82\x7f\x00", b"\x81\x05ab",
+                                                b"\x82\x85abc", b"\x82\x02ab", b"\x82\x00"]), st.binary(max_size=3))
+def test_a_frame_still_arriving_is_told_from_every_other_tail(prefix, head, tail):
+    data = prefix + head + tail
+    assert transport_module._cut_short(data, len(prefix)) == _cut_short_by_definition(data, len(prefix))
+
+
+def test_a_flood_across_many_socket_reads_is_read_without_paho(monkeypatch):
+    """Frames that straddle the transport's 64 KiB reads are completed by its next read, not
+    paho's: paho reads nothing of a flood of QoS 0 publishes but the SUBACK before it."""
+    reads: list[int] = []
+    original = mqtt.Client.loop_read
+
+    def loop_read(self: Any, *args: Any, **kwargs: Any) -> Any:
+        reads.append(1)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(mqtt.Client, "loop_read", loop_read)
+    topic = bench.TOPIC.encode()
+    payloads = [b'{"n":%d,"pad":"%s"}' % (number, b"x" * (number % 700)) for number in range(2_000)]
+    blob = b"".join(_publish_frame(topic, payload) for payload in payloads)
+    assert len(blob) > 10 * 64 * 1024
+    with FloodServer(bench.ENTRY.handler) as server:
+        mark = server.mark()
+        transport = MqttTransport(lambda: Login("bench", "user", "password"))
+        transport.open(server.url("/mqtt"), timeout(5))
+        try:
+            transport.send(CoinsuperProtocol().subscribe([bench.TOPIC])[1])
+            connection = server.connection_after(mark, timeout(5))
+            while (frames := transport.recv_many(timeout(5))) is None or frames[-1].kind != "suback":  # type: ignore[union-attr]
+                pass
+            reads.clear()
+            connection.flood(blob)
+            received: list[bytes] = []
+            deadline = time.monotonic() + timeout(10)
+            while len(received) < len(payloads) and time.monotonic() < deadline:
+                received.extend(bytes(frame) for frame in transport.recv_many(0.5) or ())
+            assert received == payloads
+            # paho reads only where the rest of a frame had not come by the transport's read
+            assert len(reads) < len(blob) // (64 * 1024) // 2
+        finally:
+            transport.close()
+
+
+def test_the_end_of_the_stream_met_by_the_transports_read_is_the_loss_paho_reports():
+    topic = bench.TOPIC.encode()
+    with FloodServer(bench.ENTRY.handler) as server:
+        mark = server.mark()
+        transport = MqttTransport(lambda: Login("bench", "user", "password"))
+        transport.open(server.url("/mqtt"), timeout(5))
+        try:
+            transport.send(CoinsuperProtocol().subscribe([bench.TOPIC])[1])
+            connection = server.connection_after(mark, timeout(5))
+            while (frames := transport.recv_many(timeout(5))) is None or frames[-1].kind != "suback":  # type: ignore[union-attr]
+                pass
+            connection.flood(_publish_frame(topic, b"last"))
+            connection.close()
+            received: list[bytes] = []
+            deadline = time.monotonic() + timeout(10)
+            with pytest.raises(TransportClosed):
+                while time.monotonic() < deadline:
+                    received.extend(bytes(frame) for frame in transport.recv_many(0.5) or ())
+            assert received == [b"last"]
         finally:
             transport.close()

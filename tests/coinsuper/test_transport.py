@@ -171,6 +171,30 @@ def test_read_ahead_serves_small_reads_from_one_socket_read():
     assert reader.fileno() == 42  # everything else is the socket's
 
 
+def test_a_fill_keeps_unread_bytes_and_leaves_what_else_it_met_for_the_next_read():
+    from exwire.coinsuper.transport import _ReadAhead
+
+    sock = _CountingSocket(b"abcdef", BlockingIOError(), b"gh", ConnectionResetError("reset"), b"ij")
+    reader = _ReadAhead(sock)  # type: ignore[arg-type]
+    assert reader.fill() and reader.recv(4) == b"abcd"
+    assert not reader.fill() and reader.buffered == 2  # a would-block keeps nothing
+    assert reader.fill() and reader.buffered == 4  # behind the two not handed out yet
+    assert not reader.fill() and not reader.fill() and sock.reads == 4  # the error is kept; no read past it
+    assert reader.recv(10) == b"efgh"  # the bytes first
+    with pytest.raises(ConnectionResetError):  # then the error, exactly as the socket raised it
+        reader.recv(1)
+    assert reader.recv(2) == b"ij" and sock.reads == 5  # given once: the socket is read again
+
+
+def test_an_end_of_stream_met_by_a_fill_reaches_the_next_read():
+    from exwire.coinsuper.transport import _ReadAhead
+
+    sock = _CountingSocket(b"xy", b"")
+    reader = _ReadAhead(sock)  # type: ignore[arg-type]
+    assert reader.fill() and not reader.fill()
+    assert reader.recv(5) == b"xy" and reader.recv(5) == b"" and sock.reads == 2
+
+
 def _burst(emu, url: str, count: int) -> tuple[list[MqttFrame], MqttTransport]:
     topic = ORDERS
     transport = private_transport()

@@ -45,8 +45,12 @@ the whole frames at the head of the read-ahead that each hold exactly one QoS 0 
 (what a broker sends for market data) are read by :func:`split_publishes` instead of
 through paho, and queued as paho's PUBLISH hook would have queued them; the first frame
 of any other shape (a control frame, a fragment, several packets or part of one, QoS 1
-or 2, a malformed length) and everything after it is paho's, read as before. Tests pin
-its decisions to paho's own reading of every shape and run it against mosquitto.
+or 2, a malformed length) and everything after it is paho's, read as before. Then the
+transport reads the socket itself (``_ReadAhead.fill``), and completes a frame cut off at
+the end of a read with its next read, so paho reads the socket only for the packets the
+shortcut leaves; whatever else a read meets (the end of the stream, an error) is kept for
+paho's next read, which meets it exactly as it would have. Tests pin the decisions to
+paho's own reading of every shape and run the transport against mosquitto.
 :meth:`MqttTransport.recv_many` returns every event of one socket read at once.
 
 Network options. The client's :class:`~exwire._core.netopts.NetworkOptions` apply as
@@ -192,22 +196,39 @@ def split_publishes(data: bytes, position: int) -> tuple[int, list[tuple[bytes, 
     return position, taken
 
 
+def _cut_short(data: bytes, position: int) -> bool:
+    """Whether ``data[position:]`` is the start of one whole frame :func:`split_publishes` would
+    consider (final, unmasked, binary, a 7- or 16-bit length) whose bytes have not all come."""
+    end = len(data)
+    if position + 2 > end or data[position] != _WS_BINARY_FINAL:
+        return position + 1 == end and data[position] == _WS_BINARY_FINAL  # only the first header byte
+    length = data[position + 1]
+    if length == 126:
+        if position + 4 > end:
+            return True
+        return position + 4 + ((data[position + 2] << 8) | data[position + 3]) > end
+    return length < 126 and position + 2 + length > end
+
+
 class _ReadAhead:
     """A connected socket (plain or TLS) read through one buffer; everything else is the socket's.
 
     ``recv(n)`` returns up to ``n`` bytes: from the buffer while it holds any (possibly
     fewer than ``n``, like a socket), else from one ``recv`` of up to :data:`_READ_SIZE`
     bytes whose surplus is kept. A would-block, TLS want-read, error or end of stream of
-    that read reaches the caller exactly as the source raised or returned it. Reader
-    thread only (paho's reads all run under the transport's lock).
+    that read reaches the caller exactly as the source raised or returned it; one that
+    :meth:`fill` met reaches the next ``recv`` once the buffer is empty, as it would
+    have had that ``recv`` read the source. Reader thread only (paho's reads all run
+    under the transport's lock).
     """
 
-    __slots__ = ("_source", "_data", "_position")
+    __slots__ = ("_source", "_data", "_position", "_deferred")
 
     def __init__(self, source: Any) -> None:
         self._source = source
         self._data = b""
         self._position = 0
+        self._deferred: Exception | bytes | None = None  # what a fill's read gave other than bytes
 
     @property
     def buffered(self) -> int:
@@ -218,6 +239,12 @@ class _ReadAhead:
         data = self._data
         position = self._position
         if position == len(data):
+            deferred = self._deferred
+            if deferred is not None:  # what the last fill's read met, now that its bytes are gone
+                self._deferred = None
+                if isinstance(deferred, Exception):
+                    raise deferred
+                return deferred  # b"": the end of the stream
             data = bytes(self._source.recv(_READ_SIZE))  # no copy of bytes; the wrapper's bytearray copied
             if len(data) <= size:
                 return data  # all of it (b"" at the end of the stream)
@@ -227,6 +254,33 @@ class _ReadAhead:
         length = len(data)
         self._position = end if end < length else length
         return data[position:end]
+
+    def fill(self) -> bool:
+        """Read the source once (up to :data:`_READ_SIZE` bytes) behind the bytes not handed
+        out yet; whether bytes came.
+
+        A would-block (or a TLS want-read) leaves nothing behind: a ``recv`` reads the
+        source again. An end of stream, an error or any other result is kept for the
+        ``recv`` that finds the buffer empty, which returns or raises it as the source
+        did; until then ``fill`` reads nothing.
+        """
+        if self._deferred is not None:
+            return False
+        try:
+            chunk = self._source.recv(_READ_SIZE)
+        except (BlockingIOError, ssl.SSLWantReadError):
+            return False
+        except Exception as exc:
+            self._deferred = exc
+            return False
+        if not chunk:
+            self._deferred = b""
+            return False
+        position = self._position
+        data = self._data
+        self._data = data[position:] + chunk if position < len(data) else bytes(chunk)
+        self._position = 0
+        return True
 
     def pending(self) -> int:
         # TLS may hold decrypted bytes that select() cannot see; so does this buffer.
@@ -731,16 +785,19 @@ class MqttTransport(Transport):
                 # Read-ahead bytes were stamped when the select that found them returned.
                 if sock in readable:
                     self.last_activity = time.monotonic()
-                client.loop_read()
+                payloads = self._payloads
+                if payloads is None or not self._take_publishes(client, payloads, read=True):
+                    client.loop_read()  # paho reads (and meets whatever the socket gave)
                 # Every packet already read ahead, without a select() per packet. Each call
                 # consumes buffered bytes (or finds the socket gone), so this ends.
                 count = 1
                 while reader is not None and reader.buffered and count < _PACKETS_PER_POLL:
                     if client.socket() is not sock:
                         return
-                    payloads = self._payloads
                     if payloads is not None and self._take_publishes(client, payloads):
                         continue
+                    if payloads is not None and self._arriving(client, payloads):
+                        break  # a frame whose bytes are still coming: the next poll reads them
                     client.loop_read()
                     count += 1
             if client.socket() is not None and client.want_write():
@@ -748,7 +805,7 @@ class MqttTransport(Transport):
             if client.socket() is not None:
                 client.loop_misc()  # keep-alive: PINGREQ, and the drop when PINGRESP is missing
 
-    def _take_publishes(self, client: Any, payloads: _PayloadReadAhead) -> bool:
+    def _take_publishes(self, client: Any, payloads: _PayloadReadAhead, read: bool = False) -> bool:
         """Queue the whole frames of QoS 0 PUBLISHes at the head of the socket's read-ahead
         (:func:`split_publishes`) when paho is between packets and frames; whether any was taken.
 
@@ -756,13 +813,21 @@ class MqttTransport(Transport):
         WebSocket wrapper no part of a frame (``_readbuffer``, ``_payload_head``) and the
         payload read-ahead no byte: the next byte in the socket's read-ahead then starts
         a frame. Each taken frame's bytes are consumed there exactly as paho would have
-        consumed them; the rest stays for paho. Under ``_lock`` (reader thread).
+        consumed them; the rest stays for paho. With ``read`` (the socket was found
+        readable) and nothing read ahead, the socket is read first (``_ReadAhead.fill``),
+        and when the frames taken end in one whose bytes are still arriving, it is read
+        once more, as paho's read of that frame would read it: paho reads a socket only
+        for the packets these leave, and meets anything else the socket gave (its end,
+        an error) exactly as it would have. Under ``_lock`` (reader thread).
         """
         raw = payloads._inner
         ws = payloads._source
         if (payloads._position != len(payloads._data) or client._in_packet["command"]
                 or ws._readbuffer or ws._payload_head):
             return False
+        if read and (raw._position == len(raw._data) or _cut_short(raw._data, raw._position)):
+            if not raw.fill() and raw._position == len(raw._data):
+                return False
         position, taken = split_publishes(raw._data, raw._position)
         if not taken:
             return False
@@ -784,6 +849,15 @@ class MqttTransport(Transport):
                 topics[topic] = text
             append(publish(text, payload))
         return True
+
+    @staticmethod
+    def _arriving(client: Any, payloads: _PayloadReadAhead) -> bool:
+        """Whether paho is between packets and frames and the read-ahead ends in the start of
+        a frame :func:`split_publishes` would take once all of it came (``_cut_short``)."""
+        raw = payloads._inner
+        ws = payloads._source
+        return (payloads._position == len(payloads._data) and not client._in_packet["command"]
+                and not ws._readbuffer and not ws._payload_head and _cut_short(raw._data, raw._position))
 
     def _wake(self) -> None:
         # Called with _lock held; the pair is non-blocking, so this never blocks.
