@@ -540,29 +540,28 @@ class Connection:
                 self._pending[key] = collections.deque((pending,))
             else:
                 queue.append(pending)
+        pollable = transport.pollable
+        # A caller that may read its own reply mutes the reader thread's wait before
+        # the request goes out, so the reply wakes only the thread that reads it
+        # (Transport.mute); unmuted before it waits for a reply the reader reads.
+        muted = pollable and transport.mute()
         try:
-            protocol = self.protocol
-            if type(protocol).sent is not _SENT_DEFAULT or "sent" in protocol.__dict__:
-                self._write(transport, key, frame)
-            else:  # nothing to tell the protocol: the transport's write lock orders the frames
-                transport.send(frame)
-                self._last_send = started
-        except TransportClosed as exc:
-            self._unregister(pending)
-            self._abandon(key, transport)
-            raise ConnectionClosed(f"{self.exchange} {self.name}: send failed: {exc}") from exc
-        if transport.pollable and not pending._finished:
-            # A caller that may read its own reply mutes the reader thread's wait, so the
-            # reply wakes only the thread that reads it (Transport.mute), and unmutes it
-            # before it waits for a reply the reader reads. Muted once the request is out:
-            # the system call then overlaps the exchange's work instead of preceding the
-            # send (a reply that beats it wakes both threads, as without muting).
-            muted = transport.mute()
             try:
+                protocol = self.protocol
+                if type(protocol).sent is not _SENT_DEFAULT or "sent" in protocol.__dict__:
+                    self._write(transport, key, frame)
+                else:  # nothing to tell the protocol: the transport's write lock orders the frames
+                    transport.send(frame)
+                    self._last_send = started
+            except TransportClosed as exc:
+                self._unregister(pending)
+                self._abandon(key, transport)
+                raise ConnectionClosed(f"{self.exchange} {self.name}: send failed: {exc}") from exc
+            if pollable and not pending._finished:
                 self._lead(transport, pending, started, expires)
-            finally:
-                if muted:
-                    transport.unmute()
+        finally:
+            if muted:
+                transport.unmute()
         if not pending._finished:
             remaining = None if expires is None else max(0.0, expires - _monotonic())
             if not pending.wait(remaining):
