@@ -543,7 +543,10 @@ class Connection:
         pollable = transport.pollable
         # A caller that may read its own reply mutes the reader thread's wait before
         # the request goes out, so the reply wakes only the thread that reads it
-        # (Transport.mute); unmuted before it waits for a reply the reader reads.
+        # (Transport.mute); unmuted before it waits for a reply the reader reads. Before,
+        # not after, the send: muted after it, a reply could beat the mute (a server in the
+        # process, a caller preempted under load) and wake the reader after all, which
+        # saved about 1% of a loopback round trip and nothing measurable over a network.
         muted = pollable and transport.mute()
         try:
             try:
