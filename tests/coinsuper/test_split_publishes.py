@@ -9,8 +9,10 @@ streams through the transport, with and without the shortcut, deliver the same e
 
 from __future__ import annotations
 
+import contextlib
 import struct
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -212,9 +214,10 @@ def _stream() -> bytes:
     return b"".join(frames)
 
 
-def _received(shortcut: bool) -> list[tuple[str | None, bytes, int | None]]:
-    blob = _stream()
-    taken.clear()
+@contextlib.contextmanager
+def _subscribed(shortcut: bool = True) -> Iterator[tuple[MqttTransport, Any]]:
+    """A transport subscribed to the benchmark's order book topic on a flood server (its SUBACK
+    read), with the server's end of the connection; closed after."""
     with FloodServer(bench.ENTRY.handler) as server:
         mark = server.mark()
         transport = MqttTransport(lambda: Login("bench", "user", "password"))
@@ -227,15 +230,22 @@ def _received(shortcut: bool) -> list[tuple[str | None, bytes, int | None]]:
             connection = server.connection_after(mark, timeout(5))
             while (frames := transport.recv_many(timeout(5))) is None or frames[-1].kind != "suback":  # type: ignore[union-attr]
                 pass
-            connection.flood(blob)
-            received: list[tuple[str | None, bytes, int | None]] = []
-            deadline = time.monotonic() + timeout(10)
-            while len(received) < 110 and time.monotonic() < deadline:
-                for frame in transport.recv_many(0.5) or ():
-                    received.append((frame.topic, bytes(frame), frame.packet_id))  # type: ignore[union-attr]
-            return received
+            yield transport, connection
         finally:
             transport.close()
+
+
+def _received(shortcut: bool) -> list[tuple[str | None, bytes, int | None]]:
+    blob = _stream()
+    taken.clear()
+    with _subscribed(shortcut) as (transport, connection):
+        connection.flood(blob)
+        received: list[tuple[str | None, bytes, int | None]] = []
+        deadline = time.monotonic() + timeout(10)
+        while len(received) < 110 and time.monotonic() < deadline:
+            for frame in transport.recv_many(0.5) or ():
+                received.append((frame.topic, bytes(frame), frame.packet_id))  # type: ignore[union-attr]
+        return received
 
 
 taken: list[int] = []
@@ -264,27 +274,17 @@ def test_a_topic_that_is_not_utf8_read_the_short_way_is_handed_on_without_a_topi
     topic = bench.TOPIC.encode()
     blob = (_publish_frame(topic, b'{"n":0}') + _publish_frame(b"\xff\xfe", b"{}") + _publish_frame(topic, b'{"n":1}')
             + _publish_frame(topic, b'{"n":2}'))
-    with FloodServer(bench.ENTRY.handler) as server:
-        mark = server.mark()
-        transport = MqttTransport(lambda: Login("bench", "user", "password"))
-        transport.open(server.url("/mqtt"), timeout(5))
-        try:
-            transport.send(CoinsuperProtocol().subscribe([bench.TOPIC])[1])
-            connection = server.connection_after(mark, timeout(5))
-            while (frames := transport.recv_many(timeout(5))) is None or frames[-1].kind != "suback":  # type: ignore[union-attr]
-                pass
-            taken.clear()
-            connection.flood(blob)
-            received: list[tuple[str | None, bytes]] = []
-            deadline = time.monotonic() + timeout(10)
-            while len(received) < 4 and time.monotonic() < deadline:
-                received.extend((frame.topic, bytes(frame)) for frame in transport.recv_many(0.5) or ())
-            # The protocol rejects the topic-less one, so the connection skips and counts it.
-            assert received == [(bench.TOPIC, b'{"n":0}'), (None, b"{}"), (bench.TOPIC, b'{"n":1}'),
-                                (bench.TOPIC, b'{"n":2}')]
-            assert sum(taken) == 4  # every one the short way: the transport makes the read itself
-        finally:
-            transport.close()
+    with _subscribed() as (transport, connection):
+        taken.clear()
+        connection.flood(blob)
+        received: list[tuple[str | None, bytes]] = []
+        deadline = time.monotonic() + timeout(10)
+        while len(received) < 4 and time.monotonic() < deadline:
+            received.extend((frame.topic, bytes(frame)) for frame in transport.recv_many(0.5) or ())
+        # The protocol rejects the topic-less one, so the connection skips and counts it.
+        assert received == [(bench.TOPIC, b'{"n":0}'), (None, b"{}"), (bench.TOPIC, b'{"n":1}'),
+                            (bench.TOPIC, b'{"n":2}')]
+        assert sum(taken) == 4  # every one the short way: the transport makes the read itself
 
 
 def _cut_short_by_definition(data: bytes, position: int) -> bool:
@@ -327,46 +327,25 @@ def test_a_flood_across_many_socket_reads_is_read_without_paho(monkeypatch):
     payloads = [b'{"n":%d,"pad":"%s"}' % (number, b"x" * (number % 700)) for number in range(2_000)]
     blob = b"".join(_publish_frame(topic, payload) for payload in payloads)
     assert len(blob) > 10 * 64 * 1024
-    with FloodServer(bench.ENTRY.handler) as server:
-        mark = server.mark()
-        transport = MqttTransport(lambda: Login("bench", "user", "password"))
-        transport.open(server.url("/mqtt"), timeout(5))
-        try:
-            transport.send(CoinsuperProtocol().subscribe([bench.TOPIC])[1])
-            connection = server.connection_after(mark, timeout(5))
-            while (frames := transport.recv_many(timeout(5))) is None or frames[-1].kind != "suback":  # type: ignore[union-attr]
-                pass
-            reads.clear()
-            connection.flood(blob)
-            received: list[bytes] = []
-            deadline = time.monotonic() + timeout(10)
-            while len(received) < len(payloads) and time.monotonic() < deadline:
-                received.extend(bytes(frame) for frame in transport.recv_many(0.5) or ())
-            assert received == payloads
-            # paho reads only where the rest of a frame had not come by the transport's read
-            assert len(reads) < len(blob) // (64 * 1024) // 2
-        finally:
-            transport.close()
+    with _subscribed() as (transport, connection):
+        reads.clear()
+        connection.flood(blob)
+        received: list[bytes] = []
+        deadline = time.monotonic() + timeout(10)
+        while len(received) < len(payloads) and time.monotonic() < deadline:
+            received.extend(bytes(frame) for frame in transport.recv_many(0.5) or ())
+        assert received == payloads
+        # paho reads only where the rest of a frame had not come by the transport's read
+        assert len(reads) < len(blob) // (64 * 1024) // 2
 
 
 def test_the_end_of_the_stream_met_by_the_transports_read_is_the_loss_paho_reports():
-    topic = bench.TOPIC.encode()
-    with FloodServer(bench.ENTRY.handler) as server:
-        mark = server.mark()
-        transport = MqttTransport(lambda: Login("bench", "user", "password"))
-        transport.open(server.url("/mqtt"), timeout(5))
-        try:
-            transport.send(CoinsuperProtocol().subscribe([bench.TOPIC])[1])
-            connection = server.connection_after(mark, timeout(5))
-            while (frames := transport.recv_many(timeout(5))) is None or frames[-1].kind != "suback":  # type: ignore[union-attr]
-                pass
-            connection.flood(_publish_frame(topic, b"last"))
-            connection.close()
-            received: list[bytes] = []
-            deadline = time.monotonic() + timeout(10)
-            with pytest.raises(TransportClosed):
-                while time.monotonic() < deadline:
-                    received.extend(bytes(frame) for frame in transport.recv_many(0.5) or ())
-            assert received == [b"last"]
-        finally:
-            transport.close()
+    with _subscribed() as (transport, connection):
+        connection.flood(_publish_frame(bench.TOPIC.encode(), b"last"))
+        connection.close()
+        received: list[bytes] = []
+        deadline = time.monotonic() + timeout(10)
+        with pytest.raises(TransportClosed):
+            while time.monotonic() < deadline:
+                received.extend(bytes(frame) for frame in transport.recv_many(0.5) or ())
+        assert received == [b"last"]
