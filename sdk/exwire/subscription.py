@@ -123,6 +123,9 @@ class Subscription(Generic[T]):
         # client resubscribes them for a fresh snapshot, and the reader skips their updates
         # for this subscription until that snapshot (its first event of each is the whole book).
         self.awaiting_snapshot: set[Hashable] | None = set(awaiting_snapshot) or None
+        # What a lane calls for this subscription's events instead of ``callback`` (set by the
+        # client before registering it): a raw client's decoding of deferred JSON, then ``callback``.
+        self._lane_callback: Callable[[DataEvent[Any]], None] | None = None
 
     def __repr__(self) -> str:
         kind = "callback" if self.callback else "pull"

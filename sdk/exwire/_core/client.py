@@ -25,7 +25,7 @@ from exwire._core.backoff import Deadline, backoff
 from exwire._core.connection import Burst, Connection, ConnectionListener, ConnectionPolicy, State
 from exwire._core.dispatch import Dispatcher, Mailbox, Overflow
 from exwire._core.netopts import DEFAULT_MAX_MESSAGE_SIZE, NetworkOptions
-from exwire._core.protocol import Protocol, Update
+from exwire._core.protocol import SKIPPED, DeferredDecoder, Protocol, Update
 from exwire._core.subscription import SubscriptionRegistry, new_mailbox
 from exwire._core.transport import Transport, WebSocketTransport
 from exwire.errors import ConfigurationError, ExchangeError, InvalidState, SlowConsumer
@@ -108,6 +108,28 @@ _UNSEEN: Any = object()  # a data type BaseClient._latest_feed was not asked abo
 #: with no argument handling: the reader's one allocation per update and subscription).
 _new_event = tuple.__new__
 
+
+def _undeferring(callback: Callable[[DataEvent[Any]], None], decoder: DeferredDecoder) -> Callable[[DataEvent[Any]], None]:
+    """What a lane calls for a subscription of a raw client whose protocol leaves JSON to the
+    lanes (``Protocol.deferred``): an event whose data is still the frame's text is given
+    its decoded JSON first (a text the protocol refuses is logged, counted and skipped:
+    the callback never sees it)."""
+    decode = decoder.decode
+
+    def deliver(event: DataEvent[Any]) -> None:
+        data = event[0]
+        if type(data) is str:
+            try:
+                value = decode(data)
+            except Exception as exc:  # the reader would have skipped the frame: so does the lane
+                decoder.refused(data, exc)
+                return
+            _, topic, symbol, received_at, update_type, raw, dropped_before = event
+            event = _new_event(DataEvent, (value, topic, symbol, received_at, update_type, raw, dropped_before))
+        callback(event)
+
+    return deliver
+
 _COMMON_OPTIONS_MARKER = "            {common_options}"
 
 
@@ -184,6 +206,9 @@ class BaseClient:
         self._on_callback_error = on_callback_error
         self._callback_executor = callback_executor
         self._keep_raw = keep_raw
+        # A raw protocol's decoder of the frames it leaves to the lanes (Protocol.deferred),
+        # set by the first subscription on such a connection; None: every event is final.
+        self._decoder: DeferredDecoder | None = None
         # _latest_feed's answer per data type, filled by the reader as types appear.
         self._feeds: dict[type, tuple[str, Callable[[Update], Any] | None] | None] = {}
         #: Raw delivery (``raw=True``): updates carry the frame's decoded JSON, no models.
@@ -429,6 +454,11 @@ class BaseClient:
         )
         if callback is not None and not internal:
             subscription.executor = self._callback_executor
+        decoder = connection.protocol.deferred
+        if decoder is not None:
+            self._decoder = decoder
+            if callback is not None and subscription.executor is None:
+                subscription._lane_callback = _undeferring(callback, decoder)
         new_keys = self._registry.add(subscription)
         try:
             if new_keys:
@@ -475,7 +505,7 @@ class BaseClient:
                 "url": connection.url,
                 "reconnects": connection.reconnects,
                 "frames_received": connection.frames_received,
-                "frames_skipped": connection.frames_skipped,
+                "frames_skipped": connection.frames_skipped + connection.protocol.frames_skipped_late,
                 "seconds_since_last_frame": None if since is None else round(since, 3),
                 "pending_requests": connection.pending_count(),
             }
@@ -619,6 +649,7 @@ class BaseClient:
         feeds = None if self.raw else self._feeds
         intercepted, unnamed = self._intercepted, self._intercept_unnamed
         keep_raw = self._keep_raw
+        deferring = self.raw  # a raw protocol may leave the JSON to the lanes (Deferred)
         raw = None
         for update, received_at, frame in burst:
             if (unnamed and update.symbol is None) or (intercepted and type(update.data) in intercepted):
@@ -627,6 +658,14 @@ class BaseClient:
                     continue
                 update = intercepting
             key, data, symbol, update_type = update
+            subscribers = routes.get(key, ())
+            if deferring and data is frame:  # the JSON left to the lanes (Protocol.deferred)
+                for subscription in subscribers:
+                    if subscription._feed is None:  # a pull or executor subscription: decoded here
+                        data = self._decoder.value(frame)  # type: ignore[union-attr]  # set with the protocol
+                        break
+                if data is SKIPPED:
+                    continue
             if feeds is not None and symbol is not None:
                 data_type = type(data)
                 latest = feeds.get(data_type, _UNSEEN)
@@ -639,7 +678,7 @@ class BaseClient:
                         self.latest._set(latest[0], symbol, value, received_at)
             if keep_raw:
                 raw = self._raw_text(frame)
-            for subscription in routes.get(key, ()):
+            for subscription in subscribers:
                 awaiting = subscription.awaiting_snapshot
                 if awaiting is not None and key in awaiting:  # joined a held stream: wait for its snapshot
                     if update_type is not UpdateType.SNAPSHOT:
@@ -771,7 +810,7 @@ class BaseClient:
         self.log.error("callback raised %s: %s", type(exc).__name__, exc, exc_info=exc)
         if self._on_callback_error is not None:
             try:
-                self._on_callback_error(exc, event)
+                self._on_callback_error(exc, self._undeferred(event))
             except Exception:
                 self.log.exception("on_callback_error raised")
 
@@ -782,10 +821,20 @@ class BaseClient:
         else:
             self._callback_failed(exc, event)
 
+    def _undeferred(self, event: Any) -> Any:
+        """``event`` for user code: a DataEvent whose data is still a frame left to the lanes
+        (``Protocol.deferred``) gets its decoded JSON (``None`` for a text the protocol
+        refuses); anything else as it is."""
+        decoder = self._decoder
+        if decoder is not None and type(event) is DataEvent and type(event.data) is str:
+            value = decoder.value(event.data)
+            return event._replace(data=None if value is SKIPPED else value)
+        return event
+
     def _report_error(self, exc: BaseException, event: Any) -> None:
         """Any thread: hand a problem to ``on_callback_error`` on a lane."""
         if self._on_callback_error is not None:
-            self._run_hook(self._on_callback_error, exc, event)
+            self._run_hook(self._on_callback_error, exc, self._undeferred(event))
 
     def _connection_event(self, event: ConnectionEvent) -> None:
         if event.state is ConnectionState.LOST:

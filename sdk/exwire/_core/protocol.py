@@ -29,17 +29,33 @@ puts the frame's decoded JSON message in its updates' ``data`` itself and builds
 model; for any other protocol the Connection calls :meth:`Protocol.receive_raw`, which
 decodes as usual and swaps each update's ``data`` for the frame's JSON (parsed with
 ``parse_float=Decimal``): the same events, just not faster.
+
+A raw protocol may also leave an update's JSON to the thread that delivers it (its
+:attr:`Protocol.deferred` decoder): that update's ``data`` is then the frame itself (the
+very object received), routed by a check of the text alone, and the client decodes it
+where the event is handed out (the lane, just before the callback; on the reader for a
+pull or executor subscription). The decoded containers then live only while the
+callback runs: the reader's queue of decoded JSON was what the garbage collector kept
+walking and promoting. A text the decoder refuses is logged and skipped there and
+counted in the connection's ``frames_skipped``, as the reader would have.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+import logging
+import threading
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any, ClassVar, NamedTuple
 
 from exwire._core.codec import loads_exact
 from exwire.models import UpdateType
 
-__all__ = ["Protocol", "Reply", "Update", "Ended", "Failure", "Pong", "Event"]
+__all__ = ["Protocol", "Reply", "Update", "Ended", "Failure", "Pong", "Event", "DeferredDecoder", "SKIPPED"]
+
+log = logging.getLogger("exwire")
+
+#: What :meth:`DeferredDecoder.value` returns for a text it refused (logged and counted).
+SKIPPED: Any = object()
 
 
 class Reply(NamedTuple):
@@ -57,6 +73,40 @@ class Update(NamedTuple):
     data: Any
     symbol: str | None
     update_type: UpdateType = UpdateType.UPDATE
+
+
+class DeferredDecoder:
+    """Decodes the frames a raw protocol left undecoded in its updates, on any thread.
+
+    ``decode(text)`` is the protocol's own decoding of such a frame (thread-safe: it
+    reads no protocol state), raising ``DecodeError`` for what the reader would have
+    refused. Refusals are logged and counted (:attr:`skipped`, added to the connection's
+    ``frames_skipped``).
+    """
+
+    __slots__ = ("exchange", "decode", "_lock", "skipped")
+
+    def __init__(self, exchange: str, decode: Callable[[str], Any]) -> None:
+        self.exchange = exchange
+        #: The protocol's decoding of a deferred text (raises for a text to skip).
+        self.decode = decode
+        self._lock = threading.Lock()
+        #: Texts refused so far (written under the lock: several lanes may refuse at once).
+        self.skipped = 0
+
+    def value(self, text: str) -> Any:
+        """The decoded JSON of ``text``, or :data:`SKIPPED` after logging and counting a refusal."""
+        try:
+            return self.decode(text)
+        except Exception as exc:  # DecodeError, or a decoder bug: the frame is skipped either way
+            self.refused(text, exc)
+            return SKIPPED
+
+    def refused(self, text: str, exc: BaseException) -> None:
+        """Log and count a text ``decode`` refused with ``exc``."""
+        with self._lock:
+            self.skipped += 1
+        log.warning("%s: skipped a frame: %s: %s", self.exchange, exc, text[:200])
 
 
 #: Builds an ``Update`` from its four fields in order, ``new_update(Update, (key, data,
@@ -98,6 +148,15 @@ class Protocol:
     #: Raw delivery: updates carry the frame's decoded JSON message. Set by the client
     #: before the connection opens; read on the reader thread.
     raw: bool = False
+    #: A raw protocol that leaves some updates' JSON to the delivering thread sets its
+    #: decoder here: those updates' ``data`` is the frame itself (a ``str``), which no other
+    #: update of such a protocol's may carry. ``None``: every update's data is final.
+    deferred: DeferredDecoder | None = None
+
+    @property
+    def frames_skipped_late(self) -> int:
+        """Frames whose deferred JSON was refused where it was delivered (logged there)."""
+        return 0 if self.deferred is None else self.deferred.skipped
 
     @property
     def watched(self) -> set[Hashable]:

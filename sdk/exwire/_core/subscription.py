@@ -50,7 +50,8 @@ class SubscriptionRegistry:
             subscription.lane = self._dispatcher.assign()
             mailbox = subscription._mailbox
             feed = self._dispatcher.new_feed(
-                subscription.lane, subscription.callback, mailbox.maxsize, mailbox.overflow, mailbox.block_timeout,
+                subscription.lane, subscription._lane_callback or subscription.callback, mailbox.maxsize,
+                mailbox.overflow, mailbox.block_timeout,
                 _announce,
             )
             feed.owner = weakref.ref(subscription)

@@ -23,7 +23,7 @@ from typing import Any
 
 from exwire._core.codec import loads
 from exwire._core.errortable import ErrorRule, ErrorTable
-from exwire._core.protocol import Ended, Event, Protocol, Reply, Update, new_update
+from exwire._core.protocol import DeferredDecoder, Ended, Event, Protocol, Reply, Update, new_update
 from exwire.errors import (
     AuthenticationError,
     DecodeError,
@@ -63,12 +63,23 @@ SEQUENCE_GAP = "sequence-gap"
 PRIVATE_CHANNELS = ("openOrders", "ownTrades")
 _RAW_CHANNELS = frozenset({"ticker", "trade", "spread"})  # public channels without a suffix (§5)
 _UPDATE, _SNAPSHOT = UpdateType.UPDATE, UpdateType.SNAPSHOT
+_TAILS_KEPT = 4096  # channel ids' frame tails remembered (one per subscribed stream), then afresh
 
 #: Errors that mean "this WebSocket token is no longer good" (§6.1, §9): fetch a new one.
 TOKEN_ERRORS = ("EAPI:Invalid token", "ESession:Invalid session")
 
 # A token echoed inside an error reply's ``subscription`` must not reach an exception.
 _TOKEN_FIELD = re.compile(r'("token"\s*:\s*")[^"]*(")')
+
+
+def _deferred_tail(tail: str) -> tuple[str, str] | None:
+    """``(channel, pair)`` of a frame's tail ``,"<channel>","<pair>"]`` (see :meth:`KrakenProtocol._deferred_key`)."""
+    channel, _, pair = tail[2:-2].partition('","')
+    if channel not in _RAW_CHANNELS and not channel.startswith("ohlc-"):
+        return None
+    if not pair or '"' in pair or "\\" in pair or '"' in channel or "\\" in channel:
+        return None
+    return channel, pair
 
 
 class SequenceGap(ProtocolError):
@@ -182,7 +193,11 @@ class KrakenProtocol(Protocol):
 
     With :attr:`raw` set (a raw client), channel updates carry the whole channel array
     as decoded (Kraken sends every price, volume and time as a string) and no model is
-    built; events (``systemStatus``, replies) stay typed.
+    built; events (``systemStatus``, replies) stay typed. A ticker, trade, spread or
+    OHLC frame in Kraken's compact form (``[id,...,"ticker","XBT/USD"]``) is routed by its
+    last two strings alone and its JSON decoded by the lane that delivers it
+    (:attr:`~exwire._core.protocol.Protocol.deferred`, the same array as decoded here); a frame of
+    that form that is not such a JSON array is logged and skipped there.
     """
 
     exchange = "kraken"
@@ -191,6 +206,9 @@ class KrakenProtocol(Protocol):
     def __init__(self) -> None:
         self._request_ids = itertools.count(1)
         self._loads = loads
+        self._deferred = DeferredDecoder(self.exchange, self._decode_deferred)
+        # Per channel id ("[42"): its frames' tail and routing key, or None (_deferred_key).
+        self._tails: dict[str, tuple[str, tuple[str, str] | None]] = {}
         self._ticker = converter.ticker_from_wire
         self._trades = converter.trades_from_wire
         self._spread = converter.spread_from_wire
@@ -257,6 +275,11 @@ class KrakenProtocol(Protocol):
         # Keep-alive without reqid: its pong matches no request and only counts as traffic.
         return '{"event":"ping"}'
 
+    @property
+    def deferred(self) -> DeferredDecoder | None:  # type: ignore[override]
+        """A raw client's decoder of the channel frames left to the lanes; ``None`` when typed."""
+        return self._deferred if self.raw else None
+
     # -- inbound (reader thread) ---------------------------------------------------
 
     def receive(self, frame: str | bytes) -> Sequence[Event]:
@@ -266,6 +289,12 @@ class KrakenProtocol(Protocol):
             DecodeError: not JSON, or not a Kraken v1 message of the documented shape;
                 ``key`` names the request a malformed reply answers (its integer ``reqid``).
         """
+        if self.raw and type(frame) is str:
+            # A frame of a stream seen before: its channel id's tail is known (_deferred_key).
+            known = self._tails.get(frame[:frame.find(",", 0, 16)])
+            key = known[1] if known is not None and frame.endswith(known[0]) else self._deferred_key(frame)
+            if key is not None:
+                return (new_update(Update, (key, frame, key[1], _UPDATE)),)  # the JSON is the lane's
         try:
             message = self._loads(frame)
         except (ValueError, RecursionError) as exc:  # RecursionError: absurdly nested arrays
@@ -318,6 +347,52 @@ class KrakenProtocol(Protocol):
                 raise DecodeError(f"no interval in channel {channel!r}", frame) from None
             return (Update(key, self._kline(message[1], interval), pair),)
         raise DecodeError(f"unknown channel {channel!r}", frame)
+
+    def _deferred_key(self, frame: str) -> tuple[str, str] | None:
+        """A raw client's ticker, trade, spread or OHLC frame's routing key, read from its text
+        alone; ``None`` for any other frame (decoded here as usual). Reader thread.
+
+        The text must start with ``[<channel id>,`` and end with ``,"<channel>","<pair>"]``
+        (Kraken's compact form), neither string holding a quote or a backslash. Where such a
+        text is JSON, it is an array whose last two elements are those strings (the final
+        ``]`` closes the outer array, and the two strings and their commas are the tokens
+        before it), which is what the decoded frame is routed by; whether it is JSON, and
+        an array of at least four elements, is for :meth:`_decode_deferred` to tell. The
+        tail found is kept under the text's start (``[`` and the channel id), so the next
+        frame of the stream is routed by one ``endswith`` (:meth:`receive`), and so is
+        a tail that routes nothing (a book's).
+        """
+        comma = frame.find(",", 0, 16)
+        if comma < 2 or frame[0] != "[" or not frame[1:comma].isdigit() or frame[-2:] != '"]':
+            return None
+        last = frame.rfind(',"', 0, len(frame) - 2)  # before the pair
+        if last < comma + 2 or frame[last - 1] != '"':
+            return None
+        start = frame.rfind(',"', 0, last - 1)  # before the channel
+        if start <= comma:
+            return None
+        tail = frame[start:]
+        key = _deferred_tail(tail)
+        tails = self._tails
+        if len(tails) >= _TAILS_KEPT:
+            tails.clear()
+        tails[frame[:comma]] = (tail, key)
+        return key
+
+    def _decode_deferred(self, frame: str) -> list[Any]:
+        """The channel array of a frame :meth:`_deferred_key` routed (any thread: no state read).
+
+        Raises:
+            DecodeError: not JSON, or not an array of at least four elements (what
+                :meth:`receive` refuses of such a frame).
+        """
+        try:
+            message = self._loads(frame)
+        except (ValueError, RecursionError) as exc:
+            raise DecodeError(f"not JSON: {exc!r}"[:200], frame) from exc
+        if type(message) is not list or len(message) < 4:
+            raise DecodeError("channel array does not end with channelName and pair strings", frame)
+        return message
 
     def _raw_update(self, message: list[Any], key: tuple[str, str], channel: str, pair: str,
                     frame: str | bytes) -> Update:
