@@ -41,7 +41,7 @@ def _raw() -> KrakenProtocol:
 def _eager(frame: str) -> Any:
     """What the reader makes of ``frame`` without leaving anything to the lanes."""
     protocol = _raw()
-    protocol._deferred_key = lambda frame: None  # type: ignore[method-assign]
+    protocol._deferred_key = lambda frame, comma: None  # type: ignore[method-assign]
     return protocol.receive(frame)
 
 

@@ -290,11 +290,13 @@ class KrakenProtocol(Protocol):
                 ``key`` names the request a malformed reply answers (its integer ``reqid``).
         """
         if self.raw and type(frame) is str:
-            # A frame of a stream seen before: its channel id's tail is known (_deferred_key).
-            known = self._tails.get(frame[:frame.find(",", 0, 16)])
-            key = known[1] if known is not None and frame.endswith(known[0]) else self._deferred_key(frame)
-            if key is not None:
-                return (new_update(Update, (key, frame, key[1], _UPDATE)),)  # the JSON is the lane's
+            comma = frame.find(",", 0, 16)  # after "[<channel id>" in a channel array
+            if comma > 1:
+                # A frame of a stream seen before: its channel id's tail is known (_deferred_key).
+                known = self._tails.get(frame[:comma])
+                key = known[1] if known is not None and frame.endswith(known[0]) else self._deferred_key(frame, comma)
+                if key is not None:
+                    return (new_update(Update, (key, frame, key[1], _UPDATE)),)  # the JSON is the lane's
         try:
             message = self._loads(frame)
         except (ValueError, RecursionError) as exc:  # RecursionError: absurdly nested arrays
@@ -348,9 +350,10 @@ class KrakenProtocol(Protocol):
             return (Update(key, self._kline(message[1], interval), pair),)
         raise DecodeError(f"unknown channel {channel!r}", frame)
 
-    def _deferred_key(self, frame: str) -> tuple[str, str] | None:
+    def _deferred_key(self, frame: str, comma: int) -> tuple[str, str] | None:
         """A raw client's ticker, trade, spread or OHLC frame's routing key, read from its text
-        alone; ``None`` for any other frame (decoded here as usual). Reader thread.
+        alone (``comma``: the index of its first comma, within its first 16 characters);
+        ``None`` for any other frame (decoded here as usual). Reader thread.
 
         The text must start with ``[<channel id>,`` and end with ``,"<channel>","<pair>"]``
         (Kraken's compact form), neither string holding a quote or a backslash. Where such a
@@ -362,8 +365,7 @@ class KrakenProtocol(Protocol):
         frame of the stream is routed by one ``endswith`` (:meth:`receive`), and so is
         a tail that routes nothing (a book's).
         """
-        comma = frame.find(",", 0, 16)
-        if comma < 2 or frame[0] != "[" or not frame[1:comma].isdigit() or frame[-2:] != '"]':
+        if frame[0] != "[" or not frame[1:comma].isdigit() or frame[-2:] != '"]':
             return None
         last = frame.rfind(',"', 0, len(frame) - 2)  # before the pair
         if last < comma + 2 or frame[last - 1] != '"':
