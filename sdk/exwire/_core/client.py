@@ -111,14 +111,14 @@ _new_event = tuple.__new__
 
 def _undeferring(callback: Callable[[DataEvent[Any]], None], decoder: DeferredDecoder) -> Callable[[DataEvent[Any]], None]:
     """What a lane calls for a subscription of a raw client whose protocol leaves JSON to the
-    lanes (``Protocol.deferred``): an event whose data is still the frame's text is given
+    lanes (``Protocol.deferred``): an event whose data is still the frame is given
     its decoded JSON first (a text the protocol refuses is logged, counted and skipped:
     the callback never sees it)."""
-    decode = decoder.decode
+    decode, kind = decoder.decode, decoder.kind
 
     def deliver(event: DataEvent[Any]) -> None:
         data = event[0]
-        if type(data) is str:
+        if type(data) is kind:
             try:
                 value = decode(data)
             except Exception as exc:  # the reader would have skipped the frame: so does the lane
@@ -826,7 +826,7 @@ class BaseClient:
         (``Protocol.deferred``) gets its decoded JSON (``None`` for a text the protocol
         refuses); anything else as it is."""
         decoder = self._decoder
-        if decoder is not None and type(event) is DataEvent and type(event.data) is str:
+        if decoder is not None and type(event) is DataEvent and type(event.data) is decoder.kind:
             value = decoder.value(event.data)
             return event._replace(data=None if value is SKIPPED else value)
         return event

@@ -84,17 +84,20 @@ class DeferredDecoder:
     ``frames_skipped``).
     """
 
-    __slots__ = ("exchange", "decode", "_lock", "skipped")
+    __slots__ = ("exchange", "decode", "kind", "_lock", "skipped")
 
-    def __init__(self, exchange: str, decode: Callable[[str], Any]) -> None:
+    def __init__(self, exchange: str, decode: Callable[[Any], Any], kind: type = str) -> None:
         self.exchange = exchange
-        #: The protocol's decoding of a deferred text (raises for a text to skip).
+        #: The protocol's decoding of a deferred frame (raises for a frame to skip).
         self.decode = decode
+        #: The type of the frames it decodes (``str``, or the transport's frame type): an
+        #: update's data of exactly this type is a frame left to the lanes.
+        self.kind = kind
         self._lock = threading.Lock()
         #: Texts refused so far (written under the lock: several lanes may refuse at once).
         self.skipped = 0
 
-    def value(self, text: str) -> Any:
+    def value(self, text: Any) -> Any:
         """The decoded JSON of ``text``, or :data:`SKIPPED` after logging and counting a refusal."""
         try:
             return self.decode(text)
@@ -102,7 +105,7 @@ class DeferredDecoder:
             self.refused(text, exc)
             return SKIPPED
 
-    def refused(self, text: str, exc: BaseException) -> None:
+    def refused(self, text: Any, exc: BaseException) -> None:
         """Log and count a text ``decode`` refused with ``exc``."""
         with self._lock:
             self.skipped += 1
@@ -149,8 +152,8 @@ class Protocol:
     #: before the connection opens; read on the reader thread.
     raw: bool = False
     #: A raw protocol that leaves some updates' JSON to the delivering thread sets its
-    #: decoder here: those updates' ``data`` is the frame itself (a ``str``), which no other
-    #: update of such a protocol's may carry. ``None``: every update's data is final.
+    #: decoder here: those updates' ``data`` is the frame itself (of the decoder's ``kind``),
+    #: which no other update of such a protocol's may carry. ``None``: every update's data is final.
     deferred: DeferredDecoder | None = None
 
     @property

@@ -22,7 +22,6 @@ doc marks optional or unsure become ``None`` when absent.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -71,19 +70,6 @@ _SIDES = {"BUY": Side.BUY, "SELL": Side.SELL}
 _EXACT_PRECISION = 200  # digits: plenty for any balance difference Coinsuper can send
 
 T = TypeVar("T")
-_BOM_STARTS = frozenset(b"\xef\xfe\xff")  # first bytes of the UTF-8, UTF-16 and UTF-32 (LE) BOMs
-
-
-def _json(payload: str | bytes) -> Any:
-    if isinstance(payload, (bytes, bytearray)):
-        # MQTT payloads are UTF-8 bytes; json.loads would detect the encoding the same way.
-        # Two non-zero first bytes that start no BOM are what json.detect_encoding answers
-        # "utf-8" for without looking further: the common payload skips the detection.
-        if len(payload) > 1 and payload[0] and payload[1] and payload[0] not in _BOM_STARTS:
-            payload = payload.decode("utf-8", "surrogatepass")
-        else:
-            payload = bytes(payload).decode(json.detect_encoding(payload), "surrogatepass")
-    return loads_exact(payload)
 
 
 def loads(payload: str | bytes) -> Any:
@@ -93,7 +79,9 @@ def loads(payload: str | bytes) -> Any:
         DecodeError: the payload is not UTF-8 JSON.
     """
     try:
-        return _json(payload)
+        # Bytes straight to the parser (loads_exact decides as json.loads of the bytes does,
+        # the encoding detected the same way): no text copy of the payload first.
+        return loads_exact(payload)
     except (ValueError, TypeError, RecursionError) as error:  # UnicodeDecodeError is a ValueError
         raise DecodeError(f"coinsuper payload is not JSON: {error}", payload) from error
 

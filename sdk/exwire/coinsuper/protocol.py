@@ -32,7 +32,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from exwire._core.errortable import ErrorRule, ErrorTable
-from exwire._core.protocol import Event, Protocol, Reply, Update
+from exwire._core.protocol import DeferredDecoder, Event, Protocol, Reply, Update, new_update
 from exwire.coinsuper import converter
 from exwire.coinsuper.models import KlineInterval, OrderBookStep, Trade
 from exwire.coinsuper.symbols import topic_symbol
@@ -333,6 +333,13 @@ class CoinsuperProtocol(Protocol):
         self._requested: dict[int, tuple[str, ...]] = {}
         self._routes: dict[str, Route] = {}
         self._trade_windows: dict[str, _TradeWindow] = {}
+        self._deferred = DeferredDecoder(self.exchange, converter.loads, MqttFrame)
+
+    @property
+    def deferred(self) -> DeferredDecoder | None:  # type: ignore[override]
+        """A raw client's decoder of the payloads left to the lanes (depth, order book, kline
+        and asset publishes, routed by their topic); ``None`` when typed."""
+        return self._deferred if self.raw else None
 
     # -- requests (any thread) ---------------------------------------------------------
 
@@ -435,10 +442,10 @@ class CoinsuperProtocol(Protocol):
             book = converter.order_book_from_payload(frame, symbol, route.parameter)  # type: ignore[arg-type]
             return (Update(topic, book, symbol, UpdateType.SNAPSHOT),)
         if self.raw:
-            payload = converter.loads(frame)
             update_type = _RAW_NATIVE.get(kind)
-            if update_type is not None:
-                return (Update(topic, payload, None if kind == "asset" else symbol, update_type),)
+            if update_type is not None:  # routed by its topic: the JSON is the lane's (deferred)
+                return (new_update(Update, (topic, frame, None if kind == "asset" else symbol, update_type)),)
+            payload = converter.loads(frame)
             return [event._replace(data=payload) if type(event) is Update else event
                     for event in self._typed(topic, kind, symbol, route, payload)]
         return self._typed(topic, kind, symbol, route, converter.loads(frame))
