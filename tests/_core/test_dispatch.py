@@ -292,6 +292,40 @@ def test_a_reader_waits_for_the_lane_it_woke_to_take_a_long_queue(monkeypatch):
         engine.dispatcher.close(timeout(5))
 
 
+def test_a_queue_of_frames_left_to_the_lane_is_never_handed_off(monkeypatch):
+    """Entries whose events hold no decoded JSON (``hand_off=False``: frames a lane decodes)
+    are queued without the wait, however long the queue of a lane just woken."""
+    lane, feed, calls = _bare_lane(monkeypatch, timeout(10))
+    lane._idle, lane._woken = True, False
+    lane.feed([[feed, i, 0] for i in range(2 * HAND_OFF_AT)], hand_off=False)
+    assert calls == [] and lane._woken and len(lane._pending) == 2 * HAND_OFF_AT
+    lane.feed([[feed, i, 0] for i in range(HAND_OFF_AT)], hand_off=False)
+    assert calls == []
+    lane.hand_off_wait = 0.0  # the same queue with decoded JSON: handed off (at once: no thread runs)
+    lane.feed([[feed, 0, 0]])
+    assert calls == [3 * HAND_OFF_AT + 1]
+
+
+def test_a_raw_kraken_clients_ticker_bursts_are_not_handed_off_and_its_books_are(monkeypatch):
+    from exwire._core.subscription import SubscriptionRegistry
+    from exwire.testing.kraken import KrakenEmulator
+
+    seen: list[bool] = []
+    queue = SubscriptionRegistry.queue
+    monkeypatch.setattr(SubscriptionRegistry, "queue",
+                        lambda self, groups, mailed, hand_off=True: (seen.append(hand_off), queue(self, groups, mailed,
+                                                                                                hand_off))[1])
+    with KrakenEmulator(push_interval=0.01) as emu, KrakenClient(**emu.client_kwargs(), raw=True) as client:
+        ticks, books = Collector(), Collector()
+        with client.subscribe_to_ticker_updates(["XBT/USD"], ticks):
+            ticks.wait_for(3)
+        assert seen and not any(seen)  # every ticker burst: frames the lane decodes
+        seen.clear()
+        with client.subscribe_to_order_book_updates(["XBT/USD"], 10, books):
+            books.wait_for(3)
+        assert seen and all(seen)  # books are decoded on the reader: the hand-off applies
+
+
 def test_a_typed_clients_reader_never_hands_off(engine, monkeypatch):
     a = engine.subscribe("a", Collector(), queue_size=1000)
     lane = engine.dispatcher._lanes[0]

@@ -649,7 +649,8 @@ class BaseClient:
         feeds = None if self.raw else self._feeds
         intercepted, unnamed = self._intercepted, self._intercept_unnamed
         keep_raw = self._keep_raw
-        deferring = self.raw  # a raw protocol may leave the JSON to the lanes (Deferred)
+        deferring = self.raw  # a raw protocol may leave the JSON to the lanes (Protocol.deferred)
+        decoded_json = False  # whether a raw event of the burst holds decoded JSON (the lanes' hand-off)
         raw = None
         for update, received_at, frame in burst:
             if (unnamed and update.symbol is None) or (intercepted and type(update.data) in intercepted):
@@ -659,13 +660,17 @@ class BaseClient:
                 update = intercepting
             key, data, symbol, update_type = update
             subscribers = routes.get(key, ())
-            if deferring and data is frame:  # the JSON left to the lanes (Protocol.deferred)
-                for subscription in subscribers:
-                    if subscription._feed is None:  # a pull or executor subscription: decoded here
-                        data = self._decoder.value(frame)  # type: ignore[union-attr]  # set with the protocol
-                        break
-                if data is SKIPPED:
-                    continue
+            if deferring:
+                if data is frame:  # the JSON left to the lanes (Protocol.deferred)
+                    for subscription in subscribers:
+                        if subscription._feed is None:  # a pull or executor subscription: decoded here
+                            data = self._decoder.value(frame)  # type: ignore[union-attr]  # set with the protocol
+                            decoded_json = True
+                            break
+                    if data is SKIPPED:
+                        continue
+                else:
+                    decoded_json = True
             if feeds is not None and symbol is not None:
                 data_type = type(data)
                 latest = feeds.get(data_type, _UNSEEN)
@@ -714,7 +719,7 @@ class BaseClient:
                     else:
                         group = found
                         group.append([feed, event, 0])
-        blocked = self._registry.queue(groups, mailed) if groups or mailed else 0.0
+        blocked = self._registry.queue(groups, mailed, decoded_json) if groups or mailed else 0.0
         for subscription in inlined:  # after the events are queued: nothing here can lose them
             if subscription.inline_end is not None:
                 subscription.inline_end()

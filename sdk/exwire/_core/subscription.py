@@ -134,14 +134,16 @@ class SubscriptionRegistry:
                     group.append([feed, event, 0])
         return self.queue(groups, mailed)
 
-    def queue(self, groups: dict[int, list[list[Any]]], mailed: list[tuple[Subscription[Any], Any]]) -> float:
+    def queue(self, groups: dict[int, list[list[Any]]], mailed: list[tuple[Subscription[Any], Any]],
+              hand_off: bool = True) -> float:
         """Queue lane entries ``[feed, event, 0]`` grouped by lane, and mailbox deliveries;
         reader thread only. ``deliver`` with the grouping done by the caller (the client's
         delivery loop groups as it builds the events); the seconds blocked under ``BLOCK``.
+        ``hand_off``: whether the lanes' hand-off may apply (``_Lane.feed``).
         """
         blocked = 0.0
         for lane, entries in groups.items():
-            waited, overflowed = self._dispatcher.feed(lane, entries)
+            waited, overflowed = self._dispatcher.feed(lane, entries, hand_off)
             blocked += waited
             for feed, event in overflowed:
                 owner = feed.owner()
