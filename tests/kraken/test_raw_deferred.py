@@ -35,6 +35,7 @@ PROPERTY = settings(max_examples=600, deadline=None, derandomize=True, database=
 def _raw() -> KrakenProtocol:
     protocol = KrakenProtocol()
     protocol.raw = True
+    protocol.subscribe("ticker", ["XBT/USD"])  # from a stream of these on, frames are looked at
     return protocol
 
 
@@ -143,6 +144,23 @@ def test_a_channel_id_taken_over_by_another_stream_is_routed_by_its_own_tail():
     assert protocol.receive(first)[0].key == ("ticker", "XBT/USD")
     assert protocol.receive(other)[0].key == ("ticker", "ETH/USD")
     assert protocol.receive(first)[0].key == ("ticker", "XBT/USD")
+
+
+def test_nothing_is_looked_at_before_a_stream_that_may_be_left_to_the_lanes_is_subscribed():
+    protocol = KrakenProtocol()
+    protocol.raw = True
+    protocol.subscribe("book-10", ["XBT/USD"])
+    frame = '[100,{"a":["1.0",1,"1.0"]},"ticker","XBT/USD"]'
+    assert type(protocol.receive(frame)[0].data) is list and not protocol._tails
+    protocol.subscribe("ohlc-5", ["XBT/USD"])
+    assert protocol.receive(frame)[0].data is frame
+
+
+def test_only_subscriptions_of_streams_left_to_the_lanes_decode_on_their_lane():
+    decoder = _raw().deferred
+    assert decoder is not None
+    assert [decoder.defers(key) for key in [("ticker", "XBT/USD"), ("trade", "X"), ("spread", "X"), ("ohlc-5", "X"),
+                                            ("book-10", "X"), ("ownTrades", None), "ticker"]] == [True] * 4 + [False] * 3
 
 
 def test_a_typed_client_leaves_nothing_to_the_lanes():

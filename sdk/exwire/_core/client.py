@@ -455,7 +455,7 @@ class BaseClient:
         if callback is not None and not internal:
             subscription.executor = self._callback_executor
         decoder = connection.protocol.deferred
-        if decoder is not None:
+        if decoder is not None and any(decoder.defers(key) for key in subscription.keys):
             self._decoder = decoder
             if callback is not None and subscription.executor is None:
                 subscription._lane_callback = _undeferring(callback, decoder)

@@ -84,15 +84,19 @@ class DeferredDecoder:
     ``frames_skipped``).
     """
 
-    __slots__ = ("exchange", "decode", "kind", "_lock", "skipped")
+    __slots__ = ("exchange", "decode", "kind", "defers", "_lock", "skipped")
 
-    def __init__(self, exchange: str, decode: Callable[[Any], Any], kind: type = str) -> None:
+    def __init__(self, exchange: str, decode: Callable[[Any], Any], kind: type = str,
+                 defers: Callable[[Hashable], bool] = lambda key: True) -> None:
         self.exchange = exchange
         #: The protocol's decoding of a deferred frame (raises for a frame to skip).
         self.decode = decode
         #: The type of the frames it decodes (``str``, or the transport's frame type): an
         #: update's data of exactly this type is a frame left to the lanes.
         self.kind = kind
+        #: Whether updates routed under a key may be left to the lanes (the client decodes
+        #: on the lanes only for subscriptions with such a key).
+        self.defers = defers
         self._lock = threading.Lock()
         #: Texts refused so far (written under the lock: several lanes may refuse at once).
         self.skipped = 0

@@ -333,7 +333,7 @@ class CoinsuperProtocol(Protocol):
         self._requested: dict[int, tuple[str, ...]] = {}
         self._routes: dict[str, Route] = {}
         self._trade_windows: dict[str, _TradeWindow] = {}
-        self._deferred = DeferredDecoder(self.exchange, converter.loads, MqttFrame)
+        self._deferred = DeferredDecoder(self.exchange, converter.loads, MqttFrame, self._deferrable)
 
     @property
     def deferred(self) -> DeferredDecoder | None:  # type: ignore[override]
@@ -419,6 +419,15 @@ class CoinsuperProtocol(Protocol):
             detail = "not permitted for this account or unknown topic: " + ", ".join(refused)
             return (Reply(key, error=map_error("suback", 0x80, detail)),)
         return (Reply(key, frame.codes),)
+
+    def _deferrable(self, key: Hashable) -> bool:
+        """Whether a raw client's publishes on topic ``key`` are left to the lanes (any thread)."""
+        if type(key) is not str:
+            return False
+        try:
+            return parse_topic(key, self.environment).kind in _RAW_NATIVE
+        except DecodeError:  # not a topic of this environment: nothing of it is deferred
+            return False
 
     def _route(self, topic: str) -> Route:
         route = self._routes.get(topic)

@@ -72,6 +72,12 @@ TOKEN_ERRORS = ("EAPI:Invalid token", "ESession:Invalid session")
 _TOKEN_FIELD = re.compile(r'("token"\s*:\s*")[^"]*(")')
 
 
+def _deferrable(key: Hashable) -> bool:
+    """Whether a raw client's updates under ``key`` may be left to the lanes (``_deferred_tail``'s channels)."""
+    return type(key) is tuple and len(key) == 2 and type(key[0]) is str and (
+        key[0] in _RAW_CHANNELS or key[0].startswith("ohlc-"))
+
+
 def _deferred_tail(tail: str) -> tuple[str, str] | None:
     """``(channel, pair)`` of a frame's tail ``,"<channel>","<pair>"]`` (see :meth:`KrakenProtocol._deferred_key`)."""
     channel, _, pair = tail[2:-2].partition('","')
@@ -206,7 +212,8 @@ class KrakenProtocol(Protocol):
     def __init__(self) -> None:
         self._request_ids = itertools.count(1)
         self._loads = loads
-        self._deferred = DeferredDecoder(self.exchange, self._decode_deferred)
+        self._deferred = DeferredDecoder(self.exchange, self._decode_deferred, str, _deferrable)
+        self._defers = False  # whether a stream left to the lanes was ever subscribed (subscribe)
         # Per channel id ("[42"): its frames' tail and routing key, or None (_deferred_key).
         self._tails: dict[str, tuple[str, tuple[str, str] | None]] = {}
         self._ticker = converter.ticker_from_wire
@@ -237,6 +244,8 @@ class KrakenProtocol(Protocol):
                   token: str | None = None, extra: dict[str, Any] | None = None) -> tuple[int, str]:
         """Build a subscribe (or unsubscribe) frame; return ``(reqid, frame)`` (§4.4, §4.5)."""
         request_id = self.next_request_id()
+        if not unsubscribe and (channel in _RAW_CHANNELS or channel.startswith("ohlc")):
+            self._defers = True  # a raw client's receive looks for such frames from now on
         subscription = subscription_from_channel(channel)
         if token is not None:
             subscription["token"] = token
@@ -289,7 +298,7 @@ class KrakenProtocol(Protocol):
             DecodeError: not JSON, or not a Kraken v1 message of the documented shape;
                 ``key`` names the request a malformed reply answers (its integer ``reqid``).
         """
-        if self.raw and type(frame) is str:
+        if self._defers and self.raw and type(frame) is str:
             comma = frame.find(",", 0, 16)  # after "[<channel id>" in a channel array
             if comma > 1:
                 # A frame of a stream seen before: its channel id's tail is known (_deferred_key).
