@@ -177,7 +177,7 @@ GOOD = [f'[100,{{"a":["{n}.5",1,"1.0"]}},"ticker","XBT/USD"]' for n in range(3)]
 BAD = '[100,{"a":["9.5",1,"1.0"],},"ticker","XBT/USD"]'  # a trailing comma: not JSON
 
 
-def _flooded(frames: list[str], **options: Any) -> Any:
+def _flooded(**options: Any) -> Any:
     server = FloodServer(bench.ENTRY.handler)
     server.__enter__()
     mark = server.mark()
@@ -186,7 +186,7 @@ def _flooded(frames: list[str], **options: Any) -> Any:
 
 
 def test_a_lane_decodes_each_frame_and_skips_and_counts_one_that_is_not_json(caplog):
-    server, mark, client = _flooded([])
+    server, mark, client = _flooded()
     received: list[Any] = []
     done = threading.Event()
 
@@ -210,7 +210,7 @@ def test_a_lane_decodes_each_frame_and_skips_and_counts_one_that_is_not_json(cap
 
 
 def test_a_pull_subscription_gets_decoded_json_and_skips_a_frame_that_is_not():
-    server, mark, client = _flooded([])
+    server, mark, client = _flooded()
     try:
         with client.subscribe_to_ticker_updates("XBT/USD") as ticks:
             server.connection_after(mark, timeout(5)).flood(encode_flood([GOOD[0], BAD, GOOD[1]]))
@@ -232,7 +232,7 @@ def test_on_callback_error_is_given_the_decoded_event():
     def callback(event: Any) -> None:
         raise RuntimeError("boom")
 
-    server, mark, client = _flooded([], on_callback_error=on_error)
+    server, mark, client = _flooded(on_callback_error=on_error)
     try:
         client.subscribe_to_ticker_updates("XBT/USD", callback)
         server.connection_after(mark, timeout(5)).flood(encode_flood([GOOD[0]]))

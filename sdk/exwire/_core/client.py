@@ -119,7 +119,7 @@ def _undeferring(callback: Callable[[DataEvent[Any]], None], decoder: DeferredDe
     def deliver(event: DataEvent[Any]) -> None:
         data = event[0]
         if type(data) is kind:
-            try:
+            try:  # DeferredDecoder.value written out: one call fewer per event on the lane
                 value = decode(data)
             except Exception as exc:  # the reader would have skipped the frame: so does the lane
                 decoder.refused(data, exc)
@@ -129,6 +129,7 @@ def _undeferring(callback: Callable[[DataEvent[Any]], None], decoder: DeferredDe
         callback(event)
 
     return deliver
+
 
 _COMMON_OPTIONS_MARKER = "            {common_options}"
 

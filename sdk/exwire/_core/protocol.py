@@ -155,15 +155,22 @@ class Protocol:
     #: Raw delivery: updates carry the frame's decoded JSON message. Set by the client
     #: before the connection opens; read on the reader thread.
     raw: bool = False
-    #: A raw protocol that leaves some updates' JSON to the delivering thread sets its
-    #: decoder here: those updates' ``data`` is the frame itself (of the decoder's ``kind``),
-    #: which no other update of such a protocol's may carry. ``None``: every update's data is final.
-    deferred: DeferredDecoder | None = None
+    #: Set (in ``__init__``) by a protocol that can leave some raw updates' JSON to the
+    #: delivering thread; read through :attr:`deferred`.
+    _decoder: DeferredDecoder | None = None
+
+    @property
+    def deferred(self) -> DeferredDecoder | None:
+        """The decoder of the frames a raw client's protocol leaves to the lanes, or ``None``
+        (a typed client, or a protocol that leaves nothing): those updates' ``data`` is the
+        frame itself (of the decoder's ``kind``), which no other update of the protocol's
+        may carry. Read on any thread."""
+        return self._decoder if self.raw else None
 
     @property
     def frames_skipped_late(self) -> int:
         """Frames whose deferred JSON was refused where it was delivered (logged there)."""
-        return 0 if self.deferred is None else self.deferred.skipped
+        return 0 if self._decoder is None else self._decoder.skipped
 
     @property
     def watched(self) -> set[Hashable]:

@@ -333,13 +333,9 @@ class CoinsuperProtocol(Protocol):
         self._requested: dict[int, tuple[str, ...]] = {}
         self._routes: dict[str, Route] = {}
         self._trade_windows: dict[str, _TradeWindow] = {}
-        self._deferred = DeferredDecoder(self.exchange, converter.loads, MqttFrame, self._deferrable)
-
-    @property
-    def deferred(self) -> DeferredDecoder | None:  # type: ignore[override]
-        """A raw client's decoder of the payloads left to the lanes (depth, order book, kline
-        and asset publishes, routed by their topic); ``None`` when typed."""
-        return self._deferred if self.raw else None
+        # A raw client's depth, order book, kline and asset payloads are left to the lanes
+        # (routed by their topic): Protocol.deferred.
+        self._decoder = DeferredDecoder(self.exchange, converter.loads, MqttFrame, self._deferrable)
 
     # -- requests (any thread) ---------------------------------------------------------
 

@@ -807,24 +807,20 @@ class MqttTransport(Transport):
 
     def _take_publishes(self, client: Any, payloads: _PayloadReadAhead, read: bool = False) -> bool:
         """Queue the whole frames of QoS 0 PUBLISHes at the head of the socket's read-ahead
-        (:func:`split_publishes`) when paho is between packets and frames; whether any was taken.
+        (:func:`split_publishes`) when paho is between packets and frames (:meth:`_between`);
+        whether any was taken.
 
-        paho is between them when it holds no part of an MQTT packet (``_in_packet``), its
-        WebSocket wrapper no part of a frame (``_readbuffer``, ``_payload_head``) and the
-        payload read-ahead no byte: the next byte in the socket's read-ahead then starts
-        a frame. Each taken frame's bytes are consumed there exactly as paho would have
+        Each taken frame's bytes are consumed there exactly as paho would have
         consumed them; the rest stays for paho. With ``read`` (the socket was found
-        readable) and nothing read ahead, the socket is read first (``_ReadAhead.fill``),
-        and when the frames taken end in one whose bytes are still arriving, it is read
-        once more, as paho's read of that frame would read it: paho reads a socket only
-        for the packets these leave, and meets anything else the socket gave (its end,
-        an error) exactly as it would have. Under ``_lock`` (reader thread).
+        readable), when nothing is read ahead or only the start of a frame whose bytes
+        are still arriving (:func:`_cut_short`), the socket is read first
+        (``_ReadAhead.fill``), as paho's read would have read it: paho reads the socket
+        only for the packets these leave, and meets anything else the socket gave (its
+        end, an error) exactly as it would have. Under ``_lock`` (reader thread).
         """
-        raw = payloads._inner
-        ws = payloads._source
-        if (payloads._position != len(payloads._data) or client._in_packet["command"]
-                or ws._readbuffer or ws._payload_head):
+        if not self._between(client, payloads):
             return False
+        raw = payloads._inner
         if read and (raw._position == len(raw._data) or _cut_short(raw._data, raw._position)):
             if not raw.fill() and raw._position == len(raw._data):
                 return False
@@ -851,13 +847,20 @@ class MqttTransport(Transport):
         return True
 
     @staticmethod
-    def _arriving(client: Any, payloads: _PayloadReadAhead) -> bool:
-        """Whether paho is between packets and frames and the read-ahead ends in the start of
-        a frame :func:`split_publishes` would take once all of it came (``_cut_short``)."""
-        raw = payloads._inner
+    def _between(client: Any, payloads: _PayloadReadAhead) -> bool:
+        """Whether paho holds no part of an MQTT packet (``_in_packet``), its WebSocket wrapper
+        no part of a frame (``_readbuffer``, ``_payload_head``) and the payload read-ahead no
+        byte: the next byte of the socket's read-ahead then starts a frame."""
         ws = payloads._source
         return (payloads._position == len(payloads._data) and not client._in_packet["command"]
-                and not ws._readbuffer and not ws._payload_head and _cut_short(raw._data, raw._position))
+                and not ws._readbuffer and not ws._payload_head)
+
+    @classmethod
+    def _arriving(cls, client: Any, payloads: _PayloadReadAhead) -> bool:
+        """Whether paho is between packets and frames (:meth:`_between`) and the read-ahead ends
+        in the start of a frame :func:`split_publishes` would take once all of it came."""
+        raw = payloads._inner
+        return cls._between(client, payloads) and _cut_short(raw._data, raw._position)
 
     def _wake(self) -> None:
         # Called with _lock held; the pair is non-blocking, so this never blocks.

@@ -72,16 +72,21 @@ TOKEN_ERRORS = ("EAPI:Invalid token", "ESession:Invalid session")
 _TOKEN_FIELD = re.compile(r'("token"\s*:\s*")[^"]*(")')
 
 
+def _deferrable_channel(channel: str) -> bool:
+    """Whether a raw client's frames of ``channel`` may be left to the lanes: the public
+    channels whose update type does not depend on the content (not books)."""
+    return channel in _RAW_CHANNELS or channel.startswith("ohlc-")
+
+
 def _deferrable(key: Hashable) -> bool:
-    """Whether a raw client's updates under ``key`` may be left to the lanes (``_deferred_tail``'s channels)."""
-    return type(key) is tuple and len(key) == 2 and type(key[0]) is str and (
-        key[0] in _RAW_CHANNELS or key[0].startswith("ohlc-"))
+    """Whether a raw client's updates under the routing key ``key`` may be left to the lanes."""
+    return type(key) is tuple and len(key) == 2 and type(key[0]) is str and _deferrable_channel(key[0])
 
 
 def _deferred_tail(tail: str) -> tuple[str, str] | None:
     """``(channel, pair)`` of a frame's tail ``,"<channel>","<pair>"]`` (see :meth:`KrakenProtocol._deferred_key`)."""
     channel, _, pair = tail[2:-2].partition('","')
-    if channel not in _RAW_CHANNELS and not channel.startswith("ohlc-"):
+    if not _deferrable_channel(channel):
         return None
     if not pair or '"' in pair or "\\" in pair or '"' in channel or "\\" in channel:
         return None
@@ -212,7 +217,7 @@ class KrakenProtocol(Protocol):
     def __init__(self) -> None:
         self._request_ids = itertools.count(1)
         self._loads = loads
-        self._deferred = DeferredDecoder(self.exchange, self._decode_deferred, str, _deferrable)
+        self._decoder = DeferredDecoder(self.exchange, self._decode_deferred, str, _deferrable)
         self._defers = False  # whether a stream left to the lanes was ever subscribed (subscribe)
         # Per channel id ("[42"): its frames' tail and routing key, or None (_deferred_key).
         self._tails: dict[str, tuple[str, tuple[str, str] | None]] = {}
@@ -244,7 +249,7 @@ class KrakenProtocol(Protocol):
                   token: str | None = None, extra: dict[str, Any] | None = None) -> tuple[int, str]:
         """Build a subscribe (or unsubscribe) frame; return ``(reqid, frame)`` (§4.4, §4.5)."""
         request_id = self.next_request_id()
-        if not unsubscribe and (channel in _RAW_CHANNELS or channel.startswith("ohlc")):
+        if not unsubscribe and _deferrable_channel(channel):
             self._defers = True  # a raw client's receive looks for such frames from now on
         subscription = subscription_from_channel(channel)
         if token is not None:
@@ -283,11 +288,6 @@ class KrakenProtocol(Protocol):
     def ping_frame(self) -> str:
         # Keep-alive without reqid: its pong matches no request and only counts as traffic.
         return '{"event":"ping"}'
-
-    @property
-    def deferred(self) -> DeferredDecoder | None:  # type: ignore[override]
-        """A raw client's decoder of the channel frames left to the lanes; ``None`` when typed."""
-        return self._deferred if self.raw else None
 
     # -- inbound (reader thread) ---------------------------------------------------
 
@@ -412,7 +412,7 @@ class KrakenProtocol(Protocol):
             obj = message[1]  # a snapshot is one object {"as", "bs"} (§5.5)
             snapshot = type(obj) is dict and ("as" in obj or "bs" in obj)
             return new_update(Update, (key, message, pair, UpdateType.SNAPSHOT if snapshot else _UPDATE))
-        if channel in _RAW_CHANNELS or channel.startswith("ohlc-"):
+        if _deferrable_channel(channel):  # the channels without a snapshot form
             return Update(key, message, pair)
         raise DecodeError(f"unknown channel {channel!r}", frame)
 
