@@ -159,55 +159,39 @@ def split_publishes(data: bytes, position: int) -> tuple[int, list[tuple[bytes, 
         ``(topic, payload)`` bytes in order (the topic not decoded).
     """
     taken: list[tuple[bytes, bytes]] = []
-    append = taken.append
     end = len(data)
     while position + 2 <= end and data[position] == _WS_BINARY_FINAL:
         length = data[position + 1]  # the mask bit set (a masked server frame) makes it >= 128: declined
-        if length < 126:
-            start = position + 2
-        elif length == 126:
-            start = position + 4
-            if start > end:
+        start = position + 2
+        if length == 126:
+            if start + 2 > end:
                 break
-            length = (data[position + 2] << 8) | data[position + 3]
-        else:
+            length = (data[start] << 8) | data[start + 1]
+            start += 2
+        elif length > 126:
             break
         stop = start + length
         if length == 0 or stop > end or data[start] & 0xF6 != 0x30:  # empty, incomplete, or no QoS 0 PUBLISH
             break
-        # The remaining length, one to four bytes, written out: ``index`` is the position
-        # after the byte just read, each of which must lie inside the frame.
-        index = start + 2
-        if index > stop:
-            break
-        digit = data[index - 1]
-        remaining = digit & 0x7F
-        if digit & 0x80:
-            index += 1
-            if index > stop:
+        index = start + 1
+        remaining = 0
+        digit = 0x80  # no length byte read yet
+        for shift in (0, 7, 14, 21):  # the remaining length: at most four bytes
+            if index >= stop:
                 break
-            digit = data[index - 1]
-            remaining |= (digit & 0x7F) << 7
-            if digit & 0x80:
-                index += 1
-                if index > stop:
-                    break
-                digit = data[index - 1]
-                remaining |= (digit & 0x7F) << 14
-                if digit & 0x80:
-                    index += 1
-                    if index > stop:
-                        break
-                    digit = data[index - 1]
-                    if digit & 0x80:
-                        break  # a fifth length byte: malformed
-                    remaining |= digit << 21
-        if index + remaining != stop or remaining < 2:
-            break  # several packets or a part of one, or no room for the topic length
+            digit = data[index]
+            index += 1
+            remaining |= (digit & 0x7F) << shift
+            if not digit & 0x80:
+                break
+        else:
+            break  # a fifth length byte: malformed
+        if digit & 0x80 or index + remaining != stop or remaining < 2:
+            break  # cut short, several packets or a part of one, or no room for the topic length
         topic_end = index + 2 + ((data[index] << 8) | data[index + 1])
         if topic_end == index + 2 or topic_end > stop:
             break  # an empty topic (forbidden in MQTT 3.1.1) or a topic longer than the packet
-        append((data[index + 2:topic_end], data[topic_end:stop]))
+        taken.append((data[index + 2:topic_end], data[topic_end:stop]))
         position = stop
     return position, taken
 
